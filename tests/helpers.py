@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -38,3 +39,30 @@ def run_cli(
         cwd=cwd,
         timeout=600,
     )
+
+
+# --- documented console sessions -------------------------------------------------------------------
+# Docs show real output in ```console blocks: `$ tokenplan ...` lines, each followed by what it printed
+# (rich tables at 100 columns). The docs tests re-run them and compare.
+DOC_ENV = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
+CONSOLE_BLOCK = re.compile(r"```console\n(.*?)```", re.S)
+
+
+def normalise_output(text: str) -> str:
+    """Output as compared with a document: outer blank lines and trailing spaces removed."""
+    return "\n".join(line.rstrip() for line in text.strip("\n").splitlines())
+
+
+def console_commands(block: str) -> list[tuple[str, str]]:
+    """[(command line, shown output)] for each `$ ...` line of a console block."""
+    out, cmd, lines = [], None, []
+    for line in block.splitlines():
+        if line.startswith("$ "):
+            if cmd is not None:
+                out.append((cmd, "\n".join(lines)))
+            cmd, lines = line[2:], []
+        else:
+            lines.append(line)
+    if cmd is not None:
+        out.append((cmd, "\n".join(lines)))
+    return out

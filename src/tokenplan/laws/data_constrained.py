@@ -115,11 +115,11 @@ class DataConstrainedLaw(ChinchillaLaw):
             D = C / (FLOPS_PER_PARAM_TOKEN * N)
             return float(self.loss(N, D, min(U, D)))
 
-        log_n = _golden_section(objective, math.log(n0) - 7.0, math.log(n0) + 7.0)
+        log_n = golden_section(objective, math.log(n0) - 7.0, math.log(n0) + 7.0)
         return self.allocate(C, math.exp(log_n), U)
 
 
-def _golden_section(f, lo: float, hi: float, tol: float = 1e-10) -> float:
+def golden_section(f, lo: float, hi: float, tol: float = 1e-10) -> float:
     """Minimise a unimodal scalar function on [lo, hi] (golden-section search; keeps scipy out of start-up)."""
     inv_phi = (math.sqrt(5.0) - 1.0) / 2.0
     c, d = hi - inv_phi * (hi - lo), lo + inv_phi * (hi - lo)
