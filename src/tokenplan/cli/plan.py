@@ -1,0 +1,493 @@
+"""``tokenplan plan``, ``tokenplan table`` and ``tokenplan repeat``: thin wrappers over tokenplan.plan.
+
+Only click and the light library are imported at start-up; rich tables are imported when printing, and
+matplotlib only for ``repeat --plot``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import click
+
+from tokenplan.cli._common import QUANTITY, QUANTITY_LIST, console, json_option, print_json
+from tokenplan.laws import get_law
+from tokenplan.units import format_quantity as fq
+
+
+def _hours(h: float) -> str:
+    """Hours in the unit a person would use."""
+    if h < 48:
+        return f"{h:,.1f} h"
+    if h < 24 * 365:
+        return f"{h / 24:,.1f} days"
+    return f"{h / (24 * 365):,.1f} years"
+
+
+def _bytes(b: float) -> str:
+    return f"{b / 1e12:,.2f} TB" if b >= 1e12 else f"{b / 1e9:,.1f} GB"
+
+
+def _loss(x: float | None) -> str:
+    return "-" if x is None else f"{x:.3f}"
+
+
+def _print_warnings(items: list[tuple[str, str]]) -> None:
+    if not items:
+        return
+    out = console()
+    out.print("[bold yellow]Warnings[/bold yellow]")
+    for who, text in items:
+        prefix = f"[bold]{who}[/bold]: " if who else ""
+        out.print(f"[yellow]![/yellow] {prefix}{text}", soft_wrap=False)
+
+
+def _budget_line(p) -> str:
+    names = {
+        "flops": "FLOPs budget",
+        "gpu_hours": "GPU-hours budget",
+        "n_params": "model size",
+        "n_tokens": "token count",
+        "target_loss": "target loss",
+    }
+    return names[p.mode]
+
+
+def _plan_rows(p) -> list[tuple[str, str]]:
+    """(quantity, value) rows describing one plan in words."""
+    other = (
+        f"{fq(p.n_params_non_embedding)} non-embedding"
+        if p.param_convention == "total"
+        else f"{fq(p.n_params_total)} total, converted"
+    )
+    rows = [
+        ("parameters", f"{fq(p.n_params)} ({p.param_convention}; {other})"),
+        ("training tokens", fq(p.n_tokens)),
+        ("training FLOPs", f"{p.flops:.3g} (6ND)"),
+        ("tokens per parameter", f"{p.tokens_per_param:.1f}"),
+    ]
+    if p.loss is not None:
+        rows.append(("predicted loss", f"{p.loss:.4f} nats/token"))
+    if p.unique_tokens is not None:
+        rows += [
+            ("unique tokens", fq(p.unique_tokens)),
+            ("epochs", f"{p.epochs:.2f}"),
+            (
+                "effective tokens D'",
+                f"{fq(p.effective_tokens)} (D'/D = {p.effective_fraction:.3f})",
+            ),
+        ]
+        if p.loss_penalty is not None:
+            rows.append(
+                ("loss vs fresh data", f"+{p.loss_penalty:.4f} (fresh: {p.loss_fresh:.4f})")
+            )
+        dc = p.data_constrained
+        fresh = get_law("muennighoff2023").optimal(p.flops)
+        rows += [
+            (
+                "data-constrained optimum",
+                f"{fq(dc.n_params)} params on {fq(dc.n_tokens)} tokens ({dc.epochs:.2f} epochs), "
+                f"loss {dc.loss:.4f} (muennighoff2023)",
+            ),
+            (
+                "",
+                f"vs {fq(fresh.n_params)} on {fq(fresh.n_tokens)} tokens if all were unique "
+                f"(loss {fresh.loss:.4f})",
+            ),
+        ]
+    if p.inference is not None:
+        inf = p.inference
+        rows += [
+            (
+                "inference-aware",
+                f"{fq(inf.n_params)} params on {fq(inf.n_tokens)} tokens "
+                f"({inf.tokens_per_param:.0f} tokens/param) at the same loss {inf.loss:.4f}",
+            ),
+            (
+                "lifetime FLOPs",
+                f"{inf.total_flops:.3g} vs {inf.baseline_total_flops:.3g} "
+                f"(saves {inf.flops_saved:.3g}, {100 * inf.fraction_saved:.1f}%) "
+                f"serving {fq(inf.inference_tokens)} tokens",
+            ),
+        ]
+    rows += [
+        (
+            "batch size",
+            f"{fq(p.batch_tokens)} tokens = {p.batch_sequences:,} x {p.seq_len} "
+            f"(Kaplan B_crit at loss {p.batch_loss:.3f})",
+        ),
+        ("steps", f"{p.steps:,}"),
+    ]
+    hw = p.gpu or f"{p.peak_flops:.3g} FLOP/s"
+    rows.append(("GPU-hours", f"{p.gpu_hours:,.0f} on {hw} at {100 * p.mfu:.0f}% MFU"))
+    how = " (fewest that hold the training state)" if p.gpus_assumed else ""
+    rows.append(("wall-clock", f"{_hours(p.wall_clock_hours)} on {p.gpus:,} GPUs{how}"))
+    if p.gpus_assumed and p.wall_clock_hours > 90 * 24:
+        in_90_days = math.ceil(p.gpu_hours / (90 * 24))
+        rows.append(("", f"{in_90_days:,} GPUs finish in 90 days (--gpus sets the count)"))
+    if p.cost is not None:
+        rows.append(("cost", f"{p.cost:,.0f} at {p.price_per_gpu_hour:g} per GPU-hour"))
+    m = p.memory
+    rows.append(
+        (
+            "training memory",
+            f"{_bytes(m.total_bytes)} = weights {_bytes(m.weights_bytes)} + grads "
+            f"{_bytes(m.grads_bytes)} + Adam {_bytes(m.optimizer_bytes)}; "
+            f"{_bytes(m.per_gpu_bytes)}/GPU with ZeRO-3 over {m.gpus:,} (no activations)",
+        )
+    )
+    return rows
+
+
+def _print_plan(p, citation: str) -> None:
+    from rich.table import Table
+
+    title = f"Plan for the {_budget_line(p)} under law {p.law}"
+    table = Table(title=title, title_justify="left", show_header=False)
+    table.add_column("quantity", style="bold", no_wrap=True)
+    table.add_column("value", overflow="fold")
+    for name, value in _plan_rows(p):
+        table.add_row(name, value)
+    console().print(table)
+    if citation:
+        console().print(f"law {p.law}: {citation}")
+    _print_warnings([("", w) for w in p.warnings])
+
+
+def _print_comparison(comp, main) -> None:
+    from rich.table import Table
+
+    plans = comp.plans
+    first = plans[0]
+    hw = first.gpu or f"{first.peak_flops:.3g} FLOP/s"
+    budget = {
+        "flops": f"{first.flops:.3g} FLOPs",
+        "gpu_hours": f"{first.gpu_hours:,.0f} GPU-hours",
+        "n_params": f"a {fq(first.n_params_total)}-parameter model",
+        "n_tokens": f"{fq(first.n_tokens)} tokens",
+        "target_loss": "the target loss",
+    }[first.mode]
+    same_hours = len({round(p.gpu_hours, 6) for p in plans}) == 1
+    hours = f"each plan takes {first.gpu_hours:,.0f} GPU-hours" if same_hours else "GPU-hours"
+    title = f"Every law on {budget}"
+    cols = ["law", "N ∝ C^a", "params", "tokens", "D/N", "loss"]
+    if not same_hours:
+        cols.append("GPU-hours")
+    has_u = first.unique_tokens is not None
+    has_inf = any(p.inference is not None for p in plans)
+    if has_u:
+        cols += ["epochs", "D'/D"]
+    if has_inf:
+        cols += ["inference N", "saved"]
+    rows = []
+    for p in plans:
+        ne = " (ne)" if p.param_convention == "non-embedding" else ""
+        row = [
+            p.law,
+            f"{p.exponents[0]:.3f}",
+            fq(p.n_params) + ne,
+            fq(p.n_tokens),
+            f"{p.tokens_per_param:.1f}",
+            _loss(p.loss),
+        ]
+        if not same_hours:
+            row.append(f"{p.gpu_hours:,.0f}")
+        if has_u:
+            row += [f"{p.epochs:.2f}", f"{p.effective_fraction:.3f}"]
+        if has_inf:
+            inf = p.inference
+            row += (
+                [fq(inf.n_params) + ne, f"{100 * inf.fraction_saved:.1f}%"]
+                if inf is not None
+                else ["-", "-"]
+            )
+        rows.append(row)
+    table = Table(title=title, title_justify="left")
+    for i, c in enumerate(cols):  # values never wrap; long headers may
+        width = max(len(r[i]) for r in rows)
+        left = c == "law"
+        table.add_column(c, justify="left" if left else "right", min_width=width)
+    for row in rows:
+        if row[0] == main.law:
+            row = [f"[bold]{row[0]}[/bold]", *row[1:]]
+        table.add_row(*row)
+    console().print(table)
+    notes = [
+        f"{hours} on {hw} at {100 * first.mfu:.0f}% MFU.",
+        "loss is nats/token on each law's own data: Chinchilla-family laws on MassiveText, "
+        "muennighoff2023 on C4, kaplan on WebText2; compare losses only within a family.",
+        "(ne): kaplan counts non-embedding parameters; with embeddings (32K vocabulary) its model has "
+        + ", ".join(f"{fq(p.n_params_total, digits=4)}" for p in plans if p.law == "kaplan")
+        + " parameters (Pearce & Song 2024 conversion)."
+        if any(p.law == "kaplan" for p in plans)
+        else "",
+    ]
+    if has_u:
+        dc = main.data_constrained
+        notes.append(
+            f"data-constrained optimum (muennighoff2023): {fq(dc.n_params)} params on "
+            f"{fq(dc.n_tokens)} tokens, {dc.epochs:.2f} epochs, loss {dc.loss:.4f}."
+        )
+    for law, reason in comp.skipped:
+        notes.append(f"{law} skipped: {reason}")
+    for n in notes:
+        if n:
+            console().print(f"note: {n}", soft_wrap=False)
+    # Warnings said by every law once, per-law ones prefixed with the law.
+    seen: dict[str, list[str]] = {}
+    for p in plans:
+        for w in p.warnings:
+            seen.setdefault(w, []).append(p.law)
+    _print_warnings(
+        [("" if len(laws) == len(plans) else ", ".join(laws), w) for w, laws in seen.items()]
+    )
+
+
+@click.command()
+@click.option("--flops", type=QUANTITY, help="Training compute budget in FLOPs (5.76e23).")
+@click.option(
+    "--gpu-hours", type=QUANTITY, help="Budget in GPU-hours (needs --gpu or --peak-flops)."
+)
+@click.option("--gpu", help="Accelerator: A100, H100, H200, B200, MI300X, L40S, RTX4090 [H100].")
+@click.option("--peak-flops", type=QUANTITY, help="Peak dense bf16 FLOP/s of another accelerator.")
+@click.option(
+    "--mfu",
+    type=click.FloatRange(0.0, 1.0, min_open=True),
+    default=0.4,
+    show_default=True,
+    help="Model FLOPs utilisation: the fraction of peak a run achieves.",
+)
+@click.option(
+    "--gpus",
+    type=click.IntRange(min=1),
+    help="GPUs for wall-clock and ZeRO-3 memory [fewest that hold the state].",
+)
+@click.option("--params", "n_params", type=QUANTITY, help="Model size (all parameters): 7B.")
+@click.option("--tokens", "n_tokens", type=QUANTITY, help="Training tokens: which model fits them?")
+@click.option("--target-loss", type=float, help="Cheapest compute-optimal plan reaching this loss.")
+@click.option(
+    "--law",
+    default="epoch2024",
+    show_default=True,
+    help="Law preset (see `tokenplan laws`) or a law JSON saved by `tokenplan fit`.",
+)
+@click.option("--compare", is_flag=True, help="Plan under every preset, side by side.")
+@click.option(
+    "--unique-tokens", type=QUANTITY, help="Unique tokens available (data-constrained planning)."
+)
+@click.option(
+    "--inference-tokens", type=QUANTITY, help="Tokens served over the model's life (Sardana 2024)."
+)
+@click.option(
+    "--seq-len",
+    type=click.IntRange(min=1),
+    default=2048,
+    show_default=True,
+    help="Sequence length.",
+)
+@click.option(
+    "--price-per-gpu-hour",
+    type=click.FloatRange(0.0, min_open=True),
+    help="Price of one GPU-hour, to report a cost.",
+)
+@json_option
+def plan(
+    flops,
+    gpu_hours,
+    gpu,
+    peak_flops,
+    mfu,
+    gpus,
+    n_params,
+    n_tokens,
+    target_loss,
+    law,
+    compare,
+    unique_tokens,
+    inference_tokens,
+    seq_len,
+    price_per_gpu_hour,
+    as_json,
+) -> None:
+    """Budget in, training plan out: params, tokens, loss, epochs, batch, steps, time and memory.
+
+    Give exactly one budget: --flops, --gpu-hours (with --gpu), --params, --tokens or --target-loss.
+    Sizes take suffixes (7B, 1.4T, 5.76e23).
+
+    \b
+    Examples:
+      tokenplan plan --flops 5.76e23 --compare
+      tokenplan plan --gpu-hours 20000 --gpu H100 --unique-tokens 25B
+      tokenplan plan --flops 1e22 --unique-tokens 25B --law muennighoff2023
+      tokenplan plan --params 13B --law chinchilla-unrounded --inference-tokens 2T
+      tokenplan plan --target-loss 2.1 --json
+    """
+    from tokenplan import plan as planning
+    from tokenplan.laws import PRESETS
+
+    kwargs = dict(
+        flops=flops,
+        gpu_hours=gpu_hours,
+        n_params=n_params,
+        n_tokens=n_tokens,
+        target_loss=target_loss,
+        gpu=gpu,
+        peak_flops=peak_flops,
+        mfu=mfu,
+        gpus=gpus,
+        unique_tokens=unique_tokens,
+        inference_tokens=inference_tokens,
+        seq_len=seq_len,
+        price_per_gpu_hour=price_per_gpu_hour,
+    )
+    the_law = get_law(law)
+    main = planning.plan(law=the_law, **kwargs)
+    if not compare:
+        if as_json:
+            print_json(main.to_dict())
+        else:
+            _print_plan(main, the_law.citation)
+        return
+    laws = list(PRESETS.values())
+    if the_law not in laws:
+        laws.append(the_law)
+    comp = planning.compare(laws=laws, **kwargs)
+    if as_json:
+        print_json({**main.to_dict(), **comp.to_dict()})
+    else:
+        _print_comparison(comp, main)
+
+
+@click.command()
+@click.option(
+    "--params",
+    "n_params",
+    type=QUANTITY_LIST,
+    help="Model sizes, comma-separated (400M,1B,10B) [Chinchilla Table 3's nine sizes].",
+)
+@click.option(
+    "--law",
+    default="chinchilla-a1",
+    show_default=True,
+    help="Law preset or saved law JSON; chinchilla-a1 reproduces Table 3.",
+)
+@json_option
+def table(n_params, law, as_json) -> None:
+    """Chinchilla Table 3 style table: compute-optimal FLOPs and tokens for each model size.
+
+    \b
+    Examples:
+      tokenplan table
+      tokenplan table --params 400M,1B,10B --law epoch2024
+    """
+    from tokenplan import plan as planning
+
+    result = planning.optimal_table(
+        tuple(n_params) if n_params else planning.TABLE3_PARAMS, law=law
+    )
+    if as_json:
+        print_json(result.to_dict())
+        return
+    from rich.table import Table
+
+    has_loss = any(r.loss is not None for r in result.rows)
+    t = Table(
+        title=f"Chinchilla Table 3 style, law {result.law}",
+        title_justify="left",
+    )
+    for c in ("Parameters", "FLOPs", "FLOPs (in Gopher unit)", "Tokens", "Tokens/param"):
+        t.add_column(c, justify="right")
+    if has_loss:
+        t.add_column("Loss", justify="right")
+    for r in result.rows:
+        g = r.gopher_units
+        gopher = f"1/{1 / g:,.0f}" if g < 0.5 else f"{g:,.1f}"
+        row = [
+            fq(r.n_params),
+            f"{r.flops:.2e}",
+            gopher,
+            fq(r.n_tokens),
+            f"{r.tokens_per_param:.1f}",
+        ]
+        if has_loss:
+            row.append(_loss(r.loss))
+        t.add_row(*row)
+    console().print(t)
+    if result.param_convention != "total":
+        console().print(
+            f"note: law {result.law} counts {result.param_convention} parameters; the sizes above "
+            "count all parameters and were converted (Pearce & Song 2024)."
+        )
+
+
+@click.command()
+@click.option("--unique-tokens", type=QUANTITY, required=True, help="Unique tokens you have (25B).")
+@click.option(
+    "--epochs",
+    type=QUANTITY_LIST,
+    help="Epoch counts, comma-separated [1,2,4,10,16,40,100].",
+)
+@click.option(
+    "--params",
+    "n_params",
+    type=QUANTITY,
+    help="Model size (all parameters) [compute-optimal for one pass over the unique tokens].",
+)
+@click.option("--law", default="muennighoff2023", show_default=True, help="Law for the loss.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Write a PNG plot here.")
+@json_option
+def repeat(unique_tokens, epochs, n_params, law, plot_path, as_json) -> None:
+    """Value of repeated data: effective tokens D', D'/D and the loss change per epoch count.
+
+    Uses Muennighoff et al. 2023 (eqs. 5-6): up to ~4 epochs repeated tokens are about as good as fresh;
+    beyond ~16 more repetition adds almost nothing.
+
+    \b
+    Examples:
+      tokenplan repeat --unique-tokens 25B
+      tokenplan repeat --unique-tokens 25B --epochs 1,4,16,64 --params 7B --plot repeat.png
+    """
+    from tokenplan import plan as planning
+
+    result = planning.repeat(
+        unique_tokens,
+        tuple(epochs) if epochs else planning.REPEAT_EPOCHS,
+        n_params=n_params,
+        law=law,
+    )
+    written = None
+    if plot_path:
+        from tokenplan.report import plot_repeat
+
+        written = str(plot_repeat(result, plot_path))
+    if as_json:
+        print_json({**result.to_dict(), "plot": written})
+        return
+    from rich.table import Table
+
+    how = " (compute-optimal for one pass)" if result.n_params_assumed else ""
+    t = Table(
+        title=(
+            f"Repeating {fq(result.unique_tokens)} unique tokens on a {fq(result.n_params)}-parameter "
+            f"model{how}, law {result.law}"
+        ),
+        title_justify="left",
+    )
+    for c in ("epochs", "tokens", "D'", "D'/D", "D'/U", "loss", "Δloss vs fresh", "advice"):
+        t.add_column(c, justify="left" if c == "advice" else "right")
+    for r in result.rows:
+        dl = "-" if r.loss_change is None else f"+{r.loss_change:.4f}"
+        t.add_row(
+            f"{r.epochs:g}",
+            fq(r.n_tokens),
+            fq(r.effective_tokens),
+            f"{r.effective_fraction:.3f}",
+            f"{r.effective_multiple:.2f}",
+            _loss(r.loss),
+            dl,
+            r.advice,
+        )
+    console().print(t)
+    _print_warnings([("", w) for w in result.warnings])
+    if written:
+        console().print(f"plot written to {written}")

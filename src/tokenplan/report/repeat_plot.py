@@ -1,0 +1,70 @@
+"""The value of repeated data as a PNG: D'/D and the loss change against epochs (``tokenplan repeat``)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tokenplan._io import atomic_write
+from tokenplan.errors import InvalidInputError, MissingDependencyError
+from tokenplan.units import format_quantity as fq
+
+if TYPE_CHECKING:
+    from tokenplan.plan import RepeatTable
+
+__all__ = ["plot_repeat"]
+
+
+def plot_repeat(table: RepeatTable, path: str | os.PathLike[str]) -> Path:
+    """Draw ``table`` (from :func:`tokenplan.plan.repeat`) to the PNG file ``path``; return the path.
+
+    The file is written atomically (a temporary file in the same directory, then renamed), so an existing
+    file is either replaced whole or left untouched. Needs matplotlib: ``pip install 'tokenplan[plot]'``.
+    """
+    out = Path(path)
+    if out.suffix.lower() != ".png":
+        raise InvalidInputError(f"plot path {str(out)!r} must end in .png.")
+    if out.is_dir():
+        raise InvalidInputError(f"plot path {str(out)!r} is a directory; give a .png file name.")
+    if not out.parent.exists():
+        raise InvalidInputError(
+            f"plot path {str(out)!r}: directory {str(out.parent)!r} does not exist."
+        )
+    try:
+        # The object API (no pyplot): no global backend or state is touched.
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise MissingDependencyError("matplotlib", "plot") from None
+
+    rows = table.rows
+    epochs = [r.epochs for r in rows]
+    fig = Figure(figsize=(9, 3.6), dpi=120)
+    FigureCanvasAgg(fig)
+    ax1, ax2 = fig.subplots(1, 2)
+    ax1.plot(epochs, [r.effective_fraction for r in rows], "o-", color="C0")
+    ax1.set_xscale("log")
+    ax1.set_ylim(0, 1.05)
+    ax1.set_xlabel("epochs")
+    ax1.set_ylabel("D'/D (value of the tokens vs fresh)")
+    for x, label in ((4, "~4 epochs: fading"), (16, "~16 (R_D*): worthless")):
+        ax1.axvline(x, color="grey", lw=0.8, ls="--")
+        ax1.text(x, 0.05, " " + label, fontsize=7, color="grey", rotation=90, va="bottom")
+    ax1.set_title(f"{fq(table.unique_tokens)} unique tokens", fontsize=9)
+    changes = [r.loss_change for r in rows]
+    if all(c is not None for c in changes):
+        ax2.plot(epochs, changes, "o-", color="C3")
+        ax2.set_ylabel("loss change vs fresh data (nats/token)")
+    else:
+        ax2.text(
+            0.5, 0.5, f"law {table.law} predicts no loss", ha="center", transform=ax2.transAxes
+        )
+    ax2.set_xscale("log")
+    ax2.set_xlabel("epochs")
+    ax2.set_title(f"{fq(table.n_params)}-parameter model, law {table.law}", fontsize=9)
+    fig.tight_layout()
+
+    with atomic_write(out, "wb") as fh:
+        fig.savefig(fh, format="png")
+    return out

@@ -1,0 +1,334 @@
+"""The planner's library API (tokenplan.plan.plan / compare): golden numbers and hand-checked relations.
+
+Sources: ../shared/REFERENCE.md sections 1 (Hoffmann et al. 2022), 2 (Besiroglu et al. 2024), 3 (Kaplan et
+al. 2020) and 4 (Muennighoff et al. 2023).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tokenplan import InvalidInputError, UnknownNameError, convert_params, get_law
+from tokenplan.hardware import ACCELERATORS
+from tokenplan.plan import GOPHER_FLOPS, Plan, compare, plan
+
+PRESETS = [law.name for law in __import__("tokenplan").list_laws()]
+
+
+# --- section 1 and 2: the Gopher budget -----------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("law", "n_params", "n_tokens"),
+    [
+        ("chinchilla", 32.2e9, 2.98e12),
+        ("chinchilla-unrounded", 40.4e9, 2.38e12),
+        ("epoch2024", 72.2e9, 1.33e12),
+    ],
+)
+def test_gopher_budget(law, n_params, n_tokens):
+    """Hoffmann et al. 2022 eq. 4 at C = 5.76e23: rounded constants (App. D.2) -> 32.2B params, 2.98T tokens;
+    unrounded -> 40.4B, 2.38T. Besiroglu et al. 2024 (Epoch) refit -> 72.2B, 1.33T."""
+    p = plan(flops=GOPHER_FLOPS, law=law)
+    assert p.n_params == pytest.approx(n_params, rel=0.005)
+    assert p.n_tokens == pytest.approx(n_tokens, rel=0.005)
+    assert p.flops == pytest.approx(GOPHER_FLOPS)
+    assert p.tokens_per_param == pytest.approx(n_tokens / n_params, rel=0.01)
+    assert p.param_convention == "total" and p.n_params_total == p.n_params
+    assert p.warnings == ()  # 5.76e23 is the top of the range the Chinchilla laws were fitted on
+
+
+def test_default_law_is_epoch2024_and_predicts_loss():
+    p = plan(flops=GOPHER_FLOPS)
+    assert p.law == "epoch2024"
+    law = get_law("epoch2024")
+    assert p.loss == pytest.approx(
+        law.E + law.A / p.n_params**law.alpha + law.B / p.n_tokens**law.beta
+    )
+    assert p.epochs is None and p.effective_tokens is None and p.data_constrained is None
+
+
+def test_compare_has_every_preset_and_spends_the_same_budget():
+    comp = compare(flops=GOPHER_FLOPS)
+    assert [p.law for p in comp.plans] == PRESETS
+    assert comp.skipped == ()
+    for p in comp.plans:
+        assert 6 * p.n_params * p.n_tokens == pytest.approx(GOPHER_FLOPS, rel=1e-9)
+    # The literature's disagreement in one line: Kaplan puts far more into parameters than Chinchilla.
+    assert comp["kaplan"].n_params > 5 * comp["epoch2024"].n_params
+    assert comp["chinchilla-a1"].tokens_per_param == pytest.approx(20, rel=0.1)
+
+
+def test_compare_skips_laws_that_cannot_answer():
+    """Allocation-only laws (Approaches 1 and 2) predict no loss, so a target loss skips them."""
+    comp = compare(target_loss=2.1)
+    skipped = dict(comp.skipped)
+    assert set(skipped) == {"chinchilla-a1", "chinchilla-a2"}
+    assert "loss" in skipped["chinchilla-a1"]
+    assert comp["epoch2024"].loss == pytest.approx(2.1, abs=1e-6)
+
+
+# --- section 3: Kaplan ------------------------------------------------------------------------------------
+def test_kaplan_plan_at_1e21_is_4_68b_non_embedding():
+    """Hoffmann et al. 2022 App. D.4: Kaplan's optimal model for 1e21 FLOPs has 4.68B parameters (Kaplan's
+    non-embedding convention); the plan also reports the converted total (Pearce & Song 2024)."""
+    p = plan(flops=1e21, law="kaplan")
+    assert p.param_convention == "non-embedding"
+    assert p.n_params == pytest.approx(4.68e9, rel=0.005)
+    assert p.n_params_non_embedding == p.n_params
+    assert p.n_params_total == pytest.approx(convert_params(p.n_params, to="total"))
+    assert p.n_params_total > p.n_params
+
+
+def test_kaplan_plan_loss_is_eq_1_5_and_exponents_are_table_6():
+    """Kaplan 2020 eq. 1.5: L(N, D) = [(6.4e13/N)^(0.076/0.103) + 1.8e13/D]^0.103 (N non-embedding);
+    Table 6: N ∝ C^0.73. Hoffmann et al. 2022 Table 2: a = 0.46 for Approach 3 (unrounded), 0.49 for
+    Approach 2, 0.50 (0.488, 0.502) for Approach 1; Besiroglu et al. 2024: a = 0.513."""
+    p = plan(flops=1e21, law="kaplan")
+    by_hand = ((6.4e13 / p.n_params) ** (0.076 / 0.103) + 1.8e13 / p.n_tokens) ** 0.103
+    assert p.loss == pytest.approx(by_hand)
+    assert p.exponents == pytest.approx((0.73, 0.27))
+    assert plan(flops=1e21, law="chinchilla-unrounded").exponents[0] == pytest.approx(
+        0.46, abs=0.005
+    )
+    assert plan(flops=1e21, law="chinchilla-a2").exponents[0] == pytest.approx(0.49)
+    assert 0.488 <= plan(flops=1e21, law="chinchilla-a1").exponents[0] <= 0.502
+    assert plan(flops=1e21).exponents[0] == pytest.approx(0.513, abs=0.001)
+
+
+def test_kaplan_ten_x_compute():
+    """Kaplan 2020 Table 6: 10x compute -> ~5.4x params and ~1.9x tokens (the seed says 5.5x / 1.8x)."""
+    lo, hi = plan(flops=1e20, law="kaplan"), plan(flops=1e21, law="kaplan")
+    assert hi.n_params / lo.n_params == pytest.approx(10**0.73, rel=1e-6)  # 5.37
+    assert hi.n_tokens / lo.n_tokens == pytest.approx(10**0.27, rel=1e-6)  # 1.86
+
+
+def test_kaplan_params_budget_is_read_as_total_and_converted():
+    p = plan(n_params=7e9, law="kaplan")
+    assert p.n_params_total == pytest.approx(7e9, rel=1e-6)
+    assert p.n_params == pytest.approx(convert_params(7e9, to="non-embedding"), rel=1e-9)
+
+
+def test_batch_is_kaplan_critical_batch_at_the_predicted_loss():
+    """Kaplan 2020 eq. 1.4: B_crit(L) = 2e8 / L^(1/0.21) tokens; rounded to whole sequences."""
+    p = plan(flops=1e22, seq_len=2048)
+    b = 2e8 / p.loss ** (1 / 0.21)
+    assert p.batch_loss == p.loss
+    assert p.critical_batch_tokens == pytest.approx(b)
+    assert p.batch_sequences == round(b / 2048)
+    assert p.steps == math.ceil(p.n_tokens / (p.batch_sequences * 2048))
+
+
+def test_batch_for_allocation_only_law_uses_kaplan_loss():
+    p = plan(flops=1e22, law="chinchilla-a1")
+    assert p.loss is None
+    assert p.batch_loss == pytest.approx(
+        float(get_law("kaplan").loss(p.n_params_non_embedding, p.n_tokens))
+    )
+
+
+def test_kaplan_overfitting_warning():
+    """Kaplan 2020 eq. 4.4: D ≳ 5e3 N^0.74 (N non-embedding). 25B unique tokens repeated for a ~7B model
+    violate it (bound ≈ 96B). It is a bound on the repeated dataset: one pass over fresh data (no
+    --unique-tokens, or more unique tokens than training tokens) cannot overfit, so no warning then."""
+    bad = plan(flops=1e22, unique_tokens=25e9, law="muennighoff2023")
+    assert any("overfitting bound" in w for w in bad.warnings)
+    bound = 5e3 * bad.n_params_non_embedding**0.74
+    assert bound == pytest.approx(95.6e9, rel=0.01)
+    assert f"{bound / 1e9:.3g}B" in " ".join(bad.warnings)
+    for ok in (
+        plan(n_tokens=25e9),
+        plan(flops=GOPHER_FLOPS, law="kaplan"),
+        plan(flops=1e22, unique_tokens=1e12),
+    ):
+        assert not any("overfitting" in w for w in ok.warnings)
+
+
+def test_extrapolation_warning():
+    assert any("extrapolation" in w for w in plan(flops=GOPHER_FLOPS, law="kaplan").warnings)
+    assert any("576x beyond" in w for w in plan(flops=GOPHER_FLOPS, law="kaplan").warnings)
+    assert any("below the smallest" in w for w in plan(flops=1e17).warnings)
+    assert not any("extrapolation" in w for w in plan(flops=1e21).warnings)
+
+
+# --- section 4: data-constrained --------------------------------------------------------------------------
+def test_worked_example_through_the_planner():
+    """Muennighoff et al. 2023: C = 1e22 FLOPs, 25B unique tokens -> data-constrained optimum ≈ 237.3B
+    tokens (9.49 epochs) on 7.02B params, L ≈ 2.222."""
+    p = plan(flops=1e22, unique_tokens=25e9, law="muennighoff2023")
+    assert p.n_tokens == pytest.approx(237.3e9, rel=0.002)
+    assert p.epochs == pytest.approx(9.49, abs=0.01)
+    assert p.n_params == pytest.approx(7.02e9, rel=0.002)
+    assert p.loss == pytest.approx(2.222, abs=0.0005)
+    assert p.data_constrained.n_params == p.n_params
+    # D'/D at 9.49 epochs from eq. 5 by hand.
+    r_d = p.epochs - 1
+    d_eff = 25e9 * (1 + 15.387756 * (1 - math.exp(-r_d / 15.387756)))
+    assert p.effective_tokens == pytest.approx(d_eff, rel=1e-9)
+    assert p.loss_penalty > 0 and p.loss_fresh < p.loss
+    assert any("beyond ~4 epochs" in w for w in p.warnings)
+
+
+def test_other_laws_get_epochs_and_the_muennighoff_optimum():
+    """With epoch2024 the plan stays epoch2024's fresh-data optimum; epochs and D' use Muennighoff's R_D*
+    decay, the loss is epoch2024's L evaluated at D', and the data-constrained optimum is reported."""
+    p = plan(flops=1e22, unique_tokens=25e9)
+    fresh = plan(flops=1e22)
+    assert (p.n_params, p.n_tokens) == (fresh.n_params, fresh.n_tokens)
+    assert p.epochs == pytest.approx(p.n_tokens / 25e9)
+    assert p.loss == pytest.approx(float(get_law("epoch2024").loss(p.n_params, p.effective_tokens)))
+    assert p.loss_fresh == pytest.approx(fresh.loss)
+    dc = p.data_constrained
+    assert dc.n_params == pytest.approx(7.02e9, rel=0.002)
+    assert dc.epochs == pytest.approx(9.49, abs=0.01)
+
+
+def test_no_repetition_no_penalty():
+    p = plan(flops=1e21, unique_tokens=1e13)
+    assert p.epochs < 1 and p.effective_tokens == pytest.approx(p.n_tokens)
+    assert p.loss_penalty == pytest.approx(0.0, abs=1e-12)
+    assert not any("epochs" in w for w in p.warnings)
+
+
+def test_beyond_16_epochs_warns_dropout():
+    """Muennighoff 2023: returns vanish beyond R_D* ≈ 16 epochs; Xue et al. 2023: dropout is the remedy."""
+    p = plan(flops=1e22, unique_tokens=5e9, law="epoch2024")
+    assert p.epochs > 16
+    text = " ".join(p.warnings)
+    assert "nearly worthless" in text and "Dropout" in text
+
+
+# --- other budgets ---------------------------------------------------------------------------------------
+def test_params_tokens_and_target_loss_budgets_are_consistent():
+    p = plan(flops=1e22)
+    by_n = plan(n_params=p.n_params)
+    by_d = plan(n_tokens=p.n_tokens)
+    by_l = plan(target_loss=p.loss)
+    for q in (by_n, by_d, by_l):
+        assert q.n_params == pytest.approx(p.n_params, rel=1e-6)
+        assert q.n_tokens == pytest.approx(p.n_tokens, rel=1e-6)
+        assert q.flops == pytest.approx(1e22, rel=1e-6)
+    assert (by_n.mode, by_d.mode, by_l.mode) == ("n_params", "n_tokens", "target_loss")
+
+
+def test_gpu_hours_budget():
+    """20,000 H100-hours at 40% MFU = 20000 * 3600 * 989e12 * 0.4 FLOPs."""
+    p = plan(gpu_hours=20_000, gpu="h100")
+    assert p.flops == pytest.approx(20_000 * 3600 * 989e12 * 0.4)
+    assert p.gpu_hours == pytest.approx(20_000)
+    q = plan(gpu_hours=100, peak_flops=1e15, mfu=0.5, gpus=8, price_per_gpu_hour=2.0)
+    assert q.flops == pytest.approx(100 * 3600 * 1e15 * 0.5)
+    assert q.gpu is None and q.wall_clock_hours == pytest.approx(12.5)
+    assert q.cost == pytest.approx(200.0)
+
+
+def test_memory_mixed_precision_adam_zero3():
+    """16 bytes/param (bf16 weights 2 + grads 2, fp32 master + Adam moments 12; ZeRO sec. 3.1), / GPUs."""
+    p = plan(n_params=7e9, gpus=8)
+    m = p.memory
+    assert (m.weights_bytes, m.grads_bytes, m.optimizer_bytes) == pytest.approx((14e9, 14e9, 84e9))
+    assert m.per_gpu_bytes == pytest.approx(112e9 / 8)
+    assert m.fits is True
+    small = plan(n_params=70e9, gpus=2)
+    assert small.memory.fits is False
+    assert any("ZeRO-3" in w for w in small.warnings)
+    auto = plan(n_params=70e9)
+    assert auto.gpus_assumed and auto.gpus == math.ceil(
+        16 * 70e9 / ACCELERATORS["H100"].memory_bytes
+    )
+
+
+def test_saved_law_file(tmp_path):
+    """A law saved by `tokenplan fit` ({"law": law.to_dict(), ...metadata}) plans like the preset."""
+    import json
+
+    law = dataclasses.replace(get_law("chinchilla"), name="my-fit")
+    path = tmp_path / "fit.json"
+    path.write_text(json.dumps({"law": law.to_dict(), "n_runs": 42}))
+    p = plan(flops=GOPHER_FLOPS, law=str(path))
+    assert p.law == "my-fit"
+    assert p.n_params == pytest.approx(32.2e9, rel=0.005)
+
+
+# --- bad input ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({}, "give a budget"),
+        ({"flops": 1e22, "n_params": 7e9}, "exactly one budget"),
+        ({"flops": -1.0}, "flops"),
+        ({"flops": math.nan}, "flops"),
+        ({"flops": 1e22, "mfu": 2.0}, "mfu"),
+        ({"flops": 1e22, "mfu": 0.0}, "mfu"),
+        ({"gpu_hours": 100.0}, "--gpu"),
+        ({"flops": 1e22, "gpu": "H100", "peak_flops": 1e15}, "not both"),
+        ({"flops": 1e22, "unique_tokens": 0.0}, "unique_tokens"),
+        ({"flops": 1e22, "gpus": 0}, "gpus"),
+        ({"target_loss": 1.0}, "irreducible"),
+        ({"target_loss": 2.0, "law": "chinchilla-a1"}, "loss"),
+    ],
+)
+def test_bad_input_names_the_problem(kwargs, match):
+    with pytest.raises(InvalidInputError, match=match):
+        plan(**kwargs)
+
+
+def test_unknown_gpu_and_law_list_valid_names():
+    with pytest.raises(UnknownNameError, match="H100"):
+        plan(flops=1e22, gpu="TPUv9")
+    with pytest.raises(UnknownNameError, match="epoch2024"):
+        plan(flops=1e22, law="chinchila")
+
+
+def test_plan_is_frozen_with_readable_repr_and_json_dict():
+    p = plan(flops=1e22, unique_tokens=25e9)
+    assert isinstance(p, Plan)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        p.n_params = 1.0  # type: ignore[misc]
+    assert "epoch2024" in repr(p) and "epochs=" in repr(p)
+    d = p.to_dict()
+    for key in ("n_params", "n_tokens", "flops", "tokens_per_param", "loss", "epochs", "law"):
+        assert key in d
+    assert d["effective_tokens"] == p.effective_tokens
+    assert isinstance(d["warnings"], list)
+
+
+# --- properties -------------------------------------------------------------------------------------------
+@settings(max_examples=40, deadline=None)
+@given(
+    flops=st.floats(min_value=1e18, max_value=1e26),
+    law=st.sampled_from(PRESETS),
+)
+def test_plan_spends_the_budget(flops, law):
+    """For every preset, 6 N D equals the FLOPs budget and GPU-hours = C / (peak * MFU)."""
+    p = plan(flops=flops, law=law)
+    assert 6 * p.n_params * p.n_tokens == pytest.approx(flops, rel=1e-9)
+    assert p.gpu_hours * 3600 * 989e12 * 0.4 == pytest.approx(flops, rel=1e-9)
+    assert p.steps * p.batch_tokens >= p.n_tokens
+
+
+@settings(max_examples=30, deadline=None)
+@given(unique=st.floats(min_value=1e9, max_value=1e13))
+def test_repetition_never_helps(unique):
+    p = plan(flops=1e22, unique_tokens=unique)
+    assert p.effective_tokens <= p.n_tokens * (1 + 1e-12)
+    assert p.loss >= p.loss_fresh - 1e-12
+    assert (
+        p.data_constrained.loss
+        <= float(get_law("muennighoff2023").loss(p.n_params, p.n_tokens, unique)) + 1e-9
+    )
+
+
+def test_module_all_is_curated():
+    import tokenplan.hardware
+    import tokenplan.inference
+    import tokenplan.plan
+    import tokenplan.report
+
+    for module in (tokenplan.plan, tokenplan.hardware, tokenplan.inference, tokenplan.report):
+        assert sorted(module.__all__) == sorted(set(module.__all__))
+        for name in module.__all__:
+            assert hasattr(module, name), (module.__name__, name)

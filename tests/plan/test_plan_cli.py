@@ -1,0 +1,221 @@
+"""`tokenplan plan` through the real entry point (`python -m tokenplan`): JSON goldens, errors, start-up.
+
+Golden numbers: ../shared/REFERENCE.md sections 1-4 (Hoffmann et al. 2022; Besiroglu et al. 2024; Kaplan et
+al. 2020; Muennighoff et al. 2023).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from helpers import REPO, run_cli
+from tokenplan import get_law
+
+
+def plan_json(*args: str) -> dict:
+    r = run_cli("plan", *args, "--json")
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def test_readme_demo_compare_json():
+    """README's first command, as JSON: every preset at the Gopher budget C = 5.76e23.
+    Hoffmann et al. 2022 eq. 4: rounded 32.2B/2.98T, unrounded 40.4B/2.38T; Besiroglu et al. 2024:
+    72.2B/1.33T (the default law, so also the top-level keys)."""
+    out = plan_json("--flops", "5.76e23", "--compare")
+    for key in (
+        "n_params",
+        "n_tokens",
+        "flops",
+        "tokens_per_param",
+        "loss",
+        "epochs",
+        "effective_tokens",
+        "law",
+        "plans",
+    ):
+        assert key in out, key
+    assert out["law"] == "epoch2024"
+    assert out["n_params"] == pytest.approx(72.2e9, rel=0.005)
+    assert out["n_tokens"] == pytest.approx(1.33e12, rel=0.005)
+    plans = {p["law"]: p for p in out["plans"]}
+    assert set(plans) == {law.name for law in __import__("tokenplan").list_laws()}
+    assert plans["chinchilla"]["n_params"] == pytest.approx(32.2e9, rel=0.005)
+    assert plans["chinchilla"]["n_tokens"] == pytest.approx(2.98e12, rel=0.005)
+    assert plans["chinchilla-unrounded"]["n_params"] == pytest.approx(40.4e9, rel=0.005)
+    assert plans["chinchilla-unrounded"]["n_tokens"] == pytest.approx(2.38e12, rel=0.005)
+    assert plans["kaplan"]["param_convention"] == "non-embedding"
+    # Hoffmann et al. 2022 Table 2: a = 0.50 (0.488, 0.502) for Approach 1, 0.49 for Approach 2, 0.46 for
+    # Approach 3 (unrounded fit), 0.73 for Kaplan.
+    assert 0.488 <= plans["chinchilla-a1"]["exponents"]["a"] <= 0.502
+    assert plans["chinchilla-a2"]["exponents"]["a"] == pytest.approx(0.49)
+    assert plans["chinchilla-unrounded"]["exponents"]["a"] == pytest.approx(0.46, abs=0.005)
+    assert plans["kaplan"]["exponents"]["a"] == pytest.approx(0.73)
+    # Besiroglu et al. 2024: a = beta / (alpha + beta) = 0.513.
+    assert out["exponents"]["a"] == pytest.approx(0.513, abs=0.001)
+    assert plans["chinchilla-a1"]["loss"] is None  # allocation-only law
+
+
+def test_readme_demo_human_output():
+    r = run_cli("plan", "--flops", "5.76e23", "--compare", env={"COLUMNS": "120"})
+    assert r.returncode == 0, r.stderr
+    for text in (
+        "epoch2024",
+        "72.2B",
+        "1.33T",
+        "32.2B",
+        "2.98T",
+        "40.4B",
+        "non-embedding",
+        "kaplan",
+    ):
+        assert text in r.stdout, text
+    assert r.stderr == ""
+
+
+def test_single_plan_human_output():
+    r = run_cli("plan", "--flops", "1e22", "--unique-tokens", "25B", env={"COLUMNS": "120"})
+    assert r.returncode == 0, r.stderr
+    for text in ("epochs", "effective tokens", "data-constrained optimum", "Warnings", "GPU-hours"):
+        assert text in r.stdout, text
+
+
+def test_worked_example_json():
+    """Muennighoff et al. 2023: C=1e22, U=25B -> 237.3B tokens, 9.49 epochs, 7.02B params, L ≈ 2.222."""
+    out = plan_json("--flops", "1e22", "--unique-tokens", "25B", "--law", "muennighoff2023")
+    assert out["n_tokens"] == pytest.approx(237.3e9, rel=0.002)
+    assert out["epochs"] == pytest.approx(9.49, abs=0.01)
+    assert out["n_params"] == pytest.approx(7.02e9, rel=0.002)
+    assert out["loss"] == pytest.approx(2.222, abs=0.0005)
+    assert out["effective_tokens"] < out["n_tokens"]
+    assert any("4 epochs" in w for w in out["warnings"])
+    # Kaplan et al. 2020 eq. 4.4: 25B unique tokens < 5e3 N^0.74 = 95.6B for the 6.92B non-embedding params.
+    assert any("overfitting bound" in w and "95.6B" in w for w in out["warnings"])
+    # The default law reports the same optimum under "data_constrained".
+    dflt = plan_json("--flops", "1e22", "--unique-tokens", "25B")
+    assert dflt["law"] == "epoch2024"
+    assert dflt["data_constrained"]["n_params"] == pytest.approx(7.02e9, rel=0.002)
+    assert dflt["data_constrained"]["epochs"] == pytest.approx(9.49, abs=0.01)
+
+
+def test_kaplan_json():
+    """Hoffmann et al. 2022 App. D.4: Kaplan's optimum at 1e21 FLOPs is 4.68B (non-embedding) params;
+    Kaplan eq. 1.4 batch B_crit = 2e8 / L^(1/0.21) tokens at the plan's loss."""
+    out = plan_json("--flops", "1e21", "--law", "kaplan")
+    assert out["n_params"] == pytest.approx(4.68e9, rel=0.005)
+    assert out["param_convention"] == "non-embedding"
+    assert out["n_params_total"] > out["n_params"]
+    assert out["batch"]["critical_batch_tokens"] == pytest.approx(2e8 / out["loss"] ** (1 / 0.21))
+    ten = plan_json("--flops", "1e22", "--law", "kaplan")
+    assert ten["n_params"] / out["n_params"] == pytest.approx(5.37, abs=0.01)
+    assert ten["n_tokens"] / out["n_tokens"] == pytest.approx(1.86, abs=0.01)
+
+
+def test_suffixes_and_hardware():
+    out = plan_json("--gpu-hours", "20K", "--gpu", "H100", "--gpus", "64", "--mfu", "0.5")
+    assert out["flops"] == pytest.approx(20e3 * 3600 * 989e12 * 0.5)
+    assert out["hardware"]["wall_clock_hours"] == pytest.approx(20e3 / 64)
+    assert out["hardware"]["gpus_assumed"] is False
+    out = plan_json("--params", "7B", "--price-per-gpu-hour", "2.5")
+    assert out["n_params"] == pytest.approx(7e9)
+    assert out["hardware"]["cost"] == pytest.approx(2.5 * out["hardware"]["gpu_hours"])
+    out = plan_json("--tokens", "1.4T")
+    assert out["n_tokens"] == pytest.approx(1.4e12)
+
+
+def test_target_loss_and_inference_json():
+    out = plan_json("--target-loss", "2.1")
+    assert out["loss"] == pytest.approx(2.1, abs=1e-6)
+    # Sardana & Frankle 2024 (REFERENCE.md sec. 6): a 13B Chinchilla-optimal model serving 2T inference
+    # tokens is beaten by a ~7B model trained longer with ~17% fewer total FLOPs. With chinchilla-unrounded:
+    # 7.12B, 16.3% (see tests/plan/test_plan_inference.py for exactly what is reproduced).
+    out = plan_json("--params", "13B", "--law", "chinchilla-unrounded", "--inference-tokens", "2T")
+    inf = out["inference"]
+    assert inf["baseline_n_params"] == pytest.approx(13e9)
+    assert 6.5e9 < inf["n_params"] < 7.5e9
+    assert inf["n_tokens"] > 2 * out["n_tokens"]
+    assert 0.15 < inf["fraction_saved"] < 0.19
+    assert inf["total_flops"] == pytest.approx(
+        6 * inf["n_params"] * inf["n_tokens"] + 2 * inf["n_params"] * 2e12
+    )
+
+
+def test_saved_law_file(tmp_path):
+    """`tokenplan plan --law path/to/fit.json` works through get_law."""
+    law = get_law("chinchilla")
+    path = tmp_path / "fit.json"
+    path.write_text(json.dumps({"law": law.to_dict(), "note": "from tokenplan fit"}))
+    out = plan_json("--flops", "5.76e23", "--law", str(path))
+    assert out["n_params"] == pytest.approx(32.2e9, rel=0.005)
+    comp = plan_json("--flops", "5.76e23", "--law", str(path), "--compare")
+    assert comp["law"] == "chinchilla"
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (("--flops", "-1"), "--flops"),
+        (("--flops", "abc"), "--flops"),
+        (("--flops", "1e22", "--mfu", "2"), "--mfu"),
+        (("--flops", "1e22", "--gpu", "TPUv9"), "H100"),
+        (("--flops", "1e22", "--params", "7B"), "conflict"),
+        ((), "budget"),
+        (("--gpu-hours", "100"), "--gpu"),
+        (("--flops", "1e22", "--law", "nope"), "epoch2024"),
+        (("--flops", "1e22", "--law", "missing.json"), "does not exist"),
+        (("--target-loss", "1.0"), "irreducible"),
+        (("--flops", "1e22", "--gpus", "0"), "--gpus"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(args, needle):
+    r = run_cli("plan", *args)
+    assert r.returncode == 2
+    assert r.stdout == ""
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    assert lines[0].startswith("tokenplan: error:") and needle in lines[0]
+    assert "Traceback" not in r.stderr
+
+
+def test_bad_law_file(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    r = run_cli("plan", "--flops", "1e22", "--law", str(bad))
+    assert r.returncode == 2 and "not valid JSON" in r.stderr
+
+
+HEAVY = ("torch", "sklearn", "pandas", "matplotlib", "ray", "scipy.optimize")
+
+
+def test_plan_does_not_import_heavy_modules():
+    """`tokenplan plan` (with --compare, --unique-tokens and --inference-tokens) runs the real CLI main in a
+    subprocess; torch, pandas, matplotlib and scipy.optimize must stay unloaded (they would blow the 0.5 s
+    start-up budget)."""
+    code = (
+        "import sys, json, contextlib, io\n"
+        "from tokenplan.cli import main\n"
+        "buf = io.StringIO()\n"
+        "with contextlib.redirect_stdout(buf):\n"
+        "    for extra in (['--compare'], ['--inference-tokens', '2T']):\n"
+        "        try:\n"
+        "            main(['plan', '--flops', '1e22', '--unique-tokens', '25B', *extra])\n"
+        "        except SystemExit as e:\n"
+        "            assert e.code in (0, None), e.code\n"
+        f"print(json.dumps([m for m in {list(HEAVY)!r} if m in sys.modules]))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
+    )
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+def test_help_lists_plan_commands():
+    r = run_cli("--help")
+    for cmd in ("plan", "table", "repeat"):
+        assert cmd in r.stdout
+    r = run_cli("plan", "--help")
+    assert r.returncode == 0 and "--unique-tokens" in r.stdout

@@ -1,0 +1,133 @@
+"""`tokenplan repeat`: the value of repeated data (Muennighoff et al. 2023, REFERENCE.md sec. 4)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import sys
+
+import pytest
+
+from helpers import run_cli
+from tokenplan import InvalidInputError, MissingDependencyError, get_law
+from tokenplan.plan import repeat
+
+# Muennighoff et al. 2023 eq. 5 with R_D* = 15.387756: D'/D at 2, 4, 10, 16, 40 epochs.
+FRACTIONS = {2: 0.984, 4: 0.931, 10: 0.781, 16: 0.661, 40: 0.379}
+
+
+def test_effective_fractions_library():
+    """Muennighoff et al. 2023: D'/D = 0.984, 0.931, 0.781, 0.661, 0.379 at 2, 4, 10, 16, 40 epochs."""
+    t = repeat(25e9, list(FRACTIONS))
+    for row in t.rows:
+        assert row.effective_fraction == pytest.approx(FRACTIONS[row.epochs], abs=5e-4)
+
+
+def test_effective_fractions_and_cap_cli():
+    """Same numbers through `tokenplan repeat --json`; D'/U caps at 1 + R_D* = 16.39."""
+    r = run_cli("repeat", "--unique-tokens", "25B", "--epochs", "2,4,10,16,40,100000", "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    rows = {row["epochs"]: row for row in out["rows"]}
+    for epochs, fraction in FRACTIONS.items():
+        assert rows[epochs]["effective_fraction"] == pytest.approx(fraction, abs=5e-4)
+    assert rows[100000]["effective_multiple"] == pytest.approx(16.39, abs=0.005)
+    assert out["plot"] is None
+    assert out["warnings"] and "Dropout" in out["warnings"][0]
+
+
+def test_effective_tokens_cap_library():
+    """Muennighoff et al. 2023: D'/U caps at 1 + R_D* = 16.39 however many epochs."""
+    t = repeat(1e9, [1e3, 1e6])
+    for row in t.rows:
+        assert row.effective_multiple == pytest.approx(16.39, abs=0.005)
+        assert row.effective_multiple <= 1 + 15.387756
+
+
+def test_loss_change_is_positive_and_grows():
+    """Repeated tokens are never better than fresh: the loss change is >= 0 and grows with epochs."""
+    t = repeat(25e9)
+    changes = [r.loss_change for r in t.rows]
+    assert changes[0] == pytest.approx(0.0, abs=1e-12)
+    assert all(b > a for a, b in itertools.pairwise(changes))
+    assert t.n_params_assumed
+    law = get_law("muennighoff2023")
+    assert t.n_params == pytest.approx(float(law.optimal_params(25e9).n_params))
+    row = t.rows[2]  # 4 epochs: L(N', D') vs L(N, D) by hand
+    assert row.loss == pytest.approx(float(law.loss(t.n_params, 100e9, 25e9)))
+    assert row.loss_fresh == pytest.approx(float(law.loss(t.n_params, 100e9, 100e9)))
+
+
+def test_one_epoch_costs_nothing_even_for_a_big_model():
+    """ "Fresh" means the same N and D with all D tokens unique, so at one epoch the change is 0 even when
+    N exceeds U_N (where the law's N' term already discounts parameters)."""
+    t = repeat(25e9, [1, 4], n_params=7e9)
+    assert t.rows[0].loss_change == pytest.approx(0.0, abs=1e-12)
+    assert t.rows[1].loss_change > 0
+
+
+def test_advice_follows_the_literature():
+    t = repeat(1e9, [1, 3, 8, 20])
+    assert [r.advice for r in t.rows] == [
+        "fresh data",
+        "about as good as fresh",
+        "returns fade",
+        "nearly worthless: more data, dropout",
+    ]
+
+
+def test_other_laws():
+    t = repeat(25e9, [1, 4], n_params=1e9, law="epoch2024")
+    law = get_law("epoch2024")
+    assert t.rows[1].loss == pytest.approx(float(law.loss(1e9, t.rows[1].effective_tokens)))
+    t = repeat(25e9, [1, 4], n_params=1e9, law="chinchilla-a1")
+    assert t.rows[1].loss is None and t.rows[1].loss_change is None
+
+
+def test_bad_input():
+    with pytest.raises(InvalidInputError, match="unique_tokens"):
+        repeat(0)
+    with pytest.raises(InvalidInputError, match="epochs"):
+        repeat(1e9, [])
+    with pytest.raises(InvalidInputError, match=r"epochs\[0\]"):
+        repeat(1e9, [math.nan])
+    r = run_cli("repeat", "--epochs", "1,2")
+    assert r.returncode == 2 and "--unique-tokens" in r.stderr
+    r = run_cli("repeat", "--unique-tokens", "25B", "--epochs", "1,-2")
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_plot_png_atomic(tmp_path):
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "repeat.png"
+    r = run_cli("repeat", "--unique-tokens", "25B", "--plot", str(out), "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["plot"] == str(out)
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["repeat.png"]  # no temp file left behind
+
+
+def test_plot_bad_paths(tmp_path):
+    from tokenplan.report import plot_repeat
+
+    t = repeat(1e9, [1, 2])
+    with pytest.raises(InvalidInputError, match=r"\.png"):
+        plot_repeat(t, tmp_path / "x.txt")
+    with pytest.raises(InvalidInputError, match="does not exist"):
+        plot_repeat(t, tmp_path / "no" / "x.png")
+    r = run_cli("repeat", "--unique-tokens", "1B", "--plot", str(tmp_path / "x.jpg"))
+    assert r.returncode == 2 and ".png" in r.stderr
+
+
+def test_plot_without_matplotlib(tmp_path, monkeypatch):
+    """Without the `plot` extra the error names the package and the pip extra."""
+    from tokenplan.report import plot_repeat
+
+    for name in list(sys.modules):
+        if name == "matplotlib" or name.startswith("matplotlib."):
+            monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    with pytest.raises(MissingDependencyError, match=r"tokenplan\[plot\]"):
+        plot_repeat(repeat(1e9, [1, 2]), tmp_path / "x.png")
+    assert not (tmp_path / "x.png").exists()
