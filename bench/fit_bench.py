@@ -1,0 +1,91 @@
+"""Benchmark: the full 4,500-start Approach-3 fit on Epoch's Chinchilla points, against a plain scipy loop.
+
+    /work/venv/bin/python bench/fit_bench.py [--repeats 3] [--baseline-starts 4500] [--n-boot 1000]
+
+Baseline (same process): scipy.optimize.minimize(method="L-BFGS-B", jac=True, default tolerances) from every
+start of the paper's grid, one after another, keeping the best. Candidate: tokenplan's batched
+Levenberg-Marquardt over all starts at once (successive-halving pruning) + L-BFGS-B polish of the best 5.
+Also times 1,000 bootstrap refits (warm start + 2 seeded grid starts per replicate, solved as one batch).
+Prints medians and the speed-up ratio; the objective must agree with the baseline to 1e-6 (relative).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from tokenplan.fit import bootstrap_parametric, fit_parametric
+from tokenplan.fit.parametric import _make_problem, paper_grid, scipy_loop
+from tokenplan.runs import read_runs
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "chinchilla_fig4_points.csv"
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", default=str(DATA))
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument(
+        "--baseline-starts", type=int, default=4500, help="subsample the grid for the loop"
+    )
+    ap.add_argument("--n-boot", type=int, default=1000)
+    args = ap.parse_args(argv)
+    if not Path(args.data).exists():
+        print(f"reference data {args.data} not found", file=sys.stderr)
+        return 2
+    runs = read_runs(args.data, drop_highest=5)
+    grid = paper_grid()
+
+    times = []
+    for _ in range(args.repeats):
+        t0 = time.perf_counter()
+        fit = fit_parametric(runs)
+        times.append(time.perf_counter() - t0)
+    fast = statistics.median(times)
+    print(
+        f"batched fit, 4500 starts: median {fast:.2f} s over {args.repeats} runs "
+        f"(all: {', '.join(f'{t:.2f}' for t in times)}); objective {fit.objective:.10g}"
+    )
+    print(f"  {fit!r}")
+
+    problem = _make_problem(
+        runs, delta=1e-3, reduction="sum", overestimate_weight=1.0, alpha_equals_beta=False
+    )
+    idx = np.linspace(0, len(grid) - 1, min(args.baseline_starts, len(grid))).astype(int)
+    t0 = time.perf_counter()
+    _, f_loop, nits = scipy_loop(problem, grid[idx])
+    slow = time.perf_counter() - t0
+    per_start = slow / len(idx)
+    full_est = per_start * len(grid)
+    print(
+        f"scipy L-BFGS-B loop, {len(idx)} starts: {slow:.1f} s ({per_start * 1e3:.1f} ms/start, "
+        f"median {int(np.median(nits))} iterations); objective {f_loop:.10g}"
+    )
+    print(
+        f"speed-up (4500-start loop estimate {full_est:.1f} s / batched {fast:.2f} s): "
+        f"{full_est / fast:.0f}x"
+    )
+    rel = (fit.objective - f_loop) / f_loop
+    print(
+        f"objective difference (batched - loop) / loop: {rel:.2e} "
+        f"({'OK' if rel <= 1e-6 else 'WORSE than baseline'})"
+    )
+
+    t0 = time.perf_counter()
+    boot = bootstrap_parametric(runs, fit, n_boot=args.n_boot, seed=0, budgets=(5.76e23,))
+    tb = time.perf_counter() - t0
+    print(f"bootstrap, {args.n_boot} refits: {tb:.2f} s, {boot.n_failed} failed")
+    print(
+        f"  80% intervals: alpha {boot.intervals['alpha']}, beta {boot.intervals['beta']}, "
+        f"a {boot.intervals['a']}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

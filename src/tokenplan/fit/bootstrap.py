@@ -1,0 +1,364 @@
+"""Bootstrap percentile intervals for fitted laws: resample runs with replacement, refit, take percentiles.
+
+Chinchilla (Table 2) reports 10th/90th percentiles of a bootstrap; Epoch reports 95% intervals from 4,000
+bootstraps. Every parameter, the exponents a and b, and N_opt/D_opt at the budgets you give get an interval.
+
+Approach 1 resamples whole runs (their curves). Approach 3 refits are batched: a resample is a vector of per-run counts, i.e. weights in the Huber sum, so
+all replicates are solved together by the batched Levenberg-Marquardt of :mod:`tokenplan.fit.parametric`.
+Each replicate is warm-started from the full-data optimum plus ``extra_starts`` points drawn from the paper's
+grid (seeded); the best of its starts is kept. Approach 2 refits are a plain loop (each is a few polyfits).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from tokenplan import _checks
+from tokenplan.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from tokenplan.fit.data_constrained import DataConstrainedFit
+    from tokenplan.fit.parametric import ParametricFit
+    from tokenplan.runs import Curves, RunTable
+
+__all__ = [
+    "BootstrapResult",
+    "bootstrap_data_constrained",
+    "bootstrap_envelope",
+    "bootstrap_isoflop",
+    "bootstrap_parametric",
+]
+
+FLOPS_PER_PARAM_TOKEN = 6.0
+
+
+@dataclass(frozen=True)
+class BootstrapResult:
+    """Percentile intervals: ``intervals[name] = (low, high)`` at ``level`` (0.8 = 10th/90th percentiles)."""
+
+    intervals: dict[str, tuple[float, float]]
+    level: float
+    n_boot: int
+    n_failed: int
+    seed: int
+    budgets: tuple[float, ...] = ()
+    samples: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    method: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "level": self.level,
+            "n_boot": self.n_boot,
+            "n_failed": self.n_failed,
+            "seed": self.seed,
+            "method": self.method,
+            "intervals": {k: list(v) for k, v in self.intervals.items()},
+        }
+
+    def __repr__(self) -> str:
+        parts = ", ".join(f"{k}=({lo:.4g}, {hi:.4g})" for k, (lo, hi) in self.intervals.items())
+        return (
+            f"BootstrapResult(level={self.level:g}, n_boot={self.n_boot}, n_failed={self.n_failed}, "
+            f"{parts})"
+        )
+
+
+def _intervals(samples: dict[str, np.ndarray], level: float) -> dict[str, tuple[float, float]]:
+    lo_q, hi_q = 50 * (1 - level), 50 * (1 + level)
+    out = {}
+    for k, v in samples.items():
+        v = v[np.isfinite(v)]
+        out[k] = (
+            (float(np.percentile(v, lo_q)), float(np.percentile(v, hi_q)))
+            if len(v)
+            else (math.nan, math.nan)
+        )
+    return out
+
+
+def _allocation_samples(samples, a_share, G_or_k, budgets, kind):
+    for C in budgets:
+        if kind == "chinchilla":
+            N = G_or_k * (C / FLOPS_PER_PARAM_TOKEN) ** a_share
+        else:
+            N = G_or_k * C**a_share
+        samples[f"n_params_opt@{C:.3g}"] = N
+        samples[f"n_tokens_opt@{C:.3g}"] = C / (FLOPS_PER_PARAM_TOKEN * N)
+
+
+def _validate(n_boot, level, seed):
+    n_boot = _checks.positive_int("n_boot", n_boot)
+    level = _checks.in_range("level", level, 0.0, 1.0, inclusive=False)
+    seed = int(seed)
+    return n_boot, level, seed
+
+
+def bootstrap_parametric(
+    runs: RunTable,
+    fit: ParametricFit,
+    *,
+    n_boot: int = 1000,
+    seed: int = 0,
+    level: float = 0.8,
+    budgets: tuple[float, ...] = (),
+    extra_starts: int = 2,
+    max_iter: int = 100,
+) -> BootstrapResult:
+    """Bootstrap an Approach-3 :class:`~tokenplan.fit.parametric.ParametricFit` (module docstring)."""
+    from tokenplan.fit.parametric import _make_problem, _to_phi, batched_newton, paper_grid
+
+    n_boot, level, seed = _validate(n_boot, level, seed)
+    rng = np.random.default_rng(seed)
+    n = len(runs)
+    problem = _make_problem(
+        runs,
+        delta=fit.delta,
+        reduction=fit.reduction,
+        overestimate_weight=fit.overestimate_weight,
+        alpha_equals_beta=fit.alpha_equals_beta,
+    )
+    counts = rng.multinomial(n, np.full(n, 1.0 / n), size=n_boot).astype(float)
+    phi_star = _to_phi(problem, np.asarray(fit.theta)[None, :])[0]
+    grid = _to_phi(problem, paper_grid())
+    k = 1 + max(0, int(extra_starts))
+    starts = np.empty((n_boot, k, len(phi_star)))
+    starts[:, 0] = phi_star
+    if k > 1:
+        starts[:, 1:] = grid[rng.integers(0, len(grid), size=(n_boot, k - 1))]
+    W = np.repeat(counts, k, axis=0)
+    phi, f, conv = batched_newton(
+        problem, starts.reshape(n_boot * k, -1), W, prune=(), max_iter=max_iter
+    )
+    f = f.reshape(n_boot, k)
+    best = np.argmin(f, axis=1)
+    phi = phi.reshape(n_boot, k, -1)[np.arange(n_boot), best]
+    # a replicate fails when no start gave a finite objective; starts still moving at max_iter are kept
+    # (the warm start is already next to the optimum, and L-M only ever lowers the objective).
+    ok = np.isfinite(f[np.arange(n_boot), best])
+    del conv
+    theta = problem.theta(phi)
+    a, b, e, alpha, beta = theta.T
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        A, B, E = np.exp(a), np.exp(b), np.exp(e)
+        s = alpha + beta
+        G = (alpha * A / (beta * B)) ** (1.0 / s)
+        samples = {
+            "E": E,
+            "A": A,
+            "B": B,
+            "alpha": alpha,
+            "beta": beta,
+            "a": beta / s,
+            "b": alpha / s,
+        }
+        _allocation_samples(samples, beta / s, G, budgets, "chinchilla")
+    bad = ~ok | (alpha <= 0) | (beta <= 0)
+    samples = {key: np.where(bad, np.nan, v) for key, v in samples.items()}
+    return BootstrapResult(
+        intervals=_intervals(samples, level),
+        level=level,
+        n_boot=n_boot,
+        n_failed=int(bad.sum()),
+        seed=seed,
+        budgets=tuple(budgets),
+        samples=samples,
+        method=f"batched refits, warm start + {k - 1} seeded grid starts per replicate",
+    )
+
+
+def bootstrap_isoflop(
+    runs: RunTable,
+    *,
+    n_boot: int = 1000,
+    seed: int = 0,
+    level: float = 0.8,
+    budgets: tuple[float, ...] = (),
+    **fit_kwargs,
+) -> BootstrapResult:
+    """Bootstrap Approach 2: resample runs within each budget group, refit the profiles and power laws."""
+    from tokenplan.fit.isoflop import fit_isoflop, group_budgets
+
+    n_boot, level, seed = _validate(n_boot, level, seed)
+    rng = np.random.default_rng(seed)
+    labels = group_budgets(
+        runs,
+        gap_dex=fit_kwargs.get("gap_dex", 0.1),
+        bins_per_decade=fit_kwargs.get("bins_per_decade"),
+    )
+    groups = [np.flatnonzero(labels == g) for g in np.unique(labels)]
+
+    def draw():
+        idx = np.concatenate([rng.choice(g, size=len(g), replace=True) for g in groups])
+        return _take(runs, idx, labels)
+
+    return _power_law_bootstrap(
+        draw,
+        lambda sub: fit_isoflop(sub, **fit_kwargs),
+        approach=2,
+        method="runs resampled within each budget group; profiles and power laws refitted",
+        n_boot=n_boot,
+        seed=seed,
+        level=level,
+        budgets=budgets,
+    )
+
+
+def _power_law_bootstrap(
+    draw, refit, *, approach, method, n_boot, seed, level, budgets
+) -> BootstrapResult:
+    """The loop shared by the Approach 1 and 2 bootstraps: refit ``n_boot`` resamples from ``draw()``,
+    collect k, a and b (a resample the fit rejects counts as failed) and take percentile intervals."""
+    rows: dict[str, list[float]] = {"k": [], "a": [], "b": []}
+    failed = 0
+    for _ in range(n_boot):
+        try:
+            fit = refit(draw())
+        except InvalidInputError:
+            failed += 1
+            continue
+        rows["k"].append(fit.law.k)
+        rows["a"].append(fit.law.a)
+        rows["b"].append(fit.b)
+    if not rows["a"]:
+        raise InvalidInputError(
+            f"every bootstrap refit of Approach {approach} failed; see the fit's warnings."
+        )
+    samples = {key: np.asarray(v) for key, v in rows.items()}
+    _allocation_samples(samples, samples["a"], samples["k"], budgets, "power")
+    return BootstrapResult(
+        intervals=_intervals(samples, level),
+        level=level,
+        n_boot=n_boot,
+        n_failed=failed,
+        seed=seed,
+        budgets=tuple(budgets),
+        samples=samples,
+        method=method,
+    )
+
+
+def _take(runs, idx, labels):
+    from dataclasses import replace
+
+    return replace(
+        runs,
+        run_id=runs.run_id[idx],
+        n_params=runs.n_params[idx],
+        n_tokens=runs.n_tokens[idx],
+        flops=runs.flops[idx],
+        loss=runs.loss[idx],
+        unique_tokens=runs.unique_tokens[idx],
+        flops_budget=labels[idx],  # keep the original grouping in the resample
+    )
+
+
+def bootstrap_envelope(
+    curves: Curves,
+    *,
+    n_boot: int = 1000,
+    seed: int = 0,
+    level: float = 0.8,
+    budgets: tuple[float, ...] = (),
+    n_points: int = 1500,
+) -> BootstrapResult:
+    """Bootstrap Approach 1: resample whole runs (curves) with replacement, recompute the envelope and refit.
+
+    Duplicated runs do not change an envelope (the minimum over runs), so a resample effectively drops the runs
+    it misses; that is what makes the interval.
+    """
+    from tokenplan.fit.approach1 import fit_envelope
+    from tokenplan.runs import Curves
+
+    n_boot, level, seed = _validate(n_boot, level, seed)
+    rng = np.random.default_rng(seed)
+    ids = np.asarray(curves.run_id).astype(str)
+    runs = np.array(list(dict.fromkeys(ids)))
+    rows_of = {r: np.flatnonzero(ids == r) for r in runs}
+
+    def draw():
+        pick = np.unique(rng.choice(runs, size=len(runs), replace=True))
+        idx = np.concatenate([rows_of[r] for r in pick])
+        return Curves(
+            curves.run_id[idx],
+            curves.n_params[idx],
+            curves.n_tokens[idx],
+            curves.flops[idx],
+            curves.loss[idx],
+            curves.source,
+        )
+
+    return _power_law_bootstrap(
+        draw,
+        lambda sub: fit_envelope(sub, n_points=n_points),
+        approach=1,
+        method="whole runs (curves) resampled; envelope and power laws refitted",
+        n_boot=n_boot,
+        seed=seed,
+        level=level,
+        budgets=budgets,
+    )
+
+
+def bootstrap_data_constrained(
+    runs: RunTable,
+    fit: DataConstrainedFit,
+    *,
+    n_boot: int = 1000,
+    seed: int = 0,
+    level: float = 0.8,
+) -> BootstrapResult:
+    """Bootstrap the data-constrained fit: resample runs, refit R_D*, R_N* (and the base law when the fit
+    did) from the full-data optimum, inside the same search box. A loop of small scipy fits (~30 ms each)."""
+    from dataclasses import replace
+
+    from tokenplan.fit.data_constrained import fit_data_constrained
+
+    n_boot, level, seed = _validate(n_boot, level, seed)
+    rng = np.random.default_rng(seed)
+    n = len(runs)
+    names = ("R_D_star", "R_N_star") + (("E", "A", "B", "alpha", "beta") if fit.fit_base else ())
+    out: dict[str, list[float]] = {k: [] for k in names}
+    failed = 0
+    start = ((fit.law.R_D_star, fit.law.R_N_star),)
+    for _ in range(n_boot):
+        idx = rng.integers(0, n, size=n)
+        sub = replace(
+            runs,
+            run_id=runs.run_id[idx],
+            n_params=runs.n_params[idx],
+            n_tokens=runs.n_tokens[idx],
+            flops=runs.flops[idx],
+            loss=runs.loss[idx],
+            unique_tokens=runs.unique_tokens[idx],
+            flops_budget=None,
+        )
+        try:
+            refit = fit_data_constrained(
+                sub,
+                base=fit.law,
+                fit_base=fit.fit_base,
+                bounds=fit.bounds,
+                start_pairs=start,
+                check_outside=False,
+            )
+        except InvalidInputError:
+            failed += 1
+            continue
+        for k in names:
+            out[k].append(float(getattr(refit.law, k)))
+    if not out["R_D_star"]:
+        raise InvalidInputError("every bootstrap refit of the data-constrained law failed.")
+    samples = {k: np.asarray(v) for k, v in out.items()}
+    return BootstrapResult(
+        intervals=_intervals(samples, level),
+        level=level,
+        n_boot=n_boot,
+        n_failed=failed,
+        seed=seed,
+        samples=samples,
+        method="runs resampled; R_D*, R_N* refitted from the full-data optimum inside the search box",
+    )

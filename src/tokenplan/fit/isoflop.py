@@ -1,0 +1,229 @@
+"""Chinchilla Approach 2: IsoFLOP profiles.
+
+Hoffmann et al. 2022 (sec. 3.2): train several model sizes at each of 9 fixed FLOP budgets; per budget, fit a
+parabola of final loss against log N; its minimum is N_opt(C). Then fit power laws N_opt ∝ C^a and
+D_opt ∝ C^b (D_opt = C / 6 N_opt) across budgets. A cubic profile or a local parabola through the three
+lowest-loss sizes are offered as options; a minimum outside the sizes tried is reported as not bracketed.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from tokenplan import _checks
+from tokenplan.errors import InvalidInputError
+from tokenplan.laws.chinchilla import PowerLawAllocation
+
+if TYPE_CHECKING:
+    from tokenplan.runs import RunTable
+
+__all__ = ["IsoflopFit", "IsoflopProfile", "fit_isoflop", "group_budgets"]
+
+PROFILES = ("parabola", "cubic", "interp")
+FLOPS_PER_PARAM_TOKEN = 6.0
+
+
+@dataclass(frozen=True)
+class IsoflopProfile:
+    """One budget's profile: the sizes tried, the fitted curve (coefficients in log N) and its minimum."""
+
+    flops: float
+    n_params: np.ndarray = field(repr=False)
+    loss: np.ndarray = field(repr=False)
+    coef: np.ndarray = field(repr=False)  # polynomial in log N, highest power first (np.polyval)
+    n_params_opt: float = math.nan
+    loss_opt: float = math.nan
+    bracketed: bool = True
+
+    @property
+    def n_tokens_opt(self) -> float:
+        return self.flops / (FLOPS_PER_PARAM_TOKEN * self.n_params_opt)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "flops": self.flops,
+            "n_points": len(self.n_params),
+            "n_params_opt": self.n_params_opt,
+            "n_tokens_opt": self.n_tokens_opt,
+            "loss_opt": self.loss_opt,
+            "bracketed": self.bracketed,
+        }
+
+
+@dataclass(frozen=True)
+class IsoflopFit:
+    """The result of :func:`fit_isoflop`: per-budget minima and the power laws through them."""
+
+    law: PowerLawAllocation
+    profiles: tuple[IsoflopProfile, ...]
+    profile: str
+    n_runs: int
+    d_coef: float  # D_opt = d_coef * C^b
+    b: float
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def exponents(self) -> tuple[float, float]:
+        """(a, b) fitted separately: N_opt ∝ C^a and D_opt ∝ C^b (a + b ≈ 1 under C = 6ND)."""
+        return self.law.a, self.b
+
+    def to_dict(self) -> dict[str, Any]:
+        a, b = self.exponents
+        return {
+            "approach": 2,
+            "params": {"k": self.law.k, "a": a},
+            "exponents": {"a": a, "b": b},
+            "profile": self.profile,
+            "n_runs": self.n_runs,
+            "budgets": [p.to_dict() for p in self.profiles],
+            "warnings": list(self.warnings),
+        }
+
+    def __repr__(self) -> str:
+        a, b = self.exponents
+        return (
+            f"IsoflopFit(a={a:.3f}, b={b:.3f}, k={self.law.k:.4g}, budgets={len(self.profiles)}, "
+            f"profile={self.profile!r}, n_runs={self.n_runs})"
+        )
+
+
+def group_budgets(
+    runs: RunTable, *, gap_dex: float = 0.1, bins_per_decade: float | None = None
+) -> np.ndarray:
+    """A budget label per run: ``flops_budget`` when the table has it; else, with ``bins_per_decade``,
+    log10 C rounded to bins of 1/bins_per_decade dex; else FLOPs clustered in log space (a new group starts
+    wherever sorted log10 C jumps by more than ``gap_dex``; the label is the group's geometric mean)."""
+    if runs.flops_budget is not None and np.isfinite(runs.flops_budget).all():
+        return np.asarray(runs.flops_budget, dtype=float)
+    logc = np.log10(runs.flops)
+    if bins_per_decade:
+        k = _checks.positive("bins_per_decade", bins_per_decade)
+        return 10 ** (np.round(logc * k) / k)
+    order = np.argsort(logc)
+    labels = np.empty(len(logc))
+    start = 0
+    for i in range(1, len(order) + 1):
+        if i == len(order) or logc[order[i]] - logc[order[i - 1]] > gap_dex:
+            idx = order[start:i]
+            labels[idx] = 10 ** logc[idx].mean()
+            start = i
+    return labels
+
+
+def _profile_min(x: np.ndarray, loss: np.ndarray, profile: str):
+    """(coef, x_opt, loss_opt) of the profile fitted to loss(x = log N); x_opt is NaN when there is none."""
+    if profile == "parabola":
+        coef = np.polyfit(x, loss, 2)
+        if coef[0] <= 0:
+            return coef, math.nan, math.nan
+        x_opt = -coef[1] / (2 * coef[0])
+        return coef, x_opt, float(np.polyval(coef, x_opt))
+    if profile == "cubic":
+        coef = np.polyfit(x, loss, 3) if len(x) >= 4 else np.polyfit(x, loss, 2)
+        crit = np.roots(np.polyder(coef))
+        crit = crit[np.isreal(crit)].real
+        second = np.polyval(np.polyder(coef, 2), crit)
+        minima = crit[second > 0]
+        if len(minima) == 0:
+            return coef, math.nan, math.nan
+        # the local minimum closest to the best observed point
+        x_best = x[np.argmin(loss)]
+        x_opt = minima[np.argmin(np.abs(minima - x_best))]
+        return coef, x_opt, float(np.polyval(coef, x_opt))
+    # "interp": a parabola through the lowest point and its two neighbours in N
+    order = np.argsort(x)
+    xs, ls = x[order], loss[order]
+    i = int(np.clip(np.argmin(ls), 1, len(xs) - 2))
+    coef = np.polyfit(xs[i - 1 : i + 2], ls[i - 1 : i + 2], 2)
+    if coef[0] <= 0:
+        return coef, math.nan, math.nan
+    x_opt = -coef[1] / (2 * coef[0])
+    return coef, x_opt, float(np.polyval(coef, x_opt))
+
+
+def fit_isoflop(
+    runs: RunTable,
+    *,
+    profile: str = "parabola",
+    gap_dex: float = 0.1,
+    bins_per_decade: float | None = None,
+    min_points: int = 3,
+    name: str = "fit-approach2",
+) -> IsoflopFit:
+    """Chinchilla Approach 2 on a :class:`~tokenplan.runs.RunTable` (module docstring)."""
+    profile = _checks.choice("isoflop profile", profile, PROFILES)
+    labels = group_budgets(runs, gap_dex=gap_dex, bins_per_decade=bins_per_decade)
+    notes: list[str] = []
+    profiles: list[IsoflopProfile] = []
+    for budget in np.unique(labels):
+        m = labels == budget
+        N, L = runs.n_params[m], runs.loss[m]
+        if len(np.unique(N)) < min_points:
+            notes.append(
+                f"budget {budget:.3g} FLOPs has {len(np.unique(N))} distinct model sizes (< {min_points}); skipped."
+            )
+            continue
+        x = np.log(N)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # np.RankWarning on near-degenerate profiles
+            coef, x_opt, l_opt = _profile_min(x, L, profile)
+        if not math.isfinite(x_opt):
+            notes.append(
+                f"budget {budget:.3g} FLOPs: the {profile} profile has no minimum (loss keeps falling or "
+                "rising with N); skipped. Add sizes on both sides of the optimum."
+            )
+            continue
+        bracketed = bool(x.min() <= x_opt <= x.max())
+        if not bracketed:
+            notes.append(
+                f"budget {budget:.3g} FLOPs: the minimum N={math.exp(x_opt):.3g} lies outside the sizes tried "
+                f"({N.min():.3g}..{N.max():.3g}); not bracketed, so it is an extrapolation."
+            )
+        profiles.append(
+            IsoflopProfile(
+                flops=float(budget),
+                n_params=N,
+                loss=L,
+                coef=coef,
+                n_params_opt=math.exp(x_opt),
+                loss_opt=l_opt,
+                bracketed=bracketed,
+            )
+        )
+    if len(profiles) < 2:
+        raise InvalidInputError(
+            f"Approach 2 needs at least 2 FLOP budgets with >= {min_points} model sizes each; found "
+            f"{len(profiles)} usable of {len(np.unique(labels))} budget groups. "
+            "Group runs with a flops_budget column, or run more sizes per budget."
+        )
+    if len(profiles) < 3:
+        notes.append(f"only {len(profiles)} budgets: the exponent is a line through 2 points.")
+    C = np.array([p.flops for p in profiles])
+    N_opt = np.array([p.n_params_opt for p in profiles])
+    D_opt = C / (FLOPS_PER_PARAM_TOKEN * N_opt)
+    law = PowerLawAllocation.fit_points(
+        C,
+        N_opt,
+        name=name,
+        citation=f"fitted by tokenplan (Chinchilla Approach 2, {profile}) on {runs.source or 'runs'}",
+        description=f"IsoFLOP fit on {len(profiles)} budgets",
+        fitted_flops=(float(C.min()), float(C.max())),
+        param_convention="total"
+        if runs.param_column != "n_params_non_embedding"
+        else "non-embedding",
+    )
+    b, log_d = np.polyfit(np.log(C), np.log(D_opt), 1)
+    return IsoflopFit(
+        law=law,
+        profiles=tuple(profiles),
+        profile=profile,
+        n_runs=len(runs),
+        d_coef=math.exp(log_d),
+        b=float(b),
+        warnings=tuple(notes),
+    )

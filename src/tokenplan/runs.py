@@ -1,0 +1,551 @@
+"""The one place run tables are read and validated: CSV, JSONL or Parquet -> :class:`RunTable`.
+
+A run table has one row per training run (model size, tokens or FLOPs, final loss). Column names are matched
+case-insensitively against common aliases (``params``/``N``/``Model Size``, ``tokens``/``D``, ``flops``/``C``/
+``Training FLOP``, ``loss``/``val_loss`` ...); ``columns={"loss": "val_loss_c4"}`` maps anything else.
+When tokens are missing they are derived as D = C / (6N) (and FLOPs as C = 6ND), with a note saying so.
+
+Rows that share a run id and carry a step (or token) column are a training *curve*; the last row of each run
+is its final result and the whole curve is kept for Chinchilla's Approach 1. The sweep engine's
+``results.csv`` (one row per run, with ``status``) and ``curves.csv`` are read as they are.
+
+Nothing is ever dropped silently: every dropped row is counted with its reason in ``RunTable.dropped``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tokenplan.errors import InvalidInputError, MissingDependencyError
+
+__all__ = ["ALIASES", "Curves", "RunTable", "read_curves", "read_runs", "runs_from_arrays"]
+
+# C = 6 N D (Kaplan 2020 sec. 2.1; Chinchilla eq. 4 uses the same approximation).
+FLOPS_PER_PARAM_TOKEN = 6.0
+
+# Canonical field -> accepted column names (compared after lower-casing and mapping spaces/dashes to "_").
+ALIASES: dict[str, tuple[str, ...]] = {
+    "run_id": ("run_id", "run", "id", "name", "run_name"),
+    "n_params": (
+        "n_params",
+        "params",
+        "n",
+        "model_size",
+        "params_n",
+        "num_params",
+        "n_parameters",
+        "parameters",
+    ),
+    "n_tokens": ("n_tokens", "tokens", "d", "tokens_d", "train_tokens", "num_tokens"),
+    "flops": ("flops", "c", "training_flop", "training_flops", "compute", "train_flops"),
+    "loss": ("loss", "val_loss", "l", "final_loss", "eval_loss", "val_loss_c4", "valid_loss"),
+    "unique_tokens": ("unique_tokens", "u", "unique_tokens_u", "unique"),
+    "flops_budget": ("flops_budget", "budget", "flop_budget"),
+    "step": ("step", "iteration", "iter"),
+    "status": ("status",),
+    "kind": ("kind",),
+    "epochs": ("epochs", "epochs_d_over_u"),
+}
+REQUIRED = ("n_params", "loss")
+_NUMERIC = (
+    "n_params",
+    "n_tokens",
+    "flops",
+    "loss",
+    "unique_tokens",
+    "flops_budget",
+    "step",
+    "epochs",
+)
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[\s\-]+", "_", str(name).strip().lower())
+
+
+@dataclass(frozen=True)
+class Curves:
+    """Training curves: one row per logged point (run_id, step, n_tokens, flops, loss, n_params)."""
+
+    run_id: np.ndarray
+    n_params: np.ndarray
+    n_tokens: np.ndarray
+    flops: np.ndarray
+    loss: np.ndarray
+    source: str = ""
+
+    def __len__(self) -> int:
+        return len(self.loss)
+
+    @property
+    def n_runs(self) -> int:
+        return len(np.unique(self.run_id))
+
+    def __repr__(self) -> str:
+        return f"Curves(points={len(self)}, runs={self.n_runs}, source={self.source!r})"
+
+
+@dataclass(frozen=True)
+class RunTable:
+    """Validated final results, one per run. Arrays are float64 and aligned; ``unique_tokens`` is NaN for
+    fresh (never repeated) data. ``dropped`` maps a reason to the number of rows dropped for it."""
+
+    run_id: np.ndarray
+    n_params: np.ndarray
+    n_tokens: np.ndarray
+    flops: np.ndarray
+    loss: np.ndarray
+    unique_tokens: np.ndarray
+    flops_budget: np.ndarray | None = None
+    source: str = ""
+    param_column: str = "n_params"
+    dropped: dict[str, int] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+    curves: Curves | None = None
+
+    def __len__(self) -> int:
+        return len(self.loss)
+
+    @property
+    def n_dropped(self) -> int:
+        return int(sum(self.dropped.values()))
+
+    @property
+    def has_unique_tokens(self) -> bool:
+        return bool(np.isfinite(self.unique_tokens).any())
+
+    def subset(self, mask: np.ndarray, *, reason: str | None = None) -> RunTable:
+        """The runs where ``mask`` is true; the others are counted under ``reason`` in ``dropped``."""
+        mask = np.asarray(mask, dtype=bool)
+        dropped = dict(self.dropped)
+        n_out = int((~mask).sum())
+        if reason and n_out:
+            dropped[reason] = dropped.get(reason, 0) + n_out
+        return replace(
+            self,
+            run_id=self.run_id[mask],
+            n_params=self.n_params[mask],
+            n_tokens=self.n_tokens[mask],
+            flops=self.flops[mask],
+            loss=self.loss[mask],
+            unique_tokens=self.unique_tokens[mask],
+            flops_budget=None if self.flops_budget is None else self.flops_budget[mask],
+            dropped=dropped,
+        )
+
+    def fresh_only(self) -> RunTable:
+        """The runs on fresh data (no repetition: unique_tokens empty or >= n_tokens); the others are
+        counted as dropped. Chinchilla's laws assume fresh data; repeated runs belong to the
+        data-constrained law."""
+        repeated = np.isfinite(self.unique_tokens) & (
+            self.unique_tokens < self.n_tokens * (1 - 1e-9)
+        )
+        return self.subset(~repeated, reason="repeated data (fit them with --law data-constrained)")
+
+    def drop_highest(self, k: int) -> RunTable:
+        """Drop the ``k`` highest-loss runs (Epoch AI drops 5 such outliers from Chinchilla's Fig. 4 data)."""
+        if k <= 0:
+            return self
+        if k >= len(self):
+            raise InvalidInputError(f"--drop-highest {k} would drop all {len(self)} runs.")
+        order = np.argsort(-self.loss, kind="stable")
+        mask = np.ones(len(self), dtype=bool)
+        mask[order[:k]] = False
+        return self.subset(mask, reason=f"highest-loss runs (--drop-highest {k})")
+
+    def __repr__(self) -> str:
+        return (
+            f"RunTable(runs={len(self)}, dropped={self.n_dropped}, sizes={len(np.unique(self.n_params))}, "
+            f"loss=[{self.loss.min():.4g}, {self.loss.max():.4g}], source={self.source!r})"
+            if len(self)
+            else f"RunTable(runs=0, source={self.source!r})"
+        )
+
+
+# --- reading ---------------------------------------------------------------------------------------
+
+
+def _read_rows(path: Path) -> list[dict[str, Any]]:
+    suffix = path.suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        try:
+            import pandas as pd
+        except ImportError:  # pragma: no cover - depends on the environment
+            raise MissingDependencyError("pandas", "fit") from None
+        try:
+            frame = pd.read_parquet(path)
+        except ImportError:  # pragma: no cover
+            raise MissingDependencyError("pyarrow", "fit") from None
+        except Exception as exc:
+            raise InvalidInputError(f"{path}: not a readable Parquet file ({exc}).") from None
+        return frame.to_dict(orient="records")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInputError(
+            f"{path}: not a text file; give a CSV, JSONL or Parquet file."
+        ) from None
+    if suffix in (".jsonl", ".ndjson") or (suffix == ".json" and text.lstrip().startswith("{")):
+        rows = []
+        for i, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InvalidInputError(
+                    f"{path}: line {i} is not valid JSON ({exc.msg})."
+                ) from None
+            if not isinstance(row, dict):
+                raise InvalidInputError(f"{path}: line {i} is not a JSON object.")
+            rows.append(row)
+        return rows
+    if suffix == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InvalidInputError(f"{path}: not valid JSON ({exc.msg}).") from None
+        if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+            raise InvalidInputError(f"{path}: a JSON run table must be a list of objects.")
+        return data
+    reader = csv.DictReader(text.splitlines())
+    if reader.fieldnames is None:
+        return []
+    if len(set(reader.fieldnames)) != len(reader.fieldnames):
+        raise InvalidInputError(f"{path}: the header repeats a column name: {reader.fieldnames}.")
+    return [dict(r) for r in reader]
+
+
+def _resolve_columns(
+    header: list[str], columns: dict[str, str] | None, path: Path
+) -> dict[str, str]:
+    """Canonical field -> the column of the file that holds it."""
+    by_norm = {}
+    for h in header:
+        by_norm.setdefault(_norm(h), h)
+    mapping: dict[str, str] = {}
+    for key, col in (columns or {}).items():
+        if key not in ALIASES:
+            raise InvalidInputError(
+                f"--columns: unknown field {key!r}; valid fields: {', '.join(ALIASES)}."
+            )
+        found = col if col in header else by_norm.get(_norm(col))
+        if found is None:
+            raise InvalidInputError(
+                f"--columns {key}={col}: {path} has no column {col!r}; columns found: "
+                f"{', '.join(header)}."
+            )
+        mapping[key] = found
+    used = set(mapping.values())
+    for key, aliases in ALIASES.items():
+        if key in mapping:
+            continue
+        for alias in aliases:
+            col = by_norm.get(alias)
+            if col is not None and col not in used:
+                mapping[key] = col
+                used.add(col)
+                break
+    return mapping
+
+
+def _to_float(value: Any) -> float:
+    if value is None:
+        return math.nan
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    text = str(value).strip()
+    if text == "" or text.lower() in ("none", "null", "na", "nan"):
+        return math.nan
+    try:
+        return float(text.replace("_", ""))
+    except ValueError:
+        from tokenplan.units import parse_quantity
+
+        return parse_quantity(text, name="value")
+
+
+def _column(rows, col, key, path) -> np.ndarray:
+    out = np.empty(len(rows))
+    for i, row in enumerate(rows):
+        try:
+            out[i] = _to_float(row.get(col))
+        except InvalidInputError:
+            raise InvalidInputError(
+                f"{path}: row {i + 1}, column {col!r} ({key}) is not a number: {row.get(col)!r}."
+            ) from None
+    return out
+
+
+def _describe_rows(idx: np.ndarray, run_id: np.ndarray, values: np.ndarray) -> str:
+    shown = [f"row {i + 1} ({run_id[i]}: {values[i]:g})" for i in idx[:8]]
+    more = f" and {len(idx) - 8} more" if len(idx) > 8 else ""
+    return ", ".join(shown) + more
+
+
+def read_runs(
+    path: str | os.PathLike[str],
+    *,
+    columns: dict[str, str] | None = None,
+    drop_highest: int = 0,
+    drop_invalid: bool = False,
+) -> RunTable:
+    """Read and validate a run table (CSV, JSONL or Parquet).
+
+    ``columns`` maps a canonical field (``n_params``, ``n_tokens``, ``flops``, ``loss``, ``unique_tokens``,
+    ``run_id``, ``step``, ``flops_budget``, ``status``) to a column name of the file, e.g.
+    ``{"n_params": "n_params_non_embedding"}`` to fit on Kaplan's convention. Rows with a ``status`` other
+    than ``ok`` are dropped and counted; rows with NaN/inf/non-positive sizes or losses are an error unless
+    ``drop_invalid`` (then they are dropped and counted).
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise InvalidInputError(f"run table {str(p)!r} does not exist.")
+    rows = _read_rows(p)
+    if not rows:
+        raise InvalidInputError(f"{p}: the run table is empty (no data rows).")
+    header = list(dict.fromkeys(k for row in rows for k in row))
+    mapping = _resolve_columns(header, columns, p)
+    missing = [k for k in REQUIRED if k not in mapping]
+    if "n_tokens" not in mapping and "flops" not in mapping:
+        missing.append("n_tokens or flops")
+    if missing:
+        raise InvalidInputError(
+            f"{p}: missing column(s) for {', '.join(missing)}; columns found: {', '.join(header)}. "
+            "Map them with --columns, e.g. --columns loss=val_loss,n_params=params."
+        )
+    notes: list[str] = []
+    dropped: dict[str, int] = {}
+    n = len(rows)
+    run_id = np.array(
+        [
+            str(r.get(mapping["run_id"], "")) if "run_id" in mapping else f"row{i + 1}"
+            for i, r in enumerate(rows)
+        ],
+        dtype=object,
+    )
+    keep = np.ones(n, dtype=bool)
+    if "status" in mapping:
+        status = np.array([str(r.get(mapping["status"], "")).strip().lower() for r in rows])
+        for value in sorted({str(v) for v in status} - {"ok"}):
+            count = int((status == value).sum())
+            dropped[f"status={value!r} (not 'ok')"] = count
+        keep &= status == "ok"
+    data = {k: _column(rows, mapping[k], k, p) for k in _NUMERIC if k in mapping}
+    param_column = mapping["n_params"]
+    if param_column != "n_params":
+        notes.append(f"N (model size) read from column {param_column!r}.")
+
+    def sel(a):
+        return a[keep]
+
+    run_id = run_id[keep]
+    data = {k: sel(v) for k, v in data.items()}
+    if len(run_id) == 0:
+        raise InvalidInputError(
+            f"{p}: no usable runs: every row was dropped ({'; '.join(f'{v} {k}' for k, v in dropped.items())})."
+        )
+    N = data["n_params"]
+    L = data["loss"]
+    if "n_tokens" in data and "flops" in data:
+        D, C = data["n_tokens"], data["flops"]
+        fill = ~np.isfinite(D) & np.isfinite(C)
+        if fill.any():
+            D = np.where(fill, C / (FLOPS_PER_PARAM_TOKEN * N), D)
+            notes.append(f"{int(fill.sum())} empty token counts derived as D = C / (6N).")
+        fillc = ~np.isfinite(C) & np.isfinite(D)
+        C = np.where(fillc, FLOPS_PER_PARAM_TOKEN * N * D, C)
+    elif "n_tokens" in data:
+        D = data["n_tokens"]
+        C = FLOPS_PER_PARAM_TOKEN * N * D
+        notes.append("no FLOPs column: C = 6ND.")
+    else:
+        C = data["flops"]
+        D = C / (FLOPS_PER_PARAM_TOKEN * N)
+        notes.append(f"no tokens column: D derived as C / (6N) from {mapping['flops']!r}.")
+    U = data.get("unique_tokens", np.full(len(N), np.nan))
+    if "epochs" in data:  # U = D / epochs where only the epoch count was logged
+        ep = data["epochs"]
+        fill = ~np.isfinite(U) & np.isfinite(ep) & (ep > 1)
+        if fill.any():
+            U = np.where(fill, D / np.where(fill, ep, 1.0), U)
+            notes.append(f"{int(fill.sum())} empty unique_tokens derived as n_tokens / epochs.")
+    budget = data.get("flops_budget")
+
+    # Curves: several rows per run id with a step (or token) column.
+    curves = None
+    ids, counts = np.unique(run_id.astype(str), return_counts=True)
+    repeated = ids[counts > 1]
+    if len(repeated) and "run_id" in mapping:
+        order_key = data.get("step", D)
+        if "step" not in data and "n_tokens" not in data:
+            raise InvalidInputError(
+                f"{p}: duplicate runs {', '.join(repeated[:5])}: several rows share a run id but there is "
+                "no step or tokens column to order them as a training curve."
+            )
+        curves = _make_curves(run_id, N, D, C, L, order_key, str(p))
+        last = _last_per_run(run_id, order_key)
+        run_id, N, D, C, L, U = (a[last] for a in (run_id, N, D, C, L, U))
+        budget = None if budget is None else budget[last]
+        notes.append(
+            f"rows sharing a run id read as training curves; the last point of each of "
+            f"{len(run_id)} runs is its result."
+        )
+
+    bad_msgs = []
+    bad_any = np.zeros(len(L), dtype=bool)
+    for name, arr in (("n_params", N), ("n_tokens", D), ("flops", C), ("loss", L)):
+        bad = ~np.isfinite(arr) | (arr <= 0)
+        if bad.any():
+            bad_any |= bad
+            bad_msgs.append(
+                f"{name} must be finite and > 0 at {_describe_rows(np.flatnonzero(bad), run_id, arr)}"
+            )
+    badu = np.isfinite(U) & (U <= 0)
+    if badu.any():
+        bad_any |= badu
+        bad_msgs.append(
+            f"unique_tokens must be > 0 at {_describe_rows(np.flatnonzero(badu), run_id, U)}"
+        )
+    if bad_msgs:
+        if not drop_invalid:
+            raise InvalidInputError(
+                f"{p}: "
+                + "; ".join(bad_msgs)
+                + ". Fix the rows or pass --drop-invalid to drop them."
+            )
+        dropped["NaN/inf/non-positive values (--drop-invalid)"] = int(bad_any.sum())
+        good = ~bad_any
+        run_id, N, D, C, L, U = (a[good] for a in (run_id, N, D, C, L, U))
+        budget = None if budget is None else budget[good]
+        if len(L) == 0:
+            raise InvalidInputError(f"{p}: no valid runs left after dropping invalid rows.")
+
+    if "run_id" in mapping:
+        ids, counts = np.unique(run_id.astype(str), return_counts=True)
+        if (counts > 1).any():  # only reachable when curves could not be formed
+            raise InvalidInputError(f"{p}: duplicate run ids: {', '.join(ids[counts > 1][:5])}.")
+    if budget is not None and not np.isfinite(budget).any():
+        budget = None
+    table = RunTable(
+        run_id=run_id,
+        n_params=N,
+        n_tokens=D,
+        flops=C,
+        loss=L,
+        unique_tokens=np.where(np.isfinite(U), U, np.nan),
+        flops_budget=budget,
+        source=str(p),
+        param_column=param_column,
+        dropped=dropped,
+        notes=tuple(notes),
+        curves=curves,
+    )
+    return table.drop_highest(drop_highest) if drop_highest else table
+
+
+def _last_per_run(run_id: np.ndarray, order_key: np.ndarray) -> np.ndarray:
+    idx = {}
+    for i, (r, k) in enumerate(zip(run_id, order_key)):
+        if r not in idx or k >= order_key[idx[r]]:
+            idx[r] = i
+    return np.array(sorted(idx.values()), dtype=int)
+
+
+def _make_curves(run_id, N, D, C, L, order_key, source) -> Curves:
+    ok = np.isfinite(N) & np.isfinite(D) & np.isfinite(L) & (N > 0) & (D > 0) & (L > 0)
+    order = np.lexsort((order_key[ok], run_id[ok].astype(str)))
+    return Curves(
+        run_id=run_id[ok][order],
+        n_params=N[ok][order],
+        n_tokens=D[ok][order],
+        flops=np.where(np.isfinite(C), C, FLOPS_PER_PARAM_TOKEN * N * D)[ok][order],
+        loss=L[ok][order],
+        source=source,
+    )
+
+
+def read_curves(path: str | os.PathLike[str], *, columns: dict[str, str] | None = None) -> Curves:
+    """Read training curves (the sweep's ``curves.csv``: run_id, step, n_tokens, flops, loss, n_params).
+
+    Rows with missing or non-positive values (e.g. the step-0 point) are skipped; they are not results.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise InvalidInputError(f"curves file {str(p)!r} does not exist.")
+    rows = _read_rows(p)
+    if not rows:
+        raise InvalidInputError(f"{p}: the curves file is empty.")
+    header = list(dict.fromkeys(k for row in rows for k in row))
+    mapping = _resolve_columns(header, columns, p)
+    missing = [k for k in ("run_id", "loss") if k not in mapping]
+    if "n_tokens" not in mapping and "flops" not in mapping:
+        missing.append("n_tokens or flops")
+    if missing:
+        raise InvalidInputError(
+            f"{p}: curves need column(s) {', '.join(missing)}; columns found: {', '.join(header)}."
+        )
+    run_id = np.array([str(r.get(mapping["run_id"], "")) for r in rows], dtype=object)
+    data = {k: _column(rows, mapping[k], k, p) for k in _NUMERIC if k in mapping}
+    L = data["loss"]
+    N = data.get("n_params")
+    if N is None:
+        raise InvalidInputError(
+            f"{p}: curves need an n_params column (or map one with --columns n_params=...)."
+        )
+    if "n_tokens" in data:
+        D = data["n_tokens"]
+        C = data.get("flops", FLOPS_PER_PARAM_TOKEN * N * D)
+    else:
+        C = data["flops"]
+        D = C / (FLOPS_PER_PARAM_TOKEN * N)
+    return _make_curves(run_id, N, D, C, L, data.get("step", D), str(p))
+
+
+def runs_from_arrays(
+    n_params, loss, *, n_tokens=None, flops=None, unique_tokens=None, run_id=None, flops_budget=None
+) -> RunTable:
+    """A :class:`RunTable` from arrays (for library use and tests); validated like a file."""
+    N = np.asarray(n_params, dtype=float).ravel()
+    L = np.asarray(loss, dtype=float).ravel()
+    if n_tokens is None and flops is None:
+        raise InvalidInputError("give n_tokens or flops.")
+    D = (
+        np.asarray(n_tokens, dtype=float).ravel()
+        if n_tokens is not None
+        else np.asarray(flops, dtype=float).ravel() / (FLOPS_PER_PARAM_TOKEN * N)
+    )
+    C = (
+        np.asarray(flops, dtype=float).ravel()
+        if flops is not None
+        else FLOPS_PER_PARAM_TOKEN * N * D
+    )
+    if not (len(N) == len(L) == len(D) == len(C)):
+        raise InvalidInputError("n_params, loss, n_tokens/flops must have the same length.")
+    for name, arr in (("n_params", N), ("n_tokens", D), ("flops", C), ("loss", L)):
+        bad = ~np.isfinite(arr) | (arr <= 0)
+        if bad.any():
+            raise InvalidInputError(
+                f"{name} must be finite and > 0; bad at positions {np.flatnonzero(bad)[:8].tolist()}."
+            )
+    U = (
+        np.full(len(N), np.nan)
+        if unique_tokens is None
+        else np.asarray(unique_tokens, dtype=float).ravel() * np.ones(len(N))
+    )
+    ids = (
+        np.array([f"run{i}" for i in range(len(N))], dtype=object)
+        if run_id is None
+        else np.asarray(run_id, dtype=object)
+    )
+    budget = None if flops_budget is None else np.asarray(flops_budget, dtype=float).ravel()
+    return RunTable(ids, N, D, C, L, U, flops_budget=budget, source="<arrays>")

@@ -1,0 +1,60 @@
+"""Approach 1 (envelope of training curves) on curves simulated from a known law."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from helpers import TEST_DATA
+from tokenplan.errors import InvalidInputError
+from tokenplan.fit import fit_envelope
+from tokenplan.laws import ChinchillaLaw
+from tokenplan.runs import Curves, read_curves
+
+TRUTH = ChinchillaLaw(E=1.8, A=480.0, B=2100.0, alpha=0.35, beta=0.37)
+
+
+def simulated_curves(sizes=None, max_tokens=1e12):
+    sizes = np.logspace(7, 9, 12) if sizes is None else sizes
+    ids, N, D = [], [], []
+    for i, n in enumerate(sizes):
+        d = np.logspace(7, np.log10(max_tokens), 60)
+        ids += [f"r{i}"] * len(d)
+        N += [n] * len(d)
+        D += list(d)
+    N, D = np.array(N), np.array(D)
+    return Curves(np.array(ids, dtype=object), N, D, 6 * N * D, TRUTH.loss(N, D), "<sim>")
+
+
+def test_recovers_the_frontier_exponent():
+    """The lower envelope of L(N, D) curves over FLOPs is the compute-optimal frontier, so the winning sizes
+    follow N_opt ∝ C^a with a = beta/(alpha+beta) (Chinchilla eq. 4); sizes are discrete, hence the tolerance."""
+    fit = fit_envelope(simulated_curves())
+    assert fit.exponents[0] == pytest.approx(TRUTH.exponents[0], abs=0.03)
+    assert len(fit.flops) > 300  # of the 1,500 grid points, the bracketed interior
+    assert "EnvelopeFit(a=" in repr(fit)
+
+
+def test_fixture_curves():
+    fit = fit_envelope(read_curves(TEST_DATA / "fit" / "curves.csv"))
+    assert 0.2 < fit.exponents[0] < 0.8
+
+
+def test_needs_curves_of_two_sizes():
+    with pytest.raises(InvalidInputError, match="2 model sizes"):
+        fit_envelope(simulated_curves(sizes=[1e8]))
+    with pytest.raises(InvalidInputError, match="needs training curves"):
+        fit_envelope(None)
+
+
+def test_bootstrap_envelope_is_seeded_and_brackets_the_fit():
+    from tokenplan.fit import bootstrap_envelope
+
+    curves = simulated_curves()
+    fit = fit_envelope(curves)
+    b1 = bootstrap_envelope(curves, n_boot=40, seed=5, budgets=(1e20,))
+    b2 = bootstrap_envelope(curves, n_boot=40, seed=5, budgets=(1e20,))
+    assert b1.intervals == b2.intervals
+    lo, hi = b1.intervals["a"]
+    assert lo <= fit.exponents[0] <= hi
+    assert "n_tokens_opt@1e+20" in b1.intervals

@@ -1,0 +1,161 @@
+"""`tokenplan fit` through the real entry point: the sweep's results.csv, --save round trip, errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from helpers import TEST_DATA, run_cli, shared_file
+from tokenplan.laws import ChinchillaLaw, DataConstrainedLaw, PowerLawAllocation, get_law
+
+RESULTS = TEST_DATA / "fit" / "results.csv"
+
+
+def test_sweep_results_just_work_and_save_round_trips(tmp_path):
+    save = tmp_path / "fit.json"
+    r = run_cli("fit", str(RESULTS), "--save", str(save), "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["runs"]["n_used"] == 20 and out["runs"]["n_dropped"] == 2
+    assert out["fits"]["3"]["n_runs"] == 20
+    saved = json.loads(save.read_text())
+    assert set(saved) == {"law", "fit"} and saved["fit"]["runs"]["n_dropped"] == 2
+    law = get_law(str(save))  # what `tokenplan plan --law fit.json` does
+    assert isinstance(law, ChinchillaLaw)
+    assert law.alpha == pytest.approx(out["law"]["alpha"])
+    assert law.loss(1e6, 1e9) == pytest.approx(
+        out["law"]["E"]
+        + out["law"]["A"] / 1e6 ** out["law"]["alpha"]
+        + out["law"]["B"] / 1e9 ** out["law"]["beta"]
+    )
+
+
+def test_approach_all_picks_up_curves_next_to_results(tmp_path):
+    shutil.copy(RESULTS, tmp_path / "results.csv")
+    shutil.copy(TEST_DATA / "fit" / "curves.csv", tmp_path / "curves.csv")
+    save = tmp_path / "a1.json"
+    r = run_cli(
+        "fit", str(tmp_path / "results.csv"), "--approach", "1", "--save", str(save), "--json"
+    )
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert any("curves found next to the results" in n for n in out["notes"])
+    assert isinstance(get_law(str(save)), PowerLawAllocation)
+    r = run_cli("fit", str(tmp_path / "results.csv"), "--approach", "all", "--json")
+    out = json.loads(r.stdout)
+    assert set(out["fits"]) == {"1", "2", "3"}
+
+
+def test_approach2_bootstrap_and_table_output():
+    r = run_cli("fit", str(RESULTS), "--approach", "2", "--bootstrap", "50", "--budgets", "1e16")
+    assert r.returncode == 0, r.stderr
+    assert "Approach 2" in r.stdout and "IsoFLOP minima" in r.stdout and "80% interval" in r.stdout
+
+
+def test_parametric_bootstrap_json_has_intervals():
+    r = run_cli("fit", str(RESULTS), "--bootstrap", "40", "--budgets", "1e16", "--json")
+    out = json.loads(r.stdout)
+    iv = out["fits"]["3"]["intervals"]["intervals"]
+    assert {"E", "A", "B", "alpha", "beta", "a", "b", "n_params_opt@1e+16"} <= set(iv)
+    assert out["allocations"][0]["n_params_interval"] is not None
+
+
+def test_columns_option_selects_the_param_convention():
+    r = run_cli("fit", str(RESULTS), "--columns", "n_params=n_params_non_embedding", "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["runs"]["param_column"] == "n_params_non_embedding"
+
+
+def test_data_constrained_cli(tmp_path):
+    save = tmp_path / "dc.json"
+    r = run_cli(
+        "fit",
+        str(shared_file("datablations_c4_runs.csv")),
+        "--law",
+        "data-constrained",
+        "--save",
+        str(save),
+        "--json",
+    )
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["law"]["R_D_star"] == pytest.approx(15.4, abs=0.2)
+    assert isinstance(get_law(str(save)), DataConstrainedLaw)
+
+
+def test_plot(tmp_path):
+    pytest.importorskip("matplotlib")
+    png = tmp_path / "fit.png"
+    r = run_cli("fit", str(RESULTS), "--approach", "all", "--plot", str(png), "--json")
+    assert r.returncode == 0, r.stderr
+    assert png.stat().st_size > 10_000
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("size,toks,c4\n1,2,3\n", "columns found: size, toks, c4"),
+        ("params,tokens,loss\n1e8,2e9,nan\n", "loss must be finite and > 0 at row 1"),
+        ("run_id,params,flops,loss\na,1e8,1e18,3\na,1e8,1e18,2.9\n", "duplicate runs a"),
+        ("params,tokens,loss\n", "empty"),
+        ("params,tokens,loss\n1e8,2e9,3\n2e8,2e9,2.9\n", "at least 5 runs"),
+    ],
+)
+def test_bad_tables_exit_2_with_one_line(tmp_path, text, needle):
+    p = tmp_path / "bad.csv"
+    p.write_text(text)
+    r = run_cli("fit", str(p))
+    assert r.returncode == 2
+    assert needle in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+
+
+def test_save_never_overwrites_without_flag(tmp_path):
+    save = tmp_path / "fit.json"
+    save.write_text("precious")
+    r = run_cli("fit", str(RESULTS), "--save", str(save))
+    assert r.returncode == 2 and "--overwrite" in r.stderr
+    assert save.read_text() == "precious"
+
+
+def test_approach1_without_curves_is_a_clear_error(tmp_path):
+    p = tmp_path / "r.csv"
+    shutil.copy(RESULTS, p)
+    r = run_cli("fit", str(p), "--approach", "1")
+    assert r.returncode == 2 and "--curves" in r.stderr
+
+
+def test_approach1_bootstrap_json():
+    r = run_cli(
+        "fit",
+        str(RESULTS),
+        "--approach",
+        "1",
+        "--curves",
+        str(TEST_DATA / "fit" / "curves.csv"),
+        "--bootstrap",
+        "30",
+        "--json",
+    )
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert set(out["fits"]["1"]["intervals"]["intervals"]) >= {"a", "b", "k"}
+
+
+def test_approach_all_skips_what_too_few_runs_cannot_fit(tmp_path):
+    """`--approach all` on a 4-run smoke sweep fits what it can and says why the rest was skipped;
+    `--approach 3` alone on the same table is an error (exit 2)."""
+    lines = RESULTS.read_text().splitlines()
+    small = tmp_path / "results.csv"
+    small.write_text("\n".join(lines[:5]) + "\n")  # header + 4 runs, all at one budget
+    shutil.copy(TEST_DATA / "fit" / "curves.csv", tmp_path / "curves.csv")
+    r = run_cli("fit", str(small), "--approach", "all", "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert "3" not in out["fits"] and "2" not in out["fits"]
+    assert any(w.startswith("Approach 3 skipped") and "5 runs" in w for w in out["warnings"])
+    assert any(w.startswith("Approach 2 skipped") for w in out["warnings"])
+    r = run_cli("fit", str(small), "--approach", "3")
+    assert r.returncode == 2 and "5 runs" in r.stderr and "Traceback" not in r.stderr

@@ -1,0 +1,76 @@
+"""docs/fit.md stays true: every `$ tokenplan fit ...` line in a ```console block is run through the real
+entry point (from the repository root, at 100 columns) and its output must match the document. Commands that
+read ../shared/data are skipped when it is absent.
+
+After an intended change, regenerate with `TOKENPLAN_UPDATE_DOCS=1 python -m pytest -q
+tests/fit/test_fit_docs.py` and review the diff.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+
+import pytest
+
+from helpers import (
+    CONSOLE_BLOCK,
+    DOC_ENV,
+    REPO,
+    SHARED_DATA,
+    console_commands,
+    normalise_output,
+    run_cli,
+)
+
+DOC = REPO / "docs" / "fit.md"
+
+
+def _run(cmd: str) -> str:
+    r = run_cli(*shlex.split(cmd)[1:], env=DOC_ENV, cwd=REPO)
+    if r.returncode == 2:  # documented errors: the one stderr line
+        return normalise_output(r.stderr)
+    assert r.returncode == 0, f"{cmd}: {r.stderr}"
+    return normalise_output(r.stdout)
+
+
+def _cases():
+    for block in CONSOLE_BLOCK.findall(DOC.read_text()):
+        for cmd, shown in console_commands(block):
+            if cmd.startswith("tokenplan fit"):
+                yield pytest.param(cmd, shown, id=cmd[14:70])
+
+
+if os.environ.get("TOKENPLAN_UPDATE_DOCS"):
+
+    def _fill(match: re.Match) -> str:
+        parts = [f"$ {cmd}\n{_run(cmd)}" for cmd, _ in console_commands(match.group(1))]
+        return "```console\n" + "\n\n".join(parts) + "\n```"
+
+    DOC.write_text(CONSOLE_BLOCK.sub(_fill, DOC.read_text()))
+
+
+@pytest.mark.parametrize(("cmd", "shown"), list(_cases()))
+def test_documented_output_is_real(cmd, shown):
+    if "../shared/data" in cmd and not SHARED_DATA.exists():
+        pytest.skip("reference data ../shared/data is absent")
+    assert _run(cmd) == normalise_output(shown), f"docs/fit.md: output of `{cmd}` changed"
+
+
+def test_docs_cover_every_approach():
+    cmds = [
+        c for block in CONSOLE_BLOCK.findall(DOC.read_text()) for c, _ in console_commands(block)
+    ]
+    flags = {p for c in cmds for p in shlex.split(c)}
+    assert {"--approach", "--bootstrap", "--reduction", "--law", "--columns", "--curves"} <= flags
+
+
+def test_python_example_runs():
+    code = re.findall(r"```python\n(.*?)```", DOC.read_text(), re.S)[0]
+    cwd = os.getcwd()
+    try:
+        os.chdir(REPO)
+        exec(compile(code, "docs/fit.md", "exec"), {"print": lambda *a: None})
+    finally:
+        os.chdir(cwd)

@@ -1,0 +1,178 @@
+"""The run-table reader: formats, aliases, derived tokens, the sweep schema, and every bad-table case."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from helpers import TEST_DATA, shared_file
+from tokenplan.errors import InvalidInputError
+from tokenplan.runs import read_curves, read_runs, runs_from_arrays
+
+RESULTS = TEST_DATA / "fit" / "results.csv"
+CURVES = TEST_DATA / "fit" / "curves.csv"
+
+
+def write(tmp_path, name, text):
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+def test_sweep_results_schema_is_read_directly():
+    runs = read_runs(RESULTS)
+    assert len(runs) == 20
+    # failed and too_few_steps rows are dropped and counted with their reason
+    assert runs.n_dropped == 2
+    assert any("failed" in k for k in runs.dropped) and any(
+        "too_few_steps" in k for k in runs.dropped
+    )
+    assert runs.flops_budget is not None and len(np.unique(runs.flops_budget)) == 4
+    assert not runs.has_unique_tokens  # empty unique_tokens = fresh data
+
+
+def test_param_convention_column_choice():
+    total = read_runs(RESULTS)
+    non_emb = read_runs(RESULTS, columns={"n_params": "n_params_non_embedding"})
+    assert non_emb.param_column == "n_params_non_embedding"
+    assert np.all(non_emb.n_params < total.n_params)
+    assert any("n_params_non_embedding" in n for n in non_emb.notes)
+
+
+def test_aliases_and_tokens_derived_from_flops(tmp_path):
+    p = write(tmp_path, "r.csv", "Model Size,Training FLOP,loss\n1e8,6e17,3.0\n2e8,1.2e18,2.9\n")
+    runs = read_runs(p)
+    assert np.allclose(runs.n_tokens, [1e9, 1e9])  # D = C / (6N)
+    assert any("C / (6N)" in n for n in runs.notes)
+
+
+def test_epoch_data_and_drop_highest():
+    runs = read_runs(shared_file("chinchilla_fig4_points.csv"), drop_highest=5)
+    assert len(runs) == 240 and runs.n_dropped == 5
+
+
+def test_jsonl_and_parquet(tmp_path):
+    rows = [{"params": 1e8 * (i + 1), "tokens": 2e9, "val_loss": 3.0 - 0.1 * i} for i in range(3)]
+    p = write(tmp_path, "r.jsonl", "\n".join(json.dumps(r) for r in rows) + "\n")
+    assert len(read_runs(p)) == 3
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    q = tmp_path / "r.parquet"
+    pd.DataFrame(rows).to_parquet(q)
+    runs = read_runs(q)
+    assert np.allclose(runs.loss, [3.0, 2.9, 2.8])
+
+
+def test_columns_option_maps_any_name(tmp_path):
+    p = write(tmp_path, "r.csv", "size,toks,c4\n1e8,2e9,3.0\n")
+    runs = read_runs(p, columns={"n_params": "size", "n_tokens": "toks", "loss": "c4"})
+    assert runs.loss[0] == 3.0
+
+
+def test_missing_columns_lists_what_was_found(tmp_path):
+    p = write(tmp_path, "r.csv", "size,toks,c4\n1e8,2e9,3.0\n")
+    with pytest.raises(InvalidInputError, match=r"columns found: size, toks, c4"):
+        read_runs(p)
+
+
+def test_unknown_columns_key_and_missing_mapped_column(tmp_path):
+    p = write(tmp_path, "r.csv", "params,tokens,loss\n1e8,2e9,3.0\n")
+    with pytest.raises(InvalidInputError, match="unknown field 'lossy'"):
+        read_runs(p, columns={"lossy": "loss"})
+    with pytest.raises(InvalidInputError, match="no column 'val'"):
+        read_runs(p, columns={"loss": "val"})
+
+
+@pytest.mark.parametrize("bad", ["nan", "inf", "-1", "0"])
+def test_bad_values_are_listed_by_row(tmp_path, bad):
+    p = write(tmp_path, "r.csv", f"run_id,params,tokens,loss\na,1e8,2e9,3.0\nb,2e8,2e9,{bad}\n")
+    with pytest.raises(InvalidInputError, match=r"loss must be finite and > 0 at row 2 \(b"):
+        read_runs(p)
+    runs = read_runs(p, drop_invalid=True)
+    assert len(runs) == 1 and runs.n_dropped == 1
+
+
+def test_duplicate_runs_without_step_are_an_error(tmp_path):
+    p = write(tmp_path, "r.csv", "run_id,params,flops,loss\na,1e8,1e18,3.0\na,1e8,1e18,2.9\n")
+    with pytest.raises(InvalidInputError, match="duplicate runs a"):
+        read_runs(p)
+
+
+def test_rows_sharing_a_run_id_with_steps_are_curves(tmp_path):
+    p = write(
+        tmp_path,
+        "r.csv",
+        "run_id,step,params,tokens,loss\na,1,1e8,1e9,4.0\na,2,1e8,2e9,3.5\nb,1,2e8,1e9,3.9\nb,2,2e8,2e9,3.4\n",
+    )
+    runs = read_runs(p)
+    assert len(runs) == 2 and np.allclose(runs.loss, [3.5, 3.4])
+    assert runs.curves is not None and len(runs.curves) == 4
+
+
+def test_empty_and_malformed_files(tmp_path):
+    with pytest.raises(InvalidInputError, match="empty"):
+        read_runs(write(tmp_path, "e.csv", "params,tokens,loss\n"))
+    with pytest.raises(InvalidInputError, match="line 2 is not valid JSON"):
+        read_runs(write(tmp_path, "m.jsonl", '{"params": 1}\n{oops\n'))
+    with pytest.raises(InvalidInputError, match="not a number"):
+        read_runs(write(tmp_path, "x.csv", "params,tokens,loss\n1e8,2e9,abc\n"))
+    with pytest.raises(InvalidInputError, match="does not exist"):
+        read_runs(tmp_path / "nope.csv")
+
+
+def test_all_rows_failed(tmp_path):
+    p = write(tmp_path, "r.csv", "run_id,status,params,tokens,loss\na,failed,1e8,1e9,\n")
+    with pytest.raises(InvalidInputError, match="no usable runs"):
+        read_runs(p)
+
+
+def test_read_curves_skips_the_step0_point():
+    curves = read_curves(CURVES)
+    assert curves.n_runs == 20
+    assert np.all(curves.loss > 0) and np.all(curves.n_tokens > 0)
+
+
+def test_runs_from_arrays_validates():
+    with pytest.raises(InvalidInputError, match="n_params must be finite"):
+        runs_from_arrays([1e8, -1], [3.0, 3.0], n_tokens=[1e9, 1e9])
+
+
+def test_unique_tokens_from_epochs_and_fresh_only(tmp_path):
+    p = write(
+        tmp_path,
+        "r.csv",
+        "run_id,params,tokens,loss,unique_tokens,epochs\na,1e8,4e9,3.0,,4\nb,1e8,4e9,2.9,,1\nc,1e8,4e9,2.95,1e9,\n",
+    )
+    runs = read_runs(p)
+    assert runs.unique_tokens[0] == pytest.approx(1e9)
+    assert np.isnan(runs.unique_tokens[1])
+    fresh = runs.fresh_only()
+    assert list(fresh.run_id) == ["b"] and fresh.n_dropped == 2
+
+
+def test_the_sweeps_own_columns_are_accepted(tmp_path):
+    """The contract with `tokenplan sweep`: its RESULT_COLUMNS / CURVE_COLUMNS (extra columns included) read
+    as they are."""
+    import csv
+
+    grid = pytest.importorskip("tokenplan.sweep.grid")
+    rows = list(csv.DictReader(RESULTS.open()))
+    res = tmp_path / "results.csv"
+    with res.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(grid.RESULT_COLUMNS), extrasaction="ignore")
+        w.writeheader()
+        for r in rows:
+            w.writerow({**r, "model": "gpt", "dropout_schedule": "constant", "error": ""})
+    curves_rows = list(csv.DictReader(CURVES.open()))
+    cur = tmp_path / "curves.csv"
+    with cur.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(grid.CURVE_COLUMNS), extrasaction="ignore")
+        w.writeheader()
+        for r in curves_rows:
+            w.writerow({**r, "train_loss": "9.9", "lr": "0.001"})
+    runs = read_runs(res)
+    assert len(runs) == 20 and runs.n_dropped == 2
+    assert np.allclose(runs.loss, read_runs(RESULTS).loss)
+    assert read_curves(cur).n_runs == 20
