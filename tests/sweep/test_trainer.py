@@ -1,0 +1,202 @@
+"""The training loop: step count from the FLOP budget, schedules, determinism, divergence, resume."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from tokenplan.errors import InvalidInputError  # noqa: E402
+from tokenplan.flops import ModelShape  # noqa: E402
+from tokenplan.sweep.data import Corpus, load_corpus  # noqa: E402
+from tokenplan.sweep.train import TrainConfig, lr_at, resolve_device, train  # noqa: E402
+
+TINY = dict(
+    n_layers=1,
+    d_model=16,
+    n_heads=1,
+    seq_len=16,
+    batch_size=4,
+    n_evals=2,
+    eval_tokens=256,
+    min_steps=5,
+)
+
+
+@pytest.fixture(scope="module")
+def corpus() -> Corpus:
+    return load_corpus()  # the shipped Shakespeare sample
+
+
+def test_steps_follow_the_budget_and_core_flops():
+    cfg = TrainConfig(**TINY, flops_budget=1e9)
+    shape = ModelShape(n_layers=1, d_model=16, n_heads=1, vocab_size=256, seq_len=16, bias=False)
+    fpt = shape.train_flops_per_token()
+    assert cfg.flops_per_token == fpt
+    assert cfg.steps == round(1e9 / (fpt * 4 * 16))
+    assert TrainConfig(**TINY, n_tokens=6400).steps == 100
+    six = TrainConfig(**TINY, flops_budget=1e9, flops_method="6n")
+    assert six.flops_per_token == 6 * shape.params().total
+
+
+def test_lr_schedules():
+    cfg = TrainConfig(**TINY, n_tokens=6400, lr=1e-2, warmup_fraction=0.1, min_lr_ratio=0.1)
+    lrs = [lr_at(cfg, s, 100) for s in range(100)]
+    assert lrs[0] == pytest.approx(1e-3)  # warmup: 1/10 of peak at the first step
+    assert lrs[9] == pytest.approx(1e-2)  # peak at the end of warmup
+    assert lrs[-1] == pytest.approx(1e-3)  # cosine ends at min_lr_ratio x peak
+    decay = lrs[9:]
+    assert all(decay[i] >= decay[i + 1] - 1e-15 for i in range(len(decay) - 1))  # monotone
+    wsd = TrainConfig(**TINY, n_tokens=6400, lr=1e-2, schedule="wsd", decay_fraction=0.2)
+    w = [lr_at(wsd, s, 100) for s in range(100)]
+    assert w[50] == pytest.approx(1e-2) and w[79] == pytest.approx(1e-2)
+    assert w[-1] == pytest.approx(1e-3)
+
+
+def test_config_reports_all_problems_at_once():
+    with pytest.raises(InvalidInputError) as info:
+        TrainConfig(n_layers=0, d_model=16, n_heads=1, lr=-1, dropout=2.0)
+    msg = str(info.value)
+    for part in ("n_layers", "lr=-1", "dropout=2.0", "exactly one of flops_budget and n_tokens"):
+        assert part in msg
+
+
+def test_training_learns_and_is_deterministic(corpus):
+    cfg = TrainConfig(**TINY, n_tokens=64 * 200, lr=1e-2, seed=3)
+    events = []
+    a = train(cfg, corpus, on_eval=events.append)
+    b = train(cfg, corpus)
+    assert a.status == "ok" and a.steps == 200
+    assert a.loss < 3.3 < math.log(256)  # learned something beyond uniform bytes
+    assert a.loss == b.loss and [p.loss for p in a.curve] == [p.loss for p in b.curve]
+    assert [e["step"] for e in events] == [100, 200]
+    assert a.params == cfg.shape.params().to_dict()
+    assert a.flops == pytest.approx(a.n_tokens * cfg.flops_per_token)
+    c = train(TrainConfig(**{**TINY, "seed": 4}, n_tokens=64 * 200, lr=1e-2), corpus)
+    assert c.loss != a.loss
+
+
+def test_diverged_run_is_failed_not_fitted(corpus, monkeypatch):
+    """A NaN loss stops the run and marks it failed with a NaN loss."""
+    from tokenplan.sweep import model as model_mod
+
+    real = model_mod.GPT.forward
+    calls = {"n": 0}
+
+    def poisoned(self, idx, targets=None):
+        logits, loss = real(self, idx, targets)
+        calls["n"] += 1
+        if self.training and calls["n"] >= 7:
+            loss = loss * float("nan")
+        return logits, loss
+
+    monkeypatch.setattr(model_mod.GPT, "forward", poisoned)
+    r = train(TrainConfig(**TINY, n_tokens=64 * 50), corpus)
+    assert r.status == "failed" and math.isnan(r.loss)
+    assert "nan" in r.error and r.steps == 6
+
+
+def test_huge_lr_without_clipping_fails_or_is_finite(corpus):
+    """A real blow-up (no monkeypatch): either marked failed, or its loss is finite — never a NaN 'ok'."""
+    r = train(
+        TrainConfig(**{**TINY, "min_steps": 1}, n_tokens=64 * 30, lr=1e4, grad_clip=0.0), corpus
+    )
+    assert (r.status == "failed" and math.isnan(r.loss)) or math.isfinite(r.loss)
+
+
+def test_too_few_steps_is_flagged(corpus):
+    r = train(TrainConfig(**{**TINY, "min_steps": 50}, n_tokens=64 * 10), corpus)
+    assert r.status == "too_few_steps" and r.steps == 10 and math.isfinite(r.loss)
+    r0 = train(TrainConfig(**TINY, flops_budget=1.0), corpus)
+    assert r0.status == "too_few_steps" and r0.steps == 0
+
+
+def test_unique_tokens_subset_and_epochs(corpus, monkeypatch):
+    """With unique_tokens=U the run draws only from the first U training tokens, epoch after epoch."""
+    from tokenplan.sweep import train as train_mod
+
+    seen = []
+    real = train_mod.batch_indices
+
+    def spy(n_windows, batch_size, step, *, seed):
+        idx, epoch = real(n_windows, batch_size, step, seed=seed)
+        seen.append((n_windows, idx.copy()))
+        return idx, epoch
+
+    monkeypatch.setattr(train_mod, "batch_indices", spy)
+    U = 16 * 20 + 1  # 20 windows of 16 tokens
+    r = train(TrainConfig(**TINY, n_tokens=64 * 20, unique_tokens=U), corpus)
+    assert {n for n, _ in seen} == {20}
+    counts = np.bincount(np.concatenate([i for _, i in seen]), minlength=20)
+    assert (counts == 4).all()  # 20 steps x 4 sequences = 80 windows = exactly 4 epochs of 20
+    assert r.unique_tokens == 320 and r.epochs == pytest.approx(4.0)
+    with pytest.raises(InvalidInputError, match="exceeds the corpus"):
+        train(TrainConfig(**TINY, n_tokens=640, unique_tokens=10**9), corpus)
+
+
+def test_fresh_data_has_no_unique_tokens(corpus):
+    r = train(TrainConfig(**TINY, n_tokens=640), corpus)
+    assert r.unique_tokens is None and r.epochs < 1
+
+
+def test_late_dropout_switches_on_at_its_start(corpus, monkeypatch):
+    from tokenplan.sweep import model as model_mod
+
+    history = []
+    real = model_mod.GPT.set_dropout
+
+    def spy(self, p):
+        history.append(p)
+        real(self, p)
+
+    monkeypatch.setattr(model_mod.GPT, "set_dropout", spy)
+    train(TrainConfig(**TINY, n_tokens=64 * 20, dropout=0.2, dropout_start=0.5), corpus)
+    assert history == [0.2]  # switched on once, half-way
+    history.clear()
+    train(TrainConfig(**TINY, n_tokens=64 * 20, dropout=0.2, dropout_start=0.0), corpus)
+    assert history == [0.2]
+
+
+def test_checkpoint_resume_continues_the_same_trajectory(corpus, tmp_path):
+    cfg = TrainConfig(**{**TINY, "n_evals": 4}, n_tokens=64 * 40, dropout=0.1)
+    clean = train(cfg, corpus)
+    ckpt = tmp_path / "ckpt.pt"
+
+    class Stop(Exception):
+        pass
+
+    def stop_at_second_eval(event):
+        if event["step"] == 20:
+            raise Stop
+
+    with pytest.raises(Stop):
+        train(cfg, corpus, checkpoint=ckpt, checkpoint_every=0.0, on_eval=stop_at_second_eval)
+    assert ckpt.exists()
+    resumed = train(cfg, corpus, checkpoint=ckpt)
+    assert not ckpt.exists()  # removed when the run ends
+    assert resumed.loss == pytest.approx(clean.loss, abs=1e-6)
+    assert [p.step for p in resumed.curve] == [p.step for p in clean.curve]
+    # a checkpoint of another config is ignored, not loaded
+    with pytest.raises(Stop):
+        train(cfg, corpus, checkpoint=ckpt, checkpoint_every=0.0, on_eval=stop_at_second_eval)
+    other = TrainConfig(**{**TINY, "n_evals": 4}, n_tokens=64 * 40, dropout=0.1, seed=9)
+    assert train(other, corpus, checkpoint=ckpt).steps == 40
+
+
+def test_device_selection():
+    assert resolve_device("cpu") == "cpu"
+    assert resolve_device("auto") == ("cuda" if torch.cuda.is_available() else "cpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(InvalidInputError, match="no CUDA GPU"):
+            resolve_device("cuda")
+    with pytest.raises(InvalidInputError, match="auto, cpu, cuda"):
+        resolve_device("tpu")
+
+
+def test_too_short_data_is_a_clear_error():
+    tiny = Corpus(train=np.arange(10) % 256, val=np.arange(100) % 256)
+    with pytest.raises(InvalidInputError, match="shorter than one window"):
+        train(TrainConfig(**TINY, n_tokens=640), tiny)
