@@ -1,0 +1,239 @@
+"""``tokenplan select``: a thin CLI over :func:`tokenplan.select.pipeline.run`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from tokenplan.cli._common import console, err_console, json_option, print_json
+
+
+def _fields(ctx, param, value):
+    if value is None:
+        return None
+    parts = [p.strip() for p in value.split(",")]
+    if len(parts) != 2 or not all(parts):
+        raise click.BadParameter(f"{value!r} must be two column names: PROMPT,RESPONSE.")
+    return tuple(parts)
+
+
+@click.command()
+@click.argument("recipe", required=False, type=click.Path(dir_okay=False))
+@click.option(
+    "-i", "--input", "input_", help="The pool: .json, .jsonl, .parquet, .csv, chatterbot .yml/dir."
+)
+@click.option(
+    "-o", "--output", help="Write the subset here (input's format; provenance fields added)."
+)
+@click.option("--n", "n_select", type=int, help="Select exactly this many samples.")
+@click.option("--fraction", type=float, help="Or this fraction of the candidates, e.g. 0.005.")
+@click.option(
+    "--method",
+    help="random, lima, kcenter, task-center (default, the 0.5% method), kcenter-per-cluster.",
+)
+@click.option("--seed", type=int, help="Seed for every random choice (default 0).")
+@click.option("--format", "row_format", help="Row format: auto, alpaca, sharegpt, prompt-response.")
+@click.option("--fields", callback=_fields, help="Prompt and response columns: PROMPT,RESPONSE.")
+@click.option("--domain-field", help="Column with the domain/task label.")
+@click.option("--score-field", help="Column with a quality score (for --min-score).")
+@click.option("--strict", is_flag=True, default=None, help="Stop at the first malformed row.")
+@click.option("--no-clean", is_flag=True, help="Keep links, images and HTML.")
+@click.option(
+    "--filters", "filter_preset", type=click.Choice(["lima", "none"]), help="Filter preset."
+)
+@click.option("--min-chars", type=int, help="Drop answers shorter than this (LIMA 1200).")
+@click.option("--max-chars", type=int, help="Drop answers longer than this (LIMA 4096).")
+@click.option("--drop-first-person", is_flag=True, default=None, help="Drop first-person answers.")
+@click.option(
+    "--drop-references", is_flag=True, default=None, help="Drop answers citing other answers."
+)
+@click.option("--min-score", type=float, help="Drop rows whose score is below this (LIMA 10).")
+@click.option("--no-exact-dedup", is_flag=True, help="Keep exact duplicates.")
+@click.option("--near-dedup", "dedup_near", type=float, help="MinHash Jaccard threshold, e.g. 0.8.")
+@click.option("--semantic-dedup", "dedup_semantic", type=float, help="Cosine threshold, e.g. 0.95.")
+@click.option("--embedder", help="minilm (default, packaged), hf (with --model), tfidf (no torch).")
+@click.option(
+    "--model", help="A local Hugging Face model directory (mean-pooled last_hidden_state)."
+)
+@click.option("--embeddings", help="Precomputed embeddings .npy, one row per input row.")
+@click.option(
+    "--cache-dir", help="Embedding cache directory (default ~/.cache/tokenplan/embeddings)."
+)
+@click.option("--no-cache", is_flag=True, help="Do not read or write the embedding cache.")
+@click.option("--batch-size", type=int, help="Texts per embedding batch (default 256).")
+@click.option("--n-clusters", type=int, help="K-Means clusters (default min(100, sqrt(n/2))).")
+@click.option("--tau", type=float, help="LIMA domain temperature (default 3).")
+@click.option("--workers", "n_workers", type=int, help="Threads for kcenter-per-cluster.")
+@click.option("--ray-address", help="Embed and select on Ray: local, auto, or ray://host:port.")
+@click.option("--plot", help="Write a 2-D PCA map of pool vs selection to this PNG.")
+@click.option("--overwrite", is_flag=True, default=None, help="Replace an existing --output.")
+@json_option
+def select(recipe: str | None, as_json: bool, **opts: Any) -> None:
+    """Select a small, diverse SFT subset from a pool and report how well it covers the pool.
+
+    Runs a YAML RECIPE, or flags, or both (flags win). Pipeline: read -> clean -> LIMA filters -> dedup ->
+    embed -> K-Means -> select -> coverage report (vs a random subset of the same size) -> write.
+
+    \b
+    Examples:
+      tokenplan select -i pool.jsonl -o subset.jsonl --n 1000
+      tokenplan select -i alpaca.json --fraction 0.005 --method task-center --filters lima
+      tokenplan select -i chatterbot/ --n 100 --method lima --embedder tfidf
+      tokenplan select recipe.yaml --json
+    """
+    from tokenplan.errors import InvalidInputError
+    from tokenplan.select.pipeline import Recipe, run
+
+    overrides = _overrides(opts)
+    if recipe is not None:
+        config = Recipe.from_yaml(recipe, **overrides)
+    else:
+        if not overrides.get("input"):
+            raise InvalidInputError(
+                "give a recipe file or --input PATH (see 'tokenplan select --help')."
+            )
+        config = Recipe.from_dict(overrides)
+    report = _run_with_progress(run, config)
+    if as_json:
+        print_json({"recipe": config.to_dict(), "report": report.to_dict()})
+        return
+    _print_report(report)
+
+
+def _overrides(opts: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    simple = (
+        "output",
+        "n_select",
+        "fraction",
+        "method",
+        "seed",
+        "row_format",
+        "fields",
+        "domain_field",
+        "score_field",
+        "strict",
+        "dedup_near",
+        "dedup_semantic",
+        "embedder",
+        "model",
+        "embeddings",
+        "cache_dir",
+        "batch_size",
+        "n_clusters",
+        "tau",
+        "n_workers",
+        "ray_address",
+        "plot",
+        "overwrite",
+    )
+    for key in simple:
+        if opts.get(key) is not None:
+            out[key] = opts[key]
+    if opts.get("input_") is not None:
+        out["input"] = opts["input_"]
+    if opts.get("no_clean"):
+        out["clean"] = False
+    if opts.get("no_exact_dedup"):
+        out["dedup_exact"] = False
+    if opts.get("no_cache"):
+        out["cache_dir"] = "none"
+    if opts.get("n_select") is not None:
+        out["fraction"] = None
+    if opts.get("fraction") is not None:
+        out["n_select"] = None
+    filters: dict[str, Any] = {}
+    if opts.get("filter_preset"):
+        filters["preset"] = opts["filter_preset"]
+    for flag, key in (
+        ("min_chars", "min_chars"),
+        ("max_chars", "max_chars"),
+        ("min_score", "min_score"),
+        ("drop_first_person", "first_person"),
+        ("drop_references", "refers_to_others"),
+    ):
+        if opts.get(flag) is not None:
+            filters[key] = opts[flag]
+    if filters:
+        out["filters"] = filters
+    return out
+
+
+def _run_with_progress(run, config):
+    """Run the pipeline with rich progress bars on stderr (only when stderr is a terminal)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    stderr = err_console()
+    progress = Progress(
+        TextColumn("{task.description:>8}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=stderr,
+        transient=True,
+        disable=not stderr.is_terminal,
+    )
+    tasks: dict[str, int] = {}
+
+    def on_progress(stage: str, n: int, total: int | None) -> None:
+        if stage not in tasks:
+            tasks[stage] = progress.add_task(stage, total=total)
+        elif total is not None:
+            progress.update(tasks[stage], total=total)
+        progress.advance(tasks[stage], n)
+
+    with progress:
+        return run(config, progress=on_progress)
+
+
+def _fmt(v: Any, digits: int = 4) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:.{digits}f}"
+    return f"{v:,}" if isinstance(v, int) else str(v)
+
+
+def _print_report(report) -> None:
+    from rich.table import Table
+
+    out = console()
+    out.print(
+        f"[bold]{report.method}[/bold]: selected {report.n_selected:,} of {report.n_candidates:,} "
+        f"candidates ({report.n_rows:,} rows read, {report.n_malformed:,} malformed; "
+        f"{report.n_clusters} K-Means clusters; embedder {report.embedder}, "
+        f"{report.n_embedded_from_cache:,} vectors from cache)",
+        soft_wrap=True,
+    )
+    for msg in report.malformed_examples[:5]:
+        out.print(f"  malformed: {msg}", soft_wrap=True)
+    if report.drop_reasons:
+        out.print(
+            "dropped: " + ", ".join(f"{k} {v:,}" for k, v in report.drop_reasons.items()),
+            soft_wrap=True,
+        )
+    table = Table(title="coverage (distances on unit vectors, 0..2)", title_justify="left")
+    table.add_column("metric")
+    table.add_column(report.method, justify="right")
+    table.add_column("random, same size", justify="right")
+    sel, rnd = report.coverage.to_dict(), report.random_baseline.to_dict()
+    for key, label in (
+        ("coverage_radius", "coverage radius (max)"),
+        ("mean_distance", "mean nearest-selected"),
+        ("p95_distance", "p95 nearest-selected"),
+        ("clusters_hit_share", "clusters hit"),
+        ("kl_clusters", "KL clusters (nats)"),
+        ("kl_domains", "KL domains (nats)"),
+        ("n_tokens", "tokens (approx.)"),
+    ):
+        if sel.get(key) is not None:
+            table.add_row(label, _fmt(sel[key]), _fmt(rnd[key]))
+    out.print(table)
+    if report.coverage.per_domain:
+        doms = report.coverage.per_domain
+        out.print("per domain: " + ", ".join(f"{k} {v}" for k, v in doms.items()), soft_wrap=True)
+    if report.output:
+        out.print(f"wrote {report.n_selected:,} rows to {report.output}")
+    if report.plot:
+        out.print(f"wrote map to {report.plot}")

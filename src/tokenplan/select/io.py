@@ -1,0 +1,541 @@
+"""Reading an SFT pool and writing a subset back in the same format.
+
+Files: JSON (an array), JSONL, Parquet, CSV, and chatterbot-style YAML (a file, or a directory of them, one
+domain per file). Row formats: ``alpaca`` (instruction / input / output), ``sharegpt`` (``conversations`` of
+``{from, value}`` or ``messages`` of ``{role, content}``) and ``prompt-response`` (any two columns named with
+``fields``). Everything is read as a stream of :class:`Record`, so a pool of millions of rows is never held in
+memory; the subset is written by reading the input a second time and keeping the chosen rows.
+
+A row that cannot be parsed (bad JSON, a missing field) is *malformed*: it is skipped and counted with its line
+number in :class:`ReadStats`, or, with ``strict=True``, reading stops with an :class:`InvalidInputError`.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tokenplan._io import atomic_path
+from tokenplan.errors import InvalidInputError, MissingDependencyError
+
+__all__ = [
+    "FILE_TYPES",
+    "ROW_FORMATS",
+    "ReadStats",
+    "Record",
+    "detect_file_type",
+    "iter_records",
+    "write_subset",
+]
+
+FILE_TYPES = ("json", "jsonl", "parquet", "csv", "yaml")
+ROW_FORMATS = ("auto", "alpaca", "sharegpt", "prompt-response")
+_SUFFIX = {
+    ".json": "json",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".csv": "csv",
+    ".yml": "yaml",
+    ".yaml": "yaml",
+}
+_MAX_KEPT_ERRORS = 20
+_USER_ROLES = {"user", "human", "prompt", "question"}
+_ASSISTANT_ROLES = {"assistant", "gpt", "bot", "model", "response", "answer"}
+
+
+@dataclass(frozen=True)
+class Record:
+    """One sample of the pool.
+
+    Attributes:
+        index: 0-based position of the row in the input (the ``source index`` written back as provenance).
+        prompt: the instruction (alpaca: instruction + input; sharegpt: every turn but the last answer).
+        response: the answer being judged (alpaca: output; sharegpt: the last assistant turn).
+        domain: value of the domain field (or the file name for a chatterbot directory); None if absent.
+        score: value of the score field as a float; None if absent.
+        raw: the row as read, written back unchanged (plus provenance fields) when the row is selected.
+        line: 1-based line number in the file (row number for Parquet), for messages.
+    """
+
+    index: int
+    prompt: str
+    response: str
+    domain: str | None = None
+    score: float | None = None
+    raw: Any = None
+    line: int = 0
+
+    @property
+    def text(self) -> str:
+        """The training input as the model sees it: instruction then answer (the 0.5% paper's text)."""
+        return f"{self.prompt}\n\n{self.response}" if self.prompt else self.response
+
+
+class _Bad:
+    """A row a reader could not parse: it still takes a source index, and is reported as malformed."""
+
+    __slots__ = ("message",)
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+@dataclass
+class ReadStats:
+    """What happened while reading: rows read, rows skipped as malformed (with the first few reasons)."""
+
+    n_rows: int = 0
+    n_malformed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def malformed(self, where: str, message: str, *, strict: bool) -> None:
+        text = f"{where}: {message}"
+        if strict:
+            raise InvalidInputError(f"{text} (drop --strict to skip malformed rows)")
+        self.n_malformed += 1
+        if len(self.errors) < _MAX_KEPT_ERRORS:
+            self.errors.append(text)
+
+
+def detect_file_type(path: str | os.PathLike) -> str:
+    """The file type from the suffix (``.json``, ``.jsonl``, ``.parquet``, ``.csv``, ``.yml``)."""
+    p = Path(path)
+    if p.is_dir():
+        if any(p.glob("*.yml")) or any(p.glob("*.yaml")):
+            return "yaml"
+        raise InvalidInputError(f"input directory {str(p)!r} holds no .yml/.yaml files.")
+    kind = _SUFFIX.get(p.suffix.lower())
+    if kind is None:
+        raise InvalidInputError(
+            f"cannot tell the type of {str(p)!r} from its suffix; use one of "
+            f"{', '.join(sorted(_SUFFIX))}."
+        )
+    return kind
+
+
+# ----------------------------------------------------------------------------------------- raw rows
+
+
+def _iter_json_array(path: Path, stats: ReadStats, strict: bool) -> Iterator[tuple[int, Any]]:
+    """Stream the objects of a JSON array without loading the file (``raw_decode`` over chunks)."""
+    decoder = json.JSONDecoder()
+    with open(path, encoding="utf-8") as fh:
+        buf, pos, line, eof = "", 0, 1, False
+
+        def fill() -> bool:
+            nonlocal buf, pos, eof
+            chunk = fh.read(1 << 20)
+            if not chunk:
+                eof = True
+                return False
+            buf = buf[pos:] + chunk
+            pos = 0
+            return True
+
+        def skip_ws() -> None:
+            nonlocal pos, line
+            while True:
+                while pos < len(buf) and buf[pos] in " \t\r\n":
+                    line += buf[pos] == "\n"
+                    pos += 1
+                if pos < len(buf) or not fill():
+                    return
+
+        skip_ws()
+        if pos >= len(buf):
+            raise InvalidInputError(f"{path}: the file is empty; expected a JSON array of rows.")
+        if buf[pos] != "[":
+            raise InvalidInputError(
+                f"{path}: line {line}: expected a JSON array ('['); for one object per line use .jsonl."
+            )
+        pos += 1
+        first = True
+        while True:
+            skip_ws()
+            if pos >= len(buf):
+                raise InvalidInputError(f"{path}: line {line}: the JSON array is not closed (']').")
+            if buf[pos] == "]":
+                return
+            if not first:
+                if buf[pos] != ",":
+                    raise InvalidInputError(f"{path}: line {line}: expected ',' between rows.")
+                pos += 1
+                skip_ws()
+            first = False
+            while True:
+                try:
+                    obj, end = decoder.raw_decode(buf, pos)
+                    # a number or literal cut at the chunk edge decodes "successfully": refill and retry
+                    if end == len(buf) and not eof and fill():
+                        continue
+                    break
+                except json.JSONDecodeError as exc:
+                    if not eof and fill():
+                        continue
+                    raise InvalidInputError(
+                        f"{path}: line {line + buf.count(chr(10), pos, exc.pos)}: malformed JSON "
+                        f"({exc.msg}); a JSON array cannot be read past a broken row — fix it, or use "
+                        "JSONL where bad lines are skipped."
+                    ) from None
+            start_line = line
+            line += buf.count("\n", pos, end)
+            pos = end
+            yield start_line, obj
+
+
+def _iter_jsonl(path: Path, stats: ReadStats, strict: bool) -> Iterator[tuple[int, Any]]:
+    with open(path, encoding="utf-8") as fh:
+        for lineno, text in enumerate(fh, start=1):
+            if not text.strip():
+                continue
+            try:
+                obj = json.loads(text)
+            except json.JSONDecodeError as exc:
+                obj = _Bad(f"malformed JSON ({exc.msg})")
+            yield lineno, obj
+
+
+def _iter_csv(path: Path, stats: ReadStats, strict: bool) -> Iterator[tuple[int, Any]]:
+    with open(path, encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        if not reader.fieldnames:
+            raise InvalidInputError(f"{path}: the CSV file is empty; expected a header row.")
+        for row in reader:
+            if None in row:  # more cells than header columns
+                n_cells = len(reader.fieldnames) + len(row[None])
+                yield reader.line_num, _Bad(f"{n_cells} cells for {len(reader.fieldnames)} columns")
+                continue
+            yield reader.line_num, row
+
+
+def _iter_parquet(path: Path, stats: ReadStats, strict: bool) -> Iterator[tuple[int, Any]]:
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise MissingDependencyError("pyarrow", "select") from None
+    try:
+        pf = pq.ParquetFile(path)
+    except Exception as exc:  # pyarrow raises several types for a bad file
+        raise InvalidInputError(f"{path}: not a readable Parquet file ({exc}).") from None
+    row = 0
+    for batch in pf.iter_batches(batch_size=4096):
+        for obj in batch.to_pylist():
+            row += 1
+            yield row, obj
+
+
+def _iter_yaml(path: Path, stats: ReadStats, strict: bool) -> Iterator[tuple[int, Any]]:
+    """Chatterbot corpus files: ``conversations: [[q, a, ...], ...]``; the domain is the file's name."""
+    import yaml
+
+    files = sorted([*path.glob("*.yml"), *path.glob("*.yaml")]) if path.is_dir() else [path]
+    for f in files:
+        try:
+            doc = yaml.safe_load(f.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            stats.malformed(f"{f}", f"malformed YAML ({exc})", strict=strict)
+            continue
+        if not isinstance(doc, dict) or not isinstance(doc.get("conversations"), list):
+            stats.malformed(f"{f}", "expected a mapping with a 'conversations' list", strict=strict)
+            continue
+        for i, conv in enumerate(doc["conversations"], start=1):
+            if not isinstance(conv, list) or len(conv) < 2:
+                yield i, _Bad(f"{f.name}: conversation {i} needs a list of at least two turns")
+                continue
+            turns = [
+                {"role": "user" if j % 2 == 0 else "assistant", "content": str(t)}
+                for j, t in enumerate(conv)
+            ]
+            yield i, {"messages": turns, "domain": f.stem}
+
+
+_READERS = {
+    "json": _iter_json_array,
+    "jsonl": _iter_jsonl,
+    "csv": _iter_csv,
+    "parquet": _iter_parquet,
+    "yaml": _iter_yaml,
+}
+
+
+# ----------------------------------------------------------------------------------------- row formats
+
+
+def _detect_row_format(row: Mapping, fields: tuple[str, str] | None) -> str:
+    if fields is not None:
+        return "prompt-response"
+    if "instruction" in row and "output" in row:
+        return "alpaca"
+    if "conversations" in row or "messages" in row:
+        return "sharegpt"
+    if "prompt" in row and "response" in row:
+        return "prompt-response"
+    raise InvalidInputError(
+        f"cannot tell the row format from the columns {sorted(row)}; expected alpaca "
+        "(instruction, input, output), sharegpt (conversations or messages) or prompt/response; "
+        "name the two columns with --fields PROMPT,RESPONSE."
+    )
+
+
+def _text(value: Any, name: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float):
+        return str(value)
+    raise ValueError(f"field {name!r} must be text, got {type(value).__name__}")
+
+
+def _parse_turns(row: Mapping) -> tuple[str, str]:
+    turns = row.get("conversations", row.get("messages"))
+    if not isinstance(turns, list) or not turns:
+        raise ValueError("'conversations'/'messages' must be a non-empty list of turns")
+    parsed = []
+    for t in turns:
+        if not isinstance(t, Mapping):
+            raise ValueError("every turn must be an object with role/content or from/value")
+        role = str(t.get("role", t.get("from", ""))).lower()
+        content = _text(t.get("content", t.get("value")), "content")
+        parsed.append((role, content))
+    last_answer = max((i for i, (r, _) in enumerate(parsed) if r in _ASSISTANT_ROLES), default=None)
+    if last_answer is None:
+        raise ValueError("no assistant turn (role 'assistant'/'gpt')")
+    prompt = "\n\n".join(c for r, c in parsed[:last_answer] if r != "system" or c)
+    return prompt, parsed[last_answer][1]
+
+
+def _to_record(
+    index: int,
+    line: int,
+    row: Any,
+    fmt: str,
+    fields: tuple[str, str] | None,
+    domain_field: str | None,
+    score_field: str | None,
+) -> Record:
+    if not isinstance(row, Mapping):
+        raise ValueError(f"expected an object, got {type(row).__name__}")
+    if fmt == "alpaca":
+        for name in ("instruction", "output"):
+            if name not in row:
+                raise ValueError(f"missing field {name!r}")
+        instruction = _text(row["instruction"], "instruction")
+        extra = _text(row.get("input"), "input")
+        prompt = f"{instruction}\n\n{extra}" if extra else instruction
+        response = _text(row["output"], "output")
+    elif fmt == "sharegpt":
+        prompt, response = _parse_turns(row)
+    else:
+        p_name, r_name = fields or ("prompt", "response")
+        for name in (p_name, r_name):
+            if name not in row:
+                raise ValueError(f"missing field {name!r}")
+        prompt, response = _text(row[p_name], p_name), _text(row[r_name], r_name)
+    domain = None
+    if domain_field is not None:
+        if domain_field not in row or row[domain_field] in (None, ""):
+            raise ValueError(f"missing domain field {domain_field!r}")
+        domain = str(row[domain_field])
+    elif "domain" in row and isinstance(row["domain"], str):
+        domain = row["domain"]
+    score = None
+    if score_field is not None and row.get(score_field) not in (None, ""):
+        try:
+            score = float(row[score_field])
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"score field {score_field!r}={row[score_field]!r} is not a number"
+            ) from None
+    return Record(index, prompt, response, domain, score, row, line)
+
+
+def iter_records(
+    path: str | os.PathLike,
+    *,
+    row_format: str = "auto",
+    fields: tuple[str, str] | None = None,
+    domain_field: str | None = None,
+    score_field: str | None = None,
+    strict: bool = False,
+    stats: ReadStats | None = None,
+) -> Iterator[Record]:
+    """Stream the rows of ``path`` as :class:`Record` objects.
+
+    ``index`` counts every row in the file, malformed ones included, so that it is a stable source index.
+    Malformed rows are counted in ``stats`` (pass your own :class:`ReadStats` to see them) or raise with
+    ``strict=True``.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise InvalidInputError(f"input file {str(p)!r} does not exist.")
+    if row_format not in ROW_FORMATS:
+        from tokenplan.errors import UnknownNameError
+
+        raise UnknownNameError("row format", row_format, ROW_FORMATS)
+    if fields is not None and (len(fields) != 2 or not all(fields)):
+        raise InvalidInputError(f"fields={fields!r} must name two columns: PROMPT,RESPONSE.")
+    stats = stats if stats is not None else ReadStats()
+    kind = detect_file_type(p)
+    fmt = None if row_format == "auto" else row_format
+    index = -1
+    for line, row in _READERS[kind](p, stats, strict):
+        index += 1
+        stats.n_rows += 1
+        where = f"{p}: {'row' if kind == 'parquet' else 'line'} {line}"
+        if kind == "yaml":
+            where = f"{p}: item {line}"
+        if isinstance(row, _Bad):
+            stats.malformed(where, row.message, strict=strict)
+            continue
+        if fmt is None:
+            if not isinstance(row, Mapping):
+                stats.malformed(
+                    where, f"expected an object, got {type(row).__name__}", strict=strict
+                )
+                continue
+            fmt = _detect_row_format(row, fields)
+        try:
+            yield _to_record(index, line, row, fmt, fields, domain_field, score_field)
+        except ValueError as exc:
+            stats.malformed(where, str(exc), strict=strict)
+    if stats.n_rows == 0:
+        raise InvalidInputError(f"{p}: no rows found; the input is empty.")
+
+
+# ----------------------------------------------------------------------------------------- writing
+
+
+def write_subset(
+    input_path: str | os.PathLike,
+    output_path: str | os.PathLike,
+    provenance: Mapping[int, Mapping[str, Any]],
+    *,
+    overwrite: bool = False,
+) -> int:
+    """Write the input rows whose source index is a key of ``provenance``, in the input's format.
+
+    Each written row is the row as read plus the provenance fields given for it (e.g. ``_source_index``,
+    ``_cluster``, ``_score``). The file is written to a temporary file beside the output and moved into place,
+    so a crash never leaves half a file; the input is never modified. Returns the number of rows written.
+    A chatterbot YAML input is written as JSONL rows with ``messages`` and ``domain``.
+    """
+    src, dst = Path(input_path), Path(output_path)
+    if dst.resolve() == src.resolve():
+        raise InvalidInputError(f"output {str(dst)!r} is the input file; choose another --output.")
+    if dst.exists() and not overwrite:
+        raise InvalidInputError(f"output {str(dst)!r} exists; pass --overwrite to replace it.")
+    if not dst.parent.exists():
+        raise InvalidInputError(f"the directory of output {str(dst)!r} does not exist.")
+    kind = detect_file_type(src)
+    out_kind = detect_file_type(dst) if dst.suffix else "jsonl"
+    if out_kind == "yaml":
+        raise InvalidInputError("writing YAML is not supported; use a .jsonl output.")
+    rows = _selected_rows(src, kind, provenance)
+    with atomic_path(dst) as tmp:
+        n = _WRITERS[out_kind](tmp, rows)
+    return n
+
+
+def _selected_rows(
+    src: Path, kind: str, provenance: Mapping[int, Mapping[str, Any]]
+) -> Iterator[dict]:
+    stats = ReadStats()
+    for index, (_, row) in enumerate(_READERS[kind](src, stats, False)):
+        if index in provenance and not isinstance(row, _Bad):
+            base = dict(row) if isinstance(row, Mapping) else {"value": row}
+            base.update(provenance[index])
+            yield base
+
+
+def _write_jsonl(path: Path, rows: Iterable[dict]) -> int:
+    n = 0
+    with open(path, "w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False, default=_json_default) + "\n")
+            n += 1
+    return n
+
+
+def _write_json(path: Path, rows: Iterable[dict]) -> int:
+    n = 0
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write("[")
+        for row in rows:
+            fh.write(
+                ("\n  " if n == 0 else ",\n  ")
+                + json.dumps(row, ensure_ascii=False, default=_json_default)
+            )
+            n += 1
+        fh.write("\n]\n")
+    return n
+
+
+def _write_csv(path: Path, rows: Iterable[dict]) -> int:
+    n = 0
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        writer = None
+        for row in rows:
+            if writer is None:
+                writer = csv.DictWriter(fh, fieldnames=list(row), extrasaction="ignore")
+                writer.writeheader()
+            writer.writerow(row)
+            n += 1
+    return n
+
+
+def _write_parquet(path: Path, rows: Iterable[dict]) -> int:
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise MissingDependencyError("pyarrow", "select") from None
+    writer, n, chunk = None, 0, []
+
+    def flush() -> None:
+        nonlocal writer
+        table = (
+            pa.Table.from_pylist(chunk)
+            if writer is None
+            else pa.Table.from_pylist(chunk, schema=writer.schema)
+        )
+        if writer is None:
+            writer = pq.ParquetWriter(path, table.schema)
+        writer.write_table(table)
+        chunk.clear()
+
+    for row in rows:
+        chunk.append(row)
+        n += 1
+        if len(chunk) >= 4096:
+            flush()
+    if chunk or writer is None:
+        if not chunk:
+            pq.write_table(pa.table({}), path)
+            return 0
+        flush()
+    writer.close()
+    return n
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+_WRITERS = {
+    "jsonl": _write_jsonl,
+    "json": _write_json,
+    "csv": _write_csv,
+    "parquet": _write_parquet,
+}

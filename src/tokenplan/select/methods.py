@@ -1,0 +1,271 @@
+"""Selection methods, chosen by name through :data:`METHODS`.
+
+- ``random``: a uniform sample without replacement.
+- ``lima``: domain-balanced temperature sampling (LIMA, Zhou et al. 2023): domain d gets a share
+  p_d ∝ n_d^(1/tau), tau = 3, capped at the domain's size (the surplus goes to the other domains), then a
+  uniform sample inside each domain.
+- ``kcenter``: one KCenterGreedy over the pool, seeded at the sample closest (cosine) to the pool's center
+  (the normalised mean embedding).
+- ``task-center``: the "0.5% data" method (Chen et al. 2023): K-Means; for each task (the domain field, or the
+  whole pool), the distribution center is the centroid of the cluster holding most of the task's samples; rank
+  the task's samples by cosine to it (the ``score``); KCenterGreedy seeded at the top-ranked sample. With
+  several tasks the budget is split by task size.
+- ``kcenter-per-cluster``: K-Means partition; the budget split by cluster size (largest remainder); one
+  KCenterGreedy per cluster, seeded at the sample closest to its centroid; clusters run in parallel (threads,
+  or one Ray task per cluster).
+
+Budgets: every method returns exactly ``n_select`` distinct indices; for the KCenter methods the seed point is
+one of them (it counts against the budget).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+
+from tokenplan._checks import choice, positive, positive_int
+from tokenplan.errors import InvalidInputError
+from tokenplan.select.cluster import KMeansResult
+from tokenplan.select.kcenter import kcenter_greedy
+
+__all__ = [
+    "METHODS",
+    "Pool",
+    "Selection",
+    "lima_quotas",
+    "select",
+    "split_budget",
+]
+
+
+@dataclass(frozen=True)
+class Pool:
+    """What a method sees: embeddings (n, d) L2-normalised, domain labels (n,), a K-Means partition."""
+
+    embeddings: np.ndarray | None = None
+    domains: np.ndarray | None = None
+    clusters: KMeansResult | None = None
+
+    @property
+    def n(self) -> int:
+        for a in (self.embeddings, self.domains):
+            if a is not None:
+                return len(a)
+        if self.clusters is not None:
+            return len(self.clusters.labels)
+        raise InvalidInputError("the pool has no embeddings, domains or clusters.")
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Chosen pool positions in pick order, with a score per pick (cosine to the task center; NaN if none)."""
+
+    indices: np.ndarray
+    scores: np.ndarray
+    method: str
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __repr__(self) -> str:
+        return f"Selection(method={self.method!r}, n_selected={len(self.indices)})"
+
+
+def split_budget(sizes: np.ndarray, n_select: int) -> np.ndarray:
+    """Split ``n_select`` over groups proportionally to ``sizes`` (largest remainder); never above a size."""
+    sizes = np.asarray(sizes, dtype=np.int64)
+    total = int(sizes.sum())
+    if n_select > total:
+        raise InvalidInputError(f"n_select={n_select} should be <= n_samples={total}.")
+    quota = n_select * sizes / max(total, 1)
+    return _round_quota(quota, sizes, n_select)
+
+
+def _round_quota(quota: np.ndarray, caps: np.ndarray, n_select: int) -> np.ndarray:
+    counts = np.minimum(np.floor(quota + 1e-9).astype(np.int64), caps)
+    rest = n_select - int(counts.sum())
+    frac = quota - counts
+    order = np.lexsort((np.arange(len(quota)), -frac))  # largest remainder, ties by position
+    for i in order:
+        if rest <= 0:
+            break
+        if counts[i] < caps[i]:
+            counts[i] += 1
+            rest -= 1
+    if rest > 0:  # caps bound: fill wherever room is left
+        for i in range(len(counts)):
+            add = min(rest, caps[i] - counts[i])
+            counts[i] += add
+            rest -= add
+    return counts
+
+
+def lima_quotas(sizes: np.ndarray, n_select: int, *, tau: float = 3.0) -> np.ndarray:
+    """Per-domain counts for temperature sampling: p_d ∝ n_d^(1/tau), capped at n_d (water-filling).
+
+    LIMA samples Stack Exchange domains with tau = 3 (Zhou et al. 2023, sec. 2.1): tau = 1 is proportional,
+    tau -> inf uniform over domains.
+    """
+    tau = positive("tau", tau)
+    sizes = np.asarray(sizes, dtype=np.int64)
+    if n_select > sizes.sum():
+        raise InvalidInputError(f"n_select={n_select} should be <= n_samples={int(sizes.sum())}.")
+    weight = np.where(sizes > 0, sizes.astype(float) ** (1.0 / tau), 0.0)
+    quota = np.zeros(len(sizes))
+    capped = np.zeros(len(sizes), dtype=bool)
+    left = float(n_select)
+    while (
+        True
+    ):  # give each open domain its share; domains that overflow are capped and the rest re-split
+        w = np.where(capped, 0.0, weight)
+        share = left * w / w.sum()
+        over = (~capped) & (share >= sizes)
+        if not over.any():
+            quota[~capped] = share[~capped]
+            break
+        quota[over] = sizes[over]
+        capped |= over
+        left = n_select - quota[capped].sum()
+        if left <= 0 or capped.all():
+            break
+    return _round_quota(quota, sizes, n_select)
+
+
+# ----------------------------------------------------------------------------------------- methods
+
+
+def _random(pool: Pool, n_select: int, *, seed: int, **_) -> Selection:
+    rng = np.random.default_rng(seed)
+    idx = rng.choice(pool.n, size=n_select, replace=False)
+    return Selection(idx.astype(np.int64), np.full(n_select, np.nan), "random")
+
+
+def _lima(pool: Pool, n_select: int, *, seed: int, tau: float = 3.0, **_) -> Selection:
+    if pool.domains is None:
+        raise InvalidInputError(
+            "method 'lima' samples over domains: give a domain field (--domain-field NAME)."
+        )
+    rng = np.random.default_rng(seed)
+    names, codes = np.unique(np.asarray(pool.domains, dtype=str), return_inverse=True)
+    counts = lima_quotas(np.bincount(codes, minlength=len(names)), n_select, tau=tau)
+    picked = []
+    for d, k in enumerate(counts):
+        if k:
+            members = np.flatnonzero(codes == d)
+            picked.append(rng.choice(members, size=int(k), replace=False))
+    idx = np.concatenate(picked).astype(np.int64)
+    return Selection(idx, np.full(len(idx), np.nan), "lima")
+
+
+def _need_embeddings(pool: Pool, method: str) -> np.ndarray:
+    if pool.embeddings is None:
+        raise InvalidInputError(f"method {method!r} needs embeddings.")
+    return pool.embeddings
+
+
+def _need_clusters(pool: Pool, method: str) -> KMeansResult:
+    if pool.clusters is None:
+        raise InvalidInputError(f"method {method!r} needs a K-Means partition (n_clusters).")
+    return pool.clusters
+
+
+def _kcenter(pool: Pool, n_select: int, **_) -> Selection:
+    x = _need_embeddings(pool, "kcenter")
+    center = x.mean(axis=0)
+    center /= max(float(np.linalg.norm(center)), 1e-12)
+    cos = x @ center
+    res = kcenter_greedy(x, n_select, seed_index=int(np.argmax(cos)))
+    return Selection(res.indices, cos[res.indices].astype(float), "kcenter")
+
+
+def _task_center(pool: Pool, n_select: int, **_) -> Selection:
+    x = _need_embeddings(pool, "task-center")
+    km = _need_clusters(pool, "task-center")
+    if pool.domains is None:
+        tasks = [np.arange(len(x))]
+    else:
+        names, codes = np.unique(np.asarray(pool.domains, dtype=str), return_inverse=True)
+        tasks = [np.flatnonzero(codes == t) for t in range(len(names))]
+    budgets = split_budget(np.array([len(t) for t in tasks]), n_select)
+    idx_parts, score_parts = [], []
+    for members, k in zip(tasks, budgets):
+        if k == 0:
+            continue
+        # the distribution center: centroid of the cluster holding most of this task's samples
+        top = int(np.argmax(np.bincount(km.labels[members], minlength=km.n_clusters)))
+        center = km.centroids[top] / max(float(np.linalg.norm(km.centroids[top])), 1e-12)
+        cos = x[members] @ center
+        res = kcenter_greedy(x[members], int(k), seed_index=int(np.argmax(cos)))
+        idx_parts.append(members[res.indices])
+        score_parts.append(cos[res.indices])
+    return Selection(
+        np.concatenate(idx_parts).astype(np.int64),
+        np.concatenate(score_parts).astype(float),
+        "task-center",
+    )
+
+
+def _cluster_job(x_c: np.ndarray, centroid: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    center = centroid / max(float(np.linalg.norm(centroid)), 1e-12)
+    cos = x_c @ center
+    res = kcenter_greedy(x_c, k, seed_index=int(np.argmax(cos)))
+    return res.indices, cos[res.indices]
+
+
+def _kcenter_per_cluster(
+    pool: Pool, n_select: int, *, n_workers: int = 2, ray_address: str | None = None, **_
+) -> Selection:
+    x = _need_embeddings(pool, "kcenter-per-cluster")
+    km = _need_clusters(pool, "kcenter-per-cluster")
+    members = [np.flatnonzero(km.labels == c) for c in range(km.n_clusters)]
+    budgets = split_budget(np.array([len(m) for m in members]), n_select)
+    jobs = [(c, m, int(k)) for c, (m, k) in enumerate(zip(members, budgets)) if k > 0]
+    if ray_address is not None:
+        from tokenplan.select.ray_backend import kcenter_clusters_ray
+
+        results = kcenter_clusters_ray(x, km.centroids, jobs, address=ray_address)
+    else:
+        n_workers = positive_int("n_workers", n_workers)
+        with ThreadPoolExecutor(max_workers=n_workers) as ex:  # numpy's BLAS releases the GIL
+            results = list(ex.map(lambda j: _cluster_job(x[j[1]], km.centroids[j[0]], j[2]), jobs))
+    idx = np.concatenate([m[r[0]] for (_, m, _), r in zip(jobs, results)]).astype(np.int64)
+    scores = np.concatenate([r[1] for r in results]).astype(float)
+    return Selection(idx, scores, "kcenter-per-cluster")
+
+
+#: name -> function(pool, n_select, *, seed, tau, n_workers, ray_address) -> Selection
+METHODS: dict[str, Callable[..., Selection]] = {
+    "random": _random,
+    "lima": _lima,
+    "kcenter": _kcenter,
+    "task-center": _task_center,
+    "kcenter-per-cluster": _kcenter_per_cluster,
+}
+#: methods that need K-Means clusters
+NEEDS_CLUSTERS = ("task-center", "kcenter-per-cluster")
+
+
+def select(
+    pool: Pool,
+    n_select: int,
+    *,
+    method: str = "task-center",
+    seed: int = 0,
+    tau: float = 3.0,
+    n_workers: int = 2,
+    ray_address: str | None = None,
+) -> Selection:
+    """Run a selection method by name; ``n_select`` must be between 1 and the pool size."""
+    method = choice("selection method", method, METHODS)
+    n_select = positive_int("n_select", n_select)
+    if n_select > pool.n:
+        raise InvalidInputError(f"n_select={n_select} should be <= n_samples={pool.n}.")
+    sel = METHODS[method](
+        pool, n_select, seed=seed, tau=tau, n_workers=n_workers, ray_address=ray_address
+    )
+    if len(np.unique(sel.indices)) != n_select:  # a contract every method keeps
+        raise AssertionError(f"{method} returned {len(sel.indices)} picks for n_select={n_select}")
+    return sel

@@ -1,0 +1,139 @@
+"""`tokenplan select` through the real entry point; shipped recipes; recipe validation."""
+
+from __future__ import annotations
+
+import json
+from importlib.resources import files
+from pathlib import Path
+
+import pytest
+
+from helpers import run_cli
+from tokenplan.errors import InvalidInputError
+from tokenplan.select.pipeline import Recipe
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "select"
+EXAMPLES = sorted(Path(str(files("tokenplan.select") / "examples")).glob("*.yaml"))
+
+
+def test_examples_are_shipped():
+    assert {p.name for p in EXAMPLES} >= {"lima.yaml", "coreset-0.5pct.yaml"}
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_every_shipped_recipe_loads(path):
+    recipe = Recipe.from_yaml(path)
+    assert recipe.input and recipe.method
+    assert (recipe.n_select is None) != (recipe.fraction is None)
+
+
+def test_recipe_reports_every_problem_at_once(tmp_path):
+    with pytest.raises(InvalidInputError) as exc:
+        Recipe(input="x.jsonl", n_select=-3, method="herding", embedder="bert", tau=0)
+    msg = str(exc.value)
+    for part in ("n_select=-3", "herding", "bert", "tau=0"):
+        assert part in msg
+    with pytest.raises(InvalidInputError, match="exactly one of n_select"):
+        Recipe(input="x.jsonl", n_select=5, fraction=0.1)
+    bad = tmp_path / "r.yaml"
+    bad.write_text("input: a.jsonl\nn_select: 5\nmethd: random\n")
+    with pytest.raises(InvalidInputError, match=r"unknown recipe key.*methd.*valid keys"):
+        Recipe.from_yaml(bad)
+    bad.write_text("input: [a\n")
+    with pytest.raises(InvalidInputError, match="not valid YAML"):
+        Recipe.from_yaml(bad)
+
+
+def test_cli_end_to_end_json_output_and_provenance(tmp_path):
+    out = tmp_path / "subset.json"
+    before = (DATA / "tiny_alpaca.json").read_bytes()
+    r = run_cli(
+        "select",
+        "-i",
+        str(DATA / "tiny_alpaca.json"),
+        "-o",
+        str(out),
+        "--n",
+        "4",
+        "--method",
+        "task-center",
+        "--domain-field",
+        "domain",
+        "--embedder",
+        "tfidf",
+        "--cache-dir",
+        str(tmp_path / "cache"),
+        "--n-clusters",
+        "3",
+        "--plot",
+        str(tmp_path / "map.png"),
+        "--json",
+    )
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)  # exactly one JSON object
+    rep = doc["report"]
+    assert rep["n_rows"] == 12 and rep["drop_reasons"] == {"exact_duplicate": 1}
+    assert rep["n_selected"] == 4 and len(rep["selected"]) == 4
+    assert rep["coverage"]["n_selected"] == rep["random_baseline"]["n_selected"] == 4
+    rows = json.loads(out.read_text())
+    assert sorted(row["_source_index"] for row in rows) == sorted(rep["selected"])
+    assert all({"_cluster", "_score", "_rank"} <= set(row) for row in rows)
+    raw = json.loads(before)
+    for row in rows:
+        assert row["output"] == raw[row["_source_index"]]["output"]
+    assert (DATA / "tiny_alpaca.json").read_bytes() == before
+    assert (tmp_path / "map.png").read_bytes()[:4] == b"\x89PNG"
+    # the same run again refuses to overwrite the subset (exit 2, one line, the file untouched)
+    written = out.read_bytes()
+    r = run_cli("select", "-i", str(DATA / "tiny_alpaca.json"), "-o", str(out), "--n", "2")
+    assert r.returncode == 2 and "--overwrite" in r.stderr and "Traceback" not in r.stderr
+    assert out.read_bytes() == written
+
+
+def test_cli_recipe_with_flag_overrides_and_table_output(tmp_path):
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(
+        f"input: {DATA / 'tiny.jsonl'}\nn_select: 100\nmethod: kcenter\nembedder: tfidf\n"
+        "cache_dir: none\nn_clusters: 2\n"
+    )
+    r = run_cli("select", str(recipe), "--fraction", "0.5")
+    assert r.returncode == 0, r.stderr
+    assert "kcenter: selected 3 of 5 candidates" in r.stdout
+    assert "malformed" in r.stdout and "coverage radius" in r.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("select",), "--input"),
+        (("select", "-i", str(DATA / "empty.json"), "--n", "2"), "empty"),
+        (("select", "-i", str(DATA / "broken.json"), "--n", "2"), "line 3: malformed JSON"),
+        (("select", "-i", str(DATA / "tiny.jsonl"), "--n", "2", "--strict"), "line 4"),
+        (
+            ("select", "-i", str(DATA / "tiny.jsonl"), "--n", "99", "--embedder", "tfidf"),
+            "n_select=99",
+        ),
+        (("select", "-i", str(DATA / "tiny.jsonl"), "--n", "2", "--method", "best"), "valid names"),
+        (("select", "-i", str(DATA / "tiny.jsonl"), "--fields", "a"), "PROMPT,RESPONSE"),
+        (
+            (
+                "select",
+                "-i",
+                str(DATA / "qa.csv"),
+                "--fields",
+                "question,answer",
+                "--n",
+                "2",
+                "--method",
+                "lima",
+            ),
+            "--domain-field",
+        ),
+        (("select", "-i", str(DATA / "tiny.jsonl"), "--fraction", "1.5"), "fraction=1.5"),
+    ],
+)
+def test_cli_bad_input_exits_2_with_one_line(args, message, tmp_path):
+    r = run_cli(*args, "--cache-dir", str(tmp_path), env={"TOKENPLAN_CACHE": str(tmp_path)})
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert message in r.stderr
+    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1

@@ -1,0 +1,169 @@
+"""Reading pools (JSON, JSONL, CSV, Parquet, chatterbot YAML; alpaca/sharegpt/prompt-response) and writing
+subsets back atomically."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tokenplan.errors import InvalidInputError, UnknownNameError
+from tokenplan.select.io import ReadStats, iter_records, write_subset
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "select"
+
+
+def test_alpaca_json_array_is_streamed_with_input_joined_to_the_instruction():
+    recs = list(iter_records(DATA / "tiny_alpaca.json", domain_field="domain", score_field="score"))
+    raw = json.loads((DATA / "tiny_alpaca.json").read_text())
+    assert len(recs) == len(raw) == 12
+    assert [r.index for r in recs] == list(range(12))
+    code = recs[8]
+    assert code.prompt == "Reverse a string in Python.\n\ns = 'abc'"
+    assert code.response == raw[8]["output"]
+    assert code.domain == "coding" and code.score == 18.0
+    assert code.text == code.prompt + "\n\n" + code.response
+    assert recs[0].line == 2  # each object's first line
+
+
+def test_json_array_split_across_read_chunks(tmp_path, monkeypatch):
+    """Rows straddling the reader's chunk boundary are decoded whole."""
+    import tokenplan.select.io as io
+
+    rows = [{"instruction": f"q{i}", "output": "x" * (i * 37 % 200), "n": 10**i} for i in range(60)]
+    path = tmp_path / "pool.json"
+    path.write_text(json.dumps(rows, indent=2))
+    real_open = open
+
+    class Small:
+        def __init__(self, fh):
+            self.fh = fh
+
+        def read(self, n):
+            return self.fh.read(7)  # tiny chunks: every token is cut somewhere
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *a):
+            self.fh.close()
+
+    monkeypatch.setattr(io, "open", lambda p, **kw: Small(real_open(p, **kw)), raising=False)
+    got = [r.raw for r in iter_records(path)]
+    assert got == rows
+
+
+def test_jsonl_malformed_lines_are_skipped_with_line_numbers_or_stop_with_strict():
+    stats = ReadStats()
+    recs = list(iter_records(DATA / "tiny.jsonl", stats=stats))
+    assert len(recs) == 6
+    assert stats.n_rows == 8 and stats.n_malformed == 2
+    assert "line 4: malformed JSON" in stats.errors[0]
+    assert "line 8: missing field 'output'" in stats.errors[1]
+    # the malformed row still takes a source index, so indices match the file's rows
+    assert [r.index for r in recs] == [0, 1, 2, 4, 5, 6]
+    with pytest.raises(InvalidInputError, match="line 4"):
+        list(iter_records(DATA / "tiny.jsonl", strict=True))
+
+
+def test_sharegpt_conversations_and_messages():
+    recs = list(iter_records(DATA / "sharegpt.jsonl"))
+    assert recs[0].prompt == "Hi, who are you?" and recs[0].response == "A helpful assistant."
+    # multi-turn: the last assistant turn is the answer; earlier turns form the prompt
+    assert recs[1].response == "6"
+    assert recs[1].prompt == "Be brief.\n\n2+2?\n\n4\n\nand 3+3?"
+    stats = ReadStats()
+    recs = list(iter_records(DATA / "messages.jsonl", stats=stats))
+    assert len(recs) == 1 and recs[0].response == "Apple." and recs[0].domain == "food"
+    assert stats.n_malformed == 1 and "no assistant turn" in stats.errors[0]
+
+
+def test_csv_with_fields_and_a_row_with_too_many_cells():
+    stats = ReadStats()
+    recs = list(
+        iter_records(
+            DATA / "qa.csv", fields=("question", "answer"), domain_field="topic", stats=stats
+        )
+    )
+    assert [(r.prompt, r.response, r.domain) for r in recs] == [
+        ("What is H2O?", "Water.", "chem"),
+        ("What is NaCl?", "Salt.", "chem"),
+        ("Who wrote Hamlet?", "Shakespeare.", "lit"),
+    ]
+    assert stats.n_malformed == 1 and "line 4: 4 cells for 3 columns" in stats.errors[0]
+
+
+def test_chatterbot_yaml_one_domain_per_file():
+    stats = ReadStats()
+    recs = list(iter_records(DATA / "chatter.yml", stats=stats))
+    assert [r.domain for r in recs] == ["chatter"] * 3
+    # turns alternate user/assistant; a trailing user turn has no answer and is not the response
+    assert recs[2].prompt == "How are you?" and recs[2].response == "Fine, thanks."
+    assert stats.n_malformed == 1 and "conversation 3" in stats.errors[0]
+
+
+@pytest.mark.parametrize(
+    ("name", "match"),
+    [
+        ("empty.json", "empty"),
+        ("object.json", "expected a JSON array"),
+        ("broken.json", "line 3: malformed JSON"),
+        ("unclosed.json", "not closed"),
+        ("columns.jsonl", "cannot tell the row format.*--fields"),
+    ],
+)
+def test_bad_files_give_one_clear_error(name, match):
+    with pytest.raises(InvalidInputError, match=match):
+        list(iter_records(DATA / name))
+
+
+def test_bad_arguments(tmp_path):
+    with pytest.raises(InvalidInputError, match="does not exist"):
+        list(iter_records(tmp_path / "nope.jsonl"))
+    (tmp_path / "pool.txt").write_text("x")
+    with pytest.raises(InvalidInputError, match="suffix"):
+        list(iter_records(tmp_path / "pool.txt"))
+    with pytest.raises(UnknownNameError, match="alpaca"):
+        list(iter_records(DATA / "tiny.jsonl", row_format="oasst"))
+    with pytest.raises(InvalidInputError, match="missing domain field 'topic'"):
+        list(iter_records(DATA / "tiny_alpaca.json", domain_field="topic", strict=True))
+    (tmp_path / "empty.jsonl").write_text("\n\n")
+    with pytest.raises(InvalidInputError, match="no rows"):
+        list(iter_records(tmp_path / "empty.jsonl"))
+
+
+@pytest.mark.parametrize("suffix", [".json", ".jsonl", ".csv", ".parquet"])
+def test_write_subset_keeps_format_and_adds_provenance(tmp_path, suffix):
+    src = DATA / "tiny_alpaca.json"
+    before = src.read_bytes()
+    if suffix == ".parquet":  # a Parquet input, written by us from the JSON fixture
+        pa = pytest.importorskip("pyarrow")
+        import pyarrow.parquet as pq
+
+        parquet_in = tmp_path / "pool.parquet"
+        pq.write_table(pa.Table.from_pylist(json.loads(before)), parquet_in)
+        src = parquet_in
+        assert [r.raw["output"] for r in iter_records(src)] == [
+            r["output"] for r in json.loads(before)
+        ]
+    out = tmp_path / f"subset{suffix}"
+    prov = {3: {"_source_index": 3, "_cluster": 1, "_score": 0.5}, 8: {"_source_index": 8}}
+    assert write_subset(src, out, prov) == 2
+    recs = list(iter_records(out))
+    assert [r.raw["_source_index"] for r in recs] in ([3, 8], ["3", "8"])  # CSV is text
+    assert recs[1].response == json.loads(before)[8]["output"]
+    assert (DATA / "tiny_alpaca.json").read_bytes() == before  # the input is never modified
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_write_subset_refuses_to_overwrite(tmp_path):
+    out = tmp_path / "subset.jsonl"
+    out.write_text("precious\n")
+    with pytest.raises(InvalidInputError, match="--overwrite"):
+        write_subset(DATA / "tiny.jsonl", out, {0: {}})
+    assert out.read_text() == "precious\n"
+    write_subset(DATA / "tiny.jsonl", out, {0: {}}, overwrite=True)
+    assert json.loads(out.read_text())["instruction"] == "Explain photosynthesis."
+    with pytest.raises(InvalidInputError, match="is the input"):
+        write_subset(DATA / "tiny.jsonl", DATA / "tiny.jsonl", {0: {}}, overwrite=True)

@@ -1,0 +1,112 @@
+"""Selection methods: budgets, LIMA temperature sampling, the 0.5% task-center method, determinism."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tokenplan.errors import InvalidInputError, UnknownNameError
+from tokenplan.select.cluster import kmeans
+from tokenplan.select.methods import METHODS, Pool, lima_quotas, select, split_budget
+
+
+def _pool(seed=0, n_domains=3):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(300, 16)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    domains = np.array([f"d{i % n_domains}" for i in range(300)])
+    return Pool(embeddings=x, domains=domains, clusters=kmeans(x, 6, seed=seed, backend="numpy"))
+
+
+def test_split_budget_largest_remainder_by_hand():
+    # 10 * [5, 3, 2] / 10 = [5, 3, 2]; 7 * [5,3,2]/10 = [3.5, 2.1, 1.4] -> floors [3,2,1], one left -> 0.5 wins
+    assert split_budget(np.array([5, 3, 2]), 10).tolist() == [5, 3, 2]
+    assert split_budget(np.array([5, 3, 2]), 7).tolist() == [4, 2, 1]
+    assert split_budget(np.array([1, 1, 1]), 2).tolist() == [1, 1, 0]  # ties: first groups first
+    with pytest.raises(InvalidInputError, match="n_select=11 should be <= n_samples=10"):
+        split_budget(np.array([5, 3, 2]), 11)
+
+
+def test_lima_quotas_temperature_three_by_hand():
+    """p_d ∝ n_d^(1/3) (LIMA sec. 2.1). Sizes 1000 and 8: weights 10 and 2, so 60 picks -> 50 and 10;
+    the small domain holds only 8, so it is capped and its surplus of 2 goes to the big one."""
+    assert lima_quotas(np.array([1000, 8]), 60).tolist() == [52, 8]
+    assert lima_quotas(np.array([1000, 8]), 12).tolist() == [10, 2]
+    # tau = 1 is proportional sampling
+    assert lima_quotas(np.array([300, 100]), 40, tau=1).tolist() == [30, 10]
+    # very large tau is uniform over domains
+    assert lima_quotas(np.array([300, 100, 20]), 30, tau=1e9).tolist() == [10, 10, 10]
+    assert lima_quotas(np.array([5, 5]), 10).tolist() == [5, 5]
+
+
+@pytest.mark.parametrize("method", sorted(METHODS))
+def test_every_method_returns_exactly_n_distinct_and_is_deterministic(method):
+    pool = _pool()
+    for n in (1, 7, 300):
+        sel = select(pool, n, method=method, seed=3)
+        assert len(sel) == n and len(np.unique(sel.indices)) == n
+        assert sel.indices.min() >= 0 and sel.indices.max() < 300
+    a = select(pool, 20, method=method, seed=5)
+    b = select(pool, 20, method=method, seed=5)
+    np.testing.assert_array_equal(a.indices, b.indices)
+    assert method in repr(a)
+
+
+def test_random_depends_on_seed():
+    pool = _pool()
+    a, b = select(pool, 20, method="random", seed=1), select(pool, 20, method="random", seed=2)
+    assert a.indices.tolist() != b.indices.tolist()
+
+
+def test_lima_method_follows_the_quotas():
+    pool = _pool(n_domains=3)
+    sel = select(pool, 30, method="lima", seed=0)
+    names, counts = np.unique(pool.domains[sel.indices], return_counts=True)
+    assert dict(zip(names.tolist(), counts.tolist())) == {"d0": 10, "d1": 10, "d2": 10}
+    with pytest.raises(InvalidInputError, match="--domain-field"):
+        select(Pool(embeddings=pool.embeddings), 5, method="lima")
+
+
+def test_task_center_seeds_at_the_sample_closest_to_the_biggest_clusters_centroid():
+    """0.5% method (Chen et al. 2023): the first pick of a task is its sample of highest cosine to the
+    centroid of the K-Means cluster that holds most of the task's samples."""
+    pool = _pool()
+    x, km = pool.embeddings, pool.clusters
+    sel = select(Pool(embeddings=x, clusters=km), 10, method="task-center")
+    top = np.argmax(np.bincount(km.labels))
+    center = km.centroids[top] / np.linalg.norm(km.centroids[top])
+    assert sel.indices[0] == int(np.argmax(x @ center))
+    assert sel.scores[0] == pytest.approx(float(np.max(x @ center)), abs=1e-6)
+    # with domains, every task gets its share of the budget (100 samples each -> 4/3/3 of 10)
+    sel = select(pool, 10, method="task-center")
+    _, counts = np.unique(pool.domains[sel.indices], return_counts=True)
+    assert sorted(counts.tolist()) == [3, 3, 4]
+
+
+def test_kcenter_per_cluster_splits_the_budget_by_cluster_size_and_threads_change_nothing():
+    pool = _pool()
+    one = select(pool, 30, method="kcenter-per-cluster", n_workers=1)
+    two = select(pool, 30, method="kcenter-per-cluster", n_workers=2)
+    np.testing.assert_array_equal(one.indices, two.indices)
+    want = split_budget(pool.clusters.sizes(), 30)
+    got = np.bincount(pool.clusters.labels[one.indices], minlength=6)
+    np.testing.assert_array_equal(got, want)
+
+
+def test_kcenter_seeds_at_the_pool_center():
+    pool = _pool()
+    sel = select(pool, 5, method="kcenter")
+    center = pool.embeddings.mean(0)
+    assert sel.indices[0] == int(np.argmax(pool.embeddings @ center))
+
+
+def test_bad_method_and_budget():
+    pool = _pool()
+    with pytest.raises(UnknownNameError, match="kcenter-per-cluster, lima, random, task-center"):
+        select(pool, 5, method="herding")
+    with pytest.raises(InvalidInputError, match="n_select=301 should be <= n_samples=300"):
+        select(pool, 301)
+    with pytest.raises(InvalidInputError, match="n_select"):
+        select(pool, 0)
+    with pytest.raises(InvalidInputError, match="needs a K-Means partition"):
+        select(Pool(embeddings=pool.embeddings), 5, method="task-center")

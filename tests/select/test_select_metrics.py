@@ -1,0 +1,76 @@
+"""Coverage report numbers by hand, and K-Center beating a random subset on coverage."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from tokenplan.errors import InvalidInputError
+from tokenplan.select.kcenter import kcenter_greedy
+from tokenplan.select.metrics import coverage, kl_divergence, nearest_selected_distance
+
+
+def _unit(deg):
+    a = np.deg2rad(np.asarray(deg, dtype=float))
+    return np.stack([np.cos(a), np.sin(a)], axis=1).astype(np.float32)
+
+
+def test_coverage_by_hand():
+    """Points at 0, 60, 90, 180 degrees; selected {0, 180}. Chords: 0 -> 0; 60 -> 2 sin 30 = 1;
+    90 -> 2 sin 45 = 1.414; 180 -> 0. Radius 1.414, mean 0.604, p95 by linear interpolation."""
+    x = _unit([0, 60, 90, 180])
+    d = nearest_selected_distance(x, np.array([0, 3]), chunk=3)
+    np.testing.assert_allclose(d, [0, 1, math.sqrt(2), 0], atol=1e-4)
+    rep = coverage(
+        x,
+        np.array([0, 3]),
+        cluster_labels=np.array([0, 0, 1, 1]),
+        n_clusters=3,
+        domains=np.array(["a", "a", "b", "b"]),
+        n_tokens=np.array([5, 6, 7, 8]),
+    )
+    assert rep.coverage_radius == pytest.approx(math.sqrt(2), abs=1e-4)
+    assert rep.mean_distance == pytest.approx((1 + math.sqrt(2)) / 4, abs=1e-4)
+    assert rep.p95_distance == pytest.approx(
+        float(np.percentile([0, 1, math.sqrt(2), 0], 95)), abs=1e-4
+    )
+    assert rep.clusters_hit_share == pytest.approx(2 / 3)  # cluster 2 is empty in the pool: not hit
+    assert rep.kl_clusters == pytest.approx(0.0, abs=1e-12)  # 1/2, 1/2 in both
+    assert rep.per_domain == {"a": 1, "b": 1}
+    assert rep.n_tokens == 13
+    assert "coverage_radius=1.4142" in repr(rep)
+    assert rep.to_dict()["n_selected"] == 2
+
+
+def test_kl_divergence_by_hand():
+    # subset all in "a" (p = [1, 0]), pool a:b = 1:3 (q = [0.25, 0.75]): KL = 1 * ln(1/0.25) = ln 4
+    assert kl_divergence(np.array(["a", "a"]), np.array(["a", "b", "b", "b"])) == pytest.approx(
+        math.log(4)
+    )
+    assert kl_divergence(np.array([1, 2]), np.array([1, 2, 1, 2])) == pytest.approx(0.0)
+    with pytest.raises(InvalidInputError, match="not in the pool"):
+        kl_divergence(np.array(["z"]), np.array(["a", "b"]))
+
+
+def test_bad_selections():
+    x = _unit([0, 90])
+    with pytest.raises(InvalidInputError, match="at least one"):
+        coverage(x, np.array([], dtype=int))
+    with pytest.raises(InvalidInputError, match=r"\[0, 2\)"):
+        coverage(x, np.array([2]))
+
+
+def test_kcenter_covers_a_clustered_pool_better_than_random():
+    """On 20 tight blobs of very different sizes, farthest-first reaches every blob; random misses the
+    small ones, so its coverage radius is far larger."""
+    rng = np.random.default_rng(0)
+    centers = rng.normal(size=(20, 32))
+    sizes = np.r_[np.full(2, 900), np.full(18, 5)]
+    x = np.concatenate([c + 0.05 * rng.normal(size=(s, 32)) for c, s in zip(centers, sizes)])
+    x = (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+    kc = kcenter_greedy(x, 25).indices
+    rand = np.random.default_rng(1).choice(len(x), 25, replace=False)
+    a, b = coverage(x, kc), coverage(x, rand)
+    assert a.coverage_radius < 0.5 * b.coverage_radius
