@@ -378,14 +378,18 @@ def train(
     no_decay = [
         p for n, p in model.named_parameters() if not (p.dim() >= 2 and not n.startswith("w"))
     ]
-    optimizer = torch.optim.AdamW(
-        [
+
+    def adamw(**kw):  # fresh group dicts each time: AdamW writes its defaults into them
+        groups = [
             {"params": decay, "weight_decay": config.weight_decay},
             {"params": no_decay, "weight_decay": 0.0},
-        ],
-        lr=config.lr,
-        betas=(config.beta1, config.beta2),
-    )
+        ]
+        return torch.optim.AdamW(groups, lr=config.lr, betas=(config.beta1, config.beta2), **kw)
+
+    try:  # the fused kernel: 4-9% more tokens/s on tiny CPU models (docs/benchmarks.md)
+        optimizer = adamw(fused=True)
+    except (RuntimeError, TypeError):  # a device or dtype without a fused AdamW
+        optimizer = adamw()
     val_starts = np.arange(n_val) * T
     val_index = val_starts[:, None] + np.arange(T + 1)[None, :]
     val_batch = torch.from_numpy(corpus.val[val_index]).to(device)
