@@ -54,17 +54,9 @@ class GPTConfig:
     @property
     def shape(self) -> ModelShape:
         """The same model as the core's :class:`ModelShape` (for parameter and FLOP accounting)."""
-        return ModelShape(
-            n_layers=self.n_layers,
-            d_model=self.d_model,
-            n_heads=self.n_heads,
-            vocab_size=self.vocab_size,
-            seq_len=self.seq_len,
-            tied_embeddings=self.tied_embeddings,
-            position="learned",
-            bias=False,
-            norm="layernorm",
-        )
+        from tokenplan.sweep.train import gpt_shape
+
+        return gpt_shape(self)
 
     @property
     def label(self) -> str:

@@ -27,6 +27,7 @@ import numpy as np
 from tokenplan import _checks
 from tokenplan._io import atomic_write
 from tokenplan.errors import InvalidInputError, MissingDependencyError
+from tokenplan.flops import ModelShape
 from tokenplan.sweep.data import Corpus, batch_indices
 
 __all__ = [
@@ -41,6 +42,23 @@ __all__ = [
 
 SCHEDULES = ("cosine", "wsd")
 STATUSES = ("ok", "failed", "too_few_steps")
+
+
+def gpt_shape(config) -> ModelShape:
+    """The core's :class:`~tokenplan.flops.ModelShape` of the sweep's GPT (learned positions, no biases,
+    LayerNorm), for any config with its six size fields. Torch-free, so grids count FLOPs without torch;
+    :class:`tokenplan.sweep.model.GPTConfig` uses it too, so the accounting and the model never diverge."""
+    return ModelShape(
+        n_layers=config.n_layers,
+        d_model=config.d_model,
+        n_heads=config.n_heads,
+        vocab_size=config.vocab_size,
+        seq_len=config.seq_len,
+        tied_embeddings=config.tied_embeddings,
+        position="learned",
+        bias=False,
+        norm="layernorm",
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -153,19 +171,7 @@ class TrainConfig:
     @property
     def shape(self):
         """The core's :class:`~tokenplan.flops.ModelShape` of this model."""
-        from tokenplan.flops import ModelShape
-
-        return ModelShape(
-            n_layers=self.n_layers,
-            d_model=self.d_model,
-            n_heads=self.n_heads,
-            vocab_size=self.vocab_size,
-            seq_len=self.seq_len,
-            tied_embeddings=self.tied_embeddings,
-            position="learned",
-            bias=False,
-            norm="layernorm",
-        )
+        return gpt_shape(self)
 
     @property
     def flops_per_token(self) -> float:
