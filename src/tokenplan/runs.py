@@ -287,7 +287,12 @@ def _column(rows, col, key, path) -> np.ndarray:
 
 
 def _describe_rows(idx: np.ndarray, run_id: np.ndarray, values: np.ndarray) -> str:
-    shown = [f"row {i + 1} ({run_id[i]}: {values[i]:g})" for i in idx[:8]]
+    shown = [
+        f"row {i + 1} ({values[i]:g})"
+        if run_id[i] == f"row{i + 1}"  # no run id column: the row number says it all
+        else f"row {i + 1} ({run_id[i]}: {values[i]:g})"
+        for i in idx[:8]
+    ]
     more = f" and {len(idx) - 8} more" if len(idx) > 8 else ""
     return ", ".join(shown) + more
 

@@ -97,7 +97,7 @@ def test_plot(tmp_path):
     ("text", "needle"),
     [
         ("size,toks,c4\n1,2,3\n", "columns found: size, toks, c4"),
-        ("params,tokens,loss\n1e8,2e9,nan\n", "loss must be finite and > 0 at row 1"),
+        ("params,tokens,loss\n1e8,2e9,nan\n", "loss must be finite and > 0 at row 1 (nan)"),
         ("run_id,params,flops,loss\na,1e8,1e18,3\na,1e8,1e18,2.9\n", "duplicate runs a"),
         ("params,tokens,loss\n", "empty"),
         ("params,tokens,loss\n1e8,2e9,3\n2e8,2e9,2.9\n", "at least 5 runs"),
