@@ -123,6 +123,20 @@ class RunTable:
     def has_unique_tokens(self) -> bool:
         return bool(np.isfinite(self.unique_tokens).any())
 
+    def take(self, idx: np.ndarray) -> RunTable:
+        """The runs at positions ``idx``, in that order; repeats allowed (a bootstrap resample)."""
+        idx = np.asarray(idx, dtype=np.intp)
+        return replace(
+            self,
+            run_id=self.run_id[idx],
+            n_params=self.n_params[idx],
+            n_tokens=self.n_tokens[idx],
+            flops=self.flops[idx],
+            loss=self.loss[idx],
+            unique_tokens=self.unique_tokens[idx],
+            flops_budget=None if self.flops_budget is None else self.flops_budget[idx],
+        )
+
     def subset(self, mask: np.ndarray, *, reason: str | None = None) -> RunTable:
         """The runs where ``mask`` is true; the others are counted under ``reason`` in ``dropped``."""
         mask = np.asarray(mask, dtype=bool)
@@ -130,17 +144,7 @@ class RunTable:
         n_out = int((~mask).sum())
         if reason and n_out:
             dropped[reason] = dropped.get(reason, 0) + n_out
-        return replace(
-            self,
-            run_id=self.run_id[mask],
-            n_params=self.n_params[mask],
-            n_tokens=self.n_tokens[mask],
-            flops=self.flops[mask],
-            loss=self.loss[mask],
-            unique_tokens=self.unique_tokens[mask],
-            flops_budget=None if self.flops_budget is None else self.flops_budget[mask],
-            dropped=dropped,
-        )
+        return replace(self.take(np.flatnonzero(mask)), dropped=dropped)
 
     def fresh_only(self) -> RunTable:
         """The runs on fresh data (no repetition: unique_tokens empty or >= n_tokens); the others are
@@ -297,6 +301,19 @@ def _describe_rows(idx: np.ndarray, run_id: np.ndarray, values: np.ndarray) -> s
     return ", ".join(shown) + more
 
 
+def _open_table(path, columns: dict[str, str] | None, what: str, empty: str):
+    """Read a run table or curves file: (path, rows, header, column mapping); missing or empty is an
+    error naming the file."""
+    p = Path(path)
+    if not p.is_file():
+        raise InvalidInputError(f"{what} {str(p)!r} does not exist.")
+    rows = _read_rows(p)
+    if not rows:
+        raise InvalidInputError(f"{p}: {empty}.")
+    header = list(dict.fromkeys(k for row in rows for k in row))
+    return p, rows, header, _resolve_columns(header, columns, p)
+
+
 def read_runs(
     path: str | os.PathLike[str],
     *,
@@ -312,14 +329,9 @@ def read_runs(
     than ``ok`` are dropped and counted; rows with NaN/inf/non-positive sizes or losses are an error unless
     ``drop_invalid`` (then they are dropped and counted).
     """
-    p = Path(path)
-    if not p.is_file():
-        raise InvalidInputError(f"run table {str(p)!r} does not exist.")
-    rows = _read_rows(p)
-    if not rows:
-        raise InvalidInputError(f"{p}: the run table is empty (no data rows).")
-    header = list(dict.fromkeys(k for row in rows for k in row))
-    mapping = _resolve_columns(header, columns, p)
+    p, rows, header, mapping = _open_table(
+        path, columns, "run table", "the run table is empty (no data rows)"
+    )
     missing = [k for k in REQUIRED if k not in mapping]
     if "n_tokens" not in mapping and "flops" not in mapping:
         missing.append("n_tokens or flops")
@@ -484,14 +496,7 @@ def read_curves(path: str | os.PathLike[str], *, columns: dict[str, str] | None 
 
     Rows with missing or non-positive values (e.g. the step-0 point) are skipped; they are not results.
     """
-    p = Path(path)
-    if not p.is_file():
-        raise InvalidInputError(f"curves file {str(p)!r} does not exist.")
-    rows = _read_rows(p)
-    if not rows:
-        raise InvalidInputError(f"{p}: the curves file is empty.")
-    header = list(dict.fromkeys(k for row in rows for k in row))
-    mapping = _resolve_columns(header, columns, p)
+    p, rows, header, mapping = _open_table(path, columns, "curves file", "the curves file is empty")
     missing = [k for k in ("run_id", "loss") if k not in mapping]
     if "n_tokens" not in mapping and "flops" not in mapping:
         missing.append("n_tokens or flops")

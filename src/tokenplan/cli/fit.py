@@ -215,6 +215,20 @@ def fit(
                     )
                 runs = fresh
             want = ["1", "2", "3"] if approach == "all" else [approach]
+
+            def attempt(key: str, fit_fn) -> None:
+                """Run one approach; under --approach all a table too small for it is a warning."""
+                try:
+                    fitted = fit_fn()
+                except InvalidInputError as exc:
+                    if approach == key:
+                        raise
+                    warnings_out.append(f"Approach {key} skipped: {exc}")
+                    return
+                objects[key] = fitted
+                results[key] = fitted.to_dict()
+                warnings_out.extend(fitted.warnings)
+
             curves = None
             if "1" in want:
                 progress.update(task, description="Approach 1: envelope")
@@ -235,46 +249,29 @@ def fit(
                         raise InvalidInputError(msg)
                     warnings_out.append(msg + " Skipped.")
                 else:
-                    try:
-                        env = fitlib.fit_envelope(curves)
-                        objects["1"] = env
-                        results["1"] = env.to_dict()
-                        warnings_out.extend(env.warnings)
-                    except InvalidInputError as exc:
-                        if approach == "1":
-                            raise
-                        warnings_out.append(f"Approach 1 skipped: {exc}")
+                    attempt("1", lambda: fitlib.fit_envelope(curves))
                 progress.advance(task)
             if "2" in want:
                 progress.update(task, description="Approach 2: IsoFLOP profiles")
-                try:
-                    iso = fitlib.fit_isoflop(runs, profile=profile, bins_per_decade=bins_per_decade)
-                    objects["2"] = iso
-                    results["2"] = iso.to_dict()
-                    warnings_out.extend(iso.warnings)
-                except InvalidInputError as exc:
-                    if approach == "2":
-                        raise
-                    warnings_out.append(f"Approach 2 skipped: {exc}")
+                attempt(
+                    "2",
+                    lambda: fitlib.fit_isoflop(
+                        runs, profile=profile, bins_per_decade=bins_per_decade
+                    ),
+                )
                 progress.advance(task)
             if "3" in want:
                 progress.update(task, description="Approach 3: 4,500-start fit")
-                try:
-                    par = fitlib.fit_parametric(
+                attempt(
+                    "3",
+                    lambda: fitlib.fit_parametric(
                         runs,
                         delta=delta,
                         reduction=reduction,
                         alpha_equals_beta=alpha_equals_beta,
                         overestimate_weight=overestimate_weight,
-                    )
-                except InvalidInputError as exc:
-                    if approach == "3":
-                        raise
-                    warnings_out.append(f"Approach 3 skipped: {exc}")
-                else:
-                    objects["3"] = par
-                    results["3"] = par.to_dict()
-                    warnings_out.extend(par.warnings)
+                    ),
+                )
                 progress.advance(task)
             if not objects:
                 raise InvalidInputError("no approach could be fitted: " + " ".join(warnings_out))

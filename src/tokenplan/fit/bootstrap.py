@@ -12,7 +12,7 @@ grid (seeded); the best of its starts is kept. Approach 2 refits are a plain loo
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -190,10 +190,11 @@ def bootstrap_isoflop(
         bins_per_decade=fit_kwargs.get("bins_per_decade"),
     )
     groups = [np.flatnonzero(labels == g) for g in np.unique(labels)]
+    grouped = replace(runs, flops_budget=labels)
 
     def draw():
         idx = np.concatenate([rng.choice(g, size=len(g), replace=True) for g in groups])
-        return _take(runs, idx, labels)
+        return grouped.take(idx)  # labels travel along: the resample keeps the grouping
 
     return _power_law_bootstrap(
         draw,
@@ -238,21 +239,6 @@ def _power_law_bootstrap(
         budgets=tuple(budgets),
         samples=samples,
         method=method,
-    )
-
-
-def _take(runs, idx, labels):
-    from dataclasses import replace
-
-    return replace(
-        runs,
-        run_id=runs.run_id[idx],
-        n_params=runs.n_params[idx],
-        n_tokens=runs.n_tokens[idx],
-        flops=runs.flops[idx],
-        loss=runs.loss[idx],
-        unique_tokens=runs.unique_tokens[idx],
-        flops_budget=labels[idx],  # keep the original grouping in the resample
     )
 
 
