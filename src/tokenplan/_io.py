@@ -14,7 +14,18 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["atomic_path", "atomic_write", "write_text_atomic"]
+__all__ = [
+    "TEMP_MARK",
+    "atomic_path",
+    "atomic_write",
+    "check_output",
+    "remove_stale_temps",
+    "write_text_atomic",
+]
+
+# Every temporary file tokenplan creates carries this mark, so a later run can find and remove what a
+# killed run left behind (``remove_stale_temps``) without touching anybody else's files.
+TEMP_MARK = ".tokenplan-tmp"
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -39,7 +50,7 @@ def atomic_path(path: str | os.PathLike[str], *, mode: int = 0o644) -> Iterator[
     """
     dst = Path(path)
     dst.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=dst.parent, prefix=f".{dst.name}.", suffix=".tmp")
+    fd, name = tempfile.mkstemp(dir=dst.parent, prefix=f".{dst.name}.", suffix=TEMP_MARK)
     os.close(fd)
     tmp = Path(name)
     try:
@@ -74,3 +85,75 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
     """Write ``text`` (UTF-8, newlines as given) to ``path`` atomically."""
     with atomic_write(path, "w", newline="") as fh:
         fh.write(text)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)
+    except OSError:
+        pass
+    return a.resolve() == b.resolve()
+
+
+def check_output(
+    path: str | os.PathLike[str],
+    *,
+    param: str,
+    overwrite: bool = False,
+    inputs: Iterator[str | os.PathLike[str] | None] | tuple | list = (),
+) -> Path:
+    """Refuse an output path that would lose data; return it as a ``Path``.
+
+    - equal to any of ``inputs`` (same file, through links too): refused even with ``overwrite``;
+    - an existing file: refused unless ``overwrite``; an existing directory is always refused;
+    - a parent directory that cannot be created or written: refused.
+
+    ``param`` is the argument's name (``"output"``, ``"plot"``, ``"save"``): the CLI maps it to the flag.
+    Nothing is created here; the write itself goes through :func:`atomic_write`.
+    """
+    from tokenplan.errors import InvalidInputError
+
+    dst = Path(path)
+    for src in inputs:
+        if src is not None and _same_file(dst, Path(src)):
+            raise InvalidInputError(
+                f"{param} {str(dst)!r} is also an input; choose another output path "
+                "(tokenplan never writes over its input).",
+                param=param,
+            )
+    if dst.is_dir():
+        raise InvalidInputError(
+            f"{param} {str(dst)!r} is a directory; give a file path.", param=param
+        )
+    if dst.exists() and not overwrite:
+        raise InvalidInputError(
+            f"{param} {str(dst)!r} exists; pass --overwrite to replace it.", param=param
+        )
+    parent = dst.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise InvalidInputError(
+            f"{param} {str(dst)!r}: folder {str(parent)!r} is not writable; choose another path.",
+            param=param,
+        )
+    return dst
+
+
+def remove_stale_temps(directory: str | os.PathLike[str]) -> int:
+    """Delete temporary files a killed tokenplan run left in ``directory``; return how many.
+
+    Only names carrying :data:`TEMP_MARK` are touched.
+    """
+    d = Path(directory)
+    if not d.is_dir():
+        return 0
+    n = 0
+    for f in d.glob(f".*{TEMP_MARK}"):
+        try:
+            f.unlink()
+            n += 1
+        except OSError:
+            pass
+    return n

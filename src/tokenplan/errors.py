@@ -15,7 +15,16 @@ __all__ = [
 
 
 class TokenplanError(Exception):
-    """Base class of every error tokenplan raises on purpose."""
+    """Base class of every error tokenplan raises on purpose.
+
+    ``param`` names the argument at fault in the library's own spelling (``"n_params"``, ``"seed"``,
+    ``"input"``), or ``None``. The CLI maps it to the flag the user typed and recipes map it to their key,
+    so neither has to guess from the message.
+    """
+
+    def __init__(self, *args: object, param: str | None = None) -> None:
+        super().__init__(*args)
+        self.param = param
 
 
 class InvalidInputError(TokenplanError, ValueError):
@@ -28,9 +37,18 @@ class InvalidInputError(TokenplanError, ValueError):
 class UnknownNameError(InvalidInputError):
     """A name (law preset, GPU, method ...) that is not in the registry; the message lists valid names."""
 
-    def __init__(self, kind: str, name: str, valid: list[str] | tuple[str, ...]) -> None:
+    def __init__(
+        self,
+        kind: str,
+        name: str,
+        valid: list[str] | tuple[str, ...],
+        *,
+        param: str | None = None,
+    ) -> None:
         self.kind, self.name, self.valid = kind, name, tuple(valid)
-        super().__init__(f"unknown {kind} {name!r}; valid names: {', '.join(self.valid)}")
+        super().__init__(
+            f"unknown {kind} {name!r}; valid names: {', '.join(self.valid)}", param=param
+        )
 
 
 class MissingDependencyError(TokenplanError, ImportError):

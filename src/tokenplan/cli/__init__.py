@@ -36,6 +36,22 @@ class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return [name for name, (module, _) in COMMANDS.items() if importlib.util.find_spec(module)]
 
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        name, cmd, rest = super().resolve_command(ctx, args)
+        ctx.meta["tokenplan.command"] = (
+            cmd  # lets main() map an error's parameter to this command's flag
+        )
+        return name, cmd, rest
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except TokenplanError as exc:
+            cmd = ctx.meta.get("tokenplan.command")
+            if cmd is not None and exc.param and getattr(exc, "flag", None) is None:
+                exc.flag = flag_for(cmd, exc.param)
+            raise
+
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in COMMANDS:
             return None
@@ -64,8 +80,35 @@ def cli() -> None:
     """
 
 
+def flag_for(command: click.Command, param: str) -> str | None:
+    """The flag of ``command`` that sets the library argument ``param``, or ``None``.
+
+    A command may declare ``command.tokenplan_flags = {"n_params": "--params", ...}`` where the library's
+    name differs from the option's; otherwise the option whose click name equals ``param`` is used.
+    """
+    mapping = getattr(command, "tokenplan_flags", None) or {}
+    if param in mapping:
+        return mapping[param]
+    for opt in command.params:
+        if opt.name == param or opt.name == param.replace("-", "_"):
+            if isinstance(opt, click.Option):
+                longs = [o for o in opt.opts if o.startswith("--")]
+                return (longs or opt.opts)[0]
+            return opt.human_readable_name
+    return None
+
+
 def _one_line(message: str) -> str:
     return " ".join(str(message).split())
+
+
+def _error_line(exc: TokenplanError) -> str:
+    """One line for a library error, prefixed with the flag it concerns when the text does not name it."""
+    text = _one_line(str(exc))
+    flag = getattr(exc, "flag", None)
+    if flag and flag not in text:
+        text = f"{flag}: {text}"
+    return text
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -84,7 +127,20 @@ def main(argv: list[str] | None = None) -> None:
         sys.stderr.write(f"{prog}: error: {_one_line(exc.format_message())}\n")
         sys.exit(2)
     except TokenplanError as exc:
-        sys.stderr.write(f"{prog}: error: {_one_line(str(exc))}\n")
+        sys.stderr.write(f"{prog}: error: {_error_line(exc)}\n")
+        sys.exit(2)
+    except UnicodeError as exc:  # a reader that did not catch it itself: still one line, exit 2
+        sys.stderr.write(
+            f"{prog}: error: an input file is not valid UTF-8 text ({getattr(exc, 'reason', exc)}).\n"
+        )
+        sys.exit(2)
+    except BrokenPipeError:
+        sys.exit(0)
+    except (
+        OSError
+    ) as exc:  # unwritable or missing paths, full disks: name the file, never a traceback
+        where = f" {exc.filename!r}" if getattr(exc, "filename", None) else ""
+        sys.stderr.write(f"{prog}: error:{where} {exc.strerror or exc}\n")
         sys.exit(2)
     except click.exceptions.Abort:
         sys.stderr.write(f"{prog}: aborted\n")
@@ -92,6 +148,4 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         sys.stderr.write(f"{prog}: interrupted\n")
         sys.exit(130)
-    except BrokenPipeError:
-        sys.exit(0)
     sys.exit(rv if isinstance(rv, int) else 0)

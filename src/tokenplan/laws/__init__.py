@@ -13,7 +13,7 @@ from typing import Any
 
 from tokenplan import _checks
 from tokenplan.errors import InvalidInputError
-from tokenplan.laws.base import Allocation, Law
+from tokenplan.laws.base import Allocation, FittedRange, Law
 from tokenplan.laws.chinchilla import ChinchillaLaw, PowerLawAllocation
 from tokenplan.laws.data_constrained import DataConstrainedAllocation, DataConstrainedLaw
 from tokenplan.laws.kaplan import PF_DAY, KaplanAllocation, KaplanLaw
@@ -26,6 +26,7 @@ __all__ = [
     "ChinchillaLaw",
     "DataConstrainedAllocation",
     "DataConstrainedLaw",
+    "FittedRange",
     "KaplanAllocation",
     "KaplanLaw",
     "Law",
@@ -76,6 +77,11 @@ def law_from_dict(data: dict[str, Any]) -> Law:
     for key, value in payload.items():
         if isinstance(value, list):
             payload[key] = tuple(value)
+    if isinstance(payload.get("fitted_range"), dict):
+        try:
+            payload["fitted_range"] = FittedRange.from_dict(payload["fitted_range"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InvalidInputError(f"saved law has a malformed fitted_range: {exc}.") from None
     try:
         return cls(**payload)
     except TypeError as exc:

@@ -17,7 +17,7 @@ import numpy as np
 from tokenplan import _checks
 from tokenplan.errors import InvalidInputError
 
-__all__ = ["Allocation", "Law"]
+__all__ = ["Allocation", "FittedRange", "Law"]
 
 # C = 6 N D: forward 2 FLOPs per parameter per token, backward twice that (Kaplan 2020 sec. 2.1).
 FLOPS_PER_PARAM_TOKEN = 6.0
@@ -60,6 +60,71 @@ class Allocation:
         )
 
 
+@dataclass(frozen=True)
+class FittedRange:
+    """The region of (N, D) a law was fitted on: predictions outside it are extrapolations.
+
+    Each field is a ``(low, high)`` pair taken from the law's own fitted data (for presets, the paper's
+    runs; for a law from ``tokenplan fit``, the user's runs). ``source`` says where the numbers come from.
+    """
+
+    flops: tuple[float, float]
+    n_params: tuple[float, float]
+    n_tokens: tuple[float, float]
+    tokens_per_param: tuple[float, float]
+    source: str = ""
+
+    def extrapolation(self, n_params: float, n_tokens: float) -> dict[str, float]:
+        """How far (N, D) lies outside the range, per axis, as a factor >= 1 (1.0 = inside).
+
+        Keys: ``flops``, ``n_params``, ``n_tokens``, ``tokens_per_param``; e.g. ``{"flops": 10.0, ...}``
+        means ten times above the largest fitted budget (or ten times below the smallest).
+        """
+        point = {
+            "flops": FLOPS_PER_PARAM_TOKEN * n_params * n_tokens,
+            "n_params": n_params,
+            "n_tokens": n_tokens,
+            "tokens_per_param": n_tokens / n_params,
+        }
+        out = {}
+        for axis, x in point.items():
+            lo, hi = getattr(self, axis)
+            out[axis] = max(1.0, lo / x, x / hi)
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "flops": list(self.flops),
+            "n_params": list(self.n_params),
+            "n_tokens": list(self.n_tokens),
+            "tokens_per_param": list(self.tokens_per_param),
+            "source": self.source,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> FittedRange:
+        return cls(
+            flops=tuple(d["flops"]),
+            n_params=tuple(d["n_params"]),
+            n_tokens=tuple(d["n_tokens"]),
+            tokens_per_param=tuple(d["tokens_per_param"]),
+            source=str(d.get("source", "")),
+        )
+
+    @classmethod
+    def of_runs(cls, n_params, n_tokens, *, source: str = "") -> FittedRange:
+        """The range spanned by arrays of run sizes."""
+        n = np.asarray(n_params, dtype=float)
+        d = np.asarray(n_tokens, dtype=float)
+        c = FLOPS_PER_PARAM_TOKEN * n * d
+        r = d / n
+
+        def span(x):
+            return (float(x.min()), float(x.max()))
+
+        return cls(span(c), span(n), span(d), span(r), source)
+
+
 @dataclass(frozen=True, kw_only=True)
 class Law:
     """Base class. Subclasses implement :meth:`loss` (if they predict one) and :meth:`optimal`."""
@@ -69,6 +134,8 @@ class Law:
     param_convention: str = "total"
     # The range of training compute (FLOPs) the law was fitted on; plans outside it get a warning.
     fitted_flops: tuple[float, float] | None = field(default=None, compare=False)
+    # The full (C, N, D, D/N) region of the law's fitted data; ``predict`` reports extrapolation from it.
+    fitted_range: FittedRange | None = field(default=None, compare=False)
     description: str = field(default="", compare=False)
 
     # --- to be provided by subclasses -------------------------------------------------------------
@@ -149,6 +216,7 @@ class Law:
         out["kind"] = type(self).__name__
         if out.get("fitted_flops") is not None:
             out["fitted_flops"] = list(out["fitted_flops"])
+        out["fitted_range"] = None if self.fitted_range is None else self.fitted_range.to_dict()
         return out
 
 
