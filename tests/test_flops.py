@@ -151,3 +151,23 @@ def test_convert_params_round_trip(n, vocab):
     total = convert_params(n, to="total", vocab_size=vocab)
     assert total > n
     assert convert_params(total, to="non-embedding", vocab_size=vocab) == pytest.approx(n, rel=1e-6)
+
+
+def test_pearce_song_gamma():
+    """Pearce & Song 2024 sec. 3: N_T = N_E + gamma N_E^(1/3) with gamma = 47,491 for Chinchilla's shapes and a
+    32K vocabulary; the aspect ratio they quote, d/L = 39.2, gives vocab (A/12)^(1/3) = 47,479 (0.03% apart)."""
+    n_e = 1e9
+    assert convert_params(n_e, to="total") == pytest.approx(n_e + 47491 * n_e ** (1 / 3), rel=1e-12)
+    assert convert_params(n_e, to="total", aspect_ratio=39.2) == pytest.approx(
+        n_e + 47491 * n_e ** (1 / 3), rel=2e-5
+    )
+
+
+@pytest.mark.parametrize(
+    ("total_m", "d_model"), [(44, 512), (251, 1024), (1018, 1792), (4516, 3072), (16183, 5120)]
+)
+def test_pearce_song_fits_chinchilla_table_a9(total_m, d_model):
+    """Hoffmann et al. 2022 Table A9 shapes (total params, d_model; 32K vocabulary): their non-embedding count
+    N_T - 32000 d is within 7% of what Pearce & Song's relation gives (their fit to these shapes)."""
+    exact = total_m * 1e6 - 32000 * d_model
+    assert convert_params(total_m * 1e6, to="non-embedding") == pytest.approx(exact, rel=0.07)

@@ -10,7 +10,6 @@ multiply-accumulate, attention and softmax included, embeddings and logits optio
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -18,6 +17,9 @@ from tokenplan import _checks
 from tokenplan.errors import InvalidInputError
 
 __all__ = [
+    "FLOPS_PER_PARAM_TOKEN",
+    "PEARCE_SONG_ASPECT_RATIO",
+    "PEARCE_SONG_GAMMA",
     "SHAPES",
     "FlopCount",
     "ModelShape",
@@ -25,6 +27,19 @@ __all__ = [
     "convert_params",
     "flops_6nd",
 ]
+
+# C = 6 N D: the forward pass costs 2 FLOPs per parameter per token, the backward pass twice that (Kaplan et
+# al. 2020 sec. 2.1; the constraint of Chinchilla eq. 4). The one home of the constant.
+FLOPS_PER_PARAM_TOKEN = 6.0
+
+# Pearce & Song 2024, "Reconciling Kaplan and Chinchilla Scaling Laws", sec. 3 and their released analysis
+# code: total and non-embedding parameters are related by N_T = N_E + gamma N_E^(1/3), from N_E = 12 L d^2
+# at a fixed aspect ratio A = d_model / n_layers (d = (A N_E / 12)^(1/3)) and vocab x d embedding
+# parameters. Fitted to Chinchilla's model shapes (Table A9) with a 32K vocabulary: gamma = 47,491,
+# which is A = 39.2 (vocab (A/12)^(1/3) = 47,479).
+PEARCE_SONG_GAMMA = 47491.0
+PEARCE_SONG_ASPECT_RATIO = 39.2
+_PEARCE_SONG_VOCAB = 32_000
 
 POSITIONS = ("learned", "relative", "rotary", "none")
 NORMS = ("layernorm", "rmsnorm")
@@ -201,7 +216,7 @@ class ModelShape:
         method = _checks.choice("FLOP method", method, ("appendix-f", "6n"))
         if method == "6n":
             p = self.params()
-            return 6.0 * (p.total if embeddings else p.non_embedding)
+            return FLOPS_PER_PARAM_TOKEN * (p.total if embeddings else p.non_embedding)
         fc = self.flops()
         return fc.train if embeddings else fc.train_no_embeddings
 
@@ -213,7 +228,8 @@ class ModelShape:
 
 def flops_6nd(n_params: float, n_tokens: float) -> float:
     """C = 6 N D (Kaplan 2020 sec. 2.1; Chinchilla eq. 4 constraint)."""
-    return 6.0 * _checks.positive("n_params", n_params) * _checks.positive("n_tokens", n_tokens)
+    n = _checks.positive("n_params", n_params)
+    return FLOPS_PER_PARAM_TOKEN * n * _checks.positive("n_tokens", n_tokens)
 
 
 def convert_params(
@@ -222,32 +238,36 @@ def convert_params(
     to: str,
     vocab_size: int = 32_000,
     seq_len: int = 0,
-    aspect_ratio: float = 64.0,
+    aspect_ratio: float | None = None,
 ) -> float:
     """Convert a parameter count between the 'total' and 'non-embedding' conventions.
 
-    Without a shape, the model is assumed to follow N_nonemb = 12 L d^2 with d_model / n_layers =
-    ``aspect_ratio`` (so N_nonemb = 12 d^3 / aspect_ratio), and embeddings = (vocab_size + seq_len) d_model
-    (``seq_len`` > 0 for learned absolute positions; tied LM head). This is the approach of Pearce & Song 2024.
+    Pearce & Song 2024 (sec. 3): N_total = N_nonemb + gamma N_nonemb^(1/3). With the defaults (32K vocabulary,
+    no learned positions, no ``aspect_ratio``) gamma is their fitted 47,491; otherwise gamma =
+    (vocab_size + seq_len) (aspect_ratio / 12)^(1/3), with their aspect ratio d_model / n_layers = 39.2 unless
+    ``aspect_ratio`` is given (``seq_len`` > 0 counts learned absolute position embeddings; the LM head is
+    tied). A real shape is better counted with :class:`ModelShape`.
     """
     n = _checks.positive("n_params", n_params)
-    to = _checks.choice("parameter convention", to, ("total", "non-embedding"))
-    V = _checks.positive("vocab_size", vocab_size) + _checks.positive(
-        "seq_len", seq_len, allow_zero=True
-    )
-    rho = _checks.positive("aspect_ratio", aspect_ratio)
+    to = _checks.choice("to", to, ("total", "non-embedding"))
+    vocab = _checks.positive_int("vocab_size", vocab_size)
+    seq = _checks.positive("seq_len", seq_len, allow_zero=True)
+    if aspect_ratio is None and vocab == _PEARCE_SONG_VOCAB and seq == 0:
+        gamma = PEARCE_SONG_GAMMA
+    else:
+        rho = PEARCE_SONG_ASPECT_RATIO if aspect_ratio is None else aspect_ratio
+        rho = _checks.positive("aspect_ratio", rho)
+        gamma = (vocab + seq) * (rho / 12.0) ** (1.0 / 3.0)
     if to == "total":  # n is non-embedding
-        d = (n * rho / 12.0) ** (1.0 / 3.0)
-        return n + V * d
-    # n is total: solve 12 d^3 / rho + V d = n for d > 0 (monotone; Newton from a safe start).
-    d = min((n * rho / 12.0) ** (1.0 / 3.0), n / V)
+        return n + gamma * n ** (1.0 / 3.0)
+    # n is total: solve y^3 + gamma y = n for y = N_nonemb^(1/3) > 0 (monotone; Newton from above).
+    y = n ** (1.0 / 3.0)
     for _ in range(100):
-        g = 12.0 * d**3 / rho + V * d - n
-        step = g / (36.0 * d**2 / rho + V)
-        d -= step
-        if abs(step) < 1e-12 * max(d, 1.0):
+        step = (y**3 + gamma * y - n) / (3.0 * y**2 + gamma)
+        y -= step
+        if abs(step) < 1e-13 * max(y, 1.0):
             break
-    return max(n - V * d, 0.0) if math.isfinite(d) else n
+    return max(y, 0.0) ** 3
 
 
 # Named shapes for `tokenplan flops --shape NAME`.

@@ -20,18 +20,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from tokenplan import _checks
+from tokenplan._solve import bisect, golden_section
 from tokenplan.errors import InvalidInputError
-from tokenplan.laws import ChinchillaLaw, Law, get_law
-from tokenplan.laws.data_constrained import golden_section
+from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
+from tokenplan.laws import Law, get_law
 from tokenplan.units import format_quantity as fq
 
 __all__ = ["InferenceAllocation", "inference_optimal"]
 
-# Training FLOPs per parameter per token (forward + backward) and inference FLOPs (forward only).
-TRAIN_FLOPS_PER_PARAM_TOKEN = 6.0
+# Training FLOPs per parameter per token (forward + backward, 6) and inference FLOPs (the forward pass, 2).
+TRAIN_FLOPS_PER_PARAM_TOKEN = FLOPS_PER_PARAM_TOKEN
 INFERENCE_FLOPS_PER_PARAM_TOKEN = 2.0
-
-_D_MAX = 1e30  # tokens; "infinite data" for the search bounds
 
 
 @dataclass(frozen=True, repr=False)
@@ -106,30 +105,6 @@ class InferenceAllocation:
         )
 
 
-def _tokens_for_loss(law: Law, n_params: float, loss: float) -> float:
-    """D_train such that L(n_params, D_train) = loss; inf if no amount of data reaches it."""
-    if isinstance(
-        law, ChinchillaLaw
-    ):  # E + A/N^alpha + B/D^beta = l  =>  D = (B / (l - E - A/N^alpha))^(1/beta)
-        room = loss - law.E - law.A / n_params**law.alpha
-        return (law.B / room) ** (1.0 / law.beta) if room > 0 else math.inf
-    # Any other law with a loss: bisection in log D.
-    if float(law.loss(n_params, _D_MAX)) >= loss:
-        return math.inf
-    lo, hi = 0.0, math.log(_D_MAX)  # log D; L(N, 1 token) is far above any sensible target
-    if float(law.loss(n_params, 1.0)) <= loss:
-        return 1.0
-    for _ in range(200):
-        mid = 0.5 * (lo + hi)
-        if float(law.loss(n_params, math.exp(mid))) > loss:
-            lo = mid
-        else:
-            hi = mid
-        if hi - lo < 1e-12:
-            break
-    return math.exp(hi)
-
-
 def inference_optimal(
     n_params: float,
     n_tokens: float,
@@ -156,26 +131,21 @@ def inference_optimal(
 
     def cost(log_n: float) -> float:
         n = math.exp(log_n)
-        d = _tokens_for_loss(law, n, target)
+        d = law.tokens_for_loss(n, target)
         return TRAIN_FLOPS_PER_PARAM_TOKEN * n * d + INFERENCE_FLOPS_PER_PARAM_TOKEN * n * t
 
     # The smallest N that can reach the target with unlimited data bounds the search from below.
     lo = math.log(n0)
     while math.isfinite(cost(lo)) and lo > math.log(n0) - 60:
         lo -= 1.0
-    hi_ok, lo_bad = math.log(n0), lo
-    for _ in range(100):  # bisection for the boundary where D_train(N) becomes finite
-        mid = 0.5 * (hi_ok + lo_bad)
-        if math.isfinite(cost(mid)):
-            hi_ok = mid
-        else:
-            lo_bad = mid
+    # Bisection for the boundary where D_train(N) becomes finite (reachable = 1, unreachable = 0).
+    edge = bisect(lambda x: float(math.isfinite(cost(x))), 1.0, lo, math.log(n0), tol=1e-12)
     upper = math.log(n0) + math.log(4.0)  # more inference never favours a bigger model than 4x
     log_n = golden_section(
-        lambda x: cost(x) if math.isfinite(cost(x)) else 1e300, hi_ok, upper, tol=1e-9
+        lambda x: cost(x) if math.isfinite(cost(x)) else 1e300, edge, upper, tol=1e-9
     )
     n_best = math.exp(log_n)
-    d_best = _tokens_for_loss(law, n_best, target)
+    d_best = law.tokens_for_loss(n_best, target)
     if cost(log_n) > cost(math.log(n0)):  # never report something worse than the baseline
         n_best, d_best = n0, d0
     return InferenceAllocation(

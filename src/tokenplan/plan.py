@@ -20,9 +20,16 @@ from typing import TYPE_CHECKING, Any
 
 from tokenplan import _checks
 from tokenplan.errors import InvalidInputError
-from tokenplan.flops import convert_params
+from tokenplan.flops import FLOPS_PER_PARAM_TOKEN, convert_params
 from tokenplan.hardware import Accelerator, get_accelerator
-from tokenplan.laws import DataConstrainedAllocation, DataConstrainedLaw, Law, get_law, list_laws
+from tokenplan.laws import (
+    DataConstrainedAllocation,
+    DataConstrainedLaw,
+    FittedRange,
+    Law,
+    get_law,
+    list_laws,
+)
 from tokenplan.units import format_quantity as fq
 
 if TYPE_CHECKING:
@@ -59,6 +66,10 @@ REPEAT_EPOCHS = (1.0, 2.0, 4.0, 10.0, 16.0, 40.0, 100.0)
 # repetition adds almost nothing (sec. 5 and 6).
 EPOCHS_FADE = 4.0
 EPOCHS_WORTHLESS = 16.0
+
+# A plan this close to the edge of a law's fitted data (a factor <= 1.1 on every axis) gets no extrapolation
+# warning: the edges themselves are single runs, and 10% is well inside the scatter of those runs.
+EXTRAPOLATION_TOLERANCE = 1.1
 
 # Mixed-precision Adam (Rajbhandari et al. 2020, ZeRO, sec. 3.1): bf16 weights 2 B + bf16 gradients 2 B +
 # fp32 master weights, momentum and variance 4 + 4 + 4 B = 16 bytes per parameter. ZeRO-3 shards all of it.
@@ -475,18 +486,9 @@ def plan(
                 f"D ≳ 5e3·N^0.74 = {fq(bound)} for {fq(n_nonemb)} non-embedding params (Kaplan et "
                 "al. 2020 eq. 4.4): repeated epochs may overfit; use a smaller model or more data."
             )
-    if the_law.fitted_flops is not None:
-        lo, hi = the_law.fitted_flops
-        if C > hi:
-            warnings.append(
-                f"{C:.3g} FLOPs is {_times(C / hi)} beyond the largest budget law {the_law.name!r} was "
-                f"fitted on ({hi:.3g}); this is an extrapolation."
-            )
-        elif C < lo:
-            warnings.append(
-                f"{C:.3g} FLOPs is {_times(lo / C)} below the smallest budget law {the_law.name!r} was "
-                f"fitted on ({lo:.3g}); this is an extrapolation."
-            )
+    extrapolation = _extrapolation_warning(the_law, [(N, D)])
+    if extrapolation:
+        warnings.append(extrapolation)
     if the_law.param_convention == "non-embedding" and the_law.has_loss:
         warnings.append(
             f"law {the_law.name!r} counts non-embedding parameters and its loss is on WebText2 (GPT-2 "
@@ -528,7 +530,60 @@ def plan(
 
 
 def _times(factor: float) -> str:
+    if factor < 10:
+        return f"{factor:.1f}x"
     return f"{factor:,.0f}x" if factor < 1e6 else f"{factor:.2g}x"
+
+
+_AXES = {
+    "flops": ("FLOPs", "budget", lambda x: f"{x:.3g}"),
+    "n_params": ("parameters", "model", fq),
+    "n_tokens": ("tokens", "token count", fq),
+    "tokens_per_param": ("tokens per parameter", "ratio", lambda x: f"{x:.3g}"),
+}
+
+
+def fitted_range_of(law: Law) -> FittedRange | None:
+    """The law's fitted region: ``fitted_range``, or a FLOPs-only range from ``fitted_flops``."""
+    if law.fitted_range is not None:
+        return law.fitted_range
+    if law.fitted_flops is None:
+        return None
+    every = (0.0, math.inf)
+    return FittedRange(tuple(law.fitted_flops), every, every, every, "")
+
+
+def _extrapolation_warning(law: Law, points: list[tuple[float, float]]) -> str | None:
+    """One sentence naming each axis on which the (N, D) points leave the law's fitted data, with the factor.
+
+    Per axis the point farthest outside is named.
+    """
+    rng = fitted_range_of(law)
+    if rng is None:
+        return None
+    worst: dict[str, tuple[float, float]] = {}
+    for n_params, n_tokens in points:
+        value = {
+            "flops": FLOPS_PER_PARAM_TOKEN * n_params * n_tokens,
+            "n_params": n_params,
+            "n_tokens": n_tokens,
+            "tokens_per_param": n_tokens / n_params,
+        }
+        for axis, factor in rng.extrapolation(n_params, n_tokens).items():
+            if factor > max(EXTRAPOLATION_TOLERANCE, worst.get(axis, (1.0, 0.0))[0]):
+                worst[axis] = (factor, value[axis])
+    parts = []
+    for axis in _AXES:
+        if axis not in worst:
+            continue
+        factor, x = worst[axis]
+        name, _, fmt = _AXES[axis]
+        lo, hi = getattr(rng, axis)
+        side = f"above the largest ({fmt(hi)})" if x > hi else f"below the smallest ({fmt(lo)})"
+        parts.append(f"{fmt(x)} {name} is {_times(factor)} {side}")
+    if not parts:
+        return None
+    return f"outside the data law {law.name!r} was fitted on: {'; '.join(parts)}; an extrapolation."
 
 
 def _repetition_warnings(epochs: float, fraction: float, law: Law) -> list[str]:
@@ -626,8 +681,9 @@ def optimal_table(
 ) -> OptimalTable:
     """Chinchilla Table 3 (Hoffmann et al. 2022): FLOPs and tokens for each model size.
 
-    The default law, ``chinchilla-a1`` (Approach 1), reproduces Table 3 within 1% (its 67B row prints 1.5T
-    tokens where 6ND gives 1.43T). Sizes count all parameters; a non-embedding law converts them.
+    The default law, ``chinchilla-a1`` (Approach 1, a = b = 0.50 from Table 2), is within 5% of every row of
+    Table 3 but 67B (printed 1.5T tokens where 6ND gives 1.43T). Sizes count all parameters; a non-embedding
+    law converts them.
     """
     the_law = get_law(law)
     sizes = list(n_params)
@@ -771,4 +827,7 @@ def repeat(
     top = max(epoch_list)
     if top > EPOCHS_FADE:
         warnings += _repetition_warnings(top, rows[-1].effective_fraction, the_law)
+    extrapolation = _extrapolation_warning(the_law, [(n_law, r.n_tokens) for r in rows])
+    if extrapolation:
+        warnings.append(extrapolation)
     return RepeatTable(the_law.name, U, n_total, assumed, tuple(rows), tuple(warnings))

@@ -369,7 +369,7 @@ def plan(
     "--law",
     default="chinchilla-a1",
     show_default=True,
-    help="Law preset or saved law JSON; chinchilla-a1 reproduces Table 3.",
+    help="Law preset or saved law JSON; chinchilla-a1 is Table 3's Approach 1.",
 )
 @json_option
 def table(n_params, law, as_json) -> None:

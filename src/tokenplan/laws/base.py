@@ -15,12 +15,14 @@ from typing import Any, ClassVar
 import numpy as np
 
 from tokenplan import _checks
+from tokenplan._solve import bisect
 from tokenplan.errors import InvalidInputError
+from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
 
 __all__ = ["Allocation", "FittedRange", "Law"]
 
-# C = 6 N D: forward 2 FLOPs per parameter per token, backward twice that (Kaplan 2020 sec. 2.1).
-FLOPS_PER_PARAM_TOKEN = 6.0
+# Tokens standing for "unlimited data" in tokens_for_loss.
+_D_MAX = 1e30
 
 
 @dataclass(frozen=True)
@@ -186,6 +188,22 @@ class Law:
     def irreducible_loss(self) -> float:
         return 0.0
 
+    def tokens_for_loss(self, n_params: float, loss: float) -> float:
+        """D with L(n_params, D) = loss; ``inf`` when no amount of data gets a model this size there.
+
+        Bisection in log D (L falls monotonically in D); the Chinchilla form overrides it in closed form.
+        """
+        if not self.has_loss:
+            self.loss(1.0, 1.0)  # raises the law's own explanation
+        if float(self.loss(n_params, _D_MAX)) >= loss:
+            return math.inf
+        if float(self.loss(n_params, 1.0)) <= loss:
+            return 1.0
+        log_d = bisect(
+            lambda x: -float(self.loss(n_params, math.exp(x))), -loss, 0.0, math.log(_D_MAX)
+        )
+        return math.exp(log_d)
+
     def _allocation(self, flops: float, n_params: float, n_tokens: float) -> Allocation:
         loss = self.loss(n_params, n_tokens) if self.has_loss else None
         return Allocation(self.name, flops, n_params, n_tokens, loss, self.param_convention)
@@ -197,16 +215,7 @@ class Law:
             raise InvalidInputError(
                 f"value {target:g} is outside what law {self.name!r} can reach."
             )
-        llo, lhi = math.log(lo), math.log(hi)
-        for _ in range(200):
-            mid = 0.5 * (llo + lhi)
-            if quantity(math.exp(mid)) < target:
-                llo = mid
-            else:
-                lhi = mid
-            if lhi - llo < 1e-13:
-                break
-        return math.exp(0.5 * (llo + lhi))
+        return math.exp(bisect(lambda x: quantity(math.exp(x)), target, math.log(lo), math.log(hi)))
 
     # --- serialisation (a fitted law saved by `tokenplan fit`, loaded by `plan --law file.json`) ----
     def to_dict(self) -> dict[str, Any]:

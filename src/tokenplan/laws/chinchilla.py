@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tokenplan.laws.base import FLOPS_PER_PARAM_TOKEN, Allocation, Law, as_array
+from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
+from tokenplan.laws.base import Allocation, Law, as_array
 
 __all__ = ["ChinchillaLaw", "PowerLawAllocation"]
 
@@ -60,6 +61,11 @@ class ChinchillaLaw(Law):
         N = self.G * (C / FLOPS_PER_PARAM_TOKEN) ** a
         D = (C / FLOPS_PER_PARAM_TOKEN) ** b / self.G
         return Allocation(self.name, C, N, D, self.loss(N, D), self.param_convention)
+
+    def tokens_for_loss(self, n_params: float, loss: float) -> float:
+        """Closed form of eq. 2 solved for D: D = (B / (l - E - A/N^alpha))^(1/beta); inf if unreachable."""
+        room = loss - self.E - self.A / n_params**self.alpha
+        return (self.B / room) ** (1.0 / self.beta) if room > 0 else math.inf
 
     def optimal_tokens(self, n_params: float) -> Allocation:
         """Closed form: (C/6) = (N/G)^(1/a), D = (C/6)/N."""

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tokenplan.laws.base import FLOPS_PER_PARAM_TOKEN, Allocation, as_array
+from tokenplan._solve import golden_section
+from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
+from tokenplan.laws.base import Allocation, as_array
 from tokenplan.laws.chinchilla import ChinchillaLaw
 
 __all__ = ["DataConstrainedAllocation", "DataConstrainedLaw"]
@@ -117,20 +119,3 @@ class DataConstrainedLaw(ChinchillaLaw):
 
         log_n = golden_section(objective, math.log(n0) - 7.0, math.log(n0) + 7.0)
         return self.allocate(C, math.exp(log_n), U)
-
-
-def golden_section(f, lo: float, hi: float, tol: float = 1e-10) -> float:
-    """Minimise a unimodal scalar function on [lo, hi] (golden-section search; keeps scipy out of start-up)."""
-    inv_phi = (math.sqrt(5.0) - 1.0) / 2.0
-    c, d = hi - inv_phi * (hi - lo), lo + inv_phi * (hi - lo)
-    fc, fd = f(c), f(d)
-    while hi - lo > tol:
-        if fc < fd:
-            hi, d, fd = d, c, fc
-            c = hi - inv_phi * (hi - lo)
-            fc = f(c)
-        else:
-            lo, c, fc = c, d, fd
-            d = lo + inv_phi * (hi - lo)
-            fd = f(d)
-    return 0.5 * (lo + hi)

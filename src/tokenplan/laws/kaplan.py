@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tokenplan.laws.base import FLOPS_PER_PARAM_TOKEN, Allocation, Law, as_array
+from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
+from tokenplan.laws.base import Allocation, Law, as_array
 
 __all__ = ["PF_DAY", "KaplanAllocation", "KaplanLaw"]
 

@@ -1,12 +1,15 @@
 """Published scaling laws, one entry per preset, each with the source of its constants.
 
 This is a data module: constants live here, the formulas in chinchilla.py / kaplan.py / data_constrained.py.
+Each preset carries the region of (C, N, D, D/N) its own fitted data covered (``fitted_range``); plans and
+predictions outside it are extrapolations and say by how much.
 """
 
 from __future__ import annotations
 
 import math
 
+from tokenplan.laws.base import FittedRange
 from tokenplan.laws.chinchilla import ChinchillaLaw, PowerLawAllocation
 from tokenplan.laws.data_constrained import DataConstrainedLaw
 from tokenplan.laws.kaplan import KaplanLaw
@@ -16,17 +19,57 @@ EPOCH = "Besiroglu et al. 2024, Chinchilla Scaling: A replication attempt (Epoch
 KAPLAN = "Kaplan et al. 2020, Scaling Laws for Neural Language Models"
 MUENNIGHOFF = "Muennighoff et al. 2023, Scaling Data-Constrained Language Models"
 
-# Chinchilla's Approach-2 IsoFLOP budgets spanned 6e18..3e21 FLOPs; its largest runs were ~5.76e23 (Chinchilla
-# itself). Kaplan's runs stayed below ~1e21 FLOPs (≈ 10 PF-days). Plans outside get an extrapolation warning.
-_CHINCHILLA_RANGE = (6e18, 5.76e23)
-_KAPLAN_RANGE = (1e13, 1e21)
+# --- fitted ranges ----------------------------------------------------------------------------------------
+# Computed from each law's own fitted data with FittedRange.of_runs (tests/laws/test_fitted_ranges.py
+# recomputes them from the tables when ../shared/data is present). D = C / (6N) where the data gives C.
+#
+# Chinchilla: the 245 runs of Hoffmann et al. 2022 Fig. 4 (points as extracted by Epoch AI, Besiroglu et al.
+# 2024): 1.40e18 to 1.30e22 FLOPs, 57M to 16.2B parameters. The IsoFLOP budgets of Approach 2 are 6e18 to
+# 3e21. Chinchilla 70B itself (5.76e23 FLOPs) *validated* the law; it was not one of the fitted runs.
+CHINCHILLA_RANGE = FittedRange(
+    flops=(1.3972367e18, 1.2956023e22),
+    n_params=(5.7334197e7, 1.6183346e10),
+    n_tokens=(2.4510596e8, 3.1775449e11),
+    tokens_per_param=(0.036068330, 341.09646),
+    source="Hoffmann et al. 2022 Fig. 4: the 245 fitted runs (Epoch AI's extraction); IsoFLOP budgets "
+    "6e18-3e21; Chinchilla 70B at 5.76e23 FLOPs validated the law but was not in the fit",
+)
+# Epoch's refit drops the 5 highest-loss points (240 remain): same FLOPs and parameter spans, fewer tiny D.
+EPOCH_RANGE = FittedRange(
+    flops=(1.3972367e18, 1.2956023e22),
+    n_params=(5.7334197e7, 1.6183346e10),
+    n_tokens=(8.1868078e8, 3.1775449e11),
+    tokens_per_param=(0.45639241, 341.09646),
+    source="Besiroglu et al. 2024: the 240 Hoffmann et al. 2022 Fig. 4 points kept in their refit",
+)
+# Kaplan et al. 2020 sec. 3: "models ranging in size from 768 to 1.5 billion non-embedding parameters" on
+# "datasets ranging from 22 million to 23 billion tokens". FLOPs and D/N are the corners of those ranges
+# under C = 6ND (the paper lists the ranges, not the joint runs).
+KAPLAN_RANGE = FittedRange(
+    flops=(6.0 * 768 * 22e6, 6.0 * 1.5e9 * 23e9),
+    n_params=(768.0, 1.5e9),
+    n_tokens=(22e6, 23e9),
+    tokens_per_param=(22e6 / 1.5e9, 23e9 / 768),
+    source="Kaplan et al. 2020 sec. 3: 768 to 1.5e9 non-embedding parameters, 22M to 23B tokens "
+    "(FLOPs and D/N are the corners of those ranges)",
+)
+# Muennighoff et al. 2023: the 182 C4 runs that fitted R_D* and R_N* (datablations repository), from 7.1M
+# parameters on 100M tokens to the 8.67B-parameter, 178B-token run of their Fig. 1; 1 to 9,000 epochs.
+MUENNIGHOFF_RANGE = FittedRange(
+    flops=(4.2592512e15, 9.25956e21),
+    n_params=(7.098752e6, 8.67e9),
+    n_tokens=(1e8, 9e11),
+    tokens_per_param=(0.091215908, 63829.787),
+    source="Muennighoff et al. 2023: the 182 C4 runs of the data-constrained fit (1 to 9,000 epochs, "
+    "100M to 178B unique tokens)",
+)
 
 PRESETS = {
     "chinchilla": ChinchillaLaw(
         name="chinchilla",
         citation=f"{HOFFMANN}, App. D.2 (rounded)",
         description="Approach 3, the published rounded constants",
-        fitted_flops=_CHINCHILLA_RANGE,
+        fitted_range=CHINCHILLA_RANGE,
         E=1.69,
         A=406.4,
         B=410.7,
@@ -37,7 +80,7 @@ PRESETS = {
         name="chinchilla-unrounded",
         citation=f"{HOFFMANN}, Approach 3 unrounded (paper TeX source, via Epoch)",
         description="Approach 3, unrounded constants",
-        fitted_flops=_CHINCHILLA_RANGE,
+        fitted_range=CHINCHILLA_RANGE,
         E=1.69337,
         A=406.401,
         B=410.723,
@@ -48,30 +91,32 @@ PRESETS = {
         name="epoch2024",
         citation=f"{EPOCH}, final MLE estimate (4,000 bootstraps)",
         description="refit of Chinchilla's Approach 3 data; default (fits the data, predicts loss)",
-        fitted_flops=_CHINCHILLA_RANGE,
+        fitted_range=EPOCH_RANGE,
         E=1.817,
         A=482.01,
         B=2085.43,
         alpha=0.3478,
         beta=0.3658,
     ),
-    # Approach 1: N_opt = k C^a. a and k are the least-squares fit of log C on log N over Table 3's rows
-    # (the 67B row excluded: it prints 1.5T tokens where 6ND gives 1.43T). Reproduces every other row
-    # within 1% in C and D; a = 0.498 matches Table 2's a = 0.50 (0.488, 0.502).
+    # Approach 1: N_opt = k C^a with the paper's exponent a = 0.50 (Table 2). The scale k is the one free
+    # number: the geometric mean of N / C^0.5 over Table 3's rows (the 67B row excluded: it prints 1.5T tokens
+    # where 6ND gives 1.43T). tests/plan/test_plan_table.py checks each row against k computed *without*
+    # that row. Rows differ from the table by up to 4%: Table 3's D/N drifts from 20.0 to 21.6, i.e. the
+    # unrounded exponent is about 0.498, which Table 2 prints as 0.50.
     "chinchilla-a1": PowerLawAllocation(
         name="chinchilla-a1",
-        citation=f"{HOFFMANN}, Approach 1 (Table 3)",
-        description="training-curve envelope; allocation only (~20 tokens/param)",
-        fitted_flops=_CHINCHILLA_RANGE,
-        k=0.0993485,
-        a=0.498092,
+        citation=f"{HOFFMANN}, Approach 1 (Table 2 exponent a = 0.50, scale from Table 3)",
+        description="training-curve envelope; allocation only (~21 tokens/param)",
+        fitted_range=CHINCHILLA_RANGE,
+        k=0.08946422,
+        a=0.50,
     ),
     # Approach 2: a = 0.49 (Table 2); k from the Approach-2 rows of Table A3 (67B row excluded).
     "chinchilla-a2": PowerLawAllocation(
         name="chinchilla-a2",
         citation=f"{HOFFMANN}, Approach 2 (Table 2 exponent, Table A3 projections)",
         description="IsoFLOP profiles; allocation only",
-        fitted_flops=_CHINCHILLA_RANGE,
+        fitted_range=CHINCHILLA_RANGE,
         k=0.1449932,
         a=0.49,
     ),
@@ -80,15 +125,15 @@ PRESETS = {
         citation=f"{KAPLAN}, eqs. 1.1-1.6 and Table 6",
         param_convention="non-embedding",
         description="N ∝ C^0.73; non-embedding parameters; L(N, D) of eq. 1.5",
-        fitted_flops=_KAPLAN_RANGE,
+        fitted_range=KAPLAN_RANGE,
     ),
-    # Base law fitted with alpha = beta on C4 (Muennighoff et al. 2023, App. / datablations code), plus
-    # R_D* = 15.387756 and R_N* = 5.309743.
+    # Base law fitted with alpha = beta on C4, plus R_D* = 15.387756 and R_N* = 5.309743: the constants of the
+    # datablations repository's README ("Parametric Fit"), Muennighoff et al. 2023 eqs. 5-6.
     "muennighoff2023": DataConstrainedLaw(
         name="muennighoff2023",
         citation=f"{MUENNIGHOFF}, eqs. 5-6 (C4 fit, alpha = beta)",
         description="data-constrained law: value of repeated tokens and excess parameters",
-        fitted_flops=(1e17, 1e22),
+        fitted_range=MUENNIGHOFF_RANGE,
         E=math.exp(0.6254804),  # 1.8691
         A=math.exp(6.255414),  # 520.82
         B=math.exp(7.3049974),  # 1487.72

@@ -1,0 +1,75 @@
+"""Each preset's fitted range comes from its own fitted data (the numbers in laws/presets.py are recomputed
+here from the reference tables when ../shared/data is present) and plans outside it say so."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+
+from helpers import shared_file
+from tokenplan.laws import FittedRange, get_law
+from tokenplan.laws.presets import CHINCHILLA_RANGE, EPOCH_RANGE, KAPLAN_RANGE, MUENNIGHOFF_RANGE
+
+
+def _same(computed: FittedRange, shipped: FittedRange) -> None:
+    for axis in ("flops", "n_params", "n_tokens", "tokens_per_param"):
+        assert getattr(shipped, axis) == pytest.approx(getattr(computed, axis), rel=1e-6), axis
+
+
+def _fig4():
+    rows = list(csv.DictReader(shared_file("chinchilla_fig4_points.csv").open()))
+    n = np.array([float(r["Model Size"]) for r in rows])
+    c = np.array([float(r["Training FLOP"]) for r in rows])
+    loss = np.array([float(r["loss"]) for r in rows])
+    return n, c / (6 * n), loss
+
+
+def test_chinchilla_range_is_the_fig4_runs():
+    n, d, _ = _fig4()
+    assert len(n) == 245
+    _same(FittedRange.of_runs(n, d), CHINCHILLA_RANGE)
+
+
+def test_epoch_range_drops_the_five_highest_losses():
+    """Besiroglu et al. 2024 drop the 5 highest-loss points; 240 remain."""
+    n, d, loss = _fig4()
+    keep = np.argsort(loss)[:-5]
+    _same(FittedRange.of_runs(n[keep], d[keep]), EPOCH_RANGE)
+
+
+def test_muennighoff_range_is_the_182_c4_runs():
+    rows = list(csv.DictReader(shared_file("datablations_c4_runs.csv").open()))
+    assert len(rows) == 182
+    n = [float(r["params_N"]) for r in rows]
+    d = [float(r["tokens_D"]) for r in rows]
+    _same(FittedRange.of_runs(n, d), MUENNIGHOFF_RANGE)
+
+
+def test_kaplan_range_is_the_stated_one():
+    """Kaplan et al. 2020 sec. 3: 768 to 1.5e9 non-embedding parameters, 22M to 23B tokens."""
+    assert KAPLAN_RANGE.n_params == (768.0, 1.5e9)
+    assert KAPLAN_RANGE.n_tokens == (22e6, 23e9)
+    assert KAPLAN_RANGE.flops[1] == pytest.approx(6 * 1.5e9 * 23e9)
+
+
+def test_chinchilla_70b_validated_the_law_but_is_outside_the_fit():
+    """Chinchilla 70B on 1.4T tokens (5.76e23 FLOPs) is 44x beyond the largest fitted run (1.3e22)."""
+    rng = get_law("chinchilla").fitted_range
+    assert rng.flops[1] == pytest.approx(1.3e22, rel=0.01)
+    assert 1.4e18 == pytest.approx(rng.flops[0], rel=0.01)
+    assert rng.extrapolation(70e9, 1.4e12)["flops"] == pytest.approx(5.88e23 / 1.2956e22, rel=0.01)
+    assert "validated" in rng.source
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["chinchilla", "chinchilla-unrounded", "epoch2024", "chinchilla-a1", "chinchilla-a2", "kaplan"],
+)
+def test_every_preset_has_a_range(name):
+    rng = get_law(name).fitted_range
+    assert rng is not None and rng.source
+    for axis in ("flops", "n_params", "n_tokens", "tokens_per_param"):
+        lo, hi = getattr(rng, axis)
+        assert 0 < lo < hi
