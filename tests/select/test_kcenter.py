@@ -131,3 +131,43 @@ def test_assign_matches_brute_force():
     full = ((x[:, None] - c[None]) ** 2).sum(-1)
     np.testing.assert_array_equal(labels, full.argmin(1))
     np.testing.assert_allclose(d2, full.min(1), rtol=1e-4, atol=1e-4)
+
+
+def test_kcenter_from_center_seeds_at_the_row_nearest_the_center():
+    from tokenplan.select.kcenter import kcenter_from_center
+
+    x = _unit([0, 10, 90, 180, 200])
+    picks, cos = kcenter_from_center(
+        x, 3, np.array([np.cos(0.3), np.sin(0.3)])
+    )  # ~17 deg: nearest is 10
+    assert picks.tolist() == [1, 3, 2]  # then 180 (farthest from 10), then 90
+    np.testing.assert_allclose(cos[0], np.cos(np.deg2rad(10) - 0.3), atol=1e-6)
+
+
+def test_select_modules_import_no_cycle():
+    """issue 17: methods <-> ray_backend was a cycle; kcenter_from_center now serves both."""
+    import ast
+    from pathlib import Path
+
+    import tokenplan.select as pkg
+
+    root = Path(pkg.__file__).parent
+    graph = {}
+    for f in root.glob("*.py"):
+        deps = set()
+        for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+                "tokenplan.select."
+            ):
+                deps.add(node.module.rsplit(".", 1)[1])
+        graph[f.stem] = deps - {"__init__"}
+
+    def reach(a, seen):
+        for b in graph.get(a, ()):
+            if b not in seen:
+                seen.add(b)
+                reach(b, seen)
+        return seen
+
+    cycles = sorted(m for m in graph if m != "__init__" and m in reach(m, set()))
+    assert cycles == [], f"import cycles through {cycles}"

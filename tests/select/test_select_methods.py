@@ -7,7 +7,19 @@ import pytest
 
 from tokenplan.errors import InvalidInputError, UnknownNameError
 from tokenplan.select.cluster import kmeans
-from tokenplan.select.methods import METHODS, Pool, lima_quotas, select, split_budget
+from tokenplan.select.facility import facility_location
+from tokenplan.select.kcenter import kcenter_greedy
+from tokenplan.select.methods import (
+    DEFAULT_METHOD,
+    METHODS,
+    TARGET_METHODS,
+    Pool,
+    lima_quotas,
+    n_tail,
+    select,
+    select_for_target,
+    split_budget,
+)
 
 
 def _pool(seed=0, n_domains=3):
@@ -93,16 +105,104 @@ def test_kcenter_per_cluster_splits_the_budget_by_cluster_size_and_threads_chang
     np.testing.assert_array_equal(got, want)
 
 
-def test_kcenter_seeds_at_the_pool_center():
+def test_kcenter_starts_at_a_row_drawn_with_the_seed():
     pool = _pool()
-    sel = select(pool, 5, method="kcenter")
-    center = pool.embeddings.mean(0)
-    assert sel.indices[0] == int(np.argmax(pool.embeddings @ center))
+    for seed in (0, 1, 7):
+        sel = select(pool, 5, method="kcenter", seed=seed)
+        assert sel.indices[0] == int(np.random.default_rng(seed).integers(300))
+        rest = kcenter_greedy(pool.embeddings, 5, seed_index=int(sel.indices[0])).indices
+        np.testing.assert_array_equal(sel.indices, rest)
+
+
+@pytest.mark.parametrize("method", ["random", "kcenter", "lima", "kmeans-medoids"])
+def test_random_methods_change_with_the_seed(method):
+    pool = _pool()
+    a = select(pool, 20, method=method, seed=1).indices
+    b = select(pool, 20, method=method, seed=2).indices
+    assert sorted(a.tolist()) != sorted(b.tolist())
+
+
+def test_the_default_is_facility_location_then_one_in_ten_farthest_first():
+    pool = _pool()
+    assert DEFAULT_METHOD == "facility-kcenter"
+    sel = select(pool, 20)
+    assert sel.method == "facility-kcenter"
+    head = facility_location(pool.embeddings, 18).indices
+    np.testing.assert_array_equal(sel.indices[:18], head)
+    far = kcenter_greedy(pool.embeddings, 2, already_selected=head).indices
+    np.testing.assert_array_equal(sel.indices[18:], far)
+    assert [n_tail(n) for n in (1, 2, 10, 11, 80)] == [0, 1, 1, 2, 8]
+
+
+def test_kmeans_medoids_takes_the_row_nearest_each_centroid():
+    """Three tight blobs and budget 3: one pick per blob, each the blob's medoid."""
+    rng = np.random.default_rng(0)
+    centers = np.eye(3, dtype=np.float32)
+    x = np.concatenate([c + 0.05 * rng.normal(size=(20, 3)) for c in centers]).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    sel = select(Pool(embeddings=x), 3, method="kmeans-medoids", seed=0)
+    assert sorted(i // 20 for i in sel.indices) == [0, 1, 2]
+    for i in sel.indices:
+        blob = np.arange(20) + 20 * (i // 20)
+        mean = x[blob].mean(0)
+        assert i == blob[np.argmin(((x[blob] - mean) ** 2).sum(1))]
+
+
+def _blobs(seed=0):
+    """Four blobs of 50 rows on the axes of R^4, labelled by blob."""
+    rng = np.random.default_rng(seed)
+    x = np.concatenate([np.eye(4)[b] + 0.15 * rng.normal(size=(50, 4)) for b in range(4)])
+    x = (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+    return x, np.repeat(np.arange(4), 50)
+
+
+@pytest.mark.parametrize("method", TARGET_METHODS)
+def test_target_selection_picks_the_targets_blob(method):
+    x, label = _blobs()
+    km = kmeans(x, 4, seed=0, backend="numpy")
+    target = x[label == 2][:3] + 0.01
+    sel = select_for_target(Pool(embeddings=x, clusters=km), target, 10, method=method)
+    assert len(np.unique(sel.indices)) == 10
+    assert (label[sel.indices] == 2).all()
+
+
+def test_target_task_center_follows_the_paper():
+    """Distribution center = centroid of the cluster holding most target rows; the first pick is the pool row
+    of highest cosine to it; the rest is KCenterGreedy over that cluster's members."""
+    x, label = _blobs(1)
+    km = kmeans(x, 4, seed=0, backend="numpy")
+    target = np.concatenate([x[label == 1][:3], x[label == 3][:1]])  # most targets sit in blob 1
+    sel = select_for_target(Pool(embeddings=x, clusters=km), target, 5)
+    top = np.argmax(np.bincount(km.labels[np.flatnonzero(label == 1)[:3]], minlength=4))
+    members = np.flatnonzero(km.labels == top)
+    center = km.centroids[top] / np.linalg.norm(km.centroids[top])
+    assert sel.indices[0] == members[np.argmax(x[members] @ center)]
+    want = members[
+        kcenter_greedy(x[members], 5, seed_index=int(np.argmax(x[members] @ center))).indices
+    ]
+    np.testing.assert_array_equal(sel.indices, want)
+    # a budget larger than the cluster tops it up with the rows nearest the center
+    big = select_for_target(Pool(embeddings=x, clusters=km), target, len(members) + 3)
+    assert set(members) < set(big.indices.tolist())
+
+
+def test_target_bad_input():
+    x, _ = _blobs()
+    pool = Pool(embeddings=x, clusters=kmeans(x, 4, seed=0, backend="numpy"))
+    with pytest.raises(InvalidInputError, match="target") as err:
+        select_for_target(pool, np.zeros((0, 4), np.float32), 5)
+    assert err.value.param == "target"
+    with pytest.raises(InvalidInputError, match="width 4"):
+        select_for_target(pool, np.zeros((2, 3), np.float32), 5)
+    with pytest.raises(InvalidInputError, match="n_select=201"):
+        select_for_target(pool, x[:2], 201)
+    with pytest.raises(UnknownNameError):
+        select_for_target(pool, x[:2], 5, method="herding")
 
 
 def test_bad_method_and_budget():
     pool = _pool()
-    with pytest.raises(UnknownNameError, match="kcenter-per-cluster, lima, random, task-center"):
+    with pytest.raises(UnknownNameError, match="kcenter-per-cluster, kmeans-medoids, lima, random"):
         select(pool, 5, method="herding")
     with pytest.raises(InvalidInputError, match="n_select=301 should be <= n_samples=300"):
         select(pool, 301)

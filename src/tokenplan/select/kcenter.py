@@ -20,7 +20,7 @@ import numpy as np
 from tokenplan._checks import positive_int
 from tokenplan.errors import InvalidInputError
 
-__all__ = ["KCenterResult", "kcenter_greedy"]
+__all__ = ["KCenterResult", "kcenter_from_center", "kcenter_greedy"]
 
 
 @dataclass(frozen=True)
@@ -100,3 +100,19 @@ def kcenter_greedy(
         add(c)
     np.maximum(min_d2, 0.0, out=min_d2)  # clear sentinels and float noise below zero
     return KCenterResult(indices, pick_d2, float(np.sqrt(min_d2.max())))
+
+
+def kcenter_from_center(
+    x: np.ndarray, budget: int, center: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """KCenterGreedy seeded at the row of highest cosine to ``center`` (the 0.5% paper's task center).
+
+    Returns the picked row positions (seed first) and each pick's cosine to the center. Used by
+    ``task-center`` and by ``kcenter-per-cluster`` on both the local (threads) and the Ray path.
+    """
+    x = np.asarray(x, dtype=np.float32)
+    c = np.asarray(center, dtype=np.float32)
+    c = c / max(float(np.linalg.norm(c)), 1e-12)
+    cos = x @ c
+    res = kcenter_greedy(x, budget, seed_index=int(np.argmax(cos)))
+    return res.indices, cos[res.indices].astype(float)

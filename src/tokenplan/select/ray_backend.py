@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from tokenplan.errors import MissingDependencyError
+from tokenplan.select.kcenter import kcenter_from_center
 
 __all__ = ["embed_ray", "kcenter_clusters_ray"]
 
@@ -77,9 +78,7 @@ def embed_ray(
 
 
 def _cluster_task(x: np.ndarray, members: np.ndarray, centroid: np.ndarray, k: int):
-    from tokenplan.select.methods import _cluster_job
-
-    return _cluster_job(x[members], centroid, k)
+    return kcenter_from_center(x[members], k, centroid)
 
 
 def kcenter_clusters_ray(

@@ -1,0 +1,82 @@
+"""Facility location by hand, against brute force, and the lazy path against the exact one."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+import tokenplan.select.facility as fl_mod
+from tokenplan.errors import InvalidInputError
+from tokenplan.select.facility import facility_location
+
+
+def _unit(deg):
+    a = np.deg2rad(np.asarray(deg, dtype=float))
+    return np.stack([np.cos(a), np.sin(a)], axis=1).astype(np.float32)
+
+
+def _objective(x, picks):
+    return float(np.max((1 + x @ x[list(picks)].T) / 2, axis=1).sum())
+
+
+def test_hand_computed_on_the_unit_circle():
+    """Points at 0, 10, 20 (a dense blob) and 180 degrees. s = (1 + cos) / 2. Alone, 10 deg represents the
+    blob best: gains 1 + 2 cos^2(5 deg)... so pick 1 is 10 deg; with it chosen the blob is nearly covered
+    and the far point 180 deg (s = (1 + cos 170) / 2 ~ 0.008 to it) gives the largest gain, ~0.992."""
+    x = _unit([0, 10, 20, 180])
+    res = facility_location(x, 2)
+    assert res.indices.tolist() == [1, 3]
+    s = (1 + np.cos(np.deg2rad(10))) / 2
+    first = 1 + 2 * s + (1 + np.cos(np.deg2rad(170))) / 2
+    assert res.gains[0] == pytest.approx(first, rel=1e-5)
+    assert res.gains[1] == pytest.approx(1 - (1 + np.cos(np.deg2rad(170))) / 2, rel=1e-4)
+    assert res.objective == pytest.approx((1 + 2 * s + 1) / 4, rel=1e-5)
+
+
+def test_greedy_is_optimal_or_within_one_minus_one_over_e_of_brute_force():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(12, 3)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    for k in (1, 2, 3):
+        best = max(_objective(x, c) for c in itertools.combinations(range(12), k))
+        got = _objective(x, facility_location(x, k).indices)
+        assert got >= (1 - 1 / np.e) * best
+        if k == 1:
+            assert got == pytest.approx(best)
+
+
+def test_lazy_path_picks_the_same_rows_as_the_exact_one(monkeypatch):
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(300, 8)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    exact = facility_location(x, 25)
+    monkeypatch.setattr(fl_mod, "_DENSE_MAX", 0)
+    lazy = facility_location(x, 25, block=7)
+    np.testing.assert_array_equal(exact.indices, lazy.indices)
+    np.testing.assert_allclose(exact.gains, lazy.gains, rtol=1e-4)
+    # already-selected rows are never picked again and count for the objective
+    more = facility_location(x, 5, already_selected=exact.indices[:20])
+    np.testing.assert_array_equal(more.indices, exact.indices[20:])
+
+
+def test_client_sample_follows_the_seed():
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(400, 8)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    a = facility_location(x, 10, max_clients=50, seed=1).indices
+    b = facility_location(x, 10, max_clients=50, seed=1).indices
+    c = facility_location(x, 10, max_clients=50, seed=2).indices
+    np.testing.assert_array_equal(a, b)
+    assert a.tolist() != c.tolist()
+
+
+def test_bad_input():
+    x = _unit([0, 90])
+    with pytest.raises(InvalidInputError, match="budget=3 should be <= n_samples=2"):
+        facility_location(x, 3)
+    with pytest.raises(InvalidInputError, match="budget"):
+        facility_location(x, 0)
+    with pytest.raises(InvalidInputError, match="2-D"):
+        facility_location(np.zeros(3, np.float32), 1)
