@@ -171,3 +171,14 @@ def test_select_modules_import_no_cycle():
 
     cycles = sorted(m for m in graph if m != "__init__" and m in reach(m, set()))
     assert cycles == [], f"import cycles through {cycles}"
+
+
+def test_weights_make_a_populated_far_region_beat_a_lone_outlier():
+    """Selected {0 deg}. A lone row at 180 deg (chord^2 4) and a pair at 100/101 deg (chord^2 2.35, 2.38).
+    Unweighted, 180 is next; with weight 0.1 for the loner and 1 for the pair, 0.1 * 4 < 2.38: 101 deg."""
+    x = _unit([0, 180, 100, 101])
+    assert kcenter_greedy(x, 1, already_selected=np.array([0])).indices.tolist() == [1]
+    w = np.array([1.0, 0.1, 1.0, 1.0])
+    assert kcenter_greedy(x, 1, already_selected=np.array([0]), weights=w).indices.tolist() == [3]
+    with pytest.raises(InvalidInputError, match="one value per row"):
+        kcenter_greedy(x, 1, weights=np.ones(3))

@@ -126,8 +126,9 @@ def test_bad_arguments(tmp_path):
         list(iter_records(tmp_path / "pool.txt"))
     with pytest.raises(UnknownNameError, match="alpaca"):
         list(iter_records(DATA / "tiny.jsonl", row_format="oasst"))
-    with pytest.raises(InvalidInputError, match="missing domain field 'topic'"):
-        list(iter_records(DATA / "tiny_alpaca.json", domain_field="topic", strict=True))
+    with pytest.raises(InvalidInputError, match="domain field 'topic' is not a column") as err:
+        list(iter_records(DATA / "tiny_alpaca.json", domain_field="topic"))
+    assert err.value.param == "domain_field"
     (tmp_path / "empty.jsonl").write_text("\n\n")
     with pytest.raises(InvalidInputError, match="no rows"):
         list(iter_records(tmp_path / "empty.jsonl"))
@@ -167,3 +168,28 @@ def test_write_subset_refuses_to_overwrite(tmp_path):
     assert json.loads(out.read_text())["instruction"] == "Explain photosynthesis."
     with pytest.raises(InvalidInputError, match="is the input"):
         write_subset(DATA / "tiny.jsonl", DATA / "tiny.jsonl", {0: {}}, overwrite=True)
+
+
+@pytest.mark.parametrize(
+    ("rows", "fields"),
+    [
+        ([{"instruction": "Name a prime.", "input": ""}, {"instruction": "Add 2 and 2."}], None),
+        ([{"prompt": "Name a prime."}, {"prompt": "Add 2 and 2."}], None),
+        ([{"q": "Name a prime.", "a": "2"}, {"q": "Add 2 and 2.", "a": "4"}], ("q", "")),
+    ],
+)
+def test_prompt_only_pools_are_detected_or_named(tmp_path, rows, fields):
+    path = tmp_path / "prompts.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    stats = ReadStats()
+    recs = list(iter_records(path, fields=fields, stats=stats))
+    assert stats.prompt_only and stats.n_malformed == 0
+    assert [r.prompt for r in recs] == ["Name a prime.", "Add 2 and 2."]
+    assert [r.response for r in recs] == ["", ""]
+    assert recs[0].text == "Name a prime."
+
+
+def test_a_pool_with_answers_is_not_prompt_only():
+    stats = ReadStats()
+    list(iter_records(DATA / "tiny_alpaca.json", stats=stats))
+    assert not stats.prompt_only

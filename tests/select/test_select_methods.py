@@ -122,14 +122,15 @@ def test_random_methods_change_with_the_seed(method):
     assert sorted(a.tolist()) != sorted(b.tolist())
 
 
-def test_the_default_is_facility_location_then_one_in_ten_farthest_first():
+def test_the_default_is_facility_location_then_one_in_ten_density_weighted_farthest_first():
     pool = _pool()
     assert DEFAULT_METHOD == "facility-kcenter"
     sel = select(pool, 20)
     assert sel.method == "facility-kcenter"
     head = facility_location(pool.embeddings, 18).indices
     np.testing.assert_array_equal(sel.indices[:18], head)
-    far = kcenter_greedy(pool.embeddings, 2, already_selected=head).indices
+    typical = (1 + pool.embeddings @ pool.embeddings.mean(0)) / 2
+    far = kcenter_greedy(pool.embeddings, 2, already_selected=head, weights=typical).indices
     np.testing.assert_array_equal(sel.indices[18:], far)
     assert [n_tail(n) for n in (1, 2, 10, 11, 80)] == [0, 1, 1, 2, 8]
 

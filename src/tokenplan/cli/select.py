@@ -13,8 +13,10 @@ def _fields(ctx, param, value):
     if value is None:
         return None
     parts = [p.strip() for p in value.split(",")]
-    if len(parts) != 2 or not all(parts):
-        raise click.BadParameter(f"{value!r} must be two column names: PROMPT,RESPONSE.")
+    if len(parts) != 2 or not parts[0]:
+        raise click.BadParameter(
+            f"{value!r} must be two column names: PROMPT,RESPONSE (or PROMPT, for prompts only)."
+        )
     return tuple(parts)
 
 
@@ -24,17 +26,36 @@ def _fields(ctx, param, value):
     "-i", "--input", "input_", help="The pool: .json, .jsonl, .parquet, .csv, chatterbot .yml/dir."
 )
 @click.option(
+    "--example",
+    help="Use a pool shipped with tokenplan as the input: chatterbot (English, 21 categories) or "
+    "belle-eval (Chinese, 10 classes).",
+)
+@click.option(
     "-o", "--output", help="Write the subset here (input's format; provenance fields added)."
 )
 @click.option("--n", "n_select", type=int, help="Select exactly this many samples.")
 @click.option("--fraction", type=float, help="Or this fraction of the candidates, e.g. 0.005.")
 @click.option(
+    "--budget-tokens", type=int, help="Or as many rows as fit this many tokens (approximate)."
+)
+@click.option(
     "--method",
-    help="random, lima, kcenter, task-center (default, the 0.5% method), kcenter-per-cluster.",
+    help="facility-kcenter (default), facility-location, kmeans-medoids, random, lima, kcenter, "
+    "task-center (the 0.5% method), kcenter-per-cluster.",
+)
+@click.option(
+    "--target", help="A few examples of your task (any input format): select the pool rows for it."
+)
+@click.option(
+    "--target-method", help="With --target: task-center (default, the 0.5% paper) or nearest."
 )
 @click.option("--seed", type=int, help="Seed for every random choice (default 0).")
 @click.option("--format", "row_format", help="Row format: auto, alpaca, sharegpt, prompt-response.")
-@click.option("--fields", callback=_fields, help="Prompt and response columns: PROMPT,RESPONSE.")
+@click.option(
+    "--fields",
+    callback=_fields,
+    help="Prompt and response columns: PROMPT,RESPONSE; PROMPT, for a prompt-only pool.",
+)
 @click.option("--domain-field", help="Column with the domain/task label.")
 @click.option("--score-field", help="Column with a quality score (for --min-score).")
 @click.option("--strict", is_flag=True, default=None, help="Stop at the first malformed row.")
@@ -79,7 +100,10 @@ def select(recipe: str | None, as_json: bool, **opts: Any) -> None:
     Examples:
       tokenplan select -i pool.jsonl -o subset.jsonl --n 1000
       tokenplan select -i alpaca.json --fraction 0.005 --method task-center --filters lima
+      tokenplan select --example chatterbot --n 40 --embedder tfidf
       tokenplan select -i chatterbot/ --n 100 --method lima --embedder tfidf
+      tokenplan select -i pool.jsonl --target my_task.jsonl --n 200
+      tokenplan select -i prompts.jsonl --fields question, --budget-tokens 50000
       tokenplan select recipe.yaml --json
     """
     from tokenplan.errors import InvalidInputError
@@ -91,7 +115,7 @@ def select(recipe: str | None, as_json: bool, **opts: Any) -> None:
     else:
         if not overrides.get("input"):
             raise InvalidInputError(
-                "give a recipe file or --input PATH (see 'tokenplan select --help')."
+                "give a recipe file, --input PATH or --example NAME (see 'tokenplan select --help')."
             )
         config = Recipe.from_dict(overrides)
     report = _run_with_progress(run, config)
@@ -107,7 +131,10 @@ def _overrides(opts: dict[str, Any]) -> dict[str, Any]:
         "output",
         "n_select",
         "fraction",
+        "budget_tokens",
         "method",
+        "target",
+        "target_method",
         "seed",
         "row_format",
         "fields",
@@ -133,16 +160,31 @@ def _overrides(opts: dict[str, Any]) -> dict[str, Any]:
             out[key] = opts[key]
     if opts.get("input_") is not None:
         out["input"] = opts["input_"]
+    if opts.get("example") is not None:
+        from tokenplan.datasets import sft
+        from tokenplan.errors import InvalidInputError
+
+        if opts.get("input_") is not None:
+            raise InvalidInputError("give --input or --example, not both.", param="example")
+        out["input"] = str(sft.path(opts["example"]))  # an unknown name lists the shipped ones
+        pool = sft.POOLS[_example_name(opts["example"])]
+        if pool.fields and "fields" not in out:
+            out["fields"] = pool.fields
+        if pool.domain_field and "domain_field" not in out:
+            out["domain_field"] = pool.domain_field
     if opts.get("no_clean"):
         out["clean"] = False
     if opts.get("no_exact_dedup"):
         out["dedup_exact"] = False
     if opts.get("no_cache"):
         out["cache_dir"] = "none"
-    if opts.get("n_select") is not None:
-        out["fraction"] = None
-    if opts.get("fraction") is not None:
-        out["n_select"] = None
+    for size in (
+        "n_select",
+        "fraction",
+        "budget_tokens",
+    ):  # one size flag clears the recipe's other sizes
+        if opts.get(size) is not None:
+            out.update({k: None for k in ("n_select", "fraction", "budget_tokens") if k != size})
     filters: dict[str, Any] = {}
     if opts.get("filter_preset"):
         filters["preset"] = opts["filter_preset"]
@@ -158,6 +200,12 @@ def _overrides(opts: dict[str, Any]) -> dict[str, Any]:
     if filters:
         out["filters"] = filters
     return out
+
+
+def _example_name(name: str) -> str:
+    from tokenplan.datasets import sft
+
+    return {k.lower(): k for k in sft.POOLS}[name.lower()]
 
 
 def _run_with_progress(run, config):
@@ -233,6 +281,10 @@ def _print_report(report) -> None:
     if report.coverage.per_domain:
         doms = report.coverage.per_domain
         out.print("per domain: " + ", ".join(f"{k} {v}" for k, v in doms.items()), soft_wrap=True)
+    for note in report.notes:
+        out.print(f"note: {note}", soft_wrap=True)
+    for g in report.guidance:
+        out.print(f"guidance: {g.text} [{g.source}]", soft_wrap=True)
     if report.output:
         out.print(f"wrote {report.n_selected:,} rows to {report.output}")
     if report.plot:

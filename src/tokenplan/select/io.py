@@ -75,7 +75,12 @@ class Record:
     @property
     def text(self) -> str:
         """The training input as the model sees it: instruction then answer (the 0.5% paper's text)."""
-        return f"{self.prompt}\n\n{self.response}" if self.prompt else self.response
+        return join_text(self.prompt, self.response)
+
+
+def join_text(prompt: str, response: str) -> str:
+    """Prompt, a blank line, answer; either alone when the other is empty (prompt-only pools)."""
+    return f"{prompt}\n\n{response}" if prompt and response else (prompt or response)
 
 
 class _Bad:
@@ -94,6 +99,8 @@ class ReadStats:
     n_rows: int = 0
     n_malformed: int = 0
     errors: list[str] = field(default_factory=list)
+    prompt_only: bool = False
+    """True when the pool has prompts and no answers (every ``Record.response`` is then empty)."""
 
     def malformed(self, where: str, message: str, *, strict: bool) -> None:
         text = f"{where}: {message}"
@@ -268,20 +275,34 @@ _READERS = {
 # ----------------------------------------------------------------------------------------- row formats
 
 
-def _detect_row_format(row: Mapping, fields: tuple[str, str] | None) -> str:
+def _detect_row_format(row: Mapping, fields: tuple[str, str] | None) -> tuple[str, bool]:
+    """The row format and whether the pool is prompt-only (a prompt column and no answer column)."""
     if fields is not None:
-        return "prompt-response"
-    if "instruction" in row and "output" in row:
-        return "alpaca"
+        return "prompt-response", not fields[1]
+    if "instruction" in row:
+        return "alpaca", "output" not in row
     if "conversations" in row or "messages" in row:
-        return "sharegpt"
-    if "prompt" in row and "response" in row:
-        return "prompt-response"
+        return "sharegpt", False
+    if "prompt" in row:
+        return "prompt-response", "response" not in row
     raise InvalidInputError(
         f"cannot tell the row format from the columns {sorted(row)}; expected alpaca "
         "(instruction, input, output), sharegpt (conversations or messages) or prompt/response; "
         "name the two columns with --fields PROMPT,RESPONSE."
     )
+
+
+def _first_row(row: Mapping, fmt: str | None, fields: tuple[str, str] | None) -> tuple[str, bool]:
+    """The row format (detected, unless given) and whether the pool is prompt-only, from its first row."""
+    if fmt is None:
+        return _detect_row_format(row, fields)
+    if fmt == "alpaca":
+        return fmt, "output" not in row
+    if fmt == "prompt-response":
+        return fmt, not (fields or ("prompt", "response"))[1] or (
+            fields is None and "response" not in row
+        )
+    return fmt, False
 
 
 def _text(value: Any, name: str) -> str:
@@ -320,25 +341,27 @@ def _to_record(
     fields: tuple[str, str] | None,
     domain_field: str | None,
     score_field: str | None,
+    prompt_only: bool = False,
 ) -> Record:
     if not isinstance(row, Mapping):
         raise ValueError(f"expected an object, got {type(row).__name__}")
     if fmt == "alpaca":
-        for name in ("instruction", "output"):
+        for name in ("instruction",) if prompt_only else ("instruction", "output"):
             if name not in row:
                 raise ValueError(f"missing field {name!r}")
         instruction = _text(row["instruction"], "instruction")
         extra = _text(row.get("input"), "input")
         prompt = f"{instruction}\n\n{extra}" if extra else instruction
-        response = _text(row["output"], "output")
+        response = "" if prompt_only else _text(row["output"], "output")
     elif fmt == "sharegpt":
         prompt, response = _parse_turns(row)
     else:
         p_name, r_name = fields or ("prompt", "response")
-        for name in (p_name, r_name):
+        for name in (p_name,) if prompt_only else (p_name, r_name):
             if name not in row:
                 raise ValueError(f"missing field {name!r}")
-        prompt, response = _text(row[p_name], p_name), _text(row[r_name], r_name)
+        prompt = _text(row[p_name], p_name)
+        response = "" if prompt_only else _text(row[r_name], r_name)
     domain = None
     if domain_field is not None:
         if domain_field not in row or row[domain_field] in (None, ""):
@@ -380,12 +403,15 @@ def iter_records(
         from tokenplan.errors import UnknownNameError
 
         raise UnknownNameError("row format", row_format, ROW_FORMATS)
-    if fields is not None and (len(fields) != 2 or not all(fields)):
-        raise InvalidInputError(f"fields={fields!r} must name two columns: PROMPT,RESPONSE.")
+    if fields is not None and (len(fields) != 2 or not fields[0]):
+        raise InvalidInputError(
+            f"fields={fields!r} must name two columns: PROMPT,RESPONSE (PROMPT, for prompts only).",
+            param="fields",
+        )
     stats = stats if stats is not None else ReadStats()
     kind = detect_file_type(p)
     fmt = None if row_format == "auto" else row_format
-    index = -1
+    index, first = -1, True
     for line, row in _READERS[kind](p, stats, strict):
         index += 1
         stats.n_rows += 1
@@ -395,15 +421,25 @@ def iter_records(
         if isinstance(row, _Bad):
             stats.malformed(where, row.message, strict=strict)
             continue
-        if fmt is None:
+        if first:
             if not isinstance(row, Mapping):
                 stats.malformed(
                     where, f"expected an object, got {type(row).__name__}", strict=strict
                 )
                 continue
-            fmt = _detect_row_format(row, fields)
+            first = False
+            found, stats.prompt_only = _first_row(row, fmt, fields)
+            fmt = fmt or found
+            if domain_field is not None and domain_field not in row:
+                raise InvalidInputError(
+                    f"{where}: the domain field {domain_field!r} is not a column of this pool "
+                    f"(columns: {', '.join(sorted(map(str, row)))}).",
+                    param="domain_field",
+                )
         try:
-            yield _to_record(index, line, row, fmt, fields, domain_field, score_field)
+            yield _to_record(
+                index, line, row, fmt, fields, domain_field, score_field, stats.prompt_only
+            )
         except ValueError as exc:
             stats.malformed(where, str(exc), strict=strict)
     if stats.n_rows == 0:

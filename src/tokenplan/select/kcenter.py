@@ -46,6 +46,7 @@ def kcenter_greedy(
     seed_index: int = 0,
     already_selected: np.ndarray | None = None,
     chunk: int | None = None,
+    weights: np.ndarray | None = None,
 ) -> KCenterResult:
     """Select ``budget`` rows of ``x`` (L2-normalised, float32) by farthest-first traversal.
 
@@ -56,6 +57,8 @@ def kcenter_greedy(
             Ignored when ``already_selected`` is given: the first pick is then the farthest point from them.
         already_selected: indices already in the subset (they count for coverage, not against ``budget``).
         chunk: rows per mat-vec call (default: all rows in one call).
+        weights: optional positive weight per row: each pick maximises weight x squared distance to the
+            selection instead of the distance alone (density-weighted farthest-first).
     """
     x = np.asarray(x)
     if x.dtype != np.float32:
@@ -94,8 +97,13 @@ def kcenter_greedy(
         indices[0], pick_d2[0] = int(seed_index), np.nan
         add(int(seed_index))
         start = 1
+    w = None
+    if weights is not None:
+        w = np.maximum(np.asarray(weights, dtype=np.float32), np.float32(1e-12))
+        if w.shape != (n,):
+            raise InvalidInputError(f"weights must have one value per row ({n}), got {w.shape}.")
     for t in range(start, budget):
-        c = int(np.argmax(min_d2))
+        c = int(np.argmax(min_d2 if w is None else min_d2 * w))
         indices[t], pick_d2[t] = c, max(float(min_d2[c]), 0.0)
         add(c)
     np.maximum(min_d2, 0.0, out=min_d2)  # clear sentinels and float noise below zero

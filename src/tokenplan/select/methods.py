@@ -2,9 +2,10 @@
 
 - ``facility-kcenter`` (the default, :data:`DEFAULT_METHOD`): nine picks in ten by greedy facility location
   (rows that represent the pool: every row wants a selected row near it, so dense regions are covered), then
-  one in ten (rounded up) farthest-first (KCenterGreedy from those picks), so no region stays far from the
-  subset. Chosen by bench/select_quality.py: more distinct labels than random on unseen labelled pools, and a
-  smaller coverage radius.
+  one in ten (rounded up) by density-weighted farthest-first from those picks (each row's squared distance to
+  the subset times its mean similarity to the pool), so no populated region stays far from the subset.
+  Chosen by bench/select_quality.py: more distinct labels than random on labelled pools the method does not
+  see the labels of, and a smaller coverage radius.
 - ``facility-location``: greedy facility location alone (:mod:`~tokenplan.select.facility`).
 - ``kmeans-medoids``: K-Means with k = n (seeded), the row nearest each centroid; empty clusters are filled
   farthest-first.
@@ -264,8 +265,9 @@ def _facility_kcenter(pool: Pool, n_select: int, *, seed: int = 0, **_) -> Selec
     tail = n_tail(n_select)
     head = facility_location(x, n_select - tail, seed=seed)
     idx, scores = head.indices, head.gains
-    if tail:
-        far = kcenter_greedy(x, tail, already_selected=idx)
+    if tail:  # farthest-first, each distance weighted by the row's mean similarity to the pool
+        typical = (1.0 + x @ x.mean(axis=0)) / 2.0
+        far = kcenter_greedy(x, tail, already_selected=idx, weights=typical)
         idx = np.concatenate([idx, far.indices])
         scores = np.concatenate([scores, np.full(tail, np.nan)])
     return Selection(idx, scores, "facility-kcenter")
@@ -301,6 +303,45 @@ METHODS: dict[str, Callable[..., Selection]] = {
 DEFAULT_METHOD = "facility-kcenter"
 #: methods that need K-Means clusters
 NEEDS_CLUSTERS = ("task-center", "kcenter-per-cluster")
+
+
+def select_by_tokens(
+    pool: Pool, n_tokens: np.ndarray, budget_tokens: int, *, pick=None, **options
+) -> Selection:
+    """The longest prefix, in pick order, of a method's selection whose token count fits ``budget_tokens``.
+
+    ``pick(n) -> Selection`` selects n rows (default: :func:`select` with ``options``). The row count starts at
+    budget / mean tokens per row and grows until the budget is spent or the pool is exhausted; greedy methods
+    pick in the same order whatever n is, so the prefix is what the method would choose first.
+    """
+    tokens = np.asarray(n_tokens, dtype=np.int64)
+    budget_tokens = positive_int("budget_tokens", budget_tokens)
+    if pick is None:
+
+        def pick(n: int) -> Selection:
+            return select(pool, n, **options)
+
+    n_pool = len(tokens)
+    n = int(min(n_pool, max(1, budget_tokens // max(1, round(float(tokens.mean()))))))
+    for _ in range(8):
+        sel = pick(n)
+        used = np.cumsum(tokens[sel.indices])
+        if used[-1] > budget_tokens or n == n_pool:
+            break
+        n = int(min(n_pool, max(n + 1, math.ceil(n * budget_tokens / max(1, int(used[-1]))))))
+    keep = int(np.searchsorted(used, budget_tokens, side="right"))
+    if keep == 0:
+        raise InvalidInputError(
+            f"budget_tokens={budget_tokens:,} is smaller than the first pick ({int(used[0]):,} tokens).",
+            param="budget_tokens",
+        )
+    if keep < len(
+        sel
+    ):  # the method's own choice of `keep` rows (facility-kcenter's tail scales with n)
+        again = pick(keep)
+        if int(tokens[again.indices].sum()) <= budget_tokens:
+            return again
+    return Selection(sel.indices[:keep], sel.scores[:keep], sel.method)
 
 
 TARGET_METHODS = ("task-center", "nearest")

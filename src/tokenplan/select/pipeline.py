@@ -25,6 +25,7 @@ import numpy as np
 from tokenplan._checks import choice, in_range, positive, positive_int
 from tokenplan.errors import InvalidInputError
 from tokenplan.select.filters import FilterConfig, drop_reason
+from tokenplan.select.guidance import quantity_guidance
 
 __all__ = ["Recipe", "SelectionReport", "count_tokens", "default_cache_dir", "run"]
 
@@ -58,14 +59,21 @@ class Recipe:
     """How many samples to select (exactly this many are returned)."""
     fraction: float | None = None
     """Or: this fraction of the candidate pool (after filters and dedup), e.g. 0.005."""
-    method: str = "task-center"
-    """random, lima, kcenter, task-center, kcenter-per-cluster."""
+    budget_tokens: int | None = None
+    """Or: select by a token budget (approximate tokens of prompt + answer) instead of a row count."""
+    method: str = "facility-kcenter"
+    """facility-kcenter (default), facility-location, kmeans-medoids, random, lima, kcenter, task-center,
+    kcenter-per-cluster (docs/select.md says what each optimises)."""
+    target: str | None = None
+    """A file with a few examples of the downstream task (any format select reads): select for that task."""
+    target_method: str = "task-center"
+    """With target: task-center (the 0.5% paper's procedure) or nearest (rows most similar to the examples)."""
     seed: int = 0
     """Seed for every random choice (random subset, K-Means init, LIMA sampling, the random baseline)."""
     row_format: str = "auto"
     """auto, alpaca, sharegpt, prompt-response."""
     fields: tuple[str, str] | None = None
-    """The prompt and response columns for prompt-response rows."""
+    """The prompt and response columns for prompt-response rows; ``(PROMPT, "")`` for a prompt-only pool."""
     domain_field: str | None = None
     """Column with the domain/task label (lima sampling, task-center tasks, per-domain report)."""
     score_field: str | None = None
@@ -107,12 +115,14 @@ class Recipe:
 
     def __post_init__(self) -> None:
         problems: list[str] = []
+        params: list[str | None] = []
 
         def check(fn: Callable[[], Any]) -> None:
             try:
                 fn()
             except InvalidInputError as exc:
                 problems.append(str(exc))
+                params.append(exc.param)
 
         from tokenplan.select.embed import EMBEDDERS
         from tokenplan.select.io import ROW_FORMATS
@@ -120,8 +130,19 @@ class Recipe:
 
         if not self.input:
             problems.append("input is required (the pool file).")
-        if (self.n_select is None) == (self.fraction is None):
-            problems.append("give exactly one of n_select (--n) or fraction (--fraction).")
+        sizes = [v for v in (self.n_select, self.fraction, self.budget_tokens) if v is not None]
+        if len(sizes) != 1:
+            problems.append(
+                "give exactly one of n_select (--n), fraction (--fraction) or budget_tokens "
+                "(--budget-tokens)."
+            )
+        if self.budget_tokens is not None:
+            check(lambda: positive_int("budget_tokens", self.budget_tokens))
+        if self.target is not None and not str(self.target):
+            problems.append("target must name a file.")
+        from tokenplan.select.methods import TARGET_METHODS
+
+        check(lambda: choice("target method", self.target_method, TARGET_METHODS))
         if self.n_select is not None:
             check(lambda: positive_int("n_select", self.n_select))
         if self.fraction is not None:
@@ -131,8 +152,10 @@ class Recipe:
         check(lambda: choice("selection method", self.method, METHODS))
         check(lambda: choice("row format", self.row_format, ROW_FORMATS))
         check(lambda: choice("embedder", self.embedder, EMBEDDERS))
-        if self.fields is not None and (len(self.fields) != 2 or not all(self.fields)):
-            problems.append(f"fields={self.fields!r} must name two columns: PROMPT,RESPONSE.")
+        if self.fields is not None and (len(self.fields) != 2 or not self.fields[0]):
+            problems.append(
+                f"fields={self.fields!r} must name two columns: PROMPT,RESPONSE (PROMPT, for prompts only)."
+            )
         for name in ("dedup_near", "dedup_semantic"):
             v = getattr(self, name)
             if v is not None:
@@ -145,7 +168,8 @@ class Recipe:
         if not isinstance(self.filters, FilterConfig):
             problems.append("filters must be a FilterConfig.")
         if problems:
-            raise InvalidInputError("invalid recipe: " + " ".join(problems))
+            one = params[0] if len(problems) == 1 and len(params) == 1 else None
+            raise InvalidInputError("invalid recipe: " + " ".join(problems), param=one)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Recipe:
@@ -214,6 +238,10 @@ class SelectionReport:
     output: str | None
     plot: str | None
     timings: dict[str, float]
+    notes: tuple[str, ...] = ()
+    """Things the user should know about this run (e.g. answer filters skipped on a prompt-only pool)."""
+    guidance: tuple[Any, ...] = ()
+    """SFT quantity findings (select/guidance.py), each with its source."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -233,6 +261,8 @@ class SelectionReport:
             "output": self.output,
             "plot": self.plot,
             "timings_s": self.timings,
+            "notes": list(self.notes),
+            "guidance": [g.to_dict() for g in self.guidance],
         }
 
     def __repr__(self) -> str:
@@ -252,7 +282,7 @@ def run(recipe: Recipe, *, progress: Progress | None = None) -> SelectionReport:
     """Run the whole pipeline of ``recipe``; ``progress(stage, n_done, total)`` reports long stages."""
     from tokenplan.select.clean import clean_text
     from tokenplan.select.dedup import ExactDeduper, MinHashDeduper
-    from tokenplan.select.io import ReadStats, iter_records
+    from tokenplan.select.io import ReadStats, iter_records, join_text
 
     def tick(stage: str, n: int, total: int | None = None) -> None:
         if progress is not None:
@@ -282,6 +312,8 @@ def run(recipe: Recipe, *, progress: Progress | None = None) -> SelectionReport:
     near = (
         MinHashDeduper(threshold=recipe.dedup_near, seed=recipe.seed) if recipe.dedup_near else None
     )
+    # on a prompt-only pool the answer filters (length, first person, references) do not apply
+    prompt_filters = FilterConfig(min_score=recipe.filters.min_score)
     src_index: list[int] = []
     domains: list[str | None] = []
     n_tokens: list[int] = []
@@ -303,8 +335,11 @@ def run(recipe: Recipe, *, progress: Progress | None = None) -> SelectionReport:
                 prompt, response = rec.prompt, rec.response
                 if recipe.clean:
                     prompt, response = clean_text(prompt), clean_text(response)
-                reason = drop_reason(response, rec.score, recipe.filters)
-                text = f"{prompt}\n\n{response}" if prompt else response
+                if stats.prompt_only:  # no answers: only the answer-free checks apply
+                    reason = drop_reason(prompt, rec.score, prompt_filters)
+                else:
+                    reason = drop_reason(response, rec.score, recipe.filters)
+                text = join_text(prompt, response)
                 if reason is None and exact is not None and exact.is_duplicate(text):
                     reason = "exact_duplicate"
                 if reason is None and near is not None and near.is_duplicate(text):
@@ -316,12 +351,12 @@ def run(recipe: Recipe, *, progress: Progress | None = None) -> SelectionReport:
                 domains.append(rec.domain)
                 n_tokens.append(count_tokens(text))
                 sp.write(json.dumps(text, ensure_ascii=False) + "\n")
+        n_pool = len(src_index)
+        if recipe.target is not None:  # the target's texts go after the pool's, embedded with them
+            n_target = _spool_target(recipe, spool)
         timings["read_filter_dedup"] = time.perf_counter() - t0
         if not src_index:
-            raise InvalidInputError(
-                f"no candidates left: {stats.n_rows} rows read, {stats.n_malformed} malformed, "
-                f"dropped {dict(reasons)}; loosen the filters."
-            )
+            _no_candidates(stats, reasons)
         idx = np.asarray(src_index, dtype=np.int64)
         tokens = np.asarray(n_tokens, dtype=np.int64)
         has_domains = recipe.domain_field is not None or all(d is not None for d in domains)
@@ -335,6 +370,8 @@ def run(recipe: Recipe, *, progress: Progress | None = None) -> SelectionReport:
         # ---- embed
         t = time.perf_counter()
         emb, embedder_name, n_cached = _embed(recipe, spool, idx, stats.n_rows, tick)
+        target_emb = emb[n_pool:] if recipe.target is not None else None
+        emb = emb[:n_pool]
         timings["embed"] = time.perf_counter() - t
     finally:
         spool_dir.cleanup()
@@ -361,29 +398,27 @@ def run(recipe: Recipe, *, progress: Progress | None = None) -> SelectionReport:
             km = replace(km, labels=km.labels[keep])
 
     # ---- select
-    from tokenplan.select.methods import Pool, select
+    from tokenplan.select.methods import Pool
 
     n_cand = len(emb)
     if recipe.n_select is not None:
         n_select = recipe.n_select
-    else:
+    elif recipe.fraction is not None:
         n_select = max(1, math.floor(recipe.fraction * n_cand + 0.5))  # round half up
+    else:
+        n_select = 1  # a token budget: the count follows from it
     if n_select > n_cand:
         raise InvalidInputError(
             f"n_select={n_select} should be <= the {n_cand} candidates left after filters and dedup "
-            f"({stats.n_rows} rows read; dropped {dict(reasons) or 'none'})."
+            f"({stats.n_rows} rows read; dropped {dict(reasons) or 'none'}).",
+            param="n_select" if recipe.n_select is not None else "fraction",
         )
     t = time.perf_counter()
     tick("select", 0, None)
-    sel = select(
-        Pool(embeddings=emb, domains=dom, clusters=km),
-        n_select,
-        method=recipe.method,
-        seed=recipe.seed,
-        tau=recipe.tau,
-        n_workers=recipe.n_workers,
-        ray_address=recipe.ray_address,
+    sel = _select(
+        recipe, Pool(embeddings=emb, domains=dom, clusters=km), n_select, tokens, target_emb
     )
+    n_select = len(sel)
     timings["select"] = time.perf_counter() - t
 
     # ---- report, with a random subset of the same size as the baseline
@@ -435,7 +470,107 @@ def run(recipe: Recipe, *, progress: Progress | None = None) -> SelectionReport:
         output=written,
         plot=plot_path,
         timings={k_: round(v, 3) for k_, v in timings.items()},
+        notes=_notes(recipe, stats, n_target if recipe.target is not None else 0),
+        guidance=tuple(
+            quantity_guidance(n_select, report.n_tokens, target=recipe.target is not None)
+        ),
     )
+
+
+_FILTER_FLAGS = {
+    "too_short": "--min-chars",
+    "too_long": "--max-chars",
+    "first_person": "--drop-first-person",
+    "refers_to_other_answers": "--drop-references",
+    "low_score": "--min-score",
+}
+
+
+def _no_candidates(stats, reasons: Counter) -> None:
+    """Every row was malformed or filtered out: one error naming the flags that dropped them."""
+    flags = [_FILTER_FLAGS[r] for r, _ in reasons.most_common() if r in _FILTER_FLAGS]
+    fix = f"loosen {', '.join(flags)}" if flags else "check --format/--fields"
+    if reasons.get("empty"):
+        fix += "; rows without an answer: for a prompt-only pool pass --fields PROMPT,"
+    raise InvalidInputError(
+        f"no candidates left: {stats.n_rows} rows read, {stats.n_malformed} malformed, "
+        f"dropped {dict(reasons) or 'none'}; {fix}.",
+        param="filters",
+    )
+
+
+def _spool_target(recipe: Recipe, spool: Path) -> int:
+    """Append the target's texts (prompt + answer, cleaned like the pool) to the spool; their count."""
+    from tokenplan.select.clean import clean_text
+    from tokenplan.select.io import ReadStats, iter_records, join_text
+
+    if recipe.embeddings:
+        raise InvalidInputError(
+            "--target needs an embedder to embed its examples; drop --embeddings.", param="target"
+        )
+    path = Path(recipe.target)
+    if not path.exists():
+        raise InvalidInputError(f"target file {str(path)!r} does not exist.", param="target")
+    stats, n = ReadStats(), 0
+    try:
+        with open(spool, "a", encoding="utf-8") as sp:
+            for rec in iter_records(path, fields=recipe.fields, stats=stats):
+                prompt, response = rec.prompt, rec.response
+                if recipe.clean:
+                    prompt, response = clean_text(prompt), clean_text(response)
+                text = join_text(prompt, response)
+                if text.strip():
+                    sp.write(json.dumps(text, ensure_ascii=False) + "\n")
+                    n += 1
+    except InvalidInputError as exc:
+        raise InvalidInputError(f"--target: {exc}", param="target") from None
+    if n == 0:
+        raise InvalidInputError(
+            f"target file {str(path)!r} has no usable rows ({stats.n_rows} read, {stats.n_malformed} "
+            "malformed); give a few examples of your task in a format select reads.",
+            param="target",
+        )
+    return n
+
+
+def _select(recipe: Recipe, pool, n_select: int, tokens: np.ndarray, target: np.ndarray | None):
+    from tokenplan.select.methods import select, select_by_tokens, select_for_target
+
+    if target is not None:
+
+        def pick(n: int):
+            return select_for_target(pool, target, n, method=recipe.target_method)
+    else:
+
+        def pick(n: int):
+            return select(
+                pool,
+                n,
+                method=recipe.method,
+                seed=recipe.seed,
+                tau=recipe.tau,
+                n_workers=recipe.n_workers,
+                ray_address=recipe.ray_address,
+            )
+
+    if recipe.budget_tokens is not None:
+        return select_by_tokens(pool, tokens, recipe.budget_tokens, pick=pick)
+    return pick(n_select)
+
+
+def _notes(recipe: Recipe, stats, n_target: int) -> tuple[str, ...]:
+    notes = []
+    if stats.prompt_only:
+        skipped = " (length, first person, references)" if recipe.filters.active else ""
+        notes.append(
+            f"prompt-only pool: no answers, so answer-based filters{skipped} were skipped; "
+            "selected on prompts alone."
+        )
+    if recipe.target is not None:
+        notes.append(
+            f"selected for the task in {recipe.target} ({n_target} examples, {recipe.target_method})."
+        )
+    return tuple(notes)
 
 
 def _spool_batches(spool: Path, batch_size: int) -> Iterator[list[str]]:
