@@ -122,7 +122,7 @@ def select(recipe: str | None, as_json: bool, **opts: Any) -> None:
     if as_json:
         print_json({"recipe": config.to_dict(), "report": report.to_dict()})
         return
-    _print_report(report)
+    _print_report(report, config.input)
 
 
 def _overrides(opts: dict[str, Any]) -> dict[str, Any]:
@@ -243,7 +243,7 @@ def _fmt(v: Any, digits: int = 4) -> str:
     return f"{v:,}" if isinstance(v, int) else str(v)
 
 
-def _print_report(report) -> None:
+def _print_report(report, input_path: str) -> None:
     from rich.table import Table
 
     out = console()
@@ -254,7 +254,10 @@ def _print_report(report) -> None:
         f"{report.n_embedded_from_cache:,} vectors from cache)",
         soft_wrap=True,
     )
-    for msg in report.malformed_examples[:5]:
+    from pathlib import Path
+
+    for msg in report.malformed_examples[:5]:  # the input's folder is known: show its name only
+        msg = msg.replace(str(Path(input_path)), Path(input_path).name, 1)
         out.print(f"  malformed: {msg}", soft_wrap=True)
     if report.drop_reasons:
         out.print(
