@@ -67,7 +67,9 @@ def test_console_examples_run_without_shared_data(i, tmp_path):
 def test_python_example_prints_what_the_page_shows(tmp_path):
     page = DOC.read_text()
     code = re.search(r"### Python\n\n```python\n(.*?)```", page, flags=re.S).group(1)
-    shown = re.search(r"### Python\n\n```python\n.*?```\n\n```text\n(.*?)```", page, flags=re.S).group(1)
+    shown = re.search(
+        r"### Python\n\n```python\n.*?```\n\n```text\n(.*?)```", page, flags=re.S
+    ).group(1)
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True
     ).stdout

@@ -1,0 +1,196 @@
+"""Issue 11 through the CLI: seeds, --target, prompt-only pools, --budget-tokens, and bad input (one line
+naming the flag, exit 2, nothing written)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tokenplan.cli import main
+from tokenplan.datasets import sft
+from tokenplan.select.pipeline import Recipe, run
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "select"
+
+
+def _cli(capsys, *args):
+    with pytest.raises(SystemExit) as exc:
+        main([*args])
+    out = capsys.readouterr()
+    return exc.value.code, out.out, out.err
+
+
+def _pool(tmp_path, rows, name="pool.jsonl"):
+    path = tmp_path / name
+    path.write_text(
+        "\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8"
+    )
+    return path
+
+
+def _rows(n=40):
+    topics = ["cooking pasta sauce", "python list code", "football match goal", "tax money bank"]
+    return [
+        {
+            "prompt": f"Question {i} about {topics[i % 4]}?",
+            "response": f"Answer {i}: {topics[i % 4]} " * (1 + i % 5),
+            "topic": topics[i % 4].split()[0],
+        }
+        for i in range(n)
+    ]
+
+
+BASE = ("--embedder", "tfidf", "--no-cache")
+
+
+@pytest.mark.parametrize("method", ["facility-kcenter", "kcenter", "random", "kmeans-medoids"])
+def test_same_seed_gives_byte_identical_output(capsys, tmp_path, method):
+    pool = _pool(tmp_path, _rows())
+    outs = []
+    for seed, name in ((3, "a.jsonl"), (3, "b.jsonl"), (4, "c.jsonl")):
+        code, _, err = _cli(
+            capsys,
+            "select",
+            "-i",
+            str(pool),
+            "--n",
+            "8",
+            "--method",
+            method,
+            "--seed",
+            str(seed),
+            "-o",
+            str(tmp_path / name),
+            *BASE,
+        )
+        assert code == 0, err
+        outs.append((tmp_path / name).read_bytes())
+    assert outs[0] == outs[1]
+    if method != "facility-kcenter":  # facility location draws nothing on a pool this small
+        assert outs[0] != outs[2]
+
+
+def test_target_selects_the_targets_topic(capsys, tmp_path):
+    pool = _pool(tmp_path, _rows(80))
+    target = _pool(
+        tmp_path,
+        [{"prompt": "How do I cook pasta sauce?"}, {"prompt": "Cooking pasta?"}],
+        "t.jsonl",
+    )
+    code, out, err = _cli(
+        capsys,
+        "select",
+        "-i",
+        str(pool),
+        "--target",
+        str(target),
+        "--n",
+        "10",
+        "--json",
+        "--n-clusters",
+        "4",
+        *BASE,
+    )
+    assert code == 0, err
+    rep = json.loads(out)["report"]
+    topics = [_rows(80)[i]["topic"] for i in rep["selected"]]
+    assert topics.count("cooking") >= 8, topics
+    assert rep["method"] == "target:task-center"
+    assert any("t.jsonl" in n for n in rep["notes"])
+
+
+def test_prompt_only_pool_gets_one_note_and_skips_answer_filters(capsys, tmp_path):
+    rows = [{"prompt": r["prompt"]} for r in _rows()]
+    pool = _pool(tmp_path, rows)
+    code, out, err = _cli(
+        capsys,
+        "select",
+        "-i",
+        str(pool),
+        "--n",
+        "5",
+        "--min-chars",
+        "1000",
+        "--drop-first-person",
+        *BASE,
+    )
+    assert code == 0, err
+    notes = [line for line in out.splitlines() if line.startswith("note:")]
+    assert len(notes) == 1 and "answer-based filters (length, first person, references)" in notes[0]
+    # the same pool with an answer column named as absent: --fields PROMPT,
+    qa = _pool(tmp_path, [{"q": r["prompt"], "a": r["response"]} for r in _rows()], "qa.jsonl")
+    rep = run(
+        Recipe(input=str(qa), fields=("q", ""), n_select=5, embedder="tfidf", cache_dir="none")
+    )
+    assert rep.n_candidates == 40 and rep.notes and rep.drop_reasons == {}
+
+
+def test_budget_tokens_fills_the_budget_in_pick_order(tmp_path):
+    pool = _pool(tmp_path, _rows())
+    rep = run(Recipe(input=str(pool), budget_tokens=120, embedder="tfidf", cache_dir="none"))
+    assert 0 < rep.coverage.n_tokens <= 120
+    more = run(Recipe(input=str(pool), budget_tokens=400, embedder="tfidf", cache_dir="none"))
+    assert rep.n_selected < more.n_selected and more.coverage.n_tokens <= 400
+    everything = run(
+        Recipe(input=str(pool), budget_tokens=10**9, embedder="tfidf", cache_dir="none")
+    )
+    assert everything.n_selected == everything.n_candidates
+    assert rep.guidance[0].source.startswith("Zhou et al. 2023")
+
+
+def test_shipped_example_pools_are_readable():
+    assert sft.path("chatterbot").is_dir() and len(list(sft.path("chatterbot").glob("*.yml"))) == 21
+    lines = sft.path("belle-eval").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 1000 and {"question", "std_answer", "class"} <= set(json.loads(lines[0]))
+    readme = (sft.path("chatterbot").parent / "README.md").read_text(encoding="utf-8")
+    assert "BSD" in readme and "ODC-By" in readme and "alpaca" not in str(sft.POOLS).lower()
+
+
+@pytest.mark.parametrize(
+    ("extra", "flag"),
+    [
+        (("--domain-field", "nope", "--n", "3"), "--domain-field"),
+        (("--target", "EMPTY_TARGET", "--n", "3"), "--target"),
+        (("--target", "MISSING_TARGET", "--n", "3"), "--target"),
+        (("--n", "41"), "--n"),
+        (("--n", "0"), "--n"),
+        (("--n", "3", "--min-chars", "100000"), "--min-chars"),
+        (("--budget-tokens", "1"), "--budget-tokens"),
+        (("--budget-tokens", "0"), "--budget-tokens"),
+        (("--example", "alpaca", "--n", "3"), "--example"),
+    ],
+)
+def test_bad_input_one_line_naming_the_flag_exit_2_nothing_written(capsys, tmp_path, extra, flag):
+    pool = _pool(tmp_path, _rows())
+    empty = tmp_path / "empty_target.jsonl"
+    empty.write_text('{"unrelated": 1}\n', encoding="utf-8")
+    extra = [
+        {"EMPTY_TARGET": str(empty), "MISSING_TARGET": str(tmp_path / "nope.jsonl")}.get(a, a)
+        for a in extra
+    ]
+    args = ["select", *([] if "--example" in extra else ["-i", str(pool)]), *extra]
+    out_path = tmp_path / "out.jsonl"
+    code, out, err = _cli(capsys, *args, "-o", str(out_path), *BASE)
+    assert code == 2, out + err
+    assert len(err.strip().splitlines()) == 1 and flag in err, err
+    assert "Traceback" not in err
+    assert not out_path.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty_target.jsonl", "pool.jsonl"]
+
+
+def test_random_baseline_and_methods_agree_on_the_pool_positions():
+    """select_by_tokens keeps the method's pick order: its picks are a prefix of the method's own."""
+    from tokenplan.select.methods import Pool, select, select_by_tokens
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(50, 6)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    tokens = np.full(50, 10)
+    sel = select_by_tokens(Pool(embeddings=x), tokens, 95, method="facility-location")
+    assert len(sel) == 9
+    np.testing.assert_array_equal(
+        sel.indices, select(Pool(embeddings=x), 9, method="facility-location").indices
+    )
