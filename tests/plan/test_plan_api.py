@@ -118,9 +118,27 @@ def test_kaplan_params_budget_is_read_as_total_and_converted():
     assert p.n_params == pytest.approx(convert_params(7e9, to="non-embedding"), rel=1e-9)
 
 
-def test_batch_is_kaplan_critical_batch_at_the_predicted_loss():
-    """Kaplan 2020 eq. 1.4: B_crit(L) = 2e8 / L^(1/0.21) tokens; rounded to whole sequences."""
+def test_batch_is_deepseek_optimum_by_default():
+    """DeepSeek LLM sec. 3.1 (REFERENCE.md sec. 9): B_opt = 0.2920 C^0.3271 tokens, eta_opt = 0.3118 C^-0.1250,
+    with C = 6 N_nonemb D (their C counts non-embedding FLOPs); rounded to whole sequences."""
     p = plan(flops=1e22, seq_len=2048)
+    c = 6 * p.n_params_non_embedding * p.n_tokens
+    assert p.batch.rule == "deepseek"
+    assert p.batch.target_tokens == pytest.approx(0.2920 * c**0.3271, rel=1e-12)
+    assert p.learning_rate == pytest.approx(0.3118 * c**-0.1250, rel=1e-12)
+    assert p.batch_sequences == round(0.2920 * c**0.3271 / 2048)
+    assert p.steps == math.ceil(p.n_tokens / (p.batch_sequences * 2048))
+    # by hand at C = 1e21: 0.2920 * 1e21^0.3271 = 2.08M tokens, 0.3118 * 1e21^-0.125 = 7.0e-4
+    # by hand at C = 1e21: 1e21^0.3271 = exp(0.3271 x 48.354) = 7.398e6; 1e21^-0.125 = exp(-6.044) = 2.371e-3
+    assert 0.2920 * 1e21**0.3271 == pytest.approx(0.2920 * 7.398e6, rel=1e-3)
+    assert 0.3118 * 1e21**-0.125 == pytest.approx(0.3118 * 2.371e-3, rel=1e-3)
+    assert "DeepSeek" in p.sources["batch"] and "one training setup" in p.sources["batch"]
+
+
+def test_batch_rule_kaplan_is_the_critical_batch_at_the_predicted_loss():
+    """Kaplan 2020 eq. 1.4: B_crit(L) = 2e8 / L^(1/0.21) tokens; rounded to whole sequences."""
+    p = plan(flops=1e22, seq_len=2048, batch_rule="kaplan")
+    assert p.learning_rate is None
     b = 2e8 / p.loss ** (1 / 0.21)
     assert p.batch_loss == p.loss
     assert p.critical_batch_tokens == pytest.approx(b)
@@ -201,12 +219,33 @@ def test_no_repetition_no_penalty():
     assert not any("epochs" in w for w in p.warnings)
 
 
-def test_beyond_16_epochs_warns_dropout():
-    """Muennighoff 2023: returns vanish beyond R_D* ≈ 16 epochs; Xue et al. 2023: dropout is the remedy."""
+def test_beyond_16_epochs_warns_and_advises_dropout():
+    """Muennighoff 2023: returns vanish beyond R_D* ≈ 16 epochs (a warning); Xue et al. 2023: dropout 0.1
+    (finding 8), also switched on late (finding 9), weaker for the largest models (finding 10)."""
     p = plan(flops=1e22, unique_tokens=5e9, law="epoch2024")
     assert p.epochs > 16
-    text = " ".join(p.warnings)
-    assert "nearly worthless" in text and "Dropout" in text
+    assert "nearly worthless" in " ".join(p.warnings)
+    by_topic = {a.topic: a for a in p.advice}
+    assert list(by_topic) == ["degradation", "dropout", "late dropout", "dropout at scale"]
+    assert by_topic["dropout"].values == {"recommended_dropout": 0.1}
+    assert by_topic["late dropout"].values == {"recommended_dropout": 0.1, "start_fraction": 0.5}
+    assert "finding 8" in by_topic["dropout"].source and "Xue" in by_topic["dropout"].source
+    assert all(a.confidence == "qualitative" for a in p.advice)
+    advice = p.to_dict()["advice"]
+    assert advice[1]["recommended_dropout"] == 0.1 and advice[2]["start_fraction"] == 0.5
+
+
+def test_advice_only_when_it_applies():
+    """One pass: no advice. Two epochs with a negligible penalty: findings 2-4 only (no dropout). A small model
+    (below 1B parameters): no largest-size caveat."""
+    assert plan(flops=1e21).advice == ()
+    assert plan(flops=1e21, unique_tokens=1e13).advice == ()
+    light = plan(flops=1e21, unique_tokens=1e21 / (6 * 2.9e9) / 1.5, law="muennighoff2023")
+    assert 1 < light.epochs <= 4 and light.repetition.relative_penalty < 0.005
+    assert [a.topic for a in light.advice] == ["degradation"]
+    small = plan(flops=1e19, unique_tokens=1e9)
+    assert small.epochs > 4 and small.n_params_total < 1e9
+    assert "dropout at scale" not in [a.topic for a in small.advice]
 
 
 # --- other budgets ---------------------------------------------------------------------------------------
@@ -340,3 +379,46 @@ def test_module_all_is_curated():
         assert sorted(module.__all__) == sorted(set(module.__all__))
         for name in module.__all__:
             assert hasattr(module, name), (module.__name__, name)
+
+
+# --- the Plan holds everything the CLI prints --------------------------------------------------------------
+def test_compare_validates_before_its_loop():
+    """A bad option raises once instead of skipping every law with the same complaint."""
+    with pytest.raises(InvalidInputError, match="flops"):
+        compare(flops=-1)
+    with pytest.raises(InvalidInputError, match="seq_len"):
+        compare(flops=1e21, seq_len=0)
+    with pytest.raises(InvalidInputError, match="laws"):
+        compare(flops=1e21, laws=[])
+
+
+@pytest.mark.parametrize("bad", [True, False, float("nan"), float("inf"), -1.0, 0.0, "many"])
+def test_plan_refuses_non_numbers(bad):
+    with pytest.raises(InvalidInputError, match="flops"):
+        plan(flops=bad)
+
+
+def test_plan_holds_the_all_unique_optimum_and_the_90_day_gpu_count():
+    """What the CLI used to compute itself is on the Plan: the data-constrained law's optimum if every token
+    were unique, and the GPUs that finish in 90 days (ceil(GPU-hours / 2160))."""
+    p = plan(flops=9.3e21, unique_tokens=25e9)
+    fresh = get_law("muennighoff2023").optimal(9.3e21)
+    assert p.fresh_optimum.n_params == pytest.approx(float(fresh.n_params))
+    assert p.to_dict()["fresh_optimum"]["n_tokens"] == pytest.approx(float(fresh.n_tokens))
+    big = plan(flops=GOPHER_FLOPS)
+    assert big.hardware.gpus_in_90_days == math.ceil(big.gpu_hours / (90 * 24))
+    assert big.to_dict()["hardware"]["gpus_in_90_days"] == big.hardware.gpus_in_90_days
+
+
+def test_every_figure_names_its_source():
+    """--json carries the source of each figure: law, conversion, batch fit, memory rule, repetition."""
+    d = plan(flops=9.3e21, unique_tokens=25e9, inference_tokens=1e12).to_dict()
+    sources = d["sources"]
+    assert "Besiroglu" in sources["n_params"] and "Besiroglu" in sources["loss"]
+    assert "Pearce & Song" in sources["n_params_total"]
+    assert "DeepSeek" in sources["batch"] and d["batch"]["source"] == sources["batch"]
+    assert "ZeRO" in sources["memory"] and "ZeRO" in d["memory"]["source"]
+    assert "eq. 5" in sources["effective_tokens"] and "Sardana" in sources["inference"]
+    assert "Fig. 4" in sources["fitted_range"]
+    assert "datasheet" in d["hardware"]["source"]
+    assert all(a["source"] for a in d["advice"])

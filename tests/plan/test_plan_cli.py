@@ -220,3 +220,14 @@ def test_help_lists_plan_commands():
         assert cmd in r.stdout
     r = run_cli("plan", "--help")
     assert r.returncode == 0 and "--unique-tokens" in r.stdout
+
+
+def test_batch_rule_flag():
+    """--batch-rule kaplan switches from DeepSeek LLM's B_opt (and learning rate) to Kaplan's B_crit."""
+    ds = plan_json("--flops", "1e21")
+    assert ds["batch"]["rule"] == "deepseek" and ds["batch"]["learning_rate"] > 0
+    kap = plan_json("--flops", "1e21", "--batch-rule", "kaplan")
+    assert kap["batch"]["rule"] == "kaplan" and kap["batch"]["learning_rate"] is None
+    assert kap["batch"]["target_tokens"] == pytest.approx(kap["batch"]["critical_batch_tokens"])
+    r = run_cli("plan", "--flops", "1e21", "--batch-rule", "huge")
+    assert r.returncode == 2 and "--batch-rule" in r.stderr

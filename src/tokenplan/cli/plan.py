@@ -6,13 +6,14 @@ matplotlib only for ``repeat --plot``.
 
 from __future__ import annotations
 
-import math
-
 import click
 
 from tokenplan.cli._common import QUANTITY, QUANTITY_LIST, console, json_option, print_json
 from tokenplan.laws import get_law
 from tokenplan.units import format_quantity as fq
+
+# Warnings of this kind are shown once per comparison, as one line of factors (see _print_comparison).
+_EXTRAPOLATION = "outside the data law"
 
 
 def _hours(h: float) -> str:
@@ -35,11 +36,25 @@ def _loss(x: float | None) -> str:
 def _print_warnings(items: list[tuple[str, str]]) -> None:
     if not items:
         return
+    from rich.markup import escape
+
     out = console()
     out.print("[bold yellow]Warnings[/bold yellow]")
     for who, text in items:
         prefix = f"[bold]{who}[/bold]: " if who else ""
-        out.print(f"[yellow]![/yellow] {prefix}{text}", soft_wrap=False)
+        out.print(f"[yellow]![/yellow] {prefix}{escape(text)}", soft_wrap=False)
+
+
+def _print_advice(items) -> None:
+    """Advice computed from the plan (Xue et al. 2023 when data repeats), one item per line."""
+    if not items:
+        return
+    from rich.markup import escape
+
+    out = console()
+    out.print("[bold cyan]Advice[/bold cyan]")
+    for a in items:
+        out.print(f"[cyan]>[/cyan] {escape(a.text)}", soft_wrap=False)
 
 
 def _budget_line(p) -> str:
@@ -68,6 +83,14 @@ def _plan_rows(p) -> list[tuple[str, str]]:
     ]
     if p.loss is not None:
         rows.append(("predicted loss", f"{p.loss:.4f} nats/token"))
+    return (
+        rows + _repetition_rows(p) + _inference_rows(p) + _batch_rows(p.batch) + _hardware_rows(p)
+    )
+
+
+def _repetition_rows(p) -> list[tuple[str, str]]:
+    """Epochs, D', the penalty and the data-constrained and all-unique optima (with --unique-tokens)."""
+    rows: list[tuple[str, str]] = []
     if p.unique_tokens is not None:
         rows += [
             ("unique tokens", fq(p.unique_tokens)),
@@ -81,8 +104,7 @@ def _plan_rows(p) -> list[tuple[str, str]]:
             rows.append(
                 ("loss vs fresh data", f"+{p.loss_penalty:.4f} (fresh: {p.loss_fresh:.4f})")
             )
-        dc = p.data_constrained
-        fresh = get_law("muennighoff2023").optimal(p.flops)
+        dc, fresh = p.data_constrained, p.fresh_optimum
         rows += [
             (
                 "data-constrained optimum",
@@ -95,6 +117,12 @@ def _plan_rows(p) -> list[tuple[str, str]]:
                 f"(loss {fresh.loss:.4f})",
             ),
         ]
+    return rows
+
+
+def _inference_rows(p) -> list[tuple[str, str]]:
+    """The inference-aware allocation and the lifetime FLOPs it saves (with --inference-tokens)."""
+    rows: list[tuple[str, str]] = []
     if p.inference is not None:
         inf = p.inference
         rows += [
@@ -110,21 +138,20 @@ def _plan_rows(p) -> list[tuple[str, str]]:
                 f"serving {fq(inf.inference_tokens)} tokens",
             ),
         ]
-    rows += [
-        (
-            "batch size",
-            f"{fq(p.batch_tokens)} tokens = {p.batch_sequences:,} x {p.seq_len} "
-            f"(Kaplan B_crit at loss {p.batch_loss:.3f})",
-        ),
-        ("steps", f"{p.steps:,}"),
-    ]
+    return rows
+
+
+def _hardware_rows(p) -> list[tuple[str, str]]:
+    """GPU-hours, wall-clock (and the GPUs for 90 days), cost and training memory."""
+    rows: list[tuple[str, str]] = []
     hw = p.gpu or f"{p.peak_flops:.3g} FLOP/s"
     rows.append(("GPU-hours", f"{p.gpu_hours:,.0f} on {hw} at {100 * p.mfu:.0f}% MFU"))
     how = " (fewest that hold the training state)" if p.gpus_assumed else ""
     rows.append(("wall-clock", f"{_hours(p.wall_clock_hours)} on {p.gpus:,} GPUs{how}"))
     if p.gpus_assumed and p.wall_clock_hours > 90 * 24:
-        in_90_days = math.ceil(p.gpu_hours / (90 * 24))
-        rows.append(("", f"{in_90_days:,} GPUs finish in 90 days (--gpus sets the count)"))
+        rows.append(
+            ("", f"{p.hardware.gpus_in_90_days:,} GPUs finish in 90 days (--gpus sets the count)")
+        )
     if p.cost is not None:
         rows.append(("cost", f"{p.cost:,.0f} at {p.price_per_gpu_hour:g} per GPU-hour"))
     m = p.memory
@@ -137,6 +164,21 @@ def _plan_rows(p) -> list[tuple[str, str]]:
         )
     )
     return rows
+
+
+def _batch_rows(b) -> list[tuple[str, str]]:
+    """Batch, learning rate and steps, naming the fit they come from."""
+    size = f"{fq(b.batch_tokens)} tokens = {b.batch_sequences:,} x {b.seq_len}"
+    if b.rule == "kaplan":
+        return [
+            ("batch size", f"{size} (Kaplan B_crit at loss {b.batch_loss:.3f})"),
+            ("steps", f"{b.steps:,}"),
+        ]
+    return [
+        ("batch size", f"{size} (DeepSeek LLM B_opt at C = {b.deepseek_flops:.3g})"),
+        ("learning rate", f"{b.learning_rate:.2e} (DeepSeek LLM eta_opt; both fits of one setup)"),
+        ("steps", f"{b.steps:,}"),
+    ]
 
 
 def _print_plan(p, citation: str) -> None:
@@ -152,14 +194,74 @@ def _print_plan(p, citation: str) -> None:
     if citation:
         console().print(f"law {p.law}: {citation}")
     _print_warnings([("", w) for w in p.warnings])
+    _print_advice(p.advice)
+
+
+def _comparison_table(plans, main, *, same_hours: bool, title: str):
+    """The side-by-side table: one row per law, extra columns for repetition and inference."""
+    from rich.table import Table
+
+    cols = ["law", "N ∝ C^a", "params", "tokens", "D/N", "loss"]
+    if not same_hours:
+        cols.append("GPU-hours")
+    has_u = plans[0].unique_tokens is not None
+    has_inf = any(p.inference is not None for p in plans)
+    cols += ["epochs", "D'/D"] if has_u else []
+    cols += ["inference N", "saved"] if has_inf else []
+    rows = []
+    for p in plans:
+        ne = " (ne)" if p.param_convention == "non-embedding" else ""
+        row = [p.law, f"{p.exponents[0]:.3f}", fq(p.n_params) + ne, fq(p.n_tokens)]
+        row += [f"{p.tokens_per_param:.1f}", _loss(p.loss)]
+        if not same_hours:
+            row.append(f"{p.gpu_hours:,.0f}")
+        if has_u:
+            row += [f"{p.epochs:.2f}", f"{p.effective_fraction:.3f}"]
+        if has_inf:
+            inf = p.inference
+            row += (
+                ["-", "-"]
+                if inf is None
+                else [fq(inf.n_params) + ne, f"{100 * inf.fraction_saved:.1f}%"]
+            )
+        rows.append(row)
+    table = Table(title=title, title_justify="left")
+    for i, c in enumerate(cols):  # values never wrap; long headers may
+        width = max(len(r[i]) for r in rows)
+        table.add_column(c, justify="left" if c == "law" else "right", min_width=width)
+    for row in rows:
+        if row[0] == main.law:
+            row = [f"[bold]{row[0]}[/bold]", *row[1:]]
+        table.add_row(*row)
+    return table
+
+
+def _comparison_notes(comp, main, *, hours: str) -> list[str]:
+    plans, first = comp.plans, comp.plans[0]
+    hw = first.gpu or f"{first.peak_flops:.3g} FLOP/s"
+    notes = [
+        f"{hours} on {hw} at {100 * first.mfu:.0f}% MFU.",
+        "loss is nats/token on each law's own data: Chinchilla-family laws on MassiveText, "
+        "muennighoff2023 on C4, kaplan on WebText2; compare losses only within a family.",
+    ]
+    if any(p.law == "kaplan" for p in plans):
+        notes.append(
+            "(ne): kaplan counts non-embedding parameters; with embeddings (32K vocabulary) its model has "
+            + ", ".join(f"{fq(p.n_params_total, digits=4)}" for p in plans if p.law == "kaplan")
+            + " parameters (Pearce & Song 2024 conversion)."
+        )
+    if first.unique_tokens is not None:
+        dc = main.data_constrained
+        notes.append(
+            f"data-constrained optimum (muennighoff2023): {fq(dc.n_params)} params on "
+            f"{fq(dc.n_tokens)} tokens, {dc.epochs:.2f} epochs, loss {dc.loss:.4f}."
+        )
+    return notes + [f"{law} skipped: {reason}" for law, reason in comp.skipped]
 
 
 def _print_comparison(comp, main) -> None:
-    from rich.table import Table
-
     plans = comp.plans
     first = plans[0]
-    hw = first.gpu or f"{first.peak_flops:.3g} FLOP/s"
     budget = {
         "flops": f"{first.flops:.3g} FLOPs",
         "gpu_hours": f"{first.gpu_hours:,.0f} GPU-hours",
@@ -170,76 +272,37 @@ def _print_comparison(comp, main) -> None:
     same_hours = len({round(p.gpu_hours, 6) for p in plans}) == 1
     hours = f"each plan takes {first.gpu_hours:,.0f} GPU-hours" if same_hours else "GPU-hours"
     title = f"Every law on {budget}"
-    cols = ["law", "N ∝ C^a", "params", "tokens", "D/N", "loss"]
-    if not same_hours:
-        cols.append("GPU-hours")
-    has_u = first.unique_tokens is not None
-    has_inf = any(p.inference is not None for p in plans)
-    if has_u:
-        cols += ["epochs", "D'/D"]
-    if has_inf:
-        cols += ["inference N", "saved"]
-    rows = []
-    for p in plans:
-        ne = " (ne)" if p.param_convention == "non-embedding" else ""
-        row = [
-            p.law,
-            f"{p.exponents[0]:.3f}",
-            fq(p.n_params) + ne,
-            fq(p.n_tokens),
-            f"{p.tokens_per_param:.1f}",
-            _loss(p.loss),
-        ]
-        if not same_hours:
-            row.append(f"{p.gpu_hours:,.0f}")
-        if has_u:
-            row += [f"{p.epochs:.2f}", f"{p.effective_fraction:.3f}"]
-        if has_inf:
-            inf = p.inference
-            row += (
-                [fq(inf.n_params) + ne, f"{100 * inf.fraction_saved:.1f}%"]
-                if inf is not None
-                else ["-", "-"]
-            )
-        rows.append(row)
-    table = Table(title=title, title_justify="left")
-    for i, c in enumerate(cols):  # values never wrap; long headers may
-        width = max(len(r[i]) for r in rows)
-        left = c == "law"
-        table.add_column(c, justify="left" if left else "right", min_width=width)
-    for row in rows:
-        if row[0] == main.law:
-            row = [f"[bold]{row[0]}[/bold]", *row[1:]]
-        table.add_row(*row)
-    console().print(table)
-    notes = [
-        f"{hours} on {hw} at {100 * first.mfu:.0f}% MFU.",
-        "loss is nats/token on each law's own data: Chinchilla-family laws on MassiveText, "
-        "muennighoff2023 on C4, kaplan on WebText2; compare losses only within a family.",
-        "(ne): kaplan counts non-embedding parameters; with embeddings (32K vocabulary) its model has "
-        + ", ".join(f"{fq(p.n_params_total, digits=4)}" for p in plans if p.law == "kaplan")
-        + " parameters (Pearce & Song 2024 conversion)."
-        if any(p.law == "kaplan" for p in plans)
-        else "",
-    ]
-    if has_u:
-        dc = main.data_constrained
-        notes.append(
-            f"data-constrained optimum (muennighoff2023): {fq(dc.n_params)} params on "
-            f"{fq(dc.n_tokens)} tokens, {dc.epochs:.2f} epochs, loss {dc.loss:.4f}."
-        )
-    for law, reason in comp.skipped:
-        notes.append(f"{law} skipped: {reason}")
-    for n in notes:
-        if n:
-            console().print(f"note: {n}", soft_wrap=False)
-    # Warnings said by every law once, per-law ones prefixed with the law.
+    console().print(_comparison_table(plans, main, same_hours=same_hours, title=title))
+    for n in _comparison_notes(comp, main, hours=hours):
+        console().print(f"note: {n}", soft_wrap=False)
+    # Warnings said by every law once, per-law ones prefixed with the law; extrapolations as one line.
     seen: dict[str, list[str]] = {}
     for p in plans:
         for w in p.warnings:
-            seen.setdefault(w, []).append(p.law)
-    _print_warnings(
-        [("" if len(laws) == len(plans) else ", ".join(laws), w) for w, laws in seen.items()]
+            if not w.startswith(_EXTRAPOLATION):
+                seen.setdefault(w, []).append(p.law)
+    items = [("" if len(laws) == len(plans) else ", ".join(laws), w) for w, laws in seen.items()]
+    outside = _extrapolation_line(plans)
+    _print_warnings(([("", outside)] if outside else []) + items)
+    _print_advice(main.advice)
+
+
+def _extrapolation_line(plans) -> str:
+    """'outside each law's fitted data: chinchilla 44x in FLOPs, ...' for the laws that extrapolate."""
+    from tokenplan.plan.advice import times
+
+    parts = []
+    for p in plans:
+        if not p.extrapolation:
+            continue
+        axis, worst = max(p.extrapolation.items(), key=lambda kv: kv[1]["factor"])
+        name = {"flops": "FLOPs", "n_params": "parameters", "n_tokens": "tokens"}.get(axis, "D/N")
+        parts.append(f"{p.law} {times(worst['factor'])} ({name})")
+    if not parts:
+        return ""
+    return (
+        "outside the data each law was fitted on, by the largest factor (--law NAME shows every "
+        "axis): " + ", ".join(parts) + "; an extrapolation."
     )
 
 
@@ -290,7 +353,15 @@ def _print_comparison(comp, main) -> None:
     type=click.FloatRange(0.0, min_open=True),
     help="Price of one GPU-hour, to report a cost.",
 )
+@click.option(
+    "--batch-rule",
+    type=click.Choice(["deepseek", "kaplan"]),
+    default="deepseek",
+    show_default=True,
+    help="Batch size rule: DeepSeek LLM's B_opt and learning rate, or Kaplan's critical batch.",
+)
 @json_option
+# One parameter per flag (click passes each option by name); the body only parses, calls and renders.
 def plan(
     flops,
     gpu_hours,
@@ -307,6 +378,7 @@ def plan(
     inference_tokens,
     seq_len,
     price_per_gpu_hour,
+    batch_rule,
     as_json,
 ) -> None:
     """Budget in, training plan out: params, tokens, loss, epochs, batch, steps, time and memory.
@@ -339,6 +411,7 @@ def plan(
         inference_tokens=inference_tokens,
         seq_len=seq_len,
         price_per_gpu_hour=price_per_gpu_hour,
+        batch_rule=batch_rule,
     )
     the_law = get_law(law)
     main = planning.plan(law=the_law, **kwargs)
@@ -489,5 +562,6 @@ def repeat(unique_tokens, epochs, n_params, law, plot_path, as_json) -> None:
         )
     console().print(t)
     _print_warnings([("", w) for w in result.warnings])
+    _print_advice(result.advice)
     if written:
         console().print(f"plot written to {written}")

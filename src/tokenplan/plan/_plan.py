@@ -1,0 +1,163 @@
+"""plan(): one budget in, one :class:`Plan` out, as a sequence of named steps (tokenplan.plan.steps);
+compare(): the same budget under every preset."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import tokenplan.plan.advice as adv
+import tokenplan.plan.steps as steps
+from tokenplan.errors import InvalidInputError
+from tokenplan.hardware import Accelerator
+from tokenplan.laws import Law, get_law, list_laws
+from tokenplan.plan.result import Comparison, Plan
+
+__all__ = ["DEFAULT_LAW", "compare", "plan"]
+
+DEFAULT_LAW = "epoch2024"
+MUENNIGHOFF_EQ = "Muennighoff et al. 2023, Scaling Data-Constrained Language Models"
+
+
+# Over 60 lines only in its signature (16 keyword options) and docstring: the body is the named steps.
+def plan(
+    *,
+    flops: float | None = None,
+    gpu_hours: float | None = None,
+    n_params: float | None = None,
+    n_tokens: float | None = None,
+    target_loss: float | None = None,
+    law: str | Law = DEFAULT_LAW,
+    gpu: str | Accelerator | None = None,
+    peak_flops: float | None = None,
+    mfu: float = 0.4,
+    gpus: int | None = None,
+    unique_tokens: float | None = None,
+    inference_tokens: float | None = None,
+    seq_len: int = 2048,
+    price_per_gpu_hour: float | None = None,
+    vocab_size: int = 32_000,
+    batch_rule: str = "deepseek",
+) -> Plan:
+    """Plan one training run from exactly one budget.
+
+    Budgets: ``flops`` (training FLOPs); ``gpu_hours`` on ``gpu`` (a name from
+    :data:`tokenplan.hardware.ACCELERATORS`) or a custom ``peak_flops`` at utilisation ``mfu``; ``n_params``
+    (total parameters, the usual "7B": how many tokens should it see?); ``n_tokens`` (which model fits this
+    data?); ``target_loss`` (the cheapest compute-optimal N, D reaching it).
+
+    ``law`` is a preset name, a saved law JSON path or a :class:`~tokenplan.laws.Law`. Kaplan's law counts
+    non-embedding parameters: its ``n_params`` is in that convention and ``n_params_total`` converts it
+    (``vocab_size`` sets the embedding size of the conversion). ``unique_tokens`` adds epochs, effective
+    tokens, Muennighoff's data-constrained optimum and Xue et al.'s advice; with the ``muennighoff2023`` law
+    and a FLOPs/GPU-hours budget the plan *is* that optimum. ``inference_tokens`` adds the inference-aware
+    allocation. ``batch_rule`` is "deepseek" (DeepSeek LLM's B_opt and learning rate) or "kaplan"
+    (Kaplan's B_crit). Hardware defaults to an H100; ``gpus`` defaults to the fewest GPUs that hold
+    weights, gradients and Adam states with ZeRO-3.
+    """
+    opts = steps.validate(**{k: v for k, v in locals().items()})
+    the_law = opts.law
+    alloc = steps.allocate(opts)
+    N, D, C = float(alloc.n_params), float(alloc.n_tokens), float(alloc.flops)
+    n_total, n_nonemb = steps.both_conventions(the_law, N, opts.vocab_size)
+    loss_fresh = float(the_law.loss(N, D)) if the_law.has_loss else None
+
+    rep = dc = fresh = None
+    if opts.unique_tokens is not None:
+        rep = adv.assess_repetition(the_law, steps.muennighoff(), N, D, opts.unique_tokens)
+        loss_fresh = rep.loss_fresh
+        dc, fresh = steps.data_constrained_optima(alloc, C, opts.unique_tokens)
+    loss = loss_fresh if rep is None else rep.loss
+    inference = None
+    if opts.inference_tokens is not None:
+        from tokenplan.inference import inference_optimal
+
+        inference = inference_optimal(N, D, opts.inference_tokens, law=the_law)
+
+    batch = steps.choose_batch(opts, n_params_non_embedding=n_nonemb, n_tokens=D, loss=loss_fresh)
+    hardware, memory = steps.size_hardware(opts, flops=C, n_params_total=n_total)
+    outside = adv.extrapolation(the_law, [(N, D)])
+    warnings = steps.plan_warnings(
+        opts, rep=rep, n_params_non_embedding=n_nonemb, memory=memory, outside=outside
+    )
+    return Plan(
+        law=the_law.name,
+        param_convention=the_law.param_convention,
+        mode=opts.mode,
+        n_params=N,
+        n_params_total=n_total,
+        n_params_non_embedding=n_nonemb,
+        n_tokens=D,
+        flops=C,
+        loss=loss,
+        loss_fresh=loss_fresh,
+        repetition=rep,
+        data_constrained=dc,
+        fresh_optimum=fresh,
+        inference=inference,
+        batch=batch,
+        hardware=hardware,
+        memory=memory,
+        warnings=warnings,
+        advice=() if rep is None else adv.repetition_advice(rep, n_params=n_total),
+        extrapolation=outside,
+        exponents=tuple(float(x) for x in the_law.exponents),
+        sources=_sources(
+            the_law, rep is not None, inference is not None, batch.source, hardware.source
+        ),
+    )
+
+
+def _sources(
+    law: Law, repeated: bool, inference: bool, batch: str, hardware: str
+) -> dict[str, str]:
+    """Where each figure of a plan comes from (``sources`` in JSON)."""
+    out = {
+        "n_params": law.citation,
+        "n_tokens": law.citation,
+        "loss": law.citation if law.has_loss else "",
+        "n_params_total": "Pearce & Song 2024, sec. 3: N_T = N_E + 47,491 N_E^(1/3)",
+        "flops": "Kaplan et al. 2020 sec. 2.1: C = 6ND",
+        "batch": batch,
+        "hardware": hardware,
+        "memory": "Rajbhandari et al. 2020, ZeRO, sec. 3.1",
+    }
+    rng = adv.fitted_range_of(law)
+    if rng is not None and rng.source:
+        out["fitted_range"] = rng.source
+    if repeated:
+        out["effective_tokens"] = f"{MUENNIGHOFF_EQ}, eq. 5 (R_D* = 15.39)"
+        out["data_constrained"] = f"{MUENNIGHOFF_EQ}, eqs. 5-6 and sec. 5 (C4 fit)"
+        out["fresh_optimum"] = f"{MUENNIGHOFF_EQ}, base law of eqs. 5-6 with all tokens unique"
+        out["repetition_label"] = "tokenplan's thresholds on (L - L_fresh) / L_fresh: 0.5% and 2%"
+    if inference:
+        out["inference"] = (
+            "Sardana & Frankle 2024, Beyond Chinchilla-Optimal: min 6ND + 2N D_inference"
+        )
+    return out
+
+
+def compare(*, laws: list[str | Law] | None = None, **kwargs: Any) -> Comparison:
+    """:func:`plan` under every preset (or ``laws``); a law that cannot answer is skipped with its reason.
+
+    Every option is validated once, before the loop: a bad value raises instead of skipping every law.
+    """
+    if "law" in kwargs:
+        raise InvalidInputError("compare() takes laws=[...], not law=.", param="laws")
+    chosen = list_laws() if laws is None else [get_law(x) for x in laws]
+    if not chosen:
+        raise InvalidInputError("laws is empty; give at least one law.", param="laws")
+    steps.validate(**{**_DEFAULTS, **kwargs, "law": chosen[0]})
+    plans, skipped = [], []
+    for law in chosen:
+        try:
+            plans.append(plan(law=law, **kwargs))
+        except (
+            InvalidInputError
+        ) as exc:  # the law cannot answer this budget (e.g. no loss for a target)
+            skipped.append((law.name, str(exc)))
+    return Comparison(plans=tuple(plans), skipped=tuple(skipped))
+
+
+# plan()'s defaults, so that compare() validates exactly what each plan() call will see.
+_DEFAULTS = {k: p.default for k, p in inspect.signature(plan).parameters.items() if k != "law"}

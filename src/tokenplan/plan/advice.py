@@ -1,0 +1,279 @@
+"""What the literature says about a plan, computed from the plan: the value of repeated data (Muennighoff et al.
+2023), Xue et al. 2023's findings on repetition and dropout, and how far a plan lies outside the data its
+law was fitted on.
+
+Repetition labels come from the predicted loss penalty relative to the loss, (L - L_fresh) / L_fresh, with
+tokenplan's thresholds (documented in docs/plan.md):
+    < 0.5%  "about as good as fresh"    0.5% to 2%  "returns fade"    >= 2%  "little left: more data, dropout"
+They are calibrated so that Muennighoff's own setting (the model compute-optimal for one pass) keeps up to
+~4 epochs "about as good as fresh" (0.21% at 4 epochs of 25B tokens) as the paper finds. A law that predicts
+no loss falls back on the paper's epoch rule of thumb (up to ~4 epochs as good as fresh, fading to ~16).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
+from tokenplan.laws import DataConstrainedLaw, FittedRange, Law
+from tokenplan.units import format_quantity as fq
+
+__all__ = [
+    "EXTRAPOLATION_TOLERANCE",
+    "PENALTY_FADE",
+    "PENALTY_LITTLE_LEFT",
+    "Advice",
+    "Repetition",
+    "assess_repetition",
+    "extrapolation",
+    "extrapolation_warning",
+    "fitted_range_of",
+    "repetition_advice",
+]
+
+MUENNIGHOFF = "Muennighoff et al. 2023, Scaling Data-Constrained Language Models"
+XUE = "Xue et al. 2023, To Repeat or Not To Repeat: Insights from Scaling LLM under Token-Crisis"
+
+# Relative loss penalty thresholds (tokenplan's, see the module docstring).
+PENALTY_FADE = 0.005
+PENALTY_LITTLE_LEFT = 0.02
+# Muennighoff et al. 2023 sec. 5-6: ~4 epochs about as good as fresh; beyond R_D* ≈ 16 little is left.
+EPOCHS_FADE = 4.0
+EPOCHS_WORTHLESS = 16.0
+# A plan within 10% of the edge of a law's fitted data gets no extrapolation warning: the edges are single
+# runs, and 10% is inside their scatter.
+EXTRAPOLATION_TOLERANCE = 1.1
+# Xue et al. 2023 report dropout's benefit shrinking for their largest models (finding 10); tokenplan says so
+# for models above this size (its own cut: the paper's statement is qualitative).
+LARGE_MODEL = 1e9
+# The dropout rate of Xue et al. 2023 (REFERENCE.md sec. 5), and the switch-on point tokenplan's sweep trainer
+# uses for 'late' dropout (sweep preset repeat-demo, late_start 0.5): the paper's own point is not verified.
+XUE_DROPOUT = 0.1
+LATE_START = 0.5
+
+
+@dataclass(frozen=True)
+class Advice:
+    """One piece of advice: what to do, why, and where it comes from."""
+
+    topic: str
+    text: str
+    source: str
+    #: "law" (computed from a fitted law), "qualitative" (a paper's finding without a fitted number).
+    confidence: str
+    #: Structured values a program can use (e.g. ``{"dropout": 0.1, "start_fraction": 0.5}``).
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "topic": self.topic,
+            "text": self.text,
+            "source": self.source,
+            "confidence": self.confidence,
+            **self.values,
+        }
+
+
+@dataclass(frozen=True)
+class Repetition:
+    """What training ``n_tokens`` drawn from ``unique_tokens`` costs a model of ``n_params`` (law convention)."""
+
+    n_tokens: float
+    unique_tokens: float
+    effective_tokens: float
+    loss: float | None
+    loss_fresh: float | None
+
+    @property
+    def epochs(self) -> float:
+        return self.n_tokens / self.unique_tokens
+
+    @property
+    def effective_fraction(self) -> float:
+        """D'/D: 0.984 at 2 epochs, 0.931 at 4, 0.781 at 10, 0.661 at 16, 0.379 at 40."""
+        return self.effective_tokens / self.n_tokens
+
+    @property
+    def loss_change(self) -> float | None:
+        return None if self.loss is None or self.loss_fresh is None else self.loss - self.loss_fresh
+
+    @property
+    def relative_penalty(self) -> float | None:
+        """(L - L_fresh) / L_fresh: the loss penalty of repetition relative to the loss."""
+        change = self.loss_change
+        return None if change is None else change / self.loss_fresh
+
+    @property
+    def label(self) -> str:
+        if self.epochs <= 1.0:
+            return "fresh data"
+        rel = self.relative_penalty
+        if rel is None:  # a law without a loss: Muennighoff's epoch rule of thumb
+            if self.epochs <= EPOCHS_FADE:
+                return "about as good as fresh"
+            return (
+                "returns fade"
+                if self.epochs <= EPOCHS_WORTHLESS
+                else "little left: more data, dropout"
+            )
+        if rel < PENALTY_FADE:
+            return "about as good as fresh"
+        return "returns fade" if rel < PENALTY_LITTLE_LEFT else "little left: more data, dropout"
+
+
+def assess_repetition(
+    law: Law,
+    muennighoff: DataConstrainedLaw,
+    n_params: float,
+    n_tokens: float,
+    unique_tokens: float,
+) -> Repetition:
+    """Effective tokens (eq. 5 of Muennighoff et al. 2023) and the loss with and without repetition.
+
+    With the data-constrained law the loss uses N' and D'; "fresh" is the same N and D with every token unique
+    (U = D), so the difference is the repetition alone. A law without a repetition term is evaluated at D'
+    (Muennighoff's R_D* decay); an allocation-only law gives no loss.
+    """
+    d_eff = float(muennighoff.effective_tokens(n_tokens, unique_tokens))
+    loss = loss_fresh = None
+    if isinstance(law, DataConstrainedLaw):
+        loss = float(law.loss(n_params, n_tokens, min(unique_tokens, n_tokens)))
+        loss_fresh = float(law.loss(n_params, n_tokens, n_tokens))
+    elif law.has_loss:
+        loss, loss_fresh = float(law.loss(n_params, d_eff)), float(law.loss(n_params, n_tokens))
+    return Repetition(n_tokens, unique_tokens, d_eff, loss, loss_fresh)
+
+
+# --- Xue et al. 2023 --------------------------------------------------------------------------------------
+def repetition_advice(rep: Repetition, *, n_params: float) -> tuple[Advice, ...]:
+    """Xue et al. 2023 findings that apply to a plan repeating its data (more than one epoch), in order.
+
+    Findings 2-4 apply to every repeated plan; dropout (8) and late dropout (9) once repetition costs something
+    (beyond ~4 epochs, or a relative loss penalty of 0.5% or more); the largest-model caveat (10) to models
+    above 1B parameters. Each says where ``tokenplan sweep --preset repeat-demo`` can test it.
+    """
+    if rep.epochs <= 1.0:
+        return ()
+    items = [
+        Advice(
+            "degradation",
+            f"{rep.epochs:.1f} epochs: repeating data degrades a model more the more epochs and the larger "
+            "the model; a larger unique dataset softens it, and higher-quality data does not rescue it "
+            "(Xue et al. 2023, findings 2-4). Test it at small scale with `tokenplan sweep --preset "
+            "repeat-demo` (epochs 1/4/16/64).",
+            f"{XUE}, findings 2-4",
+            "qualitative",
+            {"epochs": rep.epochs},
+        )
+    ]
+    rel = rep.relative_penalty
+    costly = rep.epochs > EPOCHS_FADE or (rel is not None and rel >= PENALTY_FADE)
+    if costly:
+        items.append(_dropout_advice())
+        items.append(_late_dropout_advice())
+        if n_params > LARGE_MODEL:
+            items.append(_large_model_advice(n_params))
+    return tuple(items)
+
+
+def _dropout_advice() -> Advice:
+    return Advice(
+        "dropout",
+        f"dropout {XUE_DROPOUT:g} was the one regularizer Xue et al. 2023 found effective against "
+        "multi-epoch degradation (finding 8); it masks activations in every layer, so each step costs "
+        "more: measure the slowdown on your setup. The sweep's `dropout_schedules: [none, constant]` "
+        "compares it.",
+        f"{XUE}, finding 8",
+        "qualitative",
+        {"recommended_dropout": XUE_DROPOUT},
+    )
+
+
+def _late_dropout_advice() -> Advice:
+    return Advice(
+        "late dropout",
+        "dropout still helps when switched on only part-way through training (Xue et al. 2023, finding 9). "
+        "The sweep's `late` schedule tests it: a step from 0 to the rate at `late_start` "
+        f"({LATE_START:g} of training in repeat-demo; tokenplan's default, not a number from the paper).",
+        f"{XUE}, finding 9",
+        "qualitative",
+        {"recommended_dropout": XUE_DROPOUT, "start_fraction": LATE_START},
+    )
+
+
+def _large_model_advice(n_params: float) -> Advice:
+    return Advice(
+        "dropout at scale",
+        f"at {fq(n_params)} parameters expect less from dropout: Xue et al. 2023 found its benefit "
+        "smaller for their largest models, which need extra tuning (finding 10). The sweep trains tiny "
+        "models, so it cannot test this; try dropout on your own mid-size runs first.",
+        f"{XUE}, finding 10",
+        "qualitative",
+        {"n_params": n_params},
+    )
+
+
+# --- fitted ranges ----------------------------------------------------------------------------------------
+def fitted_range_of(law: Law) -> FittedRange | None:
+    """The law's fitted region: ``fitted_range``, or a FLOPs-only range from ``fitted_flops``."""
+    if law.fitted_range is not None:
+        return law.fitted_range
+    if law.fitted_flops is None:
+        return None
+    every = (0.0, math.inf)
+    return FittedRange(tuple(law.fitted_flops), every, every, every, "")
+
+
+_AXES = {
+    "flops": ("FLOPs", lambda x: f"{x:.3g}"),
+    "n_params": ("parameters", fq),
+    "n_tokens": ("tokens", fq),
+    "tokens_per_param": ("tokens per parameter", lambda x: f"{x:.3g}"),
+}
+
+
+def extrapolation(law: Law, points: list[tuple[float, float]]) -> dict[str, dict[str, float]]:
+    """Per axis, the point farthest outside the law's fitted data (beyond the 10% tolerance).
+
+    ``{axis: {"value": x, "factor": f, "low": lo, "high": hi}}``; empty when every point is inside.
+    """
+    rng = fitted_range_of(law)
+    if rng is None:
+        return {}
+    worst: dict[str, dict[str, float]] = {}
+    for n_params, n_tokens in points:
+        value = {
+            "flops": FLOPS_PER_PARAM_TOKEN * n_params * n_tokens,
+            "n_params": n_params,
+            "n_tokens": n_tokens,
+            "tokens_per_param": n_tokens / n_params,
+        }
+        for axis, factor in rng.extrapolation(n_params, n_tokens).items():
+            if factor > max(EXTRAPOLATION_TOLERANCE, worst.get(axis, {}).get("factor", 1.0)):
+                lo, hi = getattr(rng, axis)
+                worst[axis] = {"value": value[axis], "factor": factor, "low": lo, "high": hi}
+    return {axis: worst[axis] for axis in _AXES if axis in worst}
+
+
+def times(factor: float) -> str:
+    """A factor as people say it: 1.5x, 44x, 2,783x."""
+    if factor < 10:
+        return f"{factor:.1f}x"
+    return f"{factor:,.0f}x" if factor < 1e6 else f"{factor:.2g}x"
+
+
+def extrapolation_warning(law: Law, outside: dict[str, dict[str, float]]) -> str | None:
+    """One sentence naming each axis of :func:`extrapolation` with its factor."""
+    parts = []
+    for axis, e in outside.items():
+        name, fmt = _AXES[axis]
+        if e["value"] > e["high"]:
+            side = f"above the largest ({fmt(e['high'])})"
+        else:
+            side = f"below the smallest ({fmt(e['low'])})"
+        parts.append(f"{fmt(e['value'])} {name} is {times(e['factor'])} {side}")
+    if not parts:
+        return None
+    return f"outside the data law {law.name!r} was fitted on: {'; '.join(parts)}; an extrapolation."

@@ -1,0 +1,143 @@
+"""The value of repeated data per epoch count (Muennighoff et al. 2023), with the same repetition step and
+advice as a plan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import tokenplan.plan.advice as adv
+import tokenplan.plan.steps as steps
+from tokenplan import _checks
+from tokenplan.errors import InvalidInputError
+from tokenplan.laws import Law, get_law
+
+__all__ = ["REPEAT_EPOCHS", "RepeatRow", "RepeatTable", "repeat"]
+
+# Epoch counts of `tokenplan repeat`: Muennighoff et al. 2023's reference points (2, 4, 10, 16, 40) and more.
+REPEAT_EPOCHS = (1.0, 2.0, 4.0, 10.0, 16.0, 40.0, 100.0)
+
+
+@dataclass(frozen=True)
+class RepeatRow:
+    """Training the model for ``epochs`` passes over the unique tokens."""
+
+    repetition: adv.Repetition
+
+    epochs = property(lambda self: self.repetition.epochs)
+    n_tokens = property(lambda self: self.repetition.n_tokens)
+    unique_tokens = property(lambda self: self.repetition.unique_tokens)
+    effective_tokens = property(lambda self: self.repetition.effective_tokens)
+    effective_fraction = property(lambda self: self.repetition.effective_fraction)
+    loss = property(lambda self: self.repetition.loss)
+    loss_fresh = property(lambda self: self.repetition.loss_fresh)
+    loss_change = property(lambda self: self.repetition.loss_change)
+    relative_penalty = property(lambda self: self.repetition.relative_penalty)
+    advice = property(lambda self: self.repetition.label)
+
+    @property
+    def effective_multiple(self) -> float:
+        """D'/U: how many fresh passes the repeated data is worth; caps at 1 + R_D* = 16.39."""
+        return self.effective_tokens / min(self.unique_tokens, self.n_tokens)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "epochs": self.epochs,
+            "n_tokens": self.n_tokens,
+            "effective_tokens": self.effective_tokens,
+            "effective_fraction": self.effective_fraction,
+            "effective_multiple": self.effective_multiple,
+            "loss": self.loss,
+            "loss_fresh": self.loss_fresh,
+            "loss_change": self.loss_change,
+            "relative_penalty": self.relative_penalty,
+            "advice": self.advice,
+        }
+
+
+@dataclass(frozen=True)
+class RepeatTable:
+    """Value of repeated data for ``unique_tokens`` and a model of ``n_params`` (total)."""
+
+    law: str
+    unique_tokens: float
+    n_params: float
+    #: True when n_params was not given: the compute-optimal size for one pass over the unique tokens.
+    n_params_assumed: bool
+    rows: tuple[RepeatRow, ...]
+    warnings: tuple[str, ...] = ()
+    advice: tuple[adv.Advice, ...] = ()
+    extrapolation: dict[str, dict[str, float]] | None = None
+    sources: dict[str, str] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "law": self.law,
+            "unique_tokens": self.unique_tokens,
+            "n_params": self.n_params,
+            "n_params_assumed": self.n_params_assumed,
+            "rows": [r.to_dict() for r in self.rows],
+            "warnings": list(self.warnings),
+            "advice": [a.to_dict() for a in self.advice],
+            "extrapolation": self.extrapolation or {},
+            "sources": self.sources or {},
+        }
+
+
+def _model_size(
+    law: Law, unique: float, n_params: float | None, vocab_size: int
+) -> tuple[float, float]:
+    """(total, law convention): the given size, or the compute-optimal size for one pass over the data."""
+    if n_params is None:
+        n_law = float(law.optimal_params(unique).n_params)
+        return steps.both_conventions(law, n_law, vocab_size)[0], n_law
+    n_total = _checks.positive("n_params", n_params)
+    return n_total, steps.law_params(law, n_total, vocab_size)
+
+
+def repeat(
+    unique_tokens: float,
+    epochs: tuple[float, ...] | list[float] = REPEAT_EPOCHS,
+    *,
+    n_params: float | None = None,
+    law: str | Law = "muennighoff2023",
+    vocab_size: int = 32_000,
+) -> RepeatTable:
+    """Effective tokens D', D'/D and the predicted loss change for each epoch count (Muennighoff 2023).
+
+    ``n_params`` (total) is the model being trained; by default the law's compute-optimal size for one
+    pass over ``unique_tokens``. With the ``muennighoff2023`` law the loss uses N' and D' (eqs. 5-6); with
+    another law that predicts loss it is evaluated at D' (the R_D* decay), and an allocation-only law gives
+    no loss. D' always uses Muennighoff's R_D* = 15.39. Labels, advice and warnings are the plan's.
+    """
+    U = _checks.positive("unique_tokens", unique_tokens)
+    epoch_list = list(epochs)
+    if not epoch_list:
+        raise InvalidInputError("epochs is empty; give epoch counts like 1,2,4,16.", param="epochs")
+    epoch_list = sorted(_checks.positive(f"epochs[{i}]", e) for i, e in enumerate(epoch_list))
+    the_law = get_law(law)
+    n_total, n_law = _model_size(the_law, U, n_params, vocab_size)
+    muen = steps.muennighoff()
+    rows = tuple(
+        RepeatRow(adv.assess_repetition(the_law, muen, n_law, U * e, U)) for e in epoch_list
+    )
+    top = rows[-1].repetition
+    outside = adv.extrapolation(the_law, [(n_law, r.n_tokens) for r in rows])
+    warnings = (steps.repetition_warning(top, the_law), adv.extrapolation_warning(the_law, outside))
+    rng = adv.fitted_range_of(the_law)
+    return RepeatTable(
+        law=the_law.name,
+        unique_tokens=U,
+        n_params=n_total,
+        n_params_assumed=n_params is None,
+        rows=rows,
+        warnings=tuple(w for w in warnings if w),
+        advice=adv.repetition_advice(top, n_params=n_total),
+        extrapolation=outside,
+        sources={
+            "effective_tokens": "Muennighoff et al. 2023, eq. 5 (R_D* = 15.39)",
+            "loss": the_law.citation,
+            "advice": "tokenplan's thresholds on (L - L_fresh) / L_fresh: 0.5% and 2%",
+            **({"fitted_range": rng.source} if rng is not None and rng.source else {}),
+        },
+    )

@@ -1,0 +1,275 @@
+"""The frozen results of :func:`tokenplan.plan.plan` and :func:`tokenplan.plan.compare`."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from tokenplan.laws import Allocation, DataConstrainedAllocation
+from tokenplan.plan.advice import Advice, Repetition
+from tokenplan.plan.batch import BatchPlan
+from tokenplan.units import format_quantity as fq
+
+if TYPE_CHECKING:
+    from tokenplan.inference import InferenceAllocation
+
+__all__ = ["BYTES_PER_PARAM", "Comparison", "Hardware", "Memory", "Plan"]
+
+# Mixed-precision Adam (Rajbhandari et al. 2020, ZeRO, sec. 3.1): bf16 weights 2 B + bf16 gradients 2 B +
+# fp32 master weights, momentum and variance 4 + 4 + 4 B = 16 bytes per parameter. ZeRO-3 shards all of it.
+BYTES_WEIGHTS = 2.0
+BYTES_GRADS = 2.0
+BYTES_OPTIMIZER = 12.0
+BYTES_PER_PARAM = BYTES_WEIGHTS + BYTES_GRADS + BYTES_OPTIMIZER
+ZERO = "Rajbhandari et al. 2020, ZeRO, sec. 3.1: 16 bytes per parameter for mixed-precision Adam"
+# Wall-clock horizon for the suggested GPU count when ``gpus`` is not given.
+DAYS_SUGGESTED = 90
+
+
+@dataclass(frozen=True)
+class Memory:
+    """Training state of mixed-precision Adam (activations not included), and its ZeRO-3 share per GPU."""
+
+    n_params: float
+    gpus: int
+    device_bytes: float | None
+
+    @property
+    def weights_bytes(self) -> float:
+        return BYTES_WEIGHTS * self.n_params
+
+    @property
+    def grads_bytes(self) -> float:
+        return BYTES_GRADS * self.n_params
+
+    @property
+    def optimizer_bytes(self) -> float:
+        return BYTES_OPTIMIZER * self.n_params
+
+    @property
+    def total_bytes(self) -> float:
+        return self.weights_bytes + self.grads_bytes + self.optimizer_bytes
+
+    @property
+    def per_gpu_bytes(self) -> float:
+        """ZeRO-3 (Rajbhandari et al. 2020) shards weights, gradients and optimizer states over the GPUs."""
+        return self.total_bytes / self.gpus
+
+    @property
+    def fits(self) -> bool | None:
+        """Whether the per-GPU share fits in device memory (None if the device memory is unknown)."""
+        return None if self.device_bytes is None else self.per_gpu_bytes <= self.device_bytes
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "n_params": self.n_params,
+            "weights_bytes": self.weights_bytes,
+            "grads_bytes": self.grads_bytes,
+            "optimizer_bytes": self.optimizer_bytes,
+            "total_bytes": self.total_bytes,
+            "gpus": self.gpus,
+            "per_gpu_bytes": self.per_gpu_bytes,
+            "device_bytes": self.device_bytes,
+            "fits": self.fits,
+            "source": ZERO,
+        }
+
+
+@dataclass(frozen=True)
+class Hardware:
+    """Where the FLOPs run: the accelerator, its utilisation, the GPU count and the hours."""
+
+    #: Accelerator name (None for a custom ``peak_flops``), its dense bf16 peak and where that comes from.
+    gpu: str | None
+    peak_flops: float
+    mfu: float
+    gpus: int
+    #: True when ``gpus`` was not given and is the fewest GPUs that hold the training state.
+    gpus_assumed: bool
+    gpu_hours: float
+    price_per_gpu_hour: float | None
+    source: str = ""
+
+    @property
+    def wall_clock_hours(self) -> float:
+        return self.gpu_hours / self.gpus
+
+    @property
+    def gpus_in_90_days(self) -> int:
+        """GPUs that finish the run in 90 days at the same MFU."""
+        return max(1, math.ceil(self.gpu_hours / (DAYS_SUGGESTED * 24)))
+
+    @property
+    def cost(self) -> float | None:
+        return None if self.price_per_gpu_hour is None else self.price_per_gpu_hour * self.gpu_hours
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "gpu": self.gpu,
+            "peak_flops": self.peak_flops,
+            "mfu": self.mfu,
+            "gpus": self.gpus,
+            "gpus_assumed": self.gpus_assumed,
+            "gpu_hours": self.gpu_hours,
+            "wall_clock_hours": self.wall_clock_hours,
+            "gpus_in_90_days": self.gpus_in_90_days,
+            "price_per_gpu_hour": self.price_per_gpu_hour,
+            "cost": self.cost,
+            "source": self.source,
+        }
+
+
+@dataclass(frozen=True, repr=False)
+class Plan:
+    """One training plan. Sizes are plain numbers: parameters, tokens, FLOPs, bytes, hours."""
+
+    #: The law's name and the convention its ``n_params`` uses ("total" or "non-embedding").
+    law: str
+    param_convention: str
+    #: Which budget was given: "flops", "gpu_hours", "n_params", "n_tokens" or "target_loss".
+    mode: str
+    #: Parameters in the law's convention, and both conventions (Pearce & Song 2024 conversion).
+    n_params: float
+    n_params_total: float
+    n_params_non_embedding: float
+    n_tokens: float
+    #: Training FLOPs, 6 N D with the law's N.
+    flops: float
+    #: Predicted loss (nats/token) of this plan, with repetition when unique tokens are given.
+    loss: float | None
+    #: The same (N, D) with all D tokens unique; ``loss - loss_fresh`` is what repetition costs.
+    loss_fresh: float | None
+    #: Epochs, effective tokens D' and the penalty label when unique tokens are given (Muennighoff 2023).
+    repetition: Repetition | None
+    #: Muennighoff's data-constrained optimum for the same FLOPs and unique tokens, and the optimum if all
+    #: tokens were unique (the same law without the repetition terms).
+    data_constrained: DataConstrainedAllocation | None
+    fresh_optimum: Allocation | None
+    #: Inference-aware allocation (Sardana & Frankle 2024) when inference tokens are given.
+    inference: InferenceAllocation | None
+    batch: BatchPlan
+    hardware: Hardware
+    memory: Memory
+    warnings: tuple[str, ...] = ()
+    advice: tuple[Advice, ...] = ()
+    #: Per axis, how far the plan lies outside the law's fitted data (empty when inside).
+    extrapolation: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: The law's allocation exponents (a, b): N_opt ∝ C^a, D_opt ∝ C^b.
+    exponents: tuple[float, float] = (math.nan, math.nan)
+    #: Where each figure comes from: field name -> paper, table, figure or equation.
+    sources: dict[str, str] = field(default_factory=dict)
+
+    # --- derived -----------------------------------------------------------------------------------------
+    @property
+    def tokens_per_param(self) -> float:
+        return self.n_tokens / self.n_params
+
+    @property
+    def unique_tokens(self) -> float | None:
+        return None if self.repetition is None else self.repetition.unique_tokens
+
+    @property
+    def epochs(self) -> float | None:
+        return None if self.repetition is None else self.repetition.epochs
+
+    @property
+    def effective_tokens(self) -> float | None:
+        """D': what the n_tokens drawn from the unique tokens are worth as fresh data (Muennighoff eq. 5)."""
+        return None if self.repetition is None else self.repetition.effective_tokens
+
+    @property
+    def effective_fraction(self) -> float | None:
+        """D'/D: the share of the training tokens that counts as fresh data."""
+        return None if self.repetition is None else self.repetition.effective_fraction
+
+    @property
+    def loss_penalty(self) -> float | None:
+        """Loss with the repeated data minus with fresh data (None without unique tokens)."""
+        return None if self.repetition is None else self.repetition.loss_change
+
+    # The batch and hardware figures, flat, as before the split.
+    critical_batch_tokens = property(lambda self: self.batch.critical_batch_tokens)
+    batch_loss = property(lambda self: self.batch.batch_loss)
+    seq_len = property(lambda self: self.batch.seq_len)
+    batch_sequences = property(lambda self: self.batch.batch_sequences)
+    batch_tokens = property(lambda self: self.batch.batch_tokens)
+    steps = property(lambda self: self.batch.steps)
+    learning_rate = property(lambda self: self.batch.learning_rate)
+    gpu = property(lambda self: self.hardware.gpu)
+    peak_flops = property(lambda self: self.hardware.peak_flops)
+    mfu = property(lambda self: self.hardware.mfu)
+    gpus = property(lambda self: self.hardware.gpus)
+    gpus_assumed = property(lambda self: self.hardware.gpus_assumed)
+    gpu_hours = property(lambda self: self.hardware.gpu_hours)
+    price_per_gpu_hour = property(lambda self: self.hardware.price_per_gpu_hour)
+    wall_clock_hours = property(lambda self: self.hardware.wall_clock_hours)
+    cost = property(lambda self: self.hardware.cost)
+
+    def to_dict(self) -> dict[str, Any]:
+        rep = self.repetition
+        return {
+            "law": self.law,
+            "param_convention": self.param_convention,
+            "mode": self.mode,
+            "n_params": self.n_params,
+            "n_params_total": self.n_params_total,
+            "n_params_non_embedding": self.n_params_non_embedding,
+            "n_tokens": self.n_tokens,
+            "flops": self.flops,
+            "tokens_per_param": self.tokens_per_param,
+            "loss": self.loss,
+            "loss_fresh": self.loss_fresh,
+            "loss_penalty": self.loss_penalty,
+            "relative_loss_penalty": None if rep is None else rep.relative_penalty,
+            "repetition_label": None if rep is None else rep.label,
+            "unique_tokens": self.unique_tokens,
+            "epochs": self.epochs,
+            "effective_tokens": self.effective_tokens,
+            "effective_fraction": self.effective_fraction,
+            "data_constrained": _opt(self.data_constrained),
+            "fresh_optimum": _opt(self.fresh_optimum),
+            "inference": _opt(self.inference),
+            "batch": self.batch.to_dict(),
+            "hardware": self.hardware.to_dict(),
+            "memory": self.memory.to_dict(),
+            "exponents": {"a": self.exponents[0], "b": self.exponents[1]},
+            "extrapolation": self.extrapolation,
+            "warnings": list(self.warnings),
+            "advice": [a.to_dict() for a in self.advice],
+            "sources": dict(self.sources),
+        }
+
+    def __repr__(self) -> str:
+        loss = "None" if self.loss is None else f"{self.loss:.4f}"
+        extra = "" if self.epochs is None else f", epochs={self.epochs:.2f}"
+        return (
+            f"Plan(law={self.law!r}, n_params={fq(self.n_params)} ({self.param_convention}), "
+            f"n_tokens={fq(self.n_tokens)}, flops={self.flops:.3g}, "
+            f"tokens_per_param={self.tokens_per_param:.1f}, loss={loss}{extra}, "
+            f"gpu_hours={self.gpu_hours:.3g}, warnings={len(self.warnings)})"
+        )
+
+
+def _opt(x: Any) -> dict[str, Any] | None:
+    return None if x is None else x.to_dict()
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The same budget planned under several laws; laws that cannot answer it are listed with the reason."""
+
+    plans: tuple[Plan, ...]
+    skipped: tuple[tuple[str, str], ...] = ()
+
+    def __getitem__(self, law: str) -> Plan:
+        for p in self.plans:
+            if p.law == law:
+                return p
+        raise KeyError(law)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "plans": [p.to_dict() for p in self.plans],
+            "skipped": [{"law": law, "reason": reason} for law, reason in self.skipped],
+        }

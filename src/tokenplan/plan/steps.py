@@ -1,0 +1,284 @@
+"""The named steps :func:`tokenplan.plan.plan` runs, in order: validate the options, allocate the budget,
+assess repetition, choose the batch, size the hardware, collect warnings and advice.
+
+Each step is a small function of plain values, testable alone; none prints.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import tokenplan.plan.advice as adv
+from tokenplan import _checks
+from tokenplan.errors import InvalidInputError
+from tokenplan.flops import convert_params
+from tokenplan.hardware import Accelerator, get_accelerator
+from tokenplan.laws import Allocation, DataConstrainedAllocation, DataConstrainedLaw, Law, get_law
+from tokenplan.plan.batch import BATCH_RULES, BatchPlan, batch_plan
+from tokenplan.plan.result import BYTES_PER_PARAM, Hardware, Memory
+from tokenplan.units import format_quantity as fq
+
+__all__ = [
+    "Options",
+    "allocate",
+    "both_conventions",
+    "choose_batch",
+    "law_params",
+    "muennighoff",
+    "plan_warnings",
+    "size_hardware",
+    "validate",
+]
+
+DEFAULT_GPU = "H100"
+MODES = ("flops", "gpu_hours", "n_params", "n_tokens", "target_loss")
+FLAGS = {
+    "flops": "--flops",
+    "gpu_hours": "--gpu-hours",
+    "n_params": "--params",
+    "n_tokens": "--tokens",
+    "target_loss": "--target-loss",
+}
+
+
+@dataclass(frozen=True)
+class Options:
+    """Everything :func:`plan` was given, validated: one budget, the law, the hardware and the extras."""
+
+    mode: str
+    budget: float
+    law: Law
+    gpu: str | None
+    peak_flops: float
+    device_bytes: float | None
+    hardware_source: str
+    mfu: float
+    gpus: int | None
+    unique_tokens: float | None
+    inference_tokens: float | None
+    seq_len: int
+    price_per_gpu_hour: float | None
+    vocab_size: int
+    batch_rule: str
+
+
+def _number(name: str, value: Any) -> float:
+    """A finite number > 0; booleans are refused (``True`` is not a budget)."""
+    if isinstance(value, bool):
+        raise InvalidInputError(f"{name}={value!r} is not a number.", param=name)
+    return _checks.positive(name, value)
+
+
+def _optional(name: str, value: Any) -> float | None:
+    return None if value is None else _number(name, value)
+
+
+def budget_mode(values: dict[str, Any]) -> str:
+    """The one budget given, by name; raises naming the flags when none or several are given."""
+    given = [k for k in MODES if values.get(k) is not None]
+    if len(given) != 1:
+        flags = ", ".join(FLAGS[k] for k in MODES)
+        if not given:
+            raise InvalidInputError(f"give a budget: one of {flags}.", param="flops")
+        raise InvalidInputError(
+            f"give exactly one budget; got {' and '.join(FLAGS[k] for k in given)} (they conflict).",
+            param=given[1],
+        )
+    return given[0]
+
+
+def hardware_spec(
+    gpu: str | Accelerator | None, peak_flops: Any
+) -> tuple[str | None, float, float | None, str]:
+    """(name, peak FLOP/s, memory bytes or None, source of the figures)."""
+    if gpu is not None and peak_flops is not None:
+        raise InvalidInputError("give --gpu NAME or --peak-flops, not both.", param="peak_flops")
+    if peak_flops is not None:
+        return None, _number("peak_flops", peak_flops), None, "peak FLOP/s given by the user"
+    acc = gpu if isinstance(gpu, Accelerator) else get_accelerator(gpu or DEFAULT_GPU)
+    return acc.name, acc.peak_flops, acc.memory_bytes, acc.source
+
+
+def validate(**kw: Any) -> Options:
+    """Check every option before any work: a bad value raises naming its parameter."""
+    mode = budget_mode(kw)
+    budget = _number(mode, kw[mode])
+    law = get_law(kw["law"])
+    mfu = _checks.in_range("mfu", kw["mfu"], 0.0, 1.0)
+    if mfu == 0.0 or isinstance(kw["mfu"], bool):
+        raise InvalidInputError(
+            "mfu=0.0 must be > 0 (a fraction of peak, typically 0.3-0.5).", param="mfu"
+        )
+    if mode == "gpu_hours" and kw["gpu"] is None and kw["peak_flops"] is None:
+        raise InvalidInputError(
+            "--gpu-hours needs the hardware: add --gpu NAME (A100, H100, H200, B200, MI300X, L40S, "
+            "RTX4090) or --peak-flops FLOP/s.",
+            param="gpu",
+        )
+    gpu, peak, device_bytes, source = hardware_spec(kw["gpu"], kw["peak_flops"])
+    return Options(
+        mode=mode,
+        budget=budget,
+        law=law,
+        gpu=gpu,
+        peak_flops=peak,
+        device_bytes=device_bytes,
+        hardware_source=source,
+        mfu=mfu,
+        gpus=None if kw["gpus"] is None else _checks.positive_int("gpus", kw["gpus"]),
+        unique_tokens=_optional("unique_tokens", kw["unique_tokens"]),
+        inference_tokens=_optional("inference_tokens", kw["inference_tokens"]),
+        seq_len=_checks.positive_int("seq_len", kw["seq_len"]),
+        price_per_gpu_hour=_optional("price_per_gpu_hour", kw["price_per_gpu_hour"]),
+        vocab_size=_checks.positive_int("vocab_size", kw["vocab_size"]),
+        batch_rule=_checks.choice("batch rule", kw["batch_rule"], BATCH_RULES, param="batch_rule"),
+    )
+
+
+# --- allocation ---------------------------------------------------------------------------------------------
+def muennighoff() -> DataConstrainedLaw:
+    law = get_law("muennighoff2023")
+    assert isinstance(law, DataConstrainedLaw)  # the preset's type, not user input
+    return law
+
+
+def law_params(law: Law, n_params_total: float, vocab_size: int) -> float:
+    """A total parameter count expressed in the law's convention."""
+    if law.param_convention == "total":
+        return n_params_total
+    return convert_params(n_params_total, to=law.param_convention, vocab_size=vocab_size)
+
+
+def both_conventions(law: Law, n_params: float, vocab_size: int) -> tuple[float, float]:
+    """(total, non-embedding) for ``n_params`` counted in the law's convention."""
+    if law.param_convention == "total":
+        return n_params, convert_params(n_params, to="non-embedding", vocab_size=vocab_size)
+    return convert_params(n_params, to="total", vocab_size=vocab_size), n_params
+
+
+def allocate(opts: Options) -> Allocation:
+    """(N, D, C) for the budget under the law; with the data-constrained law, FLOPs and unique tokens, the
+    data-constrained optimum (Muennighoff et al. 2023 sec. 5)."""
+    law = opts.law
+    if opts.mode in ("flops", "gpu_hours"):
+        flops = (
+            opts.budget
+            if opts.mode == "flops"
+            else opts.budget * 3600.0 * opts.peak_flops * opts.mfu
+        )
+        if isinstance(law, DataConstrainedLaw) and opts.unique_tokens is not None:
+            return law.optimal_constrained(flops, opts.unique_tokens)
+        return law.optimal(flops)
+    if opts.mode == "n_params":
+        return law.optimal_tokens(law_params(law, opts.budget, opts.vocab_size))
+    if opts.mode == "n_tokens":
+        return law.optimal_params(opts.budget)
+    return law.optimal_for_loss(opts.budget)
+
+
+def data_constrained_optima(
+    alloc: Allocation, flops: float, unique_tokens: float
+) -> tuple[DataConstrainedAllocation, Allocation]:
+    """Muennighoff's optimum for these FLOPs and unique tokens, and the same law's optimum with all unique."""
+    muen = muennighoff()
+    dc = alloc if isinstance(alloc, DataConstrainedAllocation) else None
+    return dc or muen.optimal_constrained(flops, unique_tokens), muen.optimal(flops)
+
+
+# --- batch and hardware -------------------------------------------------------------------------------------
+def choose_batch(
+    opts: Options, *, n_params_non_embedding: float, n_tokens: float, loss: float | None
+) -> BatchPlan:
+    """The batch (DeepSeek's B_opt by default, Kaplan's B_crit by option) and the steps it takes.
+
+    Kaplan's B_crit needs a loss: the plan's fresh-data loss, or Kaplan's own L(N, D) for a law without one.
+    """
+    kaplan = get_law("kaplan")
+    at_loss = loss if loss is not None else float(kaplan.loss(n_params_non_embedding, n_tokens))
+    return batch_plan(
+        rule=opts.batch_rule,
+        n_params_non_embedding=n_params_non_embedding,
+        n_tokens=n_tokens,
+        critical_batch_tokens=float(kaplan.critical_batch(at_loss)),
+        batch_loss=at_loss,
+        seq_len=opts.seq_len,
+    )
+
+
+def size_hardware(opts: Options, *, flops: float, n_params_total: float) -> tuple[Hardware, Memory]:
+    """GPU-hours at the MFU; without ``gpus``, the fewest GPUs whose memory holds the training state."""
+    gpu_hours = flops / (opts.peak_flops * opts.mfu) / 3600.0
+    gpus = opts.gpus
+    if gpus is None:
+        state = BYTES_PER_PARAM * n_params_total
+        gpus = 1 if opts.device_bytes is None else max(1, math.ceil(state / opts.device_bytes))
+    hw = Hardware(
+        gpu=opts.gpu,
+        peak_flops=opts.peak_flops,
+        mfu=opts.mfu,
+        gpus=gpus,
+        gpus_assumed=opts.gpus is None,
+        gpu_hours=gpu_hours,
+        price_per_gpu_hour=opts.price_per_gpu_hour,
+        source=opts.hardware_source,
+    )
+    return hw, Memory(n_params=n_params_total, gpus=gpus, device_bytes=opts.device_bytes)
+
+
+# --- warnings ---------------------------------------------------------------------------------------------
+def repetition_warning(rep: adv.Repetition, law: Law) -> str | None:
+    """Muennighoff et al. 2023 (sec. 5-6) in words, beyond ~4 epochs."""
+    worth = f"repeated tokens are worth D'/D = {rep.effective_fraction:.2f} of fresh ones"
+    if not isinstance(law, DataConstrainedLaw):
+        worth += " (Muennighoff's R_D* decay)"
+    if rep.epochs > adv.EPOCHS_WORTHLESS:
+        return (
+            f"{rep.epochs:.1f} epochs: beyond ~16 epochs (R_D* ≈ 15.4) more repetition is nearly worthless "
+            f"(Muennighoff et al. 2023); {worth}. Get more unique data or train a smaller model."
+        )
+    if rep.epochs > adv.EPOCHS_FADE:
+        return (
+            f"{rep.epochs:.1f} epochs: beyond ~4 epochs returns fade (Muennighoff et al. 2023); {worth}. "
+            "Up to ~4 epochs repeated data is about as good as fresh."
+        )
+    return None
+
+
+def plan_warnings(
+    opts: Options,
+    *,
+    rep: adv.Repetition | None,
+    n_params_non_embedding: float,
+    memory: Memory,
+    outside: dict[str, dict[str, float]],
+) -> tuple[str, ...]:
+    """Every warning of a plan, in a stable order."""
+    law, out = opts.law, []
+    if rep is not None:
+        out.append(repetition_warning(rep, law))
+    if memory.fits is False:
+        need = math.ceil(memory.total_bytes / opts.device_bytes)
+        out.append(
+            f"weights, gradients and Adam states need {memory.per_gpu_bytes / 1e9:,.0f} GB per GPU on "
+            f"{memory.gpus} {opts.gpu} ({opts.device_bytes / 1e9:.0f} GB each); use at least {need} GPUs "
+            "with ZeRO-3 (activations come on top)."
+        )
+    # Kaplan's overfitting bound (eq. 4.4) is on the dataset a model is trained on to convergence: it matters
+    # only when tokens repeat (a single pass over fresh data cannot overfit).
+    if rep is not None and rep.epochs > 1.0:
+        bound = float(get_law("kaplan").min_tokens_no_overfit(n_params_non_embedding))
+        if rep.unique_tokens < bound:
+            out.append(
+                f"{fq(rep.unique_tokens)} unique tokens is below Kaplan's overfitting bound "
+                f"D ≳ 5e3·N^0.74 = {fq(bound)} for {fq(n_params_non_embedding)} non-embedding params "
+                "(Kaplan et al. 2020 eq. 4.4): repeated epochs may overfit; use a smaller model or more data."
+            )
+    out.append(adv.extrapolation_warning(law, outside))
+    if law.param_convention == "non-embedding" and law.has_loss:
+        out.append(
+            f"law {law.name!r} counts non-embedding parameters and its loss is on WebText2 (GPT-2 "
+            "tokenizer): do not compare its loss with Chinchilla-family losses (MassiveText)."
+        )
+    return tuple(w for w in out if w)
