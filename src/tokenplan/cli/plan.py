@@ -549,7 +549,11 @@ def repeat(unique_tokens, epochs, n_params, law, plot_path, as_json) -> None:
     for c in ("epochs", "tokens", "D'", "D'/D", "D'/U", "loss", "Δloss vs fresh", "advice"):
         t.add_column(c, justify="left" if c == "advice" else "right")
     for r in result.rows:
-        dl = "-" if r.loss_change is None else f"+{r.loss_change:.4f}"
+        dl = (
+            "-"
+            if r.loss_change is None
+            else f"+{r.loss_change:.4f} ({100 * r.relative_penalty:.2f}%)"
+        )
         t.add_row(
             f"{r.epochs:g}",
             fq(r.n_tokens),
