@@ -8,8 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers import shared_file
-from tokenplan import InvalidInputError, ModelShape, convert_params, flops_6nd
+from tokenplan import InvalidInputError, ModelShape, convert_params, datasets, flops_6nd
 from tokenplan.flops import SHAPES
 
 
@@ -31,7 +30,7 @@ def test_table_a9_parameter_counts():
     """Hoffmann et al. 2022 Table A9: all 50 model shapes' parameter counts (printed to the nearest million)
     are reproduced within 1% when counting embeddings (32k vocab, tied) and Transformer-XL relative-position
     projections."""
-    rows = list(csv.DictReader(shared_file("chinchilla_tableA9_models.csv").open()))
+    rows = list(csv.DictReader(datasets.path("chinchilla_tableA9").open()))
     assert len(rows) == 50
     for row in rows:
         counted = _chinchilla_shape(row).params().total

@@ -27,7 +27,16 @@ import numpy as np
 
 from tokenplan.errors import InvalidInputError, MissingDependencyError
 
-__all__ = ["ALIASES", "Curves", "RunTable", "read_curves", "read_runs", "runs_from_arrays"]
+__all__ = [
+    "ALIASES",
+    "Curves",
+    "Points",
+    "RunTable",
+    "read_curves",
+    "read_points",
+    "read_runs",
+    "runs_from_arrays",
+]
 
 # C = 6 N D (Kaplan 2020 sec. 2.1; Chinchilla eq. 4 uses the same approximation).
 FLOPS_PER_PARAM_TOKEN = 6.0
@@ -118,6 +127,12 @@ class RunTable:
     @property
     def n_dropped(self) -> int:
         return int(sum(self.dropped.values()))
+
+    @property
+    def param_convention(self) -> str:
+        """Which N the table holds: "non-embedding" (Kaplan) when read from the sweep's
+        ``n_params_non_embedding`` column, else "total" (Chinchilla, embeddings counted)."""
+        return "non-embedding" if self.param_column == "n_params_non_embedding" else "total"
 
     @property
     def has_unique_tokens(self) -> bool:
@@ -559,3 +574,54 @@ def runs_from_arrays(
     )
     budget = None if flops_budget is None else np.asarray(flops_budget, dtype=float).ravel()
     return RunTable(ids, N, D, C, L, U, flops_budget=budget, source="<arrays>")
+
+
+@dataclass(frozen=True)
+class Points:
+    """Model sizes and token counts to predict at (``tokenplan predict --points``); ``unique_tokens`` is
+    NaN where the data is fresh."""
+
+    n_params: np.ndarray
+    n_tokens: np.ndarray
+    unique_tokens: np.ndarray
+    source: str = ""
+
+    def __len__(self) -> int:
+        return len(self.n_params)
+
+
+def read_points(path: str | os.PathLike[str], *, columns: dict[str, str] | None = None) -> Points:
+    """Read (n_params, n_tokens or flops[, unique_tokens]) rows to predict at; the same column aliases as
+    :func:`read_runs`, no loss needed. Every value must be finite and > 0 (an empty unique_tokens = fresh)."""
+    p, rows, header, mapping = _open_table(path, columns, "points file", "the points file is empty")
+    missing = [] if "n_params" in mapping else ["n_params"]
+    if "n_tokens" not in mapping and "flops" not in mapping:
+        missing.append("n_tokens or flops")
+    if missing:
+        raise InvalidInputError(
+            f"{p}: missing column(s) for {', '.join(missing)}; columns found: {', '.join(header)}.",
+            param="points",
+        )
+    N = _column(rows, mapping["n_params"], "n_params", p)
+    if "n_tokens" in mapping:
+        D = _column(rows, mapping["n_tokens"], "n_tokens", p)
+    else:
+        D = _column(rows, mapping["flops"], "flops", p) / (FLOPS_PER_PARAM_TOKEN * N)
+    U = (
+        _column(rows, mapping["unique_tokens"], "unique_tokens", p)
+        if "unique_tokens" in mapping
+        else np.full(len(N), np.nan)
+    )
+    ids = np.array([f"row{i + 1}" for i in range(len(N))], dtype=object)
+    for name, arr, allow_nan in (
+        ("n_params", N, False),
+        ("n_tokens", D, False),
+        ("unique_tokens", U, True),
+    ):
+        bad = (np.isfinite(arr) & (arr <= 0)) | (np.isinf(arr) | (np.isnan(arr) & (not allow_nan)))
+        if bad.any():
+            raise InvalidInputError(
+                f"{p}: {name} must be finite and > 0 at {_describe_rows(np.flatnonzero(bad), ids, arr)}.",
+                param="points",
+            )
+    return Points(N, D, U, str(p))

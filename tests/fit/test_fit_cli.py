@@ -7,7 +7,8 @@ import shutil
 
 import pytest
 
-from helpers import TEST_DATA, run_cli, shared_file
+from helpers import TEST_DATA, run_cli
+from tokenplan import datasets
 from tokenplan.laws import ChinchillaLaw, DataConstrainedLaw, PowerLawAllocation, get_law
 
 RESULTS = TEST_DATA / "fit" / "results.csv"
@@ -21,7 +22,7 @@ def test_sweep_results_just_work_and_save_round_trips(tmp_path):
     assert out["runs"]["n_used"] == 20 and out["runs"]["n_dropped"] == 2
     assert out["fits"]["3"]["n_runs"] == 20
     saved = json.loads(save.read_text())
-    assert set(saved) == {"law", "fit"} and saved["fit"]["runs"]["n_dropped"] == 2
+    assert set(saved) == {"format", "law", "fit"} and saved["fit"]["runs"]["n_dropped"] == 2
     law = get_law(str(save))  # what `tokenplan plan --law fit.json` does
     assert isinstance(law, ChinchillaLaw)
     assert law.alpha == pytest.approx(out["law"]["alpha"])
@@ -72,7 +73,7 @@ def test_data_constrained_cli(tmp_path):
     save = tmp_path / "dc.json"
     r = run_cli(
         "fit",
-        str(shared_file("datablations_c4_runs.csv")),
+        str(datasets.path("datablations_c4")),
         "--law",
         "data-constrained",
         "--save",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import shared_file
+from tokenplan import datasets
 from tokenplan.errors import InvalidInputError
 from tokenplan.fit import data_constrained_objective, fit_data_constrained
 from tokenplan.laws import get_law
@@ -13,7 +13,7 @@ from tokenplan.runs import read_runs, runs_from_arrays
 
 @pytest.fixture(scope="module")
 def c4_runs():
-    return read_runs(shared_file("datablations_c4_runs.csv"))
+    return read_runs(datasets.path("datablations_c4"))
 
 
 def test_published_constants_objective(c4_runs):

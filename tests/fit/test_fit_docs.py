@@ -1,6 +1,6 @@
-"""docs/fit.md stays true: every `$ tokenplan fit ...` line in a ```console block is run through the real
-entry point (from the repository root, at 100 columns) and its output must match the document. Commands that
-read ../shared/data are skipped when it is absent.
+"""docs/fit.md stays true: every `$ tokenplan fit ...` and `$ tokenplan predict ...` line in a ```console
+block is run through the real entry point (from the repository root, at 100 columns) and its output must
+match the document. The examples use the data shipped in the package (`--example`), never ../shared.
 
 After an intended change, regenerate with `TOKENPLAN_UPDATE_DOCS=1 python -m pytest -q
 tests/fit/test_fit_docs.py` and review the diff.
@@ -18,7 +18,6 @@ from helpers import (
     CONSOLE_BLOCK,
     DOC_ENV,
     REPO,
-    SHARED_DATA,
     console_commands,
     normalise_output,
     run_cli,
@@ -38,7 +37,7 @@ def _run(cmd: str) -> str:
 def _cases():
     for block in CONSOLE_BLOCK.findall(DOC.read_text()):
         for cmd, shown in console_commands(block):
-            if cmd.startswith("tokenplan fit"):
+            if cmd.startswith(("tokenplan fit", "tokenplan predict")):
                 yield pytest.param(cmd, shown, id=cmd[14:70])
 
 
@@ -53,8 +52,7 @@ if os.environ.get("TOKENPLAN_UPDATE_DOCS"):
 
 @pytest.mark.parametrize(("cmd", "shown"), list(_cases()))
 def test_documented_output_is_real(cmd, shown):
-    if "../shared/data" in cmd and not SHARED_DATA.exists():
-        pytest.skip("reference data ../shared/data is absent")
+    assert "../shared" not in cmd, "docs examples must run without ../shared (use --example)"
     assert _run(cmd) == normalise_output(shown), f"docs/fit.md: output of `{cmd}` changed"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from helpers import shared_file
+from tokenplan import datasets
 from tokenplan.errors import InvalidInputError
 from tokenplan.fit import bootstrap_isoflop, fit_isoflop
 from tokenplan.laws import ChinchillaLaw
@@ -62,7 +62,7 @@ def test_too_few_budgets_or_sizes():
 def test_chinchilla_points_log_binned():
     """Hoffmann et al. 2022 Table 2: Approach 2 gives a = 0.49 (0.462, 0.534). The Epoch-extracted points
     binned at 3 per decade (the paper's budgets are 1-3-6 spaced) land inside that interval."""
-    runs = read_runs(shared_file("chinchilla_fig4_points.csv"), drop_highest=5)
+    runs = read_runs(datasets.path("chinchilla_fig4"), drop_highest=5)
     fit = fit_isoflop(runs, bins_per_decade=3)
     assert 0.462 <= fit.exponents[0] <= 0.534
 

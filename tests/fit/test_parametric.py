@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers import shared_file
+from tokenplan import datasets
 from tokenplan.errors import InvalidInputError
 from tokenplan.fit import bootstrap_parametric, fit_parametric
 from tokenplan.fit.parametric import _make_problem, paper_grid, scipy_loop
@@ -26,7 +26,7 @@ SMALL_GRID = {
 
 @pytest.fixture(scope="module")
 def epoch_runs():
-    return read_runs(shared_file("chinchilla_fig4_points.csv"), drop_highest=5)
+    return read_runs(datasets.path("chinchilla_fig4"), drop_highest=5)
 
 
 @pytest.fixture(scope="module")

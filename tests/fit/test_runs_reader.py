@@ -7,7 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from helpers import TEST_DATA, shared_file
+from helpers import TEST_DATA
+from tokenplan import datasets
 from tokenplan.errors import InvalidInputError
 from tokenplan.runs import read_curves, read_runs, runs_from_arrays
 
@@ -49,7 +50,7 @@ def test_aliases_and_tokens_derived_from_flops(tmp_path):
 
 
 def test_epoch_data_and_drop_highest():
-    runs = read_runs(shared_file("chinchilla_fig4_points.csv"), drop_highest=5)
+    runs = read_runs(datasets.path("chinchilla_fig4"), drop_highest=5)
     assert len(runs) == 240 and runs.n_dropped == 5
 
 

@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "table": ("tokenplan.cli.plan", "table"),
     "repeat": ("tokenplan.cli.plan", "repeat"),
     "fit": ("tokenplan.cli.fit", "fit"),
+    "predict": ("tokenplan.cli.predict", "predict"),
     "sweep": ("tokenplan.cli.sweep", "sweep"),
     "data": ("tokenplan.cli.sweep", "data"),
     "select": ("tokenplan.cli.select", "select"),

@@ -1,15 +1,15 @@
-"""``tokenplan fit``: fit a scaling law to your runs (Chinchilla Approaches 1/2/3, data-constrained)."""
+"""``tokenplan fit``: fit a scaling law to your runs (Chinchilla Approaches 1/2/3, data-constrained).
+
+Parses flags, calls :func:`tokenplan.fit.run_fit`, saves the law (:func:`tokenplan.laws.save_law`), plots
+and renders the :class:`tokenplan.fit.FitReport`; it computes nothing itself."""
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
-from typing import Any
 
 import click
 
-from tokenplan._io import atomic_write
 from tokenplan.cli._common import QUANTITY_LIST, console, err_console, json_option, print_json
 from tokenplan.errors import InvalidInputError
 from tokenplan.units import format_quantity as fq
@@ -31,22 +31,65 @@ def _parse_columns(text: str | None) -> dict[str, str]:
     return out
 
 
-def _write_json_atomic(path: Path, obj: dict[str, Any]) -> None:
-    from tokenplan.cli._common import _clean
+EXAMPLES = {"chinchilla": "chinchilla_fig4", "datablations": "datablations_c4"}
 
-    with atomic_write(path) as fh:
-        json.dump(_clean(obj), fh, indent=2, allow_nan=False)
-        fh.write("\n")
+
+def _read(runs_path, example, columns, drop_highest, drop_invalid):
+    """The run table from RUNS or from a packaged example (``--example``)."""
+    from tokenplan.runs import read_runs
+
+    if (runs_path is None) == (example is None):
+        raise InvalidInputError(
+            "give a run table (RUNS) or --example chinchilla|datablations, not both or neither.",
+            param="example",
+        )
+    opts = {
+        "columns": _parse_columns(columns),
+        "drop_highest": drop_highest,
+        "drop_invalid": drop_invalid,
+    }
+    if example is not None:
+        from tokenplan import datasets
+
+        return datasets.load(EXAMPLES[example], **opts)
+    return read_runs(runs_path, **opts)
+
+
+def _curves(runs_path, curves_path, approach, notes):
+    """Training curves for Approach 1: --curves, or a curves.csv beside the results (said in a note)."""
+    from tokenplan.runs import read_curves
+
+    if curves_path:
+        return read_curves(curves_path)
+    if runs_path is None or approach not in ("1", "all"):
+        return None
+    beside = Path(runs_path).with_name("curves.csv")
+    if beside.is_file() and beside.resolve() != Path(runs_path).resolve():
+        notes.append(f"Approach 1 uses the curves found next to the results: {beside}.")
+        return read_curves(beside)
+    return None
 
 
 @click.command()
-@click.argument("runs_path", metavar="RUNS", type=click.Path(dir_okay=False))
+@click.argument("runs_path", metavar="RUNS", required=False, type=click.Path(dir_okay=False))
+@click.option(
+    "--example",
+    type=click.Choice(sorted(EXAMPLES)),
+    help="Fit a packaged public table instead of RUNS: Chinchilla Fig. 4 points or datablations C4 runs.",
+)
 @click.option(
     "--approach",
     type=click.Choice(["1", "2", "3", "all"]),
     default="3",
     show_default=True,
     help="Chinchilla approach: 1 envelope of curves, 2 IsoFLOP profiles, 3 parametric L(N, D).",
+)
+@click.option(
+    "--form",
+    type=click.Choice(["auto", "shared-exponent", "kaplan", "chinchilla", "data-constrained"]),
+    default="auto",
+    show_default=True,
+    help="Approach 3's form; auto backtests each on your runs and keeps the best extrapolator.",
 )
 @click.option(
     "--law",
@@ -76,7 +119,7 @@ def _write_json_atomic(path: Path, obj: dict[str, Any]) -> None:
     show_default=True,
     help="Huber SUM (correct) or MEAN (reproduces the early stop behind Hoffmann's constants).",
 )
-@click.option("--alpha-equals-beta", is_flag=True, help="Approach 3 with alpha = beta.")
+@click.option("--alpha-equals-beta", is_flag=True, help="Same as --form shared-exponent.")
 @click.option(
     "--overestimate-weight",
     type=float,
@@ -98,6 +141,15 @@ def _write_json_atomic(path: Path, obj: dict[str, Any]) -> None:
 )
 @click.option("--fit-base", is_flag=True, help="data-constrained: also refit E, A, B, alpha, beta.")
 @click.option(
+    "--backtest",
+    is_flag=True,
+    help="Show the leave-largest-out backtest table (auto always runs it).",
+)
+@click.option(
+    "--holdout",
+    help="Backtest cut: 'params>=1e9', 'flops>=1e20', 'tokens>=100B' or 'top15%' [top 15% by compute].",
+)
+@click.option(
     "--bootstrap", "n_boot", type=int, default=0, help="Bootstrap refits for intervals (e.g. 1000)."
 )
 @click.option("--seed", type=int, default=0, show_default=True)
@@ -114,35 +166,15 @@ def _write_json_atomic(path: Path, obj: dict[str, Any]) -> None:
 @click.option(
     "--save", "save_path", type=click.Path(dir_okay=False), help="Write the fitted law (JSON)."
 )
-@click.option("--overwrite", is_flag=True, help="Allow --save to replace an existing file.")
+@click.option("--overwrite", is_flag=True, help="Allow --save/--plot to replace an existing file.")
 @click.option(
     "--plot", "plot_path", type=click.Path(dir_okay=False), help="Write a figure (PNG/PDF/SVG)."
 )
 @json_option
-def fit(
-    runs_path,
-    approach,
-    law_kind,
-    columns,
-    curves_path,
-    drop_highest,
-    drop_invalid,
-    delta,
-    reduction,
-    alpha_equals_beta,
-    overestimate_weight,
-    profile,
-    bins_per_decade,
-    fit_base,
-    n_boot,
-    seed,
-    ci,
-    budgets,
-    save_path,
-    overwrite,
-    plot_path,
-    as_json,
-) -> None:
+def fit(runs_path, example, approach, form, law_kind, columns, curves_path, drop_highest,
+        drop_invalid, delta, reduction, alpha_equals_beta, overestimate_weight, profile,
+        bins_per_decade, fit_base, backtest, holdout, n_boot, seed, ci, budgets, save_path,
+        overwrite, plot_path, as_json) -> None:  # fmt: skip
     """Fit a scaling law to your training runs (CSV, JSONL or Parquet; one row per run).
 
     Column names are matched with common aliases (params/N/"Model Size", tokens/D, flops/C/"Training FLOP",
@@ -152,221 +184,110 @@ def fit(
     \b
     Examples:
       tokenplan fit results.csv --save fit.json
-      tokenplan fit runs.csv --drop-highest 5 --bootstrap 1000 --budgets 5.76e23
+      tokenplan fit --example chinchilla --drop-highest 5 --backtest
+      tokenplan fit runs.csv --bootstrap 1000 --budgets 5.76e23 --holdout "params>=1e9"
       tokenplan fit results.csv --approach all --curves curves.csv --plot fit.png
-      tokenplan fit c4_runs.csv --law data-constrained --columns loss=val_loss_c4
+      tokenplan fit --example datablations --law data-constrained
     """
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from tokenplan._io import check_output
+    from tokenplan.fit import FitOptions, run_fit
 
-    from tokenplan import fit as fitlib
-    from tokenplan.runs import read_curves, read_runs
-
-    if n_boot < 0:
-        raise InvalidInputError(f"--bootstrap {n_boot} must be >= 0.")
     if drop_highest < 0:
         raise InvalidInputError(f"--drop-highest {drop_highest} must be >= 0.")
     if not 0 < ci < 100:
         raise InvalidInputError(f"--ci {ci} must lie in (0, 100).")
-    save = Path(save_path) if save_path else None
-    if save is not None and save.exists() and not overwrite:
-        raise InvalidInputError(f"--save {save} exists; pass --overwrite to replace it.")
-    budgets = tuple(budgets or ())
-    level = ci / 100.0
-    warnings_out: list[str] = []
-    notes: list[str] = []
-    results: dict[str, Any] = {}
-    objects: dict[str, Any] = {}
-
-    steps = {"1": 1, "2": 1, "3": 1, "all": 3}[approach] + (1 if n_boot else 0) + 1
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TimeElapsedColumn(),
-        console=err_console(),
-        transient=True,
-        disable=as_json,
+    if alpha_equals_beta:
+        if form not in ("auto", "shared-exponent"):
+            raise InvalidInputError(f"--alpha-equals-beta contradicts --form {form}.")
+        form = "shared-exponent"
+    inputs = [runs_path, curves_path]
+    save = (
+        check_output(save_path, param="save", overwrite=overwrite, inputs=inputs)
+        if save_path
+        else None
     )
-    with progress:
-        task = progress.add_task("reading runs", total=steps)
-        runs = read_runs(
-            runs_path,
-            columns=_parse_columns(columns),
-            drop_highest=drop_highest,
-            drop_invalid=drop_invalid,
+    plot = (
+        check_output(plot_path, param="plot", overwrite=overwrite, inputs=inputs)
+        if plot_path
+        else None
+    )
+    options = FitOptions(
+        approach=approach, law=law_kind, form=form, delta=delta, reduction=reduction,
+        overestimate_weight=overestimate_weight, profile=profile, bins_per_decade=bins_per_decade,
+        fit_base=fit_base, n_boot=n_boot, seed=seed, level=ci / 100.0, budgets=tuple(budgets or ()),
+        backtest=backtest, holdout=holdout,
+    )  # fmt: skip
+    with _progress(as_json) as status:
+        status("reading runs")
+        runs = _read(runs_path, example, columns, drop_highest, drop_invalid)
+        notes: list[str] = []
+        curves = _curves(runs_path, curves_path, approach, notes)
+        status(
+            "fitting" + (" and backtesting forms" if form == "auto" and approach in "3all" else "")
         )
-        notes.extend(runs.notes)
-        progress.advance(task)
-
-        if law_kind == "data-constrained":
-            progress.update(task, description="fitting R_D*, R_N*")
-            dc = fitlib.fit_data_constrained(runs, fit_base=fit_base, delta=delta)
-            objects["data-constrained"] = dc
-            results["data-constrained"] = dc.to_dict()
-            warnings_out.extend(dc.warnings)
-            primary = dc
-            progress.advance(task)
-        else:
-            if runs.has_unique_tokens:
-                fresh = runs.fresh_only()
-                if len(fresh) < len(runs):
-                    notes.append(
-                        f"{len(runs) - len(fresh)} runs repeat data and are left out of the Chinchilla "
-                        "fit (Chinchilla assumes fresh tokens); fit them with --law data-constrained."
-                    )
-                runs = fresh
-            want = ["1", "2", "3"] if approach == "all" else [approach]
-
-            def attempt(key: str, fit_fn) -> None:
-                """Run one approach; under --approach all a table too small for it is a warning."""
-                try:
-                    fitted = fit_fn()
-                except InvalidInputError as exc:
-                    if approach == key:
-                        raise
-                    warnings_out.append(f"Approach {key} skipped: {exc}")
-                    return
-                objects[key] = fitted
-                results[key] = fitted.to_dict()
-                warnings_out.extend(fitted.warnings)
-
-            curves = None
-            if "1" in want:
-                progress.update(task, description="Approach 1: envelope")
-                if curves_path:
-                    curves = read_curves(curves_path)
-                elif runs.curves is not None:
-                    curves = runs.curves
-                else:
-                    beside = Path(runs_path).with_name("curves.csv")
-                    if beside.is_file() and beside.resolve() != Path(runs_path).resolve():
-                        curves = read_curves(beside)
-                        notes.append(
-                            f"Approach 1 uses the curves found next to the results: {beside}."
-                        )
-                if curves is None:
-                    msg = "Approach 1 needs training curves: pass --curves curves.csv."
-                    if approach == "1":
-                        raise InvalidInputError(msg)
-                    warnings_out.append(msg + " Skipped.")
-                else:
-                    attempt("1", lambda: fitlib.fit_envelope(curves))
-                progress.advance(task)
-            if "2" in want:
-                progress.update(task, description="Approach 2: IsoFLOP profiles")
-                attempt(
-                    "2",
-                    lambda: fitlib.fit_isoflop(
-                        runs, profile=profile, bins_per_decade=bins_per_decade
-                    ),
-                )
-                progress.advance(task)
-            if "3" in want:
-                progress.update(task, description="Approach 3: 4,500-start fit")
-                attempt(
-                    "3",
-                    lambda: fitlib.fit_parametric(
-                        runs,
-                        delta=delta,
-                        reduction=reduction,
-                        alpha_equals_beta=alpha_equals_beta,
-                        overestimate_weight=overestimate_weight,
-                    ),
-                )
-                progress.advance(task)
-            if not objects:
-                raise InvalidInputError("no approach could be fitted: " + " ".join(warnings_out))
-            primary = objects.get("3") or objects.get("2") or objects.get("1")
-
-        boot = None
-        if n_boot:
-            progress.update(task, description=f"bootstrap: {n_boot} refits")
-            if "3" in objects:
-                boot = fitlib.bootstrap_parametric(
-                    runs, objects["3"], n_boot=n_boot, seed=seed, level=level, budgets=budgets
-                )
-                results["3"]["intervals"] = boot.to_dict()
-            if "2" in objects:
-                b2 = fitlib.bootstrap_isoflop(
-                    runs,
-                    n_boot=n_boot,
-                    seed=seed,
-                    level=level,
-                    budgets=budgets,
-                    profile=profile,
-                    bins_per_decade=bins_per_decade,
-                )
-                results["2"]["intervals"] = b2.to_dict()
-                boot = boot or b2
-            if "1" in objects:
-                b1 = fitlib.bootstrap_envelope(
-                    curves, n_boot=n_boot, seed=seed, level=level, budgets=budgets
-                )
-                results["1"]["intervals"] = b1.to_dict()
-                boot = boot or b1
-            if "data-constrained" in objects:
-                bdc = fitlib.bootstrap_data_constrained(
-                    runs, objects["data-constrained"], n_boot=n_boot, seed=seed, level=level
-                )
-                results["data-constrained"]["intervals"] = bdc.to_dict()
-                boot = boot or bdc
-            progress.advance(task)
-
-    law = primary.law
-    allocations = []
-    for C in budgets:
-        alloc = law.optimal(C)
-        row = {"flops": C, "n_params": float(alloc.n_params), "n_tokens": float(alloc.n_tokens)}
-        if boot is not None:
-            key = f"{C:.3g}"
-            row["n_params_interval"] = boot.intervals.get(f"n_params_opt@{key}")
-            row["n_tokens_interval"] = boot.intervals.get(f"n_tokens_opt@{key}")
-        allocations.append(row)
-
-    runs_info = {
-        "source": runs.source,
-        "n_used": len(runs),
-        "n_dropped": runs.n_dropped,
-        "dropped": runs.dropped,
-        "param_column": runs.param_column,
-    }
-    meta = {
-        "approach": law_kind if law_kind == "data-constrained" else approach,
-        "saved_from": type(primary).__name__,
-        "objective": getattr(primary, "objective", None),
-        "delta": delta,
-        "reduction": reduction,
-        "runs": runs_info,
-        "fits": results,
-        "warnings": warnings_out,
-        "notes": notes,
-    }
+        report = run_fit(runs, options, curves=curves)
     if save is not None:
-        _write_json_atomic(save, {"law": law.to_dict(), "fit": meta})
-    if plot_path:
-        from tokenplan.report.fit_plots import plot_fit
+        from tokenplan.laws import save_law
 
-        plot_fit(
-            plot_path,
-            runs=runs,
-            parametric=objects.get("3"),
-            isoflop=objects.get("2"),
-            envelope=objects.get("1"),
-            data_constrained=objects.get("data-constrained"),
-        )
-
+        meta = {k: v for k, v in report.to_dict().items() if k != "law"}
+        save_law(report.law, save, fit=meta, overwrite=True)
+    if plot is not None:
+        _plot(plot, report, runs, backtest)
     if as_json:
-        print_json(
-            {
-                **meta,
-                "law": law.to_dict(),
-                "allocations": allocations,
-                "saved": str(save) if save else None,
-                "plot": plot_path,
-            }
-        )
+        print_json({**report.to_dict(), "notes": notes + list(report.notes),
+                    "saved": str(save) if save else None, "plot": plot_path})  # fmt: skip
         return
-    _print_tables(
-        runs_info, results, objects, allocations, boot, warnings_out, notes, save, plot_path
+    auto = form == "auto" and len(report.backtests) > 1
+    _print_report(report, notes, save, plot_path, show_backtest=backtest or auto)
+
+
+fit.tokenplan_flags = {
+    "n_boot": "--bootstrap",
+    "level": "--ci",
+    "law_kind": "--law",
+    "save": "--save",
+    "plot": "--plot",
+    "holdout": "--holdout",
+    "form": "--form",
+    "example": "--example",
+}
+
+
+def _progress(disabled: bool):
+    """A transient status line on stderr; yields ``status(text)``."""
+    from contextlib import contextmanager
+
+    from rich.status import Status
+
+    @contextmanager
+    def ctx():
+        if disabled:
+            yield lambda text: None
+            return
+        with Status("", console=err_console()) as st:
+            yield lambda text: st.update(text)
+
+    return ctx()
+
+
+def _plot(path, report, runs, backtest: bool) -> None:
+    """--plot: the backtest figure with --backtest, else the fit figure."""
+    if backtest and report.backtests:
+        from tokenplan.report.backtest_plot import plot_backtest
+
+        plot_backtest(path, report.backtests)
+        return
+    from tokenplan.fit import ParametricFit
+    from tokenplan.report.fit_plots import plot_fit
+
+    three = report.fits.get("3")
+    plot_fit(
+        path,
+        runs=runs,
+        parametric=three if isinstance(three, ParametricFit) else None,
+        isoflop=report.fits.get("2"),
+        envelope=report.fits.get("1"),
+        data_constrained=report.fits.get("data-constrained"),
     )
 
 
@@ -376,79 +297,166 @@ def _fmt(v: float) -> str:
     return f"{v:.4g}"
 
 
-def _print_tables(runs_info, results, objects, allocations, boot, warnings_out, notes, save, plot):
-    from rich.table import Table
+def _print_report(report, notes, save, plot, *, show_backtest: bool) -> None:
+    from tokenplan.fit.report import TITLES
 
     con = console()
-    dropped = "; ".join(f"{n} {why}" for why, n in runs_info["dropped"].items()) or "none"
+    info = report.runs_info
+    dropped = "; ".join(f"{n} {why}" for why, n in info["dropped"].items()) or "none"
     con.print(
-        f"[bold]{runs_info['n_used']} runs[/bold] from {runs_info['source']} "
-        f"(N = {runs_info['param_column']}); dropped: {dropped}",
+        f"[bold]{info['n_used']} runs[/bold] from {info['source']} "
+        f"(N = {info['param_column']}); dropped: {dropped}",
         soft_wrap=True,
     )
+    if report.backtests and show_backtest:
+        _print_forms(report)
+    results = report.to_dict()["fits"]
     for key, res in results.items():
-        title = {
-            "1": "Approach 1 (training-curve envelope)",
-            "2": "Approach 2 (IsoFLOP profiles)",
-            "3": "Approach 3 (parametric L = E + A/N^alpha + B/D^beta)",
-            "data-constrained": "Data-constrained law (Muennighoff et al. 2023)",
-        }[key]
+        title = TITLES[key]
+        if key == "3" and report.form:
+            title = f"Approach 3, form {report.form}"
         con.print(f"[bold]{title}[/bold]")
-        table = Table()
-        table.add_column("parameter")
-        table.add_column("value", justify="right")
-        intervals = (res.get("intervals") or {}).get("intervals", {})
-        if intervals:
-            level = res["intervals"]["level"]
-            table.add_column(f"{level * 100:g}% interval", justify="right")
-        rows = {**res.get("params", {}), **res.get("exponents", {})}
-        for name, value in rows.items():
-            cells = [name, _fmt(value)]
-            if intervals:
-                lo_hi = intervals.get(name)
-                cells.append(f"{_fmt(lo_hi[0])} .. {_fmt(lo_hi[1])}" if lo_hi else "")
-            table.add_row(*cells)
-        if "objective" in res:
-            extra = [""] if intervals else []
-            table.add_row("objective", f"{res['objective']:.7g}", *extra)
-        con.print(table)
+        con.print(_param_table(res))
         if key == "2":
             con.print("[bold]IsoFLOP minima per budget[/bold]")
-            prof = Table()
-            for col in ("FLOPs", "runs", "N_opt", "D_opt", "loss", "bracketed"):
-                prof.add_column(col, justify="right")
-            for b in res["budgets"]:
-                prof.add_row(
-                    f"{b['flops']:.3g}",
-                    str(b["n_points"]),
-                    fq(b["n_params_opt"]),
-                    fq(b["n_tokens_opt"]),
-                    f"{b['loss_opt']:.4f}",
-                    "yes" if b["bracketed"] else "NO",
-                )
-            con.print(prof)
-    if allocations:
+            con.print(_budget_table(res["budgets"]))
+    if report.allocations:
         con.print("[bold]Compute-optimal allocation (the saved law)[/bold]")
-        table = Table()
-        for col in ("FLOPs", "N_opt", "D_opt"):
-            table.add_column(col, justify="right")
-        for a in allocations:
-            n_iv, d_iv = a.get("n_params_interval"), a.get("n_tokens_interval")
-            table.add_row(
-                f"{a['flops']:.3g}",
-                fq(a["n_params"]) + (f" ({fq(n_iv[0])}..{fq(n_iv[1])})" if n_iv else ""),
-                fq(a["n_tokens"]) + (f" ({fq(d_iv[0])}..{fq(d_iv[1])})" if d_iv else ""),
-            )
-        con.print(table)
+        con.print(_allocation_table(report.allocations))
+    boot = report.intervals.get(report.primary)
     if boot is not None:
         con.print(
             f"bootstrap: {boot.n_boot} refits (seed {boot.seed}), {boot.n_failed} failed; {boot.method}"
         )
-    for n in notes:
+    unc = report.law.uncertainty
+    if unc is not None:
+        con.print(f"prediction interval: {unc.kind} ({unc.source})", soft_wrap=True)
+    for n in [*notes, *report.notes]:
         con.print(f"note: {n}", soft_wrap=True)
-    for w in warnings_out:
+    for w in report.warnings:
         con.print(f"[yellow]warning:[/yellow] {w}", soft_wrap=True)
     if save:
-        con.print(f"saved the law to {save} (use: tokenplan plan --law {save})")
+        con.print(f"saved the law to {save} (use: tokenplan predict --law {save} ...)")
     if plot:
         con.print(f"wrote {plot}")
+
+
+def _print_forms(report) -> None:
+    """The backtest of each form, then the held-out runs of the chosen one."""
+    from rich.table import Table
+
+    con = console()
+    first = next(iter(report.backtests.values()))
+    con.print(
+        f"[bold]Backtest[/bold]: fitted on {first.n_train} runs, predicting the {first.n_heldout} held out "
+        f"({first.holdout}; up to {first.flops_factor:.3g}x the largest fitted compute)",
+        soft_wrap=True,
+    )
+    table = Table()
+    for col in (
+        "form",
+        "params",
+        "mean |error|",
+        "max |error|",
+        f"inside {first.level:.0%} interval",
+    ):
+        table.add_column(col, justify="left" if col == "form" else "right")
+    from tokenplan.fit.forms import n_free
+
+    for form, bt in report.backtests.items():
+        mark = " *" if form == report.form else ""
+        cov = "-" if bt.coverage is None else f"{bt.coverage:.0%}"
+        table.add_row(
+            form + mark,
+            str(n_free(form)),
+            f"{bt.mean_abs_error:.2%}",
+            f"{bt.max_abs_error:.2%}",
+            cov,
+        )
+    con.print(table)
+    if report.form:
+        con.print(f"form: {report.form} ({report.form_reason})", soft_wrap=True)
+    bt = report.backtest
+    if bt is not None:
+        con.print(_heldout_table(bt))
+
+
+def _heldout_table(bt):
+    from rich.table import Table
+
+    table = Table(title=f"Held-out runs, form {bt.form}")
+    for col in (
+        "run",
+        "params",
+        "tokens",
+        "actual",
+        "predicted",
+        "error",
+        f"{bt.level:.0%} interval",
+    ):
+        table.add_column(col, justify="left" if col == "run" else "right")
+    for r in bt.rows:
+        iv = "-" if r.interval is None else f"{r.interval[0]:.4f} .. {r.interval[1]:.4f}"
+        mark = "" if r.inside is None or r.inside else " (out)"
+        table.add_row(
+            r.run_id, fq(r.n_params), fq(r.n_tokens), f"{r.actual:.4f}", f"{r.predicted:.4f}",
+            f"{r.error:+.2%}", iv + mark,
+        )  # fmt: skip
+    return table
+
+
+def _param_table(res):
+    from rich.table import Table
+
+    table = Table()
+    table.add_column("parameter")
+    table.add_column("value", justify="right")
+    intervals = (res.get("intervals") or {}).get("intervals", {})
+    if intervals:
+        level = res["intervals"]["level"]
+        table.add_column(f"{level * 100:g}% interval", justify="right")
+    rows = {**res.get("params", {}), **res.get("exponents", {})}
+    for name, value in rows.items():
+        cells = [name, _fmt(value)]
+        if intervals:
+            lo_hi = intervals.get(name)
+            cells.append(f"{_fmt(lo_hi[0])} .. {_fmt(lo_hi[1])}" if lo_hi else "")
+        table.add_row(*cells)
+    if "objective" in res:
+        extra = [""] if intervals else []
+        table.add_row("objective", f"{res['objective']:.7g}", *extra)
+    return table
+
+
+def _budget_table(budgets):
+    from rich.table import Table
+
+    prof = Table()
+    for col in ("FLOPs", "runs", "N_opt", "D_opt", "loss", "bracketed"):
+        prof.add_column(col, justify="right")
+    for b in budgets:
+        prof.add_row(
+            f"{b['flops']:.3g}",
+            str(b["n_points"]),
+            fq(b["n_params_opt"]),
+            fq(b["n_tokens_opt"]),
+            f"{b['loss_opt']:.4f}",
+            "yes" if b["bracketed"] else "NO",
+        )
+    return prof
+
+
+def _allocation_table(allocations):
+    from rich.table import Table
+
+    table = Table()
+    for col in ("FLOPs", "N_opt", "D_opt"):
+        table.add_column(col, justify="right")
+    for a in allocations:
+        n_iv, d_iv = a.get("n_params_interval"), a.get("n_tokens_interval")
+        table.add_row(
+            f"{a['flops']:.3g}",
+            fq(a["n_params"]) + (f" ({fq(n_iv[0])}..{fq(n_iv[1])})" if n_iv else ""),
+            fq(a["n_tokens"]) + (f" ({fq(d_iv[0])}..{fq(d_iv[1])})" if d_iv else ""),
+        )
+    return table

@@ -213,9 +213,7 @@ def fit_isoflop(
         citation=f"fitted by tokenplan (Chinchilla Approach 2, {profile}) on {runs.source or 'runs'}",
         description=f"IsoFLOP fit on {len(profiles)} budgets",
         fitted_flops=(float(C.min()), float(C.max())),
-        param_convention="total"
-        if runs.param_column != "n_params_non_embedding"
-        else "non-embedding",
+        param_convention=runs.param_convention,
     )
     b, log_d = np.polyfit(np.log(C), np.log(D_opt), 1)
     return IsoflopFit(

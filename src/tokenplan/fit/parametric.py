@@ -349,9 +349,7 @@ def _law_from_theta(theta: np.ndarray, name: str, runs) -> ChinchillaLaw:
         citation=f"fitted by tokenplan (Chinchilla Approach 3) on {runs.source or 'runs'}",
         description=f"Approach 3 fit on {len(runs)} runs",
         fitted_flops=(float(runs.flops.min()), float(runs.flops.max())),
-        param_convention="total"
-        if runs.param_column != "n_params_non_embedding"
-        else "non-embedding",
+        param_convention=runs.param_convention,
         E=math.exp(e),
         A=math.exp(a),
         B=math.exp(b),

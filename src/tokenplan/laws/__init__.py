@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -17,28 +18,40 @@ from tokenplan.laws.base import Allocation, FittedRange, Law
 from tokenplan.laws.chinchilla import ChinchillaLaw, PowerLawAllocation
 from tokenplan.laws.data_constrained import DataConstrainedAllocation, DataConstrainedLaw
 from tokenplan.laws.kaplan import PF_DAY, KaplanAllocation, KaplanLaw
+from tokenplan.laws.kaplan_nd import KaplanNDLaw
+from tokenplan.laws.prediction import AllocationInterval, Prediction, Uncertainty
 from tokenplan.laws.presets import PRESETS
 
 __all__ = [
     "PF_DAY",
     "PRESETS",
     "Allocation",
+    "AllocationInterval",
     "ChinchillaLaw",
     "DataConstrainedAllocation",
     "DataConstrainedLaw",
     "FittedRange",
     "KaplanAllocation",
     "KaplanLaw",
+    "KaplanNDLaw",
     "Law",
     "PowerLawAllocation",
+    "Prediction",
+    "Uncertainty",
     "get_law",
     "law_from_dict",
     "list_laws",
     "load_law",
+    "save_law",
 ]
 
+# The layout of a law file written by ``save_law`` / ``tokenplan fit --save``. Bump it when a field's meaning
+# changes; a file with another format is refused with a message instead of being misread.
+LAW_FILE_FORMAT = "tokenplan-law/2"
+
 _KINDS = {
-    cls.__name__: cls for cls in (ChinchillaLaw, PowerLawAllocation, KaplanLaw, DataConstrainedLaw)
+    cls.__name__: cls
+    for cls in (ChinchillaLaw, PowerLawAllocation, KaplanLaw, KaplanNDLaw, DataConstrainedLaw)
 }
 
 
@@ -77,6 +90,11 @@ def law_from_dict(data: dict[str, Any]) -> Law:
     for key, value in payload.items():
         if isinstance(value, list):
             payload[key] = tuple(value)
+    if isinstance(payload.get("uncertainty"), dict):
+        try:
+            payload["uncertainty"] = Uncertainty.from_dict(payload["uncertainty"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InvalidInputError(f"saved law has a malformed uncertainty: {exc}.") from None
     if isinstance(payload.get("fitted_range"), dict):
         try:
             payload["fitted_range"] = FittedRange.from_dict(payload["fitted_range"])
@@ -89,14 +107,75 @@ def law_from_dict(data: dict[str, Any]) -> Law:
 
 
 def load_law(path: str | os.PathLike[str]) -> Law:
-    """Load a law saved as JSON (for example by ``tokenplan fit --save fit.json``)."""
+    """Load a law saved by :func:`save_law` (``tokenplan fit --save fit.json``), or a bare law JSON.
+
+    A file from another version of tokenplan (another ``format``), or with missing fields, is an error naming
+    the file: refit and save again.
+    """
+    return read_law_file(path)[0]
+
+
+def read_law_file(path: str | os.PathLike[str]) -> tuple[Law, dict[str, Any]]:
+    """(law, fit metadata) from a law file; the metadata is ``{}`` for a bare law."""
     p = Path(path)
     if not p.is_file():
         raise InvalidInputError(
-            f"law file {str(p)!r} does not exist; give a preset name or a saved law JSON."
+            f"law file {str(p)!r} does not exist; give a preset name or a saved law JSON.",
+            param="law",
         )
     try:
-        data = json.loads(p.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise InvalidInputError(f"law file {str(p)!r} is not valid JSON: {exc}.") from None
-    return law_from_dict(data)
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidInputError(
+            f"law file {str(p)!r} is not valid JSON: {exc}.", param="law"
+        ) from None
+    if isinstance(data, dict) and ("format" in data or "fit" in data):
+        found = data.get("format")
+        if found != LAW_FILE_FORMAT:
+            was = f"format {found!r}" if found else "no format field (an older tokenplan)"
+            raise InvalidInputError(
+                f"law file {str(p)!r} has {was}; this tokenplan reads {LAW_FILE_FORMAT!r}. Refit with "
+                "`tokenplan fit RUNS --save FILE` to write it again.",
+                param="law",
+            )
+    try:
+        law = law_from_dict(data)
+    except InvalidInputError as exc:
+        raise InvalidInputError(f"law file {str(p)!r}: {exc}", param="law") from None
+    meta = data.get("fit", {}) if isinstance(data, dict) else {}
+    return law, meta if isinstance(meta, dict) else {}
+
+
+def save_law(
+    law: Law,
+    path: str | os.PathLike[str],
+    *,
+    fit: dict[str, Any] | None = None,
+    overwrite: bool = False,
+    inputs: tuple = (),
+) -> Path:
+    """Write ``law`` (and the ``fit`` metadata: approach, form, backtest, runs used ...) as JSON, atomically.
+
+    Refuses an existing file without ``overwrite`` and any path equal to one of ``inputs``.
+    """
+    from tokenplan._io import atomic_write, check_output
+
+    dst = check_output(path, param="save", overwrite=overwrite, inputs=inputs)
+    doc = {"format": LAW_FILE_FORMAT, "law": law.to_dict(), "fit": fit or {}}
+    with atomic_write(dst) as fh:
+        json.dump(_json_safe(doc), fh, indent=2, allow_nan=False)
+        fh.write("\n")
+    return dst
+
+
+def _json_safe(value: Any) -> Any:
+    """numpy to Python, tuples to lists, NaN/inf to null."""
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if hasattr(value, "tolist") and not isinstance(value, str):
+        return _json_safe(value.tolist())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -18,6 +18,9 @@ from tokenplan import _checks
 from tokenplan._solve import bisect
 from tokenplan.errors import InvalidInputError
 from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
+
+if TYPE_CHECKING:
+    from tokenplan.laws.prediction import AllocationInterval, Prediction, Uncertainty
 
 __all__ = ["Allocation", "FittedRange", "Law"]
 
@@ -139,6 +142,8 @@ class Law:
     # The full (C, N, D, D/N) region of the law's fitted data; ``predict`` reports extrapolation from it.
     fitted_range: FittedRange | None = field(default=None, compare=False)
     description: str = field(default="", compare=False)
+    # Parameter draws and backtest errors behind ``predict``'s interval (laws from ``tokenplan fit``).
+    uncertainty: Uncertainty | None = field(default=None, compare=False, repr=False)
 
     # --- to be provided by subclasses -------------------------------------------------------------
     has_loss: ClassVar[bool] = False
@@ -217,6 +222,31 @@ class Law:
             )
         return math.exp(bisect(lambda x: quantity(math.exp(x)), target, math.log(lo), math.log(hi)))
 
+    # --- predictions with intervals (tokenplan.laws.prediction) ------------------------------------
+    def predict(
+        self,
+        n_params: float,
+        n_tokens: float,
+        *,
+        unique_tokens: float | None = None,
+        interval: float = 0.8,
+    ) -> Prediction:
+        """The predicted loss of ``n_params`` trained on ``n_tokens`` (from ``unique_tokens`` unique ones,
+        for laws that model repetition), with FLOPs, D/N, epochs, effective tokens, the extrapolation
+        factor per axis of the fitted range, and an interval at level ``interval`` (0.8 = 10th..90th
+        percentile) whose kind is ``prediction.interval_kind`` ("bootstrap", "backtest-calibrated",
+        "published" or "none")."""
+        from tokenplan.laws.prediction import predict
+
+        return predict(self, n_params, n_tokens, unique_tokens=unique_tokens, interval=interval)
+
+    def optimal_interval(self, flops: float, *, interval: float = 0.8) -> AllocationInterval:
+        """Intervals on the compute-optimal N and D at ``flops`` from the law's bootstrap draws (kind
+        "none" when the law has none)."""
+        from tokenplan.laws.prediction import allocation_interval
+
+        return allocation_interval(self, flops, interval=interval)
+
     # --- serialisation (a fitted law saved by `tokenplan fit`, loaded by `plan --law file.json`) ----
     def to_dict(self) -> dict[str, Any]:
         from dataclasses import asdict
@@ -226,6 +256,10 @@ class Law:
         if out.get("fitted_flops") is not None:
             out["fitted_flops"] = list(out["fitted_flops"])
         out["fitted_range"] = None if self.fitted_range is None else self.fitted_range.to_dict()
+        if self.uncertainty is None:
+            out.pop("uncertainty", None)  # keeps preset JSON as it was
+        else:
+            out["uncertainty"] = self.uncertainty.to_dict()
         return out
 
 

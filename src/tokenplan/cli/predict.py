@@ -1,0 +1,135 @@
+"""``tokenplan predict``: the loss a law predicts for given model sizes and token counts, with an interval."""
+
+from __future__ import annotations
+
+import click
+
+from tokenplan.cli._common import QUANTITY_LIST, console, json_option, print_json
+from tokenplan.errors import InvalidInputError
+from tokenplan.units import format_quantity as fq
+
+
+def _points(n_params, n_tokens, unique_tokens, points_path):
+    """[(N, D, U or None)] from the flags (lists pair up; a single value is used for every point)."""
+    if points_path:
+        if n_params or n_tokens or unique_tokens:
+            raise InvalidInputError(
+                "--points replaces --params/--tokens/--unique-tokens; give one or the other.",
+                param="points",
+            )
+        from tokenplan.runs import read_points
+
+        pts = read_points(points_path)
+        return [
+            (float(n), float(d), None if u != u else float(u))
+            for n, d, u in zip(pts.n_params, pts.n_tokens, pts.unique_tokens)
+        ]
+    if not n_params or not n_tokens:
+        missing = "--params" if not n_params else "--tokens"
+        raise InvalidInputError(
+            f"{missing} is missing: give --params N --tokens D (comma lists allowed) or --points FILE.",
+            param="n_params" if not n_params else "n_tokens",
+        )
+    lists = {"--params": n_params, "--tokens": n_tokens, "--unique-tokens": unique_tokens or [None]}
+    size = max(len(v) for v in lists.values())
+    for flag, values in lists.items():
+        if len(values) not in (1, size):
+            raise InvalidInputError(
+                f"{flag} has {len(values)} values; give 1 or {size} (lists pair up element by element)."
+            )
+    full = {k: v * size if len(v) == 1 else v for k, v in lists.items()}
+    return list(zip(full["--params"], full["--tokens"], full["--unique-tokens"]))
+
+
+@click.command()
+@click.option(
+    "--law",
+    default="epoch2024",
+    show_default=True,
+    help="Law preset (see `tokenplan laws`) or a law JSON saved by `tokenplan fit --save`.",
+)
+@click.option("--params", "n_params", type=QUANTITY_LIST, help="Model sizes: 7B or 400M,1B.")
+@click.option("--tokens", "n_tokens", type=QUANTITY_LIST, help="Training tokens: 140B or 8B,20B.")
+@click.option(
+    "--unique-tokens", type=QUANTITY_LIST, help="Unique tokens (data-constrained laws): 25B."
+)
+@click.option(
+    "--points",
+    "points_path",
+    type=click.Path(dir_okay=False),
+    help="CSV/JSONL of points: n_params, n_tokens (or flops), optional unique_tokens.",
+)
+@click.option(
+    "--interval",
+    type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True),
+    default=0.8,
+    show_default=True,
+    help="Interval level (0.8 = 10th..90th percentile).",
+)
+@json_option
+def predict(law, n_params, n_tokens, unique_tokens, points_path, interval, as_json) -> None:
+    """Predict the loss of models with N parameters trained on D tokens.
+
+    Each point gets FLOPs (6ND), tokens per parameter, epochs and effective tokens when --unique-tokens is
+    given, an interval (and its kind: bootstrap, backtest-calibrated or none) and a warning when it lies
+    outside the range of runs the law was fitted on.
+
+    \b
+    Examples:
+      tokenplan predict --params 70B --tokens 1.4T
+      tokenplan predict --law fit.json --params 1B,7B --tokens 20B,140B --interval 0.9
+      tokenplan predict --law muennighoff2023 --params 1B --tokens 100B --unique-tokens 10B
+    """
+    from tokenplan.laws import get_law
+
+    the_law = get_law(law)
+    preds = [
+        the_law.predict(n, d, unique_tokens=u, interval=interval)
+        for n, d, u in _points(n_params, n_tokens, unique_tokens, points_path)
+    ]
+    if as_json:
+        print_json({"law": the_law.name, "predictions": [p.to_dict() for p in preds]})
+        return
+    _print(the_law, preds, interval)
+
+
+predict.tokenplan_flags = {"n_params": "--params", "n_tokens": "--tokens", "points": "--points"}
+
+
+def _print(law, preds, level) -> None:
+    from rich.table import Table
+
+    con = console()
+    con.print(f"[bold]Predicted loss under law {law.name}[/bold] ({law.citation})", soft_wrap=True)
+    repeated = any(p.unique_tokens is not None for p in preds)
+    table = Table()
+    cols = ["params", "tokens", "FLOPs", "D/N"] + (["epochs", "D'"] if repeated else [])
+    cols += ["loss", f"{level:.0%} interval", "in range"]
+    for col in cols:
+        table.add_column(col, justify="right")
+    for p in preds:
+        row = [fq(p.n_params), fq(p.n_tokens), f"{p.flops:.3g}", f"{p.tokens_per_param:.1f}"]
+        if repeated:
+            row += [
+                "-" if p.epochs is None else f"{p.epochs:.2f}",
+                "-" if p.effective_tokens is None else fq(p.effective_tokens),
+            ]
+        iv = "-" if p.interval is None else f"{p.interval[0]:.4f} .. {p.interval[1]:.4f}"
+        inside = {None: "unknown", True: "yes"}.get(
+            p.inside_range, f"{p.max_extrapolation:.3g}x out"
+        )
+        table.add_row(*row, f"{p.loss:.4f}", iv, inside)
+    con.print(table)
+    kinds = {(p.interval_kind, p.interval_source) for p in preds}
+    for kind, source in sorted(kinds):
+        con.print(f"interval: {kind} ({source})", soft_wrap=True)
+    if all(p.inside_range is None for p in preds):
+        con.print("fitted range: not recorded for this law, so extrapolation is not checked.")
+    notes = dict.fromkeys(n for p in preds for n in p.notes)
+    for n in notes:
+        con.print(f"note: {n}", soft_wrap=True)
+    warned = dict.fromkeys(
+        f"{fq(p.n_params)}/{fq(p.n_tokens)}: {w}" for p in preds for w in p.warnings()
+    )
+    for w in warned:
+        con.print(f"[yellow]warning:[/yellow] {w}", soft_wrap=True)

@@ -1,0 +1,286 @@
+"""Backtests: how well does a law fitted on the smaller runs predict the larger ones?
+
+Leave-largest-out: the runs at or above a cutoff are held out (default: the top 15% of runs by compute;
+``holdout="params>=1e9"`` or ``"flops>=1e20"`` choose another cut), the form is fitted on the rest and
+predicts the held-out runs. Reported per held-out run: actual, predicted, signed error (predicted/actual - 1)
+and an interval; overall the mean |error| and the share of held-out runs inside their intervals.
+
+Intervals here are split-conformal (see :mod:`tokenplan.laws.prediction`), computed leave-one-out: the
+interval of each held-out run is the prediction widened by the conformal quantile of the *other* held-out
+runs' |log(actual/predicted)|, so its coverage is an honest estimate, not one fitted to itself.
+
+``choose_form`` picks, among forms backtested on the same split, the simplest one whose mean |error| is
+within one standard error (of the paired per-run differences) of the best: Breiman et al.'s one-standard-
+error rule, so a more flexible form must beat a simpler one by more than the noise of the held-out runs.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from tokenplan import _checks
+from tokenplan.errors import InvalidInputError
+from tokenplan.laws.prediction import conformal_quantile
+
+if TYPE_CHECKING:
+    from tokenplan.laws.base import Law
+    from tokenplan.runs import RunTable
+
+__all__ = ["Backtest", "BacktestRow", "Holdout", "backtest", "choose_form", "parse_holdout"]
+
+DEFAULT_SHARE = 0.15
+_AXES = {
+    "flops": "flops",
+    "compute": "flops",
+    "c": "flops",
+    "params": "n_params",
+    "n_params": "n_params",
+    "n": "n_params",
+    "tokens": "n_tokens",
+    "n_tokens": "n_tokens",
+    "d": "n_tokens",
+}
+
+
+@dataclass(frozen=True)
+class Holdout:
+    """Which runs a backtest holds out: ``axis >= value``, or (``value=None``) the top ``share`` by compute."""
+
+    axis: str = "flops"
+    value: float | None = None
+    share: float = DEFAULT_SHARE
+
+    def describe(self) -> str:
+        if self.value is None:
+            return f"top {self.share:.0%} of runs by compute"
+        name = {"flops": "flops", "n_params": "params", "n_tokens": "tokens"}[self.axis]
+        return f"{name}>={self.value:.3g}"
+
+    def mask(self, runs: RunTable) -> np.ndarray:
+        """True for the held-out runs."""
+        x = getattr(runs, self.axis)
+        if self.value is not None:
+            return x >= self.value * (1 - 1e-9)
+        k = max(1, math.ceil(self.share * len(runs)))
+        cut = np.sort(x)[-k]
+        return x >= cut * (1 - 1e-9)  # ties at the cut go out together
+
+
+def parse_holdout(text: str | None) -> Holdout:
+    """``"params>=1e9"``, ``"flops>=1e20"``, ``"tokens>=100B"`` or ``"top15%"``; None gives the default."""
+    if text is None or not str(text).strip():
+        return Holdout()
+    t = str(text).strip().lower().replace(" ", "")
+    m = re.fullmatch(r"top(\d+(?:\.\d+)?)%", t)
+    if m:
+        share = float(m.group(1)) / 100.0
+        if not 0 < share < 1:
+            raise InvalidInputError(
+                f"holdout {text!r}: the share must lie in (0%, 100%).", param="holdout"
+            )
+        return Holdout(share=share)
+    m = re.fullmatch(r"([a-z_]+)>=(.+)", t)
+    if not m or m.group(1) not in _AXES:
+        raise InvalidInputError(
+            f"holdout {text!r}: use AXIS>=VALUE with AXIS one of params, tokens, flops (e.g. "
+            "'params>=1e9', 'flops>=1e20'), or 'top15%'.",
+            param="holdout",
+        )
+    from tokenplan.units import parse_quantity
+
+    try:
+        value = parse_quantity(m.group(2), name="holdout")
+    except InvalidInputError as exc:
+        raise InvalidInputError(str(exc), param="holdout") from None
+    return Holdout(axis=_AXES[m.group(1)], value=_checks.positive("holdout", value))
+
+
+@dataclass(frozen=True)
+class BacktestRow:
+    """One held-out run: what it reached, what the law fitted without it predicted."""
+
+    run_id: str
+    n_params: float
+    n_tokens: float
+    flops: float
+    actual: float
+    predicted: float
+    interval: tuple[float, float] | None
+
+    @property
+    def error(self) -> float:
+        """Signed relative error: predicted / actual - 1 (> 0: the law over-predicts the loss)."""
+        return self.predicted / self.actual - 1.0
+
+    @property
+    def inside(self) -> bool | None:
+        if self.interval is None:
+            return None
+        return self.interval[0] <= self.actual <= self.interval[1]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "n_params": self.n_params,
+            "n_tokens": self.n_tokens,
+            "flops": self.flops,
+            "actual": self.actual,
+            "predicted": self.predicted,
+            "error": self.error,
+            "interval": None if self.interval is None else list(self.interval),
+            "inside": self.inside,
+        }
+
+
+@dataclass(frozen=True)
+class Backtest:
+    """The result of :func:`backtest` for one form."""
+
+    form: str
+    holdout: str
+    n_train: int
+    rows: tuple[BacktestRow, ...]
+    level: float
+    flops_factor: float  # largest held-out compute / largest training compute
+    law: Law | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def n_heldout(self) -> int:
+        return len(self.rows)
+
+    @property
+    def abs_errors(self) -> np.ndarray:
+        return np.array([abs(r.error) for r in self.rows])
+
+    @property
+    def mean_abs_error(self) -> float:
+        return float(self.abs_errors.mean())
+
+    @property
+    def max_abs_error(self) -> float:
+        return float(self.abs_errors.max())
+
+    @property
+    def scores(self) -> tuple[float, ...]:
+        """|log(actual / predicted)| per held-out run: the calibration scores of the intervals."""
+        return tuple(abs(math.log(r.actual / r.predicted)) for r in self.rows)
+
+    @property
+    def coverage(self) -> float | None:
+        inside = [r.inside for r in self.rows if r.inside is not None]
+        return float(np.mean(inside)) if inside else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "form": self.form,
+            "holdout": self.holdout,
+            "n_train": self.n_train,
+            "n_heldout": self.n_heldout,
+            "level": self.level,
+            "mean_abs_error": self.mean_abs_error,
+            "max_abs_error": self.max_abs_error,
+            "coverage": self.coverage,
+            "flops_factor": self.flops_factor,
+            "rows": [r.to_dict() for r in self.rows],
+        }
+
+    def __repr__(self) -> str:
+        cov = "-" if self.coverage is None else f"{self.coverage:.0%}"
+        return (
+            f"Backtest(form={self.form!r}, holdout={self.holdout!r}, n_train={self.n_train}, "
+            f"n_heldout={self.n_heldout}, mean_abs_error={self.mean_abs_error:.4f}, coverage={cov})"
+        )
+
+
+def split(runs: RunTable, holdout: Holdout, *, min_train: int) -> tuple[RunTable, RunTable]:
+    """(training runs, held-out runs); refuses a cut that holds out nothing or leaves too few to fit."""
+    out = holdout.mask(runs)
+    if not out.any():
+        raise InvalidInputError(
+            f"holdout {holdout.describe()!r} holds out no run (largest: params {runs.n_params.max():.3g}, "
+            f"tokens {runs.n_tokens.max():.3g}, flops {runs.flops.max():.3g}); lower the cut.",
+            param="holdout",
+        )
+    if (~out).sum() < min_train:
+        raise InvalidInputError(
+            f"holdout {holdout.describe()!r} leaves {int((~out).sum())} runs to fit; the form needs at "
+            f"least {min_train}. Raise the cut.",
+            param="holdout",
+        )
+    return runs.subset(~out), runs.subset(out)
+
+
+def backtest(
+    runs: RunTable,
+    form: str,
+    *,
+    holdout: Holdout | str | None = None,
+    level: float = 0.8,
+    delta: float = 1e-3,
+    **fit_options,
+) -> Backtest:
+    """Fit ``form`` on the runs below the cut and predict the held-out ones (module docstring)."""
+    from tokenplan.fit.forms import fit_form, n_free
+
+    hold = holdout if isinstance(holdout, Holdout) else parse_holdout(holdout)
+    level = _checks.in_range("level", level, 0.0, 1.0, inclusive=False)
+    train, test = split(runs, hold, min_train=n_free(form) + 1)
+    law = fit_form(train, form, delta=delta, **fit_options).law
+    pred = np.asarray(_predict(law, test), dtype=float)
+    if not np.isfinite(pred).all() or (pred <= 0).any():
+        raise InvalidInputError(
+            f"form {form}: the backtest fit predicts no finite loss for some runs."
+        )
+    scores = np.abs(np.log(test.loss / pred))
+    rows = []
+    for i in range(len(test)):
+        others = np.delete(scores, i)
+        c, _ = conformal_quantile(others, level) if len(others) else (math.nan, False)
+        iv = None if not math.isfinite(c) else (pred[i] * math.exp(-c), pred[i] * math.exp(c))
+        rows.append(
+            BacktestRow(
+                str(test.run_id[i]),
+                float(test.n_params[i]),
+                float(test.n_tokens[i]),
+                float(test.flops[i]),
+                float(test.loss[i]),
+                float(pred[i]),
+                iv,
+            )
+        )
+    factor = float(test.flops.max() / train.flops.max())
+    return Backtest(form, hold.describe(), len(train), tuple(rows), level, factor, law)
+
+
+def _predict(law: Law, runs: RunTable):
+    U = runs.unique_tokens
+    if hasattr(law, "effective_tokens") and np.isfinite(U).any():
+        return law.loss(runs.n_params, runs.n_tokens, np.where(np.isfinite(U), U, runs.n_tokens))
+    return law.loss(runs.n_params, runs.n_tokens)
+
+
+def choose_form(backtests: dict[str, Backtest]) -> tuple[str, str]:
+    """(form, why): the simplest form within one standard error of the best mean |error| (one-SE rule).
+
+    ``backtests`` must be in simplest-first order and share one split.
+    """
+    if not backtests:
+        raise InvalidInputError("no form could be backtested on these runs.")
+    best = min(backtests, key=lambda f: backtests[f].mean_abs_error)
+    e_best = backtests[best].abs_errors
+    for form, bt in backtests.items():
+        d = bt.abs_errors - e_best
+        se = float(d.std(ddof=1) / math.sqrt(len(d))) if len(d) > 1 else 0.0
+        if d.mean() <= se:
+            if form == best:
+                return form, f"lowest mean |error| on the held-out runs ({bt.mean_abs_error:.2%})"
+            return form, (
+                f"within one standard error of the best ({best}: {backtests[best].mean_abs_error:.2%} vs "
+                f"{bt.mean_abs_error:.2%}, SE {se:.2%}); the simpler form wins the tie"
+            )
+    return best, "lowest mean |error|"  # pragma: no cover - the best always qualifies

@@ -1,0 +1,418 @@
+"""``run_fit``: everything ``tokenplan fit`` does, as one library call returning a :class:`FitReport`.
+
+Steps (each a small function below): choose the runs each approach may use -> fit Approaches 1/2/3 or the
+data-constrained law -> for Approach 3, backtest the candidate forms and keep the best extrapolator
+(``form="auto"``) -> bootstrap -> attach the fitted range, the bootstrap draws and the backtest's held-out
+errors to the law (they make ``law.predict``'s interval) -> compute-optimal allocations at the budgets.
+The CLI only parses flags, calls this, saves, plots and renders.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from tokenplan import _checks
+from tokenplan.errors import InvalidInputError
+from tokenplan.fit.backtest import Backtest, backtest, choose_form, parse_holdout
+from tokenplan.fit.forms import FORMS
+from tokenplan.laws.base import FittedRange
+from tokenplan.laws.prediction import Uncertainty
+
+if TYPE_CHECKING:
+    from tokenplan.fit.bootstrap import BootstrapResult
+    from tokenplan.laws.base import Law
+    from tokenplan.runs import Curves, RunTable
+
+__all__ = ["FitOptions", "FitReport", "run_fit"]
+
+APPROACHES = ("1", "2", "3", "all")
+TITLES = {
+    "1": "Approach 1 (training-curve envelope)",
+    "2": "Approach 2 (IsoFLOP profiles)",
+    "3": "Approach 3 (parametric L = E + A/N^alpha + B/D^beta)",
+    "data-constrained": "Data-constrained law (Muennighoff et al. 2023)",
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class FitOptions:
+    """What to fit and how (the flags of ``tokenplan fit``)."""
+
+    approach: str = "3"  # "1" envelope, "2" IsoFLOP, "3" parametric, "all"
+    law: str = "chinchilla"  # or "data-constrained" (Muennighoff et al. 2023's R_D*, R_N*)
+    form: str = "auto"  # Approach 3's form: "auto" or one of fit.forms.FORMS
+    delta: float = 1e-3  # Huber delta on log L
+    reduction: str = "sum"  # "mean" reproduces the early stop behind Hoffmann et al.'s constants
+    overestimate_weight: float = 1.0  # > 1: asymmetric Huber against over-prediction
+    profile: str = "parabola"  # Approach 2 per-budget profile
+    bins_per_decade: float | None = None  # Approach 2 budget grouping
+    fit_base: bool = False  # data-constrained: also refit E, A, B, alpha, beta
+    n_boot: int = 0  # bootstrap refits (0 = none)
+    seed: int = 0
+    level: float = 0.8  # interval level
+    budgets: tuple[float, ...] = ()  # FLOP budgets for N_opt / D_opt
+    backtest: bool = False  # backtest every form asked for and report it (auto always backtests)
+    holdout: str | None = None  # "params>=1e9", "flops>=1e20", "top15%"; None = top 15% by compute
+
+    def __post_init__(self) -> None:
+        _checks.choice("approach", self.approach, APPROACHES, param="approach")
+        _checks.choice("law", self.law, ("chinchilla", "data-constrained"), param="law_kind")
+        _checks.choice("form", self.form, ("auto", *FORMS), param="form")
+        _checks.positive_int("n_boot", self.n_boot, allow_zero=True)
+        _checks.in_range("level", self.level, 0.0, 1.0, inclusive=False)
+        parse_holdout(self.holdout)  # fails early on a malformed cut
+
+    @property
+    def chinchilla_form_only(self) -> bool:
+        """Options that belong to the Chinchilla form's objective pin the form (no auto)."""
+        return self.reduction == "mean" or self.overestimate_weight != 1.0
+
+
+@dataclass(frozen=True)
+class FitReport:
+    """Everything one ``tokenplan fit`` produced. ``law`` is the law to save and plan with."""
+
+    law: Law
+    primary: str  # key of the fit the law comes from: "1", "2", "3" or "data-constrained"
+    fits: dict[str, Any]
+    intervals: dict[str, BootstrapResult]
+    backtests: dict[str, Backtest]
+    form: str | None
+    form_reason: str
+    runs_info: dict[str, Any]
+    allocations: tuple[dict[str, Any], ...]
+    options: FitOptions
+    warnings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    curves: Curves | None = field(default=None, repr=False)
+
+    @property
+    def backtest(self) -> Backtest | None:
+        """The backtest of the saved law's form (None when none ran)."""
+        return self.backtests.get(self.form) if self.form else self.backtests.get(self.primary)
+
+    def to_dict(self) -> dict[str, Any]:
+        o = self.options
+        fits = {}
+        for key, fit in self.fits.items():
+            fits[key] = fit.to_dict()
+            if key in self.intervals:
+                fits[key]["intervals"] = self.intervals[key].to_dict()
+        bt = self.backtest
+        return {
+            "approach": o.law if o.law == "data-constrained" else o.approach,
+            "form": self.form,
+            "form_reason": self.form_reason,
+            "saved_from": type(self.fits[self.primary]).__name__,
+            "objective": getattr(self.fits[self.primary], "objective", None),
+            "delta": o.delta,
+            "reduction": o.reduction,
+            "runs": self.runs_info,
+            "fits": fits,
+            "backtest": None if bt is None else bt.to_dict(),
+            "backtests": {k: v.to_dict() for k, v in self.backtests.items()},
+            "fitted_range": None
+            if self.law.fitted_range is None
+            else self.law.fitted_range.to_dict(),
+            "interval_kind": "none" if self.law.uncertainty is None else self.law.uncertainty.kind,
+            "allocations": list(self.allocations),
+            "warnings": list(self.warnings),
+            "notes": list(self.notes),
+            "law": self.law.to_dict(),
+        }
+
+    def to_markdown(self) -> str:
+        """A short Markdown summary: the law, the form choice and the backtest table."""
+        lines = [f"# Fit of {self.runs_info['source']}", ""]
+        lines.append(f"{self.runs_info['n_used']} runs; saved law: {TITLES[self.primary]}.")
+        if self.form:
+            lines.append(f"Form: **{self.form}** ({self.form_reason}).")
+        lines += ["", "| form | held out | mean abs error | max abs error | inside interval |"]
+        lines.append("|---|---|---|---|---|")
+        for form, bt in self.backtests.items():
+            cov = "-" if bt.coverage is None else f"{bt.coverage:.0%}"
+            lines.append(
+                f"| {form} | {bt.n_heldout} ({bt.holdout}) | {bt.mean_abs_error:.2%} | "
+                f"{bt.max_abs_error:.2%} | {cov} |"
+            )
+        params = self.fits[self.primary].to_dict().get("params", {})
+        lines += ["", "| parameter | value |", "|---|---|"]
+        lines += [f"| {k} | {v:.6g} |" for k, v in params.items()]
+        return "\n".join(lines) + "\n"
+
+
+def run_fit(runs: RunTable, options: FitOptions | None = None, *, curves: Curves | None = None):
+    """Fit ``runs`` as ``options`` say (module docstring); returns a :class:`FitReport`."""
+    o = options or FitOptions()
+    state = _State(runs=runs, notes=list(runs.notes))
+    if o.law == "data-constrained":
+        _fit_data_constrained(state, o)
+    else:
+        _fit_approaches(state, o, curves)
+    _bootstrap(state, o)
+    law = _finish_law(state, o)
+    return FitReport(
+        law=law,
+        primary=state.primary,
+        fits=state.fits,
+        intervals=state.intervals,
+        backtests=state.backtests,
+        form=state.form,
+        form_reason=state.form_reason,
+        runs_info=_runs_info(runs),
+        allocations=_allocations(law, o),
+        options=o,
+        warnings=tuple(state.warnings),
+        notes=tuple(state.notes),
+        curves=state.curves,
+    )
+
+
+@dataclass
+class _State:
+    """What the steps of :func:`run_fit` hand to each other."""
+
+    runs: RunTable
+    notes: list[str]
+    fits: dict[str, Any] = field(default_factory=dict)
+    intervals: dict[str, Any] = field(default_factory=dict)
+    backtests: dict[str, Backtest] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    form: str | None = None
+    form_reason: str = ""
+    primary: str = "3"
+    fit_runs: RunTable | None = None  # the runs the saved law was fitted on
+    curves: Curves | None = None
+
+
+def _runs_info(runs: RunTable) -> dict[str, Any]:
+    return {
+        "source": runs.source,
+        "n_used": len(runs),
+        "n_dropped": runs.n_dropped,
+        "dropped": runs.dropped,
+        "param_column": runs.param_column,
+    }
+
+
+def _fit_data_constrained(state: _State, o: FitOptions) -> None:
+    """``--law data-constrained``: R_D*, R_N* (base frozen at the C4 fit unless ``fit_base``)."""
+    from tokenplan.fit.data_constrained import fit_data_constrained
+    from tokenplan.laws import get_law
+
+    dc = fit_data_constrained(state.runs, fit_base=o.fit_base, delta=o.delta)
+    state.fits["data-constrained"] = dc
+    state.warnings.extend(dc.warnings)
+    state.primary, state.fit_runs = "data-constrained", state.runs
+    base = None if o.fit_base else get_law("muennighoff2023")
+    _try_backtests(state, o, ("data-constrained",), base=base, fit_base=o.fit_base)
+
+
+def _fit_approaches(state: _State, o: FitOptions, curves: Curves | None) -> None:
+    """Approaches 1, 2 and 3 on the fresh runs; under ``all`` a table too small for one is a warning."""
+    from tokenplan.fit import fit_envelope, fit_isoflop
+
+    runs = state.runs
+    fresh = runs.fresh_only()
+    if len(fresh) < len(runs) and o.form not in ("auto", "data-constrained"):
+        state.notes.append(
+            f"{len(runs) - len(fresh)} runs repeat data and are left out of the Chinchilla fit "
+            "(Chinchilla assumes fresh tokens); fit them with --law data-constrained."
+        )
+    want = ["1", "2", "3"] if o.approach == "all" else [o.approach]
+    steps = {
+        "1": lambda: _envelope(state, o, curves, fit_envelope),
+        "2": lambda: fit_isoflop(fresh, profile=o.profile, bins_per_decade=o.bins_per_decade),
+        "3": lambda: _approach3(state, o),
+    }
+    for key in want:
+        try:
+            fitted = steps[key]()
+        except InvalidInputError as exc:
+            if o.approach == key:
+                raise
+            state.warnings.append(f"Approach {key} skipped: {exc}")
+            continue
+        if fitted is not None:
+            state.fits[key] = fitted
+            state.warnings.extend(fitted.warnings)
+    if not state.fits:
+        raise InvalidInputError("no approach could be fitted: " + " ".join(state.warnings))
+    state.primary = next(k for k in ("3", "2", "1") if k in state.fits)
+    if state.primary != "3":
+        state.fit_runs = fresh
+
+
+def _envelope(state: _State, o: FitOptions, curves: Curves | None, fit_envelope):
+    curves = curves if curves is not None else state.runs.curves
+    if curves is None:
+        raise InvalidInputError("Approach 1 needs training curves: pass --curves curves.csv.")
+    state.curves = curves
+    return fit_envelope(curves)
+
+
+def _approach3(state: _State, o: FitOptions):
+    """Choose the form (backtests under ``auto``), then fit it on every run it may use."""
+    from tokenplan.fit.forms import fit_form
+
+    form = o.form
+    if form == "auto" and o.chinchilla_form_only:
+        form = "chinchilla"
+        state.notes.append(
+            "--reduction/--overestimate-weight pin the form to chinchilla (no auto)."
+        )
+    if o.reduction == "mean":
+        pass  # reproduces a published early stop; a backtest of it would measure nothing useful
+    elif form == "auto":
+        form = _choose_form(state, o)
+    else:
+        strict = o.backtest or o.holdout is not None
+        _try_backtests(state, o, (form,), strict=strict, **_form_options(form, o))
+    state.form = form
+    state.fit_runs = state.runs if form == "data-constrained" else state.runs.fresh_only()
+    return fit_form(state.runs, form, delta=o.delta, **_form_options(form, o))
+
+
+def _form_options(form: str, o: FitOptions) -> dict[str, Any]:
+    """The Chinchilla-objective options that apply to ``form``."""
+    kw: dict[str, Any] = {}
+    if form in ("chinchilla", "shared-exponent"):
+        kw["reduction"] = o.reduction
+    if form == "chinchilla":
+        kw["overestimate_weight"] = o.overestimate_weight
+    return kw
+
+
+def _candidates(runs: RunTable) -> tuple[str, ...]:
+    repeats = runs.has_unique_tokens and len(runs.fresh_only()) < len(runs)
+    return tuple(f for f in FORMS if f != "data-constrained" or repeats)
+
+
+def _choose_form(state: _State, o: FitOptions) -> str:
+    """Backtest every candidate form on one split and keep the best extrapolator (one-SE rule)."""
+    _try_backtests(state, o, _candidates(state.runs), strict=o.holdout is not None)
+    if not state.backtests:
+        state.form_reason = (
+            "too few runs to backtest any form; the Chinchilla form is used untested"
+        )
+        state.warnings.append(state.form_reason + ".")
+        return "chinchilla"
+    eligible = state.backtests
+    if "data-constrained" in state.backtests:
+        # Chinchilla-family forms ignore repetition: they are shown for reference, not chosen.
+        eligible = {"data-constrained": state.backtests["data-constrained"]}
+    form, why = choose_form(eligible)
+    if len(eligible) < len(state.backtests):
+        why = "the runs repeat data and only the data-constrained form models repetition"
+    state.form_reason = why
+    return form
+
+
+def _try_backtests(state: _State, o: FitOptions, forms, *, strict: bool = False, **fit_kw) -> None:
+    """Backtest ``forms``; a form the split cannot support is a warning (an error when ``strict``)."""
+    hold = parse_holdout(o.holdout)
+    for form in forms:
+        try:
+            state.backtests[form] = backtest(
+                state.runs, form, holdout=hold, level=o.level, delta=o.delta, **fit_kw
+            )
+        except InvalidInputError as exc:
+            if strict and (len(forms) == 1 or exc.param == "holdout"):
+                raise
+            state.warnings.append(f"backtest of form {form} skipped: {exc}")
+
+
+def _bootstrap(state: _State, o: FitOptions) -> None:
+    """Percentile intervals for each fit (``n_boot`` refits); the saved law keeps its draws."""
+    from tokenplan import fit as fitlib
+
+    if not o.n_boot:
+        return
+    kw = {"n_boot": o.n_boot, "seed": o.seed, "level": o.level}
+    runs = state.runs
+    for key, fit in state.fits.items():
+        if key == "3" and hasattr(fit, "theta"):
+            boot = fitlib.bootstrap_parametric(runs.fresh_only(), fit, budgets=o.budgets, **kw)
+        elif key == "2":
+            boot = fitlib.bootstrap_isoflop(
+                runs.fresh_only(),
+                budgets=o.budgets,
+                profile=o.profile,
+                bins_per_decade=o.bins_per_decade,
+                **kw,
+            )
+        elif key == "1":
+            boot = fitlib.bootstrap_envelope(state.curves, budgets=o.budgets, **kw)
+        elif hasattr(fit.law, "R_D_star"):
+            boot = fitlib.bootstrap_data_constrained(runs, fit, **kw)
+        else:
+            state.notes.append(
+                f"no bootstrap for the {state.form} form; its interval is calibrated only."
+            )
+            continue
+        state.intervals[key] = boot
+
+
+def _finish_law(state: _State, o: FitOptions) -> Law:
+    """The saved law: the primary fit's law with its fitted range and uncertainty attached."""
+    fit = state.fits[state.primary]
+    runs = state.fit_runs if state.fit_runs is not None else state.runs
+    rng = FittedRange.of_runs(
+        runs.n_params, runs.n_tokens, source=f"{len(runs)} runs of {runs.source}"
+    )
+    unc = _uncertainty(state, o, fit.law)
+    return replace(fit.law, fitted_range=rng, uncertainty=unc)
+
+
+_DRAW_NAMES = ("E", "A", "B", "alpha", "beta", "R_D_star", "R_N_star", "k", "a")
+
+
+def _uncertainty(state: _State, o: FitOptions, law: Law) -> Uncertainty | None:
+    boot = state.intervals.get(state.primary)
+    bt = state.backtests.get(state.form) if state.form else state.backtests.get(state.primary)
+    names: tuple[str, ...] = ()
+    draws = np.zeros((0, 0))
+    if boot is not None:
+        names = tuple(n for n in _DRAW_NAMES if n in boot.samples and hasattr(law, n))
+        if names:
+            draws = np.column_stack([boot.samples[n] for n in names])
+            draws = draws[np.isfinite(draws).all(axis=1)]
+    if bt is None and not len(draws):
+        return None
+    parts = []
+    if len(draws):
+        parts.append(f"{len(draws)} bootstrap refits (seed {o.seed})")
+    if bt is not None:
+        parts.append(
+            f"widened by the conformal quantile of {bt.n_heldout} held-out runs' errors "
+            f"(backtest {bt.holdout}, form {bt.form})"
+        )
+    return Uncertainty(
+        names=names,
+        draws=draws,
+        residuals=() if bt is None else bt.scores,
+        backtest_flops_factor=math.nan if bt is None else bt.flops_factor,
+        seed=o.seed if len(draws) else None,
+        source="; ".join(parts),
+    )
+
+
+def _allocations(law: Law, o: FitOptions) -> tuple[dict[str, Any], ...]:
+    rows = []
+    for C in o.budgets:
+        alloc = law.optimal(C)
+        iv = law.optimal_interval(C, interval=o.level)
+        rows.append(
+            {
+                "flops": C,
+                "n_params": float(alloc.n_params),
+                "n_tokens": float(alloc.n_tokens),
+                "n_params_interval": None if iv.n_params is None else list(iv.n_params),
+                "n_tokens_interval": None if iv.n_tokens is None else list(iv.n_tokens),
+            }
+        )
+    return tuple(rows)

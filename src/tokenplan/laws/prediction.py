@@ -1,0 +1,372 @@
+"""Predictions with intervals: what loss will N parameters on D tokens reach, and how sure is that?
+
+:meth:`tokenplan.laws.Law.predict` returns one frozen :class:`Prediction`. Its interval comes from the law's
+:class:`Uncertainty`, which says what kind it is:
+
+- ``"bootstrap"``: percentiles of the loss predicted by refits on resampled runs (parameter draws). This
+  covers sampling noise only; extrapolation error (the form being wrong far from the data) is not in it.
+- ``"backtest-calibrated"``: the bootstrap interval (or the point prediction when there are no draws)
+  widened on both sides, in log space, by the split-conformal quantile of the relative errors the same
+  procedure made on held-out larger runs (``tokenplan fit --backtest``). With n held-out runs and level q the
+  quantile is the ceil((n+1) q)-th smallest |log(actual / predicted)| (Vovk et al. 2005; Lei et al. 2018);
+  when n is too small for that rank, the largest error is used and the prediction says so.
+- ``"none"``: the law carries no uncertainty (most presets: their papers publish no interval on L(N, D)).
+
+Presets: ``epoch2024`` carries a bootstrap of its own fit: tokenplan's re-run of Besiroglu et al. 2024's
+procedure on the same 240 points (``laws/epoch2024_bootstrap.json``; see :data:`PUBLISHED`).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from tokenplan import _checks
+from tokenplan.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from tokenplan.laws.base import Law
+
+__all__ = [
+    "INTERVAL_KINDS",
+    "AllocationInterval",
+    "Prediction",
+    "Uncertainty",
+    "conformal_quantile",
+]
+
+INTERVAL_KINDS = ("bootstrap", "backtest-calibrated", "published", "none")
+NO_INTERVAL = "no interval published for this law"
+
+
+def conformal_quantile(scores, level: float) -> tuple[float, bool]:
+    """The split-conformal quantile of non-negative ``scores`` at ``level``: the ceil((n+1) level)-th
+    smallest. Returns (quantile, exact); ``exact`` is False when n is too small and the largest is used."""
+    s = np.sort(np.asarray(scores, dtype=float))
+    n = len(s)
+    if n == 0:
+        return math.nan, False
+    k = math.ceil((n + 1) * level)
+    if k > n:
+        return float(s[-1]), False
+    return float(s[k - 1]), True
+
+
+@dataclass(frozen=True)
+class Uncertainty:
+    """What a law's intervals are made of: parameter draws and/or held-out relative errors.
+
+    ``draws`` is an (n, len(names)) array of the law's fields (``names``) from bootstrap refits;
+    ``residuals`` are |log(actual / predicted)| of the runs a backtest held out (the calibration scores);
+    ``backtest_flops_factor`` is how far beyond the backtest's fitted compute its held-out runs lay (the
+    calibration is for extrapolations about that far).
+    """
+
+    names: tuple[str, ...] = ()
+    draws: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)), repr=False)
+    residuals: tuple[float, ...] = ()
+    backtest_flops_factor: float = math.nan
+    seed: int | None = None
+    source: str = ""
+
+    @property
+    def kind(self) -> str:
+        if self.residuals:
+            return "backtest-calibrated"
+        return "bootstrap" if len(self.draws) else "none"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "names": list(self.names),
+            "draws": np.asarray(self.draws, dtype=float).tolist(),
+            "residuals": list(self.residuals),
+            "backtest_flops_factor": self.backtest_flops_factor,
+            "seed": self.seed,
+            "source": self.source,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Uncertainty:
+        names = tuple(str(n) for n in d["names"])
+        draws = np.asarray(d["draws"], dtype=float).reshape(-1, len(names)) if names else None
+        resid = tuple(float(r) for r in d["residuals"])
+        if draws is None:
+            draws = np.zeros((0, 0))
+        bad = (draws.size and not np.isfinite(draws).all()) or not all(
+            math.isfinite(r) and r >= 0 for r in resid
+        )
+        if bad:
+            raise ValueError("draws and residuals must be finite (residuals >= 0)")
+        factor = d.get("backtest_flops_factor")
+        return cls(
+            names=names,
+            draws=draws,
+            residuals=resid,
+            backtest_flops_factor=math.nan if factor is None else float(factor),
+            seed=d.get("seed"),
+            source=str(d.get("source", "")),
+        )
+
+    # --- evaluation ------------------------------------------------------------------------------
+    def draw_laws(self, law: Law) -> list[Law]:
+        """The law with each draw's parameters (draws whose law cannot be built are skipped)."""
+        out = []
+        for row in np.asarray(self.draws):
+            try:
+                out.append(replace(law, **dict(zip(self.names, (float(v) for v in row)))))
+            except (TypeError, ValueError):
+                continue
+        return out
+
+    def loss_interval(self, law: Law, center: float, loss_of, level: float):
+        """(lo, hi, notes) around ``center`` at ``level``; ``loss_of(law)`` predicts with one law."""
+        notes: list[str] = []
+        lo_log = hi_log = 0.0
+        if len(self.draws):
+            with np.errstate(all="ignore"):
+                samples = np.array([float(loss_of(d)) for d in self.draw_laws(law)])
+            samples = samples[np.isfinite(samples) & (samples > 0)]
+            if len(samples):
+                q_lo, q_hi = np.percentile(samples, [50 * (1 - level), 50 * (1 + level)])
+                lo_log = min(0.0, math.log(q_lo / center))
+                hi_log = max(0.0, math.log(q_hi / center))
+        if self.residuals:
+            c, exact = conformal_quantile(self.residuals, level)
+            if not exact:
+                notes.append(
+                    f"only {len(self.residuals)} held-out runs calibrate this interval: too few for a "
+                    f"{level:.0%} conformal quantile, so it uses the largest held-out error ({c:.2%})."
+                )
+            lo_log, hi_log = lo_log - c, hi_log + c
+        return center * math.exp(lo_log), center * math.exp(hi_log), notes
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The predicted loss of one (N, D[, U]) point, its interval, and whether it lies in the fitted range.
+
+    ``interval`` is ``(lo, hi)`` at ``level`` or ``None``; ``interval_kind`` is one of
+    :data:`INTERVAL_KINDS` and ``interval_source`` says where it comes from. ``extrapolation`` maps each
+    axis (flops, n_params, n_tokens, tokens_per_param) to a factor >= 1 (1.0 = inside the law's fitted
+    range); it is empty when the law's fitted range is unknown.
+    """
+
+    law: str
+    n_params: float
+    n_tokens: float
+    loss: float
+    flops: float
+    tokens_per_param: float
+    unique_tokens: float | None = None
+    epochs: float | None = None
+    effective_tokens: float | None = None
+    interval: tuple[float, float] | None = None
+    level: float = 0.8
+    interval_kind: str = "none"
+    interval_source: str = NO_INTERVAL
+    extrapolation: dict[str, float] = field(default_factory=dict)
+    fitted_range_source: str = ""
+    source: str = ""
+    notes: tuple[str, ...] = ()
+
+    @property
+    def inside_range(self) -> bool | None:
+        """True inside the fitted range on every axis, None when the range is unknown."""
+        if not self.extrapolation:
+            return None
+        return all(f <= 1.0 + 1e-9 for f in self.extrapolation.values())
+
+    @property
+    def max_extrapolation(self) -> float:
+        return max(self.extrapolation.values(), default=1.0)
+
+    def warnings(self) -> list[str]:
+        """One warning naming every axis outside the fitted range and its factor (empty inside)."""
+        out = [f"{axis} {f:.3g}x" for axis, f in self.extrapolation.items() if f > 1.0 + 1e-9]
+        if not out:
+            return []
+        return [f"outside the law's fitted range ({', '.join(out)}): an extrapolation."]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "law": self.law,
+            "n_params": self.n_params,
+            "n_tokens": self.n_tokens,
+            "flops": self.flops,
+            "tokens_per_param": self.tokens_per_param,
+            "unique_tokens": self.unique_tokens,
+            "epochs": self.epochs,
+            "effective_tokens": self.effective_tokens,
+            "loss": self.loss,
+            "interval": None if self.interval is None else list(self.interval),
+            "level": self.level,
+            "interval_kind": self.interval_kind,
+            "interval_source": self.interval_source,
+            "inside_range": self.inside_range,
+            "extrapolation": dict(self.extrapolation),
+            "fitted_range_source": self.fitted_range_source,
+            "source": self.source,
+            "warnings": self.warnings(),
+            "notes": list(self.notes),
+        }
+
+    def __repr__(self) -> str:
+        iv = (
+            ""
+            if self.interval is None
+            else f", interval=({self.interval[0]:.4f}, {self.interval[1]:.4f})"
+        )
+        return (
+            f"Prediction(law={self.law!r}, n_params={self.n_params:.4g}, n_tokens={self.n_tokens:.4g}, "
+            f"loss={self.loss:.4f}{iv}, interval_kind={self.interval_kind!r})"
+        )
+
+
+@dataclass(frozen=True)
+class AllocationInterval:
+    """Intervals on the compute-optimal N and D for one budget (from a law's bootstrap draws)."""
+
+    flops: float
+    n_params: tuple[float, float] | None
+    n_tokens: tuple[float, float] | None
+    level: float
+    kind: str
+    source: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "flops": self.flops,
+            "n_params": None if self.n_params is None else list(self.n_params),
+            "n_tokens": None if self.n_tokens is None else list(self.n_tokens),
+            "level": self.level,
+            "kind": self.kind,
+            "source": self.source,
+        }
+
+
+# --- the two entry points used by Law ------------------------------------------------------------------
+
+
+def check_level(level: float) -> float:
+    return _checks.in_range("interval", level, 0.0, 1.0, inclusive=False)
+
+
+def predict(
+    law: Law, n_params, n_tokens, *, unique_tokens=None, interval: float = 0.8
+) -> Prediction:
+    """The body of :meth:`Law.predict` (see there)."""
+    N = _checks.positive("n_params", n_params)
+    D = _checks.positive("n_tokens", n_tokens)
+    U = None if unique_tokens is None else _checks.positive("unique_tokens", unique_tokens)
+    level = check_level(interval)
+    if not law.has_loss:
+        law.loss(N, D)  # raises the law's own explanation
+    uses_u = U is not None and hasattr(law, "effective_tokens")
+
+    def loss_of(one: Law) -> float:
+        return float(one.loss(N, D, min(U, D)) if uses_u else one.loss(N, D))
+
+    center = loss_of(law)
+    if not math.isfinite(center):
+        raise InvalidInputError(f"law {law.name!r} gives no finite loss at N={N:g}, D={D:g}.")
+    unc = law.uncertainty or _published(law)
+    iv, kind, src, notes = None, "none", NO_INTERVAL, []
+    if unc is not None and unc.kind != "none":
+        lo, hi, notes = unc.loss_interval(law, center, loss_of, level)
+        iv, kind, src = (lo, hi), unc.kind, unc.source
+        notes += _calibration_reach(unc, law, N, D)
+    if U is not None and not uses_u:
+        notes.append(f"law {law.name!r} ignores unique_tokens (it assumes fresh data).")
+    rng = law.fitted_range
+    return Prediction(
+        law=law.name,
+        n_params=N,
+        n_tokens=D,
+        loss=center,
+        flops=6.0 * N * D,
+        tokens_per_param=D / N,
+        unique_tokens=U,
+        epochs=None if U is None else D / min(U, D),
+        effective_tokens=float(law.effective_tokens(D, min(U, D))) if uses_u else None,
+        interval=iv,
+        level=level,
+        interval_kind=kind,
+        interval_source=src,
+        extrapolation={} if rng is None else rng.extrapolation(N, D),
+        fitted_range_source="" if rng is None else rng.source,
+        source=law.citation,
+        notes=tuple(notes),
+    )
+
+
+def _calibration_reach(unc: Uncertainty, law: Law, N: float, D: float) -> list[str]:
+    """A note when the point lies further beyond the fitted compute than the backtest checked."""
+    if (
+        not unc.residuals
+        or law.fitted_range is None
+        or not math.isfinite(unc.backtest_flops_factor)
+    ):
+        return []
+    factor = law.fitted_range.extrapolation(N, D)["flops"]
+    if factor > unc.backtest_flops_factor * 1.5:
+        return [
+            f"this point is {factor:.3g}x beyond the fitted compute; the backtest calibrated the interval "
+            f"on runs up to {unc.backtest_flops_factor:.3g}x beyond, so it may be too narrow here."
+        ]
+    return []
+
+
+def allocation_interval(law: Law, flops, *, interval: float = 0.8) -> AllocationInterval:
+    """The body of :meth:`Law.optimal_interval`."""
+    C = _checks.positive("flops", flops)
+    level = check_level(interval)
+    unc = law.uncertainty or _published(law)
+    if unc is None or not len(unc.draws):
+        return AllocationInterval(C, None, None, level, "none", NO_INTERVAL)
+    N, D = [], []
+    for one in unc.draw_laws(law):
+        try:
+            a = one.optimal(C)
+        except (InvalidInputError, ValueError, ZeroDivisionError, OverflowError):
+            continue
+        if np.isfinite(a.n_params) and np.isfinite(a.n_tokens) and a.n_params > 0:
+            N.append(float(a.n_params))
+            D.append(float(a.n_tokens))
+    if not N:
+        return AllocationInterval(C, None, None, level, "none", "every draw failed")
+    qs = [50 * (1 - level), 50 * (1 + level)]
+    n_iv = tuple(float(v) for v in np.percentile(N, qs))
+    d_iv = tuple(float(v) for v in np.percentile(D, qs))
+    return AllocationInterval(C, n_iv, d_iv, level, "bootstrap", unc.source)
+
+
+# --- published / shipped uncertainty of presets -----------------------------------------------------------
+
+# preset name -> file beside this module holding bootstrap draws of that preset's fit.
+PUBLISHED = {"epoch2024": "epoch2024_bootstrap.json"}
+
+
+def _published(law: Law) -> Uncertainty | None:
+    """The shipped uncertainty of a preset (only when ``law`` is that preset, constants unchanged)."""
+    name = PUBLISHED.get(law.name)
+    if name is None:
+        return None
+    from tokenplan.laws.presets import PRESETS
+
+    if PRESETS.get(law.name) != law:
+        return None
+    return _load_published(name)
+
+
+@functools.cache
+def _load_published(name: str) -> Uncertainty:
+    import json
+    from importlib import resources
+
+    text = resources.files("tokenplan.laws").joinpath(name).read_text(encoding="utf-8")
+    return Uncertainty.from_dict(json.loads(text))

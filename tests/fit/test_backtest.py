@@ -1,0 +1,166 @@
+"""Backtests, forms and --form auto: on runs simulated from known laws (the right form must win), hand-made
+tie cases for the one-standard-error rule, and the bad-input paths of --holdout."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from helpers import TEST_DATA, run_cli
+from tokenplan.errors import InvalidInputError
+from tokenplan.fit import FitOptions, backtest, choose_form, fit_kaplan, parse_holdout, run_fit
+from tokenplan.fit.backtest import Backtest, BacktestRow, Holdout
+from tokenplan.laws import ChinchillaLaw, KaplanNDLaw
+from tokenplan.runs import runs_from_arrays
+
+RESULTS = TEST_DATA / "fit" / "results.csv"
+
+
+def _simulate(law, *, noise=0.002, seed=0):
+    """Runs on a grid of sizes and tokens-per-parameter, loss = law x lognormal noise."""
+    rng = np.random.default_rng(seed)
+    N = np.repeat(np.logspace(6.5, 8.5, 9), 5)
+    D = N * np.tile([5.0, 10.0, 20.0, 40.0, 80.0], 9)
+    L = law.loss(N, D) * np.exp(rng.normal(0.0, noise, len(N)))
+    return runs_from_arrays(N, L, n_tokens=D)
+
+
+SHARED = ChinchillaLaw(E=1.8, A=500.0, B=1500.0, alpha=0.35, beta=0.35)
+SPLIT = ChinchillaLaw(E=1.6, A=80.0, B=3000.0, alpha=0.25, beta=0.45)
+
+
+def test_parse_holdout():
+    assert parse_holdout(None) == Holdout()
+    assert parse_holdout("params>=1e9") == Holdout(axis="n_params", value=1e9)
+    assert parse_holdout("FLOPS >= 1e20") == Holdout(axis="flops", value=1e20)
+    assert parse_holdout("tokens>=100B") == Holdout(axis="n_tokens", value=1e11)
+    assert parse_holdout("top10%") == Holdout(share=0.10)
+    for bad in ("params>1e9", "loss>=2", "params>=-1", "top0%", "top150%", "params>=abc"):
+        with pytest.raises(InvalidInputError) as exc:
+            parse_holdout(bad)
+        assert exc.value.param == "holdout"
+
+
+def test_default_holdout_takes_the_top_share_with_ties():
+    runs = runs_from_arrays(
+        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], np.ones(10) * 3, flops=[1, 2, 3] + [9] * 7
+    )
+    assert Holdout().mask(runs).sum() == 7  # top 15% is 2 runs, but 7 share the top budget
+    runs = runs_from_arrays(np.arange(1, 21), np.ones(20) * 3, flops=np.arange(1, 21))
+    assert np.flatnonzero(Holdout().mask(runs)).tolist() == [17, 18, 19]  # ceil(0.15 * 20) = 3
+
+
+@pytest.mark.parametrize(("truth", "form"), [(SHARED, "shared-exponent"), (SPLIT, "chinchilla")])
+def test_auto_recovers_the_form_that_made_the_runs(truth, form):
+    runs = _simulate(truth)
+    report = run_fit(runs, FitOptions())
+    assert report.form == form, {f: b.mean_abs_error for f, b in report.backtests.items()}
+    assert set(report.backtests) == {"shared-exponent", "kaplan", "chinchilla"}
+    law = report.law
+    assert law.alpha == pytest.approx(truth.alpha, abs=0.03)
+    assert law.beta == pytest.approx(truth.beta, abs=0.03)
+    assert report.backtest.mean_abs_error < 0.005  # 0.2% noise: the right form extrapolates
+    assert law.uncertainty.kind == "backtest-calibrated"
+    assert law.fitted_range.n_params == (runs.n_params.min(), runs.n_params.max())
+
+
+def test_kaplan_fit_recovers_a_kaplan_law():
+    truth = KaplanNDLaw(N_c=6.4e13, D_c=1.8e13, alpha_N=0.076, alpha_D=0.103)
+    fit = fit_kaplan(_simulate(truth, noise=0.0))
+    assert fit.law.alpha_N == pytest.approx(0.076, rel=1e-3)
+    assert fit.law.alpha_D == pytest.approx(0.103, rel=1e-3)
+    assert fit.law.N_c == pytest.approx(6.4e13, rel=0.02)
+
+
+def _bt(form, errors):
+    rows = tuple(
+        BacktestRow(f"r{i}", 1e9, 2e10, 1e20, 2.0, 2.0 * (1 + e), None)
+        for i, e in enumerate(errors)
+    )
+    return Backtest(form, "toy", 10, rows, 0.8, 2.0)
+
+
+def test_one_standard_error_rule():
+    # chinchilla is better on average but by less than one SE of the paired differences: a tie
+    tie = {
+        "shared-exponent": _bt("shared-exponent", [0.010, 0.002, 0.012, 0.001]),
+        "chinchilla": _bt("chinchilla", [0.004, 0.006, 0.003, 0.005]),
+    }
+    form, why = choose_form(tie)
+    assert form == "shared-exponent" and "simpler" in why
+    # consistently better on every run: the flexible form wins
+    clear = {
+        "shared-exponent": _bt("shared-exponent", [0.010, 0.011, 0.012, 0.013]),
+        "chinchilla": _bt("chinchilla", [0.002, 0.003, 0.002, 0.003]),
+    }
+    assert choose_form(clear)[0] == "chinchilla"
+
+
+def test_backtest_rows_and_leave_one_out_intervals():
+    runs = _simulate(SPLIT, noise=0.005, seed=3)
+    bt = backtest(runs, "chinchilla")
+    assert bt.n_heldout == math.ceil(0.15 * len(runs)) and bt.n_train == len(runs) - bt.n_heldout
+    scores = np.array(bt.scores)
+    for i, row in enumerate(bt.rows):
+        assert row.error == pytest.approx(row.predicted / row.actual - 1)
+        c = np.sort(np.delete(scores, i))[
+            math.ceil(len(scores) * 0.8) - 1
+        ]  # n-1 others: rank ceil(n q)
+        assert row.interval == pytest.approx(
+            (row.predicted * math.exp(-c), row.predicted * math.exp(c))
+        )
+    assert 0.5 <= bt.coverage <= 1.0
+
+
+def test_holdout_errors():
+    runs = _simulate(SHARED)
+    with pytest.raises(InvalidInputError, match="holds out no run") as exc:
+        backtest(runs, "chinchilla", holdout="params>=1e12")
+    assert exc.value.param == "holdout"
+    with pytest.raises(InvalidInputError, match="leaves 5 runs") as exc:
+        backtest(runs, "chinchilla", holdout="params>=5e6")
+    assert exc.value.param == "holdout"
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (("--backtest", "--holdout", "params>=1e12"), "--holdout"),
+        (("--holdout", "bogus"), "--holdout"),
+        (("--form", "chinchilla", "--backtest", "--holdout", "flops>=1"), "--holdout"),
+        (("--alpha-equals-beta", "--form", "kaplan"), "--form"),
+    ],
+)
+def test_cli_backtest_bad_input(args, needle):
+    r = run_cli("fit", str(RESULTS), *args)
+    assert r.returncode == 2 and r.stdout == "", r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0], r.stderr
+
+
+def test_cli_backtest_json_plot_and_saved_law(tmp_path):
+    pytest.importorskip("matplotlib")
+    save, plot = tmp_path / "fit.json", tmp_path / "bt.png"
+    r = run_cli(
+        "fit", str(RESULTS), "--backtest", "--plot", str(plot), "--save", str(save), "--json"
+    )
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["form"] in ("shared-exponent", "kaplan", "chinchilla")
+    # ceil(15% of 20) = 3 runs, but 5 share the top compute budget and go out together
+    assert out["backtest"]["n_heldout"] == 5 and len(out["backtest"]["rows"]) == 5
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    saved = json.loads(save.read_text())
+    assert saved["fit"]["backtest"]["form"] == out["form"]
+    assert saved["law"]["uncertainty"]["kind"] == "backtest-calibrated"
+    assert saved["law"]["fitted_range"]["n_params"][1] == pytest.approx(1.19e7, rel=0.01)
+    again = run_cli("fit", str(RESULTS), "--backtest", "--plot", str(plot))
+    assert (
+        again.returncode == 2 and "exists" in again.stderr
+    )  # never overwritten without --overwrite
+    pred = run_cli("predict", "--law", str(save), "--params", "5M", "--tokens", "100M", "--json")
+    p = json.loads(pred.stdout)["predictions"][0]
+    assert p["interval_kind"] == "backtest-calibrated" and p["inside_range"] is True

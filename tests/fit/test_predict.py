@@ -1,0 +1,218 @@
+"""Law.predict and `tokenplan predict`: hand-computed losses for presets, intervals, extrapolation, bad input."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from helpers import run_cli
+from tokenplan.errors import InvalidInputError
+from tokenplan.laws import FittedRange, Uncertainty, get_law, load_law, save_law
+from tokenplan.laws.prediction import conformal_quantile
+
+
+def test_chinchilla_preset_by_hand():
+    """Hoffmann et al. 2022 eq. 2 with the App. D.2 constants, computed by hand for Chinchilla itself."""
+    p = get_law("chinchilla").predict(70e9, 1.4e12)
+    by_hand = 1.69 + 406.4 / 70e9**0.34 + 410.7 / 1.4e12**0.28
+    assert p.loss == pytest.approx(by_hand, rel=1e-12)
+    assert p.flops == pytest.approx(6 * 70e9 * 1.4e12)
+    assert p.tokens_per_param == pytest.approx(20.0)
+    assert p.interval is None and p.interval_kind == "none" and "no interval" in p.interval_source
+
+
+def test_muennighoff_preset_by_hand():
+    """Muennighoff et al. 2023 eqs. 5-6 by hand: 1B params, 100B tokens from 10B unique (10 epochs)."""
+    law = get_law("muennighoff2023")
+    U, D, N = 10e9, 100e9, 1e9
+    d_eff = U + U * law.R_D_star * (1 - math.exp(-(D / U - 1) / law.R_D_star))
+    u_n = min(law.G * (U * law.G) ** (law.beta / law.alpha), N)
+    r_n = max(N / u_n - 1, 0.0)
+    n_eff = u_n + u_n * law.R_N_star * (1 - math.exp(-r_n / law.R_N_star))
+    by_hand = law.E + law.A / n_eff**law.alpha + law.B / d_eff**law.beta
+    p = law.predict(N, D, unique_tokens=U)
+    assert p.loss == pytest.approx(by_hand, rel=1e-12)
+    assert p.epochs == pytest.approx(10.0) and p.effective_tokens == pytest.approx(d_eff)
+
+
+def test_epoch2024_draws_reproduce_published_intervals():
+    """The shipped bootstrap of the epoch2024 preset against Besiroglu et al. 2024's published 95% intervals
+    (REFERENCE.md sec. 2): E 1.769-1.871, A 285-744, B 1042-5810, alpha 0.317-0.373, beta 0.331-0.415.
+    Nothing was tuned to these numbers; the draws come from bench/epoch2024_bootstrap.py."""
+    from tokenplan.laws.prediction import _load_published
+
+    unc = _load_published("epoch2024_bootstrap.json")
+    published = {
+        "E": (1.769, 1.871),
+        "A": (285, 744),
+        "B": (1042, 5810),
+        "alpha": (0.317, 0.373),
+        "beta": (0.331, 0.415),
+    }
+    assert len(unc.draws) >= 900
+    for j, name in enumerate(unc.names):
+        lo, hi = np.percentile(unc.draws[:, j], [2.5, 97.5])
+        assert lo == pytest.approx(published[name][0], rel=0.03), name
+        assert hi == pytest.approx(published[name][1], rel=0.03), name
+
+
+def test_epoch2024_has_bootstrap_interval_and_modified_preset_does_not():
+    import dataclasses
+
+    law = get_law("epoch2024")
+    p = law.predict(70e9, 1.4e12)
+    assert p.interval_kind == "bootstrap"
+    lo, hi = p.interval
+    assert lo < p.loss < hi and hi / lo < 1.05
+    wider = law.predict(70e9, 1.4e12, interval=0.95).interval
+    assert wider[0] < lo and wider[1] > hi
+    other = dataclasses.replace(law, E=1.9)  # not the published fit: no borrowed interval
+    assert other.predict(70e9, 1.4e12).interval_kind == "none"
+
+
+def test_conformal_quantile():
+    assert conformal_quantile([0.1, 0.2, 0.3, 0.4], 0.5) == (0.3, True)  # ceil(5 * 0.5) = 3rd
+    assert conformal_quantile([0.1, 0.2, 0.3, 0.4], 0.8) == (0.4, True)  # ceil(5 * 0.8) = 4th
+    assert conformal_quantile([0.1, 0.2, 0.3], 0.8) == (0.3, False)  # rank 4 > n: the largest
+    assert math.isnan(conformal_quantile([], 0.8)[0])
+
+
+def _fitted(tmp_path, residuals=(0.01, 0.02, 0.03, 0.04, 0.05)):
+    law = get_law("chinchilla")
+    import dataclasses
+
+    rng = FittedRange.of_runs([1e8, 1e9], [2e9, 2e10], source="toy")
+    unc = Uncertainty(residuals=tuple(residuals), backtest_flops_factor=3.0, source="toy backtest")
+    return dataclasses.replace(law, name="toy", fitted_range=rng, uncertainty=unc)
+
+
+def test_calibrated_interval_is_the_conformal_widening(tmp_path):
+    law = _fitted(tmp_path)
+    p = law.predict(5e8, 1e10)
+    c = 0.05  # ceil(6 * 0.8) = 5th smallest of 5 scores
+    assert p.interval_kind == "backtest-calibrated"
+    assert p.interval == pytest.approx((p.loss * math.exp(-c), p.loss * math.exp(c)))
+    assert p.inside_range and p.warnings() == []
+    far = law.predict(1e11, 2e12)
+    assert not far.inside_range and far.extrapolation["n_params"] == pytest.approx(100.0)
+    assert "outside the law's fitted range" in far.warnings()[0]
+    assert any("beyond the fitted compute" in n for n in far.notes)
+
+
+def test_save_load_round_trip_and_format(tmp_path):
+    law = _fitted(tmp_path)
+    path = save_law(law, tmp_path / "fit.json", fit={"form": "chinchilla"})
+    again = load_law(path)
+    assert again == law and again.uncertainty.residuals == law.uncertainty.residuals
+    assert again.fitted_range == law.fitted_range
+    with pytest.raises(InvalidInputError, match="exists"):
+        save_law(law, path)
+    doc = json.loads(path.read_text())
+    doc["format"] = "tokenplan-law/1"
+    (tmp_path / "old.json").write_text(json.dumps(doc))
+    with pytest.raises(InvalidInputError, match=r"another|format"):
+        load_law(tmp_path / "old.json")
+    del doc["format"]
+    (tmp_path / "older.json").write_text(json.dumps(doc))
+    with pytest.raises(InvalidInputError, match="older tokenplan"):
+        load_law(tmp_path / "older.json")
+    doc["format"] = "tokenplan-law/2"
+    del doc["law"]["E"]
+    (tmp_path / "missing.json").write_text(json.dumps(doc))
+    with pytest.raises(InvalidInputError, match="incomplete"):
+        load_law(tmp_path / "missing.json")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"n_params": 0.0, "n_tokens": 1e9}, "n_params"),
+        ({"n_params": -1.0, "n_tokens": 1e9}, "n_params"),
+        ({"n_params": 1e9, "n_tokens": math.nan}, "n_tokens"),
+        ({"n_params": 1e9, "n_tokens": math.inf}, "n_tokens"),
+        ({"n_params": 1e9, "n_tokens": 1e9, "interval": 1.0}, "interval"),
+        ({"n_params": 1e9, "n_tokens": 1e9, "unique_tokens": 0.0}, "unique_tokens"),
+    ],
+)
+def test_predict_bad_input(kwargs, match):
+    law = get_law("epoch2024")
+    with pytest.raises(InvalidInputError, match=match):
+        law.predict(**kwargs)
+
+
+def test_allocation_only_law_explains():
+    with pytest.raises(InvalidInputError, match="allocation only"):
+        get_law("chinchilla-a1").predict(1e9, 2e10)
+
+
+# --- the CLI ---------------------------------------------------------------------------------------------
+
+
+def test_cli_json_matches_library():
+    r = run_cli("predict", "--params", "70B,1B", "--tokens", "1.4T,20B", "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    law = get_law("epoch2024")
+    assert [p["loss"] for p in out["predictions"]] == pytest.approx(
+        [law.loss(70e9, 1.4e12), law.loss(1e9, 20e9)]
+    )
+    assert out["predictions"][0]["interval_kind"] == "bootstrap"
+
+
+def test_cli_points_file(tmp_path):
+    pts = tmp_path / "points.csv"
+    pts.write_text("params,tokens,unique_tokens\n1e9,1e11,1e10\n2e9,4e10,\n")
+    r = run_cli("predict", "--law", "muennighoff2023", "--points", str(pts), "--json")
+    assert r.returncode == 0, r.stderr
+    rows = json.loads(r.stdout)["predictions"]
+    assert rows[0]["epochs"] == pytest.approx(10.0) and rows[1]["unique_tokens"] is None
+    assert rows[1]["loss"] == pytest.approx(get_law("muennighoff2023").loss(2e9, 4e10))
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (("--params", "0", "--tokens", "1T"), "--params"),
+        (("--params", "1B", "--tokens", "nan"), "--tokens"),
+        (("--params", "1B"), "--tokens"),
+        (("--params", "1B,2B,3B", "--tokens", "1T,2T"), "--tokens"),
+        (("--params", "1B", "--tokens", "1T", "--interval", "1.5"), "--interval"),
+        (("--params", "1B", "--tokens", "1T", "--law", "nope"), "epoch2024"),
+        (("--params", "1B", "--tokens", "1T", "--law", "missing.json"), "does not exist"),
+    ],
+)
+def test_cli_bad_input_is_one_line(args, needle):
+    r = run_cli("predict", *args)
+    assert r.returncode == 2 and r.stdout == ""
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0], r.stderr
+
+
+def test_cli_bad_points_and_law_files(tmp_path):
+    bad = tmp_path / "points.csv"
+    bad.write_text("params,tokens\n1e9,-5\n")
+    r = run_cli("predict", "--points", str(bad))
+    assert r.returncode == 2 and "n_tokens must be finite and > 0" in r.stderr
+    old = tmp_path / "fit.json"
+    old.write_text(json.dumps({"law": get_law("chinchilla").to_dict(), "fit": {}}))
+    r = run_cli("predict", "--law", str(old), "--params", "1B", "--tokens", "20B")
+    assert r.returncode == 2 and str(old) in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_predict_cold_start_does_not_import_heavy_modules():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, json\n"
+        "from tokenplan.cli import main\n"
+        "sys.argv = ['tokenplan', 'predict', '--params', '1B', '--tokens', '20B']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "heavy = ('torch', 'sklearn', 'pandas', 'matplotlib', 'scipy.optimize')\n"
+        "sys.stderr.write(json.dumps([m for m in heavy if m in sys.modules]))\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert json.loads(r.stderr.strip().splitlines()[-1]) == []
