@@ -1,5 +1,5 @@
 """Each preset's fitted range comes from its own fitted data (the numbers in laws/presets.py are recomputed
-here from the reference tables when ../shared/data is present) and plans outside it say so."""
+here from the reference tables shipped in tokenplan.datasets) and plans outside it say so."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import csv
 import numpy as np
 import pytest
 
-from helpers import shared_file
+from tokenplan import datasets
 from tokenplan.laws import FittedRange, get_law
 from tokenplan.laws.presets import CHINCHILLA_RANGE, EPOCH_RANGE, KAPLAN_RANGE, MUENNIGHOFF_RANGE
 
@@ -19,7 +19,7 @@ def _same(computed: FittedRange, shipped: FittedRange) -> None:
 
 
 def _fig4():
-    rows = list(csv.DictReader(shared_file("chinchilla_fig4_points.csv").open()))
+    rows = list(csv.DictReader(datasets.path("chinchilla_fig4").open()))
     n = np.array([float(r["Model Size"]) for r in rows])
     c = np.array([float(r["Training FLOP"]) for r in rows])
     loss = np.array([float(r["loss"]) for r in rows])
@@ -40,7 +40,7 @@ def test_epoch_range_drops_the_five_highest_losses():
 
 
 def test_muennighoff_range_is_the_182_c4_runs():
-    rows = list(csv.DictReader(shared_file("datablations_c4_runs.csv").open()))
+    rows = list(csv.DictReader(datasets.path("datablations_c4").open()))
     assert len(rows) == 182
     n = [float(r["params_N"]) for r in rows]
     d = [float(r["tokens_D"]) for r in rows]
