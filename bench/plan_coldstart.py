@@ -19,6 +19,16 @@ COMMANDS = {
     "python -c pass (baseline)": [sys.executable, "-c", "pass"],
     "python -c 'import tokenplan'": [sys.executable, "-c", "import tokenplan"],
     "tokenplan plan --flops 1e22": [sys.executable, "-m", "tokenplan", "plan", "--flops", "1e22"],
+    "tokenplan predict --params 70B --tokens 1.4T": [
+        sys.executable,
+        "-m",
+        "tokenplan",
+        "predict",
+        "--params",
+        "70B",
+        "--tokens",
+        "1.4T",
+    ],  # fmt: skip
     "tokenplan plan --flops 1e22 --json": [
         sys.executable,
         "-m",

@@ -343,7 +343,35 @@ def read_runs(
     ``{"n_params": "n_params_non_embedding"}`` to fit on Kaplan's convention. Rows with a ``status`` other
     than ``ok`` are dropped and counted; rows with NaN/inf/non-positive sizes or losses are an error unless
     ``drop_invalid`` (then they are dropped and counted).
+
+    Three steps: :func:`detect_columns` (which column holds what), :func:`_parse_runs` (numbers, derived
+    tokens/FLOPs, curves folded to their last point) and :func:`_validate_runs` (every size and loss finite
+    and > 0).
     """
+    p, rows, _header, mapping = detect_columns(path, columns)
+    cols, notes, dropped = _parse_runs(rows, mapping, p)
+    cols, curves = _fold_curves(cols, mapping, p, notes)
+    cols = _validate_runs(cols, mapping, p, drop_invalid=drop_invalid, dropped=dropped)
+    table = RunTable(
+        run_id=cols.run_id,
+        n_params=cols.N,
+        n_tokens=cols.D,
+        flops=cols.C,
+        loss=cols.L,
+        unique_tokens=np.where(np.isfinite(cols.U), cols.U, np.nan),
+        flops_budget=cols.budget,
+        source=str(p),
+        param_column=mapping["n_params"],
+        dropped=dropped,
+        notes=tuple(notes),
+        curves=curves,
+    )
+    return table.drop_highest(drop_highest) if drop_highest else table
+
+
+def detect_columns(path, columns: dict[str, str] | None = None):
+    """(path, rows, header, field -> column) of a run table; a missing required column is an error that
+    lists the columns found."""
     p, rows, header, mapping = _open_table(
         path, columns, "run table", "the run table is empty (no data rows)"
     )
@@ -355,9 +383,33 @@ def read_runs(
             f"{p}: missing column(s) for {', '.join(missing)}; columns found: {', '.join(header)}. "
             "Map them with --columns, e.g. --columns loss=val_loss,n_params=params."
         )
+    return p, rows, header, mapping
+
+
+@dataclass
+class _Cols:
+    """Aligned per-row arrays while a run table is parsed."""
+
+    run_id: np.ndarray
+    N: np.ndarray
+    D: np.ndarray
+    C: np.ndarray
+    L: np.ndarray
+    U: np.ndarray
+    budget: np.ndarray | None
+    order_key: np.ndarray | None = None
+
+    def take(self, idx) -> _Cols:
+        pick = [a if a is None else a[idx] for a in (self.budget, self.order_key)]
+        return _Cols(
+            *(a[idx] for a in (self.run_id, self.N, self.D, self.C, self.L, self.U)), *pick
+        )
+
+
+def _parse_runs(rows, mapping, p) -> tuple[_Cols, list[str], dict[str, int]]:
+    """Numbers per field, rows whose status is not ok dropped (counted), D or C derived when absent."""
     notes: list[str] = []
     dropped: dict[str, int] = {}
-    n = len(rows)
     run_id = np.array(
         [
             str(r.get(mapping["run_id"], "")) if "run_id" in mapping else f"row{i + 1}"
@@ -365,29 +417,30 @@ def read_runs(
         ],
         dtype=object,
     )
-    keep = np.ones(n, dtype=bool)
+    keep = np.ones(len(rows), dtype=bool)
     if "status" in mapping:
         status = np.array([str(r.get(mapping["status"], "")).strip().lower() for r in rows])
         for value in sorted({str(v) for v in status} - {"ok"}):
-            count = int((status == value).sum())
-            dropped[f"status={value!r} (not 'ok')"] = count
+            dropped[f"status={value!r} (not 'ok')"] = int((status == value).sum())
         keep &= status == "ok"
-    data = {k: _column(rows, mapping[k], k, p) for k in _NUMERIC if k in mapping}
-    param_column = mapping["n_params"]
-    if param_column != "n_params":
-        notes.append(f"N (model size) read from column {param_column!r}.")
-
-    def sel(a):
-        return a[keep]
-
-    run_id = run_id[keep]
-    data = {k: sel(v) for k, v in data.items()}
-    if len(run_id) == 0:
+    data = {k: _column(rows, mapping[k], k, p)[keep] for k in _NUMERIC if k in mapping}
+    if mapping["n_params"] != "n_params":
+        notes.append(f"N (model size) read from column {mapping['n_params']!r}.")
+    if not keep.any():
         raise InvalidInputError(
             f"{p}: no usable runs: every row was dropped ({'; '.join(f'{v} {k}' for k, v in dropped.items())})."
         )
     N = data["n_params"]
-    L = data["loss"]
+    D, C = _tokens_and_flops(data, mapping, notes)
+    U = _unique_tokens(data, D, notes)
+    cols = _Cols(run_id[keep], N, D, C, data["loss"], U, data.get("flops_budget"))
+    cols.order_key = data.get("step", D)
+    return cols, notes, dropped
+
+
+def _tokens_and_flops(data, mapping, notes) -> tuple[np.ndarray, np.ndarray]:
+    """D and C, each derived from the other with C = 6ND where missing (said in a note)."""
+    N = data["n_params"]
     if "n_tokens" in data and "flops" in data:
         D, C = data["n_tokens"], data["flops"]
         fill = ~np.isfinite(D) & np.isfinite(C)
@@ -395,59 +448,68 @@ def read_runs(
             D = np.where(fill, C / (FLOPS_PER_PARAM_TOKEN * N), D)
             notes.append(f"{int(fill.sum())} empty token counts derived as D = C / (6N).")
         fillc = ~np.isfinite(C) & np.isfinite(D)
-        C = np.where(fillc, FLOPS_PER_PARAM_TOKEN * N * D, C)
-    elif "n_tokens" in data:
-        D = data["n_tokens"]
-        C = FLOPS_PER_PARAM_TOKEN * N * D
+        return D, np.where(fillc, FLOPS_PER_PARAM_TOKEN * N * D, C)
+    if "n_tokens" in data:
         notes.append("no FLOPs column: C = 6ND.")
-    else:
-        C = data["flops"]
-        D = C / (FLOPS_PER_PARAM_TOKEN * N)
-        notes.append(f"no tokens column: D derived as C / (6N) from {mapping['flops']!r}.")
-    U = data.get("unique_tokens", np.full(len(N), np.nan))
-    if "epochs" in data:  # U = D / epochs where only the epoch count was logged
+        return data["n_tokens"], FLOPS_PER_PARAM_TOKEN * N * data["n_tokens"]
+    notes.append(f"no tokens column: D derived as C / (6N) from {mapping['flops']!r}.")
+    return data["flops"] / (FLOPS_PER_PARAM_TOKEN * N), data["flops"]
+
+
+def _unique_tokens(data, D, notes) -> np.ndarray:
+    """U per run (NaN = fresh); U = D / epochs where only the epoch count was logged."""
+    U = data.get("unique_tokens", np.full(len(D), np.nan))
+    if "epochs" in data:
         ep = data["epochs"]
         fill = ~np.isfinite(U) & np.isfinite(ep) & (ep > 1)
         if fill.any():
             U = np.where(fill, D / np.where(fill, ep, 1.0), U)
             notes.append(f"{int(fill.sum())} empty unique_tokens derived as n_tokens / epochs.")
-    budget = data.get("flops_budget")
+    return U
 
-    # Curves: several rows per run id with a step (or token) column.
-    curves = None
-    ids, counts = np.unique(run_id.astype(str), return_counts=True)
+
+def _fold_curves(cols: _Cols, mapping, p, notes) -> tuple[_Cols, Curves | None]:
+    """Rows sharing a run id with a step (or tokens) column are a curve: keep the curve, and its last
+    point as the run's result."""
+    ids, counts = np.unique(cols.run_id.astype(str), return_counts=True)
     repeated = ids[counts > 1]
-    if len(repeated) and "run_id" in mapping:
-        order_key = data.get("step", D)
-        if "step" not in data and "n_tokens" not in data:
-            raise InvalidInputError(
-                f"{p}: duplicate runs {', '.join(repeated[:5])}: several rows share a run id but there is "
-                "no step or tokens column to order them as a training curve."
-            )
-        curves = _make_curves(run_id, N, D, C, L, order_key, str(p))
-        last = _last_per_run(run_id, order_key)
-        run_id, N, D, C, L, U = (a[last] for a in (run_id, N, D, C, L, U))
-        budget = None if budget is None else budget[last]
-        notes.append(
-            f"rows sharing a run id read as training curves; the last point of each of "
-            f"{len(run_id)} runs is its result."
+    if not len(repeated) or "run_id" not in mapping:
+        return cols, None
+    if "step" not in mapping and "n_tokens" not in mapping:
+        raise InvalidInputError(
+            f"{p}: duplicate runs {', '.join(repeated[:5])}: several rows share a run id but there is "
+            "no step or tokens column to order them as a training curve."
         )
+    curves = _make_curves(cols.run_id, cols.N, cols.D, cols.C, cols.L, cols.order_key, str(p))
+    cols = cols.take(_last_per_run(cols.run_id, cols.order_key))
+    notes.append(
+        f"rows sharing a run id read as training curves; the last point of each of "
+        f"{len(cols.run_id)} runs is its result."
+    )
+    return cols, curves
 
+
+def _validate_runs(cols: _Cols, mapping, p, *, drop_invalid: bool, dropped: dict) -> _Cols:
+    """Every size and loss finite and > 0 (an error listing the rows, or dropped with ``drop_invalid``);
+    run ids unique; an all-empty budget column is no budget column."""
     bad_msgs = []
-    bad_any = np.zeros(len(L), dtype=bool)
-    for name, arr in (("n_params", N), ("n_tokens", D), ("flops", C), ("loss", L)):
+    bad_any = np.zeros(len(cols.L), dtype=bool)
+    for name, arr in (
+        ("n_params", cols.N),
+        ("n_tokens", cols.D),
+        ("flops", cols.C),
+        ("loss", cols.L),
+    ):
         bad = ~np.isfinite(arr) | (arr <= 0)
         if bad.any():
             bad_any |= bad
-            bad_msgs.append(
-                f"{name} must be finite and > 0 at {_describe_rows(np.flatnonzero(bad), run_id, arr)}"
-            )
-    badu = np.isfinite(U) & (U <= 0)
+            where = _describe_rows(np.flatnonzero(bad), cols.run_id, arr)
+            bad_msgs.append(f"{name} must be finite and > 0 at {where}")
+    badu = np.isfinite(cols.U) & (cols.U <= 0)
     if badu.any():
         bad_any |= badu
-        bad_msgs.append(
-            f"unique_tokens must be > 0 at {_describe_rows(np.flatnonzero(badu), run_id, U)}"
-        )
+        where = _describe_rows(np.flatnonzero(badu), cols.run_id, cols.U)
+        bad_msgs.append(f"unique_tokens must be > 0 at {where}")
     if bad_msgs:
         if not drop_invalid:
             raise InvalidInputError(
@@ -456,33 +518,16 @@ def read_runs(
                 + ". Fix the rows or pass --drop-invalid to drop them."
             )
         dropped["NaN/inf/non-positive values (--drop-invalid)"] = int(bad_any.sum())
-        good = ~bad_any
-        run_id, N, D, C, L, U = (a[good] for a in (run_id, N, D, C, L, U))
-        budget = None if budget is None else budget[good]
-        if len(L) == 0:
+        cols = cols.take(~bad_any)
+        if len(cols.L) == 0:
             raise InvalidInputError(f"{p}: no valid runs left after dropping invalid rows.")
-
     if "run_id" in mapping:
-        ids, counts = np.unique(run_id.astype(str), return_counts=True)
+        ids, counts = np.unique(cols.run_id.astype(str), return_counts=True)
         if (counts > 1).any():  # only reachable when curves could not be formed
             raise InvalidInputError(f"{p}: duplicate run ids: {', '.join(ids[counts > 1][:5])}.")
-    if budget is not None and not np.isfinite(budget).any():
-        budget = None
-    table = RunTable(
-        run_id=run_id,
-        n_params=N,
-        n_tokens=D,
-        flops=C,
-        loss=L,
-        unique_tokens=np.where(np.isfinite(U), U, np.nan),
-        flops_budget=budget,
-        source=str(p),
-        param_column=param_column,
-        dropped=dropped,
-        notes=tuple(notes),
-        curves=curves,
-    )
-    return table.drop_highest(drop_highest) if drop_highest else table
+    if cols.budget is not None and not np.isfinite(cols.budget).any():
+        cols.budget = None
+    return cols
 
 
 def _last_per_run(run_id: np.ndarray, order_key: np.ndarray) -> np.ndarray:

@@ -164,3 +164,38 @@ def test_cli_backtest_json_plot_and_saved_law(tmp_path):
     pred = run_cli("predict", "--law", str(save), "--params", "5M", "--tokens", "100M", "--json")
     p = json.loads(pred.stdout)["predictions"][0]
     assert p["interval_kind"] == "backtest-calibrated" and p["inside_range"] is True
+
+
+def test_report_defaults_bootstrap_and_renders():
+    runs = _simulate(SPLIT, noise=0.003, seed=1)
+    report = run_fit(runs, FitOptions(budgets=(1e17,)))
+    # 200 batched bootstrap refits by default: N_opt/D_opt get intervals, the law keeps the draws
+    assert report.intervals["3"].n_boot == 200
+    assert report.law.uncertainty.draws.shape == (200, 5)
+    row = report.allocations[0]
+    assert row["n_params_interval"][0] < row["n_params"] < row["n_params_interval"][1]
+    iv = report.law.optimal_interval(1e17)
+    assert iv.kind == "bootstrap" and iv.n_params == pytest.approx(row["n_params_interval"])
+    md = report.to_markdown()
+    assert "| shared-exponent |" in md and f"Form: **{report.form}**" in md
+    d = report.to_dict()
+    assert d["form"] == report.form and d["interval_kind"] == "backtest-calibrated"
+    assert d["fitted_range"]["n_params"] == [runs.n_params.min(), runs.n_params.max()]
+    assert run_fit(runs, FitOptions(n_boot=0)).law.uncertainty.draws.shape[0] == 0
+
+
+def test_repeated_data_keeps_the_data_constrained_form():
+    from tokenplan.laws import get_law
+
+    truth = get_law("muennighoff2023")
+    rng = np.random.default_rng(0)
+    N = np.repeat(np.logspace(7, 8.7, 6), 6)
+    D = N * np.tile([10.0, 20.0, 40.0, 80.0, 160.0, 320.0], 6)
+    U = np.where(np.arange(len(N)) % 2 == 0, D, D / np.tile([1, 1, 4, 4, 16, 16], 6))
+    L = truth.loss(N, D, U) * np.exp(rng.normal(0, 0.002, len(N)))
+    runs = runs_from_arrays(N, L, n_tokens=D, unique_tokens=U)
+    report = run_fit(runs, FitOptions(n_boot=0))
+    assert "data-constrained" in report.backtests
+    assert report.form == "data-constrained" and "repeat" in report.form_reason
+    p = report.law.predict(5e8, 1e11, unique_tokens=1e10)
+    assert p.epochs == pytest.approx(10.0) and p.effective_tokens < 1e11

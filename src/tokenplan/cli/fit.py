@@ -150,7 +150,11 @@ def _curves(runs_path, curves_path, approach, notes):
     help="Backtest cut: 'params>=1e9', 'flops>=1e20', 'tokens>=100B' or 'top15%' [top 15% by compute].",
 )
 @click.option(
-    "--bootstrap", "n_boot", type=int, default=0, help="Bootstrap refits for intervals (e.g. 1000)."
+    "--bootstrap",
+    "n_boot",
+    type=int,
+    default=None,
+    help="Bootstrap refits for intervals, e.g. 1000 [200 for Approach 3's Chinchilla-family forms, else 0].",
 )
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option(
@@ -189,28 +193,10 @@ def fit(runs_path, example, approach, form, law_kind, columns, curves_path, drop
       tokenplan fit results.csv --approach all --curves curves.csv --plot fit.png
       tokenplan fit --example datablations --law data-constrained
     """
-    from tokenplan._io import check_output
     from tokenplan.fit import FitOptions, run_fit
 
-    if drop_highest < 0:
-        raise InvalidInputError(f"--drop-highest {drop_highest} must be >= 0.")
-    if not 0 < ci < 100:
-        raise InvalidInputError(f"--ci {ci} must lie in (0, 100).")
-    if alpha_equals_beta:
-        if form not in ("auto", "shared-exponent"):
-            raise InvalidInputError(f"--alpha-equals-beta contradicts --form {form}.")
-        form = "shared-exponent"
-    inputs = [runs_path, curves_path]
-    save = (
-        check_output(save_path, param="save", overwrite=overwrite, inputs=inputs)
-        if save_path
-        else None
-    )
-    plot = (
-        check_output(plot_path, param="plot", overwrite=overwrite, inputs=inputs)
-        if plot_path
-        else None
-    )
+    form = _check_flags(drop_highest, ci, alpha_equals_beta, form)
+    save, plot = _outputs(save_path, plot_path, overwrite, inputs=[runs_path, curves_path])
     options = FitOptions(
         approach=approach, law=law_kind, form=form, delta=delta, reduction=reduction,
         overestimate_weight=overestimate_weight, profile=profile, bins_per_decade=bins_per_decade,
@@ -222,9 +208,8 @@ def fit(runs_path, example, approach, form, law_kind, columns, curves_path, drop
         runs = _read(runs_path, example, columns, drop_highest, drop_invalid)
         notes: list[str] = []
         curves = _curves(runs_path, curves_path, approach, notes)
-        status(
-            "fitting" + (" and backtesting forms" if form == "auto" and approach in "3all" else "")
-        )
+        auto = form == "auto" and approach in ("3", "all")
+        status("fitting" + (" and backtesting forms" if auto else ""))
         report = run_fit(runs, options, curves=curves)
     if save is not None:
         from tokenplan.laws import save_law
@@ -251,6 +236,29 @@ fit.tokenplan_flags = {
     "form": "--form",
     "example": "--example",
 }
+
+
+def _check_flags(drop_highest, ci, alpha_equals_beta, form) -> str:
+    """Flag checks click cannot do; returns the form (--alpha-equals-beta is --form shared-exponent)."""
+    if drop_highest < 0:
+        raise InvalidInputError(f"--drop-highest {drop_highest} must be >= 0.")
+    if not 0 < ci < 100:
+        raise InvalidInputError(f"--ci {ci} must lie in (0, 100).")
+    if alpha_equals_beta:
+        if form not in ("auto", "shared-exponent"):
+            raise InvalidInputError(f"--alpha-equals-beta contradicts --form {form}.")
+        return "shared-exponent"
+    return form
+
+
+def _outputs(save_path, plot_path, overwrite, *, inputs):
+    """--save and --plot checked before any work: never an input, never an existing file unasked."""
+    from tokenplan._io import check_output
+
+    def one(path, param):
+        return check_output(path, param=param, overwrite=overwrite, inputs=inputs) if path else None
+
+    return one(save_path, "save"), one(plot_path, "plot")
 
 
 def _progress(disabled: bool):

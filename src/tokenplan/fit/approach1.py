@@ -15,6 +15,7 @@ import numpy as np
 
 from tokenplan import _checks
 from tokenplan.errors import InvalidInputError
+from tokenplan.fit.result import FitResult
 from tokenplan.laws.chinchilla import PowerLawAllocation
 
 if TYPE_CHECKING:
@@ -26,8 +27,10 @@ FLOPS_PER_PARAM_TOKEN = 6.0
 
 
 @dataclass(frozen=True)
-class EnvelopeFit:
+class EnvelopeFit(FitResult):
     """The result of :func:`fit_envelope`."""
+
+    approach = 1
 
     law: PowerLawAllocation
     flops: np.ndarray = field(repr=False)  # the log-spaced FLOP grid (where some run covers it)
@@ -41,16 +44,15 @@ class EnvelopeFit:
     def exponents(self) -> tuple[float, float]:
         return self.law.a, self.b
 
-    def to_dict(self) -> dict[str, Any]:
-        a, b = self.exponents
+    @property
+    def params(self) -> dict[str, float]:
+        return {"k": self.law.k, "a": self.law.a}
+
+    def details(self) -> dict[str, Any]:
         return {
-            "approach": 1,
-            "params": {"k": self.law.k, "a": a},
-            "exponents": {"a": a, "b": b},
             "n_runs": self.n_runs,
             "n_points": len(self.flops),
             "winning_sizes": sorted({float(n) for n in self.n_params}),
-            "warnings": list(self.warnings),
         }
 
     def __repr__(self) -> str:

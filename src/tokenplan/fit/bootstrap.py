@@ -97,6 +97,28 @@ def _validate(n_boot, level, seed):
     return n_boot, level, seed
 
 
+def _parametric_samples(theta: np.ndarray, ok: np.ndarray, budgets) -> tuple[dict, np.ndarray]:
+    """Per-replicate E, A, B, alpha, beta, a, b (and N_opt/D_opt at ``budgets``) from fitted theta rows;
+    failed replicates and non-positive exponents become NaN. Returns (samples, failed mask)."""
+    a, b, e, alpha, beta = theta.T
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        A, B, E = np.exp(a), np.exp(b), np.exp(e)
+        s = alpha + beta
+        G = (alpha * A / (beta * B)) ** (1.0 / s)
+        samples = {
+            "E": E,
+            "A": A,
+            "B": B,
+            "alpha": alpha,
+            "beta": beta,
+            "a": beta / s,
+            "b": alpha / s,
+        }
+        _allocation_samples(samples, beta / s, G, budgets, "chinchilla")
+    bad = ~ok | (alpha <= 0) | (beta <= 0)
+    return {key: np.where(bad, np.nan, v) for key, v in samples.items()}, bad
+
+
 def bootstrap_parametric(
     runs: RunTable,
     fit: ParametricFit,
@@ -140,24 +162,7 @@ def bootstrap_parametric(
     # (the warm start is already next to the optimum, and L-M only ever lowers the objective).
     ok = np.isfinite(f[np.arange(n_boot), best])
     del conv
-    theta = problem.theta(phi)
-    a, b, e, alpha, beta = theta.T
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        A, B, E = np.exp(a), np.exp(b), np.exp(e)
-        s = alpha + beta
-        G = (alpha * A / (beta * B)) ** (1.0 / s)
-        samples = {
-            "E": E,
-            "A": A,
-            "B": B,
-            "alpha": alpha,
-            "beta": beta,
-            "a": beta / s,
-            "b": alpha / s,
-        }
-        _allocation_samples(samples, beta / s, G, budgets, "chinchilla")
-    bad = ~ok | (alpha <= 0) | (beta <= 0)
-    samples = {key: np.where(bad, np.nan, v) for key, v in samples.items()}
+    samples, bad = _parametric_samples(problem.theta(phi), ok, budgets)
     return BootstrapResult(
         intervals=_intervals(samples, level),
         level=level,

@@ -24,6 +24,7 @@ import numpy as np
 from tokenplan import _checks
 from tokenplan.errors import InvalidInputError
 from tokenplan.fit.parametric import huber
+from tokenplan.fit.result import FitResult
 from tokenplan.laws.chinchilla import ChinchillaLaw
 from tokenplan.laws.data_constrained import DataConstrainedLaw
 
@@ -54,8 +55,10 @@ def data_constrained_objective(
 
 
 @dataclass(frozen=True)
-class DataConstrainedFit:
+class DataConstrainedFit(FitResult):
     """The result of :func:`fit_data_constrained`."""
+
+    approach = "data-constrained"
 
     law: DataConstrainedLaw
     objective: float
@@ -65,10 +68,6 @@ class DataConstrainedFit:
     bounds: tuple[float, float]
     local_optima: tuple[tuple[float, float, float], ...] = field(default=(), repr=False)
     warnings: tuple[str, ...] = ()
-
-    @property
-    def exponents(self) -> tuple[float, float]:
-        return self.law.exponents
 
     @property
     def params(self) -> dict[str, float]:
@@ -83,12 +82,8 @@ class DataConstrainedFit:
             "R_N_star": law.R_N_star,
         }
 
-    def to_dict(self) -> dict[str, Any]:
-        a, b = self.exponents
+    def details(self) -> dict[str, Any]:
         return {
-            "approach": "data-constrained",
-            "params": self.params,
-            "exponents": {"a": a, "b": b},
             "objective": self.objective,
             "fit_base": self.fit_base,
             "n_runs": self.n_runs,
@@ -97,7 +92,6 @@ class DataConstrainedFit:
             "local_optima": [
                 {"R_D_star": d, "R_N_star": n, "objective": f} for d, n, f in self.local_optima
             ],
-            "warnings": list(self.warnings),
         }
 
     def __repr__(self) -> str:
@@ -125,84 +119,135 @@ def fit_data_constrained(
     both R_D* and R_N* (all pairs), or ``start_pairs`` gives (R_D*, R_N*) pairs; ``bounds`` is the search
     box for both.
     """
-    from scipy.optimize import minimize
-
-    from tokenplan.laws import get_law
-
     delta = _checks.positive("delta", delta)
     lo, hi = (_checks.positive("bounds", v) for v in bounds)
     if not lo < hi:
         raise InvalidInputError(f"bounds={bounds!r}: the lower bound must be below the upper.")
-    N, D, U, L = _arrays(runs)
-    n_rep = int((D > U * (1 + 1e-9)).sum())
-    if n_rep == 0:
-        raise InvalidInputError(
-            "the data-constrained fit needs runs that repeat data (unique_tokens < n_tokens); none do. "
-            "Add an unique_tokens column (or map one with --columns unique_tokens=...)."
-        )
-    if len(runs) < 4:
-        raise InvalidInputError(f"the data-constrained fit needs at least 4 runs; got {len(runs)}.")
-    preset = get_law("muennighoff2023")
-    base = base or preset
-    template = DataConstrainedLaw(
-        name=name,
-        citation=f"fitted by tokenplan (Muennighoff et al. 2023 eqs. 5-6) on {runs.source or 'runs'}",
-        description=f"data-constrained fit on {len(runs)} runs ({n_rep} repeated)",
-        fitted_flops=(float(runs.flops.min()), float(runs.flops.max())),
-        param_convention=base.param_convention,
-        E=base.E,
-        A=base.A,
-        B=base.B,
-        alpha=base.alpha,
-        beta=base.beta,
-        R_D_star=getattr(base, "R_D_star", preset.R_D_star),
-        R_N_star=getattr(base, "R_N_star", preset.R_N_star),
+    problem = _DCProblem.build(runs, base=base, fit_base=fit_base, delta=delta, name=name)
+    pairs = (
+        [(a, b) for a, b in start_pairs if a > 0 and b > 0]
+        if start_pairs is not None
+        else [(a, b) for a in starts for b in starts if a > 0 and b > 0]
     )
-    tied = math.isclose(base.alpha, base.beta)
-    logL = np.log(L)
+    if not pairs:
+        raise InvalidInputError("starts must contain positive values.")
+    box = [(math.log(lo), math.log(hi))] * 2 + [(None, None)] * (
+        len(problem.base_x) if fit_base else 0
+    )
+    found = problem.run(pairs, box)
+    f_best, x_best = min(found, key=lambda t: t[0])
+    law = problem.unpack(x_best)
+    notes = [
+        f"{label}={v:.4g} sits on the search bound {bounds}; widen the bounds."
+        for label, v in (("R_D*", law.R_D_star), ("R_N*", law.R_N_star))
+        if math.isclose(v, hi, rel_tol=1e-6) or math.isclose(v, lo, rel_tol=1e-6)
+    ]
+    if check_outside:
+        notes += problem.outside_note(pairs, box, f_best, bounds)
+    return DataConstrainedFit(
+        law=law,
+        objective=float(f_best),
+        fit_base=fit_base,
+        n_runs=len(runs),
+        n_repeated=problem.n_repeated,
+        bounds=(lo, hi),
+        local_optima=_local_optima(found),
+        warnings=tuple(notes),
+    )
 
-    def unpack(x):
-        rd, rn = math.exp(x[0]), math.exp(x[1])
-        if not fit_base:
-            return replace(template, R_D_star=rd, R_N_star=rn)
-        a, b, e, al = x[2:6]
-        be = al if tied else x[6]
-        return replace(
-            template,
-            R_D_star=rd,
-            R_N_star=rn,
-            A=math.exp(a),
-            B=math.exp(b),
-            E=math.exp(e),
-            alpha=al,
-            beta=be,
+
+def _local_optima(found) -> tuple[tuple[float, float, float], ...]:
+    """Distinct (R_D*, R_N*, objective) the starts converged to, best first."""
+    optima: dict[tuple[float, float], float] = {}
+    for f, x in found:
+        key = (round(math.exp(x[0]), 3), round(math.exp(x[1]), 3))
+        optima[key] = min(f, optima.get(key, math.inf))
+    return tuple(sorted(((d, n, f) for (d, n), f in optima.items()), key=lambda t: t[2]))
+
+
+@dataclass(frozen=True)
+class _DCProblem:
+    """The datablations objective over x = (log R_D*, log R_N*[, a, b, e, alpha[, beta]])."""
+
+    template: DataConstrainedLaw
+    fit_base: bool
+    tied: bool
+    N: np.ndarray
+    D: np.ndarray
+    U: np.ndarray
+    logL: np.ndarray
+    delta: float
+    base_x: tuple[float, ...]
+    n_repeated: int
+
+    @classmethod
+    def build(cls, runs, *, base, fit_base, delta, name) -> _DCProblem:
+        from tokenplan.laws import get_law
+
+        N, D, U, L = _arrays(runs)
+        n_rep = int((D > U * (1 + 1e-9)).sum())
+        if n_rep == 0:
+            raise InvalidInputError(
+                "the data-constrained fit needs runs that repeat data (unique_tokens < n_tokens); none "
+                "do. Add an unique_tokens column (or map one with --columns unique_tokens=...)."
+            )
+        if len(runs) < 4:
+            raise InvalidInputError(
+                f"the data-constrained fit needs at least 4 runs; got {len(runs)}."
+            )
+        preset = get_law("muennighoff2023")
+        base = base or preset
+        template = DataConstrainedLaw(
+            name=name,
+            citation=f"fitted by tokenplan (Muennighoff et al. 2023 eqs. 5-6) on {runs.source or 'runs'}",
+            description=f"data-constrained fit on {len(runs)} runs ({n_rep} repeated)",
+            fitted_flops=(float(runs.flops.min()), float(runs.flops.max())),
+            param_convention=base.param_convention,
+            E=base.E,
+            A=base.A,
+            B=base.B,
+            alpha=base.alpha,
+            beta=base.beta,
+            R_D_star=getattr(base, "R_D_star", preset.R_D_star),
+            R_N_star=getattr(base, "R_N_star", preset.R_N_star),
         )
+        tied = math.isclose(base.alpha, base.beta)
+        base_x = (math.log(base.A), math.log(base.B), math.log(base.E), base.alpha)
+        base_x += () if tied else (base.beta,)
+        return cls(template, fit_base, tied, N, D, U, np.log(L), delta, base_x, n_rep)
 
-    def objective(x):
+    def unpack(self, x) -> DataConstrainedLaw:
+        rd, rn = math.exp(x[0]), math.exp(x[1])
+        if not self.fit_base:
+            return replace(self.template, R_D_star=rd, R_N_star=rn)
+        a, b, e, al = x[2:6]
+        be = al if self.tied else x[6]
+        return replace(
+            self.template, R_D_star=rd, R_N_star=rn, A=math.exp(a), B=math.exp(b), E=math.exp(e),
+            alpha=al, beta=be,
+        )  # fmt: skip
+
+    def objective(self, x) -> float:
         try:
-            law = unpack(x)
+            law = self.unpack(x)
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                r = np.log(law.loss(N, D, U)) - logL
+                r = np.log(law.loss(self.N, self.D, self.U)) - self.logL
         except (InvalidInputError, OverflowError, ValueError):
             return 1e6
-        f = float(huber(r, delta).sum())
+        f = float(huber(r, self.delta).sum())
         return f if math.isfinite(f) else 1e6
 
-    base_x = [math.log(base.A), math.log(base.B), math.log(base.E), base.alpha]
-    if not tied:
-        base_x.append(base.beta)
-    box = [(math.log(lo), math.log(hi))] * 2
-    if fit_base:
-        box += [(None, None)] * len(base_x)
+    def run(self, pairs, box) -> list[tuple[float, np.ndarray]]:
+        """(objective, x) from L-BFGS-B started at each (R_D*, R_N*) pair (and the base law)."""
+        from scipy.optimize import minimize
 
-    def run(starts_pairs, box):
         found = []
-        for rd, rn in starts_pairs:
-            x0 = [math.log(rd), math.log(rn)] + (base_x if fit_base else [])
+        for rd, rn in pairs:
+            x0 = [math.log(rd), math.log(rn)] + (list(self.base_x) if self.fit_base else [])
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
                 res = minimize(
-                    objective,
+                    self.objective,
                     x0,
                     method="L-BFGS-B",
                     bounds=box,
@@ -211,41 +256,15 @@ def fit_data_constrained(
             found.append((float(res.fun), np.asarray(res.x)))
         return found
 
-    pairs = (
-        [(a, b) for a, b in start_pairs if a > 0 and b > 0]
-        if start_pairs is not None
-        else [(a, b) for a in starts for b in starts if a > 0 and b > 0]
-    )
-    if not pairs:
-        raise InvalidInputError("starts must contain positive values.")
-    found = run(pairs, box)
-    f_best, x_best = min(found, key=lambda t: t[0])
-    law = unpack(x_best)
-    optima: dict[tuple[float, float], float] = {}
-    for f, x in found:
-        key = (round(math.exp(x[0]), 3), round(math.exp(x[1]), 3))
-        optima[key] = min(f, optima.get(key, math.inf))
-    notes: list[str] = []
-    for label, v in (("R_D*", law.R_D_star), ("R_N*", law.R_N_star)):
-        if math.isclose(v, hi, rel_tol=1e-6) or math.isclose(v, lo, rel_tol=1e-6):
-            notes.append(f"{label}={v:.4g} sits on the search bound {bounds}; widen the bounds.")
-    if check_outside:
-        wide = [(math.log(1e-3), math.log(1e4))] * 2 + (box[2:] if fit_base else [])
-        f_out, x_out = min(run(pairs, wide), key=lambda t: t[0])
-        if f_out < f_best * (1 - 1e-6):
-            out = unpack(x_out)
-            notes.append(
-                f"outside the search box {bounds} the objective is lower: R_D*={out.R_D_star:.3g}, "
-                f"R_N*={out.R_N_star:.3g} gives {f_out:.7g} vs {f_best:.7g} inside; the runs barely identify "
-                "R_D*/R_N* (a flat valley), so treat them as uncertain."
-            )
-    return DataConstrainedFit(
-        law=law,
-        objective=float(f_best),
-        fit_base=fit_base,
-        n_runs=len(runs),
-        n_repeated=n_rep,
-        bounds=(lo, hi),
-        local_optima=tuple(sorted(((d, n, f) for (d, n), f in optima.items()), key=lambda t: t[2])),
-        warnings=tuple(notes),
-    )
+    def outside_note(self, pairs, box, f_best, bounds) -> list[str]:
+        """A warning when a point outside the search box fits better (the flat valley)."""
+        wide = [(math.log(1e-3), math.log(1e4))] * 2 + box[2:]
+        f_out, x_out = min(self.run(pairs, wide), key=lambda t: t[0])
+        if not f_out < f_best * (1 - 1e-6):
+            return []
+        out = self.unpack(x_out)
+        return [
+            f"outside the search box {bounds} the objective is lower: R_D*={out.R_D_star:.3g}, "
+            f"R_N*={out.R_N_star:.3g} gives {f_out:.7g} vs {f_best:.7g} inside; the runs barely identify "
+            "R_D*/R_N* (a flat valley), so treat them as uncertain."
+        ]

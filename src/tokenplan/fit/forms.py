@@ -25,6 +25,7 @@ import numpy as np
 
 from tokenplan.errors import InvalidInputError
 from tokenplan.fit.parametric import huber
+from tokenplan.fit.result import FitResult
 from tokenplan.laws.kaplan_nd import KaplanNDLaw
 
 if TYPE_CHECKING:
@@ -44,8 +45,10 @@ def n_free(form: str) -> int:
 
 
 @dataclass(frozen=True)
-class KaplanFit:
+class KaplanFit(FitResult):
     """The result of :func:`fit_kaplan`."""
+
+    approach = 3
 
     law: KaplanNDLaw
     objective: float
@@ -60,23 +63,40 @@ class KaplanFit:
         law = self.law
         return {"N_c": law.N_c, "D_c": law.D_c, "alpha_N": law.alpha_N, "alpha_D": law.alpha_D}
 
-    @property
-    def exponents(self) -> tuple[float, float]:
-        return self.law.exponents
-
-    def to_dict(self) -> dict[str, Any]:
-        a, b = self.exponents
+    def details(self) -> dict[str, Any]:
         return {
-            "approach": 3,
             "form": "kaplan",
-            "params": self.params,
-            "exponents": {"a": a, "b": b},
             "objective": self.objective,
             "delta": self.delta,
             "n_runs": self.n_runs,
             "n_starts": self.n_starts,
-            "warnings": list(self.warnings),
         }
+
+
+def _kaplan_objective(p, x, y, t, delta):
+    """Sum of Huber(r) over runs and its gradient in (log N_c, log D_c, alpha_N, alpha_D), where
+    r = alpha_D LSE(z1, z2) - log L, z1 = (alpha_N/alpha_D)(log N_c - log N), z2 = log D_c - log D."""
+    lnc, ldc, an, ad = p
+    z1 = (an / ad) * (lnc - x)
+    z2 = ldc - y
+    m = np.maximum(z1, z2)
+    e1, e2 = np.exp(z1 - m), np.exp(z2 - m)
+    lse = m + np.log(e1 + e2)
+    p1, p2 = e1 / (e1 + e2), e2 / (e1 + e2)
+    r = ad * lse - t
+    f = float(huber(r, delta).sum())
+    if not math.isfinite(f):
+        return 1e6, np.zeros(4)
+    w = np.clip(r, -delta, delta)  # Huber'(r)
+    grad = np.array(
+        [
+            (w * an * p1).sum(),  # d r / d log N_c
+            (w * ad * p2).sum(),  # d r / d log D_c
+            (w * p1 * (lnc - x)).sum(),  # d r / d alpha_N
+            (w * (lse - p1 * z1)).sum(),  # d r / d alpha_D
+        ]
+    )
+    return f, grad
 
 
 def fit_kaplan(runs: RunTable, *, delta: float = 1e-3, name: str = "fit-kaplan") -> KaplanFit:
@@ -87,31 +107,6 @@ def fit_kaplan(runs: RunTable, *, delta: float = 1e-3, name: str = "fit-kaplan")
     if len(runs) < 4:
         raise InvalidInputError(f"the kaplan form needs at least 4 runs; got {len(runs)}.")
     x, y, t = np.log(runs.n_params), np.log(runs.n_tokens), np.log(runs.loss)
-
-    def objective(p):
-        """Sum of Huber(r) and its gradient; r = alpha_D LSE(z1, z2) - log L with
-        z1 = (alpha_N/alpha_D)(log N_c - log N), z2 = log D_c - log D."""
-        lnc, ldc, an, ad = p
-        z1 = (an / ad) * (lnc - x)
-        z2 = ldc - y
-        m = np.maximum(z1, z2)
-        e1, e2 = np.exp(z1 - m), np.exp(z2 - m)
-        lse = m + np.log(e1 + e2)
-        p1, p2 = e1 / (e1 + e2), e2 / (e1 + e2)
-        r = ad * lse - t
-        f = float(huber(r, delta).sum())
-        if not math.isfinite(f):
-            return 1e6, np.zeros(4)
-        w = np.clip(r, -delta, delta)  # Huber'(r)
-        grad = np.array(
-            [
-                (w * an * p1).sum(),  # d r / d log N_c
-                (w * ad * p2).sum(),  # d r / d log D_c
-                (w * p1 * (lnc - x)).sum(),  # d r / d alpha_N
-                (w * (lse - p1 * z1)).sum(),  # d r / d alpha_D
-            ]
-        )
-        return f, grad
 
     # log N_c, log D_c around Kaplan's published 6.4e13 and 1.8e13 (e^31, e^30) and lower; exponents
     # around the published 0.076 / 0.103 and steeper.
@@ -125,8 +120,9 @@ def fit_kaplan(runs: RunTable, *, delta: float = 1e-3, name: str = "fit-kaplan")
         warnings.simplefilter("ignore", RuntimeWarning)
         for s in starts:
             res = minimize(
-                objective,
+                _kaplan_objective,
                 np.array(s),
+                args=(x, y, t, delta),
                 jac=True,
                 method="L-BFGS-B",
                 bounds=[(None, None), (None, None), (1e-4, 5.0), (1e-4, 5.0)],

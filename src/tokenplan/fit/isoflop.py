@@ -17,6 +17,7 @@ import numpy as np
 
 from tokenplan import _checks
 from tokenplan.errors import InvalidInputError
+from tokenplan.fit.result import FitResult
 from tokenplan.laws.chinchilla import PowerLawAllocation
 
 if TYPE_CHECKING:
@@ -56,8 +57,10 @@ class IsoflopProfile:
 
 
 @dataclass(frozen=True)
-class IsoflopFit:
+class IsoflopFit(FitResult):
     """The result of :func:`fit_isoflop`: per-budget minima and the power laws through them."""
+
+    approach = 2
 
     law: PowerLawAllocation
     profiles: tuple[IsoflopProfile, ...]
@@ -72,16 +75,15 @@ class IsoflopFit:
         """(a, b) fitted separately: N_opt ∝ C^a and D_opt ∝ C^b (a + b ≈ 1 under C = 6ND)."""
         return self.law.a, self.b
 
-    def to_dict(self) -> dict[str, Any]:
-        a, b = self.exponents
+    @property
+    def params(self) -> dict[str, float]:
+        return {"k": self.law.k, "a": self.law.a}
+
+    def details(self) -> dict[str, Any]:
         return {
-            "approach": 2,
-            "params": {"k": self.law.k, "a": a},
-            "exponents": {"a": a, "b": b},
             "profile": self.profile,
             "n_runs": self.n_runs,
             "budgets": [p.to_dict() for p in self.profiles],
-            "warnings": list(self.warnings),
         }
 
     def __repr__(self) -> str:
@@ -146,6 +148,40 @@ def _profile_min(x: np.ndarray, loss: np.ndarray, profile: str):
     return coef, x_opt, float(np.polyval(coef, x_opt))
 
 
+def _budget_profile(budget, N, L, profile, min_points, notes) -> IsoflopProfile | None:
+    """The profile of one budget, or None (with a note saying why) when it has no usable minimum."""
+    if len(np.unique(N)) < min_points:
+        notes.append(
+            f"budget {budget:.3g} FLOPs has {len(np.unique(N))} distinct model sizes (< {min_points}); skipped."
+        )
+        return None
+    x = np.log(N)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # np.RankWarning on near-degenerate profiles
+        coef, x_opt, l_opt = _profile_min(x, L, profile)
+    if not math.isfinite(x_opt):
+        notes.append(
+            f"budget {budget:.3g} FLOPs: the {profile} profile has no minimum (loss keeps falling or "
+            "rising with N); skipped. Add sizes on both sides of the optimum."
+        )
+        return None
+    bracketed = bool(x.min() <= x_opt <= x.max())
+    if not bracketed:
+        notes.append(
+            f"budget {budget:.3g} FLOPs: the minimum N={math.exp(x_opt):.3g} lies outside the sizes tried "
+            f"({N.min():.3g}..{N.max():.3g}); not bracketed, so it is an extrapolation."
+        )
+    return IsoflopProfile(
+        flops=budget,
+        n_params=N,
+        loss=L,
+        coef=coef,
+        n_params_opt=math.exp(x_opt),
+        loss_opt=l_opt,
+        bracketed=bracketed,
+    )
+
+
 def fit_isoflop(
     runs: RunTable,
     *,
@@ -162,39 +198,11 @@ def fit_isoflop(
     profiles: list[IsoflopProfile] = []
     for budget in np.unique(labels):
         m = labels == budget
-        N, L = runs.n_params[m], runs.loss[m]
-        if len(np.unique(N)) < min_points:
-            notes.append(
-                f"budget {budget:.3g} FLOPs has {len(np.unique(N))} distinct model sizes (< {min_points}); skipped."
-            )
-            continue
-        x = np.log(N)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # np.RankWarning on near-degenerate profiles
-            coef, x_opt, l_opt = _profile_min(x, L, profile)
-        if not math.isfinite(x_opt):
-            notes.append(
-                f"budget {budget:.3g} FLOPs: the {profile} profile has no minimum (loss keeps falling or "
-                "rising with N); skipped. Add sizes on both sides of the optimum."
-            )
-            continue
-        bracketed = bool(x.min() <= x_opt <= x.max())
-        if not bracketed:
-            notes.append(
-                f"budget {budget:.3g} FLOPs: the minimum N={math.exp(x_opt):.3g} lies outside the sizes tried "
-                f"({N.min():.3g}..{N.max():.3g}); not bracketed, so it is an extrapolation."
-            )
-        profiles.append(
-            IsoflopProfile(
-                flops=float(budget),
-                n_params=N,
-                loss=L,
-                coef=coef,
-                n_params_opt=math.exp(x_opt),
-                loss_opt=l_opt,
-                bracketed=bracketed,
-            )
+        one = _budget_profile(
+            float(budget), runs.n_params[m], runs.loss[m], profile, min_points, notes
         )
+        if one is not None:
+            profiles.append(one)
     if len(profiles) < 2:
         raise InvalidInputError(
             f"Approach 2 needs at least 2 FLOP budgets with >= {min_points} model sizes each; found "

@@ -30,6 +30,7 @@ import numpy as np
 
 from tokenplan import _checks
 from tokenplan.errors import InvalidInputError
+from tokenplan.fit.result import FitResult
 from tokenplan.laws.chinchilla import ChinchillaLaw
 
 if TYPE_CHECKING:
@@ -82,6 +83,8 @@ class _Problem:
         return phi @ self.M.T + self.c
 
     def fgh(self, phi: np.ndarray, w: np.ndarray | None = None, *, hessian: bool = True):
+        # Over 60 lines on purpose: one vectorised pass for value, gradient and the 15 Hessian entries;
+        # splitting it would recompute the shared softmax terms or pass a dozen arrays around.
         """Objective, gradient and Hessian w.r.t. phi for a batch of parameter vectors phi (S, k).
 
         ``w`` (S, n) or (n,) are per-point weights (bootstrap counts); None means all ones. With
@@ -205,6 +208,8 @@ def batched_newton(
     of the 4,500 starts reach the optimum, so dropping the laggards loses nothing and saves most of the work.
     Returns (phi, f, converged).
     """
+    # Over 60 lines on purpose: one Levenberg-Marquardt loop whose state (phi, f, g, H, lambda, active)
+    # is shared by every step; split up, each piece would take and return all of it.
     phi = np.array(phi0, dtype=float)
     S, k = phi.shape
     W = None if w is None else np.broadcast_to(w, (S, len(problem.x)))
@@ -286,8 +291,10 @@ def scipy_loop(
 
 
 @dataclass(frozen=True)
-class ParametricFit:
+class ParametricFit(FitResult):
     """The result of :func:`fit_parametric` (Chinchilla Approach 3)."""
+
+    approach = 3
 
     law: ChinchillaLaw
     objective: float
@@ -309,17 +316,9 @@ class ParametricFit:
         law = self.law
         return {"E": law.E, "A": law.A, "B": law.B, "alpha": law.alpha, "beta": law.beta}
 
-    @property
-    def exponents(self) -> tuple[float, float]:
-        """(a, b): N_opt ∝ C^a, D_opt ∝ C^b (Chinchilla eq. 4)."""
-        return self.law.exponents
-
-    def to_dict(self) -> dict[str, Any]:
-        a, b = self.exponents
+    def details(self) -> dict[str, Any]:
         return {
-            "approach": 3,
-            "params": self.params,
-            "exponents": {"a": a, "b": b},
+            "form": "shared-exponent" if self.alpha_equals_beta else "chinchilla",
             "objective": self.objective,
             "reduction": self.reduction,
             "delta": self.delta,
@@ -329,7 +328,6 @@ class ParametricFit:
             "optimizer": self.optimizer,
             "alpha_equals_beta": self.alpha_equals_beta,
             "overestimate_weight": self.overestimate_weight,
-            "warnings": list(self.warnings),
         }
 
     def __repr__(self) -> str:
@@ -358,6 +356,15 @@ def _law_from_theta(theta: np.ndarray, name: str, runs) -> ChinchillaLaw:
     )
 
 
+def _exponent_notes(law: ChinchillaLaw) -> list[str]:
+    if law.alpha > 0 and law.beta > 0:
+        return []
+    return [
+        f"fitted exponents alpha={law.alpha:.3g}, beta={law.beta:.3g}: a non-positive exponent means "
+        "the runs do not constrain that term; the allocation is not meaningful."
+    ]
+
+
 def _check_runs(runs, approach: str) -> None:
     if len(runs) < 5:
         raise InvalidInputError(
@@ -368,6 +375,37 @@ def _check_runs(runs, approach: str) -> None:
             f"{approach} needs at least 2 distinct model sizes and 2 distinct token counts; got "
             f"{len(np.unique(runs.n_params))} sizes and {len(np.unique(runs.n_tokens))} token counts."
         )
+
+
+def _starts(problem: _Problem, grid) -> np.ndarray:
+    """The distinct starting points in the problem's free parameters (the paper's grid by default)."""
+    starts = grid if isinstance(grid, np.ndarray) else paper_grid(grid)
+    if starts.ndim != 2 or starts.shape[1] != 5 or len(starts) == 0:
+        raise InvalidInputError("grid must give (a, b, e, alpha, beta) starting points.")
+    return np.unique(_to_phi(problem, starts), axis=0)
+
+
+def _solve(problem, starts_phi, *, reduction, optimizer, prune, n_polish, notes):
+    """(phi, objective, converged starts, optimizer name) from every start, by the chosen optimizer."""
+    if reduction == "mean":
+        # The mean makes the objective ~n times flatter; scipy's BFGS with its default tolerances (as in
+        # Epoch's replication code) then stops long before the optimum. That early stop is the point.
+        phi, f, nits = scipy_loop(problem, starts_phi, method="BFGS")
+        notes.append(
+            f"reduction='mean': the optimizer stopped early (median {int(np.median(nits))} iterations per "
+            "start), as behind Hoffmann et al.'s published constants; use the sum for the real optimum."
+        )
+        return phi, f, len(starts_phi), "scipy BFGS loop (default tolerances)"
+    if optimizer == "scipy":
+        phi, f, _ = scipy_loop(problem, starts_phi)
+        return phi, f, len(starts_phi), "scipy L-BFGS-B loop (default tolerances)"
+    phis, fs, conv = batched_newton(problem, starts_phi, **({} if prune else {"prune": ()}))
+    best_phi, best_f = None, math.inf
+    for i in np.argsort(fs)[: max(1, n_polish)]:
+        ph, fv, _ = _polish(problem, phis[i])
+        if fv < best_f:
+            best_phi, best_f = ph, fv
+    return best_phi, best_f, int(conv.sum()), "batched Levenberg-Marquardt + L-BFGS-B polish"
 
 
 def fit_parametric(
@@ -399,53 +437,21 @@ def fit_parametric(
     optimizer = _checks.choice("optimizer", optimizer, ("batched", "scipy"))
     overestimate_weight = _checks.positive("overestimate_weight", overestimate_weight)
     problem = _make_problem(
-        runs,
-        delta=delta,
-        reduction=reduction,
-        overestimate_weight=overestimate_weight,
+        runs, delta=delta, reduction=reduction, overestimate_weight=overestimate_weight,
         alpha_equals_beta=alpha_equals_beta,
-    )
-    starts = grid if isinstance(grid, np.ndarray) else paper_grid(grid)
-    if starts.ndim != 2 or starts.shape[1] != 5 or len(starts) == 0:
-        raise InvalidInputError("grid must give (a, b, e, alpha, beta) starting points.")
-    starts_phi = np.unique(_to_phi(problem, starts), axis=0)
+    )  # fmt: skip
+    starts_phi = _starts(problem, grid)
     notes: list[str] = []
-    if reduction == "mean":
-        # The mean makes the objective ~n times flatter; scipy's BFGS with its default tolerances (as in
-        # Epoch's replication code) then stops long before the optimum. That early stop is the point.
-        phi, f, nits = scipy_loop(problem, starts_phi, method="BFGS")
-        n_conv = len(starts_phi)
-        used = "scipy BFGS loop (default tolerances)"
-        notes.append(
-            f"reduction='mean': the optimizer stopped early (median {int(np.median(nits))} iterations per "
-            "start), as behind Hoffmann et al.'s published constants; use the sum for the real optimum."
-        )
-    elif optimizer == "scipy":
-        phi, f, nits = scipy_loop(problem, starts_phi)
-        n_conv = len(starts_phi)
-        used = "scipy L-BFGS-B loop (default tolerances)"
-    else:
-        phis, fs, conv = batched_newton(problem, starts_phi, **({} if prune else {"prune": ()}))
-        n_conv = int(conv.sum())
-        order = np.argsort(fs)
-        best_phi, best_f = None, math.inf
-        for i in order[: max(1, n_polish)]:
-            ph, fv, _ = _polish(problem, phis[i])
-            if fv < best_f:
-                best_phi, best_f = ph, fv
-        phi, f = best_phi, best_f
-        used = "batched Levenberg-Marquardt + L-BFGS-B polish"
+    phi, f, n_conv, used = _solve(
+        problem, starts_phi, reduction=reduction, optimizer=optimizer, prune=prune,
+        n_polish=n_polish, notes=notes,
+    )  # fmt: skip
     if phi is None or not math.isfinite(f):
         raise InvalidInputError("Approach 3: no starting point gave a finite objective.")
     theta = problem.theta(phi[None, :])[0]
     law = _law_from_theta(theta, name, runs)
-    if law.alpha <= 0 or law.beta <= 0:
-        notes.append(
-            f"fitted exponents alpha={law.alpha:.3g}, beta={law.beta:.3g}: a non-positive exponent means "
-            "the runs do not constrain that term; the allocation is not meaningful."
-        )
-    pred = law.loss(runs.n_params, runs.n_tokens)
-    resid = np.log(pred) - np.log(runs.loss)
+    notes += _exponent_notes(law)
+    resid = np.log(law.loss(runs.n_params, runs.n_tokens)) - np.log(runs.loss)
     return ParametricFit(
         law=law,
         objective=float(f),

@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 __all__ = ["FitOptions", "FitReport", "run_fit"]
 
 APPROACHES = ("1", "2", "3", "all")
+# Bootstrap refits made by default for Approach 3's Chinchilla-family forms, whose refits are one batch:
+# enough for 10th/90th percentiles of N_opt/D_opt and of the loss (the draws are saved with the law).
+DEFAULT_BOOT = 200
 TITLES = {
     "1": "Approach 1 (training-curve envelope)",
     "2": "Approach 2 (IsoFLOP profiles)",
@@ -51,7 +54,8 @@ class FitOptions:
     profile: str = "parabola"  # Approach 2 per-budget profile
     bins_per_decade: float | None = None  # Approach 2 budget grouping
     fit_base: bool = False  # data-constrained: also refit E, A, B, alpha, beta
-    n_boot: int = 0  # bootstrap refits (0 = none)
+    # bootstrap refits; None = DEFAULT_BOOT for Approach 3's Chinchilla-family forms (batched, ~1 s), else 0
+    n_boot: int | None = None
     seed: int = 0
     level: float = 0.8  # interval level
     budgets: tuple[float, ...] = ()  # FLOP budgets for N_opt / D_opt
@@ -62,7 +66,8 @@ class FitOptions:
         _checks.choice("approach", self.approach, APPROACHES, param="approach")
         _checks.choice("law", self.law, ("chinchilla", "data-constrained"), param="law_kind")
         _checks.choice("form", self.form, ("auto", *FORMS), param="form")
-        _checks.positive_int("n_boot", self.n_boot, allow_zero=True)
+        if self.n_boot is not None:
+            _checks.positive_int("n_boot", self.n_boot, allow_zero=True)
         _checks.in_range("level", self.level, 0.0, 1.0, inclusive=False)
         parse_holdout(self.holdout)  # fails early on a malformed cut
 
@@ -330,11 +335,15 @@ def _bootstrap(state: _State, o: FitOptions) -> None:
     """Percentile intervals for each fit (``n_boot`` refits); the saved law keeps its draws."""
     from tokenplan import fit as fitlib
 
-    if not o.n_boot:
-        return
-    kw = {"n_boot": o.n_boot, "seed": o.seed, "level": o.level}
     runs = state.runs
     for key, fit in state.fits.items():
+        n_boot = o.n_boot
+        if n_boot is None:
+            batched = key == "3" and hasattr(fit, "theta") and fit.reduction == "sum"
+            n_boot = DEFAULT_BOOT if batched else 0
+        if not n_boot:
+            continue
+        kw = {"n_boot": n_boot, "seed": o.seed, "level": o.level}
         if key == "3" and hasattr(fit, "theta"):
             boot = fitlib.bootstrap_parametric(runs.fresh_only(), fit, budgets=o.budgets, **kw)
         elif key == "2":

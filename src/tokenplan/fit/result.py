@@ -1,0 +1,43 @@
+"""The one base of every fit result (Approaches 1, 2, 3, the Kaplan form, the data-constrained law).
+
+A result is a frozen dataclass with a ``law`` (a :class:`tokenplan.laws.Law` to save, plan and predict with)
+and ``warnings``; it names its ``approach`` and ``params`` and adds its own ``details()``. ``to_dict`` is
+shared, so every result serialises with the same keys: approach, params, exponents (a, b), the details,
+warnings.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+__all__ = ["FitResult"]
+
+
+class FitResult:
+    """Mixin for fit results: subclasses define ``approach``, the ``law`` and ``warnings`` fields,
+    :attr:`params` and (optionally) :meth:`details`."""
+
+    approach: ClassVar[int | str] = 3
+
+    @property
+    def exponents(self) -> tuple[float, float]:
+        """(a, b): N_opt ∝ C^a, D_opt ∝ C^b."""
+        return self.law.exponents  # type: ignore[attr-defined]
+
+    @property
+    def params(self) -> dict[str, float]:
+        raise NotImplementedError
+
+    def details(self) -> dict[str, Any]:
+        """Result-specific fields of :meth:`to_dict` (objective, run counts ...)."""
+        return {}
+
+    def to_dict(self) -> dict[str, Any]:
+        a, b = self.exponents
+        return {
+            "approach": self.approach,
+            "params": self.params,
+            "exponents": {"a": a, "b": b},
+            **self.details(),
+            "warnings": list(self.warnings),  # type: ignore[attr-defined]
+        }
