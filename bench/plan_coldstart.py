@@ -28,7 +28,7 @@ COMMANDS = {
         "70B",
         "--tokens",
         "1.4T",
-    ],  # fmt: skip
+    ],
     "tokenplan plan --flops 1e22 --json": [
         sys.executable,
         "-m",
