@@ -223,10 +223,15 @@ def _fit_approaches(state: _State, o: FitOptions, curves: Curves | None) -> None
 
     runs = state.runs
     fresh = runs.fresh_only()
-    if len(fresh) < len(runs) and o.form not in ("auto", "data-constrained"):
+    if len(fresh) < len(runs) and o.form != "data-constrained":
+        also = (
+            "; --form auto also backtests the data-constrained form on all runs"
+            if o.form == "auto"
+            else ""
+        )
         state.notes.append(
-            f"{len(runs) - len(fresh)} runs repeat data and are left out of the Chinchilla fit "
-            "(Chinchilla assumes fresh tokens); fit them with --law data-constrained."
+            f"{len(runs) - len(fresh)} runs repeat data and are left out of the Chinchilla-family fits "
+            f"(they assume fresh tokens){also}; or fit them with --law data-constrained."
         )
     want = ["1", "2", "3"] if o.approach == "all" else [o.approach]
     steps = {
@@ -306,14 +311,14 @@ def _choose_form(state: _State, o: FitOptions) -> str:
         )
         state.warnings.append(state.form_reason + ".")
         return "chinchilla"
-    eligible = state.backtests
-    if "data-constrained" in state.backtests:
-        # Chinchilla-family forms ignore repetition: they are shown for reference, not chosen.
-        eligible = {"data-constrained": state.backtests["data-constrained"]}
-    form, why = choose_form(eligible)
-    if len(eligible) < len(state.backtests):
-        why = "the runs repeat data and only the data-constrained form models repetition"
+    form, why = choose_form(state.backtests)
     state.form_reason = why
+    if "data-constrained" in state.backtests and form != "data-constrained":
+        state.warnings.append(
+            f"the runs repeat data, yet the {form} form (which ignores repetition) predicted the held-out "
+            "runs best; its predictions treat every token as fresh. Use --form data-constrained to model "
+            "repetition, or check the backtest with a cut that holds out repeated runs."
+        )
     return form
 
 
