@@ -197,6 +197,8 @@ def test_repeated_data_chooses_the_data_constrained_form_on_merit():
     report = run_fit(runs, FitOptions(n_boot=0))
     assert "data-constrained" in report.backtests
     # 16-epoch runs at every size: the forms that ignore repetition miss them, the backtest says so
-    assert report.form == "data-constrained", {f: b.mean_abs_error for f, b in report.backtests.items()}
+    assert report.form == "data-constrained", {
+        f: b.mean_abs_error for f, b in report.backtests.items()
+    }
     p = report.law.predict(5e8, 1e11, unique_tokens=1e10)
     assert p.epochs == pytest.approx(10.0) and p.effective_tokens < 1e11
