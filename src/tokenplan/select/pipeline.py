@@ -1,9 +1,14 @@
 """The selection pipeline: read -> clean -> filter -> dedup -> embed -> cluster -> select -> report -> write.
 
 A :class:`Recipe` (a frozen dataclass, loadable from YAML) says what to do; :func:`run` does it and returns a
-:class:`SelectionReport`. The pool is streamed: the first pass keeps, per candidate row, only its source index,
-domain, score and token count, and spools the text to a temporary file that the embedder then streams; the
-subset is written by a second pass over the input. So memory grows with the embeddings, not with the texts.
+:class:`SelectionReport`. Each stage is a function
+below, usable alone (:func:`read_pool`, :func:`clean_records`, :func:`filter_records`, :func:`dedup_records`,
+:func:`embed_candidates`, :func:`cluster_candidates`, :func:`semantic_dedup`, :func:`choose`,
+:func:`report_coverage`, :func:`write_outputs`).
+
+The pool is streamed: the first pass keeps, per candidate row, only its source index, domain and token count,
+and spools the text to an unnamed temporary file that the embedder then streams; the subset is written by a
+second pass over the input. So memory grows with the embeddings, not with the texts.
 """
 
 from __future__ import annotations
@@ -15,10 +20,10 @@ import re
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -26,8 +31,34 @@ from tokenplan._checks import choice, in_range, positive, positive_int
 from tokenplan.errors import InvalidInputError
 from tokenplan.select.filters import FilterConfig, drop_reason
 from tokenplan.select.guidance import quantity_guidance
+from tokenplan.select.io import join_text
 
-__all__ = ["Recipe", "SelectionReport", "count_tokens", "default_cache_dir", "run"]
+if TYPE_CHECKING:
+    from tokenplan.select.io import ReadStats, Record
+
+__all__ = [
+    "Candidates",
+    "Recipe",
+    "SelectionReport",
+    "budget",
+    "check_outputs",
+    "choose",
+    "clean_records",
+    "cluster_candidates",
+    "collect_candidates",
+    "count_tokens",
+    "dedup_records",
+    "default_cache_dir",
+    "embed_candidates",
+    "filter_records",
+    "first_pass",
+    "read_pool",
+    "report_coverage",
+    "run",
+    "semantic_dedup",
+    "spooled_batches",
+    "write_outputs",
+]
 
 _TOKEN = re.compile(r"[A-Za-z0-9_]+|[\u3400-\u9fff\uf900-\ufaff]|[^\sA-Za-z0-9_]")
 
@@ -278,22 +309,58 @@ def _default_clusters(n: int) -> int:
     return int(min(100, max(2, round(math.sqrt(n / 2))), n))
 
 
-def run(recipe: Recipe, *, progress: Progress | None = None) -> SelectionReport:
-    """Run the whole pipeline of ``recipe``; ``progress(stage, n_done, total)`` reports long stages."""
-    from tokenplan.select.clean import clean_text
-    from tokenplan.select.dedup import ExactDeduper, MinHashDeduper
-    from tokenplan.select.io import ReadStats, iter_records, join_text
+# ------------------------------------------------------------------------------------------------ stages
+# Each stage is a function of plain data, usable and testable alone; run() chains them. The first four
+# (read, clean, filter, dedup) are generators over records, so the pool streams through them in one pass.
 
+
+@dataclass(frozen=True)
+class Candidates:
+    """What the first pass keeps per candidate row: its source index, domain and approximate token count."""
+
+    index: np.ndarray  # source indices (int64)
+    domains: np.ndarray | None  # str labels, or None when the pool has no domain
+    n_tokens: np.ndarray  # int64
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def subset(self, keep: np.ndarray) -> Candidates:
+        """The candidates at the positions (or boolean mask) ``keep``."""
+        dom = self.domains[keep] if self.domains is not None else None
+        return Candidates(index=self.index[keep], domains=dom, n_tokens=self.n_tokens[keep])
+
+
+def _tick(progress: Progress | None) -> Progress:
     def tick(stage: str, n: int, total: int | None = None) -> None:
         if progress is not None:
             progress(stage, n, total)
 
-    timings: dict[str, float] = {}
-    t0 = time.perf_counter()
+    return tick
+
+
+class _Timer:
+    """``with timer("stage"):`` adds the block's wall time to ``timer.timings["stage"]``."""
+
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+        self._stage: str | None = None
+
+    def __call__(self, stage: str) -> _Timer:
+        self._stage = stage
+        return self
+
+    def __enter__(self) -> None:
+        self._t = time.perf_counter()
+
+    def __exit__(self, *exc: object) -> None:
+        self.timings[self._stage] = time.perf_counter() - self._t
+
+
+def check_outputs(recipe: Recipe) -> Path | None:
+    """Refuse a bad ``output`` or ``plot`` path before the slow part; return the output path (or None)."""
     out_path = Path(recipe.output) if recipe.output else None
-    if (
-        out_path is not None and out_path.exists() and not recipe.overwrite
-    ):  # fail before the slow part
+    if out_path is not None and out_path.exists() and not recipe.overwrite:
         raise InvalidInputError(f"output {str(out_path)!r} exists; pass --overwrite to replace it.")
     if out_path is not None:
         from tokenplan.select.io import detect_file_type
@@ -306,136 +373,279 @@ def run(recipe: Recipe, *, progress: Progress | None = None) -> SelectionReport:
             raise InvalidInputError("writing YAML is not supported; use a .jsonl output.")
     if recipe.plot and not Path(recipe.plot).parent.exists():
         raise InvalidInputError(f"the directory of --plot {recipe.plot!r} does not exist.")
-    stats = ReadStats()
-    reasons: Counter[str] = Counter()
-    exact = ExactDeduper() if recipe.dedup_exact else None
-    near = (
-        MinHashDeduper(threshold=recipe.dedup_near, seed=recipe.seed) if recipe.dedup_near else None
-    )
-    # on a prompt-only pool the answer filters (length, first person, references) do not apply
-    prompt_filters = FilterConfig(min_score=recipe.filters.min_score)
+    return out_path
+
+
+def read_pool(
+    recipe: Recipe, stats: ReadStats, *, tick: Progress | None = None
+) -> Iterator[Record]:
+    """Stage *read*: the pool's records, streamed; malformed rows are counted in ``stats``."""
+    from tokenplan.select.io import iter_records
+
+    tick = tick or _tick(None)
+    for rec in iter_records(
+        recipe.input,
+        row_format=recipe.row_format,
+        fields=recipe.fields,
+        domain_field=recipe.domain_field,
+        score_field=recipe.score_field,
+        strict=recipe.strict,
+        stats=stats,
+    ):
+        if stats.n_rows % 1000 == 0:
+            tick("read", 1000)
+        yield rec
+
+
+def clean_records(records: Iterable[Record], *, enabled: bool = True) -> Iterator[Record]:
+    """Stage *clean*: links, images and HTML stripped from prompt and answer (LIMA); code kept."""
+    from tokenplan.select.clean import clean_text
+
+    for rec in records:
+        if enabled:
+            rec = replace(rec, prompt=clean_text(rec.prompt), response=clean_text(rec.response))
+        yield rec
+
+
+def filter_records(
+    records: Iterable[Record],
+    config: FilterConfig,
+    reasons: Counter[str],
+    *,
+    stats: ReadStats | None = None,
+) -> Iterator[Record]:
+    """Stage *filter*: the records the quality filters keep; each drop is counted in ``reasons``.
+
+    On a prompt-only pool (``stats.prompt_only``, set by the reader) the answer filters (length, first
+    person, references) do not apply: the prompt is checked for emptiness and the score only.
+    """
+    prompt_filters = FilterConfig(min_score=config.min_score)
+    for rec in records:
+        if stats is not None and stats.prompt_only:
+            reason = drop_reason(rec.prompt, rec.score, prompt_filters)
+        else:
+            reason = drop_reason(rec.response, rec.score, config)
+        if reason is None:
+            yield rec
+        else:
+            reasons[reason] += 1
+
+
+def dedup_records(
+    records: Iterable[Record],
+    reasons: Counter[str],
+    *,
+    exact: bool = True,
+    near: float | None = None,
+    seed: int = 0,
+) -> Iterator[Record]:
+    """Stage *dedup* (streaming part): drop exact and, with ``near`` (a Jaccard threshold), near copies."""
+    from tokenplan.select.dedup import ExactDeduper, MinHashDeduper
+
+    exact_dd = ExactDeduper() if exact else None
+    near_dd = MinHashDeduper(threshold=near, seed=seed) if near else None
+    for rec in records:
+        text = join_text(rec.prompt, rec.response)
+        if exact_dd is not None and exact_dd.is_duplicate(text):
+            reasons["exact_duplicate"] += 1
+        elif near_dd is not None and near_dd.is_duplicate(text):
+            reasons["near_duplicate"] += 1
+        else:
+            yield rec
+
+
+def collect_candidates(
+    records: Iterable[Record], spool: IO[str], *, domain_field: str | None = None
+) -> Candidates:
+    """Keep index, domain and token count of each record; write its text to ``spool`` (one JSON per line)."""
     src_index: list[int] = []
     domains: list[str | None] = []
     n_tokens: list[int] = []
-    spool_dir = tempfile.TemporaryDirectory(prefix="tokenplan-select-")
-    try:
-        spool = Path(spool_dir.name) / "texts.jsonl"
-        with open(spool, "w", encoding="utf-8") as sp:
-            for rec in iter_records(
-                recipe.input,
-                row_format=recipe.row_format,
-                fields=recipe.fields,
-                domain_field=recipe.domain_field,
-                score_field=recipe.score_field,
-                strict=recipe.strict,
-                stats=stats,
-            ):
-                if stats.n_rows % 1000 == 0:
-                    tick("read", 1000)
-                prompt, response = rec.prompt, rec.response
-                if recipe.clean:
-                    prompt, response = clean_text(prompt), clean_text(response)
-                if stats.prompt_only:  # no answers: only the answer-free checks apply
-                    reason = drop_reason(prompt, rec.score, prompt_filters)
-                else:
-                    reason = drop_reason(response, rec.score, recipe.filters)
-                text = join_text(prompt, response)
-                if reason is None and exact is not None and exact.is_duplicate(text):
-                    reason = "exact_duplicate"
-                if reason is None and near is not None and near.is_duplicate(text):
-                    reason = "near_duplicate"
-                if reason is not None:
-                    reasons[reason] += 1
-                    continue
-                src_index.append(rec.index)
-                domains.append(rec.domain)
-                n_tokens.append(count_tokens(text))
-                sp.write(json.dumps(text, ensure_ascii=False) + "\n")
-        n_pool = len(src_index)
-        if recipe.target is not None:  # the target's texts go after the pool's, embedded with them
-            n_target = _spool_target(recipe, spool)
-        timings["read_filter_dedup"] = time.perf_counter() - t0
-        if not src_index:
-            _no_candidates(stats, reasons)
-        idx = np.asarray(src_index, dtype=np.int64)
-        tokens = np.asarray(n_tokens, dtype=np.int64)
-        has_domains = recipe.domain_field is not None or all(d is not None for d in domains)
-        dom = np.asarray(domains, dtype=object).astype(str) if has_domains else None
+    for rec in records:
+        text = join_text(rec.prompt, rec.response)
+        src_index.append(rec.index)
+        domains.append(rec.domain)
+        n_tokens.append(count_tokens(text))
+        spool.write(json.dumps(text, ensure_ascii=False) + "\n")
+    spool.flush()
+    has_domains = domain_field is not None or all(d is not None for d in domains)
+    return Candidates(
+        index=np.asarray(src_index, dtype=np.int64),
+        domains=np.asarray(domains, dtype=object).astype(str) if has_domains else None,
+        n_tokens=np.asarray(n_tokens, dtype=np.int64),
+    )
 
-        if recipe.method == "lima" and dom is None:  # fail before the slow part
-            raise InvalidInputError(
-                "method 'lima' samples over domains: give a domain field (--domain-field NAME)."
-            )
 
-        # ---- embed
-        t = time.perf_counter()
-        emb, embedder_name, n_cached = _embed(recipe, spool, idx, stats.n_rows, tick)
-        target_emb = emb[n_pool:] if recipe.target is not None else None
-        emb = emb[:n_pool]
-        timings["embed"] = time.perf_counter() - t
-    finally:
-        spool_dir.cleanup()
+def first_pass(
+    recipe: Recipe, spool: IO[str], stats: ReadStats, reasons: Counter[str], *, tick: Progress
+) -> Candidates:
+    """read -> clean -> filter -> dedup in one streamed pass; fails early when nothing is left."""
+    records = read_pool(recipe, stats, tick=tick)
+    records = clean_records(records, enabled=recipe.clean)
+    records = filter_records(records, recipe.filters, reasons, stats=stats)
+    records = dedup_records(
+        records, reasons, exact=recipe.dedup_exact, near=recipe.dedup_near, seed=recipe.seed
+    )
+    cands = collect_candidates(records, spool, domain_field=recipe.domain_field)
+    if not len(cands):
+        _no_candidates(stats, reasons)
+    if recipe.method == "lima" and cands.domains is None:  # fail before the slow part
+        raise InvalidInputError(
+            "method 'lima' samples over domains: give a domain field (--domain-field NAME)."
+        )
+    return cands
 
-    # ---- cluster (for the methods that need it and for the report), then semantic dedup
+
+def spooled_batches(spool: IO[str], batch_size: int) -> Iterator[list[str]]:
+    """The spooled texts, from the start, in lists of ``batch_size``."""
+    spool.seek(0)
+    batch: list[str] = []
+    for line in spool:
+        batch.append(json.loads(line))
+        if len(batch) == batch_size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def embed_candidates(
+    recipe: Recipe,
+    spool: IO[str],
+    cands: Candidates,
+    *,
+    n_rows: int,
+    tick: Progress,
+    n_texts: int | None = None,
+) -> tuple[np.ndarray, str, int]:
+    """Stage *embed*: (matrix, embedder name, vectors served from the cache) for the spooled texts.
+
+    ``n_texts``: how many texts the spool holds (the candidates', then a target's); default len(cands).
+    """
+    from tokenplan.select.embed import EmbeddingCache, embed_texts, get_embedder, load_precomputed
+
+    if recipe.embeddings:
+        full = load_precomputed(recipe.embeddings, n_rows=n_rows)
+        return full[cands.index], f"precomputed:{recipe.embeddings}", 0
+    name = recipe.embedder
+    if recipe.model and name == "minilm":
+        name = "hf"  # --model PATH means a local HF model with mean pooling
+    if recipe.ray_address is not None and name != "tfidf":
+        return _embed_on_ray(recipe, spool, name, tick=tick)
+    embedder = get_embedder(name, model=recipe.model)
+    cache = None
+    if (recipe.cache_dir or "").lower() != "none":
+        cache = EmbeddingCache(recipe.cache_dir or default_cache_dir())
+    total = n_texts if n_texts is not None else len(cands)
+    tick("embed", 0, total)
+    emb, n_cached = embed_texts(
+        spooled_batches(spool, recipe.batch_size),
+        embedder,
+        cache=cache,
+        on_batch=lambda n, _hit: tick("embed", n, total),
+    )
+    return emb, embedder.name, n_cached
+
+
+def _embed_on_ray(recipe: Recipe, spool: IO[str], name: str, *, tick: Progress) -> tuple:
+    from tokenplan.select.ray_backend import embed_ray
+
+    texts = [t for b in spooled_batches(spool, recipe.batch_size) for t in b]
+    tick("embed", 0, len(texts))
+    emb = embed_ray(
+        texts,
+        embedder=name,
+        model=recipe.model,
+        address=recipe.ray_address,
+        batch_size=recipe.batch_size,
+    )
+    tick("embed", len(texts), len(texts))
+    return emb, f"{name} (ray)", 0
+
+
+def cluster_candidates(emb: np.ndarray, *, n_clusters: int | None = None, seed: int = 0):
+    """Stage *cluster*: K-Means with ``n_clusters`` (default min(100, sqrt(n/2)))."""
     from tokenplan.select.cluster import kmeans
 
-    t = time.perf_counter()
-    k = recipe.n_clusters or _default_clusters(len(emb))
+    k = n_clusters or _default_clusters(len(emb))
     if k > len(emb):
         raise InvalidInputError(f"n_clusters={k} should be <= the {len(emb)} candidates left.")
-    km = kmeans(emb, k, seed=recipe.seed)
-    timings["kmeans"] = time.perf_counter() - t
-    if recipe.dedup_semantic is not None:
-        from tokenplan.select.dedup import semantic_duplicates
+    return kmeans(emb, k, seed=seed)
 
-        labels = km.labels if len(emb) > 20000 else None
-        dup = semantic_duplicates(emb, threshold=recipe.dedup_semantic, labels=labels)
-        if dup.any():
-            reasons["semantic_duplicate"] += int(dup.sum())
-            keep = ~dup
-            emb, idx, tokens = emb[keep], idx[keep], tokens[keep]
-            dom = dom[keep] if dom is not None else None
-            km = replace(km, labels=km.labels[keep])
 
-    # ---- select
-    from tokenplan.select.methods import Pool
+def semantic_dedup(
+    emb: np.ndarray, cands: Candidates, km, *, threshold: float, reasons: Counter[str]
+) -> tuple[np.ndarray, Candidates, Any]:
+    """Stage *dedup* (semantic part): drop rows within cosine ``threshold`` of an earlier kept row."""
+    from tokenplan.select.dedup import semantic_duplicates
 
-    n_cand = len(emb)
+    labels = km.labels if len(emb) > 20000 else None
+    dup = semantic_duplicates(emb, threshold=threshold, labels=labels)
+    if not dup.any():
+        return emb, cands, km
+    reasons["semantic_duplicate"] += int(dup.sum())
+    keep = ~dup
+    return emb[keep], cands.subset(keep), replace(km, labels=km.labels[keep])
+
+
+def budget(recipe: Recipe, n_candidates: int, stats: ReadStats, reasons: Counter[str]) -> int:
+    """How many to select: ``n_select``, or ``fraction`` of the candidates rounded half up (>= 1); with a
+    token budget, 1 (the count then follows from the budget)."""
     if recipe.n_select is not None:
         n_select = recipe.n_select
     elif recipe.fraction is not None:
-        n_select = max(1, math.floor(recipe.fraction * n_cand + 0.5))  # round half up
+        n_select = max(1, math.floor(recipe.fraction * n_candidates + 0.5))  # round half up
     else:
         n_select = 1  # a token budget: the count follows from it
-    if n_select > n_cand:
+    if n_select > n_candidates:
         raise InvalidInputError(
-            f"n_select={n_select} should be <= the {n_cand} candidates left after filters and dedup "
-            f"({stats.n_rows} rows read; dropped {dict(reasons) or 'none'}).",
+            f"n_select={n_select} should be <= the {n_candidates} candidates left after filters and "
+            f"dedup ({stats.n_rows} rows read; dropped {dict(reasons) or 'none'}).",
             param="n_select" if recipe.n_select is not None else "fraction",
         )
-    t = time.perf_counter()
-    tick("select", 0, None)
-    sel = _select(
-        recipe, Pool(embeddings=emb, domains=dom, clusters=km), n_select, tokens, target_emb
-    )
-    n_select = len(sel)
-    timings["select"] = time.perf_counter() - t
+    return n_select
 
-    # ---- report, with a random subset of the same size as the baseline
+
+def choose(
+    recipe: Recipe,
+    emb: np.ndarray,
+    cands: Candidates,
+    km,
+    n_select: int,
+    *,
+    target: np.ndarray | None = None,
+):
+    """Stage *select*: the recipe's method (or, with ``target`` embeddings, target-task selection)."""
+    from tokenplan.select.methods import Pool
+
+    pool = Pool(embeddings=emb, domains=cands.domains, clusters=km)
+    return _select(recipe, pool, n_select, cands.n_tokens, target)
+
+
+def report_coverage(emb: np.ndarray, cands: Candidates, km, sel, *, seed: int = 0) -> tuple:
+    """Stage *report*: coverage of the selection and of a random subset of the same size (seed + 1)."""
     from tokenplan.select.metrics import coverage
 
-    t = time.perf_counter()
-    cov_kw = dict(cluster_labels=km.labels, n_clusters=k, domains=dom, n_tokens=tokens)
+    cov_kw = dict(
+        cluster_labels=km.labels,
+        n_clusters=km.n_clusters,
+        domains=cands.domains,
+        n_tokens=cands.n_tokens,
+    )
     report = coverage(emb, sel.indices, **cov_kw)
-    rand = np.random.default_rng(recipe.seed + 1).choice(n_cand, n_select, replace=False)
-    baseline = coverage(emb, rand, **cov_kw)
-    timings["report"] = time.perf_counter() - t
+    rand = np.random.default_rng(seed + 1).choice(len(emb), len(sel.indices), replace=False)
+    return report, coverage(emb, rand, **cov_kw)
 
-    # ---- write
+
+def write_outputs(
+    recipe: Recipe, out_path: Path | None, emb: np.ndarray, cands: Candidates, km, sel
+) -> tuple[str | None, str | None]:
+    """Stage *write*: the chosen rows with provenance fields, and the map; returns (output, plot)."""
     written = None
     if out_path is not None:
         from tokenplan.select.io import write_subset
 
+        idx = cands.index
         prov = {
             int(idx[p]): {
                 "_source_index": int(idx[p]),
@@ -452,28 +662,65 @@ def run(recipe: Recipe, *, progress: Progress | None = None) -> SelectionReport:
         from tokenplan.select.plot import plot_selection
 
         plot_path = str(plot_selection(emb, sel.indices, recipe.plot, title=recipe.method))
-    timings["total"] = time.perf_counter() - t0
+    return written, plot_path
+
+
+def run(recipe: Recipe, *, progress: Progress | None = None) -> SelectionReport:
+    """Run the whole pipeline of ``recipe``; ``progress(stage, n_done, total)`` reports long stages.
+
+    read -> clean -> filter -> dedup (one streamed pass) -> embed -> cluster -> [semantic dedup] ->
+    select -> report -> write.
+    """
+    from tokenplan.select.io import ReadStats
+
+    tick, timer, t0 = _tick(progress), _Timer(), time.perf_counter()
+    out_path = check_outputs(recipe)
+    stats, reasons = ReadStats(), Counter()
+    # the spool is an unnamed temporary file: nothing is left behind, even after SIGKILL
+    with tempfile.TemporaryFile("w+", encoding="utf-8", prefix="tokenplan-select-") as spool:
+        with timer("read_filter_dedup"):
+            cands = first_pass(recipe, spool, stats, reasons, tick=tick)
+            # the target's texts go after the pool's, embedded with them
+            n_target = _spool_target(recipe, spool) if recipe.target is not None else 0
+        with timer("embed"):
+            emb, embedder_name, n_cached = embed_candidates(
+                recipe, spool, cands, n_rows=stats.n_rows, tick=tick, n_texts=len(cands) + n_target
+            )
+    target_emb = emb[len(cands) :] if recipe.target is not None else None
+    emb = emb[: len(cands)]
+    with timer("kmeans"):
+        km = cluster_candidates(emb, n_clusters=recipe.n_clusters, seed=recipe.seed)
+    if recipe.dedup_semantic is not None:
+        with timer("semantic_dedup"):
+            emb, cands, km = semantic_dedup(
+                emb, cands, km, threshold=recipe.dedup_semantic, reasons=reasons
+            )
+    n_select = budget(recipe, len(cands), stats, reasons)
+    with timer("select"):
+        sel = choose(recipe, emb, cands, km, n_select, target=target_emb)
+    with timer("report"):
+        cov, baseline = report_coverage(emb, cands, km, sel, seed=recipe.seed)
+    written, plot_path = write_outputs(recipe, out_path, emb, cands, km, sel)
+    timer.timings["total"] = time.perf_counter() - t0
     return SelectionReport(
         method=sel.method,
         n_rows=stats.n_rows,
         n_malformed=stats.n_malformed,
         malformed_examples=list(stats.errors),
         drop_reasons=dict(sorted(reasons.items())),
-        n_candidates=n_cand,
-        n_selected=n_select,
-        selected=idx[sel.indices],
+        n_candidates=len(cands),
+        n_selected=len(sel),
+        selected=cands.index[sel.indices],
         embedder=embedder_name,
         n_embedded_from_cache=n_cached,
-        n_clusters=k,
-        coverage=report,
+        n_clusters=km.n_clusters,
+        coverage=cov,
         random_baseline=baseline,
         output=written,
         plot=plot_path,
-        timings={k_: round(v, 3) for k_, v in timings.items()},
-        notes=_notes(recipe, stats, n_target if recipe.target is not None else 0),
-        guidance=tuple(
-            quantity_guidance(n_select, report.n_tokens, target=recipe.target is not None)
-        ),
+        timings={k: round(v, 3) for k, v in timer.timings.items()},
+        notes=_notes(recipe, stats, n_target),
+        guidance=tuple(quantity_guidance(len(sel), cov.n_tokens, target=recipe.target is not None)),
     )
 
 
@@ -499,7 +746,7 @@ def _no_candidates(stats, reasons: Counter) -> None:
     )
 
 
-def _spool_target(recipe: Recipe, spool: Path) -> int:
+def _spool_target(recipe: Recipe, spool: IO[str]) -> int:
     """Append the target's texts (prompt + answer, cleaned like the pool) to the spool; their count."""
     from tokenplan.select.clean import clean_text
     from tokenplan.select.io import ReadStats, iter_records, join_text
@@ -512,16 +759,16 @@ def _spool_target(recipe: Recipe, spool: Path) -> int:
     if not path.exists():
         raise InvalidInputError(f"target file {str(path)!r} does not exist.", param="target")
     stats, n = ReadStats(), 0
+    spool.seek(0, os.SEEK_END)
     try:
-        with open(spool, "a", encoding="utf-8") as sp:
-            for rec in iter_records(path, fields=recipe.fields, stats=stats):
-                prompt, response = rec.prompt, rec.response
-                if recipe.clean:
-                    prompt, response = clean_text(prompt), clean_text(response)
-                text = join_text(prompt, response)
-                if text.strip():
-                    sp.write(json.dumps(text, ensure_ascii=False) + "\n")
-                    n += 1
+        for rec in iter_records(path, fields=recipe.fields, stats=stats):
+            prompt, response = rec.prompt, rec.response
+            if recipe.clean:
+                prompt, response = clean_text(prompt), clean_text(response)
+            text = join_text(prompt, response)
+            if text.strip():
+                spool.write(json.dumps(text, ensure_ascii=False) + "\n")
+                n += 1
     except InvalidInputError as exc:
         raise InvalidInputError(f"--target: {exc}", param="target") from None
     if n == 0:
@@ -571,53 +818,3 @@ def _notes(recipe: Recipe, stats, n_target: int) -> tuple[str, ...]:
             f"selected for the task in {recipe.target} ({n_target} examples, {recipe.target_method})."
         )
     return tuple(notes)
-
-
-def _spool_batches(spool: Path, batch_size: int) -> Iterator[list[str]]:
-    batch: list[str] = []
-    with open(spool, encoding="utf-8") as fh:
-        for line in fh:
-            batch.append(json.loads(line))
-            if len(batch) == batch_size:
-                yield batch
-                batch = []
-    if batch:
-        yield batch
-
-
-def _embed(recipe: Recipe, spool: Path, idx: np.ndarray, n_rows: int, tick) -> tuple:
-    from tokenplan.select.embed import EmbeddingCache, embed_texts, get_embedder, load_precomputed
-
-    if recipe.embeddings:
-        full = load_precomputed(recipe.embeddings, n_rows=n_rows)
-        return full[idx], f"precomputed:{recipe.embeddings}", 0
-    name = recipe.embedder
-    if recipe.model and name == "minilm":
-        name = "hf"  # --model PATH means a local HF model with mean pooling
-    if recipe.ray_address is not None and name != "tfidf":
-        from tokenplan.select.ray_backend import embed_ray
-
-        texts = [t for b in _spool_batches(spool, recipe.batch_size) for t in b]
-        tick("embed", 0, len(texts))
-        emb = embed_ray(
-            texts,
-            embedder=name,
-            model=recipe.model,
-            address=recipe.ray_address,
-            batch_size=recipe.batch_size,
-        )
-        tick("embed", len(texts), len(texts))
-        return emb, f"{name} (ray)", 0
-    embedder = get_embedder(name, model=recipe.model)
-    cache = None
-    if (recipe.cache_dir or "").lower() != "none":
-        cache = EmbeddingCache(recipe.cache_dir or default_cache_dir())
-    total = len(idx)
-    tick("embed", 0, total)
-    emb, n_cached = embed_texts(
-        _spool_batches(spool, recipe.batch_size),
-        embedder,
-        cache=cache,
-        on_batch=lambda n, _hit: tick("embed", n, total),
-    )
-    return emb, embedder.name, n_cached

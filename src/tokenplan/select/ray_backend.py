@@ -59,21 +59,27 @@ def embed_ray(
     _ray(address)
     import ray.data
 
-    ray.data.DataContext.get_current().enable_progress_bars = False  # the library never prints
-    ds = ray.data.from_items([{"row": i, "text": t} for i, t in enumerate(texts)])
-    ds = ds.map_batches(
-        _EmbedActor,
-        fn_constructor_kwargs={"spec": {"name": embedder, "model": model}},
-        batch_size=batch_size,
-        concurrency=n_actors,
-        batch_format="numpy",
-    )
-    out = None
-    for batch in ds.iter_batches(batch_format="numpy", batch_size=4096):
-        emb = np.asarray(batch["embedding"], dtype=np.float32)
-        if out is None:
-            out = np.empty((len(texts), emb.shape[1]), dtype=np.float32)
-        out[np.asarray(batch["row"], dtype=np.int64)] = emb
+    ctx = ray.data.DataContext.get_current()
+    bars = ctx.enable_progress_bars
+    # the library never prints; the caller's setting is restored below
+    ctx.enable_progress_bars = False
+    try:
+        ds = ray.data.from_items([{"row": i, "text": t} for i, t in enumerate(texts)])
+        ds = ds.map_batches(
+            _EmbedActor,
+            fn_constructor_kwargs={"spec": {"name": embedder, "model": model}},
+            batch_size=batch_size,
+            concurrency=n_actors,
+            batch_format="numpy",
+        )
+        out = None
+        for batch in ds.iter_batches(batch_format="numpy", batch_size=4096):
+            emb = np.asarray(batch["embedding"], dtype=np.float32)
+            if out is None:
+                out = np.empty((len(texts), emb.shape[1]), dtype=np.float32)
+            out[np.asarray(batch["row"], dtype=np.int64)] = emb
+    finally:
+        ctx.enable_progress_bars = bars
     return out if out is not None else np.zeros((0, 1), np.float32)
 
 
