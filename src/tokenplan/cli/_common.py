@@ -104,3 +104,26 @@ class QuantityList(click.ParamType):
 
 QUANTITY = Quantity()
 QUANTITY_LIST = QuantityList()
+
+
+def report_option(*, with_overwrite: bool = False):
+    """``--report FILE.html`` (one self-contained page); ``with_overwrite`` also adds ``--overwrite``."""
+
+    def decorate(f):
+        f = click.option(
+            "--report",
+            type=click.Path(dir_okay=False),
+            help="Also write a self-contained HTML report page (needs the report extra).",
+        )(f)
+        if with_overwrite:
+            f = click.option(
+                "--overwrite", is_flag=True, help="Allow --report to replace an existing file."
+            )(f)
+        return f
+
+    return decorate
+
+
+def report_written(path) -> None:
+    """Say where the report went (on stderr, so --json output stays one object)."""
+    err_console().print(f"report written to {path}", soft_wrap=True)

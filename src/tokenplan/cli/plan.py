@@ -8,7 +8,15 @@ from __future__ import annotations
 
 import click
 
-from tokenplan.cli._common import QUANTITY, QUANTITY_LIST, console, json_option, print_json
+from tokenplan.cli._common import (
+    QUANTITY,
+    QUANTITY_LIST,
+    console,
+    json_option,
+    print_json,
+    report_option,
+    report_written,
+)
 from tokenplan.laws import get_law
 from tokenplan.units import format_quantity as fq
 
@@ -360,6 +368,7 @@ def _extrapolation_line(plans) -> str:
     show_default=True,
     help="Batch size rule: DeepSeek LLM's B_opt and learning rate, or Kaplan's critical batch.",
 )
+@report_option(with_overwrite=True)
 @json_option
 # One parameter per flag (click passes each option by name); the body only parses, calls and renders.
 def plan(
@@ -379,6 +388,8 @@ def plan(
     seq_len,
     price_per_gpu_hour,
     batch_rule,
+    report,
+    overwrite,
     as_json,
 ) -> None:
     """Budget in, training plan out: params, tokens, loss, epochs, batch, steps, time and memory.
@@ -393,6 +404,7 @@ def plan(
       tokenplan plan --flops 1e22 --unique-tokens 25B --law muennighoff2023
       tokenplan plan --params 13B --law chinchilla-unrounded --inference-tokens 2T
       tokenplan plan --target-loss 2.1 --json
+      tokenplan plan --flops 1e22 --unique-tokens 25B --compare --report plan.html
     """
     from tokenplan import plan as planning
     from tokenplan.laws import PRESETS
@@ -415,16 +427,27 @@ def plan(
     )
     the_law = get_law(law)
     main = planning.plan(law=the_law, **kwargs)
+    comp = None
+    if compare:
+        laws = list(PRESETS.values())
+        if the_law not in laws:
+            laws.append(the_law)
+        comp = planning.compare(laws=laws, **kwargs)
+    if report:
+        from tokenplan.report.plan_page import write_plan_report
+
+        inputs = [law] if law not in PRESETS else []
+        report_written(
+            write_plan_report(
+                report, main, law=the_law, comparison=comp, overwrite=overwrite, inputs=inputs
+            )
+        )
     if not compare:
         if as_json:
             print_json(main.to_dict())
         else:
             _print_plan(main, the_law.citation)
         return
-    laws = list(PRESETS.values())
-    if the_law not in laws:
-        laws.append(the_law)
-    comp = planning.compare(laws=laws, **kwargs)
     if as_json:
         print_json({**main.to_dict(), **comp.to_dict()})
     else:

@@ -1,0 +1,180 @@
+"""What every HTML report page shares: the template engine, the inline chart bundle, safe embedding.
+
+A report is one self-contained file: the Vega-Embed/Vega-Lite/Vega bundle (from ``vl-convert``, ~0.9 MB),
+the styles, the chart specs and the numbers all sit inline, and a Content-Security-Policy forbids every
+network request, so the page opens from ``file://`` with no network. Charts are built with altair
+(Vega-Lite); pages are jinja2 templates beside this module (``templates/``), HTML-escaped by default.
+
+Numbers a reader sees are written by :func:`num`, which also stores the exact value in ``data-value`` and
+the path of that value in the command's ``--json`` output in ``data-key``: the browser tests compare the two.
+
+Needs the ``report`` extra: ``pip install 'tokenplan[report]'``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from tokenplan._io import check_output, write_text_atomic
+from tokenplan.errors import MissingDependencyError
+from tokenplan.units import format_quantity
+
+__all__ = ["check", "num", "page", "require", "safe_json", "write_page"]
+
+
+def require() -> Any:
+    """Import altair (and check jinja2 and vl-convert) or say which extra to install; return altair."""
+    try:
+        import altair
+        import jinja2  # noqa: F401
+        import vl_convert  # noqa: F401
+    except ImportError as exc:
+        raise MissingDependencyError(exc.name or "altair", "report") from None
+    return altair
+
+
+@functools.cache
+def _bundle() -> str:
+    """Vega-Embed + Vega-Lite + Vega as one script that sets ``window.vegaEmbed`` (made once per process)."""
+    import vl_convert
+
+    js = vl_convert.javascript_bundle()
+    # The bundle is inlined in a <script> element: nothing in it may close that element.
+    return js.replace("</script", "<\\/script").replace("<!--", "<\\!--")
+
+
+@functools.cache
+def _environment() -> Any:
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).with_name("templates")),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals["num"] = num
+    env.filters["q"] = lambda x: "-" if x is None else format_quantity(x)
+    return env
+
+
+def safe_json(obj: Any) -> str:
+    """JSON that can sit inside a <script> element: no ``<``, ``>`` or ``&`` survive (they become \\u escapes).
+
+    Pool text or run names holding ``</script><script>...`` therefore stay data, never markup.
+    """
+    text = json.dumps(_clean(obj), separators=(",", ":"), allow_nan=False, ensure_ascii=False)
+    return (
+        text.replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe: numpy scalars to Python, NaN/inf to None, tuples to lists."""
+    if isinstance(value, Mapping):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if hasattr(value, "tolist") and not isinstance(value, str):
+        return _clean(value.tolist())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def num(value: float | int | None, key: str = "", fmt: str = "q") -> Any:
+    """A number as the reader sees it, carrying its exact value and its ``--json`` path for the tests.
+
+    ``fmt``: ``"q"`` (7.0B, 1.4T), ``"e"`` (5.76e+23), ``"int"`` (12,345), ``"pct"`` (value as a
+    percentage) or a format spec such as ``".4f"``.
+    """
+    from markupsafe import Markup, escape
+
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return Markup('<span class="num">-</span>')
+    if fmt == "q":
+        text = format_quantity(value)
+    elif fmt == "e":
+        text = f"{value:.3g}"
+    elif fmt == "int":
+        text = f"{round(value):,}"
+    elif fmt == "pct":
+        text = f"{100 * value:.1f}%"
+    else:
+        text = format(value, fmt)
+    attrs = f' data-key="{escape(key)}" data-value="{float(value)!r}"' if key else ""
+    return Markup(f'<span class="num"{attrs}>{escape(text)}</span>')
+
+
+def _spec(chart: Any) -> dict[str, Any]:
+    """An altair chart (or a ready Vega-Lite dict) as a Vega-Lite spec dict."""
+    return chart if isinstance(chart, dict) else chart.to_dict()
+
+
+def page(
+    template: str, *, title: str, charts: Mapping[str, Any] | None = None, **context: Any
+) -> str:
+    """Render ``templates/<template>`` into one self-contained HTML page.
+
+    ``charts`` maps an element id (used as ``{{ chart("id") }}`` in the template) to an altair chart.
+    """
+    from markupsafe import Markup
+
+    specs = {name: _spec(c) for name, c in (charts or {}).items()}
+
+    def chart(name: str, caption: str = "") -> Markup:
+        if name not in specs:
+            return Markup("")
+        cap = f"<figcaption>{Markup.escape(caption)}</figcaption>" if caption else ""
+        return Markup(f'<figure class="chart"><div class="vis" id="{name}"></div>{cap}</figure>')
+
+    env = _environment()
+    return env.get_template(template).render(
+        title=title,
+        chart=chart,
+        specs_json=Markup(safe_json(specs)),
+        bundle=Markup(_bundle()),
+        **context,
+    )
+
+
+def check(
+    path: str | os.PathLike[str],
+    *,
+    overwrite: bool = False,
+    inputs: Iterable[str | os.PathLike[str] | None] = (),
+) -> Path:
+    """Refuse a report path before any work: an input, an existing file without overwrite, a bad folder."""
+    out = check_output(path, param="report", overwrite=overwrite, inputs=list(inputs))
+    if out.suffix.lower() not in (".html", ".htm"):
+        from tokenplan.errors import InvalidInputError
+
+        raise InvalidInputError(
+            f"report {str(out)!r} must end in .html (it is one self-contained web page).",
+            param="report",
+        )
+    return out
+
+
+def write_page(
+    html: str,
+    path: str | os.PathLike[str],
+    *,
+    overwrite: bool = False,
+    inputs: Iterable[str | os.PathLike[str] | None] = (),
+) -> Path:
+    """Write a rendered page to ``path`` atomically, after :func:`tokenplan._io.check_output`."""
+    out = check(path, overwrite=overwrite, inputs=inputs)
+    write_text_atomic(out, html)
+    return out

@@ -1,0 +1,369 @@
+"""The ``tokenplan plan --report FILE.html`` page: the plan, its evidence, and every law beside it.
+
+Shows the plan table (citation, warnings); every preset law's compute-optimal allocation on one frontier
+(N vs C and D vs C) with the plan marked; iso-loss contours of the chosen law with the budget's compute line
+D = C / 6N; with unique tokens the repetition curves (Muennighoff et al. 2023: D'/D and the loss change
+against epochs), the data-constrained optimum and the dropout advice; with inference tokens the lifetime
+cost curves (Sardana & Frankle 2024). Curves are evaluated from the laws themselves, nothing is refitted.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from tokenplan.errors import InvalidInputError
+from tokenplan.laws import DataConstrainedLaw, Law, get_law
+from tokenplan.report import _html
+
+if TYPE_CHECKING:
+    from tokenplan.plan import Comparison, Plan
+
+__all__ = ["plan_report", "write_plan_report"]
+
+# The frontier spans this factor either side of the plan's budget; iso-loss maps this factor in N and D.
+_FRONTIER_SPAN = 1e3
+_MAP_SPAN = 100.0
+_WIDTH, _HEIGHT = 430, 300
+
+
+def plan_report(
+    plan: Plan, *, law: Law | str | None = None, comparison: Comparison | None = None
+) -> str:
+    """The HTML page for ``plan`` (from :func:`tokenplan.plan.plan`) as a string.
+
+    ``law`` is the law object the plan used (needed for a law loaded from a file; a preset is found by
+    name). ``comparison`` (from :func:`tokenplan.plan.compare`) adds the every-law table.
+    """
+    alt = _html.require()
+    the_law = get_law(law if law is not None else plan.law)
+    frontier_laws = _frontier_laws(the_law)
+    charts = {
+        "frontier": _frontier_chart(alt, plan, frontier_laws),
+        "isoloss": _isoloss_chart(alt, plan, the_law) if the_law.has_loss else None,
+        "repeat": None,
+        "inference": _inference_chart(alt, plan, the_law) if plan.inference else None,
+    }
+    repeat = None
+    if plan.unique_tokens is not None:
+        repeat = _repeat_table(plan, the_law)
+        charts["repeat"] = _repeat_chart(alt, plan, repeat)
+    from tokenplan import __version__
+
+    return _html.page(
+        "plan.html",
+        title=f"tokenplan plan: {_headline(plan)}",
+        charts={k: v for k, v in charts.items() if v is not None},
+        version=__version__,
+        plan=plan,
+        law=the_law,
+        comparison=comparison,
+        compare_key="plans." if comparison is not None else None,
+        repeat=repeat,
+        repeat_now=_row_at(repeat, plan.epochs) if repeat is not None else None,
+        frontier_laws=[lw.name for lw in frontier_laws],
+        citations={lw.name: lw.citation for lw in frontier_laws},
+    )
+
+
+def write_plan_report(
+    path: str | os.PathLike[str],
+    plan: Plan,
+    *,
+    law: Law | str | None = None,
+    comparison: Comparison | None = None,
+    overwrite: bool = False,
+    inputs: tuple = (),
+) -> Path:
+    """Write :func:`plan_report` to ``path`` (refused over an input, or an existing file without overwrite)."""
+    _html.check(path, overwrite=overwrite, inputs=inputs)
+    html = plan_report(plan, law=law, comparison=comparison)
+    return _html.write_page(html, path, overwrite=overwrite, inputs=inputs)
+
+
+def _headline(plan: Plan) -> str:
+    from tokenplan.units import format_quantity as fq
+
+    return f"{fq(plan.n_params)} parameters on {fq(plan.n_tokens)} tokens ({plan.law})"
+
+
+# --------------------------------------------------------------------------------------------------------
+# frontier: every law's N_opt(C) and D_opt(C)
+# --------------------------------------------------------------------------------------------------------
+def _frontier_laws(law: Law) -> list[Law]:
+    from tokenplan.laws import PRESETS
+
+    laws = list(PRESETS.values())
+    if law not in laws:
+        laws.append(law)
+    return laws
+
+
+def _frontier_rows(plan: Plan, laws: list[Law]) -> tuple[list[dict], list[dict]]:
+    """(lines, points): each law's optimum over the budget range, and at the plan's budget."""
+    grid = np.logspace(
+        math.log10(plan.flops / _FRONTIER_SPAN), math.log10(plan.flops * _FRONTIER_SPAN), 41
+    )
+    lines, points = [], []
+    for lw in laws:
+        for c in [*grid, plan.flops]:
+            try:
+                a = lw.optimal(float(c))
+            except (InvalidInputError, ValueError, OverflowError):
+                continue
+            row = {
+                "law": lw.name,
+                "flops": float(c),
+                "n_params": a.n_params,
+                "n_tokens": a.n_tokens,
+            }
+            (points if c == plan.flops and row not in lines else lines).append(row)
+    for row in points:
+        row["chosen"] = row["law"] == plan.law
+    return lines, points
+
+
+def _frontier_chart(alt: Any, plan: Plan, laws: list[Law]) -> Any:
+    lines, points = _frontier_rows(plan, laws)
+    pick = alt.selection_point(name="pick_law", fields=["law"], bind="legend")
+    log = alt.Scale(type="log")
+    color = alt.Color("law:N", title="law", scale=alt.Scale(scheme="tableau10"))
+    opacity = alt.condition(pick, alt.value(1.0), alt.value(0.15))
+    chosen = {
+        "law": plan.law,
+        "flops": plan.flops,
+        "n_params": plan.n_params,
+        "n_tokens": plan.n_tokens,
+    }
+    panels = []
+    for field, title in (("n_params", "parameters N"), ("n_tokens", "tokens D")):
+        x = alt.X("flops:Q", scale=log, title="training FLOPs C", axis=alt.Axis(format=".0e"))
+        y = alt.Y(f"{field}:Q", scale=log, title=title, axis=alt.Axis(format="~s"))
+        tip = [
+            alt.Tooltip("law:N"),
+            alt.Tooltip("flops:Q", format=".3g"),
+            alt.Tooltip(f"{field}:Q", format=".3s"),
+        ]
+        base = (
+            alt.Chart(alt.Data(values=lines))
+            .mark_line()
+            .encode(x, y, color, opacity=opacity, tooltip=tip)
+        )
+        if not panels:  # one selection, defined once, drives both panels
+            base = base.add_params(pick)
+        dots = (
+            alt.Chart(alt.Data(values=points))
+            .mark_point(filled=True, size=45)
+            .encode(x, y, color, opacity=opacity, tooltip=tip)
+        )
+        star = (
+            alt.Chart(alt.Data(values=[chosen]))
+            .mark_point(shape="diamond", size=220, stroke="black", strokeWidth=2, fill="white")
+            .encode(x, y, tooltip=tip)
+        )
+        panels.append(
+            alt.layer(base, dots, star).properties(width=_WIDTH - 60, height=_HEIGHT, title=title)
+        )
+    return alt.hconcat(*panels)
+
+
+# --------------------------------------------------------------------------------------------------------
+# iso-loss contours of the chosen law, with the compute line
+# --------------------------------------------------------------------------------------------------------
+def _loss_fn(plan: Plan, law: Law):
+    if isinstance(law, DataConstrainedLaw) and plan.unique_tokens is not None:
+        return lambda n, d: law.loss(n, d, plan.unique_tokens)
+    return law.loss
+
+
+def _isoloss_rows(plan: Plan, law: Law) -> tuple[list[dict], list[float]]:
+    """Iso-loss lines D(N) at a few loss levels around the plan's: for each N, the D where L(N, D) = level."""
+    loss = _loss_fn(plan, law)
+    log_n = np.linspace(
+        math.log(plan.n_params / _MAP_SPAN), math.log(plan.n_params * _MAP_SPAN), 121
+    )
+    log_d = np.linspace(
+        math.log(plan.n_tokens / _MAP_SPAN), math.log(plan.n_tokens * _MAP_SPAN), 400
+    )
+    grid = np.asarray(loss(np.exp(log_n)[:, None], np.exp(log_d)[None, :]), dtype=float)
+    here = float(loss(plan.n_params, plan.n_tokens))
+    levels = sorted(
+        {round(here + k * 0.1 * (here - law.irreducible_loss), 4) for k in range(-3, 5)}
+    )
+    rows = []
+    for level in levels:
+        for i, row in enumerate(grid):  # loss falls with D: interpolate log D at the level
+            if not row[-1] <= level <= row[0]:
+                continue
+            d = math.exp(float(np.interp(level, row[::-1], log_d[::-1])))
+            rows.append({"loss": level, "n_params": math.exp(log_n[i]), "n_tokens": d})
+    return rows, levels
+
+
+def _isoloss_chart(alt: Any, plan: Plan, law: Law) -> Any:
+    rows, _ = _isoloss_rows(plan, law)
+    n = np.exp(
+        np.linspace(math.log(plan.n_params / _MAP_SPAN), math.log(plan.n_params * _MAP_SPAN), 61)
+    )
+    budget = [{"n_params": float(x), "n_tokens": plan.flops / (6.0 * float(x))} for x in n]
+    log = alt.Scale(type="log")
+    x = alt.X("n_params:Q", scale=log, title=f"parameters N ({plan.param_convention})")
+    x = x.axis(format="~s")
+    y = alt.Y("n_tokens:Q", scale=log, title="training tokens D").axis(format="~s")
+    contours = (
+        alt.Chart(alt.Data(values=rows))
+        .mark_line()
+        .encode(
+            x,
+            y,
+            alt.Color("loss:O", title="loss", scale=alt.Scale(scheme="viridis", reverse=True)),
+            tooltip=[alt.Tooltip("loss:Q", format=".4f"), alt.Tooltip("n_params:Q", format=".3s")],
+        )
+    )
+    line = (
+        alt.Chart(alt.Data(values=budget))
+        .mark_line(color="crimson", strokeDash=[6, 4])
+        .encode(x, y, tooltip=[alt.Tooltip("n_params:Q", format=".3s")])
+    )
+    point = {"n_params": plan.n_params, "n_tokens": plan.n_tokens, "loss": plan.loss}
+    star = (
+        alt.Chart(alt.Data(values=[point]))
+        .mark_point(shape="diamond", size=220, stroke="black", strokeWidth=2, fill="white")
+        .encode(x, y, tooltip=[alt.Tooltip("loss:Q", format=".4f")])
+    )
+    return alt.layer(contours, line, star).properties(width=2 * _WIDTH - 120, height=_HEIGHT + 40)
+
+
+# --------------------------------------------------------------------------------------------------------
+# repeated data (Muennighoff et al. 2023)
+# --------------------------------------------------------------------------------------------------------
+def _repeat_table(plan: Plan, law: Law):
+    from tokenplan.plan import repeat
+
+    top = max(100.0, 2.0 * (plan.epochs or 1.0))
+    epochs = sorted({*np.round(np.logspace(0, math.log10(top), 40), 4).tolist(), 4.0, 16.0})
+    if plan.epochs is not None and plan.epochs > 1.0:
+        epochs = sorted({*epochs, float(plan.epochs)})
+    return repeat(plan.unique_tokens, epochs, n_params=plan.n_params_total, law=law)
+
+
+def _row_at(table, epochs: float | None):
+    if epochs is None:
+        return None
+    return min(table.rows, key=lambda r: abs(r.epochs - max(epochs, 1.0)))
+
+
+def _repeat_chart(alt: Any, plan: Plan, table) -> Any:
+    rows = [r.to_dict() for r in table.rows]
+    x = alt.X("epochs:Q", scale=alt.Scale(type="log"), title="epochs over the unique tokens")
+    tip = [alt.Tooltip("epochs:Q", format=".3g"), alt.Tooltip("advice:N")]
+    marks = [
+        {"epochs": 4.0, "what": "~4: returns fade"},
+        {"epochs": 16.0, "what": "~16: worthless"},
+    ]
+    if plan.epochs is not None:
+        marks.append({"epochs": max(plan.epochs, 1.0), "what": "this plan"})
+    rules = (
+        alt.Chart(alt.Data(values=marks))
+        .mark_rule(strokeDash=[4, 3])
+        .encode(
+            x="epochs:Q",
+            color=alt.Color(
+                "what:N",
+                title="",
+                scale=alt.Scale(range=["#999999", "#555555", "crimson"]),
+            ),
+            tooltip=["what:N", alt.Tooltip("epochs:Q", format=".3g")],
+        )
+    )
+    frac = (
+        alt.Chart(alt.Data(values=rows))
+        .mark_line(point=True)
+        .encode(
+            x,
+            alt.Y("effective_fraction:Q", title="D'/D (value of a repeated token)"),
+            tooltip=[*tip, alt.Tooltip("effective_fraction:Q", format=".3f")],
+        )
+    )
+    panels = [alt.layer(frac, rules).properties(width=_WIDTH - 60, height=_HEIGHT - 40)]
+    if any(r["loss_change"] is not None for r in rows):
+        dl = alt.Chart(alt.Data(values=[r for r in rows if r["loss_change"] is not None]))
+        dl = dl.mark_line(point=True, color="#b2182b").encode(
+            x,
+            alt.Y("loss_change:Q", title="Δloss vs fresh data (nats/token)"),
+            tooltip=[*tip, alt.Tooltip("loss_change:Q", format=".4f")],
+        )
+        panels.append(alt.layer(dl, rules).properties(width=_WIDTH - 60, height=_HEIGHT - 40))
+    return alt.hconcat(*panels)
+
+
+# --------------------------------------------------------------------------------------------------------
+# inference-aware cost (Sardana & Frankle 2024)
+# --------------------------------------------------------------------------------------------------------
+def _inference_chart(alt: Any, plan: Plan, law: Law) -> Any:
+    from tokenplan.inference import (
+        INFERENCE_FLOPS_PER_PARAM_TOKEN,
+        TRAIN_FLOPS_PER_PARAM_TOKEN,
+        _tokens_for_loss,
+    )
+
+    inf = plan.inference
+    rows = []
+    for n in np.logspace(
+        math.log10(inf.n_params / 8.0), math.log10(inf.baseline_n_params * 4.0), 60
+    ):
+        d = _tokens_for_loss(law, float(n), inf.loss)
+        if not math.isfinite(d):
+            continue
+        train = TRAIN_FLOPS_PER_PARAM_TOKEN * n * d
+        serve = INFERENCE_FLOPS_PER_PARAM_TOKEN * n * inf.inference_tokens
+        for part, v in (
+            ("training", train),
+            ("inference", serve),
+            ("lifetime total", train + serve),
+        ):
+            rows.append({"n_params": float(n), "flops": float(v), "part": part, "n_tokens": d})
+    marks = [
+        {
+            "n_params": inf.baseline_n_params,
+            "flops": inf.baseline_total_flops,
+            "what": "compute-optimal",
+        },
+        {"n_params": inf.n_params, "flops": inf.total_flops, "what": "inference-aware"},
+    ]
+    x = alt.X("n_params:Q", scale=alt.Scale(type="log"), title="parameters N (same loss)")
+    x = x.axis(format="~s")
+    y = alt.Y("flops:Q", scale=alt.Scale(type="log"), title="FLOPs").axis(format=".0e")
+    curves = (
+        alt.Chart(alt.Data(values=rows))
+        .mark_line()
+        .encode(
+            x,
+            y,
+            alt.StrokeDash("part:N", title="cost"),
+            tooltip=[
+                "part:N",
+                alt.Tooltip("n_params:Q", format=".3s"),
+                alt.Tooltip("flops:Q", format=".3g"),
+            ],
+        )
+    )
+    dots = (
+        alt.Chart(alt.Data(values=marks))
+        .mark_point(size=140, filled=True)
+        .encode(
+            x,
+            y,
+            alt.Color("what:N", title="", scale=alt.Scale(range=["#1f77b4", "crimson"])),
+            tooltip=[
+                "what:N",
+                alt.Tooltip("n_params:Q", format=".3s"),
+                alt.Tooltip("flops:Q", format=".3g"),
+            ],
+        )
+    )
+    return alt.layer(curves, dots).properties(width=2 * _WIDTH - 120, height=_HEIGHT)

@@ -1,0 +1,162 @@
+"""`tokenplan plan --report FILE.html`: the page, opened in a real headless Chromium.
+
+The page must render with no console errors, fetch nothing outside file://, draw every chart, and show the
+same numbers as `tokenplan plan --json` for the same flags.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+
+import pytest
+
+from helpers import run_cli
+from report_browser import assert_healthy, assert_numbers_match, cli_in_process
+from tokenplan import get_law
+
+pytest.importorskip("altair")
+pytest.importorskip("vl_convert")
+
+MAX_BYTES = 5_000_000
+
+CASES = {
+    "flops": (["--flops", "1e22"], {"frontier", "isoloss"}),
+    "everything": (
+        ["--flops", "1e22", "--unique-tokens", "25B", "--inference-tokens", "2T", "--compare"],
+        {"frontier", "isoloss", "repeat", "inference"},
+    ),
+    "allocation-only law": (
+        ["--params", "7B", "--law", "chinchilla-a1", "--unique-tokens", "100B"],
+        {"frontier", "repeat"},
+    ),
+    "target loss, muennighoff": (
+        ["--target-loss", "2.3", "--law", "muennighoff2023", "--gpu", "A100"],
+        {"frontier", "isoloss"},
+    ),
+}
+
+
+def make_report(tmp_path, args, name="plan.html", *, subprocess=False):
+    """Write the report and return (path, the --json output of the same command)."""
+    out = tmp_path / name
+    if subprocess:
+        r = run_cli("plan", *args, "--report", str(out), "--json")
+        assert r.returncode == 0, r.stderr
+        stdout, stderr = r.stdout, r.stderr
+    else:
+        stdout, stderr = cli_in_process("plan", *args, "--report", str(out), "--json")
+    assert f"report written to {out}" in stderr
+    return out, json.loads(stdout)
+
+
+def page_specs(path) -> dict:
+    """The Vega-Lite specs embedded in a page (the JSON script element)."""
+    html = path.read_text()
+    m = re.search(
+        r'<script type="application/json" id="tokenplan-charts">(.*?)</script>', html, re.S
+    )
+    return json.loads(m.group(1))
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_plan_report_in_browser(case, tmp_path, open_report):
+    args, charts = CASES[case]
+    path, data = make_report(tmp_path, args, subprocess=case == "everything")
+    assert path.stat().st_size <= MAX_BYTES
+    view = open_report(path)
+    assert_healthy(view, charts)
+    n = assert_numbers_match(view, data)
+    assert n >= 12
+    assert (
+        view.render_seconds < 15
+    )  # generous for a loaded CI machine; docs/benchmarks.md has the figure
+
+
+def test_plan_report_answers_what_and_why(tmp_path):
+    path, data = make_report(tmp_path, CASES["everything"][0])
+    html = path.read_text()
+    lead = re.search(r'<p class="lead" id="answer">(.*?)</p>', html, re.S).group(1)
+    assert "compute-optimal split of the budget under law <b>epoch2024</b>" in lead
+    assert get_law("epoch2024").citation in html
+    for w in data["warnings"]:
+        assert w.replace("'", "&#39;").replace('"', "&#34;") in html
+    assert "returns fade" in html  # 7.4 epochs: the dropout advice of Muennighoff / Xue
+
+
+def test_frontier_holds_every_law_at_the_budget(tmp_path):
+    """The dots of the frontier are each preset law's own optimum for this budget (not a refit)."""
+    path, _ = make_report(tmp_path, ["--flops", "3e21"])
+    spec = page_specs(path)["frontier"]
+    points = [
+        row
+        for panel in spec["hconcat"]
+        for layer in panel["layer"]
+        for row in (layer.get("data") or {}).get("values", [])
+        if "chosen" in row
+    ]
+    from tokenplan.laws import PRESETS
+
+    assert {p["law"] for p in points} == set(PRESETS)
+    for p in points:
+        a = PRESETS[p["law"]].optimal(3e21)
+        assert p["n_params"] == pytest.approx(a.n_params, rel=1e-12)
+        assert p["n_tokens"] == pytest.approx(a.n_tokens, rel=1e-12)
+        assert p["chosen"] == (p["law"] == "epoch2024")
+
+
+def test_isoloss_lines_have_the_loss_they_claim(tmp_path):
+    """Each contour point (N, D) predicts its level under the chosen law, within the grid's resolution."""
+    path, _ = make_report(tmp_path, ["--flops", "1e21", "--law", "chinchilla"])
+    spec = page_specs(path)["isoloss"]
+    rows = spec["layer"][0]["data"]["values"]
+    assert len({r["loss"] for r in rows}) >= 5
+    law = get_law("chinchilla")
+    for r in rows[::7]:
+        assert law.loss(r["n_params"], r["n_tokens"]) == pytest.approx(r["loss"], abs=2e-3)
+
+
+def test_law_file_text_is_escaped(tmp_path, open_report):
+    """A law name holding markup is shown as text: no script from the law file runs."""
+    evil = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
+    law = dataclasses.replace(get_law("chinchilla"), name=evil, citation=evil)
+    law_file = tmp_path / "law.json"
+    law_file.write_text(json.dumps(law.to_dict()))
+    path, _ = make_report(tmp_path, ["--flops", "1e21", "--law", str(law_file), "--compare"])
+    html = path.read_text()
+    assert "<script>window.__pwned" not in html
+    view = open_report(path)
+    assert view.page.evaluate("window.__pwned === undefined")
+    assert evil in view.page.inner_text("#answer")
+    assert_healthy(view, {"frontier", "isoloss"})
+
+
+def test_report_path_refusals(tmp_path):
+    law_file = tmp_path / "law.json"
+    law_file.write_text(json.dumps(get_law("chinchilla").to_dict()))
+    r = run_cli("plan", "--flops", "1e21", "--law", str(law_file), "--report", str(law_file))
+    assert r.returncode == 2 and "--report" in r.stderr and "input" in r.stderr
+    out = tmp_path / "old.html"
+    out.write_text("mine")
+    r = run_cli("plan", "--flops", "1e21", "--report", str(out))
+    assert r.returncode == 2 and "--overwrite" in r.stderr
+    assert out.read_text() == "mine"
+    r = run_cli("plan", "--flops", "1e21", "--report", str(out), "--overwrite")
+    assert r.returncode == 0, r.stderr
+    assert out.read_text().startswith("<!DOCTYPE html>")
+    r = run_cli("plan", "--flops", "1e21", "--report", str(tmp_path / "page.txt"))
+    assert r.returncode == 2 and ".html" in r.stderr
+    assert "Traceback" not in r.stderr
+    assert not list(tmp_path.glob(".*tokenplan-tmp"))
+
+
+def test_missing_extra_names_it(monkeypatch):
+    import sys
+
+    from tokenplan.errors import MissingDependencyError
+    from tokenplan.report import _html
+
+    monkeypatch.setitem(sys.modules, "altair", None)
+    with pytest.raises(MissingDependencyError, match=r"tokenplan\[report\]"):
+        _html.require()

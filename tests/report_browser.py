@@ -1,0 +1,130 @@
+"""Helpers of the report tests: the system chromium, what a page looked like, numbers vs --json."""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import shutil
+from dataclasses import dataclass, field
+from typing import Any
+
+from tokenplan.units import parse_quantity
+
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium_path() -> str | None:
+    env = os.environ.get("TOKENPLAN_CHROMIUM")
+    if env:
+        return env
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+@dataclass
+class PageView:
+    """What a report looked like in the browser."""
+
+    render_seconds: float
+    state: str
+    errors: list[str] = field(default_factory=list)
+    external_requests: list[str] = field(default_factory=list)
+    #: chart id -> (css width, css height, painted pixels)
+    charts: dict[str, tuple[float, float, int]] = field(default_factory=dict)
+    #: (data-key, data-value, visible text) of every number on the page
+    numbers: list[tuple[str, float, str]] = field(default_factory=list)
+    page: Any = None
+
+
+_CHARTS_JS = """
+() => [...document.querySelectorAll('.vis')].map(e => {
+  const c = e.querySelector('canvas');
+  if (!c) return [e.id, 0, 0, 0];
+  const r = c.getBoundingClientRect();
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let painted = 0;
+  for (let i = 0; i < d.length; i += 4) {
+    if (d[i + 3] > 0 && (d[i] < 240 || d[i + 1] < 240 || d[i + 2] < 240)) painted++;
+  }
+  return [e.id, r.width, r.height, painted];
+})
+"""
+
+_NUMBERS_JS = """
+() => [...document.querySelectorAll('[data-key]')].map(e =>
+  [e.dataset.key, parseFloat(e.dataset.value), e.textContent])
+"""
+
+
+def json_at(obj: Any, key: str) -> Any:
+    """The value at a dotted path (``plans.2.n_params``) of a --json object."""
+    for part in key.split("."):
+        obj = obj[int(part)] if isinstance(obj, list) else obj[part]
+    return obj
+
+
+_SHOWN = re.compile(r"^[+-]?[\d,]*\.?\d+(?:e[+-]?\d+)?[KMBT%]?$", re.I)
+
+
+def shown_value(text: str) -> tuple[float, float]:
+    """(value, tolerance) of a number as printed: '9.05B', '1,234', '34.9%', '2.1511', '1e+22'."""
+    t = text.strip().replace(",", "").replace("×", "")
+    assert _SHOWN.match(t), f"not a number as shown: {text!r}"
+    scale = 1.0
+    if t.endswith("%"):
+        t, scale = t[:-1], 0.01
+    value = parse_quantity(t) * scale
+    mantissa = re.split(r"[eE]", t)[0].rstrip("KMBTkmbt")
+    decimals = len(mantissa.split(".")[1]) if "." in mantissa else 0
+    unit = parse_quantity(t) / float(mantissa) if float(mantissa) else 1.0
+    return value, 0.51 * 10.0**-decimals * abs(unit) * scale
+
+
+def assert_numbers_match(view: PageView, data: dict) -> int:
+    """Every number on the page equals the --json value at its key, exactly and as shown. Returns the count."""
+    assert view.numbers, "no numbers carry data-key on the page"
+    for key, value, text in view.numbers:
+        want = json_at(data, key)
+        assert want is not None, key
+        assert math.isclose(value, float(want), rel_tol=1e-12, abs_tol=0.0), (key, value, want)
+        shown, tol = shown_value(text)
+        assert abs(shown - float(want)) <= tol + 1e-12 * abs(float(want)), (key, text, want)
+    return len(view.numbers)
+
+
+def assert_healthy(view: PageView, expected_charts: set[str]) -> None:
+    """Rendered, no console errors, nothing fetched from outside file://, every chart drawn."""
+    assert view.state == "yes", view.errors
+    assert view.errors == []
+    assert view.external_requests == []
+    assert set(view.charts) == expected_charts
+    for name, (w, h, painted) in view.charts.items():
+        assert w > 0 and h > 0, name
+        assert painted > 1000, (name, painted)
+
+
+def cli_in_process(*args: str) -> tuple[str, str]:
+    """Run `tokenplan ARGS` in this process (click's runner): (stdout, stderr). Raises on failure.
+
+    The report pages inline a ~0.9 MB script bundle that vl-convert builds once per process (2+ CPU-s);
+    running the command in-process lets the tests share it. The subprocess tests cover the real entry point.
+    """
+    from click.testing import CliRunner
+
+    from tokenplan.cli import cli
+
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.stdout, result.stderr
