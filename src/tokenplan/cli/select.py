@@ -6,7 +6,14 @@ from typing import Any
 
 import click
 
-from tokenplan.cli._common import console, err_console, json_option, print_json
+from tokenplan.cli._common import (
+    console,
+    err_console,
+    json_option,
+    print_json,
+    report_option,
+    report_written,
+)
 
 
 def _fields(ctx, param, value):
@@ -88,7 +95,10 @@ def _fields(ctx, param, value):
 @click.option("--workers", "n_workers", type=int, help="Threads for kcenter-per-cluster.")
 @click.option("--ray-address", help="Embed and select on Ray: local, auto, or ray://host:port.")
 @click.option("--plot", help="Write a 2-D PCA map of pool vs selection to this PNG.")
-@click.option("--overwrite", is_flag=True, default=None, help="Replace an existing --output.")
+@click.option(
+    "--overwrite", is_flag=True, default=None, help="Replace an existing --output or --report."
+)
+@report_option()
 @json_option
 def select(recipe: str | None, as_json: bool, **opts: Any) -> None:
     """Select a small, diverse SFT subset from a pool and report how well it covers the pool.
@@ -104,6 +114,7 @@ def select(recipe: str | None, as_json: bool, **opts: Any) -> None:
       tokenplan select -i chatterbot/ --n 100 --method lima --embedder tfidf
       tokenplan select -i pool.jsonl --target my_task.jsonl --n 200
       tokenplan select -i prompts.jsonl --fields question, --budget-tokens 50000
+      tokenplan select -i pool.jsonl --n 500 --embedder tfidf --report select.html
       tokenplan select recipe.yaml --json
     """
     from tokenplan.errors import InvalidInputError
@@ -119,6 +130,8 @@ def select(recipe: str | None, as_json: bool, **opts: Any) -> None:
             )
         config = Recipe.from_dict(overrides)
     report = _run_with_progress(run, config)
+    if config.report:
+        report_written(config.report)
     if as_json:
         print_json({"recipe": config.to_dict(), "report": report.to_dict()})
         return
@@ -153,6 +166,7 @@ def _overrides(opts: dict[str, Any]) -> dict[str, Any]:
         "n_workers",
         "ray_address",
         "plot",
+        "report",
         "overwrite",
     )
     for key in simple:

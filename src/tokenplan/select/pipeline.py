@@ -141,6 +141,8 @@ class Recipe:
     """Run embedding and per-cluster selection on Ray: 'local', 'auto' or ray://host:port."""
     plot: str | None = None
     """Write a 2-D PCA map of pool vs selection to this PNG."""
+    report: str | None = None
+    """Write a self-contained HTML report page here (needs the report extra)."""
     overwrite: bool = False
     """Replace an existing output file."""
 
@@ -373,6 +375,11 @@ def check_outputs(recipe: Recipe) -> Path | None:
             raise InvalidInputError("writing YAML is not supported; use a .jsonl output.")
     if recipe.plot and not Path(recipe.plot).parent.exists():
         raise InvalidInputError(f"the directory of --plot {recipe.plot!r} does not exist.")
+    if recipe.report:
+        from tokenplan.report import _html
+
+        _html.require()
+        _html.check(recipe.report, overwrite=recipe.overwrite, inputs=[recipe.input, recipe.output])
     return out_path
 
 
@@ -633,8 +640,12 @@ def report_coverage(emb: np.ndarray, cands: Candidates, km, sel, *, seed: int = 
         n_tokens=cands.n_tokens,
     )
     report = coverage(emb, sel.indices, **cov_kw)
-    rand = np.random.default_rng(seed + 1).choice(len(emb), len(sel.indices), replace=False)
-    return report, coverage(emb, rand, **cov_kw)
+    return report, coverage(emb, random_subset(len(emb), len(sel.indices), seed=seed), **cov_kw)
+
+
+def random_subset(n_candidates: int, n_selected: int, *, seed: int = 0) -> np.ndarray:
+    """The random baseline: ``n_selected`` candidate positions drawn with ``seed + 1``."""
+    return np.random.default_rng(seed + 1).choice(n_candidates, n_selected, replace=False)
 
 
 def write_outputs(
@@ -702,7 +713,7 @@ def run(recipe: Recipe, *, progress: Progress | None = None) -> SelectionReport:
         cov, baseline = report_coverage(emb, cands, km, sel, seed=recipe.seed)
     written, plot_path = write_outputs(recipe, out_path, emb, cands, km, sel)
     timer.timings["total"] = time.perf_counter() - t0
-    return SelectionReport(
+    result = SelectionReport(
         method=sel.method,
         n_rows=stats.n_rows,
         n_malformed=stats.n_malformed,
@@ -722,6 +733,47 @@ def run(recipe: Recipe, *, progress: Progress | None = None) -> SelectionReport:
         notes=_notes(recipe, stats, n_target),
         guidance=tuple(quantity_guidance(len(sel), cov.n_tokens, target=recipe.target is not None)),
     )
+    if recipe.report:
+        write_report_page(recipe, result, emb, cands, km, sel)
+    return result
+
+
+def write_report_page(recipe: Recipe, result: SelectionReport, emb, cands, km, sel) -> None:
+    """``report``: the self-contained HTML page of this selection (tokenplan.report.select_page)."""
+    from tokenplan.report.select_page import write_select_report
+
+    write_select_report(
+        recipe.report,
+        result,
+        embeddings=emb,
+        labels=km.labels,
+        selected=sel.indices,
+        random=random_subset(len(emb), len(sel.indices), seed=recipe.seed),
+        text_of=lambda pos: candidate_texts(recipe, cands.index[pos]),
+        seed=recipe.seed,
+        overwrite=recipe.overwrite,
+        inputs=[recipe.input, recipe.output],
+    )
+
+
+def candidate_texts(recipe: Recipe, source_index: np.ndarray) -> list[str]:
+    """The texts of the rows at ``source_index`` as the embedder saw them (a second pass over the input)."""
+    from tokenplan.select.clean import clean_text
+    from tokenplan.select.io import iter_records
+
+    want = set(np.asarray(source_index).tolist())
+    found: dict[int, str] = {}
+    for rec in iter_records(
+        recipe.input, row_format=recipe.row_format, fields=recipe.fields, strict=False
+    ):
+        if rec.index in want:
+            prompt, response = rec.prompt, rec.response
+            if recipe.clean:
+                prompt, response = clean_text(prompt), clean_text(response)
+            found[rec.index] = join_text(prompt, response)
+            if len(found) == len(want):
+                break
+    return [found.get(i, "") for i in np.asarray(source_index).tolist()]
 
 
 _FILTER_FLAGS = {

@@ -1,0 +1,214 @@
+"""`tokenplan select --report FILE.html`: funnel, map, clusters, examples and coverage, in a real browser.
+
+Pool text is escaped: a row holding <script> must not run. A 100k-row pool is sampled on the map.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+
+import numpy as np
+import pytest
+
+from helpers import run_cli
+from report_browser import assert_healthy, assert_numbers_match, cli_in_process
+
+pytest.importorskip("altair")
+pytest.importorskip("vl_convert")
+pytest.importorskip("sklearn")  # the tfidf embedder
+
+EVIL = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
+TOPICS = {
+    "cooking": "recipe oven bake flour sugar butter simmer sauce garlic onion pasta",
+    "physics": "energy mass velocity quantum photon gravity force momentum field wave",
+    "coding": "python function loop variable class compile debug array string recursion",
+    "history": "empire war treaty king revolution century dynasty colony battle parliament",
+}
+
+
+def make_pool(path, n=400, seed=0):
+    """A synthetic SFT pool in four domains; row 7 carries markup in a code block (cleaning keeps code
+    verbatim), rows 10-12 repeat row 9, the last row is too short for the filters."""
+    rng = random.Random(seed)
+    rows = []
+    for i in range(n):
+        dom = rng.choice(sorted(TOPICS))
+        words = TOPICS[dom].split()
+        resp = " ".join(rng.choice(words) for _ in range(rng.randint(40, 90))).capitalize() + "."
+        if i == 7:  # LIMA cleaning strips HTML, but keeps code blocks verbatim
+            resp = "```\n" + EVIL + "\n```\n" + resp
+        row = {
+            "instruction": f"Tell me about {rng.choice(words)} (item {i}).",
+            "input": "",
+            "output": resp,
+            "domain": dom,
+        }
+        rows.append(rows[9] if 10 <= i <= 12 else row)
+    rows.append({"instruction": "hi", "input": "", "output": "too short", "domain": "coding"})
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def data_rows(spec):
+    """Every inline data row of a Vega-Lite spec (top level, layers, datasets)."""
+    if isinstance(spec, dict):
+        if isinstance(spec.get("values"), list):
+            yield from spec["values"]
+        for key, value in spec.items():
+            if key == "datasets":
+                for rows in value.values():
+                    yield from rows
+            elif key != "values":
+                yield from data_rows(value)
+    elif isinstance(spec, list):
+        for item in spec:
+            yield from data_rows(item)
+
+
+def select_args(pool, *extra):
+    return [
+        "select",
+        "-i",
+        str(pool),
+        "--n",
+        "40",
+        "--embedder",
+        "tfidf",
+        "--domain-field",
+        "domain",
+        "--n-clusters",
+        "8",
+        "--cache-dir",
+        "none",
+        *extra,
+    ]
+
+
+@pytest.fixture(scope="module")
+def selection(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("select")
+    pool = make_pool(tmp / "pool.jsonl")
+    out = tmp / "select.html"
+    stdout, stderr = cli_in_process(*select_args(pool, "--report", str(out), "--json"))
+    assert f"report written to {out}" in stderr
+    return pool, out, json.loads(stdout)
+
+
+def test_select_report_in_browser(selection, open_report):
+    _, path, data = selection
+    assert path.stat().st_size <= 5_000_000
+    view = open_report(path)
+    assert_healthy(view, {"funnel", "map", "clusters"})
+    assert assert_numbers_match(view, data) >= 15
+    assert view.page.evaluate("window.__pwned === undefined")
+
+
+def test_pool_text_is_escaped(selection, open_report):
+    """The markup row reaches the page as text (in the examples or the map's data), never as markup."""
+    _, path, _ = selection
+    html = path.read_text()
+    assert "<script>window.__pwned" not in html
+    assert "\\u003cscript\\u003ewindow.__pwned" in html  # in the map's JSON, as \u escapes
+    view = open_report(path)
+    assert view.page.evaluate("window.__pwned === undefined")
+    assert view.page.evaluate("document.querySelectorAll('img').length") == 0
+    # the hover text of the map holds the row verbatim (a JSON string inside the spec)
+    specs = json.loads(
+        view.page.evaluate("document.getElementById('tokenplan-charts').textContent")
+    )
+    texts = [row["text"] for row in data_rows(specs["map"]) if "text" in row]
+    assert any("item 7)" in t and "<script>" in t for t in texts)
+
+
+def test_funnel_counts_add_up(selection):
+    _, path, data = selection
+    rep = data["report"]
+    assert rep["drop_reasons"]["exact_duplicate"] == 3
+    assert (
+        rep["n_rows"] - rep["n_malformed"] - sum(rep["drop_reasons"].values())
+        == rep["n_candidates"]
+    )
+    html = path.read_text()
+    for reason in rep["drop_reasons"]:
+        assert reason.replace("_", " ") in html
+
+
+def test_map_toggle_shows_the_random_subset(selection, open_report):
+    """The checkbox bound to the map draws the random subset of the same size."""
+    _, path, _ = selection
+    view = open_report(path)
+    page = view.page
+    painted = (
+        "(() => { const c = document.querySelector('#map canvas'); "
+        "const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0; "
+        "for (let i = 0; i < d.length; i += 4) if (d[i] < 60 && d[i+1] < 60 && d[i+2] < 60) n++; "
+        "return n; })()"
+    )
+    before = page.evaluate(painted)
+    page.check("#map input[type=checkbox]")
+    page.wait_for_timeout(300)
+    after = page.evaluate(painted)
+    assert after > before  # black crosses appeared
+
+
+def test_report_refuses_the_input_and_existing_files(tmp_path):
+    pool = make_pool(tmp_path / "pool.jsonl", n=30)
+    r = run_cli(*select_args(pool, "--n", "5", "--report", str(pool)))
+    assert r.returncode == 2 and "--report" in r.stderr and "Traceback" not in r.stderr
+    old = tmp_path / "old.html"
+    old.write_text("mine")
+    r = run_cli(*select_args(pool, "--n", "5", "--report", str(old)))
+    assert r.returncode == 2 and "--overwrite" in r.stderr
+    assert old.read_text() == "mine"
+
+
+def test_100k_pool_is_sampled_and_stays_light(tmp_path, open_report):
+    """A 100k-row selection: the map holds MAP_POINTS points (every pick kept), the page says so."""
+    from tokenplan.report.select_page import MAP_POINTS, write_select_report
+    from tokenplan.select.metrics import coverage
+    from tokenplan.select.pipeline import SelectionReport
+
+    rng = np.random.default_rng(0)
+    n, k = 100_000, 50
+    centers = rng.normal(size=(k, 16))
+    labels = rng.integers(0, k, n)
+    emb = (centers[labels] + 0.3 * rng.normal(size=(n, 16))).astype(np.float32)
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    sel = rng.choice(n, 500, replace=False)
+    rnd = rng.choice(n, 500, replace=False)
+    cov = dict(cluster_labels=labels, n_clusters=k)
+    report = SelectionReport(
+        method="kcenter",
+        n_rows=n,
+        n_malformed=0,
+        malformed_examples=[],
+        drop_reasons={},
+        n_candidates=n,
+        n_selected=500,
+        selected=sel,
+        embedder="synthetic",
+        n_embedded_from_cache=0,
+        n_clusters=k,
+        coverage=coverage(emb, sel, **cov),
+        random_baseline=coverage(emb, rnd, **cov),
+        output=None,
+        plot=None,
+        timings={},
+    )
+    out = write_select_report(
+        tmp_path / "big.html",
+        report,
+        embeddings=emb,
+        labels=labels,
+        selected=sel,
+        random=rnd,
+        text_of=lambda pos: [f"row {p} " + EVIL for p in pos],
+    )
+    assert out.stat().st_size <= 5_000_000
+    view = open_report(out)
+    assert_healthy(view, {"funnel", "map", "clusters"})
+    assert view.page.evaluate("window.__pwned === undefined")
+    note = view.page.inner_text("#map-note")
+    assert f"shows {MAP_POINTS:,} of 100,000 candidates" in note
+    assert view.render_seconds < 15
