@@ -17,6 +17,8 @@ from tokenplan.cli._common import (
     err_console,
     json_option,
     print_json,
+    report_option,
+    report_written,
     warn,
 )
 from tokenplan.errors import InvalidInputError
@@ -110,6 +112,7 @@ def _csv_list(value: str | None) -> list[str] | None:
 @click.option("--checkpoint-every", type=float, default=60.0, show_default=True, help="Seconds.")
 @click.option("--dry-run", is_flag=True, help="List the runs without training.")
 @click.option("--quiet", is_flag=True, help="No progress bar or log lines.")
+@report_option(with_overwrite=True)
 @json_option
 def sweep(
     spec_file,
@@ -122,6 +125,8 @@ def sweep(
     checkpoint_every,
     dry_run,
     quiet,
+    report,
+    overwrite,
     as_json,
     **flags,
 ) -> None:
@@ -134,6 +139,7 @@ def sweep(
       tokenplan sweep --preset repeat-demo --data data/shakespeare.txt --out sweeps/repeat
       tokenplan sweep my_sweep.yaml --executor ray --ray-address auto
       tokenplan sweep --preset cpu-demo --lrs 1e-3,3e-3,1e-2 --out sweeps/lr   # per-size LR mini-sweep
+      tokenplan sweep --preset micro --out sweeps/micro --report sweep.html
     """
     from tokenplan.sweep.grid import load_spec, preset_dict, spec_from_dict
 
@@ -165,6 +171,11 @@ def sweep(
     if dry_run:
         _dry_run(spec, out, as_json)
         return
+    if report:  # refuse a bad report path before training anything
+        from tokenplan.report import _html
+
+        _html.require()
+        _html.check(report, overwrite=overwrite, inputs=[spec_file, flags.get("data")])
 
     from tokenplan.sweep.runner import run_sweep
 
@@ -183,6 +194,11 @@ def sweep(
     finally:
         if progress:
             progress.stop()
+    if report:
+        from tokenplan.report.sweep_page import write_sweep_report
+
+        inputs = [spec_file, flags.get("data"), result.results_csv, result.curves_csv]
+        report_written(write_sweep_report(report, result, spec, overwrite=overwrite, inputs=inputs))
     if as_json:
         print_json({"sweep": result.to_dict(), "spec": spec.to_dict()})
         return

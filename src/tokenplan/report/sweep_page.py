@@ -1,0 +1,269 @@
+"""The ``tokenplan sweep --report FILE.html`` page: every run, its curve, and the law the runs imply.
+
+Shows the status of every run in results.csv (ok, failed, too_few_steps; trained by this call or finished
+before it and resumed); the training curves (held-out loss against FLOPs, one line per run); the IsoFLOP view
+(final loss against model size per budget, with the Approach-2 profile and its minimum) or, for a repetition
+grid, the final loss against epochs per dropout schedule; and the law fitted from the ok runs (Approach 2 and
+Approach 3 where the grid supports them), with each fit's N_opt ∝ C^a.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from tokenplan.errors import InvalidInputError
+from tokenplan.report import _html
+
+if TYPE_CHECKING:
+    from tokenplan.sweep import SweepResult, SweepSpec
+
+__all__ = ["sweep_report", "write_sweep_report"]
+
+_MAX_CURVE_POINTS = (
+    20_000  # curves beyond this are thinned (every k-th eval) to keep the page light
+)
+
+
+def sweep_report(result: SweepResult, spec: SweepSpec) -> str:
+    """The HTML page of a finished (or resumed) sweep, read from its results.csv and curves.csv."""
+    alt = _html.require()
+    from tokenplan.sweep import read_results
+
+    rows = read_results(result.results_csv)
+    _mark_this_call(rows, result.n_trained)
+    fits, fit_notes = _fits(result, spec)
+    iso = next((f for name, f in fits if name == "Approach 2"), None)
+    charts = {"curves": _curves_chart(alt, result)}
+    if spec.kind == "isoflop":
+        charts["isoflop"] = _isoflop_chart(alt, rows, iso)
+    else:
+        charts["repeat"] = _repeat_chart(alt, rows)
+    from tokenplan import __version__
+
+    return _html.page(
+        "sweep.html",
+        title=f"tokenplan sweep: {spec.kind} grid, {result.n_runs} runs",
+        charts={k: v for k, v in charts.items() if v is not None},
+        version=__version__,
+        s=result,
+        spec=spec,
+        rows=rows,
+        fits=[(name, f, _fit_rows(f)) for name, f in fits],
+        fit_notes=fit_notes,
+        budgets=_budget_lines(fits, rows),
+    )
+
+
+def write_sweep_report(
+    path: str | os.PathLike[str],
+    result: SweepResult,
+    spec: SweepSpec,
+    *,
+    overwrite: bool = False,
+    inputs: tuple = (),
+) -> Path:
+    """Write :func:`sweep_report` to ``path`` (checked first, written atomically)."""
+    _html.check(path, overwrite=overwrite, inputs=inputs)
+    return _html.write_page(sweep_report(result, spec), path, overwrite=overwrite, inputs=inputs)
+
+
+def _mark_this_call(rows: list[dict], n_trained: int) -> None:
+    """results.csv is appended as runs finish: its last ``n_trained`` rows are this call's."""
+    for i, row in enumerate(rows):
+        row["this_call"] = "trained" if i >= len(rows) - n_trained else "resumed (finished earlier)"
+
+
+def _num(text: Any) -> float:
+    try:
+        x = float(text)
+    except (TypeError, ValueError):
+        return math.nan
+    return x
+
+
+# --------------------------------------------------------------------------------------------------------
+# fits
+# --------------------------------------------------------------------------------------------------------
+def _fits(result: SweepResult, spec: SweepSpec) -> tuple[list[tuple[str, Any]], list[str]]:
+    """(name, fit) for each approach the ok runs support, and a note for each that they do not."""
+    from tokenplan import fit as fitlib
+    from tokenplan.runs import read_runs
+
+    notes: list[str] = []
+    if spec.kind != "isoflop":
+        return [], ["a repetition grid trains one model size: there is no N(C) law to fit."]
+    try:
+        runs = read_runs(result.best_lr_csv or result.results_csv)
+    except InvalidInputError as exc:
+        return [], [f"no law: {exc}"]
+    fits = []
+    for name, fn in (
+        ("Approach 2", lambda: fitlib.fit_isoflop(runs)),
+        ("Approach 3", lambda: fitlib.fit_parametric(runs)),
+    ):
+        try:
+            fits.append((name, fn()))
+        except InvalidInputError as exc:
+            notes.append(f"{name} not fitted: {exc}")
+    return fits, notes
+
+
+def _fit_rows(fit: Any) -> list[tuple[str, float]]:
+    d = fit.to_dict()
+    return [*d.get("params", {}).items(), *d.get("exponents", {}).items()]
+
+
+def _budget_lines(fits: list[tuple[str, Any]], rows: list[dict]) -> list[dict[str, Any]]:
+    """N_opt and D_opt of each fit at each budget of the grid."""
+    budgets = sorted({_num(r.get("flops_budget")) for r in rows} - {math.nan})
+    budgets = [b for b in budgets if math.isfinite(b) and b > 0]
+    out = []
+    for b in budgets:
+        row: dict[str, Any] = {"flops": b}
+        for name, f in fits:
+            a = f.law.optimal(b)
+            row[name] = (float(a.n_params), float(a.n_tokens))
+        out.append(row)
+    return out
+
+
+# --------------------------------------------------------------------------------------------------------
+# charts
+# --------------------------------------------------------------------------------------------------------
+def _curves_chart(alt: Any, result: SweepResult) -> Any:
+    from tokenplan.runs import read_curves
+
+    try:
+        curves = read_curves(result.curves_csv)
+    except InvalidInputError:
+        return None
+    n = len(curves.loss)
+    step = max(1, math.ceil(n / _MAX_CURVE_POINTS))
+    rows = [
+        {
+            "run": str(curves.run_id[i]),
+            "flops": float(curves.flops[i]),
+            "n_tokens": float(curves.n_tokens[i]),
+            "loss": float(curves.loss[i]),
+            "n_params": float(curves.n_params[i]),
+        }
+        for i in range(0, n, step)
+        if np.isfinite(curves.loss[i])
+    ]
+    pick = alt.selection_point(name="pick_run", fields=["run"], on="click", clear="dblclick")
+    return (
+        alt.Chart(alt.Data(values=rows))
+        .mark_line(point=alt.OverlayMarkDef(size=12))
+        .encode(
+            alt.X(
+                "flops:Q",
+                scale=alt.Scale(type="log"),
+                title="training FLOPs so far",
+                axis=alt.Axis(format=".0e"),
+            ),
+            alt.Y("loss:Q", scale=alt.Scale(zero=False), title="held-out loss (nats/token)"),
+            alt.Color("n_params:Q", scale=alt.Scale(type="log", scheme="viridis"), title="params"),
+            alt.Detail("run:N"),
+            opacity=alt.condition(pick, alt.value(0.9), alt.value(0.12)),
+            tooltip=[
+                "run:N",
+                alt.Tooltip("n_tokens:Q", format=".3s"),
+                alt.Tooltip("loss:Q", format=".4f"),
+            ],
+        )
+        .add_params(pick)
+        .properties(width=780, height=340)
+    )
+
+
+def _isoflop_chart(alt: Any, rows: list[dict], iso: Any) -> Any:
+    pts = [
+        {
+            "run": r["run_id"],
+            "n_params": _num(r.get("n_params")),
+            "loss": _num(r.get("loss")),
+            "budget": f"{_num(r.get('flops_budget')):.2g}",
+            "status": r.get("status", ""),
+        }
+        for r in rows
+        if math.isfinite(_num(r.get("loss"))) and math.isfinite(_num(r.get("n_params")))
+    ]
+    x = alt.X(
+        "n_params:Q", scale=alt.Scale(type="log"), title="parameters N", axis=alt.Axis(format="~s")
+    )
+    y = alt.Y("loss:Q", scale=alt.Scale(zero=False), title="final held-out loss")
+    color = alt.Color("budget:N", title="FLOPs budget", scale=alt.Scale(scheme="viridis"))
+    tip = ["run:N", "status:N", alt.Tooltip("loss:Q", format=".4f")]
+    layers = [
+        alt.Chart(alt.Data(values=pts))
+        .mark_point(filled=True, size=60)
+        .encode(x, y, color, alt.Shape("status:N"), tooltip=tip)
+    ]
+    if iso is not None:
+        curve, minima = [], []
+        for p in iso.profiles:
+            xs = np.linspace(np.log(p.n_params.min()), np.log(p.n_params.max()), 60)
+            label = f"{p.flops:.2g}"
+            curve += [
+                {
+                    "n_params": float(np.exp(v)),
+                    "loss": float(np.polyval(p.coef, v)),
+                    "budget": label,
+                }
+                for v in xs
+            ]
+            minima.append(
+                {
+                    "n_params": p.n_params_opt,
+                    "loss": p.loss_opt,
+                    "budget": label,
+                    "bracketed": "yes" if p.bracketed else "no (edge of the grid)",
+                }
+            )
+        layers.append(alt.Chart(alt.Data(values=curve)).mark_line().encode(x, y, color))
+        layers.append(
+            alt.Chart(alt.Data(values=minima))
+            .mark_point(shape="diamond", size=160, stroke="black", strokeWidth=1.5, filled=True)
+            .encode(
+                x,
+                y,
+                color,
+                tooltip=[
+                    "budget:N",
+                    alt.Tooltip("n_params:Q", format=".3s"),
+                    alt.Tooltip("loss:Q", format=".4f"),
+                    "bracketed:N",
+                ],
+            )
+        )
+    return alt.layer(*layers).properties(width=780, height=360)
+
+
+def _repeat_chart(alt: Any, rows: list[dict]) -> Any:
+    pts = [
+        {
+            "run": r["run_id"],
+            "epochs": _num(r.get("epochs")),
+            "loss": _num(r.get("loss")),
+            "dropout": r.get("dropout_schedule") or "none",
+            "status": r.get("status", ""),
+        }
+        for r in rows
+        if math.isfinite(_num(r.get("loss"))) and _num(r.get("epochs")) > 0
+    ]
+    return (
+        alt.Chart(alt.Data(values=pts))
+        .mark_line(point=True)
+        .encode(
+            alt.X("epochs:Q", scale=alt.Scale(type="log"), title="epochs over the unique data"),
+            alt.Y("loss:Q", scale=alt.Scale(zero=False), title="final held-out loss"),
+            alt.Color("dropout:N", title="dropout schedule"),
+            tooltip=["run:N", "status:N", alt.Tooltip("loss:Q", format=".4f")],
+        )
+        .properties(width=780, height=340)
+    )

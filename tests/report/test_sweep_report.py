@@ -1,0 +1,105 @@
+"""`tokenplan sweep --report FILE.html`: curves, IsoFLOP view, run status and the fitted law, in a browser."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+
+import pytest
+
+from helpers import REPO, run_cli
+from report_browser import assert_healthy, assert_numbers_match, cli_in_process
+
+pytest.importorskip("altair")
+pytest.importorskip("vl_convert")
+
+CPU_DEMO = REPO / "docs" / "results" / "cpu-demo"
+
+
+def shipped_sweep(tmp_path, *, fail_one=False):
+    """The shipped cpu-demo sweep (23 runs, 3 budgets) as a SweepResult: 20 resumed, 3 trained now."""
+    from tokenplan.sweep import SweepResult, load_spec
+
+    out = tmp_path / "cpu-demo"
+    shutil.copytree(CPU_DEMO, out)
+    rows = list(csv.DictReader(open(out / "results.csv", newline="")))
+    if fail_one:
+        rows[-1].update(status="failed", loss="", error="diverged: loss <script>nan</script>")
+        with open(out / "results.csv", "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(rows[0]))
+            w.writeheader()
+            w.writerows(rows)
+    status = [r["status"] for r in rows]
+    result = SweepResult(
+        out_dir=str(out),
+        results_csv=str(out / "results.csv"),
+        curves_csv=str(out / "curves.csv"),
+        best_lr_csv=None,
+        n_runs=len(rows),
+        n_skipped=len(rows) - 3,
+        n_trained=3,
+        counts={
+            "runs": len(rows),
+            **{s: status.count(s) for s in ("ok", "failed", "too_few_steps")},
+        },
+        wall_seconds=612.0,
+    )
+    return result, load_spec(out / "sweep.yaml")
+
+
+def test_sweep_report_from_the_shipped_sweep(tmp_path, open_report):
+    from tokenplan.report.sweep_page import write_sweep_report
+
+    result, spec = shipped_sweep(tmp_path, fail_one=True)
+    path = write_sweep_report(tmp_path / "sweep.html", result, spec)
+    assert path.stat().st_size <= 5_000_000
+    view = open_report(path)
+    assert_healthy(view, {"curves", "isoflop"})
+    assert_numbers_match(view, {"sweep": result.to_dict()})
+    table = view.page.inner_text("#runs-table")
+    assert table.count("resumed (finished earlier)") == result.n_runs - 3
+    assert table.count("\ttrained") == 3
+    assert "failed" in table and "<script>nan</script>" in table  # the error text, escaped
+    # the law of those runs, as `tokenplan fit` gets it
+    from tokenplan import fit as fitlib
+    from tokenplan.runs import read_runs
+
+    iso = fitlib.fit_isoflop(read_runs(result.results_csv))
+    lead = view.page.inner_text("#answer")
+    assert f"Approach 2: N_opt ∝ C^{iso.exponents[0]:.3f}" in lead
+
+
+@pytest.mark.slow
+def test_sweep_cli_report_in_browser(tmp_path, open_report):
+    """The real command: the micro preset trained serially, then its page."""
+    pytest.importorskip("torch")
+    page = tmp_path / "sweep.html"
+    stdout, stderr = cli_in_process(
+        "sweep",
+        "--preset",
+        "micro",
+        "--out",
+        str(tmp_path / "micro"),
+        "--executor",
+        "serial",
+        "--quiet",
+        "--report",
+        str(page),
+        "--json",
+    )
+    assert f"report written to {page}" in stderr
+    data = json.loads(stdout)
+    view = open_report(page)
+    assert_healthy(view, {"curves", "isoflop"})
+    assert assert_numbers_match(view, data) >= 8
+    assert "Approach 3 not fitted" in view.page.inner_text("body")  # 4 runs cannot fit 5 parameters
+
+
+def test_sweep_report_path_refused_before_training(tmp_path):
+    old = tmp_path / "old.html"
+    old.write_text("mine")
+    r = run_cli("sweep", "--preset", "micro", "--out", str(tmp_path / "s"), "--report", str(old))
+    assert r.returncode == 2 and "--overwrite" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "s").exists()  # nothing trained
+    assert old.read_text() == "mine"
