@@ -106,12 +106,16 @@ QUANTITY = Quantity()
 QUANTITY_LIST = QuantityList()
 
 
-def report_option(*, with_overwrite: bool = False):
-    """``--report FILE.html`` (one self-contained page); ``with_overwrite`` also adds ``--overwrite``."""
+def report_option(*, with_overwrite: bool = False, dest: str = "report"):
+    """``--report FILE.html`` (one self-contained page); ``with_overwrite`` also adds ``--overwrite``.
+
+    ``dest`` names the function argument (a command whose body already uses ``report`` maps
+    ``tokenplan_flags["report"] = "--report"``)."""
 
     def decorate(f):
         f = click.option(
             "--report",
+            dest,
             type=click.Path(dir_okay=False),
             help="Also write a self-contained HTML report page (needs the report extra).",
         )(f)

@@ -10,7 +10,15 @@ from pathlib import Path
 
 import click
 
-from tokenplan.cli._common import QUANTITY_LIST, console, err_console, json_option, print_json
+from tokenplan.cli._common import (
+    QUANTITY_LIST,
+    console,
+    err_console,
+    json_option,
+    print_json,
+    report_option,
+    report_written,
+)
 from tokenplan.errors import InvalidInputError
 from tokenplan.units import format_quantity as fq
 
@@ -174,11 +182,12 @@ def _curves(runs_path, curves_path, approach, notes):
 @click.option(
     "--plot", "plot_path", type=click.Path(dir_okay=False), help="Write a figure (PNG/PDF/SVG)."
 )
+@report_option(dest="report_page")
 @json_option
 def fit(runs_path, example, approach, form, law_kind, columns, curves_path, drop_highest,
         drop_invalid, delta, reduction, alpha_equals_beta, overestimate_weight, profile,
         bins_per_decade, fit_base, backtest, holdout, n_boot, seed, ci, budgets, save_path,
-        overwrite, plot_path, as_json) -> None:  # fmt: skip
+        overwrite, plot_path, report_page, as_json) -> None:  # fmt: skip
     """Fit a scaling law to your training runs (CSV, JSONL or Parquet; one row per run).
 
     Column names are matched with common aliases (params/N/"Model Size", tokens/D, flops/C/"Training FLOP",
@@ -192,11 +201,18 @@ def fit(runs_path, example, approach, form, law_kind, columns, curves_path, drop
       tokenplan fit runs.csv --bootstrap 1000 --budgets 5.76e23 --holdout "params>=1e9"
       tokenplan fit results.csv --approach all --curves curves.csv --plot fit.png
       tokenplan fit --example datablations --law data-constrained
+      tokenplan fit results.csv --approach all --curves curves.csv --report fit.html
     """
     from tokenplan.fit import FitOptions, run_fit
 
     form = _check_flags(drop_highest, ci, alpha_equals_beta, form)
     save, plot = _outputs(save_path, plot_path, overwrite, inputs=[runs_path, curves_path])
+    inputs = [runs_path, curves_path, save_path]
+    if report_page:  # refuse a bad --report path before fitting
+        from tokenplan.report import _html
+
+        _html.require()
+        _html.check(report_page, overwrite=overwrite, inputs=inputs)
     options = FitOptions(
         approach=approach, law=law_kind, form=form, delta=delta, reduction=reduction,
         overestimate_weight=overestimate_weight, profile=profile, bins_per_decade=bins_per_decade,
@@ -218,9 +234,12 @@ def fit(runs_path, example, approach, form, law_kind, columns, curves_path, drop
         save_law(report.law, save, fit=meta, overwrite=True)
     if plot is not None:
         _plot(plot, report, runs, backtest)
+    summary = {**report.to_dict(), "notes": notes + list(report.notes),
+               "saved": str(save) if save else None, "plot": plot_path}  # fmt: skip
+    if report_page:
+        _write_report(report_page, summary, report, runs, overwrite=overwrite, inputs=inputs)
     if as_json:
-        print_json({**report.to_dict(), "notes": notes + list(report.notes),
-                    "saved": str(save) if save else None, "plot": plot_path})  # fmt: skip
+        print_json(summary)
         return
     auto = form == "auto" and len(report.backtests) > 1
     _print_report(report, notes, save, plot_path, show_backtest=backtest or auto)
@@ -235,7 +254,20 @@ fit.tokenplan_flags = {
     "holdout": "--holdout",
     "form": "--form",
     "example": "--example",
+    "report": "--report",
 }
+
+
+def _write_report(path, summary, report, runs, *, overwrite, inputs) -> None:
+    """--report: the self-contained HTML page of this fit (numbers from the --json summary)."""
+    from tokenplan.cli._common import _clean
+    from tokenplan.report.fit_page import write_fit_report
+
+    page = write_fit_report(
+        path, _clean(summary), runs=runs, fits=report.fits, intervals=report.intervals,
+        backtests=report.backtests, overwrite=overwrite, inputs=inputs,
+    )  # fmt: skip
+    report_written(page)
 
 
 def _check_flags(drop_highest, ci, alpha_equals_beta, form) -> str:

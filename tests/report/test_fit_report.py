@@ -1,0 +1,112 @@
+"""`tokenplan fit --report FILE.html`: runs, IsoFLOP profiles, frontier with bootstrap bands, residuals and
+parameter intervals, in a real browser; every number equal to `tokenplan fit --json`."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+
+from helpers import TEST_DATA, run_cli
+from report_browser import assert_healthy, assert_numbers_match, cli_in_process
+
+pytest.importorskip("altair")
+pytest.importorskip("vl_convert")
+
+RESULTS = TEST_DATA / "fit" / "results.csv"
+CURVES = TEST_DATA / "fit" / "curves.csv"
+
+
+def page_specs(path) -> dict:
+    html = path.read_text()
+    m = re.search(
+        r'<script type="application/json" id="tokenplan-charts">(.*?)</script>', html, re.S
+    )
+    return json.loads(m.group(1))
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("fit")
+    # a run id holding markup: it is shown (hover text) but never runs
+    text = RESULTS.read_text().replace("\nr01,", "\n<script>window.__pwned=1</script>r01,", 1)
+    runs = tmp / "results.csv"
+    runs.write_text(text)
+    page = tmp / "fit.html"
+    stdout, stderr = cli_in_process(
+        "fit",
+        str(runs),
+        "--approach",
+        "all",
+        "--curves",
+        str(CURVES),
+        "--bootstrap",
+        "60",
+        "--budgets",
+        "1e21",
+        "--report",
+        str(page),
+        "--json",
+    )
+    assert f"report written to {page}" in stderr
+    return page, json.loads(stdout)
+
+
+def test_fit_report_in_browser(fitted, open_report):
+    page, data = fitted
+    assert page.stat().st_size <= 5_000_000
+    view = open_report(page)
+    assert_healthy(view, {"runs", "isoflop", "frontier", "residuals"})
+    assert assert_numbers_match(view, data) >= 20
+    assert view.page.evaluate("window.__pwned === undefined")
+    assert "<script>window.__pwned" not in page.read_text()
+    # every parameter of the saved law has its interval on the page
+    table = view.page.inner_text("#params-3")
+    for name in ("E", "A", "B", "alpha", "beta"):
+        assert re.search(rf"^{name}\t", table, re.M), name
+
+
+def test_frontier_band_holds_the_fitted_line(fitted):
+    """The Approach-3 band is the bootstrap spread of N_opt(C): it brackets the fitted N_opt(C)."""
+    page, _ = fitted
+    spec = page_specs(page)["frontier"]
+    layers = spec["layer"]
+    band = [r for r in layers[0]["data"]["values"] if r["law"] == "fit: Approach 3"]
+    line = {
+        r["flops"]: r["n_params"]
+        for r in layers[1]["data"]["values"]
+        if r["law"] == "fit: Approach 3"
+    }
+    assert len(band) >= 50
+    inside = [b["lo"] <= line[b["flops"]] <= b["hi"] for b in band]
+    assert np.mean(inside) > 0.9
+    # and it widens away from the data (extrapolation is less certain)
+    widths = [np.log(b["hi"] / b["lo"]) for b in band]
+    assert widths[-1] > widths[len(widths) // 4]
+
+
+def test_residuals_are_those_of_the_saved_law(fitted):
+    from tokenplan import ChinchillaLaw
+    from tokenplan.runs import read_runs
+
+    page, data = fitted
+    p = data["fits"]["3"]["params"]
+    law = ChinchillaLaw(name="x", E=p["E"], A=p["A"], B=p["B"], alpha=p["alpha"], beta=p["beta"])
+    runs = read_runs(RESULTS)
+    spec = page_specs(page)["residuals"]
+    rows = {r["flops"] * 1.0: r for r in spec["layer"][0]["data"]["values"]}
+    want = np.log(law.loss(runs.n_params, runs.n_tokens)) - np.log(runs.loss)
+    got = sorted(r["residual"] for r in rows.values())
+    assert len(spec["layer"][0]["data"]["values"]) == len(runs)
+    assert sorted(r["residual"] for r in spec["layer"][0]["data"]["values"]) == pytest.approx(
+        sorted(want.tolist()), abs=1e-9
+    )
+    assert got
+
+
+def test_fit_report_refuses_the_runs_file(tmp_path):
+    r = run_cli("fit", str(RESULTS), "--report", str(RESULTS))
+    assert r.returncode == 2 and "--report" in r.stderr and "input" in r.stderr
+    assert "Traceback" not in r.stderr
