@@ -32,8 +32,17 @@ FLAGS = [
     "--disable-sync",
 ]
 
-PAGES = {
-    "plan": [
+REPO = Path(__file__).resolve().parents[1]
+CPU_DEMO = REPO / "docs" / "results" / "cpu-demo"
+
+
+def run(*args: str) -> None:
+    r = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+
+
+def make_plan(path: Path) -> None:
+    run(
         "plan",
         "--flops",
         "1e22",
@@ -42,18 +51,160 @@ PAGES = {
         "--inference-tokens",
         "2T",
         "--compare",
-    ],
+        "--report",
+        str(path),
+    )
+
+
+def make_fit(path: Path) -> None:
+    """The test fixture (22 runs simulated from a known law, with curves), every approach, 200 refits."""
+    data = REPO / "tests" / "data" / "fit"
+    run(
+        "fit",
+        str(data / "results.csv"),
+        "--curves",
+        str(data / "curves.csv"),
+        "--approach",
+        "all",
+        "--bootstrap",
+        "200",
+        "--budgets",
+        "1e21",
+        "--report",
+        str(path),
+    )
+
+
+def make_sweep(path: Path) -> None:
+    """The page of the shipped cpu-demo sweep (no training: its results.csv and curves.csv as they are)."""
+    from tokenplan.report.sweep_page import write_sweep_report
+    from tokenplan.sweep import SweepResult, load_spec, read_results
+
+    rows = read_results(CPU_DEMO / "results.csv")
+    status = [r["status"] for r in rows]
+    result = SweepResult(
+        out_dir=str(CPU_DEMO),
+        results_csv=str(CPU_DEMO / "results.csv"),
+        curves_csv=str(CPU_DEMO / "curves.csv"),
+        best_lr_csv=None,
+        n_runs=len(rows),
+        n_skipped=0,
+        n_trained=len(rows),
+        counts={s: status.count(s) for s in ("ok", "failed", "too_few_steps")},
+        executor="local",
+    )
+    write_sweep_report(path, result, load_spec(CPU_DEMO / "sweep.yaml"))
+
+
+def make_select(path: Path) -> None:
+    """A synthetic 3,000-row pool in five domains (with duplicates), 0.5% by task-center, tfidf."""
+    import json
+    import random
+
+    rng = random.Random(0)
+    topics = {
+        "cooking": "recipe oven bake flour sugar butter simmer sauce garlic onion pasta",
+        "physics": "energy mass velocity quantum photon gravity force momentum field wave",
+        "coding": "python function loop variable class compile debug array string recursion",
+        "history": "empire war treaty king revolution century dynasty colony battle parliament",
+        "music": "chord melody rhythm guitar piano tempo harmony scale song concert",
+    }
+    pool = path.with_suffix(".jsonl")
+    with open(pool, "w") as f:
+        for i in range(3000):
+            dom = rng.choice(sorted(topics))
+            words = topics[dom].split()
+            resp = " ".join(rng.choice(words) for _ in range(rng.randint(30, 90))).capitalize()
+            row = {
+                "instruction": f"Tell me about {rng.choice(words)} (item {i}).",
+                "input": "",
+                "output": resp + ".",
+                "domain": dom,
+            }
+            f.write(json.dumps(row) + "\n")
+            if i % 40 == 0:  # an exact duplicate for the dedup stage
+                f.write(json.dumps(row) + "\n")
+    run(
+        "select",
+        "-i",
+        str(pool),
+        "--fraction",
+        "0.005",
+        "--method",
+        "task-center",
+        "--embedder",
+        "tfidf",
+        "--domain-field",
+        "domain",
+        "--cache-dir",
+        "none",
+        "--report",
+        str(path),
+    )
+
+
+def make_select_100k(path: Path) -> None:
+    """A 100k-candidate selection (synthetic embeddings in 50 clusters, 500 picks): the sampled map."""
+    import numpy as np
+
+    from tokenplan.report.select_page import write_select_report
+    from tokenplan.select.metrics import coverage
+    from tokenplan.select.pipeline import SelectionReport
+
+    rng = np.random.default_rng(0)
+    n, k = 100_000, 50
+    labels = rng.integers(0, k, n)
+    emb = (rng.normal(size=(k, 32))[labels] + 0.3 * rng.normal(size=(n, 32))).astype(np.float32)
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    sel, rnd = rng.choice(n, 500, replace=False), rng.choice(n, 500, replace=False)
+    kw = dict(cluster_labels=labels, n_clusters=k)
+    report = SelectionReport(
+        method="kcenter",
+        n_rows=n,
+        n_malformed=0,
+        malformed_examples=[],
+        drop_reasons={},
+        n_candidates=n,
+        n_selected=500,
+        selected=sel,
+        embedder="synthetic",
+        n_embedded_from_cache=0,
+        n_clusters=k,
+        coverage=coverage(emb, sel, **kw),
+        random_baseline=coverage(emb, rnd, **kw),
+        output=None,
+        plot=None,
+        timings={},
+    )
+    write_select_report(
+        path,
+        report,
+        embeddings=emb,
+        labels=labels,
+        selected=sel,
+        random=rnd,
+        text_of=lambda pos: [f"synthetic row {p}: " + "lorem ipsum dolor " * 12 for p in pos],
+    )
+
+
+PAGES = {
+    "plan": make_plan,
+    "fit": make_fit,
+    "sweep": make_sweep,
+    "select": make_select,
+    "select-100k": make_select_100k,
 }
 
 
 def make_pages(out: Path, only: list[str] | None) -> dict[str, Path]:
     pages = {}
-    for name, args in PAGES.items():
+    for name, make in PAGES.items():
         if only and name not in only:
             continue
         path = out / f"{name}.html"
-        r = CliRunner().invoke(cli, [*args, "--report", str(path)], catch_exceptions=False)
-        assert r.exit_code == 0, r.output
+        t = time.perf_counter()
+        make(path)
+        print(f"{name}: made in {time.perf_counter() - t:.1f} s")
         pages[name] = path
     return pages
 
@@ -114,14 +265,14 @@ def main() -> None:
             b = load_seconds(browser, base, wait=wait_base)
             for name, path in pages.items():
                 rows.append((name, b, load_seconds(browser, path, wait=wait_page)))
-        print(f"{'page':8} {'MB':>6} {'render s':>9} {'baseline s':>11} {'ratio':>6}")
+        print(f"{'page':12} {'MB':>6} {'render s':>9} {'baseline s':>11} {'ratio':>6}")
         for name, path in pages.items():
             mine = [r[2] for r in rows if r[0] == name]
             bases = [r[1] for r in rows if r[0] == name]
             med, bmed = statistics.median(mine), statistics.median(bases)
             mb = path.stat().st_size / 1e6
-            print(f"{name:8} {mb:6.2f} {med:9.2f} {bmed:11.2f} {med / bmed:6.2f}")
-            if args.screenshots:
+            print(f"{name:12} {mb:6.2f} {med:9.2f} {bmed:11.2f} {med / bmed:6.2f}")
+            if args.screenshots and name != "select-100k":
                 png = args.screenshots / f"report-{name}.png"
                 load_seconds(browser, path, wait=wait_page, screenshot=png)
                 shrink(png)

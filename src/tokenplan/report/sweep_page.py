@@ -115,7 +115,11 @@ def _fits(result: SweepResult, spec: SweepSpec) -> tuple[list[tuple[str, Any]], 
 
 def _fit_rows(fit: Any) -> list[tuple[str, float]]:
     d = fit.to_dict()
-    return [*d.get("params", {}).items(), *d.get("exponents", {}).items()]
+    params = d.get("params", {})
+    return [
+        *params.items(),
+        *((k, v) for k, v in d.get("exponents", {}).items() if k not in params),
+    ]
 
 
 def _budget_lines(fits: list[tuple[str, Any]], rows: list[dict]) -> list[dict[str, Any]]:
