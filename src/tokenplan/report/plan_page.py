@@ -305,18 +305,14 @@ def _repeat_chart(alt: Any, plan: Plan, table) -> Any:
 # inference-aware cost (Sardana & Frankle 2024)
 # --------------------------------------------------------------------------------------------------------
 def _inference_chart(alt: Any, plan: Plan, law: Law) -> Any:
-    from tokenplan.inference import (
-        INFERENCE_FLOPS_PER_PARAM_TOKEN,
-        TRAIN_FLOPS_PER_PARAM_TOKEN,
-        _tokens_for_loss,
-    )
+    from tokenplan.inference import INFERENCE_FLOPS_PER_PARAM_TOKEN, TRAIN_FLOPS_PER_PARAM_TOKEN
 
     inf = plan.inference
     rows = []
     for n in np.logspace(
         math.log10(inf.n_params / 8.0), math.log10(inf.baseline_n_params * 4.0), 60
     ):
-        d = _tokens_for_loss(law, float(n), inf.loss)
+        d = law.tokens_for_loss(float(n), inf.loss)
         if not math.isfinite(d):
             continue
         train = TRAIN_FLOPS_PER_PARAM_TOKEN * n * d
