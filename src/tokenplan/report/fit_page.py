@@ -133,7 +133,7 @@ def _runs_chart(alt: Any, runs: Any) -> Any:
         .mark_circle(size=55, opacity=0.85)
         .encode(
             _log_axis(alt, "flops:Q", "training FLOPs C", ".0e"),
-            alt.Y("loss:Q", scale=alt.Scale(type="log"), title="final loss"),
+            alt.Y("loss:Q", scale=alt.Scale(type="log", nice=False), title="final loss"),
             alt.Color(
                 "n_params:Q", scale=alt.Scale(type="log", scheme="viridis"), title="params N"
             ),
