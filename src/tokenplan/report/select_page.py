@@ -33,6 +33,12 @@ EXAMPLE_CHARS = 600
 EXAMPLES_PER_CLUSTER = 3
 
 WHY = {
+    "facility-kcenter": "greedy facility location for nine picks in ten (every pool row wants a selected row "
+    "near it, so dense regions are represented), then density-weighted farthest-first for the rest, so no "
+    "populated region stays far from the subset.",
+    "facility-location": "greedy facility location: each pick most reduces the pool's total distance to "
+    "its nearest selected row, so the subset represents where the pool is dense.",
+    "kmeans-medoids": "K-Means with one cluster per pick; the row nearest each centroid is chosen.",
     "random": "a uniform sample without replacement (the baseline every other method is measured against).",
     "lima": "domain-balanced temperature sampling (LIMA, Zhou et al. 2023): domain d gets a share "
     "∝ n_d^(1/τ), then a uniform sample inside each domain.",

@@ -759,7 +759,7 @@ def write_report_page(recipe: Recipe, result: SelectionReport, emb, cands, km, s
 def candidate_texts(recipe: Recipe, source_index: np.ndarray) -> list[str]:
     """The texts of the rows at ``source_index`` as the embedder saw them (a second pass over the input)."""
     from tokenplan.select.clean import clean_text
-    from tokenplan.select.io import iter_records
+    from tokenplan.select.io import iter_records, join_text
 
     want = set(np.asarray(source_index).tolist())
     found: dict[int, str] = {}
