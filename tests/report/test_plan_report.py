@@ -82,7 +82,12 @@ def test_plan_report_answers_what_and_why(tmp_path):
     assert get_law("epoch2024").citation in html
     for w in data["warnings"]:
         assert w.replace("'", "&#39;").replace('"', "&#34;") in html
-    assert "returns fade" in html  # 7.4 epochs: the dropout advice of Muennighoff / Xue
+    assert f"epochs: {data['repetition_label']}" in re.sub(r"<[^>]+>", "", html)
+    for a in data[
+        "advice"
+    ]:  # Xue et al. 2023's dropout advice and the rest, as the plan gives them
+        assert a["topic"] in html
+    assert any("dropout" in a["topic"] for a in data["advice"])
 
 
 def test_frontier_holds_every_law_at_the_budget(tmp_path):

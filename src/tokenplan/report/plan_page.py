@@ -64,7 +64,6 @@ def plan_report(
         comparison=comparison,
         compare_key="plans." if comparison is not None else None,
         repeat=repeat,
-        repeat_now=_row_at(repeat, plan.epochs) if repeat is not None else None,
         frontier_laws=[lw.name for lw in frontier_laws],
         citations={lw.name: lw.citation for lw in frontier_laws},
     )
@@ -249,12 +248,6 @@ def _repeat_table(plan: Plan, law: Law):
     if plan.epochs is not None and plan.epochs > 1.0:
         epochs = sorted({*epochs, float(plan.epochs)})
     return repeat(plan.unique_tokens, epochs, n_params=plan.n_params_total, law=law)
-
-
-def _row_at(table, epochs: float | None):
-    if epochs is None:
-        return None
-    return min(table.rows, key=lambda r: abs(r.epochs - max(epochs, 1.0)))
 
 
 def _repeat_chart(alt: Any, plan: Plan, table) -> Any:
