@@ -57,7 +57,7 @@ def make_plan(path: Path) -> None:
 
 
 def make_fit(path: Path) -> None:
-    """The test fixture (22 runs simulated from a known law, with curves), every approach, 200 refits."""
+    """The test fixture (22 runs simulated from a known law, with curves), every approach, 200 refits, backtests."""
     data = REPO / "tests" / "data" / "fit"
     run(
         "fit",
@@ -70,6 +70,7 @@ def make_fit(path: Path) -> None:
         "200",
         "--budgets",
         "1e21",
+        "--backtest",
         "--report",
         str(path),
     )

@@ -46,6 +46,7 @@ def fitted(tmp_path_factory):
         "60",
         "--budgets",
         "1e21",
+        "--backtest",
         "--report",
         str(page),
         "--json",
@@ -58,8 +59,13 @@ def test_fit_report_in_browser(fitted, open_report):
     page, data = fitted
     assert page.stat().st_size <= 5_000_000
     view = open_report(page)
-    assert_healthy(view, {"runs", "isoflop", "frontier", "residuals"})
+    assert_healthy(view, {"runs", "isoflop", "frontier", "residuals", "backtest"})
     assert assert_numbers_match(view, data) >= 20
+    # the form comparison: every backtested form, the chosen one marked
+    table = view.page.inner_text("#backtest-table")
+    for form in data["backtests"]:
+        assert form in table
+    assert view.page.inner_text("#backtest-table tr.chosen").startswith(data["form"])
     assert view.page.evaluate("window.__pwned === undefined")
     assert "<script>window.__pwned" not in page.read_text()
     # every parameter of the saved law has its interval on the page
@@ -110,43 +116,3 @@ def test_fit_report_refuses_the_runs_file(tmp_path):
     r = run_cli("fit", str(RESULTS), "--report", str(RESULTS))
     assert r.returncode == 2 and "--report" in r.stderr and "input" in r.stderr
     assert "Traceback" not in r.stderr
-
-
-def test_backtest_section(fitted, tmp_path, open_report):
-    """With backtests (what `fit --backtest` returns), the page has their table and predicted-vs-actual."""
-    from types import SimpleNamespace
-
-    from tokenplan.fit import fit_isoflop, fit_parametric
-    from tokenplan.report.fit_page import write_fit_report
-    from tokenplan.runs import read_runs
-
-    _, data = fitted
-    runs = read_runs(RESULTS)
-    rows = [
-        SimpleNamespace(run_id=f"r{i}", actual=a, predicted=a * (1 + e), error=e)
-        for i, (a, e) in enumerate([(2.5, 0.01), (2.4, -0.02), (2.3, 0.015)])
-    ]
-    summary = {
-        **data,
-        "form": "chinchilla",
-        "backtests": {
-            "chinchilla": {
-                "holdout": "top15%",
-                "n_heldout": 3,
-                "mean_abs_error": 0.015,
-                "max_abs_error": 0.02,
-                "coverage": 2 / 3,
-            },
-        },
-    }
-    page = write_fit_report(
-        tmp_path / "bt.html",
-        summary,
-        runs=runs,
-        fits={"2": fit_isoflop(runs), "3": fit_parametric(runs)},
-        backtests={"chinchilla": SimpleNamespace(rows=rows)},
-    )
-    view = open_report(page)
-    assert_healthy(view, {"runs", "isoflop", "frontier", "residuals", "backtest"})
-    assert_numbers_match(view, summary)
-    assert "66.7%" in view.page.inner_text("#backtest-table")
