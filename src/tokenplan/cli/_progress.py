@@ -1,0 +1,127 @@
+"""Rendering the library's progress callbacks on stderr.
+
+The library reports progress as ``progress(stage, done, total)`` calls: ``total`` is None while the size of
+the stage is unknown, and a stage is finished when ``done == total``. On a terminal each stage gets a rich
+bar with its count, elapsed time and ETA; when stderr is not a terminal (a pipe, a log file) each stage prints
+one line when it finishes, plus a line every ``heartbeat`` seconds while a long stage runs, so a logged run
+never looks hung. A finished stage's line is printed when the next stage starts (or the run ends well): a
+bad-input error found right after a stage stays the only line. Nothing goes to stdout, and ``quiet`` turns
+everything off.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from tokenplan.cli._common import err_console
+
+__all__ = ["stage_progress"]
+
+ProgressFn = Callable[[str, int, "int | None"], None]
+
+
+def _seconds(s: float) -> str:
+    return f"{s:.1f} s" if s < 60 else f"{int(s // 60)} min {int(s % 60):02d} s"
+
+
+class _Lines:
+    """Non-terminal rendering: one line per finished stage, and a heartbeat line for long stages."""
+
+    def __init__(self, console, *, units: dict[str, str], heartbeat: float, prefix: str) -> None:
+        self.console, self.units, self.heartbeat, self.prefix = console, units, heartbeat, prefix
+        self.started: dict[str, float] = {}
+        self.last_line: dict[str, float] = {}
+        self.finished: set[str] = set()
+        self.pending: str | None = None  # a finished stage's line, printed once the run moves on
+
+    def __call__(self, stage: str, done: int, total: int | None) -> None:
+        if stage not in self.finished:
+            self.flush()
+        now = time.perf_counter()
+        t0 = self.started.setdefault(stage, now)
+        self.last_line.setdefault(stage, now)
+        unit = self.units.get(stage, "")
+        if total is not None and done >= total:
+            if stage not in self.finished:
+                self.finished.add(stage)
+                count = f"{done:,} {unit} " if unit else ""
+                self.pending = f"{stage}: {count}in {_seconds(now - t0)}"
+            return
+        if now - self.last_line[stage] >= self.heartbeat:
+            self.last_line[stage] = now
+            if total:
+                eta = (now - t0) / max(done, 1) * (total - done)
+                where = (
+                    f"{done:,}/{total:,} {unit} ({100 * done / total:.0f}%), ETA {_seconds(eta)}"
+                )
+            else:
+                where = f"{done:,} {unit}".rstrip() if done else "running"
+            self._print(f"{stage}: {where}, {_seconds(now - t0)} so far")
+
+    def flush(self) -> None:
+        """Print the last finished stage's line (held back so that an error right after it stays alone)."""
+        if self.pending is not None:
+            self._print(self.pending)
+            self.pending = None
+
+    def _print(self, text: str) -> None:
+        self.console.print(f"{self.prefix}{text}", soft_wrap=True, highlight=False, markup=False)
+
+
+class _Bars:
+    """Terminal rendering: one rich bar per stage (count, elapsed, ETA); pulsing while the size is unknown."""
+
+    def __init__(self, progress) -> None:
+        self.progress = progress
+        self.tasks: dict[str, Any] = {}
+
+    def __call__(self, stage: str, done: int, total: int | None) -> None:
+        if stage not in self.tasks:
+            self.tasks[stage] = self.progress.add_task(stage, total=total)
+        self.progress.update(self.tasks[stage], completed=done, total=total)
+
+
+@contextmanager
+def stage_progress(
+    *,
+    quiet: bool = False,
+    units: dict[str, str] | None = None,
+    heartbeat: float = 30.0,
+    prefix: str = "",
+    force_terminal: bool | None = None,
+) -> Iterator[ProgressFn | None]:
+    """Yield a ``progress(stage, done, total)`` callback that renders on stderr (None when ``quiet``)."""
+    if quiet:
+        yield None
+        return
+    console = err_console()
+    terminal = console.is_terminal if force_terminal is None else force_terminal
+    if not terminal:
+        lines = _Lines(console, units=units or {}, heartbeat=heartbeat, prefix=prefix)
+        yield lines
+        lines.flush()  # only when the run succeeded: an error stays the one line on stderr
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    progress = Progress(
+        TextColumn("{task.description:>14}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+    )
+    with progress:
+        yield _Bars(progress)

@@ -1,0 +1,230 @@
+"""The embedding cache: one vector per text, in one SQLite store per cache folder.
+
+The key of a text is a 16-byte BLAKE2b hash of the embedder's identity (model folder, model revision, maximum
+length, backend) and the text, so a run with other filters, or a pool that shares rows with an earlier one,
+embeds only the texts the store has not seen. Embedders fitted on the whole pool (the TF-IDF fallback) store
+their whole matrix under the hash of every text instead.
+
+Why SQLite (stdlib ``sqlite3``, WAL mode) and not a memory-mapped array plus an index: it is safe for several
+runs at once (readers never block, writers queue behind a lock with a timeout), a killed run leaves the store
+consistent (the write-ahead log is replayed or discarded), and a look-up of 3,000 keys takes milliseconds
+(docs/benchmarks.md compares it with a memory-mapped store). A store that is damaged (not a database, a
+malformed page, a wrong schema) is removed and rebuilt with a warning; a folder that cannot hold a store
+(unwritable, a file in the way) gives a warning and the run carries on without the cache. Warnings are kept
+in :attr:`EmbeddingCache.warnings` and passed to ``on_warning``; the library never prints.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["SCHEMA", "EmbeddingCache", "pool_key", "text_key", "user_cache_dir"]
+
+SCHEMA = "tokenplan-embeddings-1"
+_CHUNK = 500  # keys per SELECT ... IN (...)
+
+
+def user_cache_dir() -> Path:
+    """tokenplan's cache folder: ``$TOKENPLAN_CACHE``, else ``$XDG_CACHE_HOME/tokenplan`` or ``~/.cache/tokenplan``."""
+    root = os.environ.get("TOKENPLAN_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "tokenplan"
+    )
+    return Path(root)
+
+
+def text_key(embedder_id: str, text: str) -> bytes:
+    """The cache key of ``text`` under an embedder: BLAKE2b-128 of the id, a NUL byte, then the text."""
+    h = hashlib.blake2b(embedder_id.encode("utf-8"), digest_size=16)
+    h.update(b"\0")
+    h.update(text.encode("utf-8", "surrogatepass"))
+    return h.digest()
+
+
+def pool_key(embedder_id: str, texts: Sequence[str]) -> bytes:
+    """The key of a whole pool (for embedders fitted on all texts at once)."""
+    h = hashlib.blake2b(embedder_id.encode("utf-8"), digest_size=16)
+    for t in texts:
+        b = t.encode("utf-8", "surrogatepass")
+        h.update(len(b).to_bytes(8, "little"))
+        h.update(b)
+    return h.digest()
+
+
+class EmbeddingCache:
+    """Vectors by text key in ``root/vectors.sqlite3``; every failure is a warning and a miss, never an error."""
+
+    FILENAME = "vectors.sqlite3"
+
+    def __init__(
+        self, root: str | os.PathLike, *, on_warning: Callable[[str], None] | None = None
+    ) -> None:
+        self.root = Path(root)
+        self.path = self.root / self.FILENAME
+        self.warnings: list[str] = []
+        self._on_warning = on_warning
+        self._db: sqlite3.Connection | None = None
+        self._disabled = False
+
+    # ------------------------------------------------------------------------------------------ store
+    def _warn(self, message: str) -> None:
+        self.warnings.append(message)
+        if self._on_warning is not None:
+            self._on_warning(message)
+
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=60.0, isolation_level=None, check_same_thread=False)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("BEGIN IMMEDIATE")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value TEXT NOT NULL)"
+            )
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS vectors(key BLOB PRIMARY KEY, vec BLOB NOT NULL) "
+                "WITHOUT ROWID"
+            )
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS pools(key BLOB PRIMARY KEY, rows INTEGER NOT NULL, "
+                "data BLOB NOT NULL) WITHOUT ROWID"
+            )
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (SCHEMA,))
+            (schema,) = db.execute("SELECT value FROM meta WHERE name = 'schema'").fetchone()
+            db.execute("COMMIT")
+        except BaseException:
+            db.close()
+            raise
+        if schema != SCHEMA:
+            db.close()
+            raise sqlite3.DatabaseError(f"schema {schema!r}, expected {SCHEMA!r}")
+        return db
+
+    def _remove_store(self) -> None:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+
+    def _connect(self) -> sqlite3.Connection | None:
+        if self._db is not None or self._disabled:
+            return self._db
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            self._db = self._open()
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError) and "unable to open" in str(exc):
+                return self._give_up(exc)
+            self._rebuild(exc)
+        except (OSError, sqlite3.Error) as exc:
+            return self._give_up(exc)
+        return self._db
+
+    def _rebuild(self, exc: BaseException) -> None:
+        self._warn(f"embedding cache {str(self.path)!r} is damaged ({exc}); rebuilding it.")
+        self.close()
+        try:
+            self._remove_store()
+            self._db = self._open()
+        except (OSError, sqlite3.Error) as exc2:
+            self._give_up(exc2)
+
+    def _give_up(self, exc: BaseException) -> None:
+        self._warn(
+            f"embedding cache folder {str(self.root)!r} is not usable ({exc}); carrying on without "
+            "the cache (choose another with --cache-dir, or pass --no-cache)."
+        )
+        self.close()
+        self._disabled = True
+        return None
+
+    def close(self) -> None:
+        if self._db is not None:
+            try:
+                self._db.close()
+            except sqlite3.Error:
+                pass
+            self._db = None
+
+    @property
+    def usable(self) -> bool:
+        """True when the store is open (or can be opened)."""
+        return self._connect() is not None
+
+    # ------------------------------------------------------------------------------------------ vectors
+    def get_many(self, keys: Sequence[bytes], *, dim: int | None = None) -> dict[bytes, np.ndarray]:
+        """The stored vectors of those ``keys`` that are present (and of length ``dim``, when given)."""
+        db = self._connect()
+        if db is None or not keys:
+            return {}
+        found: dict[bytes, np.ndarray] = {}
+        try:
+            for i in range(0, len(keys), _CHUNK):
+                part = list(keys[i : i + _CHUNK])
+                marks = ",".join("?" * len(part))
+                for key, blob in db.execute(
+                    f"SELECT key, vec FROM vectors WHERE key IN ({marks})", part
+                ):
+                    if len(blob) % 4 or (dim is not None and len(blob) != 4 * dim):
+                        continue  # a damaged or foreign entry is a miss
+                    found[bytes(key)] = np.frombuffer(blob, dtype=np.float32)
+        except sqlite3.DatabaseError as exc:
+            self._rebuild(exc)
+            return {}
+        return found
+
+    def put_many(self, keys: Sequence[bytes], vectors: np.ndarray) -> None:
+        """Store one float32 vector per key (a key already present is left as it is)."""
+        db = self._connect()
+        if db is None or not len(keys):
+            return
+        vecs = np.ascontiguousarray(vectors, dtype=np.float32)
+        rows = [(k, vecs[i].tobytes()) for i, k in enumerate(keys)]
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            db.executemany("INSERT OR IGNORE INTO vectors VALUES (?, ?)", rows)
+            db.execute("COMMIT")
+        except sqlite3.DatabaseError as exc:
+            self._rollback(db)
+            if isinstance(exc, sqlite3.OperationalError):  # locked for too long, disk full: skip
+                self._warn(f"could not write to the embedding cache ({exc}); carrying on.")
+            else:
+                self._rebuild(exc)
+
+    @staticmethod
+    def _rollback(db: sqlite3.Connection) -> None:
+        try:
+            db.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass
+
+    # ------------------------------------------------------------------------------------------ pools
+    def get_pool(self, key: bytes, n_rows: int) -> np.ndarray | None:
+        """A whole-pool matrix of ``n_rows`` rows stored under ``key``, or None."""
+        db = self._connect()
+        if db is None:
+            return None
+        try:
+            row = db.execute("SELECT rows, data FROM pools WHERE key = ?", (key,)).fetchone()
+        except sqlite3.DatabaseError as exc:
+            self._rebuild(exc)
+            return None
+        if row is None or row[0] != n_rows or n_rows == 0 or len(row[1]) % (4 * n_rows):
+            return None
+        return np.frombuffer(row[1], dtype=np.float32).reshape(n_rows, -1).copy()
+
+    def put_pool(self, key: bytes, matrix: np.ndarray) -> None:
+        db = self._connect()
+        if db is None:
+            return
+        x = np.ascontiguousarray(matrix, dtype=np.float32)
+        try:
+            db.execute("INSERT OR REPLACE INTO pools VALUES (?, ?, ?)", (key, len(x), x.tobytes()))
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError):
+                self._warn(f"could not write to the embedding cache ({exc}); carrying on.")
+            else:
+                self._rebuild(exc)
