@@ -8,9 +8,15 @@
    once (the faster of a float32 mat-vec and a column sum, measured here).
 2. K-Means 100k x 384, k = 100, 20 iterations: faiss vs our numpy fallback (same recipe: 256 points per
    centroid, then one assignment of every point).
-3. Embedding throughput (texts/s): packaged all-MiniLM-L6-v2 (sentence-transformers, CPU) and TF-IDF + SVD.
+3. Embedding throughput (texts/s) of the packaged all-MiniLM-L6-v2 on each backend against plain
+   ``SentenceTransformer.encode`` in the same process (interleaved rounds, median of the per-round ratios),
+   with the cosine of each backend's vectors to plain encode's.
+4. The per-text cache store: SQLite (what select uses) against a memory-mapped array + index.
+5. End to end: `tokenplan select` on a 3,111-row alpaca pool, cold (with and without building the ONNX
+   model), warm, and with other filters; a 100k-row pool with precomputed embeddings; time and peak RSS.
 
-Run: python bench/select_bench.py [--n 100000] [--dim 384] [--budget 500] [--repeats 3] [--skip-deepcore]
+Run: python bench/select_bench.py [--only kcenter|kmeans|embed|cache|e2e] [--embed-texts 256]
+     [--embed-repeats 3] [--n 100000] [--dim 384] [--budget 500] [--repeats 3] [--skip-deepcore]
 """
 
 from __future__ import annotations
@@ -138,15 +144,25 @@ def bench_kmeans(n, d, k, repeats):
     return row
 
 
-def _texts(n):
+def _alpaca_texts():
     from pathlib import Path
 
     path = Path(__file__).resolve().parents[2] / "shared" / "data" / "sft" / "alpaca_en_demo.json"
-    if path.exists():
-        rows = json.loads(path.read_text())
-        texts = [f"{r['instruction']}\n\n{r['input']}\n\n{r['output']}" for r in rows]
-        source = "alpaca_en_demo.json (instruction + input + output)"
-    else:
+    if not path.exists():
+        return None
+    rows = json.loads(path.read_text())
+    return [
+        f"{r['instruction']}\n\n{r['input']}\n\n{r['output']}"
+        if r["input"]
+        else f"{r['instruction']}\n\n{r['output']}"
+        for r in rows
+    ]
+
+
+def _texts(n):
+    texts = _alpaca_texts()
+    source = "alpaca_en_demo.json (instruction + input + output)"
+    if texts is None:
         words = "the of model data train token loss scale compute budget select sample".split()
         rng = np.random.default_rng(0)
         texts = [" ".join(rng.choice(words, 120)) for _ in range(n)]
@@ -155,29 +171,232 @@ def _texts(n):
     return texts, source
 
 
-def bench_embed(n_texts):
-    from tokenplan.select.embed import get_embedder
+def _interleaved(fns: dict, repeats: int) -> dict:
+    """Run each function once per round, round after round; median time and the last output of each."""
+    times = {k: [] for k in fns}
+    outs = {}
+    for _ in range(repeats):
+        for k, fn in fns.items():
+            t = time.perf_counter()
+            outs[k] = fn()
+            times[k].append(time.perf_counter() - t)
+    return {k: (times[k], outs[k]) for k in fns}
+
+
+def bench_embed(n_texts, repeats):
+    """texts/s of each backend against plain SentenceTransformer.encode, in the same process, interleaved.
+
+    The baseline is what select did before issue 15: ``SentenceTransformer.encode(texts, batch_size=64)`` on
+    torch (threads: torch's default, 2 here). Ratios are per round (same load), then the median.
+    """
+    import torch
+
+    from tokenplan.select.embed import get_embedder, torch_threads
 
     texts, source = _texts(n_texts)
+    st = get_embedder("minilm", backend="torch")
+    fast = get_embedder("minilm", backend="onnx")
+    fast1 = get_embedder("minilm", backend="onnx", batch_size=1)
+    fast32 = get_embedder("minilm", backend="onnx", batch_size=32)
+    model = st._load()
+    tok = model.tokenizer
+    lengths = [len(tok(t, truncation=True, max_length=256)["input_ids"]) for t in texts]
+    for e in (st, fast, fast1, fast32):
+        e.encode(texts[:4])  # load / build outside the timing
+    order = np.argsort([len(t) for t in texts], kind="stable")
+    sorted_texts = [texts[i] for i in order]
+
+    def in_order(emb):
+        def run():
+            out = np.empty((len(texts), 384), np.float32)
+            for a in range(0, len(texts), 256):  # what embed_texts does: shortest first
+                out[order[a : a + 256]] = emb.encode(sorted_texts[a : a + 256])
+            return out
+
+        return run
+
+    def st_1_thread():
+        with torch_threads(1):
+            return st.encode(texts)
+
+    fns = {
+        "plain_st_encode": lambda: st.encode(texts),
+        "torch_sorted": in_order(st),
+        "torch_1_thread": st_1_thread,
+        "onnx_int8_bs8 (default)": in_order(fast),
+        "onnx_int8_bs1": in_order(fast1),
+        "onnx_int8_bs32": in_order(fast32),
+    }
+    res = _interleaved(fns, repeats)
+    ref = res["plain_st_encode"][1]
+    base = res["plain_st_encode"][0]
     row = {
         "n_texts": n_texts,
         "texts": source,
-        "mean_chars": round(float(np.mean([len(t) for t in texts]))),
+        "tokens_mean": round(float(np.mean(lengths)), 1),
+        "share_truncated_at_256": round(float(np.mean(np.array(lengths) >= 256)), 3),
+        "torch_threads": torch.get_num_threads(),
+        "repeats": repeats,
     }
-    tf = get_embedder("tfidf")
-    t, _ = _time(lambda: tf.encode(texts), 1)
-    row["tfidf_texts_per_s"] = round(n_texts / t, 1)
-    try:
-        st = get_embedder("minilm")
-        st.encode(texts[:8])  # load the model outside the timing
-        t, _ = _time(lambda: st.encode(texts), 1)
-        row["minilm_texts_per_s"] = round(n_texts / t, 1)
-        short = [s[:200] for s in texts]
-        t, _ = _time(lambda: st.encode(short), 1)
-        row["minilm_texts_per_s_200_chars"] = round(n_texts / t, 1)
-    except Exception as exc:
-        row["minilm"] = f"unavailable ({exc})"
+    for k, (t, out) in res.items():
+        cos = (np.asarray(out) * ref).sum(axis=1)
+        row[k] = {
+            "texts_per_s": round(n_texts / statistics.median(t), 1),
+            "ratio_vs_plain": round(statistics.median([b / a for a, b in zip(t, base)]), 2),
+            "cos_mean": round(float(cos.mean()), 4),
+            "cos_min": round(float(cos.min()), 4),
+        }
     return row
+
+
+def bench_cache_store(n_store, n_get, repeats):
+    """The per-text store: SQLite (what select uses) against a memory-mapped array + dict index."""
+    import tempfile
+    from pathlib import Path
+
+    from tokenplan.select.cache import EmbeddingCache, text_key
+
+    rng = np.random.default_rng(0)
+    vecs = rng.standard_normal((n_store, 384)).astype(np.float32)
+    keys = [text_key("bench", f"text {i}") for i in range(n_store)]
+    probe = [keys[i] for i in rng.choice(n_store, n_get, replace=False)]
+    row = {"n_store": n_store, "n_get": n_get}
+    with tempfile.TemporaryDirectory() as tmp:
+        cache = EmbeddingCache(Path(tmp) / "sqlite")
+        t_put, _ = _time(lambda: cache.put_many(keys, vecs), 1)
+        t_get, got = _time(lambda: cache.get_many(probe), repeats)
+        cache.close()
+        t_open_get, _ = _time(lambda: EmbeddingCache(Path(tmp) / "sqlite").get_many(probe), repeats)
+        size = (Path(tmp) / "sqlite" / EmbeddingCache.FILENAME).stat().st_size
+        row["sqlite"] = {
+            "put_s": round(t_put, 3),
+            "get_ms": round(t_get * 1e3, 1),
+            "open_and_get_ms": round(t_open_get * 1e3, 1),
+            "mb": round(size / 1e6, 1),
+            "hits": len(got),
+        }
+
+        def mm_put():
+            mm = np.lib.format.open_memmap(
+                Path(tmp) / "v.npy", mode="w+", dtype=np.float32, shape=vecs.shape
+            )
+            mm[:] = vecs
+            mm.flush()
+            np.save(Path(tmp) / "k.npy", np.frombuffer(b"".join(keys), dtype="S16"))
+
+        def mm_open_get():
+            index = {k: i for i, k in enumerate(np.load(Path(tmp) / "k.npy").tolist())}
+            mm = np.load(Path(tmp) / "v.npy", mmap_mode="r")
+            return {k: mm[index[k]] for k in probe if k in index}
+
+        t_mput, _ = _time(mm_put, 1)
+        t_mget, got = _time(mm_open_get, repeats)
+        row["memmap_index"] = {
+            "put_s": round(t_mput, 3),
+            "open_and_get_ms": round(t_mget * 1e3, 1),
+            "hits": len(got),
+            "note": "append, locking and crash safety not included",
+        }
+    return row
+
+
+def _pool_3k(dst):
+    """3,111 alpaca rows: the 999 demo rows; the same rows reworded twice (a prefix on the instruction, a
+    suffix on the answer, so no exact duplicates); then the first 114 reworded a third time."""
+    from pathlib import Path
+
+    src = Path(__file__).resolve().parents[2] / "shared" / "data" / "sft" / "alpaca_en_demo.json"
+    rows = json.loads(src.read_text())
+    variants = [("", ""), ("Please answer: ", " (reviewed)"), ("Task: ", " Hope this helps.")]
+    pool = [
+        {**r, "instruction": pre + r["instruction"], "output": r["output"] + post}
+        for pre, post in variants
+        for r in rows
+    ]
+    pool += [
+        {**r, "instruction": "Question: " + r["instruction"], "output": r["output"] + " (v4)"}
+        for r in rows[:114]
+    ]
+    with open(dst, "w", encoding="utf-8") as fh:
+        for r in pool:
+            fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+    return len(pool)
+
+
+_WRAPPER = (
+    "import resource, sys\n"
+    "from tokenplan.cli import main\n"
+    "try:\n"
+    "    main(sys.argv[1:])\n"
+    "finally:\n"
+    "    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+    "    sys.stderr.write(f'\\nPEAK_RSS_KB {peak}\\n')\n"
+)
+
+
+def _run(args, env):
+    """Run `tokenplan select ...` in a fresh process: (seconds, its peak RSS in MB, stderr lines)."""
+    import os
+    import subprocess
+    import sys
+
+    t = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-c", _WRAPPER, "select", *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+    )
+    seconds = time.perf_counter() - t
+    if proc.returncode != 0:
+        raise RuntimeError(f"select failed: {proc.stderr}")
+    lines = [line for line in proc.stderr.strip().splitlines() if line.strip()]
+    peak_kb = int(lines.pop().split()[1])
+    return round(seconds, 1), round(peak_kb / 1024), lines
+
+
+def bench_e2e():
+    """Cold and warm end-to-end `tokenplan select` on the 3,111-row pool, each in a fresh process.
+
+    Peak RSS is each process's own maximum resident set (``ru_maxrss``).
+    """
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    tmp = Path(tempfile.mkdtemp(prefix="select-bench-"))
+    try:
+        pool = tmp / "pool3k.jsonl"
+        n = _pool_3k(pool)
+        env = {"TOKENPLAN_CACHE": str(tmp / "cache")}
+        base = ["-i", str(pool), "--n", "100", "--json"]
+        row = {"pool_rows": n, "pool": "alpaca demo x3 reworded + 114 (see _pool_3k)"}
+        t, rss, err = _run([*base, "--no-cache", "--embedder", "tfidf"], env)
+        row["tfidf_no_cache"] = {"s": t, "peak_mb": rss}
+        t, rss, err = _run(base, env)
+        row["cold_with_model_build"] = {"s": t, "peak_mb": rss, "stages": err}
+        shutil.rmtree(tmp / "cache" / "embeddings")
+        t, rss, err = _run(base, env)
+        row["cold"] = {"s": t, "peak_mb": rss, "stages": err}
+        t, rss, err = _run(base, env)
+        row["warm"] = {"s": t, "peak_mb": rss}
+        t, rss, err = _run([*base, "--min-chars", "300", "--near-dedup", "0.9"], env)
+        row["other_filters"] = {"s": t, "peak_mb": rss, "stages": err}
+        big = tmp / "big.jsonl"
+        rng = np.random.default_rng(0)
+        words = np.array("the of model data train token loss scale compute budget".split())
+        with open(big, "w") as fh:
+            for i in range(100_000):
+                text = " ".join(rng.choice(words, 30))
+                fh.write(json.dumps({"prompt": f"q{i} {text}", "response": text}) + "\n")
+        np.save(tmp / "big.npy", rng.standard_normal((100_000, 384)).astype(np.float32))
+        t, rss, _ = _run(
+            ["-i", str(big), "--n", "500", "--embeddings", str(tmp / "big.npy"), "--json"], env
+        )
+        row["100k_precomputed"] = {"s": t, "peak_mb": rss}
+        return row
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def main() -> None:
@@ -189,7 +408,8 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--embed-texts", type=int, default=256)
     ap.add_argument("--skip-deepcore", action="store_true")
-    ap.add_argument("--only", choices=["kcenter", "kmeans", "embed"], default=None)
+    ap.add_argument("--embed-repeats", type=int, default=3)
+    ap.add_argument("--only", choices=["kcenter", "kmeans", "embed", "cache", "e2e"], default=None)
     args = ap.parse_args()
     from threadpoolctl import threadpool_info
 
@@ -203,8 +423,14 @@ def main() -> None:
         result["kmeans"] = bench_kmeans(args.n, args.dim, args.k, args.repeats)
         print(json.dumps({"kmeans": result["kmeans"]}), flush=True)
     if args.only in (None, "embed"):
-        result["embed"] = bench_embed(args.embed_texts)
+        result["embed"] = bench_embed(args.embed_texts, args.embed_repeats)
         print(json.dumps({"embed": result["embed"]}), flush=True)
+    if args.only in (None, "cache"):
+        result["cache"] = [bench_cache_store(n, 3000, args.repeats) for n in (3_000, 100_000)]
+        print(json.dumps({"cache": result["cache"]}), flush=True)
+    if args.only in (None, "e2e"):
+        result["e2e"] = bench_e2e()
+        print(json.dumps({"e2e": result["e2e"]}), flush=True)
     print(json.dumps(result, indent=2))
 
 

@@ -317,3 +317,14 @@ def test_without_the_fast_extra_minilm_falls_back_to_torch():
     lines = out.stdout.splitlines()
     assert lines[0] == "SentenceTransformerEmbedder"
     assert "pip install 'tokenplan[fast]'" in lines[1]
+
+
+@pytest.mark.parametrize("n_texts", [None, 7, 3])  # unknown, exact, fewer than the stream holds
+def test_chunked_embedding_keeps_order_across_chunks(tmp_path, n_texts):
+    texts = [f"text number {i} " + "x" * (7 - i) for i in range(7)]
+    cache = EmbeddingCache(tmp_path / "c")
+    embed_texts(texts[2:5], _Counting(), cache=cache)
+    x, hits = embed_texts(texts, _Counting(), cache=cache, n_texts=n_texts, chunk_size=2)
+    ref, _ = embed_texts(texts, _Counting())
+    assert hits == 3 and x.shape == (7, 2)
+    np.testing.assert_allclose(x, ref)

@@ -371,7 +371,8 @@ def embed_texts(
     bs = batch_size or getattr(embedder, "batch_size", 64)
     cache_id = getattr(embedder, "cache_id", embedder.name)
     parts: list[np.ndarray] = []
-    done = n_cached = 0
+    matrix: np.ndarray | None = None
+    done = n_cached = row = 0
     for chunk in _chunks(texts, chunk_size):
         keys = [text_key(cache_id, t) for t in chunk] if cache is not None else []
         hits = cache.get_many(keys) if cache is not None else {}
@@ -384,18 +385,35 @@ def embed_texts(
         missing.sort(key=lambda i: len(chunk[i]))  # shortest first: batches of similar length
         for start in range(0, len(missing), bs):
             batch = missing[start : start + bs]
-            out = np.asarray(embedder.encode([chunk[i] for i in batch]), dtype=np.float32)
-            for i, v in zip(batch, out):
+            new = np.asarray(embedder.encode([chunk[i] for i in batch]), dtype=np.float32)
+            for i, v in zip(batch, new):
                 vecs[i] = v
             if cache is not None:
-                cache.put_many([keys[i] for i in batch], out)
+                cache.put_many([keys[i] for i in batch], new)
             done += len(batch)
             if progress is not None:
                 progress(done, n_texts)
-        parts.append(np.stack(vecs) if vecs else np.zeros((0, 1), np.float32))
+        parts.append(np.stack(vecs))
+        if n_texts is not None:  # fill one matrix chunk by chunk: no concatenated copy at the end
+            matrix = _append_rows(matrix, parts.pop(), row, n_texts)
+        row += len(chunk)
+    if matrix is not None:
+        return matrix[:row], n_cached
     if not parts:
         return np.zeros((0, 1), np.float32), 0
     return (parts[0] if len(parts) == 1 else np.concatenate(parts)), n_cached
+
+
+def _append_rows(out: np.ndarray | None, block: np.ndarray, row: int, n_rows: int) -> np.ndarray:
+    """Write ``block`` at ``row`` of ``out`` (allocated for ``n_rows`` rows; grown if the stream is longer)."""
+    if out is None:
+        out = np.empty((max(n_rows, len(block)), block.shape[1]), np.float32)
+    if row + len(block) > len(out):
+        out = np.concatenate(
+            [out, np.empty((row + len(block) - len(out), out.shape[1]), np.float32)]
+        )
+    out[row : row + len(block)] = block
+    return out
 
 
 def _embed_whole_pool(

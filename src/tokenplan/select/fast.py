@@ -10,9 +10,10 @@ How the model is built (once per model revision; nothing is downloaded):
 2. its weights are quantised to int8 per output channel with ``onnxruntime.quantization.quantize_dynamic``
    (activations quantised to uint8 at run time). Per-channel scales matter: one scale per tensor loses too
    much (mean cosine 0.954 to the torch vectors on alpaca texts, against 0.994 per channel);
-3. the file is cached under ``<user cache>/tokenplan/models/`` through a marked temporary file and a rename,
-   so concurrent runs and killed runs never leave a half-written model in use. A folder that cannot be
-   written gets the model built in a temporary folder for this run only.
+3. the file is cached under ``<user cache>/tokenplan/models/`` through marked temporary files and a rename,
+   so concurrent runs and killed runs never leave a half-written model in use (a later build removes
+   temporaries older than an hour). A folder that cannot be written gets the model built in a temporary
+   folder for this run only.
 
 Inference: the model's own ``tokenizer.json`` (truncation at the model's ``max_seq_length``, 256 word pieces for
 all-MiniLM-L6-v2, or ``max_length``; padding to the longest text of the batch), one onnxruntime CPU session,
@@ -28,6 +29,7 @@ import importlib.util
 import logging
 import os
 import tempfile
+import time
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -36,7 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from tokenplan._checks import positive_int
-from tokenplan._io import atomic_path, remove_stale_temps
+from tokenplan._io import TEMP_MARK, atomic_path
 from tokenplan.errors import InvalidInputError, MissingDependencyError
 
 __all__ = ["RECIPE", "OnnxEmbedder", "fast_path_available"]
@@ -112,15 +114,37 @@ def _export(model_dir: Path, dst: Path) -> None:
         )
 
 
+def _remove_old_temps(folder: Path, *, older_than_s: float = 3600.0) -> None:
+    """Remove marked temporaries a killed build left in ``folder`` (old ones only: a build may be running)."""
+    now = time.time()
+    for f in folder.glob(f".*{TEMP_MARK}"):
+        try:
+            if now - f.stat().st_mtime > older_than_s:
+                f.unlink()
+        except OSError:
+            pass
+
+
 def _build(model_dir: Path, dst: Path) -> None:
-    """Export, quantise, and move the result to ``dst`` atomically."""
+    """Export, quantise, and move the result to ``dst`` atomically.
+
+    Both files are marked temporaries beside ``dst`` until the rename, so a killed build leaves nothing that
+    a later build does not remove.
+    """
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    with _quiet_build(), tempfile.TemporaryDirectory(prefix="tokenplan-onnx-") as tmp:
-        fp32 = Path(tmp) / "model-fp32.onnx"
-        _export(model_dir, fp32)
-        with atomic_path(dst) as out:
-            quantize_dynamic(fp32, out, weight_type=QuantType.QInt8, per_channel=True)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    _remove_old_temps(dst.parent)
+    fd, name = tempfile.mkstemp(dir=dst.parent, prefix=f".{dst.name}.fp32.", suffix=TEMP_MARK)
+    os.close(fd)
+    fp32 = Path(name)
+    try:
+        with _quiet_build():
+            _export(model_dir, fp32)
+            with atomic_path(dst) as out:
+                quantize_dynamic(fp32, out, weight_type=QuantType.QInt8, per_channel=True)
+    finally:
+        fp32.unlink(missing_ok=True)
 
 
 def models_dir() -> Path:
@@ -205,7 +229,6 @@ class OnnxEmbedder:
         path = self.model_path()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            remove_stale_temps(path.parent)
             writable = os.access(path.parent, os.W_OK)
         except OSError:
             writable = False
