@@ -329,13 +329,14 @@ _WRAPPER = (
     "try:\n"
     "    main(sys.argv[1:])\n"
     "finally:\n"
-    "    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
-    "    sys.stderr.write(f'\\nPEAK_RSS_KB {peak}\\n')\n"
+    "    ru = resource.getrusage(resource.RUSAGE_SELF)\n"
+    "    cpu = ru.ru_utime + ru.ru_stime\n"
+    "    sys.stderr.write(f'\\nPEAK_RSS_KB {ru.ru_maxrss} {cpu:.1f}\\n')\n"
 )
 
 
 def _run(args, env):
-    """Run `tokenplan select ...` in a fresh process: (seconds, its peak RSS in MB, stderr lines)."""
+    """Run `tokenplan select ...` in a fresh process: ({s, cpu_s, peak_mb}, its stderr lines)."""
     import os
     import subprocess
     import sys
@@ -351,14 +352,19 @@ def _run(args, env):
     if proc.returncode != 0:
         raise RuntimeError(f"select failed: {proc.stderr}")
     lines = [line for line in proc.stderr.strip().splitlines() if line.strip()]
-    peak_kb = int(lines.pop().split()[1])
-    return round(seconds, 1), round(peak_kb / 1024), lines
+    _, peak_kb, cpu = lines.pop().split()
+    return {
+        "s": round(seconds, 1),
+        "cpu_s": float(cpu),
+        "peak_mb": round(int(peak_kb) / 1024),
+    }, lines
 
 
 def bench_e2e():
     """Cold and warm end-to-end `tokenplan select` on the 3,111-row pool, each in a fresh process.
 
-    Peak RSS is each process's own maximum resident set (``ru_maxrss``).
+    Peak RSS is each process's own maximum resident set (``ru_maxrss``); ``cpu_s`` its user + system CPU
+    time, which says more than wall time on a shared box.
     """
     import shutil
     import tempfile
@@ -371,17 +377,17 @@ def bench_e2e():
         env = {"TOKENPLAN_CACHE": str(tmp / "cache")}
         base = ["-i", str(pool), "--n", "100", "--json"]
         row = {"pool_rows": n, "pool": "alpaca demo x3 reworded + 114 (see _pool_3k)"}
-        t, rss, err = _run([*base, "--no-cache", "--embedder", "tfidf"], env)
-        row["tfidf_no_cache"] = {"s": t, "peak_mb": rss}
-        t, rss, err = _run(base, env)
-        row["cold_with_model_build"] = {"s": t, "peak_mb": rss, "stages": err}
+        row["tfidf_no_cache"], _ = _run([*base, "--no-cache", "--embedder", "tfidf"], env)
+        row["cold_with_model_build"], stages = _run(base, env)
+        row["cold_with_model_build"]["stages"] = stages
         shutil.rmtree(tmp / "cache" / "embeddings")
-        t, rss, err = _run(base, env)
-        row["cold"] = {"s": t, "peak_mb": rss, "stages": err}
-        t, rss, err = _run(base, env)
-        row["warm"] = {"s": t, "peak_mb": rss}
-        t, rss, err = _run([*base, "--min-chars", "300", "--near-dedup", "0.9"], env)
-        row["other_filters"] = {"s": t, "peak_mb": rss, "stages": err}
+        row["cold"], stages = _run(base, env)
+        row["cold"]["stages"] = stages
+        row["warm"], _ = _run(base, env)
+        row["other_filters"], stages = _run(
+            [*base, "--min-chars", "300", "--near-dedup", "0.9"], env
+        )
+        row["other_filters"]["stages"] = stages
         big = tmp / "big.jsonl"
         rng = np.random.default_rng(0)
         words = np.array("the of model data train token loss scale compute budget".split())
@@ -390,10 +396,9 @@ def bench_e2e():
                 text = " ".join(rng.choice(words, 30))
                 fh.write(json.dumps({"prompt": f"q{i} {text}", "response": text}) + "\n")
         np.save(tmp / "big.npy", rng.standard_normal((100_000, 384)).astype(np.float32))
-        t, rss, _ = _run(
+        row["100k_precomputed"], _ = _run(
             ["-i", str(big), "--n", "500", "--embeddings", str(tmp / "big.npy"), "--json"], env
         )
-        row["100k_precomputed"] = {"s": t, "peak_mb": rss}
         return row
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

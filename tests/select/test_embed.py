@@ -20,6 +20,7 @@ from tokenplan.select.embed import (
     get_embedder,
     load_precomputed,
 )
+from tokenplan.select.filters import FilterConfig
 from tokenplan.select.pipeline import Recipe, run
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "select"
@@ -328,3 +329,21 @@ def test_chunked_embedding_keeps_order_across_chunks(tmp_path, n_texts):
     ref, _ = embed_texts(texts, _Counting())
     assert hits == 3 and x.shape == (7, 2)
     np.testing.assert_allclose(x, ref)
+
+
+def test_other_filters_or_an_overlapping_pool_embed_only_new_texts(minilm, tmp_path):
+    """End to end with the default MiniLM path: the second run with other filters embeds nothing."""
+    pool = tmp_path / "pool.jsonl"
+    rows = json.loads((DATA / "tiny_alpaca.json").read_text())
+    pool.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    base = dict(input=str(pool), n_select=2, method="kcenter", cache_dir=str(tmp_path / "c"))
+    first = run(Recipe(**base, n_clusters=2))
+    assert first.n_embedded_from_cache == 0
+    second = run(Recipe(**base, n_clusters=2, filters=FilterConfig(min_chars=60)))
+    assert second.n_candidates < first.n_candidates
+    assert second.n_embedded_from_cache == second.n_candidates
+    # a new pool sharing rows with the first: only its new row is embedded
+    extra = {"instruction": "A brand new question?", "input": "", "output": "A brand new answer."}
+    pool.write_text("".join(json.dumps(r) + "\n" for r in [*rows[:5], extra]))
+    third = run(Recipe(**base, n_clusters=2))
+    assert third.n_embedded_from_cache == third.n_candidates - 1
