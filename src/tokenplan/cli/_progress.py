@@ -4,9 +4,9 @@ The library reports progress as ``progress(stage, done, total)`` calls: ``total`
 the stage is unknown, and a stage is finished when ``done == total``. On a terminal each stage gets a rich
 bar with its count, elapsed time and ETA; when stderr is not a terminal (a pipe, a log file) each stage prints
 one line when it finishes, plus a line every ``heartbeat`` seconds while a long stage runs, so a logged run
-never looks hung. A finished stage's line is printed when the next stage starts (or the run ends well): a
-bad-input error found right after a stage stays the only line. Nothing goes to stdout, and ``quiet`` turns
-everything off.
+never looks hung. Lines are held back for the first ``delay`` seconds, and a finished stage's line until the
+next stage starts: a bad-input error found early stays the only line. Nothing goes to stdout, and ``quiet``
+turns everything off.
 """
 
 from __future__ import annotations
@@ -28,19 +28,30 @@ def _seconds(s: float) -> str:
 
 
 class _Lines:
-    """Non-terminal rendering: one line per finished stage, and a heartbeat line for long stages."""
+    """Non-terminal rendering: one line per finished stage, and a heartbeat line for long stages.
 
-    def __init__(self, console, *, units: dict[str, str], heartbeat: float, prefix: str) -> None:
+    Lines are held back for the first ``delay`` seconds of the run and a finished stage's line until the run
+    moves on, so that a bad-input error found early (or right after a stage) stays the only line on stderr;
+    a run that goes on, or ends well, prints every line.
+    """
+
+    def __init__(
+        self, console, *, units: dict[str, str], heartbeat: float, prefix: str, delay: float
+    ) -> None:
         self.console, self.units, self.heartbeat, self.prefix = console, units, heartbeat, prefix
+        self.t_start, self.delay = time.perf_counter(), delay
         self.started: dict[str, float] = {}
         self.last_line: dict[str, float] = {}
         self.finished: set[str] = set()
+        self.held: list[str] = []  # lines not printed yet
         self.pending: str | None = None  # a finished stage's line, printed once the run moves on
 
     def __call__(self, stage: str, done: int, total: int | None) -> None:
-        if stage not in self.finished:
-            self.flush()
         now = time.perf_counter()
+        if stage not in self.finished:
+            self._release_pending()
+        if now - self.t_start >= self.delay:
+            self._print_held()
         t0 = self.started.setdefault(stage, now)
         self.last_line.setdefault(stage, now)
         unit = self.units.get(stage, "")
@@ -54,21 +65,28 @@ class _Lines:
             self.last_line[stage] = now
             if total:
                 eta = (now - t0) / max(done, 1) * (total - done)
-                where = (
-                    f"{done:,}/{total:,} {unit} ({100 * done / total:.0f}%), ETA {_seconds(eta)}"
-                )
+                where = f"{100 * done / total:.0f}% ({done:,}/{total:,}), ETA {_seconds(eta)}"
             else:
                 where = f"{done:,} {unit}".rstrip() if done else "running"
-            self._print(f"{stage}: {where}, {_seconds(now - t0)} so far")
+            self.held.append(f"{stage}: {where}, {_seconds(now - t0)} so far")
+            self._print_held()
 
-    def flush(self) -> None:
-        """Print the last finished stage's line (held back so that an error right after it stays alone)."""
+    def _release_pending(self) -> None:
         if self.pending is not None:
-            self._print(self.pending)
+            self.held.append(self.pending)
             self.pending = None
 
-    def _print(self, text: str) -> None:
-        self.console.print(f"{self.prefix}{text}", soft_wrap=True, highlight=False, markup=False)
+    def _print_held(self) -> None:
+        for text in self.held:
+            self.console.print(
+                f"{self.prefix}{text}", soft_wrap=True, highlight=False, markup=False
+            )
+        self.held = []
+
+    def flush(self) -> None:
+        """Print every line held back (the run ended well)."""
+        self._release_pending()
+        self._print_held()
 
 
 class _Bars:
@@ -90,6 +108,7 @@ def stage_progress(
     quiet: bool = False,
     units: dict[str, str] | None = None,
     heartbeat: float = 30.0,
+    delay: float = 10.0,
     prefix: str = "",
     force_terminal: bool | None = None,
 ) -> Iterator[ProgressFn | None]:
@@ -100,7 +119,7 @@ def stage_progress(
     console = err_console()
     terminal = console.is_terminal if force_terminal is None else force_terminal
     if not terminal:
-        lines = _Lines(console, units=units or {}, heartbeat=heartbeat, prefix=prefix)
+        lines = _Lines(console, units=units or {}, heartbeat=heartbeat, prefix=prefix, delay=delay)
         yield lines
         lines.flush()  # only when the run succeeded: an error stays the one line on stderr
         return

