@@ -98,7 +98,7 @@ def _fields(ctx, param, value):
 )
 @click.option("--no-cache", is_flag=True, help="Do not read or write the embedding cache.")
 @click.option(
-    "--batch-size", type=int, help="Texts per embedding batch (default: 8 onnxruntime, 64 torch)."
+    "--batch-size", type=int, help="Texts per embedding batch (default: 1 onnxruntime, 64 torch)."
 )
 @click.option("--n-clusters", type=int, help="K-Means clusters (default min(100, sqrt(n/2))).")
 @click.option("--tau", type=float, help="LIMA domain temperature (default 3).")

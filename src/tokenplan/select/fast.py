@@ -19,8 +19,8 @@ Inference: the model's own ``tokenizer.json`` (truncation at the model's ``max_s
 all-MiniLM-L6-v2, or ``max_length``; padding to the longest text of the batch), one onnxruntime CPU session,
 then L2 normalisation. docs/benchmarks.md has the speed and the cosine to the torch vectors.
 
-Activations are quantised per batch at run time, so a text's vector depends slightly on the other texts of
-its batch; the per-text cache keeps whatever a text got the first time.
+Activations are quantised per call at run time, so texts go one per call by default (``batch_size=1``): a
+text's vector then never depends on the texts around it (local and Ray runs agree, and so do re-runs).
 """
 
 from __future__ import annotations
@@ -167,7 +167,7 @@ class OnnxEmbedder:
         self,
         model_dir: str | os.PathLike | None = None,
         *,
-        batch_size: int = 8,
+        batch_size: int = 1,
         max_length: int | None = None,
         threads: int | None = None,
         cache_dir: str | os.PathLike | None = None,

@@ -131,7 +131,7 @@ class Recipe:
     cache_dir: str | None = None
     """Embedding cache directory (default ~/.cache/tokenplan/embeddings); 'none' disables it."""
     batch_size: int | None = None
-    """Texts per embedding batch (None: the embedder's own, 8 on onnxruntime, 64 on torch; Ray: 256)."""
+    """Texts per embedding batch (None: the embedder's own, 1 on onnxruntime, 64 on torch; Ray: 256)."""
     n_clusters: int | None = None
     """K-Means clusters (default min(100, max(2, sqrt(n/2))))."""
     tau: float = 3.0
