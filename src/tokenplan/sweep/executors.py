@@ -22,6 +22,7 @@ import math
 import os
 import signal
 import time
+import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -75,19 +76,24 @@ def load_corpus_npz(path: str | Path):
 
     key = str(Path(path).resolve())
     if key not in _CORPUS_CACHE:
-        with np.load(path) as z:
-            meta = json.loads(str(z["meta"]))
-            _CORPUS_CACHE[key] = (
-                Corpus(
+        try:  # allow_pickle=False (numpy's default): arrays only, nothing in the file is executed
+            with np.load(path, allow_pickle=False) as z:
+                meta = json.loads(str(z["meta"]))
+                corpus = Corpus(
                     train=z["train"],
                     val=z["val"],
                     tokenizer=meta["tokenizer"],
                     vocab_size=int(meta["vocab_size"]),
                     source=meta.get("source", ""),
                     fingerprint=meta["fingerprint"],
-                ),
-                meta,
-            )
+                )
+        except (OSError, EOFError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
+            raise InvalidInputError(
+                f"corpus file {str(path)!r} is damaged or not a tokenplan corpus "
+                f"({type(exc).__name__}); delete it and re-run the sweep to rebuild it.",
+                param="corpus",
+            ) from None
+        _CORPUS_CACHE[key] = (corpus, meta)
     return _CORPUS_CACHE[key]
 
 
@@ -204,6 +210,8 @@ def run_task(task: dict[str, Any], corpus=None, events=None) -> dict[str, Any]:
             checkpoint_every=float(task.get("checkpoint_every", 60.0)),
         ).to_dict()
     except InvalidInputError as exc:
+        if exc.param == "checkpoint":  # refused, not a result: the run is retried once it is gone
+            return {**failure_record(task, str(exc)), "lost": True}
         result = _failure(run, str(exc))
     except Exception as exc:
         result = _failure(run, f"{type(exc).__name__}: {exc}")

@@ -626,8 +626,6 @@ def _csv_text(columns: Sequence[str], rows: list[dict[str, Any]]) -> str:
 def rebuild_results(out_dir: str | Path) -> dict[str, int]:
     """Rewrite results.csv, curves.csv (and results_best_lr.csv) from the runs' result.json files."""
     out = Path(out_dir)
-    for stale in out.glob(".*.tmp"):  # temp files of a writer killed mid-write
-        stale.unlink(missing_ok=True)
     records = finished_records(out)
     ordered = sorted(
         records.values(),

@@ -35,6 +35,7 @@ __all__ = [
     "CurvePoint",
     "TrainConfig",
     "TrainResult",
+    "load_checkpoint",
     "lr_at",
     "resolve_device",
     "train",
@@ -296,6 +297,44 @@ def _eval_steps(steps: int, n_evals: int) -> set[int]:
     return {int(s) for s in points if s > 0} | {steps}
 
 
+_CHECKPOINT_KEYS = {
+    "digest": str,
+    "model": dict,
+    "optimizer": dict,
+    "step": int,
+    "curve": list,
+    "wall_seconds": float,
+}
+
+
+def load_checkpoint(path: str | Path, *, device: str = "cpu") -> dict[str, Any]:
+    """Read a checkpoint written by :func:`train`, never running code from the file.
+
+    ``torch.load(..., weights_only=True)`` unpickles only tensors and plain containers and values; a file
+    that needs anything else (a crafted pickle, a foreign object) or is damaged is refused with
+    :class:`~tokenplan.errors.InvalidInputError` and nothing in it is executed.
+    """
+    import torch
+
+    path = Path(path)
+    refused = InvalidInputError(
+        f"checkpoint {str(path)!r} is not a state dict that tokenplan wrote (it needs more than "
+        "tensors and plain values to load, or it is damaged); it was refused and not loaded. Delete "
+        "it to restart that run from the beginning.",
+        param="checkpoint",
+    )
+    try:
+        state = torch.load(path, map_location=device, weights_only=True)
+    except Exception:  # weights_only: the restricted unpickler stopped; nothing was executed
+        raise refused from None
+    if not isinstance(state, dict) or not isinstance(state.get("rng"), torch.Tensor):
+        raise refused
+    for key, kind in _CHECKPOINT_KEYS.items():
+        if not isinstance(state.get(key), kind):
+            raise refused
+    return state
+
+
 def _save_atomic(obj: Any, path: Path) -> None:
     import torch
 
@@ -417,11 +456,8 @@ def train(
     ckpt_path = Path(checkpoint) if checkpoint is not None else None
     digest = config.digest()
     if ckpt_path is not None and ckpt_path.exists():
-        try:
-            state = torch.load(ckpt_path, map_location=device, weights_only=False)
-        except Exception:  # a torn or foreign file: start over (it is only a cache of progress)
-            state = None
-        if state is not None and state.get("digest") == digest:
+        state = load_checkpoint(ckpt_path, device=device)
+        if state["digest"] == digest:  # a checkpoint of another config is ignored (and replaced)
             model.load_state_dict(state["model"])
             optimizer.load_state_dict(state["optimizer"])
             torch.set_rng_state(state["rng"])
