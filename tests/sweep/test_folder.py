@@ -18,7 +18,7 @@ from helpers import run_cli
 from tokenplan._io import TEMP_MARK
 from tokenplan.errors import InvalidInputError
 from tokenplan.sweep.folder import LOCK_NAME, MANIFEST_NAME, OWNER_NAME, SweepFolder
-from tokenplan.sweep.grid import spec_from_dict
+from tokenplan.sweep.spec import spec_from_dict
 
 torch = pytest.importorskip("torch")
 
@@ -181,7 +181,7 @@ def _start(out: Path, *extra: str) -> subprocess.Popen:
 @pytest.mark.slow
 def test_two_processes_one_folder_and_a_killed_holder(tmp_path):
     """A running sweep holds the folder; a second one is refused with its pid; after a SIGKILL the lock
-    is stale and the next sweep takes it over and finishes."""
+    is stale and the next writer takes it over (test_kill.py resumes killed sweeps to the end)."""
     out = tmp_path / "s"
     flags = ["--preset", "micro", "--budgets", "3e10", "--executor", "serial"]
     first = _start(out, *flags, "--checkpoint-every", "0")
@@ -198,9 +198,9 @@ def test_two_processes_one_folder_and_a_killed_holder(tmp_path):
         os.killpg(first.pid, signal.SIGKILL)
         first.wait(timeout=30)
     assert (out / LOCK_NAME).exists() and (out / OWNER_NAME).read_text().strip() == str(first.pid)
-    third = run_cli("sweep", "--out", str(out), *flags, "--quiet", "--json")
-    assert third.returncode == 0, third.stderr
-    assert json.loads(third.stdout)["sweep"]["n_runs"] == 2
+    with SweepFolder(out).open() as folder:  # the dead holder's lock is taken over at once
+        assert (out / OWNER_NAME).read_text().strip() == str(os.getpid())
+        assert folder.runs  # and its manifest is adopted
 
 
 # --- checkpoints are never unpickled --------------------------------------------------------------------
@@ -263,3 +263,17 @@ def test_a_sweep_resuming_a_planted_checkpoint_refuses_it(finished, tmp_path):
     record = run_task(task)
     assert record["lost"] and "refused" in record["result"]["error"]
     assert not marker.exists() and not (run_dir / "result.json").exists()
+
+
+def test_a_refused_sweep_leaves_no_new_files(tmp_path):
+    """Input found bad after the folder was taken (missing data, a corpus too small for the grid) is
+    refused, and what the call wrote is removed: a new folder disappears, an empty one stays empty."""
+    from tokenplan.sweep.runner import run_sweep
+
+    bad = spec_from_dict({**TINY, "data": str(tmp_path / "missing.txt")})
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for out in (tmp_path / "new" / "deeper", empty):
+        with pytest.raises(InvalidInputError, match="does not exist"):
+            run_sweep(bad, out, executor="serial")
+    assert not (tmp_path / "new").exists() and list(empty.iterdir()) == []

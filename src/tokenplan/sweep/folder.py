@@ -55,8 +55,14 @@ class SweepFolder:
     # --- opening ------------------------------------------------------------------------------------
     @contextmanager
     def open(self) -> Iterator[SweepFolder]:
-        """Create or adopt the folder, lock it, check it holds only the tool's files, clean temps."""
+        """Create or adopt the folder, lock it, check it holds only the tool's files, clean temps.
+
+        If the block fails before :meth:`commit` (bad data, a spec that does not fit the corpus ...) in a
+        folder this call created or found empty, everything the call wrote is removed again: refused input
+        leaves no new files behind.
+        """
         self._refuse_if_foreign_before_locking()
+        existed, fresh = self.path.is_dir(), self._fresh_root()
         self.path.mkdir(parents=True, exist_ok=True)
         self._acquire()
         try:
@@ -66,8 +72,41 @@ class SweepFolder:
             if not (self.path / MANIFEST_NAME).exists():
                 self._save()
             yield self
+        except BaseException:
+            if fresh is not None and not self.committed:
+                self._undo(fresh, existed=existed)
+            raise
         finally:
             self._release()
+
+    committed = False
+    """True once runs have started writing (see :meth:`commit`)."""
+
+    def commit(self) -> None:
+        """From here on, what the sweep wrote stays even if it fails (finished runs are results)."""
+        self.committed = True
+
+    def _fresh_root(self) -> Path | None:
+        """The folder this call will create (its topmost missing ancestor), or the folder itself when it
+        exists and is empty; None for a folder with contents (nothing of it is ever removed)."""
+        if self.path.is_dir():
+            return None if any(self.path.iterdir()) else self.path
+        top = self.path
+        while not top.parent.exists() and top.parent != top.parent.parent:
+            top = top.parent
+        return top
+
+    def _undo(self, root: Path, *, existed: bool) -> None:
+        import shutil
+
+        if existed:  # it was there, empty: remove what is in it now, keep the folder
+            for child in root.iterdir():
+                if child.is_dir() and not child.is_symlink():
+                    shutil.rmtree(child, ignore_errors=True)
+                else:
+                    child.unlink(missing_ok=True)
+        else:
+            shutil.rmtree(root, ignore_errors=True)
 
     def _refuse(self, what: str) -> InvalidInputError:
         return InvalidInputError(

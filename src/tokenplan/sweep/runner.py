@@ -17,15 +17,9 @@ from tokenplan import _checks
 from tokenplan._io import write_text_atomic
 from tokenplan.errors import InvalidInputError
 from tokenplan.sweep.folder import SweepFolder
-from tokenplan.sweep.grid import (
-    RunSpec,
-    SweepSpec,
-    expand,
-    finished_records,
-    load_spec,
-    rebuild_results,
-    spec_digest,
-)
+from tokenplan.sweep.grid import RunSpec, expand
+from tokenplan.sweep.results import finished_records, rebuild_results
+from tokenplan.sweep.spec import SweepSpec, load_spec, spec_digest
 
 RESULT_FILES = ("results.csv", "curves.csv", "results_best_lr.csv")
 
@@ -101,6 +95,7 @@ def plan_sweep(spec: SweepSpec, *, vocab_size: int | None = None) -> list[RunSpe
     return sorted(expand(spec, vocab_size=vocab_size), key=lambda r: -r.cost)
 
 
+# Over 60 lines only through its signature and docstring: the body is the sequence of named steps.
 def run_sweep(
     spec: SweepSpec,
     out_dir: str | Path,
@@ -125,28 +120,14 @@ def run_sweep(
     t0 = time.perf_counter()
     emit = on_event or (lambda event: None)
     checkpoint_every = _checks.positive("checkpoint_every", checkpoint_every, allow_zero=True)
-    # `--device cuda` without a GPU: one clear error, not N failed runs. (Not for Ray: a cluster's
-    # workers may have GPUs the driver lacks.)
-    if executor != "ray":
-        from tokenplan.sweep.train import resolve_device
+    if executor != "ray":  # CUDA asked for but absent: one clear error, not N failed runs (a Ray
+        from tokenplan.sweep.train import resolve_device  # cluster's workers may have GPUs)
 
         resolve_device(spec.device)
-    ex = get_executor(
-        executor, workers=workers, threads=max(1, int(spec.num_cpus)), ray_address=ray_address
-    )
+    threads = max(1, int(spec.num_cpus))
+    ex = get_executor(executor, workers=workers, threads=threads, ray_address=ray_address)
     with SweepFolder(out_dir).open() as folder:
-        _check_same_spec(folder, spec, extend=extend)
-        corpus, corpus_path = _corpus(spec, folder)
-        runs = plan_sweep(spec, vocab_size=corpus.vocab_size)
-        _check_corpus_size(runs, corpus)
-        with folder.writing("sweep.yaml"):
-            write_text_atomic(folder.path / "sweep.yaml", spec.to_yaml())
-        _rebuild(folder)  # repair the CSVs after a crash between a result.json and its rebuild
-        done = finished_records(folder.path)
-        todo = [r for r in runs if r.run_id not in done]
-        folder.add_runs(r.run_id for r in todo)
-        if executor != "ray":  # a Ray worker may run elsewhere; it loads its checkpoint safely too
-            _check_checkpoints(folder, todo)
+        corpus, corpus_path, runs, todo = _prepare(folder, spec, extend=extend, executor=executor)
         _warn_repeats(todo, corpus, emit)
         emit(
             {
@@ -158,26 +139,22 @@ def run_sweep(
                 "corpus": repr(corpus),
             }
         )
-        tasks = [
-            {
-                "run": r.to_dict(),
-                "out_dir": str(folder.path),
-                "corpus_path": str(corpus_path),
-                "fingerprint": corpus.fingerprint,
-                "checkpoint_every": checkpoint_every,
-                "num_cpus": spec.num_cpus,
-                "num_gpus": spec.num_gpus,
-            }
-            for r in todo
-        ]
-        trained, lost = _execute(ex, tasks, folder, emit)
+        common = {
+            "out_dir": str(folder.path),
+            "corpus_path": str(corpus_path),
+            "fingerprint": corpus.fingerprint,
+            "checkpoint_every": checkpoint_every,
+            "num_cpus": spec.num_cpus,
+            "num_gpus": spec.num_gpus,
+        }
+        folder.commit()
+        trained, lost = _execute(ex, [{"run": r.to_dict(), **common} for r in todo], folder, emit)
         counts = _rebuild(folder)
-    out = folder.path
-    best = out / "results_best_lr.csv"
+    best = folder.path / "results_best_lr.csv"
     return SweepResult(
-        out_dir=str(out),
-        results_csv=str(out / "results.csv"),
-        curves_csv=str(out / "curves.csv"),
+        out_dir=str(folder.path),
+        results_csv=str(folder.path / "results.csv"),
+        curves_csv=str(folder.path / "curves.csv"),
         best_lr_csv=str(best) if best.exists() else None,
         n_runs=len(runs),
         n_skipped=len(runs) - len(todo),
@@ -187,6 +164,24 @@ def run_sweep(
         wall_seconds=time.perf_counter() - t0,
         executor=ex.name,
     )
+
+
+def _prepare(folder: SweepFolder, spec: SweepSpec, *, extend: bool, executor: str):
+    """Check the spec fits the folder and the corpus, save the spec, repair the CSVs; return the corpus,
+    its path, all runs and the runs still to train (recorded in the manifest)."""
+    _check_same_spec(folder, spec, extend=extend)
+    corpus, corpus_path = _corpus(spec, folder)
+    runs = plan_sweep(spec, vocab_size=corpus.vocab_size)
+    _check_corpus_size(runs, corpus)
+    with folder.writing("sweep.yaml"):
+        write_text_atomic(folder.path / "sweep.yaml", spec.to_yaml())
+    _rebuild(folder)  # repair the CSVs after a crash between a result.json and its rebuild
+    done = finished_records(folder.path)
+    todo = [r for r in runs if r.run_id not in done]
+    folder.add_runs(r.run_id for r in todo)
+    if executor != "ray":  # a Ray worker may run elsewhere; it loads its checkpoint safely too
+        _check_checkpoints(folder, todo)
+    return corpus, corpus_path, runs, todo
 
 
 def _rebuild(folder: SweepFolder) -> dict[str, int]:
