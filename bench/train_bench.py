@@ -23,7 +23,8 @@ def plain_loop(model_kw: dict, data, steps: int, batch_size: int, seed: int = 0)
     """The baseline: the same model trained by the shortest loop that does the same work; tokens/s."""
     import torch
 
-    from tokenplan.sweep.model import GPT, GPTConfig
+    from tokenplan.sweep.config import GPTConfig
+    from tokenplan.sweep.model import GPT
 
     torch.manual_seed(seed)
     config = GPTConfig(**model_kw)
@@ -44,7 +45,8 @@ def plain_loop(model_kw: dict, data, steps: int, batch_size: int, seed: int = 0)
 
 
 def ours(model_kw: dict, corpus, steps: int, batch_size: int) -> float:
-    from tokenplan.sweep.train import TrainConfig, train
+    from tokenplan.sweep.config import TrainConfig
+    from tokenplan.sweep.train import train
 
     cfg = TrainConfig(
         **{k: v for k, v in model_kw.items() if k != "vocab_size"},
@@ -87,8 +89,8 @@ def bench_trainer(repeats: int) -> None:
 
 
 def bench_scaling(repeats: int) -> None:
-    from tokenplan.sweep.grid import spec_from_dict
     from tokenplan.sweep.runner import run_sweep
+    from tokenplan.sweep.spec import spec_from_dict
 
     spec = spec_from_dict(
         {

@@ -158,7 +158,7 @@ def test_the_sweeps_own_columns_are_accepted(tmp_path):
     as they are."""
     import csv
 
-    grid = pytest.importorskip("tokenplan.sweep.grid")
+    grid = pytest.importorskip("tokenplan.sweep.results")
     rows = list(csv.DictReader(RESULTS.open()))
     res = tmp_path / "results.csv"
     with res.open("w", newline="") as fh:

@@ -11,20 +11,11 @@ import pytest
 
 from tokenplan.errors import InvalidInputError, UnknownNameError
 from tokenplan.laws import get_law
-from tokenplan.sweep.grid import (
-    RESULT_COLUMNS,
-    SweepSpec,
-    auto_sizes,
-    expand,
-    load_spec,
-    parse_size,
-    preset_dict,
-    read_results,
-    rebuild_results,
-    spec_digest,
-    spec_from_dict,
-)
+from tokenplan.sweep.config import parse_size
+from tokenplan.sweep.grid import _total_params, auto_sizes, expand
 from tokenplan.sweep.presets import PRESETS, SIZE_LADDER
+from tokenplan.sweep.results import RESULT_COLUMNS, read_results, rebuild_results
+from tokenplan.sweep.spec import SweepSpec, load_spec, preset_dict, spec_digest, spec_from_dict
 
 EXAMPLES = Path(__import__("tokenplan.sweep", fromlist=["x"]).__file__).parent / "examples"
 CONTRACT = (
@@ -38,11 +29,36 @@ def test_result_columns_start_with_the_fit_contract():
     assert list(RESULT_COLUMNS[: len(CONTRACT)]) == CONTRACT
 
 
+def _expected_runs(spec) -> int:
+    """The grid's size by hand: isoflop = budgets x sizes x LRs x seeds; repeat = epochs x dropout
+    schedules x LRs x seeds."""
+    per = len(spec.lrs) * len(spec.seeds)
+    if spec.kind == "isoflop":
+        n_sizes = spec.n_sizes if spec.sizes == "auto" else len(spec.sizes)
+        return len(spec.budgets) * n_sizes * per
+    return len(spec.epochs) * len(spec.dropout_schedules) * per
+
+
+def _check_grid(spec, runs) -> None:
+    assert len(runs) == _expected_runs(spec)
+    assert len({r.run_id for r in runs}) == len(runs)
+    for r in runs:
+        assert r.config.steps >= 1 and r.config.seq_len == spec.seq_len
+        assert r.config.lr in spec.lrs and r.config.seed in spec.seeds
+        if spec.kind == "isoflop":
+            assert r.flops_budget in spec.budgets and r.config.flops_budget == r.flops_budget
+            # the run spends its budget to within half an optimizer step
+            step_flops = r.config.batch_tokens * r.config.flops_per_token
+            assert abs(r.cost - r.flops_budget) <= step_flops / 2
+        else:
+            assert r.config.n_tokens == spec.n_tokens and r.epochs_target in spec.epochs
+            assert r.config.unique_tokens == round(spec.n_tokens / r.epochs_target)
+
+
 @pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.yaml")), ids=lambda p: p.name)
 def test_every_shipped_yaml_loads_and_expands(path):
     spec = load_spec(path)
-    runs = expand(spec)
-    assert runs and len({r.run_id for r in runs}) == len(runs)
+    _check_grid(spec, expand(spec))
 
 
 def test_examples_exist():
@@ -55,10 +71,15 @@ def test_examples_exist():
     } <= names
 
 
-@pytest.mark.parametrize("name", sorted(PRESETS))
-def test_every_preset_is_valid(name):
+@pytest.mark.parametrize(
+    ("name", "n_runs"), [("micro", 4), ("cpu-demo", 15), ("repeat-demo", 12), ("gpu-small", 35)]
+)
+def test_every_preset_expands_to_its_grid(name, n_runs):
+    assert set(PRESETS) == {"micro", "cpu-demo", "repeat-demo", "gpu-small"}
     spec = spec_from_dict({"preset": name})
-    assert expand(spec)
+    runs = expand(spec)
+    assert len(runs) == n_runs
+    _check_grid(spec, runs)
 
 
 def test_cpu_demo_budgets_and_size():
@@ -73,8 +94,6 @@ def test_auto_sizes_bracket_the_optimum():
     for flops in (3e11, 1e12, 3e12, 1e16):
         sizes = auto_sizes(flops, n_sizes=5, spread=4.0)
         assert len(sizes) == 5 == len(set(sizes))
-        from tokenplan.sweep.grid import _total_params
-
         n = [_total_params(*parse_size(s), vocab_size=256, seq_len=128, tied=True) for s in sizes]
         assert n == sorted(n)
         n_opt = get_law("chinchilla-a1").optimal(flops).n_params
@@ -206,7 +225,6 @@ def test_rebuild_reads_only_whole_result_files(tmp_path):
     (torn / "result.json").write_text(
         '{"run_id": "c", "res'
     )  # cannot happen with os.replace; tolerated
-    (tmp_path / ".results.csv.123.tmp").write_text("run_id,sta")  # a writer killed mid-write
     failed = tmp_path / "runs" / "d"
     failed.mkdir()
     (failed / "result.json").write_text(json.dumps(_record("d", None, status="failed")))
@@ -215,7 +233,6 @@ def test_rebuild_reads_only_whole_result_files(tmp_path):
     rows = read_results(tmp_path / "results.csv")
     assert [r["run_id"] for r in rows] == ["a", "b", "d"]
     assert math.isnan(float(rows[2]["loss"])) and rows[2]["status"] == "failed"
-    assert not list(tmp_path.glob(".*.tmp"))
     curves = (tmp_path / "curves.csv").read_text().splitlines()
     assert (
         curves[0] == "run_id,step,n_tokens,flops,loss,n_params,train_loss,lr" and len(curves) == 4
@@ -230,3 +247,39 @@ def test_best_lr_file_keeps_the_lowest_loss_per_size(tmp_path):
     rebuild_results(tmp_path)
     best = read_results(tmp_path / "results_best_lr.csv")
     assert [r["run_id"] for r in best] == ["x2"]
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("tied_embeddings", "false", "must be true or false"),
+        ("tied_embeddings", 0, "must be true or false"),
+        ("seq_len", "abc", "seq_len"),
+        ("seq_len", 12.5, "whole number"),
+        ("batch_size", True, "must be a number"),
+        ("kind", 5, "kind=5 must be a text"),
+        ("tokenizer", ["byte"], "tokenizer=.* must be a text"),
+        ("budgets", {"a": 1}, "budgets"),
+        ("budgets", [1e12, "lots"], "budgets"),
+        ("sizes", [64], "L<layers>-d<d_model>-h<heads>|must be a text"),
+        ("seeds", [0, -1], "seeds=-1 must be >= 0"),
+        ("seeds", [0.5], "whole number"),
+        ("lrs", ["nan"], "lrs"),
+        ("dropout", "high", "dropout"),
+        ("n_tokens", -4e6, "n_tokens"),
+        ("data", 7, "data=7 must be a text"),
+        ("preset", ["micro"], "preset"),
+        ("num_cpus", 0, "num_cpus"),
+    ],
+)
+def test_recipe_values_of_the_wrong_type_name_their_key(key, value, message):
+    base = {"preset": "micro"} if key != "preset" else {}
+    with pytest.raises(InvalidInputError, match=message) as info:
+        spec_from_dict({**base, key: value}, source="recipe.yaml")
+    assert key in str(info.value)
+
+
+def test_quantities_written_as_text_are_numbers():
+    spec = spec_from_dict({"preset": "micro", "eval_tokens": "2K", "budgets": "3e9,6e9"})
+    assert spec.eval_tokens == 2000 and spec.budgets == (3e9, 6e9)
+    assert spec_from_dict({"preset": "micro", "tied_embeddings": False}).tied_embeddings is False

@@ -7,7 +7,8 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from tokenplan.errors import InvalidInputError  # noqa: E402
-from tokenplan.sweep.model import GPT, GPTConfig  # noqa: E402
+from tokenplan.sweep.config import GPTConfig  # noqa: E402
+from tokenplan.sweep.model import GPT  # noqa: E402
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
-"""The Ray executor on a local instance (2 CPUs): one task per run, results identical to the local pool's."""
+"""The Ray executor on a local instance: one task per run, results identical to the serial executor's; an
+instance the sweep starts is shut down after it, one the caller started is left running."""
 
 from __future__ import annotations
 
@@ -46,3 +47,25 @@ def test_micro_sweep_on_a_local_ray_instance(tmp_path):
     with open(serial / "results.csv", newline="") as f:
         for row in csv.DictReader(f):
             assert float(row["loss"]) == pytest.approx(float(rows[row["run_id"]]["loss"]), abs=1e-5)
+
+
+@pytest.mark.ray
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_a_ray_instance_the_caller_started_is_used_and_left_running(tmp_path, monkeypatch):
+    import ray
+
+    from tokenplan.sweep.runner import run_sweep
+    from tokenplan.sweep.spec import spec_from_dict
+
+    monkeypatch.setenv("RAY_USAGE_STATS_ENABLED", "0")
+    assert not ray.is_initialized()
+    ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    try:
+        spec = spec_from_dict({"preset": "micro", "budgets": [3e9], "sizes": ["L1-d16-h1"]})
+        result = run_sweep(spec, tmp_path / "s", executor="ray")
+        assert result.executor == "ray" and result.counts["ok"] == 1
+        assert ray.is_initialized()  # not ours to shut down
+        assert ray.cluster_resources().get("CPU") == 1.0  # the caller's resources, not ours
+    finally:
+        ray.shutdown()

@@ -1,5 +1,6 @@
-"""Kill-and-resume: a sweep killed with SIGKILL (the whole process group, as a crash would) resumes with no
-finished run lost or duplicated and a results.csv that is whole at every moment."""
+"""Kill-and-resume through the CLI and the local executor: a sweep killed with SIGKILL (the whole process
+group, driver and workers, as a crash would) resumes with no finished run lost or duplicated and a
+results.csv that is whole at every moment. (test_kill.py kills a serial sweep 20 times.)"""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from tokenplan._io import TEMP_MARK
 
 pytest.importorskip("torch")
 
@@ -79,6 +82,7 @@ def _kill_when(proc: subprocess.Popen, ready, timeout: float = 120.0) -> None:
     proc.wait(timeout=30)
 
 
+@pytest.mark.slow
 def test_sigkill_then_resume(tmp_path):
     spec = tmp_path / "spec.yaml"
     spec.write_text(SPEC)
@@ -116,4 +120,4 @@ def test_sigkill_then_resume(tmp_path):
     assert sorted(r["run_id"] for r in rows) == sorted(after)
     assert all(r["status"] == "ok" for r in rows)
     assert not list(out.glob("runs/*/ckpt.pt"))  # checkpoints are removed when runs finish
-    assert not list(out.glob(".*.tmp"))
+    assert not [p for p in out.rglob("*") if TEMP_MARK in p.name]

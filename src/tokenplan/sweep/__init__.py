@@ -10,29 +10,24 @@ Needs the ``train`` extra (torch) to train; ``ray`` for the Ray executor. Import
 
 from __future__ import annotations
 
+from tokenplan.sweep.config import GPTConfig, TrainConfig
 from tokenplan.sweep.data import Corpus, load_corpus, prepare_chatterbot, prepare_shakespeare
-from tokenplan.sweep.grid import (
-    RESULT_COLUMNS,
-    RunSpec,
-    SweepSpec,
-    auto_sizes,
-    expand,
-    load_spec,
-    read_results,
-    rebuild_results,
-    spec_from_dict,
-)
+from tokenplan.sweep.grid import RunSpec, auto_sizes, expand
 from tokenplan.sweep.presets import PRESETS, SIZE_LADDER
+from tokenplan.sweep.results import RESULT_COLUMNS, read_results, rebuild_results
 from tokenplan.sweep.runner import SweepResult, plan_sweep, run_sweep
+from tokenplan.sweep.spec import SweepSpec, load_spec, spec_from_dict
 
 __all__ = [
     "PRESETS",
     "RESULT_COLUMNS",
     "SIZE_LADDER",
     "Corpus",
+    "GPTConfig",
     "RunSpec",
     "SweepResult",
     "SweepSpec",
+    "TrainConfig",
     "auto_sizes",
     "expand",
     "load_corpus",

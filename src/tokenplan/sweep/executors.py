@@ -22,7 +22,9 @@ import math
 import os
 import signal
 import time
+import zipfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -75,19 +77,24 @@ def load_corpus_npz(path: str | Path):
 
     key = str(Path(path).resolve())
     if key not in _CORPUS_CACHE:
-        with np.load(path) as z:
-            meta = json.loads(str(z["meta"]))
-            _CORPUS_CACHE[key] = (
-                Corpus(
+        try:  # allow_pickle=False (numpy's default): arrays only, nothing in the file is executed
+            with np.load(path, allow_pickle=False) as z:
+                meta = json.loads(str(z["meta"]))
+                corpus = Corpus(
                     train=z["train"],
                     val=z["val"],
                     tokenizer=meta["tokenizer"],
                     vocab_size=int(meta["vocab_size"]),
                     source=meta.get("source", ""),
                     fingerprint=meta["fingerprint"],
-                ),
-                meta,
-            )
+                )
+        except (OSError, EOFError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
+            raise InvalidInputError(
+                f"corpus file {str(path)!r} is damaged or not a tokenplan corpus "
+                f"({type(exc).__name__}); delete it and re-run the sweep to rebuild it.",
+                param="corpus",
+            ) from None
+        _CORPUS_CACHE[key] = (corpus, meta)
     return _CORPUS_CACHE[key]
 
 
@@ -108,7 +115,7 @@ def _clean_json(value: Any) -> Any:
 
 
 def _failure(run: dict[str, Any], error: str) -> dict[str, Any]:
-    from tokenplan.sweep.train import TrainConfig
+    from tokenplan.sweep.config import TrainConfig
 
     config = TrainConfig.from_dict(run["config"])
     return {
@@ -149,67 +156,93 @@ def failure_record(task: dict[str, Any], error: str) -> dict[str, Any]:
     return make_record(task, _failure(task["run"], error))
 
 
+@contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """Use ``n`` torch intra-op threads inside the block only (a serial sweep must not change the
+    caller's process for good)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def run_task(task: dict[str, Any], corpus=None, events=None) -> dict[str, Any]:
     """Train one run of a sweep and write ``runs/<run_id>/result.json``; return its record.
 
     ``task`` holds ``run`` (a :meth:`RunSpec.to_dict`), ``out_dir``, ``corpus_path``, ``threads`` and
-    ``checkpoint_every``. Errors inside training become a ``failed`` record, never an exception.
+    ``checkpoint_every``. Errors inside training become a ``failed`` record, never an exception; a
+    refused checkpoint makes a ``lost`` record (nothing written, so the run is retried once it is gone).
     """
-    import torch
+    from tokenplan.sweep.train import train
 
-    from tokenplan.sweep.train import TrainConfig, train
-
-    torch.set_num_threads(max(1, int(task.get("threads", 1))))
     events = events if events is not None else _WORKER["events"]
     run = task["run"]
     run_dir = Path(task["out_dir"]) / "runs" / run["run_id"]
     run_dir.mkdir(parents=True, exist_ok=True)
-    config = TrainConfig.from_dict(run["config"])
-    if config.device == "auto" and torch.cuda.is_available() and task.get("spread_gpus", True):
-        config = TrainConfig.from_dict(
-            {**run["config"], "device": f"cuda:{_WORKER['index'] % torch.cuda.device_count()}"}
-        )
     if not (run_dir / "config.json").exists():
         write_text_atomic(run_dir / "config.json", json.dumps(run, indent=2))
-    log = run_dir / "log.txt"
-
-    def on_eval(event: Event) -> None:
-        if _WORKER["parent"] is not None and os.getppid() != _WORKER["parent"]:
-            os._exit(3)  # the driver is gone: stop; the checkpoint lets the next sweep resume
-        event = {"event": "eval", "run_id": run["run_id"], **event}
-        with open(log, "a", encoding="utf-8") as f:
-            f.write(
-                f"step {event['step']}/{event['steps']} | loss {event['loss']:.4f} | train "
-                f"{event['train_loss']:.4f} | lr {event['lr']:.2e} | {event['ms_per_step']:.0f} ms\n"
-            )
-        if events is not None:
-            try:
-                events.put(event)
-            except Exception:
-                pass
-
     if corpus is None:
         corpus, _ = load_corpus_npz(task["corpus_path"])
-    if events is not None:
-        try:
-            events.put({"event": "run_start", "run_id": run["run_id"], "pid": os.getpid()})
-        except Exception:
-            pass
+    _put(events, {"event": "run_start", "run_id": run["run_id"], "pid": os.getpid()})
     try:
-        result = train(
-            config,
-            corpus,
-            on_eval=on_eval,
-            checkpoint=run_dir / "ckpt.pt",
-            checkpoint_every=float(task.get("checkpoint_every", 60.0)),
-        ).to_dict()
+        with torch_threads(max(1, int(task.get("threads", 1)))):
+            result = train(
+                _run_config(task),
+                corpus,
+                on_eval=_eval_logger(run["run_id"], run_dir / "log.txt", events),
+                checkpoint=run_dir / "ckpt.pt",
+                checkpoint_every=float(task.get("checkpoint_every", 60.0)),
+            ).to_dict()
     except InvalidInputError as exc:
+        if exc.param == "checkpoint":
+            return {**failure_record(task, str(exc)), "lost": True}
         result = _failure(run, str(exc))
     except Exception as exc:
         result = _failure(run, f"{type(exc).__name__}: {exc}")
     record = make_record(task, result)
     write_text_atomic(run_dir / "result.json", json.dumps(record, indent=1, allow_nan=False))
     return record
+
+
+def _run_config(task: dict[str, Any]):
+    """The run's config; with ``device: auto`` and several GPUs, worker i takes cuda:(i mod n)."""
+    import torch
+
+    from tokenplan.sweep.config import TrainConfig
+
+    data = task["run"]["config"]
+    if data.get("device") == "auto" and torch.cuda.is_available() and task.get("spread_gpus", True):
+        data = {**data, "device": f"cuda:{_WORKER['index'] % torch.cuda.device_count()}"}
+    return TrainConfig.from_dict(data)
+
+
+def _put(events, event: Event) -> None:
+    if events is not None:
+        try:
+            events.put(event)
+        except Exception:  # a closed queue (driver gone) must not fail the run
+            pass
+
+
+def _eval_logger(run_id: str, log: Path, events) -> EventCallback:
+    """After each evaluation: append a line to the run's log.txt and pass the event to the driver."""
+
+    def on_eval(event: Event) -> None:
+        if _WORKER["parent"] is not None and os.getppid() != _WORKER["parent"]:
+            os._exit(3)  # the driver is gone: stop; the checkpoint lets the next sweep resume
+        event = {"event": "eval", "run_id": run_id, **event}
+        with open(log, "a", encoding="utf-8") as f:
+            f.write(
+                f"step {event['step']}/{event['steps']} | loss {event['loss']:.4f} | train "
+                f"{event['train_loss']:.4f} | lr {event['lr']:.2e} | {event['ms_per_step']:.0f} ms\n"
+            )
+        _put(events, event)
+
+    return on_eval
 
 
 # --- executors -----------------------------------------------------------------------------------------
@@ -242,7 +275,6 @@ def _init_worker(events, threads: int, parent: int, counter) -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except Exception:
         pass
-    os.environ.setdefault("OMP_NUM_THREADS", str(threads))
 
 
 class LocalExecutor:
@@ -313,13 +345,38 @@ def _ray_task(task: dict, corpus, events) -> dict:
 
 
 class RayExecutor:
-    """One Ray task per run (``num_cpus``/``num_gpus`` of the run); ``address`` or a local instance."""
+    """One Ray task per run (``num_cpus``/``num_gpus`` of the run) on the cluster at ``address``, or on a
+    local instance with ``num_cpus`` CPUs (default: what Ray detects) that this executor starts for the
+    sweep and shuts down after it. An instance the caller already started is used and left running."""
 
     name = "ray"
 
     def __init__(self, *, address: str | None = None, num_cpus: int | None = None) -> None:
         self.address = address
         self.num_cpus = num_cpus
+
+    def _connect(self, ray) -> bool:
+        """Start or join Ray; True when this call started it (and so must shut it down)."""
+        if ray.is_initialized():
+            return False
+        kwargs: dict[str, Any] = {
+            "include_dashboard": False,
+            "log_to_driver": False,
+            "configure_logging": False,
+        }
+        if self.address:
+            kwargs["address"] = self.address
+        else:
+            kwargs["num_cpus"] = self.num_cpus
+        try:
+            ray.init(**kwargs)
+        except Exception as exc:  # unreachable cluster, bad address, missing client extras
+            raise InvalidInputError(
+                f"could not start or reach Ray at {self.address or 'a local instance'} "
+                f"({type(exc).__name__}: {' '.join(str(exc).split())[:200]}).",
+                param="ray_address",
+            ) from None
+        return True
 
     def run(self, tasks: list[dict], *, on_event: EventCallback | None = None) -> Iterator[dict]:
         try:
@@ -329,18 +386,7 @@ class RayExecutor:
             raise MissingDependencyError("ray", "ray") from None
         if not tasks:
             return
-        started = False
-        if not ray.is_initialized():
-            kwargs: dict[str, Any] = {
-                "include_dashboard": False,
-                "log_to_driver": False,
-                "configure_logging": False,
-            }
-            if self.address:
-                ray.init(address=self.address, **kwargs)
-            else:
-                ray.init(num_cpus=self.num_cpus or os.cpu_count() or 1, **kwargs)
-            started = True
+        started = self._connect(ray)
         try:
             corpus, _ = load_corpus_npz(tasks[0]["corpus_path"])
             corpus_ref = ray.put(corpus)
@@ -348,40 +394,65 @@ class RayExecutor:
             remote = ray.remote(_ray_task)
             refs = {}
             for task in tasks:
-                threads = max(1, int(task.get("num_cpus", 1)))
                 ref = remote.options(
                     num_cpus=task.get("num_cpus", 1),
                     num_gpus=task.get("num_gpus", 0),
                     max_retries=0,
-                ).remote({**task, "threads": threads, "spread_gpus": False}, corpus_ref, events)
+                ).remote(
+                    {**task, "threads": max(1, int(task.get("num_cpus", 1))), "spread_gpus": False},
+                    corpus_ref,
+                    events,
+                )
                 refs[ref] = task
-            pending = list(refs)
-
-            def drain() -> None:
-                try:
-                    batch = events.get_nowait_batch(events.qsize())
-                except Exception:
-                    return
-                for event in batch:
-                    if on_event is not None:
-                        on_event(event)
-
-            while pending:
-                done, pending = ray.wait(pending, num_returns=1, timeout=0.25)
-                drain()
-                for ref in done:
-                    try:
-                        record = ray.get(ref)
-                    except Exception as exc:
-                        record = {
-                            **failure_record(refs[ref], f"ray task lost: {exc}"),
-                            "lost": True,
-                        }
-                    yield record
-            drain()
+            yield from _ray_results(ray, refs, events, on_event)
         finally:
             if started:
                 ray.shutdown()
+
+
+def _ray_results(ray, refs: dict, events, on_event: EventCallback | None) -> Iterator[dict]:
+    """Yield each task's record as it finishes, passing the queued eval events on meanwhile."""
+
+    def drain() -> None:
+        try:
+            batch = events.get_nowait_batch(events.qsize())
+        except Exception:
+            return
+        for event in batch:
+            if on_event is not None:
+                on_event(event)
+
+    pending = list(refs)
+    while pending:
+        done, pending = ray.wait(pending, num_returns=1, timeout=0.25)
+        drain()
+        for ref in done:
+            try:
+                record = ray.get(ref)
+            except Exception as exc:
+                record = {**failure_record(refs[ref], f"ray task lost: {exc}"), "lost": True}
+            yield record
+    drain()
+
+
+def check_ray_address(address: str | None) -> None:
+    """Refuse what cannot work before anything starts: Ray missing, or a ``ray://`` address without the
+    Ray client (``pip install 'ray[client]'``)."""
+    import importlib.util
+
+    if importlib.util.find_spec("ray") is None:
+        raise MissingDependencyError("ray", "ray")
+    if (
+        address
+        and address.strip().startswith("ray://")
+        and importlib.util.find_spec("grpc") is None
+    ):
+        raise InvalidInputError(
+            f"ray_address={address!r} uses the Ray client, which is not installed; install it with "
+            "pip install 'ray[client]', or run the sweep on the cluster's head node with "
+            "--ray-address auto.",
+            param="ray_address",
+        )
 
 
 EXECUTORS = {"serial": SerialExecutor, "local": LocalExecutor, "ray": RayExecutor}
@@ -400,8 +471,13 @@ def get_executor(
     key = _checks.choice("executor", name, EXECUTORS)
     if workers is not None:
         _checks.positive_int("workers", workers)
+    if ray_address is not None and key != "ray":
+        raise InvalidInputError(
+            f"ray_address={ray_address!r} is only used with --executor ray.", param="ray_address"
+        )
     if key == "local":
         return LocalExecutor(workers=workers, threads=threads)
     if key == "ray":
+        check_ray_address(ray_address)
         return RayExecutor(address=ray_address, num_cpus=workers)
     return SerialExecutor(threads=threads)

@@ -11,8 +11,6 @@ in training): :meth:`GPT.set_dropout` updates every dropout site at once.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
-from typing import Any
 
 import torch
 from torch import nn
@@ -20,53 +18,9 @@ from torch.nn import functional as F
 
 from tokenplan import _checks
 from tokenplan.errors import InvalidInputError
-from tokenplan.flops import ModelShape
+from tokenplan.sweep.config import GPTConfig
 
-__all__ = ["GPT", "GPTConfig"]
-
-
-@dataclass(frozen=True, kw_only=True)
-class GPTConfig:
-    """The model's shape. Sizes follow the names of :class:`tokenplan.flops.ModelShape`."""
-
-    n_layers: int
-    """Transformer blocks."""
-    d_model: int
-    """Residual stream width."""
-    n_heads: int
-    """Attention heads; must divide d_model."""
-    vocab_size: int = 256
-    """Token vocabulary (256 for the byte-level tokenizer, 50257 for GPT-2 BPE)."""
-    seq_len: int = 128
-    """Context length (learned position embeddings of this many positions)."""
-    tied_embeddings: bool = True
-    """Share the LM head with the token embedding matrix (GPT-2); False adds vocab x d_model parameters."""
-
-    def __post_init__(self) -> None:
-        for key in ("n_layers", "d_model", "n_heads", "vocab_size", "seq_len"):
-            _checks.positive_int(key, getattr(self, key))
-        if self.d_model % self.n_heads:
-            raise InvalidInputError(
-                f"n_heads={self.n_heads} does not divide d_model={self.d_model}; "
-                "choose n_heads that divides d_model."
-            )
-
-    @property
-    def shape(self) -> ModelShape:
-        """The same model as the core's :class:`ModelShape` (for parameter and FLOP accounting)."""
-        from tokenplan.sweep.train import gpt_shape
-
-        return gpt_shape(self)
-
-    @property
-    def label(self) -> str:
-        """A short name such as ``L2-d64-h2``."""
-        return f"L{self.n_layers}-d{self.d_model}-h{self.n_heads}" + (
-            "" if self.tied_embeddings else "-untied"
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+__all__ = ["GPT"]
 
 
 class CausalSelfAttention(nn.Module):

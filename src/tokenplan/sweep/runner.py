@@ -13,17 +13,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tokenplan import _checks
 from tokenplan._io import write_text_atomic
 from tokenplan.errors import InvalidInputError
-from tokenplan.sweep.grid import (
-    RunSpec,
-    SweepSpec,
-    expand,
-    finished_records,
-    load_spec,
-    rebuild_results,
-    spec_digest,
-)
+from tokenplan.sweep.folder import SweepFolder
+from tokenplan.sweep.grid import RunSpec, expand
+from tokenplan.sweep.results import finished_records, rebuild_results
+from tokenplan.sweep.spec import SweepSpec, load_spec, spec_digest
+
+RESULT_FILES = ("results.csv", "curves.csv", "results_best_lr.csv")
 
 __all__ = ["SweepResult", "plan_sweep", "run_sweep"]
 
@@ -65,8 +63,8 @@ class SweepResult:
         }
 
 
-def _corpus(spec: SweepSpec, out: Path):
-    """The sweep's tokenized corpus: out/corpus.npz if it matches the spec's data, else made now."""
+def _corpus(spec: SweepSpec, folder: SweepFolder):
+    """The sweep's tokenized corpus: corpus.npz if it matches the spec's data, else made now."""
     from tokenplan.sweep.data import load_corpus
     from tokenplan.sweep.executors import load_corpus_npz, save_corpus
 
@@ -76,21 +74,19 @@ def _corpus(spec: SweepSpec, out: Path):
         "val_fraction": spec.val_fraction,
         "text_field": spec.text_field,
     }
-    path = out / "corpus.npz"
+    path = folder.path / "corpus.npz"
     if path.exists():
-        try:
-            corpus, saved = load_corpus_npz(path)
-            if all(saved.get(k) == v for k, v in meta.items()):
-                return corpus, path
-        except (OSError, ValueError, KeyError):
-            pass  # torn or foreign: rebuild it
+        corpus, saved = load_corpus_npz(path)  # damaged: one clear error (the folder check passed)
+        if all(saved.get(k) == v for k, v in meta.items()):
+            return corpus, path
     corpus = load_corpus(
         spec.data,
         tokenizer=spec.tokenizer,
         val_fraction=spec.val_fraction,
         text_field=spec.text_field,
     )
-    save_corpus(corpus, path, meta)
+    with folder.writing("corpus.npz"):
+        save_corpus(corpus, path, meta)
     return corpus, path
 
 
@@ -99,6 +95,7 @@ def plan_sweep(spec: SweepSpec, *, vocab_size: int | None = None) -> list[RunSpe
     return sorted(expand(spec, vocab_size=vocab_size), key=lambda r: -r.cost)
 
 
+# Over 60 lines only through its signature and docstring: the body is the sequence of named steps.
 def run_sweep(
     spec: SweepSpec,
     out_dir: str | Path,
@@ -112,40 +109,103 @@ def run_sweep(
 ) -> SweepResult:
     """Train every run of ``spec`` not yet finished in ``out_dir``; return a :class:`SweepResult`.
 
-    Re-running the same spec into the same directory resumes: finished runs are skipped, runs in progress
+    Re-running the same spec into the same folder resumes: finished runs are skipped, runs in progress
     continue from their checkpoints. A different spec is refused (so results of two grids are not mixed
-    by accident) unless ``extend=True``, which adds the new spec's runs to the directory.
+    by accident) unless ``extend=True``, which adds the new spec's runs to the folder. The folder is locked
+    while the sweep runs, and a folder holding files the sweep did not write is refused
+    (:mod:`tokenplan.sweep.folder`).
     """
     from tokenplan.sweep.executors import get_executor
 
     t0 = time.perf_counter()
     emit = on_event or (lambda event: None)
-    # `--device cuda` without a GPU: one clear error, not N failed runs. (Not for Ray: a cluster's
-    # workers may have GPUs the driver lacks.)
-    if executor != "ray":
-        from tokenplan.sweep.train import resolve_device
+    checkpoint_every = _checks.positive("checkpoint_every", checkpoint_every, allow_zero=True)
+    if executor != "ray":  # CUDA asked for but absent: one clear error, not N failed runs (a Ray
+        from tokenplan.sweep.train import resolve_device  # cluster's workers may have GPUs)
 
         resolve_device(spec.device)
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise InvalidInputError(f"out={str(out)!r} is a file; give a directory for the sweep.")
-    out.mkdir(parents=True, exist_ok=True)
-    spec_path = out / "sweep.yaml"
-    if spec_path.exists() and not extend:
-        try:
-            old = load_spec(spec_path)
-        except InvalidInputError:
-            old = None
-        if old is None or spec_digest(old) != spec_digest(spec):
-            raise InvalidInputError(
-                f"{out} holds a different sweep (see {spec_path}); use a new --out directory, or pass "
-                "--extend to add this spec's runs to it."
-            )
-    ex = get_executor(
-        executor, workers=workers, threads=max(1, int(spec.num_cpus)), ray_address=ray_address
+    threads = max(1, int(spec.num_cpus))
+    ex = get_executor(executor, workers=workers, threads=threads, ray_address=ray_address)
+    with SweepFolder(out_dir).open() as folder:
+        corpus, corpus_path, runs, todo = _prepare(folder, spec, extend=extend, executor=executor)
+        _warn_repeats(todo, corpus, emit)
+        emit(
+            {
+                "event": "start",
+                "total": len(runs),
+                "skipped": len(runs) - len(todo),
+                "todo": len(todo),
+                "executor": ex.name,
+                "corpus": repr(corpus),
+            }
+        )
+        common = {
+            "out_dir": str(folder.path),
+            "corpus_path": str(corpus_path),
+            "fingerprint": corpus.fingerprint,
+            "checkpoint_every": checkpoint_every,
+            "num_cpus": spec.num_cpus,
+            "num_gpus": spec.num_gpus,
+        }
+        folder.commit()
+        trained, lost = _execute(ex, [{"run": r.to_dict(), **common} for r in todo], folder, emit)
+        counts = _rebuild(folder)
+    best = folder.path / "results_best_lr.csv"
+    return SweepResult(
+        out_dir=str(folder.path),
+        results_csv=str(folder.path / "results.csv"),
+        curves_csv=str(folder.path / "curves.csv"),
+        best_lr_csv=str(best) if best.exists() else None,
+        n_runs=len(runs),
+        n_skipped=len(runs) - len(todo),
+        n_trained=trained,
+        n_lost=lost,
+        counts=counts,
+        wall_seconds=time.perf_counter() - t0,
+        executor=ex.name,
     )
-    corpus, corpus_path = _corpus(spec, out)
+
+
+def _prepare(folder: SweepFolder, spec: SweepSpec, *, extend: bool, executor: str):
+    """Check the spec fits the folder and the corpus, save the spec, repair the CSVs; return the corpus,
+    its path, all runs and the runs still to train (recorded in the manifest)."""
+    _check_same_spec(folder, spec, extend=extend)
+    corpus, corpus_path = _corpus(spec, folder)
     runs = plan_sweep(spec, vocab_size=corpus.vocab_size)
+    _check_corpus_size(runs, corpus)
+    with folder.writing("sweep.yaml"):
+        write_text_atomic(folder.path / "sweep.yaml", spec.to_yaml())
+    _rebuild(folder)  # repair the CSVs after a crash between a result.json and its rebuild
+    done = finished_records(folder.path)
+    todo = [r for r in runs if r.run_id not in done]
+    folder.add_runs(r.run_id for r in todo)
+    if executor != "ray":  # a Ray worker may run elsewhere; it loads its checkpoint safely too
+        _check_checkpoints(folder, todo)
+    return corpus, corpus_path, runs, todo
+
+
+def _rebuild(folder: SweepFolder) -> dict[str, int]:
+    with folder.writing(*RESULT_FILES):
+        return rebuild_results(folder.path)
+
+
+def _check_same_spec(folder: SweepFolder, spec: SweepSpec, *, extend: bool) -> None:
+    spec_path = folder.path / "sweep.yaml"
+    if not spec_path.exists() or extend:
+        return
+    try:
+        old = load_spec(spec_path)
+    except InvalidInputError:
+        old = None
+    if old is None or spec_digest(old) != spec_digest(spec):
+        raise InvalidInputError(
+            f"{folder.path} holds a different sweep (see {spec_path}); use a new --out folder, or pass "
+            "--extend to add this spec's runs to it.",
+            param="out_dir",
+        )
+
+
+def _check_corpus_size(runs: list[RunSpec], corpus) -> None:
     for run in runs:
         cfg = run.config
         if cfg.unique_tokens is not None and cfg.unique_tokens > corpus.train_tokens:
@@ -153,12 +213,24 @@ def run_sweep(
                 f"run {run.run_id} needs unique_tokens={cfg.unique_tokens:,} but the corpus has "
                 f"{corpus.train_tokens:,} training tokens; lower n_tokens, drop epochs < "
                 f"{cfg.steps * cfg.batch_tokens / corpus.train_tokens:.2f}, or use a larger corpus "
-                "(`tokenplan data shakespeare`)."
+                "(`tokenplan data shakespeare`).",
+                param="n_tokens",
             )
-    write_text_atomic(spec_path, spec.to_yaml())
-    rebuild_results(out)  # repair the CSVs after a crash between a result.json and its rebuild
-    done = finished_records(out)
-    todo = [r for r in runs if r.run_id not in done]
+
+
+def _check_checkpoints(folder: SweepFolder, todo: list[RunSpec]) -> None:
+    """Refuse (before any run starts) a checkpoint that cannot be loaded without running code."""
+    paths = [folder.run_dir(r.run_id) / "ckpt.pt" for r in todo]
+    paths = [p for p in paths if p.exists()]
+    if not paths:
+        return
+    from tokenplan.sweep.train import load_checkpoint
+
+    for path in paths:
+        load_checkpoint(path)
+
+
+def _warn_repeats(todo: list[RunSpec], corpus, emit) -> None:
     over = [
         r.run_id
         for r in todo
@@ -174,31 +246,13 @@ def run_sweep(
                 "training tokens and will repeat data (their epochs > 1 is recorded).",
             }
         )
-    emit(
-        {
-            "event": "start",
-            "total": len(runs),
-            "skipped": len(runs) - len(todo),
-            "todo": len(todo),
-            "executor": ex.name,
-            "corpus": repr(corpus),
-        }
-    )
-    tasks = [
-        {
-            "run": r.to_dict(),
-            "out_dir": str(out),
-            "corpus_path": str(corpus_path),
-            "fingerprint": corpus.fingerprint,
-            "checkpoint_every": checkpoint_every,
-            "num_cpus": spec.num_cpus,
-            "num_gpus": spec.num_gpus,
-        }
-        for r in todo
-    ]
-    trained = 0
-    lost = 0
+
+
+def _execute(ex, tasks: list[dict], folder: SweepFolder, emit) -> tuple[int, int]:
+    """Run the tasks; after each finished run rebuild the results files. Returns (trained, lost)."""
+    trained = lost = 0
     for record in ex.run(tasks, on_event=emit):
+        res = record["result"]
         if record.get("lost"):
             lost += 1
             emit(
@@ -208,17 +262,15 @@ def run_sweep(
                     "status": "lost",
                     "loss": None,
                     "wall_seconds": 0.0,
-                    "error": record["result"]["error"] + " (not recorded; a re-run retries it)",
+                    "error": res["error"] + " (not recorded; a re-run retries it)",
                 }
             )
             continue
-        path = out / "runs" / record["run_id"] / "result.json"
+        path = folder.run_dir(record["run_id"]) / "result.json"
         if not path.exists():  # a Ray worker on another machine wrote its copy there
-            path.parent.mkdir(parents=True, exist_ok=True)
             write_text_atomic(path, json.dumps(record, indent=1, allow_nan=False))
-        rebuild_results(out)
+        _rebuild(folder)
         trained += 1
-        res = record["result"]
         emit(
             {
                 "event": "run_done",
@@ -229,18 +281,4 @@ def run_sweep(
                 "error": res.get("error", ""),
             }
         )
-    counts = rebuild_results(out)
-    best = out / "results_best_lr.csv"
-    return SweepResult(
-        out_dir=str(out),
-        results_csv=str(out / "results.csv"),
-        curves_csv=str(out / "curves.csv"),
-        best_lr_csv=str(best) if best.exists() else None,
-        n_runs=len(runs),
-        n_skipped=len(runs) - len(todo),
-        n_trained=trained,
-        n_lost=lost,
-        counts=counts,
-        wall_seconds=time.perf_counter() - t0,
-        executor=ex.name,
-    )
+    return trained, lost

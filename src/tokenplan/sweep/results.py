@@ -1,0 +1,207 @@
+"""The results files a sweep keeps current: results.csv (the schema ``tokenplan fit`` reads), curves.csv
+and, with an LR mini-sweep, results_best_lr.csv.
+
+A run is finished exactly when its ``runs/<run_id>/result.json`` exists (written atomically, so whole or
+absent). The CSVs are derived data: they are rebuilt from all result.json files, atomically, after every
+finished run and at every start, so a kill at any moment never duplicates or tears a row.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from tokenplan._io import write_text_atomic
+
+__all__ = [
+    "CURVE_COLUMNS",
+    "RESULT_COLUMNS",
+    "finished_records",
+    "read_results",
+    "rebuild_results",
+    "result_row",
+]
+
+RESULT_COLUMNS = (
+    "run_id",
+    "status",
+    "n_params",
+    "n_params_non_embedding",
+    "n_params_embedding",
+    "n_params_lm_head",
+    "n_tokens",
+    "flops",
+    "flops_budget",
+    "loss",
+    "unique_tokens",
+    "epochs",
+    "dropout",
+    "dropout_start",
+    "lr",
+    "batch_tokens",
+    "steps",
+    "seed",
+    "kind",
+    "wall_seconds",
+    # extras after the contract's columns
+    "model",
+    "dropout_schedule",
+    "error",
+)
+CURVE_COLUMNS = ("run_id", "step", "n_tokens", "flops", "loss", "n_params", "train_loss", "lr")
+
+
+def _num(x: Any) -> Any:
+    if x is None:
+        return ""
+    if isinstance(x, float):
+        if not math.isfinite(x):
+            return "nan"
+        return repr(x)
+    return x
+
+
+def result_row(record: dict[str, Any]) -> dict[str, Any]:
+    """One results.csv row from a run's result.json record."""
+    cfg, res = record["config"], record["result"]
+    p = res["params"]
+    return {
+        "run_id": record["run_id"],
+        "status": res["status"],
+        "n_params": p["total"],
+        "n_params_non_embedding": p["non_embedding"],
+        "n_params_embedding": p["embedding"],
+        "n_params_lm_head": p["lm_head"],
+        "n_tokens": res["n_tokens"],
+        "flops": _num(float(res["flops"])),
+        "flops_budget": _num(float(record["flops_budget"])),
+        "loss": _num(res["loss"] if res["loss"] is not None else math.nan),
+        "unique_tokens": _num(res["unique_tokens"]),
+        "epochs": _num(float(res["epochs"])),
+        "dropout": _num(float(cfg["dropout"])),
+        "dropout_start": _num(float(cfg["dropout_start"])),
+        "lr": _num(float(cfg["lr"])),
+        "batch_tokens": cfg["batch_size"] * cfg["seq_len"],
+        "steps": res["steps"],
+        "seed": cfg["seed"],
+        "kind": record["kind"],
+        "wall_seconds": f"{float(res['wall_seconds']):.3f}",
+        "model": record.get("model", ""),
+        "dropout_schedule": record.get("dropout_schedule", "none"),
+        "error": res.get("error", ""),
+    }
+
+
+def _read_record(path: Path) -> dict[str, Any] | None:
+    try:
+        record = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(record, dict) or "result" not in record or "config" not in record:
+        return None
+    return record
+
+
+def finished_records(out_dir: str | Path) -> dict[str, dict[str, Any]]:
+    """run_id -> result.json record for every finished run in ``out_dir``."""
+    runs = Path(out_dir) / "runs"
+    records = {}
+    if runs.is_dir():
+        for path in sorted(runs.glob("*/result.json")):
+            record = _read_record(path)
+            if record is not None:
+                records[record["run_id"]] = record
+    return records
+
+
+def _csv_text(columns: Sequence[str], rows: list[dict[str, Any]]) -> str:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(columns), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def rebuild_results(out_dir: str | Path) -> dict[str, int]:
+    """Rewrite results.csv, curves.csv (and results_best_lr.csv) from the runs' result.json files.
+
+    Each file is written atomically. Returns the number of rows by status (runs, ok, failed,
+    too_few_steps).
+    """
+    out = Path(out_dir)
+    ordered = sorted(
+        finished_records(out).values(),
+        key=lambda r: (
+            r["kind"],
+            float(r["flops_budget"]),
+            r["result"]["params"]["total"],
+            r["run_id"],
+        ),
+    )
+    rows = [result_row(r) for r in ordered]
+    write_text_atomic(out / "results.csv", _csv_text(RESULT_COLUMNS, rows))
+    write_text_atomic(out / "curves.csv", _csv_text(CURVE_COLUMNS, _curve_rows(ordered)))
+    if len({float(r["config"]["lr"]) for r in ordered}) > 1:
+        best = _best_lr_rows(ordered, rows)
+        write_text_atomic(out / "results_best_lr.csv", _csv_text(RESULT_COLUMNS, best))
+    return {
+        "runs": len(rows),
+        "ok": sum(r["status"] == "ok" for r in rows),
+        "failed": sum(r["status"] == "failed" for r in rows),
+        "too_few_steps": sum(r["status"] == "too_few_steps" for r in rows),
+    }
+
+
+def _curve_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    rows = []
+    for r in records:
+        n_params = r["result"]["params"]["total"]
+        for point in r["result"].get("curve", []):
+            rows.append(
+                {
+                    "run_id": r["run_id"],
+                    "step": point["step"],
+                    "n_tokens": point["n_tokens"],
+                    "flops": _num(float(point["flops"])),
+                    "loss": _num(float(point["loss"])),
+                    "n_params": n_params,
+                    "train_loss": _num(float(point["train_loss"])),
+                    "lr": _num(float(point["lr"])),
+                }
+            )
+    return rows
+
+
+def _best_lr_rows(records: list[dict[str, Any]], rows: list[dict[str, Any]]) -> list[dict]:
+    """Per (kind, budget, model, dropout schedule, unique tokens, seed): the row of the lowest loss."""
+    best: dict[tuple, dict[str, Any]] = {}
+    for r, row in zip(records, rows):
+        if row["status"] != "ok":
+            continue
+        cfg = r["config"]
+        key = (
+            r["kind"],
+            float(r["flops_budget"]),
+            r.get("model"),
+            r.get("dropout_schedule"),
+            cfg.get("unique_tokens"),
+            cfg["seed"],
+        )
+        if key not in best or float(row["loss"]) < float(best[key]["loss"]):
+            best[key] = row
+    return list(best.values())
+
+
+def read_results(path: str | Path) -> list[dict[str, str]]:
+    """Rows of a results.csv as dicts of strings (tests and quick looks; ``tokenplan fit`` has its own
+    reader). A missing file reads as no rows."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))

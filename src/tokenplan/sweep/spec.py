@@ -1,0 +1,369 @@
+"""A sweep's spec: which runs to train and how, from YAML or flags, validated once with every problem named.
+
+Types are strict where a wrong type would silently change meaning: booleans must be ``true``/``false``
+(``'false'`` is an error, not true), texts must be texts, numbers must be numbers (``4M``, ``3e11`` and other
+quantities written as strings are read as numbers, since YAML reads ``3e11`` without a dot as a string).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from tokenplan import _checks
+from tokenplan.errors import InvalidInputError
+from tokenplan.sweep.config import parse_size
+from tokenplan.sweep.presets import PRESETS
+
+__all__ = [
+    "DROPOUT_SCHEDULES",
+    "KINDS",
+    "SweepSpec",
+    "load_spec",
+    "preset_dict",
+    "spec_digest",
+    "spec_from_dict",
+]
+
+KINDS = ("isoflop", "repeat")
+DROPOUT_SCHEDULES = ("none", "constant", "late")
+
+
+@dataclass(frozen=True, kw_only=True)
+class SweepSpec:
+    """A sweep: which runs to train and how. Loaded from YAML (:func:`load_spec`) or built from flags."""
+
+    kind: str = "isoflop"
+    """'isoflop' (budgets x model sizes) or 'repeat' (one model, fixed tokens, unique tokens varied)."""
+    description: str = ""
+    # data
+    data: str | None = None
+    """Text/JSONL file or directory; None = the shipped Shakespeare sample."""
+    tokenizer: str = "byte"
+    """'byte' or 'gpt2'."""
+    val_fraction: float = 0.1
+    """Held-out share of every document (its tail)."""
+    text_field: str = "text"
+    """JSONL field holding the text."""
+    # isoflop
+    budgets: tuple[float, ...] = ()
+    """Training FLOPs per run (isoflop)."""
+    sizes: str | tuple[str, ...] = "auto"
+    """'auto' (around each budget's optimum by ``law``) or shapes like 'L2-d64-h2'."""
+    n_sizes: int = 5
+    """With sizes='auto': models per budget."""
+    size_spread: float = 4.0
+    """With sizes='auto': the largest model is this many times the predicted optimum (the smallest 1/x)."""
+    size_center: float = 1.0
+    """With sizes='auto': centre the sizes on this multiple of the law's optimum (tiny byte-level models
+    are compute-optimal well below Chinchilla's ~20 tokens/param; the cpu-demo preset uses 0.35)."""
+    law: str = "chinchilla-a1"
+    """Law that predicts the optimum for sizes='auto'."""
+    # repeat
+    model: str | None = None
+    """The one model of a repeat sweep, e.g. 'L2-d64-h2'."""
+    n_tokens: float | None = None
+    """Total training tokens per run (repeat)."""
+    epochs: tuple[float, ...] = (1.0, 4.0, 16.0, 64.0)
+    """Repeat: unique tokens = n_tokens / epochs."""
+    dropout_schedules: tuple[str, ...] = ("none",)
+    """Repeat: 'none', 'constant' (p from the start) and/or 'late' (p from ``late_start``)."""
+    dropout: float = 0.1
+    """p of the 'constant' and 'late' schedules."""
+    late_start: float = 0.5
+    """Fraction of training after which 'late' dropout switches on."""
+    # training
+    seq_len: int = 128
+    batch_size: int = 16
+    lrs: tuple[float, ...] = (3e-3,)
+    """Peak LRs; more than one runs a per-size LR mini-sweep (see results_best_lr.csv)."""
+    seeds: tuple[int, ...] = (0,)
+    schedule: str = "cosine"
+    warmup_fraction: float = 0.05
+    min_lr_ratio: float = 0.1
+    weight_decay: float = 0.1
+    grad_clip: float = 1.0
+    tied_embeddings: bool = True
+    n_evals: int = 8
+    eval_tokens: int = 16384
+    min_steps: int = 50
+    flops_method: str = "appendix-f"
+    # resources
+    device: str = "auto"
+    num_cpus: float = 1.0
+    """CPUs per run (Ray) — and torch threads per worker."""
+    num_gpus: float = 0.0
+    """GPUs per run (Ray)."""
+
+    def __post_init__(self) -> None:
+        problems = _Problems()
+        self._check_common(problems)
+        if self.kind == "isoflop":
+            self._check_isoflop(problems)
+        elif self.kind == "repeat":
+            self._check_repeat(problems)
+        if problems:
+            raise InvalidInputError(" ".join(problems), param=problems.param)
+
+    def _check_common(self, problems: _Problems) -> None:
+        check = problems.check
+        if self.kind not in KINDS:
+            problems.add("kind", f"kind={self.kind!r} must be one of {', '.join(KINDS)}.")
+        if self.tokenizer not in ("byte", "gpt2"):
+            problems.add("tokenizer", f"tokenizer={self.tokenizer!r} must be 'byte' or 'gpt2'.")
+        check(_checks.in_range, "val_fraction", self.val_fraction, 0.0, 0.5, inclusive=False)
+        for key in ("seq_len", "batch_size", "n_sizes", "n_evals", "eval_tokens", "min_steps"):
+            check(_checks.positive_int, key, getattr(self, key))
+        check(_checks.positive, "size_spread", self.size_spread)
+        check(_checks.positive, "size_center", self.size_center)
+        if isinstance(self.size_spread, int | float) and self.size_spread < 1:
+            problems.add("size_spread", f"size_spread={self.size_spread!r} must be >= 1.")
+        if not self.lrs:
+            problems.add("lrs", "lrs is empty; give at least one learning rate.")
+        for lr in self.lrs:
+            check(_checks.positive, "lrs", lr)
+        if not self.seeds:
+            problems.add("seeds", "seeds is empty; give at least one seed.")
+        for seed in self.seeds:
+            check(_checks.positive_int, "seeds", seed, allow_zero=True)
+        check(_checks.in_range, "dropout", self.dropout, 0.0, 0.95)
+        check(_checks.in_range, "late_start", self.late_start, 0.0, 1.0)
+        for key in ("warmup_fraction", "min_lr_ratio"):
+            check(_checks.in_range, key, getattr(self, key), 0.0, 1.0)
+        for key in ("weight_decay", "grad_clip", "num_gpus"):
+            check(_checks.positive, key, getattr(self, key), allow_zero=True)
+        check(_checks.positive, "num_cpus", self.num_cpus)
+        check(_checks.strict_bool, "tied_embeddings", self.tied_embeddings)
+        if self.model is not None:
+            check(parse_size, self.model, param="model")
+        if self.n_tokens is not None:
+            check(_checks.positive, "n_tokens", self.n_tokens)
+
+    def _check_isoflop(self, problems: _Problems) -> None:
+        if not self.budgets:
+            problems.add(
+                "budgets", "budgets is empty; an isoflop sweep needs FLOP budgets (e.g. 3e11,1e12)."
+            )
+        for budget in self.budgets:
+            problems.check(_checks.positive, "budgets", budget)
+        if self.sizes != "auto":
+            if not self.sizes:
+                problems.add("sizes", "sizes is empty; give 'auto' or shapes like L2-d64-h2.")
+            for size in self.sizes:
+                problems.check(parse_size, size)
+
+    def _check_repeat(self, problems: _Problems) -> None:
+        if self.model is None:
+            problems.add("model", "a repeat sweep needs model (e.g. model: L2-d64-h2).")
+        if self.n_tokens is None:
+            problems.add(
+                "n_tokens", "a repeat sweep needs n_tokens (total training tokens per run)."
+            )
+        if not self.epochs:
+            problems.add("epochs", "epochs is empty; give e.g. 1,4,16,64.")
+        for e in self.epochs:
+            if problems.check(_checks.positive, "epochs", e) and e < 1:
+                problems.add(
+                    "epochs", f"epochs={e!r} must be >= 1 (a run cannot see less than its data)."
+                )
+        if not self.dropout_schedules:
+            problems.add(
+                "dropout_schedules", "dropout_schedules is empty; give none, constant and/or late."
+            )
+        for d in self.dropout_schedules:
+            if d not in DROPOUT_SCHEDULES:
+                problems.add(
+                    "dropout_schedules",
+                    f"dropout schedule {d!r} must be one of {', '.join(DROPOUT_SCHEDULES)}.",
+                )
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        for key, value in d.items():
+            if isinstance(value, tuple):
+                d[key] = list(value)
+        return d
+
+    def to_yaml(self) -> str:
+        import yaml
+
+        return yaml.safe_dump(self.to_dict(), sort_keys=False)
+
+
+class _Problems(list):
+    """Every problem of a spec at once; ``param`` names the key when exactly one key is at fault."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.params: set[str] = set()
+
+    def add(self, param: str | None, message: str) -> None:
+        self.append(message)
+        self.params.add(param or "?")
+
+    def check(self, fn, *args, **kw) -> bool:
+        try:
+            fn(*args, **kw)
+        except InvalidInputError as exc:
+            self.add(exc.param, str(exc))
+            return False
+        return True
+
+    @property
+    def param(self) -> str | None:
+        return next(iter(self.params)) if len(self.params) == 1 and "?" not in self.params else None
+
+
+# --- reading specs ----------------------------------------------------------------------------------
+_TUPLE_FIELDS = ("budgets", "epochs", "dropout_schedules", "lrs", "seeds")
+_TEXT_FIELDS = (
+    "kind",
+    "description",
+    "data",
+    "tokenizer",
+    "text_field",
+    "law",
+    "model",
+    "schedule",
+    "flops_method",
+    "device",
+)
+_BOOL_FIELDS = ("tied_embeddings",)
+_INT_FIELDS = ("n_sizes", "seq_len", "batch_size", "n_evals", "eval_tokens", "min_steps")
+_NUMBER_FIELDS = (
+    "n_tokens",
+    "val_fraction",
+    "size_spread",
+    "size_center",
+    "dropout",
+    "late_start",
+    "warmup_fraction",
+    "min_lr_ratio",
+    "weight_decay",
+    "grad_clip",
+    "num_cpus",
+    "num_gpus",
+)
+
+
+def spec_from_dict(data: dict[str, Any], *, source: str | None = None) -> SweepSpec:
+    """Build a :class:`SweepSpec` from a mapping (YAML), reporting unknown keys with the valid ones and
+    values of the wrong type with their key; ``source`` (a file name) prefixes the messages."""
+    where = f"{source}: " if source else ""
+    if not isinstance(data, dict):
+        raise InvalidInputError(f"{where}a sweep spec must be a mapping of keys to values.")
+    data = dict(data)
+    preset = data.pop("preset", None)
+    if preset is not None:
+        if not isinstance(preset, str):
+            raise InvalidInputError(f"{where}preset={preset!r} must be a name.", param="preset")
+        data = {**preset_dict(preset), **data}
+    valid = {f.name for f in fields(SweepSpec)}
+    unknown = sorted(set(data) - valid)
+    if unknown:
+        raise InvalidInputError(
+            f"{where}unknown key(s) {', '.join(unknown)}; valid keys: {', '.join(sorted(valid))}."
+        )
+    try:
+        data = {key: _typed(key, value) for key, value in data.items()}
+    except InvalidInputError as exc:
+        raise InvalidInputError(f"{where}{exc}", param=exc.param) from None
+    return SweepSpec(**data)
+
+
+def _typed(key: str, value: Any) -> Any:
+    """``value`` of ``key`` in the type the spec holds, or an error naming the key."""
+    from tokenplan.units import parse_quantity
+
+    if key in _TUPLE_FIELDS:
+        return _as_tuple(key, value)
+    if key == "sizes":
+        if value == "auto":
+            return value
+        return tuple(_text(key, s) for s in _as_list(value))
+    if key in _BOOL_FIELDS:
+        return _checks.strict_bool(key, value)
+    if value is None and key in ("data", "model", "n_tokens"):
+        return None
+    if key in _TEXT_FIELDS:
+        return _text(key, value)
+    if key in _INT_FIELDS or key in _NUMBER_FIELDS:
+        if isinstance(value, str):  # YAML reads 3e11 (no dot) as a string; accept 4M too
+            value = parse_quantity(value, name=key)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise InvalidInputError(f"{key}={value!r} must be a number.", param=key)
+        if key in _INT_FIELDS:
+            return _checks.positive_int(key, value)
+    return value
+
+
+def _text(key: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise InvalidInputError(
+            f"{key}={value!r} must be a text, not {type(value).__name__}.", param=key
+        )
+    return value.strip()
+
+
+def _as_list(value: Any) -> list:
+    if isinstance(value, str):
+        return [v for v in value.split(",") if v.strip()]
+    if isinstance(value, list | tuple):
+        return list(value)
+    return [value]
+
+
+def _as_tuple(key: str, value: Any) -> tuple:
+    from tokenplan.units import parse_quantity
+
+    items = _as_list(value)
+    if key == "dropout_schedules":
+        return tuple(_text(key, v) for v in items)
+    out = []
+    for v in items:
+        x = parse_quantity(v, name=key) if isinstance(v, str) else v
+        if isinstance(x, bool) or not isinstance(x, int | float):
+            raise InvalidInputError(f"{key}: {v!r} must be a number.", param=key)
+        if key == "seeds":
+            x = int(x) if isinstance(x, float) and x.is_integer() else x  # quote -1, not -1.0
+            out.append(_checks.positive_int("seeds", x, allow_zero=True))
+        else:
+            out.append(float(_checks.positive(key, x)))
+    return tuple(out)
+
+
+def preset_dict(name: str) -> dict[str, Any]:
+    """A preset's keys (a copy); an unknown name lists the presets."""
+    key = _checks.choice("sweep preset", name, PRESETS, param="preset")
+    return dict(PRESETS[key])
+
+
+def load_spec(path: str | Path) -> SweepSpec:
+    """Read a sweep spec from a YAML file (``preset: NAME`` may supply defaults)."""
+    import yaml
+
+    path = Path(path)
+    if not path.is_file():
+        raise InvalidInputError(f"spec={str(path)!r} does not exist.", param="spec_file")
+    try:
+        data = yaml.safe_load(path.read_text("utf-8"))
+    except UnicodeDecodeError:
+        raise InvalidInputError(
+            f"{path} is not UTF-8 text; save the spec as UTF-8 YAML.", param="spec_file"
+        ) from None
+    except yaml.YAMLError as exc:
+        raise InvalidInputError(f"{path}: not valid YAML ({exc}).", param="spec_file") from None
+    if data is None:
+        raise InvalidInputError(
+            f"{path} is empty; see docs/sweep.md for a spec's keys.", param="spec_file"
+        )
+    return spec_from_dict(data, source=str(path))
+
+
+def spec_digest(spec: SweepSpec) -> str:
+    """A hash of the spec after a YAML-style round trip (so 1 and 1.0 compare equal)."""
+    normal = spec_from_dict(spec.to_dict()).to_dict()
+    return hashlib.sha256(json.dumps(normal, sort_keys=True).encode()).hexdigest()[:12]
