@@ -153,7 +153,7 @@ def run_pool(pool: PoolData, methods, budgets, seeds) -> dict:
     res: dict = {m: {n: {} for n in budgets} for m in methods}
     for seed in seeds:
         km = kmeans(pool.emb, _n_clusters(len(pool.emb)), seed=seed)
-        view = Pool(embeddings=pool.emb, clusters=km, lengths=_lengths(pool))  # no labels: hidden
+        view = Pool(embeddings=pool.emb, clusters=km)  # no labels: they are hidden from the method
         for m in methods:
             for n in budgets:
                 t = time.perf_counter()
@@ -162,11 +162,6 @@ def run_pool(pool: PoolData, methods, budgets, seeds) -> dict:
                 for k, v in {**score(pool, sel), "time_ms": 1000 * wall}.items():
                     res[m][n].setdefault(k, []).append(v)
     return res
-
-
-def _lengths(pool: PoolData):
-    lengths = np.array([len(a) for a in pool.answers], dtype=np.int64)
-    return lengths if lengths.any() else None
 
 
 METRICS = (

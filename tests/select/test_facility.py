@@ -47,13 +47,13 @@ def test_greedy_is_optimal_or_within_one_minus_one_over_e_of_brute_force():
             assert got == pytest.approx(best)
 
 
-def test_lazy_path_picks_the_same_rows_as_the_exact_one(monkeypatch):
+def test_recomputed_rows_pick_the_same_as_the_stored_matrix(monkeypatch):
     rng = np.random.default_rng(1)
     x = rng.normal(size=(300, 8)).astype(np.float32)
     x /= np.linalg.norm(x, axis=1, keepdims=True)
     exact = facility_location(x, 25)
     monkeypatch.setattr(fl_mod, "_DENSE_MAX", 0)
-    lazy = facility_location(x, 25, block=7)
+    lazy = facility_location(x, 25)
     np.testing.assert_array_equal(exact.indices, lazy.indices)
     np.testing.assert_allclose(exact.gains, lazy.gains, rtol=1e-4)
     # already-selected rows are never picked again and count for the objective

@@ -7,15 +7,15 @@ pool row wants a selected row near it, and a dense region, holding many rows, pa
 is within 1 - 1/e of the optimum (Nemhauser, Wolsey & Fisher 1978); this is the objective of `apricot`'s
 FacilityLocationSelection and of submodlib, written here without them.
 
-Lazy greedy, vectorised: the gain of a row can only shrink as S grows, so stale gains are upper bounds. Each
-step re-evaluates the ``block`` rows with the largest bounds in one matrix product and accepts the best if its
-fresh gain beats every remaining bound (Minoux 1978); otherwise it re-evaluates the next block.
+Exact greedy with incremental gains: the gain of every row is kept in one vector; a pick changes only the
+clients it *captures* (those now nearer to it than to anything chosen before), so the gains are updated from
+those clients' similarity rows alone. Each client is captured a few times over a run (about ln k for k picks),
+so a whole run costs about (clients x rows) x (d + ln k) operations instead of k times that.
 
-When the (clients x rows) similarity matrix fits in 64 MB (pools up to ~4,000 rows) it is computed once and
-every step evaluates every row exactly.
-
-The objective sums over *clients*: all rows when the pool has at most ``max_clients``, else a uniform sample of
-that many rows (seeded), which estimates F without the n x n matrix.
+The objective sums over *clients*: all rows when the pool has at most ``max_clients`` (4,096), else a uniform
+sample (seeded), which estimates F without the n x n matrix. The (clients x rows) similarity matrix is kept
+in memory when it fits in 256 MB; the client sample shrinks (not below 1,024) to make it fit, and beyond that
+the captured clients' rows are recomputed at each pick (pools above ~65,000 rows: minutes on 2 cores).
 """
 
 from __future__ import annotations
@@ -29,7 +29,9 @@ from tokenplan.errors import InvalidInputError
 
 __all__ = ["FacilityLocationResult", "facility_location"]
 
-_DENSE_MAX = 1 << 24  # entries of the similarity matrix computed at once (64 MB in float32)
+_DENSE_MAX = 1 << 26  # entries of the similarity matrix kept in memory (256 MB in float32)
+_MIN_CLIENTS = 1024  # the client sample never shrinks below this to fit the matrix in memory
+_CHUNK = 256  # client rows recomputed at once when the matrix is not kept
 
 
 @dataclass(frozen=True)
@@ -50,102 +52,75 @@ def facility_location(
     *,
     seed: int = 0,
     max_clients: int = 4096,
-    block: int = 64,
     already_selected: np.ndarray | None = None,
 ) -> FacilityLocationResult:
     """Greedy facility location over the rows of ``x`` (L2-normalised): ``budget`` distinct rows.
 
     ``already_selected`` rows count for the objective (their clients are covered) but not against the
     budget and are never picked again. Deterministic given ``seed`` (which only draws the client sample).
+    Ties go to the lowest row index.
     """
     x = np.asarray(x, dtype=np.float32)
     if x.ndim != 2 or len(x) == 0:
         raise InvalidInputError(f"facility location needs a non-empty 2-D array, got {x.shape}.")
     n = len(x)
     budget = positive_int("budget", budget)
-    pre = np.asarray([] if already_selected is None else already_selected, dtype=np.int64)
-    if budget > n - len(np.unique(pre)):
-        raise InvalidInputError(
-            f"budget={budget} should be <= n_samples={n - len(np.unique(pre))}."
-        )
-    max_clients = positive_int("max_clients", max_clients)
-    block = positive_int("block", block)
-    if n <= max_clients:
+    pre = np.unique(
+        np.asarray([] if already_selected is None else already_selected, dtype=np.int64)
+    )
+    if budget > n - len(pre):
+        raise InvalidInputError(f"budget={budget} should be <= n_samples={n - len(pre)}.")
+    m = min(n, positive_int("max_clients", max_clients))
+    if m * n > _DENSE_MAX:  # shrink the sample so that the matrix fits, but keep enough clients
+        m = min(m, max(_DENSE_MAX // n, min(n, _MIN_CLIENTS)))
+    if m == n:
         clients = x
     else:
         rng = np.random.default_rng(seed)
-        clients = x[np.sort(rng.choice(n, max_clients, replace=False))]
-    cur = np.zeros(len(clients), dtype=np.float32)  # each client's best similarity to the selection
-    if len(pre):
-        cur = np.max(_sim(clients, x[pre]), axis=1)
+        clients = x[np.sort(rng.choice(n, m, replace=False))]
+    sim = _sim(clients, x) if m * n <= _DENSE_MAX else None
+    cur = np.zeros(m, dtype=np.float32)  # each client's best similarity to the selection so far
+    gains = _initial_gains(clients, x, sim)
     open_ = np.ones(n, dtype=bool)
     open_[pre] = False
-    if len(clients) * n <= _DENSE_MAX:
-        picks, gains = _dense_greedy(_sim(clients, x), cur, open_, budget)
-    else:
-        picks, gains = _lazy_greedy(x, clients, cur, open_, budget, block, fresh=not len(pre))
-    return FacilityLocationResult(picks, gains, float(cur.mean()))
+    for j in pre:
+        _take(clients, x, sim, cur, gains, int(j))
+    picks = np.empty(budget, dtype=np.int64)
+    picked_gain = np.empty(budget, dtype=np.float64)
+    for t in range(budget):
+        g = np.where(open_, gains, -np.inf)
+        j = int(np.argmax(g))
+        picks[t], picked_gain[t] = j, g[j]
+        open_[j] = False
+        _take(clients, x, sim, cur, gains, j)
+    return FacilityLocationResult(picks, picked_gain, float(cur.mean()))
 
 
 def _sim(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return (1.0 + a @ b.T) / 2.0
+    out = a @ b.T
+    out += 1.0
+    out *= 0.5
+    return out
 
 
-def _dense_greedy(
-    sim: np.ndarray, cur: np.ndarray, open_: np.ndarray, budget: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Exact greedy on a precomputed (clients x rows) matrix; ``cur`` is updated in place."""
-    picks = np.empty(budget, dtype=np.int64)
-    gains = np.empty(budget, dtype=np.float64)
-    for t in range(budget):
-        g = np.maximum(sim - cur[:, None], 0.0).sum(axis=0, dtype=np.float64)
-        g[~open_] = -np.inf
-        j = int(np.argmax(g))  # ties: the lowest row index
-        picks[t], gains[t] = j, g[j]
-        np.maximum(cur, sim[:, j], out=cur)
-        open_[j] = False
-    return picks, gains
+def _initial_gains(clients: np.ndarray, x: np.ndarray, sim: np.ndarray | None) -> np.ndarray:
+    """With nothing selected, the gain of row j is sum_i s(i, j) = (m + sum_i x_i . x_j) / 2."""
+    if sim is not None:
+        return sim.sum(axis=0, dtype=np.float64)
+    return (len(clients) + x.astype(np.float64) @ clients.sum(axis=0, dtype=np.float64)) / 2.0
 
 
-def _lazy_greedy(
-    x: np.ndarray,
-    clients: np.ndarray,
-    cur: np.ndarray,
-    open_: np.ndarray,
-    budget: int,
-    block: int,
-    *,
-    fresh: bool,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Lazy greedy with stale gains as upper bounds, re-evaluated ``block`` rows at a time."""
-    if (
-        fresh
-    ):  # nothing selected: the gain of j is sum_i s(i, j) = (m + sum_i x_i . x_j) / 2, exactly
-        bound = ((len(clients) + x @ clients.sum(axis=0)) / 2.0).astype(np.float64)
-    else:
-        bound = np.full(len(x), np.inf)
-    bound[~open_] = -np.inf
-    picks = np.empty(budget, dtype=np.int64)
-    gains = np.empty(budget, dtype=np.float64)
-    for t in range(budget):
-        order = np.argsort(-bound, kind="stable")
-        best_j, best_g = -1, -np.inf
-        for s in range(0, len(order), block):
-            cand = order[s : s + block]
-            cand = cand[open_[cand]]
-            if not len(cand):
-                break
-            fresh_g = np.maximum(_sim(clients, x[cand]) - cur[:, None], 0.0).sum(
-                axis=0, dtype=np.float64
-            )
-            bound[cand] = fresh_g
-            i = int(np.argmax(fresh_g))
-            if fresh_g[i] > best_g:
-                best_j, best_g = int(cand[i]), float(fresh_g[i])
-            if s + block >= len(order) or best_g >= bound[order[s + block]]:
-                break
-        picks[t], gains[t] = best_j, best_g
-        np.maximum(cur, _sim(clients, x[best_j][None, :])[:, 0], out=cur)
-        open_[best_j] = False
-        bound[best_j] = -np.inf
-    return picks, gains
+def _take(
+    clients: np.ndarray, x: np.ndarray, sim: np.ndarray | None, cur: np.ndarray, gains, j: int
+) -> None:
+    """Add row j: the clients it captures move to it, and every row's gain loses what they gave it."""
+    s_j = sim[:, j] if sim is not None else _sim(clients, x[j][None, :])[:, 0]
+    cap = np.flatnonzero(s_j > cur)
+    for a in range(0, len(cap), _CHUNK):
+        rows_idx = cap[a : a + _CHUNK]
+        rows = sim[rows_idx] if sim is not None else _sim(clients[rows_idx], x)
+        old, new = cur[rows_idx, None], s_j[rows_idx, None]
+        # gain of row r from client i drops from max(0, s_ir - old_i) to max(0, s_ir - new_i)
+        lost = np.maximum(rows - old, 0.0) - np.maximum(rows - new, 0.0)
+        gains -= lost.sum(axis=0, dtype=np.float64)
+    cur[cap] = s_j[cap]

@@ -62,8 +62,6 @@ class Pool:
     embeddings: np.ndarray | None = None
     domains: np.ndarray | None = None
     clusters: KMeansResult | None = None
-    lengths: np.ndarray | None = None
-    """Answer length per row (characters), or None for a prompt-only pool."""
 
     @property
     def n(self) -> int:
