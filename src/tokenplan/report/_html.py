@@ -117,6 +117,30 @@ def num(value: float | int | None, key: str = "", fmt: str = "q") -> Any:
     return Markup(f'<span class="num"{attrs}>{escape(text)}</span>')
 
 
+def minima_layer(
+    alt: Any, minima: list[dict[str, Any]], x: Any, y: Any, color: Any, *, size: int
+) -> Any:
+    """The IsoFLOP minima as black-edged diamonds with budget, N, loss and bracketing in the tooltip.
+
+    Shared by the fit and sweep pages, which draw the same valleys.
+    """
+    return (
+        alt.Chart(alt.Data(values=minima))
+        .mark_point(shape="diamond", size=size, filled=True, stroke="black", strokeWidth=1.5)
+        .encode(
+            x,
+            y,
+            color,
+            tooltip=[
+                "budget:N",
+                alt.Tooltip("n_params:Q", format=".3s"),
+                alt.Tooltip("loss:Q", format=".4f"),
+                "bracketed:N",
+            ],
+        )
+    )
+
+
 def _spec(chart: Any) -> dict[str, Any]:
     """An altair chart (or a ready Vega-Lite dict) as a Vega-Lite spec dict."""
     return chart if isinstance(chart, dict) else chart.to_dict()

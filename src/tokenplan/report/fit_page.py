@@ -176,19 +176,7 @@ def _isoflop_chart(alt: Any, iso: Any) -> Any:
     return alt.layer(
         alt.Chart(alt.Data(values=pts)).mark_circle(size=30).encode(x, y, color),
         alt.Chart(alt.Data(values=curve)).mark_line().encode(x, y, color),
-        alt.Chart(alt.Data(values=minima))
-        .mark_point(shape="diamond", size=170, filled=True, stroke="black", strokeWidth=1.5)
-        .encode(
-            x,
-            y,
-            color,
-            tooltip=[
-                "budget:N",
-                alt.Tooltip("n_params:Q", format=".3s"),
-                alt.Tooltip("loss:Q", format=".4f"),
-                "bracketed:N",
-            ],
-        ),
+        _html.minima_layer(alt, minima, x, y, color, size=170),
     ).properties(width=780, height=340)
 
 

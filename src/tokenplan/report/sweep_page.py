@@ -230,21 +230,7 @@ def _isoflop_chart(alt: Any, rows: list[dict], iso: Any) -> Any:
                 }
             )
         layers.append(alt.Chart(alt.Data(values=curve)).mark_line().encode(x, y, color))
-        layers.append(
-            alt.Chart(alt.Data(values=minima))
-            .mark_point(shape="diamond", size=160, stroke="black", strokeWidth=1.5, filled=True)
-            .encode(
-                x,
-                y,
-                color,
-                tooltip=[
-                    "budget:N",
-                    alt.Tooltip("n_params:Q", format=".3s"),
-                    alt.Tooltip("loss:Q", format=".4f"),
-                    "bracketed:N",
-                ],
-            )
-        )
+        layers.append(_html.minima_layer(alt, minima, x, y, color, size=160))
     return alt.layer(*layers).properties(width=780, height=360)
 
 
