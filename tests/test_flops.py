@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tokenplan import InvalidInputError, ModelShape, convert_params, datasets, flops_6nd
-from tokenplan.flops import SHAPES
+from tokenplan.flops import SHAPES, ShapeReport
 
 
 def _chinchilla_shape(row) -> ModelShape:
@@ -170,3 +170,41 @@ def test_pearce_song_fits_chinchilla_table_a9(total_m, d_model):
     N_T - 32000 d is within 7% of what Pearce & Song's relation gives (their fit to these shapes)."""
     exact = total_m * 1e6 - 32000 * d_model
     assert convert_params(total_m * 1e6, to="non-embedding") == pytest.approx(exact, rel=0.07)
+
+
+def test_shape_report_by_hand():
+    """GPT-2 small: 124,439,808 parameters (Radford et al. 2019's 124M), so 6N = 746,638,848 FLOPs a token;
+    300B tokens cost 6N x 3e11."""
+    report = ShapeReport(SHAPES["gpt2-small"], n_tokens=300e9).to_dict()
+    assert report["params"]["total"] == 124_439_808
+    assert report["flops_per_token"]["6N_total"] == 746_638_848
+    assert report["training_flops"]["6ND"] == pytest.approx(746_638_848 * 3e11, rel=1e-15)
+    fc = SHAPES["gpt2-small"].flops()
+    assert report["flops_per_token"]["appendix_f_over_6N"] == pytest.approx(fc.train / 746_638_848)
+    assert "training_flops" not in ShapeReport(SHAPES["gpt2-small"]).to_dict()
+
+
+def test_the_6nd_constant_has_one_home():
+    """C = 6ND's 6 is written once (tokenplan.flops.FLOPS_PER_PARAM_TOKEN): a number 6 multiplying or
+    dividing anywhere else in src/ (code, not comments or docstrings) is a copy that could drift."""
+    import tokenize
+    from pathlib import Path
+
+    src = Path(__file__).resolve().parents[1] / "src" / "tokenplan"
+    found = []
+    for path in sorted(src.rglob("*.py")):
+        with path.open("rb") as fh:
+            tokens = [
+                t
+                for t in tokenize.tokenize(fh.readline)
+                if t.type in (tokenize.OP, tokenize.NUMBER, tokenize.NAME)
+            ]
+        for before, tok, after in zip([None, *tokens], tokens, [*tokens[1:], None]):
+            six = tok.type == tokenize.NUMBER and tok.string in ("6", "6.0", "6.")
+            near = {t.string for t in (before, after) if t is not None}
+            defines = (
+                tok.string == "FLOPS_PER_PARAM_TOKEN" and after is not None and after.string == "="
+            )
+            if (six and near & {"*", "/"}) or defines:
+                found.append(f"{path.relative_to(src)}:{tok.start[0]}")
+    assert found == ["flops.py:34"]

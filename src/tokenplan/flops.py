@@ -24,6 +24,7 @@ __all__ = [
     "FlopCount",
     "ModelShape",
     "ParamCount",
+    "ShapeReport",
     "convert_params",
     "flops_6nd",
 ]
@@ -232,6 +233,51 @@ def flops_6nd(n_params: float, n_tokens: float) -> float:
     return FLOPS_PER_PARAM_TOKEN * n * _checks.positive("n_tokens", n_tokens)
 
 
+@dataclass(frozen=True)
+class ShapeReport:
+    """What ``tokenplan flops`` shows for one shape: its parameters, the training FLOPs per token by the 6N
+    rule and by Chinchilla App. F, and with ``n_tokens`` the whole run's training FLOPs by both."""
+
+    shape: ModelShape
+    n_tokens: float | None = None
+
+    @property
+    def params(self) -> ParamCount:
+        return self.shape.params()
+
+    @property
+    def flops(self) -> FlopCount:
+        return self.shape.flops()
+
+    def to_dict(self) -> dict[str, Any]:
+        p, fc = self.params, self.flops
+        six_n = FLOPS_PER_PARAM_TOKEN * p.total
+        out: dict[str, Any] = {
+            "shape": self.shape.to_dict(),
+            "params": p.to_dict(),
+            "flops_per_token": {
+                "6N_total": six_n,
+                "6N_non_embedding": FLOPS_PER_PARAM_TOKEN * p.non_embedding,
+                "appendix_f": fc.train,
+                "appendix_f_no_embeddings": fc.train_no_embeddings,
+                "appendix_f_over_6N": fc.train / six_n,
+                "breakdown_forward": {
+                    "attention": fc.attention,
+                    "mlp": fc.mlp,
+                    "embeddings": fc.embeddings,
+                    "logits": fc.logits,
+                },
+            },
+        }
+        if self.n_tokens is not None:
+            out["n_tokens"] = self.n_tokens
+            out["training_flops"] = {
+                "6ND": six_n * self.n_tokens,
+                "appendix_f": fc.train * self.n_tokens,
+            }
+        return out
+
+
 def convert_params(
     n_params: float,
     *,
@@ -270,55 +316,41 @@ def convert_params(
     return max(y, 0.0) ** 3
 
 
+def _gpt2(name: str, n_layers: int, d_model: int, n_heads: int) -> ModelShape:
+    """A GPT-2 size (Radford et al. 2019, Table 2): 50,257-token BPE, 1,024 context, learned positions,
+    biases in every linear layer and norm."""
+    return ModelShape(
+        name=name,
+        n_layers=n_layers,
+        d_model=d_model,
+        n_heads=n_heads,
+        vocab_size=50257,
+        seq_len=1024,
+        bias=True,
+    )
+
+
 # Named shapes for `tokenplan flops --shape NAME`.
 SHAPES: dict[str, ModelShape] = {
-    "gpt2-small": ModelShape(
-        name="gpt2-small",
-        n_layers=12,
-        d_model=768,
-        n_heads=12,
-        vocab_size=50257,
-        seq_len=1024,
-        bias=True,
-    ),
-    "gpt2-medium": ModelShape(
-        name="gpt2-medium",
-        n_layers=24,
-        d_model=1024,
-        n_heads=16,
-        vocab_size=50257,
-        seq_len=1024,
-        bias=True,
-    ),
-    "gpt2-large": ModelShape(
-        name="gpt2-large",
-        n_layers=36,
-        d_model=1280,
-        n_heads=20,
-        vocab_size=50257,
-        seq_len=1024,
-        bias=True,
-    ),
-    "gpt2-xl": ModelShape(
-        name="gpt2-xl",
-        n_layers=48,
-        d_model=1600,
-        n_heads=25,
-        vocab_size=50257,
-        seq_len=1024,
-        bias=True,
-    ),
-    # Chinchilla 70B (Hoffmann et al. 2022, Table 4): 80 layers, d_model 8192, 64 heads, kv 128, ffw 32768.
-    "chinchilla-70b": ModelShape(
-        name="chinchilla-70b",
-        n_layers=80,
-        d_model=8192,
-        n_heads=64,
-        kv_size=128,
-        ffw_size=32768,
-        vocab_size=32000,
-        seq_len=2048,
-        position="relative",
-        norm="rmsnorm",
-    ),
+    shape.name: shape
+    for shape in (
+        _gpt2("gpt2-small", 12, 768, 12),
+        _gpt2("gpt2-medium", 24, 1024, 16),
+        _gpt2("gpt2-large", 36, 1280, 20),
+        _gpt2("gpt2-xl", 48, 1600, 25),
+        # Chinchilla 70B (Hoffmann et al. 2022, Table 4): 80 layers, d_model 8192, 64 heads, kv 128, ffw
+        # 32768.
+        ModelShape(
+            name="chinchilla-70b",
+            n_layers=80,
+            d_model=8192,
+            n_heads=64,
+            kv_size=128,
+            ffw_size=32768,
+            vocab_size=32000,
+            seq_len=2048,
+            position="relative",
+            norm="rmsnorm",
+        ),
+    )
 }

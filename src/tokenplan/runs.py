@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from tokenplan.errors import InvalidInputError, MissingDependencyError
+from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
 
 __all__ = [
     "ALIASES",
@@ -37,9 +38,6 @@ __all__ = [
     "read_runs",
     "runs_from_arrays",
 ]
-
-# C = 6 N D (Kaplan 2020 sec. 2.1; Chinchilla eq. 4 uses the same approximation).
-FLOPS_PER_PARAM_TOKEN = 6.0
 
 # Canonical field -> accepted column names (compared after lower-casing and mapping spaces/dashes to "_").
 ALIASES: dict[str, tuple[str, ...]] = {

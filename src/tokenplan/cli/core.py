@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from tokenplan.cli._common import QUANTITY, console, json_option, print_json
 from tokenplan.units import format_quantity as fq
+
+if TYPE_CHECKING:
+    from tokenplan.flops import ModelShape, ShapeReport
 
 
 @click.command()
@@ -106,13 +111,9 @@ def flops(
       tokenplan flops --shape gpt2-small
       tokenplan flops --layers 12 --d-model 768 --heads 12 --vocab 50257 --seq-len 1024 --tokens 300B
     """
-    from dataclasses import replace
+    from tokenplan.flops import ShapeReport
 
-    from tokenplan import _checks
-    from tokenplan.errors import InvalidInputError
-    from tokenplan.flops import SHAPES, ModelShape
-
-    overrides = {
+    sizes = {
         "n_layers": layers,
         "d_model": d_model,
         "n_heads": heads,
@@ -126,53 +127,39 @@ def flops(
         "norm": norm,
         "gated_mlp": gated_mlp,
     }
-    overrides = {k: v for k, v in overrides.items() if v is not None}
-    if shape_name:
-        base = SHAPES[_checks.choice("shape", shape_name, SHAPES)]
-        shape = replace(base, **overrides)
-    else:
-        missing = [
-            flag
-            for flag, key in (
-                ("--layers", "n_layers"),
-                ("--d-model", "d_model"),
-                ("--heads", "n_heads"),
-            )
-            if key not in overrides
-        ]
-        if missing:
-            raise InvalidInputError(
-                f"missing {', '.join(missing)}; give the shape's sizes or --shape NAME (e.g. gpt2-small)."
-            )
-        overrides.setdefault("vocab_size", 50257)
-        shape = ModelShape(**overrides)
-    p = shape.params()
-    fc = shape.flops()
-    result = {
-        "shape": shape.to_dict(),
-        "params": p.to_dict(),
-        "flops_per_token": {
-            "6N_total": 6.0 * p.total,
-            "6N_non_embedding": 6.0 * p.non_embedding,
-            "appendix_f": fc.train,
-            "appendix_f_no_embeddings": fc.train_no_embeddings,
-            "appendix_f_over_6N": fc.train / (6.0 * p.total),
-            "breakdown_forward": {
-                "attention": fc.attention,
-                "mlp": fc.mlp,
-                "embeddings": fc.embeddings,
-                "logits": fc.logits,
-            },
-        },
-    }
-    if tokens:
-        result["n_tokens"] = tokens
-        result["training_flops"] = {"6ND": 6.0 * p.total * tokens, "appendix_f": fc.train * tokens}
+    report = ShapeReport(_shape(shape_name, sizes), n_tokens=tokens or None)
     if as_json:
-        print_json(result)
+        print_json(report.to_dict())
         return
+    _render_shape(report)
+
+
+def _shape(shape_name: str | None, sizes: dict[str, object]) -> ModelShape:
+    """The named shape with the sizes given on top, or a shape from the sizes alone."""
+    from dataclasses import replace
+
+    from tokenplan import _checks
+    from tokenplan.errors import InvalidInputError
+    from tokenplan.flops import SHAPES, ModelShape
+
+    overrides = {k: v for k, v in sizes.items() if v is not None}
+    if shape_name:
+        return replace(SHAPES[_checks.choice("shape", shape_name, SHAPES)], **overrides)
+    flags = (("--layers", "n_layers"), ("--d-model", "d_model"), ("--heads", "n_heads"))
+    missing = [flag for flag, key in flags if key not in overrides]
+    if missing:
+        raise InvalidInputError(
+            f"missing {', '.join(missing)}; give the shape's sizes or --shape NAME (e.g. gpt2-small)."
+        )
+    overrides.setdefault("vocab_size", 50257)
+    return ModelShape(**overrides)
+
+
+def _render_shape(report: ShapeReport) -> None:
     from rich.table import Table
 
+    shape, p, d = report.shape, report.params, report.to_dict()
+    per_token = d["flops_per_token"]
     t = Table(
         title=f"{shape.name or 'model'}: {shape.n_layers} layers, d_model {shape.d_model}, {shape.n_heads} heads, vocab {shape.vocab_size}, seq {shape.seq_len}",
         title_justify="left",
@@ -183,12 +170,16 @@ def flops(
     t.add_row("non-embedding params (Kaplan N)", f"{p.non_embedding:,} ({fq(p.non_embedding)})")
     t.add_row("embedding params", f"{p.embedding:,}")
     t.add_row("untied LM head params", f"{p.lm_head:,}")
-    t.add_row("train FLOPs/token, 6N (total)", f"{6.0 * p.total:.4g}")
-    t.add_row("train FLOPs/token, 6N (non-embedding)", f"{6.0 * p.non_embedding:.4g}")
-    t.add_row("train FLOPs/token, App. F", f"{fc.train:.4g}")
-    t.add_row("train FLOPs/token, App. F w/o embeddings+logits", f"{fc.train_no_embeddings:.4g}")
-    t.add_row("App. F / 6N", f"{fc.train / (6.0 * p.total):.3f}")
-    if tokens:
-        t.add_row(f"training FLOPs for {fq(tokens)} tokens (6ND)", f"{6.0 * p.total * tokens:.4g}")
-        t.add_row(f"training FLOPs for {fq(tokens)} tokens (App. F)", f"{fc.train * tokens:.4g}")
+    t.add_row("train FLOPs/token, 6N (total)", f"{per_token['6N_total']:.4g}")
+    t.add_row("train FLOPs/token, 6N (non-embedding)", f"{per_token['6N_non_embedding']:.4g}")
+    t.add_row("train FLOPs/token, App. F", f"{per_token['appendix_f']:.4g}")
+    t.add_row(
+        "train FLOPs/token, App. F w/o embeddings+logits",
+        f"{per_token['appendix_f_no_embeddings']:.4g}",
+    )
+    t.add_row("App. F / 6N", f"{per_token['appendix_f_over_6N']:.3f}")
+    if report.n_tokens is not None:
+        tokens, total = fq(report.n_tokens), d["training_flops"]
+        t.add_row(f"training FLOPs for {tokens} tokens (6ND)", f"{total['6ND']:.4g}")
+        t.add_row(f"training FLOPs for {tokens} tokens (App. F)", f"{total['appendix_f']:.4g}")
     console().print(t)

@@ -16,14 +16,13 @@ import numpy as np
 from tokenplan import _checks
 from tokenplan.errors import InvalidInputError
 from tokenplan.fit.result import FitResult
+from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
 from tokenplan.laws.chinchilla import PowerLawAllocation
 
 if TYPE_CHECKING:
     from tokenplan.runs import Curves
 
 __all__ = ["EnvelopeFit", "fit_envelope"]
-
-FLOPS_PER_PARAM_TOKEN = 6.0
 
 
 @dataclass(frozen=True)

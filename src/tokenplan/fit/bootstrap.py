@@ -19,6 +19,7 @@ import numpy as np
 
 from tokenplan import _checks
 from tokenplan.errors import InvalidInputError
+from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
 
 if TYPE_CHECKING:
     from tokenplan.fit.data_constrained import DataConstrainedFit
@@ -32,8 +33,6 @@ __all__ = [
     "bootstrap_isoflop",
     "bootstrap_parametric",
 ]
-
-FLOPS_PER_PARAM_TOKEN = 6.0
 
 
 @dataclass(frozen=True)

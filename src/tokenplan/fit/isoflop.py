@@ -18,6 +18,7 @@ import numpy as np
 from tokenplan import _checks
 from tokenplan.errors import InvalidInputError
 from tokenplan.fit.result import FitResult
+from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
 from tokenplan.laws.chinchilla import PowerLawAllocation
 
 if TYPE_CHECKING:
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
 __all__ = ["IsoflopFit", "IsoflopProfile", "fit_isoflop", "group_budgets"]
 
 PROFILES = ("parabola", "cubic", "interp")
-FLOPS_PER_PARAM_TOKEN = 6.0
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ import numpy as np
 
 from tokenplan import _checks
 from tokenplan.errors import InvalidInputError
+from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
 
 if TYPE_CHECKING:
     from tokenplan.laws.base import Law
@@ -288,7 +289,7 @@ def predict(
         n_params=N,
         n_tokens=D,
         loss=center,
-        flops=6.0 * N * D,
+        flops=FLOPS_PER_PARAM_TOKEN * N * D,
         tokens_per_param=D / N,
         unique_tokens=U,
         epochs=None if U is None else D / min(U, D),

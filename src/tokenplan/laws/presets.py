@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
 from tokenplan.laws.base import FittedRange
 from tokenplan.laws.chinchilla import ChinchillaLaw, PowerLawAllocation
 from tokenplan.laws.data_constrained import DataConstrainedLaw
@@ -46,7 +47,7 @@ EPOCH_RANGE = FittedRange(
 # "datasets ranging from 22 million to 23 billion tokens". FLOPs and D/N are the corners of those ranges
 # under C = 6ND (the paper lists the ranges, not the joint runs).
 KAPLAN_RANGE = FittedRange(
-    flops=(6.0 * 768 * 22e6, 6.0 * 1.5e9 * 23e9),
+    flops=(FLOPS_PER_PARAM_TOKEN * 768 * 22e6, FLOPS_PER_PARAM_TOKEN * 1.5e9 * 23e9),
     n_params=(768.0, 1.5e9),
     n_tokens=(22e6, 23e9),
     tokens_per_param=(22e6 / 1.5e9, 23e9 / 768),

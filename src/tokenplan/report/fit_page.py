@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
 from tokenplan.report import _html
 
 __all__ = ["fit_report", "write_fit_report"]
@@ -186,7 +187,7 @@ def _band(samples: Mapping[str, np.ndarray], grid: np.ndarray, level: float) -> 
         if {"E", "A", "B", "alpha", "beta"} <= set(samples):
             A, B, al, be = (np.asarray(samples[k], float) for k in ("A", "B", "alpha", "beta"))
             G = (al * A / (be * B)) ** (1.0 / (al + be))
-            n = G[:, None] * (grid[None, :] / 6.0) ** (be / (al + be))[:, None]
+            n = G[:, None] * (grid[None, :] / FLOPS_PER_PARAM_TOKEN) ** (be / (al + be))[:, None]
         elif {"k", "a"} <= set(samples):
             k, a = np.asarray(samples["k"], float), np.asarray(samples["a"], float)
             n = k[:, None] * grid[None, :] ** a[:, None]

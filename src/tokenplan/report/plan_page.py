@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tokenplan.errors import InvalidInputError
+from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
 from tokenplan.laws import DataConstrainedLaw, Law, get_law
 from tokenplan.report import _html
 
@@ -208,7 +209,10 @@ def _isoloss_chart(alt: Any, plan: Plan, law: Law) -> Any:
     n = np.exp(
         np.linspace(math.log(plan.n_params / _MAP_SPAN), math.log(plan.n_params * _MAP_SPAN), 61)
     )
-    budget = [{"n_params": float(x), "n_tokens": plan.flops / (6.0 * float(x))} for x in n]
+    budget = [
+        {"n_params": float(x), "n_tokens": plan.flops / (FLOPS_PER_PARAM_TOKEN * float(x))}
+        for x in n
+    ]
     log = alt.Scale(type="log")
     x = alt.X("n_params:Q", scale=log, title=f"parameters N ({plan.param_convention})")
     x = x.axis(format="~s")
