@@ -9,22 +9,20 @@ import os
 from pathlib import Path
 
 from tokenplan._io import atomic_path
-from tokenplan.errors import InvalidInputError, MissingDependencyError
+from tokenplan.errors import InvalidInputError
 
 __all__ = ["plot_backtest"]
 
 
 def plot_backtest(path: str | os.PathLike[str], backtests: dict) -> Path:
     """Predicted vs actual loss (with intervals) of every backtested form; ``path`` ends .png/.pdf/.svg."""
-    try:
-        from matplotlib.figure import Figure
-    except ImportError:  # pragma: no cover - depends on the environment
-        raise MissingDependencyError("matplotlib", "plot") from None
+    from tokenplan.report._figure import new_figure
+
     out = Path(path)
     fmt = out.suffix.lower().lstrip(".")
     if fmt not in ("png", "pdf", "svg"):
         raise InvalidInputError(f"--plot {out}: use a .png, .pdf or .svg file name.", param="plot")
-    fig = Figure(figsize=(5.5, 5))
+    fig = new_figure(figsize=(5.5, 5))
     ax = fig.add_subplot()
     lo, hi = float("inf"), 0.0
     for form, bt in backtests.items():

@@ -1,15 +1,24 @@
 """The figure of ``tokenplan fit --plot``: IsoFLOP curves with fitted profiles and minima, the N_opt(C)
-frontier against published laws, and residuals of the parametric fit. Matplotlib is imported on use."""
+frontier against published laws, and residuals of the parametric fit. Matplotlib is imported on use,
+through its object API (report/_figure.py: no pyplot, no backend switch)."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from tokenplan._io import atomic_write
-from tokenplan.errors import InvalidInputError, MissingDependencyError
+from tokenplan.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from tokenplan.fit import DataConstrainedFit, EnvelopeFit, IsoflopFit, ParametricFit
+    from tokenplan.runs import RunTable
 
 __all__ = ["plot_fit"]
 
@@ -19,33 +28,42 @@ COMPARE = ("chinchilla-a1", "chinchilla-a2", "epoch2024", "kaplan")
 def plot_fit(
     path: str | os.PathLike[str],
     *,
-    runs,
-    parametric=None,
-    isoflop=None,
-    envelope=None,
-    data_constrained=None,
+    runs: RunTable,
+    parametric: ParametricFit | None = None,
+    isoflop: IsoflopFit | None = None,
+    envelope: EnvelopeFit | None = None,
+    data_constrained: DataConstrainedFit | None = None,
     compare: tuple[str, ...] = COMPARE,
 ) -> Path:
     """Write a 3-panel figure to ``path`` (format from the suffix); returns the path. Written atomically."""
-    try:
-        import matplotlib
+    from tokenplan.report._figure import new_figure
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:  # pragma: no cover - depends on the environment
-        raise MissingDependencyError("matplotlib", "plot") from None
-    from tokenplan.laws import get_law
-
+    fig = new_figure(figsize=(16, 4.8))
     out = Path(path)
     suffix = out.suffix.lower().lstrip(".")
     if suffix not in ("png", "pdf", "svg"):
         raise InvalidInputError(f"--plot {out}: use a .png, .pdf or .svg file name.")
-    fig, axes = plt.subplots(1, 3, figsize=(16, 4.8))
+    axes = fig.subplots(1, 3)
+    _profiles_panel(fig, axes[0], runs, isoflop)
+    fitted = [
+        (f"approach {k}", f) for k, f in (("1", envelope), ("2", isoflop), ("3", parametric)) if f
+    ]
+    if data_constrained is not None:
+        fitted.append(("data-constrained base", data_constrained))
+    _frontier_panel(axes[1], runs, fitted, isoflop, compare)
+    _residuals_panel(axes[2], runs, parametric, data_constrained)
+    fig.tight_layout()
+    with atomic_write(out, "wb") as fh:
+        fig.savefig(fh, dpi=110, format=suffix)
+    return out
 
-    # 1. IsoFLOP profiles (or the raw runs when there are none)
-    ax = axes[0]
+
+def _profiles_panel(fig: Figure, ax: Axes, runs: RunTable, isoflop: IsoflopFit | None) -> None:
+    """1. IsoFLOP profiles with their minima (a red x where the minimum is not bracketed), or the raw runs."""
+    from matplotlib import colormaps
+
     if isoflop is not None:
-        cmap = plt.get_cmap("viridis")
+        cmap = colormaps["viridis"]
         for i, p in enumerate(isoflop.profiles):
             color = cmap(i / max(1, len(isoflop.profiles) - 1))
             ax.scatter(p.n_params, p.loss, s=10, color=color)
@@ -68,15 +86,19 @@ def plot_fit(
     ax.set_xlabel("parameters N")
     ax.set_ylabel("loss")
 
-    # 2. the frontier N_opt(C)
-    ax = axes[1]
+
+def _frontier_panel(
+    ax: Axes,
+    runs: RunTable,
+    fitted: list[tuple[str, Any]],
+    isoflop: IsoflopFit | None,
+    compare: tuple[str, ...],
+) -> None:
+    """2. The frontier N_opt(C) of each fit against the published laws, to 1e4 x the largest run."""
+    from tokenplan.laws import get_law
+
     lo, hi = float(runs.flops.min()), float(runs.flops.max()) * 1e4
     C = np.logspace(np.log10(lo), np.log10(hi), 100)
-    fitted = [
-        (f"approach {k}", f) for k, f in (("1", envelope), ("2", isoflop), ("3", parametric)) if f
-    ]
-    if data_constrained is not None:
-        fitted.append(("data-constrained base", data_constrained))
     for label, f in fitted:
         ax.plot(C, f.law.optimal(C).n_params, lw=2, label=f"{label} (a={f.exponents[0]:.3f})")
     for name in compare:
@@ -100,8 +122,14 @@ def plot_fit(
     ax.set_title("compute-optimal frontier")
     ax.legend(fontsize=7)
 
-    # 3. residuals of the loss-predicting fit
-    ax = axes[2]
+
+def _residuals_panel(
+    ax: Axes,
+    runs: RunTable,
+    parametric: ParametricFit | None,
+    data_constrained: DataConstrainedFit | None,
+) -> None:
+    """3. Residuals in log loss of the loss-predicting fit (parametric first, else data-constrained)."""
     law = None
     if parametric is not None:
         law = parametric.law
@@ -110,21 +138,14 @@ def plot_fit(
         law = data_constrained.law
         U = np.where(np.isfinite(runs.unique_tokens), runs.unique_tokens, runs.n_tokens)
         pred = law.loss(runs.n_params, runs.n_tokens, np.minimum(U, runs.n_tokens))
-    if law is not None:
-        resid = np.log(pred) - np.log(runs.loss)
-        ax.scatter(runs.flops, resid, s=10, c=np.log10(runs.n_params))
-        ax.axhline(0, color="k", lw=0.8)
-        ax.set_xscale("log")
-        ax.set_xlabel("training FLOPs C")
-        ax.set_ylabel("log L_pred - log L")
-        ax.set_title(f"residuals (RMS {np.sqrt(np.mean(resid**2)):.3g})")
-    else:
+    if law is None:
         ax.text(0.5, 0.5, "no loss-predicting fit\n(use --approach 3)", ha="center", va="center")
         ax.set_axis_off()
-    fig.tight_layout()
-    try:
-        with atomic_write(out, "wb") as fh:
-            fig.savefig(fh, dpi=110, format=suffix)
-    finally:
-        plt.close(fig)
-    return out
+        return
+    resid = np.log(pred) - np.log(runs.loss)
+    ax.scatter(runs.flops, resid, s=10, c=np.log10(runs.n_params))
+    ax.axhline(0, color="k", lw=0.8)
+    ax.set_xscale("log")
+    ax.set_xlabel("training FLOPs C")
+    ax.set_ylabel("log L_pred - log L")
+    ax.set_title(f"residuals (RMS {np.sqrt(np.mean(resid**2)):.3g})")

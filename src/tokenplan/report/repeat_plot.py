@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tokenplan._io import atomic_write
-from tokenplan.errors import InvalidInputError, MissingDependencyError
+from tokenplan.errors import InvalidInputError
 from tokenplan.units import format_quantity as fq
 
 if TYPE_CHECKING:
@@ -22,6 +22,8 @@ def plot_repeat(table: RepeatTable, path: str | os.PathLike[str]) -> Path:
     The file is written atomically (a temporary file in the same directory, then renamed), so an existing
     file is either replaced whole or left untouched. Needs matplotlib: ``pip install 'tokenplan[plot]'``.
     """
+    from tokenplan.report._figure import new_figure
+
     out = Path(path)
     if out.suffix.lower() != ".png":
         raise InvalidInputError(f"plot path {str(out)!r} must end in .png.")
@@ -31,17 +33,9 @@ def plot_repeat(table: RepeatTable, path: str | os.PathLike[str]) -> Path:
         raise InvalidInputError(
             f"plot path {str(out)!r}: directory {str(out.parent)!r} does not exist."
         )
-    try:
-        # The object API (no pyplot): no global backend or state is touched.
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-    except ImportError:
-        raise MissingDependencyError("matplotlib", "plot") from None
-
     rows = table.rows
     epochs = [r.epochs for r in rows]
-    fig = Figure(figsize=(9, 3.6), dpi=120)
-    FigureCanvasAgg(fig)
+    fig = new_figure(figsize=(9, 3.6), dpi=120)
     ax1, ax2 = fig.subplots(1, 2)
     ax1.plot(epochs, [r.effective_fraction for r in rows], "o-", color="C0")
     ax1.set_xscale("log")

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from tokenplan._io import atomic_write
-from tokenplan.errors import InvalidInputError, MissingDependencyError
+from tokenplan.errors import InvalidInputError
 
 __all__ = ["pca_2d", "plot_selection"]
 
@@ -37,13 +37,9 @@ def plot_selection(
     seed: int = 0,
 ) -> Path:
     """Write a PNG scatter of the pool (grey) and the selected points (red) in PCA space; returns the path."""
-    try:
-        import matplotlib
+    from tokenplan.report._figure import new_figure
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise MissingDependencyError("matplotlib", "plot") from None
+    fig = new_figure(figsize=(6, 6), dpi=110)  # first: without matplotlib, fail before any work
     out = Path(path)
     if not out.parent.exists():
         raise InvalidInputError(f"the directory of --plot {str(out)!r} does not exist.")
@@ -52,7 +48,7 @@ def plot_selection(
     if len(xy) > max_points:
         shown = np.random.default_rng(seed).choice(len(xy), max_points, replace=False)
     sel = np.asarray(selected, dtype=np.int64)
-    fig, ax = plt.subplots(figsize=(6, 6), dpi=110)
+    ax = fig.subplots()
     ax.scatter(xy[shown, 0], xy[shown, 1], s=4, c="0.75", label=f"pool ({len(xy):,})", linewidths=0)
     ax.scatter(xy[sel, 0], xy[sel, 1], s=10, c="tab:red", label=f"selected ({len(sel):,})")
     ax.set_xlabel("PC 1")
@@ -60,9 +56,6 @@ def plot_selection(
     ax.set_title(f"pool vs selection{': ' + title if title else ''}")
     ax.legend(loc="best", markerscale=2)
     fig.tight_layout()
-    try:
-        with atomic_write(out, "wb") as fh:
-            fig.savefig(fh, format="png")
-    finally:
-        plt.close(fig)
+    with atomic_write(out, "wb") as fh:
+        fig.savefig(fh, format="png")
     return out
