@@ -1,4 +1,4 @@
-"""Inference-aware allocation (Sardana & Frankle 2024, "Beyond Chinchilla-Optimal").
+"""Inference-aware allocation (Sardana et al. 2024, "Beyond Chinchilla-Optimal").
 
 A model is trained once and then serves ``inference_tokens`` tokens. Training costs 6 N D_train FLOPs and
 inference about 2 N per token (the forward pass), so the lifetime cost is

@@ -131,7 +131,7 @@ def test_suffixes_and_hardware():
 def test_target_loss_and_inference_json():
     out = plan_json("--target-loss", "2.1")
     assert out["loss"] == pytest.approx(2.1, abs=1e-6)
-    # Sardana & Frankle 2024 (REFERENCE.md sec. 6): a 13B Chinchilla-optimal model serving 2T inference
+    # Sardana et al. 2024 (REFERENCE.md sec. 6): a 13B Chinchilla-optimal model serving 2T inference
     # tokens is beaten by a ~7B model trained longer with ~17% fewer total FLOPs. With chinchilla-unrounded:
     # 7.12B, 16.3% (see tests/plan/test_plan_inference.py for exactly what is reproduced).
     out = plan_json("--params", "13B", "--law", "chinchilla-unrounded", "--inference-tokens", "2T")

@@ -1,4 +1,4 @@
-"""Inference-aware allocation (Sardana & Frankle 2024, "Beyond Chinchilla-Optimal"; REFERENCE.md sec. 6)."""
+"""Inference-aware allocation (Sardana et al. 2024, "Beyond Chinchilla-Optimal"; REFERENCE.md sec. 6)."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def test_sardana_figure1_to_its_printed_digits():
 
 
 def test_sardana_13b_example_with_chinchilla_unrounded():
-    """Sardana & Frankle 2024: a 13B-class Chinchilla model serving 2T inference tokens is beaten by a ~7B
+    """Sardana et al. 2024: a 13B-class Chinchilla model serving 2T inference tokens is beaten by a ~7B
     model trained longer, with ~17% fewer total FLOPs.
 
     What we reproduce, precisely: law `chinchilla-unrounded` (Hoffmann et al. 2022 Approach 3, unrounded

@@ -4,7 +4,7 @@ repeat``.
 :func:`plan` turns one budget (FLOPs, GPU-hours, a model size, a token count or a target loss) into a frozen
 :class:`Plan`: parameters (in the law's convention and converted), tokens, FLOPs, predicted loss, epochs and
 effective tokens when unique data is limited (Muennighoff et al. 2023), the data-constrained and all-unique
-optima, the inference-aware allocation (Sardana & Frankle 2024), a batch size and learning rate (DeepSeek
+optima, the inference-aware allocation (Sardana et al. 2024), a batch size and learning rate (DeepSeek
 LLM's fitted optima, or Kaplan's critical batch), steps, GPU-hours, the GPU count for 90 days, training
 memory, warnings, and advice from Xue et al. 2023 when data repeats. :func:`compare` plans the same budget
 under every preset; :func:`optimal_table` is Chinchilla's Table 3; :func:`repeat` is the value of repeated

@@ -132,7 +132,7 @@ def _sources(
         out["repetition_label"] = "tokenplan's thresholds on (L - L_fresh) / L_fresh: 0.5% and 2%"
     if inference:
         out["inference"] = (
-            "Sardana & Frankle 2024, Beyond Chinchilla-Optimal: min 6ND + 2N D_inference"
+            "Sardana et al. 2024, Beyond Chinchilla-Optimal: min 6ND + 2N D_inference"
         )
     return out
 

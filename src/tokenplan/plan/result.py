@@ -146,7 +146,7 @@ class Plan:
     #: tokens were unique (the same law without the repetition terms).
     data_constrained: DataConstrainedAllocation | None
     fresh_optimum: Allocation | None
-    #: Inference-aware allocation (Sardana & Frankle 2024) when inference tokens are given.
+    #: Inference-aware allocation (Sardana et al. 2024) when inference tokens are given.
     inference: InferenceAllocation | None
     batch: BatchPlan
     hardware: Hardware

@@ -4,7 +4,7 @@ Shows the plan table (citation, warnings); every preset law's compute-optimal al
 (N vs C and D vs C) with the plan marked; iso-loss contours of the chosen law with the budget's compute line
 D = C / 6N; with unique tokens the repetition curves (Muennighoff et al. 2023: D'/D and the loss change
 against epochs), the data-constrained optimum and the dropout advice; with inference tokens the lifetime
-cost curves (Sardana & Frankle 2024). Curves are evaluated from the laws themselves, nothing is refitted.
+cost curves (Sardana et al. 2024). Curves are evaluated from the laws themselves, nothing is refitted.
 """
 
 from __future__ import annotations
@@ -299,7 +299,7 @@ def _repeat_chart(alt: Any, plan: Plan, table) -> Any:
 
 
 # --------------------------------------------------------------------------------------------------------
-# inference-aware cost (Sardana & Frankle 2024)
+# inference-aware cost (Sardana et al. 2024)
 # --------------------------------------------------------------------------------------------------------
 def _inference_chart(alt: Any, plan: Plan, law: Law) -> Any:
     from tokenplan.inference import INFERENCE_FLOPS_PER_PARAM_TOKEN, TRAIN_FLOPS_PER_PARAM_TOKEN
