@@ -83,7 +83,7 @@ class _Problem:
         return phi @ self.M.T + self.c
 
     def fgh(self, phi: np.ndarray, w: np.ndarray | None = None, *, hessian: bool = True):
-        # Over 60 lines on purpose: one vectorised pass for value, gradient and the 15 Hessian entries;
+        # long: one vectorised pass for value, gradient and the 15 Hessian entries;
         # splitting it would recompute the shared softmax terms or pass a dozen arrays around.
         """Objective, gradient and Hessian w.r.t. phi for a batch of parameter vectors phi (S, k).
 
@@ -208,7 +208,7 @@ def batched_newton(
     of the 4,500 starts reach the optimum, so dropping the laggards loses nothing and saves most of the work.
     Returns (phi, f, converged).
     """
-    # Over 60 lines on purpose: one Levenberg-Marquardt loop whose state (phi, f, g, H, lambda, active)
+    # long: one Levenberg-Marquardt loop whose state (phi, f, g, H, lambda, active)
     # is shared by every step; split up, each piece would take and return all of it.
     phi = np.array(phi0, dtype=float)
     S, k = phi.shape

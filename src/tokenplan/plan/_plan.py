@@ -19,7 +19,7 @@ DEFAULT_LAW = "epoch2024"
 MUENNIGHOFF_EQ = "Muennighoff et al. 2023, Scaling Data-Constrained Language Models"
 
 
-# Over 60 lines only in its signature (16 keyword options) and docstring: the body is the named steps.
+# long: over 60 lines only in its signature (16 keyword options) and docstring: the body is the named steps.
 def plan(
     *,
     flops: float | None = None,

@@ -200,9 +200,11 @@ def _band(samples: Mapping[str, np.ndarray], grid: np.ndarray, level: float) -> 
     return np.percentile(n, q, axis=0)
 
 
-def _frontier_chart(
-    alt: Any, runs: Any, fits: Mapping[str, Any], intervals: Mapping[str, Any]
-) -> Any:
+def _frontier_rows(
+    runs: Any, fits: Mapping[str, Any], intervals: Mapping[str, Any]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """N_opt(C) of each fit and each published law on one FLOP grid (lines), and the fits' bootstrap
+    bands where there are draws (bands)."""
     from tokenplan.laws import get_law
 
     grid = np.logspace(
@@ -231,6 +233,13 @@ def _frontier_chart(
             {"flops": float(c), "n_params": float(v), "law": ref, "kind": "published"}
             for c, v in zip(grid, n)
         ]
+    return lines, bands
+
+
+def _frontier_chart(
+    alt: Any, runs: Any, fits: Mapping[str, Any], intervals: Mapping[str, Any]
+) -> Any:
+    lines, bands = _frontier_rows(runs, fits, intervals)
     x = _log_axis(alt, "flops:Q", "training FLOPs C", ".0e")
     y = alt.Y("n_params:Q", scale=alt.Scale(type="log"), title="N_opt", axis=alt.Axis(format="~s"))
     color = alt.Color("law:N", title="law")

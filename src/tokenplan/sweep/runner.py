@@ -95,7 +95,7 @@ def plan_sweep(spec: SweepSpec, *, vocab_size: int | None = None) -> list[RunSpe
     return sorted(expand(spec, vocab_size=vocab_size), key=lambda r: -r.cost)
 
 
-# Over 60 lines only through its signature and docstring: the body is the sequence of named steps.
+# long: over 60 lines only through its signature and docstring: the body is the sequence of named steps.
 def run_sweep(
     spec: SweepSpec,
     out_dir: str | Path,
