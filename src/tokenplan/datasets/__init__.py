@@ -34,7 +34,7 @@ class Dataset:
     description: str
     source: str
     licence: str
-    kind: str  # "runs" -> RunTable, "table" -> dict of columns
+    kind: str = "runs"  # "runs" -> RunTable, "table" -> dict of columns
 
 
 DATASETS: dict[str, Dataset] = {
@@ -43,14 +43,12 @@ DATASETS: dict[str, Dataset] = {
         description="245 (N, C, loss) points of Hoffmann et al. 2022 Fig. 4; D = C / (6N)",
         source="Besiroglu et al. 2024 (Epoch AI), extracted from Hoffmann et al. 2022 Fig. 4",
         licence="measurements of a published figure, shipped with attribution (see README)",
-        kind="runs",
     ),
     "datablations_c4": Dataset(
         file="datablations_c4_runs.csv",
         description="182 C4 runs with repeated data (N, D, unique tokens, loss)",
         source="Muennighoff et al. 2023, huggingface/datablations",
         licence="Apache-2.0",
-        kind="runs",
     ),
     "chinchilla_tableA9": Dataset(
         file="chinchilla_tableA9_models.csv",

@@ -146,7 +146,12 @@ class Law:
     uncertainty: Uncertainty | None = field(default=None, compare=False, repr=False)
 
     # --- to be provided by subclasses -------------------------------------------------------------
+    # True for a law that defines :meth:`loss` (set for every subclass in ``__init_subclass__``).
     has_loss: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.has_loss = cls.loss is not Law.loss
 
     def loss(self, n_params: float, n_tokens: float) -> float:
         raise InvalidInputError(
@@ -261,6 +266,11 @@ class Law:
         else:
             out["uncertainty"] = self.uncertainty.to_dict()
         return out
+
+
+def as_sizes(n_params: Any, n_tokens: Any) -> tuple[np.ndarray | float, np.ndarray | float]:
+    """(N, D) checked by :func:`as_array`: the arguments of every ``loss(n_params, n_tokens)``."""
+    return as_array("n_params", n_params), as_array("n_tokens", n_tokens)
 
 
 def as_array(name: str, value: Any) -> np.ndarray | float:

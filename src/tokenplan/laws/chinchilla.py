@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
-from tokenplan.laws.base import Allocation, Law, as_array
+from tokenplan.laws.base import Allocation, Law, as_array, as_sizes
 
 __all__ = ["ChinchillaLaw", "PowerLawAllocation"]
 
@@ -32,12 +32,9 @@ class ChinchillaLaw(Law):
     alpha: float
     beta: float
 
-    has_loss = True
-
     def loss(self, n_params, n_tokens):
         """Predicted loss (nats/token) of a model with ``n_params`` trained on ``n_tokens`` (eq. 2)."""
-        N = as_array("n_params", n_params)
-        D = as_array("n_tokens", n_tokens)
+        N, D = as_sizes(n_params, n_tokens)
         return self.E + self.A / np.power(N, self.alpha) + self.B / np.power(D, self.beta)
 
     @property

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
-from tokenplan.laws.base import Allocation, Law, as_array
+from tokenplan.laws.base import Allocation, Law, as_array, as_sizes
 
 __all__ = ["PF_DAY", "KaplanAllocation", "KaplanLaw"]
 
@@ -59,8 +59,6 @@ class KaplanLaw(Law):
     table6_S: tuple[float, float] = (5.4e3, 0.03)
     table6_D: tuple[float, float] = (2e10, 0.27)
 
-    has_loss = True
-
     # --- single-variable laws --------------------------------------------------------------------
     def loss_n(self, n_params):
         """L(N): models trained to convergence on enough data (eq. 1.1)."""
@@ -79,8 +77,7 @@ class KaplanLaw(Law):
 
     def loss(self, n_params, n_tokens):
         """L(N, D) (eq. 1.5) with its own fitted constants (alpha_N=0.076, alpha_D=0.103)."""
-        N = as_array("n_params", n_params)
-        D = as_array("n_tokens", n_tokens)
+        N, D = as_sizes(n_params, n_tokens)
         return (
             (self.nd_N_c / N) ** (self.nd_alpha_N / self.nd_alpha_D) + self.nd_D_c / D
         ) ** self.nd_alpha_D

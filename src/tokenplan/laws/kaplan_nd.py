@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tokenplan.laws.base import FLOPS_PER_PARAM_TOKEN, Allocation, Law, as_array
+from tokenplan.laws.base import FLOPS_PER_PARAM_TOKEN, Allocation, Law, as_array, as_sizes
 
 __all__ = ["KaplanNDLaw"]
 
@@ -25,11 +25,8 @@ class KaplanNDLaw(Law):
     alpha_N: float
     alpha_D: float
 
-    has_loss = True
-
     def loss(self, n_params, n_tokens):
-        N = as_array("n_params", n_params)
-        D = as_array("n_tokens", n_tokens)
+        N, D = as_sizes(n_params, n_tokens)
         return ((self.N_c / N) ** (self.alpha_N / self.alpha_D) + self.D_c / D) ** self.alpha_D
 
     @property

@@ -8,9 +8,9 @@ predictions outside it are extrapolations and say by how much.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
-from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
-from tokenplan.laws.base import FittedRange
+from tokenplan.laws.base import FittedRange, Law
 from tokenplan.laws.chinchilla import ChinchillaLaw, PowerLawAllocation
 from tokenplan.laws.data_constrained import DataConstrainedLaw
 from tokenplan.laws.kaplan import KaplanLaw
@@ -36,9 +36,8 @@ CHINCHILLA_RANGE = FittedRange(
     "6e18-3e21; Chinchilla 70B at 5.76e23 FLOPs validated the law but was not in the fit",
 )
 # Epoch's refit drops the 5 highest-loss points (240 remain): same FLOPs and parameter spans, fewer tiny D.
-EPOCH_RANGE = FittedRange(
-    flops=(1.3972367e18, 1.2956023e22),
-    n_params=(5.7334197e7, 1.6183346e10),
+EPOCH_RANGE = replace(
+    CHINCHILLA_RANGE,
     n_tokens=(8.1868078e8, 3.1775449e11),
     tokens_per_param=(0.45639241, 341.09646),
     source="Besiroglu et al. 2024: the 240 Hoffmann et al. 2022 Fig. 4 points kept in their refit",
@@ -46,101 +45,111 @@ EPOCH_RANGE = FittedRange(
 # Kaplan et al. 2020 sec. 3: "models ranging in size from 768 to 1.5 billion non-embedding parameters" on
 # "datasets ranging from 22 million to 23 billion tokens". FLOPs and D/N are the corners of those ranges
 # under C = 6ND (the paper lists the ranges, not the joint runs).
-KAPLAN_RANGE = FittedRange(
-    flops=(FLOPS_PER_PARAM_TOKEN * 768 * 22e6, FLOPS_PER_PARAM_TOKEN * 1.5e9 * 23e9),
-    n_params=(768.0, 1.5e9),
-    n_tokens=(22e6, 23e9),
-    tokens_per_param=(22e6 / 1.5e9, 23e9 / 768),
+KAPLAN_RANGE = FittedRange.of_runs(
+    [768.0, 768.0, 1.5e9, 1.5e9],
+    [22e6, 23e9, 22e6, 23e9],
     source="Kaplan et al. 2020 sec. 3: 768 to 1.5e9 non-embedding parameters, 22M to 23B tokens "
     "(FLOPs and D/N are the corners of those ranges)",
 )
 # Muennighoff et al. 2023: the 182 C4 runs that fitted R_D* and R_N* (datablations repository), from 7.1M
 # parameters on 100M tokens to the 8.67B-parameter, 178B-token run of their Fig. 1; 1 to 9,000 epochs.
 MUENNIGHOFF_RANGE = FittedRange(
+    source="Muennighoff et al. 2023: the 182 C4 runs of the data-constrained fit (1 to 9,000 epochs, "
+    "100M to 178B unique tokens)",
     flops=(4.2592512e15, 9.25956e21),
     n_params=(7.098752e6, 8.67e9),
     n_tokens=(1e8, 9e11),
     tokens_per_param=(0.091215908, 63829.787),
-    source="Muennighoff et al. 2023: the 182 C4 runs of the data-constrained fit (1 to 9,000 epochs, "
-    "100M to 178B unique tokens)",
 )
 
-PRESETS = {
-    "chinchilla": ChinchillaLaw(
-        name="chinchilla",
-        citation=f"{HOFFMANN}, App. D.2 (rounded)",
-        description="Approach 3, the published rounded constants",
-        fitted_range=CHINCHILLA_RANGE,
-        E=1.69,
-        A=406.4,
-        B=410.7,
-        alpha=0.34,
-        beta=0.28,
-    ),
-    "chinchilla-unrounded": ChinchillaLaw(
-        name="chinchilla-unrounded",
-        citation=f"{HOFFMANN}, Approach 3 unrounded (paper TeX source, via Epoch)",
-        description="Approach 3, unrounded constants",
-        fitted_range=CHINCHILLA_RANGE,
-        E=1.69337,
-        A=406.401,
-        B=410.723,
-        alpha=0.33917084,
-        beta=0.2849083,
-    ),
-    "epoch2024": ChinchillaLaw(
-        name="epoch2024",
-        citation=f"{EPOCH}, final MLE estimate (4,000 bootstraps)",
-        description="refit of Chinchilla's Approach 3 data; default (fits the data, predicts loss)",
-        fitted_range=EPOCH_RANGE,
-        E=1.817,
-        A=482.01,
-        B=2085.43,
-        alpha=0.3478,
-        beta=0.3658,
-    ),
-    # Approach 1: N_opt = k C^a with the paper's exponent a = 0.50 (Table 2). The scale k is the one free
-    # number: the geometric mean of N / C^0.5 over Table 3's rows (the 67B row excluded: it prints 1.5T tokens
-    # where 6ND gives 1.43T). tests/plan/test_plan_table.py checks each row against k computed *without*
-    # that row. Rows differ from the table by up to 4%: Table 3's D/N drifts from 20.0 to 21.6, i.e. the
-    # unrounded exponent is about 0.498, which Table 2 prints as 0.50.
-    "chinchilla-a1": PowerLawAllocation(
-        name="chinchilla-a1",
-        citation=f"{HOFFMANN}, Approach 1 (Table 2 exponent a = 0.50, scale from Table 3)",
-        description="training-curve envelope; allocation only (~21 tokens/param)",
-        fitted_range=CHINCHILLA_RANGE,
-        k=0.08946422,
-        a=0.50,
-    ),
-    # Approach 2: a = 0.49 (Table 2); k from the Approach-2 rows of Table A3 (67B row excluded).
-    "chinchilla-a2": PowerLawAllocation(
-        name="chinchilla-a2",
-        citation=f"{HOFFMANN}, Approach 2 (Table 2 exponent, Table A3 projections)",
-        description="IsoFLOP profiles; allocation only",
-        fitted_range=CHINCHILLA_RANGE,
-        k=0.1449932,
-        a=0.49,
-    ),
-    "kaplan": KaplanLaw(
-        name="kaplan",
-        citation=f"{KAPLAN}, eqs. 1.1-1.6 and Table 6",
-        param_convention="non-embedding",
-        description="N ∝ C^0.73; non-embedding parameters; L(N, D) of eq. 1.5",
-        fitted_range=KAPLAN_RANGE,
-    ),
-    # Base law fitted with alpha = beta on C4, plus R_D* = 15.387756 and R_N* = 5.309743: the constants of the
-    # datablations repository's README ("Parametric Fit"), Muennighoff et al. 2023 eqs. 5-6.
-    "muennighoff2023": DataConstrainedLaw(
-        name="muennighoff2023",
-        citation=f"{MUENNIGHOFF}, eqs. 5-6 (C4 fit, alpha = beta)",
-        description="data-constrained law: value of repeated tokens and excess parameters",
-        fitted_range=MUENNIGHOFF_RANGE,
-        E=math.exp(0.6254804),  # 1.8691
-        A=math.exp(6.255414),  # 520.82
-        B=math.exp(7.3049974),  # 1487.72
-        alpha=0.3526596,
-        beta=0.3526596,
-        R_D_star=15.387756,
-        R_N_star=5.309743,
-    ),
+
+def _hoffmann_form(
+    name: str,
+    citation: str,
+    description: str,
+    constants: dict[str, float],
+    *,
+    fitted_range: FittedRange = CHINCHILLA_RANGE,
+) -> Law:
+    """A preset fitted on Chinchilla's runs, with its ``constants`` as the source prints them: eq. 2's
+    L(N, D) = E + A / N^alpha + B / D^beta (E, A, B, alpha, beta), or a frontier N_opt = k C^a (k, a)."""
+    form = PowerLawAllocation if set(constants) == {"k", "a"} else ChinchillaLaw
+    return form(
+        name=name,
+        citation=citation,
+        description=description,
+        fitted_range=fitted_range,
+        **constants,
+    )
+
+
+PRESETS: dict[str, Law] = {
+    law.name: law
+    for law in (
+        _hoffmann_form(
+            "chinchilla",
+            f"{HOFFMANN}, App. D.2 (rounded)",
+            "Approach 3, the published rounded constants",
+            {"E": 1.69, "A": 406.4, "B": 410.7, "alpha": 0.34, "beta": 0.28},
+        ),
+        _hoffmann_form(
+            "chinchilla-unrounded",
+            f"{HOFFMANN}, Approach 3 unrounded (paper TeX source, via Epoch)",
+            "Approach 3, unrounded constants",
+            {
+                "E": 1.69337,
+                "A": 406.401,
+                "B": 410.723,
+                "alpha": 0.33917084,
+                "beta": 0.2849083,
+            },
+        ),
+        _hoffmann_form(
+            "epoch2024",
+            f"{EPOCH}, final MLE estimate (4,000 bootstraps)",
+            "refit of Chinchilla's Approach 3 data; default (fits the data, predicts loss)",
+            {"E": 1.817, "A": 482.01, "B": 2085.43, "alpha": 0.3478, "beta": 0.3658},
+            fitted_range=EPOCH_RANGE,
+        ),
+        # Approach 1: N_opt = k C^a with the paper's exponent a = 0.50 (Table 2). The scale k is the one free
+        # number: the geometric mean of N / C^0.5 over Table 3's rows (the 67B row excluded: it prints 1.5T
+        # tokens where 6ND gives 1.43T). tests/plan/test_plan_table.py checks each row against k computed
+        # *without* that row. Rows differ from the table by up to 4%: Table 3's D/N drifts from 20.0 to 21.6,
+        # i.e. the unrounded exponent is about 0.498, which Table 2 prints as 0.50.
+        _hoffmann_form(
+            "chinchilla-a1",
+            f"{HOFFMANN}, Approach 1 (Table 2 exponent a = 0.50, scale from Table 3)",
+            "training-curve envelope; allocation only (~21 tokens/param)",
+            {"k": 0.08946422, "a": 0.50},
+        ),
+        # Approach 2: a = 0.49 (Table 2); k from the Approach-2 rows of Table A3 (67B row excluded).
+        _hoffmann_form(
+            "chinchilla-a2",
+            f"{HOFFMANN}, Approach 2 (Table 2 exponent, Table A3 projections)",
+            "IsoFLOP profiles; allocation only",
+            {"k": 0.1449932, "a": 0.49},
+        ),
+        KaplanLaw(
+            name="kaplan",
+            citation=f"{KAPLAN}, eqs. 1.1-1.6 and Table 6",
+            param_convention="non-embedding",
+            description="N ∝ C^0.73; non-embedding parameters; L(N, D) of eq. 1.5",
+            fitted_range=KAPLAN_RANGE,
+        ),
+        # Base law fitted with alpha = beta on C4, plus R_D* = 15.387756 and R_N* = 5.309743: the constants of
+        # the datablations repository's README ("Parametric Fit"), Muennighoff et al. 2023 eqs. 5-6.
+        DataConstrainedLaw(
+            name="muennighoff2023",
+            citation=f"{MUENNIGHOFF}, eqs. 5-6 (C4 fit, alpha = beta)",
+            description="data-constrained law: value of repeated tokens and excess parameters",
+            fitted_range=MUENNIGHOFF_RANGE,
+            E=math.exp(0.6254804),  # 1.8691
+            A=math.exp(6.255414),  # 520.82
+            B=math.exp(7.3049974),  # 1487.72
+            alpha=0.3526596,
+            beta=0.3526596,
+            R_D_star=15.387756,
+            R_N_star=5.309743,
+        ),
+    )
 }
