@@ -15,7 +15,7 @@ import numpy as np
 
 from tokenplan import _checks
 from tokenplan.errors import InvalidInputError
-from tokenplan.fit.result import FitResult
+from tokenplan.fit.result import FrontierFit
 from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
 from tokenplan.laws.chinchilla import PowerLawAllocation
 
@@ -26,7 +26,7 @@ __all__ = ["EnvelopeFit", "fit_envelope"]
 
 
 @dataclass(frozen=True)
-class EnvelopeFit(FitResult):
+class EnvelopeFit(FrontierFit):
     """The result of :func:`fit_envelope`."""
 
     approach = 1
@@ -38,14 +38,6 @@ class EnvelopeFit(FitResult):
     n_runs: int = 0
     b: float = math.nan
     warnings: tuple[str, ...] = ()
-
-    @property
-    def exponents(self) -> tuple[float, float]:
-        return self.law.a, self.b
-
-    @property
-    def params(self) -> dict[str, float]:
-        return {"k": self.law.k, "a": self.law.a}
 
     def details(self) -> dict[str, Any]:
         return {

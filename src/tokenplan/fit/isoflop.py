@@ -17,7 +17,7 @@ import numpy as np
 
 from tokenplan import _checks
 from tokenplan.errors import InvalidInputError
-from tokenplan.fit.result import FitResult
+from tokenplan.fit.result import FrontierFit
 from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
 from tokenplan.laws.chinchilla import PowerLawAllocation
 
@@ -57,7 +57,7 @@ class IsoflopProfile:
 
 
 @dataclass(frozen=True)
-class IsoflopFit(FitResult):
+class IsoflopFit(FrontierFit):
     """The result of :func:`fit_isoflop`: per-budget minima and the power laws through them."""
 
     approach = 2
@@ -69,15 +69,6 @@ class IsoflopFit(FitResult):
     d_coef: float  # D_opt = d_coef * C^b
     b: float
     warnings: tuple[str, ...] = ()
-
-    @property
-    def exponents(self) -> tuple[float, float]:
-        """(a, b) fitted separately: N_opt ∝ C^a and D_opt ∝ C^b (a + b ≈ 1 under C = 6ND)."""
-        return self.law.a, self.b
-
-    @property
-    def params(self) -> dict[str, float]:
-        return {"k": self.law.k, "a": self.law.a}
 
     def details(self) -> dict[str, Any]:
         return {

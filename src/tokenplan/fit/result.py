@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-__all__ = ["FitResult"]
+__all__ = ["FitResult", "FrontierFit"]
 
 
 class FitResult:
@@ -41,3 +41,16 @@ class FitResult:
             **self.details(),
             "warnings": list(self.warnings),  # type: ignore[attr-defined]
         }
+
+
+class FrontierFit(FitResult):
+    """Mixin for Approaches 1 and 2: the law is N_opt = k C^a and ``b`` (D_opt ∝ C^b) is fitted on its own
+    (a + b ≈ 1 under C = 6ND)."""
+
+    @property
+    def exponents(self) -> tuple[float, float]:
+        return self.law.a, self.b  # type: ignore[attr-defined]
+
+    @property
+    def params(self) -> dict[str, float]:
+        return {"k": self.law.k, "a": self.law.a}  # type: ignore[attr-defined]
