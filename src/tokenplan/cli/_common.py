@@ -17,6 +17,45 @@ json_option = click.option(
 )
 
 
+interval_option = click.option(
+    "--interval",
+    type=float,
+    default=0.8,
+    show_default=True,
+    help="Level of the intervals on loss, N_opt and D_opt (0.8 = 10th..90th percentile).",
+)
+
+
+def interval_lines(ivs, published) -> list[str]:
+    """Which kind each interval is and where it comes from, then what the preset's paper publishes."""
+    pct = f"{ivs.level:.0%}"
+    lines = []
+    if ivs.loss is not None:
+        what = "the loss"
+        if ivs.n_params is not None and ivs.allocation_source == ivs.loss_source:
+            what = "the loss, N_opt and D_opt"
+        lines.append(f"{pct} interval on {what}: {ivs.loss_kind} ({ivs.loss_source})")
+    if ivs.n_params is not None and (ivs.loss is None or ivs.allocation_source != ivs.loss_source):
+        lines.append(
+            f"{pct} interval on N_opt and D_opt: {ivs.allocation_kind} ({ivs.allocation_source})"
+        )
+    if not ivs.any:
+        lines.append(f"interval: none on the loss, N_opt or D_opt ({ivs.loss_source})")
+    by_source: dict[str, list[str]] = {}
+    for p in published:
+        by_source.setdefault(p.source, []).append(p.text)
+    for source, texts in by_source.items():
+        lines.append(f"published by {source}: {'; '.join(texts)}")
+    return lines + [f"note: {n}" for n in ivs.notes]
+
+
+def pair(values, fmt) -> str:
+    """``lo .. hi`` with ``fmt`` applied to each end, or '-'."""
+    if values is None or not all(math.isfinite(x) for x in values):
+        return "-"
+    return f"{fmt(values[0])} .. {fmt(values[1])}"
+
+
 def _clean(value: Any) -> Any:
     """Make a value JSON-safe: numpy scalars to Python, NaN/inf to null, tuples to lists."""
     if isinstance(value, dict):

@@ -12,7 +12,10 @@ from tokenplan.cli._common import (
     QUANTITY,
     QUANTITY_LIST,
     console,
+    interval_lines,
+    interval_option,
     json_option,
+    pair,
     print_json,
     report_option,
     report_written,
@@ -92,8 +95,27 @@ def _plan_rows(p) -> list[tuple[str, str]]:
     if p.loss is not None:
         rows.append(("predicted loss", f"{p.loss:.4f} nats/token"))
     return (
-        rows + _repetition_rows(p) + _inference_rows(p) + _batch_rows(p.batch) + _hardware_rows(p)
+        rows
+        + _interval_rows(p.intervals)
+        + _repetition_rows(p)
+        + _inference_rows(p)
+        + _batch_rows(p.batch)
+        + _hardware_rows(p)
     )
+
+
+def _interval_rows(iv) -> list[tuple[str, str]]:
+    """The loss interval and the N_opt / D_opt intervals at the plan's FLOPs (kinds are printed below)."""
+    if iv is None or not iv.any:
+        return []
+    parts = []
+    if iv.loss is not None:
+        parts.append(f"loss {pair(iv.loss, '{:.4f}'.format)}")
+    if iv.n_params is not None:
+        parts.append(
+            f"N_opt {pair(iv.n_params, fq)}, D_opt {pair(iv.n_tokens, fq)} at {iv.flops:.3g} FLOPs"
+        )
+    return [(f"{iv.level:.0%} interval", "; ".join(parts))]
 
 
 def _repetition_rows(p) -> list[tuple[str, str]]:
@@ -201,6 +223,9 @@ def _print_plan(p, citation: str) -> None:
     console().print(table)
     if citation:
         console().print(f"law {p.law}: {citation}")
+    if p.intervals is not None:
+        for line in interval_lines(p.intervals, p.published_intervals):
+            console().print(line, soft_wrap=True)
     _print_warnings([("", w) for w in p.warnings])
     _print_advice(p.advice)
 
@@ -368,6 +393,7 @@ def _extrapolation_line(plans) -> str:
     show_default=True,
     help="Batch size rule: DeepSeek LLM's B_opt and learning rate, or Kaplan's critical batch.",
 )
+@interval_option
 @report_option(with_overwrite=True)
 @json_option
 # One parameter per flag (click passes each option by name); the body only parses, calls and renders.
@@ -388,6 +414,7 @@ def plan(
     seq_len,
     price_per_gpu_hour,
     batch_rule,
+    interval,
     report,
     overwrite,
     as_json,
@@ -404,6 +431,7 @@ def plan(
       tokenplan plan --flops 1e22 --unique-tokens 25B --law muennighoff2023
       tokenplan plan --params 13B --law chinchilla-unrounded --inference-tokens 2T
       tokenplan plan --target-loss 2.1 --json
+      tokenplan plan --flops 1e20 --law fit.json --interval 0.9
       tokenplan plan --flops 1e22 --unique-tokens 25B --compare --report plan.html
     """
     from tokenplan import plan as planning
@@ -424,6 +452,7 @@ def plan(
         seq_len=seq_len,
         price_per_gpu_hour=price_per_gpu_hour,
         batch_rule=batch_rule,
+        interval=interval,
     )
     the_law = get_law(law)
     main = planning.plan(law=the_law, **kwargs)
@@ -467,30 +496,48 @@ def plan(
     show_default=True,
     help="Law preset or saved law JSON; chinchilla-a1 is Table 3's Approach 1.",
 )
+@interval_option
 @json_option
-def table(n_params, law, as_json) -> None:
+def table(n_params, law, interval, as_json) -> None:
     """Chinchilla Table 3 style table: compute-optimal FLOPs and tokens for each model size.
+
+    With a law that carries bootstrap draws (epoch2024, or a fit.json from `tokenplan fit`), each row also
+    gets intervals on its loss and on N_opt, D_opt at its FLOPs (--interval sets the level).
 
     \b
     Examples:
       tokenplan table
       tokenplan table --params 400M,1B,10B --law epoch2024
+      tokenplan table --params 10M,100M --law fit.json --interval 0.9
     """
     from tokenplan import plan as planning
 
     result = planning.optimal_table(
-        tuple(n_params) if n_params else planning.TABLE3_PARAMS, law=law
+        tuple(n_params) if n_params else planning.TABLE3_PARAMS, law=law, interval=interval
     )
     if as_json:
         print_json(result.to_dict())
         return
+    console().print(_optimal_table(result))
+    extra = _interval_table(result)
+    if extra is not None:
+        console().print(extra)
+    ivs = result.rows[0].intervals
+    for line in interval_lines(ivs, result.published_intervals):
+        console().print(line, soft_wrap=True)
+    if result.param_convention != "total":
+        console().print(
+            f"note: law {result.law} counts {result.param_convention} parameters; the sizes above "
+            "count all parameters and were converted (Pearce & Song 2024)."
+        )
+
+
+def _optimal_table(result):
+    """The rich table of :func:`tokenplan.plan.optimal_table` (Table 3's columns, plus the loss)."""
     from rich.table import Table
 
     has_loss = any(r.loss is not None for r in result.rows)
-    t = Table(
-        title=f"Chinchilla Table 3 style, law {result.law}",
-        title_justify="left",
-    )
+    t = Table(title=f"Chinchilla Table 3 style, law {result.law}", title_justify="left")
     for c in ("Parameters", "FLOPs", "FLOPs (in Gopher unit)", "Tokens", "Tokens/param"):
         t.add_column(c, justify="right")
     if has_loss:
@@ -508,12 +555,28 @@ def table(n_params, law, as_json) -> None:
         if has_loss:
             row.append(_loss(r.loss))
         t.add_row(*row)
-    console().print(t)
-    if result.param_convention != "total":
-        console().print(
-            f"note: law {result.law} counts {result.param_convention} parameters; the sizes above "
-            "count all parameters and were converted (Pearce & Song 2024)."
+    return t
+
+
+def _interval_table(result):
+    """Per row, the intervals on the loss and on N_opt, D_opt at its FLOPs; None when there are none."""
+    from rich.table import Table
+
+    ivs = [r.intervals for r in result.rows]
+    if not any(iv is not None and iv.any for iv in ivs):
+        return None
+    t = Table(title=f"{ivs[0].level:.0%} intervals", title_justify="left")
+    for c in ("Parameters", "FLOPs", "Loss", "N_opt", "D_opt"):
+        t.add_column(c, justify="right")
+    for r, iv in zip(result.rows, ivs):
+        t.add_row(
+            fq(r.n_params),
+            f"{r.flops:.2e}",
+            pair(iv.loss, "{:.3f}".format),
+            pair(iv.n_params, fq),
+            pair(iv.n_tokens, fq),
         )
+    return t
 
 
 @click.command()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tokenplan.cli._common import QUANTITY_LIST, console, json_option, print_json
+from tokenplan.cli._common import QUANTITY_LIST, console, interval_option, json_option, print_json
 from tokenplan.errors import InvalidInputError
 from tokenplan.units import format_quantity as fq
 
@@ -59,13 +59,7 @@ def _points(n_params, n_tokens, unique_tokens, points_path):
     type=click.Path(dir_okay=False),
     help="CSV/JSONL of points: n_params, n_tokens (or flops), optional unique_tokens.",
 )
-@click.option(
-    "--interval",
-    type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True),
-    default=0.8,
-    show_default=True,
-    help="Interval level (0.8 = 10th..90th percentile).",
-)
+@interval_option
 @json_option
 def predict(law, n_params, n_tokens, unique_tokens, points_path, interval, as_json) -> None:
     """Predict the loss of models with N parameters trained on D tokens.

@@ -17,6 +17,7 @@ from tokenplan.errors import InvalidInputError
 from tokenplan.laws.base import Allocation, FittedRange, Law
 from tokenplan.laws.chinchilla import ChinchillaLaw, PowerLawAllocation
 from tokenplan.laws.data_constrained import DataConstrainedAllocation, DataConstrainedLaw
+from tokenplan.laws.intervals import Intervals, PublishedInterval, intervals, published_intervals
 from tokenplan.laws.kaplan import PF_DAY, KaplanAllocation, KaplanLaw
 from tokenplan.laws.kaplan_nd import KaplanNDLaw
 from tokenplan.laws.prediction import AllocationInterval, Prediction, Uncertainty
@@ -31,17 +32,21 @@ __all__ = [
     "DataConstrainedAllocation",
     "DataConstrainedLaw",
     "FittedRange",
+    "Intervals",
     "KaplanAllocation",
     "KaplanLaw",
     "KaplanNDLaw",
     "Law",
     "PowerLawAllocation",
     "Prediction",
+    "PublishedInterval",
     "Uncertainty",
     "get_law",
+    "intervals",
     "law_from_dict",
     "list_laws",
     "load_law",
+    "published_intervals",
     "save_law",
 ]
 

@@ -245,12 +245,15 @@ class Law:
 
         return predict(self, n_params, n_tokens, unique_tokens=unique_tokens, interval=interval)
 
-    def optimal_interval(self, flops: float, *, interval: float = 0.8) -> AllocationInterval:
+    def optimal_interval(
+        self, flops: float, *, interval: float = 0.8, unique_tokens: float | None = None
+    ) -> AllocationInterval:
         """Intervals on the compute-optimal N and D at ``flops`` from the law's bootstrap draws (kind
-        "none" when the law has none)."""
+        "none" when the law has none). With ``unique_tokens``, a data-constrained law's intervals are on
+        its data-constrained optimum (Muennighoff et al. 2023 sec. 5); other laws ignore it."""
         from tokenplan.laws.prediction import allocation_interval
 
-        return allocation_interval(self, flops, interval=interval)
+        return allocation_interval(self, flops, interval=interval, unique_tokens=unique_tokens)
 
     # --- serialisation (a fitted law saved by `tokenplan fit`, loaded by `plan --law file.json`) ----
     def to_dict(self) -> dict[str, Any]:

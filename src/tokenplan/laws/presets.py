@@ -13,6 +13,7 @@ from dataclasses import replace
 from tokenplan.laws.base import FittedRange, Law
 from tokenplan.laws.chinchilla import ChinchillaLaw, PowerLawAllocation
 from tokenplan.laws.data_constrained import DataConstrainedLaw
+from tokenplan.laws.intervals import PublishedInterval
 from tokenplan.laws.kaplan import KaplanLaw
 
 HOFFMANN = "Hoffmann et al. 2022, Training Compute-Optimal Large Language Models"
@@ -152,4 +153,51 @@ PRESETS: dict[str, Law] = {
             R_N_star=5.309743,
         ),
     )
+}
+
+# --- intervals the papers publish ---------------------------------------------------------------------------
+# Reported next to tokenplan's own intervals, as printed; a preset without an entry says "no interval
+# published". None of these is an interval on L(N, D): the papers publish intervals on their constants.
+_TABLE2 = f"{HOFFMANN}, Table 2 (10th/90th percentiles)"
+_EPOCH_CI = f"{EPOCH}, final MLE estimate with 4,000 bootstraps (95% CIs)"
+
+
+def _pub(quantity, estimate: str, low, high, level, source, text=None) -> PublishedInterval:
+    """``estimate`` as the paper prints it ("0.50"), so the text keeps its digits."""
+    text = text or f"{quantity} = {estimate} ({low:g} .. {high:g})"
+    return PublishedInterval(quantity, float(estimate), low, high, level, text, source)
+
+
+_A3 = (
+    _pub("a", "0.46", 0.454, 0.455, 0.8, _TABLE2),
+    _pub("b", "0.54", 0.542, 0.543, 0.8, _TABLE2),
+)
+PUBLISHED_INTERVALS: dict[str, tuple[PublishedInterval, ...]] = {
+    "chinchilla": _A3,
+    "chinchilla-unrounded": _A3,
+    "epoch2024": (
+        _pub("E", "1.817", 1.769, 1.871, 0.95, _EPOCH_CI),
+        _pub("A", "482.01", 285.0, 744.0, 0.95, _EPOCH_CI),
+        _pub("B", "2085.43", 1042.0, 5810.0, 0.95, _EPOCH_CI),
+        _pub("alpha", "0.3478", 0.317, 0.373, 0.95, _EPOCH_CI),
+        _pub("beta", "0.3658", 0.331, 0.415, 0.95, _EPOCH_CI),
+        # printed as a ± without a level; the standard deviation of the bootstrap's a is 0.020 (tests)
+        _pub(
+            "a",
+            "0.513",
+            0.493,
+            0.533,
+            None,
+            _EPOCH_CI.replace(" (95% CIs)", ""),
+            "a = 0.513 ± 0.020",
+        ),
+    ),
+    "chinchilla-a1": (
+        _pub("a", "0.50", 0.488, 0.502, 0.8, _TABLE2),
+        _pub("b", "0.50", 0.501, 0.512, 0.8, _TABLE2),
+    ),
+    "chinchilla-a2": (
+        _pub("a", "0.49", 0.462, 0.534, 0.8, _TABLE2),
+        _pub("b", "0.51", 0.483, 0.529, 0.8, _TABLE2),
+    ),
 }

@@ -10,7 +10,7 @@ import tokenplan.plan.advice as adv
 import tokenplan.plan.steps as steps
 from tokenplan.errors import InvalidInputError
 from tokenplan.hardware import Accelerator
-from tokenplan.laws import Law, get_law, list_laws
+from tokenplan.laws import Law, get_law, intervals, list_laws, published_intervals
 from tokenplan.plan.result import Comparison, Plan
 
 __all__ = ["DEFAULT_LAW", "compare", "plan"]
@@ -38,6 +38,7 @@ def plan(
     price_per_gpu_hour: float | None = None,
     vocab_size: int = 32_000,
     batch_rule: str = "deepseek",
+    interval: float = 0.8,
 ) -> Plan:
     """Plan one training run from exactly one budget.
 
@@ -52,7 +53,10 @@ def plan(
     tokens, Muennighoff's data-constrained optimum and Xue et al.'s advice; with the ``muennighoff2023`` law
     and a FLOPs/GPU-hours budget the plan *is* that optimum. ``inference_tokens`` adds the inference-aware
     allocation. ``batch_rule`` is "deepseek" (DeepSeek LLM's B_opt and learning rate) or "kaplan"
-    (Kaplan's B_crit). Hardware defaults to an H100; ``gpus`` defaults to the fewest GPUs that hold
+    (Kaplan's B_crit). ``interval`` is the level of the intervals on the loss, N_opt and D_opt
+    (``Plan.intervals``: the law's bootstrap draws, calibrated by a backtest when it has one; the same as
+    ``Law.predict`` and ``Law.optimal_interval``); ``Plan.published_intervals`` lists the intervals a
+    preset's paper prints for its constants. Hardware defaults to an H100; ``gpus`` defaults to the fewest GPUs that hold
     weights, gradients and Adam states with ZeRO-3.
     """
     opts = steps.validate(**{k: v for k, v in locals().items()})
@@ -76,6 +80,9 @@ def plan(
 
     batch = steps.choose_batch(opts, n_params_non_embedding=n_nonemb, n_tokens=D, loss=loss_fresh)
     hardware, memory = steps.size_hardware(opts, flops=C, n_params_total=n_total)
+    ivs = intervals(
+        the_law, N, D, flops=C, unique_tokens=opts.unique_tokens, interval=opts.interval
+    )
     outside = adv.extrapolation(the_law, [(N, D)])
     warnings = steps.plan_warnings(
         opts, rep=rep, n_params_non_embedding=n_nonemb, memory=memory, outside=outside
@@ -102,6 +109,8 @@ def plan(
         advice=() if rep is None else adv.repetition_advice(rep, n_params=n_total),
         extrapolation=outside,
         exponents=tuple(float(x) for x in the_law.exponents),
+        intervals=ivs,
+        published_intervals=published_intervals(the_law),
         sources=_sources(
             the_law, rep is not None, inference is not None, batch.source, hardware.source
         ),
@@ -125,6 +134,9 @@ def _sources(
     rng = adv.fitted_range_of(law)
     if rng is not None and rng.source:
         out["fitted_range"] = rng.source
+    published = dict.fromkeys(p.source for p in published_intervals(law))
+    if published:
+        out["published_intervals"] = "; ".join(published)
     if repeated:
         out["effective_tokens"] = f"{MUENNIGHOFF_EQ}, eq. 5 (R_D* = 15.39)"
         out["data_constrained"] = f"{MUENNIGHOFF_EQ}, eqs. 5-6 and sec. 5 (C4 fit)"

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from tokenplan.laws import Allocation, DataConstrainedAllocation
+from tokenplan.laws import Allocation, DataConstrainedAllocation, Intervals, PublishedInterval
 from tokenplan.plan.advice import Advice, Repetition
 from tokenplan.plan.batch import BatchPlan
 from tokenplan.units import format_quantity as fq
@@ -157,6 +157,11 @@ class Plan:
     extrapolation: dict[str, dict[str, float]] = field(default_factory=dict)
     #: The law's allocation exponents (a, b): N_opt ∝ C^a, D_opt ∝ C^b.
     exponents: tuple[float, float] = (math.nan, math.nan)
+    #: Intervals at the plan's level on the loss and on N_opt, D_opt at its FLOPs, each with its kind and
+    #: source (None only for a Plan built by hand).
+    intervals: Intervals | None = None
+    #: The intervals the preset's paper publishes for its constants, as printed (empty otherwise).
+    published_intervals: tuple[PublishedInterval, ...] = ()
     #: Where each figure comes from: field name -> paper, table, figure or equation.
     sources: dict[str, str] = field(default_factory=dict)
 
@@ -235,6 +240,8 @@ class Plan:
             "memory": self.memory.to_dict(),
             "exponents": {"a": self.exponents[0], "b": self.exponents[1]},
             "extrapolation": self.extrapolation,
+            "intervals": _opt(self.intervals),
+            "published_intervals": [p.to_dict() for p in self.published_intervals],
             "warnings": list(self.warnings),
             "advice": [a.to_dict() for a in self.advice],
             "sources": dict(self.sources),

@@ -16,6 +16,7 @@ from tokenplan.errors import InvalidInputError
 from tokenplan.flops import convert_params
 from tokenplan.hardware import Accelerator, get_accelerator
 from tokenplan.laws import Allocation, DataConstrainedAllocation, DataConstrainedLaw, Law, get_law
+from tokenplan.laws.prediction import check_level
 from tokenplan.plan.batch import BATCH_RULES, BatchPlan, batch_plan
 from tokenplan.plan.result import BYTES_PER_PARAM, Hardware, Memory
 from tokenplan.units import format_quantity as fq
@@ -62,6 +63,7 @@ class Options:
     price_per_gpu_hour: float | None
     vocab_size: int
     batch_rule: str
+    interval: float
 
 
 def _number(name: str, value: Any) -> float:
@@ -134,6 +136,7 @@ def validate(**kw: Any) -> Options:
         price_per_gpu_hour=_optional("price_per_gpu_hour", kw["price_per_gpu_hour"]),
         vocab_size=_checks.positive_int("vocab_size", kw["vocab_size"]),
         batch_rule=_checks.choice("batch rule", kw["batch_rule"], BATCH_RULES, param="batch_rule"),
+        interval=check_level(kw.get("interval", 0.8)),
     )
 
 

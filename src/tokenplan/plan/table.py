@@ -7,7 +7,15 @@ from typing import Any
 
 from tokenplan import _checks
 from tokenplan.errors import InvalidInputError
-from tokenplan.laws import Law, get_law
+from tokenplan.laws import (
+    Intervals,
+    Law,
+    PublishedInterval,
+    get_law,
+    intervals,
+    published_intervals,
+)
+from tokenplan.laws.prediction import check_level
 from tokenplan.plan.steps import law_params
 
 __all__ = ["GOPHER_FLOPS", "TABLE3_PARAMS", "OptimalTable", "TableRow", "optimal_table"]
@@ -28,6 +36,8 @@ class TableRow:
     flops: float
     n_tokens: float
     loss: float | None
+    #: Intervals on the loss and on N_opt, D_opt at this row's FLOPs (the same as ``tokenplan plan``'s).
+    intervals: Intervals | None = None
 
     @property
     def gopher_units(self) -> float:
@@ -47,6 +57,7 @@ class TableRow:
             "n_tokens": self.n_tokens,
             "tokens_per_param": self.tokens_per_param,
             "loss": self.loss,
+            "intervals": None if self.intervals is None else self.intervals.to_dict(),
         }
 
 
@@ -59,6 +70,8 @@ class OptimalTable:
     rows: tuple[TableRow, ...]
     #: Where the figures come from (the law's citation).
     source: str = ""
+    #: The intervals the preset's paper publishes for its constants, as printed (empty otherwise).
+    published_intervals: tuple[PublishedInterval, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -66,6 +79,7 @@ class OptimalTable:
             "param_convention": self.param_convention,
             "rows": [r.to_dict() for r in self.rows],
             "source": self.source,
+            "published_intervals": [p.to_dict() for p in self.published_intervals],
         }
 
 
@@ -74,13 +88,16 @@ def optimal_table(
     *,
     law: str | Law = "chinchilla-a1",
     vocab_size: int = 32_000,
+    interval: float = 0.8,
 ) -> OptimalTable:
     """Chinchilla Table 3 (Hoffmann et al. 2022): FLOPs and tokens for each model size.
 
     The default law, ``chinchilla-a1`` (Approach 1, a = b = 0.50 from Table 2), is within 5% of every row of
     Table 3 but 67B (printed 1.5T tokens where 6ND gives 1.43T). Sizes count all parameters; a non-embedding
-    law converts them.
+    law converts them. Each row carries the intervals ``tokenplan plan`` reports at ``interval``: on the
+    loss and on N_opt, D_opt at the row's FLOPs (none for a law without bootstrap draws).
     """
+    level = check_level(interval)
     the_law = get_law(law)
     sizes = list(n_params)
     if not sizes:
@@ -91,13 +108,21 @@ def optimal_table(
     for i, n in enumerate(sizes):
         n = _checks.positive(f"n_params[{i}]", n)
         alloc = the_law.optimal_tokens(law_params(the_law, n, vocab_size))
+        n_law, d, c = float(alloc.n_params), float(alloc.n_tokens), float(alloc.flops)
         rows.append(
             TableRow(
                 n_params=n,
-                n_params_law=float(alloc.n_params),
-                flops=float(alloc.flops),
-                n_tokens=float(alloc.n_tokens),
+                n_params_law=n_law,
+                flops=c,
+                n_tokens=d,
                 loss=None if alloc.loss is None else float(alloc.loss),
+                intervals=intervals(the_law, n_law, d, flops=c, interval=level),
             )
         )
-    return OptimalTable(the_law.name, the_law.param_convention, tuple(rows), the_law.citation)
+    return OptimalTable(
+        the_law.name,
+        the_law.param_convention,
+        tuple(rows),
+        the_law.citation,
+        published_intervals(the_law),
+    )
