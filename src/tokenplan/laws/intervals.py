@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
 from tokenplan.laws.prediction import check_level, no_interval
 
 if TYPE_CHECKING:
@@ -114,7 +115,7 @@ def intervals(
     """
     level = check_level(interval)
     N, D = float(n_params), float(n_tokens)
-    C = 6.0 * N * D if flops is None else float(flops)
+    C = FLOPS_PER_PARAM_TOKEN * N * D if flops is None else float(flops)
     notes: list[str] = []
     loss = center = None
     loss_kind, loss_source = "none", no_interval(law)
