@@ -22,18 +22,12 @@ from click.testing import CliRunner
 
 from tokenplan.cli import cli
 
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
 REPO = Path(__file__).resolve().parents[1]
 CPU_DEMO = REPO / "docs" / "results" / "cpu-demo"
+# The report tests' helpers (browser flags, the synthetic 100k selection) serve the bench too.
+sys.path.insert(0, str(REPO / "tests"))
+
+from report_browser import CHROMIUM_FLAGS, synthetic_selection  # noqa: E402
 
 
 def run(*args: str) -> None:
@@ -146,37 +140,9 @@ def make_select(path: Path) -> None:
 
 def make_select_100k(path: Path) -> None:
     """A 100k-candidate selection (synthetic embeddings in 50 clusters, 500 picks): the sampled map."""
-    import numpy as np
-
     from tokenplan.report.select_page import write_select_report
-    from tokenplan.select.metrics import coverage
-    from tokenplan.select.pipeline import SelectionReport
 
-    rng = np.random.default_rng(0)
-    n, k = 100_000, 50
-    labels = rng.integers(0, k, n)
-    emb = (rng.normal(size=(k, 32))[labels] + 0.3 * rng.normal(size=(n, 32))).astype(np.float32)
-    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
-    sel, rnd = rng.choice(n, 500, replace=False), rng.choice(n, 500, replace=False)
-    kw = dict(cluster_labels=labels, n_clusters=k)
-    report = SelectionReport(
-        method="kcenter",
-        n_rows=n,
-        n_malformed=0,
-        malformed_examples=[],
-        drop_reasons={},
-        n_candidates=n,
-        n_selected=500,
-        selected=sel,
-        embedder="synthetic",
-        n_embedded_from_cache=0,
-        n_clusters=k,
-        coverage=coverage(emb, sel, **kw),
-        random_baseline=coverage(emb, rnd, **kw),
-        output=None,
-        plot=None,
-        timings={},
-    )
+    report, emb, labels, sel, rnd = synthetic_selection(dim=32)
     write_select_report(
         path,
         report,
@@ -258,7 +224,7 @@ def main() -> None:
     base = baseline(out)
     exe = shutil.which("chromium") or sys.exit("no chromium on PATH")
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=exe, args=FLAGS)
+        browser = pw.chromium.launch(executable_path=exe, args=CHROMIUM_FLAGS)
         wait_base = "document.querySelector('#vis canvas, #vis svg') !== null"
         wait_page = "document.body.dataset.rendered === 'yes'"
         rows = []

@@ -128,3 +128,42 @@ def cli_in_process(*args: str) -> tuple[str, str]:
     result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
     assert result.exit_code == 0, result.output
     return result.stdout, result.stderr
+
+
+def synthetic_selection(*, n: int = 100_000, k: int = 50, picks: int = 500, dim: int = 16):
+    """A large selection without a pool: ``n`` unit embeddings in ``k`` Gaussian clusters, ``picks`` rows
+    chosen at random and as many for the random baseline (seed 0). Returns (SelectionReport, embeddings,
+    labels, selected, random) for :func:`tokenplan.report.select_page.write_select_report`; the report
+    tests and bench/report_bench.py both draw the 100k-row map from it."""
+    import numpy as np
+
+    from tokenplan.select.metrics import coverage
+    from tokenplan.select.pipeline import SelectionReport
+
+    rng = np.random.default_rng(0)
+    centers = rng.normal(size=(k, dim))
+    labels = rng.integers(0, k, n)
+    emb = (centers[labels] + 0.3 * rng.normal(size=(n, dim))).astype(np.float32)
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    sel = rng.choice(n, picks, replace=False)
+    rnd = rng.choice(n, picks, replace=False)
+    cov = {"cluster_labels": labels, "n_clusters": k}
+    report = SelectionReport(
+        method="kcenter",
+        n_rows=n,
+        n_malformed=0,
+        malformed_examples=[],
+        drop_reasons={},
+        n_candidates=n,
+        n_selected=picks,
+        selected=sel,
+        embedder="synthetic",
+        n_embedded_from_cache=0,
+        n_clusters=k,
+        coverage=coverage(emb, sel, **cov),
+        random_baseline=coverage(emb, rnd, **cov),
+        output=None,
+        plot=None,
+        timings={},
+    )
+    return report, emb, labels, sel, rnd

@@ -8,11 +8,15 @@ from __future__ import annotations
 import json
 import random
 
-import numpy as np
 import pytest
 
 from helpers import run_cli
-from report_browser import assert_healthy, assert_numbers_match, cli_in_process
+from report_browser import (
+    assert_healthy,
+    assert_numbers_match,
+    cli_in_process,
+    synthetic_selection,
+)
 
 pytest.importorskip("altair")
 pytest.importorskip("vl_convert")
@@ -166,36 +170,8 @@ def test_report_refuses_the_input_and_existing_files(tmp_path):
 def test_100k_pool_is_sampled_and_stays_light(tmp_path, open_report):
     """A 100k-row selection: the map holds MAP_POINTS points (every pick kept), the page says so."""
     from tokenplan.report.select_page import MAP_POINTS, write_select_report
-    from tokenplan.select.metrics import coverage
-    from tokenplan.select.pipeline import SelectionReport
 
-    rng = np.random.default_rng(0)
-    n, k = 100_000, 50
-    centers = rng.normal(size=(k, 16))
-    labels = rng.integers(0, k, n)
-    emb = (centers[labels] + 0.3 * rng.normal(size=(n, 16))).astype(np.float32)
-    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
-    sel = rng.choice(n, 500, replace=False)
-    rnd = rng.choice(n, 500, replace=False)
-    cov = dict(cluster_labels=labels, n_clusters=k)
-    report = SelectionReport(
-        method="kcenter",
-        n_rows=n,
-        n_malformed=0,
-        malformed_examples=[],
-        drop_reasons={},
-        n_candidates=n,
-        n_selected=500,
-        selected=sel,
-        embedder="synthetic",
-        n_embedded_from_cache=0,
-        n_clusters=k,
-        coverage=coverage(emb, sel, **cov),
-        random_baseline=coverage(emb, rnd, **cov),
-        output=None,
-        plot=None,
-        timings={},
-    )
+    report, emb, labels, sel, rnd = synthetic_selection()
     out = write_select_report(
         tmp_path / "big.html",
         report,
