@@ -15,7 +15,7 @@ import numpy as np
 
 from tokenplan import _checks
 from tokenplan.errors import InvalidInputError
-from tokenplan.fit.result import FrontierFit
+from tokenplan.fit.result import FrontierFit, fitted_law_fields
 from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
 from tokenplan.laws.chinchilla import PowerLawAllocation
 
@@ -123,10 +123,13 @@ def fit_envelope(
     law = PowerLawAllocation.fit_points(
         C,
         N,
-        name=name,
-        citation=f"fitted by tokenplan (Chinchilla Approach 1) on {curves.source or 'curves'}",
-        description=f"training-curve envelope of {n_runs} runs",
-        fitted_flops=(float(C.min()), float(C.max())),
+        **fitted_law_fields(
+            name,
+            "Chinchilla Approach 1",
+            curves,
+            f"training-curve envelope of {n_runs} runs",
+            flops=C,
+        ),
     )
     D = C / (FLOPS_PER_PARAM_TOKEN * N)
     b, _ = np.polyfit(np.log(C), np.log(D), 1)

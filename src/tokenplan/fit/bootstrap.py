@@ -316,16 +316,7 @@ def bootstrap_data_constrained(
     start = ((fit.law.R_D_star, fit.law.R_N_star),)
     for _ in range(n_boot):
         idx = rng.integers(0, n, size=n)
-        sub = replace(
-            runs,
-            run_id=runs.run_id[idx],
-            n_params=runs.n_params[idx],
-            n_tokens=runs.n_tokens[idx],
-            flops=runs.flops[idx],
-            loss=runs.loss[idx],
-            unique_tokens=runs.unique_tokens[idx],
-            flops_budget=None,
-        )
+        sub = replace(runs.take(idx), flops_budget=None)
         try:
             refit = fit_data_constrained(
                 sub,

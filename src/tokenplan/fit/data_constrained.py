@@ -24,7 +24,7 @@ import numpy as np
 from tokenplan import _checks
 from tokenplan.errors import InvalidInputError
 from tokenplan.fit.parametric import huber
-from tokenplan.fit.result import FitResult
+from tokenplan.fit.result import FitResult, fitted_law_fields
 from tokenplan.laws.chinchilla import ChinchillaLaw
 from tokenplan.laws.data_constrained import DataConstrainedLaw
 
@@ -198,16 +198,14 @@ class _DCProblem:
         preset = get_law("muennighoff2023")
         base = base or preset
         template = DataConstrainedLaw(
-            name=name,
-            citation=f"fitted by tokenplan (Muennighoff et al. 2023 eqs. 5-6) on {runs.source or 'runs'}",
-            description=f"data-constrained fit on {len(runs)} runs ({n_rep} repeated)",
-            fitted_flops=(float(runs.flops.min()), float(runs.flops.max())),
-            param_convention=base.param_convention,
-            E=base.E,
-            A=base.A,
-            B=base.B,
-            alpha=base.alpha,
-            beta=base.beta,
+            **fitted_law_fields(
+                name,
+                "Muennighoff et al. 2023 eqs. 5-6",
+                runs,
+                f"data-constrained fit on {len(runs)} runs ({n_rep} repeated)",
+                param_convention=base.param_convention,
+            ),
+            **{key: getattr(base, key) for key in ("E", "A", "B", "alpha", "beta")},
             R_D_star=getattr(base, "R_D_star", preset.R_D_star),
             R_N_star=getattr(base, "R_N_star", preset.R_N_star),
         )

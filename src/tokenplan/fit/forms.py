@@ -25,7 +25,7 @@ import numpy as np
 
 from tokenplan.errors import InvalidInputError
 from tokenplan.fit.parametric import huber
-from tokenplan.fit.result import FitResult
+from tokenplan.fit.result import FitResult, fitted_law_fields
 from tokenplan.laws.kaplan_nd import KaplanNDLaw
 
 if TYPE_CHECKING:
@@ -134,11 +134,9 @@ def fit_kaplan(runs: RunTable, *, delta: float = 1e-3, name: str = "fit-kaplan")
     if p is None or not math.isfinite(f) or f >= 1e6:
         raise InvalidInputError("the kaplan form: no starting point gave a finite objective.")
     law = KaplanNDLaw(
-        name=name,
-        citation=f"fitted by tokenplan (Kaplan et al. 2020 eq. 1.5) on {runs.source or 'runs'}",
-        description=f"Kaplan L(N, D) fit on {len(runs)} runs",
-        fitted_flops=(float(runs.flops.min()), float(runs.flops.max())),
-        param_convention=runs.param_convention,
+        **fitted_law_fields(
+            name, "Kaplan et al. 2020 eq. 1.5", runs, f"Kaplan L(N, D) fit on {len(runs)} runs"
+        ),
         N_c=math.exp(p[0]),
         D_c=math.exp(p[1]),
         alpha_N=float(p[2]),

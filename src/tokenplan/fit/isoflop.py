@@ -17,7 +17,7 @@ import numpy as np
 
 from tokenplan import _checks
 from tokenplan.errors import InvalidInputError
-from tokenplan.fit.result import FrontierFit
+from tokenplan.fit.result import FrontierFit, fitted_law_fields
 from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
 from tokenplan.laws.chinchilla import PowerLawAllocation
 
@@ -208,11 +208,13 @@ def fit_isoflop(
     law = PowerLawAllocation.fit_points(
         C,
         N_opt,
-        name=name,
-        citation=f"fitted by tokenplan (Chinchilla Approach 2, {profile}) on {runs.source or 'runs'}",
-        description=f"IsoFLOP fit on {len(profiles)} budgets",
-        fitted_flops=(float(C.min()), float(C.max())),
-        param_convention=runs.param_convention,
+        **fitted_law_fields(
+            name,
+            f"Chinchilla Approach 2, {profile}",
+            runs,
+            f"IsoFLOP fit on {len(profiles)} budgets",
+            flops=C,
+        ),
     )
     b, log_d = np.polyfit(np.log(C), np.log(D_opt), 1)
     return IsoflopFit(

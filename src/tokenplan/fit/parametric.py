@@ -30,7 +30,7 @@ import numpy as np
 
 from tokenplan import _checks
 from tokenplan.errors import InvalidInputError
-from tokenplan.fit.result import FitResult
+from tokenplan.fit.result import FitResult, fitted_law_fields
 from tokenplan.laws.chinchilla import ChinchillaLaw
 
 if TYPE_CHECKING:
@@ -343,11 +343,9 @@ class ParametricFit(FitResult):
 def _law_from_theta(theta: np.ndarray, name: str, runs) -> ChinchillaLaw:
     a, b, e, alpha, beta = (float(v) for v in theta)
     return ChinchillaLaw(
-        name=name,
-        citation=f"fitted by tokenplan (Chinchilla Approach 3) on {runs.source or 'runs'}",
-        description=f"Approach 3 fit on {len(runs)} runs",
-        fitted_flops=(float(runs.flops.min()), float(runs.flops.max())),
-        param_convention=runs.param_convention,
+        **fitted_law_fields(
+            name, "Chinchilla Approach 3", runs, f"Approach 3 fit on {len(runs)} runs"
+        ),
         E=math.exp(e),
         A=math.exp(a),
         B=math.exp(b),

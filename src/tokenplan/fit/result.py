@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-__all__ = ["FitResult", "FrontierFit"]
+import numpy as np
+
+__all__ = ["FitResult", "FrontierFit", "fitted_law_fields"]
 
 
 class FitResult:
@@ -54,3 +56,25 @@ class FrontierFit(FitResult):
     @property
     def params(self) -> dict[str, float]:
         return {"k": self.law.k, "a": self.law.a}  # type: ignore[attr-defined]
+
+
+def fitted_law_fields(
+    name: str, method: str, data: Any, description: str, *, flops: Any = None, **fields: Any
+) -> dict[str, Any]:
+    """The fields every law from ``tokenplan fit`` carries: its ``name``, a citation saying it was
+    "fitted by tokenplan (METHOD) on SOURCE", a ``description``, the FLOPs range it was fitted on (of
+    ``flops``, default ``data.flops``) and, for run tables, their parameter convention. ``fields`` are
+    added or override (e.g. the law's constants)."""
+    from tokenplan.runs import RunTable
+
+    C = data.flops if flops is None else flops
+    what = "runs" if isinstance(data, RunTable) else "curves"
+    out: dict[str, Any] = {
+        "name": name,
+        "citation": f"fitted by tokenplan ({method}) on {data.source or what}",
+        "description": description,
+        "fitted_flops": (float(np.min(C)), float(np.max(C))),
+    }
+    if isinstance(data, RunTable):
+        out["param_convention"] = data.param_convention
+    return {**out, **fields}

@@ -96,13 +96,9 @@ class GPTConfig:
     @property
     def shape(self) -> ModelShape:
         """The core's :class:`ModelShape` of this model: learned positions, no biases, LayerNorm."""
+        sizes = ("n_layers", "d_model", "n_heads", "vocab_size", "seq_len", "tied_embeddings")
         return ModelShape(
-            n_layers=self.n_layers,
-            d_model=self.d_model,
-            n_heads=self.n_heads,
-            vocab_size=self.vocab_size,
-            seq_len=self.seq_len,
-            tied_embeddings=self.tied_embeddings,
+            **{key: getattr(self, key) for key in sizes},
             position="learned",
             bias=False,
             norm="layernorm",
