@@ -158,83 +158,61 @@ def select(recipe: str | None, as_json: bool, quiet: bool, **opts: Any) -> None:
         _print_report(report, config.input)
 
 
+_SIZES = ("n_select", "fraction", "budget_tokens")
+# filter flag -> FilterConfig field
+_FILTER_FLAGS = {
+    "min_chars": "min_chars",
+    "max_chars": "max_chars",
+    "min_score": "min_score",
+    "drop_first_person": "first_person",
+    "drop_references": "refers_to_others",
+}
+
+
 def _overrides(opts: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    simple = (
-        "output",
-        "n_select",
-        "fraction",
-        "budget_tokens",
-        "method",
-        "target",
-        "target_method",
-        "seed",
-        "row_format",
-        "fields",
-        "domain_field",
-        "score_field",
-        "strict",
-        "dedup_near",
-        "dedup_semantic",
-        "embedder",
-        "embed_backend",
-        "model",
-        "embeddings",
-        "cache_dir",
-        "batch_size",
-        "n_clusters",
-        "tau",
-        "n_workers",
-        "ray_address",
-        "plot",
-        "report",
-        "overwrite",
-    )
-    for key in simple:
-        if opts.get(key) is not None:
-            out[key] = opts[key]
+    """The recipe keys the flags set. A flag named like a :class:`Recipe` field sets that field; the
+    others (--input/--example, the --no-* switches, the filter flags) are mapped here."""
+    from dataclasses import fields
+
+    from tokenplan.select.pipeline import Recipe
+
+    out = {f.name: opts[f.name] for f in fields(Recipe) if opts.get(f.name) is not None}
     if opts.get("input_") is not None:
         out["input"] = opts["input_"]
     if opts.get("example") is not None:
-        from tokenplan.datasets import sft
-        from tokenplan.errors import InvalidInputError
-
-        if opts.get("input_") is not None:
-            raise InvalidInputError("give --input or --example, not both.", param="example")
-        out["input"] = str(sft.path(opts["example"]))  # an unknown name lists the shipped ones
-        pool = sft.POOLS[_example_name(opts["example"])]
-        if pool.fields and "fields" not in out:
-            out["fields"] = pool.fields
-        if pool.domain_field and "domain_field" not in out:
-            out["domain_field"] = pool.domain_field
-    if opts.get("no_clean"):
-        out["clean"] = False
-    if opts.get("no_exact_dedup"):
-        out["dedup_exact"] = False
-    if opts.get("no_cache"):
-        out["cache_dir"] = "none"
-    for size in (
-        "n_select",
-        "fraction",
-        "budget_tokens",
-    ):  # one size flag clears the recipe's other sizes
-        if opts.get(size) is not None:
-            out.update({k: None for k in ("n_select", "fraction", "budget_tokens") if k != size})
-    filters: dict[str, Any] = {}
-    if opts.get("filter_preset"):
-        filters["preset"] = opts["filter_preset"]
-    for flag, key in (
-        ("min_chars", "min_chars"),
-        ("max_chars", "max_chars"),
-        ("min_score", "min_score"),
-        ("drop_first_person", "first_person"),
-        ("drop_references", "refers_to_others"),
+        out.update(_example(opts, out))
+    for flag, key, value in (
+        ("no_clean", "clean", False),
+        ("no_exact_dedup", "dedup_exact", False),
+        ("no_cache", "cache_dir", "none"),
     ):
-        if opts.get(flag) is not None:
-            filters[key] = opts[flag]
+        if opts.get(flag):
+            out[key] = value
+    for size in _SIZES:  # one size flag clears the recipe's other sizes
+        if opts.get(size) is not None:
+            out.update({k: None for k in _SIZES if k != size})
+    filters = {key: opts[flag] for flag, key in _FILTER_FLAGS.items() if opts.get(flag) is not None}
+    if opts.get("filter_preset"):
+        filters = {"preset": opts["filter_preset"], **filters}
     if filters:
         out["filters"] = filters
     return out
+
+
+def _example(opts: dict[str, Any], out: dict[str, Any]) -> dict[str, Any]:
+    """--example NAME: the shipped pool's path, and its fields and domain column unless flags gave them."""
+    from tokenplan.datasets import sft
+    from tokenplan.errors import InvalidInputError
+
+    if opts.get("input_") is not None:
+        raise InvalidInputError("give --input or --example, not both.", param="example")
+    found = {"input": str(sft.path(opts["example"]))}  # an unknown name lists the shipped ones
+    pool = sft.POOLS[_example_name(opts["example"])]
+    if pool.fields and "fields" not in out:
+        found["fields"] = pool.fields
+    if pool.domain_field and "domain_field" not in out:
+        found["domain_field"] = pool.domain_field
+    return found
 
 
 def _example_name(name: str) -> str:
