@@ -14,7 +14,6 @@ LONG = re.compile(r"#\s*long:\s*\S")
 PENDING = {
     "cli/plan.py::plan",
     "cli/sweep.py::sweep",
-    "select/io.py::_iter_json_array",
     "select/io.py::iter_records",
     "select/kcenter.py::kcenter_greedy",
 }

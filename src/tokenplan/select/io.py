@@ -130,71 +130,80 @@ def detect_file_type(path: str | os.PathLike) -> str:
 # ----------------------------------------------------------------------------------------- raw rows
 
 
+class _JSONArrayStream:
+    """A JSON array read in 1 MiB chunks: the unread text ``buf[pos:]`` and the line ``pos`` is on."""
+
+    def __init__(self, fh: Any, path: Path) -> None:
+        self.fh, self.path = fh, path
+        self.buf, self.pos, self.line, self.eof = "", 0, 1, False
+        self.decoder = json.JSONDecoder()
+
+    def fill(self) -> bool:
+        """Read the next chunk behind the unread text; False at the end of the file."""
+        chunk = self.fh.read(1 << 20)
+        if not chunk:
+            self.eof = True
+            return False
+        self.buf = self.buf[self.pos :] + chunk
+        self.pos = 0
+        return True
+
+    def peek(self) -> str:
+        """The next character after white space ('' at the end of the file), counting lines."""
+        while True:
+            while self.pos < len(self.buf) and self.buf[self.pos] in " \t\r\n":
+                self.line += self.buf[self.pos] == "\n"
+                self.pos += 1
+            if self.pos < len(self.buf) or not self.fill():
+                return self.buf[self.pos] if self.pos < len(self.buf) else ""
+
+    def fail(self, message: str) -> InvalidInputError:
+        return InvalidInputError(f"{self.path}: line {self.line}: {message}")
+
+    def value(self) -> tuple[int, Any]:
+        """(line, object) of the JSON value at ``pos``, refilling while it runs past the chunk's end."""
+        while True:
+            try:
+                obj, end = self.decoder.raw_decode(self.buf, self.pos)
+                # a number or literal cut at the chunk edge decodes "successfully": refill and retry
+                if end == len(self.buf) and not self.eof and self.fill():
+                    continue
+                break
+            except json.JSONDecodeError as exc:
+                if not self.eof and self.fill():
+                    continue
+                raise InvalidInputError(
+                    f"{self.path}: line {self.line + self.buf.count(chr(10), self.pos, exc.pos)}: "
+                    f"malformed JSON ({exc.msg}); a JSON array cannot be read past a broken row — fix "
+                    "it, or use JSONL where bad lines are skipped."
+                ) from None
+        start_line = self.line
+        self.line += self.buf.count("\n", self.pos, end)
+        self.pos = end
+        return start_line, obj
+
+
 def _iter_json_array(path: Path, stats: ReadStats, strict: bool) -> Iterator[tuple[int, Any]]:
     """Stream the objects of a JSON array without loading the file (``raw_decode`` over chunks)."""
-    decoder = json.JSONDecoder()
     with open(path, encoding="utf-8") as fh:
-        buf, pos, line, eof = "", 0, 1, False
-
-        def fill() -> bool:
-            nonlocal buf, pos, eof
-            chunk = fh.read(1 << 20)
-            if not chunk:
-                eof = True
-                return False
-            buf = buf[pos:] + chunk
-            pos = 0
-            return True
-
-        def skip_ws() -> None:
-            nonlocal pos, line
-            while True:
-                while pos < len(buf) and buf[pos] in " \t\r\n":
-                    line += buf[pos] == "\n"
-                    pos += 1
-                if pos < len(buf) or not fill():
-                    return
-
-        skip_ws()
-        if pos >= len(buf):
+        stream = _JSONArrayStream(fh, path)
+        first = stream.peek()
+        if not first:
             raise InvalidInputError(f"{path}: the file is empty; expected a JSON array of rows.")
-        if buf[pos] != "[":
-            raise InvalidInputError(
-                f"{path}: line {line}: expected a JSON array ('['); for one object per line use .jsonl."
-            )
-        pos += 1
-        first = True
-        while True:
-            skip_ws()
-            if pos >= len(buf):
-                raise InvalidInputError(f"{path}: line {line}: the JSON array is not closed (']').")
-            if buf[pos] == "]":
-                return
-            if not first:
-                if buf[pos] != ",":
-                    raise InvalidInputError(f"{path}: line {line}: expected ',' between rows.")
-                pos += 1
-                skip_ws()
-            first = False
-            while True:
-                try:
-                    obj, end = decoder.raw_decode(buf, pos)
-                    # a number or literal cut at the chunk edge decodes "successfully": refill and retry
-                    if end == len(buf) and not eof and fill():
-                        continue
-                    break
-                except json.JSONDecodeError as exc:
-                    if not eof and fill():
-                        continue
-                    raise InvalidInputError(
-                        f"{path}: line {line + buf.count(chr(10), pos, exc.pos)}: malformed JSON "
-                        f"({exc.msg}); a JSON array cannot be read past a broken row — fix it, or use "
-                        "JSONL where bad lines are skipped."
-                    ) from None
-            start_line = line
-            line += buf.count("\n", pos, end)
-            pos = end
-            yield start_line, obj
+        if first != "[":
+            raise stream.fail("expected a JSON array ('['); for one object per line use .jsonl.")
+        stream.pos += 1
+        n = 0
+        while (c := stream.peek()) != "]":
+            if not c:
+                raise stream.fail("the JSON array is not closed (']').")
+            if n:
+                if c != ",":
+                    raise stream.fail("expected ',' between rows.")
+                stream.pos += 1
+                stream.peek()
+            yield stream.value()
+            n += 1
 
 
 def _iter_jsonl(path: Path, stats: ReadStats, strict: bool) -> Iterator[tuple[int, Any]]:
