@@ -228,7 +228,16 @@ def test_beyond_16_epochs_warns_and_advises_dropout():
     by_topic = {a.topic: a for a in p.advice}
     assert list(by_topic) == ["degradation", "dropout", "late dropout", "dropout at scale"]
     assert by_topic["dropout"].values == {"recommended_dropout": 0.1}
-    assert by_topic["late dropout"].values == {"recommended_dropout": 0.1, "start_fraction": 0.5}
+    assert by_topic["late dropout"].values == {
+        "recommended_dropout": 0.1,
+        "start_fraction": 0.5,
+        "schedule": "step",
+    }
+    # finding 10 names the paper's largest dense model (T5-XL, 2.8B) and sec. 5's preferred rates at that scale
+    at_scale = by_topic["dropout at scale"]
+    assert at_scale.values["paper_largest_dense_params"] == 2.8e9
+    assert at_scale.values["dropout_range_at_scale"] == [0.2, 0.3]
+    assert "T5-XL (2.8B parameters)" in at_scale.text and "sec. 5" in at_scale.source
     assert "finding 8" in by_topic["dropout"].source and "Xue" in by_topic["dropout"].source
     assert all(a.confidence == "qualitative" for a in p.advice)
     advice = p.to_dict()["advice"]

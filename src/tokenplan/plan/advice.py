@@ -45,12 +45,17 @@ EPOCHS_WORTHLESS = 16.0
 # A plan within 10% of the edge of a law's fitted data gets no extrapolation warning: the edges are single
 # runs, and 10% is inside their scatter.
 EXTRAPOLATION_TOLERANCE = 1.1
-# Xue et al. 2023 report dropout's benefit shrinking for their largest models (finding 10); tokenplan says so
-# for models above this size (its own cut: the paper's statement is qualitative).
+# Xue et al. 2023 (T5 on C4) trained dense models up to T5-XL, 2.8B parameters; at that size dropout still let
+# validation accuracy slip late in training (finding 10, sec. 4), while at T5-Large (784M) it did not. tokenplan
+# gives the caveat above 1B parameters: its own cut between the two sizes the paper tested.
 LARGE_MODEL = 1e9
-# The dropout rate of Xue et al. 2023 (REFERENCE.md sec. 5), and the switch-on point tokenplan's sweep trainer
-# uses for 'late' dropout (sweep preset repeat-demo, late_start 0.5): the paper's own point is not verified.
+XUE_LARGEST_DENSE = 2.8e9
+# The dropout rate of Xue et al. 2023's regularisation study (REFERENCE.md sec. 5), and the rates their MoE-proxy
+# sweep of 0.1-0.5 preferred at XL scale (sec. 5, finding 11).
 XUE_DROPOUT = 0.1
+XUE_DROPOUT_AT_SCALE = (0.2, 0.3)
+# The switch-on point tokenplan's sweep trainer uses for 'late' dropout (sweep preset repeat-demo, late_start
+# 0.5): the paper switches dropout on after some epochs, and its exact point is not taken from it here.
 LATE_START = 0.5
 
 
@@ -194,24 +199,33 @@ def _dropout_advice() -> Advice:
 def _late_dropout_advice() -> Advice:
     return Advice(
         "late dropout",
-        "dropout still helps when switched on only part-way through training (Xue et al. 2023, finding 9). "
-        "The sweep's `late` schedule tests it: a step from 0 to the rate at `late_start` "
-        f"({LATE_START:g} of training in repeat-demo; tokenplan's default, not a number from the paper).",
+        "dropout still helps when switched on only part-way through training (Xue et al. 2023, finding 9: "
+        "their 'dropstage' trains the first epochs without dropout, then switches it on, a step rather "
+        "than a ramp, and ends as good as dropout from the start). The sweep's `late` schedule tests it: a "
+        f"step from 0 to the rate at `late_start` ({LATE_START:g} of training in repeat-demo; tokenplan's "
+        "default, not a number from the paper).",
         f"{XUE}, finding 9",
         "qualitative",
-        {"recommended_dropout": XUE_DROPOUT, "start_fraction": LATE_START},
+        {"recommended_dropout": XUE_DROPOUT, "start_fraction": LATE_START, "schedule": "step"},
     )
 
 
 def _large_model_advice(n_params: float) -> Advice:
+    low, high = XUE_DROPOUT_AT_SCALE
     return Advice(
         "dropout at scale",
-        f"at {fq(n_params)} parameters expect less from dropout: Xue et al. 2023 found its benefit "
-        "smaller for their largest models, which need extra tuning (finding 10). The sweep trains tiny "
-        "models, so it cannot test this; try dropout on your own mid-size runs first.",
-        f"{XUE}, finding 10",
+        f"at {fq(n_params)} parameters expect less from dropout: Xue et al. 2023's largest dense model, "
+        f"T5-XL ({fq(XUE_LARGEST_DENSE)} parameters), still lost validation accuracy late in training with "
+        f"dropout on (finding 10), and their sweep at that scale preferred rates of {low:g}-{high:g} to "
+        f"{XUE_DROPOUT:g} (sec. 5). The sweep trains tiny models, so it cannot test this; tune the rate on "
+        "your own mid-size runs.",
+        f"{XUE}, finding 10 and sec. 5",
         "qualitative",
-        {"n_params": n_params},
+        {
+            "n_params": n_params,
+            "paper_largest_dense_params": XUE_LARGEST_DENSE,
+            "dropout_range_at_scale": [low, high],
+        },
     )
 
 
