@@ -53,6 +53,20 @@ def test_default_holdout_takes_the_top_share_with_ties():
     assert np.flatnonzero(Holdout().mask(runs)).tolist() == [17, 18, 19]  # ceil(0.15 * 20) = 3
 
 
+def test_default_holdout_cuts_whole_budgets():
+    """A sweep's runs miss their budget by up to a few percent; the cut holds out whole budgets."""
+    budget = np.repeat([1e12, 3e12, 1e13], 6)
+    flops = budget * (1 + 0.01 * np.tile(np.arange(-3, 3), 3))  # within 3% of the budget
+    runs = runs_from_arrays(np.arange(1, 19), np.ones(18) * 3, flops=flops, flops_budget=budget)
+    out = Holdout().mask(runs)  # top 15% of 18 runs = 3 runs, but their budget has 6
+    assert out.sum() == 6 and (budget[out] == 1e13).all()
+    assert (
+        Holdout(value=1e13).mask(runs).sum() == 6
+    )  # 'flops>=1e13' takes the runs just below it too
+    no_budget = runs_from_arrays(np.arange(1, 19), np.ones(18) * 3, flops=flops)
+    assert Holdout().mask(no_budget).sum() == 3
+
+
 @pytest.mark.parametrize(("truth", "form"), [(SHARED, "shared-exponent"), (SPLIT, "chinchilla")])
 def test_auto_recovers_the_form_that_made_the_runs(truth, form):
     runs = _simulate(truth)

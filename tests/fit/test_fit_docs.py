@@ -72,3 +72,35 @@ def test_python_example_runs():
         exec(compile(code, "docs/fit.md", "exec"), {"print": lambda *a: None})
     finally:
         os.chdir(cwd)
+
+
+def _backtest_rows():
+    """The rows of the backtest table under 'How far can I trust this': (command, expected cells)."""
+    text = DOC.read_text()
+    start = text.index("| runs | command | fitted / held out |")
+    for line in text[start:].splitlines()[2:]:
+        if not line.startswith("|"):
+            break
+        cells = [c.strip() for c in line.strip("|").split(" | ")]
+        yield pytest.param(cells[1].strip("`"), cells[2:], id=cells[0][:40])
+
+
+@pytest.mark.parametrize(("cmd", "cells"), list(_backtest_rows()))
+def test_backtest_table_is_real(cmd, cells):
+    """Each row of the backtest table is what its command's backtest gives (--bootstrap 0: same backtest)."""
+    import json
+
+    assert "../shared" not in cmd
+    r = run_cli(*shlex.split(cmd)[1:], "--bootstrap", "0", "--json", cwd=REPO)
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    b = d["backtests"][d["form"]]
+    got = [
+        f"{b['n_train']} / {b['n_heldout']}",
+        f"{b['flops_factor']:.3g}x",
+        d["form"],
+        f"{100 * b['mean_abs_error']:.2f}%",
+        f"{100 * b['max_abs_error']:.2f}%",
+        f"{100 * b['coverage']:.0f}%",
+    ]
+    assert got == cells, f"docs/fit.md backtest table, `{cmd}`"

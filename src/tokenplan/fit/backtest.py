@@ -62,8 +62,15 @@ class Holdout:
         return f"{name}>={self.value:.3g}"
 
     def mask(self, runs: RunTable) -> np.ndarray:
-        """True for the held-out runs."""
+        """True for the held-out runs.
+
+        On the compute axis, a table with a ``flops_budget`` column (the sweep writes one) is cut by budget:
+        a run's actual FLOPs differ from its budget by up to a few percent, and a cut between runs of one
+        budget would hold out part of it and leave nothing to extrapolate to."""
         x = getattr(runs, self.axis)
+        budget = runs.flops_budget
+        if self.axis == "flops" and budget is not None and np.isfinite(budget).all():
+            x = np.asarray(budget, dtype=float)
         if self.value is not None:
             return x >= self.value * (1 - 1e-9)
         k = max(1, math.ceil(self.share * len(runs)))
