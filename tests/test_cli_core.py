@@ -28,6 +28,31 @@ def test_laws_lists_presets_with_citation_and_convention():
     assert kaplan["param_convention"] == "non-embedding" and "Kaplan" in kaplan["citation"]
 
 
+def test_laws_show_each_fitted_range_with_its_source():
+    """Issue 14: every preset says which data it was fitted on, in --json and in the text table."""
+    from tokenplan.laws import PRESETS
+
+    data = json.loads(run_cli("laws", "--json").stdout)
+    assert {x["name"] for x in data["laws"]} == set(PRESETS)
+    for row in data["laws"]:
+        rng = row["fitted_range"]
+        assert rng == PRESETS[row["name"]].fitted_range.to_dict()
+        assert rng["source"] and rng["flops"][0] < rng["flops"][1]
+    epoch = next(x for x in data["laws"] if x["name"] == "epoch2024")
+    assert "240" in epoch["fitted_range"]["source"]
+    assert [p["quantity"] for p in epoch["published_intervals"]][:5] == [
+        "E",
+        "A",
+        "B",
+        "alpha",
+        "beta",
+    ]
+    text = run_cli("laws").stdout
+    assert "1.4e18..1.3e22" in text and "4.3e15..9.3e21" in text
+    assert text.count("fitted range: ") == len(PRESETS)
+    assert "validated the law but was not in the fit" in text
+
+
 def test_flops_gpt2_small_json():
     r = run_cli("flops", "--shape", "gpt2-small", "--tokens", "300B", "--json")
     assert r.returncode == 0, r.stderr

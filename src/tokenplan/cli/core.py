@@ -16,11 +16,11 @@ if TYPE_CHECKING:
 @click.command()
 @json_option
 def laws(as_json: bool) -> None:
-    """List the scaling-law presets, their citation and parameter convention.
+    """List the scaling-law presets: citation, parameter convention, and the data each was fitted on.
 
     Any of these names works with `tokenplan plan --law NAME`; so does a law saved by `tokenplan fit`.
     """
-    from tokenplan.laws import list_laws
+    from tokenplan.laws import list_laws, published_intervals
 
     rows = []
     for law in list_laws():
@@ -34,6 +34,9 @@ def laws(as_json: bool) -> None:
             "citation": law.citation,
         }
         row["tokens_per_param_at_1e24"] = float(law.optimal(1e24).tokens_per_param)
+        rng = law.fitted_range
+        row["fitted_range"] = None if rng is None else rng.to_dict()
+        row["published_intervals"] = [p.to_dict() for p in published_intervals(law)]
         rows.append(row)
     if as_json:
         print_json({"laws": rows})
@@ -41,20 +44,34 @@ def laws(as_json: bool) -> None:
     from rich.table import Table
 
     table = Table(title="Scaling-law presets", title_justify="left")
-    for col in ("name", "N counts", "a (N∝C^a)", "D/N @1e24", "loss?", "what it is"):
-        table.add_column(col, overflow="fold")
-    for r in rows:
-        table.add_row(
+    cells = [
+        [
             r["name"],
             r["param_convention"],
             f"{r['exponents']['a']:.3f}",
             f"{r['tokens_per_param_at_1e24']:.1f}",
-            "yes" if r["predicts_loss"] else "no",
-            r["description"],
-        )
+            _span(r["fitted_range"]),
+        ]
+        for r in rows
+    ]
+    for i, col in enumerate(("name", "N counts", "N∝C^a", "D/N@1e24", "fitted FLOPs")):
+        table.add_column(col, min_width=max(len(c[i]) for c in cells))  # values never wrap
+    for c in cells:
+        table.add_row(*c)
     console().print(table)
     for r in rows:
-        console().print(f"[bold]{r['name']}[/bold]: {r['citation']}", soft_wrap=True)
+        what = r["description"] + ("" if r["predicts_loss"] else " (no loss prediction)")
+        console().print(f"[bold]{r['name']}[/bold]: {what}. {r['citation']}.", soft_wrap=True)
+        if r["fitted_range"] is not None:
+            console().print(f"  fitted range: {r['fitted_range']['source']}", soft_wrap=True)
+
+
+def _span(rng) -> str:
+    """The fitted FLOPs of a law as ``1.4e18..1.3e22`` ('-' when unknown)."""
+    if rng is None:
+        return "-"
+    lo, hi = (f"{x:.2g}".replace("e+", "e") for x in rng["flops"])
+    return f"{lo}..{hi}"
 
 
 @click.command()
