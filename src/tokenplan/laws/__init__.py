@@ -72,7 +72,7 @@ def get_law(name: str | Law) -> Law:
     text = str(name)
     if text.lower().endswith(".json") or os.sep in text or Path(text).is_file():
         return load_law(text)
-    return PRESETS[_checks.choice("law", text, PRESETS)]
+    return PRESETS[_checks.choice("law", text, PRESETS, param="law")]
 
 
 def law_from_dict(data: dict[str, Any]) -> Law:
@@ -95,20 +95,60 @@ def law_from_dict(data: dict[str, Any]) -> Law:
     for key, value in payload.items():
         if isinstance(value, list):
             payload[key] = tuple(value)
-    if isinstance(payload.get("uncertainty"), dict):
-        try:
-            payload["uncertainty"] = Uncertainty.from_dict(payload["uncertainty"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise InvalidInputError(f"saved law has a malformed uncertainty: {exc}.") from None
-    if isinstance(payload.get("fitted_range"), dict):
-        try:
-            payload["fitted_range"] = FittedRange.from_dict(payload["fitted_range"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise InvalidInputError(f"saved law has a malformed fitted_range: {exc}.") from None
+    _check_constants(kind, cls, payload)
+    _nested_parts(kind, fields, payload)
     try:
         return cls(**payload)
     except TypeError as exc:
         raise InvalidInputError(f"saved law of kind {kind} is incomplete: {exc}.") from None
+
+
+def _nested_parts(kind: str, fields: set[str], payload: dict[str, Any]) -> None:
+    """Rebuild a saved law's uncertainty and fitted range in place, refusing malformed ones."""
+    for key in ("uncertainty", "fitted_range"):
+        if payload.get(key) is not None and not isinstance(payload[key], dict):
+            raise InvalidInputError(
+                f"saved law has {key}={payload[key]!r}; expected an object or null."
+            )
+    if isinstance(payload.get("uncertainty"), dict):
+        try:
+            payload["uncertainty"] = Uncertainty.from_dict(payload["uncertainty"])
+        except KeyError as exc:
+            raise InvalidInputError(f"saved law's uncertainty lacks the field {exc}.") from None
+        except (TypeError, ValueError) as exc:
+            raise InvalidInputError(f"saved law has a malformed uncertainty: {exc}.") from None
+        strange = sorted(set(payload["uncertainty"].names) - set(fields))
+        if strange:
+            raise InvalidInputError(
+                f"saved law's uncertainty has draws of {', '.join(strange)}, which a {kind} does not have."
+            )
+    if payload.get("param_convention", "total") not in ("total", "non-embedding"):
+        raise InvalidInputError(
+            f"saved law has param_convention={payload['param_convention']!r}; expected 'total' or "
+            "'non-embedding'."
+        )
+    if isinstance(payload.get("fitted_range"), dict):
+        try:
+            payload["fitted_range"] = FittedRange.from_dict(payload["fitted_range"])
+        except KeyError as exc:
+            raise InvalidInputError(f"saved law's fitted_range lacks the field {exc}.") from None
+        except (TypeError, ValueError) as exc:
+            raise InvalidInputError(f"saved law has a malformed fitted_range: {exc}.") from None
+
+
+def _check_constants(kind: str, cls: type, payload: dict[str, Any]) -> None:
+    """A saved law's constants are finite numbers: E >= 0 (the irreducible loss), every other one > 0."""
+    base = set(Law.__dataclass_fields__)
+    for key in cls.__dataclass_fields__:
+        if key in base or key not in payload:
+            continue  # a missing constant is reported by the constructor, with all the others
+        value = payload[key]
+        ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+        if not ok or value < 0 or (value == 0 and key != "E"):
+            bound = ">= 0" if key == "E" else "> 0"
+            raise InvalidInputError(
+                f"saved law of kind {kind} has {key}={value!r}; it must be a finite number {bound}."
+            )
 
 
 def load_law(path: str | os.PathLike[str]) -> Law:

@@ -108,13 +108,20 @@ class FittedRange:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> FittedRange:
-        return cls(
-            flops=tuple(d["flops"]),
-            n_params=tuple(d["n_params"]),
-            n_tokens=tuple(d["n_tokens"]),
-            tokens_per_param=tuple(d["tokens_per_param"]),
-            source=str(d.get("source", "")),
-        )
+        """Read :meth:`to_dict` output; each axis must be a ``[low, high]`` pair, 0 < low <= high < inf."""
+        spans = {}
+        for axis in ("flops", "n_params", "n_tokens", "tokens_per_param"):
+            pair = tuple(float(x) for x in d[axis])
+            if (
+                len(pair) != 2
+                or not all(math.isfinite(x) and x > 0 for x in pair)
+                or pair[0] > pair[1]
+            ):
+                raise ValueError(
+                    f"{axis} must be [low, high] with 0 < low <= high, got {d[axis]!r}"
+                )
+            spans[axis] = pair
+        return cls(**spans, source=str(d.get("source", "")))
 
     @classmethod
     def of_runs(cls, n_params, n_tokens, *, source: str = "") -> FittedRange:

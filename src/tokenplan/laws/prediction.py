@@ -106,7 +106,11 @@ class Uncertainty:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Uncertainty:
         names = tuple(str(n) for n in d["names"])
-        draws = np.asarray(d["draws"], dtype=float).reshape(-1, len(names)) if names else None
+        draws = np.asarray(d["draws"], dtype=float) if names else None
+        if draws is not None and draws.size and (draws.ndim != 2 or draws.shape[1] != len(names)):
+            raise ValueError(f"draws must be rows of {len(names)} values ({', '.join(names)})")
+        if draws is not None and not draws.size:
+            draws = draws.reshape(0, len(names))
         resid = tuple(float(r) for r in d["residuals"])
         if draws is None:
             draws = np.zeros((0, 0))

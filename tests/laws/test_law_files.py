@@ -1,0 +1,84 @@
+"""Saved law files that are wrong in their values, not only in their layout: one error naming the file."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from helpers import run_cli
+from tokenplan.errors import InvalidInputError
+from tokenplan.laws import get_law, load_law
+
+GOOD = {
+    "kind": "ChinchillaLaw",
+    "name": "x",
+    "E": 1.8,
+    "A": 400.0,
+    "B": 400.0,
+    "alpha": 0.3,
+    "beta": 0.3,
+}
+
+
+def _file(tmp_path, law, name="fit.json"):
+    path = tmp_path / name
+    text = json.dumps({"format": "tokenplan-law/2", "law": law, "fit": {}})
+    path.write_text(text.replace('"E": "NaN"', '"E": NaN'))  # json.dumps cannot write a bare NaN
+    return path
+
+
+@pytest.mark.parametrize(
+    ("change", "needle"),
+    [
+        ({"beta": "x"}, "beta='x'"),
+        ({"A": -400.0}, "A=-400"),
+        ({"alpha": 0.0}, "alpha=0.0"),
+        ({"E": "NaN"}, "E=nan"),
+        ({"B": True}, "B=True"),
+        ({"B": None}, "B=None"),
+        ({"param_convention": "weird"}, "param_convention"),
+        ({"uncertainty": "lots"}, "uncertainty='lots'"),
+        ({"uncertainty": {"names": ["E"], "draws": [[1.8]]}}, "lacks the field 'residuals'"),
+        ({"uncertainty": {"names": ["Z"], "draws": [[1.0]], "residuals": []}}, "draws of Z"),
+        ({"uncertainty": {"names": ["E"], "draws": [[1.8, 2.0]], "residuals": []}}, "uncertainty"),
+        ({"uncertainty": {"names": ["E"], "draws": [[1.8]], "residuals": [-0.1]}}, "uncertainty"),
+        ({"fitted_range": [1, 2]}, "fitted_range=(1, 2)"),
+        ({"fitted_range": {"flops": [1e18, 1e22]}}, "lacks the field 'n_params'"),
+        (
+            {
+                "fitted_range": {
+                    k: [2.0, 1.0] for k in ("flops", "n_params", "n_tokens", "tokens_per_param")
+                }
+            },
+            "low <= high",
+        ),
+    ],
+)
+def test_bad_values_are_one_error_naming_the_file(tmp_path, change, needle):
+    path = _file(tmp_path, {**GOOD, **change})
+    with pytest.raises(InvalidInputError, match=r"fit\.json") as exc:
+        load_law(path)
+    assert needle in str(exc.value) and exc.value.param == "law"
+    r = run_cli("predict", "--law", str(path), "--params", "1B", "--tokens", "20B")
+    assert r.returncode == 2 and r.stdout == "" and "Traceback" not in r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--law" in lines[0] and "fit.json" in lines[0] and needle in lines[0]
+
+
+def test_a_valid_file_still_loads(tmp_path):
+    law = load_law(_file(tmp_path, {**GOOD, "E": 0}))  # E = 0 is allowed (no irreducible loss)
+    assert law.loss(1e9, 1e9) == pytest.approx(400 / 1e9**0.3 * 2)
+
+
+def test_unknown_law_name_names_the_flag():
+    with pytest.raises(InvalidInputError) as exc:
+        get_law("chinchila")
+    assert exc.value.param == "law"
+    for cmd in (
+        ["predict", "--params", "1B", "--tokens", "1B"],
+        ["plan", "--flops", "1e20"],
+        ["table"],
+    ):
+        r = run_cli(*cmd, "--law", "chinchila")
+        assert r.returncode == 2 and r.stderr.startswith("tokenplan: error: --law: unknown law")
