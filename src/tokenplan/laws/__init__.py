@@ -137,18 +137,25 @@ def _nested_parts(kind: str, fields: set[str], payload: dict[str, Any]) -> None:
 
 
 def _check_constants(kind: str, cls: type, payload: dict[str, Any]) -> None:
-    """A saved law's constants are finite numbers: E >= 0 (the irreducible loss), every other one > 0."""
+    """A saved law's constants are finite numbers: E >= 0 (the irreducible loss), every other one > 0 (a
+    pair such as Kaplan's Table 6 ``(coefficient, exponent)`` element by element)."""
     base = set(Law.__dataclass_fields__)
     for key in cls.__dataclass_fields__:
         if key in base or key not in payload:
             continue  # a missing constant is reported by the constructor, with all the others
         value = payload[key]
-        ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-        if not ok or value < 0 or (value == 0 and key != "E"):
+        parts = value if isinstance(value, tuple) and value else (value,)
+        if not all(_constant_ok(x, allow_zero=key == "E") for x in parts):
             bound = ">= 0" if key == "E" else "> 0"
             raise InvalidInputError(
                 f"saved law of kind {kind} has {key}={value!r}; it must be a finite number {bound}."
             )
+
+
+def _constant_ok(x: Any, *, allow_zero: bool) -> bool:
+    if not isinstance(x, int | float) or isinstance(x, bool) or not math.isfinite(x):
+        return False
+    return x > 0 or (allow_zero and x == 0)
 
 
 def load_law(path: str | os.PathLike[str]) -> Law:
