@@ -205,3 +205,6 @@ def test_run_reports_every_stage_to_the_progress_callback():
         mine = [e for e in events if e[0] == stage]
         assert mine[0][1] == 0 and mine[-1][1] == mine[-1][2]
     assert ("read", 12, 12) in events and ("embed", 11, 11) in events
+    assert [e for e in events if e[0] == "kmeans"] == [("kmeans", i, 20) for i in range(21)]
+    picks = [e[1] for e in events if e[0] == "select"]  # counted pick by pick, up to the budget
+    assert picks == sorted(picks) and picks[-1] == 4 and len(set(picks)) == 5

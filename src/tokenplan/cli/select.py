@@ -16,7 +16,7 @@ from tokenplan.cli._common import (
 )
 from tokenplan.cli._progress import stage_progress
 
-_UNITS = {"read": "rows", "embed": "texts"}
+_UNITS = {"read": "rows", "embed": "texts", "kmeans": "iterations", "select": "picks"}
 
 
 def _fields(ctx, param, value):

@@ -4,10 +4,15 @@ Both backends follow faiss's recipe so that they are interchangeable: training u
 ``max_points_per_centroid`` (256) points per centroid (a random subsample), then every point is assigned to
 its nearest centroid once. faiss seeds with random points; the numpy backend uses greedy k-means++ seeding,
 which rarely puts two seeds in one blob. The numpy backend computes squared distances as ||c||^2 - 2 x.c (||x||^2 is the same for every centroid) with one float32 matrix product per chunk of rows.
+
+Both backends run one Lloyd iteration at a time, so that ``progress(done, n_iter)`` can report each one. For
+faiss that is one ``train`` call per iteration, started from the previous centroids; its subsample is drawn
+from the same seed every call, so the partition is the one a single ``n_iter`` call gives (tested).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -80,11 +85,13 @@ def kmeans(
     n_iter: int = 20,
     backend: str = "auto",
     max_points_per_centroid: int = 256,
+    progress: Callable[[int, int], None] | None = None,
 ) -> KMeansResult:
     """Partition the rows of ``x`` into ``n_clusters`` clusters (Lloyd's algorithm, ``n_iter`` iterations).
 
     ``n_clusters`` larger than the number of rows is an error naming both. Deterministic given ``seed``
-    (per backend: faiss and numpy do not give bit-identical partitions).
+    (per backend: faiss and numpy do not give bit-identical partitions). ``progress(done, n_iter)`` is called
+    before the first iteration and after each one.
     """
     x = np.ascontiguousarray(x, dtype=np.float32)
     if x.ndim != 2 or len(x) == 0:
@@ -96,34 +103,48 @@ def kmeans(
     backend = choice("K-Means backend", backend, KMEANS_BACKENDS)
     if backend == "auto":
         backend = "faiss" if _have_faiss() else "numpy"
+    report = progress or (lambda done, total: None)
+    report(0, n_iter)
     if backend == "faiss":
-        import faiss
-
-        km = faiss.Kmeans(
-            x.shape[1],
-            k,
-            niter=n_iter,
-            seed=int(seed) % (2**31),
-            max_points_per_centroid=max_points_per_centroid,
-            min_points_per_centroid=1,  # small pools are fine; no warning printed on stderr
-            verbose=False,
-        )
-        km.train(x)
-        centroids = np.asarray(km.centroids, dtype=np.float32)
+        centroids = _faiss(x, k, seed, n_iter, max_points_per_centroid, report)
     else:
-        centroids = _lloyd(x, k, seed, n_iter, max_points_per_centroid)
+        centroids = _lloyd(x, k, seed, n_iter, max_points_per_centroid, report)
     labels, d2 = assign(x, centroids)
     return KMeansResult(centroids, labels, float(d2.sum(dtype=np.float64)), backend)
 
 
-def _lloyd(x: np.ndarray, k: int, seed: int, n_iter: int, max_ppc: int) -> np.ndarray:
+def _faiss(x: np.ndarray, k: int, seed: int, n_iter: int, max_ppc: int, report) -> np.ndarray:
+    import faiss
+
+    centroids = None
+    for i in range(
+        n_iter
+    ):  # one iteration per call (module docstring): the same result as niter=n_iter
+        km = faiss.Kmeans(
+            x.shape[1],
+            k,
+            niter=1,
+            seed=int(seed) % (2**31),
+            max_points_per_centroid=max_ppc,
+            min_points_per_centroid=1,  # small pools are fine; no warning printed on stderr
+            verbose=False,
+        )
+        km.train(x, init_centroids=centroids)
+        centroids = np.asarray(km.centroids, dtype=np.float32).copy()
+        report(i + 1, n_iter)
+    return centroids
+
+
+def _lloyd(
+    x: np.ndarray, k: int, seed: int, n_iter: int, max_ppc: int, report=lambda done, total: None
+) -> np.ndarray:
     rng = np.random.default_rng(seed)
     n = len(x)
     train = x
     if n > k * max_ppc:  # faiss's subsampling: enough points per centroid, not all of them
         train = x[np.sort(rng.choice(n, k * max_ppc, replace=False))]
     centroids = _kmeans_pp(train, k, rng)
-    for _ in range(n_iter):
+    for i in range(n_iter):
         labels, _ = assign(train, centroids)
         counts = np.bincount(labels, minlength=k)
         sums = np.zeros_like(centroids)
@@ -135,6 +156,7 @@ def _lloyd(x: np.ndarray, k: int, seed: int, n_iter: int, max_ppc: int) -> np.nd
             empty
         ):  # re-seed an empty cluster at a random point (faiss splits a big one instead)
             centroids[empty] = train[rng.choice(len(train), len(empty), replace=False)]
+        report(i + 1, n_iter)
     return centroids
 
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tokenplan._checks import positive_int
-from tokenplan.errors import InvalidInputError
+from tokenplan.select._greedy import GreedyResult, ProgressFn, check_rows, reporter
 
 __all__ = ["FacilityLocationResult", "facility_location"]
 
@@ -34,16 +34,15 @@ _MIN_CLIENTS = 1024  # the client sample never shrinks below this to fit the mat
 _CHUNK = 256  # client rows recomputed at once when the matrix is not kept
 
 
-@dataclass(frozen=True)
-class FacilityLocationResult:
+@dataclass(frozen=True, repr=False)
+class FacilityLocationResult(GreedyResult):
     """Picks in greedy order, the marginal gain of each pick, and F(S) per client (mean similarity)."""
 
-    indices: np.ndarray
     gains: np.ndarray
     objective: float
 
-    def __repr__(self) -> str:
-        return f"FacilityLocationResult(n_selected={len(self.indices)}, objective={self.objective:.4f})"
+    def _summary(self) -> tuple[str, float]:
+        return "objective", self.objective
 
 
 def facility_location(
@@ -53,23 +52,16 @@ def facility_location(
     seed: int = 0,
     max_clients: int = 4096,
     already_selected: np.ndarray | None = None,
+    progress: ProgressFn | None = None,
 ) -> FacilityLocationResult:
     """Greedy facility location over the rows of ``x`` (L2-normalised): ``budget`` distinct rows.
 
     ``already_selected`` rows count for the objective (their clients are covered) but not against the
     budget and are never picked again. Deterministic given ``seed`` (which only draws the client sample).
-    Ties go to the lowest row index.
+    Ties go to the lowest row index. ``progress(done, budget)``: before the first pick and after each one.
     """
-    x = np.asarray(x, dtype=np.float32)
-    if x.ndim != 2 or len(x) == 0:
-        raise InvalidInputError(f"facility location needs a non-empty 2-D array, got {x.shape}.")
+    x, budget, pre = check_rows(x, budget, already_selected, what="facility location")
     n = len(x)
-    budget = positive_int("budget", budget)
-    pre = np.unique(
-        np.asarray([] if already_selected is None else already_selected, dtype=np.int64)
-    )
-    if budget > n - len(pre):
-        raise InvalidInputError(f"budget={budget} should be <= n_samples={n - len(pre)}.")
     m = min(n, positive_int("max_clients", max_clients))
     if m * n > _DENSE_MAX:  # shrink the sample so that the matrix fits, but keep enough clients
         m = min(m, max(_DENSE_MAX // n, min(n, _MIN_CLIENTS)))
@@ -80,6 +72,7 @@ def facility_location(
         clients = x[np.sort(rng.choice(n, m, replace=False))]
     sim = _sim(clients, x) if m * n <= _DENSE_MAX else None
     cur = np.zeros(m, dtype=np.float32)  # each client's best similarity to the selection so far
+    report = reporter(progress, budget)
     gains = _initial_gains(clients, x, sim)
     open_ = np.ones(n, dtype=bool)
     open_[pre] = False
@@ -93,6 +86,7 @@ def facility_location(
         picks[t], picked_gain[t] = j, g[j]
         open_[j] = False
         _take(clients, x, sim, cur, gains, j)
+        report(t + 1, budget)
     return FacilityLocationResult(picks, picked_gain, float(cur.mean()))
 
 

@@ -19,24 +19,24 @@ import numpy as np
 
 from tokenplan._checks import positive_int
 from tokenplan.errors import InvalidInputError
+from tokenplan.select._greedy import GreedyResult, ProgressFn, check_rows, reporter
 
 __all__ = ["KCenterResult", "kcenter_from_center", "kcenter_greedy"]
 
 
-@dataclass(frozen=True)
-class KCenterResult:
+@dataclass(frozen=True, repr=False)
+class KCenterResult(GreedyResult):
     """Indices in the order picked (seed first) and the squared distance of each pick when it was picked.
 
     ``pick_d2[0]`` is NaN (the seed is not picked for its distance). ``coverage_radius`` is the largest
     distance from any point to its nearest selected point after the last pick.
     """
 
-    indices: np.ndarray
     pick_d2: np.ndarray
     coverage_radius: float
 
-    def __repr__(self) -> str:
-        return f"KCenterResult(n_selected={len(self.indices)}, coverage_radius={self.coverage_radius:.4f})"
+    def _summary(self) -> tuple[str, float]:
+        return "coverage_radius", self.coverage_radius
 
 
 def kcenter_greedy(
@@ -47,6 +47,7 @@ def kcenter_greedy(
     already_selected: np.ndarray | None = None,
     chunk: int | None = None,
     weights: np.ndarray | None = None,
+    progress: ProgressFn | None = None,
 ) -> KCenterResult:
     """Select ``budget`` rows of ``x`` (L2-normalised, float32) by farthest-first traversal.
 
@@ -59,59 +60,62 @@ def kcenter_greedy(
         chunk: rows per mat-vec call (default: all rows in one call).
         weights: optional positive weight per row: each pick maximises weight x squared distance to the
             selection instead of the distance alone (density-weighted farthest-first).
+        progress: ``progress(done, budget)``, before the first pick and after each one.
     """
-    x = np.asarray(x)
-    if x.dtype != np.float32:
-        x = x.astype(np.float32)
-    if x.ndim != 2:
-        raise InvalidInputError(f"KCenterGreedy needs a 2-D array, got shape {x.shape}.")
+    x, budget, pre = check_rows(x, budget, already_selected, what="KCenterGreedy")
     n = len(x)
-    budget = positive_int("budget", budget)
-    if budget > n:
-        raise InvalidInputError(f"budget={budget} should be <= n_samples={n}.")
     if not 0 <= int(seed_index) < n:
         raise InvalidInputError(f"seed_index={seed_index} should be in [0, {n}).")
     chunk = n if chunk is None else positive_int("chunk", chunk)
+    w = None if weights is None else _weights(weights, n)
+    report = reporter(progress, budget)
     min_d2 = np.full(n, np.inf, dtype=np.float32)
     buf = np.empty(min(chunk, n), dtype=np.float32)
-    taken = np.float32(-1.0)  # sentinel: a picked point is never the argmax again
-
-    def add(c: int) -> None:
-        v = x[c]
-        for s in range(0, n, chunk):
-            e = min(s + chunk, n)
-            b = buf[: e - s]
-            np.dot(x[s:e], v, out=b)  # x.c
-            b *= -2.0
-            b += 2.0  # ||x - c||^2 = 2 - 2 x.c
-            np.minimum(min_d2[s:e], b, out=min_d2[s:e])
-        min_d2[c] = taken
-
     indices = np.empty(budget, dtype=np.int64)
     pick_d2 = np.empty(budget, dtype=np.float32)
     start = 0
-    if already_selected is not None and len(already_selected):
-        for c in np.asarray(already_selected, dtype=np.int64):
-            add(int(c))
+    if len(pre):
+        for c in pre:
+            _add(x, int(c), min_d2, buf, chunk)
     else:
         indices[0], pick_d2[0] = int(seed_index), np.nan
-        add(int(seed_index))
+        _add(x, int(seed_index), min_d2, buf, chunk)
         start = 1
-    w = None
-    if weights is not None:
-        w = np.maximum(np.asarray(weights, dtype=np.float32), np.float32(1e-12))
-        if w.shape != (n,):
-            raise InvalidInputError(f"weights must have one value per row ({n}), got {w.shape}.")
+        report(1, budget)
     for t in range(start, budget):
         c = int(np.argmax(min_d2 if w is None else min_d2 * w))
         indices[t], pick_d2[t] = c, max(float(min_d2[c]), 0.0)
-        add(c)
+        _add(x, c, min_d2, buf, chunk)
+        report(t + 1, budget)
     np.maximum(min_d2, 0.0, out=min_d2)  # clear sentinels and float noise below zero
     return KCenterResult(indices, pick_d2, float(np.sqrt(min_d2.max())))
 
 
+_TAKEN = np.float32(-1.0)  # sentinel in min_d2: a picked point is never the argmax again
+
+
+def _add(x: np.ndarray, c: int, min_d2: np.ndarray, buf: np.ndarray, chunk: int) -> None:
+    """Row c joins the subset: min_d2 = min(min_d2, ||x - x_c||^2), one mat-vec per chunk of rows."""
+    v = x[c]
+    for s in range(0, len(x), chunk):
+        e = min(s + chunk, len(x))
+        b = buf[: e - s]
+        np.dot(x[s:e], v, out=b)  # x.c
+        b *= -2.0
+        b += 2.0  # ||x - c||^2 = 2 - 2 x.c
+        np.minimum(min_d2[s:e], b, out=min_d2[s:e])
+    min_d2[c] = _TAKEN
+
+
+def _weights(weights: np.ndarray, n: int) -> np.ndarray:
+    w = np.maximum(np.asarray(weights, dtype=np.float32), np.float32(1e-12))
+    if w.shape != (n,):
+        raise InvalidInputError(f"weights must have one value per row ({n}), got {w.shape}.")
+    return w
+
+
 def kcenter_from_center(
-    x: np.ndarray, budget: int, center: np.ndarray
+    x: np.ndarray, budget: int, center: np.ndarray, *, progress: ProgressFn | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """KCenterGreedy seeded at the row of highest cosine to ``center`` (the 0.5% paper's task center).
 
@@ -122,5 +126,5 @@ def kcenter_from_center(
     c = np.asarray(center, dtype=np.float32)
     c = c / max(float(np.linalg.norm(c)), 1e-12)
     cos = x @ c
-    res = kcenter_greedy(x, budget, seed_index=int(np.argmax(cos)))
+    res = kcenter_greedy(x, budget, seed_index=int(np.argmax(cos)), progress=progress)
     return res.indices, cos[res.indices].astype(float)

@@ -34,6 +34,7 @@ kcenter first row, random and lima change with it. Facility location draws only 
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -151,6 +152,28 @@ def lima_quotas(sizes: np.ndarray, n_select: int, *, tau: float = 3.0) -> np.nda
 # ----------------------------------------------------------------------------------------- methods
 
 
+class _Report:
+    """Progress of one selection in picks: ``progress(done, n_select)``, thread-safe, never past the total."""
+
+    def __init__(self, progress, n_select: int) -> None:
+        self.progress, self.total, self.done = progress, n_select, 0
+        self.lock = threading.Lock()
+        self.at(0)
+
+    def at(self, done: int) -> None:
+        with self.lock:
+            self.done = min(done, self.total)
+            if self.progress is not None:
+                self.progress(self.done, self.total)
+
+    def add(self, picks: int) -> None:
+        self.at(self.done + picks)
+
+    def part(self, start: int):
+        """A callback for a sub-step whose picks start at ``start``: ``(done, total) -> at(start + done)``."""
+        return lambda done, total: self.at(start + done)
+
+
 def _random(pool: Pool, n_select: int, *, seed: int, **_) -> Selection:
     rng = np.random.default_rng(seed)
     idx = rng.choice(pool.n, size=n_select, replace=False)
@@ -186,16 +209,16 @@ def _need_clusters(pool: Pool, method: str) -> KMeansResult:
     return pool.clusters
 
 
-def _kcenter(pool: Pool, n_select: int, *, seed: int = 0, **_) -> Selection:
+def _kcenter(pool: Pool, n_select: int, *, seed: int = 0, progress=None, **_) -> Selection:
     x = _need_embeddings(pool, "kcenter")
     first = int(
         np.random.default_rng(seed).integers(len(x))
     )  # a random first point, as DeepCore draws it
-    res = kcenter_greedy(x, n_select, seed_index=first)
+    res = kcenter_greedy(x, n_select, seed_index=first, progress=progress)
     return Selection(res.indices, np.full(n_select, np.nan), "kcenter")
 
 
-def _task_center(pool: Pool, n_select: int, **_) -> Selection:
+def _task_center(pool: Pool, n_select: int, *, progress=None, **_) -> Selection:
     x = _need_embeddings(pool, "task-center")
     km = _need_clusters(pool, "task-center")
     if pool.domains is None:
@@ -205,6 +228,7 @@ def _task_center(pool: Pool, n_select: int, **_) -> Selection:
         tasks = [np.flatnonzero(codes == t) for t in range(len(names))]
     budgets = split_budget(np.array([len(t) for t in tasks]), n_select)
     idx_parts, score_parts = [], []
+    report = _Report(progress, n_select)
     for members, k in zip(tasks, budgets):
         if k == 0:
             continue
@@ -213,6 +237,7 @@ def _task_center(pool: Pool, n_select: int, **_) -> Selection:
         picks, cos = kcenter_from_center(x[members], int(k), km.centroids[top])
         idx_parts.append(members[picks])
         score_parts.append(cos)
+        report.add(int(k))
     return Selection(
         np.concatenate(idx_parts).astype(np.int64),
         np.concatenate(score_parts).astype(float),
@@ -221,7 +246,13 @@ def _task_center(pool: Pool, n_select: int, **_) -> Selection:
 
 
 def _kcenter_per_cluster(
-    pool: Pool, n_select: int, *, n_workers: int = 2, ray_address: str | None = None, **_
+    pool: Pool,
+    n_select: int,
+    *,
+    n_workers: int = 2,
+    ray_address: str | None = None,
+    progress=None,
+    **_,
 ) -> Selection:
     x = _need_embeddings(pool, "kcenter-per-cluster")
     km = _need_clusters(pool, "kcenter-per-cluster")
@@ -234,20 +265,27 @@ def _kcenter_per_cluster(
         results = kcenter_clusters_ray(x, km.centroids, jobs, address=ray_address)
     else:
         n_workers = positive_int("n_workers", n_workers)
+        report = _Report(progress, n_select)
+
+        def one(job):
+            out = kcenter_from_center(x[job[1]], job[2], km.centroids[job[0]])
+            report.add(job[2])
+            return out
+
         with ThreadPoolExecutor(max_workers=n_workers) as ex:  # numpy's BLAS releases the GIL
-            results = list(
-                ex.map(lambda j: kcenter_from_center(x[j[1]], j[2], km.centroids[j[0]]), jobs)
-            )
+            results = list(ex.map(one, jobs))
     idx = np.concatenate([m[r[0]] for (_, m, _), r in zip(jobs, results)]).astype(np.int64)
     scores = np.concatenate([r[1] for r in results]).astype(float)
     return Selection(idx, scores, "kcenter-per-cluster")
 
 
-def _facility_location(pool: Pool, n_select: int, *, seed: int = 0, **_) -> Selection:
+def _facility_location(
+    pool: Pool, n_select: int, *, seed: int = 0, progress=None, **_
+) -> Selection:
     from tokenplan.select.facility import facility_location
 
     x = _need_embeddings(pool, "facility-location")
-    res = facility_location(x, n_select, seed=seed)
+    res = facility_location(x, n_select, seed=seed, progress=progress)
     return Selection(res.indices, res.gains, "facility-location")
 
 
@@ -256,26 +294,30 @@ def n_tail(n_select: int) -> int:
     return 0 if n_select < 2 else math.ceil(n_select / 10)
 
 
-def _facility_kcenter(pool: Pool, n_select: int, *, seed: int = 0, **_) -> Selection:
+def _facility_kcenter(pool: Pool, n_select: int, *, seed: int = 0, progress=None, **_) -> Selection:
     from tokenplan.select.facility import facility_location
 
     x = _need_embeddings(pool, "facility-kcenter")
     tail = n_tail(n_select)
-    head = facility_location(x, n_select - tail, seed=seed)
+    report = _Report(progress, n_select)
+    head = facility_location(x, n_select - tail, seed=seed, progress=report.part(0))
     idx, scores = head.indices, head.gains
     if tail:  # farthest-first, each distance weighted by the row's mean similarity to the pool
         typical = (1.0 + x @ x.mean(axis=0)) / 2.0
-        far = kcenter_greedy(x, tail, already_selected=idx, weights=typical)
+        far = kcenter_greedy(
+            x, tail, already_selected=idx, weights=typical, progress=report.part(len(idx))
+        )
         idx = np.concatenate([idx, far.indices])
         scores = np.concatenate([scores, np.full(tail, np.nan)])
     return Selection(idx, scores, "facility-kcenter")
 
 
-def _kmeans_medoids(pool: Pool, n_select: int, *, seed: int = 0, **_) -> Selection:
+def _kmeans_medoids(pool: Pool, n_select: int, *, seed: int = 0, progress=None, **_) -> Selection:
     from tokenplan.select.cluster import assign, kmeans
 
     x = _need_embeddings(pool, "kmeans-medoids")
-    km = kmeans(x, n_select, seed=seed)
+    report = _Report(progress, n_select)  # K-Means iterations shown as a share of the picks
+    km = kmeans(x, n_select, seed=seed, progress=lambda i, n: report.at(n_select * i // n))
     labels, d2 = assign(x, km.centroids)
     order = np.lexsort((d2, labels))  # by cluster, nearest to the centroid first
     first = order[np.r_[True, labels[order][1:] != labels[order][:-1]]]
@@ -346,7 +388,12 @@ TARGET_METHODS = ("task-center", "nearest")
 
 
 def select_for_target(
-    pool: Pool, target: np.ndarray, n_select: int, *, method: str = "task-center"
+    pool: Pool,
+    target: np.ndarray,
+    n_select: int,
+    *,
+    method: str = "task-center",
+    progress: Callable[[int, int], None] | None = None,
 ) -> Selection:
     """Pick ``n_select`` pool rows for one downstream task, given a few embedded examples of it (``target``).
 
@@ -357,6 +404,7 @@ def select_for_target(
     - ``nearest``: the pool rows of highest cosine to any target example (retrieval), best first.
 
     Scores are the cosine to the task center (task-center) or to the nearest target example (nearest).
+    ``progress(done, n_select)`` counts the picks, as in :func:`select`.
     """
     method = choice("target method", method, TARGET_METHODS)
     x = _need_embeddings(pool, f"--target ({method})")
@@ -387,7 +435,7 @@ def select_for_target(
         order = np.lexsort((np.arange(len(x)), -cos))
         rest = order[~np.isin(order, members)][: n_select - len(members)]
         members = np.concatenate([members, rest])
-    picks, scores = kcenter_from_center(x[members], n_select, center)
+    picks, scores = kcenter_from_center(x[members], n_select, center, progress=progress)
     return Selection(members[picks].astype(np.int64), scores, "target:task-center")
 
 
@@ -400,15 +448,30 @@ def select(
     tau: float = 3.0,
     n_workers: int = 2,
     ray_address: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Selection:
-    """Run a selection method by name; ``n_select`` must be between 1 and the pool size."""
+    """Run a selection method by name; ``n_select`` must be between 1 and the pool size.
+
+    ``progress(done, n_select)`` counts picks as the method makes them (K-Means iterations, for
+    kmeans-medoids, as a share of them); the last call is ``(n_select, n_select)``.
+    """
     method = choice("selection method", method, METHODS)
     n_select = positive_int("n_select", n_select)
     if n_select > pool.n:
         raise InvalidInputError(f"n_select={n_select} should be <= n_samples={pool.n}.")
+    if progress is not None:
+        progress(0, n_select)
     sel = METHODS[method](
-        pool, n_select, seed=seed, tau=tau, n_workers=n_workers, ray_address=ray_address
+        pool,
+        n_select,
+        seed=seed,
+        tau=tau,
+        n_workers=n_workers,
+        ray_address=ray_address,
+        progress=progress,
     )
     if len(np.unique(sel.indices)) != n_select:  # a contract every method keeps
         raise AssertionError(f"{method} returned {len(sel.indices)} picks for n_select={n_select}")
+    if progress is not None:
+        progress(n_select, n_select)
     return sel

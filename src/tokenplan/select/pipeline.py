@@ -622,14 +622,17 @@ def _embed_on_ray(recipe: Recipe, spool: IO[str], name: str, *, tick: Progress) 
     return emb, f"{name} (ray)", 0
 
 
-def cluster_candidates(emb: np.ndarray, *, n_clusters: int | None = None, seed: int = 0):
-    """Stage *cluster*: K-Means with ``n_clusters`` (default min(100, sqrt(n/2)))."""
+def cluster_candidates(
+    emb: np.ndarray, *, n_clusters: int | None = None, seed: int = 0, tick: Progress | None = None
+):
+    """Stage *cluster*: K-Means with ``n_clusters`` (default min(100, sqrt(n/2))), iterations to ``tick``."""
     from tokenplan.select.cluster import kmeans
 
     k = n_clusters or _default_clusters(len(emb))
     if k > len(emb):
         raise InvalidInputError(f"n_clusters={k} should be <= the {len(emb)} candidates left.")
-    return kmeans(emb, k, seed=seed)
+    tick = tick or _tick(None)
+    return kmeans(emb, k, seed=seed, progress=lambda done, total: tick("kmeans", done, total))
 
 
 def semantic_dedup(
@@ -673,12 +676,15 @@ def choose(
     n_select: int,
     *,
     target: np.ndarray | None = None,
+    tick: Progress | None = None,
 ):
-    """Stage *select*: the recipe's method (or, with ``target`` embeddings, target-task selection)."""
+    """Stage *select*: the recipe's method (or, with ``target`` embeddings, target-task selection);
+    picks counted to ``tick``."""
     from tokenplan.select.methods import Pool
 
     pool = Pool(embeddings=emb, domains=cands.domains, clusters=km)
-    return _select(recipe, pool, n_select, cands.n_tokens, target)
+    tick = tick or _tick(None)
+    return _select(recipe, pool, n_select, cands.n_tokens, target, tick=tick)
 
 
 def report_coverage(emb: np.ndarray, cands: Candidates, km, sel, *, seed: int = 0) -> tuple:
@@ -768,16 +774,18 @@ def run(recipe: Recipe, *, progress: Progress | None = None) -> SelectionReport:
     stats, reasons, warnings = ReadStats(), Counter(), []
     cands, emb, target_emb, embedded = _read_and_embed(recipe, stats, reasons, warnings, timer)
     embedder_name, n_cached, n_target = embedded
-    with timer("kmeans", show="kmeans"):
-        km = cluster_candidates(emb, n_clusters=recipe.n_clusters, seed=recipe.seed)
+    with timer("kmeans"):
+        km = cluster_candidates(
+            emb, n_clusters=recipe.n_clusters, seed=recipe.seed, tick=timer.tick
+        )
     if recipe.dedup_semantic is not None:
         with timer("semantic_dedup", show="semantic dedup"):
             emb, cands, km = semantic_dedup(
                 emb, cands, km, threshold=recipe.dedup_semantic, reasons=reasons
             )
     n_select = budget(recipe, len(cands), stats, reasons)
-    with timer("select", show="select"):
-        sel = choose(recipe, emb, cands, km, n_select, target=target_emb)
+    with timer("select"):
+        sel = choose(recipe, emb, cands, km, n_select, target=target_emb, tick=timer.tick)
     with timer("report", show="report"):
         cov, baseline = report_coverage(emb, cands, km, sel, seed=recipe.seed)
     with timer("write", show="write"):
@@ -903,13 +911,18 @@ def _spool_target(recipe: Recipe, spool: IO[str]) -> int:
     return n
 
 
-def _select(recipe: Recipe, pool, n_select: int, tokens: np.ndarray, target: np.ndarray | None):
+def _select(recipe: Recipe, pool, n_select: int, tokens, target, *, tick: Progress):
     from tokenplan.select.methods import select, select_by_tokens, select_for_target
+
+    def progress(done: int, total: int) -> None:
+        tick("select", done, total)
 
     if target is not None:
 
         def pick(n: int):
-            return select_for_target(pool, target, n, method=recipe.target_method)
+            sel = select_for_target(pool, target, n, method=recipe.target_method, progress=progress)
+            progress(n, n)
+            return sel
     else:
 
         def pick(n: int):
@@ -921,6 +934,7 @@ def _select(recipe: Recipe, pool, n_select: int, tokens: np.ndarray, target: np.
                 tau=recipe.tau,
                 n_workers=recipe.n_workers,
                 ray_address=recipe.ray_address,
+                progress=progress,
             )
 
     if recipe.budget_tokens is not None:

@@ -1,0 +1,64 @@
+"""What the two greedy pickers share (:mod:`~tokenplan.select.kcenter`, :mod:`~tokenplan.select.facility`).
+
+Both take L2-normalised rows, a budget of new picks, rows already in the subset (which count for the
+objective, not against the budget, and are never picked again), and an optional ``progress(done, budget)``
+callback called before the first pick and after each one; both return the picks in greedy order with the
+value of each pick when it was made and the objective after the last one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from tokenplan._checks import positive_int
+from tokenplan.errors import InvalidInputError
+
+ProgressFn = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class GreedyResult:
+    """Picks in greedy order (``indices``), the value of each pick when made, the final objective."""
+
+    indices: np.ndarray
+
+    #: (name of the final objective, its value) for the repr; set by each subclass
+    def _summary(self) -> tuple[str, float]:
+        raise NotImplementedError
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __repr__(self) -> str:
+        name, value = self._summary()
+        return f"{type(self).__name__}(n_selected={len(self.indices)}, {name}={value:.4f})"
+
+
+def check_rows(
+    x: np.ndarray, budget: int, already_selected: np.ndarray | None, *, what: str
+) -> tuple[np.ndarray, int, np.ndarray]:
+    """``x`` as a float32 2-D array, the budget checked against the rows not yet selected, and the
+    already-selected rows as unique int64 indices in range; one clear error otherwise."""
+    x = np.asarray(x)
+    if x.dtype != np.float32:
+        x = x.astype(np.float32)
+    if x.ndim != 2 or len(x) == 0:
+        raise InvalidInputError(f"{what} needs a non-empty 2-D array, got shape {x.shape}.")
+    n = len(x)
+    budget = positive_int("budget", budget)
+    pre = np.unique(np.asarray([] if already_selected is None else already_selected, np.int64))
+    if len(pre) and not (0 <= pre[0] and pre[-1] < n):
+        raise InvalidInputError(f"already_selected holds indices outside [0, {n}).")
+    if budget > n - len(pre):
+        raise InvalidInputError(f"budget={budget} should be <= n_samples={n - len(pre)}.")
+    return x, budget, pre
+
+
+def reporter(progress: ProgressFn | None, budget: int) -> ProgressFn:
+    """``progress`` (or a no-op), told ``(0, budget)`` once so a bar knows its size before the first pick."""
+    report = progress or (lambda done, total: None)
+    report(0, budget)
+    return report
