@@ -15,7 +15,6 @@ PENDING = {
     "cli/plan.py::plan",
     "cli/sweep.py::sweep",
     "select/io.py::iter_records",
-    "select/kcenter.py::kcenter_greedy",
 }
 
 
