@@ -17,7 +17,9 @@ The data default to the packaged copy (tokenplan.datasets), so no ../shared is n
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -98,7 +100,9 @@ def main(argv=None) -> int:
 
 
 def _time_auto(runs, single: float, repeats: int) -> None:
-    """`run_fit` with --form auto (3 backtests + the final fit), wall and CPU, against one batched fit."""
+    """`run_fit` with --form auto (3 backtests + the final fit), wall and CPU, against one batched fit;
+    then the whole `tokenplan fit` command as a fresh process against `python -c pass`, interleaved."""
+    load_before = os.getloadavg()
     walls, cpus = [], []
     for _ in range(repeats):
         w0, c0 = time.perf_counter(), time.process_time()
@@ -112,6 +116,29 @@ def _time_auto(runs, single: float, repeats: int) -> None:
         f"{', '.join(f'{t:.2f}' for t in walls)}); {wall / single:.1f}x one batched fit; chose "
         f"{report.form} ({report.backtest.mean_abs_error:.2%} mean |error| on {report.backtest.n_heldout} "
         f"held out); target <= 10 s"
+    )
+    cli, base = [], []
+    cmd = [
+        sys.executable,
+        "-m",
+        "tokenplan",
+        "fit",
+        "--example",
+        "chinchilla",
+        "--drop-highest",
+        "5",
+    ]
+    for _ in range(repeats):
+        for out, argv in ((base, [sys.executable, "-c", "pass"]), (cli, cmd)):
+            t0 = time.perf_counter()
+            subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+            out.append(time.perf_counter() - t0)
+    load_after = os.getloadavg()
+    print(
+        f"`tokenplan fit --example chinchilla --drop-highest 5` (whole process): median wall "
+        f"{statistics.median(cli):.2f} s (all: {', '.join(f'{t:.2f}' for t in cli)}); `python -c pass` "
+        f"{statistics.median(base):.3f} s; load average (1 min) {load_before[0]:.1f} before, "
+        f"{load_after[0]:.1f} after, on {os.cpu_count()} CPUs"
     )
 
 
