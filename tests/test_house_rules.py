@@ -14,7 +14,6 @@ LONG = re.compile(r"#\s*long:\s*\S")
 PENDING = {
     "cli/plan.py::plan",
     "cli/sweep.py::sweep",
-    "select/io.py::iter_records",
 }
 
 

@@ -405,18 +405,7 @@ def iter_records(
     Malformed rows are counted in ``stats`` (pass your own :class:`ReadStats` to see them) or raise with
     ``strict=True``.
     """
-    p = Path(path)
-    if not p.exists():
-        raise InvalidInputError(f"input file {str(p)!r} does not exist.")
-    if row_format not in ROW_FORMATS:
-        from tokenplan.errors import UnknownNameError
-
-        raise UnknownNameError("row format", row_format, ROW_FORMATS)
-    if fields is not None and (len(fields) != 2 or not fields[0]):
-        raise InvalidInputError(
-            f"fields={fields!r} must name two columns: PROMPT,RESPONSE (PROMPT, for prompts only).",
-            param="fields",
-        )
+    p = _check_read_options(path, row_format, fields)
     stats = stats if stats is not None else ReadStats()
     kind = detect_file_type(p)
     fmt = None if row_format == "auto" else row_format
@@ -453,6 +442,25 @@ def iter_records(
             stats.malformed(where, str(exc), strict=strict)
     if stats.n_rows == 0:
         raise InvalidInputError(f"{p}: no rows found; the input is empty.")
+
+
+def _check_read_options(
+    path: str | os.PathLike, row_format: str, fields: tuple[str, str] | None
+) -> Path:
+    """``path`` as a Path once it exists, the row format is known and ``fields`` names two columns."""
+    p = Path(path)
+    if not p.exists():
+        raise InvalidInputError(f"input file {str(p)!r} does not exist.")
+    if row_format not in ROW_FORMATS:
+        from tokenplan.errors import UnknownNameError
+
+        raise UnknownNameError("row format", row_format, ROW_FORMATS)
+    if fields is not None and (len(fields) != 2 or not fields[0]):
+        raise InvalidInputError(
+            f"fields={fields!r} must name two columns: PROMPT,RESPONSE (PROMPT, for prompts only).",
+            param="fields",
+        )
+    return p
 
 
 # ----------------------------------------------------------------------------------------- writing
