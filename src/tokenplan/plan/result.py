@@ -120,6 +120,13 @@ class Hardware:
         }
 
 
+def _of_repetition(name: str, doc: str | None = None) -> property:
+    """A :class:`Plan` property read from its ``repetition`` (None when the plan has none)."""
+    return property(
+        lambda self: None if self.repetition is None else getattr(self.repetition, name), doc=doc
+    )
+
+
 @dataclass(frozen=True, repr=False)
 class Plan:
     """One training plan. Sizes are plain numbers: parameters, tokens, FLOPs, bytes, hours."""
@@ -170,28 +177,20 @@ class Plan:
     def tokens_per_param(self) -> float:
         return self.n_tokens / self.n_params
 
-    @property
-    def unique_tokens(self) -> float | None:
-        return None if self.repetition is None else self.repetition.unique_tokens
-
-    @property
-    def epochs(self) -> float | None:
-        return None if self.repetition is None else self.repetition.epochs
-
-    @property
-    def effective_tokens(self) -> float | None:
-        """D': what the n_tokens drawn from the unique tokens are worth as fresh data (Muennighoff eq. 5)."""
-        return None if self.repetition is None else self.repetition.effective_tokens
-
-    @property
-    def effective_fraction(self) -> float | None:
-        """D'/D: the share of the training tokens that counts as fresh data."""
-        return None if self.repetition is None else self.repetition.effective_fraction
-
-    @property
-    def loss_penalty(self) -> float | None:
-        """Loss with the repeated data minus with fresh data (None without unique tokens)."""
-        return None if self.repetition is None else self.repetition.loss_change
+    # The repetition figures, flat (None without unique tokens).
+    unique_tokens = _of_repetition("unique_tokens")
+    epochs = _of_repetition("epochs")
+    effective_tokens = _of_repetition(
+        "effective_tokens",
+        "D': what the n_tokens drawn from the unique tokens are worth as fresh data (Muennighoff eq. 5).",
+    )
+    effective_fraction = _of_repetition(
+        "effective_fraction", "D'/D: the share of the training tokens that counts as fresh data."
+    )
+    loss_penalty = _of_repetition(
+        "loss_change",
+        "Loss with the repeated data minus with fresh data (None without unique tokens).",
+    )
 
     # The batch and hardware figures, flat, as before the split.
     critical_batch_tokens = property(lambda self: self.batch.critical_batch_tokens)
