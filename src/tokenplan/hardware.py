@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tokenplan import _checks
+from tokenplan._record import record
 
 __all__ = ["ACCELERATORS", "Accelerator", "get_accelerator"]
 
@@ -31,12 +32,7 @@ class Accelerator:
     source: str
 
     def to_dict(self) -> dict[str, object]:
-        return {
-            "name": self.name,
-            "peak_flops": self.peak_flops,
-            "memory_bytes": self.memory_bytes,
-            "source": self.source,
-        }
+        return record(self, "name peak_flops memory_bytes source")
 
 
 ACCELERATORS: dict[str, Accelerator] = {

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tokenplan import _checks
+from tokenplan._record import record
 from tokenplan._solve import bisect, golden_section
 from tokenplan.errors import InvalidInputError
 from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
@@ -79,22 +80,12 @@ class InferenceAllocation:
         return self.n_tokens / self.n_params
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "law": self.law,
-            "loss": self.loss,
-            "inference_tokens": self.inference_tokens,
-            "n_params": self.n_params,
-            "n_tokens": self.n_tokens,
-            "tokens_per_param": self.tokens_per_param,
-            "train_flops": self.train_flops,
-            "inference_flops": self.inference_flops,
-            "total_flops": self.total_flops,
-            "baseline_n_params": self.baseline_n_params,
-            "baseline_n_tokens": self.baseline_n_tokens,
-            "baseline_total_flops": self.baseline_total_flops,
-            "flops_saved": self.flops_saved,
-            "fraction_saved": self.fraction_saved,
-        }
+        return record(
+            self,
+            "law loss inference_tokens n_params n_tokens tokens_per_param train_flops inference_flops "
+            "total_flops baseline_n_params baseline_n_tokens baseline_total_flops flops_saved "
+            "fraction_saved",
+        )
 
     def __repr__(self) -> str:
         return (

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tokenplan import _checks
+from tokenplan._record import record
 from tokenplan.errors import InvalidInputError
 from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
 
@@ -50,11 +51,7 @@ class BootstrapResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "level": self.level,
-            "n_boot": self.n_boot,
-            "n_failed": self.n_failed,
-            "seed": self.seed,
-            "method": self.method,
+            **record(self, "level n_boot n_failed seed method"),
             "intervals": {k: list(v) for k, v in self.intervals.items()},
         }
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from tokenplan import _checks
+from tokenplan._record import record
 from tokenplan._solve import bisect
 from tokenplan.errors import InvalidInputError
 from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
@@ -45,15 +46,7 @@ class Allocation:
         return self.n_tokens / self.n_params
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "law": self.law,
-            "n_params": self.n_params,
-            "n_tokens": self.n_tokens,
-            "flops": self.flops,
-            "tokens_per_param": self.tokens_per_param,
-            "loss": self.loss,
-            "param_convention": self.param_convention,
-        }
+        return record(self, "law n_params n_tokens flops tokens_per_param loss param_convention")
 
     def __repr__(self) -> str:
         from tokenplan.units import format_quantity as fq

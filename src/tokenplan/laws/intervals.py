@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from tokenplan._record import record
 from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
 from tokenplan.laws.prediction import check_level, no_interval
 
@@ -45,15 +46,7 @@ class PublishedInterval:
     source: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "quantity": self.quantity,
-            "estimate": self.estimate,
-            "low": self.low,
-            "high": self.high,
-            "level": self.level,
-            "text": self.text,
-            "source": self.source,
-        }
+        return record(self, "quantity estimate low high level text source")
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tokenplan import _checks
+from tokenplan._record import record
 from tokenplan.errors import InvalidInputError
 from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
 
@@ -234,24 +235,13 @@ class Prediction:
         return [f"outside the law's fitted range ({', '.join(out)}): an extrapolation."]
 
     def to_dict(self) -> dict[str, Any]:
+        sizes = "law n_params n_tokens flops tokens_per_param unique_tokens epochs effective_tokens loss"
         return {
-            "law": self.law,
-            "n_params": self.n_params,
-            "n_tokens": self.n_tokens,
-            "flops": self.flops,
-            "tokens_per_param": self.tokens_per_param,
-            "unique_tokens": self.unique_tokens,
-            "epochs": self.epochs,
-            "effective_tokens": self.effective_tokens,
-            "loss": self.loss,
+            **record(self, sizes),
             "interval": None if self.interval is None else list(self.interval),
-            "level": self.level,
-            "interval_kind": self.interval_kind,
-            "interval_source": self.interval_source,
-            "inside_range": self.inside_range,
+            **record(self, "level interval_kind interval_source inside_range"),
             "extrapolation": dict(self.extrapolation),
-            "fitted_range_source": self.fitted_range_source,
-            "source": self.source,
+            **record(self, "fitted_range_source source"),
             "warnings": self.warnings(),
             "notes": list(self.notes),
         }

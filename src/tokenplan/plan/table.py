@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tokenplan import _checks
+from tokenplan._record import record
 from tokenplan.errors import InvalidInputError
 from tokenplan.laws import (
     Intervals,
@@ -50,13 +51,9 @@ class TableRow:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "n_params": self.n_params,
-            "n_params_law": self.n_params_law,
-            "flops": self.flops,
-            "gopher_units": self.gopher_units,
-            "n_tokens": self.n_tokens,
-            "tokens_per_param": self.tokens_per_param,
-            "loss": self.loss,
+            **record(
+                self, "n_params n_params_law flops gopher_units n_tokens tokens_per_param loss"
+            ),
             "intervals": None if self.intervals is None else self.intervals.to_dict(),
         }
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from tokenplan import _checks
 from tokenplan._io import write_text_atomic
+from tokenplan._record import record
 from tokenplan.errors import InvalidInputError
 from tokenplan.sweep.folder import SweepFolder
 from tokenplan.sweep.grid import RunSpec, expand
@@ -48,19 +49,12 @@ class SweepResult:
     executor: str = "local"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "out_dir": self.out_dir,
-            "results_csv": self.results_csv,
-            "curves_csv": self.curves_csv,
-            "best_lr_csv": self.best_lr_csv,
-            "n_runs": self.n_runs,
-            "n_skipped": self.n_skipped,
-            "n_trained": self.n_trained,
-            "n_lost": self.n_lost,
-            "counts": dict(self.counts),
-            "wall_seconds": self.wall_seconds,
-            "executor": self.executor,
-        }
+        out = record(
+            self,
+            "out_dir results_csv curves_csv best_lr_csv n_runs n_skipped n_trained n_lost counts "
+            "wall_seconds executor",
+        )
+        return {**out, "counts": dict(self.counts)}
 
 
 def _corpus(spec: SweepSpec, folder: SweepFolder):
@@ -249,16 +243,16 @@ def _warn_repeats(todo: list[RunSpec], corpus, emit) -> None:
 
 
 def _execute(ex, tasks: list[dict], folder: SweepFolder, emit) -> tuple[int, int]:
-    """Run the tasks; after each finished run rebuild the results files. Returns (trained, lost)."""
+    """Run the tasks; after each finished run, rebuild the results files. Returns (trained, lost)."""
     trained = lost = 0
-    for record in ex.run(tasks, on_event=emit):
-        res = record["result"]
-        if record.get("lost"):
+    for finished in ex.run(tasks, on_event=emit):
+        res = finished["result"]
+        if finished.get("lost"):
             lost += 1
             emit(
                 {
                     "event": "run_done",
-                    "run_id": record["run_id"],
+                    "run_id": finished["run_id"],
                     "status": "lost",
                     "loss": None,
                     "wall_seconds": 0.0,
@@ -266,15 +260,15 @@ def _execute(ex, tasks: list[dict], folder: SweepFolder, emit) -> tuple[int, int
                 }
             )
             continue
-        path = folder.run_dir(record["run_id"]) / "result.json"
+        path = folder.run_dir(finished["run_id"]) / "result.json"
         if not path.exists():  # a Ray worker on another machine wrote its copy there
-            write_text_atomic(path, json.dumps(record, indent=1, allow_nan=False))
+            write_text_atomic(path, json.dumps(finished, indent=1, allow_nan=False))
         _rebuild(folder)
         trained += 1
         emit(
             {
                 "event": "run_done",
-                "run_id": record["run_id"],
+                "run_id": finished["run_id"],
                 "status": res["status"],
                 "loss": res["loss"],
                 "wall_seconds": res["wall_seconds"],
