@@ -158,7 +158,9 @@ def run_pool(pool: PoolData, methods, budgets, seeds) -> dict:
     res: dict = {m: {n: {} for n in budgets} for m in methods}
     for seed in seeds:
         km = kmeans(pool.emb, _n_clusters(len(pool.emb)), seed=seed)
-        view = Pool(embeddings=pool.emb, clusters=km)  # no labels: they are hidden from the method
+        chars = np.array([len(a) for a in pool.answers], dtype=np.int64)
+        # no labels: they are hidden from the method; answer lengths, as select passes them
+        view = Pool(embeddings=pool.emb, clusters=km, answer_chars=chars)
         for m in methods:
             for n in budgets:
                 t = time.perf_counter()
@@ -268,8 +270,8 @@ def main(argv=None) -> int:
     ap.add_argument("--budgets", default="10,20,40,80")
     ap.add_argument(
         "--methods",
-        default="random,facility-kcenter,facility-location,kmeans-medoids,kcenter-per-cluster,"
-        "task-center,kcenter",
+        default="random,facility-cells,facility-kcenter,facility-location,kmeans-medoids,"
+        "kcenter-per-cluster,task-center,kcenter",
     )
     ap.add_argument("--pools", default="chatterbot,belle,belle-prompts,alpaca")
     ap.add_argument("--json", help="also write the raw numbers here")

@@ -16,6 +16,7 @@ from tokenplan.select.methods import (
     Pool,
     lima_quotas,
     n_tail,
+    prefer_complete_answers,
     select,
     select_for_target,
     split_budget,
@@ -122,10 +123,9 @@ def test_random_methods_change_with_the_seed(method):
     assert sorted(a.tolist()) != sorted(b.tolist())
 
 
-def test_the_default_is_facility_location_then_one_in_ten_density_weighted_farthest_first():
+def test_facility_kcenter_is_facility_location_then_one_in_ten_density_weighted_farthest_first():
     pool = _pool()
-    assert DEFAULT_METHOD == "facility-kcenter"
-    sel = select(pool, 20)
+    sel = select(pool, 20, method="facility-kcenter")
     assert sel.method == "facility-kcenter"
     head = facility_location(pool.embeddings, 18).indices
     np.testing.assert_array_equal(sel.indices[:18], head)
@@ -133,6 +133,56 @@ def test_the_default_is_facility_location_then_one_in_ten_density_weighted_farth
     far = kcenter_greedy(pool.embeddings, 2, already_selected=head, weights=typical).indices
     np.testing.assert_array_equal(sel.indices[18:], far)
     assert [n_tail(n) for n in (1, 2, 10, 11, 80)] == [0, 1, 1, 2, 8]
+
+
+def test_the_default_is_facility_location_one_pick_per_kmeans_cell_then_the_tail():
+    """facility-cells without answer lengths: K-Means with k = 18 cells (seeded), greedy facility location
+    with at most one pick per cell, then 2 density-weighted farthest-first picks."""
+    pool = _pool()
+    x = pool.embeddings
+    assert DEFAULT_METHOD == "facility-cells"
+    sel = select(pool, 20, seed=5)
+    assert sel.method == "facility-cells"
+    cells = kmeans(x, 18, seed=5).labels
+    head = facility_location(x, 18, groups=cells).indices
+    np.testing.assert_array_equal(sel.indices[:18], head)
+    assert len(set(cells[head].tolist())) == 18  # one pick per cell
+    typical = (1 + x @ x.mean(0)) / 2
+    far = kcenter_greedy(x, 2, already_selected=head, weights=typical).indices
+    np.testing.assert_array_equal(sel.indices[18:], far)
+    assert sorted(select(pool, 20, seed=6).indices.tolist()) != sorted(sel.indices.tolist())
+
+
+def test_groups_allow_one_pick_each_until_every_group_has_one():
+    """41 rows spread over 0-120 degrees (group 0) and one at 240 (group 1). Unconstrained, both picks go
+    to the crowd (60 deg, then 15 deg: covering 41 rows beats one stray). With groups the second pick must
+    be the stray; the third, every group having its pick, goes back to the crowd."""
+    x = _unit_deg([*np.linspace(0, 120, 41), 240])
+    groups = np.array([0] * 41 + [1])
+    assert facility_location(x, 2).indices.tolist() == [20, 5]
+    grouped = facility_location(x, 3, groups=groups).indices.tolist()
+    assert grouped[:2] == [20, 41] and groups[grouped[2]] == 0
+    with pytest.raises(InvalidInputError, match="one label per row"):
+        facility_location(x, 2, groups=np.array([0, 1]))
+
+
+def test_short_answers_are_swapped_for_a_longer_one_nearby_and_only_then():
+    """Cell of pick 0: rows 0-3 (0, 2, 4, 6 degrees), plus a far row 4 (90 degrees) picked by itself.
+    Pool median answer = 150 chars. Pick 0 answers in 10 chars: the inner half of its cell (distance <=
+    the cell's median) is rows 0 and 1, and row 1 is the one there with >= 150 chars;
+    row 3 (longest, but outer) is never taken. Pick 4 is long already: kept."""
+    x = _unit_deg([0, 2, 4, 6, 90])
+    chars = np.array([10, 150, 20, 500, 300])
+    assert prefer_complete_answers(x, np.array([0, 4]), chars).tolist() == [1, 4]
+    assert prefer_complete_answers(x, np.array([0, 4]), None).tolist() == [0, 4]
+    assert prefer_complete_answers(x, np.array([0, 4]), np.zeros(5)).tolist() == [0, 4]
+    long_enough = np.array([200, 150, 20, 500, 300])  # median 200: pick 0 is not short
+    assert prefer_complete_answers(x, np.array([0, 4]), long_enough).tolist() == [0, 4]
+
+
+def _unit_deg(deg):
+    a = np.deg2rad(np.asarray(deg, dtype=float))
+    return np.stack([np.cos(a), np.sin(a)], axis=1).astype(np.float32)
 
 
 def test_kmeans_medoids_takes_the_row_nearest_each_centroid():

@@ -46,7 +46,9 @@ def _rows(n=40):
 BASE = ("--embedder", "tfidf", "--no-cache")
 
 
-@pytest.mark.parametrize("method", ["facility-kcenter", "kcenter", "random", "kmeans-medoids"])
+@pytest.mark.parametrize(
+    "method", ["facility-cells", "facility-kcenter", "kcenter", "random", "kmeans-medoids"]
+)
 def test_same_seed_gives_byte_identical_output(capsys, tmp_path, method):
     pool = _pool(tmp_path, _rows())
     outs = []

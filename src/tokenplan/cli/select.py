@@ -50,8 +50,8 @@ def _fields(ctx, param, value):
 )
 @click.option(
     "--method",
-    help="facility-kcenter (default), facility-location, kmeans-medoids, random, lima, kcenter, "
-    "task-center (the 0.5% method), kcenter-per-cluster.",
+    help="facility-cells (default), facility-kcenter, facility-location, kmeans-medoids, random, lima, "
+    "kcenter, task-center (the 0.5% method), kcenter-per-cluster.",
 )
 @click.option(
     "--target", help="A few examples of your task (any input format): select the pool rows for it."

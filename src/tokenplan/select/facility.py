@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tokenplan._checks import positive_int
+from tokenplan.errors import InvalidInputError
 from tokenplan.select._greedy import GreedyResult, ProgressFn, check_rows, reporter
 
 __all__ = ["FacilityLocationResult", "facility_location"]
@@ -52,16 +53,21 @@ def facility_location(
     seed: int = 0,
     max_clients: int = 4096,
     already_selected: np.ndarray | None = None,
+    groups: np.ndarray | None = None,
     progress: ProgressFn | None = None,
 ) -> FacilityLocationResult:
     """Greedy facility location over the rows of ``x`` (L2-normalised): ``budget`` distinct rows.
 
     ``already_selected`` rows count for the objective (their clients are covered) but not against the
-    budget and are never picked again. Deterministic given ``seed`` (which only draws the client sample).
-    Ties go to the lowest row index. ``progress(done, budget)``: before the first pick and after each one.
+    budget and are never picked again. ``groups`` (one integer label per row, e.g. a K-Means partition):
+    at most one pick per group while a group without a pick is left (greedy under a partition matroid,
+    within 1/2 of that constrained optimum; Fisher, Nemhauser & Wolsey 1978), then any row. Deterministic
+    given ``seed`` (which only draws the client sample). Ties go to the lowest row index.
+    ``progress(done, budget)``: before the first pick and after each one.
     """
     x, budget, pre = check_rows(x, budget, already_selected, what="facility location")
     n = len(x)
+    groups, free = _group_mask(groups, n, pre)
     m = min(n, positive_int("max_clients", max_clients))
     if m * n > _DENSE_MAX:  # shrink the sample so that the matrix fits, but keep enough clients
         m = min(m, max(_DENSE_MAX // n, min(n, _MIN_CLIENTS)))
@@ -81,13 +87,26 @@ def facility_location(
     picks = np.empty(budget, dtype=np.int64)
     picked_gain = np.empty(budget, dtype=np.float64)
     for t in range(budget):
-        g = np.where(open_, gains, -np.inf)
+        allowed = open_ if free is None or not (open_ & free).any() else open_ & free
+        g = np.where(allowed, gains, -np.inf)
         j = int(np.argmax(g))
         picks[t], picked_gain[t] = j, g[j]
         open_[j] = False
+        if free is not None:
+            free[groups == groups[j]] = False  # its group has its pick
         _take(clients, x, sim, cur, gains, j)
         report(t + 1, budget)
     return FacilityLocationResult(picks, picked_gain, float(cur.mean()))
+
+
+def _group_mask(groups, n: int, pre: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """(groups as an array, rows whose group holds no selected row yet); (None, None) without groups."""
+    if groups is None:
+        return None, None
+    groups = np.asarray(groups)
+    if groups.shape != (n,):
+        raise InvalidInputError(f"groups must have one label per row ({n}), got {groups.shape}.")
+    return groups, ~np.isin(groups, groups[pre])
 
 
 def _sim(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -1,11 +1,15 @@
 """Selection methods, chosen by name through :data:`METHODS` (what each optimises: docs/select.md).
 
-- ``facility-kcenter`` (the default, :data:`DEFAULT_METHOD`): nine picks in ten by greedy facility location
-  (rows that represent the pool: every row wants a selected row near it, so dense regions are covered), then
-  one in ten (rounded up) by density-weighted farthest-first from those picks (each row's squared distance to
-  the subset times its mean similarity to the pool), so no populated region stays far from the subset.
-  Chosen by bench/select_quality.py: more distinct labels than random on labelled pools the method does not
-  see the labels of, and a smaller coverage radius.
+- ``facility-cells`` (the default, :data:`DEFAULT_METHOD`): K-Means with one cell per pick (seeded), greedy
+  facility location with at most one pick per cell (representative rows, spread over equal-mass regions of
+  the pool), each pick with a short answer swapped for a nearby long one (:func:`prefer_complete_answers`,
+  LIMA's preference), then one pick in ten (rounded up) by density-weighted farthest-first, as in
+  facility-kcenter. Chosen by bench/select_quality.py (docs/select.md says why it should generalise).
+- ``facility-kcenter``: nine picks in ten by greedy facility location (rows that represent the pool: every
+  row wants a selected row near it, so dense regions are covered), then one in ten (rounded up) by
+  density-weighted farthest-first from those picks (each row's squared distance to the subset times its mean
+  similarity to the pool), so no populated region stays far from the subset. Deterministic on pools of up to
+  4,096 rows.
 - ``facility-location``: greedy facility location alone (:mod:`~tokenplan.select.facility`).
 - ``kmeans-medoids``: K-Means with k = n (seeded), the row nearest each centroid; empty clusters are filled
   farthest-first.
@@ -27,8 +31,9 @@
 Budgets: every method returns exactly ``n_select`` distinct indices; for the KCenter methods the seed point is
 one of them (it counts against the budget). Every random choice follows ``seed``: the same seed gives the same
 picks; K-Means (kmeans-medoids, and the partition the pipeline gives task-center and kcenter-per-cluster), the
-kcenter first row, random and lima change with it. Facility location draws only its client sample (pools above
-4,096 rows), so on smaller pools it is deterministic.
+kcenter first row, random, lima and facility-cells (its cells) change with it. Facility location draws only its
+client sample (pools above 4,096 rows), so facility-location and facility-kcenter are deterministic on smaller
+pools.
 """
 
 from __future__ import annotations
@@ -51,6 +56,7 @@ __all__ = [
     "Pool",
     "Selection",
     "lima_quotas",
+    "prefer_complete_answers",
     "select",
     "split_budget",
 ]
@@ -58,11 +64,13 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Pool:
-    """What a method sees: embeddings (n, d) L2-normalised, domain labels (n,), a K-Means partition."""
+    """What a method sees: embeddings (n, d) L2-normalised, domain labels (n,), a K-Means partition, and
+    each row's answer length in characters (None, or all zero, for a prompt-only pool)."""
 
     embeddings: np.ndarray | None = None
     domains: np.ndarray | None = None
     clusters: KMeansResult | None = None
+    answer_chars: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -169,9 +177,12 @@ class _Report:
     def add(self, picks: int) -> None:
         self.at(self.done + picks)
 
-    def part(self, start: int):
-        """A callback for a sub-step whose picks start at ``start``: ``(done, total) -> at(start + done)``."""
-        return lambda done, total: self.at(start + done)
+    def part(self, start: int, span: int | None = None):
+        """A callback for a sub-step shown from ``start`` over ``span`` picks (default: its own count):
+        ``(done, total) -> at(start + span * done // total)``."""
+        if span is None:
+            return lambda done, total: self.at(start + done)
+        return lambda done, total: self.at(start + span * done // max(total, 1))
 
 
 def _random(pool: Pool, n_select: int, *, seed: int, **_) -> Selection:
@@ -312,12 +323,76 @@ def _facility_kcenter(pool: Pool, n_select: int, *, seed: int = 0, progress=None
     return Selection(idx, scores, "facility-kcenter")
 
 
+def _facility_cells(pool: Pool, n_select: int, *, seed: int = 0, progress=None, **_) -> Selection:
+    """K-Means with k = h cells (h = n minus the tail); greedy facility location with one pick per cell;
+    picks with a short answer swapped for a nearby longer one (:func:`prefer_complete_answers`); then the
+    density-weighted farthest-first tail, as in facility-kcenter."""
+    from tokenplan.select.cluster import kmeans
+    from tokenplan.select.facility import facility_location
+
+    x = _need_embeddings(pool, "facility-cells")
+    tail = n_tail(n_select)
+    head = n_select - tail
+    report = _Report(
+        progress, n_select
+    )  # K-Means over the first half of the bar, the picks after it
+    km = kmeans(x, head, seed=seed, progress=report.part(0, head // 2))
+    fl = facility_location(
+        x, head, seed=seed, groups=km.labels, progress=report.part(head // 2, head - head // 2)
+    )
+    idx = prefer_complete_answers(x, fl.indices, pool.answer_chars)
+    scores = np.where(idx == fl.indices, fl.gains, np.nan)
+    if tail:
+        typical = (1.0 + x @ x.mean(axis=0)) / 2.0
+        far = kcenter_greedy(
+            x, tail, already_selected=idx, weights=typical, progress=report.part(head)
+        )
+        idx = np.concatenate([idx, far.indices])
+        scores = np.concatenate([scores, np.full(tail, np.nan)])
+    return Selection(idx, scores, "facility-cells")
+
+
+def prefer_complete_answers(
+    x: np.ndarray, picks: np.ndarray, answer_chars: np.ndarray | None
+) -> np.ndarray:
+    """LIMA's preference for long, complete answers, kept local so coverage does not move.
+
+    Each pick whose answer is shorter than the pool's median answer is swapped for the row that best
+    represents the pick's cell (the rows nearest to it among the picks; best = highest summed cosine to the
+    cell) among the cell's rows that are (a) in its inner half, no farther from the pick than the cell's
+    median distance to it, (b) answered at least at the pool's median length, (c) not picked. No such row:
+    the pick stays. A prompt-only pool (no answer lengths) is left as it is. LIMA (Zhou et al. 2023) curates
+    long, complete answers; "Long Is More for Alignment" (Zhao et al. 2024) finds the longest responses a
+    strong selection baseline on their own.
+    """
+    picks = np.asarray(picks, dtype=np.int64).copy()
+    if answer_chars is None or not np.any(answer_chars):
+        return picks
+    from tokenplan.select.cluster import assign
+
+    lengths = np.asarray(answer_chars)
+    median = float(np.median(lengths))
+    owner, _ = assign(x, x[picks])
+    taken = np.zeros(len(x), dtype=bool)
+    taken[picks] = True
+    for c in np.flatnonzero(lengths[picks] < median):
+        j = picks[c]
+        cell = np.flatnonzero(owner == c)
+        d2 = 2.0 - 2.0 * (x[cell] @ x[j])
+        inner = cell[d2 <= np.median(d2)]
+        cand = inner[(lengths[inner] >= median) & ~taken[inner]]
+        if len(cand):
+            r = int(cand[np.argmax(x[cand] @ x[cell].sum(axis=0))])
+            taken[j], taken[r], picks[c] = False, True, r
+    return picks
+
+
 def _kmeans_medoids(pool: Pool, n_select: int, *, seed: int = 0, progress=None, **_) -> Selection:
     from tokenplan.select.cluster import assign, kmeans
 
     x = _need_embeddings(pool, "kmeans-medoids")
     report = _Report(progress, n_select)  # K-Means iterations shown as a share of the picks
-    km = kmeans(x, n_select, seed=seed, progress=lambda i, n: report.at(n_select * i // n))
+    km = kmeans(x, n_select, seed=seed, progress=report.part(0, n_select))
     labels, d2 = assign(x, km.centroids)
     order = np.lexsort((d2, labels))  # by cluster, nearest to the centroid first
     first = order[np.r_[True, labels[order][1:] != labels[order][:-1]]]
@@ -337,10 +412,11 @@ METHODS: dict[str, Callable[..., Selection]] = {
     "kcenter-per-cluster": _kcenter_per_cluster,
     "facility-location": _facility_location,
     "facility-kcenter": _facility_kcenter,
+    "facility-cells": _facility_cells,
     "kmeans-medoids": _kmeans_medoids,
 }
 #: the method used when none is named (chosen by bench/select_quality.py; docs/select.md)
-DEFAULT_METHOD = "facility-kcenter"
+DEFAULT_METHOD = "facility-cells"
 #: methods that need K-Means clusters
 NEEDS_CLUSTERS = ("task-center", "kcenter-per-cluster")
 

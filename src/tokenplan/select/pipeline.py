@@ -91,9 +91,9 @@ class Recipe:
     """Or: this fraction of the candidate pool (after filters and dedup), e.g. 0.005."""
     budget_tokens: int | None = None
     """Or: select by a token budget (approximate tokens of prompt + answer) instead of a row count."""
-    method: str = "facility-kcenter"
-    """facility-kcenter (default), facility-location, kmeans-medoids, random, lima, kcenter, task-center,
-    kcenter-per-cluster (docs/select.md says what each optimises)."""
+    method: str = "facility-cells"
+    """facility-cells (default), facility-kcenter, facility-location, kmeans-medoids, random, lima, kcenter,
+    task-center, kcenter-per-cluster (docs/select.md says what each optimises)."""
     target: str | None = None
     """A file with a few examples of the downstream task (any format select reads): select for that task."""
     target_method: str = "task-center"
@@ -329,6 +329,7 @@ class Candidates:
     index: np.ndarray  # source indices (int64)
     domains: np.ndarray | None  # str labels, or None when the pool has no domain
     n_tokens: np.ndarray  # int64
+    answer_chars: np.ndarray | None = None  # int64, the answer's length (0 for a prompt alone)
 
     def __len__(self) -> int:
         return len(self.index)
@@ -336,7 +337,8 @@ class Candidates:
     def subset(self, keep: np.ndarray) -> Candidates:
         """The candidates at the positions (or boolean mask) ``keep``."""
         dom = self.domains[keep] if self.domains is not None else None
-        return Candidates(index=self.index[keep], domains=dom, n_tokens=self.n_tokens[keep])
+        chars = self.answer_chars[keep] if self.answer_chars is not None else None
+        return Candidates(self.index[keep], dom, self.n_tokens[keep], chars)
 
 
 def _tick(progress: Progress | None) -> Progress:
@@ -510,11 +512,13 @@ def collect_candidates(
     src_index: list[int] = []
     domains: list[str | None] = []
     n_tokens: list[int] = []
+    answer_chars: list[int] = []
     for rec in records:
         text = join_text(rec.prompt, rec.response)
         src_index.append(rec.index)
         domains.append(rec.domain)
         n_tokens.append(count_tokens(text))
+        answer_chars.append(len(rec.response))
         spool.write(json.dumps(text, ensure_ascii=False) + "\n")
     spool.flush()
     has_domains = domain_field is not None or all(d is not None for d in domains)
@@ -522,6 +526,7 @@ def collect_candidates(
         index=np.asarray(src_index, dtype=np.int64),
         domains=np.asarray(domains, dtype=object).astype(str) if has_domains else None,
         n_tokens=np.asarray(n_tokens, dtype=np.int64),
+        answer_chars=np.asarray(answer_chars, dtype=np.int64),
     )
 
 
@@ -682,7 +687,7 @@ def choose(
     picks counted to ``tick``."""
     from tokenplan.select.methods import Pool
 
-    pool = Pool(embeddings=emb, domains=cands.domains, clusters=km)
+    pool = Pool(embeddings=emb, domains=cands.domains, clusters=km, answer_chars=cands.answer_chars)
     tick = tick or _tick(None)
     return _select(recipe, pool, n_select, cands.n_tokens, target, tick=tick)
 
