@@ -54,15 +54,69 @@ def normalise_output(text: str) -> str:
 
 
 def console_commands(block: str) -> list[tuple[str, str]]:
-    """[(command line, shown output)] for each `$ ...` line of a console block."""
+    """[(command line, shown output)] for each `$ ...` line of a console block.
+
+    A command continued with a trailing backslash takes its continuation lines (joined with spaces).
+    """
     out, cmd, lines = [], None, []
+    continued = False
     for line in block.splitlines():
+        if continued:
+            cmd = cmd[:-1].rstrip() + " " + line.strip()
+            continued = cmd.endswith("\\")
+            continue
         if line.startswith("$ "):
             if cmd is not None:
                 out.append((cmd, "\n".join(lines)))
             cmd, lines = line[2:], []
+            continued = cmd.endswith("\\")
         else:
             lines.append(line)
     if cmd is not None:
         out.append((cmd, "\n".join(lines)))
     return out
+
+
+# --- documented Python examples -----------------------------------------------------------------------
+_NUMBER = r"[-+]?(?:\d[\d_]*\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+_SHOWN = re.compile(rf"^\(?\s*{_NUMBER}(?:\s*,\s*{_NUMBER})*\s*,?\s*\)?(?:\s|$)")
+
+
+def _tolerance(text: str) -> float:
+    """Half a unit in the last digit shown: '6.82e9' -> 0.005e9, '9.10' -> 0.005, '0.931' -> 0.0005."""
+    mantissa, _, exponent = text.lower().partition("e")
+    decimals = len(mantissa.split(".")[1]) if "." in mantissa else 0
+    return 0.5 * 10.0 ** (-decimals + (int(exponent) if exponent else 0))
+
+
+def run_python_example(code: str, name: str) -> dict:
+    """Run a documented ```python block statement by statement and check every value it shows.
+
+    A line ``expr  # 6.82e9`` or ``a, b  # (6.82e9, 2.274e11)`` states what ``expr`` evaluates to, to the
+    digits shown; the value is compared within half a unit of the last digit. Comments that are not
+    numbers (``# tuple of strings``) are prose. Returns the namespace, and raises AssertionError naming the
+    line when a shown value is wrong. At least one value must be checked when the block shows any.
+    """
+    import ast
+    import math
+
+    lines = code.splitlines()
+    tree = ast.parse(code)
+    namespace: dict = {}
+    for node in tree.body:
+        src = ast.get_source_segment(code, node)
+        comment = lines[node.end_lineno - 1].partition("  # ")[2].strip()
+        shown = _SHOWN.match(comment)
+        if isinstance(node, ast.Expr) and shown:
+            value = eval(compile(ast.Expression(node.value), name, "eval"), namespace)
+            texts = re.findall(_NUMBER, shown.group(0))
+            values = value if isinstance(value, tuple) else (value,)
+            assert len(values) == len(texts), f"{name}: `{src}` gives {value!r}, shown {comment!r}"
+            for got, text in zip(values, texts):
+                want = float(text.replace("_", ""))
+                assert math.isclose(float(got), want, abs_tol=_tolerance(text) * 1.0001), (
+                    f"{name}: `{src}` gives {got!r}, the document shows {text}"
+                )
+        else:
+            exec(compile(ast.Module([node], type_ignores=[]), name, "exec"), namespace)
+    return namespace

@@ -13,10 +13,15 @@ from tokenplan.errors import InvalidInputError, UnknownNameError
 
 
 def positive(name: str, value: float, *, allow_zero: bool = False) -> float:
-    """Return ``value`` as a float if it is finite and > 0 (>= 0 with ``allow_zero``), else raise."""
+    """Return ``value`` as a float if it is finite and > 0 (>= 0 with ``allow_zero``), else raise.
+
+    Booleans are refused: ``plan(flops=True)`` is a mistake, not a budget of one FLOP.
+    """
+    if isinstance(value, bool):
+        raise InvalidInputError(f"{name}={value!r} is not a number.", param=name)
     try:
         x = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise InvalidInputError(f"{name}={value!r} is not a number.", param=name) from None
     if math.isnan(x) or math.isinf(x):
         raise InvalidInputError(f"{name}={value!r} must be a finite number.", param=name)
@@ -72,3 +77,110 @@ def strict_bool(name: str, value: object) -> bool:
         f"{name}={value!r} must be true or false (a boolean, not {type(value).__name__}).",
         param=name,
     )
+
+
+# Seeds feed numpy's SeedSequence and torch.manual_seed: whole numbers in [0, 2**63).
+MAX_SEED = 2**63 - 1
+
+
+def seed(name: str, value: object) -> int:
+    """Return ``value`` if it is a whole number in [0, 2**63), else raise (negative seeds included)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise InvalidInputError(f"{name}={value!r} must be a whole number >= 0.", param=name)
+    try:
+        x = int(value) if not isinstance(value, float) or value.is_integer() else None
+    except (TypeError, ValueError, OverflowError):
+        x = None
+    if x is None or not 0 <= x <= MAX_SEED:
+        raise InvalidInputError(
+            f"{name}={value!r} must be a whole number between 0 and {MAX_SEED}.", param=name
+        )
+    return x
+
+
+def number_fields(
+    where: str, values: dict[str, object], *, rules: dict[str, str], param: str | None = None
+) -> None:
+    """Check the numeric fields of a mapping read from a file (a saved law, a recipe ...).
+
+    ``rules`` maps a key to ``"positive"``, ``"non_negative"`` or ``"fraction"`` (in (0, 1)); keys that are
+    absent from ``values`` are skipped. Booleans, strings and NaN are refused: ``"0.34"`` in a JSON file
+    is a typo the user should see, not a number to guess. The error names ``where`` and the key, and
+    carries ``param`` (the argument that gave the file).
+    """
+    from tokenplan.units import MAX_QUANTITY
+
+    for key, rule in rules.items():
+        if key not in values:
+            continue
+        v = values[key]
+        ok = not isinstance(v, bool) and isinstance(v, int | float) and math.isfinite(v)
+        if ok and rule == "fraction":
+            ok = 0.0 < v < 1.0
+            need = "a number in (0, 1)"
+        elif ok:
+            ok = v >= 0 if rule == "non_negative" else v > 0
+            need = "a number >= 0" if rule == "non_negative" else "a number > 0"
+        else:
+            need = "a finite number"
+        if ok and abs(v) > MAX_QUANTITY:
+            ok, need = False, f"a number below {MAX_QUANTITY:.0e}"
+        if not ok:
+            raise InvalidInputError(f"{where}: {key}={v!r} must be {need}.", param=param)
+
+
+def ray_address(name: str, value: object) -> str:
+    """Return a Ray address ('local', 'auto', 'ray://host:port' or 'host:port') or raise.
+
+    A ``ray://`` address needs the Ray Client (``pip install 'ray[client]'``, which brings grpcio); that is
+    checked here, before any work, instead of failing inside Ray with a traceback.
+    """
+    import importlib.util
+    import re
+
+    from tokenplan.errors import MissingDependencyError
+
+    text = value if isinstance(value, str) else None
+    ok = text is not None and (
+        text in ("local", "auto") or re.fullmatch(r"(ray://)?[\w.\-]+:\d{1,5}", text) is not None
+    )
+    if not ok:
+        raise InvalidInputError(
+            f"{name}={value!r} is not a Ray address; use local, auto, host:port or ray://host:port.",
+            param=name,
+        )
+    if text.startswith("ray://") and importlib.util.find_spec("grpc") is None:
+        raise MissingDependencyError(
+            f"the Ray Client ({name}={text!r})",
+            "ray",
+            install="pip install 'ray[client]'",
+            param=name,
+        )
+    return text
+
+
+def device(name: str, value: object) -> str:
+    """Return a torch device name ('auto', 'cpu', 'cuda', 'cuda:N', 'mps') or raise."""
+    import re
+
+    if not isinstance(value, str) or not re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", value):
+        raise InvalidInputError(
+            f"{name}={value!r} is not a device; use auto, cpu, cuda, cuda:N or mps.", param=name
+        )
+    return value
+
+
+def quantity(name: str, value: object) -> float:
+    """A size or budget: finite, > 0 and at most :data:`tokenplan.units.MAX_QUANTITY` (1e30).
+
+    Larger values only overflow the laws (``N ** (1/a)``) and would print nonsense, so they are refused.
+    """
+    from tokenplan.units import MAX_QUANTITY
+
+    x = positive(name, value)
+    if x > MAX_QUANTITY:
+        raise InvalidInputError(
+            f"{name}={value!r} is too large (more than {MAX_QUANTITY:.0e}); check the exponent.",
+            param=name,
+        )
+    return x

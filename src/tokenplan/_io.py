@@ -7,6 +7,7 @@ either. On error the temporary file is removed and the destination is untouched.
 
 from __future__ import annotations
 
+import glob
 import os
 import tempfile
 from collections.abc import Iterator
@@ -19,6 +20,8 @@ __all__ = [
     "atomic_path",
     "atomic_write",
     "check_output",
+    "read_text",
+    "read_yaml",
     "remove_stale_temps",
     "write_text_atomic",
 ]
@@ -50,7 +53,10 @@ def atomic_path(path: str | os.PathLike[str], *, mode: int = 0o644) -> Iterator[
     """
     dst = Path(path)
     dst.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=dst.parent, prefix=f".{dst.name}.", suffix=TEMP_MARK)
+    # the writer's pid is part of the name: a later run removes only temps whose writer is gone
+    fd, name = tempfile.mkstemp(
+        dir=dst.parent, prefix=f".{dst.name}.{os.getpid()}.", suffix=TEMP_MARK
+    )
     os.close(fd)
     tmp = Path(name)
     try:
@@ -110,50 +116,119 @@ def check_output(
     - a parent directory that cannot be created or written: refused.
 
     ``param`` is the argument's name (``"output"``, ``"plot"``, ``"save"``): the CLI maps it to the flag.
-    Nothing is created here; the write itself goes through :func:`atomic_write`.
+    Nothing is created here (the write itself goes through :func:`atomic_write`); temp files that a
+    killed earlier write of this same path left beside it are removed.
     """
     from tokenplan.errors import InvalidInputError
 
     dst = Path(path)
+    what = param.removesuffix("_path").replace(
+        "_", " "
+    )  # "plot_path" -> "plot": the words a user reads
     for src in inputs:
         if src is not None and _same_file(dst, Path(src)):
             raise InvalidInputError(
-                f"{param} {str(dst)!r} is also an input; choose another output path "
+                f"{what} {str(dst)!r} is also an input file; choose another output path "
                 "(tokenplan never writes over its input).",
                 param=param,
             )
     if dst.is_dir():
         raise InvalidInputError(
-            f"{param} {str(dst)!r} is a directory; give a file path.", param=param
+            f"{what} {str(dst)!r} is a directory; give a file path.", param=param
         )
     if dst.exists() and not overwrite:
         raise InvalidInputError(
-            f"{param} {str(dst)!r} exists; pass --overwrite to replace it.", param=param
+            f"{what} {str(dst)!r} exists; pass --overwrite to replace it.", param=param
         )
     parent = dst.parent
     while not parent.exists() and parent != parent.parent:
         parent = parent.parent
-    if not os.access(parent, os.W_OK | os.X_OK):
+    if not parent.is_dir():
         raise InvalidInputError(
-            f"{param} {str(dst)!r}: folder {str(parent)!r} is not writable; choose another path.",
+            f"{what} {str(dst)!r}: {str(parent)!r} is a file, not a folder; choose another path.",
             param=param,
         )
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise InvalidInputError(
+            f"{what} {str(dst)!r}: folder {str(parent)!r} is not writable; choose another path.",
+            param=param,
+        )
+    remove_stale_temps(dst.parent, name=dst.name)
     return dst
 
 
-def remove_stale_temps(directory: str | os.PathLike[str]) -> int:
+def _writer_alive(temp_name: str) -> bool:
+    """Whether the process that created a marked temp (pid in its name) still runs on this host."""
+    parts = temp_name[: -len(TEMP_MARK)].rsplit(".", 2)
+    if len(parts) != 3 or not parts[1].isdigit():
+        return False  # an older name without a pid: nobody can be writing it any more
+    pid = int(parts[1])
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists but belongs to someone else
+        return True
+    return True
+
+
+def remove_stale_temps(directory: str | os.PathLike[str], *, name: str | None = None) -> int:
     """Delete temporary files a killed tokenplan run left in ``directory``; return how many.
 
-    Only names carrying :data:`TEMP_MARK` are touched.
+    Only names carrying :data:`TEMP_MARK` whose writer process is gone are touched (a concurrent run's
+    temp file is left alone); ``name`` restricts the sweep to the temps of one target file.
     """
     d = Path(directory)
     if not d.is_dir():
         return 0
     n = 0
-    for f in d.glob(f".*{TEMP_MARK}"):
+    pattern = f".{glob.escape(name)}.*{TEMP_MARK}" if name else f".*{TEMP_MARK}"
+    for f in d.glob(pattern):
+        if _writer_alive(f.name):
+            continue
         try:
             f.unlink()
             n += 1
         except OSError:
             pass
     return n
+
+
+# --- reading ---------------------------------------------------------------------------------------------
+
+
+def read_text(path: str | os.PathLike[str], *, what: str, param: str | None = None) -> str:
+    """The UTF-8 text of ``path`` (a BOM is dropped); a missing, unreadable or non-UTF-8 file is refused
+    with one error naming ``what`` (``"recipe"``, ``"sweep spec"``) and the file."""
+    from tokenplan.errors import InvalidInputError
+
+    p = Path(path)
+    if not p.is_file():
+        raise InvalidInputError(
+            f"{what} {str(p)!r} does not exist (or is not a file).", param=param
+        )
+    try:
+        return p.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError(
+            f"{what} {str(p)!r} is not UTF-8 text (byte {exc.start}); save it as UTF-8.",
+            param=param,
+        ) from None
+
+
+def read_yaml(path: str | os.PathLike[str], *, what: str, param: str | None = None) -> Any:
+    """Parse ``path`` as YAML with the safe loader (no Python tags); errors name ``what`` and the file."""
+    import yaml
+
+    from tokenplan.errors import InvalidInputError
+
+    text = read_text(path, what=what, param=param)
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        detail = " ".join(str(exc).split())
+        raise InvalidInputError(
+            f"{what} {str(path)!r} is not valid YAML ({detail}).", param=param
+        ) from None

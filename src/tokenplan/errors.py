@@ -54,8 +54,9 @@ class UnknownNameError(InvalidInputError):
 class MissingDependencyError(TokenplanError, ImportError):
     """An optional dependency is not installed; the message gives the ``pip install`` hint."""
 
-    def __init__(self, package: str, extra: str) -> None:
+    def __init__(
+        self, package: str, extra: str, *, install: str | None = None, param: str | None = None
+    ) -> None:
         self.package, self.extra = package, extra
-        super().__init__(
-            f"{package} is needed for this; install it with: pip install 'tokenplan[{extra}]'"
-        )
+        install = install or f"pip install 'tokenplan[{extra}]'"
+        super().__init__(f"{package} is needed for this; install it with: {install}", param=param)

@@ -239,7 +239,16 @@ def _read_rows(path: Path) -> list[dict[str, Any]]:
         return []
     if len(set(reader.fieldnames)) != len(reader.fieldnames):
         raise InvalidInputError(f"{path}: the header repeats a column name: {reader.fieldnames}.")
-    return [dict(r) for r in reader]
+    rows = []
+    for r in reader:
+        if None in r or None in r.values():  # a ragged row: more or fewer cells than the header
+            n_cells = len(reader.fieldnames) + len(r.get(None, [])) - list(r.values()).count(None)
+            raise InvalidInputError(
+                f"{path}: line {reader.line_num} has {n_cells} cells for "
+                f"{len(reader.fieldnames)} columns (a ragged or truncated row)."
+            )
+        rows.append(dict(r))
+    return rows
 
 
 def _resolve_columns(

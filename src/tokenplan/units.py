@@ -12,33 +12,66 @@ import re
 
 from tokenplan.errors import InvalidInputError
 
-__all__ = ["format_quantity", "parse_list", "parse_quantity"]
+__all__ = ["MAX_QUANTITY", "format_quantity", "parse_list", "parse_quantity"]
+
+# The largest quantity a person may type. The biggest training runs are ~5e26 FLOPs; 1e30 leaves three
+# orders of magnitude of headroom, while values near 1e300 only overflow the laws (N^(1/a) -> inf) and
+# print nonsense. Anything larger is refused with the name of the flag.
+MAX_QUANTITY = 1e30
 
 _SUFFIX = {"": 1.0, "K": 1e3, "M": 1e6, "B": 1e9, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18}
-_PATTERN = re.compile(r"^\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*([KMBGTPE]?)\s*$", re.I)
+# The exa suffix must be an upper-case E: "1e" is a cut-off exponent far more often than 1 exa.
+_PATTERN = re.compile(r"^\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*([kKmMbBgGtTpPE]?)\s*$")
 
 
 def parse_quantity(text: str | float | int, *, name: str = "value") -> float:
-    """Parse ``'7B'`` -> 7e9, ``'5.76e23'`` -> 5.76e23, ``'400m'`` -> 4e8; raise naming ``name`` if malformed."""
-    if isinstance(text, int | float) and not isinstance(text, bool):
-        return float(text)
-    raw = str(text).strip().replace("_", "").replace(",", "")
-    if raw.lower() in {"nan", "inf", "+inf", "-inf", "infinity"}:
-        raise InvalidInputError(f"{name}={text!r} must be a finite number.")
+    """Parse ``'7B'`` -> 7e9, ``'5.76e23'`` -> 5.76e23, ``'400m'`` -> 4e8; raise naming ``name`` if malformed.
+
+    The result is always finite and at most :data:`MAX_QUANTITY` in size: ``'1e400'``, ``'nan'`` and
+    ``'inf'`` are refused, never returned as ``inf``/``nan``. The sign is kept (callers check the range).
+    """
+    if isinstance(text, bool) or not isinstance(text, str | int | float):
+        raise InvalidInputError(
+            f"{name}={text!r} is not a quantity; use a number like 7e9, 7B, 1.4T, 400M or 5.76e23.",
+            param=name,
+        )
+    if isinstance(text, int | float):
+        return _finite(float(text) if abs(text) < 1e308 else float("inf"), text, name)
+    raw = text.strip().replace("_", "").replace(",", "")
     match = _PATTERN.match(raw)
     if not match:
+        if raw.lower().lstrip("+-") in {"nan", "inf", "infinity"}:
+            raise InvalidInputError(f"{name}={text!r} must be a finite number.", param=name)
         raise InvalidInputError(
-            f"{name}={text!r} is not a quantity; use a number like 7e9, 7B, 1.4T, 400M or 5.76e23."
+            f"{name}={text!r} is not a quantity; use a number like 7e9, 7B, 1.4T, 400M or 5.76e23.",
+            param=name,
         )
-    return float(match.group(1)) * _SUFFIX[match.group(2).upper()]
+    return _finite(float(match.group(1)) * _SUFFIX[match.group(2).upper()], text, name)
+
+
+def _finite(x: float, text: object, name: str) -> float:
+    if not math.isfinite(x):
+        raise InvalidInputError(f"{name}={text!r} must be a finite number.", param=name)
+    if abs(x) > MAX_QUANTITY:
+        raise InvalidInputError(
+            f"{name}={text!r} is too large (more than {MAX_QUANTITY:.0e}); check the exponent.",
+            param=name,
+        )
+    return x
 
 
 def parse_list(text: str, *, name: str = "value") -> list[float]:
     """Parse a comma-separated list of quantities: ``'400M,1B,10B'`` -> [4e8, 1e9, 1e10]."""
-    parts = [p for p in str(text).split(",") if p.strip()]
-    if not parts:
+    if not isinstance(text, str):
         raise InvalidInputError(
-            f"{name}={text!r} is empty; give a comma-separated list like 400M,1B,10B."
+            f"{name}={text!r} is not a list; give a comma-separated list like 400M,1B,10B.",
+            param=name,
+        )
+    parts = text.split(",")
+    if not any(p.strip() for p in parts) or any(not p.strip() for p in parts):
+        raise InvalidInputError(
+            f"{name}={text!r} has an empty item; give a comma-separated list like 400M,1B,10B.",
+            param=name,
         )
     return [parse_quantity(p, name=name) for p in parts]
 

@@ -143,9 +143,17 @@ def main(argv: list[str] | None = None) -> None:
         where = f" {exc.filename!r}" if getattr(exc, "filename", None) else ""
         sys.stderr.write(f"{prog}: error:{where} {exc.strerror or exc}\n")
         sys.exit(2)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        if isinstance(exc.__cause__ or exc.__context__, EOFError):  # a truncated file
+            sys.stderr.write(f"{prog}: error: an input file ends too early (truncated or empty).\n")
+            sys.exit(2)
         sys.stderr.write(f"{prog}: aborted\n")
         sys.exit(130)
+    except OverflowError as exc:  # a value so large the arithmetic overflowed: still one line
+        sys.stderr.write(
+            f"{prog}: error: a value is too large to compute with ({exc}); use smaller numbers.\n"
+        )
+        sys.exit(2)
     except KeyboardInterrupt:
         sys.stderr.write(f"{prog}: interrupted\n")
         sys.exit(130)

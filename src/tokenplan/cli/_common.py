@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 from typing import Any
 
 import click
 
+from tokenplan._json import dumps
 from tokenplan.errors import InvalidInputError
 from tokenplan.units import parse_list, parse_quantity
 
@@ -56,22 +56,9 @@ def pair(values, fmt) -> str:
     return f"{fmt(values[0])} .. {fmt(values[1])}"
 
 
-def _clean(value: Any) -> Any:
-    """Make a value JSON-safe: numpy scalars to Python, NaN/inf to null, tuples to lists."""
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    if hasattr(value, "tolist") and not isinstance(value, str):  # numpy scalar or array
-        return _clean(value.tolist())
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 def print_json(obj: dict[str, Any]) -> None:
     """Write ``obj`` as one JSON object on stdout."""
-    sys.stdout.write(json.dumps(_clean(obj), indent=2, allow_nan=False) + "\n")
+    sys.stdout.write(dumps(obj) + "\n")
     sys.stdout.flush()
 
 

@@ -260,11 +260,11 @@ fit.tokenplan_flags = {
 
 def _write_report(path, summary, report, runs, *, overwrite, inputs) -> None:
     """--report: the self-contained HTML page of this fit (numbers from the --json summary)."""
-    from tokenplan.cli._common import _clean
+    from tokenplan._json import to_jsonable
     from tokenplan.report.fit_page import write_fit_report
 
     page = write_fit_report(
-        path, _clean(summary), runs=runs, fits=report.fits, intervals=report.intervals,
+        path, to_jsonable(summary), runs=runs, fits=report.fits, intervals=report.intervals,
         backtests=report.backtests, overwrite=overwrite, inputs=inputs,
     )  # fmt: skip
     report_written(page)
@@ -287,10 +287,11 @@ def _outputs(save_path, plot_path, overwrite, *, inputs):
     """--save and --plot checked before any work: never an input, never an existing file unasked."""
     from tokenplan._io import check_output
 
-    def one(path, param):
+    def one(path, param, inputs):
         return check_output(path, param=param, overwrite=overwrite, inputs=inputs) if path else None
 
-    return one(save_path, "save"), one(plot_path, "plot")
+    save = one(save_path, "save", inputs)
+    return save, one(plot_path, "plot", [*inputs, save])  # nor the law it saves
 
 
 def _progress(disabled: bool):

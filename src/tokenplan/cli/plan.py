@@ -383,7 +383,7 @@ def _extrapolation_line(plans) -> str:
 )
 @click.option(
     "--price-per-gpu-hour",
-    type=click.FloatRange(0.0, min_open=True),
+    type=QUANTITY,
     help="Price of one GPU-hour, to report a cost.",
 )
 @click.option(
@@ -437,6 +437,12 @@ def plan(
     from tokenplan import plan as planning
     from tokenplan.laws import PRESETS
 
+    if gpu is not None and not gpu.strip():  # "" would silently mean the default
+        from tokenplan.errors import InvalidInputError
+
+        raise InvalidInputError(
+            "--gpu is empty; name an accelerator, e.g. --gpu H100.", param="gpu"
+        )
     kwargs = dict(
         flops=flops,
         gpu_hours=gpu_hours,
@@ -594,8 +600,9 @@ def _interval_table(result):
 )
 @click.option("--law", default="muennighoff2023", show_default=True, help="Law for the loss.")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Write a PNG plot here.")
+@click.option("--overwrite", is_flag=True, help="Allow --plot to replace an existing file.")
 @json_option
-def repeat(unique_tokens, epochs, n_params, law, plot_path, as_json) -> None:
+def repeat(unique_tokens, epochs, n_params, law, plot_path, overwrite, as_json) -> None:
     """Value of repeated data: effective tokens D', D'/D and the loss change per epoch count.
 
     Uses Muennighoff et al. 2023 (eqs. 5-6): up to ~4 epochs repeated tokens are about as good as fresh;
@@ -607,7 +614,10 @@ def repeat(unique_tokens, epochs, n_params, law, plot_path, as_json) -> None:
       tokenplan repeat --unique-tokens 25B --epochs 1,4,16,64 --params 7B --plot repeat.png
     """
     from tokenplan import plan as planning
+    from tokenplan._io import check_output
 
+    if plot_path:  # refused before any work: an existing file (unless --overwrite) or the law file
+        check_output(plot_path, param="plot_path", overwrite=overwrite, inputs=[law])
     result = planning.repeat(
         unique_tokens,
         tuple(epochs) if epochs else planning.REPEAT_EPOCHS,
@@ -622,6 +632,13 @@ def repeat(unique_tokens, epochs, n_params, law, plot_path, as_json) -> None:
     if as_json:
         print_json({**result.to_dict(), "plot": written})
         return
+    _print_repeat(result)
+    if written:
+        console().print(f"plot written to {written}")
+
+
+def _print_repeat(result) -> None:
+    """The table of `tokenplan repeat`, its warnings and advice."""
     from rich.table import Table
 
     how = " (compute-optimal for one pass)" if result.n_params_assumed else ""
@@ -653,5 +670,3 @@ def repeat(unique_tokens, epochs, n_params, law, plot_path, as_json) -> None:
     console().print(t)
     _print_warnings([("", w) for w in result.warnings])
     _print_advice(result.advice)
-    if written:
-        console().print(f"plot written to {written}")

@@ -145,6 +145,12 @@ def select(recipe: str | None, as_json: bool, quiet: bool, **opts: Any) -> None:
                 "give a recipe file, --input PATH or --example NAME (see 'tokenplan select --help')."
             )
         config = Recipe.from_dict(overrides)
+    if recipe is not None:  # the recipe file is an input too: never write over it
+        from tokenplan._io import check_output
+
+        for name in ("output", "plot", "report"):
+            if getattr(config, name):
+                check_output(getattr(config, name), param=name, overwrite=True, inputs=[recipe])
     with stage_progress(quiet=quiet, units=_UNITS, prefix="select: ") as progress:
         report = run(config, progress=progress)
     if not quiet:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from tokenplan import _checks
 from tokenplan._io import check_output
 from tokenplan.cli._common import (
     QUANTITY,
@@ -53,8 +54,10 @@ _SPEC_FLAGS = (
 def _csv_list(value: str | None) -> list[str] | None:
     if value is None:
         return None
-    items = [v.strip() for v in value.split(",") if v.strip()]
-    return items or None
+    items = [v.strip() for v in value.split(",")]
+    if not all(items):
+        raise click.BadParameter(f"{value!r} has an empty item; give a comma-separated list.")
+    return items
 
 
 @click.command("sweep")
@@ -81,7 +84,10 @@ def _csv_list(value: str | None) -> list[str] | None:
 @click.option("--lrs", type=QUANTITY_LIST, help="Peak LRs; several = a per-size LR mini-sweep.")
 @click.option("--seeds", help="Seeds, e.g. 0,1,2.")
 @click.option(
-    "--data", "data_path", help="Text/JSONL file or directory (default: the Shakespeare sample)."
+    "--data",
+    "data_path",
+    type=click.Path(exists=True),
+    help="Text/JSONL file or directory (default: the Shakespeare sample).",
 )
 @click.option("--tokenizer", type=click.Choice(["byte", "gpt2"]), help="Tokenizer (default byte).")
 @click.option("--seq-len", type=int, help="Context length.")
@@ -101,7 +107,9 @@ def _csv_list(value: str | None) -> list[str] | None:
     help="local = a process pool, ray = one Ray task per run, serial = in this process.",
 )
 @click.option(
-    "--workers", type=int, help="local: worker processes (default: one per core); ray: CPUs."
+    "--workers",
+    type=click.IntRange(min=1),
+    help="local: worker processes (default: one per core); ray: CPUs.",
 )
 @click.option(
     "--ray-address", help="ray: connect to this cluster (default: start a local instance)."
@@ -141,6 +149,7 @@ def sweep(
       tokenplan sweep --preset cpu-demo --lrs 1e-3,3e-3,1e-2 --out sweeps/lr   # per-size LR mini-sweep
       tokenplan sweep --preset micro --out sweeps/micro --report sweep.html
     """
+    _checks.positive("checkpoint_every", checkpoint_every, allow_zero=True)  # --dry-run too
     spec, name = _spec_from_cli(spec_file, preset, flags)
     out = Path(out_dir) if out_dir else Path("sweeps") / name
     if dry_run:
@@ -415,8 +424,8 @@ def _prepare(name: str, out: Path, cache_dir, archive, *, quiet: bool) -> dict:
         if cache_dir
         else Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "tokenplan"
     )
-    if not quiet:
-        err_console().print(f"preparing {name} (cache: {cache}) ...")
+    if not quiet and archive is None:  # a download can take a while: say where it goes
+        err_console().print(f"preparing {name} (cache: {cache}) ...", soft_wrap=True)
     prepare = prepare_shakespeare if name == "shakespeare" else prepare_chatterbot
     return prepare(out, cache_dir=cache, archive=archive)
 

@@ -68,6 +68,14 @@ class FitOptions:
         _checks.choice("form", self.form, ("auto", *FORMS), param="form")
         if self.n_boot is not None:
             _checks.positive_int("n_boot", self.n_boot, allow_zero=True)
+            _checks.in_range(
+                "n_boot", self.n_boot, 0, 1_000_000
+            )  # beyond: arrays too big to allocate
+        _checks.seed("seed", self.seed)
+        _checks.positive("delta", self.delta)
+        _checks.positive("overestimate_weight", self.overestimate_weight)
+        if self.bins_per_decade is not None:
+            _checks.positive("bins_per_decade", self.bins_per_decade)
         _checks.in_range("level", self.level, 0.0, 1.0, inclusive=False)
         parse_holdout(self.holdout)  # fails early on a malformed cut
 
@@ -219,7 +227,8 @@ def _fit_data_constrained(state: _State, o: FitOptions) -> None:
 
 def _fit_approaches(state: _State, o: FitOptions, curves: Curves | None) -> None:
     """Approaches 1, 2 and 3 on the fresh runs; under ``all`` a table too small for one is a warning."""
-    from tokenplan.fit import fit_envelope, fit_isoflop
+    from tokenplan.fit.approach1 import fit_envelope
+    from tokenplan.fit.isoflop import fit_isoflop
 
     runs = state.runs
     fresh = runs.fresh_only()
@@ -338,7 +347,7 @@ def _try_backtests(state: _State, o: FitOptions, forms, *, strict: bool = False,
 
 def _bootstrap(state: _State, o: FitOptions) -> None:
     """Percentile intervals for each fit (``n_boot`` refits); the saved law keeps its draws."""
-    from tokenplan import fit as fitlib
+    from tokenplan.fit import bootstrap as fitlib
 
     runs = state.runs
     for key, fit in state.fits.items():

@@ -14,7 +14,7 @@ from typing import Any
 
 from tokenplan import _checks
 from tokenplan.errors import InvalidInputError
-from tokenplan.laws.base import Allocation, FittedRange, Law
+from tokenplan.laws.base import NOT_SAVED, Allocation, FittedRange, Law
 from tokenplan.laws.chinchilla import ChinchillaLaw, PowerLawAllocation
 from tokenplan.laws.data_constrained import DataConstrainedAllocation, DataConstrainedLaw
 from tokenplan.laws.intervals import Intervals, PublishedInterval, intervals, published_intervals
@@ -86,12 +86,13 @@ def law_from_dict(data: dict[str, Any]) -> Law:
             f"saved law has kind={kind!r}; expected one of {', '.join(sorted(_KINDS))}."
         )
     cls = _KINDS[kind]
-    fields = set(cls.__dataclass_fields__)
+    fields = set(cls.__dataclass_fields__) - set(NOT_SAVED)
     unknown = sorted(set(payload) - fields)
     if unknown:
         raise InvalidInputError(
             f"saved law of kind {kind} has unknown fields: {', '.join(unknown)}."
         )
+    _check_law_fields(kind, cls, payload)
     for key, value in payload.items():
         if isinstance(value, list):
             payload[key] = tuple(value)
@@ -144,6 +145,13 @@ def _check_constants(kind: str, cls: type, payload: dict[str, Any]) -> None:
         if key in base or key not in payload:
             continue  # a missing constant is reported by the constructor, with all the others
         value = payload[key]
+        pair = "tuple" in str(
+            cls.__dataclass_fields__[key].type
+        )  # e.g. Kaplan's (coefficient, exponent)
+        if isinstance(value, tuple) and not pair:
+            raise InvalidInputError(
+                f"saved law of kind {kind} has {key}={value!r}; it must be one finite number."
+            )
         parts = value if isinstance(value, tuple) and value else (value,)
         if not all(_constant_ok(x, allow_zero=key == "E") for x in parts):
             bound = ">= 0" if key == "E" else "> 0"
@@ -156,6 +164,28 @@ def _constant_ok(x: Any, *, allow_zero: bool) -> bool:
     if not isinstance(x, int | float) or isinstance(x, bool) or not math.isfinite(x):
         return False
     return x > 0 or (allow_zero and x == 0)
+
+
+def _check_law_fields(kind: str, cls: type, payload: dict[str, Any]) -> None:
+    """Types a saved law's constants check (:func:`_check_constants`) does not: text fields are text, an
+    allocation exponent ``a`` is a fraction, ``fitted_flops`` is a [low, high] pair of positive numbers."""
+    annotations = {k: str(f.type) for k, f in cls.__dataclass_fields__.items()}
+    for key, value in payload.items():
+        if annotations.get(key) == "str" and not isinstance(value, str):
+            raise InvalidInputError(f"saved law field {key}={value!r} must be a string.")
+    if "a" in payload and annotations.get("a") == "float":
+        _checks.number_fields(
+            f"saved law of kind {kind}", {"a": payload["a"]}, rules={"a": "fraction"}
+        )
+    flops = payload.get("fitted_flops")
+    if flops is not None:
+        if not isinstance(flops, list | tuple) or len(flops) != 2:
+            raise InvalidInputError(f"saved law field fitted_flops={flops!r} must be [low, high].")
+        _checks.number_fields(
+            "saved law fitted_flops",
+            {"low": flops[0], "high": flops[1]},
+            rules=dict.fromkeys(("low", "high"), "positive"),
+        )
 
 
 def load_law(path: str | os.PathLike[str]) -> Law:
@@ -176,8 +206,13 @@ def read_law_file(path: str | os.PathLike[str]) -> tuple[Law, dict[str, Any]]:
             param="law",
         )
     try:
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = json.loads(p.read_bytes().decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise InvalidInputError(
+            f"law file {str(p)!r} is not UTF-8 text; give a law JSON saved by tokenplan fit.",
+            param="law",
+        ) from None
+    except (OSError, ValueError) as exc:
         raise InvalidInputError(
             f"law file {str(p)!r} is not valid JSON: {exc}.", param="law"
         ) from None
@@ -211,23 +246,10 @@ def save_law(
     Refuses an existing file without ``overwrite`` and any path equal to one of ``inputs``.
     """
     from tokenplan._io import atomic_write, check_output
+    from tokenplan._json import dumps
 
     dst = check_output(path, param="save", overwrite=overwrite, inputs=inputs)
     doc = {"format": LAW_FILE_FORMAT, "law": law.to_dict(), "fit": fit or {}}
     with atomic_write(dst) as fh:
-        json.dump(_json_safe(doc), fh, indent=2, allow_nan=False)
-        fh.write("\n")
+        fh.write(dumps(doc) + "\n")
     return dst
-
-
-def _json_safe(value: Any) -> Any:
-    """numpy to Python, tuples to lists, NaN/inf to null."""
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
-    if hasattr(value, "tolist") and not isinstance(value, str):
-        return _json_safe(value.tolist())
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value

@@ -21,9 +21,13 @@ from tokenplan.errors import InvalidInputError
 from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
 
 if TYPE_CHECKING:
+    from tokenplan.laws.intervals import PublishedInterval
     from tokenplan.laws.prediction import AllocationInterval, Prediction, Uncertainty
 
-__all__ = ["Allocation", "FittedRange", "Law"]
+__all__ = ["NOT_SAVED", "Allocation", "FittedRange", "Law"]
+
+# Law fields that belong to the shipped object, never to a saved law file.
+NOT_SAVED = ("preset_of", "published_intervals")
 
 # Tokens standing for "unlimited data" in tokens_for_loss.
 _D_MAX = 1e30
@@ -144,6 +148,13 @@ class Law:
     description: str = field(default="", compare=False)
     # Parameter draws and backtest errors behind ``predict``'s interval (laws from ``tokenplan fit``).
     uncertainty: Uncertainty | None = field(default=None, compare=False, repr=False)
+    # Set on the shipped presets by :meth:`as_preset` (laws.presets): the constants as published and what
+    # the paper publishes about them. A copy with other constants keeps the stamp but no longer matches it,
+    # so it is not taken for the preset (no borrowed interval). Not saved with the law.
+    preset_of: tuple | None = field(default=None, compare=False, repr=False)
+    published_intervals: tuple[PublishedInterval, ...] = field(
+        default=(), compare=False, repr=False
+    )
 
     # --- to be provided by subclasses -------------------------------------------------------------
     # True for a law that defines :meth:`loss` (set for every subclass in ``__init_subclass__``).
@@ -255,11 +266,33 @@ class Law:
 
         return allocation_interval(self, flops, interval=interval, unique_tokens=unique_tokens)
 
+    # --- presets ---------------------------------------------------------------------------------
+    def as_preset(self, published: tuple[PublishedInterval, ...] = ()) -> Law:
+        """This law stamped as a shipped preset (with the intervals its paper publishes)."""
+        from dataclasses import replace
+
+        return replace(self, preset_of=self._identity(), published_intervals=tuple(published))
+
+    @property
+    def is_preset(self) -> bool:
+        """True for a shipped preset whose constants are unchanged (what ``==`` compares is the same)."""
+        return self.preset_of is not None and self.preset_of == self._identity()
+
+    def _identity(self) -> tuple:
+        from dataclasses import fields
+
+        return (
+            type(self).__name__,
+            *((f.name, getattr(self, f.name)) for f in fields(self) if f.compare),
+        )
+
     # --- serialisation (a fitted law saved by `tokenplan fit`, loaded by `plan --law file.json`) ----
     def to_dict(self) -> dict[str, Any]:
         from dataclasses import asdict
 
         out = asdict(self)
+        for key in NOT_SAVED:
+            out.pop(key, None)
         out["kind"] = type(self).__name__
         if out.get("fitted_flops") is not None:
             out["fitted_flops"] = list(out["fitted_flops"])

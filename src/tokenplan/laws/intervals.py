@@ -147,8 +147,4 @@ def _sampling_only(source: str) -> str:
 
 def published_intervals(law: Law) -> tuple[PublishedInterval, ...]:
     """The intervals a preset's paper publishes (empty for other laws, or a preset with changed constants)."""
-    from tokenplan.laws.presets import PRESETS, PUBLISHED_INTERVALS
-
-    if law.name not in PUBLISHED_INTERVALS or PRESETS.get(law.name) != law:
-        return ()
-    return PUBLISHED_INTERVALS[law.name]
+    return law.published_intervals if law.is_preset else ()

@@ -52,9 +52,7 @@ NO_DRAWS = (
 
 def no_interval(law: Law) -> str:
     """Why ``law`` has no interval: a preset's paper publishes none, or a law was saved without draws."""
-    from tokenplan.laws.presets import PRESETS
-
-    return NO_INTERVAL if PRESETS.get(law.name) == law else NO_DRAWS
+    return NO_INTERVAL if law.is_preset else NO_DRAWS
 
 
 def conformal_quantile(scores, level: float) -> tuple[float, bool]:
@@ -416,11 +414,7 @@ def uncertainty_of(law: Law) -> Uncertainty | None:
 def _published(law: Law) -> Uncertainty | None:
     """The shipped uncertainty of a preset (only when ``law`` is that preset, constants unchanged)."""
     name = PUBLISHED.get(law.name)
-    if name is None:
-        return None
-    from tokenplan.laws.presets import PRESETS
-
-    if PRESETS.get(law.name) != law:
+    if name is None or not law.is_preset:
         return None
     return _load_published(name)
 

@@ -210,3 +210,6 @@ PUBLISHED_INTERVALS: dict[str, tuple[PublishedInterval, ...]] = {
         _pub("b", "0.51", 0.483, 0.529, 0.8, _TABLE2),
     ),
 }
+
+# Each preset stamped as such, with what its paper publishes: a copy with other constants is not the preset.
+PRESETS = {name: law.as_preset(PUBLISHED_INTERVALS.get(name, ())) for name, law in PRESETS.items()}

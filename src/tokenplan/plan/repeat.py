@@ -91,7 +91,7 @@ def _model_size(
     if n_params is None:
         n_law = float(law.optimal_params(unique).n_params)
         return steps.both_conventions(law, n_law, vocab_size)[0], n_law
-    n_total = _checks.positive("n_params", n_params)
+    n_total = _checks.quantity("n_params", n_params)
     return n_total, steps.law_params(law, n_total, vocab_size)
 
 
@@ -110,11 +110,11 @@ def repeat(
     another law that predicts loss it is evaluated at D' (the R_D* decay), and an allocation-only law gives
     no loss. D' always uses Muennighoff's R_D* = 15.39. Labels, advice and warnings are the plan's.
     """
-    U = _checks.positive("unique_tokens", unique_tokens)
+    U = _checks.quantity("unique_tokens", unique_tokens)
     epoch_list = list(epochs)
     if not epoch_list:
         raise InvalidInputError("epochs is empty; give epoch counts like 1,2,4,16.", param="epochs")
-    epoch_list = sorted(_checks.positive(f"epochs[{i}]", e) for i, e in enumerate(epoch_list))
+    epoch_list = sorted(_checks.quantity(f"epochs[{i}]", e) for i, e in enumerate(epoch_list))
     the_law = get_law(law)
     n_total, n_law = _model_size(the_law, U, n_params, vocab_size)
     muen = steps.muennighoff()

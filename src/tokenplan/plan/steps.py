@@ -70,7 +70,7 @@ def _number(name: str, value: Any) -> float:
     """A finite number > 0; booleans are refused (``True`` is not a budget)."""
     if isinstance(value, bool):
         raise InvalidInputError(f"{name}={value!r} is not a number.", param=name)
-    return _checks.positive(name, value)
+    return _checks.quantity(name, value)
 
 
 def _optional(name: str, value: Any) -> float | None:

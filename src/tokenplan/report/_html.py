@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from tokenplan._io import check_output, write_text_atomic
+from tokenplan._json import to_jsonable
 from tokenplan.errors import MissingDependencyError
 from tokenplan.units import format_quantity
 
@@ -70,7 +71,7 @@ def safe_json(obj: Any) -> str:
 
     Pool text or run names holding ``</script><script>...`` therefore stay data, never markup.
     """
-    text = json.dumps(_clean(obj), separators=(",", ":"), allow_nan=False, ensure_ascii=False)
+    text = json.dumps(to_jsonable(obj), separators=(",", ":"), allow_nan=False, ensure_ascii=False)
     return (
         text.replace("<", "\\u003c")
         .replace(">", "\\u003e")
@@ -78,19 +79,6 @@ def safe_json(obj: Any) -> str:
         .replace("\u2028", "\\u2028")
         .replace("\u2029", "\\u2029")
     )
-
-
-def _clean(value: Any) -> Any:
-    """JSON-safe: numpy scalars to Python, NaN/inf to None, tuples to lists."""
-    if isinstance(value, Mapping):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    if hasattr(value, "tolist") and not isinstance(value, str):
-        return _clean(value.tolist())
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def num(value: float | int | None, key: str = "", fmt: str = "q") -> Any:

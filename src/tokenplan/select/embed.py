@@ -384,7 +384,7 @@ def load_precomputed(path: str | os.PathLike, *, n_rows: int | None = None) -> n
         raise InvalidInputError(f"--embeddings {str(p)!r} does not exist.")
     try:
         x = np.load(p, mmap_mode="r", allow_pickle=False)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, EOFError) as exc:
         raise InvalidInputError(
             f"--embeddings {str(p)!r} is not a readable .npy file ({exc})."
         ) from None

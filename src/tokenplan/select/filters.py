@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, fields
 from typing import Any
 
-from tokenplan._checks import positive, positive_int
+from tokenplan._checks import positive, positive_int, strict_bool
 from tokenplan.errors import InvalidInputError
 
 __all__ = ["DROP_REASONS", "FilterConfig", "drop_reason", "first_person", "refers_to_other_answers"]
@@ -91,6 +91,11 @@ class FilterConfig:
                 positive("min_score", abs(self.min_score), allow_zero=True)
             except InvalidInputError as exc:
                 problems.append(str(exc))
+        for name in ("first_person", "refers_to_others"):
+            try:
+                strict_bool(name, getattr(self, name))
+            except InvalidInputError as exc:
+                problems.append(str(exc))
         if (
             not problems
             and self.min_chars is not None
@@ -109,6 +114,11 @@ class FilterConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> FilterConfig:
         """Build from a recipe mapping; ``preset: lima`` starts from :meth:`lima`; unknown keys are errors."""
+        if data is not None and not isinstance(data, dict):
+            raise InvalidInputError(
+                f"filters={data!r} must be a mapping, e.g. {{preset: lima}} or {{min_chars: 20}}.",
+                param="filters",
+            )
         data = dict(data or {})
         preset = data.pop("preset", None)
         valid = {f.name for f in fields(cls)}

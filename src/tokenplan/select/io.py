@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from tokenplan._io import atomic_path
+from tokenplan._json import json_default
 from tokenplan.errors import InvalidInputError, MissingDependencyError
 
 __all__ = [
@@ -228,6 +229,10 @@ def _iter_csv(path: Path, stats: ReadStats, strict: bool) -> Iterator[tuple[int,
                 n_cells = len(reader.fieldnames) + len(row[None])
                 yield reader.line_num, _Bad(f"{n_cells} cells for {len(reader.fieldnames)} columns")
                 continue
+            if None in row.values():  # fewer cells: a ragged or truncated row
+                n_cells = len(reader.fieldnames) - list(row.values()).count(None)
+                yield reader.line_num, _Bad(f"{n_cells} cells for {len(reader.fieldnames)} columns")
+                continue
             yield reader.line_num, row
 
 
@@ -389,6 +394,16 @@ def _to_record(
     return Record(index, prompt, response, domain, score, row, line)
 
 
+def _decoded(path: Path, rows: Iterator[tuple[int, Any]]) -> Iterator[tuple[int, Any]]:
+    """``rows``, with a file that is not UTF-8 reported as one error naming it (not a UnicodeDecodeError)."""
+    try:
+        yield from rows
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError(
+            f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8.", param="input"
+        ) from None
+
+
 def iter_records(
     path: str | os.PathLike,
     *,
@@ -410,7 +425,7 @@ def iter_records(
     kind = detect_file_type(p)
     fmt = None if row_format == "auto" else row_format
     index, first = -1, True
-    for line, row in _READERS[kind](p, stats, strict):
+    for line, row in _decoded(p, _READERS[kind](p, stats, strict)):
         index += 1
         stats.n_rows += 1
         where = f"{p}: {'row' if kind == 'parquet' else 'line'} {line}"
@@ -512,7 +527,7 @@ def _write_jsonl(path: Path, rows: Iterable[dict]) -> int:
     n = 0
     with open(path, "w", encoding="utf-8") as fh:
         for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False, default=_json_default) + "\n")
+            fh.write(json.dumps(row, ensure_ascii=False, default=json_default) + "\n")
             n += 1
     return n
 
@@ -524,7 +539,7 @@ def _write_json(path: Path, rows: Iterable[dict]) -> int:
         for row in rows:
             fh.write(
                 ("\n  " if n == 0 else ",\n  ")
-                + json.dumps(row, ensure_ascii=False, default=_json_default)
+                + json.dumps(row, ensure_ascii=False, default=json_default)
             )
             n += 1
         fh.write("\n]\n")
@@ -576,14 +591,6 @@ def _write_parquet(path: Path, rows: Iterable[dict]) -> int:
         flush()
     writer.close()
     return n
-
-
-def _json_default(value: Any) -> Any:
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)
 
 
 _WRITERS = {

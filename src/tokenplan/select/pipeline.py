@@ -27,7 +27,8 @@ from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
-from tokenplan._checks import choice, in_range, positive, positive_int
+from tokenplan._checks import choice, in_range, positive, positive_int, ray_address, strict_bool
+from tokenplan._checks import seed as check_seed
 from tokenplan.errors import InvalidInputError
 from tokenplan.select.filters import FilterConfig, drop_reason
 from tokenplan.select.guidance import quantity_guidance
@@ -164,6 +165,7 @@ class Recipe:
 
         if not self.input:
             problems.append("input is required (the pool file).")
+        problems += self._type_problems(check)
         sizes = [v for v in (self.n_select, self.fraction, self.budget_tokens) if v is not None]
         if len(sizes) != 1:
             problems.append(
@@ -207,11 +209,27 @@ class Recipe:
             one = params[0] if len(problems) == 1 and len(params) == 1 else None
             raise InvalidInputError("invalid recipe: " + " ".join(problems), param=one)
 
+    def _type_problems(self, check: Callable[[Callable[[], Any]], None]) -> list[str]:
+        """Types a YAML recipe can get wrong: strict booleans, the seed, the Ray address, path fields."""
+        for name in ("strict", "clean", "dedup_exact", "overwrite"):
+            check(lambda name=name: strict_bool(name, getattr(self, name)))
+        check(lambda: check_seed("seed", self.seed))
+        if self.ray_address is not None:
+            ray_address("ray_address", self.ray_address)  # a missing Ray Client is its own error
+        return [
+            f"{name}={getattr(self, name)!r} must be a path (a string)."
+            for name in _PATH_FIELDS
+            if getattr(self, name) is not None
+            and not isinstance(getattr(self, name), str | os.PathLike)
+        ]
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Recipe:
         """Build from a mapping (a parsed YAML recipe); unknown keys are listed with the valid ones."""
         if not isinstance(data, dict):
             raise InvalidInputError("a recipe must be a mapping of option: value.")
+        if not all(isinstance(k, str) for k in data):
+            raise InvalidInputError("recipe keys must be names, e.g. n_select: 100.")
         data = {k.replace("-", "_"): v for k, v in data.items()}
         valid = [f.name for f in fields(cls)]
         unknown = sorted(set(data) - set(valid))
@@ -222,8 +240,12 @@ class Recipe:
         data["filters"] = FilterConfig.from_dict(data.get("filters"))
         if isinstance(data.get("fields"), str):
             data["fields"] = tuple(s.strip() for s in data["fields"].split(","))
-        elif data.get("fields") is not None:
+        elif isinstance(data.get("fields"), list | tuple):
             data["fields"] = tuple(data["fields"])
+        elif data.get("fields") is not None:
+            raise InvalidInputError(
+                f"fields={data['fields']!r} must name two columns: PROMPT,RESPONSE.", param="fields"
+            )
         if "input" not in data:
             data["input"] = ""
         return cls(**data)
@@ -231,15 +253,12 @@ class Recipe:
     @classmethod
     def from_yaml(cls, path: str | os.PathLike, **overrides: Any) -> Recipe:
         """Load a YAML recipe; ``overrides`` (e.g. from CLI flags) replace its values."""
-        import yaml
+        from tokenplan._io import read_yaml
 
         p = Path(path)
         if not p.exists():
             raise InvalidInputError(f"recipe {str(p)!r} does not exist.")
-        try:
-            data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise InvalidInputError(f"recipe {str(p)!r} is not valid YAML ({exc}).") from None
+        data = read_yaml(p, what="recipe", param="recipe") or {}
         if not isinstance(data, dict):
             raise InvalidInputError(f"recipe {str(p)!r} must be a mapping of option: value.")
         overrides = dict(overrides)
@@ -252,6 +271,22 @@ class Recipe:
         d = asdict(self)
         d["fields"] = list(self.fields) if self.fields else None
         return d
+
+
+# Recipe fields that hold a path or a name (a string), checked for type in Recipe.__post_init__.
+_PATH_FIELDS = (
+    "input",
+    "output",
+    "plot",
+    "report",
+    "embeddings",
+    "model",
+    "cache_dir",
+    "ray_address",
+    "domain_field",
+    "score_field",
+    "target",
+)
 
 
 @dataclass(frozen=True)
@@ -400,26 +435,36 @@ def _count_rows_hint(path: str | os.PathLike) -> int | None:
 
 
 def check_outputs(recipe: Recipe) -> Path | None:
-    """Refuse a bad ``output`` or ``plot`` path before the slow part; return the output path (or None)."""
-    out_path = Path(recipe.output) if recipe.output else None
-    if out_path is not None and out_path.exists() and not recipe.overwrite:
-        raise InvalidInputError(f"output {str(out_path)!r} exists; pass --overwrite to replace it.")
-    if out_path is not None:
-        from tokenplan.select.io import detect_file_type
+    """Refuse a bad ``output`` or ``plot`` path before the slow part; return the output path (or None).
 
-        if out_path.resolve() == Path(recipe.input).resolve():
-            raise InvalidInputError("output is the input file; choose another --output.")
-        if not out_path.parent.exists():
-            raise InvalidInputError(f"the directory of output {str(out_path)!r} does not exist.")
+    An existing file needs ``overwrite``; an input (pool, embeddings, target) is refused even with it, and
+    so is a plot over the output.
+    """
+    from tokenplan._io import check_output
+    from tokenplan.select.io import detect_file_type
+
+    inputs = [recipe.input, recipe.embeddings, recipe.target]
+    for name in ("output", "plot"):
+        value = getattr(recipe, name)
+        if value and not Path(value).parent.exists():
+            raise InvalidInputError(
+                f"the directory of {name} {str(value)!r} does not exist.", param=name
+            )
+    out_path = None
+    if recipe.output:
+        out_path = check_output(
+            recipe.output, param="output", overwrite=recipe.overwrite, inputs=inputs
+        )
         if out_path.suffix and detect_file_type(out_path) == "yaml":
             raise InvalidInputError("writing YAML is not supported; use a .jsonl output.")
-    if recipe.plot and not Path(recipe.plot).parent.exists():
-        raise InvalidInputError(f"the directory of --plot {recipe.plot!r} does not exist.")
+        inputs.append(out_path)
+    if recipe.plot:
+        check_output(recipe.plot, param="plot", overwrite=recipe.overwrite, inputs=inputs)
     if recipe.report:
         from tokenplan.report import _html
 
         _html.require()
-        _html.check(recipe.report, overwrite=recipe.overwrite, inputs=[recipe.input, recipe.output])
+        _html.check(recipe.report, overwrite=recipe.overwrite, inputs=[*inputs, recipe.plot])
     return out_path
 
 

@@ -18,7 +18,6 @@ worker on another machine).
 from __future__ import annotations
 
 import json
-import math
 import os
 import signal
 import time
@@ -30,7 +29,9 @@ from typing import Any
 
 import numpy as np
 
+from tokenplan import _checks
 from tokenplan._io import atomic_write, write_text_atomic
+from tokenplan._json import to_jsonable
 from tokenplan.errors import InvalidInputError, MissingDependencyError
 
 __all__ = [
@@ -102,18 +103,6 @@ def load_corpus_npz(path: str | Path):
 _WORKER: dict[str, Any] = {"events": None, "index": 0, "parent": None}
 
 
-def _clean_json(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _clean_json(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean_json(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, np.generic):
-        return _clean_json(value.item())
-    return value
-
-
 def _failure(run: dict[str, Any], error: str) -> dict[str, Any]:
     from tokenplan.sweep.config import TrainConfig
 
@@ -136,7 +125,7 @@ def _failure(run: dict[str, Any], error: str) -> dict[str, Any]:
 
 def make_record(task: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
     run = task["run"]
-    return _clean_json(
+    return to_jsonable(
         {
             "run_id": run["run_id"],
             "kind": run["kind"],
@@ -436,23 +425,14 @@ def _ray_results(ray, refs: dict, events, on_event: EventCallback | None) -> Ite
 
 
 def check_ray_address(address: str | None) -> None:
-    """Refuse what cannot work before anything starts: Ray missing, or a ``ray://`` address without the
-    Ray client (``pip install 'ray[client]'``)."""
+    """Refuse what cannot work before anything starts: Ray missing, an address Ray cannot read, or a
+    ``ray://`` address without the Ray client (``pip install 'ray[client]'``)."""
     import importlib.util
 
     if importlib.util.find_spec("ray") is None:
         raise MissingDependencyError("ray", "ray")
-    if (
-        address
-        and address.strip().startswith("ray://")
-        and importlib.util.find_spec("grpc") is None
-    ):
-        raise InvalidInputError(
-            f"ray_address={address!r} uses the Ray client, which is not installed; install it with "
-            "pip install 'ray[client]', or run the sweep on the cluster's head node with "
-            "--ray-address auto.",
-            param="ray_address",
-        )
+    if address is not None:
+        _checks.ray_address("ray_address", address.strip())
 
 
 EXECUTORS = {"serial": SerialExecutor, "local": LocalExecutor, "ray": RayExecutor}
@@ -466,8 +446,6 @@ def get_executor(
     ray_address: str | None = None,
 ) -> SerialExecutor | LocalExecutor | RayExecutor:
     """'local' (process pool), 'ray' or 'serial'; an unknown name lists the valid ones."""
-    from tokenplan import _checks
-
     key = _checks.choice("executor", name, EXECUTORS)
     if workers is not None:
         _checks.positive_int("workers", workers)

@@ -137,6 +137,7 @@ class SweepSpec:
             check(_checks.positive, key, getattr(self, key), allow_zero=True)
         check(_checks.positive, "num_cpus", self.num_cpus)
         check(_checks.strict_bool, "tied_embeddings", self.tied_embeddings)
+        check(_checks.device, "device", self.device)
         if self.model is not None:
             check(parse_size, self.model, param="model")
         if self.n_tokens is not None:

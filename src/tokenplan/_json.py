@@ -1,0 +1,43 @@
+"""The one JSON encoder of tokenplan: what every ``--json`` output, saved law and run record goes through.
+
+JSON has no NaN or infinity and knows nothing of numpy, so values are made plain first: numpy scalars and
+arrays become Python numbers and lists, tuples become lists, keys become strings, and non-finite floats
+become ``null`` (``allow_nan=False`` then guarantees the text is valid JSON for every reader).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["dumps", "json_default", "to_jsonable"]
+
+
+def to_jsonable(value: Any) -> Any:
+    """``value`` with numpy types, tuples and non-string keys made plain, and NaN/inf replaced by None."""
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    if hasattr(value, "tolist") and not isinstance(value, str):  # numpy scalar or array
+        return to_jsonable(value.tolist())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def dumps(value: Any, *, indent: int | None = 2) -> str:
+    """``value`` as strict JSON text (see :func:`to_jsonable`)."""
+    return json.dumps(to_jsonable(value), indent=indent, allow_nan=False)
+
+
+def json_default(value: Any) -> Any:
+    """A ``json.dumps(default=...)`` hook for user rows written back out: arrays to lists, dates to ISO
+    text, anything else to its string, so a row the user gave us is never refused for its types."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
