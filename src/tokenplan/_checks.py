@@ -17,7 +17,7 @@ def positive(name: str, value: float, *, allow_zero: bool = False) -> float:
 
     Booleans are refused: ``plan(flops=True)`` is a mistake, not a budget of one FLOP.
     """
-    if isinstance(value, bool):
+    if _has_bool(value):
         raise InvalidInputError(f"{name}={value!r} is not a number.", param=name)
     try:
         x = float(value)
@@ -40,7 +40,9 @@ def positive_int(name: str, value: int, *, allow_zero: bool = False) -> int:
 
 
 def in_range(name: str, value: float, low: float, high: float, *, inclusive: bool = True) -> float:
-    """Return ``value`` as a float if it lies in [low, high] (or (low, high)), else raise."""
+    """Return ``value`` as a float if it lies in [low, high] (or (low, high)), else raise (booleans too)."""
+    if _has_bool(value):
+        raise InvalidInputError(f"{name}={value!r} is not a number.", param=name)
     try:
         x = float(value)
     except (TypeError, ValueError):
@@ -184,3 +186,29 @@ def quantity(name: str, value: object) -> float:
             param=name,
         )
     return x
+
+
+def no_booleans(name: str, values: object) -> None:
+    """Raise if ``values`` (a number, a sequence or an array of numbers) is or holds a boolean.
+
+    numpy turns ``[1e9, True]`` into ``[1e9, 1.0]``, so sizes given as arrays are checked before their
+    conversion: ``True`` is a mistake, not a size of one.
+    """
+    if _has_bool(values):
+        raise InvalidInputError(
+            f"{name} holds a boolean (True or False); give numbers.", param=name
+        )
+
+
+def _has_bool(values: object) -> bool:
+    import numpy as np
+
+    if isinstance(values, bool | np.bool_):
+        return True
+    if isinstance(values, np.ndarray):
+        if values.dtype == np.bool_:
+            return True
+        return values.dtype == object and any(_has_bool(v) for v in values.ravel())
+    if isinstance(values, list | tuple):
+        return any(_has_bool(v) for v in values)
+    return False

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from tokenplan import _checks
 from tokenplan.errors import InvalidInputError, MissingDependencyError
 from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
 
@@ -592,6 +593,9 @@ def runs_from_arrays(
     n_params, loss, *, n_tokens=None, flops=None, unique_tokens=None, run_id=None, flops_budget=None
 ) -> RunTable:
     """A :class:`RunTable` from arrays (for library use and tests); validated like a file."""
+    arrays = {"n_params": n_params, "loss": loss, "n_tokens": n_tokens, "flops": flops}
+    for name, values in {**arrays, "unique_tokens": unique_tokens}.items():
+        _checks.no_booleans(name, values)
     N = np.asarray(n_params, dtype=float).ravel()
     L = np.asarray(loss, dtype=float).ravel()
     if n_tokens is None and flops is None:

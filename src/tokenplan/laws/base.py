@@ -313,6 +313,7 @@ def as_array(name: str, value: Any) -> np.ndarray | float:
     """Validate a scalar or array of sizes: all finite and > 0. Returns a float for scalars."""
     if np.ndim(value) == 0:
         return _checks.positive(name, value)
+    _checks.no_booleans(name, value)
     arr = np.asarray(value, dtype=float)
     bad = ~np.isfinite(arr) | (arr <= 0)
     if bad.any():

@@ -10,11 +10,12 @@ answers.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, fields
 from typing import Any
 
-from tokenplan._checks import positive, positive_int, strict_bool
+from tokenplan._checks import positive_int, strict_bool
 from tokenplan.errors import InvalidInputError
 
 __all__ = ["DROP_REASONS", "FilterConfig", "drop_reason", "first_person", "refers_to_other_answers"]
@@ -86,11 +87,12 @@ class FilterConfig:
                     positive_int(name, value, allow_zero=True)
                 except InvalidInputError as exc:
                     problems.append(str(exc))
-        if self.min_score is not None:
-            try:
-                positive("min_score", abs(self.min_score), allow_zero=True)
-            except InvalidInputError as exc:
-                problems.append(str(exc))
+        score = self.min_score
+        if score is not None:  # any finite number: scores may be negative
+            if isinstance(score, bool) or not isinstance(score, int | float):
+                problems.append(f"min_score={score!r} is not a number.")
+            elif not math.isfinite(score):
+                problems.append(f"min_score={score!r} must be a finite number.")
         for name in ("first_person", "refers_to_others"):
             try:
                 strict_bool(name, getattr(self, name))

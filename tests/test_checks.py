@@ -1,0 +1,105 @@
+"""Booleans are not numbers (issue 17): ``True`` passes ``float(True) == 1.0``, so every place that checks a
+number refuses it by name instead of planning a budget of one FLOP or a model of one parameter."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tokenplan import _checks
+from tokenplan.errors import InvalidInputError
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        lambda v: _checks.positive("x", v),
+        lambda v: _checks.positive("x", v, allow_zero=True),
+        lambda v: _checks.positive_int("x", v),
+        lambda v: _checks.in_range("x", v, 0.0, 2.0),
+        lambda v: _checks.no_booleans("x", v),
+    ],
+    ids=["positive", "positive-allow-zero", "positive_int", "in_range", "no_booleans"],
+)
+@pytest.mark.parametrize("value", [True, False, np.bool_(True)], ids=["True", "False", "np.True_"])
+def test_every_number_check_refuses_booleans(check, value):
+    with pytest.raises(InvalidInputError) as info:
+        check(value)
+    assert info.value.param == "x"
+
+
+def test_the_checks_still_take_numbers():
+    assert _checks.positive("x", 1) == 1.0 and _checks.positive_int("x", 3) == 3
+    assert _checks.in_range("x", 1, 0.0, 2.0) == 1.0
+    _checks.no_booleans("x", [1.0, 2, np.float64(3.0)])
+    _checks.no_booleans("x", np.array([1.0, 2.0]))
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [1e9, True],
+        (1e9, False),
+        np.array([True, True]),
+        np.array([1e9, True], dtype=object),
+        [[1.0, True]],
+    ],
+)
+def test_no_booleans_looks_inside_sequences_and_arrays(values):
+    with pytest.raises(InvalidInputError, match="holds a boolean"):
+        _checks.no_booleans("n_params", values)
+
+
+def _law_loss(n_params):
+    from tokenplan.laws import get_law
+
+    return get_law("chinchilla").loss(n_params, 1e9)
+
+
+@pytest.mark.parametrize(
+    ("call", "name"),
+    [
+        (lambda: _law_loss(True), "n_params"),
+        (lambda: _law_loss([1e9, True]), "n_params"),
+        (lambda: _law_loss(np.array([True, True])), "n_params"),
+        (lambda: __import__("tokenplan.plan").plan.plan(flops=True), "flops"),
+        (lambda: __import__("tokenplan.plan").plan.repeat(25e9, [1, True]), "epochs"),
+        (lambda: __import__("tokenplan.plan").plan.optimal_table([True]), "n_params"),
+        (
+            lambda: __import__("tokenplan.runs").runs.runs_from_arrays(
+                [True, 2e6, 3e6], [3.0, 2.9, 2.8], n_tokens=[1e9] * 3
+            ),
+            "n_params",
+        ),
+        (
+            lambda: __import__("tokenplan.flops").flops.ModelShape(
+                n_layers=True, d_model=64, n_heads=4, vocab_size=100
+            ),
+            "n_layers",
+        ),
+    ],
+    ids=["loss-scalar", "loss-list", "loss-array", "plan", "repeat", "table", "runs", "shape"],
+)
+def test_public_functions_refuse_booleans(call, name):
+    with pytest.raises(InvalidInputError) as info:
+        call()
+    assert name in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [{"min_score": True}, {"min_score": "10"}, {"min_score": float("nan")}, {"min_chars": True}],
+)
+def test_select_filters_refuse_booleans_and_text(filters):
+    from tokenplan.select.filters import FilterConfig
+
+    with pytest.raises(InvalidInputError, match="min_"):
+        FilterConfig(**filters)
+    assert FilterConfig(min_score=-2.5).min_score == -2.5  # negative scores stay valid
+
+
+def test_a_recipe_fraction_of_true_is_refused():
+    from tokenplan.select.pipeline import Recipe
+
+    with pytest.raises(InvalidInputError, match="fraction"):
+        Recipe.from_dict({"input": "pool.jsonl", "fraction": True})
