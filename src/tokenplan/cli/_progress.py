@@ -123,6 +123,13 @@ def stage_progress(
         yield lines
         lines.flush()  # only when the run succeeded: an error stays the one line on stderr
         return
+    with rich_bar(console, "{task.description:>14}", eta="ETA") as progress:
+        yield _Bars(progress)
+
+
+def rich_bar(console: Any, label: str, *, eta: str = "", after: str = "") -> Any:
+    """A rich ``Progress``: ``label``, the bar, done/total, elapsed, ``eta`` and the time remaining,
+    then ``after`` (each text column a rich format on the task, e.g. ``"{task.description}"``)."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -132,15 +139,7 @@ def stage_progress(
         TimeRemainingColumn,
     )
 
-    progress = Progress(
-        TextColumn("{task.description:>14}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-        console=console,
-        transient=False,
-    )
-    with progress:
-        yield _Bars(progress)
+    columns = [TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    columns += [TextColumn(eta)] if eta else []
+    columns += [TimeRemainingColumn()] + ([TextColumn(after)] if after else [])
+    return Progress(*columns, console=console, transient=False)

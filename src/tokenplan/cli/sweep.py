@@ -285,25 +285,9 @@ class _Progress:
         self.total = 0
 
     def _bar(self):
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
+        from tokenplan.cli._progress import rich_bar
 
-        return Progress(
-            TextColumn("[bold]sweep"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-            TextColumn("{task.description}"),
-            console=self.console,
-            transient=False,
-        )
+        return rich_bar(self.console, "[bold]sweep", after="{task.description}")
 
     def _print(self, text: str) -> None:
         (self.progress.console if self.progress else self.console).print(text, soft_wrap=True)
