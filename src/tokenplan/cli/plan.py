@@ -397,28 +397,7 @@ def _extrapolation_line(plans) -> str:
 @report_option(with_overwrite=True)
 @json_option
 # One parameter per flag (click passes each option by name); the body only parses, calls and renders.
-def plan(
-    flops,
-    gpu_hours,
-    gpu,
-    peak_flops,
-    mfu,
-    gpus,
-    n_params,
-    n_tokens,
-    target_loss,
-    law,
-    compare,
-    unique_tokens,
-    inference_tokens,
-    seq_len,
-    price_per_gpu_hour,
-    batch_rule,
-    interval,
-    report,
-    overwrite,
-    as_json,
-) -> None:
+def plan(law, compare, report, overwrite, as_json, **budget) -> None:
     """Budget in, training plan out: params, tokens, loss, epochs, batch, steps, time and memory.
 
     Give exactly one budget: --flops, --gpu-hours (with --gpu), --params, --tokens or --target-loss.
@@ -434,40 +413,25 @@ def plan(
       tokenplan plan --flops 1e20 --law fit.json --interval 0.9
       tokenplan plan --flops 1e22 --unique-tokens 25B --compare --report plan.html
     """
+    # ``budget`` holds every other flag: each is named like the keyword of tokenplan.plan.plan.
     from tokenplan import plan as planning
     from tokenplan.laws import PRESETS
 
+    gpu = budget.get("gpu")
     if gpu is not None and not gpu.strip():  # "" would silently mean the default
         from tokenplan.errors import InvalidInputError
 
         raise InvalidInputError(
             "--gpu is empty; name an accelerator, e.g. --gpu H100.", param="gpu"
         )
-    kwargs = dict(
-        flops=flops,
-        gpu_hours=gpu_hours,
-        n_params=n_params,
-        n_tokens=n_tokens,
-        target_loss=target_loss,
-        gpu=gpu,
-        peak_flops=peak_flops,
-        mfu=mfu,
-        gpus=gpus,
-        unique_tokens=unique_tokens,
-        inference_tokens=inference_tokens,
-        seq_len=seq_len,
-        price_per_gpu_hour=price_per_gpu_hour,
-        batch_rule=batch_rule,
-        interval=interval,
-    )
     the_law = get_law(law)
-    main = planning.plan(law=the_law, **kwargs)
+    main = planning.plan(law=the_law, **budget)
     comp = None
     if compare:
         laws = list(PRESETS.values())
         if the_law not in laws:
             laws.append(the_law)
-        comp = planning.compare(laws=laws, **kwargs)
+        comp = planning.compare(laws=laws, **budget)
     if report:
         from tokenplan.report.plan_page import write_plan_report
 
@@ -477,14 +441,10 @@ def plan(
                 report, main, law=the_law, comparison=comp, overwrite=overwrite, inputs=inputs
             )
         )
-    if not compare:
-        if as_json:
-            print_json(main.to_dict())
-        else:
-            _print_plan(main, the_law.citation)
-        return
     if as_json:
-        print_json({**main.to_dict(), **comp.to_dict()})
+        print_json(main.to_dict() if comp is None else {**main.to_dict(), **comp.to_dict()})
+    elif comp is None:
+        _print_plan(main, the_law.citation)
     else:
         _print_comparison(comp, main)
 
