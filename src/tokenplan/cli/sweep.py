@@ -60,6 +60,10 @@ def _csv_list(value: str | None) -> list[str] | None:
     return items
 
 
+# Flags that go to run_sweep rather than into the spec.
+_RUN_OPTIONS = ("executor", "workers", "ray_address", "extend", "checkpoint_every")
+
+
 @click.command("sweep")
 @click.argument("spec_file", required=False, type=click.Path(dir_okay=False))
 @click.option("--preset", help="Start from a preset: micro, cpu-demo, repeat-demo, gpu-small.")
@@ -122,22 +126,7 @@ def _csv_list(value: str | None) -> list[str] | None:
 @click.option("--quiet", is_flag=True, help="No progress bar or log lines.")
 @report_option(with_overwrite=True)
 @json_option
-def sweep(
-    spec_file,
-    preset,
-    out_dir,
-    executor,
-    workers,
-    ray_address,
-    extend,
-    checkpoint_every,
-    dry_run,
-    quiet,
-    report,
-    overwrite,
-    as_json,
-    **flags,
-) -> None:
+def sweep(spec_file, preset, out_dir, dry_run, quiet, report, overwrite, as_json, **flags) -> None:
     """Train a grid of tiny GPTs (IsoFLOP or repetition); resumable; results.csv feeds `tokenplan fit`.
 
     \b
@@ -149,32 +138,24 @@ def sweep(
       tokenplan sweep --preset cpu-demo --lrs 1e-3,3e-3,1e-2 --out sweeps/lr   # per-size LR mini-sweep
       tokenplan sweep --preset micro --out sweeps/micro --report sweep.html
     """
-    _checks.positive("checkpoint_every", checkpoint_every, allow_zero=True)  # --dry-run too
+    # the run's own options; every other flag describes the spec
+    run_options = {k: flags.pop(k) for k in _RUN_OPTIONS}
+    every = run_options["checkpoint_every"]  # checked before --dry-run too
+    _checks.positive("checkpoint_every", every, allow_zero=True)
     spec, name = _spec_from_cli(spec_file, preset, flags)
     out = Path(out_dir) if out_dir else Path("sweeps") / name
     if dry_run:
         _dry_run(spec, out, as_json)
         return
     if report:  # refuse a bad report path before training anything
-        from tokenplan.report import _html
-
-        _html.require()
-        _html.check(report, overwrite=overwrite, inputs=[spec_file, flags.get("data")])
+        _check_report(report, overwrite=overwrite, inputs=[spec_file, flags.get("data")])
 
     from tokenplan.sweep.runner import run_sweep
 
     progress = None if quiet else _Progress()
     try:
-        result = run_sweep(
-            spec,
-            out,
-            executor=executor,
-            workers=workers,
-            ray_address=ray_address,
-            extend=extend,
-            checkpoint_every=checkpoint_every,
-            on_event=progress.on_event if progress else None,
-        )
+        on_event = progress.on_event if progress else None
+        result = run_sweep(spec, out, **run_options, on_event=on_event)
     finally:
         if progress:
             progress.stop()
@@ -202,6 +183,13 @@ def _print_summary(result) -> None:
         click.echo(f"best LR per size: {result.best_lr_csv}")
     fit_target = result.best_lr_csv or result.results_csv
     click.echo(f"next:    tokenplan fit {fit_target}")
+
+
+def _check_report(report: str, *, overwrite: bool, inputs: list) -> None:
+    from tokenplan.report import _html
+
+    _html.require()
+    _html.check(report, overwrite=overwrite, inputs=inputs)
 
 
 def _spec_from_cli(spec_file: str | None, preset: str | None, flags: dict):
