@@ -77,6 +77,38 @@ def console_commands(block: str) -> list[tuple[str, str]]:
     return out
 
 
+def run_documented(cmd: str) -> str:
+    """What a documented ``$ tokenplan ...`` line prints, run through the real entry point from the
+    repository root at 100 columns: its stdout, or the one stderr line of a documented error (exit 2)."""
+    import shlex
+
+    r = run_cli(*shlex.split(cmd)[1:], env=DOC_ENV, cwd=REPO)
+    if r.returncode == 2:
+        return normalise_output(r.stderr)
+    assert r.returncode == 0, f"{cmd}: {r.stderr}"
+    return normalise_output(r.stdout)
+
+
+def documented_commands(doc: Path, keep=lambda cmd: True) -> list[tuple[str, str]]:
+    """[(command line, shown output)] of the console blocks of ``doc`` that ``keep`` selects."""
+    blocks = CONSOLE_BLOCK.findall(doc.read_text())
+    return [(c, shown) for b in blocks for c, shown in console_commands(b) if keep(c)]
+
+
+def update_document(doc: Path, keep=lambda cmd: True) -> None:
+    """Rewrite the shown output of the commands ``keep`` selects (``TOKENPLAN_UPDATE_DOCS=1``); the
+    other commands keep what the document shows."""
+
+    def fill(match: re.Match) -> str:
+        parts = []
+        for cmd, shown in console_commands(match.group(1)):
+            body = run_documented(cmd) if keep(cmd) else normalise_output(shown)
+            parts.append(f"$ {cmd}\n{body}".rstrip("\n"))
+        return "```console\n" + "\n\n".join(parts) + "\n```"
+
+    doc.write_text(CONSOLE_BLOCK.sub(fill, doc.read_text()))
+
+
 # --- documented Python examples -----------------------------------------------------------------------
 _NUMBER = r"[-+]?(?:\d[\d_]*\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _SHOWN = re.compile(rf"^\(?\s*{_NUMBER}(?:\s*,\s*{_NUMBER})*\s*,?\s*\)?(?:\s|$)")

@@ -16,45 +16,34 @@ import pytest
 
 from helpers import (
     CONSOLE_BLOCK,
-    DOC_ENV,
     REPO,
     console_commands,
+    documented_commands,
     normalise_output,
     run_cli,
+    run_documented,
     run_python_example,
+    update_document,
 )
 
 DOC = REPO / "docs" / "fit.md"
 
 
-def _run(cmd: str) -> str:
-    r = run_cli(*shlex.split(cmd)[1:], env=DOC_ENV, cwd=REPO)
-    if r.returncode == 2:  # documented errors: the one stderr line
-        return normalise_output(r.stderr)
-    assert r.returncode == 0, f"{cmd}: {r.stderr}"
-    return normalise_output(r.stdout)
-
-
-def _cases():
-    for block in CONSOLE_BLOCK.findall(DOC.read_text()):
-        for cmd, shown in console_commands(block):
-            if cmd.startswith(("tokenplan fit", "tokenplan predict")):
-                yield pytest.param(cmd, shown, id=cmd[14:70])
+def _owned(cmd: str) -> bool:
+    return cmd.startswith(("tokenplan fit", "tokenplan predict"))
 
 
 if os.environ.get("TOKENPLAN_UPDATE_DOCS"):
-
-    def _fill(match: re.Match) -> str:
-        parts = [f"$ {cmd}\n{_run(cmd)}" for cmd, _ in console_commands(match.group(1))]
-        return "```console\n" + "\n\n".join(parts) + "\n```"
-
-    DOC.write_text(CONSOLE_BLOCK.sub(_fill, DOC.read_text()))
+    update_document(DOC, _owned)
 
 
-@pytest.mark.parametrize(("cmd", "shown"), list(_cases()))
+@pytest.mark.parametrize(
+    ("cmd", "shown"),
+    [pytest.param(c, shown, id=c[14:70]) for c, shown in documented_commands(DOC, _owned)],
+)
 def test_documented_output_is_real(cmd, shown):
     assert "../shared" not in cmd, "docs examples must run without ../shared (use --example)"
-    assert _run(cmd) == normalise_output(shown), f"docs/fit.md: output of `{cmd}` changed"
+    assert run_documented(cmd) == normalise_output(shown), f"docs/fit.md: output of `{cmd}` changed"
 
 
 def test_docs_cover_every_approach():

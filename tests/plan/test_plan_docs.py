@@ -15,12 +15,13 @@ import pytest
 
 from helpers import (
     CONSOLE_BLOCK,
-    DOC_ENV,
     REPO,
     console_commands,
+    documented_commands,
     normalise_output,
-    run_cli,
+    run_documented,
     run_python_example,
+    update_document,
 )
 
 DOCS = ("docs/plan.md", "README.md")
@@ -36,46 +37,23 @@ def _owned(cmd: str) -> bool:
     return len(parts) >= 2 and parts[0] == "tokenplan" and parts[1] in OWNED
 
 
-def _run(cmd: str) -> str:
-    r = run_cli(*shlex.split(cmd)[1:], env=DOC_ENV, cwd=REPO)
-    assert r.returncode == 0, f"{cmd}: {r.stderr}"
-    return normalise_output(r.stdout)
-
-
 def _cases():
     for doc in DOCS:
         path = REPO / doc
-        if not path.exists():
-            continue
-        for block in CONSOLE_BLOCK.findall(path.read_text()):
-            for cmd, shown in console_commands(block):
-                if _owned(cmd):
-                    yield pytest.param(doc, cmd, shown, id=f"{doc}:{cmd[10:60]}")
-
-
-def _update(doc: str) -> None:
-    path = REPO / doc
-    text = path.read_text()
-
-    def fill(match: re.Match) -> str:
-        parts = []
-        for cmd, shown in console_commands(match.group(1)):
-            body = _run(cmd) if _owned(cmd) else normalise_output(shown)
-            parts.append(f"$ {cmd}\n{body}".rstrip("\n"))
-        return "```console\n" + "\n\n".join(parts) + "\n```"
-
-    path.write_text(CONSOLE_BLOCK.sub(fill, text))
+        if path.exists():
+            for cmd, shown in documented_commands(path, _owned):
+                yield pytest.param(doc, cmd, shown, id=f"{doc}:{cmd[10:60]}")
 
 
 if os.environ.get("TOKENPLAN_UPDATE_DOCS"):
     for _doc in DOCS:
         if (REPO / _doc).exists():
-            _update(_doc)
+            update_document(REPO / _doc, _owned)
 
 
 @pytest.mark.parametrize(("doc", "cmd", "shown"), list(_cases()))
 def test_documented_output_is_real(doc, cmd, shown):
-    assert _run(cmd) == normalise_output(shown), (
+    assert run_documented(cmd) == normalise_output(shown), (
         f"{doc}: output of `{cmd}` changed; see module docstring"
     )
 
