@@ -86,6 +86,15 @@ def warn(message: str) -> None:
     err_console().print(f"[yellow]warning:[/yellow] {message}", soft_wrap=True)
 
 
+def _parse(kind: click.ParamType, parse: Any, value: Any, param: Any, ctx: Any) -> tuple[str, Any]:
+    """(the flag, ``parse(value, name=flag)``); a parse error becomes click's usage error on that flag."""
+    flag = param.opts[0] if param is not None and param.opts else "value"
+    try:
+        return flag, parse(value, name=flag)
+    except InvalidInputError as exc:
+        kind.fail(str(exc), param, ctx)
+
+
 class Quantity(click.ParamType):
     """A number with an optional K/M/B/T suffix (``7B``, ``1.4T``, ``5.76e23``), required to be > 0."""
 
@@ -97,11 +106,7 @@ class Quantity(click.ParamType):
     def convert(self, value, param, ctx):
         if isinstance(value, float):
             return value
-        flag = param.opts[0] if param is not None and param.opts else "value"
-        try:
-            x = parse_quantity(value, name=flag)
-        except InvalidInputError as exc:
-            self.fail(str(exc), param, ctx)
+        flag, x = _parse(self, parse_quantity, value, param, ctx)
         if x < 0 or (x == 0 and not self.allow_zero):
             self.fail(
                 f"{flag}={value!r} must be {'>= 0' if self.allow_zero else '> 0'}.", param, ctx
@@ -117,11 +122,7 @@ class QuantityList(click.ParamType):
     def convert(self, value, param, ctx):
         if isinstance(value, list):
             return value
-        flag = param.opts[0] if param is not None and param.opts else "value"
-        try:
-            values = parse_list(value, name=flag)
-        except InvalidInputError as exc:
-            self.fail(str(exc), param, ctx)
+        flag, values = _parse(self, parse_list, value, param, ctx)
         bad = [v for v in values if v <= 0]
         if bad:
             self.fail(f"{flag}={value!r}: every value must be > 0.", param, ctx)
