@@ -13,12 +13,12 @@ import click
 from tokenplan.cli._common import (
     QUANTITY_LIST,
     console,
-    err_console,
     json_option,
     print_json,
     report_option,
     report_written,
 )
+from tokenplan.cli._progress import stage_progress
 from tokenplan.errors import InvalidInputError
 from tokenplan.units import format_quantity as fq
 
@@ -203,7 +203,7 @@ def fit(runs_path, example, approach, form, law_kind, columns, curves_path, drop
       tokenplan fit --example datablations --law data-constrained
       tokenplan fit results.csv --approach all --curves curves.csv --report fit.html
     """
-    from tokenplan.fit import FitOptions, run_fit
+    from tokenplan.fit import FitOptions
 
     form = _check_flags(drop_highest, ci, alpha_equals_beta, form)
     save, plot = _outputs(save_path, plot_path, overwrite, inputs=[runs_path, curves_path])
@@ -219,14 +219,9 @@ def fit(runs_path, example, approach, form, law_kind, columns, curves_path, drop
         fit_base=fit_base, n_boot=n_boot, seed=seed, level=ci / 100.0, budgets=tuple(budgets or ()),
         backtest=backtest, holdout=holdout,
     )  # fmt: skip
-    with _progress(as_json) as status:
-        status("reading runs")
-        runs = _read(runs_path, example, columns, drop_highest, drop_invalid)
-        notes: list[str] = []
-        curves = _curves(runs_path, curves_path, approach, notes)
-        auto = form == "auto" and approach in ("3", "all")
-        status("fitting" + (" and backtesting forms" if auto else ""))
-        report = run_fit(runs, options, curves=curves)
+    runs, notes, report = _read_and_fit(
+        options, runs_path, example, columns, drop_highest, drop_invalid, curves_path
+    )
     if save is not None:
         from tokenplan.laws import save_law
 
@@ -245,6 +240,12 @@ def fit(runs_path, example, approach, form, law_kind, columns, curves_path, drop
     _print_report(report, notes, save, plot_path, show_backtest=backtest or auto)
 
 
+#: what each progress stage counts (the bootstrap stages are named per approach; see run_fit)
+_UNITS = {"read": "runs"} | {
+    f"bootstrap ({k})": "refits"
+    for k in ("approach 1", "approach 2", "approach 3", "data-constrained")
+}
+
 fit.tokenplan_flags = {
     "n_boot": "--bootstrap",
     "level": "--ci",
@@ -256,6 +257,25 @@ fit.tokenplan_flags = {
     "example": "--example",
     "report": "--report",
 }
+
+
+def _read_and_fit(options, runs_path, example, columns, drop_highest, drop_invalid, curves_path):
+    """Read the runs (and curves) and fit them, each stage reported on stderr (bootstrap refits counted)."""
+    from tokenplan.fit import run_fit
+
+    with stage_progress(units=_UNITS, prefix="fit: ") as progress:
+        tick = progress or (lambda stage, done, total: None)
+        tick("read", 0, None)
+        runs = _read(runs_path, example, columns, drop_highest, drop_invalid)
+        notes: list[str] = []
+        curves = _curves(runs_path, curves_path, options.approach, notes)
+        tick("read", len(runs), len(runs))
+        auto = options.form == "auto" and options.approach in ("3", "all")
+        stage = "fit and backtest" if auto else "fit"
+        tick(stage, 0, None)
+        report = run_fit(runs, options, curves=curves, progress=progress)
+        tick(stage, 1, 1)
+    return runs, notes, report
 
 
 def _write_report(path, summary, report, runs, *, overwrite, inputs) -> None:
@@ -292,23 +312,6 @@ def _outputs(save_path, plot_path, overwrite, *, inputs):
 
     save = one(save_path, "save", inputs)
     return save, one(plot_path, "plot", [*inputs, save])  # nor the law it saves
-
-
-def _progress(disabled: bool):
-    """A transient status line on stderr; yields ``status(text)``."""
-    from contextlib import contextmanager
-
-    from rich.status import Status
-
-    @contextmanager
-    def ctx():
-        if disabled:
-            yield lambda text: None
-            return
-        with Status("", console=err_console()) as st:
-            yield lambda text: st.update(text)
-
-    return ctx()
 
 
 def _plot(path, report, runs, backtest: bool) -> None:

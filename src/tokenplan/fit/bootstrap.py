@@ -7,11 +7,15 @@ Approach 1 resamples whole runs (their curves). Approach 3 refits are batched: a
 all replicates are solved together by the batched Levenberg-Marquardt of :mod:`tokenplan.fit.parametric`.
 Each replicate is warm-started from the full-data optimum plus ``extra_starts`` points drawn from the paper's
 grid (seeded); the best of its starts is kept. Approach 2 refits are a plain loop (each is a few polyfits).
+
+Every bootstrap takes ``progress(done, n_boot)``: called before the first refit and after each one (the
+batched Approach 3 refits all replicates at once, so it reports the start and the end).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +38,15 @@ __all__ = [
     "bootstrap_isoflop",
     "bootstrap_parametric",
 ]
+
+Progress = Callable[[int, int], None]
+
+
+def _reporter(progress: Progress | None, n_boot: int) -> Progress:
+    """``progress`` (or a no-op), told ``(0, n_boot)`` once so a bar knows its size before the first refit."""
+    report = progress or (lambda done, total: None)
+    report(0, n_boot)
+    return report
 
 
 @dataclass(frozen=True)
@@ -125,11 +138,13 @@ def bootstrap_parametric(
     budgets: tuple[float, ...] = (),
     extra_starts: int = 2,
     max_iter: int = 100,
+    progress: Progress | None = None,
 ) -> BootstrapResult:
     """Bootstrap an Approach-3 :class:`~tokenplan.fit.parametric.ParametricFit` (module docstring)."""
     from tokenplan.fit.parametric import _make_problem, _to_phi, batched_newton, paper_grid
 
     n_boot, level, seed = _validate(n_boot, level, seed)
+    report = _reporter(progress, n_boot)
     rng = np.random.default_rng(seed)
     n = len(runs)
     problem = _make_problem(
@@ -158,6 +173,7 @@ def bootstrap_parametric(
     # (the warm start is already next to the optimum, and L-M only ever lowers the objective).
     ok = np.isfinite(f[np.arange(n_boot), best])
     del conv
+    report(n_boot, n_boot)
     samples, bad = _parametric_samples(problem.theta(phi), ok, budgets)
     return BootstrapResult(
         intervals=_intervals(samples, level),
@@ -178,6 +194,7 @@ def bootstrap_isoflop(
     seed: int = 0,
     level: float = 0.8,
     budgets: tuple[float, ...] = (),
+    progress: Progress | None = None,
     **fit_kwargs,
 ) -> BootstrapResult:
     """Bootstrap Approach 2: resample runs within each budget group, refit the profiles and power laws."""
@@ -206,25 +223,28 @@ def bootstrap_isoflop(
         seed=seed,
         level=level,
         budgets=budgets,
+        progress=progress,
     )
 
 
 def _power_law_bootstrap(
-    draw, refit, *, approach, method, n_boot, seed, level, budgets
+    draw, refit, *, approach, method, n_boot, seed, level, budgets, progress=None
 ) -> BootstrapResult:
     """The loop shared by the Approach 1 and 2 bootstraps: refit ``n_boot`` resamples from ``draw()``,
     collect k, a and b (a resample the fit rejects counts as failed) and take percentile intervals."""
     rows: dict[str, list[float]] = {"k": [], "a": [], "b": []}
     failed = 0
-    for _ in range(n_boot):
+    report = _reporter(progress, n_boot)
+    for i in range(n_boot):
         try:
             fit = refit(draw())
         except InvalidInputError:
             failed += 1
-            continue
-        rows["k"].append(fit.law.k)
-        rows["a"].append(fit.law.a)
-        rows["b"].append(fit.b)
+        else:
+            rows["k"].append(fit.law.k)
+            rows["a"].append(fit.law.a)
+            rows["b"].append(fit.b)
+        report(i + 1, n_boot)
     if not rows["a"]:
         raise InvalidInputError(
             f"every bootstrap refit of Approach {approach} failed; see the fit's warnings."
@@ -251,6 +271,7 @@ def bootstrap_envelope(
     level: float = 0.8,
     budgets: tuple[float, ...] = (),
     n_points: int = 1500,
+    progress: Progress | None = None,
 ) -> BootstrapResult:
     """Bootstrap Approach 1: resample whole runs (curves) with replacement, recompute the envelope and refit.
 
@@ -287,6 +308,7 @@ def bootstrap_envelope(
         seed=seed,
         level=level,
         budgets=budgets,
+        progress=progress,
     )
 
 
@@ -297,6 +319,7 @@ def bootstrap_data_constrained(
     n_boot: int = 1000,
     seed: int = 0,
     level: float = 0.8,
+    progress: Progress | None = None,
 ) -> BootstrapResult:
     """Bootstrap the data-constrained fit: resample runs, refit R_D*, R_N* (and the base law when the fit
     did) from the full-data optimum, inside the same search box. A loop of small scipy fits (~30 ms each)."""
@@ -311,7 +334,9 @@ def bootstrap_data_constrained(
     out: dict[str, list[float]] = {k: [] for k in names}
     failed = 0
     start = ((fit.law.R_D_star, fit.law.R_N_star),)
-    for _ in range(n_boot):
+    report = _reporter(progress, n_boot)
+    for i in range(n_boot):
+        report(i, n_boot)
         idx = rng.integers(0, n, size=n)
         sub = replace(runs.take(idx), flops_budget=None)
         try:
@@ -328,6 +353,7 @@ def bootstrap_data_constrained(
             continue
         for k in names:
             out[k].append(float(getattr(refit.law, k)))
+    report(n_boot, n_boot)
     if not out["R_D_star"]:
         raise InvalidInputError("every bootstrap refit of the data-constrained law failed.")
     samples = {k: np.asarray(v) for k, v in out.items()}

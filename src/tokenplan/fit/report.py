@@ -10,6 +10,7 @@ The CLI only parses flags, calls this, saves, plots and renders.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -158,10 +159,20 @@ class FitReport:
         return "\n".join(lines) + "\n"
 
 
-def run_fit(runs: RunTable, options: FitOptions | None = None, *, curves: Curves | None = None):
-    """Fit ``runs`` as ``options`` say (module docstring); returns a :class:`FitReport`."""
+def run_fit(
+    runs: RunTable,
+    options: FitOptions | None = None,
+    *,
+    curves: Curves | None = None,
+    progress: Callable[[str, int, int | None], None] | None = None,
+):
+    """Fit ``runs`` as ``options`` say (module docstring); returns a :class:`FitReport`.
+
+    ``progress(stage, done, total)`` counts the bootstrap refits, one stage per approach
+    (``bootstrap (approach 3)``), as select's stages do.
+    """
     o = options or FitOptions()
-    state = _State(runs=runs, notes=list(runs.notes))
+    state = _State(runs=runs, notes=list(runs.notes), progress=progress)
     if o.law == "data-constrained":
         _fit_data_constrained(state, o)
     else:
@@ -200,6 +211,7 @@ class _State:
     primary: str = "3"
     fit_runs: RunTable | None = None  # the runs the saved law was fitted on
     curves: Curves | None = None
+    progress: Callable[[str, int, int | None], None] | None = None
 
 
 def _runs_info(runs: RunTable) -> dict[str, Any]:
@@ -357,7 +369,12 @@ def _bootstrap(state: _State, o: FitOptions) -> None:
             n_boot = DEFAULT_BOOT if batched else 0
         if not n_boot:
             continue
-        kw = {"n_boot": n_boot, "seed": o.seed, "level": o.level}
+        kw = {
+            "n_boot": n_boot,
+            "seed": o.seed,
+            "level": o.level,
+            "progress": _boot_tick(state, key),
+        }
         if key == "3" and hasattr(fit, "theta"):
             boot = fitlib.bootstrap_parametric(runs.fresh_only(), fit, budgets=o.budgets, **kw)
         elif key == "2":
@@ -378,6 +395,14 @@ def _bootstrap(state: _State, o: FitOptions) -> None:
             )
             continue
         state.intervals[key] = boot
+
+
+def _boot_tick(state: _State, key: str):
+    """The bootstrap's ``progress(done, total)`` as the stage ``bootstrap (approach KEY)``."""
+    if state.progress is None:
+        return None
+    name = f"bootstrap ({key if key == 'data-constrained' else 'approach ' + key})"
+    return lambda done, total: state.progress(name, done, total)
 
 
 def _finish_law(state: _State, o: FitOptions) -> Law:
