@@ -219,20 +219,23 @@ def fit(runs_path, example, approach, form, law_kind, columns, curves_path, drop
         fit_base=fit_base, n_boot=n_boot, seed=seed, level=ci / 100.0, budgets=tuple(budgets or ()),
         backtest=backtest, holdout=holdout,
     )  # fmt: skip
-    runs, notes, report = _read_and_fit(
-        options, runs_path, example, columns, drop_highest, drop_invalid, curves_path
-    )
-    if save is not None:
-        from tokenplan.laws import save_law
+    with stage_progress(
+        units=_UNITS, prefix="fit: "
+    ) as progress:  # open until every file is written,
+        runs, notes, report = _read_and_fit(  # so that an error there stays the one line on stderr
+            options, runs_path, example, columns, drop_highest, drop_invalid, curves_path, progress
+        )
+        if save is not None:
+            from tokenplan.laws import save_law
 
-        meta = {k: v for k, v in report.to_dict().items() if k != "law"}
-        save_law(report.law, save, fit=meta, overwrite=True)
-    if plot is not None:
-        _plot(plot, report, runs, backtest)
-    summary = {**report.to_dict(), "notes": notes + list(report.notes),
-               "saved": str(save) if save else None, "plot": plot_path}  # fmt: skip
-    if report_page:
-        _write_report(report_page, summary, report, runs, overwrite=overwrite, inputs=inputs)
+            meta = {k: v for k, v in report.to_dict().items() if k != "law"}
+            save_law(report.law, save, fit=meta, overwrite=True)
+        if plot is not None:
+            _plot(plot, report, runs, backtest)
+        summary = {**report.to_dict(), "notes": notes + list(report.notes),
+                   "saved": str(save) if save else None, "plot": plot_path}  # fmt: skip
+        if report_page:
+            _write_report(report_page, summary, report, runs, overwrite=overwrite, inputs=inputs)
     if as_json:
         print_json(summary)
         return
@@ -259,22 +262,23 @@ fit.tokenplan_flags = {
 }
 
 
-def _read_and_fit(options, runs_path, example, columns, drop_highest, drop_invalid, curves_path):
-    """Read the runs (and curves) and fit them, each stage reported on stderr (bootstrap refits counted)."""
+def _read_and_fit(
+    options, runs_path, example, columns, drop_highest, drop_invalid, curves_path, progress
+):
+    """Read the runs (and curves) and fit them, each stage reported to ``progress`` (refits counted)."""
     from tokenplan.fit import run_fit
 
-    with stage_progress(units=_UNITS, prefix="fit: ") as progress:
-        tick = progress or (lambda stage, done, total: None)
-        tick("read", 0, None)
-        runs = _read(runs_path, example, columns, drop_highest, drop_invalid)
-        notes: list[str] = []
-        curves = _curves(runs_path, curves_path, options.approach, notes)
-        tick("read", len(runs), len(runs))
-        auto = options.form == "auto" and options.approach in ("3", "all")
-        stage = "fit and backtest" if auto else "fit"
-        tick(stage, 0, None)
-        report = run_fit(runs, options, curves=curves, progress=progress)
-        tick(stage, 1, 1)
+    tick = progress or (lambda stage, done, total: None)
+    tick("read", 0, None)
+    runs = _read(runs_path, example, columns, drop_highest, drop_invalid)
+    notes: list[str] = []
+    curves = _curves(runs_path, curves_path, options.approach, notes)
+    tick("read", len(runs), len(runs))
+    auto = options.form == "auto" and options.approach in ("3", "all")
+    stage = "fit and backtest" if auto else "fit"
+    tick(stage, 0, None)
+    report = run_fit(runs, options, curves=curves, progress=progress)
+    tick(stage, 1, 1)
     return runs, notes, report
 
 
