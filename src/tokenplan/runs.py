@@ -327,7 +327,13 @@ def _describe_rows(idx: np.ndarray, run_id: np.ndarray, values: np.ndarray) -> s
 def _open_table(path, columns: dict[str, str] | None, what: str, empty: str):
     """Read a run table or curves file: (path, rows, header, column mapping); missing or empty is an
     error naming the file."""
+    if not isinstance(path, str | os.PathLike):
+        raise InvalidInputError(f"{what} must be a path, not {path!r}.")
     p = Path(path)
+    if p.is_dir():
+        raise InvalidInputError(
+            f"{what} {str(p)!r} is a folder; give a CSV, JSONL or Parquet file."
+        )
     if not p.is_file():
         raise InvalidInputError(f"{what} {str(p)!r} does not exist.")
     rows = _read_rows(p)

@@ -837,4 +837,241 @@ def flag_cases() -> list[Case]:
     return cases
 
 
-ALL_CASES: list[Case] = file_cases() + flag_cases()
+def _saved_law(**changes) -> bytes:
+    """A law file as `tokenplan fit --save` writes it, with ``changes`` (``...`` removes a key)."""
+    doc = {"format": "tokenplan-law/2", "law": dict(LAW), "fit": {}, **changes}
+    return json.dumps({k: v for k, v in doc.items() if v is not ...}).encode()
+
+
+def predict_cases() -> list[Case]:
+    """`tokenplan predict` (points, laws, intervals) and the backtest/holdout/interval/report flags."""
+    pr = ("predict", "--params", "1B", "--tokens", "20B")
+    cases = _numeric("predict-", ("predict", "--tokens", "20B"), "--params")
+    cases += _numeric("predict-", ("predict", "--params", "1B"), "--tokens")
+    cases += _numeric("predict-", pr, "--unique-tokens")
+    cases += _flag_cases("predict-", pr, "--interval", ["0", "1", "1.5", "-0.2", "nan", "abc", ""])
+    cases += _flag_cases("predict-lists-", pr, "--params", ["1B,,2B", ","])
+    cases += [
+        Case("predict-no-points", ("predict",)),
+        Case("predict-only-params", ("predict", "--params", "1B")),
+        Case("predict-points-and-params", (*pr, "--points", "runs.csv")),
+        Case("predict-points-missing", ("predict", "--points", "nothere.csv")),
+        Case("predict-points-dir", ("predict", "--points", "adir"), {"adir/x": b""}),
+        Case("predict-law-unknown", (*pr, "--law", "chinchila")),
+        Case("predict-law-allocation-only", (*pr, "--law", "chinchilla-a1")),
+    ]
+    points = {
+        "zero-params": b"n_params,n_tokens\n0,2e10\n",
+        "negative-tokens": b"n_params,n_tokens\n1e9,-2e10\n",
+        "nan-params": b"n_params,n_tokens\nnan,2e10\n",
+        "inf-tokens": b"n_params,n_tokens\n1e9,inf\n",
+        "zero-flops": b"n_params,flops\n1e9,0\n",
+        "text": b"n_params,n_tokens\nbig,2e10\n",
+        "no-tokens-column": b"n_params\n1e9\n",
+        "no-columns": b"colour,size\nred,3\n",
+        "header-only": b"n_params,n_tokens\n",
+        "ragged": b"n_params,n_tokens\n1e9,2e10,3\n",
+        "unique-negative": b"n_params,n_tokens,unique_tokens\n1e9,2e10,-1\n",
+        **_generic_bad_files(b"n_params,n_tokens\n1e9,2e10\n2e9,4e10\n"),
+    }
+    for label, content in points.items():
+        if label == "truncated":
+            continue  # a table cut at a row's end is a valid, shorter table
+        cases.append(
+            Case(
+                f"predict-points-{label}", ("predict", "--points", "pts.csv"), {"pts.csv": content}
+            )
+        )
+    laws = {
+        **{f"bare-{k}": v for k, v in _law_variants().items() if k != "A-huge"},
+        "other-version": _saved_law(format="tokenplan-law/1"),
+        "no-format": _saved_law(format=...),
+        "future-version": _saved_law(format="tokenplan-law/99"),
+        "format-number": _saved_law(format=2),
+        "missing-law": _saved_law(law=...),
+        "law-missing-A": _saved_law(law={k: v for k, v in LAW.items() if k != "A"}),
+        "law-missing-kind": _saved_law(law={k: v for k, v in LAW.items() if k != "kind"}),
+        "law-null": _saved_law(law=None),
+        "fit-list": _saved_law(fit=[1, 2]),
+        "uncertainty-string": _saved_law(law={**LAW, "uncertainty": "lots"}),
+        "uncertainty-nan-draws": _saved_law(
+            law={**LAW, "uncertainty": {"names": ["E"], "draws": [[None]], "residuals": []}}
+        ),
+        "uncertainty-no-residuals": _saved_law(
+            law={**LAW, "uncertainty": {"names": ["E"], "draws": [[1.8]]}}
+        ),
+        "preset-stamp": _saved_law(law={**LAW, "preset_of": ["ChinchillaLaw"]}),
+        **{f"file-{k}": v for k, v in _generic_bad_files(_saved_law()).items()},
+    }
+    for label, content in laws.items():
+        cases.append(
+            Case(f"predict-law-{label}", (*pr, "--law", "fit.json"), {"fit.json": content})
+        )
+    fit = ("fit", "runs.csv")
+    cases += _flag_cases(
+        "fit-",
+        fit,
+        "--holdout",
+        [
+            "params>=1e30",  # holds out nothing
+            "params>=1e5",  # leaves fewer runs than the form has parameters
+            "flops>=1",
+            "params>=0",
+            "params>=-1",
+            "params>=nan",
+            "params>=inf",
+            "params>=",
+            "colour>=3",
+            "params<=1e9",
+            "top0%",
+            "top100%",
+            "top150%",
+            "topx%",
+        ],
+    )
+    cases += _flag_cases(
+        "fit-backtest-", (*fit, "--backtest"), "--holdout", ["params>=1e30", "top100%"]
+    )
+    cases += _flag_cases("fit-", fit, "--form", ["nope", "", "Chinchilla2"])
+    cases += _flag_cases("fit-kaplan-", (*fit, "--form", "kaplan"), "--holdout", ["params>=1e5"])
+    cases += [
+        Case("fit-form-dc-no-unique", (*fit, "--form", "data-constrained")),
+        Case("fit-dir-runs", ("fit", "adir"), {"adir/x": b""}),
+    ]
+    for cmd in (("plan", "--flops", "1e21"), ("table",)):
+        cases += _flag_cases(f"{cmd[0]}-", cmd, "--interval", ["0", "1", "2", "-1", "nan", "abc"])
+    # --report on every command that has it: wrong suffix, an input, an existing file, a bad folder
+    reports = {
+        "plan": ("plan", "--flops", "1e21"),
+        "fit": ("fit", "runs.csv"),
+        "select": ("select", "-i", "pool.jsonl", "--n", "2", "--embedder", "tfidf", "--no-cache"),
+        "sweep": ("sweep", "--preset", "micro", "--out", "sw", "--dry-run"),
+    }
+    for name, base in reports.items():
+        cases += [
+            Case(f"{name}-report-suffix", (*base, "--report", "page.txt")),
+            Case(f"{name}-report-exists", (*base, "--report", "page.html"), {"page.html": b"mine"}),
+            Case(f"{name}-report-dir", (*base, "--report", "adir"), {"adir/x.html": b""}),
+            Case(f"{name}-report-under-file", (*base, "--report", "exists.txt/p.html")),
+            Case(
+                f"{name}-report-unwritable",
+                (*base, "--report", "ro/p.html"),
+                {"ro/.keep": b""},
+                readonly=("ro",),
+            ),
+        ]
+    cases += [
+        Case(
+            "plan-report-over-law",
+            ("plan", "--flops", "1e21", "--law", "law.json", "--report", "law.json", "--overwrite"),
+        ),
+        Case("fit-report-input", ("fit", "runs.csv", "--report", "runs.csv", "--overwrite")),
+        Case(
+            "fit-report-same-as-save", ("fit", "runs.csv", "--report", "f.html", "--save", "f.html")
+        ),
+        Case("select-report-input", (*reports["select"], "--report", "pool.jsonl", "--overwrite")),
+        Case("select-report-output", (*reports["select"], "-o", "o.jsonl", "--report", "o.jsonl")),
+        Case(
+            "sweep-report-spec",
+            (
+                "sweep",
+                "spec.yaml",
+                "--out",
+                "sw",
+                "--dry-run",
+                "--report",
+                "spec.yaml",
+                "--overwrite",
+            ),
+        ),
+    ]
+    return cases
+
+
+def hand_found_cases() -> list[Case]:
+    """Bad inputs tried by hand after the table was written (each was a traceback, a silent acceptance or
+    an unclear line before its fix, or checks a path the table did not reach)."""
+    rep_sw = ("sweep", "--preset", "repeat-demo", "--out", "sw", "--dry-run")
+    return [
+        Case("hand-sweep-epochs-beyond-tokens", (*rep_sw, "--epochs", "1e9")),
+        Case(
+            "hand-sweep-dry-run-bad-report",
+            ("sweep", "--preset", "micro", "--out", "sw", "--dry-run", "--report", "s.txt"),
+        ),
+        Case(
+            "hand-data-cache-unusable",
+            ("data", "shakespeare", "--out", "n.txt", "--cache-dir", "exists.txt/c"),
+        ),
+        Case(
+            "hand-select-budget-zero",
+            (
+                "select",
+                "-i",
+                "pool.jsonl",
+                "--embedder",
+                "tfidf",
+                "--budget-tokens",
+                "0",
+                "--no-cache",
+            ),
+        ),
+        Case(
+            "hand-select-budget-huge",
+            (
+                "select",
+                "-i",
+                "pool.jsonl",
+                "--embedder",
+                "tfidf",
+                "--budget-tokens",
+                "1e400",
+                "--no-cache",
+            ),
+        ),
+        Case("hand-table-params-space", ("table", "--params", "1B 2B")),
+        Case("hand-plan-law-is-csv", ("plan", "--flops", "1e21", "--law", "runs.csv")),
+        Case("hand-plan-seq-len-float", ("plan", "--flops", "1e21", "--seq-len", "1e3")),
+        Case(
+            "hand-plan-mfu-zero",
+            ("plan", "--flops", "1e21", "--gpus", "8", "--gpu", "H100", "--mfu", "0"),
+        ),
+        Case("hand-flops-position-rope", ("flops", "--shape", "gpt2-small", "--position", "rope")),
+        Case("hand-repeat-report-flag", ("repeat", "--unique-tokens", "25B", "--report", "r.html")),
+        Case(
+            "hand-fit-curves-are-results",
+            ("fit", "runs.csv", "--approach", "1", "--curves", "runs.csv"),
+        ),
+        Case(
+            "hand-sweep-n-sizes-float",
+            ("sweep", "--preset", "micro", "--out", "sw", "--dry-run", "--n-sizes", "1e9"),
+        ),
+        Case(
+            "hand-sweep-budgets-over-1e30",
+            ("sweep", "--preset", "micro", "--out", "sw", "--dry-run", "--budgets", "1e31"),
+        ),
+        Case(
+            "hand-predict-law-old-format",
+            ("predict", "--law", "fit.json", "--params", "1B", "--tokens", "1B"),
+            {"fit.json": _saved_law(format="tokenplan-law/1")},
+        ),
+        Case("hand-laws-json-bogus", ("laws", "--json", "--bogus")),
+        Case(
+            "hand-select-target-missing",
+            (
+                "select",
+                "-i",
+                "pool.jsonl",
+                "--n",
+                "2",
+                "--embedder",
+                "tfidf",
+                "--target",
+                "nothere.jsonl",
+                "--no-cache",
+            ),
+        ),
+        Case("hand-fit-holdout-nan", ("fit", "runs.csv", "--holdout", "tokens>=nan")),
+    ]
+
+
+ALL_CASES: list[Case] = file_cases() + flag_cases() + predict_cases() + hand_found_cases()

@@ -144,11 +144,11 @@ def sweep(spec_file, preset, out_dir, dry_run, quiet, report, overwrite, as_json
     _checks.positive("checkpoint_every", every, allow_zero=True)
     spec, name = _spec_from_cli(spec_file, preset, flags)
     out = Path(out_dir) if out_dir else Path("sweeps") / name
+    if report:  # refuse a bad report path before training anything (and in a dry run)
+        _check_report(report, overwrite=overwrite, inputs=[spec_file, flags.get("data")])
     if dry_run:
         _dry_run(spec, out, as_json)
         return
-    if report:  # refuse a bad report path before training anything
-        _check_report(report, overwrite=overwrite, inputs=[spec_file, flags.get("data")])
 
     from tokenplan.sweep.runner import run_sweep
 
@@ -396,6 +396,7 @@ def _prepare(name: str, out: Path, cache_dir, archive, *, quiet: bool) -> dict:
         if cache_dir
         else Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "tokenplan"
     )
+    cache.mkdir(parents=True, exist_ok=True)  # an unusable cache folder is the one error line
     if not quiet and archive is None:  # a download can take a while: say where it goes
         err_console().print(f"preparing {name} (cache: {cache}) ...", soft_wrap=True)
     prepare = prepare_shakespeare if name == "shakespeare" else prepare_chatterbot

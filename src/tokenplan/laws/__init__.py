@@ -79,7 +79,12 @@ def law_from_dict(data: dict[str, Any]) -> Law:
     """Rebuild a law from :meth:`Law.to_dict` output (``kind`` names the class)."""
     if not isinstance(data, dict):
         raise InvalidInputError("a saved law must be a JSON object with a 'kind' field.")
-    payload = dict(data.get("law", data)) if "kind" not in data and "law" in data else dict(data)
+    payload = data.get("law", data) if "kind" not in data and "law" in data else data
+    if not isinstance(payload, dict):
+        raise InvalidInputError(
+            f"saved law is {payload!r}; expected a JSON object with a 'kind' field."
+        )
+    payload = dict(payload)
     kind = payload.pop("kind", None)
     if kind not in _KINDS:
         raise InvalidInputError(
@@ -230,7 +235,12 @@ def read_law_file(path: str | os.PathLike[str]) -> tuple[Law, dict[str, Any]]:
     except InvalidInputError as exc:
         raise InvalidInputError(f"law file {str(p)!r}: {exc}", param="law") from None
     meta = data.get("fit", {}) if isinstance(data, dict) else {}
-    return law, meta if isinstance(meta, dict) else {}
+    if not isinstance(meta, dict):
+        raise InvalidInputError(
+            f"law file {str(p)!r}: its 'fit' entry must be an object (what the fit used).",
+            param="law",
+        )
+    return law, meta
 
 
 def save_law(

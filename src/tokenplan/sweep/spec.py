@@ -170,6 +170,13 @@ class SweepSpec:
                 problems.add(
                     "epochs", f"epochs={e!r} must be >= 1 (a run cannot see less than its data)."
                 )
+            elif isinstance(self.n_tokens, int | float) and isinstance(e, int | float):
+                if round(self.n_tokens / e) < 1:  # unique_tokens = n_tokens / epochs
+                    problems.add(
+                        "epochs",
+                        f"epochs={e:g} leaves n_tokens / epochs < 1 unique token (n_tokens="
+                        f"{self.n_tokens:g}); use fewer epochs or more tokens.",
+                    )
         if not self.dropout_schedules:
             problems.add(
                 "dropout_schedules", "dropout_schedules is empty; give none, constant and/or late."
