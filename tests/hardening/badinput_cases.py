@@ -927,6 +927,8 @@ def predict_cases() -> list[Case]:
             "top100%",
             "top150%",
             "topx%",
+            "",  # an unset shell variable: an error, not the default
+            "   ",
         ],
     )
     cases += _flag_cases(

@@ -79,9 +79,18 @@ class Holdout:
 
 
 def parse_holdout(text: str | None) -> Holdout:
-    """``"params>=1e9"``, ``"flops>=1e20"``, ``"tokens>=100B"`` or ``"top15%"``; None gives the default."""
-    if text is None or not str(text).strip():
+    """``"params>=1e9"``, ``"flops>=1e20"``, ``"tokens>=100B"`` or ``"top15%"``; None gives the default.
+
+    An empty string is an error, not the default: it is what an unset shell variable gives, and a user who
+    wrote ``--holdout "$CUT"`` meant a cut."""
+    if text is None:
         return Holdout()
+    if not str(text).strip():
+        raise InvalidInputError(
+            "holdout is empty: use AXIS>=VALUE (e.g. 'params>=1e9'), 'top15%', or leave the flag out "
+            "for the default (the top 15% of runs by compute).",
+            param="holdout",
+        )
     t = str(text).strip().lower().replace(" ", "")
     m = re.fullmatch(r"top(\d+(?:\.\d+)?)%", t)
     if m:
