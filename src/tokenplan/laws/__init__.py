@@ -117,12 +117,7 @@ def _nested_parts(kind: str, fields: set[str], payload: dict[str, Any]) -> None:
                 f"saved law has {key}={payload[key]!r}; expected an object or null."
             )
     if isinstance(payload.get("uncertainty"), dict):
-        try:
-            payload["uncertainty"] = Uncertainty.from_dict(payload["uncertainty"])
-        except KeyError as exc:
-            raise InvalidInputError(f"saved law's uncertainty lacks the field {exc}.") from None
-        except (TypeError, ValueError) as exc:
-            raise InvalidInputError(f"saved law has a malformed uncertainty: {exc}.") from None
+        _rebuild(payload, "uncertainty", Uncertainty.from_dict)
         strange = sorted(set(payload["uncertainty"].names) - set(fields))
         if strange:
             raise InvalidInputError(
@@ -134,12 +129,17 @@ def _nested_parts(kind: str, fields: set[str], payload: dict[str, Any]) -> None:
             "'non-embedding'."
         )
     if isinstance(payload.get("fitted_range"), dict):
-        try:
-            payload["fitted_range"] = FittedRange.from_dict(payload["fitted_range"])
-        except KeyError as exc:
-            raise InvalidInputError(f"saved law's fitted_range lacks the field {exc}.") from None
-        except (TypeError, ValueError) as exc:
-            raise InvalidInputError(f"saved law has a malformed fitted_range: {exc}.") from None
+        _rebuild(payload, "fitted_range", FittedRange.from_dict)
+
+
+def _rebuild(payload: dict[str, Any], key: str, from_dict) -> None:
+    """Replace ``payload[key]`` (a dict) by ``from_dict(it)``; a missing or malformed field is one error."""
+    try:
+        payload[key] = from_dict(payload[key])
+    except KeyError as exc:
+        raise InvalidInputError(f"saved law's {key} lacks the field {exc}.") from None
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(f"saved law has a malformed {key}: {exc}.") from None
 
 
 def _check_constants(kind: str, cls: type, payload: dict[str, Any]) -> None:
