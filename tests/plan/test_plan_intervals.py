@@ -10,6 +10,7 @@ from helpers import run_cli
 from tokenplan.laws import get_law, published_intervals
 from tokenplan.laws.prediction import uncertainty_of
 from tokenplan.plan import optimal_table, plan
+from tokenplan.units import format_quantity as fq
 
 GOPHER = 5.76e23
 
@@ -173,3 +174,30 @@ def test_library_rejects_bad_levels():
             plan(flops=1e21, interval=bad)
         with pytest.raises(InvalidInputError, match="interval"):
             optimal_table((1e9,), interval=bad)
+
+
+def test_compare_prints_each_laws_interval_and_names_the_laws_without(fitted):
+    """`plan --compare` gives the same intervals as `plan --law X` for every law that has them."""
+    text = run_cli("plan", "--law", str(fitted), "--flops", "1e21", "--compare").stdout
+    flat = " ".join(text.split())
+    epoch = json.loads(run_cli("plan", "--law", "epoch2024", "--flops", "1e21", "--json").stdout)
+    for one in (_plan_json(fitted), epoch):
+        iv = one["intervals"]
+        assert f"{one['law']}: 80% interval: N_opt {fq(iv['n_params'][0])} .. " in flat, one["law"]
+        assert f"loss {iv['loss'][0]:.4f} .. {iv['loss'][1]:.4f} ({iv['loss_kind']})" in flat
+    without = flat.split("no interval on N_opt, D_opt or the loss: ")[1].split(" (")[0]
+    assert "chinchilla" in without and "kaplan" in without and "epoch2024" not in without
+
+
+def test_plan_report_shows_the_interval(fitted, tmp_path):
+    pytest.importorskip("altair")
+    out = tmp_path / "plan.html"
+    r = run_cli("plan", "--law", str(fitted), "--flops", "1e21", "--report", str(out), "--json")
+    assert r.returncode == 0, r.stderr
+    iv = json.loads(r.stdout)["intervals"]
+    html = out.read_text()
+    row = html.split('id="plan-interval">')[1].split("</td>")[0]
+    for key in ("loss", "n_params", "n_tokens"):
+        for i in (0, 1):
+            assert f'data-key="intervals.{key}.{i}" data-value="{float(iv[key][i])!r}"' in row
+    assert "backtest-calibrated" in row and "bootstrap" in row

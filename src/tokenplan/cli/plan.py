@@ -289,7 +289,36 @@ def _comparison_notes(comp, main, *, hours: str) -> list[str]:
             f"data-constrained optimum (muennighoff2023): {fq(dc.n_params)} params on "
             f"{fq(dc.n_tokens)} tokens, {dc.epochs:.2f} epochs, loss {dc.loss:.4f}."
         )
-    return notes + [f"{law} skipped: {reason}" for law, reason in comp.skipped]
+    return (
+        notes
+        + _comparison_interval_notes(plans)
+        + [f"{law} skipped: {reason}" for law, reason in comp.skipped]
+    )
+
+
+def _comparison_interval_notes(plans) -> list[str]:
+    """Each law's interval on N_opt, D_opt and the loss (with its kind), and the laws that have none."""
+    notes, without = [], []
+    for p in plans:
+        iv = p.intervals
+        if iv is None or not iv.any:
+            without.append(p.law)
+            continue
+        parts = []
+        if iv.n_params is not None:
+            parts.append(
+                f"N_opt {pair(iv.n_params, fq)}, D_opt {pair(iv.n_tokens, fq)} "
+                f"({iv.allocation_kind})"
+            )
+        if iv.loss is not None:
+            parts.append(f"loss {pair(iv.loss, '{:.4f}'.format)} ({iv.loss_kind})")
+        notes.append(f"{p.law}: {iv.level:.0%} interval: {'; '.join(parts)}.")
+    if without:
+        notes.append(
+            f"no interval on N_opt, D_opt or the loss: {', '.join(without)} (tokenplan has no fit draws "
+            "for them; --law NAME prints the intervals each paper publishes on its constants)."
+        )
+    return notes
 
 
 def _print_comparison(comp, main) -> None:
