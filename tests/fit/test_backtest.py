@@ -216,3 +216,13 @@ def test_repeated_data_chooses_the_data_constrained_form_on_merit():
     }
     p = report.law.predict(5e8, 1e11, unique_tokens=1e10)
     assert p.epochs == pytest.approx(10.0) and p.effective_tokens < 1e11
+
+
+def test_holdout_with_a_pinned_form_prints_its_backtest():
+    """`--holdout` defines a backtest: with a pinned form it is printed, as with --backtest."""
+    args = ("fit", "--example", "chinchilla", "--form", "chinchilla", "--bootstrap", "0")
+    plain = run_cli(*args)
+    cut = run_cli(*args, "--holdout", "params>=1e9")
+    assert plain.returncode == cut.returncode == 0, cut.stderr
+    assert "Backtest:" not in plain.stdout
+    assert "Backtest:" in cut.stdout and "params>=1e+09" in cut.stdout

@@ -155,7 +155,8 @@ def _curves(runs_path, curves_path, approach, notes):
 )
 @click.option(
     "--holdout",
-    help="Backtest cut: 'params>=1e9', 'flops>=1e20', 'tokens>=100B' or 'top15%' [top 15% by compute].",
+    help="Backtest cut: 'params>=1e9', 'flops>=1e20', 'tokens>=100B' or 'top15%' [top 15% by compute]; "
+    "implies --backtest.",
 )
 @click.option(
     "--bootstrap",
@@ -206,6 +207,7 @@ def fit(runs_path, example, approach, form, law_kind, columns, curves_path, drop
     from tokenplan.fit import FitOptions
 
     form = _check_flags(drop_highest, ci, alpha_equals_beta, form)
+    backtest = backtest or holdout is not None  # a held-out cut asks for the backtest it defines
     save, plot = _outputs(save_path, plot_path, overwrite, inputs=[runs_path, curves_path])
     inputs = [runs_path, curves_path, save_path]
     if report_page:  # refuse a bad --report path before fitting
