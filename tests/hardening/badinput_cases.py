@@ -1073,6 +1073,21 @@ def hand_found_cases() -> list[Case]:
             ),
         ),
         Case("hand-fit-holdout-nan", ("fit", "runs.csv", "--holdout", "tokens>=nan")),
+        Case(
+            "hand-select-target-is-the-pool",
+            (
+                "select",
+                "-i",
+                "pool.jsonl",
+                "--n",
+                "2",
+                "--embedder",
+                "tfidf",
+                "--target",
+                "pool.jsonl",
+                "--no-cache",
+            ),
+        ),
     ]
 
 

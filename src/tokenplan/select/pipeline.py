@@ -929,6 +929,7 @@ def _no_candidates(stats, reasons: Counter) -> None:
 
 def _spool_target(recipe: Recipe, spool: IO[str]) -> int:
     """Append the target's texts (prompt + answer, cleaned like the pool) to the spool; their count."""
+    from tokenplan._io import _same_file
     from tokenplan.select.clean import clean_text
     from tokenplan.select.io import ReadStats, iter_records, join_text
 
@@ -939,6 +940,12 @@ def _spool_target(recipe: Recipe, spool: IO[str]) -> int:
     path = Path(recipe.target)
     if not path.exists():
         raise InvalidInputError(f"target file {str(path)!r} does not exist.", param="target")
+    if _same_file(path, Path(recipe.input)):
+        raise InvalidInputError(
+            f"target file {str(path)!r} is the pool itself; give a few examples of your task in a "
+            "separate file.",
+            param="target",
+        )
     stats, n = ReadStats(), 0
     spool.seek(0, os.SEEK_END)
     try:
