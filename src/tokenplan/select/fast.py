@@ -1,15 +1,22 @@
 """The fast path for sentence-transformers models: onnxruntime with int8 weights, built here from local files.
 
-The ``fast`` extra (onnxruntime, onnx) turns it on; :func:`tokenplan.select.embed.get_embedder` then uses it for
+The ``fast`` extra (onnxruntime, onnx, safetensors) turns it on; :func:`tokenplan.select.embed.get_embedder` then uses it for
 ``minilm`` by default and falls back to plain sentence-transformers on torch when the extra is missing.
 
 How the model is built (once per model revision; nothing is downloaded):
 
-1. the transformer of the local sentence-transformers folder is exported with ``torch.onnx.export`` (the
-   TorchScript exporter, opset 17), with mean pooling over the attention mask inside the graph;
-2. its weights are quantised to int8 per output channel with ``onnxruntime.quantization.quantize_dynamic``
-   (activations quantised to uint8 at run time). Per-channel scales matter: one scale per tensor loses too
-   much (mean cosine 0.954 to the torch vectors on alpaca texts, against 0.994 per channel);
+1. for a BERT folder with ``model.safetensors`` (the packaged MiniLM), :mod:`tokenplan.select.onnx_bert` reads
+   the weights with safetensors' numpy API and writes the encoder with mean pooling over the attention mask
+   as an opset-17 ONNX graph, its weights already int8: per output channel for each MatMul (symmetric,
+   activations quantised to uint8 at run time by DynamicQuantizeLinear), per tensor for the embedding tables.
+   That is exactly what ``onnxruntime.quantization.quantize_dynamic(QInt8, per_channel=True)`` makes of the
+   float graph (a test checks the weights and the outputs agree bit for bit), without its memory: the whole
+   first run of ``tokenplan select`` peaks at about 210 MB instead of 873 MB (docs/benchmarks.md).
+   Per-channel scales matter: one scale per tensor loses too much (mean cosine 0.954 to the torch vectors on
+   alpaca texts, against 0.994 per channel);
+2. any other model (not BERT, or no ``model.safetensors``) falls back to ``torch.onnx.export`` (the
+   TorchScript exporter, opset 17, mean pooling inside the graph) and ``quantize_dynamic``: the same recipe
+   at the cost of loading torch (about 780 MB for MiniLM);
 3. the file is cached under ``<user cache>/tokenplan/models/`` through marked temporary files and a rename,
    so concurrent runs and killed runs never leave a half-written model in use (a later build removes
    temporaries older than an hour). A folder that cannot be written gets the model built in a temporary
@@ -31,7 +38,7 @@ import os
 import tempfile
 import time
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -45,7 +52,7 @@ from tokenplan.select.models import default_model_dir, model_revision, quiet_loa
 __all__ = ["RECIPE", "OnnxEmbedder", "fast_path_available"]
 
 #: the build recipe: part of the model's file name and of the cache key of its vectors
-RECIPE = "onnx17-meanpool-int8pc-v1"
+RECIPE = "onnx17-meanpool-int8pc-v2"
 
 
 def fast_path_available() -> bool:
@@ -70,8 +77,12 @@ def _quiet_build() -> Iterator[None]:
         root.setLevel(level)
 
 
-def _export(model_dir: Path, dst: Path) -> None:
-    """The transformer of ``model_dir`` with mean pooling, as an fp32 ONNX graph at ``dst``."""
+def _export_torch(model_dir: Path, dst: Path) -> None:
+    """The fallback exporter: the transformer of ``model_dir`` with mean pooling, by ``torch.onnx.export``.
+
+    For models :func:`tokenplan.select.onnx_bert.bert_config` does not accept (not BERT, or no
+    ``model.safetensors``). It loads torch and transformers and peaks at about 780 MB for MiniLM.
+    """
     import torch
     from transformers import AutoModel, AutoTokenizer
 
@@ -124,26 +135,48 @@ def _remove_old_temps(folder: Path, *, older_than_s: float = 3600.0) -> None:
             pass
 
 
-def _build(model_dir: Path, dst: Path) -> None:
-    """Export, quantise, and move the result to ``dst`` atomically.
+def _build_torch(model_dir: Path, dst: Path) -> None:
+    """The fallback build: ``torch.onnx.export`` to an fp32 file, then ``quantize_dynamic`` (QInt8, per channel).
 
-    Both files are marked temporaries beside ``dst`` until the rename, so a killed build leaves nothing that
-    a later build does not remove.
+    The fp32 file is a marked temporary beside ``dst``, so a killed build leaves nothing that a later build
+    does not remove.
     """
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    _remove_old_temps(dst.parent)
     fd, name = tempfile.mkstemp(dir=dst.parent, prefix=f".{dst.name}.fp32.", suffix=TEMP_MARK)
     os.close(fd)
     fp32 = Path(name)
     try:
-        with _quiet_build():
-            _export(model_dir, fp32)
-            with atomic_path(dst) as out:
-                quantize_dynamic(fp32, out, weight_type=QuantType.QInt8, per_channel=True)
+        _export_torch(model_dir, fp32)
+        with atomic_path(dst) as out:
+            quantize_dynamic(fp32, out, weight_type=QuantType.QInt8, per_channel=True)
     finally:
         fp32.unlink(missing_ok=True)
+
+
+def _build_bert(model_dir: Path, dst: Path) -> None:
+    """The default build for BERT folders: the int8 graph written from ``model.safetensors`` with numpy,
+    quantised as ``quantize_dynamic`` would (:mod:`tokenplan.select.onnx_bert`); no torch, no fp32 file."""
+    from tokenplan.select.onnx_bert import bert_config, write_bert_onnx
+
+    with atomic_path(dst) as out:
+        write_bert_onnx(model_dir, out, bert_config(model_dir))
+
+
+def _builder(model_dir: Path) -> Callable[[Path, Path], None]:
+    """How ``model_dir``'s model is built: :func:`_build_bert` when
+    :func:`~tokenplan.select.onnx_bert.bert_config` accepts the folder, else :func:`_build_torch`."""
+    from tokenplan.select.onnx_bert import bert_config
+
+    return _build_bert if bert_config(model_dir) is not None else _build_torch
+
+
+def _build(model_dir: Path, dst: Path) -> None:
+    """Build ``model_dir``'s int8 model into ``dst``, through a marked temporary and a rename."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    _remove_old_temps(dst.parent)
+    with _quiet_build():
+        _builder(model_dir)(model_dir, dst)
 
 
 def models_dir() -> Path:
