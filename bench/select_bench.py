@@ -10,13 +10,14 @@
    centroid, then one assignment of every point).
 3. Embedding throughput (texts/s) of the packaged all-MiniLM-L6-v2 on each backend against plain
    ``SentenceTransformer.encode`` in the same process (interleaved rounds, median of the per-round ratios),
-   with the cosine of each backend's vectors to plain encode's.
+   with the cosine of each backend's vectors to plain encode's (``--fused``: also int8 on a graph fused by
+   onnxruntime's transformer optimizer before quantisation).
 4. The per-text cache store: SQLite (what select uses) against a memory-mapped array + index.
 5. End to end: `tokenplan select` on a 3,111-row alpaca pool, cold (with and without building the ONNX
    model), warm, and with other filters; a 100k-row pool with precomputed embeddings; time and peak RSS.
 
 Run: python bench/select_bench.py [--only kcenter|kmeans|embed|cache|e2e] [--embed-texts 256]
-     [--embed-repeats 3] [--n 100000] [--dim 384] [--budget 500] [--repeats 3] [--skip-deepcore]
+     [--embed-repeats 3] [--fused] [--n 100000] [--dim 384] [--budget 500] [--repeats 3] [--skip-deepcore]
 """
 
 from __future__ import annotations
@@ -183,7 +184,33 @@ def _interleaved(fns: dict, repeats: int) -> dict:
     return {k: (times[k], outs[k]) for k in fns}
 
 
-def bench_embed(n_texts, repeats):
+def _fused_int8(folder):
+    """MiniLM with onnxruntime's transformer fusions (``optimize_model``: Attention, SkipLayerNormalization,
+    BiasGelu ...) on the fp32 graph, then ``quantize_dynamic`` as before: an embedder reading that file."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    from tokenplan.select.fast import OnnxEmbedder
+    from tokenplan.select.onnx_bert import bert_config, write_bert_onnx
+
+    emb = OnnxEmbedder(cache_dir=folder)
+    cfg = bert_config(emb.model_dir)
+    write_bert_onnx(emb.model_dir, folder / "fp32.onnx", cfg, int8=False)
+    fused = optimize_model(
+        str(folder / "fp32.onnx"),
+        model_type="bert",
+        num_heads=cfg["num_attention_heads"],
+        hidden_size=cfg["hidden_size"],
+    )
+    fused.save_model_to_file(str(folder / "fused.onnx"))
+    ops = sorted({n.op_type for n in fused.model.graph.node})
+    quantize_dynamic(
+        folder / "fused.onnx", emb.model_path(), weight_type=QuantType.QInt8, per_channel=True
+    )
+    return emb, ops
+
+
+def bench_embed(n_texts, repeats, fused=False):
     """texts/s of each backend against plain SentenceTransformer.encode, in the same process, interleaved.
 
     The baseline is what select did before issue 15: ``SentenceTransformer.encode(texts, batch_size=64)`` on
@@ -198,10 +225,16 @@ def bench_embed(n_texts, repeats):
     fast = get_embedder("minilm", backend="onnx")  # the default: one text per call
     fast8 = get_embedder("minilm", backend="onnx", batch_size=8)
     fast32 = get_embedder("minilm", backend="onnx", batch_size=32)
+    extra = {}
+    if fused:
+        import tempfile
+        from pathlib import Path
+
+        extra["onnx_int8_fused"], fused_ops = _fused_int8(Path(tempfile.mkdtemp(prefix="fused-")))
     model = st._load()
     tok = model.tokenizer
     lengths = [len(tok(t, truncation=True, max_length=256)["input_ids"]) for t in texts]
-    for e in (st, fast, fast8, fast32):
+    for e in (st, fast, fast8, fast32, *extra.values()):
         e.encode(texts[:4])  # load / build outside the timing
     order = np.argsort([len(t) for t in texts], kind="stable")
     sorted_texts = [texts[i] for i in order]
@@ -226,6 +259,7 @@ def bench_embed(n_texts, repeats):
         "onnx_int8_bs1 (default)": in_order(fast),
         "onnx_int8_bs8": in_order(fast8),
         "onnx_int8_bs32": in_order(fast32),
+        **{k: in_order(e) for k, e in extra.items()},
     }
     res = _interleaved(fns, repeats)
     ref = res["plain_st_encode"][1]
@@ -238,6 +272,8 @@ def bench_embed(n_texts, repeats):
         "torch_threads": torch.get_num_threads(),
         "repeats": repeats,
     }
+    if fused:
+        row["fused_graph_ops"] = fused_ops
     for k, (t, out) in res.items():
         cos = (np.asarray(out) * ref).sum(axis=1)
         row[k] = {
@@ -414,6 +450,9 @@ def main() -> None:
     ap.add_argument("--embed-texts", type=int, default=256)
     ap.add_argument("--skip-deepcore", action="store_true")
     ap.add_argument("--embed-repeats", type=int, default=3)
+    ap.add_argument(
+        "--fused", action="store_true", help="embed: add int8 on a fusion-optimised graph"
+    )
     ap.add_argument("--only", choices=["kcenter", "kmeans", "embed", "cache", "e2e"], default=None)
     args = ap.parse_args()
     from threadpoolctl import threadpool_info
@@ -428,7 +467,7 @@ def main() -> None:
         result["kmeans"] = bench_kmeans(args.n, args.dim, args.k, args.repeats)
         print(json.dumps({"kmeans": result["kmeans"]}), flush=True)
     if args.only in (None, "embed"):
-        result["embed"] = bench_embed(args.embed_texts, args.embed_repeats)
+        result["embed"] = bench_embed(args.embed_texts, args.embed_repeats, args.fused)
         print(json.dumps({"embed": result["embed"]}), flush=True)
     if args.only in (None, "cache"):
         result["cache"] = [bench_cache_store(n, 3000, args.repeats) for n in (3_000, 100_000)]
