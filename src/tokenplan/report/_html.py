@@ -105,28 +105,59 @@ def num(value: float | int | None, key: str = "", fmt: str = "q") -> Any:
     return Markup(f'<span class="num"{attrs}>{escape(text)}</span>')
 
 
-def minima_layer(
-    alt: Any, minima: list[dict[str, Any]], x: Any, y: Any, color: Any, *, size: int
-) -> Any:
-    """The IsoFLOP minima as black-edged diamonds with budget, N, loss and bracketing in the tooltip.
+def log_axis(alt: Any, field: str, title: str, fmt: str = "~s") -> Any:
+    """A log-scale x axis with SI (``~s``) or other d3-format tick labels."""
+    return alt.X(field, scale=alt.Scale(type="log"), title=title, axis=alt.Axis(format=fmt))
 
-    Shared by the fit and sweep pages, which draw the same valleys.
+
+def point_rows(table: Any, fields: Iterable[str], index: Iterable[int]) -> list[dict[str, Any]]:
+    """Chart rows of a run table or of training curves: ``run`` and the float ``fields`` at ``index``."""
+    return [
+        {"run": str(table.run_id[i]), **{f: float(getattr(table, f)[i]) for f in fields}}
+        for i in index
+    ]
+
+
+def profile_layers(
+    alt: Any, iso: Any, x: Any, y: Any, color: Any, *, size: int, unbracketed: str
+) -> list[Any]:
+    """An Approach-2 fit's IsoFLOP profiles as two layers: each budget's fitted curve (60 points in log N)
+    and its minimum, a black-edged diamond with budget, N, loss and bracketing in the tooltip.
+
+    Shared by the fit and sweep pages, which draw the same valleys; ``unbracketed`` is the tooltip's text
+    for a minimum at the edge of the sizes.
     """
-    return (
-        alt.Chart(alt.Data(values=minima))
-        .mark_point(shape="diamond", size=size, filled=True, stroke="black", strokeWidth=1.5)
-        .encode(
-            x,
-            y,
-            color,
-            tooltip=[
-                "budget:N",
-                alt.Tooltip("n_params:Q", format=".3s"),
-                alt.Tooltip("loss:Q", format=".4f"),
-                "bracketed:N",
-            ],
+    import numpy as np
+
+    curve, minima = [], []
+    for p in iso.profiles:
+        label = f"{p.flops:.2g}"
+        xs = np.linspace(np.log(p.n_params.min()), np.log(p.n_params.max()), 60)
+        curve += [
+            {"n_params": float(np.exp(v)), "loss": float(np.polyval(p.coef, v)), "budget": label}
+            for v in xs
+        ]
+        minima.append(
+            {
+                "n_params": p.n_params_opt,
+                "loss": p.loss_opt,
+                "budget": label,
+                "bracketed": "yes" if p.bracketed else unbracketed,
+            }
         )
+    marks = alt.Chart(alt.Data(values=minima)).mark_point(
+        shape="diamond", size=size, filled=True, stroke="black", strokeWidth=1.5
     )
+    tooltip = [
+        "budget:N",
+        alt.Tooltip("n_params:Q", format=".3s"),
+        alt.Tooltip("loss:Q", format=".4f"),
+        "bracketed:N",
+    ]
+    return [
+        alt.Chart(alt.Data(values=curve)).mark_line().encode(x, y, color),
+        marks.encode(x, y, color, tooltip=tooltip),
+    ]
 
 
 def _spec(chart: Any) -> dict[str, Any]:
@@ -137,13 +168,16 @@ def _spec(chart: Any) -> dict[str, Any]:
 def page(
     template: str, *, title: str, charts: Mapping[str, Any] | None = None, **context: Any
 ) -> str:
-    """Render ``templates/<template>`` into one self-contained HTML page.
+    """Render ``templates/<template>`` into one self-contained HTML page, stamped with tokenplan's version.
 
-    ``charts`` maps an element id (used as ``{{ chart("id") }}`` in the template) to an altair chart.
+    ``charts`` maps an element id (used as ``{{ chart("id") }}`` in the template) to an altair chart; an id
+    mapped to None is a chart this page does not have (its ``chart("id")`` renders nothing).
     """
     from markupsafe import Markup
 
-    specs = {name: _spec(c) for name, c in (charts or {}).items()}
+    from tokenplan import __version__
+
+    specs = {name: _spec(c) for name, c in (charts or {}).items() if c is not None}
 
     def chart(name: str, caption: str = "") -> Markup:
         if name not in specs:
@@ -157,6 +191,7 @@ def page(
         chart=chart,
         specs_json=Markup(safe_json(specs)),
         bundle=Markup(_bundle()),
+        version=__version__,
         **context,
     )
 

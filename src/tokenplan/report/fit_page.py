@@ -53,14 +53,11 @@ def fit_report(
         "residuals": _residuals_chart(alt, runs, fits),
         "backtest": _backtest_chart(alt, backtests) if backtests else None,
     }
-    from tokenplan import __version__
-
     key = _primary(summary, fits)
     return _html.page(
         "fit.html",
         title=f"tokenplan fit: {summary['runs']['source']}",
-        charts={k: v for k, v in charts.items() if v is not None},
-        version=__version__,
+        charts=charts,
         s=summary,
         primary=key,
         titles=TITLES,
@@ -114,26 +111,13 @@ def _compared(summary: Mapping[str, Any], fits: Mapping[str, Any]) -> list[dict[
 # --------------------------------------------------------------------------------------------------------
 # charts
 # --------------------------------------------------------------------------------------------------------
-def _log_axis(alt: Any, field: str, title: str, fmt: str = "~s") -> Any:
-    return alt.X(field, scale=alt.Scale(type="log"), title=title, axis=alt.Axis(format=fmt))
-
-
 def _runs_chart(alt: Any, runs: Any) -> Any:
-    rows = [
-        {
-            "run": str(runs.run_id[i]),
-            "flops": float(runs.flops[i]),
-            "n_params": float(runs.n_params[i]),
-            "n_tokens": float(runs.n_tokens[i]),
-            "loss": float(runs.loss[i]),
-        }
-        for i in range(len(runs))
-    ]
+    rows = _html.point_rows(runs, ("flops", "n_params", "n_tokens", "loss"), range(len(runs)))
     return (
         alt.Chart(alt.Data(values=rows))
         .mark_circle(size=55, opacity=0.85)
         .encode(
-            _log_axis(alt, "flops:Q", "training FLOPs C", ".0e"),
+            _html.log_axis(alt, "flops:Q", "training FLOPs C", ".0e"),
             alt.Y("loss:Q", scale=alt.Scale(type="log", nice=False), title="final loss"),
             alt.Color(
                 "n_params:Q", scale=alt.Scale(type="log", scheme="viridis"), title="params N"
@@ -151,33 +135,19 @@ def _runs_chart(alt: Any, runs: Any) -> Any:
 
 
 def _isoflop_chart(alt: Any, iso: Any) -> Any:
-    pts, curve, minima = [], [], []
-    for p in iso.profiles:
-        label = f"{p.flops:.2g}"
-        pts += [
-            {"n_params": float(n), "loss": float(v), "budget": label}
-            for n, v in zip(p.n_params, p.loss)
-        ]
-        xs = np.linspace(np.log(p.n_params.min()), np.log(p.n_params.max()), 60)
-        curve += [
-            {"n_params": float(np.exp(v)), "loss": float(np.polyval(p.coef, v)), "budget": label}
-            for v in xs
-        ]
-        minima.append(
-            {
-                "n_params": p.n_params_opt,
-                "loss": p.loss_opt,
-                "budget": label,
-                "bracketed": "yes" if p.bracketed else "NO: at the edge of the sizes",
-            }
-        )
-    x = _log_axis(alt, "n_params:Q", "parameters N")
+    pts = [
+        {"n_params": float(n), "loss": float(v), "budget": f"{p.flops:.2g}"}
+        for p in iso.profiles
+        for n, v in zip(p.n_params, p.loss)
+    ]
+    x = _html.log_axis(alt, "n_params:Q", "parameters N")
     y = alt.Y("loss:Q", scale=alt.Scale(zero=False), title="loss")
     color = alt.Color("budget:N", title="FLOPs", scale=alt.Scale(scheme="viridis"))
     return alt.layer(
         alt.Chart(alt.Data(values=pts)).mark_circle(size=30).encode(x, y, color),
-        alt.Chart(alt.Data(values=curve)).mark_line().encode(x, y, color),
-        _html.minima_layer(alt, minima, x, y, color, size=170),
+        *_html.profile_layers(
+            alt, iso, x, y, color, size=170, unbracketed="NO: at the edge of the sizes"
+        ),
     ).properties(width=780, height=340)
 
 
@@ -240,7 +210,7 @@ def _frontier_chart(
     alt: Any, runs: Any, fits: Mapping[str, Any], intervals: Mapping[str, Any]
 ) -> Any:
     lines, bands = _frontier_rows(runs, fits, intervals)
-    x = _log_axis(alt, "flops:Q", "training FLOPs C", ".0e")
+    x = _html.log_axis(alt, "flops:Q", "training FLOPs C", ".0e")
     y = alt.Y("n_params:Q", scale=alt.Scale(type="log"), title="N_opt", axis=alt.Axis(format="~s"))
     color = alt.Color("law:N", title="law")
     layers = []
@@ -313,7 +283,7 @@ def _residuals_chart(alt: Any, runs: Any, fits: Mapping[str, Any]) -> Any:
         alt.Chart(alt.Data(values=rows))
         .mark_circle(size=45)
         .encode(
-            _log_axis(alt, "flops:Q", "training FLOPs C", ".0e"),
+            _html.log_axis(alt, "flops:Q", "training FLOPs C", ".0e"),
             alt.Y("residual:Q", title=f"log L_pred − log L ({name})"),
             alt.Color(
                 "n_params:Q", scale=alt.Scale(type="log", scheme="viridis"), title="params N"

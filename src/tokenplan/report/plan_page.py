@@ -53,13 +53,10 @@ def plan_report(
     if plan.unique_tokens is not None:
         repeat = _repeat_table(plan, the_law)
         charts["repeat"] = _repeat_chart(alt, plan, repeat)
-    from tokenplan import __version__
-
     return _html.page(
         "plan.html",
         title=f"tokenplan plan: {_headline(plan)}",
-        charts={k: v for k, v in charts.items() if v is not None},
-        version=__version__,
+        charts=charts,
         plan=plan,
         law=the_law,
         comparison=comparison,

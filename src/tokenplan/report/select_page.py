@@ -87,13 +87,10 @@ def select_report(
         "map": _map_chart(alt, xy, shown, labels, sel, rnd, texts, projection),
         "clusters": _clusters_chart(alt, counts),
     }
-    from tokenplan import __version__
-
     return _html.page(
         "select.html",
         title=f"tokenplan select: {report.n_selected:,} of {report.n_candidates:,} rows ({report.method})",
         charts=charts,
-        version=__version__,
         r=report,
         why=WHY.get(report.method, ""),
         funnel=_funnel(report),

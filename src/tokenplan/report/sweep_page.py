@@ -43,13 +43,10 @@ def sweep_report(result: SweepResult, spec: SweepSpec) -> str:
         charts["isoflop"] = _isoflop_chart(alt, rows, iso)
     else:
         charts["repeat"] = _repeat_chart(alt, rows)
-    from tokenplan import __version__
-
     return _html.page(
         "sweep.html",
         title=f"tokenplan sweep: {spec.kind} grid, {result.n_runs} runs",
-        charts={k: v for k, v in charts.items() if v is not None},
-        version=__version__,
+        charts=charts,
         s=result,
         spec=spec,
         rows=rows,
@@ -148,28 +145,14 @@ def _curves_chart(alt: Any, result: SweepResult) -> Any:
         return None
     n = len(curves.loss)
     step = max(1, math.ceil(n / _MAX_CURVE_POINTS))
-    rows = [
-        {
-            "run": str(curves.run_id[i]),
-            "flops": float(curves.flops[i]),
-            "n_tokens": float(curves.n_tokens[i]),
-            "loss": float(curves.loss[i]),
-            "n_params": float(curves.n_params[i]),
-        }
-        for i in range(0, n, step)
-        if np.isfinite(curves.loss[i])
-    ]
+    shown = [i for i in range(0, n, step) if np.isfinite(curves.loss[i])]
+    rows = _html.point_rows(curves, ("flops", "n_tokens", "loss", "n_params"), shown)
     pick = alt.selection_point(name="pick_run", fields=["run"], on="click", clear="dblclick")
     return (
         alt.Chart(alt.Data(values=rows))
         .mark_line(point=alt.OverlayMarkDef(size=12))
         .encode(
-            alt.X(
-                "flops:Q",
-                scale=alt.Scale(type="log"),
-                title="training FLOPs so far",
-                axis=alt.Axis(format=".0e"),
-            ),
+            _html.log_axis(alt, "flops:Q", "training FLOPs so far", ".0e"),
             alt.Y("loss:Q", scale=alt.Scale(zero=False), title="held-out loss (nats/token)"),
             alt.Color("n_params:Q", scale=alt.Scale(type="log", scheme="viridis"), title="params"),
             alt.Detail("run:N"),
@@ -197,9 +180,7 @@ def _isoflop_chart(alt: Any, rows: list[dict], iso: Any) -> Any:
         for r in rows
         if math.isfinite(_num(r.get("loss"))) and math.isfinite(_num(r.get("n_params")))
     ]
-    x = alt.X(
-        "n_params:Q", scale=alt.Scale(type="log"), title="parameters N", axis=alt.Axis(format="~s")
-    )
+    x = _html.log_axis(alt, "n_params:Q", "parameters N")
     y = alt.Y("loss:Q", scale=alt.Scale(zero=False), title="final held-out loss")
     color = alt.Color("budget:N", title="FLOPs budget", scale=alt.Scale(scheme="viridis"))
     tip = ["run:N", "status:N", alt.Tooltip("loss:Q", format=".4f")]
@@ -209,28 +190,9 @@ def _isoflop_chart(alt: Any, rows: list[dict], iso: Any) -> Any:
         .encode(x, y, color, alt.Shape("status:N"), tooltip=tip)
     ]
     if iso is not None:
-        curve, minima = [], []
-        for p in iso.profiles:
-            xs = np.linspace(np.log(p.n_params.min()), np.log(p.n_params.max()), 60)
-            label = f"{p.flops:.2g}"
-            curve += [
-                {
-                    "n_params": float(np.exp(v)),
-                    "loss": float(np.polyval(p.coef, v)),
-                    "budget": label,
-                }
-                for v in xs
-            ]
-            minima.append(
-                {
-                    "n_params": p.n_params_opt,
-                    "loss": p.loss_opt,
-                    "budget": label,
-                    "bracketed": "yes" if p.bracketed else "no (edge of the grid)",
-                }
-            )
-        layers.append(alt.Chart(alt.Data(values=curve)).mark_line().encode(x, y, color))
-        layers.append(_html.minima_layer(alt, minima, x, y, color, size=160))
+        layers += _html.profile_layers(
+            alt, iso, x, y, color, size=160, unbracketed="no (edge of the grid)"
+        )
     return alt.layer(*layers).properties(width=780, height=360)
 
 
