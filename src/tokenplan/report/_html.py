@@ -166,9 +166,10 @@ def _spec(chart: Any) -> dict[str, Any]:
 
 
 def page(
-    template: str, *, title: str, charts: Mapping[str, Any] | None = None, **context: Any
+    template: str, *, subject: str, charts: Mapping[str, Any] | None = None, **context: Any
 ) -> str:
-    """Render ``templates/<template>`` into one self-contained HTML page, stamped with tokenplan's version.
+    """Render ``templates/<command>.html`` into one self-contained HTML page, stamped with tokenplan's
+    version and titled ``tokenplan <command>: <subject>``.
 
     ``charts`` maps an element id (used as ``{{ chart("id") }}`` in the template) to an altair chart; an id
     mapped to None is a chart this page does not have (its ``chart("id")`` renders nothing).
@@ -187,7 +188,7 @@ def page(
 
     env = _environment()
     return env.get_template(template).render(
-        title=title,
+        title=f"tokenplan {Path(template).stem}: {subject}",
         chart=chart,
         specs_json=Markup(safe_json(specs)),
         bundle=Markup(_bundle()),

@@ -56,7 +56,7 @@ def fit_report(
     key = _primary(summary, fits)
     return _html.page(
         "fit.html",
-        title=f"tokenplan fit: {summary['runs']['source']}",
+        subject=summary["runs"]["source"],
         charts=charts,
         s=summary,
         primary=key,

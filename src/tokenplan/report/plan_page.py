@@ -55,7 +55,7 @@ def plan_report(
         charts["repeat"] = _repeat_chart(alt, plan, repeat)
     return _html.page(
         "plan.html",
-        title=f"tokenplan plan: {_headline(plan)}",
+        subject=_headline(plan),
         charts=charts,
         plan=plan,
         law=the_law,

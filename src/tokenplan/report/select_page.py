@@ -89,7 +89,7 @@ def select_report(
     }
     return _html.page(
         "select.html",
-        title=f"tokenplan select: {report.n_selected:,} of {report.n_candidates:,} rows ({report.method})",
+        subject=f"{report.n_selected:,} of {report.n_candidates:,} rows ({report.method})",
         charts=charts,
         r=report,
         why=WHY.get(report.method, ""),

@@ -45,7 +45,7 @@ def sweep_report(result: SweepResult, spec: SweepSpec) -> str:
         charts["repeat"] = _repeat_chart(alt, rows)
     return _html.page(
         "sweep.html",
-        title=f"tokenplan sweep: {spec.kind} grid, {result.n_runs} runs",
+        subject=f"{spec.kind} grid, {result.n_runs} runs",
         charts=charts,
         s=result,
         spec=spec,
