@@ -62,6 +62,11 @@ class BootstrapResult:
     samples: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     method: str = ""
 
+    @classmethod
+    def from_samples(cls, samples: dict[str, np.ndarray], **fields: Any) -> BootstrapResult:
+        """The result whose intervals are the percentiles of ``samples`` at ``fields["level"]``."""
+        return cls(intervals=_intervals(samples, fields["level"]), samples=samples, **fields)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             **record(self, "level n_boot n_failed seed method"),
@@ -99,11 +104,13 @@ def _allocation_samples(samples, a_share, G_or_k, budgets, kind):
         samples[f"n_tokens_opt@{C:.3g}"] = C / (FLOPS_PER_PARAM_TOKEN * N)
 
 
-def _validate(n_boot, level, seed):
-    n_boot = _checks.positive_int("n_boot", n_boot)
-    level = _checks.in_range("level", level, 0.0, 1.0, inclusive=False)
-    seed = int(seed)
-    return n_boot, level, seed
+def _settings(n_boot, level, seed) -> dict[str, Any]:
+    """The checked ``n_boot``, ``level`` and ``seed`` every bootstrap takes, and its result records."""
+    return {
+        "n_boot": _checks.positive_int("n_boot", n_boot),
+        "level": _checks.in_range("level", level, 0.0, 1.0, inclusive=False),
+        "seed": int(seed),
+    }
 
 
 def _parametric_samples(theta: np.ndarray, ok: np.ndarray, budgets) -> tuple[dict, np.ndarray]:
@@ -143,9 +150,10 @@ def bootstrap_parametric(
     """Bootstrap an Approach-3 :class:`~tokenplan.fit.parametric.ParametricFit` (module docstring)."""
     from tokenplan.fit.parametric import _make_problem, _to_phi, batched_newton, paper_grid
 
-    n_boot, level, seed = _validate(n_boot, level, seed)
+    settings = _settings(n_boot, level, seed)
+    n_boot = settings["n_boot"]
     report = _reporter(progress, n_boot)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(settings["seed"])
     n = len(runs)
     problem = _make_problem(
         runs,
@@ -175,15 +183,12 @@ def bootstrap_parametric(
     del conv
     report(n_boot, n_boot)
     samples, bad = _parametric_samples(problem.theta(phi), ok, budgets)
-    return BootstrapResult(
-        intervals=_intervals(samples, level),
-        level=level,
-        n_boot=n_boot,
+    return BootstrapResult.from_samples(
+        samples,
         n_failed=int(bad.sum()),
-        seed=seed,
         budgets=tuple(budgets),
-        samples=samples,
         method=f"batched refits, warm start + {k - 1} seeded grid starts per replicate",
+        **settings,
     )
 
 
@@ -200,8 +205,8 @@ def bootstrap_isoflop(
     """Bootstrap Approach 2: resample runs within each budget group, refit the profiles and power laws."""
     from tokenplan.fit.isoflop import fit_isoflop, group_budgets
 
-    n_boot, level, seed = _validate(n_boot, level, seed)
-    rng = np.random.default_rng(seed)
+    settings = _settings(n_boot, level, seed)
+    rng = np.random.default_rng(settings["seed"])
     labels = group_budgets(
         runs,
         gap_dex=fit_kwargs.get("gap_dex", 0.1),
@@ -219,47 +224,50 @@ def bootstrap_isoflop(
         lambda sub: fit_isoflop(sub, **fit_kwargs),
         approach=2,
         method="runs resampled within each budget group; profiles and power laws refitted",
-        n_boot=n_boot,
-        seed=seed,
-        level=level,
         budgets=budgets,
         progress=progress,
+        settings=settings,
     )
 
 
-def _power_law_bootstrap(
-    draw, refit, *, approach, method, n_boot, seed, level, budgets, progress=None
-) -> BootstrapResult:
-    """The loop shared by the Approach 1 and 2 bootstraps: refit ``n_boot`` resamples from ``draw()``,
-    collect k, a and b (a resample the fit rejects counts as failed) and take percentile intervals."""
-    rows: dict[str, list[float]] = {"k": [], "a": [], "b": []}
+def _refits(refit, collect, n_boot, progress, failure) -> tuple[dict[str, np.ndarray], int]:
+    """The bootstrap loop: ``refit()`` a fresh resample ``n_boot`` times (one the fit rejects counts as
+    failed), ``collect(fit)`` the named values of each, and report each refit to ``progress``.
+
+    Returns (samples: name -> one value per successful refit, the number that failed); raises
+    ``failure`` when every refit failed."""
+    rows: dict[str, list[float]] = {}
     failed = 0
     report = _reporter(progress, n_boot)
     for i in range(n_boot):
         try:
-            fit = refit(draw())
+            fit = refit()
         except InvalidInputError:
             failed += 1
         else:
-            rows["k"].append(fit.law.k)
-            rows["a"].append(fit.law.a)
-            rows["b"].append(fit.b)
+            for key, value in collect(fit).items():
+                rows.setdefault(key, []).append(value)
         report(i + 1, n_boot)
-    if not rows["a"]:
-        raise InvalidInputError(
-            f"every bootstrap refit of Approach {approach} failed; see the fit's warnings."
-        )
-    samples = {key: np.asarray(v) for key, v in rows.items()}
+    if not rows:
+        raise InvalidInputError(failure)
+    return {key: np.asarray(v) for key, v in rows.items()}, failed
+
+
+def _power_law_bootstrap(
+    draw, refit, *, approach, method, budgets, progress, settings
+) -> BootstrapResult:
+    """The Approach 1 and 2 bootstraps: refit ``n_boot`` resamples from ``draw()``, collect k, a and b
+    and take percentile intervals (with N_opt/D_opt at ``budgets``)."""
+    samples, failed = _refits(
+        lambda: refit(draw()),
+        lambda fit: {"k": fit.law.k, "a": fit.law.a, "b": fit.b},
+        settings["n_boot"],
+        progress,
+        f"every bootstrap refit of Approach {approach} failed; see the fit's warnings.",
+    )
     _allocation_samples(samples, samples["a"], samples["k"], budgets, "power")
-    return BootstrapResult(
-        intervals=_intervals(samples, level),
-        level=level,
-        n_boot=n_boot,
-        n_failed=failed,
-        seed=seed,
-        budgets=tuple(budgets),
-        samples=samples,
-        method=method,
+    return BootstrapResult.from_samples(
+        samples, n_failed=failed, budgets=tuple(budgets), method=method, **settings
     )
 
 
@@ -281,8 +289,8 @@ def bootstrap_envelope(
     from tokenplan.fit.approach1 import fit_envelope
     from tokenplan.runs import Curves
 
-    n_boot, level, seed = _validate(n_boot, level, seed)
-    rng = np.random.default_rng(seed)
+    settings = _settings(n_boot, level, seed)
+    rng = np.random.default_rng(settings["seed"])
     ids = np.asarray(curves.run_id).astype(str)
     runs = np.array(list(dict.fromkeys(ids)))
     rows_of = {r: np.flatnonzero(ids == r) for r in runs}
@@ -304,11 +312,9 @@ def bootstrap_envelope(
         lambda sub: fit_envelope(sub, n_points=n_points),
         approach=1,
         method="whole runs (curves) resampled; envelope and power laws refitted",
-        n_boot=n_boot,
-        seed=seed,
-        level=level,
         budgets=budgets,
         progress=progress,
+        settings=settings,
     )
 
 
@@ -323,46 +329,34 @@ def bootstrap_data_constrained(
 ) -> BootstrapResult:
     """Bootstrap the data-constrained fit: resample runs, refit R_D*, R_N* (and the base law when the fit
     did) from the full-data optimum, inside the same search box. A loop of small scipy fits (~30 ms each)."""
-    from dataclasses import replace
-
     from tokenplan.fit.data_constrained import fit_data_constrained
 
-    n_boot, level, seed = _validate(n_boot, level, seed)
-    rng = np.random.default_rng(seed)
+    settings = _settings(n_boot, level, seed)
+    rng = np.random.default_rng(settings["seed"])
     n = len(runs)
     names = ("R_D_star", "R_N_star") + (("E", "A", "B", "alpha", "beta") if fit.fit_base else ())
-    out: dict[str, list[float]] = {k: [] for k in names}
-    failed = 0
-    start = ((fit.law.R_D_star, fit.law.R_N_star),)
-    report = _reporter(progress, n_boot)
-    for i in range(n_boot):
-        report(i, n_boot)
-        idx = rng.integers(0, n, size=n)
-        sub = replace(runs.take(idx), flops_budget=None)
-        try:
-            refit = fit_data_constrained(
-                sub,
-                base=fit.law,
-                fit_base=fit.fit_base,
-                bounds=fit.bounds,
-                start_pairs=start,
-                check_outside=False,
-            )
-        except InvalidInputError:
-            failed += 1
-            continue
-        for k in names:
-            out[k].append(float(getattr(refit.law, k)))
-    report(n_boot, n_boot)
-    if not out["R_D_star"]:
-        raise InvalidInputError("every bootstrap refit of the data-constrained law failed.")
-    samples = {k: np.asarray(v) for k, v in out.items()}
-    return BootstrapResult(
-        intervals=_intervals(samples, level),
-        level=level,
-        n_boot=n_boot,
+
+    def refit():
+        sub = replace(runs.take(rng.integers(0, n, size=n)), flops_budget=None)
+        return fit_data_constrained(
+            sub,
+            base=fit.law,
+            fit_base=fit.fit_base,
+            bounds=fit.bounds,
+            start_pairs=((fit.law.R_D_star, fit.law.R_N_star),),
+            check_outside=False,
+        )
+
+    samples, failed = _refits(
+        refit,
+        lambda found: {k: float(getattr(found.law, k)) for k in names},
+        settings["n_boot"],
+        progress,
+        "every bootstrap refit of the data-constrained law failed.",
+    )
+    return BootstrapResult.from_samples(
+        samples,
         n_failed=failed,
-        seed=seed,
-        samples=samples,
         method="runs resampled; R_D*, R_N* refitted from the full-data optimum inside the search box",
+        **settings,
     )
