@@ -1,4 +1,5 @@
-"""The one JSON encoder of tokenplan: what every ``--json`` output, saved law and run record goes through.
+"""The one JSON encoder of tokenplan: what every ``--json`` output, saved law and run record goes through
+(and :func:`json_lines`, the one JSON Lines reader).
 
 JSON has no NaN or infinity and knows nothing of numpy, so values are made plain first: numpy scalars and
 arrays become Python numbers and lists, tuples become lists, keys become strings, and non-finite floats
@@ -9,10 +10,10 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-__all__ = ["dumps", "json_default", "to_jsonable"]
+__all__ = ["dumps", "json_default", "json_lines", "to_jsonable"]
 
 
 def to_jsonable(value: Any) -> Any:
@@ -41,3 +42,16 @@ def json_default(value: Any) -> Any:
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return str(value)
+
+
+def json_lines(lines: Iterable[str]) -> Iterator[tuple[int, Any]]:
+    """(line number from 1, parsed value) for each non-blank line of a JSON Lines text. A line that is not
+    JSON gives its :class:`json.JSONDecodeError` as the value: the caller words the error for its file."""
+    for lineno, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as exc:
+            value = exc
+        yield lineno, value

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from tokenplan import _checks
+from tokenplan._json import json_lines
 from tokenplan.errors import InvalidInputError, MissingDependencyError
 from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
 
@@ -214,15 +215,9 @@ def _read_rows(path: Path) -> list[dict[str, Any]]:
         ) from None
     if suffix in (".jsonl", ".ndjson") or (suffix == ".json" and text.lstrip().startswith("{")):
         rows = []
-        for i, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InvalidInputError(
-                    f"{path}: line {i} is not valid JSON ({exc.msg})."
-                ) from None
+        for i, row in json_lines(text.splitlines()):
+            if isinstance(row, json.JSONDecodeError):
+                raise InvalidInputError(f"{path}: line {i} is not valid JSON ({row.msg}).")
             if not isinstance(row, dict):
                 raise InvalidInputError(f"{path}: line {i} is not a JSON object.")
             rows.append(row)

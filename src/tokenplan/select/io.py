@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from tokenplan._io import atomic_path
-from tokenplan._json import json_default
+from tokenplan._json import json_default, json_lines
 from tokenplan.errors import InvalidInputError, MissingDependencyError
 
 __all__ = [
@@ -209,13 +209,9 @@ def _iter_json_array(path: Path, stats: ReadStats, strict: bool) -> Iterator[tup
 
 def _iter_jsonl(path: Path, stats: ReadStats, strict: bool) -> Iterator[tuple[int, Any]]:
     with open(path, encoding="utf-8") as fh:
-        for lineno, text in enumerate(fh, start=1):
-            if not text.strip():
-                continue
-            try:
-                obj = json.loads(text)
-            except json.JSONDecodeError as exc:
-                obj = _Bad(f"malformed JSON ({exc.msg})")
+        for lineno, obj in json_lines(fh):
+            if isinstance(obj, json.JSONDecodeError):
+                obj = _Bad(f"malformed JSON ({obj.msg})")
             yield lineno, obj
 
 

@@ -29,6 +29,7 @@ import numpy as np
 
 from tokenplan import _checks
 from tokenplan._io import write_text_atomic
+from tokenplan._json import json_lines
 from tokenplan.errors import InvalidInputError, MissingDependencyError, TokenplanError
 
 __all__ = [
@@ -190,16 +191,12 @@ def read_documents(
         except UnicodeDecodeError:
             raise InvalidInputError(f"data file {str(path)!r} is not UTF-8 text.") from None
         if path.suffix in (".jsonl", ".json"):
-            for lineno, line in enumerate(text.splitlines(), 1):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as exc:
+            for lineno, record in json_lines(text.splitlines()):
+                if isinstance(record, json.JSONDecodeError):
                     raise InvalidInputError(
-                        f"{path}:{lineno}: not valid JSON ({exc.msg}); each line must be an object "
-                        f'like {{"{text_field}": "..."}}.'
-                    ) from None
+                        f"{path}:{lineno}: not valid JSON ({record.msg}); each line must be an "
+                        f'object like {{"{text_field}": "..."}}.'
+                    )
                 if not isinstance(record, dict) or not isinstance(record.get(text_field), str):
                     raise InvalidInputError(
                         f"{path}:{lineno}: missing string field {text_field!r}; pass the right "
