@@ -310,14 +310,20 @@ def _check_flags(drop_highest, ci, alpha_equals_beta, form) -> str:
 
 
 def _outputs(save_path, plot_path, overwrite, *, inputs):
-    """--save and --plot checked before any work: never an input, never an existing file unasked."""
+    """--save and --plot checked before any work: never an input, never an existing file unasked, and
+    --plot a figure format (else a bad suffix would be found only after the fit, behind its progress lines)."""
     from tokenplan._io import check_output
 
     def one(path, param, inputs):
         return check_output(path, param=param, overwrite=overwrite, inputs=inputs) if path else None
 
     save = one(save_path, "save", inputs)
-    return save, one(plot_path, "plot", [*inputs, save])  # nor the law it saves
+    plot = one(plot_path, "plot", [*inputs, save])  # nor the law it saves
+    if plot is not None and plot.suffix.lower() not in (".png", ".pdf", ".svg"):
+        from tokenplan.errors import InvalidInputError
+
+        raise InvalidInputError(f"--plot {plot}: use a .png, .pdf or .svg file name.", param="plot")
+    return save, plot
 
 
 def _plot(path, report, runs, backtest: bool) -> None:
