@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tokenplan import _checks
+from tokenplan._record import record
 from tokenplan.errors import InvalidInputError
 from tokenplan.fit.parametric import huber
 from tokenplan.fit.result import FitResult, fitted_law_fields
@@ -59,6 +60,7 @@ class DataConstrainedFit(FitResult):
     """The result of :func:`fit_data_constrained`."""
 
     approach = "data-constrained"
+    param_names = "E A B alpha beta R_D_star R_N_star"
 
     law: DataConstrainedLaw
     objective: float
@@ -69,25 +71,9 @@ class DataConstrainedFit(FitResult):
     local_optima: tuple[tuple[float, float, float], ...] = field(default=(), repr=False)
     warnings: tuple[str, ...] = ()
 
-    @property
-    def params(self) -> dict[str, float]:
-        law = self.law
-        return {
-            "E": law.E,
-            "A": law.A,
-            "B": law.B,
-            "alpha": law.alpha,
-            "beta": law.beta,
-            "R_D_star": law.R_D_star,
-            "R_N_star": law.R_N_star,
-        }
-
     def details(self) -> dict[str, Any]:
         return {
-            "objective": self.objective,
-            "fit_base": self.fit_base,
-            "n_runs": self.n_runs,
-            "n_repeated": self.n_repeated,
+            **record(self, "objective fit_base n_runs n_repeated"),
             "bounds": list(self.bounds),
             "local_optima": [
                 {"R_D_star": d, "R_N_star": n, "objective": f} for d, n, f in self.local_optima

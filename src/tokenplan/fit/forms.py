@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from tokenplan._record import record
 from tokenplan.errors import InvalidInputError
 from tokenplan.fit.parametric import huber
 from tokenplan.fit.result import FitResult, fitted_law_fields
@@ -49,6 +50,7 @@ class KaplanFit(FitResult):
     """The result of :func:`fit_kaplan`."""
 
     approach = 3
+    param_names = "N_c D_c alpha_N alpha_D"
 
     law: KaplanNDLaw
     objective: float
@@ -58,18 +60,10 @@ class KaplanFit(FitResult):
     warnings: tuple[str, ...] = ()
     log_residuals: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
 
-    @property
-    def params(self) -> dict[str, float]:
-        law = self.law
-        return {"N_c": law.N_c, "D_c": law.D_c, "alpha_N": law.alpha_N, "alpha_D": law.alpha_D}
-
     def details(self) -> dict[str, Any]:
         return {
             "form": "kaplan",
-            "objective": self.objective,
-            "delta": self.delta,
-            "n_runs": self.n_runs,
-            "n_starts": self.n_starts,
+            **record(self, "objective delta n_runs n_starts"),
         }
 
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tokenplan import _checks
+from tokenplan._record import record
 from tokenplan.errors import InvalidInputError
 from tokenplan.fit.result import FrontierFit, fitted_law_fields
 from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
@@ -49,10 +50,7 @@ class IsoflopProfile:
         return {
             "flops": self.flops,
             "n_points": len(self.n_params),
-            "n_params_opt": self.n_params_opt,
-            "n_tokens_opt": self.n_tokens_opt,
-            "loss_opt": self.loss_opt,
-            "bracketed": self.bracketed,
+            **record(self, "n_params_opt n_tokens_opt loss_opt bracketed"),
         }
 
 
@@ -72,8 +70,7 @@ class IsoflopFit(FrontierFit):
 
     def details(self) -> dict[str, Any]:
         return {
-            "profile": self.profile,
-            "n_runs": self.n_runs,
+            **record(self, "profile n_runs"),
             "budgets": [p.to_dict() for p in self.profiles],
         }
 

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tokenplan import _checks
+from tokenplan._record import record
 from tokenplan.errors import InvalidInputError
 from tokenplan.fit.result import FitResult, fitted_law_fields
 from tokenplan.laws.chinchilla import ChinchillaLaw
@@ -295,6 +296,7 @@ class ParametricFit(FitResult):
     """The result of :func:`fit_parametric` (Chinchilla Approach 3)."""
 
     approach = 3
+    param_names = "E A B alpha beta"
 
     law: ChinchillaLaw
     objective: float
@@ -310,24 +312,14 @@ class ParametricFit(FitResult):
     warnings: tuple[str, ...] = ()
     theta: tuple[float, ...] = ()
 
-    @property
-    def params(self) -> dict[str, float]:
-        """E, A, B, alpha, beta."""
-        law = self.law
-        return {"E": law.E, "A": law.A, "B": law.B, "alpha": law.alpha, "beta": law.beta}
-
     def details(self) -> dict[str, Any]:
         return {
             "form": "shared-exponent" if self.alpha_equals_beta else "chinchilla",
-            "objective": self.objective,
-            "reduction": self.reduction,
-            "delta": self.delta,
-            "n_runs": self.n_runs,
-            "n_starts": self.n_starts,
-            "n_converged": self.n_converged,
-            "optimizer": self.optimizer,
-            "alpha_equals_beta": self.alpha_equals_beta,
-            "overestimate_weight": self.overestimate_weight,
+            **record(
+                self,
+                "objective reduction delta n_runs n_starts n_converged optimizer alpha_equals_beta "
+                "overestimate_weight",
+            ),
         }
 
     def __repr__(self) -> str:

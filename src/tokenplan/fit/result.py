@@ -1,7 +1,7 @@
 """The one base of every fit result (Approaches 1, 2, 3, the Kaplan form, the data-constrained law).
 
 A result is a frozen dataclass with a ``law`` (a :class:`tokenplan.laws.Law` to save, plan and predict with)
-and ``warnings``; it names its ``approach`` and ``params`` and adds its own ``details()``. ``to_dict`` is
+and ``warnings``; it names its ``approach`` and the law's ``param_names`` and adds its own ``details()``. ``to_dict`` is
 shared, so every result serialises with the same keys: approach, params, exponents (a, b), the details,
 warnings.
 """
@@ -12,14 +12,18 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from tokenplan._record import record
+
 __all__ = ["FitResult", "FrontierFit", "fitted_law_fields"]
 
 
 class FitResult:
-    """Mixin for fit results: subclasses define ``approach``, the ``law`` and ``warnings`` fields,
-    :attr:`params` and (optionally) :meth:`details`."""
+    """Mixin for fit results: subclasses define ``approach``, ``param_names``, the ``law`` and ``warnings``
+    fields and (optionally) :meth:`details`."""
 
     approach: ClassVar[int | str] = 3
+    #: the fitted constants: attributes of ``law``, in the order of ``to_dict()["params"]``
+    param_names: ClassVar[str] = ""
 
     @property
     def exponents(self) -> tuple[float, float]:
@@ -28,7 +32,8 @@ class FitResult:
 
     @property
     def params(self) -> dict[str, float]:
-        raise NotImplementedError
+        """The fitted constants by name (``param_names`` of the law)."""
+        return record(self.law, self.param_names)  # type: ignore[attr-defined]
 
     def details(self) -> dict[str, Any]:
         """Result-specific fields of :meth:`to_dict` (objective, run counts ...)."""
@@ -49,13 +54,11 @@ class FrontierFit(FitResult):
     """Mixin for Approaches 1 and 2: the law is N_opt = k C^a and ``b`` (D_opt ∝ C^b) is fitted on its own
     (a + b ≈ 1 under C = 6ND)."""
 
+    param_names = "k a"
+
     @property
     def exponents(self) -> tuple[float, float]:
         return self.law.a, self.b  # type: ignore[attr-defined]
-
-    @property
-    def params(self) -> dict[str, float]:
-        return {"k": self.law.k, "a": self.law.a}  # type: ignore[attr-defined]
 
 
 def fitted_law_fields(
