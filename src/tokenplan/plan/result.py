@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from tokenplan._record import record
 from tokenplan.laws import Allocation, DataConstrainedAllocation, Intervals, PublishedInterval
 from tokenplan.plan.advice import Advice, Repetition
 from tokenplan.plan.batch import BatchPlan
@@ -213,24 +214,14 @@ class Plan:
     def to_dict(self) -> dict[str, Any]:
         rep = self.repetition
         return {
-            "law": self.law,
-            "param_convention": self.param_convention,
-            "mode": self.mode,
-            "n_params": self.n_params,
-            "n_params_total": self.n_params_total,
-            "n_params_non_embedding": self.n_params_non_embedding,
-            "n_tokens": self.n_tokens,
-            "flops": self.flops,
-            "tokens_per_param": self.tokens_per_param,
-            "loss": self.loss,
-            "loss_fresh": self.loss_fresh,
-            "loss_penalty": self.loss_penalty,
+            **record(
+                self,
+                "law param_convention mode n_params n_params_total n_params_non_embedding n_tokens "
+                "flops tokens_per_param loss loss_fresh loss_penalty",
+            ),
             "relative_loss_penalty": None if rep is None else rep.relative_penalty,
             "repetition_label": None if rep is None else rep.label,
-            "unique_tokens": self.unique_tokens,
-            "epochs": self.epochs,
-            "effective_tokens": self.effective_tokens,
-            "effective_fraction": self.effective_fraction,
+            **record(self, "unique_tokens epochs effective_tokens effective_fraction"),
             "data_constrained": _opt(self.data_constrained),
             "fresh_optimum": _opt(self.fresh_optimum),
             "inference": _opt(self.inference),

@@ -72,8 +72,7 @@ class OptimalTable:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "law": self.law,
-            "param_convention": self.param_convention,
+            **record(self, "law param_convention"),
             "rows": [r.to_dict() for r in self.rows],
             "source": self.source,
             "published_intervals": [p.to_dict() for p in self.published_intervals],

@@ -29,6 +29,7 @@ import numpy as np
 
 from tokenplan._checks import choice, in_range, positive, positive_int, ray_address, strict_bool
 from tokenplan._checks import seed as check_seed
+from tokenplan._record import record
 from tokenplan.errors import InvalidInputError
 from tokenplan.select.filters import FilterConfig, drop_reason
 from tokenplan.select.guidance import quantity_guidance
@@ -983,16 +984,9 @@ def _select(recipe: Recipe, pool, n_select: int, tokens, target, *, tick: Progre
     else:
 
         def pick(n: int):
-            return select(
-                pool,
-                n,
-                method=recipe.method,
-                seed=recipe.seed,
-                tau=recipe.tau,
-                n_workers=recipe.n_workers,
-                ray_address=recipe.ray_address,
-                progress=progress,
-            )
+            # the recipe's fields of the same names, passed through
+            how = record(recipe, "method seed tau n_workers ray_address")
+            return select(pool, n, **how, progress=progress)
 
     if recipe.budget_tokens is not None:
         return select_by_tokens(pool, tokens, recipe.budget_tokens, pick=pick)
