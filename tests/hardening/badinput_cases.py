@@ -23,6 +23,11 @@ class Case:
     readonly: tuple[str, ...] = ()
 
 
+def _unwritable(case_id: str, args: tuple[str, ...]) -> Case:
+    """A case whose output goes into ``ro/``, a folder made read-only before the run."""
+    return Case(case_id, args, {"ro/.keep": b""}, readonly=("ro",))
+
+
 def _pool_rows() -> list[dict]:
     topics = [
         ("photosynthesis", "Plants turn light, water and carbon dioxide into sugar and oxygen."),
@@ -546,11 +551,8 @@ def flag_cases() -> list[Case]:
             "repeat-plot-under-file",
             ("repeat", "--unique-tokens", "25B", "--plot", "exists.txt/r.png"),
         ),
-        Case(
-            "repeat-plot-unwritable",
-            ("repeat", "--unique-tokens", "25B", "--plot", "ro/x.png"),
-            {"ro/.keep": b""},
-            readonly=("ro",),
+        _unwritable(
+            "repeat-plot-unwritable", ("repeat", "--unique-tokens", "25B", "--plot", "ro/x.png")
         ),
     ]
     fit = ("fit", "runs.csv")
@@ -603,23 +605,13 @@ def flag_cases() -> list[Case]:
             ),
         ),
         Case("fit-save-dir", ("fit", "runs.csv", "--save", ".")),
-        Case(
-            "fit-save-unwritable",
-            ("fit", "runs.csv", "--save", "ro/law.json"),
-            {"ro/.keep": b""},
-            readonly=("ro",),
-        ),
+        _unwritable("fit-save-unwritable", ("fit", "runs.csv", "--save", "ro/law.json")),
         Case("fit-plot-exists", ("fit", "runs.csv", "--plot", "exists.png")),
         Case("fit-plot-input", ("fit", "runs.csv", "--plot", "runs.csv", "--overwrite")),
         Case(
             "fit-plot-same-as-save", ("fit", "runs.csv", "--plot", "out.json", "--save", "out.json")
         ),
-        Case(
-            "fit-plot-unwritable",
-            ("fit", "runs.csv", "--plot", "ro/fit.png"),
-            {"ro/.keep": b""},
-            readonly=("ro",),
-        ),
+        _unwritable("fit-plot-unwritable", ("fit", "runs.csv", "--plot", "ro/fit.png")),
         Case("fit-plot-dir", ("fit", "runs.csv", "--plot", ".")),
         Case("fit-save-under-file", ("fit", "runs.csv", "--save", "exists.txt/law.json")),
         Case("fit-plot-under-file", ("fit", "runs.csv", "--plot", "exists.txt/fit.png")),
@@ -668,23 +660,13 @@ def flag_cases() -> list[Case]:
         Case("select-output-input-overwrite", (*seln, "-o", "pool.jsonl", "--overwrite")),
         Case("select-output-input-dotslash", (*seln, "-o", "./pool.jsonl", "--overwrite")),
         Case("select-output-dir", (*seln, "-o", ".")),
-        Case(
-            "select-output-unwritable",
-            (*seln, "-o", "ro/out.jsonl"),
-            {"ro/.keep": b""},
-            readonly=("ro",),
-        ),
+        _unwritable("select-output-unwritable", (*seln, "-o", "ro/out.jsonl")),
         Case("select-output-bad-ext", (*seln, "-o", "out.docx")),
         Case("select-plot-input", (*seln, "--plot", "pool.jsonl")),
         Case("select-plot-input-overwrite", (*seln, "--plot", "pool.jsonl", "--overwrite")),
         Case("select-plot-exists", (*seln, "--plot", "exists.png")),
         Case("select-plot-same-as-output", (*seln, "-o", "o.jsonl", "--plot", "o.jsonl")),
-        Case(
-            "select-plot-unwritable",
-            (*seln, "--plot", "ro/map.png"),
-            {"ro/.keep": b""},
-            readonly=("ro",),
-        ),
+        _unwritable("select-plot-unwritable", (*seln, "--plot", "ro/map.png")),
         Case("select-plot-dir", (*seln, "--plot", ".")),
         Case(
             "select-plot-recipe", ("select", "recipe.yaml", "--plot", "recipe.yaml", "--overwrite")
@@ -759,11 +741,9 @@ def flag_cases() -> list[Case]:
             ("sweep", "--preset", "micro", "--out", "theirs", "--executor", "serial", "--quiet"),
             {"theirs/results.csv": b"run_id,loss\nmine,1.0\n"},
         ),
-        Case(
+        _unwritable(
             "sweep-out-unwritable",
             ("sweep", "--preset", "micro", "--out", "ro/sw", "--executor", "serial", "--quiet"),
-            {"ro/.keep": b""},
-            readonly=("ro",),
         ),
         Case(
             "sweep-ray-client",
@@ -955,12 +935,7 @@ def predict_cases() -> list[Case]:
             Case(f"{name}-report-exists", (*base, "--report", "page.html"), {"page.html": b"mine"}),
             Case(f"{name}-report-dir", (*base, "--report", "adir"), {"adir/x.html": b""}),
             Case(f"{name}-report-under-file", (*base, "--report", "exists.txt/p.html")),
-            Case(
-                f"{name}-report-unwritable",
-                (*base, "--report", "ro/p.html"),
-                {"ro/.keep": b""},
-                readonly=("ro",),
-            ),
+            _unwritable(f"{name}-report-unwritable", (*base, "--report", "ro/p.html")),
         ]
     cases += [
         Case(

@@ -173,8 +173,9 @@ def test_write_outputs_adds_provenance(tmp_path):
     assert {r["_rank"] for r in rows} == {0, 1}
 
 
-def test_run_is_the_composition_of_the_stages(tmp_path):
-    recipe = Recipe(
+def _tiny_kcenter() -> Recipe:
+    """4 of tiny_alpaca's 12 rows by k-center on TF-IDF, 3 clusters, no cache."""
+    return Recipe(
         input=str(DATA / "tiny_alpaca.json"),
         n_select=4,
         method="kcenter",
@@ -182,6 +183,10 @@ def test_run_is_the_composition_of_the_stages(tmp_path):
         cache_dir="none",
         n_clusters=3,
     )
+
+
+def test_run_is_the_composition_of_the_stages(tmp_path):
+    recipe = _tiny_kcenter()
     rep = run(recipe)
     assert rep.n_rows == 12 and rep.drop_reasons == {"exact_duplicate": 1}
     assert rep.n_candidates == 11 and rep.n_clusters == 3 and len(rep.selected) == 4
@@ -190,14 +195,7 @@ def test_run_is_the_composition_of_the_stages(tmp_path):
 
 def test_run_reports_every_stage_to_the_progress_callback():
     events = []
-    recipe = Recipe(
-        input=str(DATA / "tiny_alpaca.json"),
-        n_select=4,
-        method="kcenter",
-        embedder="tfidf",
-        cache_dir="none",
-        n_clusters=3,
-    )
+    recipe = _tiny_kcenter()
     run(recipe, progress=lambda stage, done, total: events.append((stage, done, total)))
     stages = list(dict.fromkeys(e[0] for e in events))
     assert stages == ["read", "embed", "kmeans", "select", "report", "write"]

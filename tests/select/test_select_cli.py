@@ -181,27 +181,16 @@ def test_an_unusable_cache_folder_is_a_warning_not_an_error(tmp_path):
 def test_embeddings_with_the_wrong_row_count_is_one_line_exit_2(tmp_path):
     import numpy as np
 
+    def select_with(embeddings):
+        return run_cli(
+            "select", "-i", str(DATA / "tiny_alpaca.json"), "--n", "2", "--embeddings", embeddings
+        )
+
     np.save(tmp_path / "e.npy", np.ones((5, 8), np.float32))  # tiny_alpaca.json has 12 rows
-    r = run_cli(
-        "select",
-        "-i",
-        str(DATA / "tiny_alpaca.json"),
-        "--n",
-        "2",
-        "--embeddings",
-        str(tmp_path / "e.npy"),
-    )
+    r = select_with(str(tmp_path / "e.npy"))
     assert r.returncode == 2 and "has 5 rows but the input has 12" in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
     obj = np.array([{"a": 1}] * 12, dtype=object)
     np.save(tmp_path / "pickled.npy", obj, allow_pickle=True)
-    r = run_cli(
-        "select",
-        "-i",
-        str(DATA / "tiny_alpaca.json"),
-        "--n",
-        "2",
-        "--embeddings",
-        str(tmp_path / "pickled.npy"),
-    )
+    r = select_with(str(tmp_path / "pickled.npy"))
     assert r.returncode == 2 and "not a readable .npy" in r.stderr  # never unpickled
