@@ -22,7 +22,8 @@ about 490 MB for MiniLM).
 
 Weights are read one tensor at a time from ``model.safetensors`` through safetensors' numpy API (names with
 or without the ``bert.`` prefix; ``LayerNorm.gamma``/``beta`` as old checkpoints name them), so writing the
-int8 MiniLM peaks at about 175 MB for the whole process, against 776 MB for ``torch.onnx.export`` alone.
+int8 MiniLM peaks at 175 MB for the whole process (55 MB of it python and the imports), against 776 MB for
+``torch.onnx.export`` alone.
 :func:`bert_config` decides whether a folder can be built this way; the caller falls back to torch's
 exporter for everything else.
 """
