@@ -83,7 +83,11 @@ def _fields(ctx, param, value):
 @click.option("--no-exact-dedup", is_flag=True, help="Keep exact duplicates.")
 @click.option("--near-dedup", "dedup_near", type=float, help="MinHash Jaccard threshold, e.g. 0.8.")
 @click.option("--semantic-dedup", "dedup_semantic", type=float, help="Cosine threshold, e.g. 0.95.")
-@click.option("--embedder", help="minilm (default, packaged), hf (with --model), tfidf (no torch).")
+@click.option(
+    "--embedder",
+    help="minilm (default, packaged, English), hf (with --model), tfidf (no torch), tfidf-char "
+    "(character n-grams: text in other languages and scripts).",
+)
 @click.option(
     "--embed-backend",
     type=click.Choice(["auto", "onnx", "torch"]),

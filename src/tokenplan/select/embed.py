@@ -201,15 +201,30 @@ class HFMeanPoolEmbedder:
 
 
 class TfidfSvdEmbedder:
-    """No-torch fallback: hashed word 1-2-gram TF-IDF (sublinear tf), truncated SVD, L2-normalised."""
+    """No-torch fallback: hashed TF-IDF (sublinear tf), truncated SVD, L2-normalised.
+
+    ``analyzer="word"`` (``tfidf``): word 1-2-grams, words split at non-word characters, so a language
+    written without spaces (Chinese, Japanese) gives one "word" per clause. ``analyzer="char"``
+    (``tfidf-char``): character 1-4-grams inside word boundaries, which need no word splitting and read any
+    script the same way.
+    """
 
     batched = False
 
-    def __init__(self, *, n_components: int = 256, seed: int = 0, n_features: int = 2**18) -> None:
+    def __init__(
+        self,
+        *,
+        n_components: int = 256,
+        seed: int = 0,
+        n_features: int = 2**18,
+        analyzer: str = "word",
+    ) -> None:
         self.n_components = positive_int("n_components", n_components)
         self.n_features = positive_int("n_features", n_features)
         self.seed = seed
-        self.name = f"tfidf-svd:{self.n_components}:{self.n_features}:{seed}"
+        self.analyzer = choice("TF-IDF analyzer", analyzer, ("word", "char"))
+        suffix = "" if self.analyzer == "word" else ":char14"
+        self.name = f"tfidf-svd:{self.n_components}:{self.n_features}:{seed}{suffix}"
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         try:
@@ -217,8 +232,12 @@ class TfidfSvdEmbedder:
             from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
         except ImportError:
             raise MissingDependencyError("scikit-learn", "select") from None
+        grams = {"analyzer": "char_wb", "ngram_range": (1, 4)} if self.analyzer == "char" else {}
         hv = HashingVectorizer(
-            n_features=self.n_features, ngram_range=(1, 2), alternate_sign=False, norm=None
+            n_features=self.n_features,
+            **({"ngram_range": (1, 2)} | grams),
+            alternate_sign=False,
+            norm=None,
         )
         counts = hv.transform(list(texts))
         tfidf = TfidfTransformer(sublinear_tf=True).fit_transform(counts).tocsr()
@@ -235,6 +254,31 @@ class TfidfSvdEmbedder:
         # a deterministic sign per component: its largest entry is positive
         signs = np.sign(z[np.abs(z).argmax(axis=0), np.arange(z.shape[1])])
         return l2_normalise(z * np.where(signs == 0, 1.0, signs))
+
+
+#: above this share of non-Latin letters, a MiniLM run warns (see :func:`non_latin_share`)
+NON_LATIN_WARN = 0.5
+
+
+def non_latin_share(texts: Iterable[str]) -> float:
+    """Share of the letters in ``texts`` that are not Latin script (CJK, Cyrillic, Arabic, Hangul, ...).
+
+    all-MiniLM-L6-v2 is an English model with an English word-piece vocabulary: most CJK characters are
+    [UNK] to it and other scripts fall apart into single-character pieces, and it separates the labels of
+    such pools poorly (docs/select.md, "Which embedder"). 0.0 when there are no letters.
+    """
+    latin = other = 0
+    for text in texts:
+        for ch in text:
+            if ch.isalpha():
+                o = ord(ch)
+                if (
+                    o < 0x250 or 0x1E00 <= o < 0x1F00
+                ):  # Basic Latin to Latin Extended-B, Latin Additional
+                    latin += 1
+                else:
+                    other += 1
+    return other / max(latin + other, 1)
 
 
 #: name -> factory(model_path, **options)
@@ -256,6 +300,7 @@ EMBEDDERS: dict[str, Callable[..., Embedder]] = {
     "minilm": _minilm,
     "hf": lambda model=None, **kw: HFMeanPoolEmbedder(_need_model(model), **kw),
     "tfidf": lambda model=None, **kw: TfidfSvdEmbedder(**kw),
+    "tfidf-char": lambda model=None, **kw: TfidfSvdEmbedder(analyzer="char", **kw),
 }
 
 

@@ -13,6 +13,7 @@ second pass over the input. So memory grows with the embeddings, not with the te
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
@@ -123,7 +124,7 @@ class Recipe:
     dedup_semantic: float | None = None
     """Drop semantic duplicates: cosine threshold in embedding space (e.g. 0.95); None: off."""
     embedder: str = "minilm"
-    """minilm (packaged all-MiniLM-L6-v2), hf (--model, mean pooling), tfidf (no torch)."""
+    """minilm (packaged all-MiniLM-L6-v2), hf (--model, mean pooling), tfidf (no torch), tfidf-char."""
     embed_backend: str = "auto"
     """How minilm runs: auto (onnxruntime int8 with the fast extra, else torch), onnx, torch."""
     model: str | None = None
@@ -632,7 +633,9 @@ def embed_candidates(
     name = recipe.embedder
     if recipe.model and name == "minilm":
         name = "hf"  # --model PATH means a local HF model with mean pooling
-    if recipe.ray_address is not None and name != "tfidf":
+    if name == "minilm" and warnings is not None:
+        _warn_script(spool, warnings)
+    if recipe.ray_address is not None and not name.startswith("tfidf"):
         return _embed_on_ray(recipe, spool, name, tick=tick)
     options = {"backend": recipe.embed_backend} if name == "minilm" else {}
     embedder = get_embedder(name, model=recipe.model, **options)
@@ -655,6 +658,20 @@ def embed_candidates(
         if cache is not None:
             cache.close()
     return emb, embedder.name, n_cached
+
+
+def _warn_script(spool: IO[str], warnings: list[str], *, sample: int = 2000) -> None:
+    """Warn when most letters of the pool (its first ``sample`` texts) are not Latin script: MiniLM, an
+    English model, separates such text poorly (docs/select.md, "Which embedder")."""
+    from tokenplan.select.embed import NON_LATIN_WARN, non_latin_share
+
+    share = non_latin_share(itertools.islice(spooled_texts(spool), sample))
+    if share > NON_LATIN_WARN:
+        warnings.append(
+            f"{share:.0%} of the pool's letters are not Latin script; MiniLM is an English model (most "
+            "CJK characters are unknown to its vocabulary): prefer a local multilingual model (--model "
+            "DIR), or try --embedder tfidf-char (character n-grams; docs/select.md, Which embedder)."
+        )
 
 
 def _embed_on_ray(recipe: Recipe, spool: IO[str], name: str, *, tick: Progress) -> tuple:
