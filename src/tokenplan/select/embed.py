@@ -31,7 +31,13 @@ import numpy as np
 from tokenplan._checks import choice, positive_int
 from tokenplan.errors import InvalidInputError, MissingDependencyError
 from tokenplan.select.cache import EmbeddingCache, pool_key, text_key
-from tokenplan.select.models import default_model_dir, model_revision, quiet_loading, st_max_length
+from tokenplan.select.models import (
+    default_model_dir,
+    model_revision,
+    quiet_loading,
+    st_max_length,
+    st_pooling,
+)
 
 __all__ = [
     "BACKENDS",
@@ -291,7 +297,16 @@ def _minilm(model=None, *, backend: str = "auto", **kw) -> Embedder:
     from tokenplan.select.fast import OnnxEmbedder, fast_path_available
 
     backend = choice("embedding backend", backend, BACKENDS)
-    if backend == "onnx" or (backend == "auto" and fast_path_available()):
+    pooling = st_pooling(Path(model)) if model is not None else None
+    if pooling not in (None, "mean") and backend == "onnx":  # the fast path pools by the mean only
+        raise InvalidInputError(
+            f"model {str(model)!r} pools by {pooling}, and the onnx backend by the mean only; "
+            "use the torch backend (--embed-backend torch, or auto).",
+            param="embed_backend",
+        )
+    if backend == "onnx" or (
+        backend == "auto" and pooling in (None, "mean") and fast_path_available()
+    ):
         return OnnxEmbedder(model, **kw)
     return SentenceTransformerEmbedder(model, **kw)
 

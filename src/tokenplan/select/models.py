@@ -14,7 +14,7 @@ from pathlib import Path
 
 from tokenplan.errors import InvalidInputError, MissingDependencyError
 
-__all__ = ["default_model_dir", "model_revision", "quiet_loading", "st_max_length"]
+__all__ = ["default_model_dir", "model_revision", "quiet_loading", "st_max_length", "st_pooling"]
 
 
 @contextmanager
@@ -59,6 +59,24 @@ def st_max_length(model_dir: Path) -> int | None:
         return int(cfg["max_seq_length"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
+
+
+def st_pooling(model_dir: Path) -> str | None:
+    """The pooling of a sentence-transformers folder: ``"mean"``, ``"cls"``, ``"max"``, ... (joined with
+    ``+`` when several are on), from its Pooling module's ``config.json``; None when the folder declares none.
+    """
+    try:
+        modules = json.loads((model_dir / "modules.json").read_text(encoding="utf-8"))
+        path = next(m["path"] for m in modules if m["type"].endswith(".Pooling"))
+        cfg = json.loads((model_dir / path / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError, KeyError, TypeError, StopIteration, AttributeError):
+        return None
+    modes = [
+        k.removeprefix("pooling_mode_").removesuffix("_token").removesuffix("_tokens")
+        for k, on in cfg.items()
+        if k.startswith("pooling_mode_") and on is True
+    ]
+    return "+".join(modes) if modes else None
 
 
 def model_revision(model_dir: str | os.PathLike) -> str:
