@@ -448,7 +448,15 @@ def _parse_runs(rows, mapping, p) -> tuple[_Cols, list[str], dict[str, int]]:
 
 
 def _tokens_and_flops(data, mapping, notes) -> tuple[np.ndarray, np.ndarray]:
-    """D and C, each derived from the other with C = 6ND where missing (said in a note)."""
+    """D and C, each derived from the other with C = 6ND where missing (said in a note).
+
+    A product that overflows is inf, without numpy's warning: validation names the rows.
+    """
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        return _derive_tokens_and_flops(data, mapping, notes)
+
+
+def _derive_tokens_and_flops(data, mapping, notes) -> tuple[np.ndarray, np.ndarray]:
     N = data["n_params"]
     if "n_tokens" in data and "flops" in data:
         D, C = data["n_tokens"], data["flops"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import stat
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -84,12 +85,15 @@ def test_bad_input_in_process(case: Case, scratch: Path, capsys):
     _prepare(scratch, case)
     before = _snapshot(scratch)
     try:
-        with pytest.raises(SystemExit) as exc:
+        with warnings.catch_warnings(record=True) as caught, pytest.raises(SystemExit) as exc:
+            warnings.simplefilter("always")
             main(list(case.args))
     finally:
         _restore(scratch, case)
     out, err = capsys.readouterr()
     _assert_one_clean_line(exc.value.code, out, err, case)
+    # a warning would print on the user's stderr beside the error line
+    assert not caught, f"{case.id}: warnings {[str(w.message) for w in caught]}"
     after = _snapshot(scratch)
     assert after.keys() == before.keys(), (
         f"{case.id}: files created {sorted(after.keys() - before.keys())}, "
