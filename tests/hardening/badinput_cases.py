@@ -1032,38 +1032,16 @@ def hand_found_cases() -> list[Case]:
             {"fit.json": _saved_law(format="tokenplan-law/1")},
         ),
         Case("hand-laws-json-bogus", ("laws", "--json", "--bogus")),
-        Case(
-            "hand-select-target-missing",
-            (
-                "select",
-                "-i",
-                "pool.jsonl",
-                "--n",
-                "2",
-                "--embedder",
-                "tfidf",
-                "--target",
-                "nothere.jsonl",
-                "--no-cache",
-            ),
-        ),
+        _select_target("hand-select-target-missing", "nothere.jsonl"),
         Case("hand-fit-holdout-nan", ("fit", "runs.csv", "--holdout", "tokens>=nan")),
-        Case(
-            "hand-select-target-is-the-pool",
-            (
-                "select",
-                "-i",
-                "pool.jsonl",
-                "--n",
-                "2",
-                "--embedder",
-                "tfidf",
-                "--target",
-                "pool.jsonl",
-                "--no-cache",
-            ),
-        ),
+        _select_target("hand-select-target-is-the-pool", "pool.jsonl"),
     ]
+
+
+def _select_target(case_id: str, target: str) -> Case:
+    """select on the good pool with ``--target TARGET`` (TF-IDF, no cache)."""
+    args = ("select", "-i", "pool.jsonl", "--n", "2", "--embedder", "tfidf", "--no-cache")
+    return Case(case_id, (*args, "--target", target))
 
 
 ALL_CASES: list[Case] = file_cases() + flag_cases() + predict_cases() + hand_found_cases()
