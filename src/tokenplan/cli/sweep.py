@@ -25,31 +25,6 @@ from tokenplan.cli._common import (
 )
 from tokenplan.units import format_quantity
 
-_SPEC_FLAGS = (
-    "kind",
-    "budgets",
-    "sizes",
-    "n_sizes",
-    "size_center",
-    "size_spread",
-    "model",
-    "n_tokens",
-    "epochs",
-    "dropout_schedules",
-    "dropout",
-    "late_start",
-    "lrs",
-    "seeds",
-    "data",
-    "tokenizer",
-    "seq_len",
-    "batch_size",
-    "n_evals",
-    "device",
-    "num_cpus",
-    "num_gpus",
-)
-
 
 def _csv_list(value: str | None) -> list[str] | None:
     if value is None:
@@ -194,7 +169,9 @@ def _check_report(report: str, *, overwrite: bool, inputs: list) -> None:
 
 def _spec_from_cli(spec_file: str | None, preset: str | None, flags: dict):
     """The spec the flags describe (over a YAML file and/or a preset), and a default folder name."""
-    from tokenplan.sweep.spec import load_spec, preset_dict, spec_from_dict
+    from dataclasses import fields
+
+    from tokenplan.sweep.spec import SweepSpec, load_spec, preset_dict, spec_from_dict
 
     flags["data"] = flags.pop("data_path")
     for key in ("dropout_schedules", "seeds"):
@@ -211,7 +188,8 @@ def _spec_from_cli(spec_file: str | None, preset: str | None, flags: dict):
         base, name = preset_dict(preset), preset
     else:
         base, name = {}, flags.get("kind") or "isoflop"
-    base.update({k: v for k, v in flags.items() if v is not None and k in _SPEC_FLAGS})
+    spec_keys = {f.name for f in fields(SweepSpec)}  # the flags that set a spec field, by name
+    base.update({k: v for k, v in flags.items() if v is not None and k in spec_keys})
     if flags.get("data") is not None:
         base["data"] = str(Path(flags["data"]).resolve())
     return spec_from_dict(base, source=spec_file), name
