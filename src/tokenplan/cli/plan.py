@@ -110,12 +110,18 @@ def _interval_rows(iv) -> list[tuple[str, str]]:
         return []
     parts = []
     if iv.loss is not None:
-        parts.append(f"loss {pair(iv.loss, '{:.4f}'.format)}")
+        parts.append(_loss_range(iv))
     if iv.n_params is not None:
-        parts.append(
-            f"N_opt {pair(iv.n_params, fq)}, D_opt {pair(iv.n_tokens, fq)} at {iv.flops:.3g} FLOPs"
-        )
+        parts.append(f"{_allocation_range(iv)} at {iv.flops:.3g} FLOPs")
     return [(f"{iv.level:.0%} interval", "; ".join(parts))]
+
+
+def _loss_range(iv) -> str:
+    return f"loss {pair(iv.loss, '{:.4f}'.format)}"
+
+
+def _allocation_range(iv) -> str:
+    return f"N_opt {pair(iv.n_params, fq)}, D_opt {pair(iv.n_tokens, fq)}"
 
 
 def _repetition_rows(p) -> list[tuple[str, str]]:
@@ -306,12 +312,9 @@ def _comparison_interval_notes(plans) -> list[str]:
             continue
         parts = []
         if iv.n_params is not None:
-            parts.append(
-                f"N_opt {pair(iv.n_params, fq)}, D_opt {pair(iv.n_tokens, fq)} "
-                f"({iv.allocation_kind})"
-            )
+            parts.append(f"{_allocation_range(iv)} ({iv.allocation_kind})")
         if iv.loss is not None:
-            parts.append(f"loss {pair(iv.loss, '{:.4f}'.format)} ({iv.loss_kind})")
+            parts.append(f"{_loss_range(iv)} ({iv.loss_kind})")
         notes.append(f"{p.law}: {iv.level:.0%} interval: {'; '.join(parts)}.")
     if without:
         notes.append(
