@@ -75,3 +75,25 @@ def test_no_backend_switch_in_the_source():
             if any(n.startswith(("matplotlib.pyplot", "matplotlib.use()")) for n in names):
                 offenders.append(f"{path.relative_to(SRC)}:{node.lineno}")
     assert offenders == []
+
+
+@pytest.mark.parametrize("writer", ["fit", "backtest"])
+def test_a_figure_writer_refuses_a_suffix_it_cannot_save_before_drawing(tmp_path, writer):
+    """Both --plot writers take the format from the suffix through one check (report/_figure.py), which
+    names the flag; nothing is written."""
+    from tokenplan.errors import InvalidInputError
+    from tokenplan.report._figure import figure_format
+
+    assert [figure_format(f"f.{s}") for s in ("png", "PDF", "svg")] == ["png", "pdf", "svg"]
+    out = tmp_path / "fig.docx"
+    with pytest.raises(InvalidInputError, match=r"^--plot .*fig\.docx: use a \.png") as exc:
+        if writer == "fit":
+            from tokenplan.report import plot_fit
+
+            plot_fit(out, runs=None)
+        else:
+            from tokenplan.report.backtest_plot import plot_backtest
+
+            plot_backtest(out, {})
+    assert exc.value.param == "plot"
+    assert list(tmp_path.iterdir()) == []

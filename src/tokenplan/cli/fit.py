@@ -319,10 +319,10 @@ def _outputs(save_path, plot_path, overwrite, *, inputs):
 
     save = one(save_path, "save", inputs)
     plot = one(plot_path, "plot", [*inputs, save])  # nor the law it saves
-    if plot is not None and plot.suffix.lower() not in (".png", ".pdf", ".svg"):
-        from tokenplan.errors import InvalidInputError
+    if plot is not None:
+        from tokenplan.report._figure import figure_format
 
-        raise InvalidInputError(f"--plot {plot}: use a .png, .pdf or .svg file name.", param="plot")
+        figure_format(plot)
     return save, plot
 
 

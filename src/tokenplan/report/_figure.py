@@ -7,14 +7,31 @@ only when a figure is made.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tokenplan.errors import MissingDependencyError
+from tokenplan.errors import InvalidInputError, MissingDependencyError
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["new_figure"]
+__all__ = ["FORMATS", "figure_format", "new_figure"]
+
+#: the formats a figure file can have, named by its suffix
+FORMATS = ("png", "pdf", "svg")
+
+
+def figure_format(path: str | os.PathLike[str]) -> str:
+    """The format of the ``--plot`` file ``path``, from its suffix (one of :data:`FORMATS`); any other
+    suffix is an error naming the flag. The CLI checks it before the work, each writer again before
+    drawing."""
+    fmt = Path(path).suffix.lower().lstrip(".")
+    if fmt not in FORMATS:
+        raise InvalidInputError(
+            f"--plot {Path(path)}: use a .png, .pdf or .svg file name.", param="plot"
+        )
+    return fmt
 
 
 def new_figure(**kwargs: Any) -> Figure:

@@ -9,19 +9,16 @@ import os
 from pathlib import Path
 
 from tokenplan._io import atomic_path
-from tokenplan.errors import InvalidInputError
 
 __all__ = ["plot_backtest"]
 
 
 def plot_backtest(path: str | os.PathLike[str], backtests: dict) -> Path:
     """Predicted vs actual loss (with intervals) of every backtested form; ``path`` ends .png/.pdf/.svg."""
-    from tokenplan.report._figure import new_figure
+    from tokenplan.report._figure import figure_format, new_figure
 
     out = Path(path)
-    fmt = out.suffix.lower().lstrip(".")
-    if fmt not in ("png", "pdf", "svg"):
-        raise InvalidInputError(f"--plot {out}: use a .png, .pdf or .svg file name.", param="plot")
+    fmt = figure_format(out)
     fig = new_figure(figsize=(5.5, 5))
     ax = fig.add_subplot()
     lo, hi = float("inf"), 0.0

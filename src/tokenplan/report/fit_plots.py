@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tokenplan._io import atomic_write
-from tokenplan.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -36,13 +35,11 @@ def plot_fit(
     compare: tuple[str, ...] = COMPARE,
 ) -> Path:
     """Write a 3-panel figure to ``path`` (format from the suffix); returns the path. Written atomically."""
-    from tokenplan.report._figure import new_figure
+    from tokenplan.report._figure import figure_format, new_figure
 
-    fig = new_figure(figsize=(16, 4.8))
     out = Path(path)
-    suffix = out.suffix.lower().lstrip(".")
-    if suffix not in ("png", "pdf", "svg"):
-        raise InvalidInputError(f"--plot {out}: use a .png, .pdf or .svg file name.")
+    fmt = figure_format(out)
+    fig = new_figure(figsize=(16, 4.8))
     axes = fig.subplots(1, 3)
     _profiles_panel(fig, axes[0], runs, isoflop)
     fitted = [
@@ -54,7 +51,7 @@ def plot_fit(
     _residuals_panel(axes[2], runs, parametric, data_constrained)
     fig.tight_layout()
     with atomic_write(out, "wb") as fh:
-        fig.savefig(fh, dpi=110, format=suffix)
+        fig.savefig(fh, dpi=110, format=fmt)
     return out
 
 
