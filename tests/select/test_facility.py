@@ -35,6 +35,17 @@ def test_hand_computed_on_the_unit_circle():
     assert res.objective == pytest.approx((1 + 2 * s + 1) / 4, rel=1e-5)
 
 
+def test_both_greedy_results_show_their_own_objective():
+    """The repr names each picker's final objective (facility: F per client; k-center: the radius)."""
+    from tokenplan.select.kcenter import kcenter_greedy
+
+    x = _unit([0, 10, 20, 180])
+    fl, kc = facility_location(x, 2), kcenter_greedy(x, 2)
+    assert repr(fl) == f"FacilityLocationResult(n_selected=2, objective={fl.objective:.4f})"
+    assert repr(kc) == f"KCenterResult(n_selected=2, coverage_radius={kc.coverage_radius:.4f})"
+    assert len(fl) == len(kc) == 2
+
+
 def test_greedy_is_optimal_or_within_one_minus_one_over_e_of_brute_force():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(12, 3)).astype(np.float32)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -23,18 +24,17 @@ ProgressFn = Callable[[int, int], None]
 class GreedyResult:
     """Picks in greedy order (``indices``), the value of each pick when made, the final objective."""
 
-    indices: np.ndarray
+    #: the field holding the final objective (shown by the repr); named by each subclass
+    objective_field: ClassVar[str]
 
-    #: (name of the final objective, its value) for the repr; set by each subclass
-    def _summary(self) -> tuple[str, float]:
-        raise NotImplementedError
+    indices: np.ndarray
 
     def __len__(self) -> int:
         return len(self.indices)
 
     def __repr__(self) -> str:
-        name, value = self._summary()
-        return f"{type(self).__name__}(n_selected={len(self.indices)}, {name}={value:.4f})"
+        name = self.objective_field
+        return f"{type(self).__name__}(n_selected={len(self.indices)}, {name}={getattr(self, name):.4f})"
 
 
 def check_rows(

@@ -39,11 +39,10 @@ _CHUNK = 256  # client rows recomputed at once when the matrix is not kept
 class FacilityLocationResult(GreedyResult):
     """Picks in greedy order, the marginal gain of each pick, and F(S) per client (mean similarity)."""
 
+    objective_field = "objective"
+
     gains: np.ndarray
     objective: float
-
-    def _summary(self) -> tuple[str, float]:
-        return "objective", self.objective
 
 
 def facility_location(

@@ -32,11 +32,10 @@ class KCenterResult(GreedyResult):
     distance from any point to its nearest selected point after the last pick.
     """
 
+    objective_field = "coverage_radius"
+
     pick_d2: np.ndarray
     coverage_radius: float
-
-    def _summary(self) -> tuple[str, float]:
-        return "coverage_radius", self.coverage_radius
 
 
 def kcenter_greedy(
