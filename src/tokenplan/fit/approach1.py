@@ -7,7 +7,6 @@ the model size of the winning run is N_opt(C). Fit N_opt ∝ C^a and D_opt ∝ C
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +24,7 @@ if TYPE_CHECKING:
 __all__ = ["EnvelopeFit", "fit_envelope"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class EnvelopeFit(FrontierFit):
     """The result of :func:`fit_envelope`."""
 
@@ -35,9 +34,6 @@ class EnvelopeFit(FrontierFit):
     flops: np.ndarray = field(repr=False)  # the log-spaced FLOP grid (where some run covers it)
     loss: np.ndarray = field(repr=False)  # the envelope: lowest loss at each FLOP value
     n_params: np.ndarray = field(repr=False)  # N of the winning run at each FLOP value
-    n_runs: int = 0
-    b: float = math.nan
-    warnings: tuple[str, ...] = ()
 
     def details(self) -> dict[str, Any]:
         return {

@@ -55,7 +55,7 @@ def data_constrained_objective(
     return float(huber(r, delta).sum())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DataConstrainedFit(FitResult):
     """The result of :func:`fit_data_constrained`."""
 
@@ -65,11 +65,9 @@ class DataConstrainedFit(FitResult):
     law: DataConstrainedLaw
     objective: float
     fit_base: bool
-    n_runs: int
     n_repeated: int
     bounds: tuple[float, float]
     local_optima: tuple[tuple[float, float, float], ...] = field(default=(), repr=False)
-    warnings: tuple[str, ...] = ()
 
     def details(self) -> dict[str, Any]:
         return {

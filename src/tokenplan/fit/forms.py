@@ -18,7 +18,7 @@ from __future__ import annotations
 import itertools
 import math
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -26,7 +26,7 @@ import numpy as np
 from tokenplan._record import record
 from tokenplan.errors import InvalidInputError
 from tokenplan.fit.parametric import huber
-from tokenplan.fit.result import FitResult, fitted_law_fields
+from tokenplan.fit.result import HuberFit, fitted_law_fields
 from tokenplan.laws.kaplan_nd import KaplanNDLaw
 
 if TYPE_CHECKING:
@@ -45,20 +45,14 @@ def n_free(form: str) -> int:
     return _N_FREE[form]
 
 
-@dataclass(frozen=True)
-class KaplanFit(FitResult):
+@dataclass(frozen=True, kw_only=True)
+class KaplanFit(HuberFit):
     """The result of :func:`fit_kaplan`."""
 
     approach = 3
     param_names = "N_c D_c alpha_N alpha_D"
 
     law: KaplanNDLaw
-    objective: float
-    delta: float
-    n_runs: int
-    n_starts: int
-    warnings: tuple[str, ...] = ()
-    log_residuals: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
 
     def details(self) -> dict[str, Any]:
         return {
@@ -137,7 +131,10 @@ def fit_kaplan(runs: RunTable, *, delta: float = 1e-3, name: str = "fit-kaplan")
         alpha_D=float(p[3]),
     )
     resid = np.log(law.loss(runs.n_params, runs.n_tokens)) - t
-    return KaplanFit(law, f, delta, len(runs), len(starts), log_residuals=resid)
+    return KaplanFit(
+        law=law, objective=f, delta=delta, n_runs=len(runs), n_starts=len(starts),
+        log_residuals=resid,
+    )  # fmt: skip
 
 
 def fit_form(runs: RunTable, form: str, *, delta: float = 1e-3, **options):

@@ -54,7 +54,7 @@ class IsoflopProfile:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class IsoflopFit(FrontierFit):
     """The result of :func:`fit_isoflop`: per-budget minima and the power laws through them."""
 
@@ -63,10 +63,7 @@ class IsoflopFit(FrontierFit):
     law: PowerLawAllocation
     profiles: tuple[IsoflopProfile, ...]
     profile: str
-    n_runs: int
     d_coef: float  # D_opt = d_coef * C^b
-    b: float
-    warnings: tuple[str, ...] = ()
 
     def details(self) -> dict[str, Any]:
         return {

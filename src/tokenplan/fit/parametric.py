@@ -23,7 +23,7 @@ import functools
 import itertools
 import math
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -31,7 +31,7 @@ import numpy as np
 from tokenplan import _checks
 from tokenplan._record import record
 from tokenplan.errors import InvalidInputError
-from tokenplan.fit.result import FitResult, fitted_law_fields
+from tokenplan.fit.result import HuberFit, fitted_law_fields
 from tokenplan.laws.chinchilla import ChinchillaLaw
 
 if TYPE_CHECKING:
@@ -291,25 +291,19 @@ def scipy_loop(
 # --- the public result ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ParametricFit(FitResult):
+@dataclass(frozen=True, kw_only=True)
+class ParametricFit(HuberFit):
     """The result of :func:`fit_parametric` (Chinchilla Approach 3)."""
 
     approach = 3
     param_names = "E A B alpha beta"
 
     law: ChinchillaLaw
-    objective: float
     reduction: str
-    delta: float
-    n_runs: int
-    n_starts: int
     n_converged: int
     optimizer: str
     alpha_equals_beta: bool = False
     overestimate_weight: float = 1.0
-    log_residuals: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
-    warnings: tuple[str, ...] = ()
     theta: tuple[float, ...] = ()
 
     def details(self) -> dict[str, Any]:

@@ -1,39 +1,53 @@
 """The one base of every fit result (Approaches 1, 2, 3, the Kaplan form, the data-constrained law).
 
-A result is a frozen dataclass with a ``law`` (a :class:`tokenplan.laws.Law` to save, plan and predict with)
-and ``warnings``; it names its ``approach`` and the law's ``param_names`` and adds its own ``details()``. ``to_dict`` is
-shared, so every result serialises with the same keys: approach, params, exponents (a, b), the details,
-warnings.
+A result is a frozen, keyword-only dataclass holding the fields every fit has: the ``law`` (a
+:class:`tokenplan.laws.Law` to save, plan and predict with), the number of runs it used and its ``warnings``.
+Subclasses name their ``approach`` and the law's ``param_names`` and add their own fields and ``details()``;
+:class:`HuberFit` adds what a law of the loss fitted from many starts reports, :class:`FrontierFit` the
+separately fitted exponent of D_opt. ``to_dict`` is shared, so every result serialises with the same keys:
+approach, params, exponents (a, b), the details, warnings.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from tokenplan._record import record
 
-__all__ = ["FitResult", "FrontierFit", "fitted_law_fields"]
+if TYPE_CHECKING:
+    from tokenplan.laws.base import Law
+
+__all__ = ["FitResult", "FrontierFit", "HuberFit", "fitted_law_fields"]
 
 
+@dataclass(frozen=True, kw_only=True)
 class FitResult:
-    """Mixin for fit results: subclasses define ``approach``, ``param_names``, the ``law`` and ``warnings``
-    fields and (optionally) :meth:`details`."""
+    """Fields and serialisation shared by every fit result; subclasses define ``approach``,
+    ``param_names`` and (optionally) :meth:`details`."""
 
     approach: ClassVar[int | str] = 3
     #: the fitted constants: attributes of ``law``, in the order of ``to_dict()["params"]``
     param_names: ClassVar[str] = ""
 
+    #: the fitted law
+    law: Law
+    #: the runs (or, for Approach 1, the training curves) the fit used
+    n_runs: int
+    #: what the fit found doubtful (a constant on a search bound, an unbracketed minimum ...)
+    warnings: tuple[str, ...] = ()
+
     @property
     def exponents(self) -> tuple[float, float]:
         """(a, b): N_opt ∝ C^a, D_opt ∝ C^b."""
-        return self.law.exponents  # type: ignore[attr-defined]
+        return self.law.exponents
 
     @property
     def params(self) -> dict[str, float]:
         """The fitted constants by name (``param_names`` of the law)."""
-        return record(self.law, self.param_names)  # type: ignore[attr-defined]
+        return record(self.law, self.param_names)
 
     def details(self) -> dict[str, Any]:
         """Result-specific fields of :meth:`to_dict` (objective, run counts ...)."""
@@ -46,15 +60,32 @@ class FitResult:
             "params": self.params,
             "exponents": {"a": a, "b": b},
             **self.details(),
-            "warnings": list(self.warnings),  # type: ignore[attr-defined]
+            "warnings": list(self.warnings),
         }
 
 
+@dataclass(frozen=True, kw_only=True)
+class HuberFit(FitResult):
+    """A law of the loss L(N, D) fitted by minimising the sum over runs of Huber(``delta``) on the log-loss
+    residuals, from ``n_starts`` starting points (Approach 3, the Kaplan form)."""
+
+    #: the objective at the optimum
+    objective: float
+    delta: float
+    n_starts: int
+    #: log L_pred - log L per run, at the optimum
+    log_residuals: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
+
+
+@dataclass(frozen=True, kw_only=True)
 class FrontierFit(FitResult):
-    """Mixin for Approaches 1 and 2: the law is N_opt = k C^a and ``b`` (D_opt ∝ C^b) is fitted on its own
+    """Approaches 1 and 2: the law is N_opt = k C^a, and ``b`` (D_opt ∝ C^b) is fitted on its own
     (a + b ≈ 1 under C = 6ND)."""
 
     param_names = "k a"
+
+    #: the exponent of D_opt ∝ C^b, fitted to the optima's token counts
+    b: float
 
     @property
     def exponents(self) -> tuple[float, float]:
