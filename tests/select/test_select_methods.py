@@ -253,7 +253,10 @@ def test_target_bad_input():
 
 def test_bad_method_and_budget():
     pool = _pool()
-    with pytest.raises(UnknownNameError, match="kcenter-per-cluster, kmeans-medoids, lima, random"):
+    with pytest.raises(
+        UnknownNameError,
+        match="kmeans-medoids, lima, random, stratified-cells, stratified-inner, task-center",
+    ):
         select(pool, 5, method="herding")
     with pytest.raises(InvalidInputError, match="n_select=301 should be <= n_samples=300"):
         select(pool, 301)

@@ -51,6 +51,11 @@ WHY = {
     "of the cluster holding most of their task, and KCenterGreedy spreads the picks from the top-ranked row.",
     "kcenter-per-cluster": "the budget is split over the K-Means clusters by size, and KCenterGreedy picks "
     "inside each cluster, so every cluster is represented in proportion.",
+    "stratified-cells": "K-Means with one cell per pick and one row drawn at random in each cell, among its "
+    "rows with an answer at least the pool's median (prompt-only: its inner half), then density-weighted "
+    "farthest-first for one pick in ten: a stratified sample, spread over the pool, with random's label mix.",
+    "stratified-inner": "as stratified-cells, but each cell's row is drawn among its inner half (rows near "
+    "the cell's centre) with an answer at least the pool's median.",
 }
 
 

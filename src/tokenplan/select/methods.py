@@ -24,6 +24,10 @@
   the task's samples by cosine to it (the ``score``); KCenterGreedy seeded at the top-ranked sample. With
   several tasks the budget is split by task size. For one downstream task given by examples, see
   :func:`select_for_target`.
+- ``stratified-cells``: K-Means with one cell per pick before the tail (seeded), one row drawn uniformly in
+  each cell among its rows with an answer at least the pool's median (prompt-only: its inner half), then the
+  farthest-first tail: a stratified sample (Cochran 1977), which keeps random's label shares inside a cell.
+- ``stratified-inner``: the same, drawn among the cell's inner half with a long-enough answer.
 - ``kcenter-per-cluster``: K-Means partition; the budget split by cluster size (largest remainder); one
   KCenterGreedy per cluster, seeded at the sample closest to its centroid; clusters run in parallel (threads,
   or one Ray task per cluster).
@@ -31,9 +35,9 @@
 Budgets: every method returns exactly ``n_select`` distinct indices; for the KCenter methods the seed point is
 one of them (it counts against the budget). Every random choice follows ``seed``: the same seed gives the same
 picks; K-Means (kmeans-medoids, and the partition the pipeline gives task-center and kcenter-per-cluster), the
-kcenter first row, random, lima and facility-cells (its cells) change with it. Facility location draws only its
-client sample (pools above 4,096 rows), so facility-location and facility-kcenter are deterministic on smaller
-pools.
+kcenter first row, random, lima, facility-cells (its cells) and the stratified methods change with it.
+Facility location draws only its client sample (pools above 4,096 rows), so facility-location and
+facility-kcenter are deterministic on smaller pools.
 """
 
 from __future__ import annotations
@@ -312,15 +316,20 @@ def _facility_kcenter(pool: Pool, n_select: int, *, seed: int = 0, progress=None
     tail = n_tail(n_select)
     report = _Report(progress, n_select)
     head = facility_location(x, n_select - tail, seed=seed, progress=report.part(0))
-    idx, scores = head.indices, head.gains
-    if tail:  # farthest-first, each distance weighted by the row's mean similarity to the pool
-        typical = (1.0 + x @ x.mean(axis=0)) / 2.0
-        far = kcenter_greedy(
-            x, tail, already_selected=idx, weights=typical, progress=report.part(len(idx))
-        )
-        idx = np.concatenate([idx, far.indices])
-        scores = np.concatenate([scores, np.full(tail, np.nan)])
+    idx, scores = _with_tail(x, head.indices, head.gains, tail, report)
     return Selection(idx, scores, "facility-kcenter")
+
+
+def _with_tail(x: np.ndarray, idx: np.ndarray, scores: np.ndarray, tail: int, report: _Report):
+    """``tail`` more picks by density-weighted farthest-first from ``idx``: each maximises the squared
+    distance to the subset times the row's mean similarity to the pool (scores NaN)."""
+    if not tail:
+        return idx, scores
+    typical = (1.0 + x @ x.mean(axis=0)) / 2.0
+    far = kcenter_greedy(
+        x, tail, already_selected=idx, weights=typical, progress=report.part(len(idx))
+    )
+    return np.concatenate([idx, far.indices]), np.concatenate([scores, np.full(tail, np.nan)])
 
 
 def _facility_cells(pool: Pool, n_select: int, *, seed: int = 0, progress=None, **_) -> Selection:
@@ -342,14 +351,82 @@ def _facility_cells(pool: Pool, n_select: int, *, seed: int = 0, progress=None, 
     )
     idx = prefer_complete_answers(x, fl.indices, pool.answer_chars)
     scores = np.where(idx == fl.indices, fl.gains, np.nan)
-    if tail:
-        typical = (1.0 + x @ x.mean(axis=0)) / 2.0
-        far = kcenter_greedy(
-            x, tail, already_selected=idx, weights=typical, progress=report.part(head)
-        )
-        idx = np.concatenate([idx, far.indices])
-        scores = np.concatenate([scores, np.full(tail, np.nan)])
+    idx, scores = _with_tail(x, idx, scores, tail, report)
     return Selection(idx, scores, "facility-cells")
+
+
+def _short_answers(pool: Pool) -> np.ndarray | None:
+    """Rows whose answer is shorter than the pool's median answer; None for a prompt-only pool."""
+    if pool.answer_chars is None or not np.any(pool.answer_chars):
+        return None
+    chars = np.asarray(pool.answer_chars)
+    return chars < np.median(chars)
+
+
+def _fill_uniform(idx: np.ndarray, n: int, size: int, rng: np.random.Generator) -> np.ndarray:
+    """``idx`` topped up to ``size`` distinct rows of ``range(n)`` by uniform draws among the others."""
+    if len(idx) >= size:
+        return idx
+    rest = np.setdiff1d(np.arange(n), idx)
+    return np.concatenate([idx, rng.choice(rest, size - len(idx), replace=False)]).astype(np.int64)
+
+
+def _cell_tiers(
+    labels: np.ndarray, d2: np.ndarray, short: np.ndarray | None, *, inner_first: bool
+) -> np.ndarray:
+    """Which rows of a cell a draw prefers (tier 0 first; see :func:`~tokenplan.select.sampling.draw_per_cell`).
+
+    With answers: answers at least the pool's median (``inner_first``: and in the cell's inner half, then
+    the inner half). Prompt-only: the cell's inner half (distance to the centroid <= the cell's median)."""
+    from tokenplan.select.sampling import inner_half
+
+    inner = inner_half(labels, d2)
+    if short is None:
+        return (~inner).astype(np.int8)
+    if not inner_first:
+        return short.astype(np.int8)
+    return np.where(inner & ~short, 0, np.where(inner, 1, 2)).astype(np.int8)
+
+
+def _stratified(
+    pool: Pool, n_select: int, *, seed: int, progress, inner_first: bool, name: str
+) -> Selection:
+    from tokenplan.select.cluster import assign, kmeans
+    from tokenplan.select.sampling import draw_per_cell
+
+    x = _need_embeddings(pool, name)
+    rng = np.random.default_rng(seed)
+    tail = n_tail(n_select)
+    head = n_select - tail
+    report = _Report(progress, n_select)
+    km = kmeans(x, head, seed=seed, progress=report.part(0, head))
+    labels, d2 = assign(x, km.centroids)
+    tiers = _cell_tiers(labels, d2, _short_answers(pool), inner_first=inner_first)
+    idx = _fill_uniform(
+        draw_per_cell(labels, tiers, rng), len(x), head, rng
+    )  # empty cells: uniform
+    idx, scores = _with_tail(x, idx, np.full(head, np.nan), tail, report)
+    return Selection(idx, scores, name)
+
+
+def _stratified_cells(pool: Pool, n_select: int, *, seed: int = 0, progress=None, **_) -> Selection:
+    """Stratified sampling over K-Means cells (k = the picks before the tail; seeded): one uniformly drawn
+    row per cell, among the cell's rows whose answer is at least the pool's median (prompt-only: among the
+    cell's inner half); then the density-weighted farthest-first tail. Keeps a uniform sample's label shares
+    inside each cell (no blind spot a seed cannot move), spreads the picks over equal-mass regions
+    (Cochran 1977, ch. 5), and prefers complete answers (LIMA, Zhou et al. 2023)."""
+    return _stratified(
+        pool, n_select, seed=seed, progress=progress, inner_first=False, name="stratified-cells"
+    )
+
+
+def _stratified_inner(pool: Pool, n_select: int, *, seed: int = 0, progress=None, **_) -> Selection:
+    """As stratified-cells, but each cell's row is drawn among its inner half (distance to the centroid <=
+    the cell's median) whose answer is at least the pool's median, else among its inner half, else the
+    cell: representative of its cell, as facility location is, but still drawn."""
+    return _stratified(
+        pool, n_select, seed=seed, progress=progress, inner_first=True, name="stratified-inner"
+    )
 
 
 def prefer_complete_answers(
@@ -414,6 +491,8 @@ METHODS: dict[str, Callable[..., Selection]] = {
     "facility-kcenter": _facility_kcenter,
     "facility-cells": _facility_cells,
     "kmeans-medoids": _kmeans_medoids,
+    "stratified-cells": _stratified_cells,
+    "stratified-inner": _stratified_inner,
 }
 #: the method used when none is named (chosen by bench/select_quality.py; docs/select.md)
 DEFAULT_METHOD = "facility-cells"
