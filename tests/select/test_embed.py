@@ -371,3 +371,28 @@ def test_a_model_that_does_not_pool_by_the_mean_never_takes_the_fast_path(tmp_pa
     with pytest.raises(InvalidInputError, match="pools by cls") as exc:
         get_embedder("minilm", model=cls_dir, backend="onnx")
     assert exc.value.param == "embed_backend"
+
+
+def test_a_local_model_embedder_checks_its_options_and_opens_its_model_once(tmp_path):
+    """The base of the neural embedders: options checked at construction, the name from ``kind`` and the
+    folder, and the model opened on first use and kept (``_load``)."""
+    from tokenplan.select.models import LocalModelEmbedder
+
+    opened = []
+
+    class Counting(LocalModelEmbedder):
+        kind = "count"
+
+        def _open(self):
+            opened.append(self)
+            return object()
+
+    emb = Counting(tmp_path, batch_size=2, max_length=0, threads=3)
+    assert emb.name == f"count:{tmp_path.resolve()}"
+    assert (emb.batch_size, emb.max_length, emb.threads) == (2, None, 3)
+    assert opened == []
+    first = emb._load()
+    assert emb._load() is first and opened == [emb]
+    for bad in ({"batch_size": 0}, {"max_length": -1}, {"threads": 0}):
+        with pytest.raises(InvalidInputError, match=f"^{next(iter(bad))}="):
+            Counting(tmp_path, **bad)

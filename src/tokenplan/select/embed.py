@@ -32,7 +32,9 @@ from tokenplan._checks import choice, positive_int
 from tokenplan.errors import InvalidInputError, MissingDependencyError
 from tokenplan.select.cache import EmbeddingCache, pool_key, text_key
 from tokenplan.select.models import (
+    LocalModelEmbedder,
     default_model_dir,
+    l2_normalise,
     model_revision,
     quiet_loading,
     st_max_length,
@@ -54,13 +56,6 @@ __all__ = [
     "model_revision",
     "torch_threads",
 ]
-
-
-def l2_normalise(x: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit length (float32); an all-zero row stays zero."""
-    x = np.asarray(x, dtype=np.float32)
-    norms = np.linalg.norm(x, axis=1, keepdims=True)
-    return x / np.maximum(norms, np.float32(1e-12))
 
 
 class Embedder(Protocol):
@@ -86,30 +81,16 @@ def torch_threads(n: int | None) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
-class SentenceTransformerEmbedder:
+class SentenceTransformerEmbedder(LocalModelEmbedder):
     """sentence-transformers model from a local directory (default: packaged all-MiniLM-L6-v2), on torch.
 
-    ``max_length``: tokens kept per text (None: the model's own, 256 word pieces for all-MiniLM-L6-v2);
-    ``threads``: torch threads while encoding (None: torch's setting; restored after each call).
+    ``batch_size``: texts per call (64); ``max_length``: tokens kept per text (None: the model's own, 256
+    word pieces for all-MiniLM-L6-v2); ``threads``: torch threads while encoding (None: torch's setting;
+    restored after each call).
     """
 
-    batched = True
+    kind = "st"
     backend = "torch"
-
-    def __init__(
-        self,
-        model_dir: str | os.PathLike | None = None,
-        *,
-        batch_size: int = 64,
-        max_length: int | None = None,
-        threads: int | None = None,
-    ) -> None:
-        self.model_dir = Path(model_dir) if model_dir is not None else default_model_dir()
-        self.batch_size = positive_int("batch_size", batch_size)
-        self.max_length = positive_int("max_length", max_length) if max_length else None
-        self.threads = threads
-        self.name = f"st:{self.model_dir.resolve()}"
-        self._model = None
 
     @property
     def cache_id(self) -> str:
@@ -117,19 +98,16 @@ class SentenceTransformerEmbedder:
         max_length = self.max_length or st_max_length(self.model_dir)
         return f"{self.name}:{model_revision(self.model_dir)}:{max_length}:{self.backend}"
 
-    def _load(self):
-        if self._model is None:
-            try:
-                from sentence_transformers import SentenceTransformer
-            except ImportError:
-                raise MissingDependencyError("sentence-transformers", "select") from None
-            with quiet_loading():
-                self._model = SentenceTransformer(
-                    str(self.model_dir), device="cpu", local_files_only=True
-                )
-            if self.max_length:
-                self._model.max_seq_length = self.max_length
-        return self._model
+    def _open(self):
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError:
+            raise MissingDependencyError("sentence-transformers", "select") from None
+        with quiet_loading():
+            model = SentenceTransformer(str(self.model_dir), device="cpu", local_files_only=True)
+        if self.max_length:
+            model.max_seq_length = self.max_length
+        return model
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         model = self._load()
@@ -143,47 +121,44 @@ class SentenceTransformerEmbedder:
         return l2_normalise(out)
 
 
-class HFMeanPoolEmbedder:
+class HFMeanPoolEmbedder(LocalModelEmbedder):
     """Any local Hugging Face model: mean of ``last_hidden_state`` over real tokens, then L2-normalised.
 
     This is the "0.5% data" paper's embedding (Chen et al. 2023, sec. 3: mean pooling of the last hidden
     states of a pre-trained LM).
     """
 
-    batched = True
+    kind = "hf-mean"
+    backend = "torch"
 
     def __init__(
         self, model_dir: str | os.PathLike, *, batch_size: int = 32, max_length: int = 512
     ) -> None:
-        self.model_dir = Path(model_dir)
-        if not (self.model_dir / "config.json").exists():
+        if not (Path(model_dir) / "config.json").exists():
             raise InvalidInputError(
-                f"--model {str(self.model_dir)!r} is not a local Hugging Face model directory "
+                f"--model {str(Path(model_dir))!r} is not a local Hugging Face model directory "
                 "(no config.json); give a directory saved with save_pretrained()."
             )
-        self.batch_size = positive_int("batch_size", batch_size)
-        self.max_length = positive_int("max_length", max_length)
-        self.name = f"hf-mean:{self.model_dir.resolve()}:{self.max_length}"
-        self._model = self._tok = None
+        super().__init__(
+            model_dir, batch_size=batch_size, max_length=positive_int("max_length", max_length)
+        )
+        self.name += f":{self.max_length}"
 
     @property
     def cache_id(self) -> str:
-        return f"{self.name}:{model_revision(self.model_dir)}:torch"
+        return f"{self.name}:{model_revision(self.model_dir)}:{self.backend}"
 
-    def _load(self):
-        if self._model is None:
-            try:
-                import torch  # noqa: F401
-                from transformers import AutoModel, AutoTokenizer
-            except ImportError:
-                raise MissingDependencyError("transformers and torch", "select") from None
-            with quiet_loading():
-                self._tok = AutoTokenizer.from_pretrained(
-                    str(self.model_dir), local_files_only=True
-                )
-                self._model = AutoModel.from_pretrained(str(self.model_dir), local_files_only=True)
-            self._model.eval()
-        return self._model, self._tok
+    def _open(self):
+        try:
+            import torch  # noqa: F401
+            from transformers import AutoModel, AutoTokenizer
+        except ImportError:
+            raise MissingDependencyError("transformers and torch", "select") from None
+        with quiet_loading():
+            tok = AutoTokenizer.from_pretrained(str(self.model_dir), local_files_only=True)
+            model = AutoModel.from_pretrained(str(self.model_dir), local_files_only=True)
+        model.eval()
+        return model, tok
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         import torch

@@ -47,7 +47,13 @@ import numpy as np
 from tokenplan._checks import positive_int
 from tokenplan._io import TEMP_MARK, atomic_path
 from tokenplan.errors import InvalidInputError, MissingDependencyError
-from tokenplan.select.models import default_model_dir, model_revision, quiet_loading, st_max_length
+from tokenplan.select.models import (
+    LocalModelEmbedder,
+    l2_normalise,
+    model_revision,
+    quiet_loading,
+    st_max_length,
+)
 
 __all__ = ["RECIPE", "OnnxEmbedder", "fast_path_available"]
 
@@ -186,14 +192,14 @@ def models_dir() -> Path:
     return user_cache_dir() / "models"
 
 
-class OnnxEmbedder:
+class OnnxEmbedder(LocalModelEmbedder):
     """A local sentence-transformers model (default: the packaged all-MiniLM-L6-v2) on onnxruntime, int8.
 
     Mean pooling and L2 normalisation, like the model's own pipeline; ``threads``: onnxruntime's intra-op
     threads (None: its default, one per core). The model is built on first use (see the module's docs).
     """
 
-    batched = True
+    kind = "st-onnx-int8"
     backend = "onnx-int8"
 
     def __init__(
@@ -207,20 +213,16 @@ class OnnxEmbedder:
     ) -> None:
         if not fast_path_available():
             raise MissingDependencyError("onnxruntime and onnx", "fast")
-        self.model_dir = Path(model_dir) if model_dir is not None else default_model_dir()
+        super().__init__(model_dir, batch_size=batch_size, max_length=max_length, threads=threads)
         if not (self.model_dir / "tokenizer.json").exists():
             raise InvalidInputError(
                 f"{str(self.model_dir)!r} has no tokenizer.json; the fast path needs a fast tokenizer "
                 "(use the torch backend for this model)."
             )
-        self.batch_size = positive_int("batch_size", batch_size)
-        self.max_length = positive_int(
-            "max_length", max_length or st_max_length(self.model_dir) or 512
+        self.max_length = self.max_length or positive_int(
+            "max_length", st_max_length(self.model_dir) or 512
         )
-        self.threads = positive_int("threads", threads) if threads is not None else None
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
-        self.name = f"st-{self.backend}:{self.model_dir.resolve()}"
-        self._session = self._tokenizer = None
 
     @property
     def cache_id(self) -> str:
@@ -234,22 +236,19 @@ class OnnxEmbedder:
         stem = f"{stem}-{model_revision(self.model_dir.resolve())}-{RECIPE}"
         return folder / f"{stem}.onnx"
 
-    def _load(self):
-        if self._session is None:
-            import onnxruntime as ort
-            from tokenizers import Tokenizer
+    def _open(self):
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
 
-            tok = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
-            tok.enable_truncation(max_length=self.max_length)
-            tok.enable_padding(pad_id=tok.token_to_id("[PAD]") or 0)
-            opts = ort.SessionOptions()
-            opts.log_severity_level = 3  # errors only: the library never prints
-            if self.threads is not None:
-                opts.intra_op_num_threads = self.threads
-            opts.inter_op_num_threads = 1
-            self._session = self._open_session(ort, opts)
-            self._tokenizer = tok
-        return self._session, self._tokenizer
+        tok = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
+        tok.enable_truncation(max_length=self.max_length)
+        tok.enable_padding(pad_id=tok.token_to_id("[PAD]") or 0)
+        opts = ort.SessionOptions()
+        opts.log_severity_level = 3  # errors only: the library never prints
+        if self.threads is not None:
+            opts.intra_op_num_threads = self.threads
+        opts.inter_op_num_threads = 1
+        return self._open_session(ort, opts), tok
 
     def _open_session(self, ort, opts):
         path = self.model_path()
@@ -280,7 +279,4 @@ class OnnxEmbedder:
             mask = np.array([e.attention_mask for e in encs], dtype=np.int64)
             feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
             out.append(session.run(None, feeds)[0])
-        if not out:
-            return np.zeros((0, 1), np.float32)
-        x = np.concatenate(out).astype(np.float32, copy=False)
-        return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), np.float32(1e-12))
+        return l2_normalise(np.concatenate(out) if out else np.zeros((0, 1), np.float32))

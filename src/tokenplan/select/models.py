@@ -1,4 +1,5 @@
-"""Local model folders: where the packaged MiniLM is, a folder's revision, quiet loading.
+"""Local model folders: where the packaged MiniLM is, a folder's revision, quiet loading, and the base of the
+embedders that run such a folder (:class:`LocalModelEmbedder`).
 
 Shared by :mod:`tokenplan.select.embed` (torch) and :mod:`tokenplan.select.fast` (onnxruntime).
 """
@@ -11,10 +12,68 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+import numpy as np
+
+from tokenplan._checks import positive_int
 from tokenplan.errors import InvalidInputError, MissingDependencyError
 
-__all__ = ["default_model_dir", "model_revision", "quiet_loading", "st_max_length", "st_pooling"]
+__all__ = [
+    "LocalModelEmbedder",
+    "default_model_dir",
+    "l2_normalise",
+    "model_revision",
+    "quiet_loading",
+    "st_max_length",
+    "st_pooling",
+]
+
+
+def l2_normalise(x: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (float32); an all-zero row stays zero."""
+    x = np.asarray(x, dtype=np.float32)
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return x / np.maximum(norms, np.float32(1e-12))
+
+
+class LocalModelEmbedder:
+    """The base of the neural embedders: a model in a local folder (default: the packaged all-MiniLM-L6-v2),
+    encoded in batches of ``batch_size`` texts, loaded on the first :meth:`encode` and then kept.
+
+    ``max_length``: tokens kept per text (None or 0: the model's own); ``threads``: the runtime's intra-op
+    threads while encoding (None: its own setting). A subclass names its ``kind`` (which starts ``name``,
+    the embedder's identity in the cache) and ``backend``, opens its model in :meth:`_open` and encodes.
+    """
+
+    batched = True
+    kind = ""
+    backend = ""
+
+    def __init__(
+        self,
+        model_dir: str | os.PathLike | None = None,
+        *,
+        batch_size: int = 64,
+        max_length: int | None = None,
+        threads: int | None = None,
+    ) -> None:
+        self.model_dir = Path(model_dir) if model_dir is not None else default_model_dir()
+        self.batch_size = positive_int("batch_size", batch_size)
+        self.max_length = positive_int("max_length", max_length) if max_length else None
+        self.threads = positive_int("threads", threads) if threads is not None else None
+        self.name = f"{self.kind}:{self.model_dir.resolve()}"
+        self._loaded: Any = None
+
+    def _open(self) -> Any:
+        """Load the model (and whatever else :meth:`encode` needs): called once, on first use."""
+        raise NotImplementedError
+
+    def _load(self) -> Any:
+        """What :meth:`_open` returns, opened on the first call and kept for the next ones."""
+        if self._loaded is None:
+            self._loaded = self._open()
+        return self._loaded
 
 
 @contextmanager
