@@ -510,10 +510,10 @@ def decision(results: dict, budgets) -> str:
             for n in budgets:
                 rows[m][(name, n)] = _ratios(pool, res, m, n)
     head = (
-        "| method | label ratio < 0.97 | lowest | dense recall < random by > 2 s.e. | geo-mean, random < 2/3 "
-        "(all) | (chatterbot, belle-prompts, chitchat) | radius >= random | answers < median |"
+        "| method | fails 1 | label ratio < 0.97 | lowest | dense recall < random by > 2 s.e. | geo-mean, "
+        "random < 2/3 (all) | (analogues) | radius >= random | answers < median |"
     )
-    lines = [head, "|---|---|---|---|---|---|---|---|"]
+    lines = [head, "|---|---|---|---|---|---|---|---|---|"]
     for m, per in rows.items():
         lab = {k: v for k, v in per.items() if "labels" in v}
         low = [k for k, v in lab.items() if v["labels"] < 0.97]
@@ -525,7 +525,7 @@ def decision(results: dict, budgets) -> str:
         radius = [k for k, v in per.items() if v["radius"] >= 1.0]
         ans = [k for k, v in per.items() if v.get("answer", 1.0) < 1.0]
         lines.append(
-            f"| {m} | {_some(low)} | {lab[worst]['labels']:.2f} ({worst[0]} {worst[1]}) | {_some(dense)} "
+            f"| {m} | {len(set(low) | set(dense))} | {_some(low)} | {lab[worst]['labels']:.2f} ({worst[0]} {worst[1]}) | {_some(dense)} "
             f"| {_geo(lab, room)} | {_geo(lab, ana)} | {_some(radius)} | {_some(ans)} |"
         )
     lines += [

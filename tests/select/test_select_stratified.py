@@ -1,4 +1,5 @@
-"""stratified-cells and stratified-inner: one drawn row per K-Means cell (select/sampling.py)."""
+"""The randomised cell methods: stratified-cells and stratified-inner (one drawn row per K-Means cell,
+select/sampling.py) and random-greedy-cells (facility-cells with random greedy)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ import numpy as np
 import pytest
 
 from tokenplan.select.cluster import assign, kmeans
+from tokenplan.select.facility import facility_location
 from tokenplan.select.methods import Pool, n_tail, select
 from tokenplan.select.sampling import draw_per_cell, inner_half
 
 STRATIFIED = ("stratified-cells", "stratified-inner")
+RANDOMISED = (*STRATIFIED, "random-greedy-cells")
 
 
 def test_inner_half_by_hand():
@@ -47,7 +50,7 @@ def _blobs(sizes, dim=32, spread=0.15, seed=0):
     return x.astype(np.float32), blob
 
 
-@pytest.mark.parametrize("method", STRATIFIED)
+@pytest.mark.parametrize("method", RANDOMISED)
 def test_exact_n_distinct_same_seed_identical_other_seed_differs(method):
     x, _ = _blobs([60, 40, 30, 20, 10])
     chars = np.random.default_rng(1).integers(0, 500, size=len(x))
@@ -102,7 +105,7 @@ def _random_expected_blobs(sizes, n):
     return sum(1 - comb(total - s, n) / comb(total, n) for s in sizes)
 
 
-@pytest.mark.parametrize("method", STRATIFIED)
+@pytest.mark.parametrize("method", RANDOMISED)
 def test_covers_more_planted_clusters_than_random_expects(method):
     """12 separated blobs of skewed sizes (a few big ones, a long tail). A uniform sample of 10 rows is
     expected to hit 6.0 of them; one drawn row per K-Means cell (9 cells) plus one farthest-first pick
@@ -121,3 +124,29 @@ def test_covers_more_planted_clusters_than_random_expects(method):
         for s in range(10)
     ]
     assert np.mean(random) < 1.15 * expected  # the check can tell random from the method
+
+
+def test_random_greedy_draws_among_the_top_gains_and_top_one_is_greedy():
+    """random_top=1 is plain greedy. On 41 rows over 0-120 degrees plus one at 240, the first greedy pick
+    is the middle row (20, at 60 degrees); with random_top=3 the first pick is one of the three rows of
+    largest gain (19, 20, 21), and over seeds more than one of them comes up."""
+    a = np.deg2rad(np.r_[np.linspace(0, 120, 41), 240.0])
+    x = np.stack([np.cos(a), np.sin(a)], axis=1).astype(np.float32)
+    greedy = facility_location(x, 4).indices
+    np.testing.assert_array_equal(facility_location(x, 4, random_top=1).indices, greedy)
+    firsts = {int(facility_location(x, 1, random_top=3, seed=s).indices[0]) for s in range(20)}
+    assert firsts <= {19, 20, 21} and len(firsts) > 1
+    again = facility_location(x, 4, random_top=3, seed=7).indices
+    np.testing.assert_array_equal(again, facility_location(x, 4, random_top=3, seed=7).indices)
+    with pytest.raises(Exception, match="random_top"):
+        facility_location(x, 2, random_top=0)
+
+
+def test_random_greedy_cells_is_facility_cells_with_random_greedy():
+    x, _ = _blobs([80, 50, 30])
+    sel = select(Pool(embeddings=x), 20, method="random-greedy-cells", seed=3)
+    head = 20 - n_tail(20)
+    cells = kmeans(x, head, seed=3).labels
+    fl = facility_location(x, head, seed=3, groups=cells, random_top=head)
+    np.testing.assert_array_equal(sel.indices[:head], fl.indices)
+    assert len(set(cells[sel.indices[:head]].tolist())) == head  # one pick per cell

@@ -51,7 +51,8 @@ def _fields(ctx, param, value):
 @click.option(
     "--method",
     help="facility-cells (default), facility-kcenter, facility-location, kmeans-medoids, random, lima, "
-    "kcenter, task-center (the 0.5% method), kcenter-per-cluster, stratified-cells, stratified-inner.",
+    "kcenter, task-center (the 0.5% method), kcenter-per-cluster, random-greedy-cells, stratified-cells, "
+    "stratified-inner.",
 )
 @click.option(
     "--target", help="A few examples of your task (any input format): select the pool rows for it."

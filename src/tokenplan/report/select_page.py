@@ -54,6 +54,9 @@ WHY = {
     "stratified-cells": "K-Means with one cell per pick and one row drawn at random in each cell, among its "
     "rows with an answer at least the pool's median (prompt-only: its inner half), then density-weighted "
     "farthest-first for one pick in ten: a stratified sample, spread over the pool, with random's label mix.",
+    "random-greedy-cells": "as facility-cells, but each pick is drawn at random among the rows of largest "
+    "facility-location gain (random greedy) instead of always the best one, so a cell that mixes tasks does "
+    "not give its majority task at every seed.",
     "stratified-inner": "as stratified-cells, but each cell's row is drawn among its inner half (rows near "
     "the cell's centre) with an answer at least the pool's median.",
 }

@@ -53,6 +53,7 @@ def facility_location(
     max_clients: int = 4096,
     already_selected: np.ndarray | None = None,
     groups: np.ndarray | None = None,
+    random_top: int | None = None,
     progress: ProgressFn | None = None,
 ) -> FacilityLocationResult:
     """Greedy facility location over the rows of ``x`` (L2-normalised): ``budget`` distinct rows.
@@ -62,7 +63,10 @@ def facility_location(
     at most one pick per group while a group without a pick is left (greedy under a partition matroid,
     within 1/2 of that constrained optimum; Fisher, Nemhauser & Wolsey 1978), then any row. Deterministic
     given ``seed`` (which only draws the client sample). Ties go to the lowest row index.
-    ``progress(done, budget)``: before the first pick and after each one.
+    ``random_top=k``: random greedy (Buchbinder, Feldman, Naor & Schwartz 2014) instead: each pick is drawn
+    uniformly (seeded by ``seed``) among the k allowed rows of largest gain; with k = the budget it keeps
+    greedy's 1 - 1/e of the optimum in expectation. ``progress(done, budget)``: before the first pick and
+    after each one.
     """
     x, budget, pre = check_rows(x, budget, already_selected, what="facility location")
     n = len(x)
@@ -85,10 +89,12 @@ def facility_location(
         _take(clients, x, sim, cur, gains, int(j))
     picks = np.empty(budget, dtype=np.int64)
     picked_gain = np.empty(budget, dtype=np.float64)
+    top = None if random_top is None else positive_int("random_top", random_top)
+    draw = np.random.default_rng(seed)  # random greedy's draws (a stream of their own)
     for t in range(budget):
         allowed = open_ if free is None or not (open_ & free).any() else open_ & free
         g = np.where(allowed, gains, -np.inf)
-        j = int(np.argmax(g))
+        j = int(np.argmax(g)) if top is None else _draw_top(g, min(top, int(allowed.sum())), draw)
         picks[t], picked_gain[t] = j, g[j]
         open_[j] = False
         if free is not None:
@@ -96,6 +102,12 @@ def facility_location(
         _take(clients, x, sim, cur, gains, j)
         report(t + 1, budget)
     return FacilityLocationResult(picks, picked_gain, float(cur.mean()))
+
+
+def _draw_top(g: np.ndarray, k: int, rng: np.random.Generator) -> int:
+    """A uniform draw among the k largest entries of ``g`` (ordered by value, ties by position)."""
+    top = np.argpartition(-g, k - 1)[:k]
+    return int(rng.choice(top[np.lexsort((top, -g[top]))]))
 
 
 def _group_mask(groups, n: int, pre: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:

@@ -24,6 +24,9 @@
   the task's samples by cosine to it (the ``score``); KCenterGreedy seeded at the top-ranked sample. With
   several tasks the budget is split by task size. For one downstream task given by examples, see
   :func:`select_for_target`.
+- ``random-greedy-cells``: facility-cells with random greedy (Buchbinder et al. 2014): each pick drawn
+  uniformly among the open rows of the h largest gains, so a cell that mixes labels does not give its
+  majority label at every seed; 1 - 1/e of the optimum in expectation, as greedy.
 - ``stratified-cells``: K-Means with one cell per pick before the tail (seeded), one row drawn uniformly in
   each cell among its rows with an answer at least the pool's median (prompt-only: its inner half), then the
   farthest-first tail: a stratified sample (Cochran 1977), which keeps random's label shares inside a cell.
@@ -35,7 +38,8 @@
 Budgets: every method returns exactly ``n_select`` distinct indices; for the KCenter methods the seed point is
 one of them (it counts against the budget). Every random choice follows ``seed``: the same seed gives the same
 picks; K-Means (kmeans-medoids, and the partition the pipeline gives task-center and kcenter-per-cluster), the
-kcenter first row, random, lima, facility-cells (its cells) and the stratified methods change with it.
+kcenter first row, random, lima, facility-cells (its cells), random-greedy-cells and the stratified methods
+change with it.
 Facility location draws only its client sample (pools above 4,096 rows), so facility-location and
 facility-kcenter are deterministic on smaller pools.
 """
@@ -336,10 +340,26 @@ def _facility_cells(pool: Pool, n_select: int, *, seed: int = 0, progress=None, 
     """K-Means with k = h cells (h = n minus the tail); greedy facility location with one pick per cell;
     picks with a short answer swapped for a nearby longer one (:func:`prefer_complete_answers`); then the
     density-weighted farthest-first tail, as in facility-kcenter."""
+    return _cells_then_tail(pool, n_select, seed, progress, random=False)
+
+
+def _random_greedy_cells(
+    pool: Pool, n_select: int, *, seed: int = 0, progress=None, **_
+) -> Selection:
+    """facility-cells with random greedy (Buchbinder et al. 2014) in place of greedy: each pick drawn
+    uniformly among the h open rows of largest facility-location gain (h = the picks before the tail; one
+    pick per cell while a cell is empty). Greedy always takes a cell's most representative row, so where a
+    cell mixes labels it takes the majority label at every seed; random greedy keeps greedy's 1 - 1/e
+    guarantee in expectation and gives the other rows near the top their chance."""
+    return _cells_then_tail(pool, n_select, seed, progress, random=True)
+
+
+def _cells_then_tail(pool: Pool, n_select: int, seed: int, progress, *, random: bool) -> Selection:
     from tokenplan.select.cluster import kmeans
     from tokenplan.select.facility import facility_location
 
-    x = _need_embeddings(pool, "facility-cells")
+    name = "random-greedy-cells" if random else "facility-cells"
+    x = _need_embeddings(pool, name)
     tail = n_tail(n_select)
     head = n_select - tail
     report = _Report(
@@ -347,12 +367,17 @@ def _facility_cells(pool: Pool, n_select: int, *, seed: int = 0, progress=None, 
     )  # K-Means over the first half of the bar, the picks after it
     km = kmeans(x, head, seed=seed, progress=report.part(0, head // 2))
     fl = facility_location(
-        x, head, seed=seed, groups=km.labels, progress=report.part(head // 2, head - head // 2)
+        x,
+        head,
+        seed=seed,
+        groups=km.labels,
+        random_top=head if random else None,
+        progress=report.part(head // 2, head - head // 2),
     )
     idx = prefer_complete_answers(x, fl.indices, pool.answer_chars)
     scores = np.where(idx == fl.indices, fl.gains, np.nan)
     idx, scores = _with_tail(x, idx, scores, tail, report)
-    return Selection(idx, scores, "facility-cells")
+    return Selection(idx, scores, name)
 
 
 def _short_answers(pool: Pool) -> np.ndarray | None:
@@ -493,6 +518,7 @@ METHODS: dict[str, Callable[..., Selection]] = {
     "kmeans-medoids": _kmeans_medoids,
     "stratified-cells": _stratified_cells,
     "stratified-inner": _stratified_inner,
+    "random-greedy-cells": _random_greedy_cells,
 }
 #: the method used when none is named (chosen by bench/select_quality.py; docs/select.md)
 DEFAULT_METHOD = "facility-cells"
