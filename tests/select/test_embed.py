@@ -376,12 +376,13 @@ def test_a_model_that_does_not_pool_by_the_mean_never_takes_the_fast_path(tmp_pa
 def test_a_local_model_embedder_checks_its_options_and_opens_its_model_once(tmp_path):
     """The base of the neural embedders: options checked at construction, the name from ``kind`` and the
     folder, and the model opened on first use and kept (``_load``)."""
-    from tokenplan.select.models import LocalModelEmbedder
+    from tokenplan.select.models import LocalModelEmbedder, model_revision
 
     opened = []
 
     class Counting(LocalModelEmbedder):
         kind = "count"
+        recipe = "r1"
 
         def _open(self):
             opened.append(self)
@@ -390,6 +391,10 @@ def test_a_local_model_embedder_checks_its_options_and_opens_its_model_once(tmp_
     emb = Counting(tmp_path, batch_size=2, max_length=0, threads=3)
     assert emb.name == f"count:{tmp_path.resolve()}"
     assert (emb.batch_size, emb.max_length, emb.threads) == (2, None, 3)
+    (tmp_path / "sentence_bert_config.json").write_text('{"max_seq_length": 128}')
+    assert (
+        emb.cache_id == f"{emb.name}:{model_revision(tmp_path)}:128:r1"
+    )  # the folder's own length
     assert opened == []
     first = emb._load()
     assert emb._load() is first and opened == [emb]

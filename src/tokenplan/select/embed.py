@@ -37,7 +37,6 @@ from tokenplan.select.models import (
     l2_normalise,
     model_revision,
     quiet_loading,
-    st_max_length,
     st_pooling,
 )
 
@@ -90,13 +89,7 @@ class SentenceTransformerEmbedder(LocalModelEmbedder):
     """
 
     kind = "st"
-    backend = "torch"
-
-    @property
-    def cache_id(self) -> str:
-        """Model folder, revision, maximum length and backend: what the vectors depend on."""
-        max_length = self.max_length or st_max_length(self.model_dir)
-        return f"{self.name}:{model_revision(self.model_dir)}:{max_length}:{self.backend}"
+    backend = recipe = "torch"
 
     def _open(self):
         try:
@@ -146,6 +139,7 @@ class HFMeanPoolEmbedder(LocalModelEmbedder):
 
     @property
     def cache_id(self) -> str:
+        """Model folder, revision and backend (the maximum length is part of the name)."""
         return f"{self.name}:{model_revision(self.model_dir)}:{self.backend}"
 
     def _open(self):

@@ -201,6 +201,7 @@ class OnnxEmbedder(LocalModelEmbedder):
 
     kind = "st-onnx-int8"
     backend = "onnx-int8"
+    recipe = RECIPE
 
     def __init__(
         self,
@@ -223,11 +224,6 @@ class OnnxEmbedder(LocalModelEmbedder):
             "max_length", st_max_length(self.model_dir) or 512
         )
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
-
-    @property
-    def cache_id(self) -> str:
-        """Model folder, revision, maximum length and the build recipe: what the vectors depend on."""
-        return f"{self.name}:{model_revision(self.model_dir)}:{self.max_length}:{RECIPE}"
 
     def model_path(self) -> Path:
         """Where this model's int8 ONNX file is (or will be) kept."""

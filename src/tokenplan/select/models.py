@@ -43,12 +43,14 @@ class LocalModelEmbedder:
 
     ``max_length``: tokens kept per text (None or 0: the model's own); ``threads``: the runtime's intra-op
     threads while encoding (None: its own setting). A subclass names its ``kind`` (which starts ``name``,
-    the embedder's identity in the cache) and ``backend``, opens its model in :meth:`_open` and encodes.
+    the embedder's identity in the cache), its ``backend`` and the ``recipe`` its vectors depend on (the
+    backend, or how the model file was built), opens its model in :meth:`_open` and encodes.
     """
 
     batched = True
     kind = ""
     backend = ""
+    recipe = ""
 
     def __init__(
         self,
@@ -64,6 +66,12 @@ class LocalModelEmbedder:
         self.threads = positive_int("threads", threads) if threads is not None else None
         self.name = f"{self.kind}:{self.model_dir.resolve()}"
         self._loaded: Any = None
+
+    @property
+    def cache_id(self) -> str:
+        """Model folder, revision, maximum length and recipe: what the vectors depend on."""
+        max_length = self.max_length or st_max_length(self.model_dir)
+        return f"{self.name}:{model_revision(self.model_dir)}:{max_length}:{self.recipe}"
 
     def _open(self) -> Any:
         """Load the model (and whatever else :meth:`encode` needs): called once, on first use."""
