@@ -27,11 +27,22 @@ from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
 from tokenplan.laws import Law, get_law
 from tokenplan.units import format_quantity as fq
 
-__all__ = ["InferenceAllocation", "inference_optimal"]
+__all__ = ["InferenceAllocation", "inference_optimal", "lifetime_flops"]
 
 # Training FLOPs per parameter per token (forward + backward, 6) and inference FLOPs (the forward pass, 2).
 TRAIN_FLOPS_PER_PARAM_TOKEN = FLOPS_PER_PARAM_TOKEN
 INFERENCE_FLOPS_PER_PARAM_TOKEN = 2.0
+
+
+def lifetime_flops(
+    n_params: float, n_tokens: float, inference_tokens: float
+) -> tuple[float, float]:
+    """(training, inference) FLOPs of a model of ``n_params`` trained on ``n_tokens`` that then serves
+    ``inference_tokens``: 6 N D_train and 2 N D_inference."""
+    return (
+        TRAIN_FLOPS_PER_PARAM_TOKEN * n_params * n_tokens,
+        INFERENCE_FLOPS_PER_PARAM_TOKEN * n_params * inference_tokens,
+    )
 
 
 @dataclass(frozen=True, repr=False)
@@ -49,11 +60,11 @@ class InferenceAllocation:
 
     @property
     def train_flops(self) -> float:
-        return TRAIN_FLOPS_PER_PARAM_TOKEN * self.n_params * self.n_tokens
+        return lifetime_flops(self.n_params, self.n_tokens, self.inference_tokens)[0]
 
     @property
     def inference_flops(self) -> float:
-        return INFERENCE_FLOPS_PER_PARAM_TOKEN * self.n_params * self.inference_tokens
+        return lifetime_flops(self.n_params, self.n_tokens, self.inference_tokens)[1]
 
     @property
     def total_flops(self) -> float:
@@ -61,10 +72,10 @@ class InferenceAllocation:
 
     @property
     def baseline_total_flops(self) -> float:
-        n, d = self.baseline_n_params, self.baseline_n_tokens
-        return TRAIN_FLOPS_PER_PARAM_TOKEN * n * d + INFERENCE_FLOPS_PER_PARAM_TOKEN * n * (
-            self.inference_tokens
+        train, serve = lifetime_flops(
+            self.baseline_n_params, self.baseline_n_tokens, self.inference_tokens
         )
+        return train + serve
 
     @property
     def flops_saved(self) -> float:
@@ -122,8 +133,8 @@ def inference_optimal(
 
     def cost(log_n: float) -> float:
         n = math.exp(log_n)
-        d = law.tokens_for_loss(n, target)
-        return TRAIN_FLOPS_PER_PARAM_TOKEN * n * d + INFERENCE_FLOPS_PER_PARAM_TOKEN * n * t
+        train, serve = lifetime_flops(n, law.tokens_for_loss(n, target), t)
+        return train + serve
 
     # The smallest N that can reach the target with unlimited data bounds the search from below.
     lo = math.log(n0)

@@ -110,3 +110,13 @@ def test_needs_a_loss_law():
         inference_optimal(1e9, 2e10, 1e12, law="chinchilla-a1")
     with pytest.raises(InvalidInputError, match="inference_tokens"):
         inference_optimal(1e9, 2e10, -1.0)
+
+
+def test_lifetime_flops_by_hand():
+    """6 N D_train to train, 2 N per served token: the one formula behind the allocation and the chart."""
+    from tokenplan.inference import lifetime_flops
+
+    assert lifetime_flops(1e9, 2e10, 1e12) == (6 * 1e9 * 2e10, 2 * 1e9 * 1e12)
+    a = inference_optimal(1e9, 2e10, 1e12, law="chinchilla")
+    assert a.total_flops == sum(lifetime_flops(a.n_params, a.n_tokens, 1e12))
+    assert a.baseline_total_flops == 1.2e20 + 2e21

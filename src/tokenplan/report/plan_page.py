@@ -299,7 +299,7 @@ def _repeat_chart(alt: Any, plan: Plan, table) -> Any:
 # inference-aware cost (Sardana et al. 2024)
 # --------------------------------------------------------------------------------------------------------
 def _inference_chart(alt: Any, plan: Plan, law: Law) -> Any:
-    from tokenplan.inference import INFERENCE_FLOPS_PER_PARAM_TOKEN, TRAIN_FLOPS_PER_PARAM_TOKEN
+    from tokenplan.inference import lifetime_flops
 
     inf = plan.inference
     rows = []
@@ -309,8 +309,7 @@ def _inference_chart(alt: Any, plan: Plan, law: Law) -> Any:
         d = law.tokens_for_loss(float(n), inf.loss)
         if not math.isfinite(d):
             continue
-        train = TRAIN_FLOPS_PER_PARAM_TOKEN * n * d
-        serve = INFERENCE_FLOPS_PER_PARAM_TOKEN * n * inf.inference_tokens
+        train, serve = lifetime_flops(n, d, inf.inference_tokens)
         for part, v in (
             ("training", train),
             ("inference", serve),
