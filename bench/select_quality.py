@@ -21,6 +21,12 @@ venv to run them; a pool whose package is missing is skipped with a note):
 
 They are the check that a change generalises: a change is kept only if it helps, or does not hurt, there too.
 
+Skewed pools (``--pools skewed``): chatterbot-zipf and chitchat-zipf, copies of chatterbot and chitchat where
+the r-th label (seeded order) keeps ceil(s_max / r) rows: a few big labels and a long tail (:func:`zipf`).
+
+After the tables, a decision summary per method applies the rule of docs/select.md ("How a change of the
+default is decided"); ``--methods`` also takes the bench-only candidates of :data:`CANDIDATES`.
+
 Labels are hidden from every method (the pool it sees has no domains); they are used only to score the subset.
 Per method, budget n and seed (10 seeds):
 
@@ -50,7 +56,8 @@ with the ``fast`` extra, else torch), computed once per pool and cached under ``
 
 Run:
     HF_HUB_OFFLINE=1 python bench/select_quality.py [--data ../shared/data/sft] [--seeds 10]
-        [--budgets 10,20,40,80] [--methods ...] [--pools shared|held-out|NAME,...] [--embedder minilm|tfidf]
+        [--budgets 10,20,40,80] [--methods ...] [--pools shared|held-out|skewed|NAME,...]
+        [--embedder minilm|tfidf]
         [--target] [--json FILE]
 """
 
