@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from tokenplan.cli._common import QUANTITY, console, json_option, print_json
+from tokenplan.flops import NORMS, POSITIONS
 from tokenplan.units import format_quantity as fq
 
 if TYPE_CHECKING:
@@ -92,13 +93,11 @@ def _span(rng) -> str:
 )
 @click.option(
     "--position",
-    type=click.Choice(["learned", "relative", "rotary", "none"]),
+    type=click.Choice(POSITIONS),
     help="Position encoding [default: learned].",
 )
 @click.option("--bias/--no-bias", default=None, help="Biases in linear layers and norms.")
-@click.option(
-    "--norm", type=click.Choice(["layernorm", "rmsnorm"]), help="Norm type [default: layernorm]."
-)
+@click.option("--norm", type=click.Choice(NORMS), help="Norm type [default: layernorm].")
 @click.option(
     "--gated/--no-gated", "gated_mlp", default=None, help="SwiGLU-style gated MLP (3 matrices)."
 )

@@ -20,6 +20,9 @@ from tokenplan.cli._common import (
 )
 from tokenplan.cli._progress import stage_progress
 from tokenplan.errors import InvalidInputError
+from tokenplan.fit.isoflop import PROFILES
+from tokenplan.fit.parametric import REDUCTIONS
+from tokenplan.fit.report import APPROACHES, FORM_CHOICES, LAW_KINDS
 from tokenplan.units import format_quantity as fq
 
 
@@ -87,14 +90,14 @@ def _curves(runs_path, curves_path, approach, notes):
 )
 @click.option(
     "--approach",
-    type=click.Choice(["1", "2", "3", "all"]),
+    type=click.Choice(APPROACHES),
     default="3",
     show_default=True,
     help="Chinchilla approach: 1 envelope of curves, 2 IsoFLOP profiles, 3 parametric L(N, D).",
 )
 @click.option(
     "--form",
-    type=click.Choice(["auto", "shared-exponent", "kaplan", "chinchilla", "data-constrained"]),
+    type=click.Choice(FORM_CHOICES),
     default="auto",
     show_default=True,
     help="Approach 3's form; auto backtests each on your runs and keeps the best extrapolator.",
@@ -102,7 +105,7 @@ def _curves(runs_path, curves_path, approach, notes):
 @click.option(
     "--law",
     "law_kind",
-    type=click.Choice(["chinchilla", "data-constrained"]),
+    type=click.Choice(LAW_KINDS),
     default="chinchilla",
     show_default=True,
     help="data-constrained fits R_D*, R_N* of Muennighoff et al. 2023 (needs unique_tokens).",
@@ -122,7 +125,7 @@ def _curves(runs_path, curves_path, approach, notes):
 )
 @click.option(
     "--reduction",
-    type=click.Choice(["sum", "mean"]),
+    type=click.Choice(REDUCTIONS),
     default="sum",
     show_default=True,
     help="Huber SUM (correct) or MEAN (reproduces the early stop behind Hoffmann's constants).",
@@ -137,7 +140,7 @@ def _curves(runs_path, curves_path, approach, notes):
 )
 @click.option(
     "--profile",
-    type=click.Choice(["parabola", "cubic", "interp"]),
+    type=click.Choice(PROFILES),
     default="parabola",
     show_default=True,
     help="Approach 2 per-budget profile.",

@@ -21,6 +21,7 @@ from tokenplan.cli._common import (
     report_written,
 )
 from tokenplan.laws import get_law
+from tokenplan.plan.batch import BATCH_RULES
 from tokenplan.units import format_quantity as fq
 
 # Warnings of this kind are shown once per comparison, as one line of factors (see _print_comparison).
@@ -420,7 +421,7 @@ def _extrapolation_line(plans) -> str:
 )
 @click.option(
     "--batch-rule",
-    type=click.Choice(["deepseek", "kaplan"]),
+    type=click.Choice(BATCH_RULES),
     default="deepseek",
     show_default=True,
     help="Batch size rule: DeepSeek LLM's B_opt and learning rate, or Kaplan's critical batch.",

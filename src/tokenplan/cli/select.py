@@ -15,6 +15,8 @@ from tokenplan.cli._common import (
     warn,
 )
 from tokenplan.cli._progress import stage_progress
+from tokenplan.select.embed import BACKENDS
+from tokenplan.select.filters import FILTER_PRESETS
 
 _UNITS = {"read": "rows", "embed": "texts", "kmeans": "iterations", "select": "picks"}
 
@@ -72,7 +74,7 @@ def _fields(ctx, param, value):
 @click.option("--strict", is_flag=True, default=None, help="Stop at the first malformed row.")
 @click.option("--no-clean", is_flag=True, help="Keep links, images and HTML.")
 @click.option(
-    "--filters", "filter_preset", type=click.Choice(["lima", "none"]), help="Filter preset."
+    "--filters", "filter_preset", type=click.Choice(FILTER_PRESETS), help="Filter preset."
 )
 @click.option("--min-chars", type=int, help="Drop answers shorter than this (LIMA 1200).")
 @click.option("--max-chars", type=int, help="Drop answers longer than this (LIMA 4096).")
@@ -91,7 +93,7 @@ def _fields(ctx, param, value):
 )
 @click.option(
     "--embed-backend",
-    type=click.Choice(["auto", "onnx", "torch"]),
+    type=click.Choice(BACKENDS),
     help="How minilm runs: auto (default: onnxruntime int8 with the fast extra, else torch), onnx, torch.",
 )
 @click.option(

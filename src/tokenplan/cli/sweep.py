@@ -23,6 +23,9 @@ from tokenplan.cli._common import (
     report_written,
     warn,
 )
+from tokenplan.sweep.data import TOKENIZER_NAMES
+from tokenplan.sweep.executors import EXECUTOR_NAMES
+from tokenplan.sweep.spec import KINDS
 from tokenplan.units import format_quantity
 
 
@@ -42,7 +45,7 @@ _RUN_OPTIONS = ("executor", "workers", "ray_address", "extend", "checkpoint_ever
 @click.command("sweep")
 @click.argument("spec_file", required=False, type=click.Path(dir_okay=False))
 @click.option("--preset", help="Start from a preset: micro, cpu-demo, repeat-demo, gpu-small.")
-@click.option("--kind", type=click.Choice(["isoflop", "repeat"]), help="Grid kind.")
+@click.option("--kind", type=click.Choice(KINDS), help="Grid kind.")
 @click.option("--budgets", type=QUANTITY_LIST, help="isoflop: FLOP budgets, e.g. 3e11,1e12,3e12.")
 @click.option(
     "--sizes", help="isoflop: 'auto' (around each budget's optimum) or L2-d64-h2,L3-d96-h3,..."
@@ -68,7 +71,7 @@ _RUN_OPTIONS = ("executor", "workers", "ray_address", "extend", "checkpoint_ever
     type=click.Path(exists=True),
     help="Text/JSONL file or directory (default: the Shakespeare sample).",
 )
-@click.option("--tokenizer", type=click.Choice(["byte", "gpt2"]), help="Tokenizer (default byte).")
+@click.option("--tokenizer", type=click.Choice(TOKENIZER_NAMES), help="Tokenizer (default byte).")
 @click.option("--seq-len", type=int, help="Context length.")
 @click.option("--batch-size", type=int, help="Sequences per step.")
 @click.option("--n-evals", type=int, help="Held-out evaluations per run.")
@@ -80,7 +83,7 @@ _RUN_OPTIONS = ("executor", "workers", "ray_address", "extend", "checkpoint_ever
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Sweep directory.")
 @click.option(
     "--executor",
-    type=click.Choice(["local", "ray", "serial"]),
+    type=click.Choice(EXECUTOR_NAMES),
     default="local",
     show_default=True,
     help="local = a process pool, ray = one Ray task per run, serial = in this process.",

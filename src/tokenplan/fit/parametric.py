@@ -37,9 +37,12 @@ from tokenplan.laws.chinchilla import ChinchillaLaw
 if TYPE_CHECKING:
     from tokenplan.runs import RunTable
 
-__all__ = ["PAPER_GRID", "ParametricFit", "fit_parametric", "huber", "paper_grid"]
+__all__ = ["PAPER_GRID", "REDUCTIONS", "ParametricFit", "fit_parametric", "huber", "paper_grid"]
 
 PARAM_NAMES = ("a", "b", "e", "alpha", "beta")
+#: How the Huber losses of the runs are combined: "sum" (correct) or "mean" (the early stop behind Hoffmann
+#: et al.'s constants, Besiroglu et al. 2024).
+REDUCTIONS = ("sum", "mean")
 
 # Hoffmann et al. 2022, App. D.2: alpha, beta in {0, 0.5, ..., 2}, e in {-1, -0.5, ..., 1},
 # a, b in {0, 5, ..., 25} -> 5 * 5 * 5 * 6 * 6 = 4,500 starting points.
@@ -417,7 +420,7 @@ def fit_parametric(
     """
     _check_runs(runs, "Approach 3")
     delta = _checks.positive("delta", delta)
-    reduction = _checks.choice("reduction", reduction, ("sum", "mean"))
+    reduction = _checks.choice("reduction", reduction, REDUCTIONS)
     optimizer = _checks.choice("optimizer", optimizer, ("batched", "scipy"))
     overestimate_weight = _checks.positive("overestimate_weight", overestimate_weight)
     problem = _make_problem(

@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 __all__ = ["FitOptions", "FitReport", "run_fit"]
 
 APPROACHES = ("1", "2", "3", "all")
+LAW_KINDS = ("chinchilla", "data-constrained")  # the law to fit (FitOptions.law)
+FORM_CHOICES = ("auto", *FORMS)  # Approach 3's form (FitOptions.form): auto backtests each of FORMS
 # Bootstrap refits made by default for Approach 3's Chinchilla-family forms, whose refits are one batch:
 # enough for 10th/90th percentiles of N_opt/D_opt and of the loss (the draws are saved with the law).
 DEFAULT_BOOT = 200
@@ -65,8 +67,8 @@ class FitOptions:
 
     def __post_init__(self) -> None:
         _checks.choice("approach", self.approach, APPROACHES, param="approach")
-        _checks.choice("law", self.law, ("chinchilla", "data-constrained"), param="law_kind")
-        _checks.choice("form", self.form, ("auto", *FORMS), param="form")
+        _checks.choice("law", self.law, LAW_KINDS, param="law_kind")
+        _checks.choice("form", self.form, FORM_CHOICES, param="form")
         if self.n_boot is not None:
             _checks.positive_int("n_boot", self.n_boot, allow_zero=True)
             _checks.in_range(

@@ -18,7 +18,17 @@ from typing import Any
 from tokenplan._checks import positive_int, strict_bool
 from tokenplan.errors import InvalidInputError
 
-__all__ = ["DROP_REASONS", "FilterConfig", "drop_reason", "first_person", "refers_to_other_answers"]
+__all__ = [
+    "DROP_REASONS",
+    "FILTER_PRESETS",
+    "FilterConfig",
+    "drop_reason",
+    "first_person",
+    "refers_to_other_answers",
+]
+
+#: Named filter presets (``filters: {preset: ...}``, ``--filters``): LIMA's rules, or no filter.
+FILTER_PRESETS = ("lima", "none")
 
 #: Every reason a sample can be dropped, in the order the checks run (filters, then dedup).
 DROP_REASONS = (
@@ -129,8 +139,10 @@ class FilterConfig:
             raise InvalidInputError(
                 f"unknown filter option(s) {', '.join(unknown)}; valid: preset, {', '.join(sorted(valid))}."
             )
-        if preset not in (None, "lima", "none"):
-            raise InvalidInputError(f"filters.preset={preset!r}; valid: lima, none.")
+        if preset is not None and preset not in FILTER_PRESETS:
+            raise InvalidInputError(
+                f"filters.preset={preset!r}; valid: {', '.join(FILTER_PRESETS)}."
+            )
         base = cls.lima().to_dict() if preset == "lima" else {}
         base.update(data)
         return cls(**base)

@@ -35,6 +35,7 @@ from tokenplan.errors import InvalidInputError, MissingDependencyError, Tokenpla
 __all__ = [
     "EXAMPLE_CORPUS",
     "TOKENIZERS",
+    "TOKENIZER_NAMES",
     "ByteTokenizer",
     "Corpus",
     "GPT2Tokenizer",
@@ -151,6 +152,7 @@ def _gpt2_data_dir() -> Path:
 
 
 TOKENIZERS = {"byte": ByteTokenizer, "gpt2": GPT2Tokenizer}
+TOKENIZER_NAMES = tuple(TOKENIZERS)
 
 
 @lru_cache(maxsize=4)

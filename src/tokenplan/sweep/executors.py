@@ -36,6 +36,7 @@ from tokenplan.errors import InvalidInputError, MissingDependencyError
 
 __all__ = [
     "EXECUTORS",
+    "EXECUTOR_NAMES",
     "LocalExecutor",
     "RayExecutor",
     "SerialExecutor",
@@ -435,7 +436,8 @@ def check_ray_address(address: str | None) -> None:
         _checks.ray_address("ray_address", address.strip())
 
 
-EXECUTORS = {"serial": SerialExecutor, "local": LocalExecutor, "ray": RayExecutor}
+EXECUTORS = {"local": LocalExecutor, "ray": RayExecutor, "serial": SerialExecutor}
+EXECUTOR_NAMES = tuple(EXECUTORS)
 
 
 def get_executor(

@@ -16,6 +16,7 @@ from typing import Any
 from tokenplan import _checks
 from tokenplan.errors import InvalidInputError
 from tokenplan.sweep.config import parse_size
+from tokenplan.sweep.data import TOKENIZER_NAMES
 from tokenplan.sweep.presets import PRESETS
 
 __all__ = [
@@ -112,8 +113,9 @@ class SweepSpec:
         check = problems.check
         if self.kind not in KINDS:
             problems.add("kind", f"kind={self.kind!r} must be one of {', '.join(KINDS)}.")
-        if self.tokenizer not in ("byte", "gpt2"):
-            problems.add("tokenizer", f"tokenizer={self.tokenizer!r} must be 'byte' or 'gpt2'.")
+        if self.tokenizer not in TOKENIZER_NAMES:
+            names = " or ".join(map(repr, TOKENIZER_NAMES))
+            problems.add("tokenizer", f"tokenizer={self.tokenizer!r} must be {names}.")
         check(_checks.in_range, "val_fraction", self.val_fraction, 0.0, 0.5, inclusive=False)
         for key in ("seq_len", "batch_size", "n_sizes", "n_evals", "eval_tokens", "min_steps"):
             check(_checks.positive_int, key, getattr(self, key))
