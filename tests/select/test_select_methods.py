@@ -255,7 +255,7 @@ def test_bad_method_and_budget():
     pool = _pool()
     with pytest.raises(
         UnknownNameError,
-        match="kmeans-medoids, lima, random, random-greedy-cells, stratified-cells, stratified-inner",
+        match="kmeans-medoids, lima, random, random-greedy-cells, stratified-cells, stratified-inner, stratified-uniform",
     ):
         select(pool, 5, method="herding")
     with pytest.raises(InvalidInputError, match="n_select=301 should be <= n_samples=300"):

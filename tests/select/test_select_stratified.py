@@ -14,7 +14,7 @@ from tokenplan.select.methods import Pool, n_tail, select
 from tokenplan.select.sampling import draw_per_cell, inner_half
 
 STRATIFIED = ("stratified-cells", "stratified-inner")
-RANDOMISED = (*STRATIFIED, "random-greedy-cells")
+RANDOMISED = (*STRATIFIED, "random-greedy-cells", "stratified-uniform")
 
 
 def test_inner_half_by_hand():
@@ -150,3 +150,23 @@ def test_random_greedy_cells_is_facility_cells_with_random_greedy():
     fl = facility_location(x, head, seed=3, groups=cells, random_top=head)
     np.testing.assert_array_equal(sel.indices[:head], fl.indices)
     assert len(set(cells[sel.indices[:head]].tolist())) == head  # one pick per cell
+
+
+def test_stratified_uniform_draws_one_row_per_cell_with_no_preference_inside_it():
+    """One pick in each of the n K-Means cells (same seed), and no tilt toward long answers or central rows:
+    over 40 seeds about half the picks have an answer shorter than the pool's median (stratified-cells
+    takes none where a cell has a long one) and about half lie outside their cell's inner half."""
+    x, _ = _blobs([80, 50, 30])
+    chars = np.random.default_rng(3).integers(0, 1000, size=len(x))
+    short, outer, picks = 0, 0, 0
+    for seed in range(40):
+        cells, d2 = assign(x, kmeans(x, 20, seed=seed).centroids)
+        sel = select(
+            Pool(embeddings=x, answer_chars=chars), 20, method="stratified-uniform", seed=seed
+        )
+        assert len(set(cells[sel.indices].tolist())) == len(np.unique(cells))  # every cell, once
+        short += int((chars[sel.indices] < np.median(chars)).sum())
+        outer += int((~inner_half(cells, d2)[sel.indices]).sum())
+        picks += len(sel.indices)
+    assert 0.4 < short / picks < 0.6
+    assert 0.3 < outer / picks < 0.6

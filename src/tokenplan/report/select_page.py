@@ -59,6 +59,8 @@ WHY = {
     "not give its majority task at every seed.",
     "stratified-inner": "as stratified-cells, but each cell's row is drawn among its inner half (rows near "
     "the cell's centre) with an answer at least the pool's median.",
+    "stratified-uniform": "K-Means with one cell per pick and one row drawn uniformly in each cell, with no "
+    "preference inside a cell: a stratified sample, spread over the pool with random's mix in every region.",
 }
 
 

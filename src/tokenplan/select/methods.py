@@ -31,6 +31,10 @@
   each cell among its rows with an answer at least the pool's median (prompt-only: its inner half), then the
   farthest-first tail: a stratified sample (Cochran 1977), which keeps random's label shares inside a cell.
 - ``stratified-inner``: the same, drawn among the cell's inner half with a long-enough answer.
+- ``stratified-uniform``: plain stratified sampling: K-Means with k = n cells (seeded), one row drawn uniformly
+  in each cell, no answer preference and no tail. The one method never below 0.97x random's label coverage on
+  the benchmark's 52 pool-budgets (docs/select.md); it gives up part of facility-cells' gain where the
+  embedding separates the labels, and its answers are the pool's typical ones.
 - ``kcenter-per-cluster``: K-Means partition; the budget split by cluster size (largest remainder); one
   KCenterGreedy per cluster, seeded at the sample closest to its centroid; clusters run in parallel (threads,
   or one Ray task per cluster).
@@ -454,6 +458,33 @@ def _stratified_inner(pool: Pool, n_select: int, *, seed: int = 0, progress=None
     )
 
 
+def _stratified_uniform(
+    pool: Pool, n_select: int, *, seed: int = 0, progress=None, **_
+) -> Selection:
+    """Stratified sampling in its plain form: K-Means with k = n cells (seeded), one row drawn uniformly in
+    each cell (an empty cell: a uniform draw among the other rows); no answer preference, no tail.
+
+    Why it should not fall below random: with strata of equal mass, a label holding a share q_c of cell c
+    is missed with probability prod_c (1 - q_c) <= (1 - mean q_c)^n = (1 - s/N)^n (Jensen; Cochran 1977,
+    ch. 5), a uniform sample's chance with replacement; K-Means cells are only roughly of equal mass, so this
+    is a reason, and the benchmark the check. Any preference inside a cell (long answers, central rows)
+    breaks the argument wherever labels differ in answer length or in typicality, which the benchmark shows
+    (stratified-cells, stratified-inner)."""
+    from tokenplan.select.cluster import assign, kmeans
+    from tokenplan.select.sampling import draw_per_cell
+
+    x = _need_embeddings(pool, "stratified-uniform")
+    rng = np.random.default_rng(seed)
+    report = _Report(progress, n_select)
+    km = kmeans(x, n_select, seed=seed, progress=report.part(0, n_select))
+    cells, _ = assign(x, km.centroids)
+    idx = _fill_uniform(
+        draw_per_cell(cells, np.zeros(len(x), dtype=np.int8), rng), len(x), n_select, rng
+    )
+    report.at(n_select)
+    return Selection(idx, np.full(n_select, np.nan), "stratified-uniform")
+
+
 def prefer_complete_answers(
     x: np.ndarray, picks: np.ndarray, answer_chars: np.ndarray | None
 ) -> np.ndarray:
@@ -518,6 +549,7 @@ METHODS: dict[str, Callable[..., Selection]] = {
     "kmeans-medoids": _kmeans_medoids,
     "stratified-cells": _stratified_cells,
     "stratified-inner": _stratified_inner,
+    "stratified-uniform": _stratified_uniform,
     "random-greedy-cells": _random_greedy_cells,
 }
 #: the method used when none is named (chosen by bench/select_quality.py; docs/select.md)

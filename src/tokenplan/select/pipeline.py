@@ -96,8 +96,8 @@ class Recipe:
     """Or: select by a token budget (approximate tokens of prompt + answer) instead of a row count."""
     method: str = "facility-cells"
     """facility-cells (default), facility-kcenter, facility-location, kmeans-medoids, random, lima, kcenter,
-    task-center, kcenter-per-cluster, random-greedy-cells, stratified-cells, stratified-inner (docs/select.md
-    says what each optimises)."""
+    task-center, kcenter-per-cluster, random-greedy-cells, stratified-cells, stratified-inner,
+    stratified-uniform (docs/select.md says what each optimises)."""
     target: str | None = None
     """A file with a few examples of the downstream task (any format select reads): select for that task."""
     target_method: str = "task-center"
