@@ -15,13 +15,13 @@ batched Approach 3 refits all replicates at once, so it reports the start and th
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from tokenplan import _checks
+from tokenplan._progress import CountProgress, reporter
 from tokenplan._record import record
 from tokenplan.errors import InvalidInputError
 from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
@@ -38,15 +38,6 @@ __all__ = [
     "bootstrap_isoflop",
     "bootstrap_parametric",
 ]
-
-Progress = Callable[[int, int], None]
-
-
-def _reporter(progress: Progress | None, n_boot: int) -> Progress:
-    """``progress`` (or a no-op), told ``(0, n_boot)`` once so a bar knows its size before the first refit."""
-    report = progress or (lambda done, total: None)
-    report(0, n_boot)
-    return report
 
 
 @dataclass(frozen=True)
@@ -145,14 +136,14 @@ def bootstrap_parametric(
     budgets: tuple[float, ...] = (),
     extra_starts: int = 2,
     max_iter: int = 100,
-    progress: Progress | None = None,
+    progress: CountProgress | None = None,
 ) -> BootstrapResult:
     """Bootstrap an Approach-3 :class:`~tokenplan.fit.parametric.ParametricFit` (module docstring)."""
     from tokenplan.fit.parametric import _make_problem, _to_phi, batched_newton, paper_grid
 
     settings = _settings(n_boot, level, seed)
     n_boot = settings["n_boot"]
-    report = _reporter(progress, n_boot)
+    report = reporter(progress, n_boot)
     rng = np.random.default_rng(settings["seed"])
     n = len(runs)
     problem = _make_problem(
@@ -199,7 +190,7 @@ def bootstrap_isoflop(
     seed: int = 0,
     level: float = 0.8,
     budgets: tuple[float, ...] = (),
-    progress: Progress | None = None,
+    progress: CountProgress | None = None,
     **fit_kwargs,
 ) -> BootstrapResult:
     """Bootstrap Approach 2: resample runs within each budget group, refit the profiles and power laws."""
@@ -238,7 +229,7 @@ def _refits(refit, collect, n_boot, progress, failure) -> tuple[dict[str, np.nda
     ``failure`` when every refit failed."""
     rows: dict[str, list[float]] = {}
     failed = 0
-    report = _reporter(progress, n_boot)
+    report = reporter(progress, n_boot)
     for i in range(n_boot):
         try:
             fit = refit()
@@ -279,7 +270,7 @@ def bootstrap_envelope(
     level: float = 0.8,
     budgets: tuple[float, ...] = (),
     n_points: int = 1500,
-    progress: Progress | None = None,
+    progress: CountProgress | None = None,
 ) -> BootstrapResult:
     """Bootstrap Approach 1: resample whole runs (curves) with replacement, recompute the envelope and refit.
 
@@ -325,7 +316,7 @@ def bootstrap_data_constrained(
     n_boot: int = 1000,
     seed: int = 0,
     level: float = 0.8,
-    progress: Progress | None = None,
+    progress: CountProgress | None = None,
 ) -> BootstrapResult:
     """Bootstrap the data-constrained fit: resample runs, refit R_D*, R_N* (and the base law when the fit
     did) from the full-data optimum, inside the same search box. A loop of small scipy fits (~30 ms each)."""

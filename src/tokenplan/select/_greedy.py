@@ -8,7 +8,6 @@ value of each pick when it was made and the objective after the last one.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -16,8 +15,6 @@ import numpy as np
 
 from tokenplan._checks import positive_int
 from tokenplan.errors import InvalidInputError
-
-ProgressFn = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -55,10 +52,3 @@ def check_rows(
     if budget > n - len(pre):
         raise InvalidInputError(f"budget={budget} should be <= n_samples={n - len(pre)}.")
     return x, budget, pre
-
-
-def reporter(progress: ProgressFn | None, budget: int) -> ProgressFn:
-    """``progress`` (or a no-op), told ``(0, budget)`` once so a bar knows its size before the first pick."""
-    report = progress or (lambda done, total: None)
-    report(0, budget)
-    return report

@@ -25,8 +25,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from tokenplan._checks import positive_int
+from tokenplan._progress import CountProgress, reporter
 from tokenplan.errors import InvalidInputError
-from tokenplan.select._greedy import GreedyResult, ProgressFn, check_rows, reporter
+from tokenplan.select._greedy import GreedyResult, check_rows
 
 __all__ = ["FacilityLocationResult", "facility_location"]
 
@@ -54,7 +55,7 @@ def facility_location(
     already_selected: np.ndarray | None = None,
     groups: np.ndarray | None = None,
     random_top: int | None = None,
-    progress: ProgressFn | None = None,
+    progress: CountProgress | None = None,
 ) -> FacilityLocationResult:
     """Greedy facility location over the rows of ``x`` (L2-normalised): ``budget`` distinct rows.
 

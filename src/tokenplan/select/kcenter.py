@@ -18,8 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from tokenplan._checks import positive_int
+from tokenplan._progress import CountProgress, reporter
 from tokenplan.errors import InvalidInputError
-from tokenplan.select._greedy import GreedyResult, ProgressFn, check_rows, reporter
+from tokenplan.select._greedy import GreedyResult, check_rows
 
 __all__ = ["KCenterResult", "kcenter_from_center", "kcenter_greedy"]
 
@@ -46,7 +47,7 @@ def kcenter_greedy(
     already_selected: np.ndarray | None = None,
     chunk: int | None = None,
     weights: np.ndarray | None = None,
-    progress: ProgressFn | None = None,
+    progress: CountProgress | None = None,
 ) -> KCenterResult:
     """Select ``budget`` rows of ``x`` (L2-normalised, float32) by farthest-first traversal.
 
@@ -114,7 +115,7 @@ def _weights(weights: np.ndarray, n: int) -> np.ndarray:
 
 
 def kcenter_from_center(
-    x: np.ndarray, budget: int, center: np.ndarray, *, progress: ProgressFn | None = None
+    x: np.ndarray, budget: int, center: np.ndarray, *, progress: CountProgress | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """KCenterGreedy seeded at the row of highest cosine to ``center`` (the 0.5% paper's task center).
 
