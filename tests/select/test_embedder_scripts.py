@@ -61,6 +61,7 @@ def test_warns_on_a_mostly_non_latin_pool_only():
     warnings: list[str] = []
     _warn_script(_spool(FRUIT + WEATHER + ["hello"]), warnings)
     assert len(warnings) == 1 and "--embedder tfidf-char" in warnings[0]
+    assert "--method stratified-uniform" in warnings[0]  # the method that held up on such pools
     assert warnings[0].startswith("9")  # 9x% of the letters
     quiet: list[str] = []
     _warn_script(_spool(["Tell me a joke.", "What is AI?", "苹果"]), quiet)

@@ -671,7 +671,9 @@ def _warn_script(spool: IO[str], warnings: list[str], *, sample: int = 2000) -> 
         warnings.append(
             f"{share:.0%} of the pool's letters are not Latin script; MiniLM is an English model (most "
             "CJK characters are unknown to its vocabulary): prefer a local multilingual model (--model "
-            "DIR), or try --embedder tfidf-char (character n-grams; docs/select.md, Which embedder)."
+            "DIR), or try --embedder tfidf-char (character n-grams; docs/select.md, Which embedder); "
+            "--method stratified-uniform kept at least 0.98x random's label coverage on every benchmark "
+            "pool (docs/select.md, A robust alternative)."
         )
 
 
