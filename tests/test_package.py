@@ -75,3 +75,21 @@ def test_pyproject_declares_extras():
     text = (Path(REPO) / "pyproject.toml").read_text()
     for extra in ("train", "select", "ray", "plot"):
         assert re.search(rf"^{extra} = \[", text, flags=re.M), extra
+
+
+def test_select_package_names_are_lazy_and_complete():
+    """tokenplan.select resolves every name of its __all__ on first use (PEP 562), to the object its
+    module defines, and importing the package alone does not import the pipeline."""
+    import importlib
+    import subprocess
+    import sys
+
+    import tokenplan.select as sel
+
+    assert set(sel.__all__) == set(sel._HOME)
+    for name in sel.__all__:
+        home = importlib.import_module(f"tokenplan.select.{sel._HOME[name]}")
+        assert getattr(sel, name) is getattr(home, name)
+    code = "import sys, tokenplan.select; print('tokenplan.select.pipeline' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -5,43 +5,109 @@ Each stage is usable alone: :mod:`~tokenplan.select.io` (read/write pools), :mod
 :mod:`.metrics`, :mod:`.guidance`,
 :mod:`.plot`; :mod:`.pipeline` runs them all from a :class:`Recipe`. Heavy libraries (torch,
 sentence-transformers, scikit-learn, faiss, datasketch, ray) are imported only inside the functions that use
-them, so importing this package is cheap.
+them, and the names below are imported on first use (PEP 562), so importing this package, or one of its
+modules (as the CLI does for its choice lists), is cheap.
 """
 
 from __future__ import annotations
 
-from tokenplan.select.clean import clean_text
-from tokenplan.select.cluster import KMeansResult, kmeans
-from tokenplan.select.dedup import ExactDeduper, MinHashDeduper, normalise, semantic_duplicates
-from tokenplan.select.embed import (
-    EMBEDDERS,
-    EmbeddingCache,
-    HFMeanPoolEmbedder,
-    SentenceTransformerEmbedder,
-    TfidfSvdEmbedder,
-    embed_texts,
-    get_embedder,
-    l2_normalise,
-    load_precomputed,
-)
-from tokenplan.select.facility import FacilityLocationResult, facility_location
-from tokenplan.select.filters import DROP_REASONS, FilterConfig, drop_reason
-from tokenplan.select.io import ReadStats, Record, iter_records, write_subset
-from tokenplan.select.kcenter import KCenterResult, kcenter_from_center, kcenter_greedy
-from tokenplan.select.methods import (
-    DEFAULT_METHOD,
-    METHODS,
-    TARGET_METHODS,
-    Pool,
-    Selection,
-    lima_quotas,
-    select,
-    select_by_tokens,
-    select_for_target,
-    split_budget,
-)
-from tokenplan.select.metrics import CoverageReport, coverage, kl_divergence
-from tokenplan.select.pipeline import Recipe, SelectionReport, count_tokens, run
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tokenplan.select.clean import clean_text
+    from tokenplan.select.cluster import KMeansResult, kmeans
+    from tokenplan.select.dedup import ExactDeduper, MinHashDeduper, normalise, semantic_duplicates
+    from tokenplan.select.embed import (
+        EMBEDDERS,
+        EmbeddingCache,
+        HFMeanPoolEmbedder,
+        SentenceTransformerEmbedder,
+        TfidfSvdEmbedder,
+        embed_texts,
+        get_embedder,
+        l2_normalise,
+        load_precomputed,
+    )
+    from tokenplan.select.facility import FacilityLocationResult, facility_location
+    from tokenplan.select.filters import DROP_REASONS, FilterConfig, drop_reason
+    from tokenplan.select.io import ReadStats, Record, iter_records, write_subset
+    from tokenplan.select.kcenter import KCenterResult, kcenter_from_center, kcenter_greedy
+    from tokenplan.select.methods import (
+        DEFAULT_METHOD,
+        METHODS,
+        TARGET_METHODS,
+        Pool,
+        Selection,
+        lima_quotas,
+        select,
+        select_by_tokens,
+        select_for_target,
+        split_budget,
+    )
+    from tokenplan.select.metrics import CoverageReport, coverage, kl_divergence
+    from tokenplan.select.pipeline import Recipe, SelectionReport, count_tokens, run
+
+_HOME = {  # public name -> the module that defines it (imported on first use, PEP 562)
+    "CoverageReport": "metrics",
+    "DEFAULT_METHOD": "methods",
+    "DROP_REASONS": "filters",
+    "EMBEDDERS": "embed",
+    "EmbeddingCache": "embed",
+    "ExactDeduper": "dedup",
+    "FacilityLocationResult": "facility",
+    "FilterConfig": "filters",
+    "HFMeanPoolEmbedder": "embed",
+    "KCenterResult": "kcenter",
+    "KMeansResult": "cluster",
+    "METHODS": "methods",
+    "MinHashDeduper": "dedup",
+    "Pool": "methods",
+    "ReadStats": "io",
+    "Recipe": "pipeline",
+    "Record": "io",
+    "Selection": "methods",
+    "SelectionReport": "pipeline",
+    "SentenceTransformerEmbedder": "embed",
+    "TARGET_METHODS": "methods",
+    "TfidfSvdEmbedder": "embed",
+    "clean_text": "clean",
+    "count_tokens": "pipeline",
+    "coverage": "metrics",
+    "drop_reason": "filters",
+    "embed_texts": "embed",
+    "facility_location": "facility",
+    "get_embedder": "embed",
+    "iter_records": "io",
+    "kcenter_from_center": "kcenter",
+    "kcenter_greedy": "kcenter",
+    "kl_divergence": "metrics",
+    "kmeans": "cluster",
+    "l2_normalise": "embed",
+    "lima_quotas": "methods",
+    "load_precomputed": "embed",
+    "normalise": "dedup",
+    "run": "pipeline",
+    "select": "methods",
+    "select_by_tokens": "methods",
+    "select_for_target": "methods",
+    "semantic_duplicates": "dedup",
+    "split_budget": "methods",
+    "write_subset": "io",
+}
+
+
+def __getattr__(name: str):
+    if name in _HOME:
+        value = getattr(importlib.import_module(f"tokenplan.select.{_HOME[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'tokenplan.select' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
 
 __all__ = [
     "DEFAULT_METHOD",
