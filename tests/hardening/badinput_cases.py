@@ -432,6 +432,8 @@ def _sweep_file_cases() -> list[Case]:
         "tokenizer-unknown": SPEC.replace(b"tokenizer: byte", b"tokenizer: magic"),
         "law-unknown": SPEC.replace(b"law: chinchilla-a1", b"law: nolaw"),
         "unknown-key": SPEC + b"colour: red\n",
+        "key-not-a-name": SPEC + b"1: 2\n",
+        "key-null": SPEC + b"? \n",
         "tied-string": SPEC + b"tied_embeddings: 'false'\n",
         "n-evals-zero": SPEC.replace(b"n_evals: 2", b"n_evals: 0"),
         "yaml-python-tag": b"kind: !!python/object/apply:os.system ['touch pwned']\n",

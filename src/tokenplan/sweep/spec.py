@@ -265,6 +265,11 @@ def spec_from_dict(data: dict[str, Any], *, source: str | None = None) -> SweepS
     where = f"{source}: " if source else ""
     if not isinstance(data, dict):
         raise InvalidInputError(f"{where}a sweep spec must be a mapping of keys to values.")
+    odd = [key for key in data if not isinstance(key, str)]
+    if odd:  # YAML turns `?`, `1:` or `null:` into keys that are not names
+        raise InvalidInputError(
+            f"{where}key {odd[0]!r} is not a name; sweep spec keys are names, e.g. kind: isoflop."
+        )
     data = dict(data)
     preset = data.pop("preset", None)
     if preset is not None:
