@@ -157,8 +157,14 @@ def check_output(
     return dst
 
 
-def _writer_alive(temp_name: str) -> bool:
-    """Whether the process that created a marked temp (pid in its name) still runs on this host."""
+def _writer_alive(temp_name: str, written_at: float | None = None) -> bool:
+    """Whether the process that created a marked temp (pid in its name) still runs on this host.
+
+    A zombie is not running: a worker killed with its driver stays a zombie in a container whose pid 1 does
+    not reap orphans, and ``kill(pid, 0)`` still succeeds for it. Nor is a process that started after the
+    temp was last written (``written_at``, its mtime): the pid was reused. Both are read from /proc where
+    there is one; elsewhere only the pid is checked.
+    """
     parts = temp_name[: -len(TEMP_MARK)].rsplit(".", 2)
     if len(parts) != 3 or not parts[1].isdigit():
         return False  # an older name without a pid: nobody can be writing it any more
@@ -170,8 +176,28 @@ def _writer_alive(temp_name: str) -> bool:
     except ProcessLookupError:
         return False
     except OSError:  # exists but belongs to someone else
-        return True
-    return True
+        pass
+    state, started = _proc_state(pid)
+    if state == "Z":
+        return False
+    return not (started is not None and written_at is not None and started > written_at + 1.0)
+
+
+def _proc_state(pid: int) -> tuple[str | None, float | None]:
+    """(state letter, start time in seconds since the epoch) of ``pid`` from Linux's /proc; Nones
+    elsewhere or when unreadable."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "
+        state, ticks = fields[0], int(fields[19])  # fields 3 and 22 of proc(5)
+        boot = next(
+            float(line.split()[1])
+            for line in Path("/proc/stat").read_text().splitlines()
+            if line.startswith("btime ")
+        )
+        return state, boot + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None, None
 
 
 def remove_stale_temps(directory: str | os.PathLike[str], *, name: str | None = None) -> int:
@@ -186,7 +212,11 @@ def remove_stale_temps(directory: str | os.PathLike[str], *, name: str | None = 
     n = 0
     pattern = f".{glob.escape(name)}.*{TEMP_MARK}" if name else f".*{TEMP_MARK}"
     for f in d.glob(pattern):
-        if _writer_alive(f.name):
+        try:
+            written_at = f.stat().st_mtime
+        except OSError:
+            continue  # gone already
+        if _writer_alive(f.name, written_at):
             continue
         try:
             f.unlink()

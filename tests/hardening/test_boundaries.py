@@ -8,6 +8,8 @@ import math
 import os
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -36,6 +38,35 @@ def test_stale_temps_of_dead_writers_go_live_ones_stay(tmp_path):
     assert not stale.exists() and not legacy.exists()
     assert mine.exists() and other.exists() and user.exists()
     assert remove_stale_temps(tmp_path) == 1 and not other.exists() and mine.exists()
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process state from /proc")
+def test_a_zombie_or_a_reused_pid_is_not_a_live_writer(tmp_path):
+    """A worker killed with its driver stays a zombie where nobody reaps orphans (a container's pid 1), and
+    kill(pid, 0) still succeeds for it: its temps must go. So must a temp whose pid now names a process
+    that started after the temp was written. A live writer's temp stays (found flaky in a fresh-clone CI:
+    test_sigkill_then_resume left a worker's .config.json temp behind)."""
+    zombie = subprocess.Popen([sys.executable, "-c", "pass"])
+    for _ in range(200):  # exited, not yet waited for: a zombie
+        if Path(f"/proc/{zombie.pid}/stat").read_text().split(")")[1].split()[0] == "Z":
+            break
+        time.sleep(0.05)
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        of_zombie = tmp_path / f".a.json.{zombie.pid}.abcd1234{TEMP_MARK}"
+        reused = tmp_path / f".b.json.{sleeper.pid}.abcd1234{TEMP_MARK}"
+        live = tmp_path / f".c.json.{sleeper.pid}.efgh5678{TEMP_MARK}"
+        for p in (of_zombie, reused, live):
+            p.write_text("x")
+        os.utime(
+            reused, (time.time() - 3600, time.time() - 3600)
+        )  # written an hour before it started
+        assert remove_stale_temps(tmp_path) == 2
+        assert not of_zombie.exists() and not reused.exists() and live.exists()
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+        zombie.wait()
 
 
 def test_atomic_write_names_its_temp_with_the_writer_pid(tmp_path):
