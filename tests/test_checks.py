@@ -103,3 +103,11 @@ def test_a_recipe_fraction_of_true_is_refused():
 
     with pytest.raises(InvalidInputError, match="fraction"):
         Recipe.from_dict({"input": "pool.jsonl", "fraction": True})
+
+
+def test_name_keys_refuses_the_keys_yaml_makes_of_question_marks_and_numbers():
+    _checks.name_keys("recipe", {"n_select": 3}, "n_select: 100")  # names pass
+    for data, shown in (({None: None}, "None"), ({"a": 1, 1: 2}, "1")):
+        with pytest.raises(InvalidInputError, match=f"recipe key {shown} is not a name") as err:
+            _checks.name_keys("recipe", data, "n_select: 100", param="recipe")
+        assert err.value.param == "recipe" and "e.g. n_select: 100" in str(err.value)

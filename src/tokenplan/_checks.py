@@ -188,6 +188,17 @@ def quantity(name: str, value: object) -> float:
     return x
 
 
+def name_keys(what: str, data: dict, example: str, *, param: str | None = None) -> None:
+    """Raise if a key of the mapping ``data`` is not a name: YAML reads ``?``, ``1:`` or ``null:`` as the
+    keys None, 1 or None, which no option is called (``example`` shows a good line)."""
+    odd = [key for key in data if not isinstance(key, str)]
+    if odd:
+        raise InvalidInputError(
+            f"{what} key {odd[0]!r} is not a name; keys are names, e.g. {example}.",
+            param=param,
+        )
+
+
 def no_booleans(name: str, values: object) -> None:
     """Raise if ``values`` (a number, a sequence or an array of numbers) is or holds a boolean.
 

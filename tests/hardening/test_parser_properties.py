@@ -180,6 +180,7 @@ yaml_text = st.one_of(
 
 @SETTINGS
 @given(yaml_text)
+@example(b"input: a.jsonl\nfilters: {1: 2}\n")  # a filter key that is not a name
 def test_select_recipe_never_raises_a_foreign_error(content):
     from tokenplan.select.pipeline import Recipe
 

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, fields
 from typing import Any
 
-from tokenplan._checks import positive_int, strict_bool
+from tokenplan._checks import name_keys, positive_int, strict_bool
 from tokenplan.errors import InvalidInputError
 
 __all__ = [
@@ -132,6 +132,7 @@ class FilterConfig:
                 param="filters",
             )
         data = dict(data or {})
+        name_keys("filters", data, "min_chars: 20", param="filters")
         preset = data.pop("preset", None)
         valid = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - valid)

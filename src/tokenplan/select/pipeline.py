@@ -28,7 +28,15 @@ from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
-from tokenplan._checks import choice, in_range, positive, positive_int, ray_address, strict_bool
+from tokenplan._checks import (
+    choice,
+    in_range,
+    name_keys,
+    positive,
+    positive_int,
+    ray_address,
+    strict_bool,
+)
 from tokenplan._checks import seed as check_seed
 from tokenplan._record import record
 from tokenplan.errors import InvalidInputError
@@ -231,8 +239,7 @@ class Recipe:
         """Build from a mapping (a parsed YAML recipe); unknown keys are listed with the valid ones."""
         if not isinstance(data, dict):
             raise InvalidInputError("a recipe must be a mapping of option: value.")
-        if not all(isinstance(k, str) for k in data):
-            raise InvalidInputError("recipe keys must be names, e.g. n_select: 100.")
+        name_keys("recipe", data, "n_select: 100")
         data = {k.replace("-", "_"): v for k, v in data.items()}
         valid = [f.name for f in fields(cls)]
         unknown = sorted(set(data) - set(valid))

@@ -265,11 +265,7 @@ def spec_from_dict(data: dict[str, Any], *, source: str | None = None) -> SweepS
     where = f"{source}: " if source else ""
     if not isinstance(data, dict):
         raise InvalidInputError(f"{where}a sweep spec must be a mapping of keys to values.")
-    odd = [key for key in data if not isinstance(key, str)]
-    if odd:  # YAML turns `?`, `1:` or `null:` into keys that are not names
-        raise InvalidInputError(
-            f"{where}key {odd[0]!r} is not a name; sweep spec keys are names, e.g. kind: isoflop."
-        )
+    _checks.name_keys(f"{where}sweep spec", data, "kind: isoflop")
     data = dict(data)
     preset = data.pop("preset", None)
     if preset is not None:
