@@ -418,23 +418,30 @@ def _cell_tiers(
 
 
 def _stratified(
-    pool: Pool, n_select: int, *, seed: int, progress, inner_first: bool, name: str
+    pool: Pool, n_select: int, *, seed: int, progress, prefer: str | None, name: str
 ) -> Selection:
+    """One drawn row per K-Means cell. ``prefer``: ``"answers"`` or ``"inner"`` (:func:`_cell_tiers`), with
+    the farthest-first tail after k = n minus the tail cells; None: a uniform draw in each of k = n cells,
+    no tail."""
     from tokenplan.select.cluster import assign, kmeans
     from tokenplan.select.sampling import draw_per_cell
 
     x = _need_embeddings(pool, name)
     rng = np.random.default_rng(seed)
-    tail = n_tail(n_select)
+    tail = 0 if prefer is None else n_tail(n_select)
     head = n_select - tail
     report = _Report(progress, n_select)
     km = kmeans(x, head, seed=seed, progress=report.part(0, head))
     labels, d2 = assign(x, km.centroids)
-    tiers = _cell_tiers(labels, d2, _short_answers(pool), inner_first=inner_first)
+    if prefer is None:
+        tiers = np.zeros(len(x), dtype=np.int8)
+    else:
+        tiers = _cell_tiers(labels, d2, _short_answers(pool), inner_first=prefer == "inner")
     idx = _fill_uniform(
         draw_per_cell(labels, tiers, rng), len(x), head, rng
     )  # empty cells: uniform
     idx, scores = _with_tail(x, idx, np.full(head, np.nan), tail, report)
+    report.at(n_select)
     return Selection(idx, scores, name)
 
 
@@ -445,7 +452,7 @@ def _stratified_cells(pool: Pool, n_select: int, *, seed: int = 0, progress=None
     inside each cell (no blind spot a seed cannot move), spreads the picks over equal-mass regions
     (Cochran 1977, ch. 5), and prefers complete answers (LIMA, Zhou et al. 2023)."""
     return _stratified(
-        pool, n_select, seed=seed, progress=progress, inner_first=False, name="stratified-cells"
+        pool, n_select, seed=seed, progress=progress, prefer="answers", name="stratified-cells"
     )
 
 
@@ -454,7 +461,7 @@ def _stratified_inner(pool: Pool, n_select: int, *, seed: int = 0, progress=None
     the cell's median) whose answer is at least the pool's median, else among its inner half, else the
     cell: representative of its cell, as facility location is, but still drawn."""
     return _stratified(
-        pool, n_select, seed=seed, progress=progress, inner_first=True, name="stratified-inner"
+        pool, n_select, seed=seed, progress=progress, prefer="inner", name="stratified-inner"
     )
 
 
@@ -470,19 +477,9 @@ def _stratified_uniform(
     is a reason, and the benchmark the check. Any preference inside a cell (long answers, central rows)
     breaks the argument wherever labels differ in answer length or in typicality, which the benchmark shows
     (stratified-cells, stratified-inner)."""
-    from tokenplan.select.cluster import assign, kmeans
-    from tokenplan.select.sampling import draw_per_cell
-
-    x = _need_embeddings(pool, "stratified-uniform")
-    rng = np.random.default_rng(seed)
-    report = _Report(progress, n_select)
-    km = kmeans(x, n_select, seed=seed, progress=report.part(0, n_select))
-    cells, _ = assign(x, km.centroids)
-    idx = _fill_uniform(
-        draw_per_cell(cells, np.zeros(len(x), dtype=np.int8), rng), len(x), n_select, rng
+    return _stratified(
+        pool, n_select, seed=seed, progress=progress, prefer=None, name="stratified-uniform"
     )
-    report.at(n_select)
-    return Selection(idx, np.full(n_select, np.nan), "stratified-uniform")
 
 
 def prefer_complete_answers(
