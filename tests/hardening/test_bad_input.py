@@ -136,3 +136,25 @@ def test_bad_input_subprocess(case_id: str, tmp_path: Path):
     )
     _assert_one_clean_line(r.returncode, r.stdout, r.stderr, case)
     assert _snapshot(tmp_path) == before
+
+
+# Files that cannot be read as a whole (missing, empty, not UTF-8, not YAML): the one line must name the file,
+# or the user cannot tell which of their inputs is broken.
+_UNREADABLE_FILE_CASES = {
+    f"sweep-spec-{label}": "spec.yaml"
+    for label in (
+        *("empty", "blank", "non-utf8", "latin1", "nul-bytes", "truncated", "binary", "png"),
+        *("bad-yaml", "yaml-python-tag"),
+    )
+} | {"sweep-spec-missing": "nothere.yaml"}
+
+
+@pytest.mark.parametrize("case_id", sorted(_UNREADABLE_FILE_CASES))
+def test_an_unreadable_file_is_named(case_id: str, scratch: Path, capsys):
+    case = next(c for c in ALL_CASES if c.id == case_id)
+    _prepare(scratch, case)
+    with pytest.raises(SystemExit) as exc:
+        main(list(case.args))
+    _, err = capsys.readouterr()
+    _assert_one_clean_line(exc.value.code, "", err, case)
+    assert f"'{_UNREADABLE_FILE_CASES[case_id]}'" in err, err

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tokenplan import _checks
+from tokenplan._io import read_yaml
 from tokenplan.errors import InvalidInputError
 from tokenplan.sweep.config import parse_size
 from tokenplan.sweep.data import TOKENIZER_NAMES
@@ -354,22 +355,11 @@ def preset_dict(name: str) -> dict[str, Any]:
 
 def load_spec(path: str | Path) -> SweepSpec:
     """Read a sweep spec from a YAML file (``preset: NAME`` may supply defaults)."""
-    import yaml
-
-    path = Path(path)
-    if not path.is_file():
-        raise InvalidInputError(f"spec={str(path)!r} does not exist.", param="spec_file")
-    try:
-        data = yaml.safe_load(path.read_text("utf-8"))
-    except UnicodeDecodeError:
-        raise InvalidInputError(
-            f"{path} is not UTF-8 text; save the spec as UTF-8 YAML.", param="spec_file"
-        ) from None
-    except yaml.YAMLError as exc:
-        raise InvalidInputError(f"{path}: not valid YAML ({exc}).", param="spec_file") from None
+    data = read_yaml(path, what="sweep spec", param="spec_file")
     if data is None:
         raise InvalidInputError(
-            f"{path} is empty; see docs/sweep.md for a spec's keys.", param="spec_file"
+            f"sweep spec {str(path)!r} is empty; see docs/sweep.md for a spec's keys.",
+            param="spec_file",
         )
     return spec_from_dict(data, source=str(path))
 
