@@ -19,7 +19,7 @@ import json
 import math
 import os
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +98,13 @@ class Curves:
     @property
     def n_runs(self) -> int:
         return len(np.unique(self.run_id))
+
+    def take(self, idx: np.ndarray) -> Curves:
+        """The points at positions ``idx``, in that order; repeats allowed (a bootstrap resample). Every
+        field but ``source`` holds one value a point and is taken, so a field added later comes along."""
+        idx = np.asarray(idx, dtype=np.intp)
+        points = {f.name: getattr(self, f.name)[idx] for f in fields(self) if f.name != "source"}
+        return replace(self, **points)
 
     def __repr__(self) -> str:
         return f"Curves(points={len(self)}, runs={self.n_runs}, source={self.source!r})"

@@ -177,3 +177,20 @@ def test_the_sweeps_own_columns_are_accepted(tmp_path):
     assert len(runs) == 20 and runs.n_dropped == 2
     assert np.allclose(runs.loss, read_runs(RESULTS).loss)
     assert read_curves(cur).n_runs == 20
+
+
+def test_curves_take_takes_every_point_field():
+    from dataclasses import fields
+
+    from tokenplan.runs import Curves
+
+    # every field but source, so a field added to Curves later is checked too
+    names = [f.name for f in fields(Curves) if f.name != "source"]
+    columns = {name: np.arange(5) * 10.0 + i for i, name in enumerate(names)}
+    columns["run_id"] = np.array(["a", "b", "c", "d", "e"])
+    curves = Curves(**columns, source="curves.csv")
+    sub = curves.take([3, 0, 3])  # order kept, repeats allowed (a bootstrap resample)
+    for name in names:
+        np.testing.assert_array_equal(getattr(sub, name), columns[name][[3, 0, 3]], err_msg=name)
+    assert sub.source == "curves.csv" and len(sub) == 3 and sub.n_runs == 2
+    assert len(curves) == 5 and list(curves.run_id) == list("abcde")  # the original is untouched

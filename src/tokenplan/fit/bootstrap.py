@@ -278,7 +278,6 @@ def bootstrap_envelope(
     it misses; that is what makes the interval.
     """
     from tokenplan.fit.approach1 import fit_envelope
-    from tokenplan.runs import Curves
 
     settings = _settings(n_boot, level, seed)
     rng = np.random.default_rng(settings["seed"])
@@ -288,15 +287,7 @@ def bootstrap_envelope(
 
     def draw():
         pick = np.unique(rng.choice(runs, size=len(runs), replace=True))
-        idx = np.concatenate([rows_of[r] for r in pick])
-        return Curves(
-            curves.run_id[idx],
-            curves.n_params[idx],
-            curves.n_tokens[idx],
-            curves.flops[idx],
-            curves.loss[idx],
-            curves.source,
-        )
+        return curves.take(np.concatenate([rows_of[r] for r in pick]))
 
     return _power_law_bootstrap(
         draw,
