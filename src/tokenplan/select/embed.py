@@ -14,8 +14,9 @@ Four embedders, chosen by name through :data:`EMBEDDERS`:
 
 Neural embedders are cached per text (:mod:`tokenplan.select.cache`): the key holds the model folder, its
 revision, the maximum length and the backend, so a re-run with other filters, or another pool sharing rows
-with an earlier one, embeds only the texts not seen before. The TF-IDF fallback is fitted on the whole pool,
-so its whole matrix is cached under the hash of all texts.
+with an earlier one, embeds only the texts not seen before. The TF-IDF fallback is fitted on the pool (on a
+sample of ``fit_rows`` texts when it is larger, every text then projected), so its whole matrix is cached
+under the hash of all texts.
 """
 
 from __future__ import annotations
@@ -175,6 +176,31 @@ class HFMeanPoolEmbedder(LocalModelEmbedder):
         return l2_normalise(np.concatenate(out) if out else np.zeros((0, 1), np.float32))
 
 
+class _TfidfFit:
+    """A fitted TF-IDF + SVD: the IDF weights, the hashed columns kept, and the fitted rows' coordinates.
+
+    ``z``: the fitted rows' coordinates ``U S`` (signs not yet applied); ``signs``: one per component, so
+    that its largest entry over the fitted rows is positive; ``basis``: ``V`` with those signs (columns
+    x k), set only when asked for, to project texts outside the fit.
+    """
+
+    def __init__(self, tfidf, columns: np.ndarray, z: np.ndarray, basis=None) -> None:
+        self.tfidf, self.columns, self.z = tfidf, columns, z
+        signs = np.sign(z[np.abs(z).argmax(axis=0), np.arange(z.shape[1])])
+        self.signs = np.where(signs == 0, 1.0, signs)
+        self.basis = None if basis is None else basis * self.signs
+
+    def project(self, counts) -> np.ndarray:
+        """Unit vectors of texts (their hashed counts) in the fitted space; float32, rows x k.
+
+        Features the fit never saw get their IDF (the largest, as for a document frequency of 0) and count
+        in the text's TF-IDF norm, but have no column in the basis: a text made only of unseen features
+        (or an empty one) gets the zero vector, like an empty text in a whole-pool fit.
+        """
+        x = self.tfidf.transform(counts, copy=False)[:, self.columns]
+        return l2_normalise(x @ self.basis)
+
+
 class TfidfSvdEmbedder:
     """No-torch fallback: hashed TF-IDF (sublinear tf), truncated SVD, L2-normalised.
 
@@ -182,6 +208,12 @@ class TfidfSvdEmbedder:
     written without spaces (Chinese, Japanese) gives one "word" per clause. ``analyzer="char"``
     (``tfidf-char``): character 1-4-grams inside word boundaries, which need no word splitting and read any
     script the same way.
+
+    ``fit_rows``: a pool of at most this many texts is fitted whole (the SVD is exact up to 4,000 texts,
+    through the Gram matrix, randomized above). A larger pool fits the IDF weights and the SVD basis on a
+    uniform sample of ``fit_rows`` texts (drawn with ``seed``) and projects every text onto that basis,
+    ``FIT_CHUNK`` texts at a time, so memory holds the sample's sparse matrix (about 1,000 nonzeros per
+    800-character text with character n-grams), one chunk and the output, never the whole pool's matrix.
     """
 
     batched = False
@@ -193,42 +225,102 @@ class TfidfSvdEmbedder:
         seed: int = 0,
         n_features: int = 2**18,
         analyzer: str = "word",
+        fit_rows: int = 20_000,
     ) -> None:
         self.n_components = positive_int("n_components", n_components)
         self.n_features = positive_int("n_features", n_features)
+        self.fit_rows = positive_int("fit_rows", fit_rows)
         self.seed = seed
         self.analyzer = choice("TF-IDF analyzer", analyzer, ("word", "char"))
         suffix = "" if self.analyzer == "word" else ":char14"
-        self.name = f"tfidf-svd:{self.n_components}:{self.n_features}:{seed}{suffix}"
+        # the fit size is part of the identity: on a pool larger than fit_rows it changes the vectors, and the
+        # whole-pool cache key hashes the texts and this name only
+        self.name = (
+            f"tfidf-svd:{self.n_components}:{self.n_features}:{seed}:fit{self.fit_rows}{suffix}"
+        )
 
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
+    def sample_rows(self, n_texts: int) -> np.ndarray:
+        """The rows the fit uses on a pool of ``n_texts``: all, or a seeded uniform sample of ``fit_rows``."""
+        if n_texts <= self.fit_rows:
+            return np.arange(n_texts)
+        rng = np.random.default_rng(self.seed)
+        return np.sort(rng.choice(n_texts, size=self.fit_rows, replace=False))
+
+    def encode(self, texts: Iterable[str]) -> np.ndarray:
+        """Unit vectors (float32, rows x k) of ``texts``, any iterable of strings.
+
+        The texts are read twice (the sample for the fit, then every text for the projection), so an
+        iterator is first materialised as a list: memory is then dominated by the texts themselves.
+        """
+        texts = texts if isinstance(texts, list) else list(texts)
+        hv = self._vectorizer()
+        if len(texts) <= self.fit_rows:
+            fit = self._fit(hv.transform(texts))
+            return l2_normalise(fit.z * fit.signs)
+        rows = self.sample_rows(len(texts))
+        fit = self._fit(hv.transform([texts[i] for i in rows]), basis=True)
+        out = np.empty((len(texts), fit.basis.shape[1]), np.float32)
+        for start in range(0, len(texts), FIT_CHUNK):
+            out[start : start + FIT_CHUNK] = fit.project(
+                hv.transform(texts[start : start + FIT_CHUNK])
+            )
+        return out
+
+    def _vectorizer(self):
         try:
-            from sklearn.decomposition import TruncatedSVD
-            from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
+            from sklearn.feature_extraction.text import HashingVectorizer
         except ImportError:
             raise MissingDependencyError("scikit-learn", "select") from None
         grams = {"analyzer": "char_wb", "ngram_range": (1, 4)} if self.analyzer == "char" else {}
-        hv = HashingVectorizer(
+        return HashingVectorizer(
             n_features=self.n_features,
             **({"ngram_range": (1, 2)} | grams),
             alternate_sign=False,
             norm=None,
         )
-        counts = hv.transform(list(texts))
-        tfidf = TfidfTransformer(sublinear_tf=True).fit_transform(counts).tocsr()
+
+    def _fit(self, counts, *, basis: bool = False) -> _TfidfFit:
+        """IDF weights and truncated SVD of ``counts``; with ``basis``, also ``V`` to project other texts."""
+        from sklearn.decomposition import TruncatedSVD
+        from sklearn.feature_extraction.text import TfidfTransformer
+
+        tfidf = TfidfTransformer(sublinear_tf=True).fit(counts)
+        x = tfidf.transform(counts, copy=False).tocsr()
+        del counts  # transformed in place
         # keep only the hashed features that occur: the SVD then works on thousands of columns, not 2^18
-        tfidf = tfidf[:, np.unique(tfidf.indices)]
-        k = min(self.n_components, max(1, min(tfidf.shape) - 1))
-        if len(texts) <= 4000:
+        columns = np.unique(x.indices)
+        x = x[:, columns]
+        k = min(self.n_components, max(1, min(x.shape) - 1))
+        if x.shape[0] <= GRAM_ROWS:
             # exact truncated SVD through the n x n Gram matrix: X X^T = U S^2 U^T, and X V = U S
-            w, u = np.linalg.eigh((tfidf @ tfidf.T).toarray())
+            w, u = np.linalg.eigh((x @ x.T).toarray())
             top = np.argsort(w)[::-1][:k]
-            z = u[:, top] * np.sqrt(np.maximum(w[top], 0.0))
+            s = np.sqrt(np.maximum(w[top], 0.0))
+            z = u[:, top] * s
+            v = _gram_basis(x, u[:, top], s) if basis else None
         else:
-            z = TruncatedSVD(n_components=k, n_iter=3, random_state=self.seed).fit_transform(tfidf)
-        # a deterministic sign per component: its largest entry is positive
-        signs = np.sign(z[np.abs(z).argmax(axis=0), np.arange(z.shape[1])])
-        return l2_normalise(z * np.where(signs == 0, 1.0, signs))
+            svd = TruncatedSVD(n_components=k, n_iter=3, random_state=self.seed)
+            z = svd.fit_transform(x)
+            v = svd.components_.T if basis else None
+        return _TfidfFit(tfidf, columns, z, v)
+
+
+#: pools of at most this many texts get the exact SVD (through the Gram matrix); larger ones a randomized one
+GRAM_ROWS = 4000
+#: texts hashed and projected at a time when a pool is larger than the fit sample
+FIT_CHUNK = 2048
+
+
+def _gram_basis(x, u: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """``V = X^T U S^-1`` (columns x k): the right singular vectors, from the Gram matrix's eigenvectors.
+
+    A component whose singular value is at the Gram eigenvalues' rounding level (below 1e-5 of the
+    largest: duplicate texts, more components than the rank) has no direction to speak of; dividing by it
+    would amplify rounding noise, so its column is zero (the fitted rows' ``U S`` is at rounding level there).
+    """
+    keep = s > s[0] * 1e-5  # s is sorted, largest first
+    inv = np.divide(1.0, s, out=np.zeros_like(s), where=keep)
+    return np.asarray(x.T @ (u * inv))
 
 
 #: above this share of non-Latin letters, a MiniLM run warns (see :func:`non_latin_share`)
