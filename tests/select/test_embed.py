@@ -251,7 +251,9 @@ def test_precomputed_embeddings(tmp_path):
 
 
 def test_unknown_embedder_lists_the_valid_ones():
-    with pytest.raises(UnknownNameError, match="hf, minilm, tfidf"):
+    with pytest.raises(
+        UnknownNameError, match=r"hf, minilm, minilm\+tfidf-char, tfidf, tfidf-char"
+    ):
         get_embedder("openai")
 
 
@@ -331,12 +333,15 @@ def test_chunked_embedding_keeps_order_across_chunks(tmp_path, n_texts):
     np.testing.assert_allclose(x, ref)
 
 
-def test_other_filters_or_an_overlapping_pool_embed_only_new_texts(minilm, tmp_path):
-    """End to end with the default MiniLM path: the second run with other filters embeds nothing."""
+@pytest.mark.parametrize("embedder", ["minilm", "minilm+tfidf-char"])
+def test_other_filters_or_an_overlapping_pool_embed_only_new_texts(minilm, tmp_path, embedder):
+    """End to end with MiniLM, alone or in the default: the second run with other filters embeds no text
+    with MiniLM (the default's character view is fitted on the new pool: none of its vectors are cached)."""
     pool = tmp_path / "pool.jsonl"
     rows = json.loads((DATA / "tiny_alpaca.json").read_text())
     pool.write_text("".join(json.dumps(r) + "\n" for r in rows))
     base = dict(input=str(pool), n_select=2, method="kcenter", cache_dir=str(tmp_path / "c"))
+    base["embedder"] = embedder
     first = run(Recipe(**base, n_clusters=2))
     assert first.n_embedded_from_cache == 0
     second = run(Recipe(**base, n_clusters=2, filters=FilterConfig(min_chars=60)))

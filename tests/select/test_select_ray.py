@@ -56,5 +56,8 @@ def test_pipeline_on_ray_embeds_and_selects_per_cluster(ray_local, tmp_path):
     kw = dict(input=str(pool), n_select=4, method="kcenter-per-cluster", n_clusters=2)
     on_ray = run(Recipe(**kw, ray_address="local", cache_dir="none"))
     local = run(Recipe(**kw, cache_dir=str(tmp_path)))
-    assert on_ray.embedder.endswith("(ray)")
+    # the default ensemble: its MiniLM part on Ray, its character n-grams here, the same picks
+    assert on_ray.embedder == "minilm+tfidf-char (ray)"
     assert on_ray.selected.tolist() == local.selected.tolist()
+    alone = run(Recipe(**kw, embedder="minilm", ray_address="local", cache_dir="none"))
+    assert alone.embedder == "minilm (ray)"

@@ -15,7 +15,7 @@ from tokenplan.cli._common import (
     warn,
 )
 from tokenplan.cli._progress import stage_progress
-from tokenplan.select.embed import BACKENDS
+from tokenplan.select.embed import BACKENDS, DEFAULT_EMBEDDER
 from tokenplan.select.filters import FILTER_PRESETS
 
 _UNITS = {"read": "rows", "embed": "texts", "kmeans": "iterations", "select": "picks"}
@@ -88,13 +88,14 @@ def _fields(ctx, param, value):
 @click.option("--semantic-dedup", "dedup_semantic", type=float, help="Cosine threshold, e.g. 0.95.")
 @click.option(
     "--embedder",
-    help="minilm (default, packaged, English), hf (with --model), tfidf (no torch), tfidf-char "
-    "(character n-grams: text in other languages and scripts).",
+    help=f"{DEFAULT_EMBEDDER} (default: MiniLM and character n-grams, the mean of their cosines), minilm "
+    "(packaged, English), hf (with --model), tfidf (no torch), tfidf-char (character n-grams: any script).",
 )
 @click.option(
     "--embed-backend",
     type=click.Choice(BACKENDS),
-    help="How minilm runs: auto (default: onnxruntime int8 with the fast extra, else torch), onnx, torch.",
+    help="How MiniLM runs (in minilm and the default): auto (default: onnxruntime int8 with the fast "
+    "extra, else torch), onnx, torch.",
 )
 @click.option(
     "--model", help="A local Hugging Face model directory (mean-pooled last_hidden_state)."

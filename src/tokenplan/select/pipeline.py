@@ -22,6 +22,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -40,6 +41,7 @@ from tokenplan._checks import (
 from tokenplan._checks import seed as check_seed
 from tokenplan._record import record
 from tokenplan.errors import InvalidInputError
+from tokenplan.select.embed import DEFAULT_EMBEDDER
 from tokenplan.select.filters import FilterConfig, drop_reason
 from tokenplan.select.guidance import quantity_guidance
 from tokenplan.select.io import join_text
@@ -132,12 +134,15 @@ class Recipe:
     """Drop near duplicates: MinHash Jaccard threshold (e.g. 0.8); None: off."""
     dedup_semantic: float | None = None
     """Drop semantic duplicates: cosine threshold in embedding space (e.g. 0.95); None: off."""
-    embedder: str = "minilm"
-    """minilm (packaged all-MiniLM-L6-v2), hf (--model, mean pooling), tfidf (no torch), tfidf-char."""
+    embedder: str = DEFAULT_EMBEDDER
+    """minilm+tfidf-char (default: MiniLM and character n-grams, the mean of their cosines), minilm (packaged
+    all-MiniLM-L6-v2), hf (--model, mean pooling), tfidf (no torch), tfidf-char (character n-grams)."""
     embed_backend: str = "auto"
-    """How minilm runs: auto (onnxruntime int8 with the fast extra, else torch), onnx, torch."""
+    """How minilm (alone or in the default) runs: auto (onnxruntime int8 with the fast extra, else torch),
+    onnx, torch."""
     model: str | None = None
-    """A local Hugging Face model directory (implies embedder hf unless embedder is set otherwise)."""
+    """A local Hugging Face model directory (implies embedder hf unless embedder is set to another than
+    minilm or the default)."""
     embeddings: str | None = None
     """A precomputed .npy with one row per input row; skips embedding."""
     cache_dir: str | None = None
@@ -631,41 +636,85 @@ def embed_candidates(
     """Stage *embed*: (matrix, embedder name, vectors served from the cache) for the spooled texts.
 
     ``n_texts``: how many texts the spool holds (the candidates', then a target's); default len(cands).
-    Cache problems (an unusable folder, a damaged store) are appended to ``warnings``; the run carries on.
+    An ensemble (the default ``minilm+tfidf-char``) embeds the spool once per part, each part as it would
+    alone (MiniLM streamed and cached per text, TF-IDF fitted on the whole pool), then joins the views; its
+    count from the cache is the sum over the parts. Cache problems (an unusable folder, a damaged store) are
+    appended to ``warnings``; the run carries on.
     """
-    from tokenplan.select.embed import EmbeddingCache, embed_texts, get_embedder, load_precomputed
+    from tokenplan.select.embed import combine_views, get_embedder, load_precomputed
 
     if recipe.embeddings:
         full = load_precomputed(recipe.embeddings, n_rows=n_rows)
         return full[cands.index], f"precomputed:{recipe.embeddings}", 0
     name = recipe.embedder
-    if recipe.model and name == "minilm":
+    if recipe.model and name in ("minilm", DEFAULT_EMBEDDER):
         name = "hf"  # --model PATH means a local HF model with mean pooling
     if name == "minilm" and warnings is not None:
         _warn_script(spool, warnings)
-    if recipe.ray_address is not None and not name.startswith("tfidf"):
-        return _embed_on_ray(recipe, spool, name, tick=tick)
-    options = {"backend": recipe.embed_backend} if name == "minilm" else {}
-    embedder = get_embedder(name, model=recipe.model, **options)
-    cache = None
-    if (recipe.cache_dir or "").lower() != "none":
-        sink = warnings if warnings is not None else []
-        cache = EmbeddingCache(recipe.cache_dir or default_cache_dir(), on_warning=sink.append)
+    on_ray = recipe.ray_address is not None and not name.startswith("tfidf")
     total = n_texts if n_texts is not None else len(cands)
     tick("embed", 0, total)
-    try:
-        emb, n_cached = embed_texts(
-            spooled_texts(spool),
-            embedder,
-            cache=cache,
-            n_texts=total,
-            batch_size=recipe.batch_size,
-            progress=lambda done, _: tick("embed", done, total),
+    if (
+        on_ray and "+" not in name
+    ):  # built on the Ray workers only (a --model folder may be theirs alone)
+        return (
+            _embed_on_ray(recipe, spool, name, progress=_view_tick(tick, 0, 1, total)),
+            f"{name} (ray)",
+            0,
         )
+    options = {"backend": recipe.embed_backend} if name.startswith("minilm") else {}
+    embedder = get_embedder(name, model=recipe.model, **options)
+    parts = getattr(embedder, "parts", (embedder,))
+    keys = name.split("+") if len(parts) > 1 else [name]  # the parts' names, for Ray
+    mats, n_cached = [], 0
+    with _embedding_cache(recipe, warnings) as cache:
+        for i, (key, part) in enumerate(zip(keys, parts)):
+            progress = _view_tick(tick, i, len(parts), total)
+            if on_ray and part.batched:
+                mats.append(_embed_on_ray(recipe, spool, key, progress=progress))
+                continue
+            mat, hits = _embed_part(recipe, spool, part, cache, total, progress)
+            mats.append(mat)
+            n_cached += hits
+    emb = mats[0] if len(mats) == 1 else combine_views(mats)
+    return emb, (f"{name} (ray)" if on_ray else embedder.name), n_cached
+
+
+def _view_tick(tick: Progress, i: int, n_views: int, total: int) -> Callable[[int, Any], None]:
+    """Part ``i`` of ``n_views``'s progress as the embed stage's progress over the texts."""
+    from tokenplan.select.embed import view_progress
+
+    return view_progress(lambda done, n: tick("embed", done, n), i, n_views, total)
+
+
+def _embed_part(recipe: Recipe, spool: IO[str], embedder, cache, total: int, progress) -> tuple:
+    """One embedder over the spool, read afresh from its start: (matrix, vectors from the cache)."""
+    from tokenplan.select.embed import embed_texts
+
+    return embed_texts(
+        spooled_texts(spool),
+        embedder,
+        cache=cache,
+        n_texts=total,
+        batch_size=recipe.batch_size,
+        progress=progress,
+    )
+
+
+@contextmanager
+def _embedding_cache(recipe: Recipe, warnings: list[str] | None) -> Iterator[Any]:
+    """The recipe's embedding cache (None with cache_dir 'none'), closed after the block."""
+    from tokenplan.select.embed import EmbeddingCache
+
+    if (recipe.cache_dir or "").lower() == "none":
+        yield None
+        return
+    sink = warnings if warnings is not None else []
+    cache = EmbeddingCache(recipe.cache_dir or default_cache_dir(), on_warning=sink.append)
+    try:
+        yield cache
     finally:
-        if cache is not None:
-            cache.close()
-    return emb, embedder.name, n_cached
+        cache.close()
 
 
 def _warn_script(spool: IO[str], warnings: list[str], *, sample: int = 2000) -> None:
@@ -678,17 +727,17 @@ def _warn_script(spool: IO[str], warnings: list[str], *, sample: int = 2000) -> 
         warnings.append(
             f"{share:.0%} of the pool's letters are not Latin script; MiniLM is an English model (most "
             "CJK characters are unknown to its vocabulary): prefer a local multilingual model (--model "
-            "DIR), or try --embedder tfidf-char (character n-grams; docs/select.md, Which embedder); "
-            "--method stratified-uniform kept at least 0.98x random's label coverage on every benchmark "
-            "pool (docs/select.md, A robust alternative)."
+            f"DIR), or the default embedder {DEFAULT_EMBEDDER}, or --embedder tfidf-char (character "
+            "n-grams; docs/select.md, Which embedder); --method stratified-uniform kept at least 0.98x "
+            "random's label coverage on every benchmark pool (docs/select.md, A robust alternative)."
         )
 
 
-def _embed_on_ray(recipe: Recipe, spool: IO[str], name: str, *, tick: Progress) -> tuple:
+def _embed_on_ray(recipe: Recipe, spool: IO[str], name: str, *, progress) -> np.ndarray:
+    """The embedder ``name`` (a neural one) over the spooled texts on Ray (no cache)."""
     from tokenplan.select.ray_backend import embed_ray
 
     texts = list(spooled_texts(spool))
-    tick("embed", 0, len(texts))
     emb = embed_ray(
         texts,
         embedder=name,
@@ -696,8 +745,8 @@ def _embed_on_ray(recipe: Recipe, spool: IO[str], name: str, *, tick: Progress) 
         address=recipe.ray_address,
         batch_size=recipe.batch_size or 256,
     )
-    tick("embed", len(texts), len(texts))
-    return emb, f"{name} (ray)", 0
+    progress(len(texts), len(texts))
+    return emb
 
 
 def cluster_candidates(
