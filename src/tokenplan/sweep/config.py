@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import asdict, dataclass, fields
+from dataclasses import MISSING, asdict, dataclass, fields
 from typing import Any
 
 from tokenplan import _checks
@@ -223,7 +223,27 @@ class TrainConfig(GPTConfig):
         return self.steps * self.batch_tokens * self.flops_per_token
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+    def from_dict(cls, data: dict[str, Any], *, source: str | None = None) -> TrainConfig:
+        """A config from a mapping (a run record's ``config``); an unknown or missing key is one error
+        naming it, prefixed with ``source`` (the file) when known."""
+        where = f"{source}: " if source else ""
+        if not isinstance(data, dict):
+            raise InvalidInputError(f"{where}a run config must be a mapping of keys to values.")
+        _checks.name_keys(f"{where}run config", data, "n_layers: 2")
+        valid = [f.name for f in fields(cls)]
+        unknown = sorted(set(data) - set(valid))
+        if unknown:
+            raise InvalidInputError(
+                f"{where}unknown run config key(s) {', '.join(unknown)}; "
+                f"valid keys: {', '.join(valid)}."
+            )
+        missing = [
+            f.name
+            for f in fields(cls)
+            if f.default is MISSING and f.default_factory is MISSING and f.name not in data
+        ]
+        if missing:
+            raise InvalidInputError(f"{where}run config lacks key(s) {', '.join(missing)}.")
         return cls(**data)
 
     def digest(self) -> str:
