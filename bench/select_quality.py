@@ -21,6 +21,12 @@ venv to run them; a pool whose package is missing is skipped with a note):
 
 They are the check that a change generalises: a change is kept only if it helps, or does not hurt, there too.
 
+BIG-bench pools (``--pools bigbench``, added after the decision of 2026-12-02 as a check like the issue's: public
+evaluation prompts labelled by the skill they test): bigbench-1 .. bigbench-4, each 40 BIG-bench tasks
+(Srivastava et al. 2022) drawn with seed 1-4, 5-50 example inputs per task (seeded), prompt-only, labelled by
+task (about 1,000 rows each). Read from the sdist without installing it: ``pip download bigbench==1.0.0
+--no-deps -d DIR`` then ``--bigbench DIR/bigbench-1.0.0.tar.gz`` (about 20 s to scan the 358 MB archive).
+
 Skewed pools (``--pools skewed``): chatterbot-zipf and chitchat-zipf, copies of chatterbot and chitchat where
 the r-th label (seeded order) keeps ceil(s_max / r) rows: a few big labels and a long tail (:func:`zipf`).
 
@@ -57,7 +63,7 @@ with the ``fast`` extra, else torch), computed once per pool and cached under ``
 Run:
     HF_HUB_OFFLINE=1 python bench/select_quality.py [--data ../shared/data/sft] [--seeds 10]
         [--budgets 10,20,40,80] [--methods ...] [--pools shared|held-out|skewed|NAME,...]
-        [--embedder minilm|tfidf]
+        [--embedder minilm|tfidf-char|minilm+tfidf-char] [--bigbench SDIST]
         [--target] [--json FILE]
 """
 
@@ -179,6 +185,83 @@ def held_out_pools() -> dict:
     return out
 
 
+#: BIG-bench (Srivastava et al. 2022), read from its PyPI sdist: ``pip download bigbench==1.0.0 --no-deps
+#: -d DIR`` (358 MB, no install needed), then ``--bigbench DIR/bigbench-1.0.0.tar.gz`` or the unpacked folder
+BIGBENCH_SDIST = "bigbench-1.0.0.tar.gz"
+#: tasks per BIG-bench pool, and the range of rows each task gets (uniform, seeded)
+BIGBENCH_TASKS, BIGBENCH_ROWS = 40, (5, 50)
+
+
+def bigbench_tasks(path: Path) -> dict[str, list[str]] | str:
+    """Task name -> the task's example inputs (stripped, non-empty), for every top-level ``task.json`` of
+    BIG-bench with at least ``BIGBENCH_ROWS[1]`` of them; a note string when ``path`` is not there."""
+    import re
+    import tarfile
+
+    if not path.exists():
+        return f"needs `pip download bigbench==1.0.0 --no-deps -d DIR` and --bigbench DIR/{BIGBENCH_SDIST}"
+    top = re.compile(r"(?:^|/)benchmark_tasks/([^/]+)/task\.json$")
+
+    def inputs(raw: bytes) -> list[str]:
+        try:
+            examples = json.loads(raw.decode("utf-8")).get("examples") or []
+        except (UnicodeDecodeError, ValueError, AttributeError):
+            return []
+        return [
+            e["input"].strip()
+            for e in examples
+            if isinstance(e, dict) and isinstance(e.get("input"), str) and e["input"].strip()
+        ]
+
+    found: dict[str, list[str]] = {}
+    if path.is_dir():
+        for f in sorted(path.rglob("task.json")):
+            m = top.search(f.as_posix())
+            if m:
+                found[m.group(1)] = inputs(f.read_bytes())
+    else:
+        with tarfile.open(path) as tar:
+            for member in tar:
+                m = top.search(member.name)
+                if m and member.isfile():
+                    found[m.group(1)] = inputs(tar.extractfile(member).read())
+    return {k: v for k, v in sorted(found.items()) if len(v) >= BIGBENCH_ROWS[1]}
+
+
+def load_bigbench(tasks: dict[str, list[str]] | str, seed: int) -> PoolData | str:
+    """An evaluation-prompt pool like the issue's: ``BIGBENCH_TASKS`` BIG-bench tasks drawn with ``seed``,
+    each with a seeded uniform number of its example inputs in ``BIGBENCH_ROWS``, prompt-only, labelled by
+    task (the skill it tests); exact duplicates dropped. Mostly English, some tasks in other languages."""
+    from tokenplan.select.dedup import ExactDeduper
+
+    if isinstance(tasks, str):
+        return tasks
+    rng = np.random.default_rng(seed)
+    names = sorted(rng.choice(sorted(tasks), BIGBENCH_TASKS, replace=False).tolist())
+    dedup = ExactDeduper()
+    texts, labels = [], []
+    for name in names:
+        rows = tasks[name]
+        k = int(rng.integers(BIGBENCH_ROWS[0], BIGBENCH_ROWS[1] + 1))
+        for i in rng.choice(len(rows), k, replace=False):
+            if not dedup.is_duplicate(rows[i]):
+                texts.append(rows[i])
+                labels.append(name)
+    return PoolData(f"bigbench-{seed}", texts, [""] * len(texts), np.asarray(labels, dtype=str))
+
+
+def bigbench_pools(path: Path) -> dict:
+    """``bigbench-1`` .. ``bigbench-4``: four draws of 40 tasks (seeds 1-4; the task list is read once)."""
+    memo: dict = {}
+
+    def load(seed: int) -> PoolData | str:
+        if "tasks" not in memo:
+            memo["tasks"] = bigbench_tasks(path)
+        return load_bigbench(memo["tasks"], seed)
+
+    return {f"bigbench-{s}": (lambda s=s: load(s)) for s in (1, 2, 3, 4)}
+
+
 def load_chitchat() -> PoolData | str:
     base = _package_dir("chitchat_dataset")
     if base is None:
@@ -219,9 +302,10 @@ def zipf(pool: PoolData | str, name: str) -> PoolData | str:
     )
 
 
-def pools(data: Path) -> dict:
+def pools(data: Path, bigbench: Path | None = None) -> dict:
     """Every pool by name: a loader returning a :class:`PoolData`, or a note why it is skipped."""
     shared, held = shared_pools(data), held_out_pools()
+    held |= bigbench_pools(bigbench or Path(BIGBENCH_SDIST))
     skewed = {
         "chatterbot-zipf": lambda: zipf(shared["chatterbot"](), "chatterbot-zipf"),
         "chitchat-zipf": lambda: zipf(held["chitchat"](), "chitchat-zipf"),
@@ -234,14 +318,18 @@ POOL_GROUPS = {
     "shared": "chatterbot,belle,belle-prompts,alpaca",
     "held-out": ",".join([*(f"cc-{lang}" for lang in CORPUS_LANGUAGES), "chitchat"]),
     "skewed": "chatterbot-zipf,chitchat-zipf",
+    "bigbench": "bigbench-1,bigbench-2,bigbench-3,bigbench-4",
 }
 
 
 def embed(pool: PoolData, cache: Path, embedder_name: str = "minilm") -> np.ndarray:
     """The pool's embeddings (``minilm`` by default, or another name :func:`get_embedder` knows), cached in
-    ``cache`` under a hash of the embedder's identity and the texts."""
-    from tokenplan.select.embed import get_embedder
+    ``cache`` under a hash of the embedder's identity and the texts. A name of views joined by ``+``
+    (``minilm+tfidf-char``): each view embedded (and cached) alone, then :func:`combine_views`."""
+    from tokenplan.select.embed import combine_views, get_embedder
 
+    if "+" in embedder_name:  # each view cached alone; combined as select combines them
+        return combine_views([embed(pool, cache, part) for part in embedder_name.split("+")])
     # minilm: the default backend (onnx int8 with the fast extra, else torch)
     embedder = get_embedder(embedder_name)
     ident = "\x1e".join([embedder.name, *pool.texts])
@@ -471,7 +559,14 @@ def table(pool: PoolData, res: dict, budgets) -> str:
 
 
 #: pools most like the check a default faces (English evaluation prompts, many labels, maybe prompt-only)
-ANALOGUES = ("chatterbot", "belle-prompts", "chitchat", "chatterbot-zipf", "chitchat-zipf")
+ANALOGUES = (
+    "chatterbot",
+    "belle-prompts",
+    "chitchat",
+    "chatterbot-zipf",
+    "chitchat-zipf",
+    *(f"bigbench-{s}" for s in (1, 2, 3, 4)),
+)
 
 
 def _ratios(pool: PoolData, res: dict, m: str, n: int) -> dict[str, float]:
@@ -620,7 +715,17 @@ def main(argv=None) -> int:
         default="shared",
         help="names or groups: shared (../shared/data/sft), held-out (PyPI corpora, see held_out_pools)",
     )
-    ap.add_argument("--embedder", default="minilm", help="minilm (default) or tfidf")
+    ap.add_argument(
+        "--embedder",
+        default="minilm",
+        help="minilm (default), tfidf-char, or views joined by + (minilm+tfidf-char): each view cached "
+        "alone, then combined as select combines them (the mean of the views' cosines)",
+    )
+    ap.add_argument(
+        "--bigbench",
+        type=Path,
+        help=f"BIG-bench's sdist ({BIGBENCH_SDIST}) or its unpacked folder, for --pools bigbench",
+    )
     ap.add_argument("--json", help="also write the raw numbers here")
     ap.add_argument("--target", action="store_true", help="run the target-task benchmark instead")
     ap.add_argument("--target-methods", default="task-center,nearest")
@@ -632,7 +737,7 @@ def main(argv=None) -> int:
     methods = args.methods.split(",")
     if "random" not in methods:
         methods.insert(0, "random")
-    all_pools = pools(Path(args.data))
+    all_pools = pools(Path(args.data), args.bigbench)
     names = ",".join(POOL_GROUPS.get(p, p) for p in args.pools.split(",")).split(",")
     unknown = [p for p in names if p not in all_pools]
     if unknown:
