@@ -141,8 +141,8 @@ class Recipe:
     """How minilm (alone or in the default) runs: auto (onnxruntime int8 with the fast extra, else torch),
     onnx, torch."""
     model: str | None = None
-    """A local Hugging Face model directory (implies embedder hf unless embedder is set to another than
-    minilm or the default)."""
+    """A local Hugging Face model directory: with embedder minilm or the default, that model alone (hf, mean
+    pooling)."""
     embeddings: str | None = None
     """A precomputed .npy with one row per input row; skips embedding."""
     cache_dir: str | None = None
