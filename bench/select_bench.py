@@ -15,9 +15,13 @@
 4. The per-text cache store: SQLite (what select uses) against a memory-mapped array + index.
 5. End to end: `tokenplan select` on a 3,111-row alpaca pool, cold (with and without building the ONNX
    model), warm, and with other filters; a 100k-row pool with precomputed embeddings; time and peak RSS.
+6. ``tfidf-char`` on 1k and 8k alpaca texts and a 100k synthetic pool: the old code (whole-pool fit)
+   against the current default (above 20,000 texts a 20,000-text sample fit, every text projected; the same
+   computation below), time and peak RSS of fresh processes.
 
-Run: python bench/select_bench.py [--only kcenter|kmeans|embed|cache|e2e] [--embed-texts 256]
+Run: python bench/select_bench.py [--only kcenter|kmeans|embed|cache|e2e|tfidf] [--embed-texts 256]
      [--embed-repeats 3] [--fused] [--n 100000] [--dim 384] [--budget 500] [--repeats 3] [--skip-deepcore]
+     [--tfidf-sizes 1000,8000] [--tfidf-synthetic 100000]
 """
 
 from __future__ import annotations
@@ -440,6 +444,155 @@ def bench_e2e():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+_TFIDF_CHILD = r"""
+import json, os, resource, sys, time
+import numpy as np
+pool, variant, out = sys.argv[1], sys.argv[2], sys.argv[3]
+with open(pool) as fh:
+    texts = json.load(fh)
+from sklearn.decomposition import TruncatedSVD  # loaded before the RSS baseline
+from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
+from tokenplan.select.embed import TfidfSvdEmbedder
+from tokenplan.select.models import l2_normalise
+
+
+def old_encode(texts, n_components=256, seed=0):
+    # TfidfSvdEmbedder(analyzer="char").encode as it was before fit_rows (commit 1666d8a), verbatim
+    hv = HashingVectorizer(n_features=2**18, analyzer="char_wb", ngram_range=(1, 4),
+                           alternate_sign=False, norm=None)
+    counts = hv.transform(list(texts))
+    tfidf = TfidfTransformer(sublinear_tf=True).fit_transform(counts).tocsr()
+    tfidf = tfidf[:, np.unique(tfidf.indices)]
+    k = min(n_components, max(1, min(tfidf.shape) - 1))
+    if len(texts) <= 4000:
+        w, u = np.linalg.eigh((tfidf @ tfidf.T).toarray())
+        top = np.argsort(w)[::-1][:k]
+        z = u[:, top] * np.sqrt(np.maximum(w[top], 0.0))
+    else:
+        z = TruncatedSVD(n_components=k, n_iter=3, random_state=seed).fit_transform(tfidf)
+    signs = np.sign(z[np.abs(z).argmax(axis=0), np.arange(z.shape[1])])
+    return l2_normalise(z * np.where(signs == 0, 1.0, signs))
+
+
+encode = old_encode if variant == "old" else TfidfSvdEmbedder(analyzer="char").encode
+with open("/proc/self/statm") as fh:
+    before_mb = int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+t = time.perf_counter()
+x = encode(texts)
+s = time.perf_counter() - t
+ru = resource.getrusage(resource.RUSAGE_SELF)
+np.save(out, x)
+print(json.dumps({"s": round(s, 2), "cpu_s": round(ru.ru_utime + ru.ru_stime, 1),
+                  "peak_mb": round(ru.ru_maxrss / 1024), "before_encode_mb": round(before_mb),
+                  "dims": x.shape[1]}))
+"""
+
+
+def _tfidf_pools(sizes, synthetic):
+    """{label: texts}: alpaca (instruction + input + output) at each size, repeats with a ` [i]` suffix,
+    and a synthetic pool of ``synthetic`` texts of 130 words drawn from alpaca's word stream (about 800
+    characters, its character n-gram statistics)."""
+    base = _alpaca_texts()
+    if base is None:
+        raise SystemExit("--only tfidf needs ../shared/data/sft/alpaca_en_demo.json")
+    pools = {}
+    for n in sizes:
+        texts = [
+            t if i < len(base) else f"{t} [{i // len(base)}]" for i, t in zip(range(n), base * n)
+        ]
+        pools[f"alpaca_{n // 1000}k"] = texts
+    words = np.array(" ".join(base).split())
+    rng = np.random.default_rng(0)
+    if synthetic:
+        pools[f"synthetic_{synthetic // 1000}k"] = [
+            " ".join(words[rng.integers(0, len(words), 130)]) for _ in range(synthetic)
+        ]
+    return pools
+
+
+def _neighbour_overlap(a, b, n_queries=500, k=10):
+    """Mean share of the k nearest neighbours (cosine) that two embeddings of the same rows agree on."""
+    rows = np.random.default_rng(0).choice(len(a), size=min(n_queries, len(a)), replace=False)
+    shared = []
+    for q in rows:
+        na = np.argpartition(-(a @ a[q]), k + 1)[: k + 1]
+        nb = np.argpartition(-(b @ b[q]), k + 1)[: k + 1]
+        shared.append((len(set(na) & set(nb)) - 1) / k)  # the query itself is in both
+    return round(float(np.mean(shared)), 3)
+
+
+def bench_tfidf(sizes=(1000, 8000), synthetic=100_000, repeats=3):
+    """``tfidf-char`` (the text half of the default embedding): the old code (whole-pool fit; pinned in
+    ``_TFIDF_CHILD``) against the current default (the same up to 20,000 texts; above, a fit on a
+    20,000-text sample, every text projected). Each run is
+    a fresh process: time of ``encode``, its CPU time, and peak RSS (``ru_maxrss``); ``encode_mb`` is the
+    peak minus the RSS just before ``encode`` (texts and libraries loaded). Rounds alternate the order.
+
+    ``max_abs_diff``: largest difference between the two unit vectors of a row (pools the old and the new
+    code both fit whole); ``neighbour_overlap``: share of the 10 nearest neighbours of 500 rows the two
+    agree on (for the sampled fit, whose axes differ from the whole-pool fit's).
+    """
+    import os
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    tmp = Path(tempfile.mkdtemp(prefix="tfidf-bench-"))
+    rows = {}
+    try:
+        for label, texts in _tfidf_pools(sizes, synthetic).items():
+            pool = tmp / "pool.json"
+            pool.write_text(json.dumps(texts))
+            runs = {"old": [], "new": []}
+            for r in range(repeats if len(texts) <= 10_000 else 1):
+                for variant in ("old", "new") if r % 2 == 0 else ("new", "old"):
+                    proc = subprocess.run(
+                        [
+                            sys.executable,
+                            "-c",
+                            _TFIDF_CHILD,
+                            str(pool),
+                            variant,
+                            str(tmp / variant),
+                        ],
+                        capture_output=True,
+                        text=True,
+                        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+                    )
+                    if proc.returncode != 0:
+                        raise RuntimeError(proc.stderr)
+                    runs[variant].append(json.loads(proc.stdout))
+            rows[label] = _tfidf_row(
+                texts, runs, np.load(tmp / "old.npy"), np.load(tmp / "new.npy")
+            )
+            print(json.dumps({label: rows[label]}), flush=True)
+        return rows
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _tfidf_row(texts, runs, old, new):
+    row = {"n_texts": len(texts), "mean_chars": round(float(np.mean([len(t) for t in texts])))}
+    for key, rs in runs.items():
+        row[key] = {
+            "s": statistics.median(r["s"] for r in rs),
+            "cpu_s": statistics.median(r["cpu_s"] for r in rs),
+            "peak_mb": max(r["peak_mb"] for r in rs),
+            "encode_mb": max(r["peak_mb"] - r["before_encode_mb"] for r in rs),
+            "dims": rs[0]["dims"],
+        }
+    pairs = list(zip(runs["old"], runs["new"]))
+    row["new_over_old_time"] = round(statistics.median(b["s"] / a["s"] for a, b in pairs), 2)
+    row["new_over_old_cpu"] = round(statistics.median(b["cpu_s"] / a["cpu_s"] for a, b in pairs), 2)
+    row["new_over_old_encode_mb"] = round(row["new"]["encode_mb"] / row["old"]["encode_mb"], 2)
+    if len(texts) <= 20_000:
+        row["max_abs_diff"] = float(np.abs(old - new).max())
+    row["neighbour_overlap"] = _neighbour_overlap(old, new)
+    return row
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=100_000)
@@ -453,7 +606,13 @@ def main() -> None:
     ap.add_argument(
         "--fused", action="store_true", help="embed: add int8 on a fusion-optimised graph"
     )
-    ap.add_argument("--only", choices=["kcenter", "kmeans", "embed", "cache", "e2e"], default=None)
+    ap.add_argument(
+        "--only", choices=["kcenter", "kmeans", "embed", "cache", "e2e", "tfidf"], default=None
+    )
+    ap.add_argument(
+        "--tfidf-synthetic", type=int, default=100_000, help="tfidf: synthetic rows (0: none)"
+    )
+    ap.add_argument("--tfidf-sizes", default="1000,8000", help="tfidf: alpaca pool sizes")
     args = ap.parse_args()
     from threadpoolctl import threadpool_info
 
@@ -475,6 +634,9 @@ def main() -> None:
     if args.only in (None, "e2e"):
         result["e2e"] = bench_e2e()
         print(json.dumps({"e2e": result["e2e"]}), flush=True)
+    if args.only in (None, "tfidf"):
+        sizes = [int(n) for n in args.tfidf_sizes.split(",") if n]
+        result["tfidf"] = bench_tfidf(sizes, args.tfidf_synthetic, args.repeats)
     print(json.dumps(result, indent=2))
 
 
