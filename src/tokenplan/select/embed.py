@@ -490,8 +490,8 @@ def embed_texts(
     the views (:func:`combine_views`); the count from the cache is then the sum over the parts.
     """
     if getattr(embedder, "parts", None) is not None:
-        opts = dict(cache=cache, batch_size=batch_size, progress=progress, chunk_size=chunk_size)
-        return _embed_views(texts, embedder.parts, **opts)
+        opts = dict(cache=cache, batch_size=batch_size, chunk_size=chunk_size)
+        return _embed_views(texts, embedder.parts, progress=progress, **opts)
     if not embedder.batched:
         return _embed_whole_pool(list(texts), embedder, cache=cache, progress=progress)
     bs = batch_size or getattr(embedder, "batch_size", 64)
@@ -533,15 +533,35 @@ def embed_texts(
 def _embed_views(
     texts: Iterable[str], parts: Sequence[Embedder], *, progress, **opts
 ) -> tuple[np.ndarray, int]:
-    """Each part of an ensemble over the texts (read into a list once), then the views joined."""
+    """An ensemble over texts read into a list once: each part through :func:`embed_texts`, joined by
+    :func:`embed_views`."""
     texts = texts if isinstance(texts, Sequence) else list(texts)
+    return embed_views(
+        parts,
+        lambda _i, part, tick: embed_texts(texts, part, n_texts=len(texts), progress=tick, **opts),
+        n_texts=len(texts),
+        progress=progress,
+    )
+
+
+def embed_views(
+    parts: Sequence[Embedder],
+    embed_part: Callable[[int, Embedder, Callable[[int, int | None], None] | None], tuple],
+    *,
+    n_texts: int,
+    progress: Callable[[int, int | None], None] | None = None,
+) -> tuple[np.ndarray, int]:
+    """The views of ``parts`` joined: ``embed_part(i, part, progress_i)`` embeds part i (returning its
+    matrix and the vectors it served from a cache), its progress mapped onto one progress over the texts
+    (:func:`view_progress`); the views joined by :func:`combine_views` (a single part: its matrix as it is),
+    the cache counts summed. The caller decides how a part reads the texts (a list, a spool read afresh, Ray).
+    """
     mats, n_cached = [], 0
     for i, part in enumerate(parts):
-        tick = view_progress(progress, i, len(parts), len(texts))
-        mat, hits = embed_texts(texts, part, n_texts=len(texts), progress=tick, **opts)
+        mat, hits = embed_part(i, part, view_progress(progress, i, len(parts), n_texts))
         mats.append(mat)
         n_cached += hits
-    return combine_views(mats), n_cached
+    return (mats[0] if len(mats) == 1 else combine_views(mats)), n_cached
 
 
 def view_progress(

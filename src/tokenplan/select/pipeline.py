@@ -641,7 +641,7 @@ def embed_candidates(
     count from the cache is the sum over the parts. Cache problems (an unusable folder, a damaged store) are
     appended to ``warnings``; the run carries on.
     """
-    from tokenplan.select.embed import combine_views, get_embedder, load_precomputed
+    from tokenplan.select.embed import embed_views, get_embedder, load_precomputed
 
     if recipe.embeddings:
         full = load_precomputed(recipe.embeddings, n_rows=n_rows)
@@ -658,7 +658,7 @@ def embed_candidates(
         on_ray and "+" not in name
     ):  # built on the Ray workers only (a --model folder may be theirs alone)
         return (
-            _embed_on_ray(recipe, spool, name, progress=_view_tick(tick, 0, 1, total)),
+            _embed_on_ray(recipe, spool, name, progress=lambda done, _: tick("embed", done, total)),
             f"{name} (ray)",
             0,
         )
@@ -666,25 +666,17 @@ def embed_candidates(
     embedder = get_embedder(name, model=recipe.model, **options)
     parts = getattr(embedder, "parts", (embedder,))
     keys = name.split("+") if len(parts) > 1 else [name]  # the parts' names, for Ray
-    mats, n_cached = [], 0
+
+    def embed_part(i: int, part, progress) -> tuple:
+        if on_ray and part.batched:
+            return _embed_on_ray(recipe, spool, keys[i], progress=progress), 0
+        return _embed_part(recipe, spool, part, cache, total, progress)
+
     with _embedding_cache(recipe, warnings) as cache:
-        for i, (key, part) in enumerate(zip(keys, parts)):
-            progress = _view_tick(tick, i, len(parts), total)
-            if on_ray and part.batched:
-                mats.append(_embed_on_ray(recipe, spool, key, progress=progress))
-                continue
-            mat, hits = _embed_part(recipe, spool, part, cache, total, progress)
-            mats.append(mat)
-            n_cached += hits
-    emb = mats[0] if len(mats) == 1 else combine_views(mats)
+        emb, n_cached = embed_views(
+            parts, embed_part, n_texts=total, progress=lambda done, n: tick("embed", done, n)
+        )
     return emb, (f"{name} (ray)" if on_ray else embedder.name), n_cached
-
-
-def _view_tick(tick: Progress, i: int, n_views: int, total: int) -> Callable[[int, Any], None]:
-    """Part ``i`` of ``n_views``'s progress as the embed stage's progress over the texts."""
-    from tokenplan.select.embed import view_progress
-
-    return view_progress(lambda done, n: tick("embed", done, n), i, n_views, total)
 
 
 def _embed_part(recipe: Recipe, spool: IO[str], embedder, cache, total: int, progress) -> tuple:
