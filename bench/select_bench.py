@@ -15,8 +15,8 @@
 4. The per-text cache store: SQLite (what select uses) against a memory-mapped array + index.
 5. End to end: `tokenplan select` on a 3,111-row alpaca pool, cold (with and without building the ONNX
    model), warm, and with other filters; a 100k-row pool with precomputed embeddings; time and peak RSS.
-6. ``tfidf-char`` on 1k and 8k alpaca texts and a 100k synthetic pool: the old code (whole-pool fit)
-   against the current default (above 20,000 texts a 20,000-text sample fit, every text projected; the same
+6. ``tfidf-char`` on 1k and 8k alpaca texts and a 100k synthetic pool: the old computation (a whole-pool
+   fit, ``fit_rows`` = n) against the current default (above 20,000 texts a 20,000-text sample fit, every text projected; the same
    computation below), time and peak RSS of fresh processes.
 
 Run: python bench/select_bench.py [--only kcenter|kmeans|embed|cache|e2e|tfidf] [--embed-texts 256]
@@ -450,31 +450,14 @@ import numpy as np
 pool, variant, out = sys.argv[1], sys.argv[2], sys.argv[3]
 with open(pool) as fh:
     texts = json.load(fh)
-from sklearn.decomposition import TruncatedSVD  # loaded before the RSS baseline
-from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
+from sklearn.decomposition import TruncatedSVD  # noqa: F401  (loaded before the RSS baseline)
+from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer  # noqa: F401
 from tokenplan.select.embed import TfidfSvdEmbedder
-from tokenplan.select.models import l2_normalise
 
-
-def old_encode(texts, n_components=256, seed=0):
-    # TfidfSvdEmbedder(analyzer="char").encode as it was before fit_rows (commit 1666d8a), verbatim
-    hv = HashingVectorizer(n_features=2**18, analyzer="char_wb", ngram_range=(1, 4),
-                           alternate_sign=False, norm=None)
-    counts = hv.transform(list(texts))
-    tfidf = TfidfTransformer(sublinear_tf=True).fit_transform(counts).tocsr()
-    tfidf = tfidf[:, np.unique(tfidf.indices)]
-    k = min(n_components, max(1, min(tfidf.shape) - 1))
-    if len(texts) <= 4000:
-        w, u = np.linalg.eigh((tfidf @ tfidf.T).toarray())
-        top = np.argsort(w)[::-1][:k]
-        z = u[:, top] * np.sqrt(np.maximum(w[top], 0.0))
-    else:
-        z = TruncatedSVD(n_components=k, n_iter=3, random_state=seed).fit_transform(tfidf)
-    signs = np.sign(z[np.abs(z).argmax(axis=0), np.arange(z.shape[1])])
-    return l2_normalise(z * np.where(signs == 0, 1.0, signs))
-
-
-encode = old_encode if variant == "old" else TfidfSvdEmbedder(analyzer="char").encode
+# old: the whole-pool fit (fit_rows = n), the computation before the fit sample (its vectors are tested
+# bit-identical to a pinned copy of the old function in tests/select/test_tfidf_fit_sample.py)
+fit_rows = len(texts) if variant == "old" else 20_000
+encode = TfidfSvdEmbedder(analyzer="char", fit_rows=fit_rows).encode
 with open("/proc/self/statm") as fh:
     before_mb = int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 t = time.perf_counter()
@@ -522,8 +505,8 @@ def _neighbour_overlap(a, b, n_queries=500, k=10):
 
 
 def bench_tfidf(sizes=(1000, 8000), synthetic=100_000, repeats=3):
-    """``tfidf-char`` (the text half of the default embedding): the old code (whole-pool fit; pinned in
-    ``_TFIDF_CHILD``) against the current default (the same up to 20,000 texts; above, a fit on a
+    """``tfidf-char`` (the text half of the default embedding): the old computation (a whole-pool fit,
+    ``fit_rows`` = n, as before the fit sample) against the current default (the same up to 20,000 texts; above, a fit on a
     20,000-text sample, every text projected). Each run is
     a fresh process: time of ``encode``, its CPU time, and peak RSS (``ru_maxrss``); ``encode_mb`` is the
     peak minus the RSS just before ``encode`` (texts and libraries loaded). Rounds alternate the order.
