@@ -21,7 +21,6 @@ interval_option = click.option(
     "--interval",
     type=float,
     default=0.8,
-    show_default=True,
     help="Level of the intervals on loss, N_opt and D_opt (0.8 = 10th..90th percentile).",
 )
 

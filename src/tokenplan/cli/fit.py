@@ -88,14 +88,12 @@ def _curves(runs_path, curves_path, approach, notes):
     "--approach",
     type=click.Choice(APPROACHES),
     default="3",
-    show_default=True,
     help="Chinchilla approach: 1 envelope of curves, 2 IsoFLOP profiles, 3 parametric L(N, D).",
 )
 @click.option(
     "--form",
     type=click.Choice(FORM_CHOICES),
     default="auto",
-    show_default=True,
     help="Approach 3's form; auto backtests each on your runs and keeps the best extrapolator.",
 )
 @click.option(
@@ -103,27 +101,21 @@ def _curves(runs_path, curves_path, approach, notes):
     "law_kind",
     type=click.Choice(LAW_KINDS),
     default="chinchilla",
-    show_default=True,
     help="data-constrained fits R_D*, R_N* of Muennighoff et al. 2023 (needs unique_tokens).",
 )
 @click.option("--columns", help="Map fields to your columns: loss=val_loss_c4,n_params=params.")
 @click.option(
     "--curves", "curves_path", type=click.Path(dir_okay=False), help="Training curves (Approach 1)."
 )
-@click.option(
-    "--drop-highest", type=int, default=0, show_default=True, help="Drop the K highest-loss runs."
-)
+@click.option("--drop-highest", type=int, default=0, help="Drop the K highest-loss runs.")
 @click.option(
     "--drop-invalid", is_flag=True, help="Drop rows with NaN/inf/non-positive values (counted)."
 )
-@click.option(
-    "--delta", type=float, default=1e-3, show_default=True, help="Huber delta (log-loss units)."
-)
+@click.option("--delta", type=float, default=1e-3, help="Huber delta (log-loss units).")
 @click.option(
     "--reduction",
     type=click.Choice(REDUCTIONS),
     default="sum",
-    show_default=True,
     help="Huber SUM (correct) or MEAN (reproduces the early stop behind Hoffmann's constants).",
 )
 @click.option("--alpha-equals-beta", is_flag=True, help="Same as --form shared-exponent.")
@@ -131,14 +123,12 @@ def _curves(runs_path, curves_path, approach, notes):
     "--overestimate-weight",
     type=float,
     default=1.0,
-    show_default=True,
     help="Approach 3: weight of residuals where the law over-predicts the loss (asymmetric Huber).",
 )
 @click.option(
     "--profile",
     type=click.Choice(PROFILES),
     default="parabola",
-    show_default=True,
     help="Approach 2 per-budget profile.",
 )
 @click.option(
@@ -164,12 +154,11 @@ def _curves(runs_path, curves_path, approach, notes):
     default=None,
     help="Bootstrap refits for intervals, e.g. 1000 [200 for Approach 3's Chinchilla-family forms, else 0].",
 )
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=int, default=0)
 @click.option(
     "--ci",
     type=float,
     default=80.0,
-    show_default=True,
     help="Interval level in % (80 = 10th/90th).",
 )
 @click.option(

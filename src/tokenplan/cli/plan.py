@@ -383,7 +383,6 @@ def _extrapolation_line(plans) -> str:
     "--mfu",
     type=click.FloatRange(0.0, 1.0, min_open=True),
     default=0.4,
-    show_default=True,
     help="Model FLOPs utilisation: the fraction of peak a run achieves.",
 )
 @click.option(
@@ -397,7 +396,6 @@ def _extrapolation_line(plans) -> str:
 @click.option(
     "--law",
     default="epoch2024",
-    show_default=True,
     help="Law preset (see `tokenplan laws`) or a law JSON saved by `tokenplan fit`.",
 )
 @click.option("--compare", is_flag=True, help="Plan under every preset, side by side.")
@@ -411,7 +409,6 @@ def _extrapolation_line(plans) -> str:
     "--seq-len",
     type=click.IntRange(min=1),
     default=2048,
-    show_default=True,
     help="Sequence length.",
 )
 @click.option(
@@ -423,7 +420,6 @@ def _extrapolation_line(plans) -> str:
     "--batch-rule",
     type=click.Choice(BATCH_RULES),
     default="deepseek",
-    show_default=True,
     help="Batch size rule: DeepSeek LLM's B_opt and learning rate, or Kaplan's critical batch.",
 )
 @interval_option
@@ -492,7 +488,6 @@ def plan(law, compare, report, overwrite, as_json, **budget) -> None:
 @click.option(
     "--law",
     default="chinchilla-a1",
-    show_default=True,
     help="Law preset or saved law JSON; chinchilla-a1 is Table 3's Approach 1.",
 )
 @interval_option
@@ -591,7 +586,7 @@ def _interval_table(result):
     type=QUANTITY,
     help="Model size (all parameters) [compute-optimal for one pass over the unique tokens].",
 )
-@click.option("--law", default="muennighoff2023", show_default=True, help="Law for the loss.")
+@click.option("--law", default="muennighoff2023", help="Law for the loss.")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Write a PNG plot here.")
 @click.option("--overwrite", is_flag=True, help="Allow --plot to replace an existing file.")
 @json_option

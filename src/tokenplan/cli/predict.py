@@ -45,7 +45,6 @@ def _points(n_params, n_tokens, unique_tokens, points_path):
 @click.option(
     "--law",
     default="epoch2024",
-    show_default=True,
     help="Law preset (see `tokenplan laws`) or a law JSON saved by `tokenplan fit --save`.",
 )
 @click.option("--params", "n_params", type=QUANTITY_LIST, help="Model sizes: 7B or 400M,1B.")

@@ -85,7 +85,6 @@ _RUN_OPTIONS = ("executor", "workers", "ray_address", "extend", "checkpoint_ever
     "--executor",
     type=click.Choice(EXECUTOR_NAMES),
     default="local",
-    show_default=True,
     help="local = a process pool, ray = one Ray task per run, serial = in this process.",
 )
 @click.option(
@@ -99,7 +98,7 @@ _RUN_OPTIONS = ("executor", "workers", "ray_address", "extend", "checkpoint_ever
 @click.option(
     "--extend", is_flag=True, help="Add this spec's runs to a directory holding another sweep."
 )
-@click.option("--checkpoint-every", type=float, default=60.0, show_default=True, help="Seconds.")
+@click.option("--checkpoint-every", type=float, default=60.0, help="Seconds.")
 @click.option("--dry-run", is_flag=True, help="List the runs without training.")
 @click.option("--quiet", is_flag=True, help="No progress bar or log lines.")
 @report_option(with_overwrite=True)
