@@ -258,7 +258,11 @@ def read_yaml(path: str | os.PathLike[str], *, what: str, param: str | None = No
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        detail = " ".join(str(exc).split())
+        mark, problem = getattr(exc, "problem_mark", None), getattr(exc, "problem", None)
+        if mark is not None and problem:  # where the parser gave up (a truncated file: its end)
+            detail = f"line {mark.line + 1}, column {mark.column + 1}: {problem}"
+        else:
+            detail = " ".join(str(exc).split())
         raise InvalidInputError(
-            f"{what} {str(path)!r} is not valid YAML ({detail}).", param=param
+            f"{what} {str(path)!r} is not valid YAML ({detail}); fix it there.", param=param
         ) from None

@@ -44,6 +44,55 @@ def test_recipe_reports_every_problem_at_once(tmp_path):
         Recipe.from_yaml(bad)
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "is empty; give at least input: POOL and n_select: N"),
+        ("  \n\n", "is empty"),
+        ("# only a comment\n", "is empty"),
+        (
+            "input: a.jsonl\nn_select: 5\nmethod: [fac",
+            "not valid YAML (line 3, column 13: expected",
+        ),
+        ("input: a.jsonl\nn_sel", "not valid YAML (line 2, column 6"),
+        ("input: a.jsonl\n", "give exactly one of n_select"),  # cut after its first line
+        ("n_select: 5\n", "input is required"),
+    ],
+    ids=[
+        "empty",
+        "blank",
+        "comment",
+        "cut-in-a-list",
+        "cut-in-a-key",
+        "cut-after-input",
+        "no-input",
+    ],
+)
+def test_a_bad_recipe_file_is_one_line_naming_the_file(tmp_path, text, message):
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(text)
+    r = run_cli("select", str(recipe))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"recipe {str(recipe)!r}" in lines[0] and message in lines[0]
+    assert "RECIPE:" not in lines[0]  # the file is named once, not as the argument and again
+
+
+def test_a_recipe_error_names_the_flag_only_when_a_flag_gave_the_value(tmp_path):
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("input: a.jsonl\nn_select: 0\n")
+    r = run_cli("select", str(recipe))
+    assert r.returncode == 2 and "--n" not in r.stderr and "n_select=0 must be > 0" in r.stderr
+    r = run_cli("select", str(recipe), "--n", "-1")
+    assert r.returncode == 2 and r.stderr.startswith(
+        f"tokenplan: error: --n: recipe {str(recipe)!r}"
+    )
+    r = run_cli("select", str(tmp_path / "missing.yaml"))
+    assert (
+        r.returncode == 2 and "'" + str(tmp_path / "missing.yaml") + "' does not exist" in r.stderr
+    )
+
+
 def test_cli_end_to_end_json_output_and_provenance(tmp_path):
     out = tmp_path / "subset.json"
     before = (DATA / "tiny_alpaca.json").read_bytes()

@@ -108,10 +108,11 @@ def _one_line(message: str) -> str:
 
 
 def _error_line(exc: TokenplanError) -> str:
-    """One line for a library error, prefixed with the flag it concerns when the text does not name it."""
+    """One line for a library error, prefixed with the flag it concerns when the text does not name it
+    (an argument in any case: ``RECIPE`` is named by "recipe 'r.yaml' ...")."""
     text = _one_line(str(exc))
     flag = getattr(exc, "flag", None)
-    if flag and flag not in text:
+    if flag and flag.lower() not in text.lower():
         text = f"{flag}: {text}"
     return text
 

@@ -267,20 +267,33 @@ class Recipe:
 
     @classmethod
     def from_yaml(cls, path: str | os.PathLike, **overrides: Any) -> Recipe:
-        """Load a YAML recipe; ``overrides`` (e.g. from CLI flags) replace its values."""
+        """Load a YAML recipe; ``overrides`` (e.g. from CLI flags) replace its values.
+
+        Every error names the file: a missing, empty or unparsable file, and a problem with its values (the
+        flags' values included: ``param`` then names the flag's key, else only the file and key are named).
+        """
         from tokenplan._io import read_yaml
 
-        p = Path(path)
-        if not p.exists():
-            raise InvalidInputError(f"recipe {str(p)!r} does not exist.")
-        data = read_yaml(p, what="recipe", param="recipe") or {}
+        name = f"recipe {str(path)!r}"
+        data = read_yaml(path, what="recipe", param="recipe")  # a missing file: one error naming it
+        if data is None:  # empty, blank or only comments
+            raise InvalidInputError(
+                f"{name} is empty; give at least input: POOL and n_select: N (docs/select.md, Recipes).",
+                param="recipe",
+            )
         if not isinstance(data, dict):
-            raise InvalidInputError(f"recipe {str(p)!r} must be a mapping of option: value.")
+            raise InvalidInputError(f"{name} must be a mapping of option: value.", param="recipe")
         overrides = dict(overrides)
         if isinstance(overrides.get("filters"), dict) and isinstance(data.get("filters"), dict):
             overrides["filters"] = {**data["filters"], **overrides["filters"]}
         data.update(overrides)  # flags win (None clears: --fraction clears the recipe's n_select)
-        return cls.from_dict(data)
+        try:
+            return cls.from_dict(data)
+        except InvalidInputError as exc:
+            where = f"{name} with the flags given" if overrides else name
+            problem = str(exc).removeprefix("invalid recipe: ")
+            param = exc.param if exc.param in overrides else None  # a flag's value: name the flag
+            raise InvalidInputError(f"{where}: {problem}", param=param) from None
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
