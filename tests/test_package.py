@@ -87,6 +87,8 @@ def test_select_package_names_are_lazy_and_complete():
     import tokenplan.select as sel
 
     assert set(sel.__all__) == set(sel._HOME)
+    # the default embedding's names are public like the other embedders'
+    assert {"DEFAULT_EMBEDDER", "EnsembleEmbedder", "combine_views"} <= set(sel.__all__)
     for name in sel.__all__:
         home = importlib.import_module(f"tokenplan.select.{sel._HOME[name]}")
         assert getattr(sel, name) is getattr(home, name)

@@ -19,11 +19,14 @@ if TYPE_CHECKING:
     from tokenplan.select.cluster import KMeansResult, kmeans
     from tokenplan.select.dedup import ExactDeduper, MinHashDeduper, normalise, semantic_duplicates
     from tokenplan.select.embed import (
+        DEFAULT_EMBEDDER,
         EMBEDDERS,
         EmbeddingCache,
+        EnsembleEmbedder,
         HFMeanPoolEmbedder,
         SentenceTransformerEmbedder,
         TfidfSvdEmbedder,
+        combine_views,
         embed_texts,
         get_embedder,
         l2_normalise,
@@ -50,10 +53,12 @@ if TYPE_CHECKING:
 
 _HOME = {  # public name -> the module that defines it (imported on first use, PEP 562)
     "CoverageReport": "metrics",
+    "DEFAULT_EMBEDDER": "embed",
     "DEFAULT_METHOD": "methods",
     "DROP_REASONS": "filters",
     "EMBEDDERS": "embed",
     "EmbeddingCache": "embed",
+    "EnsembleEmbedder": "embed",
     "ExactDeduper": "dedup",
     "FacilityLocationResult": "facility",
     "FilterConfig": "filters",
@@ -72,6 +77,7 @@ _HOME = {  # public name -> the module that defines it (imported on first use, P
     "TARGET_METHODS": "methods",
     "TfidfSvdEmbedder": "embed",
     "clean_text": "clean",
+    "combine_views": "embed",
     "count_tokens": "pipeline",
     "coverage": "metrics",
     "drop_reason": "filters",
@@ -110,6 +116,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "DEFAULT_EMBEDDER",
     "DEFAULT_METHOD",
     "DROP_REASONS",
     "EMBEDDERS",
@@ -117,6 +124,7 @@ __all__ = [
     "TARGET_METHODS",
     "CoverageReport",
     "EmbeddingCache",
+    "EnsembleEmbedder",
     "ExactDeduper",
     "FacilityLocationResult",
     "FilterConfig",
@@ -133,6 +141,7 @@ __all__ = [
     "SentenceTransformerEmbedder",
     "TfidfSvdEmbedder",
     "clean_text",
+    "combine_views",
     "count_tokens",
     "coverage",
     "drop_reason",
