@@ -27,6 +27,19 @@ def test_every_shipped_recipe_loads(path):
     assert (recipe.n_select is None) != (recipe.fraction is None)
 
 
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_a_shipped_recipe_that_leaves_the_default_embedder_says_why(path):
+    """A recipe that reproduces a paper may embed otherwise than the default; its comment says so."""
+    from tokenplan.select.embed import DEFAULT_EMBEDDER
+
+    recipe = Recipe.from_yaml(path)
+    if recipe.embedder != DEFAULT_EMBEDDER:
+        comments = " ".join(
+            line.split("#", 1)[1] for line in path.read_text().splitlines() if "#" in line
+        )
+        assert f"not the default {DEFAULT_EMBEDDER}" in comments, path.name
+
+
 def test_recipe_reports_every_problem_at_once(tmp_path):
     with pytest.raises(InvalidInputError) as exc:
         Recipe(input="x.jsonl", n_select=-3, method="herding", embedder="bert", tau=0)
