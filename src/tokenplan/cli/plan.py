@@ -159,23 +159,22 @@ def _repetition_rows(p) -> list[tuple[str, str]]:
 
 def _inference_rows(p) -> list[tuple[str, str]]:
     """The inference-aware allocation and the lifetime FLOPs it saves (with --inference-tokens)."""
-    rows: list[tuple[str, str]] = []
-    if p.inference is not None:
-        inf = p.inference
-        rows += [
-            (
-                "inference-aware",
-                f"{fq(inf.n_params)} params on {fq(inf.n_tokens)} tokens "
-                f"({inf.tokens_per_param:.0f} tokens/param) at the same loss {inf.loss:.4f}",
-            ),
-            (
-                "lifetime FLOPs",
-                f"{inf.total_flops:.3g} vs {inf.baseline_total_flops:.3g} "
-                f"(saves {inf.flops_saved:.3g}, {100 * inf.fraction_saved:.1f}%) "
-                f"serving {fq(inf.inference_tokens)} tokens",
-            ),
-        ]
-    return rows
+    inf = p.inference
+    if inf is None:
+        return []
+    return [
+        (
+            "inference-aware",
+            f"{fq(inf.n_params)} params on {fq(inf.n_tokens)} tokens "
+            f"({inf.tokens_per_param:.0f} tokens/param) at the same loss {inf.loss:.4f}",
+        ),
+        (
+            "lifetime FLOPs",
+            f"{inf.total_flops:.3g} vs {inf.baseline_total_flops:.3g} "
+            f"(saves {inf.flops_saved:.3g}, {100 * inf.fraction_saved:.1f}%) "
+            f"serving {fq(inf.inference_tokens)} tokens",
+        ),
+    ]
 
 
 def _hardware_rows(p) -> list[tuple[str, str]]:
