@@ -158,6 +158,7 @@ def synthetic_selection(*, n: int = 100_000, k: int = 50, picks: int = 500, dim:
         n_selected=picks,
         selected=sel,
         embedder="synthetic",
+        embedder_label="synthetic",
         n_embedded_from_cache=0,
         n_clusters=k,
         coverage=coverage(emb, sel, **cov),

@@ -99,6 +99,15 @@ def selection(tmp_path_factory):
     return pool, out, json.loads(stdout)
 
 
+def test_the_page_names_the_embedder_as_the_user_did(selection):
+    """The lead names the embedder as typed (tfidf); its full identity is the tooltip, for the record."""
+    _, path, data = selection
+    html = path.read_text()
+    identity = data["report"]["embedder"]
+    assert identity.startswith("tfidf-svd:") and data["report"]["embedder_label"] == "tfidf"
+    assert f'Embedder <span title="{identity}">tfidf</span>;' in html
+
+
 def test_select_report_in_browser(selection, open_report):
     _, path, data = selection
     assert path.stat().st_size <= 5_000_000

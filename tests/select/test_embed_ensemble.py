@@ -156,20 +156,29 @@ def test_minilm_alone_and_model_dir_keep_their_old_behaviour(default_embedder, t
     alone = run(Recipe(**base, embedder="minilm"))
     assert alone.embedder == get_embedder("minilm").name
     assert run(Recipe(**base)).embedder != alone.embedder
+    assert (alone.embedder_label, run(Recipe(**base)).embedder_label) == (
+        "minilm",
+        DEFAULT_EMBEDDER,
+    )
     for embedder in ("minilm", DEFAULT_EMBEDDER):  # --model DIR: that model alone, mean-pooled
         rep = run(Recipe(**base, embedder=embedder, model=str(default_model_dir())))
         assert rep.embedder.startswith("hf-mean:") and "+" not in rep.embedder
+        assert rep.embedder_label == f"hf:{default_model_dir().name}"
 
 
 def test_cli_reports_the_default_embedder(default_embedder, tmp_path):
     args = ("select", "-i", str(DATA / "tiny_alpaca.json"), "--n", "3", "--n-clusters", "2")
     r = run_cli(*args, "--cache-dir", str(tmp_path / "c"))
     assert r.returncode == 0, r.stderr
-    assert f"embedder {default_embedder.name}, 0 vectors from cache" in " ".join(r.stdout.split())
+    line = " ".join(r.stdout.split())
+    # a human reads the name they would type; the full identity (a model path) only in --json
+    assert f"embedder {DEFAULT_EMBEDDER}, 0 vectors from cache" in line
+    assert default_embedder.name not in line and "/" not in line.split("embedder ")[1].split(",")[0]
     assert "embed: 11 texts in" in r.stderr  # one progress over the texts, not over the parts
     r = run_cli(*args, "--cache-dir", str(tmp_path / "c"), "--json")
     report = json.loads(r.stdout)["report"]
     assert report["embedder"] == default_embedder.name and report["n_embedded_from_cache"] == 22
+    assert report["embedder_label"] == DEFAULT_EMBEDDER
 
 
 def test_only_minilm_alone_warns_about_scripts(default_embedder, tmp_path):

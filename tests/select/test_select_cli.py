@@ -162,6 +162,9 @@ def test_cli_recipe_with_flag_overrides_and_table_output(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "kcenter: selected 3 of 5 candidates" in r.stdout
     assert "malformed" in r.stdout and "coverage radius" in r.stdout
+    assert (
+        "embedder tfidf, " in r.stdout and "tfidf-svd" not in r.stdout
+    )  # the name, not the identity
 
 
 @pytest.mark.parametrize(

@@ -250,7 +250,7 @@ def _print_report(report, input_path: str) -> None:
     out.print(
         f"[bold]{report.method}[/bold]: selected {report.n_selected:,} of {report.n_candidates:,} "
         f"candidates ({report.n_rows:,} rows read, {report.n_malformed:,} malformed; "
-        f"{report.n_clusters} K-Means clusters; embedder {report.embedder}, "
+        f"{report.n_clusters} K-Means clusters; embedder {report.embedder_label}, "
         f"{report.n_embedded_from_cache:,} vectors from cache)",
         soft_wrap=True,
     )

@@ -51,6 +51,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Candidates",
+    "Embedded",
     "Recipe",
     "SelectionReport",
     "budget",
@@ -330,6 +331,9 @@ class SelectionReport:
     n_selected: int
     selected: np.ndarray  # source indices, in pick order
     embedder: str
+    """The embedder's full identity (model folder, options, backend: what its cache keys hold)."""
+    embedder_label: str
+    """The embedder as a user names it (``minilm+tfidf-char``, ``hf:FOLDER`` ...): what the CLI shows."""
     n_embedded_from_cache: int
     n_clusters: int
     coverage: Any  # CoverageReport
@@ -355,6 +359,7 @@ class SelectionReport:
             "n_selected": self.n_selected,
             "selected": [int(i) for i in self.selected],
             "embedder": self.embedder,
+            "embedder_label": self.embedder_label,
             "n_embedded_from_cache": self.n_embedded_from_cache,
             "n_clusters": self.n_clusters,
             "coverage": self.coverage.to_dict(),
@@ -636,6 +641,22 @@ def spooled_texts(spool: IO[str]) -> Iterator[str]:
         yield json.loads(line)
 
 
+@dataclass(frozen=True)
+class Embedded:
+    """Stage *embed*'s result: one unit vector per spooled text, and how they were made."""
+
+    matrix: np.ndarray
+    """float32, one row per text, in spool order."""
+    identity: str
+    """The embedder's full identity (model folder, options, backend), as its cache keys hold it: what
+    reproducing the run needs (the JSON report's ``embedder``)."""
+    label: str
+    """The embedder as a user names it: ``minilm+tfidf-char``, ``tfidf``, ``hf:FOLDER``,
+    ``precomputed:FILE``; `` (ray)`` when it ran on Ray. What human-facing lines show."""
+    n_from_cache: int
+    """Texts served from the cache."""
+
+
 def embed_candidates(
     recipe: Recipe,
     spool: IO[str],
@@ -645,8 +666,8 @@ def embed_candidates(
     tick: Progress,
     n_texts: int | None = None,
     warnings: list[str] | None = None,
-) -> tuple[np.ndarray, str, int]:
-    """Stage *embed*: (matrix, embedder name, vectors served from the cache) for the spooled texts.
+) -> Embedded:
+    """Stage *embed*: the spooled texts' vectors (:class:`Embedded`).
 
     ``n_texts``: how many texts the spool holds (the candidates', then a target's); default len(cands).
     An ensemble (the default ``minilm+tfidf-char``) embeds the spool once per part, each part as it would
@@ -658,10 +679,12 @@ def embed_candidates(
 
     if recipe.embeddings:
         full = load_precomputed(recipe.embeddings, n_rows=n_rows)
-        return full[cands.index], f"precomputed:{recipe.embeddings}", 0
+        where = f"precomputed:{recipe.embeddings}"
+        return Embedded(full[cands.index], where, where, 0)
     name = recipe.embedder
     if recipe.model and name in ("minilm", DEFAULT_EMBEDDER):
         name = "hf"  # --model PATH means a local HF model with mean pooling
+    label = f"hf:{Path(recipe.model).name}" if name == "hf" and recipe.model else name
     if name == "minilm" and warnings is not None:
         _warn_script(spool, warnings)
     on_ray = recipe.ray_address is not None and not name.startswith("tfidf")
@@ -670,11 +693,9 @@ def embed_candidates(
     if (
         on_ray and "+" not in name
     ):  # built on the Ray workers only (a --model folder may be theirs alone)
-        return (
-            _embed_on_ray(recipe, spool, name, progress=lambda done, _: tick("embed", done, total)),
-            f"{name} (ray)",
-            0,
-        )
+        progress = lambda done, _: tick("embed", done, total)  # noqa: E731
+        emb = _embed_on_ray(recipe, spool, name, progress=progress)
+        return Embedded(emb, f"{name} (ray)", f"{label} (ray)", 0)
     options = {"backend": recipe.embed_backend} if name.startswith("minilm") else {}
     embedder = get_embedder(name, model=recipe.model, **options)
     parts = getattr(embedder, "parts", (embedder,))
@@ -689,7 +710,9 @@ def embed_candidates(
         emb, n_cached = embed_views(
             parts, embed_part, n_texts=total, progress=lambda done, n: tick("embed", done, n)
         )
-    return emb, (f"{name} (ray)" if on_ray else embedder.name), n_cached
+    if on_ray:
+        return Embedded(emb, f"{name} (ray)", f"{label} (ray)", n_cached)
+    return Embedded(emb, embedder.name, label, n_cached)
 
 
 def _embed_part(recipe: Recipe, spool: IO[str], embedder, cache, total: int, progress) -> tuple:
@@ -868,7 +891,7 @@ def write_outputs(
 
 def _read_and_embed(
     recipe: Recipe, stats: ReadStats, reasons: Counter[str], warnings: list[str], timer: _Timer
-) -> tuple[Candidates, np.ndarray, np.ndarray | None, tuple[str, int, int]]:
+) -> tuple[Candidates, np.ndarray, np.ndarray | None, tuple[Embedded, int]]:
     """The first pass and the embedding, around one spool of texts; a target's rows are split off."""
     # the spool is an unnamed temporary file: nothing is left behind, even after SIGKILL
     with tempfile.TemporaryFile(
@@ -879,7 +902,7 @@ def _read_and_embed(
             # the target's texts go after the pool's, embedded with them
             n_target = _spool_target(recipe, spool) if recipe.target is not None else 0
         with timer("embed"):
-            emb, name, n_cached = embed_candidates(
+            embedded = embed_candidates(
                 recipe,
                 spool,
                 cands,
@@ -888,8 +911,9 @@ def _read_and_embed(
                 n_texts=len(cands) + n_target,
                 warnings=warnings,
             )
+    emb = embedded.matrix
     target = emb[len(cands) :] if recipe.target is not None else None
-    return cands, emb[: len(cands)], target, (name, n_cached, n_target)
+    return cands, emb[: len(cands)], target, (embedded, n_target)
 
 
 def run(recipe: Recipe, *, progress: Progress | None = None) -> SelectionReport:
@@ -904,8 +928,8 @@ def run(recipe: Recipe, *, progress: Progress | None = None) -> SelectionReport:
     timer = _Timer(_tick(progress))
     out_path = check_outputs(recipe)
     stats, reasons, warnings = ReadStats(), Counter(), []
-    cands, emb, target_emb, embedded = _read_and_embed(recipe, stats, reasons, warnings, timer)
-    embedder_name, n_cached, n_target = embedded
+    cands, emb, target_emb, embed_info = _read_and_embed(recipe, stats, reasons, warnings, timer)
+    embedded, n_target = embed_info
     with timer("kmeans"):
         km = cluster_candidates(
             emb, n_clusters=recipe.n_clusters, seed=recipe.seed, tick=timer.tick
@@ -932,8 +956,9 @@ def run(recipe: Recipe, *, progress: Progress | None = None) -> SelectionReport:
         n_candidates=len(cands),
         n_selected=len(sel),
         selected=cands.index[sel.indices],
-        embedder=embedder_name,
-        n_embedded_from_cache=n_cached,
+        embedder=embedded.identity,
+        embedder_label=embedded.label,
+        n_embedded_from_cache=embedded.n_from_cache,
         n_clusters=km.n_clusters,
         coverage=cov,
         random_baseline=baseline,
