@@ -160,6 +160,7 @@ def synthetic_selection(*, n: int = 100_000, k: int = 50, picks: int = 500, dim:
         embedder="synthetic",
         embedder_label="synthetic",
         n_embedded_from_cache=0,
+        n_embedded_from_cache_by_view={"synthetic": 0},
         n_clusters=k,
         coverage=coverage(emb, sel, **cov),
         random_baseline=coverage(emb, rnd, **cov),

@@ -83,12 +83,34 @@ def test_an_ensemble_embeds_each_part_on_its_own_with_its_cache(tmp_path):
     # one progress over the texts: monotone, finished once, when the last part ends
     assert [d for d, _ in seen] == sorted(d for d, _ in seen) and {n for _, n in seen} == {6}
     assert seen[-1] == (6, 6) and [d for d, _ in seen].count(6) == 1
-    # the batched part is served per text, the other part per pool: a new pool re-fits only the latter
+    # the batched part is served per text, the other part per pool: a new pool re-fits only the latter,
+    # so no text has both its views from the cache
     neural.texts.clear()
     y, hits = embed_texts(TEXTS[:4], ens, cache=cache)
-    assert hits == 4 and neural.texts == []
+    assert hits == 0 and neural.texts == []
     np.testing.assert_allclose(y[:, :7], x[:4, :7], atol=1e-6)  # the neural view, unchanged
-    assert embed_texts(TEXTS, ens, cache=cache)[1] == 12  # both parts, every text
+    assert embed_texts(TEXTS, ens, cache=cache)[1] == 6  # both views of every text: 6 texts, not 12
+
+
+def test_a_text_counts_from_the_cache_when_every_view_of_it_does(tmp_path):
+    """Two per-text views cached on different texts: the count is the texts both hold, and embed_views
+    gives each view's own count."""
+    from tokenplan.select.embed import embed_view, embed_views
+
+    a, b = _Fixed(5, 0, batched=True), _Fixed(4, 1, batched=True)
+    cache = EmbeddingCache(tmp_path / "c")
+    embed_texts(TEXTS[:4], a, cache=cache)  # a holds texts 0-3
+    embed_texts(TEXTS[2:], b, cache=cache)  # b holds texts 2-5
+    x, n = embed_texts(TEXTS, EnsembleEmbedder([a, b]), cache=cache)
+    assert n == 2 and x.shape == (
+        6,
+        9,
+    )  # texts 2 and 3 (not the smaller view count, 4, nor the sum, 8)
+    _, hits = embed_views(
+        [a, b], lambda _i, part, _p: embed_view(TEXTS, part, cache=cache), n_texts=len(TEXTS)
+    )
+    assert hits.tolist() == [[True] * 6, [True] * 6]  # everything cached by now
+    assert embed_texts(TEXTS, a, cache=cache)[1] == 6  # a single embedder: its texts
 
 
 @pytest.fixture(scope="module")
@@ -140,13 +162,16 @@ def test_the_pipeline_embeds_with_both_views_and_caches_minilm_per_text(default_
     assert first.embedder == default_embedder.name and first.n_embedded_from_cache == 0
     n = first.n_candidates
     assert ticks[0] == (0, n) and ticks[-1] == (n, n) and [d for d, _ in ticks].count(n) == 1
+    assert first.n_embedded_from_cache_by_view == {"minilm": 0, "tfidf-char": 0}
     # other filters: a new pool for the character view (re-fitted), every MiniLM vector from the cache
     second = run(Recipe(**base, filters=FilterConfig(min_chars=60)))
-    assert second.n_candidates < n and second.n_embedded_from_cache == second.n_candidates
+    m = second.n_candidates
+    assert m < n and second.n_embedded_from_cache == 0  # no text has both views from the cache
+    assert second.n_embedded_from_cache_by_view == {"minilm": m, "tfidf-char": 0}
     again = run(Recipe(**base))  # the same pool: both views from the cache, the same picks
-    assert (
-        again.n_embedded_from_cache == 2 * n and again.selected.tolist() == first.selected.tolist()
-    )
+    assert again.n_embedded_from_cache == n  # texts, not views: never more than the texts
+    assert again.n_embedded_from_cache_by_view == {"minilm": n, "tfidf-char": n}
+    assert again.selected.tolist() == first.selected.tolist()
 
 
 def test_minilm_alone_and_model_dir_keep_their_old_behaviour(default_embedder, tmp_path):
@@ -172,12 +197,13 @@ def test_cli_reports_the_default_embedder(default_embedder, tmp_path):
     assert r.returncode == 0, r.stderr
     line = " ".join(r.stdout.split())
     # a human reads the name they would type; the full identity (a model path) only in --json
-    assert f"embedder {DEFAULT_EMBEDDER}, 0 vectors from cache" in line
+    assert f"embedder {DEFAULT_EMBEDDER}, texts from cache: minilm 0, tfidf-char 0)" in line
     assert default_embedder.name not in line and "/" not in line.split("embedder ")[1].split(",")[0]
     assert "embed: 11 texts in" in r.stderr  # one progress over the texts, not over the parts
     r = run_cli(*args, "--cache-dir", str(tmp_path / "c"), "--json")
     report = json.loads(r.stdout)["report"]
-    assert report["embedder"] == default_embedder.name and report["n_embedded_from_cache"] == 22
+    assert report["embedder"] == default_embedder.name and report["n_embedded_from_cache"] == 11
+    assert report["n_embedded_from_cache_by_view"] == {"minilm": 11, "tfidf-char": 11}
     assert report["embedder_label"] == DEFAULT_EMBEDDER
 
 

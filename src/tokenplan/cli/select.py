@@ -243,6 +243,14 @@ def _fmt(v: Any, digits: int = 4) -> str:
     return f"{v:,}" if isinstance(v, int) else str(v)
 
 
+def _from_cache(report) -> str:
+    """How many texts the embedding cache served: per view for an ensemble, each at most the texts."""
+    views = report.n_embedded_from_cache_by_view
+    if len(views) > 1:
+        return "texts from cache: " + ", ".join(f"{v} {n:,}" for v, n in views.items())
+    return f"{report.n_embedded_from_cache:,} texts from cache"
+
+
 def _print_report(report, input_path: str) -> None:
     from rich.table import Table
 
@@ -251,7 +259,7 @@ def _print_report(report, input_path: str) -> None:
         f"[bold]{report.method}[/bold]: selected {report.n_selected:,} of {report.n_candidates:,} "
         f"candidates ({report.n_rows:,} rows read, {report.n_malformed:,} malformed; "
         f"{report.n_clusters} K-Means clusters; embedder {report.embedder_label}, "
-        f"{report.n_embedded_from_cache:,} vectors from cache)",
+        f"{_from_cache(report)})",
         soft_wrap=True,
     )
     from pathlib import Path

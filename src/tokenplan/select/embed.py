@@ -30,7 +30,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -58,6 +58,8 @@ __all__ = [
     "combine_views",
     "default_model_dir",
     "embed_texts",
+    "embed_view",
+    "embed_views",
     "get_embedder",
     "l2_normalise",
     "load_precomputed",
@@ -487,24 +489,45 @@ def embed_texts(
     ``progress(n_done, n_texts)`` is called after the look-up and after every batch.
 
     An ensemble (an embedder with ``parts``) embeds the texts with each part in turn, each as above, and joins
-    the views (:func:`combine_views`); the count from the cache is then the sum over the parts.
+    the views (:func:`combine_views`); a text counts as served from the cache when every view of it was, so
+    the count never exceeds the number of texts (:func:`embed_views` gives each view's own count).
     """
+    opts = dict(cache=cache, batch_size=batch_size, chunk_size=chunk_size)
     if getattr(embedder, "parts", None) is not None:
-        opts = dict(cache=cache, batch_size=batch_size, chunk_size=chunk_size)
-        return _embed_views(texts, embedder.parts, progress=progress, **opts)
+        matrix, hits = _embed_views(texts, embedder.parts, progress=progress, **opts)
+        return matrix, int(hits.all(axis=0).sum())
+    matrix, hit = embed_view(texts, embedder, n_texts=n_texts, progress=progress, **opts)
+    return matrix, int(hit.sum())
+
+
+#: the keyword options :func:`embed_view` takes (those of :func:`embed_texts`)
+_VIEW_OPTIONS = frozenset({"cache", "n_texts", "batch_size", "progress", "chunk_size"})
+
+
+def embed_view(
+    texts: Iterable[str], embedder: Embedder, **options: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    """One embedder (not an ensemble) over a stream of texts, with :func:`embed_texts`'s keyword options and
+    as it says; return (matrix in input order, a boolean mask of the rows whose vector came from the cache)."""
+    if unknown := set(options) - _VIEW_OPTIONS:
+        raise TypeError(f"embed_view() got unexpected options {sorted(unknown)}")
+    cache, progress = options.get("cache"), options.get("progress")
     if not embedder.batched:
         return _embed_whole_pool(list(texts), embedder, cache=cache, progress=progress)
-    bs = batch_size or getattr(embedder, "batch_size", 64)
+    n_texts, chunk_size = options.get("n_texts"), options.get("chunk_size", 4096)
+    bs = options.get("batch_size") or getattr(embedder, "batch_size", 64)
     cache_id = getattr(embedder, "cache_id", embedder.name)
     parts: list[np.ndarray] = []
+    hit: list[np.ndarray] = []
     matrix: np.ndarray | None = None
-    done = n_cached = row = 0
+    done = row = 0
     for chunk in _chunks(texts, chunk_size):
         keys = [text_key(cache_id, t) for t in chunk] if cache is not None else []
         hits = cache.get_many(keys) if cache is not None else {}
         vecs: list[np.ndarray | None] = [hits.get(k) for k in keys] if hits else [None] * len(chunk)
         missing = [i for i, v in enumerate(vecs) if v is None]
-        n_cached += len(chunk) - len(missing)
+        hit.append(np.ones(len(chunk), bool))
+        hit[-1][missing] = False
         done += len(chunk) - len(missing)
         if progress is not None:
             progress(done, n_texts)
@@ -523,22 +546,23 @@ def embed_texts(
         if n_texts is not None:  # fill one matrix chunk by chunk: no concatenated copy at the end
             matrix = _append_rows(matrix, parts.pop(), row, n_texts)
         row += len(chunk)
+    hits = np.concatenate(hit) if hit else np.zeros(0, bool)
     if matrix is not None:
-        return matrix[:row], n_cached
+        return matrix[:row], hits
     if not parts:
-        return np.zeros((0, 1), np.float32), 0
-    return (parts[0] if len(parts) == 1 else np.concatenate(parts)), n_cached
+        return np.zeros((0, 1), np.float32), hits
+    return (parts[0] if len(parts) == 1 else np.concatenate(parts)), hits
 
 
 def _embed_views(
     texts: Iterable[str], parts: Sequence[Embedder], *, progress, **opts
-) -> tuple[np.ndarray, int]:
-    """An ensemble over texts read into a list once: each part through :func:`embed_texts`, joined by
+) -> tuple[np.ndarray, np.ndarray]:
+    """An ensemble over texts read into a list once: each part through :func:`embed_view`, joined by
     :func:`embed_views`."""
     texts = texts if isinstance(texts, Sequence) else list(texts)
     return embed_views(
         parts,
-        lambda _i, part, tick: embed_texts(texts, part, n_texts=len(texts), progress=tick, **opts),
+        lambda _i, part, tick: embed_view(texts, part, n_texts=len(texts), progress=tick, **opts),
         n_texts=len(texts),
         progress=progress,
     )
@@ -550,18 +574,22 @@ def embed_views(
     *,
     n_texts: int,
     progress: Callable[[int, int | None], None] | None = None,
-) -> tuple[np.ndarray, int]:
-    """The views of ``parts`` joined: ``embed_part(i, part, progress_i)`` embeds part i (returning its
-    matrix and the vectors it served from a cache), its progress mapped onto one progress over the texts
-    (:func:`view_progress`); the views joined by :func:`combine_views` (a single part: its matrix as it is),
-    the cache counts summed. The caller decides how a part reads the texts (a list, a spool read afresh, Ray).
+) -> tuple[np.ndarray, np.ndarray]:
+    """The views of ``parts`` joined, and which rows each view served from a cache.
+
+    ``embed_part(i, part, progress_i)`` embeds part i, returning its matrix and a boolean mask of the rows it
+    served from a cache (:func:`embed_view`); its progress is mapped onto one progress over the texts
+    (:func:`view_progress`). Returns the views joined by :func:`combine_views` (a single part: its matrix as
+    it is) and the masks stacked, views x rows: ``hits.all(axis=0)`` marks the texts every view served,
+    ``hits.sum(axis=1)`` counts each view's. The caller decides how a part reads the texts (a list, a spool
+    read afresh, Ray).
     """
-    mats, n_cached = [], 0
+    mats, hits = [], []
     for i, part in enumerate(parts):
-        mat, hits = embed_part(i, part, view_progress(progress, i, len(parts), n_texts))
+        mat, hit = embed_part(i, part, view_progress(progress, i, len(parts), n_texts))
         mats.append(mat)
-        n_cached += hits
-    return (mats[0] if len(mats) == 1 else combine_views(mats)), n_cached
+        hits.append(np.asarray(hit, dtype=bool))
+    return (mats[0] if len(mats) == 1 else combine_views(mats)), np.stack(hits)
 
 
 def view_progress(
@@ -588,20 +616,19 @@ def _append_rows(out: np.ndarray | None, block: np.ndarray, row: int, n_rows: in
 
 def _embed_whole_pool(
     texts: list[str], embedder: Embedder, *, cache: EmbeddingCache | None, progress
-) -> tuple[np.ndarray, int]:
-    """Embedders fitted on the whole pool (TF-IDF): one matrix, cached under the hash of every text."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Embedders fitted on the whole pool (TF-IDF): one matrix, cached under the hash of every text; the
+    mask of rows from the cache is all True or all False."""
     key = pool_key(embedder.name, texts) if cache is not None else b""
-    hit = cache.get_pool(key, len(texts)) if cache is not None else None
-    if hit is not None:
-        out, n_cached = hit, len(texts)
-    else:
+    out = cache.get_pool(key, len(texts)) if cache is not None else None
+    from_cache = out is not None
+    if out is None:
         out = embedder.encode(texts) if texts else np.zeros((0, 1), np.float32)
-        n_cached = 0
         if cache is not None and len(texts):
             cache.put_pool(key, out)
     if progress is not None:
         progress(len(texts), len(texts))
-    return np.asarray(out, dtype=np.float32), n_cached
+    return np.asarray(out, dtype=np.float32), np.full(len(texts), from_cache)
 
 
 def load_precomputed(path: str | os.PathLike, *, n_rows: int | None = None) -> np.ndarray:

@@ -335,6 +335,10 @@ class SelectionReport:
     embedder_label: str
     """The embedder as a user names it (``minilm+tfidf-char``, ``hf:FOLDER`` ...): what the CLI shows."""
     n_embedded_from_cache: int
+    """Texts whose every view came from the embedding cache (at most the texts embedded)."""
+    n_embedded_from_cache_by_view: dict[str, int]
+    """Texts each view served from the cache, by view name (``{"minilm": 11, "tfidf-char": 0}`` for the
+    default; one entry for a single embedder; empty for precomputed vectors)."""
     n_clusters: int
     coverage: Any  # CoverageReport
     random_baseline: Any  # CoverageReport of a random subset of the same size
@@ -361,6 +365,7 @@ class SelectionReport:
             "embedder": self.embedder,
             "embedder_label": self.embedder_label,
             "n_embedded_from_cache": self.n_embedded_from_cache,
+            "n_embedded_from_cache_by_view": self.n_embedded_from_cache_by_view,
             "n_clusters": self.n_clusters,
             "coverage": self.coverage.to_dict(),
             "random_baseline": self.random_baseline.to_dict(),
@@ -654,7 +659,10 @@ class Embedded:
     """The embedder as a user names it: ``minilm+tfidf-char``, ``tfidf``, ``hf:FOLDER``,
     ``precomputed:FILE``; `` (ray)`` when it ran on Ray. What human-facing lines show."""
     n_from_cache: int
-    """Texts served from the cache."""
+    """Texts whose every view came from the cache (never more than the texts)."""
+    from_cache_by_view: dict[str, int]
+    """Texts each view served from the cache, by view (``{"minilm": 11, "tfidf-char": 0}``; one entry for a
+    single embedder, none for precomputed vectors)."""
 
 
 def embed_candidates(
@@ -671,16 +679,16 @@ def embed_candidates(
 
     ``n_texts``: how many texts the spool holds (the candidates', then a target's); default len(cands).
     An ensemble (the default ``minilm+tfidf-char``) embeds the spool once per part, each part as it would
-    alone (MiniLM streamed and cached per text, TF-IDF fitted on the whole pool), then joins the views; its
-    count from the cache is the sum over the parts. Cache problems (an unusable folder, a damaged store) are
-    appended to ``warnings``; the run carries on.
+    alone (MiniLM streamed and cached per text, TF-IDF fitted on the whole pool), then joins the views; a
+    text counts as from the cache when all its views were, and each view's count is kept too. Cache problems
+    (an unusable folder, a damaged store) are appended to ``warnings``; the run carries on.
     """
-    from tokenplan.select.embed import embed_views, get_embedder, load_precomputed
+    from tokenplan.select.embed import get_embedder, load_precomputed
 
     if recipe.embeddings:
         full = load_precomputed(recipe.embeddings, n_rows=n_rows)
         where = f"precomputed:{recipe.embeddings}"
-        return Embedded(full[cands.index], where, where, 0)
+        return Embedded(full[cands.index], where, where, 0, {})
     name = recipe.embedder
     if recipe.model and name in ("minilm", DEFAULT_EMBEDDER):
         name = "hf"  # --model PATH means a local HF model with mean pooling
@@ -695,31 +703,45 @@ def embed_candidates(
     ):  # built on the Ray workers only (a --model folder may be theirs alone)
         progress = lambda done, _: tick("embed", done, total)  # noqa: E731
         emb = _embed_on_ray(recipe, spool, name, progress=progress)
-        return Embedded(emb, f"{name} (ray)", f"{label} (ray)", 0)
+        return Embedded(emb, f"{name} (ray)", f"{label} (ray)", 0, {label: 0})
     options = {"backend": recipe.embed_backend} if name.startswith("minilm") else {}
     embedder = get_embedder(name, model=recipe.model, **options)
+    emb, hits = _embed_views(
+        recipe, spool, embedder, name, tick=tick, total=total, warnings=warnings
+    )
+    views = name.split("+") if len(hits) > 1 else [label]
+    by_view = {v: int(n) for v, n in zip(views, hits.sum(axis=1))}
+    n_cached = int(hits.all(axis=0).sum())
+    if on_ray:
+        return Embedded(emb, f"{name} (ray)", f"{label} (ray)", n_cached, by_view)
+    return Embedded(emb, embedder.name, label, n_cached, by_view)
+
+
+def _embed_views(recipe: Recipe, spool: IO[str], embedder, name: str, *, tick, total, warnings):
+    """Each view of ``embedder`` (``name``, an ensemble's parts joined by "+") over the spool, a neural part
+    on Ray when asked: (joined matrix, views x rows mask of the rows from the cache)."""
+    from tokenplan.select.embed import embed_views
+
     parts = getattr(embedder, "parts", (embedder,))
     keys = name.split("+") if len(parts) > 1 else [name]  # the parts' names, for Ray
+    on_ray = recipe.ray_address is not None
 
     def embed_part(i: int, part, progress) -> tuple:
         if on_ray and part.batched:
-            return _embed_on_ray(recipe, spool, keys[i], progress=progress), 0
+            return _embed_on_ray(recipe, spool, keys[i], progress=progress), np.zeros(total, bool)
         return _embed_part(recipe, spool, part, cache, total, progress)
 
     with _embedding_cache(recipe, warnings) as cache:
-        emb, n_cached = embed_views(
+        return embed_views(
             parts, embed_part, n_texts=total, progress=lambda done, n: tick("embed", done, n)
         )
-    if on_ray:
-        return Embedded(emb, f"{name} (ray)", f"{label} (ray)", n_cached)
-    return Embedded(emb, embedder.name, label, n_cached)
 
 
 def _embed_part(recipe: Recipe, spool: IO[str], embedder, cache, total: int, progress) -> tuple:
-    """One embedder over the spool, read afresh from its start: (matrix, vectors from the cache)."""
-    from tokenplan.select.embed import embed_texts
+    """One embedder over the spool, read afresh from its start: (matrix, mask of the rows from the cache)."""
+    from tokenplan.select.embed import embed_view
 
-    return embed_texts(
+    return embed_view(
         spooled_texts(spool),
         embedder,
         cache=cache,
@@ -959,6 +981,7 @@ def run(recipe: Recipe, *, progress: Progress | None = None) -> SelectionReport:
         embedder=embedded.identity,
         embedder_label=embedded.label,
         n_embedded_from_cache=embedded.n_from_cache,
+        n_embedded_from_cache_by_view=embedded.from_cache_by_view,
         n_clusters=km.n_clusters,
         coverage=cov,
         random_baseline=baseline,
