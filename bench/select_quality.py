@@ -82,6 +82,7 @@ from pathlib import Path
 import numpy as np
 
 from tokenplan.select.embed import DEFAULT_EMBEDDER
+from tokenplan.select.methods import TARGET_METHODS
 
 
 @dataclass
@@ -731,7 +732,7 @@ def main(argv=None) -> int:
     )
     ap.add_argument("--json", help="also write the raw numbers here")
     ap.add_argument("--target", action="store_true", help="run the target-task benchmark instead")
-    ap.add_argument("--target-methods", default="task-center,nearest")
+    ap.add_argument("--target-methods", default=",".join(TARGET_METHODS))
     args = ap.parse_args(argv)
     import torch
 

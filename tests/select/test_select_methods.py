@@ -223,7 +223,7 @@ def test_target_task_center_follows_the_paper():
     x, label = _blobs(1)
     km = kmeans(x, 4, seed=0, backend="numpy")
     target = np.concatenate([x[label == 1][:3], x[label == 3][:1]])  # most targets sit in blob 1
-    sel = select_for_target(Pool(embeddings=x, clusters=km), target, 5)
+    sel = select_for_target(Pool(embeddings=x, clusters=km), target, 5, method="task-center")
     top = np.argmax(np.bincount(km.labels[np.flatnonzero(label == 1)[:3]], minlength=4))
     members = np.flatnonzero(km.labels == top)
     center = km.centroids[top] / np.linalg.norm(km.centroids[top])
@@ -233,8 +233,26 @@ def test_target_task_center_follows_the_paper():
     ]
     np.testing.assert_array_equal(sel.indices, want)
     # a budget larger than the cluster tops it up with the rows nearest the center
-    big = select_for_target(Pool(embeddings=x, clusters=km), target, len(members) + 3)
+    big = select_for_target(
+        Pool(embeddings=x, clusters=km), target, len(members) + 3, method="task-center"
+    )
     assert set(members) < set(big.indices.tolist())
+
+
+def test_target_centroid_is_the_default_and_ranks_by_the_examples_mean():
+    """centroid: the rows of highest cosine to the normalised mean of the examples, best first; it is
+    select_for_target's default. An outlier example does not pull picks to its own blob, as nearest does."""
+    x, label = _blobs(2)
+    pool = Pool(embeddings=x, clusters=kmeans(x, 4, seed=0, backend="numpy"))
+    target = np.concatenate([x[label == 1][:4], x[label == 3][:1]])  # one example off-task
+    sel = select_for_target(pool, target, 12)
+    assert sel.method == "target:centroid"
+    mean = target.mean(0) / np.linalg.norm(target.mean(0))
+    np.testing.assert_array_equal(sel.indices, np.argsort(-(x @ mean), kind="stable")[:12])
+    np.testing.assert_allclose(sel.scores, (x @ mean)[sel.indices], rtol=1e-6)
+    assert (label[sel.indices] == 1).all()
+    near = select_for_target(pool, target, 12, method="nearest")
+    assert (label[near.indices] == 3).any()
 
 
 def test_target_bad_input():

@@ -100,7 +100,7 @@ def test_target_selects_the_targets_topic(capsys, tmp_path):
     rep = json.loads(out)["report"]
     topics = [_rows(80)[i]["topic"] for i in rep["selected"]]
     assert topics.count("cooking") >= 8, topics
-    assert rep["method"] == "target:task-center"
+    assert rep["method"] == "target:centroid"
     assert any("t.jsonl" in n for n in rep["notes"])
 
 

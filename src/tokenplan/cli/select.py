@@ -60,7 +60,8 @@ def _fields(ctx, param, value):
     "--target", help="A few examples of your task (any input format): select the pool rows for it."
 )
 @click.option(
-    "--target-method", help="With --target: task-center (default, the 0.5% paper) or nearest."
+    "--target-method",
+    help="With --target: centroid (default), task-center (the 0.5% paper) or nearest.",
 )
 @click.option("--seed", type=int, help="Seed for every random choice (default 0).")
 @click.option("--format", "row_format", help="Row format: auto, alpaca, sharegpt, prompt-response.")

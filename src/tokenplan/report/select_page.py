@@ -59,6 +59,11 @@ WHY = {
     "not give its majority task at every seed.",
     "stratified-inner": "as stratified-cells, but each cell's row is drawn among its inner half (rows near "
     "the cell's centre) with an answer at least the pool's median.",
+    "target:centroid": "--target: the pool rows nearest the mean of your task's examples (their cosine to "
+    "the examples' normalised mean vector), best first.",
+    "target:task-center": '--target, the "0.5% data" paper\'s procedure (Chen et al. 2023): the centroid of '
+    "the K-Means cluster holding most of your examples, then KCenterGreedy over that cluster's rows.",
+    "target:nearest": "--target: the pool rows most similar to any one of your task's examples, best first.",
     "stratified-uniform": "K-Means with one cell per pick and one row drawn uniformly in each cell, with no "
     "preference inside a cell: a stratified sample, spread over the pool with random's mix in every region.",
 }

@@ -594,7 +594,17 @@ def select_by_tokens(
     return Selection(sel.indices[:keep], sel.scores[:keep], sel.method)
 
 
-TARGET_METHODS = ("task-center", "nearest")
+TARGET_METHODS = ("centroid", "task-center", "nearest")
+
+
+def _best_first(score: np.ndarray, n_select: int, name: str, progress) -> Selection:
+    """The ``n_select`` rows of highest ``score``, best first (ties: lower row first)."""
+    if progress is not None:
+        progress(0, n_select)
+    order = np.lexsort((np.arange(len(score)), -score))[:n_select]
+    if progress is not None:
+        progress(n_select, n_select)
+    return Selection(order.astype(np.int64), score[order].astype(float), name)
 
 
 def select_for_target(
@@ -602,19 +612,23 @@ def select_for_target(
     target: np.ndarray,
     n_select: int,
     *,
-    method: str = "task-center",
+    method: str = "centroid",
     progress: Callable[[int, int], None] | None = None,
 ) -> Selection:
     """Pick ``n_select`` pool rows for one downstream task, given a few embedded examples of it (``target``).
 
+    - ``centroid`` (the default): the task's distribution center estimated from the examples themselves, the
+      normalised mean of their unit vectors; the pool rows of highest cosine to it, best first (equivalently,
+      highest mean cosine to the examples).
     - ``task-center`` (the 0.5% paper, Chen et al. 2023): the task's distribution center is the centroid of
       the K-Means cluster where most target examples fall; the task center is the pool row most similar to
       it; KCenterGreedy, seeded there, runs over the rows nearest that center: the cluster's members, topped
       up with the next rows by cosine to the center when the cluster holds fewer than ``n_select``.
     - ``nearest``: the pool rows of highest cosine to any target example (retrieval), best first.
 
-    Scores are the cosine to the task center (task-center) or to the nearest target example (nearest).
-    ``progress(done, n_select)`` counts the picks, as in :func:`select`.
+    Scores are the cosine to the center (centroid, task-center) or to the nearest target example
+    (nearest). ``progress(done, n_select)`` counts the picks, as in :func:`select`. Why centroid is the
+    default, measured: docs/select.md, "Target-task selection".
     """
     method = choice("target method", method, TARGET_METHODS)
     x = _need_embeddings(pool, f"--target ({method})")
@@ -629,10 +643,13 @@ def select_for_target(
         raise InvalidInputError(
             f"n_select={n_select} should be <= n_samples={len(x)}.", param="n_select"
         )
-    if method == "nearest":
-        best = (x @ t.T).max(axis=1)
-        order = np.lexsort((np.arange(len(x)), -best))[:n_select]
-        return Selection(order.astype(np.int64), best[order].astype(float), "target:nearest")
+    if method != "task-center":
+        if method == "nearest":
+            best = (x @ t.T).max(axis=1)
+        else:
+            mean = t.mean(axis=0)
+            best = x @ (mean / max(float(np.linalg.norm(mean)), 1e-12))
+        return _best_first(best, n_select, f"target:{method}", progress)
     km = _need_clusters(pool, "--target (task-center)")
     from tokenplan.select.cluster import assign
 

@@ -111,8 +111,9 @@ class Recipe:
     stratified-uniform (docs/select.md says what each optimises)."""
     target: str | None = None
     """A file with a few examples of the downstream task (any format select reads): select for that task."""
-    target_method: str = "task-center"
-    """With target: task-center (the 0.5% paper's procedure) or nearest (rows most similar to the examples)."""
+    target_method: str = "centroid"
+    """With target: centroid (rows nearest the examples' mean), task-center (the 0.5% paper's procedure) or
+    nearest (rows most similar to any one example)."""
     seed: int = 0
     """Seed for every random choice (random subset, K-Means init, LIMA sampling, the random baseline)."""
     row_format: str = "auto"
