@@ -212,9 +212,10 @@ def test_progress_goes_to_stderr_one_line_per_stage_and_quiet_prints_nothing(tmp
     json.loads(r.stdout)  # stdout holds the one JSON object and nothing else
     lines = r.stderr.strip().splitlines()
     stages = [line.split(":")[1].strip() for line in lines]
-    assert stages == ["read", "embed", "kmeans", "select", "report", "write"]
-    assert "read: 12 rows in" in lines[0] and "embed: 11 texts in" in lines[1]
-    assert "kmeans: 20 iterations in" in lines[2] and "select: 3 picks in" in lines[3]
+    assert stages == ["read", "tfidf", "embed", "kmeans", "select", "report", "write"]
+    assert "read: 12 rows in" in lines[0] and "tfidf: in" in lines[1]  # the fit, inside embed
+    assert "embed: 11 texts in" in lines[2]
+    assert "kmeans: 20 iterations in" in lines[3] and "select: 3 picks in" in lines[4]
     r = run_cli(*args, "--quiet")
     assert r.returncode == 0 and r.stdout == "" and r.stderr == ""
     r = run_cli(*args, "--quiet", "--json")

@@ -128,3 +128,32 @@ def test_terminal_shows_bars_with_eta_on_stderr_only(tmp_path):
     assert json.loads(stdout)["report"]["n_selected"] == 3
     for text in ("kmeans", "20/20", "select", "3/3", "ETA"):
         assert text in screen, text
+
+
+@pytest.mark.parametrize("embedder", ["tfidf-char", "tfidf"])
+def test_a_whole_pool_fit_shows_as_running_while_it_runs(embedder, monkeypatch):
+    """TF-IDF counts no texts until its fit ends: its own stage is started before the fit and ended after,
+    so the CLI shows it running (a pulsing bar; its time in a log) instead of a stalled embed bar."""
+    from tokenplan.select.embed import TfidfSvdEmbedder
+    from tokenplan.select.pipeline import Recipe, run
+
+    ticks: list[tuple[str, int, int | None]] = []
+    during: list[list[tuple[str, int, int | None]]] = []
+    encode = TfidfSvdEmbedder.encode
+    monkeypatch.setattr(
+        TfidfSvdEmbedder,
+        "encode",
+        lambda self, texts: during.append(list(ticks)) or encode(self, texts),
+    )
+    pool = Path(__file__).resolve().parents[1] / "data" / "select" / "tiny_alpaca.json"
+    recipe = Recipe(input=str(pool), n_select=3, n_clusters=2, embedder=embedder, cache_dir="none")
+    run(recipe, progress=lambda *t: ticks.append(t))
+    assert len(during) == 1 and during[0][-1] == (
+        embedder,
+        0,
+        None,
+    )  # started, not ended, during the fit
+    assert ticks.count((embedder, 1, 1)) == 1
+    assert ticks.index((embedder, 1, 1)) < ticks.index(
+        ("embed", 11, 11)
+    )  # ends before the embed stage

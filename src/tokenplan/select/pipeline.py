@@ -730,7 +730,19 @@ def _embed_views(recipe: Recipe, spool: IO[str], embedder, name: str, *, tick, t
     def embed_part(i: int, part, progress) -> tuple:
         if on_ray and part.batched:
             return _embed_on_ray(recipe, spool, keys[i], progress=progress), np.zeros(total, bool)
-        return _embed_part(recipe, spool, part, cache, total, progress)
+        if part.batched:
+            return _embed_part(recipe, spool, part, cache, total, progress)
+
+        # a view fitted on the whole pool (TF-IDF) counts no texts until it ends: its own stage, shown as
+        # running (a pulsing bar, then its time), so a long fit does not look like a stalled embed bar;
+        # it ends just before the view's one count (the last view's ends the embed stage)
+        def fitted(done: int, n: int | None) -> None:
+            tick(keys[i], 1, 1)
+            if progress is not None:
+                progress(done, n)
+
+        tick(keys[i], 0, None)
+        return _embed_part(recipe, spool, part, cache, total, fitted)
 
     with _embedding_cache(recipe, warnings) as cache:
         return embed_views(
