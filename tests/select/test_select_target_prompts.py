@@ -163,6 +163,10 @@ def test_shipped_example_pools_are_readable():
         (("--budget-tokens", "1"), "--budget-tokens"),
         (("--budget-tokens", "0"), "--budget-tokens"),
         (("--example", "alpaca", "--n", "3"), "--example"),
+        (("--n", "3", "--method", "herding"), "--method"),
+        (("--n", "3", "--format", "csvish"), "--format"),
+        (("--n", "3", "--target", "EMPTY_TARGET", "--target-method", "mean"), "--target-method"),
+        (("--n", "3", "--embed-backend", "tpu"), "--embed-backend"),
     ],
 )
 def test_bad_input_one_line_naming_the_flag_exit_2_nothing_written(capsys, tmp_path, extra, flag):
@@ -178,6 +182,7 @@ def test_bad_input_one_line_naming_the_flag_exit_2_nothing_written(capsys, tmp_p
     code, out, err = _cli(capsys, *args, "-o", str(out_path), *BASE)
     assert code == 2, out + err
     assert len(err.strip().splitlines()) == 1 and flag in err, err
+    assert "invalid recipe" not in err, err  # flags alone: there is no recipe file
     assert "Traceback" not in err
     assert not out_path.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty_target.jsonl", "pool.jsonl"]
@@ -196,3 +201,16 @@ def test_random_baseline_and_methods_agree_on_the_pool_positions():
     np.testing.assert_array_equal(
         sel.indices, select(Pool(embeddings=x), 9, method="facility-location").indices
     )
+
+
+@pytest.mark.parametrize(
+    "key", ["method", "target_method", "row_format", "embedder", "embed_backend"]
+)
+def test_an_unknown_name_in_a_recipe_names_its_key(key):
+    """The recipe's error carries the field, so the CLI names the flag and a recipe its key."""
+    from tokenplan.errors import InvalidInputError
+    from tokenplan.select.pipeline import Recipe
+
+    with pytest.raises(InvalidInputError, match="no-such-name") as err:
+        Recipe(input="pool.jsonl", n_select=3, **{key: "no-such-name"})
+    assert err.value.param == key

@@ -196,17 +196,23 @@ class Recipe:
             problems.append("target must name a file.")
         from tokenplan.select.methods import TARGET_METHODS
 
-        check(lambda: choice("target method", self.target_method, TARGET_METHODS))
+        check(
+            lambda: choice(
+                "target method", self.target_method, TARGET_METHODS, param="target_method"
+            )
+        )
         if self.n_select is not None:
             check(lambda: positive_int("n_select", self.n_select))
         if self.fraction is not None:
             check(lambda: in_range("fraction", self.fraction, 0.0, 1.0))
             if self.fraction == 0:
                 problems.append("fraction=0 must be > 0.")
-        check(lambda: choice("selection method", self.method, METHODS))
-        check(lambda: choice("row format", self.row_format, ROW_FORMATS))
-        check(lambda: choice("embedder", self.embedder, EMBEDDERS))
-        check(lambda: choice("embedding backend", self.embed_backend, BACKENDS))
+        check(lambda: choice("selection method", self.method, METHODS, param="method"))
+        check(lambda: choice("row format", self.row_format, ROW_FORMATS, param="row_format"))
+        check(lambda: choice("embedder", self.embedder, EMBEDDERS, param="embedder"))
+        check(
+            lambda: choice("embedding backend", self.embed_backend, BACKENDS, param="embed_backend")
+        )
         if self.fields is not None and (len(self.fields) != 2 or not self.fields[0]):
             problems.append(
                 f"fields={self.fields!r} must name two columns: PROMPT,RESPONSE (PROMPT, for prompts only)."
