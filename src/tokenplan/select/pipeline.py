@@ -177,10 +177,6 @@ class Recipe:
                 problems.append(str(exc))
                 params.append(exc.param)
 
-        from tokenplan.select.embed import BACKENDS, EMBEDDERS
-        from tokenplan.select.io import ROW_FORMATS
-        from tokenplan.select.methods import METHODS
-
         if not self.input:
             problems.append("input is required (the pool file).")
         problems += self._type_problems(check)
@@ -194,25 +190,13 @@ class Recipe:
             check(lambda: positive_int("budget_tokens", self.budget_tokens))
         if self.target is not None and not str(self.target):
             problems.append("target must name a file.")
-        from tokenplan.select.methods import TARGET_METHODS
-
-        check(
-            lambda: choice(
-                "target method", self.target_method, TARGET_METHODS, param="target_method"
-            )
-        )
         if self.n_select is not None:
             check(lambda: positive_int("n_select", self.n_select))
         if self.fraction is not None:
             check(lambda: in_range("fraction", self.fraction, 0.0, 1.0))
             if self.fraction == 0:
                 problems.append("fraction=0 must be > 0.")
-        check(lambda: choice("selection method", self.method, METHODS, param="method"))
-        check(lambda: choice("row format", self.row_format, ROW_FORMATS, param="row_format"))
-        check(lambda: choice("embedder", self.embedder, EMBEDDERS, param="embedder"))
-        check(
-            lambda: choice("embedding backend", self.embed_backend, BACKENDS, param="embed_backend")
-        )
+        self._check_names(check)
         if self.fields is not None and (len(self.fields) != 2 or not self.fields[0]):
             problems.append(
                 f"fields={self.fields!r} must name two columns: PROMPT,RESPONSE (PROMPT, for prompts only)."
@@ -232,6 +216,22 @@ class Recipe:
         if problems:
             one = params[0] if len(problems) == 1 and len(params) == 1 else None
             raise InvalidInputError("invalid recipe: " + " ".join(problems), param=one)
+
+    def _check_names(self, check: Callable[[Callable[[], Any]], None]) -> None:
+        """Each name field is one of its valid names; an error carries the field, so the CLI names the flag."""
+        from tokenplan.select.embed import BACKENDS, EMBEDDERS
+        from tokenplan.select.io import ROW_FORMATS
+        from tokenplan.select.methods import METHODS, TARGET_METHODS
+
+        names = {  # field: (what it names, the valid names)
+            "target_method": ("target method", TARGET_METHODS),
+            "method": ("selection method", METHODS),
+            "row_format": ("row format", ROW_FORMATS),
+            "embedder": ("embedder", EMBEDDERS),
+            "embed_backend": ("embedding backend", BACKENDS),
+        }
+        for key, (kind, valid) in names.items():
+            check(lambda k=key, kind=kind, v=valid: choice(kind, getattr(self, k), v, param=k))
 
     def _type_problems(self, check: Callable[[Callable[[], Any]], None]) -> list[str]:
         """Types a YAML recipe can get wrong: strict booleans, the seed, the Ray address, path fields."""
