@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -202,6 +203,33 @@ def test_concurrent_writers_share_one_store(tmp_path):
     keys = [text_key("m", f"{t}-{i}-{j}") for t in "ab" for i in range(60) for j in range(20)]
     got = cache.get_many(keys, dim=4)
     assert len(got) == 2400 and got[keys[-1]].tolist() == [59.0] * 4
+
+
+def test_runs_that_open_a_new_store_together_wait_and_keep_it(tmp_path):
+    """Six processes open each of four new stores at the same instant. Switching a new store to WAL takes a
+    lock SQLite's busy timeout does not wait for; the loser used to take "database is locked" for damage and
+    delete the store under the others (a flake of the test above). Now every open waits: no warning, no
+    vector lost."""
+    code = (
+        "import sys, time, numpy as np\n"
+        "from tokenplan.select.cache import EmbeddingCache, text_key\n"
+        "root, tag, t0 = sys.argv[1], sys.argv[2], float(sys.argv[3])\n"
+        "for r in range(4):\n"
+        "    while time.time() < t0 + r: pass\n"
+        "    c = EmbeddingCache(f'{root}/s{r}')\n"
+        "    c.put_many([text_key('m', f'{tag}-{j}') for j in range(10)], np.ones((10, 4), np.float32))\n"
+        "    assert not c.warnings, c.warnings\n"
+        "    c.close()\n"
+    )
+    t0 = time.time() + 4.0  # after every interpreter has started
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code, str(tmp_path), str(tag), str(t0)])
+        for tag in range(6)
+    ]
+    assert [p.wait(timeout=180) for p in procs] == [0] * 6
+    for r in range(4):
+        keys = [text_key("m", f"{tag}-{j}") for tag in range(6) for j in range(10)]
+        assert len(EmbeddingCache(tmp_path / f"s{r}").get_many(keys, dim=4)) == 60
 
 
 def test_pipeline_rerun_hits_the_cache(tmp_path):

@@ -9,8 +9,9 @@ Why SQLite (stdlib ``sqlite3``, WAL mode) and not a memory-mapped array plus an 
 runs at once (readers never block, writers queue behind a lock with a timeout), a killed run leaves the store
 consistent (the write-ahead log is replayed or discarded), and a look-up of 3,000 keys takes milliseconds
 (docs/benchmarks.md compares it with a memory-mapped store). A store that is damaged (not a database, a
-malformed page, a wrong schema) is removed and rebuilt with a warning; a folder that cannot hold a store
-(unwritable, a file in the way) gives a warning and the run carries on without the cache. Warnings are kept
+malformed page, a wrong schema) is removed and rebuilt with a warning; a store another run holds is waited
+for, never taken for damage; a folder that cannot hold a store (unwritable, a file in the way), or a lock
+held past the wait, gives a warning and the run carries on without the cache. Warnings are kept
 in :attr:`EmbeddingCache.warnings` and passed to ``on_warning``; the library never prints.
 """
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -28,6 +30,13 @@ __all__ = ["SCHEMA", "EmbeddingCache", "pool_key", "text_key", "user_cache_dir"]
 
 SCHEMA = "tokenplan-embeddings-1"
 _CHUNK = 500  # keys per SELECT ... IN (...)
+_LOCK_WAIT = 60.0  # seconds a run waits for another run's lock before carrying on without the cache
+
+
+def _busy(exc: BaseException) -> bool:
+    """Another connection holds the store: wait, never treat it as damage."""
+    text = str(exc).lower()
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
 
 
 def user_cache_dir() -> Path:
@@ -78,7 +87,23 @@ class EmbeddingCache:
             self._on_warning(message)
 
     def _open(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=60.0, isolation_level=None, check_same_thread=False)
+        """Open the store, waiting while another run holds it. Switching a new store to WAL takes an
+        exclusive lock that SQLite's busy timeout does not wait for: runs that start together would get
+        "database is locked" at once, so the open is retried (up to ``_LOCK_WAIT``) instead."""
+        deadline, delay = time.monotonic() + _LOCK_WAIT, 0.01
+        while True:
+            try:
+                return self._open_once()
+            except sqlite3.OperationalError as exc:
+                if not _busy(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(2 * delay, 0.5)
+
+    def _open_once(self) -> sqlite3.Connection:
+        db = sqlite3.connect(
+            self.path, timeout=_LOCK_WAIT, isolation_level=None, check_same_thread=False
+        )
         try:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
@@ -116,7 +141,7 @@ class EmbeddingCache:
             self.root.mkdir(parents=True, exist_ok=True)
             self._db = self._open()
         except sqlite3.DatabaseError as exc:
-            if isinstance(exc, sqlite3.OperationalError) and "unable to open" in str(exc):
+            if _busy(exc) or "unable to open" in str(exc):  # held too long, or no store here
                 return self._give_up(exc)
             self._rebuild(exc)
         except (OSError, sqlite3.Error) as exc:
@@ -172,7 +197,8 @@ class EmbeddingCache:
                         continue  # a damaged or foreign entry is a miss
                     found[bytes(key)] = np.frombuffer(blob, dtype=np.float32)
         except sqlite3.DatabaseError as exc:
-            self._rebuild(exc)
+            if not _busy(exc):  # held by another run: a miss, not damage
+                self._rebuild(exc)
             return {}
         return found
 
@@ -210,7 +236,8 @@ class EmbeddingCache:
         try:
             row = db.execute("SELECT rows, data FROM pools WHERE key = ?", (key,)).fetchone()
         except sqlite3.DatabaseError as exc:
-            self._rebuild(exc)
+            if not _busy(exc):  # held by another run: a miss, not damage
+                self._rebuild(exc)
             return None
         if row is None or row[0] != n_rows or n_rows == 0 or len(row[1]) % (4 * n_rows):
             return None
