@@ -30,7 +30,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 
@@ -500,22 +500,21 @@ def embed_texts(
     return matrix, int(hit.sum())
 
 
-#: the keyword options :func:`embed_view` takes (those of :func:`embed_texts`)
-_VIEW_OPTIONS = frozenset({"cache", "n_texts", "batch_size", "progress", "chunk_size"})
-
-
 def embed_view(
-    texts: Iterable[str], embedder: Embedder, **options: Any
+    texts: Iterable[str],
+    embedder: Embedder,
+    *,
+    cache: EmbeddingCache | None = None,
+    n_texts: int | None = None,
+    batch_size: int | None = None,
+    progress: Callable[[int, int | None], None] | None = None,
+    chunk_size: int = 4096,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """One embedder (not an ensemble) over a stream of texts, with :func:`embed_texts`'s keyword options and
-    as it says; return (matrix in input order, a boolean mask of the rows whose vector came from the cache)."""
-    if unknown := set(options) - _VIEW_OPTIONS:
-        raise TypeError(f"embed_view() got unexpected options {sorted(unknown)}")
-    cache, progress = options.get("cache"), options.get("progress")
+    """One embedder (not an ensemble) over a stream of texts, with :func:`embed_texts`'s options and as it
+    says; return (matrix in input order, a boolean mask of the rows whose vector came from the cache)."""
     if not embedder.batched:
         return _embed_whole_pool(list(texts), embedder, cache=cache, progress=progress)
-    n_texts, chunk_size = options.get("n_texts"), options.get("chunk_size", 4096)
-    bs = options.get("batch_size") or getattr(embedder, "batch_size", 64)
+    bs = batch_size or getattr(embedder, "batch_size", 64)
     cache_id = getattr(embedder, "cache_id", embedder.name)
     parts: list[np.ndarray] = []
     hit: list[np.ndarray] = []
