@@ -153,11 +153,7 @@ def select(recipe: str | None, as_json: bool, quiet: bool, **opts: Any) -> None:
             raise InvalidInputError(
                 "give a recipe file, --input PATH or --example NAME (see 'tokenplan select --help')."
             )
-        try:
-            config = Recipe.from_dict(overrides)
-        except InvalidInputError as exc:  # flags alone: no recipe file to call invalid
-            problem = str(exc).removeprefix("invalid recipe: ")
-            raise InvalidInputError(problem, param=exc.param) from None
+        config = Recipe.from_dict(overrides)  # an error carries its field, so the flag is named
     if recipe is not None:  # the recipe file is an input too: never write over it
         from tokenplan._io import check_output
 

@@ -215,7 +215,7 @@ class Recipe:
             problems.append("filters must be a FilterConfig.")
         if problems:
             one = params[0] if len(problems) == 1 and len(params) == 1 else None
-            raise InvalidInputError("invalid recipe: " + " ".join(problems), param=one)
+            raise InvalidInputError(" ".join(problems), param=one)
 
     def _check_names(self, check: Callable[[Callable[[], Any]], None]) -> None:
         """Each name field is one of its valid names; an error carries the field, so the CLI names the flag."""
@@ -299,9 +299,8 @@ class Recipe:
             return cls.from_dict(data)
         except InvalidInputError as exc:
             where = f"{name} with the flags given" if overrides else name
-            problem = str(exc).removeprefix("invalid recipe: ")
             param = exc.param if exc.param in overrides else None  # a flag's value: name the flag
-            raise InvalidInputError(f"{where}: {problem}", param=param) from None
+            raise InvalidInputError(f"{where}: {exc}", param=param) from None
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
