@@ -145,6 +145,30 @@ class RunTable:
     def has_unique_tokens(self) -> bool:
         return bool(np.isfinite(self.unique_tokens).any())
 
+    @property
+    def n_points(self) -> int:
+        """Distinct (N, D) pairs: runs at the same size and token count (seeds, copied rows) are one point
+        of the law's surface, so they count once towards the number of parameters a fit can identify."""
+        if not len(self):
+            return 0
+        return len(np.unique(np.column_stack([self.n_params, self.n_tokens]), axis=0))
+
+    def require_points(self, k: int, what: str) -> None:
+        """Refuse a fit of ``k`` parameters on fewer than ``k`` distinct (N, D) points, saying how many
+        rows there were and what was dropped (a law through k points of k parameters fits any data)."""
+        if self.n_points >= k:
+            return
+        extra = []
+        if self.n_points < len(self):
+            extra.append(f"{len(self)} runs; runs at the same N and D count once")
+        if self.dropped:
+            extra.append("dropped: " + "; ".join(f"{n} {why}" for why, n in self.dropped.items()))
+        more = f" ({'; '.join(extra)})" if extra else ""
+        raise InvalidInputError(
+            f"{what} needs at least {k} runs at distinct (N, D) to fit {k} parameters; got "
+            f"{self.n_points}{more}."
+        )
+
     def take(self, idx: np.ndarray) -> RunTable:
         """The runs at positions ``idx``, in that order; repeats allowed (a bootstrap resample)."""
         idx = np.asarray(idx, dtype=np.intp)
@@ -368,6 +392,7 @@ def read_runs(
     cols, notes, dropped = _parse_runs(rows, mapping, p)
     cols, curves = _fold_curves(cols, mapping, p, notes)
     cols = _validate_runs(cols, mapping, p, drop_invalid=drop_invalid, dropped=dropped)
+    _note_copied_rows(cols, notes)
     table = RunTable(
         run_id=cols.run_id,
         n_params=cols.N,
@@ -383,6 +408,22 @@ def read_runs(
         curves=curves,
     )
     return table.drop_highest(drop_highest) if drop_highest else table
+
+
+def _note_copied_rows(cols: _Cols, notes: list[str]) -> None:
+    """A note naming rows that repeat an earlier row's N, D, unique tokens and loss exactly: a file
+    concatenated twice, say. Each copy counts as a run, so it weighs twice in the fit and narrows the
+    bootstrap intervals; a second seed (another loss) is not a copy."""
+    key = np.column_stack([cols.N, cols.D, np.nan_to_num(cols.U, nan=-1.0), cols.L])
+    _, first = np.unique(key, axis=0, return_index=True)
+    copies = np.setdiff1d(np.arange(len(key)), first)
+    if len(copies):
+        shown = ", ".join(str(r) for r in cols.run_id[copies[:8]])
+        more = f" and {len(copies) - 8} more" if len(copies) > 8 else ""
+        notes.append(
+            f"{len(copies)} row(s) repeat an earlier row's n_params, n_tokens and loss exactly "
+            f"({shown}{more}): each copy counts as a run and narrows the intervals; remove copied rows."
+        )
 
 
 def detect_columns(path, columns: dict[str, str] | None = None):

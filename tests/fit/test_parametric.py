@@ -165,6 +165,35 @@ def test_too_few_runs_and_bad_options():
         fit_parametric(ok, reduction="median")
 
 
+def test_runs_at_the_same_n_and_d_count_once():
+    """Six rows at three (N, D) points (a file appended to itself) used to pass the 5-run check: the law
+    then went through the 3 points exactly (objective ~1e-32) and every bootstrap refit landed on the same
+    constants, a zero-width interval. Copies and seeds at one (N, D) do not identify more parameters."""
+    N, D, L = [1e7, 2e7, 4e7] * 2, [2e8, 4e8, 8e8] * 2, [3.9, 3.6, 3.35] * 2
+    copied = runs_from_arrays(N, L, n_tokens=D)
+    with pytest.raises(
+        InvalidInputError, match=r"distinct \(N, D\).*got 3 \(6 runs; runs at the same"
+    ):
+        fit_parametric(copied)
+    seeds = runs_from_arrays(N, [3.9, 3.6, 3.35, 3.92, 3.61, 3.33], n_tokens=D)  # other losses
+    with pytest.raises(InvalidInputError, match="got 3"):
+        fit_parametric(seeds)
+    from tokenplan.fit import fit_kaplan
+
+    with pytest.raises(InvalidInputError, match="kaplan form needs at least 4 runs at distinct"):
+        fit_kaplan(copied)
+
+
+def test_too_few_runs_names_what_was_dropped():
+    """The count in the error is after dropping: say what went, or "got 1" from a 4-row file reads wrong."""
+    runs = runs_from_arrays(
+        [1e7, 2e7, 4e7, 8e7], [3.9, 3.6, 3.35, 3.2], n_tokens=[2e8] * 4,
+        unique_tokens=[1e8, 1e8, 1e8, np.nan],
+    ).fresh_only()  # fmt: skip
+    with pytest.raises(InvalidInputError, match=r"got 1 \(dropped: 3 repeated data"):
+        fit_parametric(runs)
+
+
 def test_bootstrap_is_seeded_and_brackets_the_estimate(epoch_runs, epoch_fit):
     b1 = bootstrap_parametric(epoch_runs, epoch_fit, n_boot=60, seed=1, budgets=(5.76e23,))
     b2 = bootstrap_parametric(epoch_runs, epoch_fit, n_boot=60, seed=1, budgets=(5.76e23,))

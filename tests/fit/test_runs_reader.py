@@ -101,6 +101,19 @@ def test_duplicate_runs_without_step_are_an_error(tmp_path):
         read_runs(p)
 
 
+def test_copied_rows_are_named_in_a_note(tmp_path):
+    """A row equal to an earlier one in N, D and loss is a copy (a file appended twice): it weighs twice
+    in the fit and narrows the intervals, so the reader names it. Another loss at the same (N, D) is a
+    second seed, not a copy."""
+    rows = "1e7,2e8,3.9\n2e7,4e8,3.6\n1e7,2e8,3.9\n2e7,4e8,3.61\n4e7,8e8,3.3\n4e7,8e8,3.3\n"
+    runs = read_runs(write(tmp_path, "r.csv", "params,tokens,loss\n" + rows))
+    assert len(runs) == 6 and runs.n_points == 3
+    (note,) = [n for n in runs.notes if "repeat an earlier row" in n]
+    assert note.startswith("2 row(s)") and "(row3, row6)" in note
+    clean = read_runs(write(tmp_path, "c.csv", "params,tokens,loss\n1e7,2e8,3.9\n1e7,2e8,3.8\n"))
+    assert not [n for n in clean.notes if "repeat an earlier row" in n]
+
+
 def test_rows_sharing_a_run_id_with_steps_are_curves(tmp_path):
     p = write(
         tmp_path,

@@ -92,8 +92,7 @@ def fit_kaplan(runs: RunTable, *, delta: float = 1e-3, name: str = "fit-kaplan")
     starts over (log N_c, log D_c, alpha_N, alpha_D), keeping the best."""
     from scipy.optimize import minimize
 
-    if len(runs) < 4:
-        raise InvalidInputError(f"the kaplan form needs at least 4 runs; got {len(runs)}.")
+    runs.require_points(4, "the kaplan form")
     x, y, t = np.log(runs.n_params), np.log(runs.n_tokens), np.log(runs.loss)
 
     # log N_c, log D_c around Kaplan's published 6.4e13 and 1.8e13 (e^31, e^30) and lower; exponents

@@ -353,10 +353,7 @@ def _exponent_notes(law: ChinchillaLaw) -> list[str]:
 
 
 def _check_runs(runs, approach: str) -> None:
-    if len(runs) < 5:
-        raise InvalidInputError(
-            f"{approach} needs at least 5 runs to fit 5 parameters; got {len(runs)}."
-        )
+    runs.require_points(5, approach)
     if len(np.unique(runs.n_params)) < 2 or len(np.unique(runs.n_tokens)) < 2:
         raise InvalidInputError(
             f"{approach} needs at least 2 distinct model sizes and 2 distinct token counts; got "
