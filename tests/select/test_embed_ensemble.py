@@ -220,3 +220,24 @@ def test_only_minilm_alone_warns_about_scripts(default_embedder, tmp_path):
     assert not [w for w in run(Recipe(**base)).warnings if "Latin" in w]
     (warning,) = [w for w in run(Recipe(**base, embedder="minilm")).warnings if "Latin" in w]
     assert f"the default embedder {DEFAULT_EMBEDDER}" in warning
+
+
+class _FortranPool(_Fixed):
+    """A view fitted on the whole pool whose matrix is Fortran-ordered, as a fresh TF-IDF fit's is."""
+
+    def encode(self, texts):
+        return np.asfortranarray(super().encode(texts))
+
+
+def test_a_cold_and_a_warm_cache_give_the_same_bits(tmp_path):
+    """The default joins a per-text view and a pool-fitted one; the fitted view is Fortran-ordered when
+    fresh and C-ordered from the cache, and its row norms must not depend on that (same seed: the same
+    output file, whether the cache is cold or warm)."""
+    texts = [f"text number {i} about {w}" for i, w in enumerate(["bread", "stars", "cats"] * 60)]
+    ens = EnsembleEmbedder([_Fixed(64, 0, batched=True), _FortranPool(256, 1, batched=False)])
+    cache = EmbeddingCache(tmp_path / "c")
+    cold, hits_cold = embed_texts(texts, ens, cache=cache)
+    warm, hits_warm = embed_texts(texts, ens, cache=cache)
+    assert (hits_cold, hits_warm) == (0, len(texts))
+    assert cold.tobytes() == warm.tobytes()
+    np.testing.assert_array_equal(cold, embed_texts(texts, ens, cache=None)[0])

@@ -346,7 +346,9 @@ def combine_views(mats: Sequence[np.ndarray]) -> np.ndarray:
     rows = {len(m) for m in mats}
     if len(rows) != 1:
         raise InvalidInputError(f"the views have different numbers of rows: {sorted(rows)}.")
-    joined = np.hstack([l2_normalise(m) for m in mats])
+    # row norms of a C-ordered copy: numpy sums a Fortran-ordered row in another order (a fresh TF-IDF fit
+    # is one, its cached copy is not), and the last bits would differ between a cold and a warm run
+    joined = np.hstack([l2_normalise(np.ascontiguousarray(m)) for m in mats])
     return (joined / np.float32(np.sqrt(len(mats)))).astype(np.float32, copy=False)
 
 
@@ -627,7 +629,8 @@ def _embed_whole_pool(
             cache.put_pool(key, out)
     if progress is not None:
         progress(len(texts), len(texts))
-    return np.asarray(out, dtype=np.float32), np.full(len(texts), from_cache)
+    # C order, as the cache returns it: the same matrix, bit for bit, whether fitted or read
+    return np.ascontiguousarray(out, dtype=np.float32), np.full(len(texts), from_cache)
 
 
 def load_precomputed(path: str | os.PathLike, *, n_rows: int | None = None) -> np.ndarray:
