@@ -39,6 +39,18 @@ def positive_int(name: str, value: int, *, allow_zero: bool = False) -> int:
     return int(x)
 
 
+def not_text(name: str, value: object) -> None:
+    """Raise if ``value`` is a string: a number written as text in a file is a typo to show, not a number to
+    guess (as :func:`number_fields`). YAML 1.1 (PyYAML) reads ``1e3``, with no decimal point and no exponent
+    sign, as the string '1e3': the message says so."""
+    if isinstance(value, str):
+        raise InvalidInputError(
+            f"{name}={value!r} is text, not a number; write the number without quotes (YAML reads 1e3 "
+            "as text: write 1000 or 1.0e+3).",
+            param=name,
+        )
+
+
 def in_range(name: str, value: float, low: float, high: float, *, inclusive: bool = True) -> float:
     """Return ``value`` as a float if it lies in [low, high] (or (low, high)), else raise (booleans too)."""
     if _has_bool(value):

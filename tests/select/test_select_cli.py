@@ -10,6 +10,7 @@ import pytest
 
 from helpers import run_cli
 from tokenplan.errors import InvalidInputError
+from tokenplan.select.filters import FilterConfig
 from tokenplan.select.pipeline import Recipe
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "select"
@@ -195,6 +196,48 @@ def test_cli_recipe_with_flag_overrides_and_table_output(tmp_path):
             "--domain-field",
         ),
         (("select", "-i", str(DATA / "tiny.jsonl"), "--fraction", "1.5"), "fraction=1.5"),
+        (
+            ("select", "-i", str(DATA / "tiny.jsonl"), "--fraction", "0"),
+            "--fraction: fraction=0.0 must lie in (0, 1]",
+        ),
+        # --min-score with no score column kept every row, silently
+        (
+            ("select", "-i", str(DATA / "tiny.jsonl"), "--n", "2", "--min-score", "10"),
+            "--min-score: min_score=10 needs score_field",
+        ),
+        (
+            (
+                "select",
+                "-i",
+                str(DATA / "tiny.jsonl"),
+                "--n",
+                "2",
+                "--min-score",
+                "10",
+                "--score-field",
+                "rating",
+            ),
+            "--score-field: "
+            + str(DATA / "tiny.jsonl")
+            + ": line 1: the score field 'rating' is not a column",
+        ),
+        # every row malformed: the first reason is named, not only a count
+        (
+            (
+                "select",
+                "-i",
+                str(DATA / "tiny.jsonl"),
+                "--n",
+                "2",
+                "--min-score",
+                "10",
+                "--score-field",
+                "domain",
+            ),
+            "malformed (first: "
+            + str(DATA / "tiny.jsonl")
+            + ": line 1: score field 'domain'='biology' is not a number)",
+        ),
     ],
 )
 def test_cli_bad_input_exits_2_with_one_line(args, message, tmp_path):
@@ -260,3 +303,83 @@ def test_embeddings_with_the_wrong_row_count_is_one_line_exit_2(tmp_path):
     np.save(tmp_path / "pickled.npy", obj, allow_pickle=True)
     r = select_with(str(tmp_path / "pickled.npy"))
     assert r.returncode == 2 and "not a readable .npy" in r.stderr  # never unpickled
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("n_select: 1e3", "n_select='1e3' is text, not a number"),  # YAML 1.1 reads 1e3 as a string
+        ("fraction: '0.1'", "fraction='0.1' is text, not a number"),
+        ("budget_tokens: 2e3", "budget_tokens='2e3' is text"),
+        ("n_select: 5\nn_clusters: 1e1", "n_clusters='1e1' is text"),
+        ("n_select: 5\nfilters: {min_chars: 1e2}", "min_chars='1e2' is text"),
+        ("n_select: 5\nfilters: {min_score: 1e1}\nscore_field: score", "min_score='1e1' is text"),
+    ],
+)
+def test_a_number_read_as_text_in_a_recipe_is_one_line_not_a_traceback(tmp_path, line, message):
+    """These passed the checks (float('1e3') works) and then failed in the pipeline with a TypeError."""
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(f"input: {DATA / 'tiny.jsonl'}\nembedder: tfidf\n{line}\n")
+    r = run_cli("select", str(recipe), "--no-cache")
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0] and "write 1000" in lines[0]
+
+
+def test_a_recipe_stores_its_numbers_as_numbers():
+    recipe = Recipe(input="x.jsonl", n_select=10.0, tau=2, seed="5")
+    assert (recipe.n_select, recipe.tau, recipe.seed) == (10, 2.0, 5)
+    assert type(recipe.n_select) is int and type(recipe.seed) is int
+    assert (
+        FilterConfig(min_chars=20.0).min_chars == 20
+        and type(FilterConfig(min_chars=20.0).min_chars) is int
+    )
+
+
+def test_a_broken_yaml_pool_is_named_as_broken_not_as_empty(tmp_path):
+    bad = tmp_path / "bad.yml"
+    bad.write_text("categories:\n- x\nconversations:\n- - hi\n  - [unclosed\n")
+    r = run_cli("select", "-i", str(bad), "--n", "1", "--no-cache")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "empty" not in lines[0]
+    assert f"no rows read: {bad}: malformed YAML (line 6, column 1: expected" in lines[0]
+    listed = tmp_path / "list.yml"
+    listed.write_text("- a\n- b\n")
+    r = run_cli("select", "-i", str(listed), "--n", "1", "--no-cache")
+    assert r.returncode == 2 and "expected a mapping with a 'conversations' list" in r.stderr
+
+
+def test_a_broken_file_in_a_yaml_folder_is_listed_on_one_line(tmp_path):
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "good.yml").write_text((DATA / "chatter.yml").read_text())
+    (folder / "bad.yml").write_text("conversations:\n- - hi\n  - [unclosed\n")
+    r = run_cli(
+        "select", "-i", str(folder), "--n", "2", "--embedder", "tfidf", "--no-cache", "--json"
+    )
+    assert r.returncode == 0, r.stderr
+    examples = json.loads(r.stdout)["report"]["malformed_examples"]
+    assert not any("\n" in e for e in examples)  # the YAML error's own lines (and a caret) are gone
+    assert examples[0].startswith(f"{folder / 'bad.yml'}: malformed YAML (line 4, column 1: ")
+
+
+def test_a_target_with_no_usable_rows_says_why(tmp_path):
+    target = tmp_path / "task.jsonl"
+    target.write_text('{"prompt": "Tell me a joke."}\n')
+    r = run_cli(
+        "select",
+        "-i",
+        str(DATA / "qa.csv"),
+        "--fields",
+        "question,answer",
+        "--n",
+        "2",
+        "--target",
+        str(target),
+        "--embedder",
+        "tfidf",
+        "--no-cache",
+    )
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
+    assert "first: " + str(target) + ": line 1: missing field 'question'" in r.stderr

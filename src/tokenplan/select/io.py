@@ -257,7 +257,10 @@ def _iter_yaml(path: Path, stats: ReadStats, strict: bool) -> Iterator[tuple[int
         try:
             doc = yaml.safe_load(f.read_text(encoding="utf-8"))
         except yaml.YAMLError as exc:
-            stats.malformed(f"{f}", f"malformed YAML ({exc})", strict=strict)
+            mark, problem = getattr(exc, "problem_mark", None), getattr(exc, "problem", None)
+            where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+            detail = problem or " ".join(str(exc).split())  # one line: the report lists it
+            stats.malformed(f"{f}", f"malformed YAML ({where}{detail})", strict=strict)
             continue
         if not isinstance(doc, dict) or not isinstance(doc.get("conversations"), list):
             stats.malformed(f"{f}", "expected a mapping with a 'conversations' list", strict=strict)
@@ -439,18 +442,22 @@ def iter_records(
             first = False
             found, stats.prompt_only = _first_row(row, fmt, fields)
             fmt = fmt or found
-            if domain_field is not None and domain_field not in row:
-                raise InvalidInputError(
-                    f"{where}: the domain field {domain_field!r} is not a column of this pool "
-                    f"(columns: {', '.join(sorted(map(str, row)))}).",
-                    param="domain_field",
-                )
+            for what, column in (("domain", domain_field), ("score", score_field)):
+                if column is not None and column not in row:
+                    raise InvalidInputError(
+                        f"{where}: the {what} field {column!r} is not a column of this pool "
+                        f"(columns: {', '.join(sorted(map(str, row)))}).",
+                        param=f"{what}_field",
+                    )
         try:
             yield _to_record(
                 index, line, row, fmt, fields, domain_field, score_field, stats.prompt_only
             )
         except ValueError as exc:
             stats.malformed(where, str(exc), strict=strict)
+    if stats.n_rows == 0 and stats.errors:  # whole files unreadable (bad YAML, not chatterbot)
+        more = f" (and {stats.n_malformed - 1} more)" if stats.n_malformed > 1 else ""
+        raise InvalidInputError(f"no rows read: {stats.errors[0]}{more}.")
     if stats.n_rows == 0:
         raise InvalidInputError(f"{p}: no rows found; the input is empty.")
 

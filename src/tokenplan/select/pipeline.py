@@ -33,6 +33,7 @@ from tokenplan._checks import (
     choice,
     in_range,
     name_keys,
+    not_text,
     positive,
     positive_int,
     ray_address,
@@ -186,36 +187,52 @@ class Recipe:
                 "give exactly one of n_select (--n), fraction (--fraction) or budget_tokens "
                 "(--budget-tokens)."
             )
-        if self.budget_tokens is not None:
-            check(lambda: positive_int("budget_tokens", self.budget_tokens))
         if self.target is not None and not str(self.target):
             problems.append("target must name a file.")
-        if self.n_select is not None:
-            check(lambda: positive_int("n_select", self.n_select))
-        if self.fraction is not None:
-            check(lambda: in_range("fraction", self.fraction, 0.0, 1.0))
-            if self.fraction == 0:
-                problems.append("fraction=0 must be > 0.")
+        self._check_numbers(check)
         self._check_names(check)
         if self.fields is not None and (len(self.fields) != 2 or not self.fields[0]):
             problems.append(
                 f"fields={self.fields!r} must name two columns: PROMPT,RESPONSE (PROMPT, for prompts only)."
             )
-        for name in ("dedup_near", "dedup_semantic"):
-            v = getattr(self, name)
-            if v is not None:
-                check(lambda v=v, name=name: in_range(name, v, 0.0, 1.0, inclusive=False))
-        if self.batch_size is not None:
-            check(lambda: positive_int("batch_size", self.batch_size))
-        if self.n_clusters is not None:
-            check(lambda: positive_int("n_clusters", self.n_clusters))
-        check(lambda: positive("tau", self.tau))
-        check(lambda: positive_int("n_workers", self.n_workers))
         if not isinstance(self.filters, FilterConfig):
             problems.append("filters must be a FilterConfig.")
+        elif self.filters.min_score is not None and self.score_field is None:
+            problems.append(  # else no row has a score and the filter would keep every row
+                f"min_score={self.filters.min_score:g} needs score_field (--score-field COLUMN): "
+                "the column that holds each row's score."
+            )
+            params.append("min_score")
         if problems:
             one = params[0] if len(problems) == 1 and len(params) == 1 else None
             raise InvalidInputError(" ".join(problems), param=one)
+
+    def _check_numbers(self, check: Callable[[Callable[[], Any]], None]) -> None:
+        """Each numeric field is checked and stored as its number (10.0 -> 10 for a count). Text is refused
+        (YAML 1.1 reads ``1e3`` as the string '1e3'): the checks would accept it and the pipeline then fail
+        to compare it with a number."""
+        rules: dict[str, Callable[[Any], Any]] = {
+            "n_select": lambda v: positive_int("n_select", v),
+            "fraction": _fraction,
+            "budget_tokens": lambda v: positive_int("budget_tokens", v),
+            "seed": lambda v: check_seed("seed", v),
+            "dedup_near": lambda v: in_range("dedup_near", v, 0.0, 1.0, inclusive=False),
+            "dedup_semantic": lambda v: in_range("dedup_semantic", v, 0.0, 1.0, inclusive=False),
+            "batch_size": lambda v: positive_int("batch_size", v),
+            "n_clusters": lambda v: positive_int("n_clusters", v),
+            "tau": lambda v: positive("tau", v),
+            "n_workers": lambda v: positive_int("n_workers", v),
+        }
+
+        def store(name: str, rule: Callable[[Any], Any], value: Any) -> None:
+            if name != "seed":  # check_seed takes '5' on purpose
+                not_text(name, value)
+            object.__setattr__(self, name, rule(value))
+
+        for name, rule in rules.items():
+            value = getattr(self, name)
+            if value is not None:
+                check(lambda n=name, r=rule, v=value: store(n, r, v))
 
     def _check_names(self, check: Callable[[Callable[[], Any]], None]) -> None:
         """Each name field is one of its valid names; an error carries the field, so the CLI names the flag."""
@@ -237,7 +254,6 @@ class Recipe:
         """Types a YAML recipe can get wrong: strict booleans, the seed, the Ray address, path fields."""
         for name in ("strict", "clean", "dedup_exact", "overwrite"):
             check(lambda name=name: strict_bool(name, getattr(self, name)))
-        check(lambda: check_seed("seed", self.seed))
         if self.ray_address is not None:
             ray_address("ray_address", self.ray_address)  # a missing Ray Client is its own error
         return [
@@ -306,6 +322,19 @@ class Recipe:
         d = asdict(self)
         d["fields"] = list(self.fields) if self.fields else None
         return d
+
+
+def _fraction(value: Any) -> float:
+    """A fraction of the candidates: a number in (0, 1]."""
+    try:
+        x = in_range("fraction", value, 0.0, 1.0)
+    except InvalidInputError as exc:
+        if "not a number" in str(exc):
+            raise
+        x = 0.0  # out of range (or NaN): the one message below
+    if x == 0:
+        raise InvalidInputError(f"fraction={value!r} must lie in (0, 1].", param="fraction")
+    return x
 
 
 # Recipe fields that hold a path or a name (a string), checked for type in Recipe.__post_init__.
@@ -1068,8 +1097,9 @@ def _no_candidates(stats, reasons: Counter) -> None:
     fix = f"loosen {', '.join(flags)}" if flags else "check --format/--fields"
     if reasons.get("empty"):
         fix += "; rows without an answer: for a prompt-only pool pass --fields PROMPT,"
+    first = f" (first: {stats.errors[0]})" if stats.n_malformed and stats.errors else ""
     raise InvalidInputError(
-        f"no candidates left: {stats.n_rows} rows read, {stats.n_malformed} malformed, "
+        f"no candidates left: {stats.n_rows:,} rows read, {stats.n_malformed:,} malformed{first}, "
         f"dropped {dict(reasons) or 'none'}; {fix}.",
         param="filters",
     )
@@ -1110,7 +1140,8 @@ def _spool_target(recipe: Recipe, spool: IO[str]) -> int:
     if n == 0:
         raise InvalidInputError(
             f"target file {str(path)!r} has no usable rows ({stats.n_rows} read, {stats.n_malformed} "
-            "malformed); give a few examples of your task in a format select reads.",
+            f"malformed{f', first: {stats.errors[0]}' if stats.errors else ''}); give a few examples of "
+            "your task in a format select reads (with the pool's --fields).",
             param="target",
         )
     return n
