@@ -58,6 +58,14 @@ def test_micro_sweep_end_to_end(tmp_path):
     # again: nothing to do
     again = run_cli("sweep", "--preset", "micro", "--out", str(out), "--json", "--quiet")
     assert again.returncode == 0 and json.loads(again.stdout)["sweep"]["n_skipped"] == 4
+    # ... and on another device, with other CPUs per run: the same runs (a sweep begun on a CPU resumes
+    # on a GPU; before, "holds a different sweep")
+    moved = run_cli(
+        "sweep", "--preset", "micro", "--out", str(out), "--json", "--quiet", "--device", "cpu",
+        "--num-cpus", "2", "--executor", "serial",
+    )  # fmt: skip
+    assert moved.returncode == 0, moved.stderr
+    assert json.loads(moved.stdout)["sweep"]["n_skipped"] == 4
     # another spec in the same directory is refused ...
     other = run_cli("sweep", "--preset", "micro", "--seeds", "1", "--out", str(out), "--quiet")
     assert other.returncode == 2 and "holds a different sweep" in other.stderr

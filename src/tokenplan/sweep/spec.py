@@ -364,7 +364,15 @@ def load_spec(path: str | Path) -> SweepSpec:
     return spec_from_dict(data, source=str(path))
 
 
+# Where and how a sweep runs, not which runs it holds: run ids exclude them too (TrainConfig.digest drops the
+# device), so a sweep started on a CPU resumes on a GPU, or with more CPUs per run, in the same folder.
+_NOT_DIGESTED = ("description", "device", "num_cpus", "num_gpus")
+
+
 def spec_digest(spec: SweepSpec) -> str:
-    """A hash of the spec after a YAML-style round trip (so 1 and 1.0 compare equal)."""
+    """A hash of the runs a spec describes, after a YAML-style round trip (so 1 and 1.0 compare equal);
+    the execution settings (device, CPUs and GPUs per run) and the description are left out."""
     normal = spec_from_dict(spec.to_dict()).to_dict()
+    for key in _NOT_DIGESTED:
+        normal.pop(key)
     return hashlib.sha256(json.dumps(normal, sort_keys=True).encode()).hexdigest()[:12]
