@@ -193,3 +193,29 @@ def test_a_pool_with_answers_is_not_prompt_only():
     stats = ReadStats()
     list(iter_records(DATA / "tiny_alpaca.json", stats=stats))
     assert not stats.prompt_only
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_a_column_the_first_selected_row_lacks_is_still_written(tmp_path, suffix):
+    """Alpaca JSONL often omits an empty ``input``; the CSV and Parquet writers took their columns from the
+    first selected row and dropped the others' ``input`` (and any extra field) without a word."""
+    if suffix == ".parquet":
+        pytest.importorskip("pyarrow")
+    rows = [
+        {"instruction": "Say hi.", "output": "Hi."},
+        {"instruction": "Translate.", "input": "Bonjour", "output": "Hello", "meta": {"id": 7}},
+        {"instruction": "Add.", "input": "2 + 2", "output": "4", "tags": ["math", "easy"]},
+    ]
+    src = tmp_path / "pool.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / f"subset{suffix}"
+    assert write_subset(src, out, {i: {"_source_index": i} for i in range(3)}) == 3
+    recs = list(iter_records(out))
+    assert [r.prompt for r in recs] == ["Say hi.", "Translate.\n\nBonjour", "Add.\n\n2 + 2"]
+    raw = [r.raw for r in recs]
+    if suffix == ".csv":  # a list or a mapping as JSON text, not Python's repr
+        assert json.loads(raw[1]["meta"]) == {"id": 7} and raw[0]["meta"] == ""
+        assert json.loads(raw[2]["tags"]) == ["math", "easy"]
+    else:
+        assert raw[1]["meta"] == {"id": 7} and raw[0]["meta"] is None
+        assert raw[2]["tags"] == ["math", "easy"]

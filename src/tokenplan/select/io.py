@@ -13,9 +13,10 @@ number in :class:`ReadStats`, or, with ``strict=True``, reading stops with an :c
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -509,9 +510,8 @@ def write_subset(
     out_kind = detect_file_type(dst) if dst.suffix else "jsonl"
     if out_kind == "yaml":
         raise InvalidInputError("writing YAML is not supported; use a .jsonl output.")
-    rows = _selected_rows(src, kind, provenance)
-    with atomic_path(dst) as tmp:
-        n = _WRITERS[out_kind](tmp, rows)
+    with atomic_path(dst) as tmp:  # a writer may read the rows twice (columns first)
+        n = _WRITERS[out_kind](tmp, lambda: _selected_rows(src, kind, provenance))
     return n
 
 
@@ -526,20 +526,20 @@ def _selected_rows(
             yield base
 
 
-def _write_jsonl(path: Path, rows: Iterable[dict]) -> int:
+def _write_jsonl(path: Path, rows: Callable[[], Iterator[dict]]) -> int:
     n = 0
     with open(path, "w", encoding="utf-8") as fh:
-        for row in rows:
+        for row in rows():
             fh.write(json.dumps(row, ensure_ascii=False, default=json_default) + "\n")
             n += 1
     return n
 
 
-def _write_json(path: Path, rows: Iterable[dict]) -> int:
+def _write_json(path: Path, rows: Callable[[], Iterator[dict]]) -> int:
     n = 0
     with open(path, "w", encoding="utf-8") as fh:
         fh.write("[")
-        for row in rows:
+        for row in rows():
             fh.write(
                 ("\n  " if n == 0 else ",\n  ")
                 + json.dumps(row, ensure_ascii=False, default=json_default)
@@ -549,51 +549,58 @@ def _write_json(path: Path, rows: Iterable[dict]) -> int:
     return n
 
 
-def _write_csv(path: Path, rows: Iterable[dict]) -> int:
+def _write_csv(path: Path, rows: Callable[[], Iterator[dict]]) -> int:
+    """Every column any selected row has (a JSONL row may omit ``input``), in first-seen order; a list or a
+    mapping (``messages``) as JSON text, not Python's repr."""
+    columns = list(dict.fromkeys(key for row in rows() for key in row))
     n = 0
     with open(path, "w", encoding="utf-8", newline="") as fh:
-        writer = None
-        for row in rows:
-            if writer is None:
-                writer = csv.DictWriter(fh, fieldnames=list(row), extrasaction="ignore")
-                writer.writeheader()
-            writer.writerow(row)
+        writer = csv.DictWriter(fh, fieldnames=columns)
+        writer.writeheader()
+        for row in rows():
+            writer.writerow({k: _csv_cell(v) for k, v in row.items()})
             n += 1
     return n
 
 
-def _write_parquet(path: Path, rows: Iterable[dict]) -> int:
+def _csv_cell(value: Any) -> Any:
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False, default=json_default)
+    return value
+
+
+def _write_parquet(path: Path, rows: Callable[[], Iterator[dict]]) -> int:
+    """Two passes of 4,096 rows at a time: the schema that holds every selected row's columns (a column
+    a row lacks is null in it), then the rows."""
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
     except ImportError:
         raise MissingDependencyError("pyarrow", "select") from None
-    writer, n, chunk = None, 0, []
-
-    def flush() -> None:
-        nonlocal writer
-        table = (
-            pa.Table.from_pylist(chunk)
-            if writer is None
-            else pa.Table.from_pylist(chunk, schema=writer.schema)
-        )
-        if writer is None:
-            writer = pq.ParquetWriter(path, table.schema)
-        writer.write_table(table)
-        chunk.clear()
-
-    for row in rows:
-        chunk.append(row)
-        n += 1
-        if len(chunk) >= 4096:
-            flush()
-    if chunk or writer is None:
-        if not chunk:
+    try:
+        # pa.array infers a struct from every row's keys (from_pylist reads the first row's only)
+        schemas = [pa.array(c).type for c in _batched(rows(), 4096)]
+        if not schemas:
             pq.write_table(pa.table({}), path)
             return 0
-        flush()
-    writer.close()
+        schema = pa.unify_schemas(
+            [pa.schema(list(t)) for t in schemas], promote_options="permissive"
+        )
+        n = 0
+        with pq.ParquetWriter(path, schema) as writer:
+            for chunk in _batched(rows(), 4096):
+                writer.write_table(pa.Table.from_pylist(chunk, schema=schema))
+                n += len(chunk)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise InvalidInputError(
+            f"cannot write the subset as Parquet ({exc}); write .jsonl instead.", param="output"
+        ) from None
     return n
+
+
+def _batched(rows: Iterator[dict], size: int) -> Iterator[list[dict]]:
+    while chunk := list(itertools.islice(rows, size)):
+        yield chunk
 
 
 _WRITERS = {
