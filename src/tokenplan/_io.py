@@ -148,13 +148,25 @@ def check_output(
             f"{what} {str(dst)!r}: {str(parent)!r} is a file, not a folder; choose another path.",
             param=param,
         )
-    if not os.access(parent, os.W_OK | os.X_OK):
+    if not os.access(parent, os.W_OK | os.X_OK) or not _can_create_in(parent):
         raise InvalidInputError(
             f"{what} {str(dst)!r}: folder {str(parent)!r} is not writable; choose another path.",
             param=param,
         )
     remove_stale_temps(dst.parent, name=dst.name)
     return dst
+
+
+def _can_create_in(folder: Path) -> bool:
+    """Whether a file can be created in ``folder``: ``os.access`` says yes to root on a read-only mount or
+    /proc, where the write would fail only after all the work, naming a temporary file."""
+    try:
+        fd, name = tempfile.mkstemp(dir=folder, prefix=".probe.", suffix=TEMP_MARK)
+    except OSError:
+        return False
+    os.close(fd)
+    os.unlink(name)
+    return True
 
 
 def _writer_alive(temp_name: str, written_at: float | None = None) -> bool:

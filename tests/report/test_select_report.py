@@ -108,6 +108,17 @@ def test_the_page_names_the_embedder_as_the_user_did(selection):
     assert f'Embedder <span title="{identity}">tfidf</span>;' in html
 
 
+def test_the_token_count_is_exact_as_in_the_table(selection):
+    """It read '1.1K' beside '1.04K' (a quantity's 3 significant figures, trailing zero dropped) where the
+    CLI's table says 1,101 and 1,045."""
+    _, path, data = selection
+    html = path.read_text()
+    for where in ("coverage", "random_baseline"):
+        n = data["report"][where]["n_tokens"]
+        assert n >= 1000  # where the two formats differ
+        assert f'data-key="report.{where}.n_tokens" data-value="{float(n)!r}">{n:,}</span>' in html
+
+
 def test_select_report_in_browser(selection, open_report):
     _, path, data = selection
     assert path.stat().st_size <= 5_000_000
@@ -167,6 +178,9 @@ def test_map_toggle_shows_the_random_subset(selection, open_report):
 
 def test_report_refuses_the_input_and_existing_files(tmp_path):
     pool = make_pool(tmp_path / "pool.jsonl", n=30)
+    r = run_cli(*select_args(pool, "--n", "5", "--report", str(tmp_path / "new" / "r.html")))
+    assert r.returncode == 2 and "--report" in r.stderr and "does not exist" in r.stderr
+    assert not (tmp_path / "new").exists()  # as --output and --plot: no folder is created
     r = run_cli(*select_args(pool, "--n", "5", "--report", str(pool)))
     assert r.returncode == 2 and "--report" in r.stderr and "Traceback" not in r.stderr
     old = tmp_path / "old.html"

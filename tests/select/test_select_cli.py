@@ -383,3 +383,33 @@ def test_a_target_with_no_usable_rows_says_why(tmp_path):
     )
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
     assert "first: " + str(target) + ": line 1: missing field 'question'" in r.stderr
+
+
+def test_a_plot_that_is_not_a_png_is_refused_before_any_work(tmp_path):
+    r = run_cli(
+        "select", "-i", str(DATA / "tiny.jsonl"), "--n", "2", "--plot", str(tmp_path / "map.html")
+    )
+    assert r.returncode == 2 and "--plot" in r.stderr and "must end in .png" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and not (tmp_path / "map.html").exists()
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc")
+def test_an_output_folder_nobody_can_write_is_refused_before_any_work(tmp_path):
+    """os.access says yes to root in /proc; the write then failed after all the work, naming a
+    temporary file ('/proc/.x.jsonl.2846....tokenplan-tmp' No such file or directory) and no flag."""
+    r = run_cli(
+        "select",
+        "-i",
+        str(DATA / "tiny.jsonl"),
+        "--n",
+        "2",
+        "--embedder",
+        "tfidf",
+        "--no-cache",
+        "-o",
+        "/proc/tokenplan-auditsel.jsonl",
+    )
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("tokenplan: error: --output:")
+    assert "folder '/proc' is not writable" in lines[0] and "tokenplan-tmp" not in lines[0]

@@ -517,7 +517,7 @@ def check_outputs(recipe: Recipe) -> Path | None:
     from tokenplan.select.io import detect_file_type
 
     inputs = [recipe.input, recipe.embeddings, recipe.target]
-    for name in ("output", "plot"):
+    for name in ("output", "plot", "report"):  # none of the three creates a folder
         value = getattr(recipe, name)
         if value and not Path(value).parent.exists():
             raise InvalidInputError(
@@ -533,6 +533,11 @@ def check_outputs(recipe: Recipe) -> Path | None:
         inputs.append(out_path)
     if recipe.plot:
         check_output(recipe.plot, param="plot", overwrite=recipe.overwrite, inputs=inputs)
+        if Path(recipe.plot).suffix.lower() != ".png":
+            raise InvalidInputError(
+                f"plot {str(recipe.plot)!r} must end in .png (the map is a PNG image).",
+                param="plot",
+            )
     if recipe.report:
         from tokenplan.report import _html
 
