@@ -327,7 +327,7 @@ def test_a_number_read_as_text_in_a_recipe_is_one_line_not_a_traceback(tmp_path,
 
 
 def test_a_recipe_stores_its_numbers_as_numbers():
-    recipe = Recipe(input="x.jsonl", n_select=10.0, tau=2, seed="5")
+    recipe = Recipe(input="x.jsonl", n_select=10.0, method="lima", tau=2, seed="5")
     assert (recipe.n_select, recipe.tau, recipe.seed) == (10, 2.0, 5)
     assert type(recipe.n_select) is int and type(recipe.seed) is int
     assert (
@@ -413,3 +413,34 @@ def test_an_output_folder_nobody_can_write_is_refused_before_any_work(tmp_path):
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("tokenplan: error: --output:")
     assert "folder '/proc' is not writable" in lines[0] and "tokenplan-tmp" not in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (("--embedder", "tfidf", "--model", "/no/model"), "embedder 'tfidf' does not use it"),
+        (("--embedder", "tfidf", "--embeddings", "x.npy"), "replaces the embedder"),
+        (("--embedder", "tfidf-char", "--embed-backend", "onnx"), "runs neither"),
+        (
+            (
+                "--target-method",
+                "nearest",
+            ),
+            "needs target (--target FILE",
+        ),
+        (
+            (
+                "--tau",
+                "5",
+            ),
+            "method 'facility-cells' does not use it",
+        ),
+    ],
+)
+def test_an_option_the_run_would_ignore_is_a_conflict(flags, message):
+    """Each ran to the end (exit 0) with the option silently unused."""
+    r = run_cli("select", "-i", str(DATA / "tiny.jsonl"), "--n", "2", "--no-cache", *flags)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0]
+    assert Recipe(input="x", n_select=2, method="lima", tau=5).tau == 5.0  # where it applies

@@ -191,6 +191,10 @@ class Recipe:
             problems.append("target must name a file.")
         self._check_numbers(check)
         self._check_names(check)
+        if not problems:  # names and numbers valid: options that the others make meaningless
+            for param, problem in self._conflicts():
+                problems.append(problem)
+                params.append(param)
         if self.fields is not None and (len(self.fields) != 2 or not self.fields[0]):
             problems.append(
                 f"fields={self.fields!r} must name two columns: PROMPT,RESPONSE (PROMPT, for prompts only)."
@@ -233,6 +237,52 @@ class Recipe:
             value = getattr(self, name)
             if value is not None:
                 check(lambda n=name, r=rule, v=value: store(n, r, v))
+
+    def _conflicts(self) -> list[tuple[str, str]]:
+        """(field, problem) for each option this recipe would silently ignore (docs/select.md, Recipes:
+        conflicting options are errors)."""
+        out = []
+        if self.model and self.embedder.startswith("tfidf"):
+            out.append(
+                (
+                    "model",
+                    f"model={self.model!r} is a neural model; embedder "
+                    f"{self.embedder!r} does not use it: drop --model, or use --embedder hf.",
+                )
+            )
+        if self.embeddings and (self.model or self.embedder != DEFAULT_EMBEDDER):
+            out.append(
+                (
+                    "embeddings",
+                    f"embeddings={self.embeddings!r} replaces the embedder: drop "
+                    "--embedder/--model, or --embeddings.",
+                )
+            )
+        if self.embed_backend != "auto" and self.embedder.startswith("tfidf"):
+            out.append(
+                (
+                    "embed_backend",
+                    f"embed_backend={self.embed_backend!r} sets how MiniLM or a "
+                    f"--model runs; embedder {self.embedder!r} runs neither: drop it.",
+                )
+            )
+        if self.target_method != "centroid" and self.target is None:
+            out.append(
+                (
+                    "target_method",
+                    f"target_method={self.target_method!r} needs target "
+                    "(--target FILE, a few examples of your task).",
+                )
+            )
+        if self.tau != 3.0 and self.method != "lima":
+            out.append(
+                (
+                    "tau",
+                    f"tau={self.tau:g} is the temperature of method 'lima'; method "
+                    f"{self.method!r} does not use it: drop --tau, or use --method lima.",
+                )
+            )
+        return out
 
     def _check_names(self, check: Callable[[Callable[[], Any]], None]) -> None:
         """Each name field is one of its valid names; an error carries the field, so the CLI names the flag."""
