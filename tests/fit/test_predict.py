@@ -143,6 +143,17 @@ def test_predict_bad_input(kwargs, match):
         law.predict(**kwargs)
 
 
+def test_non_embedding_law_says_how_it_reads_n_params():
+    """`plan --params 50M --law kaplan` converts the total to 34.5M non-embedding; predict takes N as the
+    law counts it. It used to say nothing, so the same --params gave two losses (2.94 vs 3.02 at 5.79B
+    tokens) with no word of which N each used."""
+    (note,) = [n for n in get_law("kaplan").predict(50e6, 5.79e9).notes if "non-embedding" in n]
+    assert "n_params is taken as that count" in note and "plan --params" in note
+    assert not [n for n in get_law("epoch2024").predict(50e6, 5.79e9).notes if "embedding" in n]
+    r = run_cli("predict", "--law", "kaplan", "--params", "50M", "--tokens", "5.79B")
+    assert r.returncode == 0 and "note: law 'kaplan' counts non-embedding parameters" in r.stdout
+
+
 def test_allocation_only_law_explains():
     with pytest.raises(InvalidInputError, match="allocation only"):
         get_law("chinchilla-a1").predict(1e9, 2e10)

@@ -47,7 +47,12 @@ def _points(n_params, n_tokens, unique_tokens, points_path):
     default="epoch2024",
     help="Law preset (see `tokenplan laws`) or a law JSON saved by `tokenplan fit --save`.",
 )
-@click.option("--params", "n_params", type=QUANTITY_LIST, help="Model sizes: 7B or 400M,1B.")
+@click.option(
+    "--params",
+    "n_params",
+    type=QUANTITY_LIST,
+    help="Model sizes: 7B or 400M,1B, counted as the law counts them (non-embedding for kaplan).",
+)
 @click.option("--tokens", "n_tokens", type=QUANTITY_LIST, help="Training tokens: 140B or 8B,20B.")
 @click.option(
     "--unique-tokens", type=QUANTITY_LIST, help="Unique tokens (data-constrained laws): 25B."

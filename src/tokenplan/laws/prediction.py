@@ -319,6 +319,12 @@ def predict(
         notes += _calibration_reach(unc, law, N, D)
     if U is not None and not uses_u:
         notes.append(f"law {law.name!r} ignores unique_tokens (it assumes fresh data).")
+    # plan converts a total to the law's convention; predict takes N as the law counts it
+    if law.param_convention == "non-embedding":
+        notes.append(
+            f"law {law.name!r} counts non-embedding parameters: n_params is taken as that count (a "
+            "model's total with embeddings is larger; `tokenplan plan --params` converts a total)."
+        )
     rng = law.fitted_range
     return Prediction(
         law=law.name,
