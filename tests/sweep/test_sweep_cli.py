@@ -317,3 +317,45 @@ def test_cuda_without_a_gpu_is_one_clear_error(tmp_path):
     r = run_cli("sweep", "--preset", "micro", "--device", "cuda", "--out", str(tmp_path / "g"))
     assert r.returncode == 2 and "no CUDA GPU" in r.stderr
     assert not (tmp_path / "g").exists()
+
+
+@pytest.mark.slow
+def test_ctrl_c_says_how_to_resume(tmp_path):
+    """Ctrl-C (SIGINT to the process group, as a terminal sends it) used to end with click's blank line
+    and "tokenplan: aborted", not a word about what was kept; it now says, exits 130, and the same
+    command resumes with the finished runs skipped."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "sweep"
+    cmd = [
+        sys.executable,
+        "-m",
+        "tokenplan",
+        "sweep",
+        "--preset",
+        "micro",
+        "--budgets",
+        "3e10,6e10",
+    ]
+    cmd += ["--out", str(out), "--executor", "serial", "--quiet"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)  # fmt: skip
+    t0 = time.monotonic()
+    while not list(out.glob("runs/*/result.json")):
+        assert proc.poll() is None and time.monotonic() - t0 < 120, proc.communicate()
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert stderr.strip().splitlines() == [
+        f"tokenplan: interrupted; finished runs are kept in {out} and runs in progress resume from "
+        "their checkpoints: run the same command again to continue."
+    ]
+    done = len(list(out.glob("runs/*/result.json")))
+    again = run_cli(*cmd[3:], "--json")
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["sweep"]["n_skipped"] == done >= 1

@@ -133,6 +133,16 @@ def sweep(spec_file, preset, out_dir, dry_run, quiet, report, overwrite, as_json
     try:
         on_event = progress.on_event if progress else None
         result = run_sweep(spec, out, **run_options, on_event=on_event)
+    # Ctrl-C: say what is kept and how to go on (click would print a blank line and "aborted")
+    except KeyboardInterrupt:
+        if progress:
+            progress.stop()
+        err_console().print(
+            f"tokenplan: interrupted; finished runs are kept in {out} and runs in progress resume from "
+            "their checkpoints: run the same command again to continue.",
+            soft_wrap=True,
+        )
+        raise click.exceptions.Exit(130) from None
     finally:
         if progress:
             progress.stop()
