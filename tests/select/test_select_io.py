@@ -219,3 +219,36 @@ def test_a_column_the_first_selected_row_lacks_is_still_written(tmp_path, suffix
     else:
         assert raw[1]["meta"] == {"id": 7} and raw[0]["meta"] is None
         assert raw[2]["tags"] == ["math", "easy"]
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "fields"),
+    [
+        (
+            "pool.csv",
+            "question,answer\nWhat is 2+2?,4\nHi,Hello\n",
+            ("question", "answer"),
+        ),
+        (
+            "pool.jsonl",
+            '{"prompt": "What is 2+2?", "response": "4"}\n{"prompt": "Hi", "response": "Hello"}\n',
+            None,
+        ),
+        (
+            "pool.json",
+            '[{"prompt": "What is 2+2?", "response": "4"}, {"prompt": "Hi", "response": "Hello"}]',
+            None,
+        ),
+        ("pool.yml", "conversations:\n- - What is 2+2?\n  - '4'\n- - Hi\n  - Hello\n", None),
+    ],
+)
+def test_a_byte_order_mark_is_not_part_of_the_first_row(tmp_path, name, text, fields):
+    """Excel's 'CSV UTF-8' and Notepad write one: it became part of the first column's name ('missing field
+    question' on every row), made the first JSON line malformed, or a JSON array 'not an array'."""
+    path = tmp_path / name
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    stats = ReadStats()
+    recs = list(iter_records(path, fields=fields, stats=stats))
+    assert stats.n_malformed == 0 and [r.prompt for r in recs] == ["What is 2+2?", "Hi"]
+    out = tmp_path / f"subset{Path(name).suffix if not name.endswith('.yml') else '.jsonl'}"
+    assert write_subset(path, out, {0: {"_source_index": 0}}) == 1  # the second pass reads it too

@@ -36,6 +36,9 @@ __all__ = [
 ]
 
 FILE_TYPES = ("json", "jsonl", "parquet", "csv", "yaml")
+# UTF-8, with the byte-order mark some editors write (Excel's "CSV UTF-8", Notepad) skipped: read as
+# plain UTF-8 it became part of the first column's name or made the first JSON line malformed
+_ENCODING = "utf-8-sig"
 ROW_FORMATS = ("auto", "alpaca", "sharegpt", "prompt-response")
 _SUFFIX = {
     ".json": "json",
@@ -187,7 +190,7 @@ class _JSONArrayStream:
 
 def _iter_json_array(path: Path, stats: ReadStats, strict: bool) -> Iterator[tuple[int, Any]]:
     """Stream the objects of a JSON array without loading the file (``raw_decode`` over chunks)."""
-    with open(path, encoding="utf-8") as fh:
+    with open(path, encoding=_ENCODING) as fh:
         stream = _JSONArrayStream(fh, path)
         first = stream.peek()
         if not first:
@@ -209,7 +212,7 @@ def _iter_json_array(path: Path, stats: ReadStats, strict: bool) -> Iterator[tup
 
 
 def _iter_jsonl(path: Path, stats: ReadStats, strict: bool) -> Iterator[tuple[int, Any]]:
-    with open(path, encoding="utf-8") as fh:
+    with open(path, encoding=_ENCODING) as fh:
         for lineno, obj in json_lines(fh):
             if isinstance(obj, json.JSONDecodeError):
                 obj = _Bad(f"malformed JSON ({obj.msg})")
@@ -217,7 +220,7 @@ def _iter_jsonl(path: Path, stats: ReadStats, strict: bool) -> Iterator[tuple[in
 
 
 def _iter_csv(path: Path, stats: ReadStats, strict: bool) -> Iterator[tuple[int, Any]]:
-    with open(path, encoding="utf-8", newline="") as fh:
+    with open(path, encoding=_ENCODING, newline="") as fh:
         reader = csv.DictReader(fh)
         if not reader.fieldnames:
             raise InvalidInputError(f"{path}: the CSV file is empty; expected a header row.")
@@ -256,7 +259,7 @@ def _iter_yaml(path: Path, stats: ReadStats, strict: bool) -> Iterator[tuple[int
     files = sorted([*path.glob("*.yml"), *path.glob("*.yaml")]) if path.is_dir() else [path]
     for f in files:
         try:
-            doc = yaml.safe_load(f.read_text(encoding="utf-8"))
+            doc = yaml.safe_load(f.read_text(encoding=_ENCODING))
         except yaml.YAMLError as exc:
             mark, problem = getattr(exc, "problem_mark", None), getattr(exc, "problem", None)
             where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
