@@ -444,3 +444,18 @@ def test_an_option_the_run_would_ignore_is_a_conflict(flags, message):
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0]
     assert Recipe(input="x", n_select=2, method="lima", tau=5).tau == 5.0  # where it applies
+
+
+def test_a_missing_pool_names_where_it_came_from(tmp_path):
+    """A shipped recipe run as it is ('input: pool.csv') said only "input file 'pool.csv' does not exist.";
+    --input gave the same line without its flag."""
+    shipped = next(p for p in EXAMPLES if p.name == "no-torch.yaml")
+    r = run_cli("select", str(shipped), cwd=tmp_path)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
+    assert f"recipe {str(shipped)!r}: input 'pool.csv' does not exist" in r.stderr
+    assert "pass --input POOL" in r.stderr and "not the recipe's" in r.stderr
+    r = run_cli("select", "-i", str(tmp_path / "nothere.jsonl"), "--n", "2")
+    assert r.returncode == 2
+    assert r.stderr.startswith(
+        f"tokenplan: error: --input: input file '{tmp_path / 'nothere.jsonl'}'"
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
@@ -154,6 +155,12 @@ def select(recipe: str | None, as_json: bool, quiet: bool, **opts: Any) -> None:
                 "give a recipe file, --input PATH or --example NAME (see 'tokenplan select --help')."
             )
         config = Recipe.from_dict(overrides)  # an error carries its field, so the flag is named
+    if recipe is not None and "input" not in overrides and not Path(config.input).exists():
+        raise InvalidInputError(  # the pool the recipe names: say where it came from and the fix
+            f"recipe {str(recipe)!r}: input {config.input!r} does not exist (a relative path is read "
+            "from the current folder, not the recipe's); pass --input POOL.",
+            param="recipe",
+        )
     if recipe is not None:  # the recipe file is an input too: never write over it
         from tokenplan._io import check_output
 
@@ -172,6 +179,8 @@ def select(recipe: str | None, as_json: bool, quiet: bool, **opts: Any) -> None:
     elif not quiet:
         _print_report(report, config.input)
 
+
+select.tokenplan_flags = {"input": "--input"}  # the option's name is input_ (input is a builtin)
 
 _SIZES = ("n_select", "fraction", "budget_tokens")
 # filter flag -> FilterConfig field

@@ -472,7 +472,7 @@ def _check_read_options(
     """``path`` as a Path once it exists, the row format is known and ``fields`` names two columns."""
     p = Path(path)
     if not p.exists():
-        raise InvalidInputError(f"input file {str(p)!r} does not exist.")
+        raise InvalidInputError(f"input file {str(p)!r} does not exist.", param="input")
     if row_format not in ROW_FORMATS:
         from tokenplan.errors import UnknownNameError
 
