@@ -258,6 +258,20 @@ def test_advice_only_when_it_applies():
 
 
 # --- other budgets ---------------------------------------------------------------------------------------
+def test_target_loss_missed_through_repetition_warns():
+    """--target-loss 2.1 --unique-tokens 25B printed "predicted loss 2.1141" under "cheapest plan reaching
+    this loss" with no word that the target was missed: the allocation is the fresh-data one and 10.7
+    epochs add +0.0141. A target the data allows (or fresh data) gives no such warning."""
+    p = plan(target_loss=2.1, unique_tokens=25e9)
+    assert p.loss > 2.1 + 0.01 and p.loss_fresh == pytest.approx(2.1)
+    (w,) = [w for w in p.warnings if "not reached" in w]
+    assert w.startswith("--target-loss 2.1 is not reached") and f"loss is {p.loss:.4f}" in w
+    assert "10.7 times" in w and "+0.0141" in w
+    for ok in (plan(target_loss=2.1), plan(target_loss=2.1, unique_tokens=1e13)):
+        assert not [w for w in ok.warnings if "not reached" in w]
+    assert not [w for w in plan(flops=1e22, unique_tokens=25e9).warnings if "not reached" in w]
+
+
 def test_params_tokens_and_target_loss_budgets_are_consistent():
     p = plan(flops=1e22)
     by_n = plan(n_params=p.n_params)

@@ -249,6 +249,18 @@ def repetition_warning(rep: adv.Repetition, law: Law) -> str | None:
     return None
 
 
+def _target_missed(opts: Options, rep: adv.Repetition) -> str | None:
+    """--target-loss plans the compute-optimal N, D for fresh data; repeating the unique tokens adds a
+    penalty on top, so the plan can end above the target. Say so rather than print a loss that misses."""
+    if opts.mode != "target_loss" or rep.loss is None or rep.loss <= opts.budget * (1 + 1e-9):
+        return None
+    return (
+        f"--target-loss {opts.budget:g} is not reached: the plan reaches it on fresh data, but repeating "
+        f"{fq(rep.unique_tokens)} unique tokens {rep.epochs:.1f} times adds {rep.loss_change:+.4f}, so its "
+        f"loss is {rep.loss:.4f}; more unique tokens or a larger budget (--flops) close the gap."
+    )
+
+
 def plan_warnings(
     opts: Options,
     *,
@@ -261,6 +273,7 @@ def plan_warnings(
     law, out = opts.law, []
     if rep is not None:
         out.append(repetition_warning(rep, law))
+        out.append(_target_missed(opts, rep))
     if memory.fits is False:
         need = math.ceil(memory.total_bytes / opts.device_bytes)
         out.append(
