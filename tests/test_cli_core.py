@@ -83,13 +83,21 @@ def test_flops_from_sizes():
     [
         (
             ["flops", "--layers", "2", "--d-model", "100", "--heads", "7"],
-            "n_heads=7 does not divide d_model=100",
+            "error: --heads: n_heads=7 does not divide d_model=100",
         ),
-        (["flops", "--shape", "gpt5"], "unknown shape 'gpt5'; valid names:"),
+        (["flops", "--shape", "gpt5"], "error: --shape: unknown shape 'gpt5'; valid names:"),
         (["flops", "--d-model", "64"], "missing --layers, --heads"),
         (["flops", "--shape", "gpt2-small", "--tokens", "-1"], "--tokens"),
         (["flops", "--shape", "gpt2-small", "--tokens", "nan"], "--tokens"),
-        (["flops", "--layers", "0", "--d-model", "64", "--heads", "4"], "n_layers=0"),
+        (
+            ["flops", "--layers", "0", "--d-model", "64", "--heads", "4"],
+            "error: --layers: n_layers=0",
+        ),
+        (["flops", "--shape", "gpt2-small", "--vocab", "0"], "error: --vocab: vocab_size=0"),
+        # a library error names its flag: these said 'n_layers=0 ...', 'unknown GPU ...' with no flag
+        (["plan", "--gpu-hours", "100", "--gpu", "X100"], "error: --gpu: unknown GPU 'X100'"),
+        (["plan", "--target-loss", "1.0"], "error: --target-loss: target_loss=1.0 is at or below"),
+        (["repeat", "--unique-tokens", "25B", "--plot", "r.txt"], "error: --plot: plot path"),
         (["laws", "--bogus"], "No such option"),
         (["nope"], "No such command"),
     ],

@@ -130,29 +130,37 @@ class ModelShape:
     name: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
-        problems = []
-        for key in ("n_layers", "d_model", "n_heads", "vocab_size", "seq_len"):
-            try:
-                _checks.positive_int(key, getattr(self, key))
-            except InvalidInputError as exc:
-                problems.append(str(exc))
-        for key in ("kv_size", "ffw_size"):
-            if getattr(self, key) is not None:
+        problems: dict[
+            str, str
+        ] = {}  # field -> message: one field at fault is named (the CLI's flag)
+        for key in (
+            "n_layers",
+            "d_model",
+            "n_heads",
+            "vocab_size",
+            "seq_len",
+            "kv_size",
+            "ffw_size",
+        ):
+            if getattr(self, key) is not None or key not in ("kv_size", "ffw_size"):
                 try:
                     _checks.positive_int(key, getattr(self, key))
                 except InvalidInputError as exc:
-                    problems.append(str(exc))
+                    problems[key] = str(exc)
         if not problems and self.kv_size is None and self.d_model % self.n_heads:
-            problems.append(
+            problems["n_heads"] = (
                 f"n_heads={self.n_heads} does not divide d_model={self.d_model}; "
                 "choose n_heads that divides d_model or give kv_size explicitly."
             )
         if self.position not in POSITIONS:
-            problems.append(f"position={self.position!r} must be one of {', '.join(POSITIONS)}.")
+            problems["position"] = (
+                f"position={self.position!r} must be one of {', '.join(POSITIONS)}."
+            )
         if self.norm not in NORMS:
-            problems.append(f"norm={self.norm!r} must be one of {', '.join(NORMS)}.")
+            problems["norm"] = f"norm={self.norm!r} must be one of {', '.join(NORMS)}."
         if problems:
-            raise InvalidInputError(" ".join(problems))
+            param = next(iter(problems)) if len(problems) == 1 else None
+            raise InvalidInputError(" ".join(problems.values()), param=param)
 
     # --- derived sizes ---------------------------------------------------------------------------
     @property

@@ -82,4 +82,4 @@ def get_accelerator(name: str) -> Accelerator:
     """An accelerator by name (case-insensitive; ``"RTX 4090"`` and ``"rtx4090"`` both work)."""
     text = str(name).strip()
     key = {k.lower(): v for k, v in _ALIASES.items()}.get(text.lower(), text)
-    return ACCELERATORS[_checks.choice("GPU", key, ACCELERATORS)]
+    return ACCELERATORS[_checks.choice("GPU", key, ACCELERATORS, param="gpu")]

@@ -150,6 +150,14 @@ def flops(
     _render_shape(report)
 
 
+flops.tokenplan_flags = {
+    "shape": "--shape",
+    "n_layers": "--layers",
+    "n_heads": "--heads",
+    "vocab_size": "--vocab",
+}
+
+
 def _shape(shape_name: str | None, sizes: dict[str, object]) -> ModelShape:
     """The named shape with the sizes given on top, or a shape from the sizes alone."""
     from dataclasses import replace
@@ -160,7 +168,9 @@ def _shape(shape_name: str | None, sizes: dict[str, object]) -> ModelShape:
 
     overrides = {k: v for k, v in sizes.items() if v is not None}
     if shape_name:
-        return replace(SHAPES[_checks.choice("shape", shape_name, SHAPES)], **overrides)
+        return replace(
+            SHAPES[_checks.choice("shape", shape_name, SHAPES, param="shape")], **overrides
+        )
     flags = (("--layers", "n_layers"), ("--d-model", "d_model"), ("--heads", "n_heads"))
     missing = [flag for flag, key in flags if key not in overrides]
     if missing:

@@ -199,8 +199,9 @@ class Law:
         floor = self.irreducible_loss
         if target <= floor:
             raise InvalidInputError(
-                f"target_loss={loss!r} is at or below law {self.name!r}'s irreducible loss "
-                f"E={floor:.4f}; no finite model reaches it."
+                f"target_loss={loss!r} is at or below the irreducible loss E={floor:.4f} of law "
+                f"{self.name!r}; no finite model reaches it.",
+                param="target_loss",
             )
         flops = self._flops_for(lambda c: -self.optimal(c).loss, -target)
         return self.optimal(flops)

@@ -26,7 +26,7 @@ def plot_repeat(table: RepeatTable, path: str | os.PathLike[str]) -> Path:
 
     out = Path(path)
     if out.suffix.lower() != ".png":
-        raise InvalidInputError(f"plot path {str(out)!r} must end in .png.")
+        raise InvalidInputError(f"plot path {str(out)!r} must end in .png.", param="plot_path")
     if out.is_dir():
         raise InvalidInputError(f"plot path {str(out)!r} is a directory; give a .png file name.")
     if not out.parent.exists():
