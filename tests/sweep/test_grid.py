@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import pytest
@@ -156,6 +157,29 @@ def test_spec_validation_reports_every_problem_and_unknown_keys():
         SweepSpec(kind="isoflop")
     with pytest.raises(UnknownNameError, match="cpu-demo"):
         preset_dict("cpu-dmeo")
+
+
+def test_spec_file_errors_name_the_file_and_the_law_is_checked(tmp_path):
+    """A value out of range in a spec file said 'warmup_fraction=2 must lie in [0, 1].' without the file
+    (type errors named it); and `law: foo` was accepted and kept in sweep.yaml whenever the sizes were
+    explicit (only --sizes auto looked the law up)."""
+    base = "kind: isoflop\nbudgets: [3e9]\nsizes: [L1-d16-h1]\n"
+    for extra, needle in (
+        ("warmup_fraction: 2\n", "s.yaml: warmup_fraction=2 must lie in [0, 1]"),
+        ("law: foo\n", "s.yaml: unknown law 'foo'; valid names:"),
+        ("law: 3\n", "s.yaml: law=3 must be a text"),
+    ):
+        path = tmp_path / "s.yaml"
+        path.write_text(base + extra)
+        with pytest.raises(InvalidInputError, match=re.escape(needle)):
+            load_spec(path)
+    assert load_spec(_write(tmp_path, base + "law: epoch2024\n")).law == "epoch2024"
+
+
+def _write(tmp_path, text):
+    path = tmp_path / "ok.yaml"
+    path.write_text(text)
+    return path
 
 
 def test_yaml_numbers_without_dot_and_suffixes(tmp_path):

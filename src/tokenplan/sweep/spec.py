@@ -141,6 +141,7 @@ class SweepSpec:
         check(_checks.positive, "num_cpus", self.num_cpus)
         check(_checks.strict_bool, "tied_embeddings", self.tied_embeddings)
         check(_checks.device, "device", self.device)
+        check(_known_law, self.law)
         if self.model is not None:
             check(parse_size, self.model, param="model")
         if self.n_tokens is not None:
@@ -202,6 +203,18 @@ class SweepSpec:
         import yaml
 
         return yaml.safe_dump(self.to_dict(), sort_keys=False)
+
+
+def _known_law(law: Any) -> None:
+    """``law`` names a preset or a saved law file: checked even where the sizes are explicit (it is unused
+    there, but an unknown name would be kept in sweep.yaml as if it meant something)."""
+    from tokenplan.laws import get_law
+
+    if not isinstance(law, str):
+        raise InvalidInputError(
+            f"law={law!r} must be a law name such as chinchilla-a1.", param="law"
+        )
+    get_law(law)
 
 
 class _Problems(list):
@@ -283,7 +296,12 @@ def spec_from_dict(data: dict[str, Any], *, source: str | None = None) -> SweepS
         data = {key: _typed(key, value) for key, value in data.items()}
     except InvalidInputError as exc:
         raise InvalidInputError(f"{where}{exc}", param=exc.param) from None
-    return SweepSpec(**data)
+    try:
+        return SweepSpec(**data)
+    except InvalidInputError as exc:  # a value out of range: name the file it came from too
+        if not where:
+            raise
+        raise InvalidInputError(f"{where}{exc}", param=exc.param) from None
 
 
 def _typed(key: str, value: Any) -> Any:
