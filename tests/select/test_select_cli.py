@@ -459,3 +459,24 @@ def test_a_missing_pool_names_where_it_came_from(tmp_path):
     assert r.stderr.startswith(
         f"tokenplan: error: --input: input file '{tmp_path / 'nothere.jsonl'}'"
     )
+
+
+def test_a_run_time_error_names_the_recipe_when_the_recipe_gave_the_value(tmp_path):
+    """n_select from the recipe was reported as '--n: n_select=99 ...', a flag the user never typed."""
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(f"input: {DATA / 'tiny.jsonl'}\nn_select: 99\nembedder: tfidf\n")
+    r = run_cli("select", str(recipe), "--no-cache")
+    assert r.returncode == 2 and "--n" not in r.stderr
+    assert r.stderr.startswith(
+        f"tokenplan: error: recipe {str(recipe)!r}: n_select=99 should be <="
+    )
+    r = run_cli("select", str(recipe), "--no-cache", "--n", "98")  # the flag's value: the flag
+    assert r.returncode == 2 and r.stderr.startswith("tokenplan: error: --n: n_select=98")
+
+
+@pytest.mark.parametrize("name", ["subset.txt", "subset.yml"])
+def test_an_output_select_cannot_write_is_named_with_the_formats_it_can(tmp_path, name):
+    r = run_cli("select", "-i", str(DATA / "tiny.jsonl"), "--n", "2", "-o", str(tmp_path / name))
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
+    assert r.stderr.startswith("tokenplan: error: --output: output ")
+    assert "must end in .jsonl, .json, .csv or .parquet" in r.stderr

@@ -144,7 +144,7 @@ def select(recipe: str | None, as_json: bool, quiet: bool, **opts: Any) -> None:
       tokenplan select recipe.yaml --json
     """
     from tokenplan.errors import InvalidInputError
-    from tokenplan.select.pipeline import Recipe, run
+    from tokenplan.select.pipeline import Recipe
 
     overrides = _overrides(opts)
     if recipe is not None:
@@ -167,8 +167,7 @@ def select(recipe: str | None, as_json: bool, quiet: bool, **opts: Any) -> None:
         for name in ("output", "plot", "report"):
             if getattr(config, name):
                 check_output(getattr(config, name), param=name, overwrite=True, inputs=[recipe])
-    with stage_progress(quiet=quiet, units=_UNITS, prefix="select: ") as progress:
-        report = run(config, progress=progress)
+    report = _run(config, recipe, overrides, quiet=quiet)
     if not quiet:
         for message in report.warnings:
             warn(message)
@@ -178,6 +177,28 @@ def select(recipe: str | None, as_json: bool, quiet: bool, **opts: Any) -> None:
         print_json({"recipe": config.to_dict(), "report": report.to_dict()})
     elif not quiet:
         _print_report(report, config.input)
+
+
+def _run(config, recipe: str | None, overrides: dict[str, Any], *, quiet: bool):
+    """run(config) with progress; an error about a value the recipe file gave (not a flag) names the
+    file instead of the flag the value could have come from ('--n: n_select=500 should be <= ...')."""
+    from tokenplan.errors import InvalidInputError
+    from tokenplan.select.pipeline import run
+
+    try:
+        with stage_progress(quiet=quiet, units=_UNITS, prefix="select: ") as progress:
+            return run(config, progress=progress)
+    except InvalidInputError as exc:
+        if recipe is None or exc.param is None or _given_by_flag(exc.param, overrides):
+            raise
+        raise InvalidInputError(f"recipe {str(recipe)!r}: {exc}") from None
+
+
+def _given_by_flag(param: str, overrides: dict[str, Any]) -> bool:
+    filters = overrides.get("filters") or {}
+    if param == "filters":  # the filters that dropped every row: any filter flag counts
+        return bool(filters)
+    return param in overrides or param in filters
 
 
 select.tokenplan_flags = {"input": "--input"}  # the option's name is input_ (input is a builtin)

@@ -578,8 +578,16 @@ def check_outputs(recipe: Recipe) -> Path | None:
         out_path = check_output(
             recipe.output, param="output", overwrite=recipe.overwrite, inputs=inputs
         )
-        if out_path.suffix and detect_file_type(out_path) == "yaml":
-            raise InvalidInputError("writing YAML is not supported; use a .jsonl output.")
+        try:
+            kind = detect_file_type(out_path) if out_path.suffix else "jsonl"
+        except InvalidInputError:
+            kind = None
+        if kind in (None, "yaml"):
+            raise InvalidInputError(
+                f"output {str(out_path)!r} must end in .jsonl, .json, .csv or .parquet (the formats "
+                "select writes).",
+                param="output",
+            )
         inputs.append(out_path)
     if recipe.plot:
         check_output(recipe.plot, param="plot", overwrite=recipe.overwrite, inputs=inputs)
