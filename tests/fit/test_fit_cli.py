@@ -63,6 +63,23 @@ def test_parametric_bootstrap_json_has_intervals():
     assert out["allocations"][0]["n_params_interval"] is not None
 
 
+def test_budget_allocations_say_how_far_they_extrapolate():
+    """--budgets 5.76e23 on the Chinchilla runs (largest 1.3e22 FLOPs) printed N_opt/D_opt with no word that
+    it is 44x beyond the fitted compute; each row now carries the factor per axis, like predict."""
+    args = ["fit", "--example", "chinchilla", "--drop-highest", "5", "--form", "chinchilla"]
+    args += ["--bootstrap", "0", "--budgets", "1e20,5.76e23"]
+    r = run_cli(*args, "--json")
+    assert r.returncode == 0, r.stderr
+    inside, far = json.loads(r.stdout)["allocations"]
+    assert max(inside["extrapolation"].values()) == 1.0
+    law = get_law("epoch2024")  # fitted on the same 240 runs: the same range
+    expected = law.fitted_range.extrapolation(far["n_params"], far["n_tokens"])
+    assert far["extrapolation"] == pytest.approx(expected)
+    assert far["extrapolation"]["flops"] == pytest.approx(5.76e23 / 1.2956023e22, rel=1e-3)
+    table = run_cli(*args).stdout
+    assert "in range" in table and "44.5x out" in table
+
+
 def test_columns_option_selects_the_param_convention():
     r = run_cli("fit", str(RESULTS), "--columns", "n_params=n_params_non_embedding", "--json")
     assert r.returncode == 0, r.stderr

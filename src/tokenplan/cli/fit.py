@@ -494,13 +494,17 @@ def _allocation_table(allocations):
     from rich.table import Table
 
     table = Table()
-    for col in ("FLOPs", "N_opt", "D_opt"):
+    for col in ("FLOPs", "N_opt", "D_opt", "in range"):
         table.add_column(col, justify="right")
     for a in allocations:
         n_iv, d_iv = a.get("n_params_interval"), a.get("n_tokens_interval")
+        # like predict's column: the largest factor by which the allocation leaves the fitted runs
+        far = max(a["extrapolation"].values(), default=None)
+        inside = "unknown" if far is None else "yes" if far <= 1.0 + 1e-9 else f"{far:.3g}x out"
         table.add_row(
             f"{a['flops']:.3g}",
             fq(a["n_params"]) + (f" ({fq(n_iv[0])}..{fq(n_iv[1])})" if n_iv else ""),
             fq(a["n_tokens"]) + (f" ({fq(d_iv[0])}..{fq(d_iv[1])})" if d_iv else ""),
+            inside,
         )
     return table

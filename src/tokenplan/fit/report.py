@@ -452,17 +452,22 @@ def _uncertainty(state: _State, o: FitOptions, law: Law) -> Uncertainty | None:
 
 
 def _allocations(law: Law, o: FitOptions) -> tuple[dict[str, Any], ...]:
+    """N_opt, D_opt (and intervals) at each --budgets value, with how far the allocation lies outside the
+    fitted runs per axis (``extrapolation``: a factor >= 1, 1.0 = inside; empty when the range is unknown)."""
     rows = []
     for C in o.budgets:
         alloc = law.optimal(C)
         iv = law.optimal_interval(C, interval=o.level)
+        N, D = float(alloc.n_params), float(alloc.n_tokens)
+        rng = law.fitted_range
         rows.append(
             {
                 "flops": C,
-                "n_params": float(alloc.n_params),
-                "n_tokens": float(alloc.n_tokens),
+                "n_params": N,
+                "n_tokens": D,
                 "n_params_interval": None if iv.n_params is None else list(iv.n_params),
                 "n_tokens_interval": None if iv.n_tokens is None else list(iv.n_tokens),
+                "extrapolation": {} if rng is None else rng.extrapolation(N, D),
             }
         )
     return tuple(rows)
