@@ -184,6 +184,23 @@ def test_runs_at_the_same_n_and_d_count_once():
         fit_kaplan(copied)
 
 
+def test_a_collapsed_irreducible_loss_warns():
+    """Five runs a law cannot separate from its floor: E went to 1.4e-117 with nothing said (the table
+    printed 'E 1.401e-117', the interval '1.401e-117 .. 1.401e-117'). A fit that recovers E says nothing."""
+    runs = runs_from_arrays(
+        [1e7, 2e7, 4e7, 1e7, 4e7], [3.9, 3.6, 3.35, 3.5, 3.6], n_tokens=[2e8, 4e8, 8e8, 8e8, 2e8]
+    )
+    fit = fit_parametric(runs, grid=SMALL_GRID)
+    assert fit.law.E < 1e-3
+    (w,) = [w for w in fit.warnings if "irreducible loss collapsed" in w]
+    assert w.startswith(f"fitted E={fit.law.E:.3g}:")
+    ok = fit_parametric(
+        _simulate(ChinchillaLaw(E=1.8, A=480, B=2100, alpha=0.35, beta=0.37), 0.0, 0)
+    )
+    assert ok.law.E == pytest.approx(1.8, rel=0.05)
+    assert not [w for w in ok.warnings if "collapsed" in w]
+
+
 def test_too_few_runs_names_what_was_dropped():
     """The count in the error is after dropping: say what went, or "got 1" from a 4-row file reads wrong."""
     runs = runs_from_arrays(

@@ -352,6 +352,18 @@ def _exponent_notes(law: ChinchillaLaw) -> list[str]:
     ]
 
 
+def _floor_notes(law: ChinchillaLaw, runs) -> list[str]:
+    """A warning when the irreducible loss E collapsed to ~0 (e = log E ran off to -inf): the runs do not
+    pin the floor down, and the law then predicts a loss falling without limit beyond them."""
+    if law.E >= 1e-3 * float(np.min(runs.loss)):
+        return []
+    return [
+        f"fitted E={law.E:.3g}: the irreducible loss collapsed to zero, so the runs do not pin it down "
+        "(too few, too small or too close together); predictions beyond them fall without a floor. Add "
+        "runs at larger N and D, or compare --form shared-exponent."
+    ]
+
+
 def _check_runs(runs, approach: str) -> None:
     runs.require_points(5, approach)
     if len(np.unique(runs.n_params)) < 2 or len(np.unique(runs.n_tokens)) < 2:
@@ -434,7 +446,7 @@ def fit_parametric(
         raise InvalidInputError("Approach 3: no starting point gave a finite objective.")
     theta = problem.theta(phi[None, :])[0]
     law = _law_from_theta(theta, name, runs)
-    notes += _exponent_notes(law)
+    notes += _exponent_notes(law) + _floor_notes(law, runs)
     resid = np.log(law.loss(runs.n_params, runs.n_tokens)) - np.log(runs.loss)
     return ParametricFit(
         law=law,
