@@ -252,3 +252,14 @@ def test_a_byte_order_mark_is_not_part_of_the_first_row(tmp_path, name, text, fi
     assert stats.n_malformed == 0 and [r.prompt for r in recs] == ["What is 2+2?", "Hi"]
     out = tmp_path / f"subset{Path(name).suffix if not name.endswith('.yml') else '.jsonl'}"
     assert write_subset(path, out, {0: {"_source_index": 0}}) == 1  # the second pass reads it too
+
+
+def test_an_output_without_a_suffix_is_written_in_the_inputs_format(tmp_path):
+    """As documented ('the chosen rows in the input's format'); a CSV pool gave a JSONL file."""
+    out = tmp_path / "subset"
+    assert write_subset(DATA / "qa.csv", out, {0: {"_source_index": 0}}) == 1
+    header = out.read_text(encoding="utf-8").splitlines()[0]
+    assert header.startswith("question,answer,") and "_source_index" in header
+    yaml_out = tmp_path / "from_yaml"
+    assert write_subset(DATA / "chatter.yml", yaml_out, {0: {}}) == 1  # YAML is read, never written
+    assert "messages" in json.loads(yaml_out.read_text())

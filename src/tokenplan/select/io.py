@@ -510,7 +510,8 @@ def write_subset(
     if not dst.parent.exists():
         raise InvalidInputError(f"the directory of output {str(dst)!r} does not exist.")
     kind = detect_file_type(src)
-    out_kind = detect_file_type(dst) if dst.suffix else "jsonl"
+    # no suffix: the input's format, as documented (a chatterbot YAML input: JSONL)
+    out_kind = detect_file_type(dst) if dst.suffix else ("jsonl" if kind == "yaml" else kind)
     if out_kind == "yaml":
         raise InvalidInputError("writing YAML is not supported; use a .jsonl output.")
     with atomic_path(dst) as tmp:  # a writer may read the rows twice (columns first)

@@ -948,8 +948,8 @@ def budget(recipe: Recipe, n_candidates: int, stats: ReadStats, reasons: Counter
         n_select = 1  # a token budget: the count follows from it
     if n_select > n_candidates:
         raise InvalidInputError(
-            f"n_select={n_select} should be <= the {n_candidates} candidates left after filters and "
-            f"dedup ({stats.n_rows} rows read; dropped {dict(reasons) or 'none'}).",
+            f"n_select={n_select:,} should be <= the {n_candidates:,} candidates left after filters "
+            f"and dedup ({stats.n_rows:,} rows read; dropped {dict(reasons) or 'none'}).",
             param="n_select" if recipe.n_select is not None else "fraction",
         )
     return n_select
