@@ -231,3 +231,14 @@ def test_batch_rule_flag():
     assert kap["batch"]["target_tokens"] == pytest.approx(kap["batch"]["critical_batch_tokens"])
     r = run_cli("plan", "--flops", "1e21", "--batch-rule", "huge")
     assert r.returncode == 2 and "--batch-rule" in r.stderr
+
+
+def test_small_memory_is_not_printed_as_zero():
+    """A 1M-parameter plan printed 'training memory 0.0 GB = weights 0.0 GB ...', and 1e21 FLOPs over 1,000
+    GPUs '0.0 GB/GPU'; small sizes now get MB (or kB)."""
+    small = run_cli("plan", "--params", "1M").stdout
+    assert "16.0 MB = weights 2.0 MB + grads 2.0 MB + Adam 12.0" in " ".join(small.split())
+    wide = " ".join(run_cli("plan", "--flops", "1e21", "--gpus", "1000").stdout.split())
+    assert "44.5 MB/GPU with ZeRO-3 over 1,000" in wide and "0.0 GB" not in wide
+    big = " ".join(run_cli("plan", "--flops", "5.76e23").stdout.split())
+    assert "1.16 TB = weights 144.5 GB" in big

@@ -38,7 +38,13 @@ def _hours(h: float) -> str:
 
 
 def _bytes(b: float) -> str:
-    return f"{b / 1e12:,.2f} TB" if b >= 1e12 else f"{b / 1e9:,.1f} GB"
+    """TB with 2 decimals, else GB, MB or kB with 1 (a 1M-parameter model's 16 MB is not '0.0 GB')."""
+    if b >= 1e12:
+        return f"{b / 1e12:,.2f} TB"
+    unit, size = next(
+        (u, s) for u, s in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)) if b >= s or u == "kB"
+    )
+    return f"{b / size:,.1f} {unit}"
 
 
 def _loss(x: float | None) -> str:
