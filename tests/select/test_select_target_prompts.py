@@ -214,3 +214,15 @@ def test_an_unknown_name_in_a_recipe_names_its_key(key):
     with pytest.raises(InvalidInputError, match="no-such-name") as err:
         Recipe(input="pool.jsonl", n_select=3, **{key: "no-such-name"})
     assert err.value.param == key
+
+
+def test_the_half_percent_guidance_quotes_the_papers_baseline():
+    """Chen et al. 2023's abstract: the 0.5% subset beat models trained on the *full task-related data*, not
+    on all of P3 (a misquote the guidance carried until 2026-12-03)."""
+    from tokenplan.select.guidance import quantity_guidance
+
+    for target in (False, True):
+        half = [g for g in quantity_guidance(50, 1000, target=target) if "0.5%" in g.text]
+        assert len(half) == 1, half
+        assert "+2% over the full task-related data" in half[0].text, half[0].text
+        assert "all of P3" not in half[0].text

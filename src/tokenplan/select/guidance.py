@@ -5,7 +5,8 @@
   examples without scaling prompt diversity gave diminishing returns, while diversity and answer quality gave
   gains.
 - The 0.5% paper (Chen et al. 2023, "Maybe Only 0.5% Data is Needed"): selection is task-specific; for NLI,
-  1.9M tokens chosen from P3 (about 0.5% of it) gave +2% over training on all of P3.
+  1.9M tokens chosen from P3 (about 0.5% of it) gave +2% over training on the full task-related data (the
+  abstract's words: the baseline is the task's whole data, not all of P3).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ def quantity_guidance(n_selected: int, n_tokens: int | None, *, target: bool) ->
         out.append(
             Guidance(
                 "0.5% paper: selection for one task works; for NLI, 1.9M tokens (about 0.5% of P3) gave "
-                f"+2% over all of P3{tokens}.",
+                f"+2% over the full task-related data{tokens}.",
                 HALF_PERCENT,
             )
         )
@@ -52,7 +53,7 @@ def quantity_guidance(n_selected: int, n_tokens: int | None, *, target: bool) ->
         out.append(
             Guidance(
                 "0.5% paper: its gains are task-specific (NLI: 1.9M tokens, about 0.5% of P3, gave +2% over "
-                f"all of P3); give a few examples of your task with --target to select for it{tokens}.",
+                f"the full task-related data); give a few examples of your task with --target to select for it{tokens}.",
                 HALF_PERCENT,
             )
         )
