@@ -166,3 +166,25 @@ def test_plot_without_matplotlib(tmp_path, monkeypatch):
     with pytest.raises(MissingDependencyError, match=r"tokenplan\[plot\]"):
         plot_repeat(repeat(1e9, [1, 2]), tmp_path / "x.png")
     assert not (tmp_path / "x.png").exists()
+
+
+def test_the_16_epoch_warning_says_what_the_last_epoch_is_worth():
+    """Muennighoff et al. 2023, eq. 5: dD'/dD = exp(-R_D/R_D*). Just past 16 epochs one more epoch is still worth
+    about a third of fresh data, so the warning says "nearly worthless" only where it is (below 5%)."""
+    import math
+
+    from tokenplan.laws import get_law
+    from tokenplan.plan import advice as adv
+    from tokenplan.plan.steps import last_epoch_worth, repetition_warning
+
+    law = get_law("muennighoff2023")
+    for epochs, shown, worthless in (
+        (17.0, "35%", False),
+        (64.0, "1.7%", True),
+        (100.0, "0.16%", True),
+    ):
+        rep = adv.assess_repetition(law, law, 1e9, epochs * 1e10, 1e10)
+        assert math.isclose(last_epoch_worth(rep, law), math.exp(-(epochs - 1) / 15.387756))
+        text = repetition_warning(rep, law)
+        assert f"worth {shown} of fresh ones" in text, text
+        assert ("nearly worthless" in text) is worthless, text

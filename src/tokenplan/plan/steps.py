@@ -231,15 +231,28 @@ def size_hardware(opts: Options, *, flops: float, n_params_total: float) -> tupl
 
 
 # --- warnings ---------------------------------------------------------------------------------------------
+def last_epoch_worth(rep: adv.Repetition, law: Law) -> float:
+    """What one more repeated token is worth against a fresh one at the plan's end: dD'/dD = exp(-R_D/R_D*)
+    (the derivative of Muennighoff et al. 2023, eq. 5, with R_D = epochs - 1): 0.37 at R_D = R_D*, 0.017 at
+    64 epochs. R_D* is the law's own when it has one, else Muennighoff's 15.39."""
+    r_star = (
+        law.R_D_star if isinstance(law, DataConstrainedLaw) else get_law("muennighoff2023").R_D_star
+    )
+    return math.exp(-max(rep.epochs - 1.0, 0.0) / r_star)
+
+
 def repetition_warning(rep: adv.Repetition, law: Law) -> str | None:
     """Muennighoff et al. 2023 (sec. 5-6) in words, beyond ~4 epochs."""
     worth = f"repeated tokens are worth D'/D = {rep.effective_fraction:.2f} of fresh ones"
     if not isinstance(law, DataConstrainedLaw):
         worth += " (Muennighoff's R_D* decay)"
     if rep.epochs > adv.EPOCHS_WORTHLESS:
+        last = last_epoch_worth(rep, law)
+        little = ", nearly worthless" if last < 0.05 else ""
         return (
-            f"{rep.epochs:.1f} epochs: beyond ~16 epochs (R_D* ≈ 15.4) more repetition is nearly worthless "
-            f"(Muennighoff et al. 2023); {worth}. Get more unique data or train a smaller model."
+            f"{rep.epochs:.1f} epochs: beyond ~16 epochs (R_D* ≈ 15.4) returns fade towards zero (Muennighoff "
+            f"et al. 2023): the last epoch's tokens are worth {100 * last:.2g}% of fresh ones{little}; "
+            f"{worth}. Get more unique data or train a smaller model."
         )
     if rep.epochs > adv.EPOCHS_FADE:
         return (

@@ -257,7 +257,7 @@ def _repeat_chart(alt: Any, plan: Plan, table) -> Any:
     tip = [alt.Tooltip("epochs:Q", format=".3g"), alt.Tooltip("advice:N")]
     marks = [
         {"epochs": 4.0, "what": "~4: returns fade"},
-        {"epochs": 16.0, "what": "~16: worthless"},
+        {"epochs": 16.0, "what": "~16 (R_D*): an epoch worth ~1/e"},
     ]
     if plan.epochs is not None:
         marks.append({"epochs": max(plan.epochs, 1.0), "what": "this plan"})

@@ -42,7 +42,7 @@ def plot_repeat(table: RepeatTable, path: str | os.PathLike[str]) -> Path:
     ax1.set_ylim(0, 1.05)
     ax1.set_xlabel("epochs")
     ax1.set_ylabel("D'/D (value of the tokens vs fresh)")
-    for x, label in ((4, "~4 epochs: fading"), (16, "~16 (R_D*): worthless")):
+    for x, label in ((4, "~4 epochs: fading"), (16, "~16 (R_D*): an epoch worth ~1/e")):
         ax1.axvline(x, color="grey", lw=0.8, ls="--")
         ax1.text(x, 0.05, " " + label, fontsize=7, color="grey", rotation=90, va="bottom")
     ax1.set_title(f"{fq(table.unique_tokens)} unique tokens", fontsize=9)
