@@ -3,6 +3,8 @@ number refuses it by name instead of planning a budget of one FLOP or a model of
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -111,3 +113,20 @@ def test_name_keys_refuses_the_keys_yaml_makes_of_question_marks_and_numbers():
         with pytest.raises(InvalidInputError, match=f"recipe key {shown} is not a name") as err:
             _checks.name_keys("recipe", data, "n_select: 100", param="recipe")
         assert err.value.param == "recipe" and "e.g. n_select: 100" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("inclusive", "inside", "outside", "shown"),
+    [
+        (True, [0.0, 0.5, 1.0], [-0.1, 1.1, float("nan")], "[0, 1]"),
+        (False, [0.5], [0.0, 1.0, float("nan")], "(0, 1)"),
+        ("high", [0.5, 1.0], [0.0, 1.1, float("nan")], "(0, 1]"),  # a share: whole, never empty
+    ],
+)
+def test_in_range_closed_open_and_half_open(inclusive, inside, outside, shown):
+    for v in inside:
+        assert _checks.in_range("x", v, 0.0, 1.0, inclusive=inclusive) == v
+    for v in outside:
+        with pytest.raises(InvalidInputError, match=rf"must lie in {re.escape(shown)}\.") as info:
+            _checks.in_range("x", v, 0.0, 1.0, inclusive=inclusive)
+        assert info.value.param == "x"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import Literal
 
 from tokenplan.errors import InvalidInputError, UnknownNameError
 
@@ -51,19 +52,23 @@ def not_text(name: str, value: object) -> None:
         )
 
 
-def in_range(name: str, value: float, low: float, high: float, *, inclusive: bool = True) -> float:
-    """Return ``value`` as a float if it lies in [low, high] (or (low, high)), else raise (booleans too)."""
+def in_range(
+    name: str, value: float, low: float, high: float, *, inclusive: bool | Literal["high"] = True
+) -> float:
+    """Return ``value`` as a float if it lies in [low, high] (``inclusive=True``), (low, high) (False) or
+    (low, high] ("high": a share that may be whole but not empty), else raise (booleans too)."""
     if _has_bool(value):
         raise InvalidInputError(f"{name}={value!r} is not a number.", param=name)
     try:
         x = float(value)
     except (TypeError, ValueError):
         raise InvalidInputError(f"{name}={value!r} is not a number.", param=name) from None
-    ok = (low <= x <= high) if inclusive else (low < x < high)
+    closed_low, closed_high = inclusive is True, bool(inclusive)
+    ok = (low <= x if closed_low else low < x) and (x <= high if closed_high else x < high)
     if not ok or math.isnan(x):
-        brackets = ("[", "]") if inclusive else ("(", ")")
         raise InvalidInputError(
-            f"{name}={value!r} must lie in {brackets[0]}{low:g}, {high:g}{brackets[1]}.",
+            f"{name}={value!r} must lie in {'[' if closed_low else '('}{low:g}, {high:g}"
+            f"{']' if closed_high else ')'}.",
             param=name,
         )
     return x

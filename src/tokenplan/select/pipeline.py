@@ -217,7 +217,7 @@ class Recipe:
         to compare it with a number."""
         rules: dict[str, Callable[[Any], Any]] = {
             "n_select": lambda v: positive_int("n_select", v),
-            "fraction": _fraction,
+            "fraction": lambda v: in_range("fraction", v, 0.0, 1.0, inclusive="high"),
             "budget_tokens": lambda v: positive_int("budget_tokens", v),
             "seed": lambda v: check_seed("seed", v),
             "dedup_near": lambda v: in_range("dedup_near", v, 0.0, 1.0, inclusive=False),
@@ -372,19 +372,6 @@ class Recipe:
         d = asdict(self)
         d["fields"] = list(self.fields) if self.fields else None
         return d
-
-
-def _fraction(value: Any) -> float:
-    """A fraction of the candidates: a number in (0, 1]."""
-    try:
-        x = in_range("fraction", value, 0.0, 1.0)
-    except InvalidInputError as exc:
-        if "not a number" in str(exc):
-            raise
-        x = 0.0  # out of range (or NaN): the one message below
-    if x == 0:
-        raise InvalidInputError(f"fraction={value!r} must lie in (0, 1].", param="fraction")
-    return x
 
 
 # Recipe fields that hold a path or a name (a string), checked for type in Recipe.__post_init__.
