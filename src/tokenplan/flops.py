@@ -130,23 +130,17 @@ class ModelShape:
     name: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
-        problems: dict[
-            str, str
-        ] = {}  # field -> message: one field at fault is named (the CLI's flag)
-        for key in (
-            "n_layers",
-            "d_model",
-            "n_heads",
-            "vocab_size",
-            "seq_len",
-            "kv_size",
-            "ffw_size",
-        ):
-            if getattr(self, key) is not None or key not in ("kv_size", "ffw_size"):
-                try:
-                    _checks.positive_int(key, getattr(self, key))
-                except InvalidInputError as exc:
-                    problems[key] = str(exc)
+        # field -> message: a lone field at fault is named (the CLI's flag)
+        problems: dict[str, str] = {}
+        sizes = ("n_layers", "d_model", "n_heads", "vocab_size", "seq_len", "kv_size", "ffw_size")
+        for key in sizes:
+            value = getattr(self, key)
+            if value is None and key in ("kv_size", "ffw_size"):  # optional: derived when not given
+                continue
+            try:
+                _checks.positive_int(key, value)
+            except InvalidInputError as exc:
+                problems[key] = str(exc)
         if not problems and self.kv_size is None and self.d_model % self.n_heads:
             problems["n_heads"] = (
                 f"n_heads={self.n_heads} does not divide d_model={self.d_model}; "

@@ -292,13 +292,9 @@ def spec_from_dict(data: dict[str, Any], *, source: str | None = None) -> SweepS
         raise InvalidInputError(
             f"{where}unknown key(s) {', '.join(unknown)}; valid keys: {', '.join(sorted(valid))}."
         )
-    try:
-        data = {key: _typed(key, value) for key, value in data.items()}
+    try:  # a value of the wrong type or out of range: name the file it came from too
+        return SweepSpec(**{key: _typed(key, value) for key, value in data.items()})
     except InvalidInputError as exc:
-        raise InvalidInputError(f"{where}{exc}", param=exc.param) from None
-    try:
-        return SweepSpec(**data)
-    except InvalidInputError as exc:  # a value out of range: name the file it came from too
         if not where:
             raise
         raise InvalidInputError(f"{where}{exc}", param=exc.param) from None
