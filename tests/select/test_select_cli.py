@@ -168,19 +168,22 @@ def test_cli_recipe_with_flag_overrides_and_table_output(tmp_path):
     )  # the name, not the identity
 
 
+TINY = ("select", "-i", str(DATA / "tiny.jsonl"))  # the bad-input cases' pool
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (("select",), "--input"),
         (("select", "-i", str(DATA / "empty.json"), "--n", "2"), "empty"),
         (("select", "-i", str(DATA / "broken.json"), "--n", "2"), "line 3: malformed JSON"),
-        (("select", "-i", str(DATA / "tiny.jsonl"), "--n", "2", "--strict"), "line 4"),
+        ((*TINY, "--n", "2", "--strict"), "line 4"),
         (
-            ("select", "-i", str(DATA / "tiny.jsonl"), "--n", "99", "--embedder", "tfidf"),
+            (*TINY, "--n", "99", "--embedder", "tfidf"),
             "n_select=99",
         ),
-        (("select", "-i", str(DATA / "tiny.jsonl"), "--n", "2", "--method", "best"), "valid names"),
-        (("select", "-i", str(DATA / "tiny.jsonl"), "--fields", "a"), "PROMPT,RESPONSE"),
+        ((*TINY, "--n", "2", "--method", "best"), "valid names"),
+        ((*TINY, "--fields", "a"), "PROMPT,RESPONSE"),
         (
             (
                 "select",
@@ -195,45 +198,25 @@ def test_cli_recipe_with_flag_overrides_and_table_output(tmp_path):
             ),
             "--domain-field",
         ),
-        (("select", "-i", str(DATA / "tiny.jsonl"), "--fraction", "1.5"), "fraction=1.5"),
+        ((*TINY, "--fraction", "1.5"), "fraction=1.5"),
         (
-            ("select", "-i", str(DATA / "tiny.jsonl"), "--fraction", "0"),
+            (*TINY, "--fraction", "0"),
             "--fraction: fraction=0.0 must lie in (0, 1]",
         ),
         # --min-score with no score column kept every row, silently
         (
-            ("select", "-i", str(DATA / "tiny.jsonl"), "--n", "2", "--min-score", "10"),
+            (*TINY, "--n", "2", "--min-score", "10"),
             "--min-score: min_score=10 needs score_field",
         ),
         (
-            (
-                "select",
-                "-i",
-                str(DATA / "tiny.jsonl"),
-                "--n",
-                "2",
-                "--min-score",
-                "10",
-                "--score-field",
-                "rating",
-            ),
+            (*TINY, "--n", "2", "--min-score", "10", "--score-field", "rating"),
             "--score-field: "
             + str(DATA / "tiny.jsonl")
             + ": line 1: the score field 'rating' is not a column",
         ),
         # every row malformed: the first reason is named, not only a count
         (
-            (
-                "select",
-                "-i",
-                str(DATA / "tiny.jsonl"),
-                "--n",
-                "2",
-                "--min-score",
-                "10",
-                "--score-field",
-                "domain",
-            ),
+            (*TINY, "--n", "2", "--min-score", "10", "--score-field", "domain"),
             "malformed (first: "
             + str(DATA / "tiny.jsonl")
             + ": line 1: score field 'domain'='biology' is not a number)",
