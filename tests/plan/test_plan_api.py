@@ -333,8 +333,11 @@ def test_saved_law_file(tmp_path):
         ({"flops": 1e22, "n_params": 7e9}, "exactly one budget"),
         ({"flops": -1.0}, "flops"),
         ({"flops": math.nan}, "flops"),
-        ({"flops": 1e22, "mfu": 2.0}, "mfu"),
-        ({"flops": 1e22, "mfu": 0.0}, "mfu"),
+        # one half-open interval for --mfu: a share of peak that may be whole but not empty (was "[0, 1]"
+        # for 2.0 and a second check with its own wording for 0.0)
+        ({"flops": 1e22, "mfu": 2.0}, r"mfu=2.0 must lie in \(0, 1\]"),
+        ({"flops": 1e22, "mfu": 0.0}, r"mfu=0.0 must lie in \(0, 1\]"),
+        ({"flops": 1e22, "mfu": True}, "mfu=True is not a number"),
         ({"gpu_hours": 100.0}, "--gpu"),
         ({"flops": 1e22, "gpu": "H100", "peak_flops": 1e15}, "not both"),
         ({"flops": 1e22, "unique_tokens": 0.0}, "unique_tokens"),

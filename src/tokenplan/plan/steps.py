@@ -108,11 +108,7 @@ def validate(**kw: Any) -> Options:
     mode = budget_mode(kw)
     budget = _number(mode, kw[mode])
     law = get_law(kw["law"])
-    mfu = _checks.in_range("mfu", kw["mfu"], 0.0, 1.0)
-    if mfu == 0.0 or isinstance(kw["mfu"], bool):
-        raise InvalidInputError(
-            "mfu=0.0 must be > 0 (a fraction of peak, typically 0.3-0.5).", param="mfu"
-        )
+    mfu = _checks.in_range("mfu", kw["mfu"], 0.0, 1.0, inclusive="high")  # a share of peak, not 0
     if mode == "gpu_hours" and kw["gpu"] is None and kw["peak_flops"] is None:
         raise InvalidInputError(
             "--gpu-hours needs the hardware: add --gpu NAME (A100, H100, H200, B200, MI300X, L40S, "
