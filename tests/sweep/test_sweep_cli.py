@@ -359,3 +359,25 @@ def test_ctrl_c_says_how_to_resume(tmp_path):
     again = run_cli(*cmd[3:], "--json")
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["sweep"]["n_skipped"] == done >= 1
+
+
+def test_ctrl_c_stops_the_progress_bar_once(tmp_path, monkeypatch):
+    """On Ctrl-C the CLI stopped its progress bar in `except` and again in `finally`; it now stops it once,
+    when the run leaves its `with` block, before the message."""
+    from click.testing import CliRunner
+
+    import tokenplan.sweep.runner as runner
+    from tokenplan.cli import cli
+    from tokenplan.cli.sweep import _Progress
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    stops = []
+    monkeypatch.setattr(runner, "run_sweep", interrupted)
+    monkeypatch.setattr(_Progress, "stop", lambda self: stops.append(self))
+    out = tmp_path / "sweep"
+    r = CliRunner().invoke(cli, ["sweep", "--preset", "micro", "--out", str(out)])
+    assert r.exit_code == 130, r.output
+    assert "tokenplan: interrupted; finished runs are kept in" in r.output
+    assert len(stops) == 1

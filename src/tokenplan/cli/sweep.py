@@ -6,6 +6,7 @@ does the work, and this module only draws the progress bar and the per-eval log 
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -131,21 +132,17 @@ def sweep(spec_file, preset, out_dir, dry_run, quiet, report, overwrite, as_json
 
     progress = None if quiet else _Progress()
     try:
-        on_event = progress.on_event if progress else None
-        result = run_sweep(spec, out, **run_options, on_event=on_event)
+        with progress or contextlib.nullcontext():  # the bar stops once, before any message below
+            on_event = progress.on_event if progress else None
+            result = run_sweep(spec, out, **run_options, on_event=on_event)
     # Ctrl-C: say what is kept and how to go on (click would print a blank line and "aborted")
     except KeyboardInterrupt:
-        if progress:
-            progress.stop()
         err_console().print(
             f"tokenplan: interrupted; finished runs are kept in {out} and runs in progress resume from "
             "their checkpoints: run the same command again to continue.",
             soft_wrap=True,
         )
         raise click.exceptions.Exit(130) from None
-    finally:
-        if progress:
-            progress.stop()
     if report:
         from tokenplan.report.sweep_page import write_sweep_report
 
@@ -308,6 +305,12 @@ class _Progress:
             f"[{self.done}/{self.total}] [{style}]{event['status']}[/{style}] {event['run_id']} "
             f"loss {loss_text} in {event['wall_seconds']:.1f} s{extra}"
         )
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
     def stop(self) -> None:
         if self.progress is not None:
