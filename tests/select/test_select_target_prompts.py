@@ -143,6 +143,46 @@ def test_budget_tokens_fills_the_budget_in_pick_order(tmp_path):
     assert rep.guidance[0].source.startswith("Zhou et al. 2023")
 
 
+def test_budget_tokens_baseline_spends_the_same_budget(capsys, tmp_path):
+    """With a token budget the random baseline is random rows until the budget is spent (the method's rule),
+    not as many rows as the method picked: those could spend more (338 tokens for a budget of 300 here)."""
+    topics = ["cooking pasta sauce", "python list code", "football match goal", "tax money bank"]
+    rows = [  # answers of 1 to 37 repeats: lengths spread wide
+        {
+            "prompt": f"Question {i} about {topics[i % 4]}?",
+            "response": f"Answer {i}: {topics[i % 4]} " * (1 + (i % 7) ** 2),
+        }
+        for i in range(40)
+    ]
+    pool = _pool(tmp_path, rows)
+    for budget in (300, 800, 2000):
+        rep = run(Recipe(input=str(pool), budget_tokens=budget, embedder="tfidf", cache_dir="none"))
+        assert (
+            rep.baseline_matched_on == "tokens"
+            and rep.baseline_label == "random, same token budget"
+        )
+        assert 0 < rep.random_baseline.n_tokens <= budget, (budget, rep.random_baseline)
+    code, out, _ = _cli(capsys, "select", "-i", str(pool), "--budget-tokens", "300", *BASE)
+    assert code == 0 and "random, same token budget" in out and "same size" not in out
+    by_rows = run(Recipe(input=str(pool), n_select=5, embedder="tfidf", cache_dir="none"))
+    assert by_rows.baseline_matched_on == "rows" and by_rows.random_baseline.n_selected == 5
+
+
+def test_random_subset_under_a_token_budget_is_the_longest_random_prefix_that_fits():
+    from tokenplan.select.pipeline import random_subset
+
+    tokens = np.array([5, 5, 5, 5, 5, 5])
+    rnd = random_subset(6, 1, seed=3, n_tokens=tokens, budget_tokens=12)
+    assert len(rnd) == 2 and len(set(rnd.tolist())) == 2  # 5 + 5 fit 12, a third row would not
+    order = np.random.default_rng(4).permutation(6)
+    assert rnd.tolist() == order[:2].tolist()  # the prefix of the seed + 1 order
+    tokens = np.full(6, 50)
+    tokens[order[3]] = 7  # the first rows are each over the budget: the first one that fits
+    assert random_subset(6, 1, seed=3, n_tokens=tokens, budget_tokens=10).tolist() == [order[3]]
+    same_size = random_subset(6, 4, seed=3)
+    assert len(same_size) == 4  # no budget: as many rows as the method picked
+
+
 def test_shipped_example_pools_are_readable():
     assert sft.path("chatterbot").is_dir() and len(list(sft.path("chatterbot").glob("*.yml"))) == 21
     lines = sft.path("belle-eval").read_text(encoding="utf-8").splitlines()

@@ -130,7 +130,7 @@ def select(recipe: str | None, as_json: bool, quiet: bool, **opts: Any) -> None:
     """Select a small, diverse SFT subset from a pool and report how well it covers the pool.
 
     Runs a YAML RECIPE, or flags, or both (flags win). Pipeline: read -> clean -> LIMA filters -> dedup ->
-    embed -> K-Means -> select -> coverage report (vs a random subset of the same size) -> write.
+    embed -> K-Means -> select -> coverage report (vs a random subset of the same size, or of the same token budget) -> write.
 
     \b
     Examples:
@@ -306,7 +306,7 @@ def _print_report(report, input_path: str) -> None:
     table = Table(title="coverage (distances on unit vectors, 0..2)", title_justify="left")
     table.add_column("metric")
     table.add_column(report.method, justify="right")
-    table.add_column("random, same size", justify="right")
+    table.add_column(report.baseline_label, justify="right")
     sel, rnd = report.coverage.to_dict(), report.random_baseline.to_dict()
     for key, label in (
         ("coverage_radius", "coverage radius (max)"),

@@ -413,7 +413,7 @@ class SelectionReport:
     default; one entry for a single embedder; empty for precomputed vectors)."""
     n_clusters: int
     coverage: Any  # CoverageReport
-    random_baseline: Any  # CoverageReport of a random subset of the same size
+    random_baseline: Any  # CoverageReport of the random baseline (see baseline_matched_on)
     output: str | None
     plot: str | None
     timings: dict[str, float]
@@ -423,6 +423,18 @@ class SelectionReport:
     """Things the user should know about this run (e.g. answer filters skipped on a prompt-only pool)."""
     guidance: tuple[Any, ...] = ()
     """SFT quantity findings (select/guidance.py), each with its source."""
+    baseline_matched_on: str = "rows"
+    """What the random baseline shares with the selection: ``rows`` (as many rows) or, with a token budget,
+    ``tokens`` (random rows taken until the same budget is spent, the method's rule)."""
+
+    @property
+    def baseline_label(self) -> str:
+        """The baseline as the reports name it: ``random, same size`` or ``random, same token budget``."""
+        return (
+            "random, same size"
+            if self.baseline_matched_on == "rows"
+            else "random, same token budget"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -441,6 +453,7 @@ class SelectionReport:
             "n_clusters": self.n_clusters,
             "coverage": self.coverage.to_dict(),
             "random_baseline": self.random_baseline.to_dict(),
+            "baseline_matched_on": self.baseline_matched_on,
             "output": self.output,
             "plot": self.plot,
             "timings_s": self.timings,
@@ -961,8 +974,11 @@ def choose(
     return _select(recipe, pool, n_select, cands.n_tokens, target, tick=tick)
 
 
-def report_coverage(emb: np.ndarray, cands: Candidates, km, sel, *, seed: int = 0) -> tuple:
-    """Stage *report*: coverage of the selection and of a random subset of the same size (seed + 1)."""
+def report_coverage(
+    emb: np.ndarray, cands: Candidates, km, sel, *, seed: int = 0, budget_tokens: int | None = None
+) -> tuple:
+    """Stage *report*: coverage of the selection and of the random baseline (seed + 1): a random subset of
+    the same size, or with ``budget_tokens`` random rows within the same token budget."""
     from tokenplan.select.metrics import coverage
 
     cov_kw = dict(
@@ -972,12 +988,33 @@ def report_coverage(emb: np.ndarray, cands: Candidates, km, sel, *, seed: int = 
         n_tokens=cands.n_tokens,
     )
     report = coverage(emb, sel.indices, **cov_kw)
-    return report, coverage(emb, random_subset(len(emb), len(sel.indices), seed=seed), **cov_kw)
+    rnd = random_subset(
+        len(emb), len(sel.indices), seed=seed, n_tokens=cands.n_tokens, budget_tokens=budget_tokens
+    )
+    return report, coverage(emb, rnd, **cov_kw)
 
 
-def random_subset(n_candidates: int, n_selected: int, *, seed: int = 0) -> np.ndarray:
-    """The random baseline: ``n_selected`` candidate positions drawn with ``seed + 1``."""
-    return np.random.default_rng(seed + 1).choice(n_candidates, n_selected, replace=False)
+def random_subset(
+    n_candidates: int,
+    n_selected: int,
+    *,
+    seed: int = 0,
+    n_tokens: np.ndarray | None = None,
+    budget_tokens: int | None = None,
+) -> np.ndarray:
+    """The random baseline, drawn with ``seed + 1``: ``n_selected`` candidate positions; with
+    ``budget_tokens`` (and each candidate's ``n_tokens``), the rule a method follows under a token budget
+    (:func:`~tokenplan.select.methods.select_by_tokens`): the longest prefix of a random order whose tokens
+    fit the budget (if its first row alone is over, the first row that fits), so it never spends more."""
+    rng = np.random.default_rng(seed + 1)
+    if budget_tokens is None:
+        return rng.choice(n_candidates, n_selected, replace=False)
+    order = rng.permutation(n_candidates)
+    tokens = np.asarray(n_tokens, dtype=np.int64)[order]
+    keep = int(np.searchsorted(np.cumsum(tokens), budget_tokens, side="right"))
+    if keep == 0:  # a method's first pick fit (else it refused the budget): so does some row
+        return order[np.flatnonzero(tokens <= budget_tokens)[:1]]
+    return order[:keep]
 
 
 def write_outputs(
@@ -1062,7 +1099,9 @@ def run(recipe: Recipe, *, progress: Progress | None = None) -> SelectionReport:
     with timer("select"):
         sel = choose(recipe, emb, cands, km, n_select, target=target_emb, tick=timer.tick)
     with timer("report", show="report"):
-        cov, baseline = report_coverage(emb, cands, km, sel, seed=recipe.seed)
+        cov, baseline = report_coverage(
+            emb, cands, km, sel, seed=recipe.seed, budget_tokens=recipe.budget_tokens
+        )
     with timer("write", show="write"):
         written, plot_path = write_outputs(recipe, out_path, emb, cands, km, sel)
     timer.timings["total"] = time.perf_counter() - t0
@@ -1082,6 +1121,7 @@ def run(recipe: Recipe, *, progress: Progress | None = None) -> SelectionReport:
         n_clusters=km.n_clusters,
         coverage=cov,
         random_baseline=baseline,
+        baseline_matched_on="rows" if recipe.budget_tokens is None else "tokens",
         output=written,
         plot=plot_path,
         timings={k: round(v, 3) for k, v in timer.timings.items()},
@@ -1104,7 +1144,13 @@ def write_report_page(recipe: Recipe, result: SelectionReport, emb, cands, km, s
         embeddings=emb,
         labels=km.labels,
         selected=sel.indices,
-        random=random_subset(len(emb), len(sel.indices), seed=recipe.seed),
+        random=random_subset(
+            len(emb),
+            len(sel.indices),
+            seed=recipe.seed,
+            n_tokens=cands.n_tokens,
+            budget_tokens=recipe.budget_tokens,
+        ),
         text_of=lambda pos: candidate_texts(recipe, cands.index[pos]),
         seed=recipe.seed,
         overwrite=recipe.overwrite,
