@@ -7,6 +7,7 @@ value is reported with the argument's name instead of producing a silent NaN lat
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Iterable
 from typing import Literal
 
@@ -103,11 +104,17 @@ MAX_SEED = 2**63 - 1
 
 
 def seed(name: str, value: object) -> int:
-    """Return ``value`` if it is a whole number in [0, 2**63), else raise (negative seeds included)."""
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
+    """Return ``value`` if it is a whole number in [0, 2**63), else raise (negative seeds included).
+
+    numpy integers are whole numbers too (``seed=rng.integers(100)`` from a notebook); numpy booleans are
+    not numbers."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real | str):
         raise InvalidInputError(f"{name}={value!r} must be a whole number >= 0.", param=name)
     try:
-        x = int(value) if not isinstance(value, float) or value.is_integer() else None
+        if isinstance(value, numbers.Integral | str):
+            x = int(value)
+        else:  # a float (Python's or numpy's) counts when it is whole: 3.0, not 2.5 or nan
+            x = int(value) if float(value).is_integer() else None
     except (TypeError, ValueError, OverflowError):
         x = None
     if x is None or not 0 <= x <= MAX_SEED:

@@ -137,7 +137,8 @@ class BacktestRow:
     def inside(self) -> bool | None:
         if self.interval is None:
             return None
-        return self.interval[0] <= self.actual <= self.interval[1]
+        # bool(): the bounds are numpy floats, and a numpy bool would make to_dict() unfit for json.dumps
+        return bool(self.interval[0] <= self.actual <= self.interval[1])
 
     def to_dict(self) -> dict[str, Any]:
         return {

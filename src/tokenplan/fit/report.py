@@ -20,6 +20,8 @@ from tokenplan import _checks
 from tokenplan.errors import InvalidInputError
 from tokenplan.fit.backtest import Backtest, backtest, choose_form, parse_holdout
 from tokenplan.fit.forms import FORMS
+from tokenplan.fit.isoflop import PROFILES
+from tokenplan.fit.parametric import REDUCTIONS
 from tokenplan.laws.base import FittedRange
 from tokenplan.laws.prediction import Uncertainty
 
@@ -66,15 +68,25 @@ class FitOptions:
     holdout: str | None = None  # "params>=1e9", "flops>=1e20", "top15%"; None = top 15% by compute
 
     def __post_init__(self) -> None:
-        _checks.choice("approach", self.approach, APPROACHES, param="approach")
-        _checks.choice("law", self.law, LAW_KINDS, param="law_kind")
-        _checks.choice("form", self.form, FORM_CHOICES, param="form")
+        # Each value is stored as checked: run_fit compares names exactly (law == "data-constrained"), so
+        # FitOptions(approach=2) or law="Data-Constrained" must become "2" and "data-constrained" here.
+        def keep(name: str, value: Any) -> None:
+            object.__setattr__(self, name, value)
+
+        keep("approach", _checks.choice("approach", self.approach, APPROACHES, param="approach"))
+        keep("law", _checks.choice("law", self.law, LAW_KINDS, param="law_kind"))
+        keep("form", _checks.choice("form", self.form, FORM_CHOICES, param="form"))
+        keep(
+            "reduction", _checks.choice("reduction", self.reduction, REDUCTIONS, param="reduction")
+        )
+        keep("profile", _checks.choice("profile", self.profile, PROFILES, param="profile"))
         if self.n_boot is not None:
-            _checks.positive_int("n_boot", self.n_boot, allow_zero=True)
+            keep("n_boot", _checks.positive_int("n_boot", self.n_boot, allow_zero=True))
             _checks.in_range(
                 "n_boot", self.n_boot, 0, 1_000_000
             )  # beyond: arrays too big to allocate
-        _checks.seed("seed", self.seed)
+        keep("seed", _checks.seed("seed", self.seed))
+        keep("budgets", _budgets(self.budgets))
         _checks.positive("delta", self.delta)
         _checks.positive("overestimate_weight", self.overestimate_weight)
         if self.bins_per_decade is not None:
@@ -86,6 +98,17 @@ class FitOptions:
     def chinchilla_form_only(self) -> bool:
         """Options that belong to the Chinchilla form's objective pin the form (no auto)."""
         return self.reduction == "mean" or self.overestimate_weight != 1.0
+
+
+def _budgets(value: Any) -> tuple[float, ...]:
+    """FitOptions.budgets as a tuple of FLOP counts > 0; one number alone is a mistake to name, not to
+    iterate (``budgets=1e20`` would fail deep inside the bootstrap)."""
+    if isinstance(value, str) or np.ndim(value) != 1:
+        raise InvalidInputError(
+            f"budgets={value!r} must be a list of FLOP budgets, e.g. budgets=(1e20, 1e21).",
+            param="budgets",
+        )
+    return tuple(_checks.positive("budgets", c) for c in value)
 
 
 @dataclass(frozen=True)
@@ -173,6 +196,7 @@ def run_fit(
     ``progress(stage, done, total)`` counts the bootstrap refits, one stage per approach
     (``bootstrap (approach 3)``), as select's stages do.
     """
+    _check_types(runs, options, curves)
     o = options or FitOptions()
     state = _State(runs=runs, notes=list(runs.notes), progress=progress)
     if o.law == "data-constrained":
@@ -196,6 +220,31 @@ def run_fit(
         notes=tuple(state.notes),
         curves=state.curves,
     )
+
+
+def _check_types(runs: Any, options: Any, curves: Any) -> None:
+    """One clear line for a DataFrame, a dict of options or a path given where run_fit needs its own
+    types (it would otherwise fail on a missing attribute deep inside)."""
+    from tokenplan.runs import Curves, RunTable
+
+    if not isinstance(runs, RunTable):
+        raise InvalidInputError(
+            f"runs must be a RunTable, not {type(runs).__name__}: read a file with "
+            "tokenplan.runs.read_runs(path), or build one from columns with "
+            "tokenplan.runs.runs_from_arrays(n_params, loss, n_tokens=...).",
+            param="runs",
+        )
+    if options is not None and not isinstance(options, FitOptions):
+        raise InvalidInputError(
+            f"options must be a FitOptions, not {type(options).__name__}: "
+            "run_fit(runs, FitOptions(n_boot=100)) (a dict d: FitOptions(**d)).",
+            param="options",
+        )
+    if curves is not None and not isinstance(curves, Curves):
+        raise InvalidInputError(
+            f"curves must be a Curves (tokenplan.runs.read_curves), not {type(curves).__name__}.",
+            param="curves",
+        )
 
 
 @dataclass

@@ -1,0 +1,88 @@
+"""run_fit and FitOptions as a notebook user calls them: options spelled as Python allows (2, not "2";
+"Data-Constrained"; numpy seeds), the wrong types named at the boundary, and a FitReport whose to_dict() the
+standard json module writes as it is."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tokenplan import datasets
+from tokenplan.errors import InvalidInputError
+from tokenplan.fit import FitOptions, run_fit
+from tokenplan.laws import ChinchillaLaw
+from tokenplan.runs import runs_from_arrays
+
+LAW = ChinchillaLaw(E=1.8, A=500.0, B=1500.0, alpha=0.35, beta=0.35)
+
+
+def _runs():
+    N = np.repeat(np.logspace(6.5, 8.5, 6), 4)
+    D = N * np.tile([5.0, 20.0, 40.0, 80.0], 6)
+    L = LAW.loss(N, D) * np.exp(np.random.default_rng(0).normal(0.0, 0.002, len(N)))
+    return runs_from_arrays(N, L, n_tokens=D)
+
+
+def test_fit_report_to_dict_is_plain_json():
+    """BacktestRow.inside was a numpy bool: json.dumps(report.to_dict()) raised TypeError."""
+    report = run_fit(_runs(), FitOptions(n_boot=10))
+    assert report.backtest is not None and report.backtest.rows
+    text = json.dumps(report.to_dict(), allow_nan=False)
+    rows = json.loads(text)["backtest"]["rows"]
+    assert {type(r["inside"]) for r in rows} == {bool}
+
+
+def test_names_are_stored_as_checked():
+    """law="Data-Constrained" passed the case-insensitive check but run_fit compared it exactly and fitted
+    the Chinchilla law instead; approach=2 and form="Chinchilla" raised KeyError deep inside."""
+    o = FitOptions(
+        approach=2, law="Data-Constrained", form="Chinchilla", reduction="SUM", profile="Cubic"
+    )
+    assert (o.approach, o.law, o.form, o.reduction, o.profile) == (
+        "2", "data-constrained", "chinchilla", "sum", "cubic",
+    )  # fmt: skip
+    report = run_fit(datasets.load("datablations_c4"), FitOptions(law="Data-Constrained", n_boot=0))
+    assert report.primary == "data-constrained"
+    assert run_fit(_runs(), FitOptions(form="Chinchilla", n_boot=0)).form == "chinchilla"
+
+
+def test_numpy_values_are_taken_and_stored_as_python_numbers():
+    o = FitOptions(seed=np.int64(3), n_boot=np.int64(5), budgets=np.array([1e20, 1e21]))
+    assert (o.seed, o.n_boot, o.budgets) == (3, 5, (1e20, 1e21))
+    assert type(o.seed) is int and type(o.n_boot) is int
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "param"),
+    [
+        ({"budgets": 1e20}, "budgets"),  # was TypeError: 'float' object is not iterable
+        ({"budgets": (1e20, -1.0)}, "budgets"),  # was param 'flops'
+        ({"profile": "bad"}, "profile"),  # was accepted
+        ({"reduction": "bad"}, "reduction"),  # was raised by fit_parametric, param None
+        ({"seed": 2.5}, "seed"),
+        ({"seed": np.float32(2.5)}, "seed"),
+    ],
+)
+def test_bad_options_name_their_parameter(kwargs, param):
+    with pytest.raises(InvalidInputError) as info:
+        FitOptions(**kwargs)
+    assert info.value.param == param
+
+
+@pytest.mark.parametrize(
+    ("args", "param"),
+    [
+        ((pd.DataFrame({"n_params": [1e7], "n_tokens": [1e8], "loss": [3.0]}),), "runs"),
+        (("results.csv",), "runs"),
+        ((None, {"n_boot": 10}), "options"),
+    ],
+)
+def test_run_fit_names_a_wrong_type(args, param):
+    """A DataFrame, a path or a dict of options failed with AttributeError inside run_fit."""
+    args = tuple(_runs() if a is None else a for a in args)
+    with pytest.raises(InvalidInputError, match="must be a") as info:
+        run_fit(*args)
+    assert info.value.param == param
