@@ -188,3 +188,28 @@ def test_the_16_epoch_warning_says_what_the_last_epoch_is_worth():
         text = repetition_warning(rep, law)
         assert f"worth {shown} of fresh ones" in text, text
         assert ("nearly worthless" in text) is worthless, text
+
+
+def test_kaplan_says_its_n_is_non_embedding():
+    """`repeat --law kaplan` said 'a 1.86B-parameter model' (the total) and nothing of Kaplan's convention;
+    the table now carries the model as the law counts it, the title names it and the warning is plan's."""
+    from tokenplan import convert_params
+    from tokenplan.units import format_quantity
+
+    t = repeat(25e9, [1, 4], n_params=7e9, law="kaplan")
+    assert t.param_convention == "non-embedding" and t.n_params == 7e9
+    assert t.n_params_law == pytest.approx(convert_params(7e9, to="non-embedding"), rel=1e-12)
+    assert any("counts non-embedding parameters" in w for w in t.warnings)
+    assert t.to_dict()["n_params_law"] == t.n_params_law
+    r = run_cli("repeat", "--unique-tokens", "25B", "--law", "kaplan", env={"COLUMNS": "200"})
+    assert r.returncode == 0, r.stderr
+    default = repeat(25e9, law="kaplan")
+    expected = (
+        f"({format_quantity(default.n_params_law)} non-embedding, as law kaplan counts them; "
+    )
+    said = " ".join(r.stdout.split())  # the title wraps at the table's width
+    assert f"on a {format_quantity(default.n_params)}-parameter model {expected}" in said
+    assert "law 'kaplan' counts non-embedding parameters" in said
+    fresh = repeat(25e9, [1, 4])  # a law counting all parameters says nothing of the kind
+    assert fresh.param_convention == "total" and fresh.n_params_law == fresh.n_params
+    assert not any("non-embedding" in w for w in fresh.warnings)

@@ -634,11 +634,14 @@ def _print_repeat(result) -> None:
     """The table of `tokenplan repeat`, its warnings and advice."""
     from rich.table import Table
 
-    how = " (compute-optimal for one pass)" if result.n_params_assumed else ""
+    how = [f"{fq(result.n_params_law)} non-embedding, as law {result.law} counts them"]
+    how = how if result.param_convention == "non-embedding" else []
+    how += ["compute-optimal for one pass"] if result.n_params_assumed else []
+    how_text = f" ({'; '.join(how)})" if how else ""
     t = Table(
         title=(
             f"Repeating {fq(result.unique_tokens)} unique tokens on a {fq(result.n_params)}-parameter "
-            f"model{how}, law {result.law}"
+            f"model{how_text}, law {result.law}"
         ),
         title_justify="left",
     )

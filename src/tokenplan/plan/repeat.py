@@ -65,6 +65,9 @@ class RepeatTable:
     #: True when n_params was not given: the compute-optimal size for one pass over the unique tokens.
     n_params_assumed: bool
     rows: tuple[RepeatRow, ...]
+    #: The convention of the law's N ("total" or "non-embedding", Kaplan's) and the model in it.
+    param_convention: str = "total"
+    n_params_law: float | None = None
     warnings: tuple[str, ...] = ()
     advice: tuple[adv.Advice, ...] = ()
     extrapolation: dict[str, dict[str, float]] | None = None
@@ -76,6 +79,8 @@ class RepeatTable:
             "unique_tokens": self.unique_tokens,
             "n_params": self.n_params,
             "n_params_assumed": self.n_params_assumed,
+            "param_convention": self.param_convention,
+            "n_params_law": self.n_params_law,
             "rows": [r.to_dict() for r in self.rows],
             "warnings": list(self.warnings),
             "advice": [a.to_dict() for a in self.advice],
@@ -106,7 +111,8 @@ def repeat(
     """Effective tokens D', D'/D and the predicted loss change for each epoch count (Muennighoff 2023).
 
     ``n_params`` (total) is the model being trained; by default the law's compute-optimal size for one
-    pass over ``unique_tokens``. With the ``muennighoff2023`` law the loss uses N' and D' (eqs. 5-6); with
+    pass over ``unique_tokens``. A law that counts non-embedding parameters (Kaplan's) gets the model in
+    that convention (Pearce & Song 2024 conversion; ``n_params_law``, ``param_convention``). With the ``muennighoff2023`` law the loss uses N' and D' (eqs. 5-6); with
     another law that predicts loss it is evaluated at D' (the R_D* decay), and an allocation-only law gives
     no loss. D' always uses Muennighoff's R_D* = 15.39. Labels, advice and warnings are the plan's.
     """
@@ -123,7 +129,11 @@ def repeat(
     )
     top = rows[-1].repetition
     outside = adv.extrapolation(the_law, [(n_law, r.n_tokens) for r in rows])
-    warnings = (steps.repetition_warning(top, the_law), adv.extrapolation_warning(the_law, outside))
+    warnings = (
+        steps.repetition_warning(top, the_law),
+        adv.extrapolation_warning(the_law, outside),
+        steps.convention_warning(the_law),
+    )
     rng = adv.fitted_range_of(the_law)
     return RepeatTable(
         law=the_law.name,
@@ -131,6 +141,8 @@ def repeat(
         n_params=n_total,
         n_params_assumed=n_params is None,
         rows=rows,
+        param_convention=the_law.param_convention,
+        n_params_law=n_law,
         warnings=tuple(w for w in warnings if w),
         advice=adv.repetition_advice(top, n_params=n_total),
         extrapolation=outside,

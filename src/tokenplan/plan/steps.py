@@ -26,6 +26,7 @@ __all__ = [
     "allocate",
     "both_conventions",
     "choose_batch",
+    "convention_warning",
     "law_params",
     "muennighoff",
     "plan_warnings",
@@ -301,9 +302,15 @@ def plan_warnings(
                 "(Kaplan et al. 2020 eq. 4.4): repeated epochs may overfit; use a smaller model or more data."
             )
     out.append(adv.extrapolation_warning(law, outside))
-    if law.param_convention == "non-embedding" and law.has_loss:
-        out.append(
-            f"law {law.name!r} counts non-embedding parameters and its loss is on WebText2 (GPT-2 "
-            "tokenizer): do not compare its loss with Chinchilla-family losses (MassiveText)."
-        )
+    out.append(convention_warning(law))
     return tuple(w for w in out if w)
+
+
+def convention_warning(law: Law) -> str | None:
+    """Kaplan's law counts non-embedding parameters and predicts WebText2 losses (REFERENCE sec. 3, 7)."""
+    if law.param_convention != "non-embedding" or not law.has_loss:
+        return None
+    return (
+        f"law {law.name!r} counts non-embedding parameters and its loss is on WebText2 (GPT-2 "
+        "tokenizer): do not compare its loss with Chinchilla-family losses (MassiveText)."
+    )
