@@ -207,4 +207,22 @@ def test_the_6nd_constant_has_one_home():
             )
             if (six and near & {"*", "/"}) or defines:
                 found.append(f"{path.relative_to(src)}:{tok.start[0]}")
-    assert found == ["flops.py:34"]
+    assert found == ["flops.py:35"]
+
+
+def test_conversion_floor_is_one_layer():
+    """Pearce & Song's relation assumes N_nonemb = 12 L d^2 with d = 39.2 L: one layer is 12 x 39.2^2 =
+    18,439.68 non-embedding parameters, 18,439.68 + 47,491 x 18,439.68^(1/3) = 1.2731M in total. Below it the
+    conversion used to answer anyway (10 total parameters -> 9e-12 non-embedding)."""
+    from tokenplan.flops import conversion_floor
+
+    n_e, n_t = conversion_floor()
+    assert n_e == pytest.approx(18_439.68, rel=1e-12)
+    assert n_t == pytest.approx(18_439.68 + 47_491 * 18_439.68 ** (1 / 3), rel=1e-12)
+    assert n_t == pytest.approx(1.2731e6, rel=1e-4)
+    assert convert_params(n_t, to="non-embedding") == pytest.approx(n_e, rel=1e-9)
+    # a byte-level vocabulary moves the total floor, not the one-layer non-embedding count
+    n_e256, n_t256 = conversion_floor(vocab_size=256)
+    assert n_e256 == n_e and n_t256 == pytest.approx(
+        n_e + 256 * (39.2 / 12) ** (1 / 3) * n_e ** (1 / 3)
+    )

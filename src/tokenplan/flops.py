@@ -25,6 +25,7 @@ __all__ = [
     "ModelShape",
     "ParamCount",
     "ShapeReport",
+    "conversion_floor",
     "convert_params",
     "flops_6nd",
 ]
@@ -295,17 +296,14 @@ def convert_params(
     (vocab_size + seq_len) (aspect_ratio / 12)^(1/3), with their aspect ratio d_model / n_layers = 39.2 unless
     ``aspect_ratio`` is given (``seq_len`` > 0 counts learned absolute position embeddings; the LM head is
     tied). A real shape is better counted with :class:`ModelShape`.
+
+    Below :func:`conversion_floor` (one layer: 1.27M total parameters with the defaults) the relation
+    describes no transformer and the result means nothing (10 total parameters give 9e-12 non-embedding);
+    :func:`tokenplan.plan.plan` flags such a plan and refuses such a ``--params`` for a non-embedding law.
     """
     n = _checks.positive("n_params", n_params)
     to = _checks.choice("to", to, ("total", "non-embedding"))
-    vocab = _checks.positive_int("vocab_size", vocab_size)
-    seq = _checks.positive("seq_len", seq_len, allow_zero=True)
-    if aspect_ratio is None and vocab == _PEARCE_SONG_VOCAB and seq == 0:
-        gamma = PEARCE_SONG_GAMMA
-    else:
-        rho = PEARCE_SONG_ASPECT_RATIO if aspect_ratio is None else aspect_ratio
-        rho = _checks.positive("aspect_ratio", rho)
-        gamma = (vocab + seq) * (rho / 12.0) ** (1.0 / 3.0)
+    gamma = _gamma(vocab_size, seq_len, aspect_ratio)
     if to == "total":  # n is non-embedding
         return n + gamma * n ** (1.0 / 3.0)
     # n is total: solve y^3 + gamma y = n for y = N_nonemb^(1/3) > 0 (monotone; Newton from above).
@@ -316,6 +314,35 @@ def convert_params(
         if abs(step) < 1e-13 * max(y, 1.0):
             break
     return max(y, 0.0) ** 3
+
+
+def _gamma(vocab_size: int, seq_len: float, aspect_ratio: float | None) -> float:
+    """Pearce & Song's gamma: their fitted 47,491 with the defaults, else (vocab + seq) (rho / 12)^(1/3)."""
+    vocab = _checks.positive_int("vocab_size", vocab_size)
+    seq = _checks.positive("seq_len", seq_len, allow_zero=True)
+    if aspect_ratio is None and vocab == _PEARCE_SONG_VOCAB and seq == 0:
+        return PEARCE_SONG_GAMMA
+    rho = _checks.positive("aspect_ratio", _aspect(aspect_ratio))
+    return (vocab + seq) * (rho / 12.0) ** (1.0 / 3.0)
+
+
+def _aspect(aspect_ratio: float | None) -> float:
+    return PEARCE_SONG_ASPECT_RATIO if aspect_ratio is None else aspect_ratio
+
+
+def conversion_floor(
+    *, vocab_size: int = 32_000, seq_len: int = 0, aspect_ratio: float | None = None
+) -> tuple[float, float]:
+    """(non-embedding, total) parameters of the smallest model :func:`convert_params` describes: one layer.
+
+    Pearce & Song's relation assumes N_nonemb = 12 n_layers d_model^2 with d_model = rho n_layers (sec. 3),
+    so n_layers = (N_nonemb / (12 rho^2))^(1/3): one layer is N_nonemb = 12 rho^2, 18.4K at rho = 39.2,
+    which is 1.27M parameters in total with a 32K vocabulary. Their fit used Chinchilla's shapes from 44M
+    parameters up (Table A9), so the conversion is an extrapolation well before this floor.
+    """
+    rho = _checks.positive("aspect_ratio", _aspect(aspect_ratio))
+    n_nonemb = 12.0 * rho**2
+    return n_nonemb, n_nonemb + _gamma(vocab_size, seq_len, aspect_ratio) * n_nonemb ** (1.0 / 3.0)
 
 
 def _gpt2(name: str, n_layers: int, d_model: int, n_heads: int) -> ModelShape:

@@ -450,3 +450,16 @@ def test_every_figure_names_its_source():
     assert "Fig. 4" in sources["fitted_range"]
     assert "datasheet" in d["hardware"]["source"]
     assert all(a["source"] for a in d["advice"])
+
+
+def test_a_model_below_the_conversion_floor_is_flagged():
+    """`plan --params 10` printed '10 (total; 9.34e-12 non-embedding)' as if it meant something. A plan
+    below one layer (1.27M parameters, tokenplan.flops.conversion_floor) now says the conversion does not
+    describe it; a law counting non-embedding parameters refuses such a --params."""
+    tiny = plan(n_params=10)
+    assert tiny.params_convertible is False and tiny.to_dict()["params_convertible"] is False
+    assert any("below the smallest model the total <-> non-embedding" in w for w in tiny.warnings)
+    for ok in (plan(n_params=2e6), plan(flops=1e15)):  # 1e15 FLOPs: 2.33M parameters
+        assert ok.params_convertible and not any("conversion describes" in w for w in ok.warnings)
+    with pytest.raises(InvalidInputError, match="law 'kaplan' counts non-embedding parameters"):
+        plan(n_params=1e6, law="kaplan")

@@ -242,3 +242,28 @@ def test_small_memory_is_not_printed_as_zero():
     assert "44.5 MB/GPU with ZeRO-3 over 1,000" in wide and "0.0 GB" not in wide
     big = " ".join(run_cli("plan", "--flops", "5.76e23").stdout.split())
     assert "1.16 TB = weights 144.5 GB" in big
+
+
+def test_a_model_below_the_conversion_floor_is_flagged_cli():
+    """`plan --params 10` printed '10 (total; 9.34e-12 non-embedding)'; it now points at the warning, and
+    under a law that counts non-embedding parameters it is refused in one line."""
+    r = run_cli("plan", "--params", "10", env={"COLUMNS": "200"})
+    assert r.returncode == 0, r.stderr
+    assert "e-12" not in r.stdout and "(total; too small to convert: see the warning)" in r.stdout
+    r = run_cli("plan", "--params", "10", "--law", "kaplan")
+    assert r.returncode == 2 and "--params" in r.stderr and "1.27M" in r.stderr
+
+
+def test_small_plans_show_their_gpu_time():
+    """A tiny plan printed 'GPU-hours 0' and 'wall-clock 0.0 h'; it now gives the time in seconds or
+    minutes, computed from the plan's own GPU-hours."""
+    from tokenplan.plan import plan
+
+    p = plan(flops=1e15)  # 2.5 GPU-seconds on an H100 at 40% MFU
+    r = run_cli("plan", "--flops", "1e15", env={"COLUMNS": "200"})
+    assert r.returncode == 0, r.stderr
+    assert f"{p.gpu_hours:.2g} ({p.gpu_hours * 3600:.2g} GPU-seconds) on H100" in r.stdout
+    assert f"{p.wall_clock_hours * 3600:.2g} s on 1 GPUs" in r.stdout
+    q = plan(flops=1e18)
+    r = run_cli("plan", "--flops", "1e18", env={"COLUMNS": "200"})
+    assert f"{q.gpu_hours:.2g} ({q.gpu_hours * 60:.2g} GPU-minutes)" in r.stdout

@@ -29,12 +29,27 @@ _EXTRAPOLATION = "outside the data law"
 
 
 def _hours(h: float) -> str:
-    """Hours in the unit a person would use."""
+    """Hours in the unit a person would use (a tiny plan's 9 seconds are not '0.0 h')."""
+    if h < 1 / 60:
+        return f"{h * 3600:.2g} s"
+    if h < 1:
+        return f"{h * 60:.1f} min"
     if h < 48:
         return f"{h:,.1f} h"
     if h < 24 * 365:
         return f"{h / 24:,.1f} days"
     return f"{h / (24 * 365):,.1f} years"
+
+
+def _gpu_hours(h: float) -> str:
+    """GPU-hours with the precision a small run needs: 7,022; 2.5; 0.11 (6.6 GPU-minutes), not 0."""
+    if h >= 10:
+        return f"{h:,.0f}"
+    if h >= 1:
+        return f"{h:.1f}"
+    if h >= 1 / 60:
+        return f"{h:.2g} ({h * 60:.2g} GPU-minutes)"
+    return f"{h:.2g} ({h * 3600:.2g} GPU-seconds)"
 
 
 def _bytes(b: float) -> str:
@@ -88,11 +103,12 @@ def _budget_line(p) -> str:
 
 def _plan_rows(p) -> list[tuple[str, str]]:
     """(quantity, value) rows describing one plan in words."""
-    other = (
-        f"{fq(p.n_params_non_embedding)} non-embedding"
-        if p.param_convention == "total"
-        else f"{fq(p.n_params_total)} total, converted"
-    )
+    if not p.params_convertible:
+        other = "too small to convert: see the warning"
+    elif p.param_convention == "total":
+        other = f"{fq(p.n_params_non_embedding)} non-embedding"
+    else:
+        other = f"{fq(p.n_params_total)} total, converted"
     rows = [
         ("parameters", f"{fq(p.n_params)} ({p.param_convention}; {other})"),
         ("training tokens", fq(p.n_tokens)),
@@ -187,7 +203,7 @@ def _hardware_rows(p) -> list[tuple[str, str]]:
     """GPU-hours, wall-clock (and the GPUs for 90 days), cost and training memory."""
     rows: list[tuple[str, str]] = []
     hw = p.gpu or f"{p.peak_flops:.3g} FLOP/s"
-    rows.append(("GPU-hours", f"{p.gpu_hours:,.0f} on {hw} at {100 * p.mfu:.0f}% MFU"))
+    rows.append(("GPU-hours", f"{_gpu_hours(p.gpu_hours)} on {hw} at {100 * p.mfu:.0f}% MFU"))
     how = " (fewest that hold the training state)" if p.gpus_assumed else ""
     rows.append(("wall-clock", f"{_hours(p.wall_clock_hours)} on {p.gpus:,} GPUs{how}"))
     if p.gpus_assumed and p.wall_clock_hours > 90 * 24:
@@ -259,7 +275,7 @@ def _comparison_table(plans, main, *, same_hours: bool, title: str):
         row = [p.law, f"{p.exponents[0]:.3f}", fq(p.n_params) + ne, fq(p.n_tokens)]
         row += [f"{p.tokens_per_param:.1f}", _loss(p.loss)]
         if not same_hours:
-            row.append(f"{p.gpu_hours:,.0f}")
+            row.append(_gpu_hours(p.gpu_hours))
         if has_u:
             row += [f"{p.epochs:.2f}", f"{p.effective_fraction:.3f}"]
         if has_inf:
@@ -335,13 +351,15 @@ def _print_comparison(comp, main) -> None:
     first = plans[0]
     budget = {
         "flops": f"{first.flops:.3g} FLOPs",
-        "gpu_hours": f"{first.gpu_hours:,.0f} GPU-hours",
+        "gpu_hours": f"{_gpu_hours(first.gpu_hours)} GPU-hours",
         "n_params": f"a {fq(first.n_params_total)}-parameter model",
         "n_tokens": f"{fq(first.n_tokens)} tokens",
         "target_loss": "the target loss",
     }[first.mode]
     same_hours = len({round(p.gpu_hours, 6) for p in plans}) == 1
-    hours = f"each plan takes {first.gpu_hours:,.0f} GPU-hours" if same_hours else "GPU-hours"
+    hours = (
+        f"each plan takes {_gpu_hours(first.gpu_hours)} GPU-hours" if same_hours else "GPU-hours"
+    )
     title = f"Every law on {budget}"
     console().print(_comparison_table(plans, main, same_hours=same_hours, title=title))
     for n in _comparison_notes(comp, main, hours=hours):

@@ -85,7 +85,12 @@ def plan(
     )
     outside = adv.extrapolation(the_law, [(N, D)])
     warnings = steps.plan_warnings(
-        opts, rep=rep, n_params_non_embedding=n_nonemb, memory=memory, outside=outside
+        opts,
+        rep=rep,
+        n_params_total=n_total,
+        n_params_non_embedding=n_nonemb,
+        memory=memory,
+        outside=outside,
     )
     return Plan(
         law=the_law.name,
@@ -94,6 +99,7 @@ def plan(
         n_params=N,
         n_params_total=n_total,
         n_params_non_embedding=n_nonemb,
+        params_convertible=steps.convertible(n_total, opts.vocab_size),
         n_tokens=D,
         flops=C,
         loss=loss,

@@ -141,6 +141,9 @@ class Plan:
     n_params: float
     n_params_total: float
     n_params_non_embedding: float
+    #: False for a model below :func:`tokenplan.flops.conversion_floor` (one layer): the count in the other
+    #: convention means nothing (a warning says so).
+    params_convertible: bool
     n_tokens: float
     #: Training FLOPs, 6 N D with the law's N.
     flops: float
@@ -216,7 +219,8 @@ class Plan:
         return {
             **record(
                 self,
-                "law param_convention mode n_params n_params_total n_params_non_embedding n_tokens "
+                "law param_convention mode n_params n_params_total n_params_non_embedding "
+                "params_convertible n_tokens "
                 "flops tokens_per_param loss loss_fresh loss_penalty",
             ),
             "relative_loss_penalty": None if rep is None else rep.relative_penalty,

@@ -13,7 +13,7 @@ from typing import Any
 import tokenplan.plan.advice as adv
 from tokenplan import _checks
 from tokenplan.errors import InvalidInputError
-from tokenplan.flops import convert_params
+from tokenplan.flops import conversion_floor, convert_params
 from tokenplan.hardware import Accelerator, get_accelerator
 from tokenplan.laws import Allocation, DataConstrainedAllocation, DataConstrainedLaw, Law, get_law
 from tokenplan.laws.prediction import check_level
@@ -27,6 +27,8 @@ __all__ = [
     "both_conventions",
     "choose_batch",
     "convention_warning",
+    "conversion_warning",
+    "convertible",
     "law_params",
     "muennighoff",
     "plan_warnings",
@@ -144,11 +146,46 @@ def muennighoff() -> DataConstrainedLaw:
     return law
 
 
-def law_params(law: Law, n_params_total: float, vocab_size: int) -> float:
-    """A total parameter count expressed in the law's convention."""
+def law_params(
+    law: Law, n_params_total: float, vocab_size: int, *, param: str = "n_params"
+) -> float:
+    """A total parameter count expressed in the law's convention; refused below the conversion's floor,
+    where a non-embedding law would be handed a meaningless count."""
     if law.param_convention == "total":
         return n_params_total
+    if not convertible(n_params_total, vocab_size):
+        raise InvalidInputError(
+            f"{param}={n_params_total:g} is {_below_floor(vocab_size)}; law {law.name!r} counts "
+            "non-embedding parameters, so give a larger model or a law that counts all parameters "
+            "(epoch2024).",
+            param=param,
+        )
     return convert_params(n_params_total, to=law.param_convention, vocab_size=vocab_size)
+
+
+def convertible(n_params_total: float, vocab_size: int) -> bool:
+    """Whether a model of this total size has a non-embedding count (at least one layer, :func:`conversion_floor`)."""
+    return n_params_total >= conversion_floor(vocab_size=vocab_size)[1]
+
+
+def _below_floor(vocab_size: int) -> str:
+    n_nonemb, n_total = conversion_floor(vocab_size=vocab_size)
+    return (
+        f"below the smallest model the total <-> non-embedding conversion describes: {fq(n_total)} "
+        f"parameters ({fq(n_nonemb)} non-embedding), one layer at Pearce & Song 2024's d_model = 39.2 x "
+        f"n_layers with a {vocab_size:,}-token vocabulary"
+    )
+
+
+def conversion_warning(n_params_total: float, vocab_size: int) -> str | None:
+    """A plan whose model is too small for the conversion: its other-convention count means nothing."""
+    if convertible(n_params_total, vocab_size):
+        return None
+    return (
+        f"{fq(n_params_total)} parameters is {_below_floor(vocab_size)}: the plan's other-convention "
+        "parameter count, and the DeepSeek batch and learning rate computed from the non-embedding one, "
+        "mean nothing. Count a real shape with `tokenplan flops`."
+    )
 
 
 def both_conventions(law: Law, n_params: float, vocab_size: int) -> tuple[float, float]:
@@ -275,12 +312,13 @@ def plan_warnings(
     opts: Options,
     *,
     rep: adv.Repetition | None,
+    n_params_total: float,
     n_params_non_embedding: float,
     memory: Memory,
     outside: dict[str, dict[str, float]],
 ) -> tuple[str, ...]:
     """Every warning of a plan, in a stable order."""
-    law, out = opts.law, []
+    law, out = opts.law, [conversion_warning(n_params_total, opts.vocab_size)]
     if rep is not None:
         out.append(repetition_warning(rep, law))
         out.append(_target_missed(opts, rep))

@@ -103,7 +103,7 @@ def optimal_table(
     rows = []
     for i, n in enumerate(sizes):
         n = _checks.quantity(f"n_params[{i}]", n)
-        alloc = the_law.optimal_tokens(law_params(the_law, n, vocab_size))
+        alloc = the_law.optimal_tokens(law_params(the_law, n, vocab_size, param="n_params"))
         n_law, d, c = float(alloc.n_params), float(alloc.n_tokens), float(alloc.flops)
         rows.append(
             TableRow(
