@@ -463,3 +463,18 @@ def test_a_model_below_the_conversion_floor_is_flagged():
         assert ok.params_convertible and not any("conversion describes" in w for w in ok.warnings)
     with pytest.raises(InvalidInputError, match="law 'kaplan' counts non-embedding parameters"):
         plan(n_params=1e6, law="kaplan")
+
+
+def test_less_than_one_sequence_per_gpu_is_flagged():
+    """`plan --flops 1e22 --gpus 5000` split DeepSeek's batch of 2,232 sequences over 5,000 GPUs without a
+    word; below one sequence per GPU a data-parallel step cannot hold, and the plan now says so."""
+    p = plan(flops=1e22, gpus=5000)
+    per_gpu = p.batch_sequences / 5000
+    assert per_gpu < 1
+    (w,) = [w for w in p.warnings if "sequences per GPU" in w]
+    assert f"{per_gpu:.2g} sequences per GPU" in w and f"at most {p.batch_sequences:,} GPUs" in w
+    assert "DeepSeek LLM's B_opt" in w
+    k = plan(flops=1e22, gpus=20_000, batch_rule="kaplan")  # the warning names the rule in use
+    assert any("Kaplan's B_crit" in w for w in k.warnings if "sequences per GPU" in w)
+    ok = plan(flops=1e22, gpus=p.batch_sequences)  # exactly one sequence per GPU
+    assert not any("sequences per GPU" in w for w in ok.warnings)

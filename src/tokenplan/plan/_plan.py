@@ -90,6 +90,7 @@ def plan(
         n_params_total=n_total,
         n_params_non_embedding=n_nonemb,
         memory=memory,
+        batch=batch,
         outside=outside,
     )
     return Plan(

@@ -27,6 +27,11 @@ KAPLAN_BCRIT = (
     "Kaplan et al. 2020 eq. 1.4: B_crit(L) = 2e8 / L^(1/0.21) tokens (a fit to WebText2 runs)"
 )
 BATCH_RULES = ("deepseek", "kaplan")
+# Each rule in a few words, for messages that name where a batch comes from.
+RULE_NAMES = {
+    "deepseek": "DeepSeek LLM's B_opt = 0.2920 C^0.3271 (sec. 3.1)",
+    "kaplan": "Kaplan's B_crit(L) (eq. 1.4)",
+}
 
 # DeepSeek LLM sec. 3.1, eqs. for the optimal batch (tokens) and learning rate against compute C.
 _B_COEF, _B_EXP = 0.2920, 0.3271

@@ -17,7 +17,7 @@ from tokenplan.flops import conversion_floor, convert_params
 from tokenplan.hardware import Accelerator, get_accelerator
 from tokenplan.laws import Allocation, DataConstrainedAllocation, DataConstrainedLaw, Law, get_law
 from tokenplan.laws.prediction import check_level
-from tokenplan.plan.batch import BATCH_RULES, BatchPlan, batch_plan
+from tokenplan.plan.batch import BATCH_RULES, RULE_NAMES, BatchPlan, batch_plan
 from tokenplan.plan.result import BYTES_PER_PARAM, Hardware, Memory
 from tokenplan.units import format_quantity as fq
 
@@ -30,6 +30,7 @@ __all__ = [
     "conversion_warning",
     "convertible",
     "law_params",
+    "micro_batch_warning",
     "muennighoff",
     "plan_warnings",
     "size_hardware",
@@ -308,6 +309,20 @@ def _target_missed(opts: Options, rep: adv.Repetition) -> str | None:
     )
 
 
+def micro_batch_warning(batch: BatchPlan, gpus: int) -> str | None:
+    """Data parallelism splits a step's sequences over the GPUs: below one sequence per GPU the batch rule
+    and the GPU count cannot both hold."""
+    per_gpu = batch.batch_sequences / gpus
+    if per_gpu >= 1.0:
+        return None
+    return (
+        f"the batch of {batch.batch_sequences:,} sequences ({fq(batch.batch_tokens)} tokens, "
+        f"{RULE_NAMES[batch.rule]}) over {gpus:,} GPUs is {per_gpu:.2g} sequences per GPU per step: "
+        f"data parallelism needs at least one; use at most {batch.batch_sequences:,} GPUs (--gpus), "
+        "a larger batch, or tensor/pipeline parallelism (not modelled here)."
+    )
+
+
 def plan_warnings(
     opts: Options,
     *,
@@ -315,6 +330,7 @@ def plan_warnings(
     n_params_total: float,
     n_params_non_embedding: float,
     memory: Memory,
+    batch: BatchPlan,
     outside: dict[str, dict[str, float]],
 ) -> tuple[str, ...]:
     """Every warning of a plan, in a stable order."""
@@ -329,6 +345,7 @@ def plan_warnings(
             f"{memory.gpus} {opts.gpu} ({opts.device_bytes / 1e9:.0f} GB each); use at least {need} GPUs "
             "with ZeRO-3 (activations come on top)."
         )
+    out.append(micro_batch_warning(batch, memory.gpus))
     # Kaplan's overfitting bound (eq. 4.4) is on the dataset a model is trained on to convergence: it matters
     # only when tokens repeat (a single pass over fresh data cannot overfit).
     if rep is not None and rep.epochs > 1.0:
