@@ -94,6 +94,29 @@ def test_csv_with_fields_and_a_row_with_too_many_cells():
     assert stats.n_malformed == 1 and "line 4: 4 cells for 3 columns" in stats.errors[0]
 
 
+@pytest.mark.parametrize("pool", ["sharegpt.jsonl", "chatter.yml"])
+def test_a_csv_subset_of_a_turns_pool_reads_back_as_the_same_records(tmp_path, pool):
+    """CSV holds 'conversations'/'messages' as JSON text; reading that CSV back found a string where it wanted
+    a list of turns, so every row was malformed and a CSV subset could not be selected from again."""
+    before = list(iter_records(DATA / pool))
+    out = tmp_path / "subset.csv"
+    assert write_subset(DATA / pool, out, {r.index: {"_rank": i} for i, r in enumerate(before)}) > 1
+    stats = ReadStats()
+    after = list(iter_records(out, stats=stats))
+    assert stats.n_malformed == 0
+    assert [(r.prompt, r.response, r.domain) for r in after] == [
+        (r.prompt, r.response, r.domain) for r in before
+    ]
+    again = tmp_path / "again.csv"  # and a CSV subset of it keeps the same cell, not JSON of JSON
+    write_subset(out, again, {0: {}})
+    assert next(iter_records(again)).prompt == before[0].prompt
+    bad = tmp_path / "bad.csv"
+    bad.write_text("messages,domain\n\"[{'role': 'user'}]\",x\n", encoding="utf-8")
+    stats = ReadStats()
+    assert list(iter_records(bad, row_format="sharegpt", stats=stats)) == []
+    assert "'conversations'/'messages' is text but not JSON" in stats.errors[0]
+
+
 def test_chatterbot_yaml_one_domain_per_file():
     stats = ReadStats()
     recs = list(iter_records(DATA / "chatter.yml", stats=stats))

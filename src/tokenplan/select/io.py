@@ -334,6 +334,13 @@ def _text(value: Any, name: str) -> str:
 
 def _parse_turns(row: Mapping) -> tuple[str, str]:
     turns = row.get("conversations", row.get("messages"))
+    if isinstance(turns, str):  # a CSV cell: select writes the turns to CSV as JSON text
+        try:
+            turns = json.loads(turns)
+        except json.JSONDecodeError as exc:
+            raise ValueError(
+                f"'conversations'/'messages' is text but not JSON ({exc.msg})"
+            ) from None
     if not isinstance(turns, list) or not turns:
         raise ValueError("'conversations'/'messages' must be a non-empty list of turns")
     parsed = []
