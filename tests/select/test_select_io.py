@@ -117,6 +117,32 @@ def test_a_csv_subset_of_a_turns_pool_reads_back_as_the_same_records(tmp_path, p
     assert "'conversations'/'messages' is text but not JSON" in stats.errors[0]
 
 
+@pytest.mark.parametrize(("sep", "bom"), [(";", ""), ("\t", ""), ("|", ""), (";", "\ufeff")])
+def test_a_semicolon_or_tab_separated_csv_is_read_and_its_subset_keeps_the_separator(
+    tmp_path, sep, bom
+):
+    """Excel writes ';' where the decimal mark is a comma: the header was one column named 'prompt;response'
+    and every row malformed ('3 cells for 1 columns', from the commas in the text)."""
+    rows = [["prompt", "response", "topic"], ["Hi, who?", "Me, a bot.", "a"], ["2+2?", "4", "b"]]
+    path = tmp_path / "pool.csv"
+    path.write_text(bom + "".join(sep.join(r) + "\n" for r in rows), encoding="utf-8")
+    stats = ReadStats()
+    recs = list(iter_records(path, domain_field="topic", stats=stats))
+    assert stats.n_malformed == 0
+    assert [(r.prompt, r.response, r.domain) for r in recs] == [tuple(r) for r in rows[1:]]
+    out = tmp_path / "subset.csv"
+    write_subset(path, out, {1: {"_rank": 0}})
+    assert out.read_text(encoding="utf-8").splitlines() == [
+        sep.join([*rows[0], "_rank"]),
+        sep.join([*rows[2], "0"]),
+    ]
+    comma = (
+        tmp_path / "comma.csv"
+    )  # a header with a comma is comma-separated, whatever the cells hold
+    comma.write_text('prompt,response\n"a;b",c\n', encoding="utf-8")
+    assert [(r.prompt, r.response) for r in iter_records(comma)] == [("a;b", "c")]
+
+
 def test_chatterbot_yaml_one_domain_per_file():
     stats = ReadStats()
     recs = list(iter_records(DATA / "chatter.yml", stats=stats))

@@ -13,6 +13,7 @@ number in :class:`ReadStats`, or, with ``strict=True``, reading stops with an :c
 from __future__ import annotations
 
 import csv
+import functools
 import itertools
 import json
 import os
@@ -219,9 +220,21 @@ def _iter_jsonl(path: Path, stats: ReadStats, strict: bool) -> Iterator[tuple[in
             yield lineno, obj
 
 
+# what a CSV may be separated by instead of commas (Excel writes ';' where the decimal mark is a comma)
+_CSV_SEPARATORS = (";", "\t", "|")
+
+
+def _csv_separator(path: Path) -> str:
+    """The header's separator: a comma, or, in a header without one, the most frequent of ; tab |."""
+    with open(path, encoding=_ENCODING, newline="") as fh:
+        header = fh.readline()
+    found = [sep for sep in _CSV_SEPARATORS if sep in header]
+    return "," if "," in header or not found else max(found, key=header.count)
+
+
 def _iter_csv(path: Path, stats: ReadStats, strict: bool) -> Iterator[tuple[int, Any]]:
     with open(path, encoding=_ENCODING, newline="") as fh:
-        reader = csv.DictReader(fh)
+        reader = csv.DictReader(fh, delimiter=_csv_separator(path))
         if not reader.fieldnames:
             raise InvalidInputError(f"{path}: the CSV file is empty; expected a header row.")
         for row in reader:
@@ -521,8 +534,13 @@ def write_subset(
     out_kind = detect_file_type(dst) if dst.suffix else ("jsonl" if kind == "yaml" else kind)
     if out_kind == "yaml":
         raise InvalidInputError("writing YAML is not supported; use a .jsonl output.")
+    write = _WRITERS[out_kind]
+    if (
+        out_kind == kind == "csv"
+    ):  # a semicolon- or tab-separated pool: its subset keeps the separator
+        write = functools.partial(_write_csv, separator=_csv_separator(src))
     with atomic_path(dst) as tmp:  # a writer may read the rows twice (columns first)
-        n = _WRITERS[out_kind](tmp, lambda: _selected_rows(src, kind, provenance))
+        n = write(tmp, lambda: _selected_rows(src, kind, provenance))
     return n
 
 
@@ -560,13 +578,13 @@ def _write_json(path: Path, rows: Callable[[], Iterator[dict]]) -> int:
     return n
 
 
-def _write_csv(path: Path, rows: Callable[[], Iterator[dict]]) -> int:
+def _write_csv(path: Path, rows: Callable[[], Iterator[dict]], *, separator: str = ",") -> int:
     """Every column any selected row has (a JSONL row may omit ``input``), in first-seen order; a list or a
     mapping (``messages``) as JSON text, not Python's repr."""
     columns = list(dict.fromkeys(key for row in rows() for key in row))
     n = 0
     with open(path, "w", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=columns)
+        writer = csv.DictWriter(fh, fieldnames=columns, delimiter=separator)
         writer.writeheader()
         for row in rows():
             writer.writerow({k: _csv_cell(v) for k, v in row.items()})
