@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Iterable
-from typing import Literal
+from typing import Any, Literal
 
 from tokenplan.errors import InvalidInputError, UnknownNameError
 
@@ -221,6 +221,36 @@ def name_keys(what: str, data: dict, example: str, *, param: str | None = None) 
             f"{what} key {odd[0]!r} is not a name; keys are names, e.g. {example}.",
             param=param,
         )
+
+
+def finite_rows(name: str, x: object, *, what: str) -> Any:
+    """``x`` as a non-empty 2-D float32 array with only finite values, or one error naming ``name``.
+
+    A NaN row in an embedding matrix does not fail: KCenterGreedy and facility location return picks with
+    a NaN radius or objective, and faiss's K-Means stops with a RuntimeError from C++.
+    """
+    import numpy as np
+
+    arr = np.asarray(x)
+    if arr.ndim != 2 or len(arr) == 0:
+        raise InvalidInputError(
+            f"{what} needs a non-empty 2-D array, got shape {arr.shape}.", param=name
+        )
+    try:
+        arr = np.ascontiguousarray(arr, dtype=np.float32)
+    except (TypeError, ValueError):
+        raise InvalidInputError(
+            f"{name} must hold numbers, not {arr.dtype} values.", param=name
+        ) from None
+    finite = np.isfinite(arr).all(axis=1)
+    if not finite.all():
+        rows = np.flatnonzero(~finite)
+        raise InvalidInputError(
+            f"{name} has NaN or inf values in {len(rows)} row(s), first {rows[:5].tolist()}; "
+            "drop or re-embed those rows.",
+            param=name,
+        )
+    return arr
 
 
 def no_booleans(name: str, values: object) -> None:

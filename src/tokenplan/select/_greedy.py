@@ -13,7 +13,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from tokenplan._checks import positive_int
+from tokenplan._checks import finite_rows, positive_int
 from tokenplan.errors import InvalidInputError
 
 
@@ -39,11 +39,7 @@ def check_rows(
 ) -> tuple[np.ndarray, int, np.ndarray]:
     """``x`` as a float32 2-D array, the budget checked against the rows not yet selected, and the
     already-selected rows as unique int64 indices in range; one clear error otherwise."""
-    x = np.asarray(x)
-    if x.dtype != np.float32:
-        x = x.astype(np.float32)
-    if x.ndim != 2 or len(x) == 0:
-        raise InvalidInputError(f"{what} needs a non-empty 2-D array, got shape {x.shape}.")
+    x = finite_rows("x", x, what=what)
     n = len(x)
     budget = positive_int("budget", budget)
     pre = np.unique(np.asarray([] if already_selected is None else already_selected, np.int64))

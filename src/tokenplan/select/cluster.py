@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tokenplan._checks import choice, positive_int
+from tokenplan._checks import choice, finite_rows, positive_int
 from tokenplan.errors import InvalidInputError
 
 __all__ = ["KMEANS_BACKENDS", "KMeansResult", "assign", "kmeans"]
@@ -93,9 +93,7 @@ def kmeans(
     (per backend: faiss and numpy do not give bit-identical partitions). ``progress(done, n_iter)`` is called
     before the first iteration and after each one.
     """
-    x = np.ascontiguousarray(x, dtype=np.float32)
-    if x.ndim != 2 or len(x) == 0:
-        raise InvalidInputError(f"K-Means needs a non-empty 2-D array, got shape {x.shape}.")
+    x = finite_rows("x", x, what="K-Means")
     k = positive_int("n_clusters", n_clusters)
     if k > len(x):
         raise InvalidInputError(f"n_clusters={k} should be <= n_samples={len(x)}.")

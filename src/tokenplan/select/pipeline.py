@@ -178,7 +178,8 @@ class Recipe:
                 problems.append(str(exc))
                 params.append(exc.param)
 
-        if not self.input:
+        # not `not self.input`: a DataFrame has no truth value (its type is named below)
+        if self.input is None or (isinstance(self.input, str) and not self.input):
             problems.append("input is required (the pool file).")
         problems += self._type_problems(check)
         sizes = [v for v in (self.n_select, self.fraction, self.budget_tokens) if v is not None]
@@ -306,8 +307,9 @@ class Recipe:
             check(lambda name=name: strict_bool(name, getattr(self, name)))
         if self.ray_address is not None:
             ray_address("ray_address", self.ray_address)  # a missing Ray Client is its own error
-        return [
-            f"{name}={getattr(self, name)!r} must be a path (a string)."
+        return [  # the type, not the value: a DataFrame's repr is many lines
+            f"{name} must be a path (a string), not {type(getattr(self, name)).__name__}; "
+            "write rows in memory to a JSONL file first."
             for name in _PATH_FIELDS
             if getattr(self, name) is not None
             and not isinstance(getattr(self, name), str | os.PathLike)
