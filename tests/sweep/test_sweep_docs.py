@@ -9,6 +9,7 @@ tests/sweep/test_sweep_docs.py` and review the diff.
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 
@@ -17,6 +18,7 @@ from helpers import (
     documented_commands,
     normalise_output,
     run_documented,
+    run_python_example,
     update_document,
 )
 
@@ -41,3 +43,13 @@ def test_documented_output_is_real(cmd, shown):
         f"docs/sweep.md: output of `{cmd}` changed"
     )
     assert sorted(p.name for p in REPO.iterdir()) == before  # nothing written
+
+
+def test_the_python_example_runs(tmp_path, monkeypatch):
+    """The ```python block builds a spec with numpy values, trains its two runs serially (seconds) and reads
+    the results; every value it shows is checked."""
+    pytest.importorskip("torch")
+    monkeypatch.chdir(tmp_path)
+    code = re.search(r"## From Python\n\n```python\n(.*?)```", DOC.read_text(), re.S).group(1)
+    ns = run_python_example(code, "docs/sweep.md")
+    assert len(ns["runs"].n_params) == 2 and (tmp_path / "sweeps/py-demo/results.csv").exists()

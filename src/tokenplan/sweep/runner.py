@@ -84,8 +84,19 @@ def _corpus(spec: SweepSpec, folder: SweepFolder):
     return corpus, path
 
 
+def _check_spec(spec: Any) -> None:
+    """One line for a mapping or a path given as the spec (it failed on a missing attribute deep inside)."""
+    if not isinstance(spec, SweepSpec):
+        raise InvalidInputError(
+            f"spec must be a SweepSpec, not {type(spec).__name__}: build it with "
+            "tokenplan.sweep.spec_from_dict({...}) or load_spec('spec.yaml').",
+            param="spec",
+        )
+
+
 def plan_sweep(spec: SweepSpec, *, vocab_size: int | None = None) -> list[RunSpec]:
     """The runs of ``spec``, longest first (what ``--dry-run`` shows)."""
+    _check_spec(spec)
     return sorted(expand(spec, vocab_size=vocab_size), key=lambda r: -r.cost)
 
 
@@ -112,6 +123,7 @@ def run_sweep(
     from tokenplan.sweep.executors import get_executor
 
     t0 = time.perf_counter()
+    _check_spec(spec)
     emit = on_event or (lambda event: None)
     checkpoint_every = _checks.positive("checkpoint_every", checkpoint_every, allow_zero=True)
     if executor != "ray":  # CUDA asked for but absent: one clear error, not N failed runs (a Ray

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import numbers
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -319,6 +320,7 @@ def _typed(key: str, value: Any) -> Any:
     if key in _INT_FIELDS or key in _NUMBER_FIELDS:
         if isinstance(value, str):  # YAML reads 3e11 (no dot) as a string; accept 4M too
             value = parse_quantity(value, name=key)
+        value = _plain(value)
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise InvalidInputError(f"{key}={value!r} must be a number.", param=key)
         if key in _INT_FIELDS:
@@ -334,11 +336,22 @@ def _text(key: str, value: Any) -> str:
     return value.strip()
 
 
+def _plain(value: Any) -> Any:
+    """A numpy number as the Python one (a spec from Python may hold np.int64(32) or np.float64);
+    numpy booleans stay, to be refused as booleans. The spec is written to sweep.yaml, which takes only
+    Python numbers."""
+    if isinstance(value, numbers.Number) and hasattr(value, "item"):
+        return value.item()
+    return value
+
+
 def _as_list(value: Any) -> list:
     if isinstance(value, str):
         return [v for v in value.split(",") if v.strip()]
     if isinstance(value, list | tuple):
-        return list(value)
+        return [_plain(v) for v in value]
+    if getattr(value, "ndim", None) == 1:  # a numpy array (np.geomspace(...)) or a pandas Series
+        return [_plain(v) for v in value.tolist()]
     return [value]
 
 

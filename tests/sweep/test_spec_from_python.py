@@ -1,0 +1,48 @@
+"""A sweep spec built in a notebook: numpy numbers and arrays are numbers (np.geomspace budgets, np.int64
+sizes), stored as Python numbers so sweep.yaml can hold them; a dict or a path given to run_sweep or
+plan_sweep instead of a SweepSpec is named in one line. Torch-free: nothing here trains."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tokenplan.errors import InvalidInputError
+from tokenplan.sweep import plan_sweep, run_sweep, spec_from_dict
+
+BASE = {"kind": "isoflop", "budgets": [3e9], "sizes": ["L1-d16-h1"], "seq_len": 32, "batch_size": 8}
+
+
+def test_numpy_numbers_and_arrays_are_numbers():
+    spec = spec_from_dict(
+        {
+            **BASE,
+            "budgets": np.geomspace(3e9, 6e9, 2),  # was: "array([...]) must be a number"
+            "seq_len": np.int64(32),  # was: "np.int64(32) must be a number"
+            "seeds": [np.int64(0), np.int64(1)],
+            "lrs": np.array([3e-3]),
+            "dropout": np.float32(0.25),
+        }
+    )
+    assert spec.budgets == (3e9, 6e9) and spec.lrs == (3e-3,)
+    assert spec.seq_len == 32 and type(spec.seq_len) is int
+    assert spec.seeds == (0, 1) and all(type(s) is int for s in spec.seeds)
+    assert type(spec.dropout) is float
+    assert len(plan_sweep(spec)) == 4
+
+
+def test_numpy_booleans_are_still_not_numbers():
+    with pytest.raises(InvalidInputError) as info:
+        spec_from_dict({**BASE, "seq_len": np.bool_(True)})
+    assert info.value.param == "seq_len"
+
+
+@pytest.mark.parametrize("call", [plan_sweep, lambda s: run_sweep(s, "unused", executor="serial")])
+@pytest.mark.parametrize("spec", [BASE, "spec.yaml"], ids=["dict", "path"])
+def test_a_spec_that_is_not_a_sweepspec_is_named(call, spec, tmp_path, monkeypatch):
+    """run_sweep(dict) raised AttributeError: 'dict' object has no attribute 'device'."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InvalidInputError, match="spec_from_dict") as info:
+        call(spec)
+    assert info.value.param == "spec"
+    assert not (tmp_path / "unused").exists()
