@@ -103,3 +103,17 @@ def test_sweep_report_path_refused_before_training(tmp_path):
     assert r.returncode == 2 and "--overwrite" in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "s").exists()  # nothing trained
     assert old.read_text() == "mine"
+
+
+def test_curves_legend_lists_the_real_model_sizes(tmp_path):
+    """The training-curves legend showed round values (10,000, 20,000 ... 800,000) between the sweep's
+    sizes; it now lists the sizes of the runs themselves, as read from curves.csv."""
+    import altair as alt
+
+    from tokenplan.report.sweep_page import _curves_chart
+    from tokenplan.runs import read_curves
+
+    result, _ = shipped_sweep(tmp_path)
+    color = _curves_chart(alt, result).to_dict()["encoding"]["color"]
+    sizes = sorted({float(n) for n in read_curves(result.curves_csv).n_params})
+    assert color["legend"]["values"] == sizes and len(sizes) == 9

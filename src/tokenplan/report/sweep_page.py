@@ -147,6 +147,9 @@ def _curves_chart(alt: Any, result: SweepResult) -> Any:
     step = max(1, math.ceil(n / _MAX_CURVE_POINTS))
     shown = [i for i in range(0, n, step) if np.isfinite(curves.loss[i])]
     rows = _html.point_rows(curves, ("flops", "n_tokens", "loss", "n_params"), shown)
+    # the legend lists the sweep's own model sizes (9.26k, 16.2k ...), not round values between them
+    sizes = sorted({r["n_params"] for r in rows})
+    legend = alt.Legend(values=sizes, format=".3~s")
     pick = alt.selection_point(name="pick_run", fields=["run"], on="click", clear="dblclick")
     return (
         alt.Chart(alt.Data(values=rows))
@@ -154,7 +157,12 @@ def _curves_chart(alt: Any, result: SweepResult) -> Any:
         .encode(
             _html.log_axis(alt, "flops:Q", "training FLOPs so far", ".0e"),
             alt.Y("loss:Q", scale=alt.Scale(zero=False), title="held-out loss (nats/token)"),
-            alt.Color("n_params:Q", scale=alt.Scale(type="log", scheme="viridis"), title="params"),
+            alt.Color(
+                "n_params:Q",
+                scale=alt.Scale(type="log", scheme="viridis"),
+                title="params",
+                legend=legend,
+            ),
             alt.Detail("run:N"),
             opacity=alt.condition(pick, alt.value(0.9), alt.value(0.12)),
             tooltip=[
