@@ -435,8 +435,8 @@ def test_a_missing_pool_names_where_it_came_from(tmp_path):
     shipped = next(p for p in EXAMPLES if p.name == "no-torch.yaml")
     r = run_cli("select", str(shipped), cwd=tmp_path)
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
-    assert f"recipe {str(shipped)!r}: input 'pool.csv' does not exist" in r.stderr
-    assert "pass --input POOL" in r.stderr and "not the recipe's" in r.stderr
+    assert f"recipe {str(shipped)!r}: input file 'pool.csv' does not exist" in r.stderr
+    assert f"a relative path is read from the current folder, {tmp_path})" in r.stderr
     r = run_cli("select", "-i", str(tmp_path / "nothere.jsonl"), "--n", "2")
     assert r.returncode == 2
     assert r.stderr.startswith(

@@ -167,9 +167,21 @@ def test_bad_files_give_one_clear_error(name, match):
         list(iter_records(DATA / name))
 
 
-def test_bad_arguments(tmp_path):
-    with pytest.raises(InvalidInputError, match="does not exist"):
+def test_bad_arguments(tmp_path, monkeypatch):
+    with pytest.raises(
+        InvalidInputError, match=r"does not exist\.$"
+    ):  # absolute: no folder to name
         list(iter_records(tmp_path / "nope.jsonl"))
+    monkeypatch.chdir(
+        tmp_path
+    )  # a relative path: the folder it was looked for in (a recipe's is not it)
+    with pytest.raises(InvalidInputError) as exc:
+        list(iter_records("data/nope.jsonl"))
+    assert str(exc.value) == (
+        "input file 'data/nope.jsonl' does not exist (a relative path is read from the current "
+        f"folder, {tmp_path})."
+    )
+    assert exc.value.param == "input"
     (tmp_path / "pool.txt").write_text("x")
     with pytest.raises(InvalidInputError, match="suffix"):
         list(iter_records(tmp_path / "pool.txt"))

@@ -155,12 +155,6 @@ def select(recipe: str | None, as_json: bool, quiet: bool, **opts: Any) -> None:
                 "give a recipe file, --input PATH or --example NAME (see 'tokenplan select --help')."
             )
         config = Recipe.from_dict(overrides)  # an error carries its field, so the flag is named
-    if recipe is not None and "input" not in overrides and not Path(config.input).exists():
-        raise InvalidInputError(  # the pool the recipe names: say where it came from and the fix
-            f"recipe {str(recipe)!r}: input {config.input!r} does not exist (a relative path is read "
-            "from the current folder, not the recipe's); pass --input POOL.",
-            param="recipe",
-        )
     if recipe is not None:  # the recipe file is an input too: never write over it
         from tokenplan._io import check_output
 
@@ -293,7 +287,6 @@ def _print_report(report, input_path: str) -> None:
         f"{_from_cache(report)})",
         soft_wrap=True,
     )
-    from pathlib import Path
 
     for msg in report.malformed_examples[:5]:  # the input's folder is known: show its name only
         msg = msg.replace(str(Path(input_path)), Path(input_path).name, 1)

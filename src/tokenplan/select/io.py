@@ -491,8 +491,13 @@ def _check_read_options(
 ) -> Path:
     """``path`` as a Path once it exists, the row format is known and ``fields`` names two columns."""
     p = Path(path)
-    if not p.exists():
-        raise InvalidInputError(f"input file {str(p)!r} does not exist.", param="input")
+    if not p.exists():  # the folder a relative path was looked for in: a recipe's is not it
+        where = (
+            ""
+            if p.is_absolute()
+            else f" (a relative path is read from the current folder, {Path.cwd()})"
+        )
+        raise InvalidInputError(f"input file {str(p)!r} does not exist{where}.", param="input")
     if row_format not in ROW_FORMATS:
         from tokenplan.errors import UnknownNameError
 
