@@ -457,6 +457,26 @@ def test_a_run_time_error_names_the_recipe_when_the_recipe_gave_the_value(tmp_pa
     assert r.returncode == 2 and r.stderr.startswith("tokenplan: error: --n: n_select=98")
 
 
+@pytest.mark.parametrize(
+    ("lines", "names"),
+    [
+        ("filters: {min_chars: 100000}", "loosen filters.min_chars (--min-chars)"),
+        ("method: lima", "give their column, domain_field (--domain-field NAME)"),
+        ("model: some/folder", "drop model (--model), or use embedder hf"),
+    ],
+)
+def test_a_hint_about_a_recipe_value_names_its_recipe_key(tmp_path, lines, names):
+    """The fix named only the flag ('loosen --min-chars') for a value the recipe file set; the method-lima
+    error named neither the recipe nor the method."""
+    pool = tmp_path / "pool.jsonl"  # no domain column
+    pool.write_text("".join(f'{{"prompt": "q{i}", "response": "a {i}"}}\n' for i in range(6)))
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(f"input: {pool}\nn_select: 2\nembedder: tfidf\n{lines}\n")
+    r = run_cli("select", str(recipe), "--no-cache")
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert r.stderr.startswith(f"tokenplan: error: recipe {str(recipe)!r}") and names in r.stderr
+
+
 @pytest.mark.parametrize("name", ["subset.txt", "subset.yml"])
 def test_an_output_select_cannot_write_is_named_with_the_formats_it_can(tmp_path, name):
     r = run_cli("select", "-i", str(DATA / "tiny.jsonl"), "--n", "2", "-o", str(tmp_path / name))

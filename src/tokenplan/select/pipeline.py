@@ -248,7 +248,7 @@ class Recipe:
                 (
                     "model",
                     f"model={self.model!r} is a neural model; embedder "
-                    f"{self.embedder!r} does not use it: drop --model, or use --embedder hf.",
+                    f"{self.embedder!r} does not use it: drop model (--model), or use embedder hf.",
                 )
             )
         if self.embeddings and (self.model or self.embedder != DEFAULT_EMBEDDER):
@@ -256,7 +256,7 @@ class Recipe:
                 (
                     "embeddings",
                     f"embeddings={self.embeddings!r} replaces the embedder: drop "
-                    "--embedder/--model, or --embeddings.",
+                    "embedder/model (--embedder/--model), or embeddings (--embeddings).",
                 )
             )
         if self.embed_backend != "auto" and self.embedder.startswith("tfidf"):
@@ -280,7 +280,7 @@ class Recipe:
                 (
                     "tau",
                     f"tau={self.tau:g} is the temperature of method 'lima'; method "
-                    f"{self.method!r} does not use it: drop --tau, or use --method lima.",
+                    f"{self.method!r} does not use it: drop tau (--tau), or use method lima.",
                 )
             )
         return out
@@ -728,7 +728,8 @@ def first_pass(
         _no_candidates(stats, reasons)
     if recipe.method == "lima" and cands.domains is None:  # fail before the slow part
         raise InvalidInputError(
-            "method 'lima' samples over domains: give a domain field (--domain-field NAME)."
+            "method 'lima' samples over domains: give their column, domain_field (--domain-field NAME).",
+            param="method",
         )
     budget(recipe, len(cands), stats, reasons)  # too few candidates: say so before embedding
     if recipe.n_clusters is not None and recipe.n_clusters > len(cands):
@@ -1180,21 +1181,25 @@ def candidate_texts(recipe: Recipe, source_index: np.ndarray) -> list[str]:
     return [found.get(i, "") for i in np.asarray(source_index).tolist()]
 
 
-_FILTER_FLAGS = {
-    "too_short": "--min-chars",
-    "too_long": "--max-chars",
-    "first_person": "--drop-first-person",
-    "refers_to_other_answers": "--drop-references",
-    "low_score": "--min-score",
+# drop reason -> the filter that dropped the row, as a recipe names it (filters: {min_chars: ...}) and its flag
+_FILTERS = {
+    "too_short": "filters.min_chars (--min-chars)",
+    "too_long": "filters.max_chars (--max-chars)",
+    "first_person": "filters.first_person (--drop-first-person)",
+    "refers_to_other_answers": "filters.refers_to_others (--drop-references)",
+    "low_score": "filters.min_score (--min-score)",
 }
 
 
 def _no_candidates(stats, reasons: Counter) -> None:
-    """Every row was malformed or filtered out: one error naming the flags that dropped them."""
-    flags = [_FILTER_FLAGS[r] for r, _ in reasons.most_common() if r in _FILTER_FLAGS]
-    fix = f"loosen {', '.join(flags)}" if flags else "check --format/--fields"
+    """Every row was malformed or filtered out: one error naming the filters that dropped them (the recipe
+    key and the flag: either may have set it)."""
+    filters = [_FILTERS[r] for r, _ in reasons.most_common() if r in _FILTERS]
+    fix = (
+        f"loosen {', '.join(filters)}" if filters else "check row_format/fields (--format/--fields)"
+    )
     if reasons.get("empty"):
-        fix += "; rows without an answer: for a prompt-only pool pass --fields PROMPT,"
+        fix += "; rows without an answer: for a prompt-only pool set fields (--fields) to PROMPT,"
     first = f" (first: {stats.errors[0]})" if stats.n_malformed and stats.errors else ""
     raise InvalidInputError(
         f"no candidates left: {stats.n_rows:,} rows read, {stats.n_malformed:,} malformed{first}, "
@@ -1211,7 +1216,8 @@ def _spool_target(recipe: Recipe, spool: IO[str]) -> int:
 
     if recipe.embeddings:
         raise InvalidInputError(
-            "--target needs an embedder to embed its examples; drop --embeddings.", param="target"
+            "target needs an embedder to embed its examples; drop embeddings (--embeddings).",
+            param="target",
         )
     path = Path(recipe.target)
     if not path.exists():
@@ -1234,12 +1240,12 @@ def _spool_target(recipe: Recipe, spool: IO[str]) -> int:
                 spool.write(json.dumps(text, ensure_ascii=False) + "\n")
                 n += 1
     except InvalidInputError as exc:
-        raise InvalidInputError(f"--target: {exc}", param="target") from None
+        raise InvalidInputError(f"target (--target): {exc}", param="target") from None
     if n == 0:
         raise InvalidInputError(
             f"target file {str(path)!r} has no usable rows ({stats.n_rows} read, {stats.n_malformed} "
             f"malformed{f', first: {stats.errors[0]}' if stats.errors else ''}); give a few examples of "
-            "your task in a format select reads (with the pool's --fields).",
+            "your task in a format select reads (with the pool's fields, --fields).",
             param="target",
         )
     return n
