@@ -18,10 +18,14 @@
 6. ``tfidf-char`` on 1k and 8k alpaca texts and a 100k synthetic pool: the old computation (a whole-pool
    fit, ``fit_rows`` = n) against the current default (above 20,000 texts a 20,000-text sample fit, every text projected; the same
    computation below), time and peak RSS of fresh processes.
+7. Near dedup (``--near-dedup 0.8``): LSH alone (the MinHashDeduper before 2026-12-03, datasketch's default
+   bands) against LSH bands set for recall + the exact Jaccard of each candidate pair, on one-word edits at
+   Jaccard 0.86 and 0.80, the 3,111-row alpaca pool, 20k templated rows and (``--bigbench DIR``) BIG-bench;
+   rows dropped, wrong against brute force, time; and LSH alone with 256 and 512 permutations.
 
-Run: python bench/select_bench.py [--only kcenter|kmeans|embed|cache|e2e|tfidf] [--embed-texts 256]
+Run: python bench/select_bench.py [--only kcenter|kmeans|embed|cache|e2e|tfidf|neardedup] [--embed-texts 256]
      [--embed-repeats 3] [--fused] [--n 100000] [--dim 384] [--budget 500] [--repeats 3] [--skip-deepcore]
-     [--tfidf-sizes 1000,8000] [--tfidf-synthetic 100000]
+     [--tfidf-sizes 1000,8000] [--tfidf-synthetic 100000] [--bigbench DIR]
 """
 
 from __future__ import annotations
@@ -576,6 +580,131 @@ def _tfidf_row(texts, runs, old, new):
     return row
 
 
+# --- near dedup: LSH alone (the old MinHashDeduper, as it was) vs LSH + exact Jaccard ---------------------
+class _LshOnly:
+    """The MinHashDeduper before the exact check: datasketch's default bands, a new MinHash per text."""
+
+    def __init__(self, threshold=0.8, num_perm=128, seed=1):
+        from datasketch import MinHash, MinHashLSH
+
+        from tokenplan.select.dedup import MinHashDeduper
+
+        self._shingles = MinHashDeduper(threshold=threshold)._shingles
+        self._new = lambda: MinHash(num_perm=num_perm, seed=seed)
+        self._lsh, self._n = MinHashLSH(threshold=threshold, num_perm=num_perm), 0
+
+    def is_duplicate(self, text):
+        m = self._new()
+        m.update_batch(list(self._shingles(text)))
+        if self._lsh.query(m):
+            return True
+        self._lsh.insert(str(self._n), m)
+        self._n += 1
+        return False
+
+
+def _exact_near_dups(texts, threshold):
+    """The answer by brute force: each text against every earlier kept one, exact Jaccard."""
+    from tokenplan.select.dedup import MinHashDeduper
+
+    shingles, kept, flags = MinHashDeduper(threshold=threshold)._shingles, [], []
+    for t in texts:
+        s = shingles(t)
+        flags.append(any(len(s & k) >= threshold * len(s | k) for k in kept))
+        if not flags[-1]:
+            kept.append(s)
+    return flags
+
+
+def _near_pools(bigbench):
+    """{label: texts}: 30 one-word edits (Jaccard 0.86) and 30 at exactly 0.8, each after its original;
+    the 3,111-row alpaca pool of the e2e bench; 20,000 templated arithmetic rows (many pairs at 0.3-0.7:
+    the LSH's worst case for candidates); with ``bigbench``, every task.json's first 400 examples."""
+    import glob
+    import tempfile
+
+    from tokenplan.select.io import iter_records
+
+    def pairs(n_words, edit):
+        out = []
+        for i in range(30):
+            words = [f"p{i}w{j}" for j in range(n_words)]
+            out += [
+                " ".join(words),
+                " ".join("edit" if j == edit else w for j, w in enumerate(words)),
+            ]
+        return out
+
+    pools = {"one-word edits, J 0.86": pairs(42, 20), "one-word edits, J 0.80": pairs(29, 14)}
+    with tempfile.TemporaryDirectory() as tmp:
+        _pool_3k(f"{tmp}/pool.jsonl")
+        pools["alpaca 3,111"] = [r.text for r in iter_records(f"{tmp}/pool.jsonl")]
+    rng = np.random.default_rng(0)
+    pools["templated 20k"] = [
+        f"Compute {a} {op} {b} and explain the steps. The answer is {a + b if op == 'plus' else a - b}."
+        for a, b, op in zip(
+            rng.integers(0, 999, 20000),
+            rng.integers(0, 999, 20000),
+            rng.choice(["plus", "minus"], 20000),
+        )
+    ]
+    if bigbench:
+        texts = []
+        for f in sorted(glob.glob(f"{bigbench}/bigbench/benchmark_tasks/*/task.json")):
+            task = json.loads(open(f).read())
+            for ex in task.get("examples", [])[:400]:
+                tgt = ex.get("target")
+                tgt = tgt[0] if isinstance(tgt, list) and tgt else tgt
+                if isinstance(ex.get("input"), str) and isinstance(tgt, str):
+                    texts.append(task.get("task_prefix", "") + ex["input"] + "\n\n" + tgt)
+        pools[f"BIG-bench {len(texts):,}"] = texts
+    return pools
+
+
+def bench_near_dedup(threshold=0.8, repeats=3, bigbench=None):
+    """Per pool: rows dropped by LSH alone and by LSH + exact Jaccard, against brute force (pools up to
+    5,000 rows), the median stage time of interleaved rounds, and the candidates the new one checked."""
+    from tokenplan.select.dedup import MinHashDeduper
+
+    rows = []
+    for label, texts in _near_pools(bigbench).items():
+        deduper = {}
+
+        def run(make, key, texts=texts, deduper=deduper):
+            def fn():
+                deduper[key] = make()
+                return [deduper[key].is_duplicate(t) for t in texts]
+
+            return fn
+
+        res = _interleaved(
+            {
+                "lsh": run(lambda: _LshOnly(threshold), "lsh"),
+                "exact_check": run(lambda: MinHashDeduper(threshold=threshold), "exact_check"),
+            },
+            repeats,
+        )
+        truth = _exact_near_dups(texts, threshold) if len(texts) <= 5000 else None
+        row = {"pool": label, "rows": len(texts)}
+        for key, (times, flags) in res.items():
+            row[f"{key}_dropped"] = sum(flags)
+            if truth is not None:
+                row[f"{key}_wrong"] = sum(a != b for a, b in zip(flags, truth))
+            row[f"{key}_s"] = round(statistics.median(times), 3)
+        row["exact_dropped"] = None if truth is None else sum(truth)
+        row["candidates_checked"] = deduper["exact_check"].n_candidates
+        row["time_ratio"] = round(row["exact_check_s"] / row["lsh_s"], 2)
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    for n_perm in (256, 512):  # more permutations, LSH alone: recall on the 0.86 and 0.80 edits
+        for label in ("one-word edits, J 0.86", "one-word edits, J 0.80"):
+            d, texts = _LshOnly(threshold, num_perm=n_perm), _near_pools(None)[label]
+            found = sum([d.is_duplicate(t) for t in texts][1::2])
+            rows.append({"pool": label, "lsh_num_perm": n_perm, "lsh_found_of_30": found})
+            print(json.dumps(rows[-1]), flush=True)
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=100_000)
@@ -590,8 +719,11 @@ def main() -> None:
         "--fused", action="store_true", help="embed: add int8 on a fusion-optimised graph"
     )
     ap.add_argument(
-        "--only", choices=["kcenter", "kmeans", "embed", "cache", "e2e", "tfidf"], default=None
+        "--only",
+        choices=["kcenter", "kmeans", "embed", "cache", "e2e", "tfidf", "neardedup"],
+        default=None,
     )
+    ap.add_argument("--bigbench", help="neardedup: a BIG-bench checkout to add as a pool")
     ap.add_argument(
         "--tfidf-synthetic", type=int, default=100_000, help="tfidf: synthetic rows (0: none)"
     )
@@ -620,6 +752,8 @@ def main() -> None:
     if args.only in (None, "tfidf"):
         sizes = [int(n) for n in args.tfidf_sizes.split(",") if n]
         result["tfidf"] = bench_tfidf(sizes, args.tfidf_synthetic, args.repeats)
+    if args.only in (None, "neardedup"):
+        result["neardedup"] = bench_near_dedup(repeats=args.repeats, bigbench=args.bigbench)
     print(json.dumps(result, indent=2))
 
 
