@@ -253,6 +253,22 @@ def finite_rows(name: str, x: object, *, what: str) -> Any:
     return arr
 
 
+def items(name: str, value: object, *, example: str) -> list:
+    """``value`` as a list when it is a list, tuple, array or other iterable of items; a lone number, text or
+    object is named with ``example`` (iterating 'kaplan' would try the laws 'k', 'a' ...; iterating 4
+    raises TypeError deep inside)."""
+    # a 0-d numpy array is of an iterable type but cannot be iterated
+    if (
+        isinstance(value, str | bytes)
+        or not isinstance(value, Iterable)
+        or getattr(value, "ndim", 1) == 0
+    ):
+        raise InvalidInputError(
+            f"{name}={value!r} must be a list, e.g. {name}={example}.", param=name
+        )
+    return list(value)
+
+
 def no_booleans(name: str, values: object) -> None:
     """Raise if ``values`` (a number, a sequence or an array of numbers) is or holds a boolean.
 

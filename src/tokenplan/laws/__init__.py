@@ -258,6 +258,13 @@ def save_law(
     from tokenplan._io import atomic_write, check_output
     from tokenplan._json import dumps
 
+    if not isinstance(law, Law):  # save_law(path, law) failed inside pathlib
+        raise InvalidInputError(
+            f"law must be a Law (e.g. a FitReport's .law), not {type(law).__name__}: "
+            "save_law(law, path).",
+            param="law",
+        )
+
     dst = check_output(path, param="save", overwrite=overwrite, inputs=inputs)
     doc = {"format": LAW_FILE_FORMAT, "law": law.to_dict(), "fit": fit or {}}
     with atomic_write(dst) as fh:

@@ -50,15 +50,25 @@ class Allocation:
         return self.n_tokens / self.n_params
 
     def to_dict(self) -> dict[str, Any]:
-        return record(self, "law n_params n_tokens flops tokens_per_param loss param_convention")
+        out = record(self, "law n_params n_tokens flops tokens_per_param loss param_convention")
+        # law.optimal(np.array([...])) gives arrays: lists, so that json.dumps takes the dict
+        return {k: v.tolist() if isinstance(v, np.ndarray) else v for k, v in out.items()}
 
     def __repr__(self) -> str:
         from tokenplan.units import format_quantity as fq
 
-        loss = "None" if self.loss is None else f"{self.loss:.4f}"
+        def each(value: Any, fmt: Any) -> str:  # a number, or an array from law.optimal(array)
+            if value is None:
+                return "None"
+            if np.ndim(value) == 0:
+                return fmt(value)
+            return "[" + ", ".join(fmt(v) for v in np.ravel(value)) + "]"
+
         return (
-            f"Allocation(law={self.law!r}, n_params={fq(self.n_params)}, n_tokens={fq(self.n_tokens)}, "
-            f"flops={self.flops:.3g}, tokens_per_param={self.tokens_per_param:.1f}, loss={loss})"
+            f"Allocation(law={self.law!r}, n_params={each(self.n_params, fq)}, "
+            f"n_tokens={each(self.n_tokens, fq)}, flops={each(self.flops, lambda v: f'{v:.3g}')}, "
+            f"tokens_per_param={each(self.tokens_per_param, lambda v: f'{v:.1f}')}, "
+            f"loss={each(self.loss, lambda v: f'{v:.4f}')})"
         )
 
 
@@ -182,13 +192,13 @@ class Law:
     def optimal_tokens(self, n_params: float) -> Allocation:
         """The compute-optimal token count for a model of ``n_params`` (inverting N_opt(C))."""
         n = _checks.positive("n_params", n_params)
-        flops = self._flops_for(lambda c: self.optimal(c).n_params, n)
+        flops = self._flops_for(lambda c: self.optimal(c).n_params, n, name="n_params")
         return self._allocation(flops, n, flops / (FLOPS_PER_PARAM_TOKEN * n))
 
     def optimal_params(self, n_tokens: float) -> Allocation:
         """The compute-optimal model size for ``n_tokens`` of training data (inverting D_opt(C))."""
         d = _checks.positive("n_tokens", n_tokens)
-        flops = self._flops_for(lambda c: self.optimal(c).n_tokens, d)
+        flops = self._flops_for(lambda c: self.optimal(c).n_tokens, d, name="n_tokens")
         return self._allocation(flops, flops / (FLOPS_PER_PARAM_TOKEN * d), d)
 
     def optimal_for_loss(self, loss: float) -> Allocation:
@@ -203,7 +213,8 @@ class Law:
                 f"{self.name!r}; no finite model reaches it.",
                 param="target_loss",
             )
-        flops = self._flops_for(lambda c: -self.optimal(c).loss, -target)
+        # -loss: the optimum's loss falls as C grows, and the bisection wants an increasing quantity
+        flops = self._flops_for(lambda c: -self.optimal(c).loss, -target, name="target_loss")
         return self.optimal(flops)
 
     @property
@@ -230,12 +241,18 @@ class Law:
         loss = self.loss(n_params, n_tokens) if self.has_loss else None
         return Allocation(self.name, flops, n_params, n_tokens, loss, self.param_convention)
 
-    def _flops_for(self, quantity, target: float) -> float:
-        """Solve quantity(C) = target for C by bisection in log C (quantity increasing in C)."""
+    def _flops_for(self, quantity, target: float, *, name: str) -> float:
+        """Solve quantity(C) = target for C by bisection in log C (quantity increasing in C).
+
+        ``name`` is the argument ``target`` came from: the error names it with the value the caller gave
+        (a target loss is solved as -loss, which the message must not show)."""
         lo, hi = 1.0, 1e60
         if not quantity(lo) <= target <= quantity(hi):
+            shown = -target if name == "target_loss" else target
             raise InvalidInputError(
-                f"value {target:g} is outside what law {self.name!r} can reach."
+                f"{name}={shown:g} is outside what law {self.name!r} can reach (its compute-optimal "
+                f"frontier from {lo:g} to {hi:g} training FLOPs).",
+                param=name,
             )
         return math.exp(bisect(lambda x: quantity(math.exp(x)), target, math.log(lo), math.log(hi)))
 

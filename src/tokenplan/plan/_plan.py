@@ -8,6 +8,7 @@ from typing import Any
 
 import tokenplan.plan.advice as adv
 import tokenplan.plan.steps as steps
+from tokenplan import _checks
 from tokenplan.errors import InvalidInputError
 from tokenplan.hardware import Accelerator
 from tokenplan.laws import Law, get_law, intervals, list_laws, published_intervals
@@ -163,6 +164,8 @@ def compare(*, laws: list[str | Law] | None = None, **kwargs: Any) -> Comparison
     """
     if "law" in kwargs:
         raise InvalidInputError("compare() takes laws=[...], not law=.", param="laws")
+    if laws is not None:
+        laws = _checks.items("laws", laws, example="['kaplan', 'chinchilla']")
     chosen = list_laws() if laws is None else [get_law(x) for x in laws]
     if not chosen:
         raise InvalidInputError("laws is empty; give at least one law.", param="laws")

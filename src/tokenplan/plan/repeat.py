@@ -117,7 +117,7 @@ def repeat(
     no loss. D' always uses Muennighoff's R_D* = 15.39. Labels, advice and warnings are the plan's.
     """
     U = _checks.quantity("unique_tokens", unique_tokens)
-    epoch_list = list(epochs)
+    epoch_list = _checks.items("epochs", epochs, example="[1, 4, 16]")
     if not epoch_list:
         raise InvalidInputError("epochs is empty; give epoch counts like 1,2,4,16.", param="epochs")
     epoch_list = sorted(_checks.quantity(f"epochs[{i}]", e) for i, e in enumerate(epoch_list))

@@ -116,7 +116,7 @@ def optimal_table(
     """
     level = check_level(interval)
     the_law = get_law(law)
-    sizes = list(n_params)
+    sizes = _checks.items("n_params", n_params, example="[7e9, 70e9]")
     if not sizes:
         raise InvalidInputError(
             "n_params is empty; give at least one model size.", param="n_params"
