@@ -354,7 +354,11 @@ def _open_table(path, columns: dict[str, str] | None, what: str, empty: str):
     """Read a run table or curves file: (path, rows, header, column mapping); missing or empty is an
     error naming the file."""
     if not isinstance(path, str | os.PathLike):
-        raise InvalidInputError(f"{what} must be a path, not {path!r}.")
+        raise InvalidInputError(  # the type, not the value: a DataFrame's repr is many lines
+            f"{what} must be a path, not {type(path).__name__}; for columns in memory (a DataFrame) use "
+            "tokenplan.runs.runs_from_arrays(df['n_params'], df['loss'], n_tokens=df['n_tokens']).",
+            param="path",
+        )
     p = Path(path)
     if p.is_dir():
         raise InvalidInputError(
@@ -649,44 +653,54 @@ def read_curves(path: str | os.PathLike[str], *, columns: dict[str, str] | None 
 def runs_from_arrays(
     n_params, loss, *, n_tokens=None, flops=None, unique_tokens=None, run_id=None, flops_budget=None
 ) -> RunTable:
-    """A :class:`RunTable` from arrays (for library use and tests); validated like a file."""
+    """A :class:`RunTable` from arrays, lists or pandas Series (for library use and tests); validated like a
+    file, each error naming its argument (``.param``): text that is not a number, columns of different
+    lengths, NaN, inf or values <= 0."""
     arrays = {"n_params": n_params, "loss": loss, "n_tokens": n_tokens, "flops": flops}
     for name, values in {**arrays, "unique_tokens": unique_tokens}.items():
         _checks.no_booleans(name, values)
-    N = np.asarray(n_params, dtype=float).ravel()
-    L = np.asarray(loss, dtype=float).ravel()
+    N, L = _numbers("n_params", n_params), _numbers("loss", loss)
     if n_tokens is None and flops is None:
-        raise InvalidInputError("give n_tokens or flops.")
-    D = (
-        np.asarray(n_tokens, dtype=float).ravel()
-        if n_tokens is not None
-        else np.asarray(flops, dtype=float).ravel() / (FLOPS_PER_PARAM_TOKEN * N)
-    )
-    C = (
-        np.asarray(flops, dtype=float).ravel()
-        if flops is not None
-        else FLOPS_PER_PARAM_TOKEN * N * D
-    )
-    if not (len(N) == len(L) == len(D) == len(C)):
-        raise InvalidInputError("n_params, loss, n_tokens/flops must have the same length.")
+        raise InvalidInputError("give n_tokens or flops.", param="n_tokens")
+    D = _numbers("n_tokens", n_tokens) if n_tokens is not None else None
+    C = _numbers("flops", flops) if flops is not None else None
+    given = {"n_params": N, "loss": L, "n_tokens": D, "flops": C}
+    U = None if unique_tokens is None else _numbers("unique_tokens", unique_tokens)
+    budget = None if flops_budget is None else _numbers("flops_budget", flops_budget)
+    ids = None if run_id is None else np.asarray(run_id, dtype=object).ravel()
+    for name, arr in {**given, "unique_tokens": U, "flops_budget": budget, "run_id": ids}.items():
+        if (
+            arr is not None
+            and len(arr) != len(N)
+            and not (name == "unique_tokens" and len(arr) == 1)
+        ):
+            raise InvalidInputError(
+                f"{name} has {len(arr)} values but n_params has {len(N)}; give one per run.",
+                param=name,
+            )
+    D = C / (FLOPS_PER_PARAM_TOKEN * N) if D is None else D
+    C = FLOPS_PER_PARAM_TOKEN * N * D if C is None else C
     for name, arr in (("n_params", N), ("n_tokens", D), ("flops", C), ("loss", L)):
         bad = ~np.isfinite(arr) | (arr <= 0)
         if bad.any():
             raise InvalidInputError(
-                f"{name} must be finite and > 0; bad at positions {np.flatnonzero(bad)[:8].tolist()}."
+                f"{name} must be finite and > 0; bad at positions {np.flatnonzero(bad)[:8].tolist()}.",
+                param=name,
             )
-    U = (
-        np.full(len(N), np.nan)
-        if unique_tokens is None
-        else np.asarray(unique_tokens, dtype=float).ravel() * np.ones(len(N))
-    )
-    ids = (
-        np.array([f"run{i}" for i in range(len(N))], dtype=object)
-        if run_id is None
-        else np.asarray(run_id, dtype=object)
-    )
-    budget = None if flops_budget is None else np.asarray(flops_budget, dtype=float).ravel()
+    U = np.full(len(N), np.nan) if U is None else U * np.ones(len(N))
+    if ids is None:
+        ids = np.array([f"run{i}" for i in range(len(N))], dtype=object)
     return RunTable(ids, N, D, C, L, U, flops_budget=budget, source="<arrays>")
+
+
+def _numbers(name: str, values) -> np.ndarray:
+    """One column of :func:`runs_from_arrays` as a flat float array, or an error naming it."""
+    try:
+        return np.asarray(values, dtype=float).ravel()
+    except (TypeError, ValueError):
+        raise InvalidInputError(
+            f"{name} must hold numbers; it holds {values!r:.80}.", param=name
+        ) from None
 
 
 @dataclass(frozen=True)

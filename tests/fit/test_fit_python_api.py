@@ -14,7 +14,7 @@ from tokenplan import datasets
 from tokenplan.errors import InvalidInputError
 from tokenplan.fit import FitOptions, run_fit
 from tokenplan.laws import ChinchillaLaw
-from tokenplan.runs import runs_from_arrays
+from tokenplan.runs import read_runs, runs_from_arrays
 
 LAW = ChinchillaLaw(E=1.8, A=500.0, B=1500.0, alpha=0.35, beta=0.35)
 
@@ -86,3 +86,29 @@ def test_run_fit_names_a_wrong_type(args, param):
     with pytest.raises(InvalidInputError, match="must be a") as info:
         run_fit(*args)
     assert info.value.param == param
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "param"),
+    [
+        ({"n_params": ["1e7", "big"]}, "n_params"),  # was numpy's ValueError: could not convert
+        ({"run_id": ["a"]}, "run_id"),  # was accepted: a RunTable of 2 runs with 1 id
+        ({"flops_budget": [1e17]}, "flops_budget"),  # was accepted, lengths differ
+        ({"unique_tokens": [1e9, 1e9, 1e9]}, "unique_tokens"),  # was numpy's broadcast ValueError
+        ({"loss": [3.0, float("nan")]}, "loss"),  # was param None
+    ],
+)
+def test_runs_from_arrays_names_the_bad_column(kwargs, param):
+    args = {"n_params": [1e7, 2e7], "loss": [3.0, 2.9], "n_tokens": [1e8, 2e8], **kwargs}
+    with pytest.raises(InvalidInputError) as info:
+        runs_from_arrays(args.pop("n_params"), args.pop("loss"), **args)
+    assert info.value.param == param
+
+
+def test_runs_from_arrays_takes_dataframe_columns_and_read_runs_points_to_it():
+    df = pd.DataFrame({"n_params": [1e7, 2e7], "n_tokens": [1e8, 2e8], "loss": [3.0, 2.9]})
+    runs = runs_from_arrays(df["n_params"], df["loss"], n_tokens=df["n_tokens"], unique_tokens=5e7)
+    assert list(runs.unique_tokens) == [5e7, 5e7]
+    with pytest.raises(InvalidInputError, match=r"not DataFrame; .*runs_from_arrays") as info:
+        read_runs(df)
+    assert "\n" not in str(info.value)  # the type, not the DataFrame's many-line repr
