@@ -130,3 +130,26 @@ def test_in_range_closed_open_and_half_open(inclusive, inside, outside, shown):
         with pytest.raises(InvalidInputError, match=rf"must lie in {re.escape(shown)}\.") as info:
             _checks.in_range("x", v, 0.0, 1.0, inclusive=inclusive)
         assert info.value.param == "x"
+
+
+ARRAYS = {  # name -> (module, maker): pandas is an extra, so its cases skip without it
+    "series-1": ("pandas", lambda pd: pd.Series([1e21])),
+    "series-2": ("pandas", lambda pd: pd.Series([1.0, 2.0])),
+    "dataframe": ("pandas", lambda pd: pd.DataFrame({"a": [1.0]})),
+    "array-2": ("numpy", lambda np: np.array([1e21, 2e21])),
+}
+
+
+@pytest.mark.parametrize("kind", ARRAYS)
+@pytest.mark.parametrize(
+    "check",
+    [lambda v: _checks.positive("flops", v), lambda v: _checks.in_range("flops", v, 0.0, 1.0)],
+    ids=["positive", "in_range"],
+)
+def test_an_array_where_a_number_is_wanted_is_one_line(check, kind):
+    """A pandas Series' repr spans lines ('flops=0    1.000000e+21\\ndtype: float64 is not a number.')."""
+    module, make = ARRAYS[kind]
+    value = make(pytest.importorskip(module))
+    with pytest.raises(InvalidInputError) as info:
+        check(value)
+    assert "\n" not in str(info.value) and f"<{type(value).__name__} of shape" in str(info.value)

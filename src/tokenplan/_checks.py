@@ -24,13 +24,21 @@ def positive(name: str, value: float, *, allow_zero: bool = False) -> float:
     try:
         x = float(value)
     except (TypeError, ValueError, OverflowError):
-        raise InvalidInputError(f"{name}={value!r} is not a number.", param=name) from None
+        raise InvalidInputError(f"{name}={_shown(value)} is not a number.", param=name) from None
     if math.isnan(x) or math.isinf(x):
         raise InvalidInputError(f"{name}={value!r} must be a finite number.", param=name)
     if x < 0 or (x == 0 and not allow_zero):
         bound = ">= 0" if allow_zero else "> 0"
         raise InvalidInputError(f"{name}={value!r} must be {bound}.", param=name)
     return x
+
+
+def _shown(value: object) -> str:
+    """``value`` for a one-line message: an array, Series or DataFrame (whose repr spans lines) by its type
+    and shape, anything else by its repr."""
+    if getattr(value, "ndim", 0):
+        return f"<{type(value).__name__} of shape {getattr(value, 'shape', '?')}>"
+    return repr(value)
 
 
 def positive_int(name: str, value: int, *, allow_zero: bool = False) -> int:
@@ -63,7 +71,7 @@ def in_range(
     try:
         x = float(value)
     except (TypeError, ValueError):
-        raise InvalidInputError(f"{name}={value!r} is not a number.", param=name) from None
+        raise InvalidInputError(f"{name}={_shown(value)} is not a number.", param=name) from None
     closed_low, closed_high = inclusive is True, bool(inclusive)
     ok = (low <= x if closed_low else low < x) and (x <= high if closed_high else x < high)
     if not ok or math.isnan(x):
