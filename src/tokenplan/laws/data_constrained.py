@@ -48,7 +48,13 @@ class DataConstrainedAllocation(Allocation):
 
 @dataclass(frozen=True, kw_only=True)
 class DataConstrainedLaw(ChinchillaLaw):
-    """The Chinchilla form with effective data D' and effective parameters N' (eqs. 5-6)."""
+    """The Chinchilla form with effective data D' and effective parameters N' (Muennighoff et al. 2023,
+    "Scaling Data-Constrained Language Models", eqs. 5-6; module docstring).
+
+    ``R_D_star``: repetitions of the data after which a repeated token is worth 1/e of a fresh one (eq. 5);
+    ``R_N_star``: the same for parameters beyond the compute-optimal size (eq. 6). The preset
+    ``muennighoff2023`` holds the paper's C4 fit: R_D* = 15.387756, R_N* = 5.309743, alpha = beta.
+    """
 
     R_D_star: float
     R_N_star: float

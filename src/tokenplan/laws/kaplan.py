@@ -29,7 +29,14 @@ class KaplanAllocation:
 
 @dataclass(frozen=True, kw_only=True)
 class KaplanLaw(Law):
-    """All of Kaplan 2020's fitted relations, with the published constants as defaults."""
+    """All of Kaplan 2020's fitted relations, with the published constants as defaults.
+
+    Kaplan et al. 2020, "Scaling Laws for Neural Language Models": ``alpha_N``, ``N_c`` from eq. 1.1 (L(N));
+    ``alpha_D``, ``D_c`` eq. 1.2 (L(D)); ``alpha_C``, ``C_c_pf_days`` eq. 1.3 (L(C_min), PF-days);
+    ``B_star``, ``alpha_B`` eq. 1.4 (B_crit); ``nd_*`` eq. 1.5 (L(N, D), its own fit, Table 2); ``ns_*``,
+    ``alpha_S``, ``S_c`` eq. 1.6 (L(N, S)); ``table6_*`` Table 6 (N, B, S_min, D against C_min). N counts
+    non-embedding parameters throughout.
+    """
 
     # L(N) = (N_c / N)^alpha_N                                                  (eq. 1.1)
     alpha_N: float = 0.076
