@@ -78,11 +78,30 @@ def json_at(obj: Any, key: str) -> Any:
 _SHOWN = re.compile(r"^[+-]?[\d,]*\.?\d+(?:e[+-]?\d+)?[KMBT%]?$", re.I)
 
 
+#: Units the pages print as the CLI does (tokenplan.units): hours for time, bytes for memory.
+_UNITS = {
+    " s": 1 / 3600,
+    " min": 1 / 60,
+    " h": 1.0,
+    " days": 24.0,
+    " years": 24.0 * 365,
+    " kB": 1e3,
+    " MB": 1e6,
+    " GB": 1e9,
+    " TB": 1e12,
+}
+
+
 def shown_value(text: str) -> tuple[float, float]:
-    """(value, tolerance) of a number as printed: '9.05B', '1,234', '34.9%', '2.1511', '1e+22'."""
-    t = text.strip().replace(",", "").replace("×", "")
-    assert _SHOWN.match(t), f"not a number as shown: {text!r}"
+    """(value, tolerance) of a number as printed: '9.05B', '1,234', '34.9%', '2.1511', '1e+22', and with
+    a unit: '146.3 days' (in hours), '37.3 MB' (in bytes), '0.0007 (2.5 GPU-seconds)' (the first number)."""
+    t = text.strip().replace(",", "").replace("×", "").split(" (")[0]
     scale = 1.0
+    for suffix, factor in _UNITS.items():
+        if t.endswith(suffix):
+            t, scale = t[: -len(suffix)], factor
+            break
+    assert _SHOWN.match(t), f"not a number as shown: {text!r}"
     if t.endswith("%"):
         t, scale = t[:-1], 0.01
     value = parse_quantity(t) * scale

@@ -12,7 +12,15 @@ import re
 
 from tokenplan.errors import InvalidInputError
 
-__all__ = ["MAX_QUANTITY", "format_quantity", "parse_list", "parse_quantity"]
+__all__ = [
+    "MAX_QUANTITY",
+    "format_bytes",
+    "format_gpu_hours",
+    "format_hours",
+    "format_quantity",
+    "parse_list",
+    "parse_quantity",
+]
 
 # The largest quantity a person may type. The biggest training runs are ~5e26 FLOPs; 1e30 leaves three
 # orders of magnitude of headroom, while values near 1e300 only overflow the laws (N^(1/a) -> inf) and
@@ -89,3 +97,37 @@ def format_quantity(value: float, *, digits: int = 3) -> str:
         if abs(x) >= scale:
             return f"{x / scale:.{digits}g}{suffix}"
     return f"{x:.{digits}g}"
+
+
+def format_hours(h: float) -> str:
+    """Hours in the unit a person would use (a tiny plan's 9 seconds are not '0.0 h')."""
+    if h < 1 / 60:
+        return f"{h * 3600:.2g} s"
+    if h < 1:
+        return f"{h * 60:.1f} min"
+    if h < 48:
+        return f"{h:,.1f} h"
+    if h < 24 * 365:
+        return f"{h / 24:,.1f} days"
+    return f"{h / (24 * 365):,.1f} years"
+
+
+def format_gpu_hours(h: float) -> str:
+    """GPU-hours with the precision a small run needs: 7,022; 2.5; 0.11 (6.6 GPU-minutes), not 0."""
+    if h >= 10:
+        return f"{h:,.0f}"
+    if h >= 1:
+        return f"{h:.1f}"
+    if h >= 1 / 60:
+        return f"{h:.2g} ({h * 60:.2g} GPU-minutes)"
+    return f"{h:.2g} ({h * 3600:.2g} GPU-seconds)"
+
+
+def format_bytes(b: float) -> str:
+    """TB with 2 decimals, else GB, MB or kB with 1 (a 1M-parameter model's 16 MB is not '0.0 GB')."""
+    if b >= 1e12:
+        return f"{b / 1e12:,.2f} TB"
+    unit, size = next(
+        (u, s) for u, s in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)) if b >= s or u == "kB"
+    )
+    return f"{b / size:,.1f} {unit}"

@@ -90,6 +90,23 @@ def test_plan_report_answers_what_and_why(tmp_path):
     assert any("dropout" in a["topic"] for a in data["advice"])
 
 
+def test_small_plan_report_gives_its_time_and_memory_as_the_cli_does(tmp_path):
+    """1e15 FLOPs on an H100 at 40% MFU is 2.5 GPU-seconds: the page said 'GPU-hours 0', '0.0 h' and
+    '0 GB' before; it now prints the CLI's units (tokenplan.units), and the exact values stay behind."""
+    from tokenplan.units import format_bytes, format_gpu_hours, format_hours
+
+    path, data = make_report(tmp_path, ["--flops", "1e15", "--gpu", "H100"])
+    text = re.sub(r"<[^>]+>", "", path.read_text())
+    hw, mem = data["hardware"], data["memory"]
+    assert hw["gpu_hours"] < 0.01 and mem["total_bytes"] < 1e9
+    assert f"GPU-hours{format_gpu_hours(hw['gpu_hours'])} on H100" in text
+    assert "GPU-seconds" in format_gpu_hours(hw["gpu_hours"])
+    assert f"wall-clock{format_hours(hw['wall_clock_hours'])} on" in text
+    assert format_hours(hw["wall_clock_hours"]).endswith(" s")
+    assert f"training memory{format_bytes(mem['total_bytes'])} (weights" in text
+    assert "MB" in format_bytes(mem["total_bytes"])
+
+
 def test_frontier_holds_every_law_at_the_budget(tmp_path):
     """The dots of the frontier are each preset law's own optimum for this budget (not a refit)."""
     path, _ = make_report(tmp_path, ["--flops", "3e21"])

@@ -22,44 +22,11 @@ from tokenplan.cli._common import (
 )
 from tokenplan.laws import get_law
 from tokenplan.plan.batch import BATCH_RULES
+from tokenplan.units import format_bytes, format_gpu_hours, format_hours
 from tokenplan.units import format_quantity as fq
 
 # Warnings of this kind are shown once per comparison, as one line of factors (see _print_comparison).
 _EXTRAPOLATION = "outside the data law"
-
-
-def _hours(h: float) -> str:
-    """Hours in the unit a person would use (a tiny plan's 9 seconds are not '0.0 h')."""
-    if h < 1 / 60:
-        return f"{h * 3600:.2g} s"
-    if h < 1:
-        return f"{h * 60:.1f} min"
-    if h < 48:
-        return f"{h:,.1f} h"
-    if h < 24 * 365:
-        return f"{h / 24:,.1f} days"
-    return f"{h / (24 * 365):,.1f} years"
-
-
-def _gpu_hours(h: float) -> str:
-    """GPU-hours with the precision a small run needs: 7,022; 2.5; 0.11 (6.6 GPU-minutes), not 0."""
-    if h >= 10:
-        return f"{h:,.0f}"
-    if h >= 1:
-        return f"{h:.1f}"
-    if h >= 1 / 60:
-        return f"{h:.2g} ({h * 60:.2g} GPU-minutes)"
-    return f"{h:.2g} ({h * 3600:.2g} GPU-seconds)"
-
-
-def _bytes(b: float) -> str:
-    """TB with 2 decimals, else GB, MB or kB with 1 (a 1M-parameter model's 16 MB is not '0.0 GB')."""
-    if b >= 1e12:
-        return f"{b / 1e12:,.2f} TB"
-    unit, size = next(
-        (u, s) for u, s in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)) if b >= s or u == "kB"
-    )
-    return f"{b / size:,.1f} {unit}"
 
 
 def _loss(x: float | None) -> str:
@@ -203,9 +170,9 @@ def _hardware_rows(p) -> list[tuple[str, str]]:
     """GPU-hours, wall-clock (and the GPUs for 90 days), cost and training memory."""
     rows: list[tuple[str, str]] = []
     hw = p.gpu or f"{p.peak_flops:.3g} FLOP/s"
-    rows.append(("GPU-hours", f"{_gpu_hours(p.gpu_hours)} on {hw} at {100 * p.mfu:.0f}% MFU"))
+    rows.append(("GPU-hours", f"{format_gpu_hours(p.gpu_hours)} on {hw} at {100 * p.mfu:.0f}% MFU"))
     how = " (fewest that hold the training state)" if p.gpus_assumed else ""
-    rows.append(("wall-clock", f"{_hours(p.wall_clock_hours)} on {p.gpus:,} GPUs{how}"))
+    rows.append(("wall-clock", f"{format_hours(p.wall_clock_hours)} on {p.gpus:,} GPUs{how}"))
     if p.gpus_assumed and p.wall_clock_hours > 90 * 24:
         rows.append(
             ("", f"{p.hardware.gpus_in_90_days:,} GPUs finish in 90 days (--gpus sets the count)")
@@ -216,9 +183,9 @@ def _hardware_rows(p) -> list[tuple[str, str]]:
     rows.append(
         (
             "training memory",
-            f"{_bytes(m.total_bytes)} = weights {_bytes(m.weights_bytes)} + grads "
-            f"{_bytes(m.grads_bytes)} + Adam {_bytes(m.optimizer_bytes)}; "
-            f"{_bytes(m.per_gpu_bytes)}/GPU with ZeRO-3 over {m.gpus:,} (no activations)",
+            f"{format_bytes(m.total_bytes)} = weights {format_bytes(m.weights_bytes)} + grads "
+            f"{format_bytes(m.grads_bytes)} + Adam {format_bytes(m.optimizer_bytes)}; "
+            f"{format_bytes(m.per_gpu_bytes)}/GPU with ZeRO-3 over {m.gpus:,} (no activations)",
         )
     )
     return rows
@@ -275,7 +242,7 @@ def _comparison_table(plans, main, *, same_hours: bool, title: str):
         row = [p.law, f"{p.exponents[0]:.3f}", fq(p.n_params) + ne, fq(p.n_tokens)]
         row += [f"{p.tokens_per_param:.1f}", _loss(p.loss)]
         if not same_hours:
-            row.append(_gpu_hours(p.gpu_hours))
+            row.append(format_gpu_hours(p.gpu_hours))
         if has_u:
             row += [f"{p.epochs:.2f}", f"{p.effective_fraction:.3f}"]
         if has_inf:
@@ -351,14 +318,16 @@ def _print_comparison(comp, main) -> None:
     first = plans[0]
     budget = {
         "flops": f"{first.flops:.3g} FLOPs",
-        "gpu_hours": f"{_gpu_hours(first.gpu_hours)} GPU-hours",
+        "gpu_hours": f"{format_gpu_hours(first.gpu_hours)} GPU-hours",
         "n_params": f"a {fq(first.n_params_total)}-parameter model",
         "n_tokens": f"{fq(first.n_tokens)} tokens",
         "target_loss": "the target loss",
     }[first.mode]
     same_hours = len({round(p.gpu_hours, 6) for p in plans}) == 1
     hours = (
-        f"each plan takes {_gpu_hours(first.gpu_hours)} GPU-hours" if same_hours else "GPU-hours"
+        f"each plan takes {format_gpu_hours(first.gpu_hours)} GPU-hours"
+        if same_hours
+        else "GPU-hours"
     )
     title = f"Every law on {budget}"
     console().print(_comparison_table(plans, main, same_hours=same_hours, title=title))
