@@ -3,7 +3,8 @@ repository with NO ../shared beside it, and compared with what the document show
 
 The per-page docs tests run from the repository root (where ../shared may exist, so they skip what needs
 it); this one proves the examples work for a user who only has the clone. Commands run in document order in
-one scratch clone per page, so an example may read a file an earlier one wrote.
+one scratch clone per page, so an example may read a file an earlier one wrote; a test selected alone
+(`-k`) first runs the page's earlier commands it skipped, so it sees the same files.
 """
 
 from __future__ import annotations
@@ -29,13 +30,18 @@ PENDING = {
 }
 
 
+def _doc_commands(doc: str) -> list[tuple[str, str]]:
+    """(command, shown output) of every console example of a page, in document order."""
+    text = (REPO / doc).read_text(encoding="utf-8")
+    return [pair for block in CONSOLE_BLOCK.findall(text) for pair in console_commands(block)]
+
+
 def _examples():
     for doc in DOCS:
-        for block in CONSOLE_BLOCK.findall((REPO / doc).read_text(encoding="utf-8")):
-            for cmd, shown in console_commands(block):
-                reasons = [why for needle, why in PENDING.items() if needle in cmd]
-                marks = [pytest.mark.xfail(reason=reasons[0], strict=False)] if reasons else []
-                yield pytest.param(doc, cmd, shown, id=f"{doc}: {cmd[:60]}", marks=marks)
+        for i, (cmd, shown) in enumerate(_doc_commands(doc)):
+            reasons = [why for needle, why in PENDING.items() if needle in cmd]
+            marks = [pytest.mark.xfail(reason=reasons[0], strict=False)] if reasons else []
+            yield pytest.param(doc, i, cmd, shown, id=f"{doc}: {cmd[:60]}", marks=marks)
 
 
 EXAMPLES = list(_examples())
@@ -52,18 +58,27 @@ def _tracked_files() -> list[str]:
 
 @pytest.fixture(scope="module")
 def clones(tmp_path_factory):
-    """One fresh clone per document (created on first use): the tracked files, nothing from ../shared."""
+    """One fresh clone per document (created on first use): the tracked files, nothing from ../shared.
+
+    ``get(doc, i)`` returns the clone ready for the page's i-th command: the earlier commands that no test
+    ran yet (deselected by ``-k``) are run first, so a file an earlier example writes is there."""
     made: dict[str, Path] = {}
+    ran: dict[str, set[int]] = {}
     files = _tracked_files()
 
-    def get(doc: str) -> Path:
+    def get(doc: str, i: int) -> Path:
         if doc not in made:
             root = tmp_path_factory.mktemp("fresh") / "tokenplan"
             for f in files:
                 (root / f).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(REPO / f, root / f)
             assert not (root.parent / "shared").exists()
-            made[doc] = root
+            made[doc], ran[doc] = root, set()
+        for j, (earlier, _) in enumerate(_doc_commands(doc)[:i]):
+            if j not in ran[doc]:
+                _run(earlier, made[doc])
+                ran[doc].add(j)
+        ran[doc].add(i)
         return made[doc]
 
     return get
@@ -119,9 +134,9 @@ def test_examples_are_found():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("doc", "cmd", "shown"), EXAMPLES)
-def test_example_runs_on_a_fresh_clone(doc, cmd, shown, clones):
-    got, want = _run(cmd, clones(doc)), normalise_output(shown)
+@pytest.mark.parametrize(("doc", "i", "cmd", "shown"), EXAMPLES)
+def test_example_runs_on_a_fresh_clone(doc, i, cmd, shown, clones):
+    got, want = _run(cmd, clones(doc, i)), normalise_output(shown)
     if want.splitlines()[-1:] == ["..."]:  # the document elides the rest: compare what it shows
         want = "\n".join(want.splitlines()[:-1])
         got = "\n".join(got.splitlines()[: len(want.splitlines())])
