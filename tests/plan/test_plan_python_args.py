@@ -73,3 +73,13 @@ def test_save_law_with_swapped_arguments_names_the_law(tmp_path):
     with pytest.raises(InvalidInputError, match=r"save_law\(law, path\)") as info:
         save_law(str(out), get_law("chinchilla"))
     assert info.value.param == "law" and not out.exists()
+
+
+def test_a_comparison_says_why_a_law_has_no_plan():
+    """comparison['chinchilla-a1'] raised KeyError('chinchilla-a1'), not saying the law was skipped."""
+    c = compare(target_loss=2.2)
+    with pytest.raises(KeyError, match="skipped: law 'chinchilla-a1' predicts an allocation only"):
+        c["chinchilla-a1"]
+    with pytest.raises(KeyError, match="this comparison has: chinchilla, "):
+        c["nope"]
+    assert c["epoch2024"].law == "epoch2024"

@@ -264,10 +264,16 @@ class Comparison:
     skipped: tuple[tuple[str, str], ...] = ()
 
     def __getitem__(self, law: str) -> Plan:
+        """The plan under ``law``; a KeyError says why a law has none (skipped, with its reason, or not
+        compared) instead of repeating the name."""
         for p in self.plans:
             if p.law == law:
                 return p
-        raise KeyError(law)
+        reasons = dict(self.skipped)
+        if law in reasons:
+            raise KeyError(f"no plan for law {law!r}: it was skipped: {reasons[law]}")
+        planned = ", ".join(p.law for p in self.plans)
+        raise KeyError(f"no plan for law {law!r}; this comparison has: {planned}")
 
     def to_dict(self) -> dict[str, Any]:
         return {
