@@ -20,6 +20,7 @@ __all__ = [
     "atomic_path",
     "atomic_write",
     "check_output",
+    "csv_separator",
     "read_text",
     "read_yaml",
     "remove_stale_temps",
@@ -239,6 +240,16 @@ def remove_stale_temps(directory: str | os.PathLike[str], *, name: str | None = 
 
 
 # --- reading ---------------------------------------------------------------------------------------------
+
+# what a CSV may be separated by instead of commas (Excel writes ';' where the decimal mark is a comma)
+CSV_SEPARATORS = (";", "\t", "|")
+
+
+def csv_separator(header: str) -> str:
+    """A CSV header line's separator: a comma, or, in a header without one, the most frequent of ; tab |
+    (a header with a comma stays comma-separated whatever its cells hold)."""
+    found = [sep for sep in CSV_SEPARATORS if sep in header]
+    return "," if "," in header or not found else max(found, key=header.count)
 
 
 def read_text(path: str | os.PathLike[str], *, what: str, param: str | None = None) -> str:

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from tokenplan import _checks
+from tokenplan._io import csv_separator
 from tokenplan._json import json_lines
 from tokenplan.errors import InvalidInputError, MissingDependencyError
 from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
@@ -261,7 +262,9 @@ def _read_rows(path: Path) -> list[dict[str, Any]]:
         if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
             raise InvalidInputError(f"{path}: a JSON run table must be a list of objects.")
         return data
-    reader = csv.DictReader(text.splitlines())
+    lines = text.splitlines()
+    # a semicolon- or tab-separated table (Excel's where the decimal mark is a comma) is read as such
+    reader = csv.DictReader(lines, delimiter=csv_separator(lines[0] if lines else ""))
     if reader.fieldnames is None:
         return []
     if len(set(reader.fieldnames)) != len(reader.fieldnames):
@@ -332,9 +335,12 @@ def _column(rows, col, key, path) -> np.ndarray:
     for i, row in enumerate(rows):
         try:
             out[i] = _to_float(row.get(col))
-        except InvalidInputError:
+        except InvalidInputError as exc:
+            # the parser's own hint when it has one (a decimal comma: write a point)
+            why = str(exc).partition(": ")[2] if "," in str(row.get(col)) else ""
             raise InvalidInputError(
-                f"{path}: row {i + 1}, column {col!r} ({key}) is not a number: {row.get(col)!r}."
+                f"{path}: row {i + 1}, column {col!r} ({key}) is not a number: {row.get(col)!r}"
+                + (f"; {why}" if why else ".")
             ) from None
     return out
 

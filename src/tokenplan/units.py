@@ -2,7 +2,7 @@
 
 Used by the CLI and by anything that reads sizes typed by a person. ``K``/``M``/``B``/``T`` mean 1e3/1e6/1e9/
 1e12 (``G`` is accepted for 1e9, ``P`` for 1e15, ``E`` for 1e18); scientific notation and underscores/commas
-(``1_000``, ``1,000``) work too.
+(``1_000``, ``1,000``) work too; a comma must group thousands (``3,1`` is refused, not read as 31).
 """
 
 from __future__ import annotations
@@ -29,6 +29,9 @@ MAX_QUANTITY = 1e30
 
 _SUFFIX = {"": 1.0, "K": 1e3, "M": 1e6, "B": 1e9, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18}
 # The exa suffix must be an upper-case E: "1e" is a cut-off exponent far more often than 1 exa.
+# Commas are thousands separators only, in groups of three ('1,000', '2,500,000.5'): '3,1' is a decimal
+# comma (a semicolon-separated table from a European locale), which dropping the comma would read as 31.
+_THOUSANDS = re.compile(r"^\s*[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?(?:[eE][+-]?\d+)?\s*[a-zA-Z]?\s*$")
 _PATTERN = re.compile(r"^\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*([kKmMbBgGtTpPE]?)\s*$")
 
 
@@ -45,6 +48,12 @@ def parse_quantity(text: str | float | int, *, name: str = "value") -> float:
         )
     if isinstance(text, int | float):
         return _finite(float(text) if abs(text) < 1e308 else float("inf"), text, name)
+    if "," in text and not _THOUSANDS.match(text):
+        raise InvalidInputError(
+            f"{name}={text!r}: a comma in a number separates thousands (1,000,000); for a decimal "
+            f"comma write a point ({_decimal_point(text)}).",
+            param=name,
+        )
     raw = text.strip().replace("_", "").replace(",", "")
     match = _PATTERN.match(raw)
     if not match:
@@ -55,6 +64,12 @@ def parse_quantity(text: str | float | int, *, name: str = "value") -> float:
             param=name,
         )
     return _finite(float(match.group(1)) * _SUFFIX[match.group(2).upper()], text, name)
+
+
+def _decimal_point(text: str) -> str:
+    """The text with its last comma as a decimal point (``'3,1'`` -> ``'3.1'``), for the hint."""
+    head, _, tail = text.strip().rpartition(",")
+    return f"{head.replace(',', '')}.{tail}"
 
 
 def _finite(x: float, text: object, name: str) -> float:

@@ -66,6 +66,24 @@ def test_jsonl_and_parquet(tmp_path):
     assert np.allclose(runs.loss, [3.0, 2.9, 2.8])
 
 
+@pytest.mark.parametrize("sep", [";", "\t", "|"])
+def test_a_semicolon_or_tab_separated_table_is_read(tmp_path, sep):
+    """Excel writes ';' where the decimal mark is a comma; the header was one column before."""
+    rows = ["n_params,n_tokens,loss", "1e8,2e9,3.1", "2e8,4e9,2.9"]
+    p = write(tmp_path, "r.csv", "\n".join(r.replace(",", sep) for r in rows) + "\n")
+    runs = read_runs(p)
+    assert np.allclose(runs.loss, [3.1, 2.9]) and np.allclose(runs.n_params, [1e8, 2e8])
+
+
+def test_a_decimal_comma_is_an_error_not_a_thousands_separator(tmp_path):
+    """'3,1' was read as 31 (commas dropped as thousands separators): a wrong loss, silently."""
+    p = write(tmp_path, "r.csv", "n_params;n_tokens;loss\n1e8;2e9;3,1\n2e8;4e9;2,9\n")
+    with pytest.raises(
+        InvalidInputError, match=r"row 1, column 'loss'.*'3,1'.*write a point \(3\.1\)"
+    ):
+        read_runs(p)
+
+
 def test_columns_option_maps_any_name(tmp_path):
     p = write(tmp_path, "r.csv", "size,toks,c4\n1e8,2e9,3.0\n")
     runs = read_runs(p, columns={"n_params": "size", "n_tokens": "toks", "loss": "c4"})

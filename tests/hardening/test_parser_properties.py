@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import tempfile
 from pathlib import Path
 
@@ -61,7 +62,21 @@ def test_parse_list_returns_finite_numbers_or_our_error(text):
 
 
 @pytest.mark.parametrize(
-    "text", ["1e400", "-1e400", "1e31", "nan", "NaN", "inf", "-Infinity", "1e", "7 B B", ""]
+    "text",
+    [
+        "1e400",
+        "-1e400",
+        "1e31",
+        "nan",
+        "NaN",
+        "inf",
+        "-Infinity",
+        "1e",
+        "7 B B",
+        "",
+        "3,1",
+        "1,5e9",
+    ],
 )
 def test_parse_quantity_refuses(text):
     with pytest.raises(TokenplanError):
@@ -76,11 +91,23 @@ def test_parse_quantity_refuses(text):
         ("400m", 4e8),
         ("5.76e23", 5.76e23),
         ("1_000", 1e3),
+        ("1,000", 1e3),
+        ("2,500,000.5", 2500000.5),
+        ("1,000B", 1e12),
         ("2E", 2e18),
     ],
 )
 def test_parse_quantity_accepts(text, value):
     assert parse_quantity(text) == pytest.approx(value)
+
+
+@pytest.mark.parametrize(
+    ("text", "point"), [("3,1", "3.1"), ("1,5e9", "1.5e9"), ("12,34", "12.34")]
+)
+def test_a_decimal_comma_is_refused_with_the_point_to_write(text, point):
+    """Dropping the comma read '3,1' as 31 (a semicolon-separated table from a European locale)."""
+    with pytest.raises(TokenplanError, match=rf"write a point \({re.escape(point)}\)"):
+        parse_quantity(text, name="--flops")
 
 
 # --- file readers --------------------------------------------------------------------------------------

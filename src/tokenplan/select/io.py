@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tokenplan._io import atomic_path
+from tokenplan._io import atomic_path, csv_separator
 from tokenplan._json import json_default, json_lines
 from tokenplan.errors import InvalidInputError, MissingDependencyError
 
@@ -220,16 +220,10 @@ def _iter_jsonl(path: Path, stats: ReadStats, strict: bool) -> Iterator[tuple[in
             yield lineno, obj
 
 
-# what a CSV may be separated by instead of commas (Excel writes ';' where the decimal mark is a comma)
-_CSV_SEPARATORS = (";", "\t", "|")
-
-
 def _csv_separator(path: Path) -> str:
-    """The header's separator: a comma, or, in a header without one, the most frequent of ; tab |."""
+    """The separator of the CSV file's header line (:func:`tokenplan._io.csv_separator`)."""
     with open(path, encoding=_ENCODING, newline="") as fh:
-        header = fh.readline()
-    found = [sep for sep in _CSV_SEPARATORS if sep in header]
-    return "," if "," in header or not found else max(found, key=header.count)
+        return csv_separator(fh.readline())
 
 
 def _iter_csv(path: Path, stats: ReadStats, strict: bool) -> Iterator[tuple[int, Any]]:
@@ -540,9 +534,8 @@ def write_subset(
     if out_kind == "yaml":
         raise InvalidInputError("writing YAML is not supported; use a .jsonl output.")
     write = _WRITERS[out_kind]
-    if (
-        out_kind == kind == "csv"
-    ):  # a semicolon- or tab-separated pool: its subset keeps the separator
+    # a semicolon- or tab-separated pool: its subset keeps the separator
+    if out_kind == kind == "csv":
         write = functools.partial(_write_csv, separator=_csv_separator(src))
     with atomic_path(dst) as tmp:  # a writer may read the rows twice (columns first)
         n = write(tmp, lambda: _selected_rows(src, kind, provenance))
