@@ -159,6 +159,24 @@ def test_spec_validation_reports_every_problem_and_unknown_keys():
         preset_dict("cpu-dmeo")
 
 
+@pytest.mark.parametrize(
+    ("kw", "key"),
+    [
+        ({"budgets": 3e9}, "budgets"),
+        ({"budgets": (1e12,), "seeds": 0}, "seeds"),
+        ({"budgets": (1e12,), "lrs": 3e-3}, "lrs"),
+        ({"kind": "repeat", "model": "L2-d64-h2", "n_tokens": 1e6, "epochs": 4}, "epochs"),
+    ],
+)
+def test_a_spec_built_in_python_names_a_lone_value_where_a_list_is_wanted(kw, key):
+    """SweepSpec(budgets=3e9) raised TypeError: 'float' object is not iterable; lists are taken as tuples."""
+    with pytest.raises(InvalidInputError, match=rf"^{key}=.* must be a tuple or list") as err:
+        SweepSpec(**kw)
+    assert err.value.param == key
+    spec = SweepSpec(budgets=[1e12, 3e12], lrs=[3e-3])
+    assert spec.budgets == (1e12, 3e12) and spec.lrs == (3e-3,)
+
+
 def test_spec_file_errors_name_the_file_and_the_law_is_checked(tmp_path):
     """A value out of range in a spec file said 'warmup_fraction=2 must lie in [0, 1].' without the file
     (type errors named it); and `law: foo` was accepted and kept in sweep.yaml whenever the sizes were

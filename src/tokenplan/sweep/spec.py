@@ -102,6 +102,7 @@ class SweepSpec:
     """GPUs per run (Ray)."""
 
     def __post_init__(self) -> None:
+        self._as_tuples()
         problems = _Problems()
         self._check_common(problems)
         if self.kind == "isoflop":
@@ -110,6 +111,20 @@ class SweepSpec:
             self._check_repeat(problems)
         if problems:
             raise InvalidInputError(" ".join(problems), param=problems.param)
+
+    def _as_tuples(self) -> None:
+        """The list fields as tuples (a list is taken as given); one value or an array is refused here, in
+        one line naming the field, instead of a TypeError from the checks that iterate it."""
+        for key in _TUPLE_FIELDS:
+            value = getattr(self, key)
+            if isinstance(value, list):
+                object.__setattr__(self, key, tuple(value))
+            elif not isinstance(value, tuple):
+                raise InvalidInputError(
+                    f"{key}={value!r} must be a tuple or list, e.g. {key}=({_EXAMPLES[key]},); "
+                    "spec_from_dict also takes one value or a numpy array.",
+                    param=key,
+                )
 
     def _check_common(self, problems: _Problems) -> None:
         check = problems.check
@@ -244,6 +259,13 @@ class _Problems(list):
 
 # --- reading specs ----------------------------------------------------------------------------------
 _TUPLE_FIELDS = ("budgets", "epochs", "dropout_schedules", "lrs", "seeds")
+_EXAMPLES = {
+    "budgets": "1e12",
+    "epochs": "4",
+    "dropout_schedules": "'none'",
+    "lrs": "3e-3",
+    "seeds": "0",
+}
 _TEXT_FIELDS = (
     "kind",
     "description",
