@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from tokenplan import datasets
@@ -15,6 +14,9 @@ from tokenplan.errors import InvalidInputError
 from tokenplan.fit import FitOptions, run_fit
 from tokenplan.laws import ChinchillaLaw
 from tokenplan.runs import read_runs, runs_from_arrays
+
+# pandas comes with the fit and select extras, not the core
+pd = pytest.importorskip("pandas")
 
 LAW = ChinchillaLaw(E=1.8, A=500.0, B=1500.0, alpha=0.35, beta=0.35)
 

@@ -483,3 +483,27 @@ def test_an_output_select_cannot_write_is_named_with_the_formats_it_can(tmp_path
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
     assert r.stderr.startswith("tokenplan: error: --output: output ")
     assert "must end in .jsonl, .json, .csv or .parquet" in r.stderr
+
+
+def test_a_missing_target_names_the_folder_a_relative_path_was_read_from(tmp_path):
+    """It said only "target file 'task.jsonl' does not exist."; the pool's path had the folder hint."""
+    r = run_cli(
+        "select",
+        "-i",
+        str(DATA / "qa.csv"),
+        "--fields",
+        "question,answer",
+        "--n",
+        "2",
+        "--target",
+        "task.jsonl",
+        "--embedder",
+        "tfidf",
+        "--no-cache",
+        cwd=tmp_path,
+    )
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
+    assert (
+        f"target file 'task.jsonl' does not exist (a relative path is read from the current folder, "
+        f"{tmp_path})" in r.stderr
+    )

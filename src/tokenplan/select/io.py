@@ -480,18 +480,24 @@ def iter_records(
         raise InvalidInputError(f"{p}: no rows found; the input is empty.")
 
 
+def missing_file(what: str, p: Path, *, param: str) -> InvalidInputError:
+    """The error for a file that does not exist, with the folder a relative path was looked for in (a
+    recipe's folder is not it)."""
+    where = (
+        ""
+        if p.is_absolute()
+        else f" (a relative path is read from the current folder, {Path.cwd()})"
+    )
+    return InvalidInputError(f"{what} {str(p)!r} does not exist{where}.", param=param)
+
+
 def _check_read_options(
     path: str | os.PathLike, row_format: str, fields: tuple[str, str] | None
 ) -> Path:
     """``path`` as a Path once it exists, the row format is known and ``fields`` names two columns."""
     p = Path(path)
-    if not p.exists():  # the folder a relative path was looked for in: a recipe's is not it
-        where = (
-            ""
-            if p.is_absolute()
-            else f" (a relative path is read from the current folder, {Path.cwd()})"
-        )
-        raise InvalidInputError(f"input file {str(p)!r} does not exist{where}.", param="input")
+    if not p.exists():
+        raise missing_file("input file", p, param="input")
     if row_format not in ROW_FORMATS:
         from tokenplan.errors import UnknownNameError
 

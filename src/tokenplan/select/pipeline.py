@@ -1212,7 +1212,7 @@ def _spool_target(recipe: Recipe, spool: IO[str]) -> int:
     """Append the target's texts (prompt + answer, cleaned like the pool) to the spool; their count."""
     from tokenplan._io import _same_file
     from tokenplan.select.clean import clean_text
-    from tokenplan.select.io import ReadStats, iter_records, join_text
+    from tokenplan.select.io import ReadStats, iter_records, join_text, missing_file
 
     if recipe.embeddings:
         raise InvalidInputError(
@@ -1221,7 +1221,7 @@ def _spool_target(recipe: Recipe, spool: IO[str]) -> int:
         )
     path = Path(recipe.target)
     if not path.exists():
-        raise InvalidInputError(f"target file {str(path)!r} does not exist.", param="target")
+        raise missing_file("target file", path, param="target")
     if _same_file(path, Path(recipe.input)):
         raise InvalidInputError(
             f"target file {str(path)!r} is the pool itself; give a few examples of your task in a "
