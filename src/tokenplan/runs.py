@@ -30,6 +30,7 @@ from tokenplan._io import csv_separator
 from tokenplan._json import json_lines
 from tokenplan.errors import InvalidInputError, MissingDependencyError
 from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
+from tokenplan.units import decimal_comma_fix, parse_quantity
 
 __all__ = [
     "ALIASES",
@@ -325,8 +326,6 @@ def _to_float(value: Any) -> float:
     try:
         return float(text.replace("_", ""))
     except ValueError:
-        from tokenplan.units import parse_quantity
-
         return parse_quantity(text, name="value")
 
 
@@ -335,12 +334,11 @@ def _column(rows, col, key, path) -> np.ndarray:
     for i, row in enumerate(rows):
         try:
             out[i] = _to_float(row.get(col))
-        except InvalidInputError as exc:
-            # the parser's own hint when it has one (a decimal comma: write a point)
-            why = str(exc).partition(": ")[2] if "," in str(row.get(col)) else ""
+        except InvalidInputError:
+            fix = decimal_comma_fix(str(row.get(col)))  # '3,1': write a point
             raise InvalidInputError(
                 f"{path}: row {i + 1}, column {col!r} ({key}) is not a number: {row.get(col)!r}"
-                + (f"; {why}" if why else ".")
+                + (f"; {fix}" if fix else ".")
             ) from None
     return out
 

@@ -14,6 +14,7 @@ from tokenplan.errors import InvalidInputError
 
 __all__ = [
     "MAX_QUANTITY",
+    "decimal_comma_fix",
     "format_bytes",
     "format_gpu_hours",
     "format_hours",
@@ -48,12 +49,9 @@ def parse_quantity(text: str | float | int, *, name: str = "value") -> float:
         )
     if isinstance(text, int | float):
         return _finite(float(text) if abs(text) < 1e308 else float("inf"), text, name)
-    if "," in text and not _THOUSANDS.match(text):
-        raise InvalidInputError(
-            f"{name}={text!r}: a comma in a number separates thousands (1,000,000); for a decimal "
-            f"comma write a point ({_decimal_point(text)}).",
-            param=name,
-        )
+    fix = decimal_comma_fix(text)
+    if fix:
+        raise InvalidInputError(f"{name}={text!r}: {fix}", param=name)
     raw = text.strip().replace("_", "").replace(",", "")
     match = _PATTERN.match(raw)
     if not match:
@@ -66,10 +64,16 @@ def parse_quantity(text: str | float | int, *, name: str = "value") -> float:
     return _finite(float(match.group(1)) * _SUFFIX[match.group(2).upper()], text, name)
 
 
-def _decimal_point(text: str) -> str:
-    """The text with its last comma as a decimal point (``'3,1'`` -> ``'3.1'``), for the hint."""
+def decimal_comma_fix(text: str) -> str | None:
+    """For a number whose comma does not group thousands (``'3,1'``), the fix: write it with a point
+    (``3.1``, the last comma as the decimal point); None for any other text."""
+    if "," not in text or _THOUSANDS.match(text):
+        return None
     head, _, tail = text.strip().rpartition(",")
-    return f"{head.replace(',', '')}.{tail}"
+    return (
+        "a comma in a number separates thousands (1,000,000); for a decimal comma write a point "
+        f"({head.replace(',', '')}.{tail})."
+    )
 
 
 def _finite(x: float, text: object, name: str) -> float:

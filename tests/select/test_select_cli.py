@@ -347,23 +347,17 @@ def test_a_broken_file_in_a_yaml_folder_is_listed_on_one_line(tmp_path):
     assert examples[0].startswith(f"{folder / 'bad.yml'}: malformed YAML (line 4, column 1: ")
 
 
+def _select_qa_for(target: str, *, cwd=None):
+    """`select` on the qa.csv pool (question, answer) for the task in ``target``."""
+    pool = ["-i", str(DATA / "qa.csv"), "--fields", "question,answer", "--n", "2"]
+    opts = ["--target", target, "--embedder", "tfidf", "--no-cache"]
+    return run_cli("select", *pool, *opts, cwd=cwd)
+
+
 def test_a_target_with_no_usable_rows_says_why(tmp_path):
     target = tmp_path / "task.jsonl"
     target.write_text('{"prompt": "Tell me a joke."}\n')
-    r = run_cli(
-        "select",
-        "-i",
-        str(DATA / "qa.csv"),
-        "--fields",
-        "question,answer",
-        "--n",
-        "2",
-        "--target",
-        str(target),
-        "--embedder",
-        "tfidf",
-        "--no-cache",
-    )
+    r = _select_qa_for(str(target))
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
     assert "first: " + str(target) + ": line 1: missing field 'question'" in r.stderr
 
@@ -487,21 +481,7 @@ def test_an_output_select_cannot_write_is_named_with_the_formats_it_can(tmp_path
 
 def test_a_missing_target_names_the_folder_a_relative_path_was_read_from(tmp_path):
     """It said only "target file 'task.jsonl' does not exist."; the pool's path had the folder hint."""
-    r = run_cli(
-        "select",
-        "-i",
-        str(DATA / "qa.csv"),
-        "--fields",
-        "question,answer",
-        "--n",
-        "2",
-        "--target",
-        "task.jsonl",
-        "--embedder",
-        "tfidf",
-        "--no-cache",
-        cwd=tmp_path,
-    )
+    r = _select_qa_for("task.jsonl", cwd=tmp_path)
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
     assert (
         f"target file 'task.jsonl' does not exist (a relative path is read from the current folder, "

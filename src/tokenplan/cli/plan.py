@@ -629,9 +629,11 @@ def _print_repeat(result) -> None:
     """The table of `tokenplan repeat`, its warnings and advice."""
     from rich.table import Table
 
-    how = [f"{fq(result.n_params_law)} non-embedding, as law {result.law} counts them"]
-    how = how if result.param_convention == "non-embedding" else []
-    how += ["compute-optimal for one pass"] if result.n_params_assumed else []
+    how = []
+    if result.param_convention == "non-embedding":
+        how.append(f"{fq(result.n_params_law)} non-embedding, as law {result.law} counts them")
+    if result.n_params_assumed:
+        how.append("compute-optimal for one pass")
     how_text = f" ({'; '.join(how)})" if how else ""
     t = Table(
         title=(

@@ -130,7 +130,8 @@ def select(recipe: str | None, as_json: bool, quiet: bool, **opts: Any) -> None:
     """Select a small, diverse SFT subset from a pool and report how well it covers the pool.
 
     Runs a YAML RECIPE, or flags, or both (flags win). Pipeline: read -> clean -> LIMA filters -> dedup ->
-    embed -> K-Means -> select -> coverage report (vs a random subset of the same size, or of the same token budget) -> write.
+    embed -> K-Means -> select -> coverage report (vs a random subset of the same size, or of the same
+    token budget) -> write.
 
     \b
     Examples:

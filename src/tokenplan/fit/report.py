@@ -103,12 +103,8 @@ class FitOptions:
 def _budgets(value: Any) -> tuple[float, ...]:
     """FitOptions.budgets as a tuple of FLOP counts > 0; one number alone is a mistake to name, not to
     iterate (``budgets=1e20`` would fail deep inside the bootstrap)."""
-    if isinstance(value, str) or np.ndim(value) != 1:
-        raise InvalidInputError(
-            f"budgets={value!r} must be a list of FLOP budgets, e.g. budgets=(1e20, 1e21).",
-            param="budgets",
-        )
-    return tuple(_checks.positive("budgets", c) for c in value)
+    listed = _checks.items("budgets", value, example="(1e20, 1e21)")
+    return tuple(_checks.positive("budgets", c) for c in listed)
 
 
 @dataclass(frozen=True)

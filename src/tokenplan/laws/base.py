@@ -213,8 +213,9 @@ class Law:
                 f"{self.name!r}; no finite model reaches it.",
                 param="target_loss",
             )
-        # -loss: the optimum's loss falls as C grows, and the bisection wants an increasing quantity
-        flops = self._flops_for(lambda c: -self.optimal(c).loss, -target, name="target_loss")
+        flops = self._flops_for(
+            lambda c: self.optimal(c).loss, target, name="target_loss", decreasing=True
+        )
         return self.optimal(flops)
 
     @property
@@ -241,20 +242,23 @@ class Law:
         loss = self.loss(n_params, n_tokens) if self.has_loss else None
         return Allocation(self.name, flops, n_params, n_tokens, loss, self.param_convention)
 
-    def _flops_for(self, quantity, target: float, *, name: str) -> float:
-        """Solve quantity(C) = target for C by bisection in log C (quantity increasing in C).
-
-        ``name`` is the argument ``target`` came from: the error names it with the value the caller gave
-        (a target loss is solved as -loss, which the message must not show)."""
+    def _flops_for(self, quantity, target: float, *, name: str, decreasing: bool = False) -> float:
+        """Solve quantity(C) = target for C by bisection in log C (quantity increasing in C, or falling
+        with ``decreasing``, as the optimum's loss does); ``name`` is the argument ``target`` came from."""
         lo, hi = 1.0, 1e60
-        if not quantity(lo) <= target <= quantity(hi):
-            shown = -target if name == "target_loss" else target
+        sign = -1.0 if decreasing else 1.0  # the bisection wants an increasing quantity
+
+        def rising(log_c: float) -> float:
+            return sign * quantity(math.exp(log_c))
+
+        log_lo, log_hi = math.log(lo), math.log(hi)
+        if not rising(log_lo) <= sign * target <= rising(log_hi):
             raise InvalidInputError(
-                f"{name}={shown:g} is outside what law {self.name!r} can reach (its compute-optimal "
+                f"{name}={target:g} is outside what law {self.name!r} can reach (its compute-optimal "
                 f"frontier from {lo:g} to {hi:g} training FLOPs).",
                 param=name,
             )
-        return math.exp(bisect(lambda x: quantity(math.exp(x)), target, math.log(lo), math.log(hi)))
+        return math.exp(bisect(rising, sign * target, log_lo, log_hi))
 
     # --- predictions with intervals (tokenplan.laws.prediction) ------------------------------------
     def predict(

@@ -112,7 +112,8 @@ def repeat(
 
     ``n_params`` (total) is the model being trained; by default the law's compute-optimal size for one
     pass over ``unique_tokens``. A law that counts non-embedding parameters (Kaplan's) gets the model in
-    that convention (Pearce & Song 2024 conversion; ``n_params_law``, ``param_convention``). With the ``muennighoff2023`` law the loss uses N' and D' (eqs. 5-6); with
+    that convention (Pearce & Song 2024 conversion; ``n_params_law``, ``param_convention``). With the
+    ``muennighoff2023`` law the loss uses N' and D' (eqs. 5-6); with
     another law that predicts loss it is evaluated at D' (the R_D* decay), and an allocation-only law gives
     no loss. D' always uses Muennighoff's R_D* = 15.39. Labels, advice and warnings are the plan's.
     """

@@ -165,7 +165,8 @@ def law_params(
 
 
 def convertible(n_params_total: float, vocab_size: int) -> bool:
-    """Whether a model of this total size has a non-embedding count (at least one layer, :func:`conversion_floor`)."""
+    """Whether a model of this total size has a non-embedding count (at least one layer,
+    :func:`conversion_floor`)."""
     return n_params_total >= conversion_floor(vocab_size=vocab_size)[1]
 
 

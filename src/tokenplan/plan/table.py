@@ -111,8 +111,9 @@ def optimal_table(
     The default law, ``chinchilla-a1`` (Approach 1, a = b = 0.50 from Table 2), is within 4.1% of every row
     of Table 3 but 67B (printed 1.5T tokens where 6ND gives 1.43T); ``note`` says so, and rows of Table 3's
     sizes carry its printed figures (``table3_flops``, ``table3_tokens``). Sizes count all parameters; a
-    non-embedding law converts them. Each row carries the intervals ``tokenplan plan`` reports at ``interval``: on the
-    loss and on N_opt, D_opt at the row's FLOPs (none for a law without bootstrap draws).
+    non-embedding law converts them. Each row carries the intervals ``tokenplan plan`` reports at
+    ``interval``: on the loss and on N_opt, D_opt at the row's FLOPs (none for a law without bootstrap
+    draws).
     """
     level = check_level(interval)
     the_law = get_law(law)
@@ -126,6 +127,7 @@ def optimal_table(
         n = _checks.quantity(f"n_params[{i}]", n)
         alloc = the_law.optimal_tokens(law_params(the_law, n, vocab_size, param="n_params"))
         n_law, d, c = float(alloc.n_params), float(alloc.n_tokens), float(alloc.flops)
+        printed_flops, printed_tokens = TABLE3.get(n, (None, None))
         rows.append(
             TableRow(
                 n_params=n,
@@ -134,8 +136,8 @@ def optimal_table(
                 n_tokens=d,
                 loss=None if alloc.loss is None else float(alloc.loss),
                 intervals=intervals(the_law, n_law, d, flops=c, interval=level),
-                table3_flops=TABLE3.get(n, (None, None))[0],
-                table3_tokens=TABLE3.get(n, (None, None))[1],
+                table3_flops=printed_flops,
+                table3_tokens=printed_tokens,
             )
         )
     return OptimalTable(

@@ -84,7 +84,8 @@ def select_report(
     """The HTML page of one selection.
 
     ``embeddings`` (n, d) and ``labels`` (n,) describe the n candidates (after filters and dedup);
-    ``selected`` and ``random`` are candidate positions (the pick and the random baseline: the same size, or the same token budget);
+    ``selected`` and ``random`` are candidate positions (the pick and the random baseline: the same size,
+    or the same token budget);
     ``text_of(positions)`` returns the text of those candidates (only the rows shown are asked for).
     """
     alt = _html.require()

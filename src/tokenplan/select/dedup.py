@@ -58,11 +58,12 @@ class MinHashDeduper:
     text) with an earlier kept sample is at least ``threshold``. LSH alone is approximate near the threshold:
     datasketch's default bands for 0.8 and 128 permutations (9 bands of 13 rows) make a pair at Jaccard 0.8 a
     candidate with probability 0.40 and one at 0.86 with 0.75, and every candidate counted, pairs below the
-    threshold too (more permutations do not change that: the bands balance misses against false candidates). So the bands here are chosen for
-    recall (:func:`lsh_bands`: a pair at the threshold is a candidate with probability >= 0.999; 25 bands of 5
-    rows for 0.8), and each candidate is checked with the exact Jaccard of the two shingle sets, kept per kept
-    sample as sorted 32-bit shingle hashes (4 bytes a shingle; docs/benchmarks.md, Near dedup, has the
-    cost: about the same time as LSH alone on real pools, 1.6x on a templated one).
+    threshold too (more permutations do not change that: the bands balance misses against false
+    candidates). So the bands here are chosen for recall (:func:`lsh_bands`: a pair at the threshold is a
+    candidate with probability >= 0.999; 25 bands of 5 rows for 0.8), and each candidate is checked with the
+    exact Jaccard of the two shingle sets, kept per kept sample as sorted 32-bit shingle hashes (4 bytes a
+    shingle; docs/benchmarks.md, Near dedup, has the cost: about the same time as LSH alone on real pools,
+    1.6x on a templated one).
     """
 
     def __init__(

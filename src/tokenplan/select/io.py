@@ -228,7 +228,9 @@ def _csv_separator(path: Path) -> str:
 
 def _iter_csv(path: Path, stats: ReadStats, strict: bool) -> Iterator[tuple[int, Any]]:
     with open(path, encoding=_ENCODING, newline="") as fh:
-        reader = csv.DictReader(fh, delimiter=_csv_separator(path))
+        separator = csv_separator(fh.readline())  # from the header line, then read from the start
+        fh.seek(0)
+        reader = csv.DictReader(fh, delimiter=separator)
         if not reader.fieldnames:
             raise InvalidInputError(f"{path}: the CSV file is empty; expected a header row.")
         for row in reader:
