@@ -65,3 +65,26 @@ def test_overfitting_bound():
     assert law.min_tokens_no_overfit(1e9) == pytest.approx(5e3 * 1e9**0.74)
     assert law.overfits(1e9, 1e10) and not law.overfits(1e9, 3e10)
     assert get_law("kaplan").param_convention == "non-embedding"
+
+
+def test_a_target_loss_below_one_layer_is_refused():
+    """get_law("kaplan").optimal_for_loss(20) returned a model of 4.87e-04 parameters without a word. A
+    non-embedding law's optimum below one layer (tokenplan.flops.conversion_floor) is refused, naming
+    target_loss and the easiest target it reaches, which is accepted; a law counting all parameters still
+    answers (plan flags its tiny model)."""
+    from tokenplan.errors import InvalidInputError
+    from tokenplan.flops import conversion_floor
+
+    law = get_law("kaplan")
+    floor = conversion_floor()[0]
+    for target in (20.0, 10.0, 5.5):
+        with pytest.raises(InvalidInputError, match="below one layer") as info:
+            law.optimal_for_loss(target)
+        assert info.value.param == "target_loss"
+        assert str(info.value).startswith(f"target_loss={target:g} needs")
+    easiest = float(str(info.value).split("at most ")[1].rstrip("."))
+    assert law.optimal_for_loss(easiest).n_params >= floor  # the bound given is reachable
+    with pytest.raises(InvalidInputError, match="below one layer"):
+        law.optimal_for_loss(easiest + 0.01)
+    assert law.optimal_for_loss(4.0).n_params > floor
+    assert get_law("chinchilla").optimal_for_loss(20.0).n_params < conversion_floor()[1]

@@ -18,7 +18,7 @@ from tokenplan import _checks
 from tokenplan._record import record
 from tokenplan._solve import bisect
 from tokenplan.errors import InvalidInputError
-from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
+from tokenplan.flops import FLOPS_PER_PARAM_TOKEN, conversion_floor
 
 if TYPE_CHECKING:
     from tokenplan.laws.intervals import PublishedInterval
@@ -216,7 +216,30 @@ class Law:
         flops = self._flops_for(
             lambda c: self.optimal(c).loss, target, name="target_loss", decreasing=True
         )
-        return self.optimal(flops)
+        alloc = self.optimal(flops)
+        if self.param_convention == "non-embedding":
+            self._refuse_below_one_layer(target, alloc.n_params)
+        return alloc
+
+    def _refuse_below_one_layer(self, target: float, n_params: float) -> None:
+        """A non-embedding law's optimum below one layer (:func:`tokenplan.flops.conversion_floor`) is not a
+        model (Kaplan's frontier gives 4.87e-04 parameters for a loss of 20) and has no total count, so the
+        target is refused, as ``plan --params`` refuses such a size for this law; a law counting all
+        parameters returns it and ``plan`` flags it."""
+        from tokenplan.units import format_quantity as fq
+
+        floor = conversion_floor()[0]
+        if n_params >= floor:
+            return
+        flops = self._flops_for(lambda c: self.optimal(c).n_params, floor, name="n_params")
+        # rounded down, so that the bound quoted is itself reachable
+        easiest = math.floor(float(self.optimal(flops).loss) * 1e3) / 1e3
+        raise InvalidInputError(
+            f"target_loss={target:g} needs a compute-optimal model of {n_params:.3g} non-embedding "
+            f"parameters under law {self.name!r}, below one layer ({fq(floor)}, "
+            f"tokenplan.flops.conversion_floor); give a target_loss of at most {easiest:g}.",
+            param="target_loss",
+        )
 
     @property
     def irreducible_loss(self) -> float:
