@@ -109,3 +109,19 @@ def test_bad_input_is_one_line_exit_2(args, needle):
     assert len(lines) == 1, r.stderr
     assert needle in lines[0]
     assert "Traceback" not in r.stderr
+
+
+def test_with_flags_keeps_names_a_command_does_not_have():
+    """Only a quoted name the command has a flag for becomes that flag; code spans stay as written."""
+    import click
+
+    from tokenplan.cli._flags import with_flags
+
+    @click.command()
+    @click.option("--params", "n_params")
+    @click.option("--gpu")
+    def cmd(n_params, gpu):
+        pass
+
+    text = "give `n_params` or `gpu`, not `unknown`; see `tokenplan flops`."
+    assert with_flags(cmd, text) == "give --params or --gpu, not `unknown`; see `tokenplan flops`."

@@ -127,7 +127,7 @@ def inference_optimal(
     if not law.has_loss:
         raise InvalidInputError(
             f"inference-aware planning needs a law that predicts loss; law {law.name!r} does not. "
-            "Use --law epoch2024, chinchilla or chinchilla-unrounded."
+            "Use `law` epoch2024, chinchilla or chinchilla-unrounded."
         )
     target = float(law.loss(n0, d0))
 

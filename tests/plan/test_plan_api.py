@@ -267,7 +267,7 @@ def test_target_loss_missed_through_repetition_warns():
     p = plan(target_loss=2.1, unique_tokens=25e9)
     assert p.loss > 2.1 + 0.01 and p.loss_fresh == pytest.approx(2.1)
     (w,) = [w for w in p.warnings if "not reached" in w]
-    assert w.startswith("--target-loss 2.1 is not reached") and f"loss is {p.loss:.4f}" in w
+    assert w.startswith("`target_loss` 2.1 is not reached") and f"loss is {p.loss:.4f}" in w
     assert "10.7 times" in w and "+0.0141" in w
     for ok in (plan(target_loss=2.1), plan(target_loss=2.1, unique_tokens=1e13)):
         assert not [w for w in ok.warnings if "not reached" in w]
@@ -338,7 +338,7 @@ def test_saved_law_file(tmp_path):
         ({"flops": 1e22, "mfu": 2.0}, r"mfu=2.0 must lie in \(0, 1\]"),
         ({"flops": 1e22, "mfu": 0.0}, r"mfu=0.0 must lie in \(0, 1\]"),
         ({"flops": 1e22, "mfu": True}, "mfu=True is not a number"),
-        ({"gpu_hours": 100.0}, "--gpu"),
+        ({"gpu_hours": 100.0}, "add `gpu` NAME"),
         ({"flops": 1e22, "gpu": "H100", "peak_flops": 1e15}, "not both"),
         ({"flops": 1e22, "unique_tokens": 0.0}, "unique_tokens"),
         ({"flops": 1e22, "gpus": 0}, "gpus"),
@@ -349,6 +349,23 @@ def test_saved_law_file(tmp_path):
 def test_bad_input_names_the_problem(kwargs, match):
     with pytest.raises(InvalidInputError, match=match):
         plan(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"flops": 1e22, "n_params": 7e9},
+        {"gpu_hours": 100.0},
+        {"flops": 1e22, "gpu": "H100", "peak_flops": 1e15},
+    ],
+)
+def test_python_errors_name_arguments_not_flags(kwargs):
+    """A Python caller passed ``gpu=``, not ``--gpu``: the message quotes the argument names (the CLI
+    gives its flags for them, tests/plan/test_plan_cli.py); it said "add --gpu NAME" before."""
+    with pytest.raises(InvalidInputError) as e:
+        plan(**kwargs)
+    assert "`" in str(e.value) and "--" not in str(e.value)
 
 
 def test_unknown_gpu_and_law_list_valid_names():

@@ -183,6 +183,32 @@ def test_bad_input_is_one_line_exit_2(args, needle):
     assert "Traceback" not in r.stderr
 
 
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        ((), "give a budget: one of --flops, --gpu-hours, --params, --tokens, --target-loss."),
+        (("--flops", "1e22", "--params", "7B"), "got --flops and --params (they conflict)"),
+        (("--gpu-hours", "100"), "--gpu-hours needs the hardware: add --gpu NAME"),
+        (
+            ("--flops", "1e22", "--gpu", "H100", "--peak-flops", "1e15"),
+            "give --gpu NAME or --peak-flops",
+        ),
+    ],
+)
+def test_library_errors_name_this_commands_flags(args, needle):
+    """plan() quotes its argument names (`gpu`, `n_params`); the CLI gives them as its flags."""
+    r = run_cli("plan", *args)
+    assert r.returncode == 2 and needle in r.stderr and "`" not in r.stderr, r.stderr
+
+
+def test_warnings_name_flags():
+    """A warning plan() words with argument names reads with flags on the command line."""
+    r = run_cli("plan", "--target-loss", "2.1", "--unique-tokens", "25B", env={"COLUMNS": "200"})
+    assert r.returncode == 0, r.stderr
+    assert "--target-loss 2.1 is not reached" in r.stdout and "(--flops)" in r.stdout
+    assert "`target_loss`" not in r.stdout and "`flops`" not in r.stdout
+
+
 def test_bad_law_file(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")

@@ -31,11 +31,11 @@ def _opts(**over):
     return steps.validate(**kw)
 
 
-def test_budget_mode_names_the_conflicting_flags():
+def test_budget_mode_names_the_conflicting_arguments():
     with pytest.raises(InvalidInputError, match="give a budget") as e:
         steps.budget_mode({})
     assert e.value.param == "flops"
-    with pytest.raises(InvalidInputError, match="--flops and --params") as e:
+    with pytest.raises(InvalidInputError, match="`flops` and `n_params`") as e:
         steps.budget_mode({"flops": 1e21, "n_params": 7e9})
     assert e.value.param == "n_params"
 

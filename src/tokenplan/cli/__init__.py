@@ -14,6 +14,7 @@ import sys
 import click
 
 from tokenplan import __version__
+from tokenplan.cli._flags import flag_for, with_flags
 from tokenplan.errors import TokenplanError
 
 # name -> (module, attribute). A module that does not exist yet is simply not listed.
@@ -49,8 +50,10 @@ class LazyGroup(click.Group):
             return super().invoke(ctx)
         except TokenplanError as exc:
             cmd = ctx.meta.get("tokenplan.command")
-            if cmd is not None and exc.param and getattr(exc, "flag", None) is None:
-                exc.flag = flag_for(cmd, exc.param)
+            if cmd is not None:
+                if exc.param and getattr(exc, "flag", None) is None:
+                    exc.flag = flag_for(cmd, exc.param)
+                exc.cli_message = with_flags(cmd, str(exc))
             raise
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
@@ -85,24 +88,6 @@ def cli() -> None:
     """
 
 
-def flag_for(command: click.Command, param: str) -> str | None:
-    """The flag of ``command`` that sets the library argument ``param``, or ``None``.
-
-    A command may declare ``command.tokenplan_flags = {"n_params": "--params", ...}`` where the library's
-    name differs from the option's; otherwise the option whose click name equals ``param`` is used.
-    """
-    mapping = getattr(command, "tokenplan_flags", None) or {}
-    if param in mapping:
-        return mapping[param]
-    for opt in command.params:
-        if opt.name == param or opt.name == param.replace("-", "_"):
-            if isinstance(opt, click.Option):
-                longs = [o for o in opt.opts if o.startswith("--")]
-                return (longs or opt.opts)[0]
-            return opt.human_readable_name
-    return None
-
-
 def _one_line(message: str) -> str:
     return " ".join(str(message).split())
 
@@ -110,7 +95,7 @@ def _one_line(message: str) -> str:
 def _error_line(exc: TokenplanError) -> str:
     """One line for a library error, prefixed with the flag it concerns when the text does not name it
     (an argument in any case: ``RECIPE`` is named by "recipe 'r.yaml' ...")."""
-    text = _one_line(str(exc))
+    text = _one_line(getattr(exc, "cli_message", None) or str(exc))
     flag = getattr(exc, "flag", None)
     if flag and flag.lower() not in text.lower():
         text = f"{flag}: {text}"

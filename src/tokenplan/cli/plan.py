@@ -20,6 +20,7 @@ from tokenplan.cli._common import (
     report_option,
     report_written,
 )
+from tokenplan.cli._flags import with_flags
 from tokenplan.laws import get_law
 from tokenplan.plan.batch import BATCH_RULES
 from tokenplan.units import format_bytes, format_gpu_hours, format_hours
@@ -38,9 +39,11 @@ def _print_warnings(items: list[tuple[str, str]]) -> None:
         return
     from rich.markup import escape
 
+    ctx = click.get_current_context(silent=True)
     out = console()
     out.print("[bold yellow]Warnings[/bold yellow]")
     for who, text in items:
+        text = with_flags(ctx.command, text) if ctx is not None else text
         prefix = f"[bold]{who}[/bold]: " if who else ""
         out.print(f"[yellow]![/yellow] {prefix}{escape(text)}", soft_wrap=False)
 

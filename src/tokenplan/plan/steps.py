@@ -39,13 +39,6 @@ __all__ = [
 
 DEFAULT_GPU = "H100"
 MODES = ("flops", "gpu_hours", "n_params", "n_tokens", "target_loss")
-FLAGS = {
-    "flops": "--flops",
-    "gpu_hours": "--gpu-hours",
-    "n_params": "--params",
-    "n_tokens": "--tokens",
-    "target_loss": "--target-loss",
-}
 
 
 @dataclass(frozen=True)
@@ -85,11 +78,11 @@ def budget_mode(values: dict[str, Any]) -> str:
     """The one budget given, by name; raises naming the flags when none or several are given."""
     given = [k for k in MODES if values.get(k) is not None]
     if len(given) != 1:
-        flags = ", ".join(FLAGS[k] for k in MODES)
         if not given:
-            raise InvalidInputError(f"give a budget: one of {flags}.", param="flops")
+            names = ", ".join(f"`{k}`" for k in MODES)
+            raise InvalidInputError(f"give a budget: one of {names}.", param="flops")
         raise InvalidInputError(
-            f"give exactly one budget; got {' and '.join(FLAGS[k] for k in given)} (they conflict).",
+            f"give exactly one budget; got {' and '.join(f'`{k}`' for k in given)} (they conflict).",
             param=given[1],
         )
     return given[0]
@@ -100,7 +93,7 @@ def hardware_spec(
 ) -> tuple[str | None, float, float | None, str]:
     """(name, peak FLOP/s, memory bytes or None, source of the figures)."""
     if gpu is not None and peak_flops is not None:
-        raise InvalidInputError("give --gpu NAME or --peak-flops, not both.", param="peak_flops")
+        raise InvalidInputError("give `gpu` NAME or `peak_flops`, not both.", param="peak_flops")
     if peak_flops is not None:
         return None, _number("peak_flops", peak_flops), None, "peak FLOP/s given by the user"
     acc = gpu if isinstance(gpu, Accelerator) else get_accelerator(gpu or DEFAULT_GPU)
@@ -115,8 +108,8 @@ def validate(**kw: Any) -> Options:
     mfu = _checks.in_range("mfu", kw["mfu"], 0.0, 1.0, inclusive="high")  # a share of peak, not 0
     if mode == "gpu_hours" and kw["gpu"] is None and kw["peak_flops"] is None:
         raise InvalidInputError(
-            "--gpu-hours needs the hardware: add --gpu NAME (A100, H100, H200, B200, MI300X, L40S, "
-            "RTX4090) or --peak-flops FLOP/s.",
+            "`gpu_hours` needs the hardware: add `gpu` NAME (A100, H100, H200, B200, MI300X, L40S, "
+            "RTX4090) or `peak_flops` FLOP/s.",
             param="gpu",
         )
     gpu, peak, device_bytes, source = hardware_spec(kw["gpu"], kw["peak_flops"])
@@ -304,9 +297,9 @@ def _target_missed(opts: Options, rep: adv.Repetition) -> str | None:
     if opts.mode != "target_loss" or rep.loss is None or rep.loss <= opts.budget * (1 + 1e-9):
         return None
     return (
-        f"--target-loss {opts.budget:g} is not reached: the plan reaches it on fresh data, but repeating "
+        f"`target_loss` {opts.budget:g} is not reached: the plan reaches it on fresh data, but repeating "
         f"{fq(rep.unique_tokens)} unique tokens {rep.epochs:.1f} times adds {rep.loss_change:+.4f}, so its "
-        f"loss is {rep.loss:.4f}; more unique tokens or a larger budget (--flops) close the gap."
+        f"loss is {rep.loss:.4f}; more unique tokens or a larger budget (`flops`) close the gap."
     )
 
 
@@ -319,7 +312,7 @@ def micro_batch_warning(batch: BatchPlan, gpus: int) -> str | None:
     return (
         f"the batch of {batch.batch_sequences:,} sequences ({fq(batch.batch_tokens)} tokens, "
         f"{RULE_NAMES[batch.rule]}) over {gpus:,} GPUs is {per_gpu:.2g} sequences per GPU per step: "
-        f"data parallelism needs at least one; use at most {batch.batch_sequences:,} GPUs (--gpus), "
+        f"data parallelism needs at least one; use at most {batch.batch_sequences:,} GPUs (`gpus`), "
         "a larger batch, or tensor/pipeline parallelism (not modelled here)."
     )
 
