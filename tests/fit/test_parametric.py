@@ -201,6 +201,30 @@ def test_a_collapsed_irreducible_loss_warns():
     assert not [w for w in ok.warnings if "collapsed" in w]
 
 
+# A real 9-run IsoFLOP sweep (3 budgets x 3 sizes of 8K-69K parameters, byte tokens of chitchat-dataset
+# conversations, `tokenplan sweep --preset micro --budgets 3e9,1e10,3e10 --sizes auto --n-sizes 3`).
+SWEEP_N = [7728, 13896, 21600, 7728, 13896, 41616, 7728, 13896, 69360]
+SWEEP_D = [40448, 24064, 16128, 135168, 80128, 30208, 405248, 240640, 58112]
+SWEEP_L = [3.0599, 3.0765, 3.0902, 2.7159, 2.8794, 3.046, 2.5453, 2.5038, 2.9021]
+
+
+def test_a_vanished_parameter_term_warns():
+    """On this sweep the shared-exponent fit sends A to ~1e-21: the loss fits, but N_opt at 1e12 FLOPs was
+    printed as 1.3e-157 parameters with no warning, and the floor warning advised '--form shared-exponent',
+    the form already fitted."""
+    runs = runs_from_arrays(SWEEP_N, SWEEP_L, n_tokens=SWEEP_D)
+    fit = fit_parametric(runs, alpha_equals_beta=True)
+    assert fit.law.A < 1e-10 and float(fit.law.optimal(1e12).n_params) < 1.0
+    (w,) = [w for w in fit.warnings if "term is under 0.1% of the loss" in w]
+    assert w.startswith(f"fitted A={fit.law.A:.3g}: the parameter term") and "N_opt" in w
+    assert not [w for w in fit.warnings if "fitted B=" in w]
+    assert not [w for w in fit.warnings if "--form shared-exponent" in w]
+    ok = fit_parametric(
+        _simulate(ChinchillaLaw(E=1.8, A=480, B=2100, alpha=0.35, beta=0.37), 0.0, 0)
+    )
+    assert not [w for w in ok.warnings if "0.1% of the loss" in w]
+
+
 def test_too_few_runs_names_what_was_dropped():
     """The count in the error is after dropping: say what went, or "got 1" from a 4-row file reads wrong."""
     runs = runs_from_arrays(

@@ -102,6 +102,16 @@ def test_calibrated_interval_is_the_conformal_widening(tmp_path):
     assert any("beyond the fitted compute" in n for n in far.notes)
 
 
+def test_few_held_out_runs_note_states_the_error_in_the_backtest_table_s_terms(tmp_path):
+    """3 held-out runs, the largest |log(actual/predicted)| 0.0779: the note said 'the largest held-out
+    error (7.79%)', a log error printed as a percentage, while the backtest table printed the same run's
+    error as 8.10% (predicted/actual - 1)."""
+    law = _fitted(tmp_path, residuals=(0.01, 0.0329, 0.0779))
+    (note,) = [n for n in law.predict(5e8, 1e10).notes if "too few" in n]
+    assert "a factor of 1.081 (|log(actual/predicted)| = 0.0779)" in note
+    assert "7.79%" not in note
+
+
 def test_save_load_round_trip_and_format(tmp_path):
     law = _fitted(tmp_path)
     path = save_law(law, tmp_path / "fit.json", fit={"form": "chinchilla"})

@@ -35,6 +35,14 @@ def test_figure1_models_losses():
     assert LAW.loss(8.67e9, 178e9, 25e9) == pytest.approx(2.2269634075087867, abs=1e-9)
 
 
+def test_optimum_epochs_count_passes_over_the_unique_data():
+    """With more unique data than the optimum uses, epochs is D/U < 1, not 1; with none given, 1."""
+    alloc = LAW.optimal_constrained(1e24, 2e12)
+    assert alloc.n_tokens < 2e12
+    assert alloc.epochs == pytest.approx(alloc.n_tokens / 2e12, rel=1e-12)
+    assert LAW.optimal_constrained(1e24, None).epochs == 1.0
+
+
 def test_figure1_budget_optimum():
     """The law's own optimum at Fig. 1's budget, C = 6 x 8.67B x 178B = 9.26e21 ("9.3e21"), 25B unique: the
     authors' grid search from (8.67B, 178B) prints "227B tokens, 9.1 epochs, 6.8B parameters" and adds "We

@@ -103,6 +103,20 @@ def test_worked_example_json():
     assert dflt["data_constrained"]["epochs"] == pytest.approx(out["epochs"], rel=1e-6)
 
 
+def test_data_constrained_optimum_epochs_below_one():
+    """2T unique tokens and 1e24 FLOPs: the optimum trains on 1.81T tokens, 0.90 of an epoch. The plan's
+    own row said 'epochs 0.90' while the optimum's row, the --compare note and the report said '1.00
+    epochs' (DataConstrainedAllocation.epochs was floored at one pass)."""
+    out = plan_json("--flops", "1e24", "--unique-tokens", "2T", "--law", "muennighoff2023")
+    dc = out["data_constrained"]
+    assert dc["epochs"] == pytest.approx(dc["n_tokens"] / 2e12, rel=1e-9)
+    assert dc["epochs"] == pytest.approx(out["epochs"], rel=1e-6) and 0.85 < dc["epochs"] < 0.95
+    text = run_cli(
+        "plan", "--flops", "1e24", "--unique-tokens", "2T", env={"COLUMNS": "100"}
+    ).stdout
+    assert "(0.90 epochs)" in text and "1.00 epochs" not in text
+
+
 def test_kaplan_json():
     """Hoffmann et al. 2022 App. D.4: Kaplan's optimum at 1e21 FLOPs is 4.68B (non-embedding) params;
     Kaplan eq. 1.4 batch B_crit = 2e8 / L^(1/0.21) tokens at the plan's loss."""
@@ -294,3 +308,36 @@ def test_small_plans_show_their_gpu_time():
     q = plan(flops=1e18)
     r = run_cli("plan", "--flops", "1e18", env={"COLUMNS": "200"})
     assert f"{q.gpu_hours:.2g} ({q.gpu_hours * 60:.2g} GPU-minutes)" in r.stdout
+
+
+# A law fitted on a 9-run CPU sweep whose parameter term vanished (A ~ 1e-21, alpha = beta = 0.068;
+# constants of a real `tokenplan fit` on a chitchat-dataset sweep): its N_opt is ~1e-157 on ~1e168 tokens.
+DEGENERATE = {"E": 4.9e-10, "A": 6.582e-22, "B": 6.09, "alpha": 0.0676, "beta": 0.0676}
+
+
+@pytest.mark.parametrize(
+    "budget",
+    [
+        ("--flops", "1e13"),
+        ("--tokens", "1M"),
+        ("--params", "10K"),
+        ("--flops", "1e13", "--compare"),
+        ("table", "--params", "10K"),
+    ],
+)
+def test_a_degenerate_fitted_law_is_one_line_not_a_traceback(tmp_path, budget):
+    """`plan --law fit.json` with such a law raised ZeroDivisionError (DeepSeek's learning rate at C = 0)
+    for --flops/--tokens, and a bare 'value too large' with no flag for --params (and `table`)."""
+    from dataclasses import replace
+
+    law = replace(get_law("chinchilla"), name="fit-approach3", **DEGENERATE)
+    path = tmp_path / "fit.json"
+    path.write_text(json.dumps({"law": law.to_dict()}))
+    command, budget = (budget[0], budget[1:]) if budget[0] == "table" else ("plan", budget)
+    r = run_cli(command, "--law", str(path), *budget)
+    assert r.returncode == 2, r.stderr
+    assert "Traceback" not in r.stderr and r.stdout == ""
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    assert lines[0].startswith("tokenplan: error: --law: law 'fit-approach3' has no usable plan")
+    assert budget[0] in lines[0] and "refit" in lines[0]

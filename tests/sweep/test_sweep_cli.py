@@ -166,6 +166,16 @@ def test_dry_run_lists_runs_without_training(tmp_path):
         (("--preset", "micro", "--checkpoint-every", "nan"), r"--checkpoint-every.*finite"),
         (("--preset", "micro", "--checkpoint-every", "-5"), r"--checkpoint-every.*>= 0"),
         (("--preset", "micro", "--ray-address", "auto"), r"--ray-address.*--executor ray"),
+        # a flag the grid would not read: --n-sizes 3 over micro's listed sizes trained 2 per budget
+        (("--preset", "micro", "--n-sizes", "3"), r"--n-sizes: .*only applies with --sizes auto"),
+        (("--preset", "micro", "--size-spread", "2"), r"--size-spread: .*--sizes auto"),
+        (("--preset", "micro", "--epochs", "1,4"), r"--epochs: an isoflop sweep does not read it"),
+        (("--preset", "micro", "--dropout", "0.2"), r"--dropout: an isoflop sweep .*--kind repeat"),
+        (("--preset", "repeat-demo", "--budgets", "1e10"), r"--budgets: a repeat sweep does not"),
+        (
+            ("--preset", "repeat-demo", "--dropout-schedules", "none", "--late-start", "0.3"),
+            r"--late-start: only the 'late' dropout schedule reads it",
+        ),
         (
             ("--preset", "micro", "--executor", "ray", "--ray-address", "ray://head:10001"),
             r"ray\[client\]|pip install 'tokenplan\[ray\]'",
@@ -180,6 +190,23 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
 
     assert re.search(message, r.stderr), r.stderr
     assert not (tmp_path / "o").exists()  # refused before anything was written
+
+
+def test_flags_the_grid_reads_are_still_accepted():
+    """The refusal of ignored flags leaves the flags a grid reads alone."""
+    for args in (
+        ("--preset", "micro", "--sizes", "auto", "--n-sizes", "3", "--size-spread", "2"),
+        ("--preset", "cpu-demo", "--n-sizes", "3"),
+        ("--preset", "repeat-demo", "--late-start", "0.3", "--epochs", "1,4"),
+    ):
+        r = run_cli("sweep", *args, "--dry-run", "--json")
+        assert r.returncode == 0, r.stderr
+    spec = json.loads(
+        run_cli(
+            "sweep", "--preset", "micro", "--sizes", "auto", "--n-sizes", "3", "--dry-run", "--json"
+        ).stdout
+    )
+    assert spec["n_runs"] == 6  # 2 budgets x 3 sizes
 
 
 def test_non_utf8_inputs_are_one_line(tmp_path):

@@ -24,6 +24,7 @@ from tokenplan.cli._common import (
     report_written,
     warn,
 )
+from tokenplan.errors import InvalidInputError
 from tokenplan.sweep.data import EXAMPLE_CORPORA, TOKENIZER_NAMES
 from tokenplan.sweep.executors import EXECUTOR_NAMES
 from tokenplan.sweep.spec import KINDS
@@ -201,7 +202,42 @@ def _spec_from_cli(spec_file: str | None, preset: str | None, flags: dict):
     base.update({k: v for k, v in flags.items() if v is not None and k in spec_keys})
     if flags.get("data") is not None:
         base["data"] = str(Path(flags["data"]).resolve())
-    return spec_from_dict(base, source=spec_file), name
+    spec = spec_from_dict(base, source=spec_file)
+    _refuse_ignored_flags(spec, {k for k, v in flags.items() if v is not None and k in spec_keys})
+    return spec, name
+
+
+# Flags that only one kind of grid reads; the sizes='auto' ones only when sizes is auto.
+_ONLY_ISOFLOP = ("budgets", "sizes", "n_sizes", "size_center", "size_spread")
+_ONLY_REPEAT = ("model", "n_tokens", "epochs", "dropout_schedules", "dropout", "late_start")
+_ONLY_AUTO_SIZES = ("n_sizes", "size_center", "size_spread")
+
+
+def _refuse_ignored_flags(spec, given: set[str]) -> None:
+    """A flag the sweep would not read is refused, not dropped in silence (``--n-sizes 3`` over a preset
+    that lists its sizes trained the preset's 2 sizes per budget), as select refuses ignored options."""
+    this, other = ("an isoflop", "repeat") if spec.kind == "isoflop" else ("a repeat", "isoflop")
+    for key in _ONLY_REPEAT if spec.kind == "isoflop" else _ONLY_ISOFLOP:
+        if key in given:
+            raise InvalidInputError(
+                f"{this} sweep does not read it (only {other} sweeps do); drop the flag or add "
+                f"--kind {other}.",
+                param=key,
+            )
+    if spec.kind == "isoflop" and spec.sizes != "auto":
+        for key in _ONLY_AUTO_SIZES:
+            if key in given:
+                raise InvalidInputError(
+                    f"it only applies with --sizes auto, and this spec lists its sizes "
+                    f"({','.join(spec.sizes)}); add --sizes auto or drop the flag.",
+                    param=key,
+                )
+    schedules = set(spec.dropout_schedules) if spec.kind == "repeat" else set()
+    if "late_start" in given and "late" not in schedules:
+        raise InvalidInputError(
+            "only the 'late' dropout schedule reads it; add --dropout-schedules late.",
+            param="late_start",
+        )
 
 
 def _dry_run(spec, out: Path, as_json: bool) -> None:

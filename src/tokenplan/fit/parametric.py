@@ -352,16 +352,35 @@ def _exponent_notes(law: ChinchillaLaw) -> list[str]:
     ]
 
 
-def _floor_notes(law: ChinchillaLaw, runs) -> list[str]:
+def _floor_notes(law: ChinchillaLaw, runs, alpha_equals_beta: bool) -> list[str]:
     """A warning when the irreducible loss E collapsed to ~0 (e = log E ran off to -inf): the runs do not
     pin the floor down, and the law then predicts a loss falling without limit beyond them."""
     if law.E >= 1e-3 * float(np.min(runs.loss)):
         return []
+    other = "" if alpha_equals_beta else ", or compare --form shared-exponent"
     return [
         f"fitted E={law.E:.3g}: the irreducible loss collapsed to zero, so the runs do not pin it down "
         "(too few, too small or too close together); predictions beyond them fall without a floor. Add "
-        "runs at larger N and D, or compare --form shared-exponent."
+        f"runs at larger N and D{other}."
     ]
+
+
+def _vanished_term_notes(law: ChinchillaLaw, runs) -> list[str]:
+    """A warning when A/N^alpha or B/D^beta is under 0.1% of the loss at every run (A or B ran off to ~0):
+    the runs do not constrain that term, and N_opt, D_opt (which balance the two terms) mean nothing."""
+    notes = []
+    floor = 1e-3 * float(np.min(runs.loss))
+    for name, coef, exp, size, axis in (
+        ("A", law.A, law.alpha, runs.n_params, "parameter"),
+        ("B", law.B, law.beta, runs.n_tokens, "data"),
+    ):
+        if law.alpha > 0 and law.beta > 0 and float(np.max(coef / size**exp)) < floor:
+            notes.append(
+                f"fitted {name}={coef:.3g}: the {axis} term is under 0.1% of the loss at every run, so "
+                "the runs do not constrain it and N_opt, D_opt are not meaningful (the loss still fits "
+                "the runs). Add runs that bracket the optimum: several model sizes at each budget."
+            )
+    return notes
 
 
 def _check_runs(runs, approach: str) -> None:
@@ -446,7 +465,8 @@ def fit_parametric(
         raise InvalidInputError("Approach 3: no starting point gave a finite objective.")
     theta = problem.theta(phi[None, :])[0]
     law = _law_from_theta(theta, name, runs)
-    notes += _exponent_notes(law) + _floor_notes(law, runs)
+    notes += _exponent_notes(law) + _vanished_term_notes(law, runs)
+    notes += _floor_notes(law, runs, alpha_equals_beta)
     resid = np.log(law.loss(runs.n_params, runs.n_tokens)) - np.log(runs.loss)
     return ParametricFit(
         law=law,

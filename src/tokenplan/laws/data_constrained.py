@@ -33,7 +33,11 @@ class DataConstrainedAllocation(Allocation):
 
     @property
     def epochs(self) -> float:
-        return self.n_tokens / min(self.unique_tokens, self.n_tokens)
+        """D / U: passes over the unique data, below 1 when the budget does not use all of it (as a plan's
+        own ``epochs``); 1 (each token seen once) when the unique data is unlimited."""
+        if math.isinf(self.unique_tokens):
+            return 1.0
+        return float(self.n_tokens / self.unique_tokens)
 
     def to_dict(self):
         out = super().to_dict()

@@ -173,7 +173,8 @@ class Uncertainty:
             if not exact:
                 notes.append(
                     f"only {len(self.residuals)} held-out runs calibrate this interval: too few for a "
-                    f"{level:.0%} conformal quantile, so it uses the largest held-out error ({c:.2%})."
+                    f"{level:.0%} conformal quantile, so it uses the largest held-out error, a factor of "
+                    f"{math.exp(c):.4g} (|log(actual/predicted)| = {c:.4f})."
                 )
             lo_log, hi_log = lo_log - c, hi_log + c
         return center * math.exp(lo_log), center * math.exp(hi_log), notes

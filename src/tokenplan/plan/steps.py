@@ -34,6 +34,7 @@ __all__ = [
     "muennighoff",
     "plan_warnings",
     "size_hardware",
+    "usable_allocation",
     "validate",
 ]
 
@@ -193,6 +194,40 @@ def both_conventions(law: Law, n_params: float, vocab_size: int) -> tuple[float,
 def allocate(opts: Options) -> Allocation:
     """(N, D, C) for the budget under the law; with the data-constrained law, FLOPs and unique tokens, the
     data-constrained optimum (Muennighoff et al. 2023 sec. 5)."""
+    return usable_allocation(
+        opts.law, lambda: _allocate(opts), f"`{opts.mode}` {opts.budget:g}"
+    )
+
+
+def usable_allocation(law: Law, make, budget: str) -> Allocation:
+    """``make()``, refused with the law's name when floating point cannot carry it (N/D or D/N out of
+    range, or an overflow): a fitted law whose N or D term vanished gives such numbers (N_opt ~1e-157 on
+    ~1e168 tokens), and every later step would compute nonsense from them or fail. ``budget`` is the
+    quoted argument and value the message names ("`flops` 1e+13"; the CLI gives the flag).
+    """
+    try:
+        alloc = make()
+        N, D, C = float(alloc.n_params), float(alloc.n_tokens), float(alloc.flops)
+        usable = all(math.isfinite(v) and v > 0 for v in (N, D, C, N / D, D / N))
+    except OverflowError:
+        usable, N = False, math.nan
+    if not usable:
+        what = (
+            f"it allocates {N:.3g} parameters on {D:.3g} tokens"
+            if math.isfinite(N)
+            else "its allocation overflows"
+        )
+        raise InvalidInputError(
+            f"law {law.name!r} has no usable plan for {budget}: {what}, beyond what can be computed "
+            "with, a sign that its fit did not pin the N and D terms down (see `tokenplan fit`'s "
+            "warnings); refit on runs that bracket the optimum at several budgets, or plan with a "
+            "preset (`tokenplan laws`).",
+            param="law",
+        )
+    return alloc
+
+
+def _allocate(opts: Options) -> Allocation:
     law = opts.law
     if opts.mode in ("flops", "gpu_hours"):
         flops = (

@@ -17,7 +17,7 @@ from tokenplan.laws import (
     published_intervals,
 )
 from tokenplan.laws.prediction import check_level
-from tokenplan.plan.steps import law_params
+from tokenplan.plan.steps import law_params, usable_allocation
 
 __all__ = ["GOPHER_FLOPS", "TABLE3", "TABLE3_PARAMS", "OptimalTable", "TableRow", "optimal_table"]
 
@@ -125,7 +125,13 @@ def optimal_table(
     rows = []
     for i, n in enumerate(sizes):
         n = _checks.quantity(f"n_params[{i}]", n)
-        alloc = the_law.optimal_tokens(law_params(the_law, n, vocab_size, param="n_params"))
+        alloc = usable_allocation(
+            the_law,
+            lambda n=n: the_law.optimal_tokens(
+                law_params(the_law, n, vocab_size, param="n_params")
+            ),
+            f"`n_params` {n:g}",
+        )
         n_law, d, c = float(alloc.n_params), float(alloc.n_tokens), float(alloc.flops)
         printed_flops, printed_tokens = TABLE3.get(n, (None, None))
         rows.append(
