@@ -52,6 +52,32 @@ def test_warns_when_minimum_is_not_bracketed():
     assert not any(p.bracketed for p in fit.profiles)
 
 
+def test_an_exponent_outside_zero_one_warns():
+    """A real 9-run CPU sweep gave Approach 2 a = 2.42 (b = -1.42: D_opt falling as compute grows) with no
+    word about it. Here each budget's optimum is placed by hand at N_opt ∝ C^1.5 (a parabola in log N
+    around it); the fit finds a = 1.5 and says the allocation is not meaningful. The law's own optima do
+    not warn (test_recovers_the_law_exponent)."""
+    N, C, B, L = [], [], [], []
+    for c in (1e18, 1e19, 1e20):
+        n_opt = 1e8 * (c / 1e18) ** 1.5
+        for f in (0.25, 0.5, 1, 2, 4):
+            N.append(n_opt * f)
+            C.append(c)
+            B.append(c)
+            L.append(3.0 - 0.1 * np.log10(c / 1e18) + 0.05 * np.log(f) ** 2)
+    fit = fit_isoflop(runs_from_arrays(N, L, flops=C, flops_budget=B))
+    assert fit.exponents[0] == pytest.approx(1.5, abs=1e-6)
+    (w,) = [w for w in fit.warnings if "outside 0..1" in w]
+    assert w.startswith(
+        "Approach 2: fitted a = 1.5 (b = -0.5) is outside 0..1, so D_opt would shrink"
+    )
+    assert not [w for w in fit_isoflop(isoflop_runs()).warnings if "outside 0..1" in w]
+    from tokenplan.fit.result import frontier_notes  # Approach 1 (the envelope) uses the same check
+
+    (w,) = frontier_notes("Approach 1", -0.0698)
+    assert "a = -0.0698 (b = 1.07)" in w and "N_opt would shrink" in w
+
+
 def test_too_few_budgets_or_sizes():
     with pytest.raises(InvalidInputError, match="at least 2 FLOP budgets"):
         fit_isoflop(isoflop_runs(budgets=(1e19,)))

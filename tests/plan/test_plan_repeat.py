@@ -149,8 +149,9 @@ def test_plot_bad_paths(tmp_path):
     t = repeat(1e9, [1, 2])
     with pytest.raises(InvalidInputError, match=r"\.png"):
         plot_repeat(t, tmp_path / "x.txt")
-    with pytest.raises(InvalidInputError, match="does not exist"):
+    with pytest.raises(InvalidInputError, match="does not exist; create it first") as err:
         plot_repeat(t, tmp_path / "no" / "x.png")
+    assert err.value.param == "plot_path"  # the CLI names --plot
     r = run_cli("repeat", "--unique-tokens", "1B", "--plot", str(tmp_path / "x.jpg"))
     assert r.returncode == 2 and ".png" in r.stderr
 

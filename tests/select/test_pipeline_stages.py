@@ -108,7 +108,7 @@ def test_check_outputs_refuses_before_the_slow_part(tmp_path):
     src = DATA / "tiny.jsonl"
     with pytest.raises(InvalidInputError, match="input file"):
         check_outputs(Recipe(input=str(src), n_select=1, output=str(src), overwrite=True))
-    with pytest.raises(InvalidInputError, match="does not exist"):
+    with pytest.raises(InvalidInputError, match="does not exist; create it first or choose"):
         check_outputs(Recipe(input=str(src), n_select=1, output=str(tmp_path / "no" / "o.jsonl")))
     assert check_outputs(Recipe(input=str(src), n_select=1)) is None
 

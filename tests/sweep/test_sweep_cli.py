@@ -222,6 +222,59 @@ def test_non_utf8_inputs_are_one_line(tmp_path):
     assert len(r.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("hi\n", "has 3 training tokens, fewer than one window of seq_len+1=33"),
+        ("word " * 40, "has 20 held-out tokens, fewer than one window of seq_len+1=33"),
+    ],
+)
+def test_a_corpus_shorter_than_one_window_is_refused_before_training(tmp_path, text, needle):
+    """A 3-token file trained 4 runs that all 'failed' (shorter than one window), exit 0, and pointed
+    to `tokenplan fit` on a table with no ok run; now one line naming --data, exit 2, no folder."""
+    data = tmp_path / "tiny.txt"
+    data.write_text(text)
+    r = run_cli("sweep", "--preset", "micro", "--data", str(data), "--out", str(tmp_path / "o"))
+    assert r.returncode == 2, r.stdout + r.stderr
+    (line,) = r.stderr.strip().splitlines()
+    assert line.startswith("tokenplan: error: --data: the corpus") and needle in line
+    assert "lower --seq-len" in line and not (tmp_path / "o").exists()
+    from tokenplan.errors import InvalidInputError
+    from tokenplan.sweep.runner import run_sweep
+    from tokenplan.sweep.spec import spec_from_dict
+
+    with pytest.raises(InvalidInputError, match="lower `seq_len`"):  # Python: the argument's name
+        run_sweep(spec_from_dict({"preset": "micro", "data": str(data)}), tmp_path / "p")
+
+
+def test_jsonl_data_with_another_text_field(tmp_path):
+    """The missing-field error said 'pass the right --text-field', a flag sweep did not have."""
+    data = tmp_path / "chat.jsonl"
+    data.write_text(
+        "".join(json.dumps({"content": "to be or not to be " * 40}) + "\n" for _ in range(40))
+    )
+    out = tmp_path / "o"
+    r = run_cli("sweep", "--preset", "micro", "--data", str(data), "--out", str(out), "--dry-run")
+    assert r.returncode == 0, r.stderr  # a dry run does not read the corpus
+    r = run_cli("sweep", "--preset", "micro", "--data", str(data), "--out", str(out), "--quiet")
+    assert r.returncode == 2 and "missing string field 'text'" in r.stderr
+    assert "--text-field" in r.stderr and not out.exists()
+    r = run_cli(
+        "sweep", "--preset", "micro", "--data", str(data), "--text-field", "content", "--dry-run",
+        "--json",
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["spec"]["text_field"] == "content"
+
+
+def test_data_with_no_text_names_the_flag(tmp_path):
+    data = tmp_path / "empty.txt"
+    data.write_text("\n\n")
+    r = run_cli("sweep", "--preset", "micro", "--data", str(data), "--out", str(tmp_path / "o"))
+    assert r.returncode == 2
+    assert r.stderr.startswith(f"tokenplan: error: --data: data {str(data)!r} holds no text; give")
+
+
 def test_a_recipe_with_a_string_for_a_boolean_is_refused(tmp_path):
     spec = tmp_path / "spec.yaml"
     spec.write_text("preset: micro\ntied_embeddings: 'false'\n")

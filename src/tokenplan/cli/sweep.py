@@ -73,6 +73,7 @@ _RUN_OPTIONS = ("executor", "workers", "ray_address", "extend", "checkpoint_ever
     type=click.Path(exists=True),
     help="Text/JSONL file or directory (default: the Shakespeare sample).",
 )
+@click.option("--text-field", help="JSONL data: the field holding the text (default text).")
 @click.option("--tokenizer", type=click.Choice(TOKENIZER_NAMES), help="Tokenizer (default byte).")
 @click.option("--seq-len", type=int, help="Context length.")
 @click.option("--batch-size", type=int, help="Sequences per step.")
@@ -153,6 +154,9 @@ def sweep(spec_file, preset, out_dir, dry_run, quiet, report, overwrite, as_json
         print_json({"sweep": result.to_dict(), "spec": spec.to_dict()})
     else:
         _print_summary(result)
+
+
+sweep.tokenplan_flags = {"data": "--data"}  # the option's name is data_path
 
 
 def _print_summary(result) -> None:

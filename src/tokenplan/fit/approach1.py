@@ -14,7 +14,7 @@ import numpy as np
 
 from tokenplan import _checks
 from tokenplan.errors import InvalidInputError
-from tokenplan.fit.result import FrontierFit, fitted_law_fields
+from tokenplan.fit.result import FrontierFit, fitted_law_fields, frontier_notes
 from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
 from tokenplan.laws.chinchilla import PowerLawAllocation
 
@@ -127,6 +127,7 @@ def fit_envelope(
             flops=C,
         ),
     )
+    notes += frontier_notes("Approach 1", law.a)
     D = C / (FLOPS_PER_PARAM_TOKEN * N)
     b, _ = np.polyfit(np.log(C), np.log(D), 1)
     return EnvelopeFit(

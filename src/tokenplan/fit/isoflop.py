@@ -18,7 +18,7 @@ import numpy as np
 from tokenplan import _checks
 from tokenplan._record import record
 from tokenplan.errors import InvalidInputError
-from tokenplan.fit.result import FrontierFit, fitted_law_fields
+from tokenplan.fit.result import FrontierFit, fitted_law_fields, frontier_notes
 from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
 from tokenplan.laws.chinchilla import PowerLawAllocation
 
@@ -210,6 +210,7 @@ def fit_isoflop(
             flops=C,
         ),
     )
+    notes += frontier_notes("Approach 2", law.a)
     b, log_d = np.polyfit(np.log(C), np.log(D_opt), 1)
     return IsoflopFit(
         law=law,

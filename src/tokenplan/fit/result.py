@@ -92,6 +92,20 @@ class FrontierFit(FitResult):
         return self.law.a, self.b  # type: ignore[attr-defined]
 
 
+def frontier_notes(approach: str, a: float) -> list[str]:
+    """A warning when a frontier exponent a (N_opt ∝ C^a) lies outside 0..1: then D_opt = C/(6 N_opt)
+    (or N_opt) would shrink as compute grows, which no run table supports; the optima the power law went
+    through do not follow one (published fits: a ≈ 0.5, Hoffmann et al. 2022 Table 2)."""
+    if 0.0 < a < 1.0:
+        return []
+    which = "D_opt" if a >= 1.0 else "N_opt"
+    return [
+        f"{approach}: fitted a = {a:.3g} (b = {1.0 - a:.3g}) is outside 0..1, so {which} would shrink as "
+        "compute grows: the optima do not follow a power law across these budgets, and this allocation "
+        "is not meaningful. Add budgets, and sizes on both sides of each optimum."
+    ]
+
+
 def fitted_law_fields(
     name: str, method: str, data: Any, description: str, *, flops: Any = None, **fields: Any
 ) -> dict[str, Any]:

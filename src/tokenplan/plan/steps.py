@@ -194,9 +194,7 @@ def both_conventions(law: Law, n_params: float, vocab_size: int) -> tuple[float,
 def allocate(opts: Options) -> Allocation:
     """(N, D, C) for the budget under the law; with the data-constrained law, FLOPs and unique tokens, the
     data-constrained optimum (Muennighoff et al. 2023 sec. 5)."""
-    return usable_allocation(
-        opts.law, lambda: _allocate(opts), f"`{opts.mode}` {opts.budget:g}"
-    )
+    return usable_allocation(opts.law, lambda: _allocate(opts), f"`{opts.mode}` {opts.budget:g}")
 
 
 def usable_allocation(law: Law, make, budget: str) -> Allocation:

@@ -31,7 +31,9 @@ def plot_repeat(table: RepeatTable, path: str | os.PathLike[str]) -> Path:
         raise InvalidInputError(f"plot path {str(out)!r} is a directory; give a .png file name.")
     if not out.parent.exists():
         raise InvalidInputError(
-            f"plot path {str(out)!r}: directory {str(out.parent)!r} does not exist."
+            f"plot path {str(out)!r}: directory {str(out.parent)!r} does not exist; create it "
+            "first or choose another path.",
+            param="plot_path",
         )
     rows = table.rows
     epochs = [r.epochs for r in rows]

@@ -535,7 +535,10 @@ def write_subset(
     if dst.exists() and not overwrite:
         raise InvalidInputError(f"output {str(dst)!r} exists; pass --overwrite to replace it.")
     if not dst.parent.exists():
-        raise InvalidInputError(f"the directory of output {str(dst)!r} does not exist.")
+        raise InvalidInputError(
+            f"the directory of output {str(dst)!r} does not exist; create it first or choose "
+            "another path."
+        )
     kind = detect_file_type(src)
     # no suffix: the input's format, as documented (a chatterbot YAML input: JSONL)
     out_kind = detect_file_type(dst) if dst.suffix else ("jsonl" if kind == "yaml" else kind)

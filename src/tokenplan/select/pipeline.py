@@ -573,7 +573,9 @@ def check_outputs(recipe: Recipe) -> Path | None:
         value = getattr(recipe, name)
         if value and not Path(value).parent.exists():
             raise InvalidInputError(
-                f"the directory of {name} {str(value)!r} does not exist.", param=name
+                f"the directory of {name} {str(value)!r} does not exist; create it first or choose "
+                "another path.",
+                param=name,
             )
     out_path = None
     if recipe.output:

@@ -42,7 +42,10 @@ def plot_selection(
     fig = new_figure(figsize=(6, 6), dpi=110)  # first: without matplotlib, fail before any work
     out = Path(path)
     if not out.parent.exists():
-        raise InvalidInputError(f"the directory of --plot {str(out)!r} does not exist.")
+        raise InvalidInputError(
+            f"the directory of --plot {str(out)!r} does not exist; create it first or choose "
+            "another path."
+        )
     xy = pca_2d(embeddings, seed=seed)
     shown = np.arange(len(xy))
     if len(xy) > max_points:

@@ -206,15 +206,20 @@ def read_documents(
                     )
                 if not isinstance(record, dict) or not isinstance(record.get(text_field), str):
                     raise InvalidInputError(
-                        f"{path}:{lineno}: missing string field {text_field!r}; pass the right "
-                        "--text-field."
+                        f"{path}:{lineno}: missing string field {text_field!r}; set `text_field` to the "
+                        "field that holds the text.",
+                        param="text_field",
                     )
                 docs.append(record[text_field])
         else:
             docs.append(text)
     docs = [d for d in docs if d.strip()]
     if not docs:
-        raise InvalidInputError(f"data={[str(p) for p in files]} holds no text.")
+        raise InvalidInputError(
+            f"data {', '.join(repr(str(p)) for p in files)} holds no text; give a file with text in "
+            "it (or run `tokenplan data shakespeare` to prepare the example corpus).",
+            param="data",
+        )
     return docs
 
 

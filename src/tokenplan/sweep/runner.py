@@ -222,6 +222,22 @@ def _check_corpus_size(runs: list[RunSpec], corpus) -> None:
                 "(`tokenplan data shakespeare`).",
                 param="n_tokens",
             )
+    _check_windows(runs, corpus)
+
+
+def _check_windows(runs: list[RunSpec], corpus) -> None:
+    """A corpus too short for one training or held-out window of seq_len + 1 tokens is refused before any
+    run starts: every run would fail the same way (a 3-token file trained 4 'failed' runs, exit 0)."""
+    window = max((r.config.seq_len for r in runs), default=0) + 1
+    for split, tokens in (("training", corpus.train_tokens), ("held-out", corpus.val_tokens)):
+        if runs and tokens < window:
+            raise InvalidInputError(
+                f"the corpus {corpus.source!r} has {tokens:,} {split} tokens, fewer than one window of "
+                f"seq_len+1={window} tokens ({corpus.train_tokens:,} training, {corpus.val_tokens:,} "
+                "held-out, the tail `val_fraction` of every document); give more text or lower "
+                "`seq_len`.",
+                param="data",
+            )
 
 
 def _check_checkpoints(folder: SweepFolder, todo: list[RunSpec]) -> None:
