@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from helpers import run_cli
 from tokenplan.errors import InvalidInputError
-from tokenplan.laws import get_law, load_law
+from tokenplan.laws import (
+    ChinchillaLaw,
+    DataConstrainedLaw,
+    KaplanLaw,
+    KaplanNDLaw,
+    PowerLawAllocation,
+    get_law,
+    load_law,
+)
 
 GOOD = {
     "kind": "ChinchillaLaw",
@@ -19,6 +29,8 @@ GOOD = {
     "alpha": 0.3,
     "beta": 0.3,
 }
+
+CONSTANTS = {k: GOOD[k] for k in ("E", "A", "B", "alpha", "beta")}
 
 
 def _file(tmp_path, law, name="fit.json"):
@@ -82,3 +94,41 @@ def test_unknown_law_name_names_the_flag():
     ):
         r = run_cli(*cmd, "--law", "chinchila")
         assert r.returncode == 2 and r.stderr.startswith("tokenplan: error: --law: unknown law")
+
+
+@pytest.mark.parametrize(
+    ("make", "key"),
+    [
+        (lambda: ChinchillaLaw(**{**CONSTANTS, "E": -1.0}), "E"),
+        (lambda: ChinchillaLaw(**{**CONSTANTS, "A": 0.0}), "A"),
+        (lambda: ChinchillaLaw(**{**CONSTANTS, "B": float("inf")}), "B"),
+        (lambda: ChinchillaLaw(**{**CONSTANTS, "alpha": float("nan")}), "alpha"),
+        (lambda: ChinchillaLaw(**{**CONSTANTS, "beta": "0.28"}), "beta"),
+        (lambda: ChinchillaLaw(**{**CONSTANTS, "E": (1.0, 2.0)}), "E"),
+        (lambda: DataConstrainedLaw(**CONSTANTS, R_D_star=-15.0, R_N_star=5.3), "R_D_star"),
+        (lambda: KaplanNDLaw(N_c=6.4e13, D_c=1.8e13, alpha_N=0.0, alpha_D=0.1), "alpha_N"),
+        (lambda: KaplanLaw(table6_N=(1.3e9, -0.73)), "table6_N"),
+        (lambda: KaplanLaw(table6_N=(1.3e9,)), "table6_N"),
+        (lambda: PowerLawAllocation(k=-0.1, a=0.5), "k"),
+        (lambda: replace(get_law("epoch2024"), E=-1.0), "E"),
+    ],
+)
+def test_a_law_built_in_python_checks_its_constants_as_a_file_does(make, key):
+    """ChinchillaLaw(E=-1, ...) was accepted (and planned with a negative irreducible loss) while load_law
+    refused the same constants. Construction now runs load_law's check (laws.base.check_constants)."""
+    with pytest.raises(InvalidInputError, match=f"has {key}=") as exc:
+        make()
+    assert exc.value.param == key
+
+
+def test_what_fits_return_is_still_built():
+    """Fits can return an exponent at any sign (a parametric fit's alpha <= 0 comes with a warning): a law
+    built in Python takes it, finite; a law file still needs it > 0. E = 0 and arrays of draws (the
+    vectorised Uncertainty) pass."""
+    assert ChinchillaLaw(**{**CONSTANTS, "alpha": -0.1}).alpha == -0.1
+    assert PowerLawAllocation(k=1.0, a=1.2).a == 1.2
+    assert ChinchillaLaw(**{**CONSTANTS, "E": 0}).E == 0
+    draws = replace(get_law("chinchilla"), E=np.array([1.6, 1.7]), alpha=np.array([0.3, 0.4]))
+    assert draws.loss(1e9, 2e10).shape == (2,)
+    with pytest.raises(InvalidInputError, match=r"E=an array whose element 1 is -1\.0"):
+        replace(draws, E=np.array([1.6, -1.0]))

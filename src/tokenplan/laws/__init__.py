@@ -7,14 +7,13 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 from pathlib import Path
 from typing import Any
 
 from tokenplan import _checks
 from tokenplan.errors import InvalidInputError
-from tokenplan.laws.base import NOT_SAVED, Allocation, FittedRange, Law
+from tokenplan.laws.base import NOT_SAVED, Allocation, FittedRange, Law, check_constants
 from tokenplan.laws.chinchilla import ChinchillaLaw, PowerLawAllocation
 from tokenplan.laws.data_constrained import DataConstrainedAllocation, DataConstrainedLaw
 from tokenplan.laws.intervals import Intervals, PublishedInterval, intervals, published_intervals
@@ -101,7 +100,7 @@ def law_from_dict(data: dict[str, Any]) -> Law:
     for key, value in payload.items():
         if isinstance(value, list):
             payload[key] = tuple(value)
-    _check_constants(kind, cls, payload)
+    check_constants(f"saved law of kind {kind}", cls, payload, strict=True)
     _nested_parts(kind, fields, payload)
     try:
         return cls(**payload)
@@ -142,37 +141,8 @@ def _rebuild(payload: dict[str, Any], key: str, from_dict) -> None:
         raise InvalidInputError(f"saved law has a malformed {key}: {exc}.") from None
 
 
-def _check_constants(kind: str, cls: type, payload: dict[str, Any]) -> None:
-    """A saved law's constants are finite numbers: E >= 0 (the irreducible loss), every other one > 0 (a
-    pair such as Kaplan's Table 6 ``(coefficient, exponent)`` element by element)."""
-    base = set(Law.__dataclass_fields__)
-    for key in cls.__dataclass_fields__:
-        if key in base or key not in payload:
-            continue  # a missing constant is reported by the constructor, with all the others
-        value = payload[key]
-        pair = "tuple" in str(
-            cls.__dataclass_fields__[key].type
-        )  # e.g. Kaplan's (coefficient, exponent)
-        if isinstance(value, tuple) and not pair:
-            raise InvalidInputError(
-                f"saved law of kind {kind} has {key}={value!r}; it must be one finite number."
-            )
-        parts = value if isinstance(value, tuple) and value else (value,)
-        if not all(_constant_ok(x, allow_zero=key == "E") for x in parts):
-            bound = ">= 0" if key == "E" else "> 0"
-            raise InvalidInputError(
-                f"saved law of kind {kind} has {key}={value!r}; it must be a finite number {bound}."
-            )
-
-
-def _constant_ok(x: Any, *, allow_zero: bool) -> bool:
-    if not isinstance(x, int | float) or isinstance(x, bool) or not math.isfinite(x):
-        return False
-    return x > 0 or (allow_zero and x == 0)
-
-
 def _check_law_fields(kind: str, cls: type, payload: dict[str, Any]) -> None:
-    """Types a saved law's constants check (:func:`_check_constants`) does not: text fields are text, an
+    """Types a saved law's constants check (:func:`tokenplan.laws.base.check_constants`) does not: text fields are text, an
     allocation exponent ``a`` is a fraction, ``fitted_flops`` is a [low, high] pair of positive numbers."""
     annotations = {k: str(f.type) for k, f in cls.__dataclass_fields__.items()}
     for key, value in payload.items():

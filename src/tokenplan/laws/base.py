@@ -8,7 +8,9 @@ A law is a small frozen object. Its methods take sizes in plain units (parameter
 
 from __future__ import annotations
 
+import functools
 import math
+import numbers
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -24,7 +26,7 @@ if TYPE_CHECKING:
     from tokenplan.laws.intervals import PublishedInterval
     from tokenplan.laws.prediction import AllocationInterval, Prediction, Uncertainty
 
-__all__ = ["NOT_SAVED", "Allocation", "FittedRange", "Law"]
+__all__ = ["NOT_SAVED", "Allocation", "FittedRange", "Law", "check_constants"]
 
 # Law fields that belong to the shipped object, never to a saved law file.
 NOT_SAVED = ("preset_of", "published_intervals")
@@ -169,10 +171,16 @@ class Law:
     # --- to be provided by subclasses -------------------------------------------------------------
     # True for a law that defines :meth:`loss` (set for every subclass in ``__init_subclass__``).
     has_loss: ClassVar[bool] = False
+    # Exponents a fit may return at any sign (a parametric fit's alpha <= 0 comes with a warning that the
+    # runs do not pin that term down): a law built in Python checks them finite only, a law file > 0.
+    any_sign: ClassVar[tuple[str, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls.has_loss = cls.loss is not Law.loss
+
+    def __post_init__(self) -> None:
+        check_constants(f"{type(self).__name__} {self.name!r}", type(self), self.__dict__)
 
     def loss(self, n_params: float, n_tokens: float) -> float:
         raise InvalidInputError(
@@ -347,6 +355,72 @@ class Law:
         else:
             out["uncertainty"] = self.uncertainty.to_dict()
         return out
+
+
+@functools.cache
+def _constant_rules(cls: type, strict: bool) -> tuple[tuple[str, bool, str], ...]:
+    """(field, is a pair, bound) for each of a law class's own constants (its fields beyond
+    :class:`Law`'s): cached, as fits build thousands of laws."""
+    free = () if strict else cls.any_sign
+    return tuple(
+        (
+            key,
+            "tuple" in str(f.type),  # e.g. Kaplan's (coefficient, exponent)
+            "" if key in free else ">= 0" if key == "E" else "> 0",
+        )
+        for key, f in cls.__dataclass_fields__.items()
+        if key not in Law.__dataclass_fields__
+    )
+
+
+def check_constants(where: str, cls: type, values: dict[str, Any], *, strict: bool = False) -> None:
+    """The one check of a law's constants, for a law built in Python (``Law.__post_init__``) and a law
+    file (``load_law``, ``strict``): each is a finite real number (or an array of them: ``Uncertainty``
+    evaluates every bootstrap draw at once), E >= 0 (the irreducible loss), every other > 0, a pair such as
+    Kaplan's Table 6 ``(coefficient, exponent)`` element by element. The class's ``any_sign`` exponents
+    (fits return them at any sign) are checked finite only unless ``strict``. Constants absent from
+    ``values`` are skipped (the constructor reports them, all at once). ``where`` starts the message."""
+    for key, pair, bound in _constant_rules(cls, strict):
+        if key not in values:
+            continue
+        value = values[key]
+        if isinstance(value, tuple) != pair or (pair and len(value) != 2):
+            shape = "a (coefficient, exponent) pair" if pair else "one finite number"
+            raise InvalidInputError(f"{where} has {key}={value!r}; it must be {shape}.", param=key)
+        for x in value if pair else (value,):
+            if type(x) in (float, int, np.float64) and _float_ok(x, bound):
+                continue  # the common case, without numpy: fits build thousands of laws
+            bad = _bad_elements(x, bound)
+            if bad is None or bad.any():
+                whole = pair or bad is None or np.ndim(x) == 0
+                shown = repr(value) if whole else _first_bad(x, bad)
+                need = f"{'two finite numbers' if pair else 'a finite number'} {bound}".rstrip()
+                raise InvalidInputError(f"{where} has {key}={shown}; it must be {need}.", param=key)
+
+
+def _float_ok(x: float, bound: str) -> bool:
+    """A plain number is finite and within ``bound``."""
+    return math.isfinite(x) and (not bound or x > 0 or (x == 0 and bound == ">= 0"))
+
+
+def _bad_elements(x: Any, bound: str) -> np.ndarray | None:
+    """Which elements of ``x`` (a number or an array of them) are not finite or break ``bound`` ("",
+    ">= 0" or "> 0"); ``None`` when ``x`` is not numbers at all (text, a boolean, a list)."""
+    if isinstance(x, bool | np.bool_) or not isinstance(x, numbers.Real | np.ndarray):
+        return None
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "iuf":
+        return None
+    ok = np.isfinite(arr)
+    if bound:
+        ok &= (arr >= 0) if bound == ">= 0" else (arr > 0)
+    return ~ok
+
+
+def _first_bad(x: np.ndarray, bad: np.ndarray) -> str:
+    """An array of draws quoted by its first bad element."""
+    i = int(np.flatnonzero(bad.ravel())[0])
+    return f"an array whose element {i} is {float(x.ravel()[i])!r}"
 
 
 def as_sizes(n_params: Any, n_tokens: Any) -> tuple[np.ndarray | float, np.ndarray | float]:

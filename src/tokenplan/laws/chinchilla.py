@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -31,6 +32,9 @@ class ChinchillaLaw(Law):
     B: float
     alpha: float
     beta: float
+
+    # A parametric fit can return alpha or beta <= 0 (with a warning): checked finite only (Law.any_sign)
+    any_sign: ClassVar[tuple[str, ...]] = ("alpha", "beta")
 
     def loss(self, n_params, n_tokens):
         """Predicted loss (nats/token) of a model with ``n_params`` trained on ``n_tokens`` (eq. 2)."""
@@ -88,6 +92,9 @@ class PowerLawAllocation(Law):
 
     k: float
     a: float
+
+    # A fit through odd points can return any exponent: checked finite only (a law file: in (0, 1))
+    any_sign: ClassVar[tuple[str, ...]] = ("a",)
 
     @property
     def exponents(self) -> tuple[float, float]:
