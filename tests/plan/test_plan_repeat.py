@@ -214,3 +214,26 @@ def test_kaplan_says_its_n_is_non_embedding():
     fresh = repeat(25e9, [1, 4])  # a law counting all parameters says nothing of the kind
     assert fresh.param_convention == "total" and fresh.n_params_law == fresh.n_params
     assert not any("non-embedding" in w for w in fresh.warnings)
+
+
+def test_a_model_below_the_conversion_floor_is_flagged_as_plan_flags_it():
+    """`repeat --unique-tokens 1M` planned a 51K-parameter model (and under --law kaplan one of 2.32e-03
+    non-embedding parameters, titled a '6.29K-parameter model') without the warning `plan` gives below one
+    layer (tokenplan.flops.conversion_floor); it now carries plan's warning and params_convertible."""
+    from tokenplan.flops import conversion_floor
+
+    floor = conversion_floor()[1]
+    tiny = repeat(1e6, [1, 4])
+    assert tiny.n_params < floor and tiny.params_convertible is False
+    assert tiny.to_dict()["params_convertible"] is False
+    (w,) = [w for w in tiny.warnings if "conversion describes" in w]
+    assert w.startswith("51K parameters is below the smallest model the total <-> non-embedding")
+    kaplan = repeat(1e6, [1, 4], law="kaplan")
+    (w,) = [w for w in kaplan.warnings if "conversion describes" in w]
+    assert w.startswith("2.32e-03 non-embedding parameters (law 'kaplan' counts them) is below")
+    for ok in (repeat(25e9, [1, 4]), repeat(1e6, [1, 4], n_params=2e6)):
+        assert ok.params_convertible and not any("conversion describes" in w for w in ok.warnings)
+    r = run_cli("repeat", "--unique-tokens", "1M", "--law", "kaplan", env={"COLUMNS": "200"})
+    said = " ".join(r.stdout.split())
+    assert r.returncode == 0 and "on a model of 2.32e-03 non-embedding parameters" in said
+    assert "too small to convert: see the warning" in said and "6.29K" not in said

@@ -632,16 +632,20 @@ def _print_repeat(result) -> None:
     """The table of `tokenplan repeat`, its warnings and advice."""
     from rich.table import Table
 
-    how = []
-    if result.param_convention == "non-embedding":
+    model, how = f"a {fq(result.n_params)}-parameter model", []
+    if result.param_convention == "non-embedding" and not result.params_convertible:
+        # its total would be a conversion below one layer (see the warning)
+        model = f"a model of {fq(result.n_params_law)} non-embedding parameters"
+        how.append(f"as law {result.law} counts them; too small to convert: see the warning")
+    elif result.param_convention == "non-embedding":
         how.append(f"{fq(result.n_params_law)} non-embedding, as law {result.law} counts them")
     if result.n_params_assumed:
         how.append("compute-optimal for one pass")
     how_text = f" ({'; '.join(how)})" if how else ""
     t = Table(
         title=(
-            f"Repeating {fq(result.unique_tokens)} unique tokens on a {fq(result.n_params)}-parameter "
-            f"model{how_text}, law {result.law}"
+            f"Repeating {fq(result.unique_tokens)} unique tokens on {model}{how_text}, "
+            f"law {result.law}"
         ),
         title_justify="left",
     )

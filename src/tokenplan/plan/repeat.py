@@ -17,6 +17,9 @@ __all__ = ["REPEAT_EPOCHS", "RepeatRow", "RepeatTable", "repeat"]
 # Epoch counts of `tokenplan repeat`: Muennighoff et al. 2023's reference points (2, 4, 10, 16, 40) and more.
 REPEAT_EPOCHS = (1.0, 2.0, 4.0, 10.0, 16.0, 40.0, 100.0)
 
+# What a table of a model below one layer is (the end of plan's conversion warning, steps.conversion_warning).
+_TINY = "no transformer is that small, so the table is the law extrapolated past any real model"
+
 
 @dataclass(frozen=True)
 class RepeatRow:
@@ -68,6 +71,9 @@ class RepeatTable:
     #: The convention of the law's N ("total" or "non-embedding", Kaplan's) and the model in it.
     param_convention: str = "total"
     n_params_law: float | None = None
+    #: False for a model below :func:`tokenplan.flops.conversion_floor` (one layer), as ``Plan`` has it: no
+    #: transformer is that small, and its count in the other convention means nothing (a warning says so).
+    params_convertible: bool = True
     warnings: tuple[str, ...] = ()
     advice: tuple[adv.Advice, ...] = ()
     extrapolation: dict[str, dict[str, float]] | None = None
@@ -81,6 +87,7 @@ class RepeatTable:
             "n_params_assumed": self.n_params_assumed,
             "param_convention": self.param_convention,
             "n_params_law": self.n_params_law,
+            "params_convertible": self.params_convertible,
             "rows": [r.to_dict() for r in self.rows],
             "warnings": list(self.warnings),
             "advice": [a.to_dict() for a in self.advice],
@@ -131,6 +138,9 @@ def repeat(
     top = rows[-1].repetition
     outside = adv.extrapolation(the_law, [(n_law, r.n_tokens) for r in rows])
     warnings = (
+        steps.conversion_warning(
+            n_total, vocab_size, law=the_law, n_params_law=n_law, means_nothing=_TINY
+        ),
         steps.repetition_warning(top, the_law),
         adv.extrapolation_warning(the_law, outside),
         steps.convention_warning(the_law),
@@ -144,6 +154,7 @@ def repeat(
         rows=rows,
         param_convention=the_law.param_convention,
         n_params_law=n_law,
+        params_convertible=steps.convertible(n_total, vocab_size),
         warnings=tuple(w for w in warnings if w),
         advice=adv.repetition_advice(top, n_params=n_total),
         extrapolation=outside,

@@ -173,14 +173,33 @@ def _below_floor(vocab_size: int) -> str:
     )
 
 
-def conversion_warning(n_params_total: float, vocab_size: int) -> str | None:
-    """A plan whose model is too small for the conversion: its other-convention count means nothing."""
+# What a plan computes from a model below the conversion floor (conversion_warning's default).
+_PLAN_MEANS_NOTHING = (
+    "the plan's other-convention parameter count, and the DeepSeek batch and learning rate computed from "
+    "the non-embedding one, mean nothing"
+)
+
+
+def conversion_warning(
+    n_params_total: float,
+    vocab_size: int,
+    *,
+    law: Law | None = None,
+    n_params_law: float | None = None,
+    means_nothing: str = _PLAN_MEANS_NOTHING,
+) -> str | None:
+    """A plan (or a ``repeat`` table) whose model is too small for the conversion: ``means_nothing`` says
+    what of it then means nothing (a plan's other-convention count, batch and learning rate). Under a
+    ``law`` counting non-embedding parameters the model is quoted as it counts it (``n_params_law``), not
+    by its converted total."""
     if convertible(n_params_total, vocab_size):
         return None
+    model = f"{fq(n_params_total)} parameters"
+    if law is not None and law.param_convention == "non-embedding" and n_params_law is not None:
+        model = f"{fq(n_params_law)} non-embedding parameters (law {law.name!r} counts them)"
     return (
-        f"{fq(n_params_total)} parameters is {_below_floor(vocab_size)}: the plan's other-convention "
-        "parameter count, and the DeepSeek batch and learning rate computed from the non-embedding one, "
-        "mean nothing. Count a real shape with `tokenplan flops`."
+        f"{model} is {_below_floor(vocab_size)}: {means_nothing}. Count a real shape with "
+        "`tokenplan flops`."
     )
 
 
@@ -361,7 +380,12 @@ def plan_warnings(
     outside: dict[str, dict[str, float]],
 ) -> tuple[str, ...]:
     """Every warning of a plan, in a stable order."""
-    law, out = opts.law, [conversion_warning(n_params_total, opts.vocab_size)]
+    law = opts.law
+    out = [
+        conversion_warning(
+            n_params_total, opts.vocab_size, law=law, n_params_law=n_params_non_embedding
+        )
+    ]
     if rep is not None:
         out.append(repetition_warning(rep, law))
         out.append(_target_missed(opts, rep))
