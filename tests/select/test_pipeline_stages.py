@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -207,3 +208,25 @@ def test_run_reports_every_stage_to_the_progress_callback():
     assert [e for e in events if e[0] == "kmeans"] == [("kmeans", i, 20) for i in range(21)]
     picks = [e[1] for e in events if e[0] == "select"]  # counted pick by pick, up to the budget
     assert picks == sorted(picks) and picks[-1] == 4 and len(set(picks)) == 5
+
+
+def test_run_draws_the_random_baseline_once_for_the_coverage_and_the_page(tmp_path, monkeypatch):
+    """run() drew the random baseline twice with the same seed, once for its coverage (report_coverage)
+    and again for the report page (write_report_page): the same rows, the work done twice. It is drawn
+    once, and the page gets the very positions the baseline's coverage was measured on."""
+    import tokenplan.report.select_page as page
+    import tokenplan.select.pipeline as pipeline
+
+    draws, pages = [], []
+    real = pipeline.random_subset
+
+    def counted(*args, **kwargs):
+        draws.append(real(*args, **kwargs))
+        return draws[-1]
+
+    monkeypatch.setattr(pipeline, "random_subset", counted)
+    monkeypatch.setattr(page, "write_select_report", lambda path, rep, **kw: pages.append(kw))
+    rep = run(replace(_tiny_kcenter(), report=str(tmp_path / "page.html")))
+    assert len(draws) == 1 and len(pages) == 1
+    assert pages[0]["random"] is draws[0]
+    assert rep.random_baseline.n_selected == len(draws[0]) == 4

@@ -980,10 +980,19 @@ def choose(
 
 
 def report_coverage(
-    emb: np.ndarray, cands: Candidates, km, sel, *, seed: int = 0, budget_tokens: int | None = None
+    emb: np.ndarray,
+    cands: Candidates,
+    km,
+    sel,
+    *,
+    seed: int = 0,
+    budget_tokens: int | None = None,
+    random: np.ndarray | None = None,
 ) -> tuple:
     """Stage *report*: coverage of the selection and of the random baseline (seed + 1): a random subset of
-    the same size, or with ``budget_tokens`` random rows within the same token budget."""
+    the same size, or with ``budget_tokens`` random rows within the same token budget. ``random`` gives the
+    baseline's positions already drawn by :func:`random_subset` (``run`` draws them once, for this and for
+    the report page)."""
     from tokenplan.select.metrics import coverage
 
     cov_kw = dict(
@@ -993,10 +1002,15 @@ def report_coverage(
         n_tokens=cands.n_tokens,
     )
     report = coverage(emb, sel.indices, **cov_kw)
-    rnd = random_subset(
-        len(emb), len(sel.indices), seed=seed, n_tokens=cands.n_tokens, budget_tokens=budget_tokens
-    )
-    return report, coverage(emb, rnd, **cov_kw)
+    if random is None:
+        random = random_subset(
+            len(emb),
+            len(sel.indices),
+            seed=seed,
+            n_tokens=cands.n_tokens,
+            budget_tokens=budget_tokens,
+        )
+    return report, coverage(emb, random, **cov_kw)
 
 
 def random_subset(
@@ -1020,6 +1034,17 @@ def random_subset(
     if keep == 0:  # a method's first pick fit (else it refused the budget): so does some row
         return order[np.flatnonzero(tokens <= budget_tokens)[:1]]
     return order[:keep]
+
+
+def _baseline(recipe: Recipe, cands: Candidates, sel) -> np.ndarray:
+    """The random baseline of ``recipe``'s selection ``sel``: :func:`random_subset` of the candidates."""
+    return random_subset(
+        len(cands),
+        len(sel.indices),
+        seed=recipe.seed,
+        n_tokens=cands.n_tokens,
+        budget_tokens=recipe.budget_tokens,
+    )
 
 
 def write_outputs(
@@ -1104,9 +1129,8 @@ def run(recipe: Recipe, *, progress: Progress | None = None) -> SelectionReport:
     with timer("select"):
         sel = choose(recipe, emb, cands, km, n_select, target=target_emb, tick=timer.tick)
     with timer("report", show="report"):
-        cov, baseline = report_coverage(
-            emb, cands, km, sel, seed=recipe.seed, budget_tokens=recipe.budget_tokens
-        )
+        rnd = _baseline(recipe, cands, sel)  # drawn once: its coverage, and the report page's rows
+        cov, baseline = report_coverage(emb, cands, km, sel, random=rnd)
     with timer("write", show="write"):
         written, plot_path = write_outputs(recipe, out_path, emb, cands, km, sel)
     timer.timings["total"] = time.perf_counter() - t0
@@ -1135,12 +1159,15 @@ def run(recipe: Recipe, *, progress: Progress | None = None) -> SelectionReport:
         warnings=tuple(warnings),
     )
     if recipe.report:
-        write_report_page(recipe, result, emb, cands, km, sel)
+        write_report_page(recipe, result, emb, cands, km, sel, random=rnd)
     return result
 
 
-def write_report_page(recipe: Recipe, result: SelectionReport, emb, cands, km, sel) -> None:
-    """``report``: the self-contained HTML page of this selection (tokenplan.report.select_page)."""
+def write_report_page(
+    recipe: Recipe, result: SelectionReport, emb, cands, km, sel, *, random: np.ndarray
+) -> None:
+    """``report``: the self-contained HTML page of this selection (tokenplan.report.select_page), with the
+    random baseline's positions ``random`` (the ones its coverage was measured on)."""
     from tokenplan.report.select_page import write_select_report
 
     write_select_report(
@@ -1149,13 +1176,7 @@ def write_report_page(recipe: Recipe, result: SelectionReport, emb, cands, km, s
         embeddings=emb,
         labels=km.labels,
         selected=sel.indices,
-        random=random_subset(
-            len(emb),
-            len(sel.indices),
-            seed=recipe.seed,
-            n_tokens=cands.n_tokens,
-            budget_tokens=recipe.budget_tokens,
-        ),
+        random=random,
         text_of=lambda pos: candidate_texts(recipe, cands.index[pos]),
         seed=recipe.seed,
         overwrite=recipe.overwrite,
