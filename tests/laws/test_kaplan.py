@@ -69,22 +69,34 @@ def test_overfitting_bound():
 
 def test_a_target_loss_below_one_layer_is_refused():
     """get_law("kaplan").optimal_for_loss(20) returned a model of 4.87e-04 parameters without a word. A
-    non-embedding law's optimum below one layer (tokenplan.flops.conversion_floor) is refused, naming
-    target_loss and the easiest target it reaches, which is accepted; a law counting all parameters still
-    answers (plan flags its tiny model)."""
+    non-embedding law's optimum below one layer (tokenplan.flops.conversion_floor) and below the smallest
+    model it was fitted on (Kaplan's: 768) is refused, naming target_loss and the easiest target it reaches,
+    which is accepted; between the two (a real, tiny model) and under a law counting all parameters the law
+    still answers (plan flags the tiny model)."""
+    from dataclasses import replace
+
     from tokenplan.errors import InvalidInputError
     from tokenplan.flops import conversion_floor
 
     law = get_law("kaplan")
-    floor = conversion_floor()[0]
-    for target in (20.0, 10.0, 5.5):
+    layer = conversion_floor()[0]
+    for target in (20.0, 10.0, 7.0):
         with pytest.raises(InvalidInputError, match="below one layer") as info:
             law.optimal_for_loss(target)
         assert info.value.param == "target_loss"
         assert str(info.value).startswith(f"target_loss={target:g} needs")
+        assert "fitted on (768)" in str(info.value)
     easiest = float(str(info.value).split("at most ")[1].rstrip("."))
-    assert law.optimal_for_loss(easiest).n_params >= floor  # the bound given is reachable
+    assert law.optimal_for_loss(easiest).n_params >= 768  # the bound given is reachable
     with pytest.raises(InvalidInputError, match="below one layer"):
         law.optimal_for_loss(easiest + 0.01)
-    assert law.optimal_for_loss(4.0).n_params > floor
+    assert (
+        768 < law.optimal_for_loss(5.5).n_params < layer
+    )  # a real model Kaplan trained sizes like
+    assert law.optimal_for_loss(4.0).n_params > layer
+    unfitted = replace(law, fitted_range=None)  # no fitted sizes: one layer is the bound
+    with pytest.raises(
+        InvalidInputError, match=r"18\.4K, tokenplan\.flops\.conversion_floor\); give"
+    ):
+        unfitted.optimal_for_loss(5.5)
     assert get_law("chinchilla").optimal_for_loss(20.0).n_params < conversion_floor()[1]

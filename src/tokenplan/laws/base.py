@@ -230,22 +230,31 @@ class Law:
         return alloc
 
     def _refuse_below_one_layer(self, target: float, n_params: float) -> None:
-        """A non-embedding law's optimum below one layer (:func:`tokenplan.flops.conversion_floor`) is not a
-        model (Kaplan's frontier gives 4.87e-04 parameters for a loss of 20) and has no total count, so the
-        target is refused, as ``plan --params`` refuses such a size for this law; a law counting all
-        parameters returns it and ``plan`` flags it."""
+        """A non-embedding law's optimum below one layer (:func:`tokenplan.flops.conversion_floor`) and below
+        every model the law was fitted on is not a model (Kaplan's frontier gives 4.87e-04 parameters for a
+        loss of 20), so the target is refused, as ``plan --params`` refuses such a size for this law. Above
+        the smallest fitted model (Kaplan trained models from 768 non-embedding parameters; a fit on a
+        sweep's tiny models has its own), or under a law counting all parameters, the allocation is
+        returned and ``plan`` flags a model below one layer."""
         from tokenplan.units import format_quantity as fq
 
-        floor = conversion_floor()[0]
-        if n_params >= floor:
+        layer = conversion_floor()[0]
+        fitted = None if self.fitted_range is None else self.fitted_range.n_params[0]
+        smallest = layer if fitted is None else min(layer, fitted)
+        if n_params >= smallest:
             return
-        flops = self._flops_for(lambda c: self.optimal(c).n_params, floor, name="n_params")
+        flops = self._flops_for(lambda c: self.optimal(c).n_params, smallest, name="n_params")
         # rounded down, so that the bound quoted is itself reachable
         easiest = math.floor(float(self.optimal(flops).loss) * 1e3) / 1e3
+        seen = (
+            ""
+            if fitted is None
+            else f" and below the smallest model it was fitted on ({fq(fitted)})"
+        )
         raise InvalidInputError(
             f"target_loss={target:g} needs a compute-optimal model of {n_params:.3g} non-embedding "
-            f"parameters under law {self.name!r}, below one layer ({fq(floor)}, "
-            f"tokenplan.flops.conversion_floor); give a target_loss of at most {easiest:g}.",
+            f"parameters under law {self.name!r}, below one layer ({fq(layer)}, "
+            f"tokenplan.flops.conversion_floor){seen}; give a target_loss of at most {easiest:g}.",
             param="target_loss",
         )
 
