@@ -114,3 +114,14 @@ def test_runs_from_arrays_takes_dataframe_columns_and_read_runs_points_to_it():
     with pytest.raises(InvalidInputError, match=r"not DataFrame; .*runs_from_arrays") as info:
         read_runs(df)
     assert "\n" not in str(info.value)  # the type, not the DataFrame's many-line repr
+
+
+def test_a_shared_exponent_fit_says_its_a_and_b_are_fixed():
+    """form shared-exponent printed 'a 0.5, 80% interval 0.5 .. 0.5' and the fit page highlighted a = 0.500
+    beside Approaches 1 and 2, read as a measured exponent; it is the form's alpha = beta."""
+    shared = run_fit(_runs(), FitOptions(n_boot=0, form="shared-exponent"))
+    assert shared.law.exponents == pytest.approx((0.5, 0.5))
+    (note,) = [n for n in shared.notes if "fixes alpha = beta" in n]
+    assert "a = b = 0.5" in note and "not measured" in note
+    free = run_fit(_runs(), FitOptions(n_boot=0, form="chinchilla"))
+    assert not [n for n in free.notes if "fixes alpha = beta" in n]

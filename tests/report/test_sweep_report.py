@@ -68,6 +68,24 @@ def test_sweep_report_from_the_shipped_sweep(tmp_path, open_report):
     iso = fitlib.fit_isoflop(read_runs(result.results_csv))
     lead = view.page.inner_text("#answer")
     assert f"Approach 2: N_opt ∝ C^{iso.exponents[0]:.3f}" in lead
+    fitted = fitlib.run_fit(read_runs(result.results_csv))  # `tokenplan fit results.csv`'s default
+    a = fitted.law.exponents[0]
+    assert f"Approach 3, form {fitted.form}: N_opt ∝ C^{a:.3f}" in lead
+
+
+def test_sweep_page_fits_approach_3_as_tokenplan_fit_does(tmp_path):
+    """The page said 'Fitted as `tokenplan fit results.csv` does by default' but fitted the 5-parameter
+    Chinchilla form, where `tokenplan fit` backtests the forms and may keep another: on a 9-run chitchat
+    sweep the page showed A = 1.4e57, alpha = 15 (a = 0.005), the command A = 6.6e-22 (shared-exponent)."""
+    from tokenplan import fit as fitlib
+    from tokenplan.report.sweep_page import _fits
+    from tokenplan.runs import read_runs
+
+    result, spec = shipped_sweep(tmp_path)
+    fits = dict(_fits(result, spec)[0])
+    fitted = fitlib.run_fit(read_runs(result.results_csv))
+    page = fits[f"Approach 3, form {fitted.form}"]
+    assert page.to_dict()["params"] == pytest.approx(fitted.fits["3"].to_dict()["params"])
 
 
 @pytest.mark.slow

@@ -351,6 +351,12 @@ def _approach3(state: _State, o: FitOptions):
         strict = o.backtest or o.holdout is not None
         _try_backtests(state, o, (form,), strict=strict, **_form_options(form, o))
     state.form = form
+    if form == "shared-exponent":
+        others = "Approaches 1 and 2 (above)" if o.approach == "all" else "--approach all"
+        state.notes.append(
+            "form shared-exponent fixes alpha = beta, so its a = b = 0.5 (N_opt, D_opt ∝ C^0.5) are not "
+            f"measured by these runs; {others} or --form chinchilla measure them."
+        )
     state.fit_runs = state.runs if form == "data-constrained" else state.runs.fresh_only()
     return fit_form(state.runs, form, delta=o.delta, **_form_options(form, o))
 
