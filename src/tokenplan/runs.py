@@ -21,7 +21,7 @@ import os
 import re
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 
@@ -83,8 +83,25 @@ def _norm(name: str) -> str:
     return re.sub(r"[\s\-]+", "_", str(name).strip().lower())
 
 
+class _Rows:
+    """The base of the tables read here (frozen dataclasses): each ``np.ndarray`` field holds one value a
+    row, aligned with ``n_params``; the other fields (``source``, counts, notes) describe the whole table."""
+
+    n_params: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.n_params)
+
+    def take(self, idx: np.ndarray) -> Self:
+        """The rows at positions ``idx``, in that order; repeats allowed (a bootstrap resample). Every array
+        field is taken, so a field added later comes along; a field that is None stays None."""
+        idx = np.asarray(idx, dtype=np.intp)
+        arrays = {f.name: getattr(self, f.name) for f in fields(self)}
+        return replace(self, **{k: v[idx] for k, v in arrays.items() if isinstance(v, np.ndarray)})
+
+
 @dataclass(frozen=True)
-class Curves:
+class Curves(_Rows):
     """Training curves: one row per logged point (run_id, step, n_tokens, flops, loss, n_params)."""
 
     run_id: np.ndarray
@@ -94,26 +111,16 @@ class Curves:
     loss: np.ndarray
     source: str = ""
 
-    def __len__(self) -> int:
-        return len(self.loss)
-
     @property
     def n_runs(self) -> int:
         return len(np.unique(self.run_id))
-
-    def take(self, idx: np.ndarray) -> Curves:
-        """The points at positions ``idx``, in that order; repeats allowed (a bootstrap resample). Every
-        field but ``source`` holds one value a point and is taken, so a field added later comes along."""
-        idx = np.asarray(idx, dtype=np.intp)
-        points = {f.name: getattr(self, f.name)[idx] for f in fields(self) if f.name != "source"}
-        return replace(self, **points)
 
     def __repr__(self) -> str:
         return f"Curves(points={len(self)}, runs={self.n_runs}, source={self.source!r})"
 
 
 @dataclass(frozen=True)
-class RunTable:
+class RunTable(_Rows):
     """Validated final results, one per run. Arrays are float64 and aligned; ``unique_tokens`` is NaN for
     fresh (never repeated) data. ``dropped`` maps a reason to the number of rows dropped for it."""
 
@@ -129,9 +136,6 @@ class RunTable:
     dropped: dict[str, int] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     curves: Curves | None = None
-
-    def __len__(self) -> int:
-        return len(self.loss)
 
     @property
     def n_dropped(self) -> int:
@@ -169,20 +173,6 @@ class RunTable:
         raise InvalidInputError(
             f"{what} needs at least {k} runs at distinct (N, D) to fit {k} parameters; got "
             f"{self.n_points}{more}."
-        )
-
-    def take(self, idx: np.ndarray) -> RunTable:
-        """The runs at positions ``idx``, in that order; repeats allowed (a bootstrap resample)."""
-        idx = np.asarray(idx, dtype=np.intp)
-        return replace(
-            self,
-            run_id=self.run_id[idx],
-            n_params=self.n_params[idx],
-            n_tokens=self.n_tokens[idx],
-            flops=self.flops[idx],
-            loss=self.loss[idx],
-            unique_tokens=self.unique_tokens[idx],
-            flops_budget=None if self.flops_budget is None else self.flops_budget[idx],
         )
 
     def subset(self, mask: np.ndarray, *, reason: str | None = None) -> RunTable:
@@ -708,7 +698,7 @@ def _numbers(name: str, values) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class Points:
+class Points(_Rows):
     """Model sizes and token counts to predict at (``tokenplan predict --points``); ``unique_tokens`` is
     NaN where the data is fresh."""
 
@@ -716,9 +706,6 @@ class Points:
     n_tokens: np.ndarray
     unique_tokens: np.ndarray
     source: str = ""
-
-    def __len__(self) -> int:
-        return len(self.n_params)
 
 
 def read_points(path: str | os.PathLike[str], *, columns: dict[str, str] | None = None) -> Points:
