@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from tokenplan.cli._common import QUANTITY, console, json_option, print_json
+from tokenplan.cli._common import console, print_json
+from tokenplan.cli._options import QUANTITY, choice_option, json_option
 from tokenplan.flops import NORMS, POSITIONS
 from tokenplan.units import format_quantity as fq
 
@@ -91,13 +92,9 @@ def _span(rng) -> str:
 @click.option(
     "--tied/--untied", default=None, help="LM head tied to the token embeddings [default: tied]."
 )
-@click.option(
-    "--position",
-    type=click.Choice(POSITIONS),
-    help="Position encoding [default: learned].",
-)
+@choice_option("--position", POSITIONS, help="Position encoding [default: learned].")
 @click.option("--bias/--no-bias", default=None, help="Biases in linear layers and norms.")
-@click.option("--norm", type=click.Choice(NORMS), help="Norm type [default: layernorm].")
+@choice_option("--norm", NORMS, help="Norm type [default: layernorm].")
 @click.option(
     "--gated/--no-gated", "gated_mlp", default=None, help="SwiGLU-style gated MLP (3 matrices)."
 )

@@ -11,14 +11,8 @@ from pathlib import Path
 import click
 
 from tokenplan import datasets
-from tokenplan.cli._common import (
-    QUANTITY_LIST,
-    console,
-    json_option,
-    print_json,
-    report_option,
-    report_written,
-)
+from tokenplan.cli._common import console, print_json, report_written
+from tokenplan.cli._options import QUANTITY_LIST, choice_option, json_option, report_option
 from tokenplan.cli._progress import stage_progress
 from tokenplan.errors import InvalidInputError
 from tokenplan.fit.isoflop import PROFILES
@@ -79,27 +73,27 @@ def _curves(runs_path, curves_path, approach, notes):
 
 @click.command()
 @click.argument("runs_path", metavar="RUNS", required=False, type=click.Path(dir_okay=False))
-@click.option(
+@choice_option(
     "--example",
-    type=click.Choice(datasets.FIT_EXAMPLE_NAMES),
+    datasets.FIT_EXAMPLE_NAMES,
     help="Fit a packaged public table instead of RUNS: Chinchilla Fig. 4 points or datablations C4 runs.",
 )
-@click.option(
+@choice_option(
     "--approach",
-    type=click.Choice(APPROACHES),
+    APPROACHES,
     default="3",
     help="Chinchilla approach: 1 envelope of curves, 2 IsoFLOP profiles, 3 parametric L(N, D).",
 )
-@click.option(
+@choice_option(
     "--form",
-    type=click.Choice(FORM_CHOICES),
+    FORM_CHOICES,
     default="auto",
     help="Approach 3's form; auto backtests each on your runs and keeps the best extrapolator.",
 )
-@click.option(
+@choice_option(
     "--law",
-    "law_kind",
-    type=click.Choice(LAW_KINDS),
+    LAW_KINDS,
+    dest="law_kind",
     default="chinchilla",
     help="data-constrained fits R_D*, R_N* of Muennighoff et al. 2023 (needs unique_tokens).",
 )
@@ -112,9 +106,9 @@ def _curves(runs_path, curves_path, approach, notes):
     "--drop-invalid", is_flag=True, help="Drop rows with NaN/inf/non-positive values (counted)."
 )
 @click.option("--delta", type=float, default=1e-3, help="Huber delta (log-loss units).")
-@click.option(
+@choice_option(
     "--reduction",
-    type=click.Choice(REDUCTIONS),
+    REDUCTIONS,
     default="sum",
     help="Huber SUM (correct) or MEAN (reproduces the early stop behind Hoffmann's constants).",
 )
@@ -125,12 +119,7 @@ def _curves(runs_path, curves_path, approach, notes):
     default=1.0,
     help="Approach 3: weight of residuals where the law over-predicts the loss (asymmetric Huber).",
 )
-@click.option(
-    "--profile",
-    type=click.Choice(PROFILES),
-    default="parabola",
-    help="Approach 2 per-budget profile.",
-)
+@choice_option("--profile", PROFILES, default="parabola", help="Approach 2 per-budget profile.")
 @click.option(
     "--bins-per-decade",
     type=float,

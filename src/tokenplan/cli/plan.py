@@ -8,19 +8,16 @@ from __future__ import annotations
 
 import click
 
-from tokenplan.cli._common import (
+from tokenplan.cli._common import console, interval_lines, pair, print_json, report_written
+from tokenplan.cli._flags import with_flags
+from tokenplan.cli._options import (
     QUANTITY,
     QUANTITY_LIST,
-    console,
-    interval_lines,
+    choice_option,
     interval_option,
     json_option,
-    pair,
-    print_json,
     report_option,
-    report_written,
 )
-from tokenplan.cli._flags import with_flags
 from tokenplan.laws import get_law
 from tokenplan.plan.batch import BATCH_RULES
 from tokenplan.units import format_bytes, format_gpu_hours, format_hours
@@ -411,9 +408,9 @@ def _extrapolation_line(plans) -> str:
     type=QUANTITY,
     help="Price of one GPU-hour, to report a cost.",
 )
-@click.option(
+@choice_option(
     "--batch-rule",
-    type=click.Choice(BATCH_RULES),
+    BATCH_RULES,
     default="deepseek",
     help="Batch size rule: DeepSeek LLM's B_opt and learning rate, or Kaplan's critical batch.",
 )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from tokenplan.cli._common import QUANTITY_LIST, console, interval_option, json_option, print_json
+from tokenplan.cli._common import console, print_json
+from tokenplan.cli._options import QUANTITY_LIST, interval_option, json_option
 from tokenplan.errors import InvalidInputError
 from tokenplan.units import format_quantity as fq
 

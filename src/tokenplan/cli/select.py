@@ -7,14 +7,8 @@ from typing import Any
 
 import click
 
-from tokenplan.cli._common import (
-    console,
-    json_option,
-    print_json,
-    report_option,
-    report_written,
-    warn,
-)
+from tokenplan.cli._common import console, print_json, report_written, warn
+from tokenplan.cli._options import choice_option, json_option, report_option
 from tokenplan.cli._progress import stage_progress
 from tokenplan.select.embed import BACKENDS, DEFAULT_EMBEDDER
 from tokenplan.select.filters import FILTER_PRESETS
@@ -75,9 +69,7 @@ def _fields(ctx, param, value):
 @click.option("--score-field", help="Column with a quality score (for --min-score).")
 @click.option("--strict", is_flag=True, default=None, help="Stop at the first malformed row.")
 @click.option("--no-clean", is_flag=True, help="Keep links, images and HTML.")
-@click.option(
-    "--filters", "filter_preset", type=click.Choice(FILTER_PRESETS), help="Filter preset."
-)
+@choice_option("--filters", FILTER_PRESETS, dest="filter_preset", help="Filter preset.")
 @click.option("--min-chars", type=int, help="Drop answers shorter than this (LIMA 1200).")
 @click.option("--max-chars", type=int, help="Drop answers longer than this (LIMA 4096).")
 @click.option("--drop-first-person", is_flag=True, default=None, help="Drop first-person answers.")
@@ -93,9 +85,9 @@ def _fields(ctx, param, value):
     help=f"{DEFAULT_EMBEDDER} (default: MiniLM and character n-grams, the mean of their cosines), minilm "
     "(packaged, English), hf (with --model), tfidf (no torch), tfidf-char (character n-grams: any script).",
 )
-@click.option(
+@choice_option(
     "--embed-backend",
-    type=click.Choice(BACKENDS),
+    BACKENDS,
     help="How MiniLM runs (in minilm and the default): auto (default: onnxruntime int8 with the fast "
     "extra, else torch), onnx, torch.",
 )

@@ -14,15 +14,13 @@ import click
 
 from tokenplan import _checks
 from tokenplan._io import check_output
-from tokenplan.cli._common import (
+from tokenplan.cli._common import err_console, print_json, report_written, warn
+from tokenplan.cli._options import (
     QUANTITY,
     QUANTITY_LIST,
-    err_console,
+    choice_option,
     json_option,
-    print_json,
     report_option,
-    report_written,
-    warn,
 )
 from tokenplan.errors import InvalidInputError
 from tokenplan.sweep.data import EXAMPLE_CORPORA, TOKENIZER_NAMES
@@ -47,7 +45,7 @@ _RUN_OPTIONS = ("executor", "workers", "ray_address", "extend", "checkpoint_ever
 @click.command("sweep")
 @click.argument("spec_file", required=False, type=click.Path(dir_okay=False))
 @click.option("--preset", help="Start from a preset: micro, cpu-demo, repeat-demo, gpu-small.")
-@click.option("--kind", type=click.Choice(KINDS), help="Grid kind.")
+@choice_option("--kind", KINDS, help="Grid kind.")
 @click.option("--budgets", type=QUANTITY_LIST, help="isoflop: FLOP budgets, e.g. 3e11,1e12,3e12.")
 @click.option(
     "--sizes", help="isoflop: 'auto' (around each budget's optimum) or L2-d64-h2,L3-d96-h3,..."
@@ -74,7 +72,7 @@ _RUN_OPTIONS = ("executor", "workers", "ray_address", "extend", "checkpoint_ever
     help="Text/JSONL file or directory (default: the Shakespeare sample).",
 )
 @click.option("--text-field", help="JSONL data: the field holding the text (default text).")
-@click.option("--tokenizer", type=click.Choice(TOKENIZER_NAMES), help="Tokenizer (default byte).")
+@choice_option("--tokenizer", TOKENIZER_NAMES, help="Tokenizer (default byte).")
 @click.option("--seq-len", type=int, help="Context length.")
 @click.option("--batch-size", type=int, help="Sequences per step.")
 @click.option("--n-evals", type=int, help="Held-out evaluations per run.")
@@ -84,9 +82,9 @@ _RUN_OPTIONS = ("executor", "workers", "ray_address", "extend", "checkpoint_ever
 )
 @click.option("--num-gpus", type=float, help="GPUs per run (Ray resources).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Sweep directory.")
-@click.option(
+@choice_option(
     "--executor",
-    type=click.Choice(EXECUTOR_NAMES),
+    EXECUTOR_NAMES,
     default="local",
     help="local = a process pool, ray = one Ray task per run, serial = in this process.",
 )

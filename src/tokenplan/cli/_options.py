@@ -1,0 +1,101 @@
+"""The options several commands declare (``--json``, ``--report``, ``--interval``, a choice among
+the library's names) and the quantity parameter types (``7B``, ``1.4T``, ``400M,1B,10B``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import click
+
+from tokenplan.errors import InvalidInputError
+from tokenplan.units import parse_list, parse_quantity
+
+json_option = click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON object on stdout instead of tables."
+)
+
+
+def choice_option(flag: str, choices: Sequence[str], *, dest: str | None = None, **kwargs: Any):
+    """``flag`` taking one of ``choices``, names the library defines (a method, a form, a backend):
+    click checks the value and lists the names in ``--help`` and in its error. ``dest`` names the
+    function argument where it differs from the flag."""
+    decls = (flag,) if dest is None else (flag, dest)
+    return click.option(*decls, type=click.Choice(choices), **kwargs)
+
+
+interval_option = click.option(
+    "--interval",
+    type=float,
+    default=0.8,
+    help="Level of the intervals on loss, N_opt and D_opt (0.8 = 10th..90th percentile).",
+)
+
+
+def report_option(*, with_overwrite: bool = False, dest: str = "report"):
+    """``--report FILE.html`` (one self-contained page); ``with_overwrite`` also adds ``--overwrite``.
+
+    ``dest`` names the function argument (a command whose body already uses ``report`` maps
+    ``tokenplan_flags["report"] = "--report"``)."""
+
+    def decorate(f):
+        f = click.option(
+            "--report",
+            dest,
+            type=click.Path(dir_okay=False),
+            help="Also write a self-contained HTML report page (needs the report extra).",
+        )(f)
+        if with_overwrite:
+            f = click.option(
+                "--overwrite", is_flag=True, help="Allow --report to replace an existing file."
+            )(f)
+        return f
+
+    return decorate
+
+
+def _parse(kind: click.ParamType, parse: Any, value: Any, param: Any, ctx: Any) -> tuple[str, Any]:
+    """(the flag, ``parse(value, name=flag)``); a parse error becomes click's usage error on that flag."""
+    flag = param.opts[0] if param is not None and param.opts else "value"
+    try:
+        return flag, parse(value, name=flag)
+    except InvalidInputError as exc:
+        kind.fail(str(exc), param, ctx)
+
+
+class Quantity(click.ParamType):
+    """A number with an optional K/M/B/T suffix (``7B``, ``1.4T``, ``5.76e23``), required to be > 0."""
+
+    name = "QUANTITY"
+
+    def __init__(self, *, allow_zero: bool = False) -> None:
+        self.allow_zero = allow_zero
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, float):
+            return value
+        flag, x = _parse(self, parse_quantity, value, param, ctx)
+        if x < 0 or (x == 0 and not self.allow_zero):
+            self.fail(
+                f"{flag}={value!r} must be {'>= 0' if self.allow_zero else '> 0'}.", param, ctx
+            )
+        return x
+
+
+class QuantityList(click.ParamType):
+    """A comma-separated list of quantities: ``400M,1B,10B``."""
+
+    name = "LIST"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, list):
+            return value
+        flag, values = _parse(self, parse_list, value, param, ctx)
+        bad = [v for v in values if v <= 0]
+        if bad:
+            self.fail(f"{flag}={value!r}: every value must be > 0.", param, ctx)
+        return values
+
+
+QUANTITY = Quantity()
+QUANTITY_LIST = QuantityList()
