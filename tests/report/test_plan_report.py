@@ -90,6 +90,23 @@ def test_plan_report_answers_what_and_why(tmp_path):
     assert any("dropout" in a["topic"] for a in data["advice"])
 
 
+@pytest.mark.parametrize(
+    ("args", "row"),
+    [
+        (["--flops", "1e24"], "parameters95.9B total, 95.6B non-embedding"),
+        (
+            ["--flops", "1e24", "--law", "kaplan"],
+            "parameters725B non-embedding (the law's count), 726B total",
+        ),
+    ],
+)
+def test_parameters_row_says_each_count_once(tmp_path, args, row):
+    """The row read '95.9B (total); 95.9B total, 95.6B non-embedding': the law's count twice."""
+    path, _ = make_report(tmp_path, args)
+    text = re.sub(r"<[^>]+>", "", path.read_text())
+    assert row in text, re.search(r"parameters[^\n]{0,80}", text).group(0)
+
+
 def test_small_plan_report_gives_its_time_and_memory_as_the_cli_does(tmp_path):
     """1e15 FLOPs on an H100 at 40% MFU is 2.5 GPU-seconds: the page said 'GPU-hours 0', '0.0 h' and
     '0 GB' before; it now prints the CLI's units (tokenplan.units), and the exact values stay behind."""
