@@ -109,10 +109,12 @@ def check_output(
     param: str,
     overwrite: bool = False,
     inputs: Iterator[str | os.PathLike[str] | None] | tuple | list = (),
+    outputs: dict[str, str | os.PathLike[str] | None] | None = None,
 ) -> Path:
     """Refuse an output path that would lose data; return it as a ``Path``.
 
     - equal to any of ``inputs`` (same file, through links too): refused even with ``overwrite``;
+    - equal to another of the run's ``outputs`` (``{"output": path, ...}``, by parameter name): refused;
     - an existing file: refused unless ``overwrite``; an existing directory is always refused;
     - a parent directory that cannot be created or written: refused.
 
@@ -126,13 +128,9 @@ def check_output(
     what = param.removesuffix("_path").replace(
         "_", " "
     )  # "plot_path" -> "plot": the words a user reads
-    for src in inputs:
-        if src is not None and _same_file(dst, Path(src)):
-            raise InvalidInputError(
-                f"{what} {str(dst)!r} is also an input file; choose another output path "
-                "(tokenplan never writes over its input).",
-                param=param,
-            )
+    clash = _clash(dst, inputs, outputs or {})
+    if clash:
+        raise InvalidInputError(f"{what} {str(dst)!r} is also {clash}", param=param)
     if dst.is_dir():
         raise InvalidInputError(
             f"{what} {str(dst)!r} is a directory; give a file path.", param=param
@@ -156,6 +154,16 @@ def check_output(
         )
     remove_stale_temps(dst.parent, name=dst.name)
     return dst
+
+
+def _clash(dst: Path, inputs, outputs: dict) -> str | None:
+    """What ``dst`` would write over: one of the ``inputs``, or another of the run's ``outputs``."""
+    if any(src is not None and _same_file(dst, Path(src)) for src in inputs):
+        return "an input file; choose another output path (tokenplan never writes over its input)."
+    for other, src in outputs.items():
+        if src is not None and _same_file(dst, Path(src)):
+            return f"the `{other}` path; give each output its own path."
+    return None
 
 
 def _can_create_in(folder: Path) -> bool:

@@ -13,7 +13,7 @@ import math
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-__all__ = ["dumps", "json_default", "json_lines", "to_jsonable"]
+__all__ = ["dumps", "json_default", "json_lines", "json_problem", "to_jsonable"]
 
 
 def to_jsonable(value: Any) -> Any:
@@ -55,3 +55,17 @@ def json_lines(lines: Iterable[str]) -> Iterator[tuple[int, Any]]:
         except json.JSONDecodeError as exc:
             value = exc
         yield lineno, value
+
+
+def json_problem(exc: json.JSONDecodeError, *, where: str = "column") -> str:
+    """What is wrong with a JSON text, with the position the caller's own line number does not give.
+
+    ``exc.msg`` alone can end mid-phrase ("Unterminated string starting at"): ``where="column"`` (one JSON
+    Lines row, whose line the caller names) adds the column, ``"line"`` (a whole document) the line and
+    column, ``"none"`` (a position the caller cannot trust) drops the dangling "at"."""
+    msg = exc.msg.removesuffix(" at")
+    if where == "column":
+        return f"{msg} at column {exc.colno}"
+    if where == "line":
+        return f"{msg} at line {exc.lineno}, column {exc.colno}"
+    return msg

@@ -27,7 +27,7 @@ import numpy as np
 
 from tokenplan import _checks
 from tokenplan._io import csv_separator
-from tokenplan._json import json_lines
+from tokenplan._json import json_lines, json_problem
 from tokenplan.errors import InvalidInputError, MissingDependencyError
 from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
 from tokenplan.units import decimal_comma_fix, parse_quantity
@@ -240,7 +240,9 @@ def _read_rows(path: Path) -> list[dict[str, Any]]:
         rows = []
         for i, row in json_lines(text.splitlines()):
             if isinstance(row, json.JSONDecodeError):
-                raise InvalidInputError(f"{path}: line {i} is not valid JSON ({row.msg}).")
+                raise InvalidInputError(
+                    f"{path}: line {i} is not valid JSON ({json_problem(row)})."
+                )
             if not isinstance(row, dict):
                 raise InvalidInputError(f"{path}: line {i} is not a JSON object.")
             rows.append(row)
@@ -249,7 +251,9 @@ def _read_rows(path: Path) -> list[dict[str, Any]]:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise InvalidInputError(f"{path}: not valid JSON ({exc.msg}).") from None
+            raise InvalidInputError(
+                f"{path}: not valid JSON ({json_problem(exc, where='line')})."
+            ) from None
         if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
             raise InvalidInputError(f"{path}: a JSON run table must be a list of objects.")
         return data

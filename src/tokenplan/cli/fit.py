@@ -186,12 +186,14 @@ def fit(runs_path, example, approach, form, law_kind, columns, curves_path, drop
     form = _check_flags(drop_highest, ci, alpha_equals_beta, form)
     backtest = backtest or holdout is not None  # a held-out cut asks for the backtest it defines
     save, plot = _outputs(save_path, plot_path, overwrite, inputs=[runs_path, curves_path])
-    inputs = [runs_path, curves_path, save_path]
+    inputs = [runs_path, curves_path]
     if report_page:  # refuse a bad --report path before fitting
         from tokenplan.report import _html
 
         _html.require()
-        _html.check(report_page, overwrite=overwrite, inputs=inputs)
+        _html.check(
+            report_page, overwrite=overwrite, inputs=inputs, outputs={"save": save, "plot": plot}
+        )
     options = FitOptions(
         approach=approach, law=law_kind, form=form, delta=delta, reduction=reduction,
         overestimate_weight=overestimate_weight, profile=profile, bins_per_decade=bins_per_decade,
@@ -291,11 +293,13 @@ def _outputs(save_path, plot_path, overwrite, *, inputs):
     --plot a figure format (else a bad suffix would be found only after the fit, behind its progress lines)."""
     from tokenplan._io import check_output
 
-    def one(path, param, inputs):
-        return check_output(path, param=param, overwrite=overwrite, inputs=inputs) if path else None
+    def one(path, param, outputs=None):
+        if not path:
+            return None
+        return check_output(path, param=param, overwrite=overwrite, inputs=inputs, outputs=outputs)
 
-    save = one(save_path, "save", inputs)
-    plot = one(plot_path, "plot", [*inputs, save])  # nor the law it saves
+    save = one(save_path, "save")
+    plot = one(plot_path, "plot", {"save": save})  # nor the law it saves
     if plot is not None:
         from tokenplan.report._figure import figure_format
 

@@ -120,7 +120,10 @@ class FittedRange:
         """Read :meth:`to_dict` output; each axis must be a ``[low, high]`` pair, 0 < low <= high < inf."""
         spans = {}
         for axis in ("flops", "n_params", "n_tokens", "tokens_per_param"):
-            pair = tuple(float(x) for x in d[axis])
+            try:
+                pair = tuple(float(x) for x in d[axis])
+            except (TypeError, ValueError):  # "big", 5, ["a", 2]: not a pair of numbers
+                pair = ()
             if (
                 len(pair) != 2
                 or not all(math.isfinite(x) and x > 0 for x in pair)

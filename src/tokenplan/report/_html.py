@@ -210,9 +210,13 @@ def check(
     *,
     overwrite: bool = False,
     inputs: Iterable[str | os.PathLike[str] | None] = (),
+    outputs: dict[str, str | os.PathLike[str] | None] | None = None,
 ) -> Path:
-    """Refuse a report path before any work: an input, an existing file without overwrite, a bad folder."""
-    out = check_output(path, param="report", overwrite=overwrite, inputs=list(inputs))
+    """Refuse a report path before any work: an input, another of the run's ``outputs``, an existing file
+    without overwrite, a bad folder."""
+    out = check_output(
+        path, param="report", overwrite=overwrite, inputs=list(inputs), outputs=outputs
+    )
     if out.suffix.lower() not in (".html", ".htm"):
         from tokenplan.errors import InvalidInputError
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from tokenplan._io import atomic_path, csv_separator
-from tokenplan._json import json_default, json_lines
+from tokenplan._json import json_default, json_lines, json_problem
 from tokenplan.errors import InvalidInputError, MissingDependencyError
 
 __all__ = [
@@ -180,7 +180,7 @@ class _JSONArrayStream:
                     continue
                 raise InvalidInputError(
                     f"{self.path}: line {self.line + self.buf.count(chr(10), self.pos, exc.pos)}: "
-                    f"malformed JSON ({exc.msg}); a JSON array cannot be read past a broken row — fix "
+                    f"malformed JSON ({json_problem(exc, where='none')}); a JSON array cannot be read past a broken row — fix "
                     "it, or use JSONL where bad lines are skipped."
                 ) from None
         start_line = self.line
@@ -216,7 +216,7 @@ def _iter_jsonl(path: Path, stats: ReadStats, strict: bool) -> Iterator[tuple[in
     with open(path, encoding=_ENCODING) as fh:
         for lineno, obj in json_lines(fh):
             if isinstance(obj, json.JSONDecodeError):
-                obj = _Bad(f"malformed JSON ({obj.msg})")
+                obj = _Bad(f"malformed JSON ({json_problem(obj)})")
             yield lineno, obj
 
 
@@ -348,7 +348,7 @@ def _parse_turns(row: Mapping) -> tuple[str, str]:
             turns = json.loads(turns)
         except json.JSONDecodeError as exc:
             raise ValueError(
-                f"'conversations'/'messages' is text but not JSON ({exc.msg})"
+                f"'conversations'/'messages' is text but not JSON ({json_problem(exc, where='line')})"
             ) from None
     if not isinstance(turns, list) or not turns:
         raise ValueError("'conversations'/'messages' must be a non-empty list of turns")

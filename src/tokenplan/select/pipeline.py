@@ -592,9 +592,14 @@ def check_outputs(recipe: Recipe) -> Path | None:
                 "select writes).",
                 param="output",
             )
-        inputs.append(out_path)
     if recipe.plot:
-        check_output(recipe.plot, param="plot", overwrite=recipe.overwrite, inputs=inputs)
+        check_output(
+            recipe.plot,
+            param="plot",
+            overwrite=recipe.overwrite,
+            inputs=inputs,
+            outputs={"output": out_path},
+        )
         if Path(recipe.plot).suffix.lower() != ".png":
             raise InvalidInputError(
                 f"plot {str(recipe.plot)!r} must end in .png (the map is a PNG image).",
@@ -604,7 +609,12 @@ def check_outputs(recipe: Recipe) -> Path | None:
         from tokenplan.report import _html
 
         _html.require()
-        _html.check(recipe.report, overwrite=recipe.overwrite, inputs=[*inputs, recipe.plot])
+        _html.check(
+            recipe.report,
+            overwrite=recipe.overwrite,
+            inputs=inputs,
+            outputs={"output": out_path, "plot": recipe.plot},
+        )
     return out_path
 
 

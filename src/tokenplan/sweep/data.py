@@ -29,7 +29,7 @@ import numpy as np
 
 from tokenplan import _checks
 from tokenplan._io import write_text_atomic
-from tokenplan._json import json_lines
+from tokenplan._json import json_lines, json_problem
 from tokenplan.errors import InvalidInputError, MissingDependencyError, TokenplanError
 
 __all__ = [
@@ -201,7 +201,7 @@ def read_documents(
             for lineno, record in json_lines(text.splitlines()):
                 if isinstance(record, json.JSONDecodeError):
                     raise InvalidInputError(
-                        f"{path}:{lineno}: not valid JSON ({record.msg}); each line must be an "
+                        f"{path}:{lineno}: not valid JSON ({json_problem(record)}); each line must be an "
                         f'object like {{"{text_field}": "..."}}.'
                     )
                 if not isinstance(record, dict) or not isinstance(record.get(text_field), str):

@@ -1,0 +1,79 @@
+"""What a refusal says, beyond "one line, exit 2" (test_bad_input.py): the position in a broken JSON file,
+a law file's malformed range, and two outputs of one run given the same path. Each was found by a new
+user's walk (stop 26) reading a message that stopped mid-phrase or named the wrong thing."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from helpers import run_cli
+from tokenplan._io import check_output
+from tokenplan._json import json_problem
+from tokenplan.errors import InvalidInputError
+from tokenplan.laws import get_law, load_law, save_law
+
+
+def _decode_error(text: str) -> json.JSONDecodeError:
+    with pytest.raises(json.JSONDecodeError) as e:
+        json.loads(text)
+    return e.value
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "expected"),
+    [
+        ('{"a": "open', "column", "Unterminated string starting at column 7"),
+        ('{"a": }', "column", "Expecting value at column 7"),
+        ("[1,\n 2,\n ]", "line", "Expecting value at line 3, column 2"),
+        ('{"a": "open', "none", "Unterminated string starting"),
+    ],
+)
+def test_json_problem_gives_the_position(text, where, expected):
+    """json's own msg ends "... starting at" with no position (the column is in exc.colno)."""
+    assert json_problem(_decode_error(text), where=where) == expected
+
+
+def _stderr(tmp_path, *args) -> str:
+    r = run_cli(*args, cwd=tmp_path)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert "Traceback" not in r.stderr
+    return r.stderr
+
+
+def test_a_broken_jsonl_row_says_where(tmp_path):
+    (tmp_path / "pool.jsonl").write_text(
+        '{"instruction": "a", "output": "b"}\n{"instruction": "x\n'
+    )
+    err = _stderr(
+        tmp_path, "select", "-i", "pool.jsonl", "--n", "1", "--embedder", "tfidf", "--strict"
+    )
+    assert "line 2: malformed JSON (Invalid control character at column 19)" in err, err
+    (tmp_path / "runs.jsonl").write_text('{"n_params": 1e8, "n_tokens": 2e9, "loss": }\n')
+    err = _stderr(tmp_path, "fit", "runs.jsonl")
+    assert "line 1 is not valid JSON (Expecting value at column 44)" in err, err
+
+
+def test_a_law_files_range_that_is_not_numbers_is_named(tmp_path):
+    save_law(get_law("chinchilla"), tmp_path / "law.json")
+    doc = json.loads((tmp_path / "law.json").read_text())
+    doc["law"]["fitted_range"]["flops"] = "big"
+    (tmp_path / "law.json").write_text(json.dumps(doc))
+    with pytest.raises(InvalidInputError, match=r"flops must be \[low, high\].*got 'big'"):
+        load_law(tmp_path / "law.json")
+
+
+def test_an_output_twice_is_not_called_an_input(tmp_path):
+    """Two outputs of one run at one path: it said "report 'x' is also an input file"."""
+    with pytest.raises(InvalidInputError, match="is also the `output` path") as e:
+        check_output(tmp_path / "a.png", param="plot", outputs={"output": tmp_path / "a.png"})
+    assert e.value.param == "plot"
+    (tmp_path / "pool.jsonl").write_text('{"instruction": "a b c", "output": "d e f"}\n' * 3)
+    err = _stderr(
+        tmp_path, *"select -i pool.jsonl --n 1 --embedder tfidf -o s.jsonl --report s.jsonl".split()
+    )
+    assert "report 's.jsonl' is also the --output path" in err and "input" not in err, err
+    err = _stderr(tmp_path, *"fit --example chinchilla --save x.json --plot x.json".split())
+    assert "plot 'x.json' is also the --save path" in err, err
+    assert not (tmp_path / "x.json").exists() and not (tmp_path / "s.jsonl").exists()
