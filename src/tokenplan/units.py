@@ -16,6 +16,7 @@ __all__ = [
     "MAX_QUANTITY",
     "decimal_comma_fix",
     "format_bytes",
+    "format_epochs",
     "format_gpu_hours",
     "format_hours",
     "format_quantity",
@@ -140,6 +141,12 @@ def format_gpu_hours(h: float) -> str:
     if h >= 1 / 60:
         return f"{h:.2g} ({h * 60:.2g} GPU-minutes)"
     return f"{h:.2g} ({h * 3600:.2g} GPU-seconds)"
+
+
+def format_epochs(e: float, decimals: int = 2) -> str:
+    """Epochs to the hundredth (9.10), in scientific notation from 10,000 on: 1.84e+11 epochs (a plan on
+    one unique token) is not a number to read to the hundredth, as '184260640753.58' asked."""
+    return f"{e:.{decimals}f}" if abs(e) < 1e4 else f"{e:.3g}"
 
 
 def format_bytes(b: float) -> str:

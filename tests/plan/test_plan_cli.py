@@ -341,3 +341,15 @@ def test_a_degenerate_fitted_law_is_one_line_not_a_traceback(tmp_path, budget):
     assert len(lines) == 1, r.stderr
     assert lines[0].startswith("tokenplan: error: --law: law 'fit-approach3' has no usable plan")
     assert budget[0] in lines[0] and "refit" in lines[0]
+
+
+def test_absurd_epochs_read_in_scientific_notation():
+    """One unique token under 1e22 FLOPs is 1.84e11 epochs: it printed '184260640753.58' (found by the
+    audit helper); ordinary counts keep two decimals."""
+    from tokenplan.units import format_epochs
+
+    assert format_epochs(9.104) == "9.10" and format_epochs(9999.0) == "9999.00"
+    assert format_epochs(184260640753.58) == "1.84e+11"
+    r = run_cli("plan", "--flops", "1e22", "--unique-tokens", "1", env={"COLUMNS": "200"})
+    assert r.returncode == 0, r.stderr
+    assert "1.84e+11" in r.stdout and "184260640753" not in r.stdout

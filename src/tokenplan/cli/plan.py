@@ -20,7 +20,7 @@ from tokenplan.cli._options import (
 )
 from tokenplan.laws import get_law
 from tokenplan.plan.batch import BATCH_RULES
-from tokenplan.units import format_bytes, format_gpu_hours, format_hours
+from tokenplan.units import format_bytes, format_epochs, format_gpu_hours, format_hours
 from tokenplan.units import format_quantity as fq
 
 # Warnings of this kind are shown once per comparison, as one line of factors (see _print_comparison).
@@ -120,7 +120,7 @@ def _repetition_rows(p) -> list[tuple[str, str]]:
     if p.unique_tokens is not None:
         rows += [
             ("unique tokens", fq(p.unique_tokens)),
-            ("epochs", f"{p.epochs:.2f}"),
+            ("epochs", format_epochs(p.epochs)),
             (
                 "effective tokens D'",
                 f"{fq(p.effective_tokens)} (D'/D = {p.effective_fraction:.3f})",
@@ -134,7 +134,7 @@ def _repetition_rows(p) -> list[tuple[str, str]]:
         rows += [
             (
                 "data-constrained optimum",
-                f"{fq(dc.n_params)} params on {fq(dc.n_tokens)} tokens ({dc.epochs:.2f} epochs), "
+                f"{fq(dc.n_params)} params on {fq(dc.n_tokens)} tokens ({format_epochs(dc.epochs)} epochs), "
                 f"loss {dc.loss:.4f} (muennighoff2023)",
             ),
             (
@@ -244,7 +244,7 @@ def _comparison_table(plans, main, *, same_hours: bool, title: str):
         if not same_hours:
             row.append(format_gpu_hours(p.gpu_hours))
         if has_u:
-            row += [f"{p.epochs:.2f}", f"{p.effective_fraction:.3f}"]
+            row += [format_epochs(p.epochs), f"{p.effective_fraction:.3f}"]
         if has_inf:
             inf = p.inference
             row += (
@@ -282,7 +282,7 @@ def _comparison_notes(comp, main, *, hours: str) -> list[str]:
         dc = main.data_constrained
         notes.append(
             f"data-constrained optimum (muennighoff2023): {fq(dc.n_params)} params on "
-            f"{fq(dc.n_tokens)} tokens, {dc.epochs:.2f} epochs, loss {dc.loss:.4f}."
+            f"{fq(dc.n_tokens)} tokens, {format_epochs(dc.epochs)} epochs, loss {dc.loss:.4f}."
         )
     return (
         notes

@@ -7,6 +7,7 @@ import click
 from tokenplan.cli._common import console, print_json
 from tokenplan.cli._options import QUANTITY_LIST, interval_option, json_option
 from tokenplan.errors import InvalidInputError
+from tokenplan.units import format_epochs
 from tokenplan.units import format_quantity as fq
 
 
@@ -110,7 +111,7 @@ def _print(law, preds, level) -> None:
         row = [fq(p.n_params), fq(p.n_tokens), f"{p.flops:.3g}", f"{p.tokens_per_param:.1f}"]
         if repeated:
             row += [
-                "-" if p.epochs is None else f"{p.epochs:.2f}",
+                "-" if p.epochs is None else format_epochs(p.epochs),
                 "-" if p.effective_tokens is None else fq(p.effective_tokens),
             ]
         iv = "-" if p.interval is None else f"{p.interval[0]:.4f} .. {p.interval[1]:.4f}"

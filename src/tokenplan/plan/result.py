@@ -10,6 +10,7 @@ from tokenplan._record import record
 from tokenplan.laws import Allocation, DataConstrainedAllocation, Intervals, PublishedInterval
 from tokenplan.plan.advice import Advice, Repetition
 from tokenplan.plan.batch import BatchPlan
+from tokenplan.units import format_epochs
 from tokenplan.units import format_quantity as fq
 
 if TYPE_CHECKING:
@@ -243,7 +244,7 @@ class Plan:
 
     def __repr__(self) -> str:
         loss = "None" if self.loss is None else f"{self.loss:.4f}"
-        extra = "" if self.epochs is None else f", epochs={self.epochs:.2f}"
+        extra = "" if self.epochs is None else f", epochs={format_epochs(self.epochs)}"
         return (
             f"Plan(law={self.law!r}, n_params={fq(self.n_params)} ({self.param_convention}), "
             f"n_tokens={fq(self.n_tokens)}, flops={self.flops:.3g}, "
