@@ -251,9 +251,8 @@ def _read_rows(path: Path) -> list[dict[str, Any]]:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise InvalidInputError(
-                f"{path}: not valid JSON ({json_problem(exc, where='line')})."
-            ) from None
+            problem = json_problem(exc, where="line")
+            raise InvalidInputError(f"{path}: not valid JSON ({problem}).") from None
         if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
             raise InvalidInputError(f"{path}: a JSON run table must be a list of objects.")
         return data
