@@ -142,8 +142,9 @@ def _rebuild(payload: dict[str, Any], key: str, from_dict) -> None:
 
 
 def _check_law_fields(kind: str, cls: type, payload: dict[str, Any]) -> None:
-    """Types a saved law's constants check (:func:`tokenplan.laws.base.check_constants`) does not: text fields are text, an
-    allocation exponent ``a`` is a fraction, ``fitted_flops`` is a [low, high] pair of positive numbers."""
+    """Types a saved law's constants check (:func:`tokenplan.laws.base.check_constants`) does not: text
+    fields are text, an allocation exponent ``a`` is a fraction, ``fitted_flops`` is a [low, high] pair of
+    positive numbers."""
     annotations = {k: str(f.type) for k, f in cls.__dataclass_fields__.items()}
     for key, value in payload.items():
         if annotations.get(key) == "str" and not isinstance(value, str):

@@ -165,7 +165,8 @@ def repetition_advice(rep: Repetition, *, n_params: float) -> tuple[Advice, ...]
     items = [
         Advice(
             "degradation",
-            f"{format_epochs(rep.epochs, 1)} epochs: repeating data degrades a model more the more epochs and the larger "
+            f"{format_epochs(rep.epochs, 1)} epochs: repeating data degrades a model more the more "
+            "epochs and the larger "
             "the model; a larger unique dataset softens it, and higher-quality data does not rescue it "
             "(Xue et al. 2023, findings 2-4). Test it at small scale with `tokenplan sweep --preset "
             "repeat-demo` (epochs 1/4/16/64).",

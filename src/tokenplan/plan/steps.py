@@ -332,13 +332,15 @@ def repetition_warning(rep: adv.Repetition, law: Law) -> str | None:
         last = last_epoch_worth(rep, law)
         little = ", nearly worthless" if last < 0.05 else ""
         return (
-            f"{format_epochs(rep.epochs, 1)} epochs: beyond ~16 epochs (R_D* ≈ 15.4) returns fade towards zero (Muennighoff "
+            f"{format_epochs(rep.epochs, 1)} epochs: beyond ~16 epochs (R_D* ≈ 15.4) returns fade "
+            "towards zero (Muennighoff "
             f"et al. 2023): the last epoch's tokens are worth {100 * last:.2g}% of fresh ones{little}; "
             f"{worth}. Get more unique data or train a smaller model."
         )
     if rep.epochs > adv.EPOCHS_FADE:
         return (
-            f"{format_epochs(rep.epochs, 1)} epochs: beyond ~4 epochs returns fade (Muennighoff et al. 2023); {worth}. "
+            f"{format_epochs(rep.epochs, 1)} epochs: beyond ~4 epochs returns fade (Muennighoff et "
+            f"al. 2023); {worth}. "
             "Up to ~4 epochs repeated data is about as good as fresh."
         )
     return None
@@ -351,7 +353,8 @@ def _target_missed(opts: Options, rep: adv.Repetition) -> str | None:
         return None
     return (
         f"`target_loss` {opts.budget:g} is not reached: the plan reaches it on fresh data, but repeating "
-        f"{fq(rep.unique_tokens)} unique tokens {format_epochs(rep.epochs, 1)} times adds {rep.loss_change:+.4f}, so its "
+        f"{fq(rep.unique_tokens)} unique tokens {format_epochs(rep.epochs, 1)} times adds "
+        f"{rep.loss_change:+.4f}, so its "
         f"loss is {rep.loss:.4f}; more unique tokens or a larger budget (`flops`) close the gap."
     )
 

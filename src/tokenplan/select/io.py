@@ -180,7 +180,8 @@ class _JSONArrayStream:
                     continue
                 raise InvalidInputError(
                     f"{self.path}: line {self.line + self.buf.count(chr(10), self.pos, exc.pos)}: "
-                    f"malformed JSON ({json_problem(exc, where='none')}); a JSON array cannot be read past a broken row — fix "
+                    f"malformed JSON ({json_problem(exc, where='none')}); a JSON array cannot be read "
+                    "past a broken row — fix "
                     "it, or use JSONL where bad lines are skipped."
                 ) from None
         start_line = self.line
