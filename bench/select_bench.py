@@ -22,8 +22,11 @@
    bands) against LSH bands set for recall + the exact Jaccard of each candidate pair, on one-word edits at
    Jaccard 0.86 and 0.80, the 3,111-row alpaca pool, 20k templated rows and (``--bigbench DIR``) BIG-bench;
    rows dropped, wrong against brute force, time; and LSH alone with 256 and 512 permutations.
+8. The TF-IDF views' whole-pool cache: a rerun of the default on the alpaca demo (plain and with
+   ``--target``) reading the character view against the same rerun fitting it, cold against warm, and
+   ``tfidf-char`` on the 3,111-row pool fitted against read (fresh processes, median of ``--repeats``).
 
-Run: python bench/select_bench.py [--only kcenter|kmeans|embed|cache|e2e|tfidf|neardedup] [--embed-texts 256]
+Run: python bench/select_bench.py [--only kcenter|kmeans|embed|cache|e2e|tfidf|neardedup|poolcache] [--embed-texts 256]
      [--embed-repeats 3] [--fused] [--n 100000] [--dim 384] [--budget 500] [--repeats 3] [--skip-deepcore]
      [--tfidf-sizes 1000,8000] [--tfidf-synthetic 100000] [--bigbench DIR]
 """
@@ -379,8 +382,9 @@ _WRAPPER = (
 )
 
 
-def _run(args, env):
-    """Run `tokenplan select ...` in a fresh process: ({s, cpu_s, peak_mb}, its stderr lines)."""
+def _run(args, env, stdout=None):
+    """Run `tokenplan select ...` in a fresh process: ({s, cpu_s, peak_mb}, its stderr lines); its stdout
+    is appended to ``stdout`` when given."""
     import os
     import subprocess
     import sys
@@ -395,6 +399,8 @@ def _run(args, env):
     seconds = time.perf_counter() - t
     if proc.returncode != 0:
         raise RuntimeError(f"select failed: {proc.stderr}")
+    if stdout is not None:
+        stdout.append(proc.stdout)
     lines = [line for line in proc.stderr.strip().splitlines() if line.strip()]
     _, peak_kb, cpu = lines.pop().split()
     return {
@@ -446,6 +452,90 @@ def bench_e2e():
         return row
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _pool_run(args, cache, env, *, refit=False):
+    """One select run for bench_pool_cache: (seconds, peak MB, texts each view read from the cache).
+    ``refit``: the pool files are removed first, so the TF-IDF view is fitted (MiniLM still cached)."""
+    import shutil
+
+    if refit:
+        shutil.rmtree(cache / "pools", ignore_errors=True)
+    out: list[str] = []
+    row, _ = _run([*args, "--cache-dir", str(cache), "--json"], env, stdout=out)
+    by_view = json.loads(out[0])["report"]["n_embedded_from_cache_by_view"]
+    return row["s"], row["peak_mb"], by_view
+
+
+def bench_pool_cache(repeats=3):
+    """The TF-IDF views' whole-pool cache (``pools/*.npy``), end to end in fresh processes, the variants
+    of one round run one after another and the rounds repeated (median of ``repeats``):
+
+    - alpaca demo (999 rows), the default embedder, ``--fraction 0.005``: cold (empty cache) -> warm
+      (both views read) against the baseline warm run with the view fitted (the pool files removed:
+      MiniLM read, the character view fitted, what a rerun paid when the view was not cached); the
+      same with ``--target`` (5 alpaca rows): the first target run fits the pool + target texts, a rerun
+      reads them, against the same rerun with the view fitted;
+    - the 3,111-row pool (_pool_3k), ``--embedder tfidf-char --n 100``: fitted against read.
+    """
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    tmp = Path(tempfile.mkdtemp(prefix="pool-cache-bench-"))
+    src = Path(__file__).resolve().parents[2] / "shared" / "data" / "sft" / "alpaca_en_demo.json"
+    target = tmp / "target.json"
+    target.write_text(json.dumps(json.loads(src.read_text())[:5]))
+    pool3k = tmp / "pool3k.jsonl"
+    _pool_3k(pool3k)
+    env = {"TOKENPLAN_CACHE": str(tmp / "home")}  # the ONNX model is built once, before round 1
+    alpaca = ["-i", str(src), "-o", str(tmp / "x.json"), "--overwrite", "--fraction", "0.005"]
+    char3k = ["-i", str(pool3k), "-o", str(tmp / "y.json"), "--overwrite", "--n", "100"]
+    char3k += ["--embedder", "tfidf-char"]
+    tgt = [*alpaca, "--target", str(target)]
+    runs: dict[str, list] = {}
+    try:
+        _pool_run(alpaca, tmp / "warmup", env)
+        for r in range(repeats):
+            cache, c3 = tmp / f"c{r}", tmp / f"k{r}"
+            plan = [
+                ("cold", alpaca, cache, False),
+                ("warm", alpaca, cache, False),
+                ("warm_view_fitted", alpaca, cache, True),
+                ("target_first", tgt, cache, False),
+                ("target_warm", tgt, cache, False),
+                ("target_warm_view_fitted", tgt, cache, True),
+                ("char3k_fitted", char3k, c3, False),
+                ("char3k_read", char3k, c3, False),
+            ]
+            for name, args, c, refit in plan:
+                runs.setdefault(name, []).append(_pool_run(args, c, env, refit=refit))
+                print(json.dumps({"round": r, name: runs[name][-1]}), flush=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return _pool_cache_rows(runs)
+
+
+def _pool_cache_rows(runs: dict) -> dict:
+    """Medians (seconds, peak MB) of each variant, the views read from the cache, and the ratios."""
+    med = {k: statistics.median(s for s, _, _ in v) for k, v in runs.items()}
+    row = {
+        k: {
+            "s": round(med[k], 2),
+            "peak_mb": statistics.median(m for _, m, _ in v),
+            "cache": v[-1][2],
+        }
+        for k, v in runs.items()
+    }
+    row["ratios"] = {
+        "warm / warm_view_fitted": round(med["warm"] / med["warm_view_fitted"], 2),
+        "target_warm / target_warm_view_fitted": round(
+            med["target_warm"] / med["target_warm_view_fitted"], 2
+        ),
+        "char3k_read / char3k_fitted": round(med["char3k_read"] / med["char3k_fitted"], 2),
+        "cold / warm": round(med["cold"] / med["warm"], 1),
+    }
+    return row
 
 
 _TFIDF_CHILD = r"""
@@ -720,7 +810,7 @@ def main() -> None:
     )
     ap.add_argument(
         "--only",
-        choices=["kcenter", "kmeans", "embed", "cache", "e2e", "tfidf", "neardedup"],
+        choices=["kcenter", "kmeans", "embed", "cache", "e2e", "tfidf", "neardedup", "poolcache"],
         default=None,
     )
     ap.add_argument("--bigbench", help="neardedup: a BIG-bench checkout to add as a pool")
@@ -754,6 +844,8 @@ def main() -> None:
         result["tfidf"] = bench_tfidf(sizes, args.tfidf_synthetic, args.repeats)
     if args.only in (None, "neardedup"):
         result["neardedup"] = bench_near_dedup(repeats=args.repeats, bigbench=args.bigbench)
+    if args.only in (None, "poolcache"):
+        result["poolcache"] = bench_pool_cache(args.repeats)
     print(json.dumps(result, indent=2))
 
 

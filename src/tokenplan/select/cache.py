@@ -2,8 +2,11 @@
 
 The key of a text is a 16-byte BLAKE2b hash of the embedder's identity (model folder, model revision, maximum
 length, backend) and the text, so a run with other filters, or a pool that shares rows with an earlier one,
-embeds only the texts the store has not seen. Embedders fitted on the whole pool (the TF-IDF fallback) store
-their whole matrix under the hash of every text instead.
+embeds only the texts the store has not seen. Embedders fitted on the whole pool (the TF-IDF views) store
+their whole matrix instead, as a ``.npy`` file in ``root/pools/`` named by the hash of the embedder's identity
+and every text in order (:func:`pool_key`): written atomically, read without pickle, a damaged file a
+warning and a miss. A file and not a row of the store: one matrix is rows x 1 KB (256 float32), and SQLite
+refuses a value above 1 GB (about 976,000 rows), an error the store would take for damage.
 
 Why SQLite (stdlib ``sqlite3``, WAL mode) and not a memory-mapped array plus an index: it is safe for several
 runs at once (readers never block, writers queue behind a lock with a timeout), a killed run leaves the store
@@ -56,8 +59,11 @@ def text_key(embedder_id: str, text: str) -> bytes:
 
 
 def pool_key(embedder_id: str, texts: Sequence[str]) -> bytes:
-    """The key of a whole pool (for embedders fitted on all texts at once)."""
-    h = hashlib.blake2b(embedder_id.encode("utf-8"), digest_size=16)
+    """The key of a whole pool (for embedders fitted on all texts at once): BLAKE2b-256 of the embedder's
+    id, then every text in order, each after its length in bytes (so no two lists of texts, split or
+    ordered differently, give the same stream)."""
+    h = hashlib.blake2b(embedder_id.encode("utf-8"), digest_size=32)
+    h.update(b"\0")
     for t in texts:
         b = t.encode("utf-8", "surrogatepass")
         h.update(len(b).to_bytes(8, "little"))
@@ -69,6 +75,7 @@ class EmbeddingCache:
     """Vectors by text key in ``root/vectors.sqlite3``; every failure is a warning and a miss, never an error."""
 
     FILENAME = "vectors.sqlite3"
+    POOLS = "pools"  # folder of the whole-pool matrices, one .npy file each
 
     def __init__(
         self, root: str | os.PathLike, *, on_warning: Callable[[str], None] | None = None
@@ -114,10 +121,6 @@ class EmbeddingCache:
             db.execute(
                 "CREATE TABLE IF NOT EXISTS vectors(key BLOB PRIMARY KEY, vec BLOB NOT NULL) "
                 "WITHOUT ROWID"
-            )
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS pools(key BLOB PRIMARY KEY, rows INTEGER NOT NULL, "
-                "data BLOB NOT NULL) WITHOUT ROWID"
             )
             db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (SCHEMA,))
             (schema,) = db.execute("SELECT value FROM meta WHERE name = 'schema'").fetchone()
@@ -228,30 +231,54 @@ class EmbeddingCache:
             pass
 
     # ------------------------------------------------------------------------------------------ pools
+    def pool_path(self, key: bytes) -> Path:
+        """The file a whole-pool matrix is kept in: ``root/pools/<key in hex>.npy``."""
+        return self.root / self.POOLS / f"{key.hex()}.npy"
+
     def get_pool(self, key: bytes, n_rows: int) -> np.ndarray | None:
-        """A whole-pool matrix of ``n_rows`` rows stored under ``key``, or None."""
-        db = self._connect()
-        if db is None:
+        """The whole-pool matrix stored under ``key`` (``n_rows`` rows of float32, C order), or None.
+
+        Read with ``allow_pickle=False``. A file that is not such a matrix (truncated, damaged, another
+        shape or type, NaN) is a miss with a warning, and is removed: the caller fits the view again and
+        stores the new matrix in its place.
+        """
+        path = self.pool_path(key)
+        if self._disabled or n_rows < 1 or not path.is_file():
             return None
         try:
-            row = db.execute("SELECT rows, data FROM pools WHERE key = ?", (key,)).fetchone()
-        except sqlite3.DatabaseError as exc:
-            if not _busy(exc):  # held by another run: a miss, not damage
-                self._rebuild(exc)
-            return None
-        if row is None or row[0] != n_rows or n_rows == 0 or len(row[1]) % (4 * n_rows):
-            return None
-        return np.frombuffer(row[1], dtype=np.float32).reshape(n_rows, -1).copy()
+            x = np.load(path, allow_pickle=False)
+        except (OSError, ValueError, EOFError) as exc:
+            return self._drop_pool(path, str(exc) or type(exc).__name__)
+        if x.dtype != np.float32 or x.ndim != 2 or x.shape[0] != n_rows or x.shape[1] < 1:
+            found = f"{x.dtype} of shape {x.shape}"
+            return self._drop_pool(path, f"{found}, expected {n_rows} rows of float32")
+        if not np.isfinite(x).all():
+            return self._drop_pool(path, "it holds NaN or inf")
+        return np.ascontiguousarray(x)
+
+    def _drop_pool(self, path: Path, reason: str) -> None:
+        self._warn(
+            f"embedding cache file {str(path)!r} is not a usable matrix ({reason}); fitting the "
+            "view again."
+        )
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:
+            pass  # the new matrix is written over it by a rename
+        return None
 
     def put_pool(self, key: bytes, matrix: np.ndarray) -> None:
-        db = self._connect()
-        if db is None:
+        """Store a whole-pool matrix under ``key``: a ``.npy`` file written beside its place and renamed
+        into it (:func:`tokenplan._io.atomic_write`), so a reader never sees half of one."""
+        from tokenplan._io import atomic_write, remove_stale_temps
+
+        if self._disabled:
             return
+        path = self.pool_path(key)
         x = np.ascontiguousarray(matrix, dtype=np.float32)
         try:
-            db.execute("INSERT OR REPLACE INTO pools VALUES (?, ?, ?)", (key, len(x), x.tobytes()))
-        except sqlite3.DatabaseError as exc:
-            if isinstance(exc, sqlite3.OperationalError):
-                self._warn(f"could not write to the embedding cache ({exc}); carrying on.")
-            else:
-                self._rebuild(exc)
+            remove_stale_temps(path.parent)  # what a killed run left behind
+            with atomic_write(path, "wb") as fh:
+                np.save(fh, x, allow_pickle=False)
+        except OSError as exc:  # a file in the way, unwritable, disk full: as for the store
+            self._give_up(exc)

@@ -19,9 +19,10 @@ Embedders, chosen by name through :data:`EMBEDDERS`:
 
 Neural embedders are cached per text (:mod:`tokenplan.select.cache`): the key holds the model folder, its
 revision, the maximum length and the backend, so a re-run with other filters, or another pool sharing rows
-with an earlier one, embeds only the texts not seen before. The TF-IDF fallback is fitted on the pool (on a
-sample of ``fit_rows`` texts when it is larger, every text then projected), so its whole matrix is cached
-under the hash of all texts.
+with an earlier one, embeds only the texts not seen before. The TF-IDF views are fitted on the pool (on a
+sample of ``fit_rows`` texts when it is larger, every text then projected), so their whole matrix is cached
+(a ``.npy`` file) under the hash of every text in order and :attr:`TfidfSvdEmbedder.cache_id`: a re-run on
+the same texts (another ``--n``, ``--method``, ``--seed``) reads it instead of fitting again.
 """
 
 from __future__ import annotations
@@ -250,6 +251,22 @@ class TfidfSvdEmbedder:
             f"tfidf-svd:{self.n_components}:{self.n_features}:{seed}:fit{self.fit_rows}{suffix}"
         )
 
+    @property
+    def cache_id(self) -> str:
+        """What the whole-pool cache key holds besides the texts: the name (components, features, seed, fit
+        size, analyzer), the fit's recipe (:data:`TFIDF_RECIPE`, the exact-SVD limit :data:`GRAM_ROWS`) and
+        the code that computes the vectors (scikit-learn hashes, weights and runs the randomized SVD; numpy
+        and its BLAS the exact one), so an upgrade or another BLAS setting fits again instead of reading
+        vectors this machine would not make."""
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            sklearn = version("scikit-learn")
+        except PackageNotFoundError:
+            sklearn = "none"
+        libs = f"sklearn{sklearn}:numpy{np.__version__}:{_numpy_blas()}"
+        return f"{self.name}:{TFIDF_RECIPE}:gram{GRAM_ROWS}:{libs}"
+
     def sample_rows(self, n_texts: int) -> np.ndarray:
         """The rows the fit uses on a pool of ``n_texts``: all, or a seeded uniform sample of ``fit_rows``."""
         if n_texts <= self.fit_rows:
@@ -316,6 +333,23 @@ class TfidfSvdEmbedder:
         return _TfidfFit(tfidf, columns, z, v)
 
 
+def _numpy_blas() -> str:
+    """numpy's BLAS as threadpoolctl sees it: library, version, CPU kernel, threads. Where eigenvalues tie,
+    the exact SVD's basis depends on each: on a 2-thread SkylakeX box, ``--example belle-eval --embedder
+    tfidf`` selects otherwise with OPENBLAS_NUM_THREADS=1, and otherwise again with OPENBLAS_CORETYPE=Haswell."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "blas-unknown"
+    for lib in threadpool_info():
+        if lib.get("user_api") == "blas" and "numpy" in str(lib.get("filepath", "")):
+            kernel = f"{lib.get('architecture')}:{lib.get('num_threads')}"
+            return f"{lib.get('internal_api')}{lib.get('version')}:{kernel}"
+    return "blas-unknown"
+
+
+#: the fit's recipe in the whole-pool cache key: change it whenever a change to the code changes the vectors
+TFIDF_RECIPE = "r1"
 #: pools of at most this many texts get the exact SVD (through the Gram matrix); larger ones a randomized one
 GRAM_ROWS = 4000
 #: texts hashed and projected at a time when a pool is larger than the fit sample
@@ -618,12 +652,17 @@ def _append_rows(out: np.ndarray | None, block: np.ndarray, row: int, n_rows: in
 def _embed_whole_pool(
     texts: list[str], embedder: Embedder, *, cache: EmbeddingCache | None, progress
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Embedders fitted on the whole pool (TF-IDF): one matrix, cached under the hash of every text; the
-    mask of rows from the cache is all True or all False."""
-    key = pool_key(embedder.name, texts) if cache is not None else b""
+    """Embedders fitted on the whole pool (TF-IDF): one matrix, cached under the hash of the embedder's
+    ``cache_id`` and every text in order; the mask of rows from the cache is all True or all False.
+    ``progress(0, n)`` marks the start of a fit (never called on a hit), ``progress(n, n)`` the end."""
+    key = (
+        pool_key(getattr(embedder, "cache_id", embedder.name), texts) if cache is not None else b""
+    )
     out = cache.get_pool(key, len(texts)) if cache is not None else None
     from_cache = out is not None
     if out is None:
+        if progress is not None:  # none from the cache: the fit starts (a hit only ends, at once)
+            progress(0, len(texts))
         out = embedder.encode(texts) if texts else np.zeros((0, 1), np.float32)
         if cache is not None and len(texts):
             cache.put_pool(key, out)

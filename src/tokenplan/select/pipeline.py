@@ -845,15 +845,21 @@ def _embed_views(recipe: Recipe, spool: IO[str], embedder, name: str, *, tick, t
         if part.batched:
             return _embed_part(recipe, spool, part, cache, total, progress)
 
-        # a view fitted on the whole pool (TF-IDF) counts no texts until it ends: its own stage, shown as
-        # running (a pulsing bar, then its time), so a long fit does not look like a stalled embed bar;
-        # it ends just before the view's one count (the last view's ends the embed stage)
+        # a view fitted on the whole pool (TF-IDF) counts no texts until it ends: a fit is its own stage,
+        # shown as running (a pulsing bar, then its time), so a long fit does not look like a stalled embed
+        # bar; it starts at the view's count of 0 (a miss) and ends just before its count of all the texts
+        # (the last view's ends the embed stage). A view read from the cache shows no fit.
+        fitting: list[bool] = []
+
         def fitted(done: int, n: int | None) -> None:
-            tick(keys[i], 1, 1)
+            if fitting and done == n:
+                tick(keys[i], 1, 1)
             if progress is not None:
                 progress(done, n)
+            if not fitting and done == 0 and n:
+                fitting.append(True)
+                tick(keys[i], 0, None)
 
-        tick(keys[i], 0, None)
         return _embed_part(recipe, spool, part, cache, total, fitted)
 
     with _embedding_cache(recipe, warnings) as cache:
