@@ -45,7 +45,6 @@ from tokenplan.errors import InvalidInputError
 from tokenplan.select.embed import DEFAULT_EMBEDDER
 from tokenplan.select.filters import FilterConfig, drop_reason
 from tokenplan.select.guidance import quantity_guidance
-from tokenplan.select.io import join_text
 
 if TYPE_CHECKING:
     from tokenplan.select.io import ReadStats, Record
@@ -628,19 +627,23 @@ def read_pool(
     total = _count_rows_hint(recipe.input) or None
     tick("read", 0, total)
     for rec in iter_records(
-        recipe.input,
-        row_format=recipe.row_format,
-        fields=recipe.fields,
-        domain_field=recipe.domain_field,
-        score_field=recipe.score_field,
-        strict=recipe.strict,
-        stats=stats,
+        recipe.input, strict=recipe.strict, stats=stats, **_read_options(recipe)
     ):
         if stats.n_rows % 256 == 0:
             # the position in the file (lines, or rows of a Parquet file); the final count is in rows
             tick("read", min(rec.line, total - 1) if total else stats.n_rows, total)
         yield rec
     tick("read", stats.n_rows, stats.n_rows)
+
+
+def _read_options(recipe: Recipe) -> dict[str, Any]:
+    """How the recipe reads its pool: one home for the read stage and the second pass over the input."""
+    return {
+        "row_format": recipe.row_format,
+        "fields": recipe.fields,
+        "domain_field": recipe.domain_field,
+        "score_field": recipe.score_field,
+    }
 
 
 def clean_records(records: Iterable[Record], *, enabled: bool = True) -> Iterator[Record]:
@@ -691,7 +694,7 @@ def dedup_records(
     exact_dd = ExactDeduper() if exact else None
     near_dd = MinHashDeduper(threshold=near, seed=seed) if near else None
     for rec in records:
-        text = join_text(rec.prompt, rec.response)
+        text = rec.text
         if exact_dd is not None and exact_dd.is_duplicate(text):
             reasons["exact_duplicate"] += 1
         elif near_dd is not None and near_dd.is_duplicate(text):
@@ -709,7 +712,7 @@ def collect_candidates(
     n_tokens: list[int] = []
     answer_chars: list[int] = []
     for rec in records:
-        text = join_text(rec.prompt, rec.response)
+        text = rec.text
         src_index.append(rec.index)
         domains.append(rec.domain)
         n_tokens.append(count_tokens(text))
@@ -1202,19 +1205,14 @@ def write_report_page(
 
 def candidate_texts(recipe: Recipe, source_index: np.ndarray) -> list[str]:
     """The texts of the rows at ``source_index`` as the embedder saw them (a second pass over the input)."""
-    from tokenplan.select.clean import clean_text
-    from tokenplan.select.io import iter_records, join_text
+    from tokenplan.select.io import iter_records
 
     want = set(np.asarray(source_index).tolist())
     found: dict[int, str] = {}
-    for rec in iter_records(
-        recipe.input, row_format=recipe.row_format, fields=recipe.fields, strict=False
-    ):
+    records = iter_records(recipe.input, strict=False, **_read_options(recipe))
+    for rec in clean_records(records, enabled=recipe.clean):
         if rec.index in want:
-            prompt, response = rec.prompt, rec.response
-            if recipe.clean:
-                prompt, response = clean_text(prompt), clean_text(response)
-            found[rec.index] = join_text(prompt, response)
+            found[rec.index] = rec.text
             if len(found) == len(want):
                 break
     return [found.get(i, "") for i in np.asarray(source_index).tolist()]
@@ -1250,8 +1248,7 @@ def _no_candidates(stats, reasons: Counter) -> None:
 def _spool_target(recipe: Recipe, spool: IO[str]) -> int:
     """Append the target's texts (prompt + answer, cleaned like the pool) to the spool; their count."""
     from tokenplan._io import _same_file
-    from tokenplan.select.clean import clean_text
-    from tokenplan.select.io import ReadStats, iter_records, join_text, missing_file
+    from tokenplan.select.io import ReadStats, iter_records, missing_file
 
     if recipe.embeddings:
         raise InvalidInputError(
@@ -1270,11 +1267,9 @@ def _spool_target(recipe: Recipe, spool: IO[str]) -> int:
     stats, n = ReadStats(), 0
     spool.seek(0, os.SEEK_END)
     try:
-        for rec in iter_records(path, fields=recipe.fields, stats=stats):
-            prompt, response = rec.prompt, rec.response
-            if recipe.clean:
-                prompt, response = clean_text(prompt), clean_text(response)
-            text = join_text(prompt, response)
+        records = iter_records(path, fields=recipe.fields, stats=stats)
+        for rec in clean_records(records, enabled=recipe.clean):
+            text = rec.text
             if text.strip():
                 spool.write(json.dumps(text, ensure_ascii=False) + "\n")
                 n += 1
