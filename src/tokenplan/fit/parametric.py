@@ -352,16 +352,40 @@ def _exponent_notes(law: ChinchillaLaw) -> list[str]:
     ]
 
 
-def _floor_notes(law: ChinchillaLaw, runs, alpha_equals_beta: bool) -> list[str]:
-    """A warning when the irreducible loss E collapsed to ~0 (e = log E ran off to -inf): the runs do not
-    pin the floor down, and the law then predicts a loss falling without limit beyond them."""
-    if law.E >= 1e-3 * float(np.min(runs.loss)):
+# A floor counts as not pinned down when E -> 0 fits the runs within this share of the fitted objective.
+FLOOR_FREE_TOLERANCE = 1e-3
+
+
+def _floor_free_objective(problem: _Problem, phi: np.ndarray, floor: float) -> float:
+    """The objective with E held at ``floor`` and the other parameters refitted from ``phi``: the best
+    the runs can do without an irreducible loss (e is the third free parameter in both forms)."""
+    fixed = _Problem(
+        x=problem.x, y=problem.y, t=problem.t, delta=problem.delta,
+        overestimate_weight=problem.overestimate_weight, norm=problem.norm,
+        M=np.delete(problem.M, 2, axis=1), c=np.where(np.arange(5) == 2, math.log(floor), problem.c),
+    )  # fmt: skip
+    return _polish(fixed, np.delete(phi, 2))[1]
+
+
+def _floor_notes(law: ChinchillaLaw, runs, alpha_equals_beta: bool, floor_free: float, f: float):
+    """A warning when the runs do not pin the irreducible loss E down: E collapsed to ~0 (e = log E ran
+    off to -inf), or a law with E ~ 0 (``floor_free``, its objective) fits them within
+    FLOOR_FREE_TOLERANCE of the fit's objective ``f``, so where the optimizer stopped on that flat valley
+    says nothing. The law then predicts a loss falling without limit beyond the runs."""
+    collapsed = law.E < 1e-3 * float(np.min(runs.loss))
+    if not collapsed and floor_free > f * (1 + FLOOR_FREE_TOLERANCE):
         return []
+    what = "the irreducible loss collapsed to zero"
+    if not collapsed:
+        what = (
+            "a law with no irreducible loss fits the runs as well (objective within "
+            f"{FLOOR_FREE_TOLERANCE:.1%})"
+        )
     other = "" if alpha_equals_beta else ", or compare --form shared-exponent"
     return [
-        f"fitted E={law.E:.3g}: the irreducible loss collapsed to zero, so the runs do not pin it down "
-        "(too few, too small or too close together); predictions beyond them fall without a floor. Add "
-        f"runs at larger N and D{other}."
+        f"fitted E={law.E:.3g}: {what}, so the runs do not pin it down (too few, too small or too "
+        "close together); predictions beyond them fall without a floor. Add runs at larger N and "
+        f"D{other}."
     ]
 
 
@@ -466,7 +490,10 @@ def fit_parametric(
     theta = problem.theta(phi[None, :])[0]
     law = _law_from_theta(theta, name, runs)
     notes += _exponent_notes(law) + _vanished_term_notes(law, runs)
-    notes += _floor_notes(law, runs, alpha_equals_beta)
+    floor_free = math.inf  # the mean's early stop leaves f above the optimum: no fair comparison
+    if reduction == "sum":
+        floor_free = _floor_free_objective(problem, phi, 1e-6 * float(np.min(runs.loss)))
+    notes += _floor_notes(law, runs, alpha_equals_beta, floor_free, float(f))
     resid = np.log(law.loss(runs.n_params, runs.n_tokens)) - np.log(runs.loss)
     return ParametricFit(
         law=law,
