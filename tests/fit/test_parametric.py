@@ -212,7 +212,7 @@ def test_a_collapsed_irreducible_loss_warns():
     )
     phi = np.log([law.A, law.B, law.E, 1.0, 1.0]) * [1, 1, 1, 0, 0] + [0, 0, 0, law.alpha, law.beta]
     f = problem.scalar(phi)[0]
-    floor_free = _floor_free_objective(problem, phi, 1e-6 * 3.35)
+    floor_free = _floor_free_objective(problem, phi, runs, "sum")
     assert floor_free <= f * (1 + FLOOR_FREE_TOLERANCE)
     (w,) = _floor_notes(law, runs, False, floor_free, f)
     assert w.startswith("fitted E=0.0287: a law with no irreducible loss fits the runs as well")

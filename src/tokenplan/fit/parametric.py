@@ -356,9 +356,13 @@ def _exponent_notes(law: ChinchillaLaw) -> list[str]:
 FLOOR_FREE_TOLERANCE = 1e-3
 
 
-def _floor_free_objective(problem: _Problem, phi: np.ndarray, floor: float) -> float:
-    """The objective with E held at ``floor`` and the other parameters refitted from ``phi``: the best
-    the runs can do without an irreducible loss (e is the third free parameter in both forms)."""
+def _floor_free_objective(problem: _Problem, phi: np.ndarray, runs, reduction: str) -> float:
+    """The objective with E held at ~0 (1e-6 of the smallest loss) and the other parameters refitted from
+    ``phi``: the best the runs can do without an irreducible loss (e is the third free parameter in both
+    forms). Infinite for the mean, whose early stop leaves the fit's objective above its optimum."""
+    if reduction != "sum":
+        return math.inf
+    floor = 1e-6 * float(np.min(runs.loss))
     fixed = _Problem(
         x=problem.x, y=problem.y, t=problem.t, delta=problem.delta,
         overestimate_weight=problem.overestimate_weight, norm=problem.norm,
@@ -387,6 +391,12 @@ def _floor_notes(law: ChinchillaLaw, runs, alpha_equals_beta: bool, floor_free: 
         "close together); predictions beyond them fall without a floor. Add runs at larger N and "
         f"D{other}."
     ]
+
+
+def _law_notes(law: ChinchillaLaw, runs, alpha_equals_beta: bool, floor_free: float, f: float):
+    """Every warning on the fitted law itself: its exponents, a vanished term, an unpinned floor."""
+    notes = _exponent_notes(law) + _vanished_term_notes(law, runs)
+    return notes + _floor_notes(law, runs, alpha_equals_beta, floor_free, f)
 
 
 def _vanished_term_notes(law: ChinchillaLaw, runs) -> list[str]:
@@ -489,11 +499,8 @@ def fit_parametric(
         raise InvalidInputError("Approach 3: no starting point gave a finite objective.")
     theta = problem.theta(phi[None, :])[0]
     law = _law_from_theta(theta, name, runs)
-    notes += _exponent_notes(law) + _vanished_term_notes(law, runs)
-    floor_free = math.inf  # the mean's early stop leaves f above the optimum: no fair comparison
-    if reduction == "sum":
-        floor_free = _floor_free_objective(problem, phi, 1e-6 * float(np.min(runs.loss)))
-    notes += _floor_notes(law, runs, alpha_equals_beta, floor_free, float(f))
+    floor_free = _floor_free_objective(problem, phi, runs, reduction)
+    notes += _law_notes(law, runs, alpha_equals_beta, floor_free, float(f))
     resid = np.log(law.loss(runs.n_params, runs.n_tokens)) - np.log(runs.loss)
     return ParametricFit(
         law=law,
