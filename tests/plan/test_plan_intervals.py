@@ -201,3 +201,17 @@ def test_plan_report_shows_the_interval(fitted, tmp_path):
         for i in (0, 1):
             assert f'data-key="intervals.{key}.{i}" data-value="{float(iv[key][i])!r}"' in row
     assert "backtest-calibrated" in row and "bootstrap" in row
+
+
+def test_plan_and_table_do_not_say_a_converted_total_was_taken_as_is():
+    """plan --params 7B --law kaplan converts the total to 6.91B non-embedding, and table does too; both
+    printed predict's note 'n_params is taken as that count (... `tokenplan plan --params` converts a
+    total)', which contradicts the conversion beside it. predict, which takes N as given, keeps it."""
+    note = "is taken as that count"
+    assert not any(note in n for n in plan(n_params=7e9, law="kaplan").intervals.notes)
+    assert not any(note in n for n in optimal_table((7e9,), law="kaplan").rows[0].intervals.notes)
+    for args in (["plan", "--params", "7B"], ["table", "--params", "7B"]):
+        r = run_cli(*args, "--law", "kaplan")
+        assert r.returncode == 0 and note not in r.stdout and "converted" in r.stdout
+    r = run_cli("predict", "--params", "7B", "--tokens", "1T", "--law", "kaplan")
+    assert note in r.stdout

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from tokenplan._record import record
 from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
-from tokenplan.laws.prediction import check_level, no_interval
+from tokenplan.laws.prediction import check_level, convention_note, no_interval
 
 if TYPE_CHECKING:
     from tokenplan.laws.base import Law
@@ -116,7 +116,9 @@ def intervals(
         pred = law.predict(N, D, unique_tokens=unique_tokens, interval=level)
         loss, center = pred.interval, pred.loss
         loss_kind, loss_source = pred.interval_kind, pred.interval_source
-        notes += [n for n in pred.notes if "ignores unique_tokens" not in n]
+        # the caller gives N in the law's convention (plan and table convert a total first)
+        skip = convention_note(law)
+        notes += [n for n in pred.notes if "ignores unique_tokens" not in n and n != skip]
         if unique_tokens is not None and pred.effective_tokens is None and loss is not None:
             notes.append(
                 f"the loss interval brackets the fresh-data loss {center:.4f} of law {law.name}; the "

@@ -294,6 +294,17 @@ def check_level(level: float) -> float:
         ) from None
 
 
+def convention_note(law: Law) -> str:
+    """Predict's note that N is taken as a non-embedding law counts it.
+
+    plan and table convert a total to the law's convention before they predict, so they drop this note.
+    """
+    return (
+        f"law {law.name!r} counts non-embedding parameters: n_params is taken as that count (a "
+        "model's total with embeddings is larger; `tokenplan plan --params` converts a total)."
+    )
+
+
 def predict(
     law: Law, n_params, n_tokens, *, unique_tokens=None, interval: float = 0.8
 ) -> Prediction:
@@ -320,12 +331,8 @@ def predict(
         notes += _calibration_reach(unc, law, N, D)
     if U is not None and not uses_u:
         notes.append(f"law {law.name!r} ignores unique_tokens (it assumes fresh data).")
-    # plan converts a total to the law's convention; predict takes N as the law counts it
     if law.param_convention == "non-embedding":
-        notes.append(
-            f"law {law.name!r} counts non-embedding parameters: n_params is taken as that count (a "
-            "model's total with embeddings is larger; `tokenplan plan --params` converts a total)."
-        )
+        notes.append(convention_note(law))
     rng = law.fitted_range
     return Prediction(
         law=law.name,
