@@ -237,3 +237,19 @@ def test_a_model_below_the_conversion_floor_is_flagged_as_plan_flags_it():
     said = " ".join(r.stdout.split())
     assert r.returncode == 0 and "on a model of 2.32e-03 non-embedding parameters" in said
     assert "too small to convert: see the warning" in said and "6.29K" not in said
+
+
+def test_repeat_reprs_are_short_and_readable():
+    """A notebook showed RepeatTable as a ~4,000-character dump of every field (advice texts, sources, raw
+    floats such as 186283656153.0663); the table and its rows now read like Plan's repr."""
+    t = repeat(unique_tokens=50e9, n_params=1e9)
+    assert repr(t) == (
+        "RepeatTable(law='muennighoff2023', unique_tokens=50B, n_params=1B (given), "
+        "epochs=[1, 2, 4, 10, 16, 40, 100], warnings=2, advice=3)"
+    )
+    assert repr(t.rows[2]) == (
+        "RepeatRow(epochs=4.00, n_tokens=200B, effective_tokens=186B, effective_fraction=0.931, "
+        "loss=2.3758, loss_change=+0.0039, advice='about as good as fresh')"
+    )
+    row = repeat(unique_tokens=1e9, law="chinchilla-a1").rows[1]
+    assert "loss=None" in repr(row) and "loss_change" not in repr(row)

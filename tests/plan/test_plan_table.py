@@ -124,3 +124,15 @@ def test_table3_deviation_and_figures_are_said():
     assert f"from Table 3's printed figures by up to {worst:.1%}" in said
     help_text = " ".join(run_cli("table", "--help").stdout.split())
     assert f"up to {worst:.1%}" in help_text and "table3_tokens" in help_text
+
+
+def test_optimal_table_repr_is_one_short_line_per_row():
+    """OptimalTable's repr printed every row's intervals, sources and published intervals in full (~3,000
+    characters for two rows); now the law and one line per row."""
+    assert repr(optimal_table((1e9, 7e9), law="epoch2024")) == (
+        "OptimalTable(law='epoch2024', param_convention='total', rows=(\n"
+        "    TableRow(n_params=1B, flops=1.36e+20, n_tokens=22.7B, tokens_per_param=22.7, "
+        "loss=2.5137),\n"
+        "    TableRow(n_params=7B, flops=6.07e+21, n_tokens=144B, tokens_per_param=20.6, "
+        "loss=2.1711),\n))"
+    )

@@ -11,6 +11,8 @@ import tokenplan.plan.steps as steps
 from tokenplan import _checks
 from tokenplan.errors import InvalidInputError
 from tokenplan.laws import Law, get_law
+from tokenplan.units import format_epochs
+from tokenplan.units import format_quantity as fq
 
 __all__ = ["REPEAT_EPOCHS", "RepeatRow", "RepeatTable", "repeat"]
 
@@ -57,6 +59,19 @@ class RepeatRow:
             "advice": self.advice,
         }
 
+    def __repr__(self) -> str:
+        change = self.loss_change
+        shown = {
+            "epochs": format_epochs(self.epochs),
+            "n_tokens": fq(self.n_tokens),
+            "effective_tokens": fq(self.effective_tokens),
+            "effective_fraction": f"{self.effective_fraction:.3f}",
+            "loss": "None" if self.loss is None else f"{self.loss:.4f}",
+            "loss_change": None if change is None else f"{change:+.4f}",
+            "advice": repr(self.advice),
+        }
+        return "RepeatRow(" + ", ".join(f"{k}={v}" for k, v in shown.items() if v) + ")"
+
 
 @dataclass(frozen=True)
 class RepeatTable:
@@ -94,6 +109,16 @@ class RepeatTable:
             "extrapolation": self.extrapolation or {},
             "sources": self.sources or {},
         }
+
+    def __repr__(self) -> str:
+        """One line a notebook can read: the model, the data, the epoch counts and what is flagged; the rows
+        (each with its own repr) are in ``rows``, everything in ``to_dict()``."""
+        epochs = ", ".join(f"{r.epochs:g}" for r in self.rows)
+        return (
+            f"RepeatTable(law={self.law!r}, unique_tokens={fq(self.unique_tokens)}, "
+            f"n_params={fq(self.n_params)} ({'assumed' if self.n_params_assumed else 'given'}), "
+            f"epochs=[{epochs}], warnings={len(self.warnings)}, advice={len(self.advice)})"
+        )
 
 
 def _model_size(

@@ -18,6 +18,7 @@ from tokenplan.laws import (
 )
 from tokenplan.laws.prediction import check_level
 from tokenplan.plan.steps import law_params, usable_allocation
+from tokenplan.units import format_quantity as fq
 
 __all__ = ["GOPHER_FLOPS", "TABLE3", "TABLE3_PARAMS", "OptimalTable", "TableRow", "optimal_table"]
 
@@ -74,6 +75,14 @@ class TableRow:
             "intervals": None if self.intervals is None else self.intervals.to_dict(),
         }
 
+    def __repr__(self) -> str:
+        loss = "None" if self.loss is None else f"{self.loss:.4f}"
+        return (
+            f"TableRow(n_params={fq(self.n_params)}, flops={self.flops:.3g}, "
+            f"n_tokens={fq(self.n_tokens)}, tokens_per_param={self.tokens_per_param:.1f}, "
+            f"loss={loss})"
+        )
+
 
 @dataclass(frozen=True)
 class OptimalTable:
@@ -97,6 +106,14 @@ class OptimalTable:
             "note": self.note,
             "published_intervals": [p.to_dict() for p in self.published_intervals],
         }
+
+    def __repr__(self) -> str:
+        """The law and one short line per row; everything else is in ``to_dict()``."""
+        rows = "".join(f"\n    {r!r}," for r in self.rows)
+        return (
+            f"OptimalTable(law={self.law!r}, param_convention={self.param_convention!r}, "
+            f"rows=({rows}\n))"
+        )
 
 
 def optimal_table(
