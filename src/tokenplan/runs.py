@@ -231,10 +231,11 @@ def _read_rows(path: Path) -> list[dict[str, Any]]:
             raise InvalidInputError(f"{path}: not a readable Parquet file ({exc}).") from None
         return frame.to_dict(orient="records")
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
         raise InvalidInputError(
-            f"{path}: not a text file; give a CSV, JSONL or Parquet file."
+            f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8 (a run table is a CSV, "
+            "JSONL or Parquet file)."
         ) from None
     if suffix in (".jsonl", ".ndjson") or (suffix == ".json" and text.lstrip().startswith("{")):
         rows = []
