@@ -199,3 +199,20 @@ def test_missing_extra_names_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "altair", None)
     with pytest.raises(MissingDependencyError, match=r"tokenplan\[report\]"):
         _html.require()
+
+
+def test_repeat_chart_draws_this_plan_in_crimson(tmp_path):
+    """The repeated-data chart's rules took the range ['#999999', '#555555', 'crimson'] without a domain, so
+    Vega-Lite mapped it onto the sorted names: 'this plan' pale grey and '~4: returns fade' crimson, the
+    colour of the Δloss curve beside it. The plan is now the crimson rule, and the curves are the default."""
+    path, _ = make_report(tmp_path, ["--flops", "1e22", "--unique-tokens", "50B"])
+    panels = page_specs(path)["repeat"]["hconcat"]
+    for panel in panels:
+        curve, rules = panel["layer"]
+        scale = rules["encoding"]["color"]["scale"]
+        colours = dict(zip(scale["domain"], scale["range"]))
+        assert colours["this plan"] == "crimson"
+        assert colours["~4: returns fade"] == "#999999"
+        mark = curve["mark"]
+        assert "color" not in mark, mark
+    assert len(panels) == 2

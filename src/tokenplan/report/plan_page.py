@@ -266,10 +266,15 @@ def _repeat_chart(alt: Any, plan: Plan, table) -> Any:
         .mark_rule(strokeDash=[4, 3])
         .encode(
             x="epochs:Q",
+            # the domain in the marks' order: a bare range maps onto the sorted names, which put
+            # "this plan" first (pale grey) and "~4" last (crimson, the colour meant for the plan)
             color=alt.Color(
                 "what:N",
                 title="",
-                scale=alt.Scale(range=["#999999", "#555555", "crimson"]),
+                scale=alt.Scale(
+                    domain=[m["what"] for m in marks],
+                    range=["#999999", "#555555", "crimson"][: len(marks)],
+                ),
             ),
             tooltip=["what:N", alt.Tooltip("epochs:Q", format=".3g")],
         )
@@ -286,7 +291,7 @@ def _repeat_chart(alt: Any, plan: Plan, table) -> Any:
     panels = [alt.layer(frac, rules).properties(width=_WIDTH - 60, height=_HEIGHT - 40)]
     if any(r["loss_change"] is not None for r in rows):
         dl = alt.Chart(alt.Data(values=[r for r in rows if r["loss_change"] is not None]))
-        dl = dl.mark_line(point=True, color="#b2182b").encode(
+        dl = dl.mark_line(point=True).encode(
             x,
             alt.Y("loss_change:Q", title="Δloss vs fresh data (nats/token)"),
             tooltip=[*tip, alt.Tooltip("loss_change:Q", format=".4f")],
