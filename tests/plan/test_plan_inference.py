@@ -120,3 +120,17 @@ def test_lifetime_flops_by_hand():
     a = inference_optimal(1e9, 2e10, 1e12, law="chinchilla")
     assert a.total_flops == sum(lifetime_flops(a.n_params, a.n_tokens, 1e12))
     assert a.baseline_total_flops == 1.2e20 + 2e21
+
+
+def test_an_inference_aware_allocation_outside_the_fitted_data_is_flagged():
+    """plan --params 7B --inference-tokens 1e15 recommended 1.26B params on 28.8T tokens (22,775 tokens per
+    parameter, 91x the most tokens epoch2024 was fitted on) with no warning, since only the plan's own
+    7B/144B was checked. The recommendation now gets its own extrapolation warning; one inside the fitted
+    data (1B serving 10B tokens: 853M on 26.9B) gets none."""
+    (w,) = [w for w in plan(n_params=7e9, inference_tokens=1e15).warnings if "inference-aware" in w]
+    assert w.startswith(
+        "the inference-aware allocation (1.26B params on 28.8T tokens) is outside the data law "
+        "'epoch2024' was fitted on: "
+    )
+    assert "28.8T tokens is 91x above the largest (318B)" in w and w.endswith("an extrapolation.")
+    assert plan(n_params=1e9, inference_tokens=1e10).warnings == ()

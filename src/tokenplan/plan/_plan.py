@@ -93,7 +93,7 @@ def plan(
         memory=memory,
         batch=batch,
         outside=outside,
-    )
+    ) + steps.inference_warnings(the_law, inference)
     return Plan(
         law=the_law.name,
         param_convention=the_law.param_convention,

@@ -416,6 +416,19 @@ def plan_warnings(
     return tuple(w for w in out if w)
 
 
+def inference_warnings(law: Law, inference) -> tuple[str, ...]:
+    """The extrapolation warning of the inference-aware allocation, which trains a smaller model far
+    longer than the plan (Sardana et al. 2024) and can leave the law's fitted data when the plan does not:
+    ``plan --params 7B --inference-tokens 1e15`` asks for 22,775 tokens per parameter."""
+    if inference is None:
+        return ()
+    n, d = float(inference.n_params), float(inference.n_tokens)
+    warning = adv.extrapolation_warning(law, adv.extrapolation(law, [(n, d)]))
+    if warning is None:
+        return ()
+    return (f"the inference-aware allocation ({fq(n)} params on {fq(d)} tokens) is {warning}",)
+
+
 def convention_warning(law: Law) -> str | None:
     """Kaplan's law counts non-embedding parameters and predicts WebText2 losses (REFERENCE sec. 3, 7)."""
     if law.param_convention != "non-embedding" or not law.has_loss:
