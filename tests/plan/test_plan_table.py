@@ -136,3 +136,22 @@ def test_optimal_table_repr_is_one_short_line_per_row():
         "    TableRow(n_params=7B, flops=6.07e+21, n_tokens=144B, tokens_per_param=20.6, "
         "loss=2.1711),\n))"
     )
+
+
+def test_rows_outside_the_fitted_data_are_flagged():
+    """table --params 1B,70B --law epoch2024 printed 70B's loss 1.976 (42x past the largest fitted compute)
+    with no word, where plan and predict warn; the rows outside the law's data are now named, with the
+    farthest factor per axis, in the table's warnings (and --json)."""
+    t = optimal_table((1e9, 70e9), law="epoch2024")
+    (w,) = t.warnings
+    assert w.startswith(
+        "row 70B: outside the data law 'epoch2024' was fitted on: 5.42e+23 FLOPs is 42x"
+    )
+    assert t.to_dict()["warnings"] == [w]
+    assert optimal_table((1e9, 7e9), law="epoch2024").warnings == ()
+    (w,) = (
+        optimal_table().warnings
+    )  # Table 3's sizes from 67B up are beyond Chinchilla's fitted runs
+    assert w.startswith("rows 67B, 175B, 280B, 520B, 1T, 10T: outside the data law 'chinchilla-a1'")
+    r = run_cli("table", "--params", "1B,70B", "--law", "epoch2024")
+    assert r.returncode == 0 and "warning: row 70B: outside the data law" in r.stdout

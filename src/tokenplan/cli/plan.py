@@ -524,6 +524,8 @@ def table(n_params, law, interval, as_json) -> None:
             f"note: law {result.law} counts {result.param_convention} parameters; the sizes above "
             "count all parameters and were converted (Pearce & Song 2024)."
         )
+    for w in result.warnings:
+        console().print(f"warning: {w}")
 
 
 def _optimal_table(result):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import tokenplan.plan.advice as adv
 from tokenplan import _checks
 from tokenplan._record import record
 from tokenplan.errors import InvalidInputError
@@ -97,6 +98,8 @@ class OptimalTable:
     published_intervals: tuple[PublishedInterval, ...] = ()
     #: How the law's rows relate to Table 3's printed ones (for chinchilla-a1, which stands in for it).
     note: str = ""
+    #: The rows outside the data the law was fitted on, and by how far (an extrapolation, as plan warns).
+    warnings: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -105,6 +108,7 @@ class OptimalTable:
             "source": self.source,
             "note": self.note,
             "published_intervals": [p.to_dict() for p in self.published_intervals],
+            "warnings": list(self.warnings),
         }
 
     def __repr__(self) -> str:
@@ -170,7 +174,19 @@ def optimal_table(
         the_law.citation,
         published_intervals(the_law),
         note=_table3_note(the_law, vocab_size),
+        warnings=_extrapolation_warnings(the_law, rows),
     )
+
+
+def _extrapolation_warnings(law: Law, rows: list[TableRow]) -> tuple[str, ...]:
+    """One warning naming the rows outside the law's fitted data, by the farthest factor per axis: the
+    table's loss and allocation there are the law extrapolated, as ``plan`` and ``predict`` say."""
+    points = [(r.n_params_law, r.n_tokens) for r in rows]
+    outside = [fq(r.n_params) for r, p in zip(rows, points) if adv.extrapolation(law, [p])]
+    warning = adv.extrapolation_warning(law, adv.extrapolation(law, points))
+    if warning is None:
+        return ()
+    return (f"{'row' if len(outside) == 1 else 'rows'} {', '.join(outside)}: {warning}",)
 
 
 def _table3_note(law: Law, vocab_size: int) -> str:
