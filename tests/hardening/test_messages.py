@@ -89,3 +89,10 @@ def test_a_latin1_run_table_is_called_not_utf8_not_not_text(tmp_path):
     err = _stderr(tmp_path, "fit", "runs.csv")
     assert "runs.csv: not UTF-8 text (byte 43); save it as UTF-8" in err
     assert "not a text file" not in err
+
+
+def test_a_law_path_that_is_a_folder_is_called_a_folder(tmp_path):
+    """plan --law fit.json where fit.json is a folder said "law file 'fit.json' does not exist"."""
+    (tmp_path / "fit.json").mkdir()
+    err = _stderr(tmp_path, "plan", "--flops", "1e22", "--law", "fit.json")
+    assert "law file 'fit.json' is a folder; give a preset name or a saved law JSON." in err

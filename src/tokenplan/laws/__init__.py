@@ -178,7 +178,8 @@ def read_law_file(path: str | os.PathLike[str]) -> tuple[Law, dict[str, Any]]:
     p = Path(path)
     if not p.is_file():
         raise InvalidInputError(
-            f"law file {str(p)!r} does not exist; give a preset name or a saved law JSON.",
+            f"law file {str(p)!r} {'is a folder' if p.is_dir() else 'does not exist'}; give a preset "
+            "name or a saved law JSON.",
             param="law",
         )
     try:
