@@ -211,3 +211,22 @@ def test_100k_pool_is_sampled_and_stays_light(tmp_path, open_report):
     note = view.page.inner_text("#map-note")
     assert f"shows {MAP_POINTS:,} of 100,000 candidates" in note
     assert view.render_seconds < 15
+
+
+def test_examples_of_a_cluster_are_set_apart(selection, open_report):
+    """The examples of one cluster were grey boxes touching each other, so a prompt read as the previous
+    row's answer (seen on Shakespeare speech/reply pairs, where both are short lines of verse); each
+    example now has a gap and a left rule."""
+    _, path, _ = selection
+    view = open_report(path)
+    gaps = view.page.evaluate(
+        """() => [...document.querySelectorAll('details')].flatMap(d => {
+             const boxes = [...d.querySelectorAll('.example')].map(e => e.getBoundingClientRect());
+             return boxes.slice(1).map((b, i) => b.top - boxes[i].bottom);
+           })"""
+    )
+    assert gaps and min(gaps) >= 6, gaps
+    rule = view.page.evaluate(
+        "getComputedStyle(document.querySelector('.example')).borderLeftWidth"
+    )
+    assert rule == "3px"
