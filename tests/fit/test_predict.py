@@ -237,3 +237,16 @@ def test_predict_cold_start_does_not_import_heavy_modules():
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert json.loads(r.stderr.strip().splitlines()[-1]) == []
+
+
+def test_predict_on_a_list_says_it_takes_one_point():
+    """A notebook user passing lists, law.predict([1e9, 7e9], [20e9, 140e9]), read "n_params=[1000000000.0,
+    7000000000.0] is not a number" with no way forward; the error now gives the shape and the two fixes."""
+    with pytest.raises(
+        InvalidInputError, match=r"n_params is a list or array \(shape \(2,\)\); predict"
+    ) as e:
+        get_law("epoch2024").predict([1e9, 7e9], [20e9, 140e9])
+    assert "call it once per point, or use law.loss(n_params, n_tokens)" in str(e.value)
+    assert e.value.param == "n_params"
+    with pytest.raises(InvalidInputError, match="n_tokens is a list or array"):
+        get_law("epoch2024").predict(1e9, np.array([20e9, 140e9]))

@@ -309,6 +309,14 @@ def predict(
     law: Law, n_params, n_tokens, *, unique_tokens=None, interval: float = 0.8
 ) -> Prediction:
     """The body of :meth:`Law.predict` (see there)."""
+    for name, value in (("n_params", n_params), ("n_tokens", n_tokens)):
+        if np.ndim(value) > 0:  # a list or array: "is not a number" would leave the fix unsaid
+            raise InvalidInputError(
+                f"{name} is a list or array (shape {np.shape(value)}); predict takes one point: call "
+                "it once per point, or use law.loss(n_params, n_tokens) for an array of losses (without "
+                "intervals).",
+                param=name,
+            )
     N = _checks.positive("n_params", n_params)
     D = _checks.positive("n_tokens", n_tokens)
     U = None if unique_tokens is None else _checks.positive("unique_tokens", unique_tokens)
