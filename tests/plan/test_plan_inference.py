@@ -7,6 +7,7 @@ import math
 
 import pytest
 
+from helpers import run_cli
 from tokenplan import InvalidInputError, get_law
 from tokenplan.inference import inference_optimal
 from tokenplan.laws import ChinchillaLaw
@@ -134,3 +135,9 @@ def test_an_inference_aware_allocation_outside_the_fitted_data_is_flagged():
     )
     assert "28.8T tokens is 91x above the largest (318B)" in w and w.endswith("an extrapolation.")
     assert plan(n_params=1e9, inference_tokens=1e10).warnings == ()
+
+
+def test_the_inference_row_groups_thousands():
+    """The CLI printed '(22775 tokens/param)' beside '1,894 x 2048' in the same table."""
+    r = run_cli("plan", "--params", "7B", "--inference-tokens", "1e15")
+    assert r.returncode == 0 and "(22,775 tokens/param)" in r.stdout

@@ -155,7 +155,7 @@ def _inference_rows(p) -> list[tuple[str, str]]:
         (
             "inference-aware",
             f"{fq(inf.n_params)} params on {fq(inf.n_tokens)} tokens "
-            f"({inf.tokens_per_param:.0f} tokens/param) at the same loss {inf.loss:.4f}",
+            f"({inf.tokens_per_param:,.0f} tokens/param) at the same loss {inf.loss:.4f}",
         ),
         (
             "lifetime FLOPs",
