@@ -125,3 +125,19 @@ def test_with_flags_keeps_names_a_command_does_not_have():
 
     text = "give `n_params` or `gpu`, not `unknown`; see `tokenplan flops`."
     assert with_flags(cmd, text) == "give --params or --gpu, not `unknown`; see `tokenplan flops`."
+
+
+def test_flops_names_a_changed_preset_and_the_architecture():
+    """flops --shape gpt2-small --layers 3 printed and saved (--json) the name 'gpt2-small' for a 3-layer
+    model, and no title said whether the head was untied, the positions rotary or the MLP gated: the
+    Llama-2-7B shape (6,738,415,616 parameters, the published count) read like a GPT-2 one."""
+    r = run_cli("flops", "--shape", "gpt2-small", "--layers", "3", "--vocab", "50257", "--json")
+    assert json.loads(r.stdout)["shape"]["name"] == "gpt2-small with n_layers=3"
+    r = run_cli("flops", "--shape", "gpt2-small", "--json")
+    assert json.loads(r.stdout)["shape"]["name"] == "gpt2-small"
+    llama2 = ["--layers", "32", "--d-model", "4096", "--heads", "32", "--vocab", "32000"]
+    llama2 += ["--ffw-size", "11008", "--gated", "--norm", "rmsnorm", "--position", "rotary"]
+    r = run_cli("flops", *llama2, "--untied")
+    assert r.returncode == 0 and "6,738,415,616" in r.stdout
+    title = " ".join(r.stdout.split("┏")[0].split())  # the title wraps at the table's width
+    assert "untied LM head, rotary positions, rmsnorm, gated MLP, no biases" in title

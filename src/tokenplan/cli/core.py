@@ -165,9 +165,11 @@ def _shape(shape_name: str | None, sizes: dict[str, object]) -> ModelShape:
 
     overrides = {k: v for k, v in sizes.items() if v is not None}
     if shape_name:
-        return replace(
-            SHAPES[_checks.choice("shape", shape_name, SHAPES, param="shape")], **overrides
-        )
+        base = SHAPES[_checks.choice("shape", shape_name, SHAPES, param="shape")]
+        # a preset with a size changed is no longer that preset: the name says what changed
+        changed = [f"{k}={v}" for k, v in overrides.items() if getattr(base, k) != v]
+        name = f"{base.name} with {', '.join(changed)}" if changed else base.name
+        return replace(base, **overrides, name=name)
     flags = (("--layers", "n_layers"), ("--d-model", "d_model"), ("--heads", "n_heads"))
     missing = [flag for flag, key in flags if key not in overrides]
     if missing:
@@ -183,8 +185,14 @@ def _render_shape(report: ShapeReport) -> None:
 
     shape, p, d = report.shape, report.params, report.to_dict()
     per_token = d["flops_per_token"]
+    head = "tied" if shape.tied_embeddings else "untied"
     t = Table(
-        title=f"{shape.name or 'model'}: {shape.n_layers} layers, d_model {shape.d_model}, {shape.n_heads} heads, vocab {shape.vocab_size}, seq {shape.seq_len}",
+        title=(
+            f"{shape.name or 'model'}: {shape.n_layers} layers, d_model {shape.d_model}, "
+            f"{shape.n_heads} heads, vocab {shape.vocab_size}, seq {shape.seq_len}; {head} LM head, "
+            f"{shape.position} positions, {shape.norm}, {'gated' if shape.gated_mlp else 'plain'} MLP, "
+            f"{'with' if shape.bias else 'no'} biases"
+        ),
         title_justify="left",
     )
     t.add_column("quantity")
