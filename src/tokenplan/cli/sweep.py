@@ -183,7 +183,13 @@ def _spec_from_cli(spec_file: str | None, preset: str | None, flags: dict):
     """The spec the flags describe (over a YAML file and/or a preset), and a default folder name."""
     from dataclasses import fields
 
-    from tokenplan.sweep.spec import SweepSpec, load_spec, preset_dict, spec_from_dict
+    from tokenplan.sweep.spec import (
+        SweepSpec,
+        load_spec,
+        preset_dict,
+        redescribe,
+        spec_from_dict,
+    )
 
     flags["data"] = flags.pop("data_path")
     for key in ("dropout_schedules", "seeds"):
@@ -200,12 +206,16 @@ def _spec_from_cli(spec_file: str | None, preset: str | None, flags: dict):
         base, name = preset_dict(preset), preset
     else:
         base, name = {}, flags.get("kind") or "isoflop"
+    origin = spec_from_dict(base, source=spec_file) if base.get("description") else None
     spec_keys = {f.name for f in fields(SweepSpec)}  # the flags that set a spec field, by name
     base.update({k: v for k, v in flags.items() if v is not None and k in spec_keys})
     if flags.get("data") is not None:
         base["data"] = str(Path(flags["data"]).resolve())
     spec = spec_from_dict(base, source=spec_file)
     _refuse_ignored_flags(spec, {k for k, v in flags.items() if v is not None and k in spec_keys})
+    if origin is not None:  # flags that change the grid make its description wrong
+        source = Path(spec_file).name if spec_file is not None else f"preset {preset}"
+        spec = redescribe(spec, origin, source=source)
     return spec, name
 
 

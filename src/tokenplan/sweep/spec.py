@@ -25,8 +25,10 @@ __all__ = [
     "DROPOUT_SCHEDULES",
     "KINDS",
     "SweepSpec",
+    "describe",
     "load_spec",
     "preset_dict",
+    "redescribe",
     "spec_digest",
     "spec_from_dict",
 ]
@@ -316,11 +318,14 @@ def spec_from_dict(data: dict[str, Any], *, source: str | None = None) -> SweepS
             f"{where}unknown key(s) {', '.join(unknown)}; valid keys: {', '.join(sorted(valid))}."
         )
     try:  # a value of the wrong type or out of range: name the file it came from too
-        return SweepSpec(**{key: _typed(key, value) for key, value in data.items()})
+        spec = SweepSpec(**{key: _typed(key, value) for key, value in data.items()})
     except InvalidInputError as exc:
         if not where:
             raise
         raise InvalidInputError(f"{where}{exc}", param=exc.param) from None
+    if preset is not None:  # keys beside the preset may change its grid, and so its description
+        spec = redescribe(spec, spec_from_dict(preset_dict(preset)), source=f"preset {preset}")
+    return spec
 
 
 def _typed(key: str, value: Any) -> Any:
@@ -394,6 +399,92 @@ def _as_tuple(key: str, value: Any) -> tuple:
         else:
             out.append(float(_checks.positive(key, x)))
     return tuple(out)
+
+
+# The keys that decide which runs a grid holds, by kind; the auto-sizes ones count only with sizes='auto'.
+_GRID_KEYS = {
+    "isoflop": ("budgets", "sizes", "n_sizes", "size_spread", "size_center", "law", "lrs", "seeds"),
+    "repeat": (
+        "model",
+        "n_tokens",
+        "epochs",
+        "dropout_schedules",
+        "dropout",
+        "late_start",
+        "lrs",
+        "seeds",
+    ),
+}
+_AUTO_SIZES_KEYS = ("n_sizes", "size_spread", "size_center", "law")
+
+
+def redescribe(spec: SweepSpec, origin: SweepSpec, *, source: str) -> SweepSpec:
+    """``spec``, built from ``origin`` (a preset or spec file, named by ``source``) with some keys changed:
+    when it still carries origin's description but no longer origin's grid, the description is replaced by
+    one counted from its own grid (:func:`describe`), saying where it came from and
+    what changed. A preset's '2 budgets x 2 sizes' stayed on a 3 x 3 grid's report and sweep.yaml."""
+    if not origin.description or spec.description != origin.description:
+        return spec  # no description to keep true, or one written for this spec
+    from dataclasses import replace
+
+    changed = ["kind"] if spec.kind != origin.kind else []
+    auto = "auto" in (spec.sizes, origin.sizes)
+    for key in dict.fromkeys(_GRID_KEYS[spec.kind] + _GRID_KEYS[origin.kind]):
+        if getattr(spec, key) != getattr(origin, key) and (auto or key not in _AUTO_SIZES_KEYS):
+            changed.append(key)
+    if not changed:
+        return spec
+    keys = ", ".join(changed[:-1]) + (" and " if len(changed) > 1 else "") + changed[-1]
+    return replace(spec, description=f"{describe(spec)} ({source}, with {keys} changed).")
+
+
+def describe(spec: SweepSpec) -> str:
+    """The grid of ``spec`` in one line, counted from its keys as the grid expands them: '3 budgets
+    (3e9..3e10 FLOPs) x 3 model sizes per budget (auto, around 1x chinchilla-a1's optimum) = 9 runs'; a
+    repeat grid gives the model, its tokens, the epochs and the dropout schedules."""
+    from tokenplan.sweep.presets import SIZE_LADDER
+    from tokenplan.units import format_quantity
+
+    if spec.kind == "isoflop":
+        if (
+            spec.sizes == "auto"
+        ):  # auto_sizes gives exactly n_sizes shapes (at most the whole ladder)
+            n_sizes = min(spec.n_sizes, len(SIZE_LADDER))
+            which = f"auto, around {spec.size_center:g}x {spec.law}'s optimum"
+        else:
+            n_sizes, which = len(spec.sizes), _span(spec.sizes, str)
+        parts = [
+            f"{_count(len(spec.budgets), 'budget')} ({_span(sorted(spec.budgets), _g)} FLOPs)",
+            f"{_count(n_sizes, 'model size')} per budget ({which})",
+        ]
+        n_runs = len(spec.budgets) * n_sizes
+    else:
+        parts = [
+            f"one model ({spec.model}) on {format_quantity(spec.n_tokens)} tokens, "
+            f"{_count(len(spec.epochs), 'epoch count')} ({_span(sorted(spec.epochs), _g)})",
+            f"{_count(len(spec.dropout_schedules), 'dropout schedule')} "
+            f"({', '.join(spec.dropout_schedules)})",
+        ]
+        n_runs = len(spec.epochs) * len(spec.dropout_schedules)
+    for key, noun in (("lrs", "LR"), ("seeds", "seed")):
+        if len(getattr(spec, key)) > 1:
+            parts.append(_count(len(getattr(spec, key)), noun))
+    n_runs *= len(spec.lrs) * len(spec.seeds)
+    return f"{' x '.join(parts)} = {_count(n_runs, 'run')}"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _g(x: float) -> str:
+    """3e+09 -> '3e9' (as run ids write budgets)."""
+    return f"{x:.3g}".replace("e+0", "e").replace("e+", "e")
+
+
+def _span(values, fmt) -> str:
+    """'a' for one value, 'a..b' (first..last) for more."""
+    return fmt(values[0]) if len(values) == 1 else f"{fmt(values[0])}..{fmt(values[-1])}"
 
 
 def preset_dict(name: str) -> dict[str, Any]:
