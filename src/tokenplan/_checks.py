@@ -49,16 +49,22 @@ def positive_int(name: str, value: int, *, allow_zero: bool = False) -> int:
     return int(x)
 
 
-def not_text(name: str, value: object) -> None:
-    """Raise if ``value`` is a string: a number written as text in a file is a typo to show, not a number to
-    guess (as :func:`number_fields`). YAML 1.1 (PyYAML) reads ``1e3``, with no decimal point and no exponent
-    sign, as the string '1e3': the message says so."""
-    if isinstance(value, str):
+def number_text(name: str, value: object) -> object:
+    """``value``, a number written as text read as that number; anything else as given, for the caller's
+    own check. Sweep specs and select recipes take a number written as text, as their flags do: YAML 1.1
+    (PyYAML) reads ``1e3`` and ``3e-3`` (no decimal point) as text, and tools that write YAML may quote
+    every value. The text is read as tokenplan reads quantities ('3', '1e3', '0.1', '4M', '1.5B'); a count
+    must still be whole. Text that spells no number raises naming the key."""
+    if not isinstance(value, str):
+        return value
+    if not any(c.isdigit() for c in value):
         raise InvalidInputError(
-            f"{name}={value!r} is text, not a number; write the number without quotes (YAML reads 1e3 "
-            "as text: write 1000 or 1.0e+3).",
+            f"{name}={value!r} is not a number; write it in digits (like 3, 0.25 or 1e3).",
             param=name,
         )
+    from tokenplan.units import parse_quantity
+
+    return parse_quantity(value, name=name)
 
 
 def in_range(

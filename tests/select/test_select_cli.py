@@ -289,24 +289,31 @@ def test_embeddings_with_the_wrong_row_count_is_one_line_exit_2(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("line", "message"),
+    ("line", "field", "value"),
     [
-        ("n_select: 1e3", "n_select='1e3' is text, not a number"),  # YAML 1.1 reads 1e3 as a string
-        ("fraction: '0.1'", "fraction='0.1' is text, not a number"),
-        ("budget_tokens: 2e3", "budget_tokens='2e3' is text"),
-        ("n_select: 5\nn_clusters: 1e1", "n_clusters='1e1' is text"),
-        ("n_select: 5\nfilters: {min_chars: 1e2}", "min_chars='1e2' is text"),
-        ("n_select: 5\nfilters: {min_score: 1e1}\nscore_field: score", "min_score='1e1' is text"),
+        ("n_select: 1e0", "n_select", 1),  # YAML 1.1 reads 1e0 as a string
+        ("fraction: '0.5'", "fraction", 0.5),
+        ("budget_tokens: 2e3", "budget_tokens", 2000),
+        ("n_select: 5\nn_clusters: 1e0", "n_clusters", 1),
+        ("n_select: 5\nfilters: {min_chars: 1e1}", "filters.min_chars", 10),
+        (
+            "n_select: 5\nfilters: {min_score: '-1e1'}\nscore_field: score",
+            "filters.min_score",
+            -10.0,
+        ),
     ],
 )
-def test_a_number_read_as_text_in_a_recipe_is_one_line_not_a_traceback(tmp_path, line, message):
-    """These passed the checks (float('1e3') works) and then failed in the pipeline with a TypeError."""
+def test_a_number_read_as_text_in_a_recipe_is_that_number(tmp_path, line, field, value):
+    """These passed the checks (float('1e3') works) and then failed in the pipeline with a TypeError; then
+    they were refused, where a sweep spec read them. Now both read them as the number they spell."""
     recipe = tmp_path / "r.yaml"
     recipe.write_text(f"input: {DATA / 'tiny.jsonl'}\nembedder: tfidf\n{line}\n")
-    r = run_cli("select", str(recipe), "--no-cache")
-    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
-    lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and message in lines[0] and "write 1000" in lines[0]
+    r = run_cli("select", str(recipe), "--no-cache", "--json")
+    assert r.returncode == 0, r.stderr
+    got = json.loads(r.stdout)["recipe"]
+    for key in field.split("."):
+        got = got[key]
+    assert got == value and type(got) is type(value)
 
 
 def test_a_recipe_stores_its_numbers_as_numbers():

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, fields
 from typing import Any
 
-from tokenplan._checks import name_keys, not_text, positive_int, strict_bool
+from tokenplan._checks import name_keys, number_text, positive_int, strict_bool
 from tokenplan.errors import InvalidInputError
 
 __all__ = [
@@ -92,21 +92,23 @@ class FilterConfig:
         problems = []
         for name in ("min_chars", "max_chars"):
             value = getattr(self, name)
-            # text refused (YAML 1.1 reads 1e3 as a string); stored as its int
+            # text is read as its number (YAML 1.1 reads 1e3 as a string); stored as its int
             if value is not None:
                 try:
-                    not_text(name, value)
+                    value = number_text(name, value)
                     object.__setattr__(self, name, positive_int(name, value, allow_zero=True))
                 except InvalidInputError as exc:
                     problems.append(str(exc))
         score = self.min_score
+        if isinstance(score, str):  # read as its number, as min_chars
+            try:
+                score = number_text("min_score", score)
+                object.__setattr__(self, "min_score", score)
+            except InvalidInputError as exc:
+                problems.append(str(exc))
+                score = None
         if score is not None:  # any finite number: scores may be negative
-            if isinstance(score, str):
-                try:
-                    not_text("min_score", score)
-                except InvalidInputError as exc:
-                    problems.append(str(exc))
-            elif isinstance(score, bool) or not isinstance(score, int | float):
+            if isinstance(score, bool) or not isinstance(score, int | float):
                 problems.append(f"min_score={score!r} is not a number.")
             elif not math.isfinite(score):
                 problems.append(f"min_score={score!r} must be a finite number.")

@@ -33,7 +33,7 @@ from tokenplan._checks import (
     choice,
     in_range,
     name_keys,
-    not_text,
+    number_text,
     positive,
     positive_int,
     ray_address,
@@ -212,9 +212,10 @@ class Recipe:
             raise InvalidInputError(" ".join(problems), param=one)
 
     def _check_numbers(self, check: Callable[[Callable[[], Any]], None]) -> None:
-        """Each numeric field is checked and stored as its number (10.0 -> 10 for a count). Text is refused
-        (YAML 1.1 reads ``1e3`` as the string '1e3'): the checks would accept it and the pipeline then fail
-        to compare it with a number."""
+        """Each numeric field is checked and stored as its number (10.0 -> 10 for a count). A number written
+        as text is read as that number, as a sweep spec reads it (YAML 1.1 reads ``1e3`` as the string
+        '1e3'; ``n_select: "100"`` is 100): stored as text, the checks accepted it and the pipeline then
+        failed to compare it with a number."""
         rules: dict[str, Callable[[Any], Any]] = {
             "n_select": lambda v: positive_int("n_select", v),
             "fraction": lambda v: in_range("fraction", v, 0.0, 1.0, inclusive="high"),
@@ -229,9 +230,7 @@ class Recipe:
         }
 
         def store(name: str, rule: Callable[[Any], Any], value: Any) -> None:
-            if name != "seed":  # check_seed takes '5' on purpose
-                not_text(name, value)
-            object.__setattr__(self, name, rule(value))
+            object.__setattr__(self, name, rule(number_text(name, value)))
 
         for name, rule in rules.items():
             value = getattr(self, name)

@@ -1,8 +1,9 @@
 """A sweep's spec: which runs to train and how, from YAML or flags, validated once with every problem named.
 
 Types are strict where a wrong type would silently change meaning: booleans must be ``true``/``false``
-(``'false'`` is an error, not true), texts must be texts, numbers must be numbers (``4M``, ``3e11`` and other
-quantities written as strings are read as numbers, since YAML reads ``3e11`` without a dot as a string).
+(``'false'`` is an error, not true) and texts must be texts. A number written as text is read as that number,
+as a select recipe reads it (``n_sizes: "3"``, ``4M``, ``3e11``: YAML reads ``3e11`` without a dot as text);
+text that spells no number is an error naming the key (:func:`tokenplan._checks.number_text`).
 """
 
 from __future__ import annotations
@@ -330,8 +331,6 @@ def spec_from_dict(data: dict[str, Any], *, source: str | None = None) -> SweepS
 
 def _typed(key: str, value: Any) -> Any:
     """``value`` of ``key`` in the type the spec holds, or an error naming the key."""
-    from tokenplan.units import parse_quantity
-
     if key in _TUPLE_FIELDS:
         return _as_tuple(key, value)
     if key == "sizes":
@@ -345,9 +344,8 @@ def _typed(key: str, value: Any) -> Any:
     if key in _TEXT_FIELDS:
         return _text(key, value)
     if key in _INT_FIELDS or key in _NUMBER_FIELDS:
-        if isinstance(value, str):  # YAML reads 3e11 (no dot) as a string; accept 4M too
-            value = parse_quantity(value, name=key)
-        value = _plain(value)
+        # a number written as text is that number, as in a select recipe (YAML reads 3e11 as text)
+        value = _plain(_checks.number_text(key, value))
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise InvalidInputError(f"{key}={value!r} must be a number.", param=key)
         if key in _INT_FIELDS:
@@ -383,14 +381,12 @@ def _as_list(value: Any) -> list:
 
 
 def _as_tuple(key: str, value: Any) -> tuple:
-    from tokenplan.units import parse_quantity
-
     items = _as_list(value)
     if key == "dropout_schedules":
         return tuple(_text(key, v) for v in items)
     out = []
     for v in items:
-        x = parse_quantity(v, name=key) if isinstance(v, str) else v
+        x = _checks.number_text(key, v)
         if isinstance(x, bool) or not isinstance(x, int | float):
             raise InvalidInputError(f"{key}: {v!r} must be a number.", param=key)
         if key == "seeds":
