@@ -116,11 +116,13 @@ def check_output(
     - equal to any of ``inputs`` (same file, through links too): refused even with ``overwrite``;
     - equal to another of the run's ``outputs`` (``{"output": path, ...}``, by parameter name): refused;
     - an existing file: refused unless ``overwrite``; an existing directory is always refused;
-    - a parent directory that cannot be created or written: refused.
+    - a parent directory that cannot be created or written (under a file, read-only): refused.
 
-    ``param`` is the argument's name (``"output"``, ``"plot"``, ``"save"``): the CLI maps it to the flag.
-    Nothing is created here (the write itself goes through :func:`atomic_write`); temp files that a
-    killed earlier write of this same path left beside it are removed.
+    A missing parent directory is not refused: every command creates the folders of its outputs (never of
+    its inputs). Nothing is created here, though: the write itself (:func:`atomic_write`) creates them, so
+    a run refused or failed before writing leaves no empty folder. ``param`` is the argument's name
+    (``"output"``, ``"plot"``, ``"save"``): the CLI maps it to the flag. Temp files that a killed earlier
+    write of this same path left beside it are removed.
     """
     from tokenplan.errors import InvalidInputError
 

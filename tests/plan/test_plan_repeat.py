@@ -149,9 +149,11 @@ def test_plot_bad_paths(tmp_path):
     t = repeat(1e9, [1, 2])
     with pytest.raises(InvalidInputError, match=r"\.png"):
         plot_repeat(t, tmp_path / "x.txt")
-    with pytest.raises(InvalidInputError, match="does not exist; create it first") as err:
-        plot_repeat(t, tmp_path / "no" / "x.png")
+    (tmp_path / "f").write_text("a file")
+    with pytest.raises(InvalidInputError, match="is a file, not a folder") as err:
+        plot_repeat(t, tmp_path / "f" / "x.png")
     assert err.value.param == "plot_path"  # the CLI names --plot
+    assert plot_repeat(t, tmp_path / "no" / "x.png").is_file()  # a missing folder is created
     r = run_cli("repeat", "--unique-tokens", "1B", "--plot", str(tmp_path / "x.jpg"))
     assert r.returncode == 2 and ".png" in r.stderr
 

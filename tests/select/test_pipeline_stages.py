@@ -109,8 +109,12 @@ def test_check_outputs_refuses_before_the_slow_part(tmp_path):
     src = DATA / "tiny.jsonl"
     with pytest.raises(InvalidInputError, match="input file"):
         check_outputs(Recipe(input=str(src), n_select=1, output=str(src), overwrite=True))
-    with pytest.raises(InvalidInputError, match="does not exist; create it first or choose"):
-        check_outputs(Recipe(input=str(src), n_select=1, output=str(tmp_path / "no" / "o.jsonl")))
+    with pytest.raises(InvalidInputError, match="is a file, not a folder"):
+        check_outputs(Recipe(input=str(src), n_select=1, output=str(src / "o.jsonl")))
+    # a missing folder passes, and is not created before the write
+    no = tmp_path / "no" / "o.jsonl"
+    assert check_outputs(Recipe(input=str(src), n_select=1, output=str(no))) == no
+    assert not no.parent.exists()
     assert check_outputs(Recipe(input=str(src), n_select=1)) is None
 
 

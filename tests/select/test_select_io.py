@@ -227,7 +227,7 @@ def test_write_subset_refuses_to_overwrite(tmp_path):
     assert out.read_text() == "precious\n"
     write_subset(DATA / "tiny.jsonl", out, {0: {}}, overwrite=True)
     assert json.loads(out.read_text())["instruction"] == "Explain photosynthesis."
-    with pytest.raises(InvalidInputError, match="is the input"):
+    with pytest.raises(InvalidInputError, match="is also an input file"):
         write_subset(DATA / "tiny.jsonl", DATA / "tiny.jsonl", {0: {}}, overwrite=True)
 
 

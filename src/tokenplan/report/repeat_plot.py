@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tokenplan._io import atomic_write
+from tokenplan._io import atomic_write, check_output
 from tokenplan.errors import InvalidInputError
 from tokenplan.units import format_quantity as fq
 
@@ -27,14 +27,9 @@ def plot_repeat(table: RepeatTable, path: str | os.PathLike[str]) -> Path:
     out = Path(path)
     if out.suffix.lower() != ".png":
         raise InvalidInputError(f"plot path {str(out)!r} must end in .png.", param="plot_path")
-    if out.is_dir():
-        raise InvalidInputError(f"plot path {str(out)!r} is a directory; give a .png file name.")
-    if not out.parent.exists():
-        raise InvalidInputError(
-            f"plot path {str(out)!r}: directory {str(out.parent)!r} does not exist; create it "
-            "first or choose another path.",
-            param="plot_path",
-        )
+    # the checks of every output: a folder, a path under a file or an unwritable folder is refused, a
+    # missing folder is created by the write (the CLI checked --overwrite first)
+    check_output(out, param="plot_path", overwrite=True)
     rows = table.rows
     epochs = [r.epochs for r in rows]
     fig = new_figure(figsize=(9, 3.6), dpi=120)

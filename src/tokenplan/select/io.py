@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tokenplan._io import atomic_path, csv_separator
+from tokenplan._io import atomic_path, check_output, csv_separator
 from tokenplan._json import json_default, json_lines, json_problem
 from tokenplan.errors import InvalidInputError, MissingDependencyError
 
@@ -530,16 +530,9 @@ def write_subset(
     so a crash never leaves half a file; the input is never modified. Returns the number of rows written.
     A chatterbot YAML input is written as JSONL rows with ``messages`` and ``domain``.
     """
-    src, dst = Path(input_path), Path(output_path)
-    if dst.resolve() == src.resolve():
-        raise InvalidInputError(f"output {str(dst)!r} is the input file; choose another --output.")
-    if dst.exists() and not overwrite:
-        raise InvalidInputError(f"output {str(dst)!r} exists; pass --overwrite to replace it.")
-    if not dst.parent.exists():
-        raise InvalidInputError(
-            f"the directory of output {str(dst)!r} does not exist; create it first or choose "
-            "another path."
-        )
+    src = Path(input_path)
+    # the checks of every output (a missing folder is created by the write)
+    dst = check_output(output_path, param="output", overwrite=overwrite, inputs=[src])
     kind = detect_file_type(src)
     # no suffix: the input's format, as documented (a chatterbot YAML input: JSONL)
     out_kind = detect_file_type(dst) if dst.suffix else ("jsonl" if kind == "yaml" else kind)

@@ -558,23 +558,17 @@ def _count_rows_hint(path: str | os.PathLike) -> int | None:
 
 
 def check_outputs(recipe: Recipe) -> Path | None:
-    """Refuse a bad ``output`` or ``plot`` path before the slow part; return the output path (or None).
+    """Refuse a bad ``output``, ``plot`` or ``report`` path before the slow part; return the output path
+    (or None).
 
     An existing file needs ``overwrite``; an input (pool, embeddings, target) is refused even with it, and
-    so is a plot over the output.
+    so is a plot over the output. A missing folder is created when the file is written (as every command
+    does, :func:`tokenplan._io.check_output`), so a run that fails leaves none.
     """
     from tokenplan._io import check_output
     from tokenplan.select.io import detect_file_type
 
     inputs = [recipe.input, recipe.embeddings, recipe.target]
-    for name in ("output", "plot", "report"):  # none of the three creates a folder
-        value = getattr(recipe, name)
-        if value and not Path(value).parent.exists():
-            raise InvalidInputError(
-                f"the directory of {name} {str(value)!r} does not exist; create it first or choose "
-                "another path.",
-                param=name,
-            )
     out_path = None
     if recipe.output:
         out_path = check_output(

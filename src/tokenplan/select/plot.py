@@ -7,8 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tokenplan._io import atomic_write
-from tokenplan.errors import InvalidInputError
+from tokenplan._io import atomic_write, check_output
 
 __all__ = ["pca_2d", "plot_selection"]
 
@@ -40,12 +39,8 @@ def plot_selection(
     from tokenplan.report._figure import new_figure
 
     fig = new_figure(figsize=(6, 6), dpi=110)  # first: without matplotlib, fail before any work
-    out = Path(path)
-    if not out.parent.exists():
-        raise InvalidInputError(
-            f"the directory of --plot {str(out)!r} does not exist; create it first or choose "
-            "another path."
-        )
+    # the folder checks of every output (the pipeline checked overwrite first); a missing one is created
+    out = check_output(path, param="plot", overwrite=True)
     xy = pca_2d(embeddings, seed=seed)
     shown = np.arange(len(xy))
     if len(xy) > max_points:
