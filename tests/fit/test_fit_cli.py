@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import math
 import shutil
 
 import pytest
@@ -177,3 +179,41 @@ def test_approach_all_skips_what_too_few_runs_cannot_fit(tmp_path):
     assert any(w.startswith("Approach 2 skipped") for w in out["warnings"])
     r = run_cli("fit", str(small), "--approach", "3")
     assert r.returncode == 2 and "5 runs" in r.stderr and "Traceback" not in r.stderr
+
+
+def _rendered(table) -> str:
+    from rich.console import Console
+
+    con = Console(width=200, record=True, file=io.StringIO())
+    con.print(table)
+    return con.export_text()
+
+
+def test_a_vanished_term_allocation_says_no_plan_not_infx():
+    """A shared-exponent fit whose parameter term vanished (A = 4e-12, alpha = beta = 0.03: `tokenplan fit`
+    on 9 runs whose loss barely moves with N) allocates 1.9e-195 parameters on 9e+203 tokens at 1e10
+    FLOPs; D/N overflows, so the 'in range' column read 'infx out'. It now names the cause."""
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    from tokenplan.cli.fit import _allocation_table
+    from tokenplan.fit.report import _allocations
+    from tokenplan.laws import FittedRange
+
+    fitted = FittedRange.of_runs([7728.0, 69360.0], [16128.0, 405248.0], source="9 runs")
+    law = replace(
+        get_law("chinchilla"), name="fit-approach3", E=1.68e-06, A=4.03e-12, B=6.135,
+        alpha=0.0306, beta=0.0306, fitted_range=fitted,
+    )  # fmt: skip
+    rows = _allocations(law, SimpleNamespace(budgets=(1e10, 1e12), level=0.8))
+    assert rows[0]["n_params"] < 1e-150 and rows[0]["n_tokens"] / rows[0]["n_params"] == math.inf
+    text = _rendered(_allocation_table(rows))
+    assert "inf" not in text and text.count("no: N_opt < 1 parameter") == 2
+    kaplan_like = dict(rows[0], n_params=6.4e-6, n_tokens=2.6e14)  # --form kaplan: '7.8e+17x out'
+    kaplan_like["extrapolation"] = fitted.extrapolation(6.4e-6, 2.6e14)
+    assert "no: N_opt < 1 parameter" in _rendered(_allocation_table([kaplan_like]))
+    ok = dict(rows[0], n_params=2e4, n_tokens=8e4)
+    ok["extrapolation"] = fitted.extrapolation(2e4, 8e4)
+    assert " yes │" in _rendered(_allocation_table([ok]))
+    overflow = dict(ok, extrapolation={"tokens_per_param": math.inf})
+    assert "no: beyond float range" in _rendered(_allocation_table([overflow]))

@@ -491,13 +491,25 @@ def _allocation_table(allocations):
         table.add_column(col, justify="right")
     for a in allocations:
         n_iv, d_iv = a.get("n_params_interval"), a.get("n_tokens_interval")
-        # like predict's column: the largest factor by which the allocation leaves the fitted runs
-        far = max(a["extrapolation"].values(), default=None)
-        inside = "unknown" if far is None else "yes" if far <= 1.0 + 1e-9 else f"{far:.3g}x out"
         table.add_row(
             f"{a['flops']:.3g}",
             fq(a["n_params"]) + (f" ({fq(n_iv[0])}..{fq(n_iv[1])})" if n_iv else ""),
             fq(a["n_tokens"]) + (f" ({fq(d_iv[0])}..{fq(d_iv[1])})" if d_iv else ""),
-            inside,
+            _in_range(a),
         )
     return table
+
+
+def _in_range(a) -> str:
+    """Like predict's column: the largest factor by which the allocation leaves the fitted runs. An
+    allocation below one parameter or one token (a vanished N or D term: the fit warns) is no plan, and
+    its factor (1e+165, or 'inf' once D/N overflows) says nothing: the column names the cause instead."""
+    for key, what, unit in (("n_params", "N_opt", "parameter"), ("n_tokens", "D_opt", "token")):
+        if not a[key] >= 1.0:
+            return f"no: {what} < 1 {unit}"
+    far = max(a["extrapolation"].values(), default=None)
+    if far is None:
+        return "unknown"
+    if not math.isfinite(far):
+        return "no: beyond float range"
+    return "yes" if far <= 1.0 + 1e-9 else f"{far:.3g}x out"
