@@ -217,3 +217,46 @@ def test_a_vanished_term_allocation_says_no_plan_not_infx():
     assert " yes │" in _rendered(_allocation_table([ok]))
     overflow = dict(ok, extrapolation={"tokens_per_param": math.inf})
     assert "no: beyond float range" in _rendered(_allocation_table([overflow]))
+
+
+def test_a_law_its_own_loader_refuses_is_not_saved(tmp_path):
+    """A fit whose alpha came out <= 0 (20 runs whose loss grows with N: L = 1.5 + 0.2 N^0.05 + 400/D^0.3)
+    printed its result and 'saved the law to neg.json', a file that `plan --law neg.json` then refused
+    ('has alpha=-0.0499...; it must be a finite number > 0'). fit now prints the result, writes nothing and
+    ends with one line naming --save, exit 2."""
+    rows = [
+        f"{n:.0f},{d:.0f},{1.5 + 0.2 * n**0.05 + 400 / d**0.3:.5f}"
+        for n in (1e6, 3e6, 1e7, 3e7, 1e8)
+        for d in (1e8, 3e8, 1e9, 3e9)
+    ]
+    runs = tmp_path / "neg.csv"
+    runs.write_text("n_params,n_tokens,loss\n" + "\n".join(rows) + "\n")
+    save = tmp_path / "neg.json"
+    r = run_cli(
+        "fit", str(runs), "--form", "chinchilla", "--bootstrap", "0", "--save", str(save),
+        env={"COLUMNS": "200"},
+    )  # fmt: skip
+    assert r.returncode == 2 and not save.exists()
+    assert "alpha" in r.stdout and "a non-positive exponent" in r.stdout  # the result is printed
+    assert "saved the law" not in r.stdout and "Traceback" not in r.stderr
+    (line,) = [x for x in r.stderr.splitlines() if x.startswith("tokenplan: error")]
+    assert line.startswith(
+        f"tokenplan: error: --save: law 'fit-approach3' is not written to '{save}': load_law"
+    )
+    assert "has alpha=-0.0" in line and "must be a finite number > 0" in line
+
+
+def test_save_law_refuses_what_load_law_refuses(tmp_path):
+    """save_law wrote a ChinchillaLaw with alpha < 0 (a law built in Python may hold one) that load_law
+    refused; it now raises naming `save`, and writes nothing."""
+    from dataclasses import replace
+
+    from tokenplan.errors import InvalidInputError
+    from tokenplan.laws import load_law, save_law
+
+    law = replace(get_law("chinchilla"), name="neg", alpha=-0.05)
+    path = tmp_path / "neg.json"
+    with pytest.raises(InvalidInputError, match=r"has alpha=-0\.05; it must be") as info:
+        save_law(law, path)
+    assert info.value.param == "save" and not path.exists()
+    assert load_law(save_law(get_law("chinchilla"), path)) == get_law("chinchilla")

@@ -206,11 +206,7 @@ def fit(runs_path, example, approach, form, law_kind, columns, curves_path, drop
         runs, notes, report = _read_and_fit(  # so that an error there stays the one line on stderr
             options, runs_path, example, columns, drop_highest, drop_invalid, curves_path, progress
         )
-        if save is not None:
-            from tokenplan.laws import save_law
-
-            meta = {k: v for k, v in report.to_dict().items() if k != "law"}
-            save_law(report.law, save, fit=meta, overwrite=True)
+        save, refused = _save(report, save)
         if plot is not None:
             _plot(plot, report, runs, backtest)
         summary = {**report.to_dict(), "notes": notes + list(report.notes),
@@ -219,9 +215,25 @@ def fit(runs_path, example, approach, form, law_kind, columns, curves_path, drop
             _write_report(report_page, summary, report, runs, overwrite=overwrite, inputs=inputs)
     if as_json:
         print_json(summary)
-        return
-    auto = form == "auto" and len(report.backtests) > 1
-    _print_report(report, notes, save, plot_path, show_backtest=backtest or auto)
+    else:
+        auto = form == "auto" and len(report.backtests) > 1
+        _print_report(report, notes, save, plot_path, show_backtest=backtest or auto)
+    if refused is not None:  # after the result: the fit is printed, only its law file is refused
+        raise refused
+
+
+def _save(report, save):
+    """(the path written or None, the error that refused it or None): ``save_law`` refuses a law its own
+    loader would refuse (a fitted exponent <= 0), and fit still prints the result before that one line."""
+    if save is None:
+        return None, None
+    from tokenplan.laws import save_law
+
+    meta = {k: v for k, v in report.to_dict().items() if k != "law"}
+    try:
+        return save_law(report.law, save, fit=meta, overwrite=True), None
+    except InvalidInputError as exc:
+        return None, exc
 
 
 #: what each progress stage counts (the bootstrap stages are named per approach; see run_fit)

@@ -108,6 +108,23 @@ def law_from_dict(data: dict[str, Any]) -> Law:
         raise InvalidInputError(f"saved law of kind {kind} is incomplete: {exc}.") from None
 
 
+def _check_loads(law: Law, payload: dict[str, Any], path: Any) -> None:
+    """A law file :func:`load_law` would refuse is never written: a fit may return constants a file may not
+    hold (a parametric fit's alpha or beta <= 0, which it warns about; an IsoFLOP exponent a >= 1), and
+    ``plan --law FILE`` would then refuse the file the same tool wrote."""
+    from tokenplan._json import dumps
+
+    try:
+        law_from_dict(json.loads(dumps(payload)))
+    except InvalidInputError as exc:
+        raise InvalidInputError(
+            f"law {law.name!r} is not written to {str(path)!r}: load_law (`tokenplan plan --law FILE`) "
+            f"would refuse the file ({str(exc).rstrip('.')}). The fit's warnings say which term the runs "
+            "do not pin down; refit on runs that vary the model size and the tokens at each budget.",
+            param="save",
+        ) from None
+
+
 def _nested_parts(kind: str, fields: set[str], payload: dict[str, Any]) -> None:
     """Rebuild a saved law's uncertainty and fitted range in place, refusing malformed ones."""
     for key in ("uncertainty", "fitted_range"):
@@ -225,7 +242,8 @@ def save_law(
 ) -> Path:
     """Write ``law`` (and the ``fit`` metadata: approach, form, backtest, runs used ...) as JSON, atomically.
 
-    Refuses an existing file without ``overwrite`` and any path equal to one of ``inputs``.
+    Refuses an existing file without ``overwrite``, any path equal to one of ``inputs``, and a law that
+    :func:`load_law` would refuse (a fitted exponent <= 0: a law built in Python may hold one, a file not).
     """
     from tokenplan._io import atomic_write, check_output
     from tokenplan._json import dumps
@@ -237,8 +255,10 @@ def save_law(
             param="law",
         )
 
+    payload = law.to_dict()
+    _check_loads(law, payload, path)
     dst = check_output(path, param="save", overwrite=overwrite, inputs=inputs)
-    doc = {"format": LAW_FILE_FORMAT, "law": law.to_dict(), "fit": fit or {}}
+    doc = {"format": LAW_FILE_FORMAT, "law": payload, "fit": fit or {}}
     with atomic_write(dst) as fh:
         fh.write(dumps(doc) + "\n")
     return dst
