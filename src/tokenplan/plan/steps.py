@@ -7,7 +7,7 @@ Each step is a small function of plain values, testable alone; none prints.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import tokenplan.plan.advice as adv
@@ -19,6 +19,7 @@ from tokenplan.laws import Allocation, DataConstrainedAllocation, DataConstraine
 from tokenplan.laws.prediction import check_level
 from tokenplan.plan.batch import BATCH_RULES, RULE_NAMES, BatchPlan, batch_plan
 from tokenplan.plan.result import BYTES_PER_PARAM, Hardware, Memory
+from tokenplan.plan.smallest import below_one, smallest_budget
 from tokenplan.units import format_epochs
 from tokenplan.units import format_quantity as fq
 
@@ -213,8 +214,43 @@ def both_conventions(law: Law, n_params: float, vocab_size: int) -> tuple[float,
 
 def allocate(opts: Options) -> Allocation:
     """(N, D, C) for the budget under the law; with the data-constrained law, FLOPs and unique tokens, the
-    data-constrained optimum (Muennighoff et al. 2023 sec. 5)."""
-    return usable_allocation(opts.law, lambda: _allocate(opts), f"`{opts.mode}` {opts.budget:g}")
+    data-constrained optimum (Muennighoff et al. 2023 sec. 5). A budget whose optimum is under one
+    parameter or one token is refused, naming the smallest budget that plans a whole model."""
+    alloc = usable_allocation(opts.law, lambda: _allocate(opts), _quoted(opts))
+    if below_one(alloc):
+        _refuse_below_one(opts, alloc)
+    return alloc
+
+
+def _quoted(opts: Options) -> str:
+    """The budget as a message quotes it: "`flops` 1e+13" (the CLI gives the flag)."""
+    return f"`{opts.mode}` {opts.budget:g}"
+
+
+def _refuse_below_one(opts: Options, alloc: Allocation) -> None:
+    """Kaplan's law plans 2.2e-06 parameters on 1 FLOP, epoch2024 0.048 on 3.5 tokens: no model. Raise
+    naming the smallest budget (the highest target loss) whose optimum has one parameter and one token,
+    computed from the law (:func:`tokenplan.plan.smallest.smallest_budget`)."""
+    target = opts.mode == "target_loss"
+    smallest = smallest_budget(
+        lambda x: _allocate(replace(opts, budget=x)),
+        opts.budget,
+        floor=opts.law.irreducible_loss if target else None,
+    )
+    N, D = float(alloc.n_params), float(alloc.n_tokens)
+    count = "parameters" if opts.law.param_convention == "total" else "non-embedding parameters"
+    what = f"{fq(N)} {count} on {fq(D)} tokens"
+    if smallest is None:
+        _no_usable_plan(
+            opts.law, _quoted(opts), f"it allocates {what}, and no budget up to 1e+30 plans more"
+        )
+    less = "one parameter" if N < 1.0 else "one token"
+    edge, value = ("highest", f"{smallest:.3f}") if target else ("smallest", f"{smallest:.3g}")
+    raise InvalidInputError(
+        f"{_quoted(opts)} plans less than {less} under law {opts.law.name!r} ({what}); the {edge} "
+        f"`{opts.mode}` that plans at least one parameter and one token is {value}.",
+        param=opts.mode,
+    )
 
 
 def usable_allocation(law: Law, make, budget: str) -> Allocation:
@@ -231,18 +267,22 @@ def usable_allocation(law: Law, make, budget: str) -> Allocation:
         usable, N = False, math.nan
     if not usable:
         what = (
-            f"it allocates {N:.3g} parameters on {D:.3g} tokens"
+            f"it allocates {N:.3g} parameters on {D:.3g} tokens, beyond what can be computed with"
             if math.isfinite(N)
             else "its allocation overflows"
         )
-        raise InvalidInputError(
-            f"law {law.name!r} has no usable plan for {budget}: {what}, beyond what can be computed "
-            "with, a sign that its fit did not pin the N and D terms down (see `tokenplan fit`'s "
-            "warnings); refit on runs that bracket the optimum at several budgets, or plan with a "
-            "preset (`tokenplan laws`).",
-            param="law",
-        )
+        _no_usable_plan(law, budget, what)
     return alloc
+
+
+def _no_usable_plan(law: Law, budget: str, what: str) -> None:
+    """Raise: a fitted law whose N or D term vanished plans nothing (``what`` says what it allocates)."""
+    raise InvalidInputError(
+        f"law {law.name!r} has no usable plan for {budget}: {what}, a sign that its fit did not pin "
+        "the N and D terms down (see `tokenplan fit`'s warnings); refit on runs that bracket the "
+        "optimum at several budgets, or plan with a preset (`tokenplan laws`).",
+        param="law",
+    )
 
 
 def _allocate(opts: Options) -> Allocation:

@@ -1,0 +1,75 @@
+"""A budget whose optimum is under one parameter or one token is refused, naming the smallest budget that
+plans a whole model (computed from the law, so the value printed works and a value 1% smaller does not)."""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import pytest
+
+from helpers import run_cli
+from tokenplan.errors import InvalidInputError
+from tokenplan.plan import plan
+
+CASES = [
+    # Kaplan's law planned 2.19e-06 non-embedding parameters on 1 FLOP (with warnings); epoch2024, which
+    # counts all parameters, 0.048 on 3.5 tokens from Python with nothing raised.
+    ({"flops": 1, "law": "kaplan"}, "flops", "smallest"),
+    ({"flops": 1}, "flops", "smallest"),
+    ({"gpu_hours": 1e-19, "gpu": "H100"}, "gpu_hours", "smallest"),
+    ({"n_tokens": 1}, "n_tokens", "smallest"),
+    ({"n_params": 0.5}, "n_params", "smallest"),
+    ({"target_loss": 2000}, "target_loss", "highest"),
+    ({"flops": 100, "unique_tokens": 10, "law": "muennighoff2023"}, "flops", "smallest"),
+]
+
+
+def _whole(p) -> bool:
+    return p.n_params >= 1 and p.n_tokens >= 1
+
+
+@pytest.mark.parametrize(("kwargs", "param", "edge"), CASES)
+def test_a_budget_below_one_parameter_names_the_smallest_that_works(kwargs, param, edge):
+    with pytest.raises(InvalidInputError) as info:
+        plan(**kwargs)
+    assert info.value.param == param
+    text = str(info.value)
+    assert text.startswith(f"`{param}` {kwargs[param]:g} plans less than one ")
+    found = re.search(
+        rf"the {edge} `{param}` that plans at least one parameter and one token is (\S+)\.$", text
+    )
+    assert found, text
+    value = float(found.group(1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert _whole(plan(**{**kwargs, param: value}))
+    worse = value * 1.01 if edge == "highest" else value / 1.01
+    with pytest.raises(InvalidInputError, match="plans less than one"):
+        plan(**{**kwargs, param: worse})
+
+
+def test_the_cli_names_the_flag_in_one_line():
+    r = run_cli("plan", "--flops", "1", "--law", "kaplan")
+    assert r.returncode == 2 and r.stdout == ""
+    assert r.stderr.strip() == (
+        "tokenplan: error: --flops 1 plans less than one parameter under law 'kaplan' (2.19e-06 "
+        "non-embedding parameters on 76.1K tokens); the smallest --flops that plans at least one "
+        "parameter and one token is 5.66e+07."
+    )
+
+
+def test_a_degenerate_law_that_no_budget_makes_whole_says_so(tmp_path):
+    """A fitted law whose parameter term vanished, with D/N still finite (N_opt 1e-79): no budget up to
+    1e30 plans a parameter; the message is the degenerate law's, not a smallest budget."""
+    from dataclasses import replace
+
+    from tokenplan.laws import get_law
+
+    law = replace(
+        get_law("chinchilla"), name="fit-approach3", E=4.74e-10, A=3.226e-11, B=6.09,
+        alpha=0.0676, beta=0.0676,
+    )  # fmt: skip
+    with pytest.raises(InvalidInputError, match="has no usable plan for `flops` 1e\\+12") as info:
+        plan(flops=1e12, law=law)
+    assert info.value.param == "law" and "no budget up to 1e+30 plans more" in str(info.value)
