@@ -200,7 +200,10 @@ def test_bad_input_is_one_line_exit_2(args, needle):
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
-        ((), "give a budget: one of --flops, --gpu-hours, --params, --tokens, --target-loss."),
+        (
+            (),
+            "give a budget: one of --flops, --gpu-hours, --days, --params, --tokens, --target-loss.",
+        ),
         (("--flops", "1e22", "--params", "7B"), "got --flops and --params (they conflict)"),
         (("--gpu-hours", "100"), "--gpu-hours needs the hardware: add --gpu NAME"),
         (

@@ -36,11 +36,10 @@ def _print_warnings(items: list[tuple[str, str]]) -> None:
         return
     from rich.markup import escape
 
-    ctx = click.get_current_context(silent=True)
     out = console()
     out.print("[bold yellow]Warnings[/bold yellow]")
     for who, text in items:
-        text = with_flags(ctx.command, text) if ctx is not None else text
+        text = _flags(text)
         prefix = f"[bold]{who}[/bold]: " if who else ""
         out.print(f"[yellow]![/yellow] {prefix}{escape(text)}", soft_wrap=False)
 
@@ -61,6 +60,7 @@ def _budget_line(p) -> str:
     names = {
         "flops": "FLOPs budget",
         "gpu_hours": "GPU-hours budget",
+        "days": "wall-clock budget",
         "n_params": "model size",
         "n_tokens": "token count",
         "target_loss": "target loss",
@@ -76,7 +76,8 @@ def _plan_rows(p) -> list[tuple[str, str]]:
         other = f"{fq(p.n_params_non_embedding)} non-embedding"
     else:
         other = f"{fq(p.n_params_total)} total, converted"
-    rows = [
+    rows = [("budget", _flags(p.sources["budget"]))] if "budget" in p.sources else []
+    rows += [
         ("parameters", f"{fq(p.n_params)} ({p.param_convention}; {other})"),
         ("training tokens", fq(p.n_tokens)),
         ("training FLOPs", f"{p.flops:.3g} (6ND)"),
@@ -92,6 +93,12 @@ def _plan_rows(p) -> list[tuple[str, str]]:
         + _batch_rows(p.batch)
         + _hardware_rows(p)
     )
+
+
+def _flags(text: str) -> str:
+    """A library text with its quoted argument names given as this command's flags (`days` -> --days)."""
+    ctx = click.get_current_context(silent=True)
+    return with_flags(ctx.command, text) if ctx is not None else text
 
 
 def _interval_rows(iv) -> list[tuple[str, str]]:
@@ -319,10 +326,13 @@ def _print_comparison(comp, main) -> None:
     budget = {
         "flops": f"{first.flops:.3g} FLOPs",
         "gpu_hours": f"{format_gpu_hours(first.gpu_hours)} GPU-hours",
+        "days": f"{format_gpu_hours(first.gpu_hours)} GPU-hours",
         "n_params": f"a {fq(first.n_params_total)}-parameter model",
         "n_tokens": f"{fq(first.n_tokens)} tokens",
         "target_loss": "the target loss",
     }[first.mode]
+    if first.days is not None:  # a wall-clock budget says what it was
+        budget += f" ({first.days:g} days on {first.gpus:,} GPUs)"
     same_hours = len({round(p.gpu_hours, 6) for p in plans}) == 1
     hours = (
         f"each plan takes {format_gpu_hours(first.gpu_hours)} GPU-hours"
@@ -368,6 +378,12 @@ def _extrapolation_line(plans) -> str:
 @click.option("--flops", type=QUANTITY, help="Training compute budget in FLOPs (5.76e23).")
 @click.option(
     "--gpu-hours", type=QUANTITY, help="Budget in GPU-hours (needs --gpu or --peak-flops)."
+)
+@click.option(
+    "--days",
+    type=QUANTITY,
+    help="Wall-clock budget in days on --gpus GPUs of --gpu (21 = three weeks): days x 24 x GPUs "
+    "GPU-hours.",
 )
 @click.option("--gpu", help="Accelerator: A100, H100, H200, B200, MI300X, L40S, RTX4090 [H100].")
 @click.option("--peak-flops", type=QUANTITY, help="Peak dense bf16 FLOP/s of another accelerator.")
@@ -421,13 +437,14 @@ def _extrapolation_line(plans) -> str:
 def plan(law, compare, report, overwrite, as_json, **budget) -> None:
     """Budget in, training plan out: params, tokens, loss, epochs, batch, steps, time and memory.
 
-    Give exactly one budget: --flops, --gpu-hours (with --gpu), --params, --tokens or --target-loss.
-    Sizes take suffixes (7B, 1.4T, 5.76e23).
+    Give exactly one budget: --flops, --gpu-hours (with --gpu), --days (with --gpus and --gpu), --params,
+    --tokens or --target-loss. Sizes take suffixes (7B, 1.4T, 5.76e23).
 
     \b
     Examples:
       tokenplan plan --flops 5.76e23 --compare
       tokenplan plan --gpu-hours 20000 --gpu H100 --unique-tokens 25B
+      tokenplan plan --days 21 --gpus 512 --gpu H100
       tokenplan plan --flops 1e22 --unique-tokens 25B --law muennighoff2023
       tokenplan plan --params 13B --law chinchilla-unrounded --inference-tokens 2T
       tokenplan plan --target-loss 2.1 --json

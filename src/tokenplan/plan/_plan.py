@@ -20,11 +20,12 @@ DEFAULT_LAW = "epoch2024"
 MUENNIGHOFF_EQ = "Muennighoff et al. 2023, Scaling Data-Constrained Language Models"
 
 
-# long: over 60 lines only in its signature (16 keyword options) and docstring: the body is the named steps.
+# long: over 60 lines only in its signature (17 keyword options) and docstring: the body is the named steps.
 def plan(
     *,
     flops: float | None = None,
     gpu_hours: float | None = None,
+    days: float | None = None,
     n_params: float | None = None,
     n_tokens: float | None = None,
     target_loss: float | None = None,
@@ -44,7 +45,9 @@ def plan(
     """Plan one training run from exactly one budget.
 
     Budgets: ``flops`` (training FLOPs); ``gpu_hours`` on ``gpu`` (a name from
-    :data:`tokenplan.hardware.ACCELERATORS`) or a custom ``peak_flops`` at utilisation ``mfu``; ``n_params``
+    :data:`tokenplan.hardware.ACCELERATORS`) or a custom ``peak_flops`` at utilisation ``mfu``; ``days`` of
+    wall-clock on ``gpus`` GPUs of that hardware ("512 H100s for 3 weeks": ``days=21, gpus=512, gpu="H100"``,
+    days x 24 x gpus GPU-hours, the derivation in ``Plan.sources["budget"]``); ``n_params``
     (total parameters, the usual "7B": how many tokens should it see?); ``n_tokens`` (which model fits this
     data?); ``target_loss`` (the cheapest compute-optimal N, D reaching it).
 
@@ -121,8 +124,16 @@ def plan(
         published_intervals=published_intervals(the_law),
         sources=_sources(
             the_law, rep is not None, inference is not None, batch.source, hardware.source
-        ),
+        )
+        | _budget_source(opts),
+        days=opts.budget if opts.mode == "days" else None,
     )
+
+
+def _budget_source(opts: steps.Options) -> dict[str, str]:
+    """How a derived budget was computed (a wall-clock budget's GPU-hours), as ``sources["budget"]``."""
+    derivation = steps.budget_derivation(opts)
+    return {} if derivation is None else {"budget": derivation}
 
 
 def _sources(

@@ -136,7 +136,7 @@ class Plan:
     #: The law's name and the convention its ``n_params`` uses ("total" or "non-embedding").
     law: str
     param_convention: str
-    #: Which budget was given: "flops", "gpu_hours", "n_params", "n_tokens" or "target_loss".
+    #: Which budget was given: "flops", "gpu_hours", "days", "n_params", "n_tokens" or "target_loss".
     mode: str
     #: Parameters in the law's convention, and both conventions (Pearce & Song 2024 conversion).
     n_params: float
@@ -174,8 +174,11 @@ class Plan:
     intervals: Intervals | None = None
     #: The intervals the preset's paper publishes for its constants, as printed (empty otherwise).
     published_intervals: tuple[PublishedInterval, ...] = ()
-    #: Where each figure comes from: field name -> paper, table, figure or equation.
+    #: Where each figure comes from: field name -> paper, table, figure or equation; ``budget`` says how a
+    #: wall-clock budget became GPU-hours.
     sources: dict[str, str] = field(default_factory=dict)
+    #: The wall-clock budget in days (mode "days": days x 24 x ``gpus`` GPU-hours), else None.
+    days: float | None = None
 
     # --- derived -----------------------------------------------------------------------------------------
     @property
@@ -220,7 +223,7 @@ class Plan:
         return {
             **record(
                 self,
-                "law param_convention mode n_params n_params_total n_params_non_embedding "
+                "law param_convention mode days n_params n_params_total n_params_non_embedding "
                 "params_convertible n_tokens "
                 "flops tokens_per_param loss loss_fresh loss_penalty",
             ),

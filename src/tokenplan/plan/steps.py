@@ -41,7 +41,10 @@ __all__ = [
 ]
 
 DEFAULT_GPU = "H100"
-MODES = ("flops", "gpu_hours", "n_params", "n_tokens", "target_loss")
+MODES = ("flops", "gpu_hours", "days", "n_params", "n_tokens", "target_loss")
+# The budgets that are compute on hardware: FLOPs = GPU-hours x 3600 x peak FLOP/s x MFU.
+COMPUTE_MODES = ("flops", "gpu_hours", "days")
+HOURS_PER_DAY = 24.0
 
 
 @dataclass(frozen=True)
@@ -103,18 +106,48 @@ def hardware_spec(
     return acc.name, acc.peak_flops, acc.memory_bytes, acc.source
 
 
+def _hardware_given(mode: str, kw: dict[str, Any]) -> None:
+    """A GPU-hours or wall-clock budget is compute only on named hardware; days also need the GPU count."""
+    if mode in ("gpu_hours", "days") and kw["gpu"] is None and kw["peak_flops"] is None:
+        raise InvalidInputError(
+            f"`{mode}` needs the hardware: add `gpu` NAME (A100, H100, H200, B200, MI300X, L40S, "
+            "RTX4090) or `peak_flops` FLOP/s.",
+            param="gpu",
+        )
+    if mode == "days" and kw["gpus"] is None:
+        raise InvalidInputError(
+            "`days` needs the GPU count: add `gpus` N (the budget is then days x 24 x N GPU-hours).",
+            param="gpus",
+        )
+
+
+def budget_gpu_hours(opts: Options) -> float | None:
+    """The GPU-hours of a GPU-hours or wall-clock budget (days x 24 x GPUs); None for the other budgets."""
+    if opts.mode == "gpu_hours":
+        return opts.budget
+    if opts.mode == "days":
+        assert opts.gpus is not None  # validate() refuses days without gpus
+        return opts.budget * HOURS_PER_DAY * opts.gpus
+    return None
+
+
+def budget_derivation(opts: Options) -> str | None:
+    """A wall-clock budget in words: '21 days x 24 h x 512 GPUs = 258,048 GPU-hours' (None otherwise)."""
+    if opts.mode != "days":
+        return None
+    return (
+        f"{opts.budget:g} days x 24 h x {opts.gpus:,} GPUs = {budget_gpu_hours(opts):,.6g} GPU-hours "
+        f"(derived from the wall-clock budget: `days` {opts.budget:g}, `gpus` {opts.gpus:,})"
+    )
+
+
 def validate(**kw: Any) -> Options:
     """Check every option before any work: a bad value raises naming its parameter."""
     mode = budget_mode(kw)
     budget = _number(mode, kw[mode])
     law = get_law(kw["law"])
     mfu = _checks.in_range("mfu", kw["mfu"], 0.0, 1.0, inclusive="high")  # a share of peak, not 0
-    if mode == "gpu_hours" and kw["gpu"] is None and kw["peak_flops"] is None:
-        raise InvalidInputError(
-            "`gpu_hours` needs the hardware: add `gpu` NAME (A100, H100, H200, B200, MI300X, L40S, "
-            "RTX4090) or `peak_flops` FLOP/s.",
-            param="gpu",
-        )
+    _hardware_given(mode, kw)
     gpu, peak, device_bytes, source = hardware_spec(kw["gpu"], kw["peak_flops"])
     return Options(
         mode=mode,
@@ -287,12 +320,9 @@ def _no_usable_plan(law: Law, budget: str, what: str) -> None:
 
 def _allocate(opts: Options) -> Allocation:
     law = opts.law
-    if opts.mode in ("flops", "gpu_hours"):
-        flops = (
-            opts.budget
-            if opts.mode == "flops"
-            else opts.budget * 3600.0 * opts.peak_flops * opts.mfu
-        )
+    if opts.mode in COMPUTE_MODES:
+        hours = budget_gpu_hours(opts)
+        flops = opts.budget if hours is None else hours * 3600.0 * opts.peak_flops * opts.mfu
         if isinstance(law, DataConstrainedLaw) and opts.unique_tokens is not None:
             return law.optimal_constrained(flops, opts.unique_tokens)
         return law.optimal(flops)
