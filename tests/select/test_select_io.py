@@ -324,3 +324,40 @@ def test_an_output_without_a_suffix_is_written_in_the_inputs_format(tmp_path):
     yaml_out = tmp_path / "from_yaml"
     assert write_subset(DATA / "chatter.yml", yaml_out, {0: {}}) == 1  # YAML is read, never written
     assert "messages" in json.loads(yaml_out.read_text())
+
+
+@pytest.mark.parametrize(
+    ("row", "prompt", "response", "prompt_only"),
+    [
+        ({"question": "Why?", "answer": "Because.", "label": "x"}, "Why?", "Because.", False),
+        ({"prompt": "Say hi", "completion": "hi"}, "Say hi", "hi", False),
+        ({"query": "q", "response": "r"}, "q", "r", False),
+        ({"problem": "1+1", "solution": "2"}, "1+1", "2", False),
+        ({"input": "in", "output": "out"}, "in", "out", False),
+        ({"prompt": "p", "response": "r", "question": "not this"}, "p", "r", False),
+        # a prompt column alone: a prompt-only pool (an evaluation set)
+        ({"question": "What is 2+2?", "category": "math"}, "What is 2+2?", "", True),
+        ({"text": "Write a poem."}, "Write a poem.", "", True),
+    ],
+)
+def test_common_prompt_and_answer_columns_are_detected(
+    tmp_path, row, prompt, response, prompt_only
+):
+    """question/answer, prompt/completion, query/response, problem/solution and input/output pools were
+    refused with 'cannot tell the row format' (found by the audit helper on an evaluation-style pool)."""
+    path = tmp_path / "pool.jsonl"
+    path.write_text("\n".join(json.dumps(row) for _ in range(2)) + "\n", encoding="utf-8")
+    stats = ReadStats()
+    recs = list(iter_records(path, stats=stats))
+    assert [(r.prompt, r.response) for r in recs] == [(prompt, response)] * 2
+    assert stats.prompt_only is prompt_only and stats.n_malformed == 0
+
+
+def test_detected_columns_are_read_on_every_row(tmp_path):
+    """The pair found on the first row is the one read after it: a later row missing it is malformed."""
+    path = tmp_path / "pool.jsonl"
+    rows = [{"question": "a", "answer": "b"}, {"prompt": "c", "response": "d"}]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    stats = ReadStats()
+    assert [(r.prompt, r.response) for r in iter_records(path, stats=stats)] == [("a", "b")]
+    assert stats.n_malformed == 1 and "missing field 'question'" in stats.errors[0]

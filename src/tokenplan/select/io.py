@@ -302,34 +302,60 @@ _READERS = {
 # ----------------------------------------------------------------------------------------- row formats
 
 
-def _detect_row_format(row: Mapping, fields: tuple[str, str] | None) -> tuple[str, bool]:
-    """The row format and whether the pool is prompt-only (a prompt column and no answer column)."""
+#: column pairs read as (prompt, answer) when a pool's first row has both, the first pair found winning;
+#: the names the common instruction and evaluation sets use (prompt/completion: OpenAI's fine-tuning files)
+PROMPT_RESPONSE_COLUMNS = (
+    ("prompt", "response"),
+    ("prompt", "completion"),
+    ("question", "answer"),
+    ("query", "response"),
+    ("problem", "solution"),
+    ("input", "output"),
+)
+#: a column of these names with no answer column beside it is read as a prompt-only pool
+PROMPT_COLUMNS = ("prompt", "question", "query", "problem", "input", "text")
+
+
+def _detect_row_format(
+    row: Mapping, fields: tuple[str, str] | None
+) -> tuple[str, bool, tuple[str, str] | None]:
+    """The row format, whether the pool is prompt-only (a prompt column and no answer column), and the
+    prompt-response columns found (None: the format's own, or ``fields``)."""
     if fields is not None:
-        return "prompt-response", not fields[1]
+        return "prompt-response", not fields[1], fields
     if "instruction" in row:
-        return "alpaca", "output" not in row
+        return "alpaca", "output" not in row, None
     if "conversations" in row or "messages" in row:
-        return "sharegpt", False
-    if "prompt" in row:
-        return "prompt-response", "response" not in row
+        return "sharegpt", False, None
+    for pair in PROMPT_RESPONSE_COLUMNS:
+        if pair[0] in row and pair[1] in row:
+            return "prompt-response", False, pair
+    for column in PROMPT_COLUMNS:
+        if column in row:
+            return "prompt-response", True, (column, "")
     raise InvalidInputError(
         f"cannot tell the row format from the columns {sorted(row)}; expected alpaca "
-        "(instruction, input, output), sharegpt (conversations or messages) or prompt/response; "
-        "name the two columns with --fields PROMPT,RESPONSE."
+        "(instruction, input, output), sharegpt (conversations or messages) or a prompt and answer "
+        "column (prompt/response, question/answer, ...); name them with --fields PROMPT,RESPONSE "
+        "(--fields PROMPT, for prompts alone)."
     )
 
 
-def _first_row(row: Mapping, fmt: str | None, fields: tuple[str, str] | None) -> tuple[str, bool]:
-    """The row format (detected, unless given) and whether the pool is prompt-only, from its first row."""
+def _first_row(
+    row: Mapping, fmt: str | None, fields: tuple[str, str] | None
+) -> tuple[str, bool, tuple[str, str] | None]:
+    """The row format (detected, unless given), whether the pool is prompt-only, and the prompt-response
+    columns, from its first row."""
     if fmt is None:
         return _detect_row_format(row, fields)
     if fmt == "alpaca":
-        return fmt, "output" not in row
+        return fmt, "output" not in row, fields
     if fmt == "prompt-response":
-        return fmt, not (fields or ("prompt", "response"))[1] or (
+        prompt_only = not (fields or ("prompt", "response"))[1] or (
             fields is None and "response" not in row
         )
-    return fmt, False
+        return fmt, prompt_only, fields
+    return fmt, False, fields
 
 
 def _text(value: Any, name: str) -> str:
@@ -461,7 +487,7 @@ def iter_records(
                 )
                 continue
             first = False
-            found, stats.prompt_only = _first_row(row, fmt, fields)
+            found, stats.prompt_only, fields = _first_row(row, fmt, fields)
             fmt = fmt or found
             for what, column in (("domain", domain_field), ("score", score_field)):
                 if column is not None and column not in row:
