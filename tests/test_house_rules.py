@@ -41,3 +41,25 @@ def test_the_checker_finds_a_long_function(tmp_path):
     (tmp_path / "m.py").write_text(f"def short():\n    pass\n\n\ndef big():\n{body}\n")
     (tmp_path / "ok.py").write_text(f"def big_ok():  # long: a table\n{body}\n")
     assert long_functions(tmp_path) == {"m.py::big": MAX_LINES + 1}
+
+
+def redefined(root: Path = PACKAGE) -> list[str]:
+    """["file::name"] for every module-level function or class defined twice in one module (the second
+    silently replaces the first; ruff 0.17.6 did not flag sweep/grid.py's two _fmt and _run_id)."""
+    out = []
+    for path in sorted(root.rglob("*.py")):
+        seen: set[str] = set()
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                if node.name in seen:
+                    out.append(f"{path.relative_to(root).as_posix()}::{node.name}")
+                seen.add(node.name)
+    return out
+
+
+def test_no_module_defines_a_name_twice(tmp_path):
+    assert redefined() == []
+    (tmp_path / "m.py").write_text(
+        "def f():\n    pass\n\n\ndef g():\n    pass\n\n\ndef f():\n    pass\n"
+    )
+    assert redefined(tmp_path) == ["m.py::f"]

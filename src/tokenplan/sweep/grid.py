@@ -132,15 +132,6 @@ def _fmt(x: float) -> str:
     return f"{x:.3g}".replace("e+", "e").replace("e0", "e")
 
 
-def _run_id(prefix: str, config) -> str:
-    return f"{prefix}-{config.digest()[:6]}"
-
-
-def _fmt(x: float) -> str:
-    """3e+11 -> '3e11', 0.003 -> '0.003' (file-name friendly)."""
-    return f"{x:.3g}".replace("e+", "e").replace("e0", "e")
-
-
 def _run_id(prefix: str, config: TrainConfig) -> str:
     return f"{prefix}-{config.digest()[:6]}"
 
