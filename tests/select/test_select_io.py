@@ -361,3 +361,26 @@ def test_detected_columns_are_read_on_every_row(tmp_path):
     stats = ReadStats()
     assert [(r.prompt, r.response) for r in iter_records(path, stats=stats)] == [("a", "b")]
     assert stats.n_malformed == 1 and "missing field 'question'" in stats.errors[0]
+
+
+def test_dolly_rows_are_instruction_rows_with_their_answer(tmp_path):
+    """databricks-dolly-15k's columns (instruction, context, response, category) were read as a
+    prompt-only alpaca pool: 'instruction' chose alpaca, which looked for 'output' only."""
+    path = tmp_path / "dolly.jsonl"
+    rows = [
+        {
+            "instruction": "Summarise.",
+            "context": "A long text.",
+            "response": "Short.",
+            "category": "s",
+        },
+        {"instruction": "Name a colour.", "context": "", "response": "Red.", "category": "open_qa"},
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    stats = ReadStats()
+    recs = list(iter_records(path, stats=stats, domain_field="category"))
+    assert [(r.prompt, r.response) for r in recs] == [
+        ("Summarise.\n\nA long text.", "Short."),
+        ("Name a colour.", "Red."),
+    ]
+    assert stats.prompt_only is False and stats.n_malformed == 0

@@ -316,6 +316,12 @@ PROMPT_RESPONSE_COLUMNS = (
 PROMPT_COLUMNS = ("prompt", "question", "query", "problem", "input", "text")
 
 
+def _alpaca_answer(row: Mapping) -> str | None:
+    """An instruction row's answer column: alpaca's ``output``, or ``response`` as Dolly names it (whose
+    ``context`` is alpaca's ``input``); None when it has neither (a prompt-only pool)."""
+    return next((c for c in ("output", "response") if c in row), None)
+
+
 def _detect_row_format(
     row: Mapping, fields: tuple[str, str] | None
 ) -> tuple[str, bool, tuple[str, str] | None]:
@@ -324,7 +330,7 @@ def _detect_row_format(
     if fields is not None:
         return "prompt-response", not fields[1], fields
     if "instruction" in row:
-        return "alpaca", "output" not in row, None
+        return "alpaca", _alpaca_answer(row) is None, None
     if "conversations" in row or "messages" in row:
         return "sharegpt", False, None
     for pair in PROMPT_RESPONSE_COLUMNS:
@@ -349,7 +355,7 @@ def _first_row(
     if fmt is None:
         return _detect_row_format(row, fields)
     if fmt == "alpaca":
-        return fmt, "output" not in row, fields
+        return fmt, _alpaca_answer(row) is None, fields
     if fmt == "prompt-response":
         prompt_only = not (fields or ("prompt", "response"))[1] or (
             fields is None and "response" not in row
@@ -406,13 +412,15 @@ def _to_record(
     if not isinstance(row, Mapping):
         raise ValueError(f"expected an object, got {type(row).__name__}")
     if fmt == "alpaca":
-        for name in ("instruction",) if prompt_only else ("instruction", "output"):
+        answer = _alpaca_answer(row)
+        for name in ("instruction",) if prompt_only else ("instruction", answer or "output"):
             if name not in row:
                 raise ValueError(f"missing field {name!r}")
         instruction = _text(row["instruction"], "instruction")
-        extra = _text(row.get("input"), "input")
+        context = "input" if "input" in row else "context"
+        extra = _text(row.get(context), context)
         prompt = f"{instruction}\n\n{extra}" if extra else instruction
-        response = "" if prompt_only else _text(row["output"], "output")
+        response = "" if prompt_only else _text(row[answer], answer)
     elif fmt == "sharegpt":
         prompt, response = _parse_turns(row)
     else:
