@@ -13,6 +13,16 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("TOKENPLAN_SHARED_DATA", REPO.parent / "shared" / "data"))
 TEST_DATA = Path(__file__).resolve().parent / "data"
+SELECT_DATA = TEST_DATA / "select"  # the select tests' small pools
+# Texts the embedding tests share: two pairs of near-paraphrases (bread, gravity), then two strays.
+SAMPLE_TEXTS = (
+    "How do I bake sourdough bread at home?",
+    "What is a good recipe for homemade sourdough?",
+    "Explain the theory of general relativity.",
+    "How does gravity bend spacetime according to Einstein?",
+    "Tell me a joke about cats.",
+    "Write a haiku about the sea.",
+)
 
 
 def shared_file(name: str) -> Path:

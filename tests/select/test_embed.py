@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from helpers import SAMPLE_TEXTS, SELECT_DATA
 from tokenplan.errors import InvalidInputError, UnknownNameError
 from tokenplan.select.cache import text_key
 from tokenplan.select.embed import (
@@ -24,13 +25,8 @@ from tokenplan.select.embed import (
 from tokenplan.select.filters import FilterConfig
 from tokenplan.select.pipeline import Recipe, run
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "select"
-TEXTS = [
-    "How do I bake sourdough bread at home?",
-    "What is a good recipe for homemade sourdough?",
-    "Explain the theory of general relativity.",
-    "How does gravity bend spacetime according to Einstein?",
-]
+DATA = SELECT_DATA
+TEXTS = list(SAMPLE_TEXTS[:4])
 
 
 @pytest.fixture(scope="module")

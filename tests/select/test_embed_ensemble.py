@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helpers import run_cli
+from helpers import SAMPLE_TEXTS, SELECT_DATA, run_cli
 from tokenplan.errors import InvalidInputError, UnknownNameError
 from tokenplan.select.embed import (
     DEFAULT_EMBEDDER,
@@ -22,15 +22,8 @@ from tokenplan.select.embed import (
 from tokenplan.select.filters import FilterConfig
 from tokenplan.select.pipeline import Recipe, run
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "select"
-TEXTS = [
-    "How do I bake sourdough bread at home?",
-    "What is a good recipe for homemade sourdough?",
-    "Explain the theory of general relativity.",
-    "How does gravity bend spacetime according to Einstein?",
-    "Tell me a joke about cats.",
-    "Write a haiku about the sea.",
-]
+DATA = SELECT_DATA
+TEXTS = list(SAMPLE_TEXTS)
 
 
 class _Fixed:

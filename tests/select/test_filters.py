@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from helpers import shared_file
+from helpers import SELECT_DATA, shared_file
 from tokenplan.errors import InvalidInputError
 from tokenplan.select.clean import clean_text
 from tokenplan.select.filters import (
@@ -120,9 +120,8 @@ def test_filter_config_validation_reports_every_problem():
 
 def test_crafted_pool_drop_reasons_are_counted(tmp_path):
     """Each crafted row in tests/data/select/tiny_alpaca.json is dropped for the reason it was written for."""
-    from pathlib import Path
 
-    pool = Path(__file__).resolve().parents[1] / "data" / "select" / "tiny_alpaca.json"
+    pool = SELECT_DATA / "tiny_alpaca.json"
     recipe = Recipe(
         input=str(pool),
         n_select=2,

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from helpers import SELECT_DATA
 from tokenplan.errors import InvalidInputError
 from tokenplan.select.cluster import KMeansResult
 from tokenplan.select.filters import FilterConfig
@@ -34,7 +35,7 @@ from tokenplan.select.pipeline import (
     write_outputs,
 )
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "select"
+DATA = SELECT_DATA
 
 
 def _rec(i, prompt, response, domain=None, score=None):

@@ -11,21 +11,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helpers import run_cli
+from helpers import SAMPLE_TEXTS, SELECT_DATA, run_cli
 from tokenplan.select.cache import EmbeddingCache, text_key
 from tokenplan.select.embed import TfidfSvdEmbedder, embed_view
 from tokenplan.select.pipeline import Recipe, run
 
 pytest.importorskip("sklearn")
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "select"
-TEXTS = [
-    "How do I bake sourdough bread at home?",
-    "What is a good recipe for homemade sourdough?",
-    "Explain the theory of general relativity.",
-    "How does gravity bend spacetime according to Einstein?",
-    "Write a haiku about the sea.",
-]
+DATA = SELECT_DATA
+TEXTS = [*SAMPLE_TEXTS[:4], SAMPLE_TEXTS[5]]
 
 
 class _Fits(TfidfSvdEmbedder):

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from helpers import run_cli
+from helpers import SELECT_DATA, run_cli
 from tokenplan.errors import InvalidInputError
 from tokenplan.select.filters import FilterConfig
 from tokenplan.select.pipeline import Recipe
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "select"
+DATA = SELECT_DATA
 EXAMPLES = sorted(Path(str(files("tokenplan.select") / "examples")).glob("*.yaml"))
 
 

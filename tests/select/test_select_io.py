@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from helpers import SELECT_DATA
 from tokenplan.errors import InvalidInputError, UnknownNameError
 from tokenplan.select.io import ReadStats, iter_records, write_subset
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "select"
+DATA = SELECT_DATA
 
 
 def test_alpaca_json_array_is_streamed_with_input_joined_to_the_instruction():

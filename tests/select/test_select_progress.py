@@ -7,17 +7,17 @@ import os
 import pty
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from helpers import SELECT_DATA
 from tokenplan.select.cluster import kmeans
 from tokenplan.select.facility import facility_location
 from tokenplan.select.kcenter import kcenter_greedy
 from tokenplan.select.methods import METHODS, Pool, select, select_for_target
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "select"
+DATA = SELECT_DATA
 
 
 def _unit(n, d=8, seed=0):
@@ -145,7 +145,7 @@ def test_a_whole_pool_fit_shows_as_running_while_it_runs(embedder, monkeypatch):
         "encode",
         lambda self, texts: during.append(list(ticks)) or encode(self, texts),
     )
-    pool = Path(__file__).resolve().parents[1] / "data" / "select" / "tiny_alpaca.json"
+    pool = SELECT_DATA / "tiny_alpaca.json"
     recipe = Recipe(input=str(pool), n_select=3, n_clusters=2, embedder=embedder, cache_dir="none")
     run(recipe, progress=lambda *t: ticks.append(t))
     assert len(during) == 1 and during[0][-1] == (

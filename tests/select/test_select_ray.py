@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from helpers import SELECT_DATA
+
 pytestmark = [pytest.mark.ray, pytest.mark.timeout(90)]
 
 
@@ -48,11 +50,10 @@ def test_ray_data_embedding_actors_match_local_embedding(ray_local):
 
 def test_pipeline_on_ray_embeds_and_selects_per_cluster(ray_local, tmp_path):
     pytest.importorskip("sentence_transformers")
-    from pathlib import Path
 
     from tokenplan.select.pipeline import Recipe, run
 
-    pool = Path(__file__).resolve().parents[1] / "data" / "select" / "tiny_alpaca.json"
+    pool = SELECT_DATA / "tiny_alpaca.json"
     kw = dict(input=str(pool), n_select=4, method="kcenter-per-cluster", n_clusters=2)
     on_ray = run(Recipe(**kw, ray_address="local", cache_dir="none"))
     local = run(Recipe(**kw, cache_dir=str(tmp_path)))

@@ -4,16 +4,16 @@ naming the flag, exit 2, nothing written)."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from helpers import SELECT_DATA
 from tokenplan.cli import main
 from tokenplan.datasets import sft
 from tokenplan.select.pipeline import Recipe, run
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "select"
+DATA = SELECT_DATA
 
 
 def _cli(capsys, *args):
