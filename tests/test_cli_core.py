@@ -94,6 +94,11 @@ def test_flops_from_sizes():
             "error: --layers: n_layers=0",
         ),
         (["flops", "--shape", "gpt2-small", "--vocab", "0"], "error: --vocab: vocab_size=0"),
+        (
+            ["flops", "--shape", "llama3-8b", "--kv-heads", "3"],
+            "error: --kv-heads: n_kv_heads=3 does not divide n_heads=32",
+        ),
+        (["flops", "--shape", "llama3-8b", "--kv-heads", "0"], "error: --kv-heads: n_kv_heads=0"),
         # a library error names its flag: these said 'n_layers=0 ...', 'unknown GPU ...' with no flag
         (["plan", "--gpu-hours", "100", "--gpu", "X100"], "error: --gpu: unknown GPU 'X100'"),
         (["plan", "--target-loss", "1.0"], "error: --target-loss: target_loss=1.0 is at or below"),
@@ -141,3 +146,35 @@ def test_flops_names_a_changed_preset_and_the_architecture():
     assert r.returncode == 0 and "6,738,415,616" in r.stdout
     title = " ".join(r.stdout.split("┏")[0].split())  # the title wraps at the table's width
     assert "untied LM head, rotary positions, rmsnorm, gated MLP, no biases" in title
+
+
+def test_flops_named_open_models_and_grouped_query_attention():
+    """`flops --shape llama2-7b` said "unknown shape", and --kv-heads did not exist, so Llama-2-70B's
+    grouped-query attention (8 KV heads of 64) could not be described: its released 68,976,648,192
+    parameters, given by hand here, equal the preset's; the title says 8 KV heads, and the source is shown."""
+    r = run_cli("flops", "--shape", "llama2-7b", "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["params"]["total"] == 6_738_415_616 and out["shape"]["n_kv_heads"] == 32
+    assert "Touvron" in out["shape"]["source"]
+    llama2 = ["--layers", "80", "--d-model", "8192", "--heads", "64", "--kv-heads", "8"]
+    llama2 += [
+        "--ffw-size",
+        "28672",
+        "--vocab",
+        "32000",
+        "--seq-len",
+        "4096",
+        "--untied",
+        "--gated",
+    ]
+    llama2 += ["--norm", "rmsnorm", "--position", "rotary"]
+    by_hand = json.loads(run_cli("flops", *llama2, "--json").stdout)
+    preset = json.loads(run_cli("flops", "--shape", "llama2-70b", "--json").stdout)
+    assert by_hand["params"]["total"] == preset["params"]["total"] == 68_976_648_192
+    assert by_hand["flops_per_token"] == preset["flops_per_token"]
+    assert by_hand["shape"]["source"] is None  # sizes typed by hand: no source claimed
+    r = run_cli("flops", "--shape", "llama2-70b")
+    assert "64 heads (8 KV)" in " ".join(r.stdout.split("┏")[0].split())
+    assert "llama2-70b: Touvron et al. 2023" in r.stdout
+    assert "mistral-7b" in run_cli("flops", "--help").stdout

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tokenplan import InvalidInputError, ModelShape, convert_params, datasets, flops_6nd
-from tokenplan.flops import SHAPES, ShapeReport
+from tokenplan.flops import SHAPE_SOURCES, SHAPES, ShapeReport
 
 
 def _chinchilla_shape(row) -> ModelShape:
@@ -54,6 +54,77 @@ def test_untied_head_adds_vocab_by_d():
     )
     assert untied.params().total - tied.params().total == 256 * 64
     assert untied.params().non_embedding == tied.params().non_embedding
+
+
+# The released checkpoints' parameter counts (the sum of every tensor's size in the published weights; the
+# HF model cards' 6.74B, 13B, 69B, 8.03B, 70.6B and 7.24B). By hand: embedding V d + untied head V d + L x
+# (q, o: d x h k each; k, v: d x g k each, g KV heads of size k; 3 SwiGLU matrices d x f; 2 RMSNorms d)
+# + final norm d; no biases, no position parameters (rotary).
+PUBLISHED_PARAMS = [
+    # 2 x 32000 x 4096 = 262,144,000; per layer 4 x 4096^2 + 3 x 4096 x 11008 + 2 x 4096
+    # = 67,108,864 + 135,266,304 + 8,192 = 202,383,360; x 32 = 6,476,267,520; + 4,096 + 262,144,000
+    ("llama2-7b", 6_738_415_616),
+    # 2 x 32000 x 5120 = 327,680,000; per layer 4 x 5120^2 + 3 x 5120 x 13824 + 2 x 5120
+    # = 104,857,600 + 212,336,640 + 10,240 = 317,204,480; x 40 = 12,688,179,200; + 5,120 + 327,680,000
+    ("llama2-13b", 13_015_864_320),
+    # 2 x 32000 x 8192 = 524,288,000; per layer q, o 2 x 8192^2 = 134,217,728, k, v 2 x 8192 x (8 x 128)
+    # = 16,777,216, MLP 3 x 8192 x 28672 = 704,643,072, norms 16,384: 855,654,400; x 80 = 68,452,352,000;
+    # + 8,192 + 524,288,000
+    ("llama2-70b", 68_976_648_192),
+    # 2 x 128256 x 4096 = 1,050,673,152; per layer q, o 2 x 4096^2 = 33,554,432, k, v 2 x 4096 x (8 x 128)
+    # = 8,388,608, MLP 3 x 4096 x 14336 = 176,160,768, norms 8,192: 218,112,000; x 32 = 6,979,584,000;
+    # + 4,096 + 1,050,673,152
+    ("llama3-8b", 8_030_261_248),
+    # 2 x 128256 x 8192 = 2,101,346,304; the blocks as llama2-70b's: 68,452,352,000 + 8,192
+    ("llama3-70b", 70_553_706_496),
+    # 2 x 32000 x 4096 = 262,144,000; the blocks as llama3-8b's: 6,979,584,000 + 4,096
+    ("mistral-7b", 7_241_732_096),
+]
+
+
+@pytest.mark.parametrize(("name", "published"), PUBLISHED_PARAMS)
+def test_open_model_parameter_counts(name, published):
+    """Llama 2 (7B, 13B, 70B), Llama 3 (8B, 70B) and Mistral 7B: the named shapes count exactly the
+    released models' parameters (hand arithmetic beside PUBLISHED_PARAMS). Grouped-query attention (8 KV
+    heads on all but the two Llama 2 MHA models) used to be inexpressible: K and V counted 64 heads wide,
+    2 x 8192 x (8192 - 1024) x 80 = 9,395,240,960 too many on Llama-2-70B."""
+    shape = SHAPES[name]
+    p = shape.params()
+    assert p.total == published
+    assert p.embedding == p.lm_head == shape.vocab_size * shape.d_model
+    assert name in SHAPE_SOURCES
+    # 6N and App. F count the same (smaller) K and V: 6N is 6 x this total
+    assert shape.train_flops_per_token(method="6n") == 6 * published
+
+
+def test_every_named_shape_has_a_source():
+    assert set(SHAPE_SOURCES) == set(SHAPES)
+
+
+def test_grouped_query_attention_by_hand():
+    """One layer, seq 4, d 8, 4 heads of 2, ffw 16, vocab 10; 2 KV heads (GQA) against 4 (MHA). Only
+    App. F's QKV projection changes: 2 s d (h k + 2 g k) = 2 x 4 x 8 x (8 + 2 x 4) = 1,024 against
+    2 x 3 x 4 x 8 x 8 = 1,536; the logits 2 s^2 h k = 256, softmax 3 h s^2 = 192, softmax @ V 256 and the
+    output 2 s h k d = 512 are per query head and stay. Parameters lose 2 d (h - g) k = 64 (K and V)."""
+    sizes = dict(n_layers=1, d_model=8, n_heads=4, ffw_size=16, vocab_size=10, seq_len=4)
+    mha, gqa = ModelShape(**sizes), ModelShape(**sizes, n_kv_heads=2)
+    as_many = ModelShape(**sizes, n_kv_heads=4)  # as many KV heads as heads: multi-head attention
+    assert as_many.flops() == mha.flops() and as_many.params() == mha.params()
+    assert mha.flops().attention * 4 == 1536 + 256 + 192 + 256 + 512
+    assert gqa.flops().attention * 4 == 1024 + 256 + 192 + 256 + 512
+    for term in ("mlp", "embeddings", "logits"):
+        assert getattr(gqa.flops(), term) == getattr(mha.flops(), term)
+    assert mha.params().total - gqa.params().total == 64
+    # d x (q 8 + k 4 + v 4 + o 8), two MLP matrices, two norms, the final norm
+    assert gqa.params().non_embedding == 8 * (8 + 4 + 4 + 8) + 2 * 8 * 16 + 2 * 8 + 8
+    assert mha.train_flops_per_token(method="6n") - gqa.train_flops_per_token(method="6n") == 6 * 64
+    biased = dict(sizes, bias=True)  # K and V lose their biases too: 2 (h - g) k = 8 more
+    assert (
+        ModelShape(**biased).params().total - ModelShape(**biased, n_kv_heads=2).params().total
+        == 72
+    )
+    mqa = ModelShape(**sizes, n_kv_heads=1)  # multi-query: one K and one V head of 2
+    assert mqa.flops().attention * 4 == 2 * 4 * 8 * (8 + 2 * 2) + 256 + 192 + 256 + 512
 
 
 # Hoffmann et al. 2022 Table A4: layers, d_model, ffw, heads, kv, FLOP ratio (App. F / 6ND).
@@ -121,6 +192,15 @@ def test_flops_6nd():
             "position='alibi'",
         ),
         (dict(n_layers=2.5, d_model=64, n_heads=4, vocab_size=10), "whole number"),
+        (
+            dict(n_layers=2, d_model=64, n_heads=4, n_kv_heads=3, vocab_size=10),
+            "n_kv_heads=3 does not divide n_heads=4",
+        ),
+        (
+            dict(n_layers=2, d_model=64, n_heads=4, n_kv_heads=8, vocab_size=10),
+            "n_kv_heads=8 does not divide n_heads=4",
+        ),
+        (dict(n_layers=2, d_model=64, n_heads=4, n_kv_heads=0, vocab_size=10), "n_kv_heads=0"),
     ],
 )
 def test_impossible_shapes(kwargs, message):

@@ -21,6 +21,7 @@ __all__ = [
     "PEARCE_SONG_ASPECT_RATIO",
     "PEARCE_SONG_GAMMA",
     "SHAPES",
+    "SHAPE_SOURCES",
     "FlopCount",
     "ModelShape",
     "ParamCount",
@@ -115,6 +116,10 @@ class ModelShape:
     """Context length used for attention FLOPs and learned position embeddings."""
     kv_size: int | None = None
     """Per-head query/key/value size; default d_model // n_heads."""
+    n_kv_heads: int | None = None
+    """Key/value heads; default n_heads (multi-head attention). Fewer is grouped-query attention (Ainslie
+    et al. 2023; Llama-2-70B, Llama 3 and Mistral use 8), 1 multi-query (Shazeer 2019): the K and V
+    projections have n_kv_heads x kv_size columns, the queries still n_heads x kv_size."""
     ffw_size: int | None = None
     """MLP hidden size; default 4 d_model."""
     tied_embeddings: bool = True
@@ -133,10 +138,11 @@ class ModelShape:
     def __post_init__(self) -> None:
         # field -> message: a lone field at fault is named (the CLI's flag)
         problems: dict[str, str] = {}
-        sizes = ("n_layers", "d_model", "n_heads", "vocab_size", "seq_len", "kv_size", "ffw_size")
-        for key in sizes:
+        sizes = ("n_layers", "d_model", "n_heads", "vocab_size", "seq_len")
+        derived = ("kv_size", "n_kv_heads", "ffw_size")  # optional: derived when not given
+        for key in (*sizes, *derived):
             value = getattr(self, key)
-            if value is None and key in ("kv_size", "ffw_size"):  # optional: derived when not given
+            if value is None and key in derived:
                 continue
             try:
                 _checks.positive_int(key, value)
@@ -146,6 +152,12 @@ class ModelShape:
             problems["n_heads"] = (
                 f"n_heads={self.n_heads} does not divide d_model={self.d_model}; "
                 "choose n_heads that divides d_model or give kv_size explicitly."
+            )
+        if not problems and self.n_heads % self.kv_heads:
+            problems["n_kv_heads"] = (
+                f"n_kv_heads={self.n_kv_heads} does not divide n_heads={self.n_heads}; each "
+                "key/value head serves a group of query heads: choose a divisor of n_heads "
+                "(1: multi-query)."
             )
         if self.position not in POSITIONS:
             problems["position"] = (
@@ -163,9 +175,18 @@ class ModelShape:
         return self.kv_size if self.kv_size is not None else self.d_model // self.n_heads
 
     @property
+    def kv_heads(self) -> int:
+        return self.n_kv_heads if self.n_kv_heads is not None else self.n_heads
+
+    @property
     def attn_size(self) -> int:
-        """n_heads x kv_size: the width of Q, K and V."""
+        """n_heads x kv_size: the width of Q and of the attention output."""
         return self.n_heads * self.head_size
+
+    @property
+    def kv_attn_size(self) -> int:
+        """n_kv_heads x kv_size: the width of K and of V (= attn_size without grouped-query attention)."""
+        return self.kv_heads * self.head_size
 
     @property
     def hidden_size(self) -> int:
@@ -174,9 +195,10 @@ class ModelShape:
     # --- parameters ------------------------------------------------------------------------------
     def params(self) -> ParamCount:
         d, a, f, V = self.d_model, self.attn_size, self.hidden_size, self.vocab_size
+        qkv = a + 2 * self.kv_attn_size  # Q is n_heads wide, K and V n_kv_heads
         b = 1 if self.bias else 0
         norm = d * (2 if (self.norm == "layernorm" and self.bias) else 1)
-        attn = 3 * d * a + 3 * a * b + a * d + d * b
+        attn = d * qkv + qkv * b + a * d + d * b
         if self.position == "relative":
             # Transformer-XL relative encodings: a projection W_R (d x a) and biases u, v (a each) per layer.
             attn += d * a + 2 * a
@@ -190,7 +212,10 @@ class ModelShape:
 
     # --- FLOPs -----------------------------------------------------------------------------------
     def flops(self) -> FlopCount:
-        """Chinchilla App. F forward FLOPs, divided by seq_len to give a per-token figure."""
+        """Chinchilla App. F forward FLOPs, divided by seq_len to give a per-token figure.
+
+        With grouped-query attention only the K and V projections shrink (to n_kv_heads x kv_size columns):
+        the logits and softmax @ V are computed per query head, as App. F counts them."""
         s, d, a, f, V, h = (
             self.seq_len,
             self.d_model,
@@ -199,7 +224,8 @@ class ModelShape:
             self.vocab_size,
             self.n_heads,
         )
-        qkv = 2 * 3 * s * d * a
+        # App. F's 2 * 3 * s * d * a, with K and V n_kv_heads x kv_size wide
+        qkv = 2 * s * d * (a + 2 * self.kv_attn_size)
         logits_qk = 2 * s * s * a
         softmax = 3 * h * s * s
         softmax_v = 2 * s * s * a
@@ -226,7 +252,7 @@ class ModelShape:
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
-        out.update(kv_size=self.head_size, ffw_size=self.hidden_size)
+        out.update(kv_size=self.head_size, n_kv_heads=self.kv_heads, ffw_size=self.hidden_size)
         return out
 
 
@@ -256,7 +282,7 @@ class ShapeReport:
         p, fc = self.params, self.flops
         six_n = FLOPS_PER_PARAM_TOKEN * p.total
         out: dict[str, Any] = {
-            "shape": self.shape.to_dict(),
+            "shape": {**self.shape.to_dict(), "source": SHAPE_SOURCES.get(self.shape.name)},
             "params": p.to_dict(),
             "flops_per_token": {
                 "6N_total": six_n,
@@ -359,6 +385,55 @@ def _gpt2(name: str, n_layers: int, d_model: int, n_heads: int) -> ModelShape:
     )
 
 
+def _llama(
+    name: str, sizes: tuple[int, int, int, int, int], vocab: int, seq_len: int
+) -> ModelShape:
+    """A Llama-style shape from (layers, d_model, heads, KV heads, ffw): untied LM head, RMSNorm, rotary
+    positions, no biases, SwiGLU MLP (Touvron et al. 2023a sec. 2.2; kept by Llama 2, Llama 3, Mistral)."""
+    n_layers, d_model, n_heads, n_kv_heads, ffw_size = sizes
+    return ModelShape(
+        name=name,
+        n_layers=n_layers,
+        d_model=d_model,
+        n_heads=n_heads,
+        # as many KV heads as heads is plain multi-head attention: left to follow a --heads override
+        n_kv_heads=None if n_kv_heads == n_heads else n_kv_heads,
+        ffw_size=ffw_size,
+        vocab_size=vocab,
+        seq_len=seq_len,
+        tied_embeddings=False,
+        position="rotary",
+        norm="rmsnorm",
+        gated_mlp=True,
+    )
+
+
+# Where each named shape's sizes come from (`tokenplan flops --help` lists them).
+_LLAMA2 = (
+    "Touvron et al. 2023, Llama 2, Table 1 (4,096 context; grouped-query attention on 70B) with "
+    "the released params.json (d_model, heads, ffw; 8 KV heads on 70B)"
+)
+_LLAMA3 = (
+    "Llama Team 2024, The Llama 3 Herd of Models, Table 3; vocab 128,256 as released (the table's "
+    "128,000 plus 256 reserved tokens), 8,192 context as released"
+)
+SHAPE_SOURCES: dict[str, str] = {
+    **{
+        name: "Radford et al. 2019, GPT-2, Table 2; 50,257 vocab, 1,024 context"
+        for name in ("gpt2-small", "gpt2-medium", "gpt2-large", "gpt2-xl")
+    },
+    "chinchilla-70b": "Hoffmann et al. 2022, Chinchilla, Table 4",
+    "llama2-7b": _LLAMA2,
+    "llama2-13b": _LLAMA2,
+    "llama2-70b": _LLAMA2,
+    "llama3-8b": _LLAMA3,
+    "llama3-70b": _LLAMA3,
+    "mistral-7b": (
+        "Jiang et al. 2023, Mistral 7B, Table 1 (8 KV heads, vocab 32,000, context 8,192; its "
+        "4,096-token sliding window is not modelled: App. F counts attention over the full context)"
+    ),
+}
+
 # Named shapes for `tokenplan flops --shape NAME`.
 SHAPES: dict[str, ModelShape] = {
     shape.name: shape
@@ -381,5 +456,13 @@ SHAPES: dict[str, ModelShape] = {
             position="relative",
             norm="rmsnorm",
         ),
+        # (layers, d_model, heads, KV heads, ffw): Llama 2's ffw is 2/3 x 4 d_model rounded up to a
+        # multiple of 256 (70B: x 1.3, to a multiple of 4,096), as in the released model code.
+        _llama("llama2-7b", (32, 4096, 32, 32, 11008), 32000, 4096),
+        _llama("llama2-13b", (40, 5120, 40, 40, 13824), 32000, 4096),
+        _llama("llama2-70b", (80, 8192, 64, 8, 28672), 32000, 4096),
+        _llama("llama3-8b", (32, 4096, 32, 8, 14336), 128256, 8192),
+        _llama("llama3-70b", (80, 8192, 64, 8, 28672), 128256, 8192),
+        _llama("mistral-7b", (32, 4096, 32, 8, 14336), 32000, 8192),
     )
 }

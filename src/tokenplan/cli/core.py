@@ -8,7 +8,7 @@ import click
 
 from tokenplan.cli._common import console, print_json
 from tokenplan.cli._options import QUANTITY, choice_option, json_option
-from tokenplan.flops import NORMS, POSITIONS
+from tokenplan.flops import NORMS, POSITIONS, SHAPE_SOURCES
 from tokenplan.units import format_quantity as fq
 
 if TYPE_CHECKING:
@@ -76,15 +76,31 @@ def _span(rng) -> str:
     return f"{lo}..{hi}"
 
 
-@click.command()
+def _sources_epilog() -> str:
+    """The named shapes and where their sizes come from: one paragraph per source."""
+    names: dict[str, list[str]] = {}
+    for name, source in SHAPE_SOURCES.items():
+        names.setdefault(source, []).append(name)
+    return "Named shapes (--shape) and their sources:\n\n" + "\n\n".join(
+        f"{', '.join(shapes)}: {source}." for source, shapes in names.items()
+    )
+
+
+@click.command(epilog=_sources_epilog())
 @click.option(
     "--shape",
     "shape_name",
-    help="A named shape (gpt2-small, gpt2-medium, gpt2-large, gpt2-xl, chinchilla-70b).",
+    help=f"A named shape ({', '.join(SHAPE_SOURCES)}; sources below).",
 )
 @click.option("--layers", type=int, help="Number of transformer blocks.")
 @click.option("--d-model", type=int, help="Residual width.")
-@click.option("--heads", type=int, help="Attention heads.")
+@click.option("--heads", type=int, help="Attention (query) heads.")
+@click.option(
+    "--kv-heads",
+    type=int,
+    help="Key/value heads: fewer than --heads is grouped-query attention, 1 multi-query "
+    "[default: --heads].",
+)
 @click.option("--kv-size", type=int, help="Per-head key/value size [default: d_model/heads].")
 @click.option("--ffw-size", type=int, help="MLP hidden size [default: 4 d_model].")
 @click.option("--vocab", type=int, help="Vocabulary size [default: 50257, or the shape's].")
@@ -105,6 +121,7 @@ def flops(
     layers,
     d_model,
     heads,
+    kv_heads,
     kv_size,
     ffw_size,
     vocab,
@@ -122,6 +139,7 @@ def flops(
     \b
     Examples:
       tokenplan flops --shape gpt2-small
+      tokenplan flops --shape llama2-70b --tokens 2T
       tokenplan flops --layers 12 --d-model 768 --heads 12 --vocab 50257 --seq-len 1024 --tokens 300B
     """
     from tokenplan.flops import ShapeReport
@@ -130,6 +148,7 @@ def flops(
         "n_layers": layers,
         "d_model": d_model,
         "n_heads": heads,
+        "n_kv_heads": kv_heads,
         "kv_size": kv_size,
         "ffw_size": ffw_size,
         "vocab_size": vocab,
@@ -151,6 +170,7 @@ flops.tokenplan_flags = {
     "shape": "--shape",
     "n_layers": "--layers",
     "n_heads": "--heads",
+    "n_kv_heads": "--kv-heads",
     "vocab_size": "--vocab",
 }
 
@@ -186,10 +206,13 @@ def _render_shape(report: ShapeReport) -> None:
     shape, p, d = report.shape, report.params, report.to_dict()
     per_token = d["flops_per_token"]
     head = "tied" if shape.tied_embeddings else "untied"
+    heads = f"{shape.n_heads} heads" + (
+        f" ({shape.kv_heads} KV)" if shape.kv_heads != shape.n_heads else ""
+    )
     t = Table(
         title=(
             f"{shape.name or 'model'}: {shape.n_layers} layers, d_model {shape.d_model}, "
-            f"{shape.n_heads} heads, vocab {shape.vocab_size}, seq {shape.seq_len}; {head} LM head, "
+            f"{heads}, vocab {shape.vocab_size}, seq {shape.seq_len}; {head} LM head, "
             f"{shape.position} positions, {shape.norm}, {'gated' if shape.gated_mlp else 'plain'} MLP, "
             f"{'with' if shape.bias else 'no'} biases"
         ),
@@ -214,3 +237,5 @@ def _render_shape(report: ShapeReport) -> None:
         t.add_row(f"training FLOPs for {tokens} tokens (6ND)", f"{total['6ND']:.4g}")
         t.add_row(f"training FLOPs for {tokens} tokens (App. F)", f"{total['appendix_f']:.4g}")
     console().print(t)
+    if d["shape"]["source"]:
+        console().print(f"{shape.name}: {d['shape']['source']}.")
