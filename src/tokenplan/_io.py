@@ -255,9 +255,12 @@ def remove_stale_temps(directory: str | os.PathLike[str], *, name: str | None = 
 CSV_SEPARATORS = (";", "\t", "|")
 
 
-def csv_separator(header: str) -> str:
-    """A CSV header line's separator: a comma, or, in a header without one, the most frequent of ; tab |
-    (a header with a comma stays comma-separated whatever its cells hold)."""
+def csv_separator(header: str, *, suffix: str = "") -> str:
+    """A CSV header line's separator: a tab for a ``.tsv`` file (``suffix``); else a comma, or, in a header
+    without one, the most frequent of ; tab | (a header with a comma stays comma-separated whatever its
+    cells hold)."""
+    if suffix.lower() == ".tsv":
+        return "\t"
     found = [sep for sep in CSV_SEPARATORS if sep in header]
     return "," if "," in header or not found else max(found, key=header.count)
 

@@ -1,4 +1,4 @@
-"""The one place run tables are read and validated: CSV, JSONL or Parquet -> :class:`RunTable`.
+"""The one place run tables are read and validated: CSV (or TSV), JSONL or Parquet -> :class:`RunTable`.
 
 A run table has one row per training run (model size, tokens or FLOPs, final loss). Column names are matched
 case-insensitively against common aliases (``params``/``N``/``Model Size``, ``tokens``/``D``, ``flops``/``C``/
@@ -235,7 +235,7 @@ def _read_rows(path: Path) -> list[dict[str, Any]]:
     except UnicodeDecodeError as exc:
         raise InvalidInputError(
             f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8 (a run table is a CSV, "
-            "JSONL or Parquet file)."
+            "TSV, JSONL or Parquet file)."
         ) from None
     if suffix in (".jsonl", ".ndjson") or (suffix == ".json" and text.lstrip().startswith("{")):
         rows = []
@@ -258,8 +258,10 @@ def _read_rows(path: Path) -> list[dict[str, Any]]:
             raise InvalidInputError(f"{path}: a JSON run table must be a list of objects.")
         return data
     lines = text.splitlines()
-    # a semicolon- or tab-separated table (Excel's where the decimal mark is a comma) is read as such
-    reader = csv.DictReader(lines, delimiter=csv_separator(lines[0] if lines else ""))
+    # a semicolon- or tab-separated table (Excel's where the decimal mark is a comma) is read as such; a
+    # .tsv file is tab-separated whatever its header holds
+    separator = csv_separator(lines[0] if lines else "", suffix=suffix)
+    reader = csv.DictReader(lines, delimiter=separator)
     if reader.fieldnames is None:
         return []
     if len(set(reader.fieldnames)) != len(reader.fieldnames):

@@ -75,6 +75,14 @@ def test_a_semicolon_or_tab_separated_table_is_read(tmp_path, sep):
     assert np.allclose(runs.loss, [3.1, 2.9]) and np.allclose(runs.n_params, [1e8, 2e8])
 
 
+def test_a_tsv_table_is_tab_separated_whatever_its_header_holds(tmp_path):
+    """A .tsv whose header held a comma ('notes, free text') was read as comma-separated: one column named
+    'n_params<TAB>n_tokens<TAB>loss<TAB>notes' and 'no loss column'."""
+    rows = ["n_params\tn_tokens\tloss\tnotes, free text", "1e8\t2e9\t3.1\ta, b", "2e8\t4e9\t2.9\t"]
+    runs = read_runs(write(tmp_path, "r.tsv", "\n".join(rows) + "\n"))
+    assert np.allclose(runs.loss, [3.1, 2.9]) and np.allclose(runs.n_params, [1e8, 2e8])
+
+
 def test_a_decimal_comma_is_an_error_not_a_thousands_separator(tmp_path):
     """'3,1' was read as 31 (commas dropped as thousands separators): a wrong loss, silently."""
     p = write(tmp_path, "r.csv", "n_params;n_tokens;loss\n1e8;2e9;3,1\n2e8;4e9;2,9\n")

@@ -55,6 +55,9 @@ POOL_JSON = json.dumps(POOL_ROWS, indent=1).encode()
 POOL_CSV = (
     "prompt,response\n" + "".join(f'"{r["instruction"]}","{r["output"]}"\n' for r in POOL_ROWS)
 ).encode()
+POOL_TSV = (
+    "prompt\tresponse\n" + "".join(f"{r['instruction']}\t{r['output']}\n" for r in POOL_ROWS)
+).encode()
 LAW = {
     "kind": "ChinchillaLaw",
     "name": "mylaw",
@@ -130,14 +133,15 @@ def _generic_bad_files(good: bytes) -> dict[str, bytes]:
 
 def _file_cases(prefix: str, args_for, good: bytes, name: str, *, extra=None) -> list[Case]:
     variants = _generic_bad_files(good)
-    if name.endswith(".csv"):  # cut inside a row: the last row is short
+    if name.endswith((".csv", ".tsv")):  # cut inside a row: the last row is short
         lines = good.splitlines(keepends=True)
         cut = lines[len(lines) // 2]
-        variants["truncated-midrow"] = b"".join(lines[: len(lines) // 2]) + cut[: cut.index(b",")]
+        sep = b"\t" if name.endswith(".tsv") else b","
+        variants["truncated-midrow"] = b"".join(lines[: len(lines) // 2]) + cut[: cut.index(sep)]
     variants.update(extra or {})
     cases = []
     for label, content in variants.items():
-        if label == "truncated" and name.endswith((".jsonl", ".csv")):
+        if label == "truncated" and name.endswith((".jsonl", ".csv", ".tsv")):
             continue  # a table cut at a row's end is a valid, shorter table: see "truncated-midrow"
         cases.append(Case(f"{prefix}{label}", tuple(args_for(name)), {name: content}))
     return cases
@@ -203,6 +207,10 @@ def file_cases() -> list[Case]:
         "duplicate-header": b"loss,loss,n_params,n_tokens\n3,3,1e6,2e7\n",
     }
     cases += _file_cases("fit-runs-", lambda n: ("fit", n), runs, "runs.csv", extra=csv_extra)
+    tsv = {"header-only": header.replace(b",", b"\t") + b"\n", "ragged-short": runs + b"r99\tok\n"}
+    cases += _file_cases(
+        "fit-runs-tsv-", lambda n: ("fit", n), runs.replace(b",", b"\t"), "runs.tsv", extra=tsv
+    )
     jsonl_extra = {
         "json-list": b"[1, 2, 3]\n",
         "jsonl-strings": b'"a"\n"b"\n',
@@ -280,10 +288,15 @@ def _select_file_cases() -> list[Case]:
         "no-columns": b"colour,size\nred,3\nblue,4\n",
         "unclosed-quote": b'prompt,response\n"Explain tides.,"The moon.\n',
     }
+    pool_extra_tsv = {k: v.replace(b",", b"\t") for k, v in pool_extra_csv.items()}
     cases += [
         Case(c.id, (*c.args, "--strict"), c.files) if c.id.endswith("midrow") else c
         for c in _file_cases("select-csv-", sel, POOL_CSV, "pool.csv", extra=pool_extra_csv)
     ]  # without --strict a short row is skipped and counted, by design
+    cases += [
+        Case(c.id, (*c.args, "--strict"), c.files) if c.id.endswith("midrow") else c
+        for c in _file_cases("select-tsv-", sel, POOL_TSV, "pool.tsv", extra=pool_extra_tsv)
+    ]
     cases += _file_cases(
         "select-yml-",
         sel,

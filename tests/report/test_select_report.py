@@ -227,3 +227,32 @@ def test_examples_of_a_cluster_are_set_apart(selection, open_report):
         "getComputedStyle(document.querySelector('.example')).borderLeftWidth"
     )
     assert rule == "3px"
+
+
+def test_a_prompt_only_pool_page_says_nothing_of_answers(tmp_path, open_report):
+    """On a pool of questions alone the lead said facility-cells 'swapped short answers for a nearby long
+    one'; there are no answers, so the method did not, and the page now says the answer filters were
+    skipped and describes the method without them."""
+    rows = [json.loads(line) for line in make_pool(tmp_path / "qa.jsonl").read_text().splitlines()]
+    pool = tmp_path / "questions.jsonl"
+    pool.write_text("".join(json.dumps({"question": r["instruction"]}) + "\n" for r in rows))
+    out = tmp_path / "select.html"
+    args = [a for a in select_args(pool) if a not in ("--domain-field", "domain")]
+    stdout, _ = cli_in_process(*args, "--filters", "lima", "--report", str(out), "--json")
+    view = open_report(out)
+    assert_healthy(view, {"funnel", "map", "clusters"})
+    lead = view.page.inner_text("#answer")
+    assert "facility-cells" in lead and "farthest-first" in lead
+    assert "answer" not in lead.lower(), lead
+    text = view.page.inner_text("body")
+    assert "answer-based filters (length, first person, references) were skipped" in text
+    assert json.loads(stdout)["report"]["prompt_only"] is True  # what the page went by
+
+
+def test_every_method_that_prefers_answers_has_a_prompt_only_description():
+    from tokenplan.report.select_page import WHY, WHY_PROMPT_ONLY
+
+    for method, why in WHY.items():
+        if "answer" in why:
+            assert method in WHY_PROMPT_ONLY, method
+            assert "answer" not in WHY_PROMPT_ONLY[method], method

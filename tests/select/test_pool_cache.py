@@ -221,3 +221,38 @@ def test_a_damaged_pool_file_is_one_warning_line_through_the_cli(tmp_path):
     report = json.loads(out.stdout)["report"]
     assert report["n_embedded_from_cache_by_view"] == {"tfidf-char": 0}
     assert report["warnings"] == [line.removeprefix("warning: ")]
+
+
+def test_a_store_from_before_pool_files_drops_its_pools_table_and_reuses_the_space(tmp_path):
+    """Stores written before the matrices moved to pools/ kept a 'pools' table nothing reads, its matrices'
+    pages held for good. Opened, the store drops it once (its vectors kept) and new vectors fill its pages."""
+    root = tmp_path / "c"
+    root.mkdir()
+    db = sqlite3.connect(root / EmbeddingCache.FILENAME)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("CREATE TABLE meta(name TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    db.execute("CREATE TABLE vectors(key BLOB PRIMARY KEY, vec BLOB NOT NULL) WITHOUT ROWID")
+    db.execute(  # the layout before commit f004346
+        "CREATE TABLE pools(key BLOB PRIMARY KEY, rows INTEGER NOT NULL, data BLOB NOT NULL) "
+        "WITHOUT ROWID"
+    )
+    db.execute("INSERT INTO meta VALUES ('schema', 'tokenplan-embeddings-1')")
+    old = np.ones(4, dtype=np.float32)
+    db.execute("INSERT INTO vectors VALUES (?, ?)", (text_key("e", "old"), old.tobytes()))
+    matrix = np.zeros((8000, 256), dtype=np.float32)  # 8 MB, one pool of 8,000 texts
+    db.execute("INSERT INTO pools VALUES (?, ?, ?)", (b"k" * 32, 8000, matrix.tobytes()))
+    db.commit()
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    size = (root / EmbeddingCache.FILENAME).stat().st_size
+    cache = EmbeddingCache(root)
+    assert cache.get_many([text_key("e", "old")])[text_key("e", "old")].tolist() == old.tolist()
+    keys = [text_key("e", f"t{i}") for i in range(900)]
+    cache.put_many(keys, np.ones((900, 256), dtype=np.float32))  # 4 KB pages: about 4 MB in all
+    cache.close()
+    assert (root / EmbeddingCache.FILENAME).stat().st_size <= size  # in the pools table's pages
+    db = sqlite3.connect(root / EmbeddingCache.FILENAME)
+    tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    db.close()
+    assert tables == {"meta", "vectors"} and cache.warnings == []
+    assert len(EmbeddingCache(root).get_many(keys)) == 900  # and opened again: nothing to drop

@@ -3,6 +3,7 @@ subsets back atomically."""
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -142,6 +143,31 @@ def test_a_semicolon_or_tab_separated_csv_is_read_and_its_subset_keeps_the_separ
     )  # a header with a comma is comma-separated, whatever the cells hold
     comma.write_text('prompt,response\n"a;b",c\n', encoding="utf-8")
     assert [(r.prompt, r.response) for r in iter_records(comma)] == [("a;b", "c")]
+
+
+def test_a_tsv_pool_is_read_with_tabs_and_its_subset_written_by_its_suffix(tmp_path):
+    """A .tsv pool was refused ('cannot tell the type of pool.tsv from its suffix'); renamed to .csv it was
+    read, but as comma-separated when its header held a comma."""
+    rows = [
+        ["prompt", "response", "topic, coarse"],
+        ["Hi, who?", "Me, a bot.", "a"],
+        ["2+2?", "4", "b"],
+    ]
+    path = tmp_path / "pool.tsv"
+    path.write_text("".join("\t".join(r) + "\n" for r in rows), encoding="utf-8")
+    stats = ReadStats()
+    recs = list(iter_records(path, domain_field="topic, coarse", stats=stats))
+    assert stats.n_malformed == 0
+    assert [(r.prompt, r.response, r.domain) for r in recs] == [tuple(r) for r in rows[1:]]
+    for name, sep in (("subset.tsv", "\t"), ("subset.csv", ","), ("subset", "\t")):
+        write_subset(path, tmp_path / name, {1: {"_rank": 0}})
+        lines = (tmp_path / name).read_text(encoding="utf-8").splitlines()
+        assert [next(csv.reader([line], delimiter=sep)) for line in lines] == [
+            [*rows[0], "_rank"],
+            [*rows[2], "0"],
+        ], name
+    write_subset(DATA / "qa.csv", tmp_path / "qa.tsv", {0: {"_rank": 0}})  # a .tsv output: tabs
+    assert (tmp_path / "qa.tsv").read_text(encoding="utf-8").startswith("question\tanswer\ttopic")
 
 
 def test_chatterbot_yaml_one_domain_per_file():

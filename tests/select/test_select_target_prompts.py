@@ -130,6 +130,15 @@ def test_prompt_only_pool_gets_one_note_and_skips_answer_filters(capsys, tmp_pat
     assert rep.n_candidates == 40 and rep.notes and rep.drop_reasons == {}
 
 
+def test_a_prompt_only_pool_of_empty_prompts_is_not_told_it_lacks_answers(capsys, tmp_path):
+    """Every prompt empty: the error said 'rows without an answer: for a prompt-only pool set --fields
+    PROMPT,' to a pool read as prompt-only already."""
+    pool = _pool(tmp_path, [{"question": " "}] * 3)
+    code, _, err = _cli(capsys, "select", "-i", str(pool), "--n", "1", *BASE)
+    assert code == 2 and "no candidates left" in err and "'empty': 3" in err
+    assert "answer" not in err, err
+
+
 def test_budget_tokens_fills_the_budget_in_pick_order(tmp_path):
     pool = _pool(tmp_path, _rows())
     rep = run(Recipe(input=str(pool), budget_tokens=120, embedder="tfidf", cache_dir="none"))

@@ -166,7 +166,7 @@ def fit(runs_path, example, approach, form, law_kind, columns, curves_path, drop
         drop_invalid, delta, reduction, alpha_equals_beta, overestimate_weight, profile,
         bins_per_decade, fit_base, backtest, holdout, n_boot, seed, ci, budgets, save_path,
         overwrite, plot_path, report_page, as_json) -> None:  # fmt: skip
-    """Fit a scaling law to your training runs (CSV, JSONL or Parquet; one row per run).
+    """Fit a scaling law to your training runs (CSV, TSV, JSONL or Parquet; one row per run).
 
     Column names are matched with common aliases (params/N/"Model Size", tokens/D, flops/C/"Training FLOP",
     loss/val_loss, unique_tokens, run_id); tokens are derived as C/(6N) when absent. Rows whose status is

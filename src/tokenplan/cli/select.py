@@ -30,7 +30,10 @@ def _fields(ctx, param, value):
 @click.command()
 @click.argument("recipe", required=False, type=click.Path(dir_okay=False))
 @click.option(
-    "-i", "--input", "input_", help="The pool: .json, .jsonl, .parquet, .csv, chatterbot .yml/dir."
+    "-i",
+    "--input",
+    "input_",
+    help="The pool: .json, .jsonl, .parquet, .csv, .tsv, chatterbot .yml/dir.",
 )
 @click.option(
     "--example",

@@ -67,6 +67,24 @@ WHY = {
     "stratified-uniform": "K-Means with one cell per pick and one row drawn uniformly in each cell, with no "
     "preference inside a cell: a stratified sample, spread over the pool with random's mix in every region.",
 }
+# A prompt-only pool has no answers: the methods above that prefer long answers do not (methods.py).
+WHY_PROMPT_ONLY = {
+    "facility-cells": "K-Means with one cell per pick, greedy facility location with one pick per cell (each "
+    "pick represents its share of the pool, and no region gets two while another has none), then "
+    "density-weighted farthest-first for one pick in ten.",
+    "stratified-cells": "K-Means with one cell per pick and one row drawn at random in each cell, among its "
+    "inner half (rows near the cell's centre), then density-weighted farthest-first for one pick in ten: a "
+    "stratified sample, spread over the pool, with random's label mix.",
+    "stratified-inner": "as stratified-cells: each cell's row is drawn among its inner half (rows near the "
+    "cell's centre).",
+}
+
+
+def _why(report: SelectionReport) -> str:
+    """What the method did, without the answer preferences on a prompt-only pool."""
+    if report.prompt_only and report.method in WHY_PROMPT_ONLY:
+        return WHY_PROMPT_ONLY[report.method]
+    return WHY.get(report.method, "")
 
 
 def select_report(
@@ -108,7 +126,7 @@ def select_report(
         subject=f"{report.n_selected:,} of {report.n_candidates:,} rows ({report.method})",
         charts=charts,
         r=report,
-        why=WHY.get(report.method, ""),
+        why=_why(report),
         funnel=_funnel(report),
         counts=counts,
         examples=[

@@ -42,6 +42,15 @@ def _busy(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
 
 
+def _drop_legacy_pools(db: sqlite3.Connection) -> None:
+    """Drop the ``pools`` table of a store written before the whole-pool matrices moved to ``pools/``
+    files: nothing reads it, and its matrices (up to 1 GB each) would hold their pages for good. Dropped, the
+    pages go to SQLite's free list and hold new vectors (the file keeps its size). Once: it is then gone."""
+    found = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'pools'"
+    if db.execute(found).fetchone() is not None:
+        db.execute("DROP TABLE pools")
+
+
 def user_cache_dir() -> Path:
     """tokenplan's cache folder: ``$TOKENPLAN_CACHE``, else ``$XDG_CACHE_HOME/tokenplan`` or ``~/.cache/tokenplan``."""
     root = os.environ.get("TOKENPLAN_CACHE") or os.path.join(
@@ -124,6 +133,8 @@ class EmbeddingCache:
             )
             db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (SCHEMA,))
             (schema,) = db.execute("SELECT value FROM meta WHERE name = 'schema'").fetchone()
+            if schema == SCHEMA:
+                _drop_legacy_pools(db)
             db.execute("COMMIT")
         except BaseException:
             db.close()

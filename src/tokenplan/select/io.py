@@ -48,6 +48,7 @@ _SUFFIX = {
     ".parquet": "parquet",
     ".pq": "parquet",
     ".csv": "csv",
+    ".tsv": "csv",  # tab-separated: read and written as CSV with tabs
     ".yml": "yaml",
     ".yaml": "yaml",
 }
@@ -118,7 +119,7 @@ class ReadStats:
 
 
 def detect_file_type(path: str | os.PathLike) -> str:
-    """The file type from the suffix (``.json``, ``.jsonl``, ``.parquet``, ``.csv``, ``.yml``)."""
+    """The file type from the suffix (``.json``, ``.jsonl``, ``.parquet``, ``.csv`` or ``.tsv``, ``.yml``)."""
     p = Path(path)
     if p.is_dir():
         if any(p.glob("*.yml")) or any(p.glob("*.yaml")):
@@ -224,16 +225,18 @@ def _iter_jsonl(path: Path, stats: ReadStats, strict: bool) -> Iterator[tuple[in
 def _csv_separator(path: Path) -> str:
     """The separator of the CSV file's header line (:func:`tokenplan._io.csv_separator`)."""
     with open(path, encoding=_ENCODING, newline="") as fh:
-        return csv_separator(fh.readline())
+        return csv_separator(fh.readline(), suffix=path.suffix)
 
 
 def _iter_csv(path: Path, stats: ReadStats, strict: bool) -> Iterator[tuple[int, Any]]:
     with open(path, encoding=_ENCODING, newline="") as fh:
-        separator = csv_separator(fh.readline())  # from the header line, then read from the start
+        # from the suffix or the header line, then read from the start
+        separator = csv_separator(fh.readline(), suffix=path.suffix)
         fh.seek(0)
         reader = csv.DictReader(fh, delimiter=separator)
         if not reader.fieldnames:
-            raise InvalidInputError(f"{path}: the CSV file is empty; expected a header row.")
+            what = "TSV" if path.suffix.lower() == ".tsv" else "CSV"
+            raise InvalidInputError(f"{path}: the {what} file is empty; expected a header row.")
         for row in reader:
             if None in row:  # more cells than header columns
                 n_cells = len(reader.fieldnames) + len(row[None])
@@ -573,12 +576,21 @@ def write_subset(
     if out_kind == "yaml":
         raise InvalidInputError("writing YAML is not supported; use a .jsonl output.")
     write = _WRITERS[out_kind]
-    # a semicolon- or tab-separated pool: its subset keeps the separator
-    if out_kind == kind == "csv":
-        write = functools.partial(_write_csv, separator=_csv_separator(src))
+    if out_kind == "csv":
+        write = functools.partial(_write_csv, separator=_output_separator(src, dst, kind))
     with atomic_path(dst) as tmp:  # a writer may read the rows twice (columns first)
         n = write(tmp, lambda: _selected_rows(src, kind, provenance))
     return n
+
+
+def _output_separator(src: Path, dst: Path, kind: str) -> str:
+    """Tabs for a ``.tsv`` output; a CSV pool's subset keeps its separator (``;`` from Excel), unless a
+    ``.tsv`` pool is written to a ``.csv`` file; commas otherwise."""
+    if dst.suffix.lower() == ".tsv":
+        return "\t"
+    if kind != "csv" or (dst.suffix.lower() == ".csv" and src.suffix.lower() == ".tsv"):
+        return ","
+    return _csv_separator(src)
 
 
 def _selected_rows(

@@ -423,6 +423,9 @@ class SelectionReport:
     """Things the user should know about this run (e.g. answer filters skipped on a prompt-only pool)."""
     guidance: tuple[Any, ...] = ()
     """SFT quantity findings (select/guidance.py), each with its source."""
+    prompt_only: bool = False
+    """True when the pool has prompts and no answers: the answer-based filters and preferences (length,
+    first person, references, longer-answer swaps) did not apply."""
     baseline_matched_on: str = "rows"
     """What the random baseline shares with the selection: ``rows`` (as many rows) or, with a token budget,
     ``tokens`` (random rows taken until the same budget is spent, the method's rule)."""
@@ -454,6 +457,7 @@ class SelectionReport:
             "coverage": self.coverage.to_dict(),
             "random_baseline": self.random_baseline.to_dict(),
             "baseline_matched_on": self.baseline_matched_on,
+            "prompt_only": self.prompt_only,
             "output": self.output,
             "plot": self.plot,
             "timings_s": self.timings,
@@ -547,7 +551,7 @@ def _count_rows_hint(path: str | os.PathLike) -> int | None:
             return int(pq.ParquetFile(p).metadata.num_rows)
         except Exception:  # an unreadable file is reported by the reader itself
             return None
-    if p.suffix.lower() not in (".json", ".jsonl", ".ndjson", ".csv"):
+    if p.suffix.lower() not in (".json", ".jsonl", ".ndjson", ".csv", ".tsv"):
         return None
     n, last = 0, b"\n"
     with open(p, "rb") as fh:
@@ -1163,6 +1167,7 @@ def run(recipe: Recipe, *, progress: Progress | None = None) -> SelectionReport:
         coverage=cov,
         random_baseline=baseline,
         baseline_matched_on="rows" if recipe.budget_tokens is None else "tokens",
+        prompt_only=stats.prompt_only,
         output=written,
         plot=plot_path,
         timings={k: round(v, 3) for k, v in timer.timings.items()},
@@ -1228,7 +1233,7 @@ def _no_candidates(stats, reasons: Counter) -> None:
     fix = (
         f"loosen {', '.join(filters)}" if filters else "check row_format/fields (--format/--fields)"
     )
-    if reasons.get("empty"):
+    if reasons.get("empty") and not stats.prompt_only:
         fix += "; rows without an answer: for a prompt-only pool set fields (--fields) to PROMPT,"
     first = f" (first: {stats.errors[0]})" if stats.n_malformed and stats.errors else ""
     raise InvalidInputError(
