@@ -255,3 +255,36 @@ def test_repeat_reprs_are_short_and_readable():
     )
     row = repeat(unique_tokens=1e9, law="chinchilla-a1").rows[1]
     assert "loss=None" in repr(row) and "loss_change" not in repr(row)
+
+
+@pytest.mark.parametrize("epochs", [None, [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64, 100]])
+def test_plot_labels_do_not_cross_the_curve(tmp_path, monkeypatch, epochs):
+    """The '~16 (R_D*): an epoch worth ~1/e' label ran up the ~16 line through the D'/D curve."""
+    pytest.importorskip("matplotlib")
+    import numpy as np
+    from matplotlib.figure import Figure
+
+    from tokenplan.report import plot_repeat
+
+    drawn = []
+    save = Figure.savefig
+    monkeypatch.setattr(
+        Figure, "savefig", lambda fig, *a, **k: (drawn.append(fig), save(fig, *a, **k))
+    )
+    plot_repeat(repeat(25e9) if epochs is None else repeat(25e9, epochs), tmp_path / "r.png")
+    ax = drawn[0].axes[0]
+    renderer = drawn[0].canvas.get_renderer()
+    (curve,) = ax.get_lines()[:1]
+    xy = ax.transData.transform(np.column_stack(curve.get_data()))
+    # the polyline as drawn (straight in display space), 200 points per segment
+    t = np.linspace(0, 1, 200)[:, None]
+    points = np.vstack([a + t * (b - a) for a, b in itertools.pairwise(xy)])
+    labels = [text for text in ax.texts if "epoch" in text.get_text()]
+    assert len(labels) == 2
+    for text in labels:
+        box = text.get_window_extent(renderer).padded(2)
+        inside = (
+            (points[:, 0] > box.x0) & (points[:, 0] < box.x1)
+            & (points[:, 1] > box.y0) & (points[:, 1] < box.y1)
+        )  # fmt: skip
+        assert not inside.any(), text.get_text()

@@ -216,3 +216,35 @@ def test_repeat_chart_draws_this_plan_in_crimson(tmp_path):
         mark = curve["mark"]
         assert "color" not in mark, mark
     assert len(panels) == 2
+
+
+def _isoloss_text(path) -> str:
+    import html
+
+    page = path.read_text()
+    part = page[page.index("Iso-loss contours") :]
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", part[: part.index("</p>")])).split())
+
+
+def test_kaplans_isoloss_text_says_what_the_page_plots(tmp_path):
+    """The page said 'The optimum is where the compute line touches the lowest contour' under kaplan, whose
+    plan is Table 6's allocation (N = 485B at 5.76e23 FLOPs) while its L(N, D) (eq. 1.5), the contours,
+    is lowest on the line at about half that N."""
+    import numpy as np
+
+    from tokenplan.units import format_quantity
+
+    path, _ = make_report(tmp_path, ["--flops", "5.76e23", "--law", "kaplan"])
+    text = _isoloss_text(path)
+    assert "The optimum is where the compute line touches the lowest contour" not in text
+    assert "Table 6: N = 1.3e+09 (C_min / PF-day)^0.73 with C_min = C/2" in text
+    law = get_law("kaplan")
+    n = np.geomspace(1e9, 1e14, 200_001)  # by brute force, on a finer grid than the page's
+    best = n[np.argmin(law.loss(n, 5.76e23 / (6 * n)))]
+    assert f"the lowest L(N, D) on the line, is N = {format_quantity(best)}, D = " in text
+    assert format_quantity(best) != format_quantity(law.optimal(5.76e23).n_params)
+    # a law whose allocation is its loss's optimum keeps the sentence, which is true there
+    path, _ = make_report(tmp_path, ["--flops", "5.76e23", "--law", "chinchilla"], name="c.html")
+    assert "The optimum is where the compute line touches the lowest contour." in _isoloss_text(
+        path
+    )

@@ -135,3 +135,32 @@ def test_curves_legend_lists_the_real_model_sizes(tmp_path):
     color = _curves_chart(alt, result).to_dict()["encoding"]["color"]
     sizes = sorted({float(n) for n in read_curves(result.curves_csv).n_params})
     assert color["legend"]["values"] == sizes and len(sizes) == 9
+
+
+def test_an_extended_sweeps_page_describes_every_grid(tmp_path):
+    """After --extend the page gave the latest spec's description alone, over '4 runs in the isoflop grid:
+    8 ok': results.csv holds the runs of every spec trained into the folder, and the page lists each."""
+    pytest.importorskip("torch")
+    import html
+    import re
+
+    from tokenplan.report.sweep_page import sweep_report
+    from tokenplan.sweep import run_sweep, spec_from_dict
+
+    out = tmp_path / "sw"
+    first, second = (
+        spec_from_dict({"preset": "micro"}),
+        spec_from_dict({"preset": "micro", "seeds": [1]}),
+    )
+    assert run_sweep(first, out, executor="serial").grids == (first.description,)
+    result = run_sweep(second, out, executor="serial", extend=True)
+    assert result.grids == (first.description, second.description)
+    text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", sweep_report(result, second))).split())
+    assert "8 runs in results.csv from 2 grids (--extend): 8 ok" in text
+    assert "This call's grid has 4 runs: it trained 4" in text
+    assert first.description in text and second.description in text
+    # a folder written before grids were recorded starts from its sweep.yaml (the latest spec)
+    manifest = json.loads((out / "manifest.json").read_text())
+    del manifest["grids"]
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    assert run_sweep(second, out, executor="serial").grids == (second.description,)

@@ -183,13 +183,7 @@ def _spec_from_cli(spec_file: str | None, preset: str | None, flags: dict):
     """The spec the flags describe (over a YAML file and/or a preset), and a default folder name."""
     from dataclasses import fields
 
-    from tokenplan.sweep.spec import (
-        SweepSpec,
-        load_spec,
-        preset_dict,
-        redescribe,
-        spec_from_dict,
-    )
+    from tokenplan.sweep.spec import SweepSpec, preset_dict, redescribe, spec_from_dict
 
     flags["data"] = flags.pop("data_path")
     for key in ("dropout_schedules", "seeds"):
@@ -197,26 +191,50 @@ def _spec_from_cli(spec_file: str | None, preset: str | None, flags: dict):
             flags[key] = _csv_list(flags[key])
     if flags.get("sizes") is not None and flags["sizes"] != "auto":
         flags["sizes"] = _csv_list(flags["sizes"])
-    if spec_file is not None:
-        base = load_spec(spec_file).to_dict()
-        name = Path(spec_file).stem
-        if preset is not None:
-            base = {**preset_dict(preset), **base}
+    if spec_file is not None:  # the file's keys over --preset's (it was ignored)
+        base, name = _load_file(spec_file, preset).to_dict(), Path(spec_file).stem
     elif preset is not None:
         base, name = preset_dict(preset), preset
     else:
         base, name = {}, flags.get("kind") or "isoflop"
-    origin = spec_from_dict(base, source=spec_file) if base.get("description") else None
+    origin = spec_from_dict(base) if base.get("description") else None
     spec_keys = {f.name for f in fields(SweepSpec)}  # the flags that set a spec field, by name
-    base.update({k: v for k, v in flags.items() if v is not None and k in spec_keys})
+    given = {k for k, v in flags.items() if v is not None and k in spec_keys}
+    base.update({k: flags[k] for k in given})
     if flags.get("data") is not None:
         base["data"] = str(Path(flags["data"]).resolve())
-    spec = spec_from_dict(base, source=spec_file)
-    _refuse_ignored_flags(spec, {k for k, v in flags.items() if v is not None and k in spec_keys})
+    spec = _with_flags(base, given, spec_file)
+    _refuse_ignored_flags(spec, given)
     if origin is not None:  # flags that change the grid make its description wrong
         source = Path(spec_file).name if spec_file is not None else f"preset {preset}"
         spec = redescribe(spec, origin, source=source)
     return spec, name
+
+
+def _load_file(spec_file: str, preset: str | None):
+    """SPEC_FILE over --preset. A bad value in the file names the file and its key, not the flag that
+    could also have set it ('--budgets: b.yaml: budgets=-1 ...' blamed a flag nobody typed)."""
+    from tokenplan.sweep.spec import load_spec
+
+    try:
+        return load_spec(spec_file, preset=preset)
+    except InvalidInputError as exc:
+        if exc.param == "spec_file" or (exc.param == "preset" and preset is not None):
+            raise  # the file itself, or --preset against the file's preset: key
+        raise InvalidInputError(str(exc)) from None  # the message names the file and the key
+
+
+def _with_flags(base: dict, given: set[str], spec_file: str | None):
+    """The spec of ``base`` (a file or preset with the flags' values); a problem with a value no flag gave
+    comes from SPEC_FILE meeting the flags, and names the file instead of a flag."""
+    from tokenplan.sweep.spec import spec_from_dict
+
+    try:
+        return spec_from_dict(base)
+    except InvalidInputError as exc:
+        if spec_file is None or exc.param in given:
+            raise
+        raise InvalidInputError(f"{spec_file} with the flags given: {exc}") from None
 
 
 # Flags that only one kind of grid reads; the sizes='auto' ones only when sizes is auto.

@@ -113,9 +113,18 @@ def num(value: float | int | None, key: str = "", fmt: str = "q") -> Any:
     return Markup(f'<span class="num"{attrs}>{escape(text)}</span>')
 
 
-def log_axis(alt: Any, field: str, title: str, fmt: str = "~s") -> Any:
-    """A log-scale x axis with SI (``~s``) or other d3-format tick labels."""
-    return alt.X(field, scale=alt.Scale(type="log"), title=title, axis=alt.Axis(format=fmt))
+#: The charts' numbers in the tables' units (:func:`tokenplan.units.format_quantity`: 184B, 1.4T, 400M,
+#: 16.2K), where d3's SI format (``~s``) wrote 200G beside a table's 184B: legends and tooltips take
+#: ``**QUANTITY``, axes ``**QUANTITY_AXIS`` (d3 still picks which log ticks get a label, or every tick of
+#: a log axis is labelled). ``quantity`` is the one Vega expression function templates/base.html registers.
+QUANTITY = {"format": "", "formatType": "quantity"}
+QUANTITY_AXIS = {"format": "~s", "labelExpr": "datum.label === '' ? '' : quantity(datum.value)"}
+
+
+def log_axis(alt: Any, field: str, title: str, fmt: str | None = None) -> Any:
+    """A log-scale x axis with :data:`QUANTITY_AXIS` (or ``fmt``, a d3 format) tick labels."""
+    axis = alt.Axis(**QUANTITY_AXIS) if fmt is None else alt.Axis(format=fmt)
+    return alt.X(field, scale=alt.Scale(type="log"), title=title, axis=axis)
 
 
 def point_rows(table: Any, fields: Iterable[str], index: Iterable[int]) -> list[dict[str, Any]]:
@@ -158,7 +167,7 @@ def profile_layers(
     )
     tooltip = [
         "budget:N",
-        alt.Tooltip("n_params:Q", format=".3s"),
+        alt.Tooltip("n_params:Q", **QUANTITY),
         alt.Tooltip("loss:Q", format=".4f"),
         "bracketed:N",
     ]
@@ -169,8 +178,10 @@ def profile_layers(
 
 
 def _spec(chart: Any) -> dict[str, Any]:
-    """An altair chart (or a ready Vega-Lite dict) as a Vega-Lite spec dict."""
-    return chart if isinstance(chart, dict) else chart.to_dict()
+    """An altair chart (or a ready Vega-Lite dict) as a Vega-Lite spec dict that may use :data:`QUANTITY`
+    (Vega-Lite reads a custom ``formatType`` only with ``config.customFormatTypes``)."""
+    spec = chart if isinstance(chart, dict) else chart.to_dict()
+    return {**spec, "config": {**spec.get("config", {}), "customFormatTypes": True}}
 
 
 def page(

@@ -124,8 +124,8 @@ def _runs_chart(alt: Any, runs: Any) -> Any:
             ),
             tooltip=[
                 "run:N",
-                alt.Tooltip("n_params:Q", format=".3s"),
-                alt.Tooltip("n_tokens:Q", format=".3s"),
+                alt.Tooltip("n_params:Q", **_html.QUANTITY),
+                alt.Tooltip("n_tokens:Q", **_html.QUANTITY),
                 alt.Tooltip("loss:Q", format=".4f"),
             ],
         )
@@ -211,7 +211,12 @@ def _frontier_chart(
 ) -> Any:
     lines, bands = _frontier_rows(runs, fits, intervals)
     x = _html.log_axis(alt, "flops:Q", "training FLOPs C", ".0e")
-    y = alt.Y("n_params:Q", scale=alt.Scale(type="log"), title="N_opt", axis=alt.Axis(format="~s"))
+    y = alt.Y(
+        "n_params:Q",
+        scale=alt.Scale(type="log"),
+        title="N_opt",
+        axis=alt.Axis(**_html.QUANTITY_AXIS),
+    )
     color = alt.Color("law:N", title="law")
     layers = []
     if bands:
@@ -231,7 +236,7 @@ def _frontier_chart(
             tooltip=[
                 "law:N",
                 alt.Tooltip("flops:Q", format=".3g"),
-                alt.Tooltip("n_params:Q", format=".3s"),
+                alt.Tooltip("n_params:Q", **_html.QUANTITY),
             ],
         )
     )
@@ -245,7 +250,7 @@ def _frontier_chart(
                 y,
                 tooltip=[
                     alt.Tooltip("flops:Q", format=".3g"),
-                    alt.Tooltip("n_params:Q", format=".3s"),
+                    alt.Tooltip("n_params:Q", **_html.QUANTITY),
                 ],
             )
         )

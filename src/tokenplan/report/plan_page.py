@@ -18,7 +18,7 @@ import numpy as np
 
 from tokenplan.errors import InvalidInputError
 from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
-from tokenplan.laws import DataConstrainedLaw, Law, get_law
+from tokenplan.laws import DataConstrainedLaw, KaplanLaw, Law, get_law
 from tokenplan.report import _html
 
 if TYPE_CHECKING:
@@ -62,6 +62,8 @@ def plan_report(
         comparison=comparison,
         compare_key="plans." if comparison is not None else None,
         repeat=repeat,
+        # kaplan's allocation (Table 6) is not its L(N, D)'s optimum: the page says where that one is
+        line_optimum=_line_optimum(plan, the_law) if isinstance(the_law, KaplanLaw) else None,
         frontier_laws=[lw.name for lw in frontier_laws],
         citations={lw.name: lw.citation for lw in frontier_laws},
     )
@@ -139,11 +141,11 @@ def _frontier_chart(alt: Any, plan: Plan, laws: list[Law]) -> Any:
     panels = []
     for field, title in (("n_params", "parameters N"), ("n_tokens", "tokens D")):
         x = alt.X("flops:Q", scale=log, title="training FLOPs C", axis=alt.Axis(format=".0e"))
-        y = alt.Y(f"{field}:Q", scale=log, title=title, axis=alt.Axis(format="~s"))
+        y = alt.Y(f"{field}:Q", scale=log, title=title, axis=alt.Axis(**_html.QUANTITY_AXIS))
         tip = [
             alt.Tooltip("law:N"),
             alt.Tooltip("flops:Q", format=".3g"),
-            alt.Tooltip(f"{field}:Q", format=".3s"),
+            alt.Tooltip(f"{field}:Q", **_html.QUANTITY),
         ]
         base = (
             alt.Chart(alt.Data(values=lines))
@@ -201,6 +203,16 @@ def _isoloss_rows(plan: Plan, law: Law) -> tuple[list[dict], list[float]]:
     return rows, levels
 
 
+def _line_optimum(plan: Plan, law: Law) -> dict[str, float]:
+    """The lowest loss of ``law`` on the plan's compute line D = C/6N (N within 10^4 either side of the
+    plan's, 4,001 points in log N): where the line touches the lowest iso-loss contour."""
+    n = np.exp(np.linspace(math.log(plan.n_params / 1e4), math.log(plan.n_params * 1e4), 4001))
+    d = plan.flops / (FLOPS_PER_PARAM_TOKEN * n)
+    loss = np.asarray(_loss_fn(plan, law)(n, d), dtype=float)
+    i = int(np.nanargmin(loss))
+    return {"n_params": float(n[i]), "n_tokens": float(d[i]), "loss": float(loss[i])}
+
+
 def _isoloss_chart(alt: Any, plan: Plan, law: Law) -> Any:
     rows, _ = _isoloss_rows(plan, law)
     n = np.exp(
@@ -212,8 +224,8 @@ def _isoloss_chart(alt: Any, plan: Plan, law: Law) -> Any:
     ]
     log = alt.Scale(type="log")
     x = alt.X("n_params:Q", scale=log, title=f"parameters N ({plan.param_convention})")
-    x = x.axis(format="~s")
-    y = alt.Y("n_tokens:Q", scale=log, title="training tokens D").axis(format="~s")
+    x = x.axis(**_html.QUANTITY_AXIS)
+    y = alt.Y("n_tokens:Q", scale=log, title="training tokens D").axis(**_html.QUANTITY_AXIS)
     contours = (
         alt.Chart(alt.Data(values=rows))
         .mark_line()
@@ -221,13 +233,16 @@ def _isoloss_chart(alt: Any, plan: Plan, law: Law) -> Any:
             x,
             y,
             alt.Color("loss:O", title="loss", scale=alt.Scale(scheme="viridis", reverse=True)),
-            tooltip=[alt.Tooltip("loss:Q", format=".4f"), alt.Tooltip("n_params:Q", format=".3s")],
+            tooltip=[
+                alt.Tooltip("loss:Q", format=".4f"),
+                alt.Tooltip("n_params:Q", **_html.QUANTITY),
+            ],
         )
     )
     line = (
         alt.Chart(alt.Data(values=budget))
         .mark_line(color="crimson", strokeDash=[6, 4])
-        .encode(x, y, tooltip=[alt.Tooltip("n_params:Q", format=".3s")])
+        .encode(x, y, tooltip=[alt.Tooltip("n_params:Q", **_html.QUANTITY)])
     )
     point = {"n_params": plan.n_params, "n_tokens": plan.n_tokens, "loss": plan.loss}
     star = (
@@ -330,7 +345,7 @@ def _inference_chart(alt: Any, plan: Plan, law: Law) -> Any:
         {"n_params": inf.n_params, "flops": inf.total_flops, "what": "inference-aware"},
     ]
     x = alt.X("n_params:Q", scale=alt.Scale(type="log"), title="parameters N (same loss)")
-    x = x.axis(format="~s")
+    x = x.axis(**_html.QUANTITY_AXIS)
     y = alt.Y("flops:Q", scale=alt.Scale(type="log"), title="FLOPs").axis(format=".0e")
     curves = (
         alt.Chart(alt.Data(values=rows))
@@ -341,7 +356,7 @@ def _inference_chart(alt: Any, plan: Plan, law: Law) -> Any:
             alt.StrokeDash("part:N", title="cost"),
             tooltip=[
                 "part:N",
-                alt.Tooltip("n_params:Q", format=".3s"),
+                alt.Tooltip("n_params:Q", **_html.QUANTITY),
                 alt.Tooltip("flops:Q", format=".3g"),
             ],
         )
@@ -355,7 +370,7 @@ def _inference_chart(alt: Any, plan: Plan, law: Law) -> Any:
             alt.Color("what:N", title="", scale=alt.Scale(range=["#1f77b4", "crimson"])),
             tooltip=[
                 "what:N",
-                alt.Tooltip("n_params:Q", format=".3s"),
+                alt.Tooltip("n_params:Q", **_html.QUANTITY),
                 alt.Tooltip("flops:Q", format=".3g"),
             ],
         )

@@ -156,7 +156,7 @@ def _curves_chart(alt: Any, result: SweepResult) -> Any:
     rows = _html.point_rows(curves, ("flops", "n_tokens", "loss", "n_params"), shown)
     # the legend lists the sweep's own model sizes (9.26k, 16.2k ...), not round values between them
     sizes = sorted({r["n_params"] for r in rows})
-    legend = alt.Legend(values=sizes, format=".3~s")
+    legend = alt.Legend(values=sizes, **_html.QUANTITY)
     pick = alt.selection_point(name="pick_run", fields=["run"], on="click", clear="dblclick")
     return (
         alt.Chart(alt.Data(values=rows))
@@ -174,7 +174,7 @@ def _curves_chart(alt: Any, result: SweepResult) -> Any:
             opacity=alt.condition(pick, alt.value(0.9), alt.value(0.12)),
             tooltip=[
                 "run:N",
-                alt.Tooltip("n_tokens:Q", format=".3s"),
+                alt.Tooltip("n_tokens:Q", **_html.QUANTITY),
                 alt.Tooltip("loss:Q", format=".4f"),
             ],
         )

@@ -5,7 +5,8 @@
   refused with "in use by pid N". The kernel drops a ``flock`` when its process dies, so the lock of a
   killed sweep is taken over by the next one without any guessing about stale pids.
 - **Manifest.** ``manifest.json`` lists the top-level files the tool wrote, each with its size and mtime,
-  and the run folders it created under ``runs/``. A folder that is not empty and has no manifest, a file at
+  the run folders it created under ``runs/``, and the grid (digest and description) of each spec trained
+  there (more than one after ``--extend``). A folder that is not empty and has no manifest, a file at
   a name the sweep writes that is not in the manifest (a ``results.csv`` the user put there), a recorded file
   changed since, or a run folder the tool did not create: each is refused before anything is written, so
   nothing of the user's is ever replaced. Files at other names are left alone.
@@ -50,6 +51,8 @@ class SweepFolder:
         self.path = Path(path)
         self.files: dict[str, dict[str, Any]] = {}
         self.runs: set[str] = set()
+        self.grids: list[dict[str, str]] = []
+        """Each spec trained here, oldest first: {"digest", "description"} (several after --extend)."""
         self._lock = None
 
     # --- opening ------------------------------------------------------------------------------------
@@ -177,6 +180,10 @@ class SweepFolder:
             raise self._refuse(f"has a {MANIFEST_NAME} that tokenplan sweep did not write")
         self.files = {str(k): dict(v) for k, v in files.items() if isinstance(v, dict)}
         self.runs = {str(r) for r in runs}
+        grids = data.get("grids", [])  # a folder from before grids were recorded has none
+        self.grids = (
+            [dict(g) for g in grids if isinstance(g, dict)] if isinstance(grids, list) else []
+        )
 
     def _save(self) -> None:
         data = {
@@ -184,6 +191,7 @@ class SweepFolder:
             "note": "Files written by `tokenplan sweep` in this folder (do not edit).",
             "files": dict(sorted(self.files.items())),
             "runs": sorted(self.runs),
+            "grids": self.grids,
         }
         write_text_atomic(self.path / MANIFEST_NAME, json.dumps(data, indent=1) + "\n")
 
@@ -240,6 +248,12 @@ class SweepFolder:
         new = set(run_ids) - self.runs
         if new:
             self.runs |= new
+            self._save()
+
+    def add_grid(self, digest: str, description: str) -> None:
+        """Record a spec trained into the folder (once per digest: a resumed spec is the same grid)."""
+        if all(g.get("digest") != digest for g in self.grids):
+            self.grids.append({"digest": digest, "description": description})
             self._save()
 
     def run_dir(self, run_id: str) -> Path:

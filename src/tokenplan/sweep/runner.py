@@ -20,7 +20,7 @@ from tokenplan.errors import InvalidInputError
 from tokenplan.sweep.folder import SweepFolder
 from tokenplan.sweep.grid import RunSpec, expand
 from tokenplan.sweep.results import finished_records, rebuild_results
-from tokenplan.sweep.spec import SweepSpec, load_spec, spec_digest
+from tokenplan.sweep.spec import SweepSpec, describe, load_spec, spec_digest
 
 RESULT_FILES = ("results.csv", "curves.csv", "results_best_lr.csv")
 
@@ -47,6 +47,9 @@ class SweepResult:
     """Rows of results.csv by status: runs, ok, failed, too_few_steps."""
     wall_seconds: float = 0.0
     executor: str = "local"
+    grids: tuple[str, ...] = ()
+    """The description of each spec trained into the folder, oldest first: more than one after
+    ``extend=True``, when results.csv holds the runs of all of them."""
 
     def to_dict(self) -> dict[str, Any]:
         out = record(
@@ -54,7 +57,7 @@ class SweepResult:
             "out_dir results_csv curves_csv best_lr_csv n_runs n_skipped n_trained n_lost counts "
             "wall_seconds executor",
         )
-        return {**out, "counts": dict(self.counts)}
+        return {**out, "counts": dict(self.counts), "grids": list(self.grids)}
 
 
 def _corpus(spec: SweepSpec, folder: SweepFolder):
@@ -169,6 +172,7 @@ def run_sweep(
         counts=counts,
         wall_seconds=time.perf_counter() - t0,
         executor=ex.name,
+        grids=tuple(g.get("description", "") for g in folder.grids),
     )
 
 
@@ -179,6 +183,7 @@ def _prepare(folder: SweepFolder, spec: SweepSpec, *, extend: bool, executor: st
     corpus, corpus_path = _corpus(spec, folder)
     runs = plan_sweep(spec, vocab_size=corpus.vocab_size)
     _check_corpus_size(runs, corpus)
+    _record_grid(folder, spec)
     with folder.writing("sweep.yaml"):
         write_text_atomic(folder.path / "sweep.yaml", spec.to_yaml())
     _rebuild(folder)  # repair the CSVs after a crash between a result.json and its rebuild
@@ -195,14 +200,30 @@ def _rebuild(folder: SweepFolder) -> dict[str, int]:
         return rebuild_results(folder.path)
 
 
+def _saved_spec(folder: SweepFolder) -> SweepSpec | None:
+    """The folder's sweep.yaml (the latest spec trained there), or None."""
+    try:
+        return load_spec(folder.path / "sweep.yaml")
+    except InvalidInputError:
+        return None
+
+
+def _record_grid(folder: SweepFolder, spec: SweepSpec) -> None:
+    """Add ``spec`` to the folder's grids, so that a report after --extend describes every grid in
+    results.csv, not only the latest spec's (sweep.yaml holds that one alone). A folder made before grids
+    were recorded starts from its sweep.yaml."""
+    if not folder.grids and (folder.path / "sweep.yaml").exists():
+        old = _saved_spec(folder)
+        if old is not None:
+            folder.add_grid(spec_digest(old), old.description or describe(old))
+    folder.add_grid(spec_digest(spec), spec.description or describe(spec))
+
+
 def _check_same_spec(folder: SweepFolder, spec: SweepSpec, *, extend: bool) -> None:
     spec_path = folder.path / "sweep.yaml"
     if not spec_path.exists() or extend:
         return
-    try:
-        old = load_spec(spec_path)
-    except InvalidInputError:
-        old = None
+    old = _saved_spec(folder)
     if old is None or spec_digest(old) != spec_digest(spec):
         raise InvalidInputError(
             f"{folder.path} holds a different sweep (see {spec_path}); use a new --out folder, or pass "

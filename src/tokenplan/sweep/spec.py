@@ -311,7 +311,10 @@ def spec_from_dict(data: dict[str, Any], *, source: str | None = None) -> SweepS
     if preset is not None:
         if not isinstance(preset, str):
             raise InvalidInputError(f"{where}preset={preset!r} must be a name.", param="preset")
-        data = {**preset_dict(preset), **data}
+        try:  # a file's unknown preset names the file, as its other keys do
+            data = {**preset_dict(preset), **data}
+        except InvalidInputError as exc:
+            raise InvalidInputError(f"{where}{exc}", param="preset") from None
     valid = {f.name for f in fields(SweepSpec)}
     unknown = sorted(set(data) - valid)
     if unknown:
@@ -489,14 +492,28 @@ def preset_dict(name: str) -> dict[str, Any]:
     return dict(PRESETS[key])
 
 
-def load_spec(path: str | Path) -> SweepSpec:
-    """Read a sweep spec from a YAML file (``preset: NAME`` may supply defaults)."""
+def load_spec(path: str | Path, *, preset: str | None = None) -> SweepSpec:
+    """Read a sweep spec from a YAML file (``preset: NAME`` may supply defaults).
+
+    ``preset`` is the preset the file's keys override when the file names none (``tokenplan sweep
+    SPEC.yaml --preset X``); a file that names another preset is refused, not silently preferred.
+    """
+    if preset is not None:
+        preset_dict(preset)  # an unknown name lists the presets
     data = read_yaml(path, what="sweep spec", param="spec_file")
     if data is None:
         raise InvalidInputError(
             f"sweep spec {str(path)!r} is empty; see docs/sweep.md for a spec's keys.",
             param="spec_file",
         )
+    if preset is not None and isinstance(data, dict):
+        data = dict(data)
+        if data.setdefault("preset", preset) != preset:
+            raise InvalidInputError(
+                f"{path} names preset {data['preset']!r} and preset={preset!r} was given too; keep "
+                "one of them.",
+                param="preset",
+            )
     return spec_from_dict(data, source=str(path))
 
 
