@@ -31,6 +31,10 @@ CASES = {
         ["--params", "7B", "--law", "chinchilla-a1", "--unique-tokens", "100B"],
         {"frontier", "repeat"},
     ),
+    "a run of your own": (
+        ["--params", "8B", "--tokens", "15T", "--compare"],
+        {"frontier", "isoloss"},
+    ),
     "target loss, muennighoff": (
         ["--target-loss", "2.3", "--law", "muennighoff2023", "--gpu", "A100"],
         {"frontier", "isoloss"},

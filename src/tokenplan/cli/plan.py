@@ -64,6 +64,7 @@ def _budget_line(p) -> str:
         "n_params": "model size",
         "n_tokens": "token count",
         "target_loss": "target loss",
+        "run": "run you gave (model size and tokens)",
     }
     return names[p.mode]
 
@@ -87,12 +88,39 @@ def _plan_rows(p) -> list[tuple[str, str]]:
         rows.append(("predicted loss", f"{p.loss:.4f} nats/token"))
     return (
         rows
+        + _run_rows(p.vs_optimum)
         + _interval_rows(p.intervals)
         + _repetition_rows(p)
         + _inference_rows(p)
         + _batch_rows(p.batch)
         + _hardware_rows(p)
     )
+
+
+def _run_rows(vs) -> list[tuple[str, str]]:
+    """A run of your own against the law's optima (mode "run"): the split of its FLOPs, and what the
+    cheapest plan reaching its loss costs."""
+    if vs is None:
+        return []
+    opt = vs.optimum
+    loss = "" if opt.loss is None else f", loss {opt.loss:.4f}"
+    rows = [
+        (
+            "compute-optimal split",
+            f"{fq(opt.n_params)} params on {fq(opt.n_tokens)} tokens at the same FLOPs{loss}",
+        )
+    ]
+    same, ratio = vs.same_loss, vs.compute_ratio
+    if same is not None and ratio is not None:
+        rows.append(
+            (
+                "vs the optimum",
+                f"{ratio:.2f}x the FLOPs of the cheapest plan reaching its loss on fresh data "
+                f"({same.loss:.4f}): {fq(same.n_params)} params on {fq(same.n_tokens)} tokens, "
+                f"{same.flops:.3g} FLOPs",
+            )
+        )
+    return rows
 
 
 def _flags(text: str) -> str:
@@ -233,33 +261,20 @@ def _print_plan(p, citation: str) -> None:
 
 
 def _comparison_table(plans, main, *, same_hours: bool, title: str):
-    """The side-by-side table: one row per law, extra columns for repetition and inference."""
+    """The side-by-side table: one row per law, extra columns for repetition and inference; a run of your
+    own (the same N and D under every law, named in the title) shows each law's optimum instead."""
     from rich.table import Table
 
-    cols = ["law", "N ∝ C^a", "params", "tokens", "D/N", "loss"]
+    has_run = plans[0].vs_optimum is not None
+    cols = ["law", "N ∝ C^a"]
+    cols += ["loss", "N_opt", "FLOPs/opt"] if has_run else ["params", "tokens", "D/N", "loss"]
     if not same_hours:
         cols.append("GPU-hours")
     has_u = plans[0].unique_tokens is not None
     has_inf = any(p.inference is not None for p in plans)
     cols += ["epochs", "D'/D"] if has_u else []
     cols += ["inference N", "saved"] if has_inf else []
-    rows = []
-    for p in plans:
-        ne = " (ne)" if p.param_convention == "non-embedding" else ""
-        row = [p.law, f"{p.exponents[0]:.3f}", fq(p.n_params) + ne, fq(p.n_tokens)]
-        row += [f"{p.tokens_per_param:.1f}", _loss(p.loss)]
-        if not same_hours:
-            row.append(format_gpu_hours(p.gpu_hours))
-        if has_u:
-            row += [format_epochs(p.epochs), f"{p.effective_fraction:.3f}"]
-        if has_inf:
-            inf = p.inference
-            row += (
-                ["-", "-"]
-                if inf is None
-                else [fq(inf.n_params) + ne, f"{100 * inf.fraction_saved:.1f}%"]
-            )
-        rows.append(row)
+    rows = [_comparison_row(p, same_hours=same_hours, has_u=has_u, has_inf=has_inf) for p in plans]
     table = Table(title=title, title_justify="left")
     for i, c in enumerate(cols):  # values never wrap; long headers may
         width = max(len(r[i]) for r in rows)
@@ -271,11 +286,40 @@ def _comparison_table(plans, main, *, same_hours: bool, title: str):
     return table
 
 
+def _comparison_row(p, *, same_hours: bool, has_u: bool, has_inf: bool) -> list[str]:
+    """One law's row of the comparison table, in :func:`_comparison_table`'s columns."""
+    ne = " (ne)" if p.param_convention == "non-embedding" else ""
+    row = [p.law, f"{p.exponents[0]:.3f}"]
+    if p.vs_optimum is not None:
+        ratio = p.vs_optimum.compute_ratio
+        row += [_loss(p.loss), fq(p.vs_optimum.optimum.n_params) + ne]
+        row.append("-" if ratio is None else f"{ratio:.2f}")
+    else:
+        row += [fq(p.n_params) + ne, fq(p.n_tokens), f"{p.tokens_per_param:.1f}", _loss(p.loss)]
+    if not same_hours:
+        row.append(format_gpu_hours(p.gpu_hours))
+    if has_u:
+        row += [format_epochs(p.epochs), f"{p.effective_fraction:.3f}"]
+    if has_inf:
+        inf = p.inference
+        row += (
+            ["-", "-"]
+            if inf is None
+            else [fq(inf.n_params) + ne, f"{100 * inf.fraction_saved:.1f}%"]
+        )
+    return row
+
+
 def _comparison_notes(comp, main, *, hours: str) -> list[str]:
     plans, first = comp.plans, comp.plans[0]
     hw = first.gpu or f"{first.peak_flops:.3g} FLOP/s"
-    notes = [
-        f"{hours} on {hw} at {100 * first.mfu:.0f}% MFU.",
+    notes = [f"{hours} on {hw} at {100 * first.mfu:.0f}% MFU."]
+    if first.vs_optimum is not None:
+        notes.append(
+            "N_opt: each law's compute-optimal model at the run's FLOPs; FLOPs/opt: the run's FLOPs over "
+            "those of the cheapest compute-optimal plan reaching its loss (1.00 on the optimum)."
+        )
+    notes += [
         "loss is nats/token on each law's own data: Chinchilla-family laws on MassiveText, "
         "muennighoff2023 on C4, kaplan on WebText2; compare losses only within a family.",
     ]
@@ -330,6 +374,7 @@ def _print_comparison(comp, main) -> None:
         "n_params": f"a {fq(first.n_params_total)}-parameter model",
         "n_tokens": f"{fq(first.n_tokens)} tokens",
         "target_loss": "the target loss",
+        "run": f"{fq(first.n_params_total)} parameters on {fq(first.n_tokens)} tokens",
     }[first.mode]
     if first.days is not None:  # a wall-clock budget says what it was
         budget += f" ({first.days:g} days on {first.gpus:,} GPUs)"
@@ -398,8 +443,18 @@ def _extrapolation_line(plans) -> str:
     type=click.IntRange(min=1),
     help="GPUs for wall-clock and ZeRO-3 memory [fewest that hold the state].",
 )
-@click.option("--params", "n_params", type=QUANTITY, help="Model size (all parameters): 7B.")
-@click.option("--tokens", "n_tokens", type=QUANTITY, help="Training tokens: which model fits them?")
+@click.option(
+    "--params",
+    "n_params",
+    type=QUANTITY,
+    help="Model size (all parameters): 7B. With --tokens: a run of your own.",
+)
+@click.option(
+    "--tokens",
+    "n_tokens",
+    type=QUANTITY,
+    help="Training tokens: which model fits them? With --params: a run of your own.",
+)
 @click.option("--target-loss", type=float, help="Cheapest compute-optimal plan reaching this loss.")
 @click.option(
     "--law",
@@ -438,7 +493,8 @@ def plan(law, compare, report, overwrite, as_json, **budget) -> None:
     """Budget in, training plan out: params, tokens, loss, epochs, batch, steps, time and memory.
 
     Give exactly one budget: --flops, --gpu-hours (with --gpu), --days (with --gpus and --gpu), --params,
-    --tokens or --target-loss. Sizes take suffixes (7B, 1.4T, 5.76e23).
+    --tokens or --target-loss; or --params with --tokens, a run of your own, planned as given and set
+    against the compute-optimal plans. Sizes take suffixes (7B, 1.4T, 5.76e23).
 
     \b
     Examples:
@@ -447,6 +503,7 @@ def plan(law, compare, report, overwrite, as_json, **budget) -> None:
       tokenplan plan --days 21 --gpus 512 --gpu H100
       tokenplan plan --flops 1e22 --unique-tokens 25B --law muennighoff2023
       tokenplan plan --params 13B --law chinchilla-unrounded --inference-tokens 2T
+      tokenplan plan --params 8B --tokens 15T --gpus 512
       tokenplan plan --target-loss 2.1 --json
       tokenplan plan --flops 1e20 --law fit.json --interval 0.9
       tokenplan plan --flops 1e22 --unique-tokens 25B --compare --report plan.html

@@ -49,7 +49,9 @@ def plan(
     wall-clock on ``gpus`` GPUs of that hardware ("512 H100s for 3 weeks": ``days=21, gpus=512, gpu="H100"``,
     days x 24 x gpus GPU-hours, the derivation in ``Plan.sources["budget"]``); ``n_params``
     (total parameters, the usual "7B": how many tokens should it see?); ``n_tokens`` (which model fits this
-    data?); ``target_loss`` (the cheapest compute-optimal N, D reaching it).
+    data?); ``target_loss`` (the cheapest compute-optimal N, D reaching it); or ``n_params`` with
+    ``n_tokens``, a run of your own ("Llama-3-8B on 15T tokens"), planned as given and set against the law's
+    optima in ``Plan.vs_optimum`` (mode "run").
 
     ``law`` is a preset name, a saved law JSON path or a :class:`~tokenplan.laws.Law`. Kaplan's law counts
     non-embedding parameters: its ``n_params`` is in that convention and ``n_params_total`` converts it
@@ -123,10 +125,16 @@ def plan(
         intervals=ivs,
         published_intervals=published_intervals(the_law),
         sources=_sources(
-            the_law, rep is not None, inference is not None, batch.source, hardware.source
+            the_law,
+            rep is not None,
+            inference is not None,
+            batch.source,
+            hardware.source,
+            run=opts.mode == steps.RUN,
         )
         | _budget_source(opts),
         days=opts.budget if opts.mode == "days" else None,
+        vs_optimum=steps.versus_optimum(opts, alloc),
     )
 
 
@@ -137,7 +145,7 @@ def _budget_source(opts: steps.Options) -> dict[str, str]:
 
 
 def _sources(
-    law: Law, repeated: bool, inference: bool, batch: str, hardware: str
+    law: Law, repeated: bool, inference: bool, batch: str, hardware: str, run: bool = False
 ) -> dict[str, str]:
     """Where each figure of a plan comes from (``sources`` in JSON)."""
     out = {
@@ -161,6 +169,11 @@ def _sources(
         out["data_constrained"] = f"{MUENNIGHOFF_EQ}, eqs. 5-6 and sec. 5 (C4 fit)"
         out["fresh_optimum"] = f"{MUENNIGHOFF_EQ}, base law of eqs. 5-6 with all tokens unique"
         out["repetition_label"] = "tokenplan's thresholds on (L - L_fresh) / L_fresh: 0.5% and 2%"
+    if run:
+        out["vs_optimum"] = (
+            f"{law.citation}: the optimum at the run's 6ND FLOPs, and the cheapest optimum reaching its "
+            "loss on fresh data (compute_ratio = the run's FLOPs / that optimum's)"
+        )
     if inference:
         out["inference"] = (
             "Sardana et al. 2024, Beyond Chinchilla-Optimal: min 6ND + 2N D_inference"

@@ -16,7 +16,7 @@ from tokenplan.units import format_quantity as fq
 if TYPE_CHECKING:
     from tokenplan.inference import InferenceAllocation
 
-__all__ = ["BYTES_PER_PARAM", "Comparison", "Hardware", "Memory", "Plan"]
+__all__ = ["BYTES_PER_PARAM", "Comparison", "Hardware", "Memory", "Plan", "RunVsOptimum"]
 
 # Mixed-precision Adam (Rajbhandari et al. 2020, ZeRO, sec. 3.1): bf16 weights 2 B + bf16 gradients 2 B +
 # fp32 master weights, momentum and variance 4 + 4 + 4 B = 16 bytes per parameter. ZeRO-3 shards all of it.
@@ -122,6 +122,41 @@ class Hardware:
         }
 
 
+@dataclass(frozen=True)
+class RunVsOptimum:
+    """A run of your own (a model size with its token count) against the law's compute-optimal plans.
+
+    ``optimum``: the compute-optimal split of the run's FLOPs; ``same_loss``: the cheapest compute-optimal
+    plan reaching the run's loss on fresh data (None for a law without a loss, or one that cannot reach it).
+    ``compute_ratio`` = the run's FLOPs / same_loss's: 1 on the optimum, above it when a smaller model is
+    trained longer (Llama-3-8B on 15T tokens) or a larger one shorter; what the departure costs in training
+    compute, for what it may save in inference (``plan(..., inference_tokens=)``, Sardana et al. 2024).
+    """
+
+    flops: float
+    n_params: float
+    n_tokens: float
+    optimum: Allocation
+    same_loss: Allocation | None
+
+    @property
+    def compute_ratio(self) -> float | None:
+        return None if self.same_loss is None else self.flops / float(self.same_loss.flops)
+
+    @property
+    def size_ratio(self) -> float:
+        """The run's parameters / the compute-optimal parameters at its FLOPs (below 1: over-trained)."""
+        return self.n_params / float(self.optimum.n_params)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "optimum": self.optimum.to_dict(),
+            "same_loss": None if self.same_loss is None else self.same_loss.to_dict(),
+            "compute_ratio": self.compute_ratio,
+            "size_ratio": self.size_ratio,
+        }
+
+
 def _of_repetition(name: str, doc: str | None = None) -> property:
     """A :class:`Plan` property read from its ``repetition`` (None when the plan has none)."""
     return property(
@@ -136,7 +171,8 @@ class Plan:
     #: The law's name and the convention its ``n_params`` uses ("total" or "non-embedding").
     law: str
     param_convention: str
-    #: Which budget was given: "flops", "gpu_hours", "days", "n_params", "n_tokens" or "target_loss".
+    #: Which budget was given: "flops", "gpu_hours", "days", "n_params", "n_tokens", "target_loss", or "run"
+    #: (a model size with its token count, planned as given).
     mode: str
     #: Parameters in the law's convention, and both conventions (Pearce & Song 2024 conversion).
     n_params: float
@@ -179,6 +215,9 @@ class Plan:
     sources: dict[str, str] = field(default_factory=dict)
     #: The wall-clock budget in days (mode "days": days x 24 x ``gpus`` GPU-hours), else None.
     days: float | None = None
+    #: Mode "run": the run against the compute-optimal split of its FLOPs and the cheapest optimum at its
+    #: loss; None for the other modes (their plan is the optimum).
+    vs_optimum: RunVsOptimum | None = None
 
     # --- derived -----------------------------------------------------------------------------------------
     @property
@@ -233,6 +272,7 @@ class Plan:
             "data_constrained": _opt(self.data_constrained),
             "fresh_optimum": _opt(self.fresh_optimum),
             "inference": _opt(self.inference),
+            "vs_optimum": _opt(self.vs_optimum),
             "batch": self.batch.to_dict(),
             "hardware": self.hardware.to_dict(),
             "memory": self.memory.to_dict(),

@@ -18,12 +18,13 @@ from tokenplan.hardware import Accelerator, get_accelerator
 from tokenplan.laws import Allocation, DataConstrainedAllocation, DataConstrainedLaw, Law, get_law
 from tokenplan.laws.prediction import check_level
 from tokenplan.plan.batch import BATCH_RULES, RULE_NAMES, BatchPlan, batch_plan
-from tokenplan.plan.result import BYTES_PER_PARAM, Hardware, Memory
+from tokenplan.plan.result import BYTES_PER_PARAM, Hardware, Memory, RunVsOptimum
 from tokenplan.plan.smallest import below_one, smallest_budget
 from tokenplan.units import format_epochs
 from tokenplan.units import format_quantity as fq
 
 __all__ = [
+    "RUN",
     "Options",
     "allocate",
     "both_conventions",
@@ -38,10 +39,14 @@ __all__ = [
     "size_hardware",
     "usable_allocation",
     "validate",
+    "versus_optimum",
 ]
 
 DEFAULT_GPU = "H100"
 MODES = ("flops", "gpu_hours", "days", "n_params", "n_tokens", "target_loss")
+# A run of the user's own: a model size with its token count (Llama-3-8B on 15T tokens), not a budget to split.
+RUN = "run"
+RUN_BUDGET = ("n_params", "n_tokens")
 # The budgets that are compute on hardware: FLOPs = GPU-hours x 3600 x peak FLOP/s x MFU.
 COMPUTE_MODES = ("flops", "gpu_hours", "days")
 HOURS_PER_DAY = 24.0
@@ -67,6 +72,8 @@ class Options:
     vocab_size: int
     batch_rule: str
     interval: float
+    #: The token count of a run of the user's own (mode "run", ``budget`` its model size), else None.
+    run_tokens: float | None = None
 
 
 def _number(name: str, value: Any) -> float:
@@ -81,14 +88,18 @@ def _optional(name: str, value: Any) -> float | None:
 
 
 def budget_mode(values: dict[str, Any]) -> str:
-    """The one budget given, by name; raises naming the flags when none or several are given."""
+    """The one budget given, by name, or "run" for ``n_params`` with ``n_tokens`` (a run of the user's own);
+    raises naming the flags when none or several other budgets are given."""
     given = [k for k in MODES if values.get(k) is not None]
+    if tuple(given) == RUN_BUDGET:
+        return RUN
     if len(given) != 1:
         if not given:
             names = ", ".join(f"`{k}`" for k in MODES)
             raise InvalidInputError(f"give a budget: one of {names}.", param="flops")
         raise InvalidInputError(
-            f"give exactly one budget; got {' and '.join(f'`{k}`' for k in given)} (they conflict).",
+            f"give exactly one budget; got {' and '.join(f'`{k}`' for k in given)} (they conflict). "
+            "Only `n_params` with `n_tokens` go together, as a run of your own.",
             param=given[1],
         )
     return given[0]
@@ -144,7 +155,7 @@ def budget_derivation(opts: Options) -> str | None:
 def validate(**kw: Any) -> Options:
     """Check every option before any work: a bad value raises naming its parameter."""
     mode = budget_mode(kw)
-    budget = _number(mode, kw[mode])
+    budget = _number("n_params", kw["n_params"]) if mode == RUN else _number(mode, kw[mode])
     law = get_law(kw["law"])
     mfu = _checks.in_range("mfu", kw["mfu"], 0.0, 1.0, inclusive="high")  # a share of peak, not 0
     _hardware_given(mode, kw)
@@ -166,6 +177,7 @@ def validate(**kw: Any) -> Options:
         vocab_size=_checks.positive_int("vocab_size", kw["vocab_size"]),
         batch_rule=_checks.choice("batch rule", kw["batch_rule"], BATCH_RULES, param="batch_rule"),
         interval=check_level(kw.get("interval", 0.8)),
+        run_tokens=_number("n_tokens", kw["n_tokens"]) if mode == RUN else None,
     )
 
 
@@ -250,14 +262,33 @@ def allocate(opts: Options) -> Allocation:
     data-constrained optimum (Muennighoff et al. 2023 sec. 5). A budget whose optimum is under one
     parameter or one token is refused, naming the smallest budget that plans a whole model."""
     alloc = usable_allocation(opts.law, lambda: _allocate(opts), _quoted(opts))
-    if below_one(alloc):
+    if opts.mode == RUN:
+        _refuse_run_below_one(opts, alloc)
+    elif below_one(alloc):
         _refuse_below_one(opts, alloc)
     return alloc
 
 
 def _quoted(opts: Options) -> str:
     """The budget as a message quotes it: "`flops` 1e+13" (the CLI gives the flag)."""
+    if opts.mode == RUN:
+        return f"`n_params` {opts.budget:g} with `n_tokens` {opts.run_tokens:g}"
     return f"`{opts.mode}` {opts.budget:g}"
+
+
+def _refuse_run_below_one(opts: Options, alloc: Allocation) -> None:
+    """A run of the user's own is planned as given, so nothing is bisected: under one parameter or one
+    token it is refused naming the argument."""
+    if float(alloc.n_params) < 1.0:
+        raise InvalidInputError(
+            f"`n_params` {opts.budget:g} is less than one parameter; give at least 1.",
+            param="n_params",
+        )
+    if float(alloc.n_tokens) < 1.0:
+        raise InvalidInputError(
+            f"`n_tokens` {opts.run_tokens:g} is less than one token; give at least 1.",
+            param="n_tokens",
+        )
 
 
 def _refuse_below_one(opts: Options, alloc: Allocation) -> None:
@@ -326,11 +357,31 @@ def _allocate(opts: Options) -> Allocation:
         if isinstance(law, DataConstrainedLaw) and opts.unique_tokens is not None:
             return law.optimal_constrained(flops, opts.unique_tokens)
         return law.optimal(flops)
+    if opts.mode == RUN:
+        assert opts.run_tokens is not None  # validate() sets it for a run
+        return law.allocation(law_params(law, opts.budget, opts.vocab_size), opts.run_tokens)
     if opts.mode == "n_params":
         return law.optimal_tokens(law_params(law, opts.budget, opts.vocab_size))
     if opts.mode == "n_tokens":
         return law.optimal_params(opts.budget)
     return law.optimal_for_loss(opts.budget)
+
+
+def versus_optimum(opts: Options, alloc: Allocation) -> RunVsOptimum | None:
+    """Mode "run": the law's compute-optimal split of the run's FLOPs, and the cheapest optimum reaching the
+    run's fresh-data loss (None where the law has no loss or cannot reach it); None for the other modes."""
+    if opts.mode != RUN:
+        return None
+    law = opts.law
+    flops = float(alloc.flops)
+    optimum = usable_allocation(law, lambda: law.optimal(flops), _quoted(opts))
+    same_loss = None
+    if law.has_loss:
+        try:
+            same_loss = law.optimal_for_loss(float(law.loss(alloc.n_params, alloc.n_tokens)))
+        except InvalidInputError:  # beyond what the law's optimum can reach (or below one layer)
+            same_loss = None
+    return RunVsOptimum(flops, float(alloc.n_params), float(alloc.n_tokens), optimum, same_loss)
 
 
 def data_constrained_optima(
