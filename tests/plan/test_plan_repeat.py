@@ -90,6 +90,41 @@ def test_advice_depends_on_the_model_not_only_the_epochs():
     25B unique tokens (its excess parameters lose value, eq. 6)."""
     assert repeat(25e9, [2]).rows[0].advice == "about as good as fresh"
     assert repeat(25e9, [2], n_params=7e9).rows[0].advice == "returns fade"
+    # The 8-epoch warning beside it says the ~4-epoch rule is the paper's setting, not every model's.
+    t = repeat(25e9, [2, 8], n_params=7e9)
+    assert "as good as fresh for a model sized for its data" in " ".join(t.warnings)
+
+
+@pytest.mark.parametrize(
+    "law", ["kaplan", "chinchilla", "epoch2024", "muennighoff2023", "chinchilla-a1"]
+)
+def test_no_label_is_milder_than_its_warning(law):
+    """Kaplan's loss barely depends on data at 1B parameters (+0.05% at 100 epochs), so the penalty alone
+    called 100 epochs "about as good as fresh" beside the warning "nearly worthless". Muennighoff's epoch rule,
+    which the warnings state, is a floor under every label: beyond ~4 epochs returns fade, beyond ~16 little
+    is left; each row's label agrees with the warning a table of that row alone gets."""
+    for epochs in (2, 4, 10, 16, 40, 100):
+        t = repeat(50e9, [epochs], n_params=1e9, law=law)
+        (row,) = t.rows
+        said = " ".join(t.warnings)
+        if "beyond ~16 epochs" in said:
+            assert row.advice == "little left: more data, dropout", (law, epochs)
+        elif "beyond ~4 epochs" in said:
+            assert row.advice in ("returns fade", "little left: more data, dropout"), (law, epochs)
+        else:
+            assert epochs <= 4
+    labels = [r.advice for r in repeat(50e9, n_params=1e9, law=law).rows]
+    # 40 and 100 epochs: ~40 worthless
+    assert labels[-2:] == ["little left: more data, dropout"] * 2
+
+
+def test_labels_follow_the_paper_in_its_setting():
+    """Muennighoff et al. 2023 (REFERENCE.md sec. 4), the one-pass optimal model on 25B unique tokens: ~4
+    epochs about as good as fresh, 16 fading, ~40 worthless (the penalty alone said "returns fade" at 40)."""
+    labels = {r.epochs: r.advice for r in repeat(25e9).rows}
+    assert labels[4] == "about as good as fresh"
+    assert labels[16] == "returns fade"
+    assert labels[40] == "little left: more data, dropout"
 
 
 def test_tiny_data_is_an_extrapolation():

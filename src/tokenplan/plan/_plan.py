@@ -168,7 +168,7 @@ def _sources(
         out["effective_tokens"] = f"{MUENNIGHOFF_EQ}, eq. 5 (R_D* = 15.39)"
         out["data_constrained"] = f"{MUENNIGHOFF_EQ}, eqs. 5-6 and sec. 5 (C4 fit)"
         out["fresh_optimum"] = f"{MUENNIGHOFF_EQ}, base law of eqs. 5-6 with all tokens unique"
-        out["repetition_label"] = "tokenplan's thresholds on (L - L_fresh) / L_fresh: 0.5% and 2%"
+        out["repetition_label"] = adv.LABEL_SOURCE
     if run:
         out["vs_optimum"] = (
             f"{law.citation}: the optimum at the run's 6ND FLOPs, and the cheapest optimum reaching its "

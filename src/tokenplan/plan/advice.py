@@ -2,12 +2,16 @@
 2023), Xue et al. 2023's findings on repetition and dropout, and how far a plan lies outside the data its
 law was fitted on.
 
-Repetition labels come from the predicted loss penalty relative to the loss, (L - L_fresh) / L_fresh, with
-tokenplan's thresholds (documented in docs/plan.md):
+Repetition labels take the worse of two readings of the same question, how much a repeated token is worth:
+Muennighoff et al. 2023's epoch rule (up to ~4 epochs about as good as fresh, fading to ~16, little left
+beyond), which the plan's repetition warnings state, and the predicted loss penalty relative to the loss,
+(L - L_fresh) / L_fresh, with tokenplan's thresholds (documented in docs/plan.md):
     < 0.5%  "about as good as fresh"    0.5% to 2%  "returns fade"    >= 2%  "little left: more data, dropout"
-They are calibrated so that Muennighoff's own setting (the model compute-optimal for one pass) keeps up to
-~4 epochs "about as good as fresh" (0.21% at 4 epochs of 25B tokens) as the paper finds. A law that predicts
-no loss falls back on the paper's epoch rule of thumb (up to ~4 epochs as good as fresh, fading to ~16).
+The epoch rule is a floor, so a label is never milder than the warning beside it (a law whose loss barely
+depends on data, Kaplan's, would otherwise call 100 epochs "about as good as fresh"); the penalty makes a
+label harsher for a model too large for its data. The thresholds keep Muennighoff's own setting (the model
+compute-optimal for one pass) "about as good as fresh" up to ~4 epochs (0.21% at 4 epochs of 25B tokens). A
+law that predicts no loss has the epoch rule alone.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from tokenplan.units import format_quantity as fq
 
 __all__ = [
     "EXTRAPOLATION_TOLERANCE",
+    "LABELS",
+    "LABEL_SOURCE",
     "PENALTY_FADE",
     "PENALTY_LITTLE_LEFT",
     "Advice",
@@ -43,6 +49,12 @@ PENALTY_LITTLE_LEFT = 0.02
 # Muennighoff et al. 2023 sec. 5-6: ~4 epochs about as good as fresh; beyond R_D* ≈ 16 little is left.
 EPOCHS_FADE = 4.0
 EPOCHS_WORTHLESS = 16.0
+# The labels of Repetition.level 0-3.
+LABELS = ("fresh data", "about as good as fresh", "returns fade", "little left: more data, dropout")
+LABEL_SOURCE = (
+    "the worse of Muennighoff et al. 2023's epoch rule (~4 and ~16 epochs) and tokenplan's thresholds on "
+    "(L - L_fresh) / L_fresh: 0.5% and 2%"
+)
 # A plan within 10% of the edge of a law's fitted data gets no extrapolation warning: the edges are single
 # runs, and 10% is inside their scatter.
 EXTRAPOLATION_TOLERANCE = 1.1
@@ -112,21 +124,20 @@ class Repetition:
         return None if change is None else change / self.loss_fresh
 
     @property
-    def label(self) -> str:
+    def level(self) -> int:
+        """0 fresh data, 1 about as good as fresh, 2 returns fade, 3 little left: the worse of the epoch rule
+        and the loss penalty (module docstring). The label and the advice both read it."""
         if self.epochs <= 1.0:
-            return "fresh data"
+            return 0
+        level = 1 if self.epochs <= EPOCHS_FADE else 2 if self.epochs <= EPOCHS_WORTHLESS else 3
         rel = self.relative_penalty
-        if rel is None:  # a law without a loss: Muennighoff's epoch rule of thumb
-            if self.epochs <= EPOCHS_FADE:
-                return "about as good as fresh"
-            return (
-                "returns fade"
-                if self.epochs <= EPOCHS_WORTHLESS
-                else "little left: more data, dropout"
-            )
-        if rel < PENALTY_FADE:
-            return "about as good as fresh"
-        return "returns fade" if rel < PENALTY_LITTLE_LEFT else "little left: more data, dropout"
+        if rel is not None:
+            level = max(level, 1 if rel < PENALTY_FADE else 2 if rel < PENALTY_LITTLE_LEFT else 3)
+        return level
+
+    @property
+    def label(self) -> str:
+        return LABELS[self.level]
 
 
 def assess_repetition(
@@ -175,9 +186,7 @@ def repetition_advice(rep: Repetition, *, n_params: float) -> tuple[Advice, ...]
             {"epochs": rep.epochs},
         )
     ]
-    rel = rep.relative_penalty
-    costly = rep.epochs > EPOCHS_FADE or (rel is not None and rel >= PENALTY_FADE)
-    if costly:
+    if rep.level >= 2:
         items.append(_dropout_advice())
         items.append(_late_dropout_advice())
         if n_params > LARGE_MODEL:

@@ -186,7 +186,7 @@ def repeat(
         sources={
             "effective_tokens": "Muennighoff et al. 2023, eq. 5 (R_D* = 15.39)",
             "loss": the_law.citation,
-            "advice": "tokenplan's thresholds on (L - L_fresh) / L_fresh: 0.5% and 2%",
+            "advice": adv.LABEL_SOURCE,
             **({"fitted_range": rng.source} if rng is not None and rng.source else {}),
         },
     )

@@ -462,7 +462,8 @@ def repetition_warning(rep: adv.Repetition, law: Law) -> str | None:
         return (
             f"{format_epochs(rep.epochs, 1)} epochs: beyond ~4 epochs returns fade (Muennighoff et "
             f"al. 2023); {worth}. "
-            "Up to ~4 epochs repeated data is about as good as fresh."
+            "Up to ~4 epochs repeated data is about as good as fresh for a model sized for its data (the "
+            "paper's setting)."
         )
     return None
 
