@@ -88,3 +88,40 @@ def test_cli_errors_name_the_flags(args, line):
     assert r.returncode == 2 and r.stdout == ""
     assert r.stderr.startswith("tokenplan: error: ") and line in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "fix"),
+    [
+        (
+            "--days",
+            "1K",
+            "--days='1K' must be a plain number > 0 (no K/M/B/T suffix); e.g. --days 21",
+        ),
+        ("--days", "3w", "--days='3w' must be a plain number > 0"),
+        (
+            "--gpus",
+            "1.5",
+            "--gpus='1.5' must be a whole number > 0 (no K/M/B/T suffix); e.g. --gpus 8",
+        ),
+        ("--gpus", "1K", "--gpus='1K' must be a whole number > 0"),
+        ("--seq-len", "1.5", "--seq-len='1.5' must be a whole number > 0"),
+        ("--gpus", "8.0", "--gpus='8.0' must be a whole number > 0"),
+    ],
+)
+def test_days_and_counts_are_plain_numbers(flag, value, fix):
+    """`--days 1K` was read as 1000 days (a size suffix on a count of days) and `--gpus 1.5` got click's
+    "'1.5' is not a valid integer range": each is now one line naming its flag and the fix."""
+    base = {"--days": "21", "--gpus": "8", "--seq-len": "2048"}
+    args = [x for k, v in {**base, flag: value}.items() for x in (k, v)]
+    r = run_cli("plan", *args, "--gpu", "H100")
+    assert r.returncode == 2 and r.stdout == ""
+    assert r.stderr.startswith("tokenplan: error: ") and fix in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+    assert "integer range" not in r.stderr
+
+
+def test_days_may_be_fractional():
+    r = run_cli("plan", "--days", "1.5", "--gpus", "8", "--gpu", "H100", "--json")
+    out = json.loads(r.stdout)
+    assert out["days"] == 1.5 and out["hardware"]["gpu_hours"] == 288

@@ -3,6 +3,7 @@ the library's names) and the quantity parameter types (``7B``, ``1.4T``, ``400M,
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -99,3 +100,30 @@ class QuantityList(click.ParamType):
 
 QUANTITY = Quantity()
 QUANTITY_LIST = QuantityList()
+
+
+class Number(click.ParamType):
+    """A plain number > 0 with no K/M/B/T suffix (``21``, ``1.5``): days, not a size. ``whole`` asks for a
+    whole number written as one (a GPU count: ``8``); ``example`` is the value the error suggests."""
+
+    def __init__(self, example: str, *, whole: bool = False) -> None:
+        self.example, self.whole = example, whole
+        self.name = "INTEGER" if whole else "NUMBER"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return value
+        flag = param.opts[0] if param is not None and param.opts else "value"
+        kind = "a whole number" if self.whole else "a plain number"
+        try:  # a count is written as one (click's int: 8, not 8.0 or 1e3)
+            x = int(value) if self.whole else float(value)
+        except (TypeError, ValueError):
+            x = math.nan
+        if not (math.isfinite(x) and x > 0):
+            self.fail(
+                f"{flag}={value!r} must be {kind} > 0 (no K/M/B/T suffix); "
+                f"e.g. {flag} {self.example}.",
+                param,
+                ctx,
+            )
+        return x

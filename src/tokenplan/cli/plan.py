@@ -13,6 +13,7 @@ from tokenplan.cli._flags import with_flags
 from tokenplan.cli._options import (
     QUANTITY,
     QUANTITY_LIST,
+    Number,
     choice_option,
     interval_option,
     json_option,
@@ -426,7 +427,7 @@ def _extrapolation_line(plans) -> str:
 )
 @click.option(
     "--days",
-    type=QUANTITY,
+    type=Number("21"),
     help="Wall-clock budget in days on --gpus GPUs of --gpu (21 = three weeks): days x 24 x GPUs "
     "GPU-hours.",
 )
@@ -440,7 +441,7 @@ def _extrapolation_line(plans) -> str:
 )
 @click.option(
     "--gpus",
-    type=click.IntRange(min=1),
+    type=Number("8", whole=True),
     help="GPUs for wall-clock and ZeRO-3 memory [fewest that hold the state].",
 )
 @click.option(
@@ -470,7 +471,7 @@ def _extrapolation_line(plans) -> str:
 )
 @click.option(
     "--seq-len",
-    type=click.IntRange(min=1),
+    type=Number("2048", whole=True),
     default=2048,
     help="Sequence length.",
 )
