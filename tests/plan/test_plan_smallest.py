@@ -73,3 +73,18 @@ def test_a_degenerate_law_that_no_budget_makes_whole_says_so(tmp_path):
     with pytest.raises(InvalidInputError, match="has no usable plan for `flops` 1e\\+12") as info:
         plan(flops=1e12, law=law)
     assert info.value.param == "law" and "no budget up to 1e+30 plans more" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "what"),
+    [
+        ({"n_tokens": 1}, "(1.28e-02 parameters on 1 token)"),
+        ({"n_tokens": 2}, "(2.66e-02 parameters on 2 tokens)"),
+        ({"flops": 1}, "(4.77e-02 parameters on 3.49 tokens)"),
+    ],
+)
+def test_one_token_is_singular(kwargs, what):
+    """The refusal of `tokens=1` read "on 1 tokens"."""
+    with pytest.raises(InvalidInputError) as info:
+        plan(**kwargs)
+    assert what in str(info.value)

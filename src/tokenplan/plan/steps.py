@@ -291,6 +291,12 @@ def _refuse_run_below_one(opts: Options, alloc: Allocation) -> None:
         )
 
 
+def _counted(x: float, noun: str) -> str:
+    """'1 token', '3.49 tokens', '4.77e-02 parameters': the noun singular only when the number reads 1."""
+    shown = fq(x)
+    return f"{shown} {noun}" if shown == "1" else f"{shown} {noun}s"
+
+
 def _refuse_below_one(opts: Options, alloc: Allocation) -> None:
     """Kaplan's law plans 2.2e-06 parameters on 1 FLOP, epoch2024 0.048 on 3.5 tokens: no model. Raise
     naming the smallest budget (the highest target loss) whose optimum has one parameter and one token,
@@ -302,8 +308,8 @@ def _refuse_below_one(opts: Options, alloc: Allocation) -> None:
         floor=opts.law.irreducible_loss if target else None,
     )
     N, D = float(alloc.n_params), float(alloc.n_tokens)
-    count = "parameters" if opts.law.param_convention == "total" else "non-embedding parameters"
-    what = f"{fq(N)} {count} on {fq(D)} tokens"
+    count = "parameter" if opts.law.param_convention == "total" else "non-embedding parameter"
+    what = f"{_counted(N, count)} on {_counted(D, 'token')}"
     if smallest is None:
         _no_usable_plan(
             opts.law, _quoted(opts), f"it allocates {what}, and no budget up to 1e+30 plans more"
