@@ -68,6 +68,24 @@ def test_an_allocation_of_arrays_prints_and_serialises():
     )
 
 
+def test_a_huge_tokens_per_param_prints_compactly():
+    """A fitted law whose N term vanished allocates ~1e-73 parameters on ~1e94 tokens; the repr printed
+    tokens_per_param with .1f, a 167-digit string, where n_params and n_tokens were compact."""
+    from dataclasses import replace
+
+    law = replace(
+        get_law("chinchilla"),
+        name="fit",
+        E=4.74e-10,
+        A=3.226e-11,
+        B=6.09,
+        alpha=0.0676,
+        beta=0.0676,
+    )
+    text = repr(law.optimal(1e22))
+    assert "tokens_per_param=6.37e+166, " in text and len(text) < 150, text
+
+
 def test_save_law_with_swapped_arguments_names_the_law(tmp_path):
     out = tmp_path / "law.json"
     with pytest.raises(InvalidInputError, match=r"save_law\(law, path\)") as info:

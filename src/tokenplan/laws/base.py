@@ -69,7 +69,7 @@ class Allocation:
         return (
             f"Allocation(law={self.law!r}, n_params={each(self.n_params, fq)}, "
             f"n_tokens={each(self.n_tokens, fq)}, flops={each(self.flops, lambda v: f'{v:.3g}')}, "
-            f"tokens_per_param={each(self.tokens_per_param, lambda v: f'{v:.1f}')}, "
+            f"tokens_per_param={each(self.tokens_per_param, fq)}, "
             f"loss={each(self.loss, lambda v: f'{v:.4f}')})"
         )
 

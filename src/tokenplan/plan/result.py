@@ -291,7 +291,7 @@ class Plan:
         return (
             f"Plan(law={self.law!r}, n_params={fq(self.n_params)} ({self.param_convention}), "
             f"n_tokens={fq(self.n_tokens)}, flops={self.flops:.3g}, "
-            f"tokens_per_param={self.tokens_per_param:.1f}, loss={loss}{extra}, "
+            f"tokens_per_param={fq(self.tokens_per_param)}, loss={loss}{extra}, "
             f"gpu_hours={self.gpu_hours:.3g}, warnings={len(self.warnings)})"
         )
 

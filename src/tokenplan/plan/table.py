@@ -80,7 +80,7 @@ class TableRow:
         loss = "None" if self.loss is None else f"{self.loss:.4f}"
         return (
             f"TableRow(n_params={fq(self.n_params)}, flops={self.flops:.3g}, "
-            f"n_tokens={fq(self.n_tokens)}, tokens_per_param={self.tokens_per_param:.1f}, "
+            f"n_tokens={fq(self.n_tokens)}, tokens_per_param={fq(self.tokens_per_param)}, "
             f"loss={loss})"
         )
 
