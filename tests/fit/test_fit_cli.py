@@ -219,6 +219,30 @@ def test_a_vanished_term_allocation_says_no_plan_not_infx():
     assert "no: beyond float range" in _rendered(_allocation_table([overflow]))
 
 
+def test_an_infinite_extrapolation_is_named_in_json():
+    """JSON has no infinity: `fit --json` wrote the overflowed tokens_per_param factor as a bare null, which
+    reads as "no number". The null stays (tokenplan's one encoder writes every non-finite number so) and
+    `extrapolation_unbounded` names the axes that are infinitely far out."""
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    from tokenplan._json import dumps
+    from tokenplan.fit.report import _allocations
+    from tokenplan.laws import FittedRange
+
+    fitted = FittedRange.of_runs([7728.0, 69360.0], [16128.0, 405248.0], source="9 runs")
+    law = replace(
+        get_law("chinchilla"), name="fit-approach3", E=1.68e-06, A=4.03e-12, B=6.135,
+        alpha=0.0306, beta=0.0306, fitted_range=fitted,
+    )  # fmt: skip
+    options = SimpleNamespace(budgets=(1e10,), level=0.8)
+    (far,) = json.loads(dumps(_allocations(law, options)))
+    assert far["extrapolation"]["tokens_per_param"] is None
+    assert far["extrapolation_unbounded"] == ["tokens_per_param"]
+    (near,) = json.loads(dumps(_allocations(get_law("chinchilla"), options)))
+    assert near["extrapolation_unbounded"] == [] and None not in near["extrapolation"].values()
+
+
 def test_a_law_its_own_loader_refuses_is_not_saved(tmp_path):
     """A fit whose alpha came out <= 0 (20 runs whose loss grows with N: L = 1.5 + 0.2 N^0.05 + 400/D^0.3)
     printed its result and 'saved the law to neg.json', a file that `plan --law neg.json` then refused

@@ -504,13 +504,18 @@ def _uncertainty(state: _State, o: FitOptions, law: Law) -> Uncertainty | None:
 
 def _allocations(law: Law, o: FitOptions) -> tuple[dict[str, Any], ...]:
     """N_opt, D_opt (and intervals) at each --budgets value, with how far the allocation lies outside the
-    fitted runs per axis (``extrapolation``: a factor >= 1, 1.0 = inside; empty when the range is unknown)."""
+    fitted runs per axis (``extrapolation``: a factor >= 1, 1.0 = inside; empty when the range is unknown).
+
+    A factor beyond float range (D/N of a vanished N term) is infinite, which JSON writes as null like every
+    non-finite number (:mod:`tokenplan._json`); ``extrapolation_unbounded`` names those axes, so that a
+    reader tells "infinitely far out" from "no number"."""
     rows = []
     for C in o.budgets:
         alloc = law.optimal(C)
         iv = law.optimal_interval(C, interval=o.level)
         N, D = float(alloc.n_params), float(alloc.n_tokens)
         rng = law.fitted_range
+        far = {} if rng is None else rng.extrapolation(N, D)
         rows.append(
             {
                 "flops": C,
@@ -518,7 +523,8 @@ def _allocations(law: Law, o: FitOptions) -> tuple[dict[str, Any], ...]:
                 "n_tokens": D,
                 "n_params_interval": None if iv.n_params is None else list(iv.n_params),
                 "n_tokens_interval": None if iv.n_tokens is None else list(iv.n_tokens),
-                "extrapolation": {} if rng is None else rng.extrapolation(N, D),
+                "extrapolation": far,
+                "extrapolation_unbounded": [k for k, f in far.items() if math.isinf(f)],
             }
         )
     return tuple(rows)
