@@ -284,3 +284,18 @@ def test_save_law_refuses_what_load_law_refuses(tmp_path):
         save_law(law, path)
     assert info.value.param == "save" and not path.exists()
     assert load_law(save_law(get_law("chinchilla"), path)) == get_law("chinchilla")
+
+
+def test_quiet_prints_nothing_but_json_and_errors(tmp_path):
+    """`fit` had no -q/--quiet where select and sweep do: with it, no progress, result or warnings; --json
+    still prints its one object, the law is still saved, and an error is still its one line."""
+    args = ("fit", str(RESULTS), "--form", "chinchilla", "--bootstrap", "0")
+    r = run_cli(*args, "-q", "--save", str(tmp_path / "law.json"))
+    assert r.returncode == 0 and (r.stdout, r.stderr) == ("", "")
+    assert (tmp_path / "law.json").is_file()
+    r = run_cli(*args, "--quiet", "--json")
+    assert r.returncode == 0 and r.stderr == "" and json.loads(r.stdout)["form"] == "chinchilla"
+    r = run_cli(*args, "-q", "--ci", "120")
+    assert r.returncode == 2 and r.stderr.startswith("tokenplan: error: --ci 120")
+    loud = run_cli(*args)
+    assert loud.stdout and "fit: " in loud.stderr

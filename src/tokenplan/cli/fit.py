@@ -161,11 +161,17 @@ def _curves(runs_path, curves_path, approach, notes):
     "--plot", "plot_path", type=click.Path(dir_okay=False), help="Write a figure (PNG/PDF/SVG)."
 )
 @report_option(dest="report_page")
+@click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    help="Print nothing (no progress, warnings or result); --json and errors still.",
+)
 @json_option
 def fit(runs_path, example, approach, form, law_kind, columns, curves_path, drop_highest,
         drop_invalid, delta, reduction, alpha_equals_beta, overestimate_weight, profile,
         bins_per_decade, fit_base, backtest, holdout, n_boot, seed, ci, budgets, save_path,
-        overwrite, plot_path, report_page, as_json) -> None:  # fmt: skip
+        overwrite, plot_path, report_page, quiet, as_json) -> None:  # fmt: skip
     """Fit a scaling law to your training runs (CSV, TSV, JSONL or Parquet; one row per run).
 
     Column names are matched with common aliases (params/N/"Model Size", tokens/D, flops/C/"Training FLOP",
@@ -201,7 +207,7 @@ def fit(runs_path, example, approach, form, law_kind, columns, curves_path, drop
         backtest=backtest, holdout=holdout,
     )  # fmt: skip
     with stage_progress(
-        units=_UNITS, prefix="fit: "
+        quiet=quiet, units=_UNITS, prefix="fit: "
     ) as progress:  # open until every file is written,
         runs, notes, report = _read_and_fit(  # so that an error there stays the one line on stderr
             options, runs_path, example, columns, drop_highest, drop_invalid, curves_path, progress
@@ -212,10 +218,11 @@ def fit(runs_path, example, approach, form, law_kind, columns, curves_path, drop
         summary = {**report.to_dict(), "notes": notes + list(report.notes),
                    "saved": str(save) if save else None, "plot": plot_path}  # fmt: skip
         if report_page:
-            _write_report(report_page, summary, report, runs, overwrite=overwrite, inputs=inputs)
+            _write_report(report_page, summary, report, runs, overwrite=overwrite, inputs=inputs,
+                          quiet=quiet)  # fmt: skip
     if as_json:
         print_json(summary)
-    else:
+    elif not quiet:
         auto = form == "auto" and len(report.backtests) > 1
         _print_report(report, notes, save, plot_path, show_backtest=backtest or auto)
     if refused is not None:  # after the result: the fit is printed, only its law file is refused
@@ -275,7 +282,7 @@ def _read_and_fit(
     return runs, notes, report
 
 
-def _write_report(path, summary, report, runs, *, overwrite, inputs) -> None:
+def _write_report(path, summary, report, runs, *, overwrite, inputs, quiet) -> None:
     """--report: the self-contained HTML page of this fit (numbers from the --json summary)."""
     from tokenplan._json import to_jsonable
     from tokenplan.report.fit_page import write_fit_report
@@ -284,7 +291,8 @@ def _write_report(path, summary, report, runs, *, overwrite, inputs) -> None:
         path, to_jsonable(summary), runs=runs, fits=report.fits, intervals=report.intervals,
         backtests=report.backtests, overwrite=overwrite, inputs=inputs,
     )  # fmt: skip
-    report_written(page)
+    if not quiet:
+        report_written(page)
 
 
 def _check_flags(drop_highest, ci, alpha_equals_beta, form) -> str:
