@@ -39,6 +39,42 @@ def test_all_is_curated():
         assert hasattr(tokenplan, name), name
 
 
+VERBS = (
+    "plan",
+    "compare",
+    "repeat",
+    "optimal_table",
+    "predict",
+    "read_runs",
+    "run_fit",
+    "run_sweep",
+)
+
+
+def test_the_verbs_are_top_level_and_lazy():
+    """tokenplan.__all__ listed laws and errors but no verb: `tokenplan.plan(...)` raised AttributeError (or,
+    once tokenplan.plan was imported, "'module' object is not callable"). The verbs resolve on first use,
+    so `import tokenplan` still loads none of their modules."""
+    assert set(VERBS) <= set(tokenplan.__all__) and set(VERBS) <= set(dir(tokenplan))
+    code = (
+        "import sys, tokenplan\n"
+        "print(sorted(m for m in ('tokenplan.plan', 'tokenplan.fit', 'tokenplan.runs', "
+        "'tokenplan.sweep') if m in sys.modules))\n"
+        "p = tokenplan.plan(flops=1e22)\n"
+        "import tokenplan.plan\n"
+        "q = tokenplan.plan(flops=1e22)\n"
+        "print(p == q == tokenplan.plan.plan(flops=1e22), tokenplan.repeat is tokenplan.plan.repeat)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split("\n")[:2] == ["[]", "True True"]
+    from tokenplan.fit import run_fit
+    from tokenplan.sweep import run_sweep
+
+    assert (tokenplan.run_fit, tokenplan.run_sweep) == (run_fit, run_sweep)
+    pred = tokenplan.predict("epoch2024", 1e9, 2e10)
+    assert pred.loss == tokenplan.get_law("epoch2024").predict(1e9, 2e10).loss
+
+
 def test_version_and_help():
     r = run_cli("--version")
     assert r.returncode == 0 and tokenplan.__version__ in r.stdout

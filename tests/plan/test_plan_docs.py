@@ -80,10 +80,11 @@ def test_docs_show_every_mode():
 
 @pytest.mark.parametrize("doc", DOCS)
 def test_python_examples_run(doc):
-    """The ```python blocks that use tokenplan.plan run as written, and every value a line shows in its
-    comment (``p.epochs  # 9.10``) is what the code returns, to the digits shown."""
+    """The ```python blocks that plan (tokenplan.plan, or plan from the top level) run as written, and every
+    value a line shows in its comment (``p.epochs  # 9.10``) is what the code returns, to the digits shown."""
     text = (REPO / doc).read_text()
-    blocks = [b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "tokenplan.plan" in b]
+    plans = re.compile(r"tokenplan\.plan|from tokenplan import .*\bplan\b")
+    blocks = [b for b in re.findall(r"```python\n(.*?)```", text, re.S) if plans.search(b)]
     assert blocks or doc == "README.md"
     for block in blocks:
         run_python_example(block, f"<{doc}>")

@@ -45,6 +45,7 @@ __all__ = [
     "law_from_dict",
     "list_laws",
     "load_law",
+    "predict",
     "published_intervals",
     "save_law",
 ]
@@ -72,6 +73,19 @@ def get_law(name: str | Law) -> Law:
     if text.lower().endswith(".json") or os.sep in text or Path(text).is_file():
         return load_law(text)
     return PRESETS[_checks.choice("law", text, PRESETS, param="law")]
+
+
+def predict(
+    law: str | Law,
+    n_params: float,
+    n_tokens: float,
+    *,
+    unique_tokens: float | None = None,
+    interval: float = 0.8,
+) -> Prediction:
+    """``get_law(law).predict(...)``: the loss of ``n_params`` on ``n_tokens`` under a preset's name, a law
+    file or a :class:`Law`, with its interval and extrapolation factors (see :meth:`Law.predict`)."""
+    return get_law(law).predict(n_params, n_tokens, unique_tokens=unique_tokens, interval=interval)
 
 
 def law_from_dict(data: dict[str, Any]) -> Law:

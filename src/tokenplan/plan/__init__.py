@@ -10,10 +10,16 @@ memory, warnings, and advice from Xue et al. 2023 when data repeats. :func:`comp
 under every preset; :func:`optimal_table` is Chinchilla's Table 3; :func:`repeat` is the value of repeated
 data per epoch count. Each figure's source is in the result's ``sources``.
 
+The package is callable as its verb: ``tokenplan.plan(flops=1e22)`` is ``tokenplan.plan.plan(flops=1e22)``,
+so the top-level ``tokenplan.plan`` plans whether or not this package was imported before.
+
 The library never prints; warnings and advice are returned on the result objects.
 """
 
 from __future__ import annotations
+
+import sys
+import types
 
 from tokenplan.plan._plan import DEFAULT_LAW, compare, plan
 from tokenplan.plan.advice import Advice, Repetition
@@ -44,3 +50,14 @@ __all__ = [
     "plan",
     "repeat",
 ]
+
+
+class _CallablePackage(types.ModuleType):
+    """This package, callable as :func:`plan` (the module's class is set once, below; Python documents
+    assigning a module's ``__class__`` for customising it, "Customizing module attribute access")."""
+
+    def __call__(self, *args, **kwargs) -> Plan:
+        return plan(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallablePackage
