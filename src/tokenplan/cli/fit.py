@@ -522,8 +522,11 @@ def _allocation_table(allocations):
 
 def _in_range(a) -> str:
     """Like predict's column: the largest factor by which the allocation leaves the fitted runs. An
-    allocation below one parameter or one token (a vanished N or D term: the fit warns) is no plan, and
-    its factor (1e+165, or 'inf' once D/N overflows) says nothing: the column names the cause instead."""
+    allocation below one parameter or one token (a vanished N or D term: the fit warns), or none at all (a
+    fitted alpha or beta <= 0: NaN), is no plan, and its factor (1e+165, or 'inf' once D/N overflows) says
+    nothing: the column names the cause instead."""
+    if math.isnan(a["n_params"]):  # no optimum at all: a fitted exponent <= 0 (the fit warns)
+        return "no: no optimum (exponent <= 0)"
     for key, what, unit in (("n_params", "N_opt", "parameter"), ("n_tokens", "D_opt", "token")):
         if not a[key] >= 1.0:
             return f"no: {what} < 1 {unit}"

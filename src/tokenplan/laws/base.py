@@ -195,6 +195,26 @@ class Law:
         raise NotImplementedError
 
     @property
+    def has_optimum(self) -> bool:
+        """Whether the law has a compute-optimal allocation; a fitted Chinchilla law with alpha or beta <= 0
+        has none (its :meth:`optimal` gives NaN, and the inverses raise naming the reason)."""
+        return True
+
+    @property
+    def no_optimum_reason(self) -> str:
+        return ""
+
+    def require_optimum(self, param: str) -> None:
+        """Refuse an inverse of the optimum (a size, token count or loss -> its budget) without an optimum."""
+        if not self.has_optimum:
+            raise InvalidInputError(
+                f"law {self.name!r} has no compute-optimal allocation: {self.no_optimum_reason}; refit on "
+                "runs that vary the model size and the tokens at each budget, or use a preset "
+                "(`tokenplan laws`).",
+                param=param,
+            )
+
+    @property
     def exponents(self) -> tuple[float, float]:
         """(a, b) with N_opt ∝ C^a and D_opt ∝ C^b."""
         raise NotImplementedError
@@ -203,12 +223,14 @@ class Law:
     def optimal_tokens(self, n_params: float) -> Allocation:
         """The compute-optimal token count for a model of ``n_params`` (inverting N_opt(C))."""
         n = _checks.positive("n_params", n_params)
+        self.require_optimum("law")
         flops = self._flops_for(lambda c: self.optimal(c).n_params, n, name="n_params")
         return self._allocation(flops, n, flops / (FLOPS_PER_PARAM_TOKEN * n))
 
     def optimal_params(self, n_tokens: float) -> Allocation:
         """The compute-optimal model size for ``n_tokens`` of training data (inverting D_opt(C))."""
         d = _checks.positive("n_tokens", n_tokens)
+        self.require_optimum("law")
         flops = self._flops_for(lambda c: self.optimal(c).n_tokens, d, name="n_tokens")
         return self._allocation(flops, flops / (FLOPS_PER_PARAM_TOKEN * d), d)
 
@@ -217,6 +239,7 @@ class Law:
         target = _checks.positive("target_loss", loss)
         if not self.has_loss:
             self.loss(1.0, 1.0)  # raises the law's own explanation
+        self.require_optimum("law")
         floor = self.irreducible_loss
         if target <= floor:
             raise InvalidInputError(

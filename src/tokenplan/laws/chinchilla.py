@@ -46,9 +46,25 @@ class ChinchillaLaw(Law):
         return self.E
 
     @property
+    def has_optimum(self) -> bool:
+        """Whether eq. 4 has a compute-optimal allocation: it needs alpha > 0 and beta > 0. A fit can
+        return a non-positive exponent (the runs do not pin that term down, with a warning); then the loss
+        does not fall with N (or D) and G would be NaN, or complex in Python's float power."""
+        return self.alpha > 0 and self.beta > 0
+
+    @property
     def G(self) -> float:
-        """G = (alpha A / (beta B))^(1/(alpha+beta)) (eq. 4)."""
+        """G = (alpha A / (beta B))^(1/(alpha+beta)) (eq. 4); NaN without an optimum (:attr:`has_optimum`)."""
+        if not self.has_optimum:
+            return math.nan
         return (self.alpha * self.A / (self.beta * self.B)) ** (1.0 / (self.alpha + self.beta))
+
+    @property
+    def no_optimum_reason(self) -> str:
+        return (
+            f"its alpha={self.alpha:.3g}, beta={self.beta:.3g}, and eq. 4 needs both > 0 (a fit's "
+            "non-positive exponent means its runs do not pin that term down)"
+        )
 
     @property
     def exponents(self) -> tuple[float, float]:
@@ -56,8 +72,13 @@ class ChinchillaLaw(Law):
         return self.beta / s, self.alpha / s
 
     def optimal(self, flops: float) -> Allocation:
-        """Compute-optimal (N, D) for ``flops`` under C = 6ND (eq. 4)."""
+        """Compute-optimal (N, D) for ``flops`` under C = 6ND (eq. 4); NaN N, D and loss for a law without
+        an optimum (:attr:`has_optimum`), as a fit's bootstrap marks such a draw, so that a page or table
+        shows "-" and ``plan`` says the law has no usable plan."""
         C = as_array("flops", flops)
+        if not self.has_optimum:
+            nan = C * math.nan
+            return Allocation(self.name, C, nan, nan, nan, self.param_convention)
         a, b = self.exponents
         N = self.G * (C / FLOPS_PER_PARAM_TOKEN) ** a
         D = (C / FLOPS_PER_PARAM_TOKEN) ** b / self.G
@@ -71,6 +92,7 @@ class ChinchillaLaw(Law):
     def optimal_tokens(self, n_params: float) -> Allocation:
         """Closed form: (C/6) = (N/G)^(1/a), D = (C/6)/N."""
         N = as_array("n_params", n_params)
+        self.require_optimum("law")
         a, _ = self.exponents
         c6 = (N / self.G) ** (1.0 / a)
         return self._allocation(FLOPS_PER_PARAM_TOKEN * c6, N, c6 / N)
@@ -78,6 +100,7 @@ class ChinchillaLaw(Law):
     def optimal_params(self, n_tokens: float) -> Allocation:
         """Closed form: (C/6) = (D G)^(1/b), N = (C/6)/D."""
         D = as_array("n_tokens", n_tokens)
+        self.require_optimum("law")
         _, b = self.exponents
         c6 = (D * self.G) ** (1.0 / b)
         return self._allocation(FLOPS_PER_PARAM_TOKEN * c6, c6 / D, D)

@@ -261,6 +261,10 @@ def allocate(opts: Options) -> Allocation:
     """(N, D, C) for the budget under the law; with the data-constrained law, FLOPs and unique tokens, the
     data-constrained optimum (Muennighoff et al. 2023 sec. 5). A budget whose optimum is under one
     parameter or one token is refused, naming the smallest budget that plans a whole model."""
+    if (
+        opts.mode != RUN
+    ):  # a run of your own is planned under any law; a budget needs the law's optimum
+        opts.law.require_optimum("law")
     alloc = usable_allocation(opts.law, lambda: _allocate(opts), _quoted(opts))
     if opts.mode == RUN:
         _refuse_run_below_one(opts, alloc)
@@ -375,10 +379,11 @@ def _allocate(opts: Options) -> Allocation:
 
 def versus_optimum(opts: Options, alloc: Allocation) -> RunVsOptimum | None:
     """Mode "run": the law's compute-optimal split of the run's FLOPs, and the cheapest optimum reaching the
-    run's fresh-data loss (None where the law has no loss or cannot reach it); None for the other modes."""
-    if opts.mode != RUN:
-        return None
+    run's fresh-data loss (None where the law has no loss or cannot reach it, or where the split is under one
+    parameter or token); None for the other modes and for a law without an optimum (a fit's alpha <= 0)."""
     law = opts.law
+    if opts.mode != RUN or not law.has_optimum:
+        return None
     flops = float(alloc.flops)
     optimum = usable_allocation(law, lambda: law.optimal(flops), _quoted(opts))
     same_loss = None
@@ -386,6 +391,8 @@ def versus_optimum(opts: Options, alloc: Allocation) -> RunVsOptimum | None:
         try:
             same_loss = law.optimal_for_loss(float(law.loss(alloc.n_params, alloc.n_tokens)))
         except InvalidInputError:  # beyond what the law's optimum can reach (or below one layer)
+            same_loss = None
+        if same_loss is not None and below_one(same_loss):  # e.g. 2M parameters on 10 tokens
             same_loss = None
     return RunVsOptimum(flops, float(alloc.n_params), float(alloc.n_tokens), optimum, same_loss)
 

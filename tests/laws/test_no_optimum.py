@@ -1,0 +1,83 @@
+"""A fitted Chinchilla law whose alpha or beta came out <= 0 has no compute-optimal allocation (eq. 4 of
+Hoffmann et al. 2022 needs both > 0). G's base alpha A / (beta B) is then negative, and Python's float power
+of a negative base made N_opt complex: `fit --budgets` ended with "n_params=(22360.05-0.84j) is not a
+number", and a sweep's report page failed after its runs had trained (the leftsweep2 helper's find).
+Now optimal() gives NaN (shown as "-"), and the inverses and plan() refuse naming the law and the reason.
+"""
+
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from helpers import run_cli
+from tokenplan.errors import InvalidInputError
+from tokenplan.laws import ChinchillaLaw
+from tokenplan.plan import plan
+
+# 1 / (alpha + beta) = 1 / 0.18 is not a whole number: the old G was complex
+NEG = ChinchillaLaw(name="neg", E=1.5, A=10.0, B=400.0, alpha=-0.12, beta=0.3)
+
+
+def test_optimal_is_nan_not_complex():
+    assert not NEG.has_optimum and math.isnan(NEG.G)
+    a = NEG.optimal(1e20)
+    assert math.isnan(a.n_params) and math.isnan(a.n_tokens) and math.isnan(a.loss)
+    arr = NEG.optimal(np.array([1e18, 1e20])).n_params
+    assert arr.dtype == float and np.isnan(arr).all()
+    assert ChinchillaLaw(name="ok", E=1.5, A=10.0, B=400.0, alpha=0.3, beta=0.3).has_optimum
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: NEG.optimal_tokens(1e9),
+        lambda: NEG.optimal_params(1e10),
+        lambda: NEG.optimal_for_loss(3.0),
+        lambda: plan(flops=1e20, law=NEG),
+        lambda: plan(target_loss=3.0, law=NEG),
+    ],
+)
+def test_budgets_are_refused_naming_the_law_and_the_reason(call):
+    with pytest.raises(
+        InvalidInputError, match=r"has no compute-optimal allocation: its alpha=-0\.12"
+    ) as e:
+        call()
+    assert e.value.param == "law"
+
+
+def test_a_run_of_your_own_is_still_planned_without_a_comparison():
+    p = plan(n_params=1e9, n_tokens=2e10, law=NEG)
+    assert p.mode == "run" and p.vs_optimum is None
+    assert p.loss == pytest.approx(float(NEG.loss(1e9, 2e10)))
+
+
+def test_the_sweep_page_shows_no_optimum_as_nan():
+    from tokenplan.report.sweep_page import _budget_lines
+
+    fit = SimpleNamespace(law=NEG)
+    (row,) = _budget_lines([("approach 3", fit)], [{"flops_budget": "1e18"}])
+    assert all(math.isnan(x) for x in row["approach 3"])
+
+
+def test_fit_prints_and_reports_a_law_without_an_optimum(tmp_path):
+    """20 runs whose loss grows with N (L = 1.5 + 0.2 N^0.05 + 400/D^0.3): alpha < 0. The fit is printed
+    with its warning, the allocation rows say why they are empty, and the page is written."""
+    rows = [
+        f"{n:.0f},{d:.0f},{1.5 + 0.2 * n**0.05 + 400 / d**0.3:.5f}"
+        for n in (1e6, 3e6, 1e7, 3e7, 1e8)
+        for d in (1e8, 3e8, 1e9, 3e9)
+    ]
+    runs = tmp_path / "neg.csv"
+    runs.write_text("n_params,n_tokens,loss\n" + "\n".join(rows) + "\n")
+    page = tmp_path / "neg.html"
+    r = run_cli(
+        "fit", str(runs), "--form", "chinchilla", "--bootstrap", "0", "--budgets", "1e18,1e20",
+        "--report", str(page), env={"COLUMNS": "200"},
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.count("no: no optimum (exponent <= 0)") == 2
+    assert "a non-positive exponent" in r.stdout and page.is_file()
