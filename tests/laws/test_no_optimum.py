@@ -81,3 +81,11 @@ def test_fit_prints_and_reports_a_law_without_an_optimum(tmp_path):
     assert r.returncode == 0, r.stderr
     assert r.stdout.count("no: no optimum (exponent <= 0)") == 2
     assert "a non-positive exponent" in r.stdout and page.is_file()
+
+
+def test_a_runs_same_loss_optimum_under_one_parameter_is_dropped():
+    """1M parameters on one token: its loss is reached by a compute-optimal 'model' of under one parameter,
+    which is no plan; vs_optimum keeps the split of its FLOPs and drops that comparison."""
+    vs = plan(n_params=1e6, n_tokens=1).vs_optimum
+    assert vs.same_loss is None and vs.compute_ratio is None
+    assert float(vs.optimum.n_params) > 0
