@@ -444,18 +444,8 @@ def _extrapolation_line(plans) -> str:
     type=Number("8", whole=True),
     help="GPUs for wall-clock and ZeRO-3 memory [fewest that hold the state].",
 )
-@click.option(
-    "--params",
-    "n_params",
-    type=QUANTITY,
-    help="Model size (all parameters): 7B. With --tokens: a run of your own.",
-)
-@click.option(
-    "--tokens",
-    "n_tokens",
-    type=QUANTITY,
-    help="Training tokens: which model fits them? With --params: a run of your own.",
-)
+@click.option("--params", "n_params", type=QUANTITY, help="Model size (all parameters): 7B.")
+@click.option("--tokens", "n_tokens", type=QUANTITY, help="Training tokens: which model fits them?")
 @click.option("--target-loss", type=float, help="Cheapest compute-optimal plan reaching this loss.")
 @click.option(
     "--law",
