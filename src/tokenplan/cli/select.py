@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from tokenplan.cli._common import console, print_json, report_written, warn
-from tokenplan.cli._options import choice_option, json_option, report_option
+from tokenplan.cli._options import Number, choice_option, json_option, report_option
 from tokenplan.cli._progress import stage_progress
 from tokenplan.select.embed import BACKENDS, DEFAULT_EMBEDDER
 from tokenplan.select.filters import FILTER_PRESETS
@@ -46,7 +46,9 @@ def _fields(ctx, param, value):
 @click.option("--n", "n_select", type=int, help="Select exactly this many samples.")
 @click.option("--fraction", type=float, help="Or this fraction of the candidates, e.g. 0.005.")
 @click.option(
-    "--budget-tokens", type=int, help="Or as many rows as fit this many tokens (approximate)."
+    "--budget-tokens",
+    type=Number("100000", whole=True),
+    help="Or as many rows as fit this many tokens (approximate).",
 )
 @click.option(
     "--method",
@@ -103,11 +105,19 @@ def _fields(ctx, param, value):
 )
 @click.option("--no-cache", is_flag=True, help="Do not read or write the embedding cache.")
 @click.option(
-    "--batch-size", type=int, help="Texts per embedding batch (default: 1 onnxruntime, 64 torch)."
+    "--batch-size",
+    type=Number("64", whole=True),
+    help="Texts per embedding batch (default: 1 onnxruntime, 64 torch).",
 )
-@click.option("--n-clusters", type=int, help="K-Means clusters (default min(100, sqrt(n/2))).")
+@click.option(
+    "--n-clusters",
+    type=Number("100", whole=True),
+    help="K-Means clusters (default min(100, sqrt(n/2))).",
+)
 @click.option("--tau", type=float, help="LIMA domain temperature (default 3).")
-@click.option("--workers", "n_workers", type=int, help="Threads for kcenter-per-cluster.")
+@click.option(
+    "--workers", "n_workers", type=Number("4", whole=True), help="Threads for kcenter-per-cluster."
+)
 @click.option("--ray-address", help="Embed and select on Ray: local, auto, or ray://host:port.")
 @click.option("--plot", help="Write a 2-D PCA map of pool vs selection to this PNG.")
 @click.option(

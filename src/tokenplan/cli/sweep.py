@@ -18,6 +18,7 @@ from tokenplan.cli._common import err_console, print_json, report_written, warn
 from tokenplan.cli._options import (
     QUANTITY,
     QUANTITY_LIST,
+    Number,
     choice_option,
     json_option,
     report_option,
@@ -50,7 +51,9 @@ _RUN_OPTIONS = ("executor", "workers", "ray_address", "extend", "checkpoint_ever
 @click.option(
     "--sizes", help="isoflop: 'auto' (around each budget's optimum) or L2-d64-h2,L3-d96-h3,..."
 )
-@click.option("--n-sizes", type=int, help="With --sizes auto: models per budget.")
+@click.option(
+    "--n-sizes", type=Number("5", whole=True), help="With --sizes auto: models per budget."
+)
 @click.option(
     "--size-center", type=float, help="With --sizes auto: centre on this x the law's optimum."
 )
@@ -73,9 +76,9 @@ _RUN_OPTIONS = ("executor", "workers", "ray_address", "extend", "checkpoint_ever
 )
 @click.option("--text-field", help="JSONL data: the field holding the text (default text).")
 @choice_option("--tokenizer", TOKENIZER_NAMES, help="Tokenizer (default byte).")
-@click.option("--seq-len", type=int, help="Context length.")
-@click.option("--batch-size", type=int, help="Sequences per step.")
-@click.option("--n-evals", type=int, help="Held-out evaluations per run.")
+@click.option("--seq-len", type=Number("128", whole=True), help="Context length.")
+@click.option("--batch-size", type=Number("16", whole=True), help="Sequences per step.")
+@click.option("--n-evals", type=Number("10", whole=True), help="Held-out evaluations per run.")
 @click.option("--device", help="auto (CUDA if present), cpu, cuda or cuda:N.")
 @click.option(
     "--num-cpus", type=float, help="CPUs per run (Ray resources; torch threads per worker)."
@@ -90,7 +93,7 @@ _RUN_OPTIONS = ("executor", "workers", "ray_address", "extend", "checkpoint_ever
 )
 @click.option(
     "--workers",
-    type=click.IntRange(min=1),
+    type=Number("4", whole=True),
     help="local: worker processes (default: one per core); ray: CPUs.",
 )
 @click.option(

@@ -32,13 +32,13 @@ def parse_size(text: str, *, param: str = "sizes") -> tuple[int, int, int]:
     match = _SIZE.match(str(text).strip())
     if not match:
         raise InvalidInputError(
-            f"model size {text!r} is not of the form L<layers>-d<d_model>-h<heads>, e.g. L2-d64-h2.",
+            f"{param}={text!r} is not of the form L<layers>-d<d_model>-h<heads>, e.g. L2-d64-h2.",
             param=param,
         )
     L, d, h = (int(g) for g in match.groups())
     if min(L, d, h) < 1 or d % h:
         raise InvalidInputError(
-            f"model size {text!r}: need layers, d_model, heads >= 1 and heads | d_model.",
+            f"{param}={text!r}: need layers, d_model, heads >= 1 and heads | d_model.",
             param=param,
         )
     return L, d, h

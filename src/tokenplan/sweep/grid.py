@@ -202,7 +202,7 @@ def _isoflop_runs(spec: SweepSpec, common: dict[str, Any]):
 
 
 def _repeat_runs(spec: SweepSpec, common: dict[str, Any]):
-    L, d, h = parse_size(spec.model)
+    L, d, h = parse_size(spec.model, param="model")
     for epochs in spec.epochs:
         unique = round(spec.n_tokens / epochs)
         for schedule in spec.dropout_schedules:
