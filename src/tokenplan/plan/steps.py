@@ -260,10 +260,9 @@ def both_conventions(law: Law, n_params: float, vocab_size: int) -> tuple[float,
 def allocate(opts: Options) -> Allocation:
     """(N, D, C) for the budget under the law; with the data-constrained law, FLOPs and unique tokens, the
     data-constrained optimum (Muennighoff et al. 2023 sec. 5). A budget whose optimum is under one
-    parameter or one token is refused, naming the smallest budget that plans a whole model."""
-    if (
-        opts.mode != RUN
-    ):  # a run of your own is planned under any law; a budget needs the law's optimum
+    parameter or one token is refused, naming the smallest budget that plans a whole model. A run of your
+    own (mode "run") is taken as given, under any law; a budget needs the law's optimum."""
+    if opts.mode != RUN:
         opts.law.require_optimum("law")
     alloc = usable_allocation(opts.law, lambda: _allocate(opts), _quoted(opts))
     if opts.mode == RUN:
