@@ -25,7 +25,7 @@ from tokenplan.plan._plan import DEFAULT_LAW, compare, plan
 from tokenplan.plan.advice import Advice, Repetition
 from tokenplan.plan.batch import BATCH_RULES, BatchPlan
 from tokenplan.plan.repeat import REPEAT_EPOCHS, RepeatRow, RepeatTable, repeat
-from tokenplan.plan.result import Comparison, Hardware, Memory, Plan
+from tokenplan.plan.result import Comparison, Hardware, Memory, Plan, RunVsOptimum
 from tokenplan.plan.table import GOPHER_FLOPS, TABLE3_PARAMS, OptimalTable, TableRow, optimal_table
 
 __all__ = [
@@ -44,6 +44,7 @@ __all__ = [
     "RepeatRow",
     "RepeatTable",
     "Repetition",
+    "RunVsOptimum",
     "TableRow",
     "compare",
     "optimal_table",
