@@ -35,6 +35,18 @@ def shared_file(name: str) -> Path:
     return path
 
 
+def write_runs_loss_growing_with_n(path: Path) -> Path:
+    """20 runs whose loss grows with N, L = 1.5 + 0.2 N^0.05 + 400/D^0.3 (N 1M..100M, D 100M..3B): an
+    Approach 3 fit on them returns alpha < 0, a law without a compute-optimal allocation. Returns ``path``."""
+    rows = [
+        f"{n:.0f},{d:.0f},{1.5 + 0.2 * n**0.05 + 400 / d**0.3:.5f}"
+        for n in (1e6, 3e6, 1e7, 3e7, 1e8)
+        for d in (1e8, 3e8, 1e9, 3e9)
+    ]
+    path.write_text("n_params,n_tokens,loss\n" + "\n".join(rows) + "\n")
+    return path
+
+
 def run_cli(
     *args: str, input: str | None = None, env: dict | None = None, cwd=None
 ) -> subprocess.CompletedProcess:

@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 
-from helpers import TEST_DATA, run_cli
+from helpers import TEST_DATA, run_cli, write_runs_loss_growing_with_n
 from tokenplan import datasets
 from tokenplan.laws import ChinchillaLaw, DataConstrainedLaw, PowerLawAllocation, get_law
 
@@ -248,13 +248,7 @@ def test_a_law_its_own_loader_refuses_is_not_saved(tmp_path):
     printed its result and 'saved the law to neg.json', a file that `plan --law neg.json` then refused
     ('has alpha=-0.0499...; it must be a finite number > 0'). fit now prints the result, writes nothing and
     ends with one line naming --save, exit 2."""
-    rows = [
-        f"{n:.0f},{d:.0f},{1.5 + 0.2 * n**0.05 + 400 / d**0.3:.5f}"
-        for n in (1e6, 3e6, 1e7, 3e7, 1e8)
-        for d in (1e8, 3e8, 1e9, 3e9)
-    ]
-    runs = tmp_path / "neg.csv"
-    runs.write_text("n_params,n_tokens,loss\n" + "\n".join(rows) + "\n")
+    runs = write_runs_loss_growing_with_n(tmp_path / "neg.csv")
     save = tmp_path / "neg.json"
     r = run_cli(
         "fit", str(runs), "--form", "chinchilla", "--bootstrap", "0", "--save", str(save),

@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from helpers import run_cli
+from helpers import run_cli, write_runs_loss_growing_with_n
 from tokenplan.errors import InvalidInputError
 from tokenplan.laws import ChinchillaLaw
 from tokenplan.plan import plan
@@ -66,13 +66,7 @@ def test_the_sweep_page_shows_no_optimum_as_nan():
 def test_fit_prints_and_reports_a_law_without_an_optimum(tmp_path):
     """20 runs whose loss grows with N (L = 1.5 + 0.2 N^0.05 + 400/D^0.3): alpha < 0. The fit is printed
     with its warning, the allocation rows say why they are empty, and the page is written."""
-    rows = [
-        f"{n:.0f},{d:.0f},{1.5 + 0.2 * n**0.05 + 400 / d**0.3:.5f}"
-        for n in (1e6, 3e6, 1e7, 3e7, 1e8)
-        for d in (1e8, 3e8, 1e9, 3e9)
-    ]
-    runs = tmp_path / "neg.csv"
-    runs.write_text("n_params,n_tokens,loss\n" + "\n".join(rows) + "\n")
+    runs = write_runs_loss_growing_with_n(tmp_path / "neg.csv")
     page = tmp_path / "neg.html"
     r = run_cli(
         "fit", str(runs), "--form", "chinchilla", "--bootstrap", "0", "--budgets", "1e18,1e20",
