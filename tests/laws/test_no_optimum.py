@@ -55,6 +55,15 @@ def test_a_run_of_your_own_is_still_planned_without_a_comparison():
     assert p.loss == pytest.approx(float(NEG.loss(1e9, 2e10)))
 
 
+def test_a_nan_allocation_lies_nowhere_in_a_fitted_range():
+    """max(1.0, nan, nan) is 1.0: the NaN optimum read as inside the fitted runs on every axis."""
+    from tokenplan.laws import get_law
+
+    rng = get_law("epoch2024").fitted_range
+    assert rng.extrapolation(math.nan, math.nan) == {}
+    assert rng.extrapolation(1e9, 2e10)["n_params"] == 1.0  # a real point still gets its factors
+
+
 def test_the_sweep_page_shows_no_optimum_as_nan():
     from tokenplan.report.sweep_page import _budget_lines
 

@@ -515,8 +515,7 @@ def _allocations(law: Law, o: FitOptions) -> tuple[dict[str, Any], ...]:
         iv = law.optimal_interval(C, interval=o.level)
         N, D = float(alloc.n_params), float(alloc.n_tokens)
         rng = law.fitted_range
-        # none for a law without an optimum (NaN N, D: a fitted exponent <= 0)
-        far = {} if rng is None or math.isnan(N) else rng.extrapolation(N, D)
+        far = {} if rng is None else rng.extrapolation(N, D)
         rows.append(
             {
                 "flops": C,

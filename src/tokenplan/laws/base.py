@@ -92,8 +92,12 @@ class FittedRange:
         """How far (N, D) lies outside the range, per axis, as a factor >= 1 (1.0 = inside).
 
         Keys: ``flops``, ``n_params``, ``n_tokens``, ``tokens_per_param``; e.g. ``{"flops": 10.0, ...}``
-        means ten times above the largest fitted budget (or ten times below the smallest).
+        means ten times above the largest fitted budget (or ten times below the smallest). A point that is
+        not a number (the NaN allocation of a law without an optimum) lies nowhere: ``{}``, as for an unknown
+        range, not 1.0 on every axis, which ``max(1.0, nan, nan)`` would give.
         """
+        if math.isnan(n_params) or math.isnan(n_tokens):
+            return {}
         point = {
             "flops": FLOPS_PER_PARAM_TOKEN * n_params * n_tokens,
             "n_params": n_params,
