@@ -92,3 +92,26 @@ def test_a_runs_same_loss_optimum_under_one_parameter_is_dropped():
     vs = plan(n_params=1e6, n_tokens=1).vs_optimum
     assert vs.same_loss is None and vs.compute_ratio is None
     assert float(vs.optimum.n_params) > 0
+
+
+def test_a_run_compared_under_a_law_without_an_optimum_keeps_its_columns():
+    """compare() of a run under epoch2024 and such a law: the law has no vs_optimum, and its row in the
+    console table and the page's table shows "-" in the optimum's columns (both failed on it before:
+    a short row, and "'None' has no attribute 'optimum'")."""
+    from rich.console import Console
+
+    from tokenplan import get_law
+    from tokenplan.cli.plan import _comparison_table
+    from tokenplan.plan import compare
+    from tokenplan.report.plan_page import plan_report
+
+    comp = compare(laws=["epoch2024", NEG], n_params=8e9, n_tokens=15e12)
+    assert comp["neg"].vs_optimum is None and comp["epoch2024"].vs_optimum is not None
+    console = Console(width=100, record=True)
+    console.print(_comparison_table(comp.plans, comp.plans[0], same_hours=True, title="t"))
+    (neg_row,) = [line for line in console.export_text().splitlines() if "│ neg" in line]
+    cells = [c.strip() for c in neg_row.split("│")[1:-1]]
+    assert cells[0] == "neg" and cells[3:] == ["-", "-"]  # law, N ∝ C^a, loss, N_opt, FLOPs/opt
+    pytest.importorskip("altair")
+    html = plan_report(comp.plans[0], law=get_law("epoch2024"), comparison=comp)
+    assert 'data-key="plans.0.vs_optimum.compute_ratio"' in html

@@ -275,7 +275,10 @@ def _comparison_table(plans, main, *, same_hours: bool, title: str):
     has_inf = any(p.inference is not None for p in plans)
     cols += ["epochs", "D'/D"] if has_u else []
     cols += ["inference N", "saved"] if has_inf else []
-    rows = [_comparison_row(p, same_hours=same_hours, has_u=has_u, has_inf=has_inf) for p in plans]
+    rows = [
+        _comparison_row(p, has_run=has_run, same_hours=same_hours, has_u=has_u, has_inf=has_inf)
+        for p in plans
+    ]
     table = Table(title=title, title_justify="left")
     for i, c in enumerate(cols):  # values never wrap; long headers may
         width = max(len(r[i]) for r in rows)
@@ -287,13 +290,15 @@ def _comparison_table(plans, main, *, same_hours: bool, title: str):
     return table
 
 
-def _comparison_row(p, *, same_hours: bool, has_u: bool, has_inf: bool) -> list[str]:
-    """One law's row of the comparison table, in :func:`_comparison_table`'s columns."""
+def _comparison_row(p, *, has_run: bool, same_hours: bool, has_u: bool, has_inf: bool) -> list[str]:
+    """One law's row of the comparison table, in :func:`_comparison_table`'s columns (the columns are the
+    table's, not the row's: a law without an optimum has no ``vs_optimum`` and shows "-" there)."""
     ne = " (ne)" if p.param_convention == "non-embedding" else ""
     row = [p.law, f"{p.exponents[0]:.3f}"]
-    if p.vs_optimum is not None:
-        ratio = p.vs_optimum.compute_ratio
-        row += [_loss(p.loss), fq(p.vs_optimum.optimum.n_params) + ne]
+    if has_run:
+        vs = p.vs_optimum
+        ratio = None if vs is None else vs.compute_ratio
+        row += [_loss(p.loss), "-" if vs is None else fq(vs.optimum.n_params) + ne]
         row.append("-" if ratio is None else f"{ratio:.2f}")
     else:
         row += [fq(p.n_params) + ne, fq(p.n_tokens), f"{p.tokens_per_param:.1f}", _loss(p.loss)]
