@@ -11,11 +11,17 @@ refuses a value above 1 GB (about 976,000 rows), an error the store would take f
 Why SQLite (stdlib ``sqlite3``, WAL mode) and not a memory-mapped array plus an index: it is safe for several
 runs at once (readers never block, writers queue behind a lock with a timeout), a killed run leaves the store
 consistent (the write-ahead log is replayed or discarded), and a look-up of 3,000 keys takes milliseconds
-(docs/benchmarks.md compares it with a memory-mapped store). A store that is damaged (not a database, a
-malformed page, a wrong schema) is removed and rebuilt with a warning; a store another run holds is waited
-for, never taken for damage; a folder that cannot hold a store (unwritable, a file in the way), or a lock
-held past the wait, gives a warning and the run carries on without the cache. Warnings are kept
-in :attr:`EmbeddingCache.warnings` and passed to ``on_warning``; the library never prints.
+(docs/benchmarks.md compares it with a memory-mapped store). The vectors live in an ordinary rowid
+table (the key in its own index) on 8 KB pages: a 1.5 KB row (384 float32) fits on its page, about 1.7 KB of
+file per vector. The first layout, a ``WITHOUT ROWID`` table on 4 KB pages, is an index b-tree whose rows keep
+at most about 1 KB on their page, so every vector spilled to an overflow page of its own (4.7 KB a vector). A
+store in that layout is converted in one transaction by the first run that opens it (its vectors kept; a
+failed or killed conversion leaves it as it was, still read), then compacted; a store's page size is fixed
+when it is created, so a converted one keeps 4 KB pages (2.1 KB a vector). A store that is damaged (not a
+database, a malformed page, a wrong schema) is removed and rebuilt with a warning; a store another run
+holds is waited for, never taken for damage; a folder that cannot hold a store (unwritable, a file in the
+way), or a lock held past the wait, gives a warning and the run carries on without the cache. Warnings are
+kept in :attr:`EmbeddingCache.warnings` and passed to ``on_warning``; the library never prints.
 """
 
 from __future__ import annotations
@@ -34,6 +40,9 @@ __all__ = ["SCHEMA", "EmbeddingCache", "pool_key", "text_key", "user_cache_dir"]
 SCHEMA = "tokenplan-embeddings-1"
 _CHUNK = 500  # keys per SELECT ... IN (...)
 _LOCK_WAIT = 60.0  # seconds a run waits for another run's lock before carrying on without the cache
+_PAGE_SIZE = 8192  # a new store's page size, bytes (fixed when created): holds rows of 1.5 KB
+_VECTORS = "CREATE TABLE IF NOT EXISTS vectors(key BLOB PRIMARY KEY, vec BLOB NOT NULL)"
+_MOVE = 2000  # rows per step when converting a store from the first layout (``WITHOUT ROWID``)
 
 
 def _busy(exc: BaseException) -> bool:
@@ -45,10 +54,30 @@ def _busy(exc: BaseException) -> bool:
 def _drop_legacy_pools(db: sqlite3.Connection) -> None:
     """Drop the ``pools`` table of a store written before the whole-pool matrices moved to ``pools/``
     files: nothing reads it, and its matrices (up to 1 GB each) would hold their pages for good. Dropped, the
-    pages go to SQLite's free list and hold new vectors (the file keeps its size). Once: it is then gone."""
+    pages go to SQLite's free list: such a store is in the first layout, whose conversion compacts the file
+    (or, should that fail, they hold new vectors). Once: it is then gone."""
     found = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'pools'"
     if db.execute(found).fetchone() is not None:
         db.execute("DROP TABLE pools")
+
+
+def _is_first_layout(db: sqlite3.Connection) -> bool:
+    """True when ``vectors`` is the first layout's ``WITHOUT ROWID`` table (every vector on an overflow page)."""
+    found = "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'vectors'"
+    row = db.execute(found).fetchone()
+    return row is not None and "WITHOUTROWID" in "".join(str(row[0]).upper().split())
+
+
+def _move_first_layout(db: sqlite3.Connection) -> None:
+    """Move every vector of the first layout's table into a rowid table of the same name, ``_MOVE`` rows
+    at a time in key order, each step deleting what it moved: the pages it frees hold the next rows, so the
+    file grows little. The caller holds the write transaction: other runs see the old table or the new one."""
+    db.execute("ALTER TABLE vectors RENAME TO vectors_first_layout")
+    db.execute(_VECTORS)
+    first = "FROM vectors_first_layout ORDER BY key LIMIT ?"
+    while db.execute(f"INSERT INTO vectors(key, vec) SELECT key, vec {first}", (_MOVE,)).rowcount:
+        db.execute(f"DELETE FROM vectors_first_layout WHERE key IN (SELECT key {first})", (_MOVE,))
+    db.execute("DROP TABLE vectors_first_layout")
 
 
 def user_cache_dir() -> Path:
@@ -121,21 +150,22 @@ class EmbeddingCache:
             self.path, timeout=_LOCK_WAIT, isolation_level=None, check_same_thread=False
         )
         try:
+            db.execute(f"PRAGMA page_size={_PAGE_SIZE}")  # before WAL: a new store's first write
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("BEGIN IMMEDIATE")
             db.execute(
                 "CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value TEXT NOT NULL)"
             )
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS vectors(key BLOB PRIMARY KEY, vec BLOB NOT NULL) "
-                "WITHOUT ROWID"
-            )
+            db.execute(_VECTORS)
             db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (SCHEMA,))
             (schema,) = db.execute("SELECT value FROM meta WHERE name = 'schema'").fetchone()
+            first_layout = schema == SCHEMA and _is_first_layout(db)
             if schema == SCHEMA:
                 _drop_legacy_pools(db)
             db.execute("COMMIT")
+            if first_layout:
+                self._convert_first_layout(db)
         except BaseException:
             db.close()
             raise
@@ -143,6 +173,40 @@ class EmbeddingCache:
             db.close()
             raise sqlite3.DatabaseError(f"schema {schema!r}, expected {SCHEMA!r}")
         return db
+
+    def _convert_first_layout(self, db: sqlite3.Connection) -> None:
+        """Convert a store of the first layout (checked again inside the write transaction, so of runs
+        opening it together one converts and the others find it done), then compact its file. A conversion
+        that fails (disk full) is rolled back whole: a warning, and the store works as it is. Damage, or a
+        store held by another run, is raised as for any open."""
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            if not _is_first_layout(db):
+                db.execute("COMMIT")
+                return
+            _move_first_layout(db)
+            db.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            self._rollback(db)
+            if _busy(exc):
+                raise
+            self._warn(
+                f"could not convert the embedding cache {str(self.path)!r} to its compact layout "
+                f"({exc}); it works as it is."
+            )
+            return
+        self._compact(db)
+
+    def _compact(self, db: sqlite3.Connection) -> None:
+        """VACUUM after a conversion: the first layout's pages went to SQLite's free list, and the file
+        shrinks to about 2.1 KB per vector. Not needed for the store to work, so a failure is a warning."""
+        try:
+            db.execute("VACUUM")
+        except sqlite3.Error as exc:
+            self._warn(
+                f"could not compact the embedding cache {str(self.path)!r} ({exc}); it works as it is "
+                f"(`sqlite3 {str(self.path)!r} VACUUM`, with no run using it, shrinks it)."
+            )
 
     def _remove_store(self) -> None:
         for suffix in ("", "-wal", "-shm", "-journal"):
