@@ -350,9 +350,11 @@ def _describe_rows(idx: np.ndarray, run_id: np.ndarray, values: np.ndarray) -> s
     return ", ".join(shown) + more
 
 
-def _open_table(path, columns: dict[str, str] | None, what: str, empty: str):
+def _open_table(
+    path, columns: dict[str, str] | None, what: str, empty: str, param: str | None = None
+):
     """Read a run table or curves file: (path, rows, header, column mapping); missing or empty is an
-    error naming the file."""
+    error naming the file (and ``param``, the argument that gave it, so the CLI names the flag)."""
     if not isinstance(path, str | os.PathLike):
         raise InvalidInputError(  # the type, not the value: a DataFrame's repr is many lines
             f"{what} must be a path, not {type(path).__name__}; for columns in memory (a DataFrame) use "
@@ -362,10 +364,10 @@ def _open_table(path, columns: dict[str, str] | None, what: str, empty: str):
     p = Path(path)
     if p.is_dir():
         raise InvalidInputError(
-            f"{what} {str(p)!r} is a folder; give a CSV, JSONL or Parquet file."
+            f"{what} {str(p)!r} is a folder; give a CSV, JSONL or Parquet file.", param=param
         )
     if not p.is_file():
-        raise InvalidInputError(f"{what} {str(p)!r} does not exist.")
+        raise InvalidInputError(f"{what} {str(p)!r} does not exist.", param=param)
     rows = _read_rows(p)
     if not rows:
         raise InvalidInputError(f"{p}: {empty}.")
@@ -717,7 +719,9 @@ class Points(_Rows):
 def read_points(path: str | os.PathLike[str], *, columns: dict[str, str] | None = None) -> Points:
     """Read (n_params, n_tokens or flops[, unique_tokens]) rows to predict at; the same column aliases as
     :func:`read_runs`, no loss needed. Every value must be finite and > 0 (an empty unique_tokens = fresh)."""
-    p, rows, header, mapping = _open_table(path, columns, "points file", "the points file is empty")
+    p, rows, header, mapping = _open_table(
+        path, columns, "points file", "the points file is empty", param="points"
+    )
     missing = [] if "n_params" in mapping else ["n_params"]
     if "n_tokens" not in mapping and "flops" not in mapping:
         missing.append("n_tokens or flops")

@@ -212,6 +212,19 @@ def test_cli_bad_input_is_one_line(args, needle):
     assert len(lines) == 1 and needle in lines[0], r.stderr
 
 
+def test_cli_missing_points_file_names_the_flag(tmp_path):
+    """A --points file that is not there: one line that names --points and the file."""
+    missing = tmp_path / "nope.csv"
+    r = run_cli("predict", "--points", str(missing))
+    assert r.returncode == 2 and r.stdout == ""
+    assert (
+        r.stderr.strip()
+        == f"tokenplan: error: --points: points file {str(missing)!r} does not exist."
+    )
+    r = run_cli("predict", "--law", "chinchilla-a1", "--params", "1B", "--tokens", "20B")
+    assert r.returncode == 2 and "error: --law: law 'chinchilla-a1' predicts" in r.stderr
+
+
 def test_cli_bad_points_and_law_files(tmp_path):
     bad = tmp_path / "points.csv"
     bad.write_text("params,tokens\n1e9,-5\n")

@@ -91,3 +91,14 @@ def test_effective_tokens_properties(unique, epochs):
     assert float(LAW.effective_tokens(unique * 1e7, unique)) == pytest.approx(
         unique * (1 + LAW.R_D_star), rel=1e-6
     )
+
+
+def test_loss_floor_is_the_limit_of_eqs_5_6():
+    """With U unique tokens, L(N', D') levels off at D' = (1 + R_D*) U and N' = (1 + R_N*) U_N: no model
+    size or token count gets below it, and huge ones reach it (1B unique tokens: 2.7614)."""
+    law = get_law("muennighoff2023")
+    floor = float(law.loss_floor(1e9))
+    assert floor == pytest.approx(2.76145, abs=1e-4)
+    for n, d in [(1e9, 1e11), (1e10, 1e12), (1e11, 1e13)]:
+        assert float(law.loss(n, d, 1e9)) >= floor
+    assert float(law.loss(1e13, 1e16, 1e9)) == pytest.approx(floor, rel=1e-9)

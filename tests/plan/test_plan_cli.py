@@ -210,6 +210,11 @@ def test_bad_input_is_one_line_exit_2(args, needle):
             ("--flops", "1e22", "--gpu", "H100", "--peak-flops", "1e15"),
             "give --gpu NAME or --peak-flops",
         ),
+        # the law at fault is the one --law chose: the line names that flag
+        (
+            ("--target-loss", "2", "--law", "chinchilla-a1"),
+            "error: --law: law 'chinchilla-a1' predicts",
+        ),
     ],
 )
 def test_library_errors_name_this_commands_flags(args, needle):

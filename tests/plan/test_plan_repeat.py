@@ -323,3 +323,11 @@ def test_plot_labels_do_not_cross_the_curve(tmp_path, monkeypatch, epochs):
             & (points[:, 1] > box.y0) & (points[:, 1] < box.y1)
         )  # fmt: skip
         assert not inside.any(), text.get_text()
+
+
+def test_effective_multiple_below_one_epoch_is_the_share_of_a_pass():
+    """D'/U below one epoch: half the unique tokens once is worth half a pass (0.50), not a whole one."""
+    rows = {r.epochs: r for r in repeat(1e9, [0.5, 1.0, 2.0]).rows}
+    assert rows[0.5].effective_multiple == pytest.approx(0.5)
+    assert rows[1.0].effective_multiple == pytest.approx(1.0)
+    assert rows[2.0].effective_multiple == pytest.approx(1.9682, abs=1e-3)

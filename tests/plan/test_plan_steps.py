@@ -86,3 +86,22 @@ def test_extrapolation_names_each_axis_with_its_factor():
     assert "710K parameters is 10.0x below the smallest (7.1M)" in extrapolation_warning(law, out)
     # within 10% of an edge is not an extrapolation
     assert "n_params" not in extrapolation(law, [(7.098752e6 / 1.05, 1e9)])
+
+
+def test_saturated_data_constrained_optimum_is_flagged():
+    """1e24 FLOPs on 1B unique tokens: Muennighoff's optimum (309B params on 540B tokens) sits on the loss
+    floor 2.7614 that ~5.6e20 FLOPs already reach within 0.1%; the plan says so instead of presenting the
+    arbitrary size on the plateau as the answer. Muennighoff et al.'s own Fig. 1 budget is not flagged."""
+    from tokenplan import plan
+
+    p = plan(flops=1e24, unique_tokens=1e9, law="muennighoff2023")
+    (w,) = [w for w in p.warnings if "cap the loss" in w]
+    assert "2.7614" in w and "5.6e+20 FLOPs" in w and "Get more unique data" in w
+    assert any(
+        "cap the loss of law 'muennighoff2023'" in w
+        for w in plan(flops=1e24, unique_tokens=1e9).warnings
+    )
+    for budget in (9.3e21, 1e23):
+        assert not [
+            w for w in plan(flops=budget, unique_tokens=25e9).warnings if "cap the loss" in w
+        ]

@@ -192,7 +192,8 @@ class Law:
     def loss(self, n_params: float, n_tokens: float) -> float:
         raise InvalidInputError(
             f"law {self.name!r} predicts an allocation only, not a loss; use a parametric law such as "
-            "'epoch2024' or 'chinchilla' for loss predictions."
+            "'epoch2024' or 'chinchilla' for loss predictions.",
+            param="law",
         )
 
     def optimal(self, flops: float) -> Allocation:

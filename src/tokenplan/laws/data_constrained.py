@@ -82,6 +82,14 @@ class DataConstrainedLaw(ChinchillaLaw):
         R_N = np.maximum(N / U_N - 1.0, 0.0)
         return U_N + U_N * self.R_N_star * (1.0 - np.exp(-R_N / self.R_N_star))
 
+    def loss_floor(self, unique_tokens):
+        """The loss no budget gets below with ``unique_tokens`` unique tokens: eqs. 5-6 at N, D -> infinity,
+        where D' -> (1 + R_D*) U and N' -> (1 + R_N*) U_N, so L -> E + A/((1 + R_N*) U_N)^alpha
+        + B/((1 + R_D*) U)^beta (``plan --flops 1e24 --unique-tokens 1B``: 2.7614, the loss of 1e22 FLOPs)."""
+        U = as_array("unique_tokens", unique_tokens)
+        n_max = (1.0 + self.R_N_star) * self.unique_params(U)
+        return super().loss(n_max, (1.0 + self.R_D_star) * U)
+
     def loss(self, n_params, n_tokens, unique_tokens=None):
         """L(N', D'); with ``unique_tokens=None`` the data is fresh and this is the base law."""
         if unique_tokens is None:

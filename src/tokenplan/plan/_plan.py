@@ -11,7 +11,14 @@ import tokenplan.plan.steps as steps
 from tokenplan import _checks
 from tokenplan.errors import InvalidInputError
 from tokenplan.hardware import Accelerator
-from tokenplan.laws import Law, get_law, intervals, list_laws, published_intervals
+from tokenplan.laws import (
+    DataConstrainedLaw,
+    Law,
+    get_law,
+    intervals,
+    list_laws,
+    published_intervals,
+)
 from tokenplan.plan.result import Comparison, Plan
 
 __all__ = ["DEFAULT_LAW", "compare", "plan"]
@@ -99,6 +106,10 @@ def plan(
         batch=batch,
         outside=outside,
     ) + steps.inference_warnings(the_law, inference)
+    if dc is not None:
+        own = isinstance(the_law, DataConstrainedLaw) and dc is alloc
+        saturated = steps.saturation_warning(the_law if own else steps.muennighoff(), dc)
+        warnings += (saturated,) if saturated else ()
     return Plan(
         law=the_law.name,
         param_convention=the_law.param_convention,

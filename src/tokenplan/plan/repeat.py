@@ -42,8 +42,9 @@ class RepeatRow:
 
     @property
     def effective_multiple(self) -> float:
-        """D'/U: how many fresh passes the repeated data is worth; caps at 1 + R_D* = 16.39."""
-        return self.effective_tokens / min(self.unique_tokens, self.n_tokens)
+        """D'/U: how many fresh passes over the unique tokens the training is worth; caps at 1 + R_D* =
+        16.39, and is the epoch count below one epoch (0.5 epochs are worth half a pass, not a whole one)."""
+        return self.effective_tokens / self.unique_tokens
 
     def to_dict(self) -> dict[str, Any]:
         return {

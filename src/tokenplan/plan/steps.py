@@ -13,7 +13,7 @@ from typing import Any
 import tokenplan.plan.advice as adv
 from tokenplan import _checks
 from tokenplan.errors import InvalidInputError
-from tokenplan.flops import conversion_floor, convert_params
+from tokenplan.flops import FLOPS_PER_PARAM_TOKEN, conversion_floor, convert_params
 from tokenplan.hardware import Accelerator, get_accelerator
 from tokenplan.laws import Allocation, DataConstrainedAllocation, DataConstrainedLaw, Law, get_law
 from tokenplan.laws.prediction import check_level
@@ -36,6 +36,7 @@ __all__ = [
     "micro_batch_warning",
     "muennighoff",
     "plan_warnings",
+    "saturation_warning",
     "size_hardware",
     "usable_allocation",
     "validate",
@@ -490,6 +491,54 @@ def _target_missed(opts: Options, rep: adv.Repetition) -> str | None:
         f"{fq(rep.unique_tokens)} unique tokens {format_epochs(rep.epochs, 1)} times adds "
         f"{rep.loss_change:+.4f}, so its "
         f"loss is {rep.loss:.4f}; more unique tokens or a larger budget (`flops`) close the gap."
+    )
+
+
+# tokenplan's threshold: a data-constrained optimum within 0.1% of the loss its unique tokens allow is
+# "saturated": more compute cannot buy a visible improvement.
+SATURATED = 1e-3
+
+
+def _flops_reaching(
+    law: DataConstrainedLaw, unique_tokens: float, target: float, flops: float
+) -> float:
+    """The smallest budget whose data-constrained optimum reaches ``target`` (bisection in log C: the
+    optimum's loss only falls as the budget grows). Below one compute-optimal pass over the unique tokens
+    the data is not the constraint, so the search starts there."""
+    lo = math.log(FLOPS_PER_PARAM_TOKEN * float(law.unique_params(unique_tokens)) * unique_tokens)
+    hi = math.log(flops)
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        if float(law.optimal_constrained(math.exp(mid), unique_tokens).loss) <= target:
+            hi = mid
+        else:
+            lo = mid
+    return math.exp(hi)
+
+
+def saturation_warning(law: DataConstrainedLaw, dc: DataConstrainedAllocation | None) -> str | None:
+    """Muennighoff et al. 2023's loss levels off as the budget grows on fixed unique data (eqs. 5-6;
+    :meth:`DataConstrainedLaw.loss_floor`). On that plateau the optimum's size is arbitrary (1e24 FLOPs on
+    1B unique tokens: 309B params, at the loss 1e22 FLOPs reach), so say what the compute buys."""
+    if dc is None or not math.isfinite(dc.unique_tokens):
+        return None
+    U, L = float(dc.unique_tokens), float(dc.loss)
+    floor = float(law.loss_floor(U))
+    if L > floor * (1.0 + SATURATED):
+        return None
+    enough = min(
+        _flops_reaching(law, U, floor * (1.0 + SATURATED), float(dc.flops)), float(dc.flops)
+    )
+    gap = max(L / floor - 1.0, 0.0)
+    above = "is at that floor" if gap < 1e-5 else f"is {100 * gap:.2g}% above that floor"
+    return (
+        f"{fq(U)} unique tokens cap the loss of law '{law.name}' at {floor:.4f}: D' never exceeds "
+        f"(1 + R_D*) U = {fq((1.0 + law.R_D_star) * U)} and parameters beyond "
+        f"{fq(float(law.unique_params(U)))} lose value the same way (Muennighoff et al. 2023, eqs. 5-6). "
+        f"The data-constrained optimum of {dc.flops:.3g} FLOPs ({fq(float(dc.n_params))} params on "
+        f"{fq(float(dc.n_tokens))} tokens, loss {L:.4f}) {above}, and {enough:.3g} FLOPs ({100 * enough / float(dc.flops):.2g}% of the budget) already get "
+        f"within {100 * SATURATED:g}% of it: the rest of the compute buys almost nothing, and the model "
+        "size on this plateau is arbitrary. Get more unique data, or spend less."
     )
 
 
