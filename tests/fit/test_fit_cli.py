@@ -293,3 +293,15 @@ def test_quiet_prints_nothing_but_json_and_errors(tmp_path):
     assert r.returncode == 2 and r.stderr.startswith("tokenplan: error: --ci 120")
     loud = run_cli(*args)
     assert loud.stdout and "fit: " in loud.stderr
+
+
+@pytest.mark.parametrize("ci", ["0.8", "0.9", "1"])
+def test_ci_as_a_fraction_is_refused_with_the_percent_fix(ci):
+    """fit's --ci is in percent; plan's and predict's --interval 0.8 typed here used to fit a 0.8%
+    interval (every held-out run 'out') without a word. One line, the flag and the fix, exit 2."""
+    r = run_cli("fit", str(RESULTS), "--bootstrap", "0", "--ci", ci)
+    assert r.returncode == 2 and r.stdout == ""
+    assert r.stderr.strip().splitlines() == [
+        f"tokenplan: error: --ci {ci} is a percentage (a {ci}% interval); for 80% give --ci 80 "
+        "(plan and predict take the fraction, --interval 0.8)."
+    ]

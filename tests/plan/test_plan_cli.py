@@ -361,3 +361,25 @@ def test_absurd_epochs_read_in_scientific_notation():
     r = run_cli("plan", "--flops", "1e22", "--unique-tokens", "1", env={"COLUMNS": "200"})
     assert r.returncode == 0, r.stderr
     assert "1.84e+11" in r.stdout and "184260640753" not in r.stdout
+
+
+def test_gpu_help_says_which_budgets_need_it():
+    """--gpu's help gave "[H100]" as if every budget defaulted to it, while --gpu-hours and --days
+    refuse to run without it."""
+    r = run_cli("plan", "--help")
+    assert r.returncode == 0
+    assert "--gpu-hours and --days need it given" in " ".join(r.stdout.split())
+
+
+def test_data_constrained_row_names_the_law_it_comes_from(tmp_path):
+    """A law fitted with `fit --law data-constrained`: the plan's data-constrained optimum is that law's,
+    and the console row says so instead of "muennighoff2023"."""
+    law = tmp_path / "dc.json"
+    r = run_cli(
+        "fit", "--example", "datablations", "--law", "data-constrained", "--save", str(law), "-q"
+    )
+    assert r.returncode == 0, r.stderr
+    r = run_cli("plan", "--law", str(law), "--flops", "1e21", "--unique-tokens", "5B")
+    assert r.returncode == 0, r.stderr
+    text = " ".join(r.stdout.replace("│", " ").split())
+    assert "(fit-data-constrained)" in text and "(muennighoff2023)" not in text

@@ -105,3 +105,29 @@ def test_saturated_data_constrained_optimum_is_flagged():
         assert not [
             w for w in plan(flops=budget, unique_tokens=25e9).warnings if "cap the loss" in w
         ]
+
+
+def test_a_data_constrained_law_of_ones_own_prices_repetition_throughout():
+    """With a data-constrained law other than Muennighoff's C4 fit (one fitted by `tokenplan fit --law
+    data-constrained`; here R_D* = 5 and another B), D', the data-constrained optimum, the all-unique
+    optimum and their sources are that law's: they were Muennighoff's (D' at R_D* = 15.39, the all-unique
+    optimum of the C4 fit) beside a loss from the user's law, and the console labelled them muennighoff2023."""
+    import dataclasses
+
+    from tokenplan import plan
+
+    mine = dataclasses.replace(get_law("muennighoff2023"), name="mine", R_D_star=5.0, B=3000.0)
+    for p in (
+        plan(flops=1e21, unique_tokens=5e9, law=mine),
+        plan(n_params=1e9, unique_tokens=5e9, law=mine),
+    ):
+        assert p.repetition.effective_tokens == pytest.approx(
+            float(mine.effective_tokens(p.n_tokens, 5e9))
+        )
+        assert p.data_constrained.law == "mine" and p.fresh_optimum.law == "mine"
+        assert p.fresh_optimum.n_params == pytest.approx(float(mine.optimal(p.flops).n_params))
+        assert "R_D* = 5)" in p.sources["effective_tokens"]
+    # the preset keeps its sources
+    p = plan(flops=9.3e21, unique_tokens=25e9, law="muennighoff2023")
+    assert p.sources["effective_tokens"].endswith("eq. 5 (R_D* = 15.39)")
+    assert p.data_constrained.law == p.fresh_optimum.law == "muennighoff2023"

@@ -301,6 +301,11 @@ def _check_flags(drop_highest, ci, alpha_equals_beta, form) -> str:
         raise InvalidInputError(f"--drop-highest {drop_highest} must be >= 0.")
     if not 0 < ci < 100:
         raise InvalidInputError(f"--ci {ci} must lie in (0, 100).")
+    if ci <= 1:  # plan's and predict's --interval 0.8 typed here would be a 0.8% interval
+        raise InvalidInputError(
+            f"--ci {ci:g} is a percentage (a {ci:g}% interval); for 80% give --ci 80 "
+            "(plan and predict take the fraction, --interval 0.8)."
+        )
     if alpha_equals_beta:
         if form not in ("auto", "shared-exponent"):
             raise InvalidInputError(f"--alpha-equals-beta contradicts --form {form}.")

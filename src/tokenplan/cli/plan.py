@@ -171,7 +171,7 @@ def _repetition_rows(p) -> list[tuple[str, str]]:
             (
                 "data-constrained optimum",
                 f"{fq(dc.n_params)} params on {fq(dc.n_tokens)} tokens ({format_epochs(dc.epochs)} epochs), "
-                f"loss {dc.loss:.4f} (muennighoff2023)",
+                f"loss {dc.loss:.4f} ({dc.law})",
             ),
             (
                 "",
@@ -338,7 +338,7 @@ def _comparison_notes(comp, main, *, hours: str) -> list[str]:
     if first.unique_tokens is not None:
         dc = main.data_constrained
         notes.append(
-            f"data-constrained optimum (muennighoff2023): {fq(dc.n_params)} params on "
+            f"data-constrained optimum ({dc.law}): {fq(dc.n_params)} params on "
             f"{fq(dc.n_tokens)} tokens, {format_epochs(dc.epochs)} epochs, loss {dc.loss:.4f}."
         )
     return (
@@ -436,7 +436,11 @@ def _extrapolation_line(plans) -> str:
     help="Wall-clock budget in days on --gpus GPUs of --gpu (21 = three weeks): days x 24 x GPUs "
     "GPU-hours.",
 )
-@click.option("--gpu", help="Accelerator: A100, H100, H200, B200, MI300X, L40S, RTX4090 [H100].")
+@click.option(
+    "--gpu",
+    help="Accelerator: A100, H100, H200, B200, MI300X, L40S, RTX4090 [H100 for the time of a FLOPs, "
+    "size, token or loss budget; --gpu-hours and --days need it given].",
+)
 @click.option("--peak-flops", type=QUANTITY, help="Peak dense bf16 FLOP/s of another accelerator.")
 @click.option(
     "--mfu",

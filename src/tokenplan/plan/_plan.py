@@ -11,14 +11,7 @@ import tokenplan.plan.steps as steps
 from tokenplan import _checks
 from tokenplan.errors import InvalidInputError
 from tokenplan.hardware import Accelerator
-from tokenplan.laws import (
-    DataConstrainedLaw,
-    Law,
-    get_law,
-    intervals,
-    list_laws,
-    published_intervals,
-)
+from tokenplan.laws import Law, get_law, intervals, list_laws, published_intervals
 from tokenplan.plan.result import Comparison, Plan
 
 __all__ = ["DEFAULT_LAW", "compare", "plan"]
@@ -83,7 +76,9 @@ def plan(
     if opts.unique_tokens is not None:
         rep = adv.assess_repetition(the_law, steps.muennighoff(), N, D, opts.unique_tokens)
         loss_fresh = rep.loss_fresh
-        dc, fresh = steps.data_constrained_optima(alloc, C, opts.unique_tokens)
+        dc, fresh = steps.data_constrained_optima(
+            steps.repetition_law(the_law), alloc, C, opts.unique_tokens
+        )
     loss = loss_fresh if rep is None else rep.loss
     inference = None
     if opts.inference_tokens is not None:
@@ -107,8 +102,7 @@ def plan(
         outside=outside,
     ) + steps.inference_warnings(the_law, inference)
     if dc is not None:
-        own = isinstance(the_law, DataConstrainedLaw) and dc is alloc
-        saturated = steps.saturation_warning(the_law if own else steps.muennighoff(), dc)
+        saturated = steps.saturation_warning(steps.repetition_law(the_law), dc)
         warnings += (saturated,) if saturated else ()
     return Plan(
         law=the_law.name,
@@ -176,10 +170,7 @@ def _sources(
     if published:
         out["published_intervals"] = "; ".join(published)
     if repeated:
-        out["effective_tokens"] = f"{MUENNIGHOFF_EQ}, eq. 5 (R_D* = 15.39)"
-        out["data_constrained"] = f"{MUENNIGHOFF_EQ}, eqs. 5-6 and sec. 5 (C4 fit)"
-        out["fresh_optimum"] = f"{MUENNIGHOFF_EQ}, base law of eqs. 5-6 with all tokens unique"
-        out["repetition_label"] = adv.LABEL_SOURCE
+        out |= _repetition_sources(steps.repetition_law(law))
     if run:
         out["vs_optimum"] = (
             f"{law.citation}: the optimum at the run's 6ND FLOPs, and the cheapest optimum reaching its "
@@ -190,6 +181,24 @@ def _sources(
             "Sardana et al. 2024, Beyond Chinchilla-Optimal: min 6ND + 2N D_inference"
         )
     return out
+
+
+def _repetition_sources(law) -> dict[str, str]:
+    """Where D', the data-constrained optimum and the all-unique optimum come from: Muennighoff et al.
+    2023's C4 fit, or the plan's own data-constrained law (a fit of eqs. 5-6 to the user's runs)."""
+    if law == steps.muennighoff():
+        return {
+            "effective_tokens": f"{MUENNIGHOFF_EQ}, eq. 5 (R_D* = 15.39)",
+            "data_constrained": f"{MUENNIGHOFF_EQ}, eqs. 5-6 and sec. 5 (C4 fit)",
+            "fresh_optimum": f"{MUENNIGHOFF_EQ}, base law of eqs. 5-6 with all tokens unique",
+            "repetition_label": adv.LABEL_SOURCE,
+        }
+    return {
+        "effective_tokens": f"{law.citation}: {MUENNIGHOFF_EQ}, eq. 5 (R_D* = {law.R_D_star:.4g})",
+        "data_constrained": f"{law.citation}: the optimum of {MUENNIGHOFF_EQ}, eqs. 5-6 and sec. 5",
+        "fresh_optimum": f"{law.citation}: its base law with all tokens unique",
+        "repetition_label": adv.LABEL_SOURCE,
+    }
 
 
 def compare(*, laws: list[str | Law] | None = None, **kwargs: Any) -> Comparison:

@@ -150,10 +150,12 @@ def assess_repetition(
     """Effective tokens (eq. 5 of Muennighoff et al. 2023) and the loss with and without repetition.
 
     With the data-constrained law the loss uses N' and D'; "fresh" is the same N and D with every token unique
-    (U = D), so the difference is the repetition alone. A law without a repetition term is evaluated at D'
+    (U = D), so the difference is the repetition alone, and D' is the law's own (its R_D*, fitted or
+    Muennighoff's), so D' and the loss agree. A law without a repetition term is evaluated at D'
     (Muennighoff's R_D* decay); an allocation-only law gives no loss.
     """
-    d_eff = float(muennighoff.effective_tokens(n_tokens, unique_tokens))
+    decay = law if isinstance(law, DataConstrainedLaw) else muennighoff
+    d_eff = float(decay.effective_tokens(n_tokens, unique_tokens))
     loss = loss_fresh = None
     if isinstance(law, DataConstrainedLaw):
         loss = float(law.loss(n_params, n_tokens, min(unique_tokens, n_tokens)))

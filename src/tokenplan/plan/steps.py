@@ -36,6 +36,7 @@ __all__ = [
     "micro_batch_warning",
     "muennighoff",
     "plan_warnings",
+    "repetition_law",
     "saturation_warning",
     "size_hardware",
     "usable_allocation",
@@ -397,13 +398,19 @@ def versus_optimum(opts: Options, alloc: Allocation) -> RunVsOptimum | None:
     return RunVsOptimum(flops, float(alloc.n_params), float(alloc.n_tokens), optimum, same_loss)
 
 
+def repetition_law(law: Law) -> DataConstrainedLaw:
+    """The law that prices repetition in a plan: the plan's own when it models it (the preset or a law
+    fitted with ``tokenplan fit --law data-constrained``), else Muennighoff et al. 2023's C4 fit."""
+    return law if isinstance(law, DataConstrainedLaw) else muennighoff()
+
+
 def data_constrained_optima(
-    alloc: Allocation, flops: float, unique_tokens: float
+    law: DataConstrainedLaw, alloc: Allocation, flops: float, unique_tokens: float
 ) -> tuple[DataConstrainedAllocation, Allocation]:
-    """Muennighoff's optimum for these FLOPs and unique tokens, and the same law's optimum with all unique."""
-    muen = muennighoff()
+    """``law``'s data-constrained optimum for these FLOPs and unique tokens (the plan itself when it is
+    one), and the same law's optimum with every token unique."""
     dc = alloc if isinstance(alloc, DataConstrainedAllocation) else None
-    return dc or muen.optimal_constrained(flops, unique_tokens), muen.optimal(flops)
+    return dc or law.optimal_constrained(flops, unique_tokens), law.optimal(flops)
 
 
 # --- batch and hardware -------------------------------------------------------------------------------------
