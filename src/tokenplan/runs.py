@@ -551,6 +551,7 @@ def _fold_curves(cols: _Cols, mapping, p, notes) -> tuple[_Cols, Curves | None]:
             f"{p}: duplicate runs {', '.join(repeated[:5])}: several rows share a run id but there is "
             "no step or tokens column to order them as a training curve."
         )
+    _refuse_mixed_sizes(cols, repeated, p)
     curves = _make_curves(cols.run_id, cols.N, cols.D, cols.C, cols.L, cols.order_key, str(p))
     cols = cols.take(_last_per_run(cols.run_id, cols.order_key))
     notes.append(
@@ -558,6 +559,22 @@ def _fold_curves(cols: _Cols, mapping, p, notes) -> tuple[_Cols, Curves | None]:
         f"{len(cols.run_id)} runs is its result."
     )
     return cols, curves
+
+
+def _refuse_mixed_sizes(cols: _Cols, repeated, p) -> None:
+    """A training curve is one model: rows sharing a run id with different sizes are two runs under one
+    name (a copy-paste typo), and folding them to the last point would drop one unannounced."""
+    ids = cols.run_id.astype(str)
+    for rid in repeated:
+        rows = np.flatnonzero(ids == rid)
+        sizes = cols.N[rows][np.isfinite(cols.N[rows])]
+        if len(sizes) and not np.allclose(sizes, sizes[0], rtol=1e-6, atol=0.0):
+            a, b = sizes[0], sizes[~np.isclose(sizes, sizes[0], rtol=1e-6, atol=0.0)][0]
+            raise InvalidInputError(
+                f"{p}: run id {str(rid)!r} is on rows with different params ({a:.4g} and {b:.4g}); rows "
+                "sharing a run id are one run's training curve, with one model size: give each run "
+                "its own id."
+            )
 
 
 def _validate_runs(cols: _Cols, mapping, p, *, drop_invalid: bool, dropped: dict) -> _Cols:

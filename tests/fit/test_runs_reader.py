@@ -233,3 +233,21 @@ def test_curves_take_takes_every_point_field():
         np.testing.assert_array_equal(getattr(sub, name), columns[name][[3, 0, 3]], err_msg=name)
     assert sub.source == "curves.csv" and len(sub) == 3 and sub.n_runs == 2
     assert len(curves) == 5 and list(curves.run_id) == list("abcde")  # the original is untouched
+
+
+def test_two_model_sizes_under_one_run_id_are_refused(tmp_path):
+    """A copy-paste typo gives two different runs one id: read as a training curve, the 410M run was
+    folded into the 820M one and dropped ("dropped: none"). A curve has one model size: refuse, naming
+    the id, both sizes and the fix."""
+    p = write(
+        tmp_path,
+        "r.csv",
+        "name,params,tokens,flops,loss\nr2,2.05e8,8.1e8,1e18,3.59\nr3,4.1e8,4.1e8,1e18,3.76\n"
+        "r3,8.2e8,2.0e8,1e18,4.12\n",
+    )
+    with pytest.raises(InvalidInputError) as err:
+        read_runs(p)
+    assert str(err.value) == (
+        f"{p}: run id 'r3' is on rows with different params (4.1e+08 and 8.2e+08); rows sharing a run "
+        "id are one run's training curve, with one model size: give each run its own id."
+    )

@@ -495,3 +495,19 @@ def test_less_than_one_sequence_per_gpu_is_flagged():
     assert any("Kaplan's B_crit" in w for w in k.warnings if "sequences per GPU" in w)
     ok = plan(flops=1e22, gpus=p.batch_sequences)  # exactly one sequence per GPU
     assert not any("sequences per GPU" in w for w in ok.warnings)
+
+
+def test_target_loss_below_the_unique_data_floor_says_no_budget_reaches_it():
+    """--target-loss 2 --unique-tokens 1B: D' never exceeds (1 + R_D*) x 1B = 16.4B, so epoch2024 stays
+    above 1.817 + 2085.43 / 16.4B^0.3658 = 2.1996 at any budget; the warning advised "a larger budget
+    (--flops)" anyway. It now says a larger budget does not close the gap, with the floor."""
+    (w,) = [w for w in plan(target_loss=2.0, unique_tokens=1e9).warnings if "not reached" in w]
+    assert "a larger budget does not" in w and "stays above 2.1996" in w and "`flops`" not in w
+    (w,) = [
+        w
+        for w in plan(target_loss=2.3, unique_tokens=1e9, law="muennighoff2023").warnings
+        if "not reached" in w
+    ]
+    assert "stays above 2.7614" in w and "eqs. 5-6" in w
+    (w,) = [w for w in plan(target_loss=2.1, unique_tokens=25e9).warnings if "not reached" in w]
+    assert "a larger budget (`flops`) close the gap" in w

@@ -488,16 +488,38 @@ def repetition_warning(rep: adv.Repetition, law: Law) -> str | None:
     return None
 
 
+# What caps the loss on fixed unique data: D' alone (eq. 5) for a law without a repetition term, N' too
+# (eq. 6) for the data-constrained law.
+_FLOOR_EQ = {False: "eq. 5", True: "eqs. 5-6"}
+
+
+def repeated_loss_floor(law: Law, unique_tokens: float) -> float:
+    """The lowest loss ``law`` gives on ``unique_tokens`` unique tokens however large the budget: D' never
+    exceeds (1 + R_D*) U (Muennighoff et al. 2023, eq. 5), and the data-constrained law caps N' too."""
+    if isinstance(law, DataConstrainedLaw):
+        return float(law.loss_floor(unique_tokens))
+    return float(law.loss(1e30, (1.0 + muennighoff().R_D_star) * unique_tokens))
+
+
 def _target_missed(opts: Options, rep: adv.Repetition) -> str | None:
     """--target-loss plans the compute-optimal N, D for fresh data; repeating the unique tokens adds a
-    penalty on top, so the plan can end above the target. Say so rather than print a loss that misses."""
+    penalty on top, so the plan can end above the target. Say so rather than print a loss that misses,
+    and whether a larger budget can help at all (not when the target is below the unique data's floor:
+    ``--target-loss 2 --unique-tokens 1B`` cannot go below 2.1990 under epoch2024)."""
     if opts.mode != "target_loss" or rep.loss is None or rep.loss <= opts.budget * (1 + 1e-9):
         return None
+    floor = repeated_loss_floor(opts.law, rep.unique_tokens)
+    fix = (
+        "more unique tokens or a larger budget (`flops`) close the gap."
+        if floor < opts.budget
+        else f"more unique tokens close the gap, a larger budget does not: on {fq(rep.unique_tokens)} "
+        f"unique tokens law {opts.law.name!r} stays above {floor:.4f} however long it trains (D' <= "
+        f"(1 + R_D*) U, Muennighoff et al. 2023, {_FLOOR_EQ[isinstance(opts.law, DataConstrainedLaw)]})."
+    )
     return (
         f"`target_loss` {opts.budget:g} is not reached: the plan reaches it on fresh data, but repeating "
         f"{fq(rep.unique_tokens)} unique tokens {format_epochs(rep.epochs, 1)} times adds "
-        f"{rep.loss_change:+.4f}, so its "
-        f"loss is {rep.loss:.4f}; more unique tokens or a larger budget (`flops`) close the gap."
+        f"{rep.loss_change:+.4f}, so its loss is {rep.loss:.4f}; {fix}"
     )
 
 
