@@ -91,14 +91,20 @@ def test_flops_from_sizes():
         (["flops", "--shape", "gpt2-small", "--tokens", "nan"], "--tokens"),
         (
             ["flops", "--layers", "0", "--d-model", "64", "--heads", "4"],
-            "error: --layers: n_layers=0",
+            "error: Invalid value for '--layers': --layers='0' must be a whole number > 0",
         ),
-        (["flops", "--shape", "gpt2-small", "--vocab", "0"], "error: --vocab: vocab_size=0"),
+        (
+            ["flops", "--shape", "gpt2-small", "--vocab", "0"],
+            "--vocab='0' must be a whole number > 0",
+        ),
         (
             ["flops", "--shape", "llama3-8b", "--kv-heads", "3"],
             "error: --kv-heads: n_kv_heads=3 does not divide n_heads=32",
         ),
-        (["flops", "--shape", "llama3-8b", "--kv-heads", "0"], "error: --kv-heads: n_kv_heads=0"),
+        (
+            ["flops", "--shape", "llama3-8b", "--kv-heads", "0"],
+            "--kv-heads='0' must be a whole number > 0",
+        ),
         # a library error names its flag: these said 'n_layers=0 ...', 'unknown GPU ...' with no flag
         (["plan", "--gpu-hours", "100", "--gpu", "X100"], "error: --gpu: unknown GPU 'X100'"),
         (["plan", "--target-loss", "1.0"], "error: --target-loss: target_loss=1.0 is at or below"),

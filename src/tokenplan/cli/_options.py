@@ -104,24 +104,27 @@ QUANTITY_LIST = QuantityList()
 
 class Number(click.ParamType):
     """A plain number > 0 with no K/M/B/T suffix (``21``, ``1.5``): days, not a size. ``whole`` asks for a
-    whole number written as one (a GPU count: ``8``); ``example`` is the value the error suggests."""
+    whole number written as one (a GPU count: ``8``); ``allow_zero`` also takes 0 (a seed, a count of runs
+    to drop); ``example`` is the value the error suggests."""
 
-    def __init__(self, example: str, *, whole: bool = False) -> None:
-        self.example, self.whole = example, whole
+    def __init__(self, example: str, *, whole: bool = False, allow_zero: bool = False) -> None:
+        self.example, self.whole, self.allow_zero = example, whole, allow_zero
         self.name = "INTEGER" if whole else "NUMBER"
 
     def convert(self, value, param, ctx):
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return value
         flag = param.opts[0] if param is not None and param.opts else "value"
-        kind = "a whole number" if self.whole else "a plain number"
         try:  # a count is written as one (click's int: 8, not 8.0 or 1e3)
             x = int(value) if self.whole else float(value)
         except (TypeError, ValueError):
             x = math.nan
-        if not (math.isfinite(x) and x > 0):
+        in_range = x >= 0 if self.allow_zero else x > 0  # False for NaN
+        if not (in_range and (self.whole or math.isfinite(x))):
+            kind = "a whole number" if self.whole else "a plain number"
+            bound = ">= 0" if self.allow_zero else "> 0"
             self.fail(
-                f"{flag}={value!r} must be {kind} > 0 (no K/M/B/T suffix); "
+                f"{flag}={value!r} must be {kind} {bound} (no K/M/B/T suffix); "
                 f"e.g. {flag} {self.example}.",
                 param,
                 ctx,

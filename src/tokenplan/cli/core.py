@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from tokenplan.cli._common import console, print_json
-from tokenplan.cli._options import QUANTITY, choice_option, json_option
+from tokenplan.cli._options import QUANTITY, Number, choice_option, json_option
 from tokenplan.flops import NORMS, POSITIONS, SHAPE_SOURCES
 from tokenplan.units import format_quantity as fq
 
@@ -86,25 +86,29 @@ def _sources_epilog() -> str:
     )
 
 
+def _size(flag: str, example: str, help: str):
+    """A shape size: a whole number > 0 (``--layers 1.5`` or ``0`` is one line naming the flag)."""
+    return click.option(flag, type=Number(example, whole=True), help=help)
+
+
 @click.command(epilog=_sources_epilog())
 @click.option(
     "--shape",
     "shape_name",
     help=f"A named shape ({', '.join(SHAPE_SOURCES)}; sources below).",
 )
-@click.option("--layers", type=int, help="Number of transformer blocks.")
-@click.option("--d-model", type=int, help="Residual width.")
-@click.option("--heads", type=int, help="Attention (query) heads.")
-@click.option(
+@_size("--layers", "12", "Number of transformer blocks.")
+@_size("--d-model", "768", "Residual width.")
+@_size("--heads", "12", "Attention (query) heads.")
+@_size(
     "--kv-heads",
-    type=int,
-    help="Key/value heads: fewer than --heads is grouped-query attention, 1 multi-query "
-    "[default: --heads].",
+    "8",
+    "Key/value heads: fewer than --heads is grouped-query attention, 1 multi-query [default: --heads].",
 )
-@click.option("--kv-size", type=int, help="Per-head key/value size [default: d_model/heads].")
-@click.option("--ffw-size", type=int, help="MLP hidden size [default: 4 d_model].")
-@click.option("--vocab", type=int, help="Vocabulary size [default: 50257, or the shape's].")
-@click.option("--seq-len", type=int, help="Sequence length [default: 2048, or the shape's].")
+@_size("--kv-size", "64", "Per-head key/value size [default: d_model/heads].")
+@_size("--ffw-size", "3072", "MLP hidden size [default: 4 d_model].")
+@_size("--vocab", "50257", "Vocabulary size [default: 50257, or the shape's].")
+@_size("--seq-len", "2048", "Sequence length [default: 2048, or the shape's].")
 @click.option(
     "--tied/--untied", default=None, help="LM head tied to the token embeddings [default: tied]."
 )

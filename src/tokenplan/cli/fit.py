@@ -12,7 +12,13 @@ import click
 
 from tokenplan import datasets
 from tokenplan.cli._common import console, print_json, report_written
-from tokenplan.cli._options import QUANTITY_LIST, choice_option, json_option, report_option
+from tokenplan.cli._options import (
+    QUANTITY_LIST,
+    Number,
+    choice_option,
+    json_option,
+    report_option,
+)
 from tokenplan.cli._progress import stage_progress
 from tokenplan.errors import InvalidInputError
 from tokenplan.fit.isoflop import PROFILES
@@ -101,7 +107,12 @@ def _curves(runs_path, curves_path, approach, notes):
 @click.option(
     "--curves", "curves_path", type=click.Path(dir_okay=False), help="Training curves (Approach 1)."
 )
-@click.option("--drop-highest", type=int, default=0, help="Drop the K highest-loss runs.")
+@click.option(
+    "--drop-highest",
+    type=Number("5", whole=True, allow_zero=True),
+    default=0,
+    help="Drop the K highest-loss runs.",
+)
 @click.option(
     "--drop-invalid", is_flag=True, help="Drop rows with NaN/inf/non-positive values (counted)."
 )
@@ -139,11 +150,11 @@ def _curves(runs_path, curves_path, approach, notes):
 @click.option(
     "--bootstrap",
     "n_boot",
-    type=int,
+    type=Number("1000", whole=True, allow_zero=True),
     default=None,
     help="Bootstrap refits for intervals, e.g. 1000 [200 for Approach 3's Chinchilla-family forms, else 0].",
 )
-@click.option("--seed", type=int, default=0)
+@click.option("--seed", type=Number("0", whole=True, allow_zero=True), default=0)
 @click.option(
     "--ci",
     type=float,

@@ -43,7 +43,9 @@ def _fields(ctx, param, value):
 @click.option(
     "-o", "--output", help="Write the subset here (input's format; provenance fields added)."
 )
-@click.option("--n", "n_select", type=int, help="Select exactly this many samples.")
+@click.option(
+    "--n", "n_select", type=Number("1000", whole=True), help="Select exactly this many samples."
+)
 @click.option("--fraction", type=float, help="Or this fraction of the candidates, e.g. 0.005.")
 @click.option(
     "--budget-tokens",
@@ -63,7 +65,11 @@ def _fields(ctx, param, value):
     "--target-method",
     help="With --target: centroid (default), task-center (the 0.5% paper) or nearest.",
 )
-@click.option("--seed", type=int, help="Seed for every random choice (default 0).")
+@click.option(
+    "--seed",
+    type=Number("0", whole=True, allow_zero=True),
+    help="Seed for every random choice (default 0).",
+)
 @click.option("--format", "row_format", help="Row format: auto, alpaca, sharegpt, prompt-response.")
 @click.option(
     "--fields",
@@ -75,8 +81,16 @@ def _fields(ctx, param, value):
 @click.option("--strict", is_flag=True, default=None, help="Stop at the first malformed row.")
 @click.option("--no-clean", is_flag=True, help="Keep links, images and HTML.")
 @choice_option("--filters", FILTER_PRESETS, dest="filter_preset", help="Filter preset.")
-@click.option("--min-chars", type=int, help="Drop answers shorter than this (LIMA 1200).")
-@click.option("--max-chars", type=int, help="Drop answers longer than this (LIMA 4096).")
+@click.option(
+    "--min-chars",
+    type=Number("1200", whole=True, allow_zero=True),
+    help="Drop answers shorter than this (LIMA 1200).",
+)
+@click.option(
+    "--max-chars",
+    type=Number("4096", whole=True),
+    help="Drop answers longer than this (LIMA 4096).",
+)
 @click.option("--drop-first-person", is_flag=True, default=None, help="Drop first-person answers.")
 @click.option(
     "--drop-references", is_flag=True, default=None, help="Drop answers citing other answers."
