@@ -263,3 +263,21 @@ def test_predict_on_a_list_says_it_takes_one_point():
     assert e.value.param == "n_params"
     with pytest.raises(InvalidInputError, match="n_tokens is a list or array"):
         get_law("epoch2024").predict(1e9, np.array([20e9, 140e9]))
+
+
+def test_an_infinite_extrapolation_is_named_in_json_and_in_words():
+    """`predict --json` wrote a factor beyond float range (D/N of 1e20 tokens on 1e-300 parameters) as a bare
+    null and the console as 'infx out'. The null stays (JSON has no infinity) and `extrapolation_unbounded`
+    names the axis, as `fit --json`'s allocations do (the same unbounded_axes); the console says
+    'beyond float range'."""
+    r = run_cli(
+        "predict", "--law", "chinchilla", "--params", "1e-300,1B", "--tokens", "1e20,20B", "--json"
+    )
+    assert r.returncode == 0, r.stderr
+    far, near = json.loads(r.stdout)["predictions"]
+    assert far["extrapolation"]["tokens_per_param"] is None
+    assert far["extrapolation_unbounded"] == ["tokens_per_param"]
+    assert near["extrapolation_unbounded"] == [] and None not in near["extrapolation"].values()
+    assert "tokens_per_param beyond float range" in far["warnings"][0]
+    r = run_cli("predict", "--law", "chinchilla", "--params", "1e-300", "--tokens", "1e20")
+    assert r.returncode == 0 and "infx" not in r.stdout and "beyond float range" in r.stdout

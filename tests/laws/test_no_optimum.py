@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from helpers import run_cli, write_runs_loss_growing_with_n
+from helpers import TEST_DATA, run_cli, write_runs_loss_growing_with_n
 from tokenplan.errors import InvalidInputError
 from tokenplan.laws import ChinchillaLaw
 from tokenplan.plan import plan
@@ -74,7 +74,11 @@ def test_the_sweep_page_shows_no_optimum_as_nan():
 
 def test_fit_prints_and_reports_a_law_without_an_optimum(tmp_path):
     """20 runs whose loss grows with N (L = 1.5 + 0.2 N^0.05 + 400/D^0.3): alpha < 0. The fit is printed
-    with its warning, the allocation rows say why they are empty, and the page is written."""
+    with its warning, the allocation rows say why they are empty, and the page is written. The page's lead
+    read "N_opt ∝ C^1.200, D_opt ∝ C^-0.200. At 1e+18 FLOPs: - parameters on - tokens": it now says in
+    words that the law has no compute-optimal allocation and why, as the console does."""
+    import re
+
     runs = write_runs_loss_growing_with_n(tmp_path / "neg.csv")
     page = tmp_path / "neg.html"
     r = run_cli(
@@ -84,6 +88,36 @@ def test_fit_prints_and_reports_a_law_without_an_optimum(tmp_path):
     assert r.returncode == 0, r.stderr
     assert r.stdout.count("no: no optimum (exponent <= 0)") == 2
     assert "a non-positive exponent" in r.stdout and page.is_file()
+    (said,) = [x for x in r.stdout.splitlines() if "has no compute-optimal allocation" in x]
+    reason = said.removeprefix("the saved law has no compute-optimal allocation: ").removesuffix(
+        "."
+    )
+    assert reason.startswith("its alpha=-0.0") and "eq. 4 needs both > 0" in reason, said
+    lead = re.search(r'<p class="lead".*?</p>', page.read_text(), re.S).group(0)
+    text = " ".join(re.sub(r"<[^>]+>", "", lead).replace("&gt;", ">").replace("&#39;", "'").split())
+    assert "parameters on" not in text and "N_opt ∝" not in text, text
+    assert (
+        "The fitted law has no compute-optimal allocation, so no N_opt or D_opt at 1e+18, 1e+20 "
+        f"FLOPs: {reason}." in text
+    ), text
+    assert 'data-key="allocations.1.flops"' in lead
+
+
+def test_json_and_markdown_say_why_there_is_no_optimum(tmp_path):
+    """`no_optimum_reason` in FitReport.to_dict() (`fit --json`, what the page reads) and a line of the
+    Markdown summary; null and no line for a law with an optimum."""
+    from tokenplan.fit.report import FitOptions, run_fit
+    from tokenplan.runs import read_runs
+
+    runs = write_runs_loss_growing_with_n(tmp_path / "neg.csv")
+    report = run_fit(read_runs(runs), FitOptions(form="chinchilla", n_boot=0))
+    reason = report.to_dict()["no_optimum_reason"]
+    assert reason == report.law.no_optimum_reason and reason.startswith("its alpha=-0.0")
+    assert f"It has no compute-optimal allocation: {reason}." in report.to_markdown()
+    ok = run_fit(
+        read_runs(TEST_DATA / "fit" / "results.csv"), FitOptions(form="chinchilla", n_boot=0)
+    )
+    assert ok.to_dict()["no_optimum_reason"] is None and "compute-optimal" not in ok.to_markdown()
 
 
 def test_a_runs_same_loss_optimum_under_one_parameter_is_dropped():

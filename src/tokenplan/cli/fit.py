@@ -396,6 +396,11 @@ def _print_report(report, notes, save, plot, *, show_backtest: bool) -> None:
     if report.allocations:
         con.print("[bold]Compute-optimal allocation (the saved law)[/bold]")
         con.print(_allocation_table(report.allocations))
+    if not report.law.has_optimum:  # the page's lead says the same
+        con.print(
+            f"the saved law has no compute-optimal allocation: {report.law.no_optimum_reason}.",
+            soft_wrap=True,
+        )
     boot = report.intervals.get(report.primary)
     if boot is not None:
         con.print(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import click
 
 from tokenplan.cli._common import console, print_json
@@ -115,9 +117,9 @@ def _print(law, preds, level) -> None:
                 "-" if p.effective_tokens is None else fq(p.effective_tokens),
             ]
         iv = "-" if p.interval is None else f"{p.interval[0]:.4f} .. {p.interval[1]:.4f}"
-        inside = {None: "unknown", True: "yes"}.get(
-            p.inside_range, f"{p.max_extrapolation:.3g}x out"
-        )
+        far = p.max_extrapolation
+        out = "no: beyond float range" if math.isinf(far) else f"{far:.3g}x out"
+        inside = {None: "unknown", True: "yes"}.get(p.inside_range, out)
         table.add_row(*row, f"{p.loss:.4f}", iv, inside)
     con.print(table)
     kinds = {(p.interval_kind, p.interval_source) for p in preds}

@@ -23,7 +23,7 @@ from tokenplan.fit.forms import FORMS
 from tokenplan.fit.isoflop import PROFILES
 from tokenplan.fit.parametric import REDUCTIONS
 from tokenplan.laws.base import FittedRange
-from tokenplan.laws.prediction import Uncertainty
+from tokenplan.laws.prediction import Uncertainty, unbounded_axes
 
 if TYPE_CHECKING:
     from tokenplan.fit.bootstrap import BootstrapResult
@@ -155,6 +155,7 @@ class FitReport:
             else self.law.fitted_range.to_dict(),
             "interval_kind": "none" if self.law.uncertainty is None else self.law.uncertainty.kind,
             "allocations": list(self.allocations),
+            "no_optimum_reason": None if self.law.has_optimum else self.law.no_optimum_reason,
             "warnings": list(self.warnings),
             "notes": list(self.notes),
             "law": self.law.to_dict(),
@@ -164,6 +165,8 @@ class FitReport:
         """A short Markdown summary: the law, the form choice and the backtest table."""
         lines = [f"# Fit of {self.runs_info['source']}", ""]
         lines.append(f"{self.runs_info['n_used']} runs; saved law: {TITLES[self.primary]}.")
+        if not self.law.has_optimum:
+            lines.append(f"It has no compute-optimal allocation: {self.law.no_optimum_reason}.")
         if self.form:
             lines.append(f"Form: **{self.form}** ({self.form_reason}).")
         lines += ["", "| form | held out | mean abs error | max abs error | inside interval |"]
@@ -524,7 +527,7 @@ def _allocations(law: Law, o: FitOptions) -> tuple[dict[str, Any], ...]:
                 "n_params_interval": None if iv.n_params is None else list(iv.n_params),
                 "n_tokens_interval": None if iv.n_tokens is None else list(iv.n_tokens),
                 "extrapolation": far,
-                "extrapolation_unbounded": [k for k, f in far.items() if math.isinf(f)],
+                "extrapolation_unbounded": unbounded_axes(far),
             }
         )
     return tuple(rows)

@@ -187,6 +187,15 @@ def _value_or_nan(value_of, one: Law) -> float:
         return math.nan
 
 
+def unbounded_axes(extrapolation: dict[str, float]) -> list[str]:
+    """The axes of a :meth:`FittedRange.extrapolation` whose factor is beyond float range (D/N of a law whose
+    N term vanished, or of a point at 1e-300 parameters). JSON has no infinity and writes them as null like
+    every non-finite number (:mod:`tokenplan._json`): this list, written beside them as
+    ``extrapolation_unbounded`` (by ``fit --json`` and ``predict --json``), tells "infinitely far out" from
+    "no number"."""
+    return [axis for axis, f in extrapolation.items() if math.isinf(f)]
+
+
 @dataclass(frozen=True)
 class Prediction:
     """The predicted loss of one (N, D[, U]) point, its interval, and whether it lies in the fitted range.
@@ -227,8 +236,13 @@ class Prediction:
         return max(self.extrapolation.values(), default=1.0)
 
     def warnings(self) -> list[str]:
-        """One warning naming every axis outside the fitted range and its factor (empty inside)."""
-        out = [f"{axis} {f:.3g}x" for axis, f in self.extrapolation.items() if f > 1.0 + 1e-9]
+        """One warning naming every axis outside the fitted range and its factor (empty inside); a factor
+        beyond float range says so, not 'infx'."""
+        out = [
+            f"{axis} {'beyond float range' if math.isinf(f) else f'{f:.3g}x'}"
+            for axis, f in self.extrapolation.items()
+            if f > 1.0 + 1e-9
+        ]
         if not out:
             return []
         return [f"outside the law's fitted range ({', '.join(out)}): an extrapolation."]
@@ -240,6 +254,7 @@ class Prediction:
             "interval": None if self.interval is None else list(self.interval),
             **record(self, "level interval_kind interval_source inside_range"),
             "extrapolation": dict(self.extrapolation),
+            "extrapolation_unbounded": unbounded_axes(self.extrapolation),
             **record(self, "fitted_range_source source"),
             "warnings": self.warnings(),
             "notes": list(self.notes),
