@@ -97,10 +97,12 @@ def test_a_recipe_error_names_the_flag_only_when_a_flag_gave_the_value(tmp_path)
     recipe.write_text("input: a.jsonl\nn_select: 0\n")
     r = run_cli("select", str(recipe))
     assert r.returncode == 2 and "--n" not in r.stderr and "n_select=0 must be > 0" in r.stderr
-    r = run_cli("select", str(recipe), "--n", "-1")
+    r = run_cli("select", str(recipe), "--fraction", "1.5")  # the flag's value replaces n_select
     assert r.returncode == 2 and r.stderr.startswith(
-        f"tokenplan: error: --n: recipe {str(recipe)!r}"
+        f"tokenplan: error: --fraction: recipe {str(recipe)!r} with the flags given: fraction=1.5"
     )
+    r = run_cli("select", str(recipe), "--n", "-1")  # a count flag refuses it before the recipe
+    assert r.returncode == 2 and "--n='-1' must be a whole number > 0" in r.stderr
     r = run_cli("select", str(tmp_path / "missing.yaml"))
     assert (
         r.returncode == 2 and "'" + str(tmp_path / "missing.yaml") + "' does not exist" in r.stderr
