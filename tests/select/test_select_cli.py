@@ -496,3 +496,25 @@ def test_a_missing_target_names_the_folder_a_relative_path_was_read_from(tmp_pat
         f"target file 'task.jsonl' does not exist (a relative path is read from the current folder, "
         f"{tmp_path})" in r.stderr
     )
+
+
+@pytest.mark.parametrize("pool", ["tiny_alpaca.json", "chatter.yml", "."])
+def test_a_pool_in_the_recipes_place_is_read_as_the_pool(tmp_path, pool):
+    """`select pool.json --n 2` (as `fit runs.csv`) is `select -i pool.json`: a file that is not YAML, a
+    chatterbot corpus file (YAML with a `conversations` list) or a folder. It was read as a recipe and
+    refused ("must be a mapping of option: value"), and a folder was refused by click."""
+    if pool == ".":
+        folder = tmp_path / "corpus"
+        folder.mkdir()
+        (folder / "chatter.yml").write_bytes((DATA / "chatter.yml").read_bytes())
+        path = folder
+    else:
+        path = DATA / pool
+    args = ("--n", "2", "--embedder", "tfidf", "--no-cache", "--json", "-q")
+    r = run_cli("select", str(path), *args)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["recipe"]["input"] == str(path)
+    assert json.loads(r.stdout)["report"]["n_selected"] == 2
+    # given twice, the pool is one line naming --input, exit 2
+    r = run_cli("select", str(path), "-i", str(DATA / "tiny.jsonl"), *args)
+    assert r.returncode == 2 and "give the pool once" in r.stderr and "Traceback" not in r.stderr

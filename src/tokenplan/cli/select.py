@@ -28,7 +28,7 @@ def _fields(ctx, param, value):
 
 
 @click.command()
-@click.argument("recipe", required=False, type=click.Path(dir_okay=False))
+@click.argument("recipe", required=False, metavar="[RECIPE|POOL]", type=click.Path())
 @click.option(
     "-i",
     "--input",
@@ -148,13 +148,14 @@ def _fields(ctx, param, value):
 def select(recipe: str | None, as_json: bool, quiet: bool, **opts: Any) -> None:
     """Select a small, diverse SFT subset from a pool and report how well it covers the pool.
 
-    Runs a YAML RECIPE, or flags, or both (flags win). Pipeline: read -> clean -> LIMA filters -> dedup ->
+    Runs a YAML RECIPE, or flags, or both (flags win); a POOL file or folder in its place is the same as
+    --input POOL. Pipeline: read -> clean -> LIMA filters -> dedup ->
     embed -> K-Means -> select -> coverage report (vs a random subset of the same size, or of the same
     token budget) -> write.
 
     \b
     Examples:
-      tokenplan select -i pool.jsonl -o subset.jsonl --n 1000
+      tokenplan select pool.jsonl -o subset.jsonl --n 1000
       tokenplan select -i alpaca.json --fraction 0.005 --method task-center --filters lima
       tokenplan select --example chatterbot --n 40 --embedder tfidf
       tokenplan select -i chatterbot/ --n 100 --method lima --embedder tfidf
@@ -167,6 +168,13 @@ def select(recipe: str | None, as_json: bool, quiet: bool, **opts: Any) -> None:
     from tokenplan.select.pipeline import Recipe
 
     overrides = _overrides(opts)
+    if recipe is not None and _is_pool(recipe):
+        if overrides.get("input"):
+            raise InvalidInputError(
+                f"{recipe!r} is a pool and --input or --example gives another; give the pool once.",
+                param="input",
+            )
+        overrides["input"], recipe = recipe, None
     if recipe is not None:
         config = Recipe.from_yaml(recipe, **overrides)
     else:
@@ -193,6 +201,21 @@ def select(recipe: str | None, as_json: bool, quiet: bool, **opts: Any) -> None:
         _print_report(report, config.input)
 
 
+def _is_pool(path: str) -> bool:
+    """Whether the positional argument is a pool rather than a recipe: a folder, a file that is not YAML,
+    or a YAML file holding a chatterbot corpus (a mapping with a ``conversations`` list)."""
+    p = Path(path)
+    if p.is_dir() or p.suffix.lower() not in (".yml", ".yaml"):
+        return True
+    import yaml
+
+    try:
+        doc = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return False  # the recipe reader names the file and the problem
+    return isinstance(doc, dict) and isinstance(doc.get("conversations"), list)
+
+
 def _run(config, recipe: str | None, overrides: dict[str, Any], *, quiet: bool):
     """run(config) with progress; an error about a value the recipe file gave (not a flag) names the
     file instead of the flag the value could have come from ('--n: n_select=500 should be <= ...')."""
@@ -215,7 +238,7 @@ def _given_by_flag(param: str, overrides: dict[str, Any]) -> bool:
     return param in overrides or param in filters
 
 
-select.tokenplan_flags = {"input": "--input"}  # the option's name is input_ (input is a builtin)
+select.tokenplan_flags = {"input": "--input", "recipe": "RECIPE"}  # the option's name is input_ (input is a builtin)
 
 _SIZES = ("n_select", "fraction", "budget_tokens")
 # filter flag -> FilterConfig field
