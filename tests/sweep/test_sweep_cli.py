@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import math
+import shlex
 import tarfile
 
 import pytest
@@ -58,6 +59,11 @@ def test_micro_sweep_end_to_end(tmp_path):
     # again: nothing to do
     again = run_cli("sweep", "--preset", "micro", "--out", str(out), "--json", "--quiet")
     assert again.returncode == 0 and json.loads(again.stdout)["sweep"]["n_skipped"] == 4
+    # the next step it suggests runs: 4 runs are too few for Approach 3, so not plain `fit results.csv`
+    command = report["sweep"]["fit_command"]
+    assert "--approach all --curves" in command and "got 4" in report["sweep"]["fit_command_why"]
+    fitted = run_cli(*shlex.split(command)[1:], "--json")
+    assert fitted.returncode == 0, fitted.stderr
     # ... and on another device, with other CPUs per run: the same runs (a sweep begun on a CPU resumes
     # on a GPU; before, "holds a different sweep")
     moved = run_cli(
@@ -461,3 +467,29 @@ def test_ctrl_c_stops_the_progress_bar_once(tmp_path, monkeypatch):
     assert r.exit_code == 130, r.output
     assert "tokenplan: interrupted; finished runs are kept in" in r.output
     assert len(stops) == 1
+
+
+@pytest.mark.parametrize("folder, flag", [("cpu-demo", None), ("repeat", "--law data-constrained")])
+def test_the_suggested_fit_command_suits_the_results(folder, flag):
+    """`next: tokenplan fit ...` after a sweep: plain on enough fresh runs, --law data-constrained on a
+    repetition grid (plain `fit` refused both micro's 4 runs and the repeat grid with exit 2)."""
+    from helpers import REPO
+    from tokenplan.sweep.runner import SweepResult
+
+    path = REPO / "docs" / "results" / folder
+    result = SweepResult(
+        out_dir=str(path),
+        results_csv=str(path / "results.csv"),
+        curves_csv=str(path / "curves.csv"),
+        best_lr_csv=None,
+        n_runs=0,
+        n_skipped=0,
+        n_trained=0,
+    )
+    command, why = result.fit_command()
+    assert command == f"tokenplan fit {path / 'results.csv'}" + (f" {flag}" if flag else "")
+    assert (why is None) == (flag is None)
+    if flag:
+        assert why.startswith("9 of 12 runs repeat their data; Approach 3 needs at least 5 runs")
+        r = run_cli(*shlex.split(command)[1:], "--json")
+        assert r.returncode == 0, r.stderr

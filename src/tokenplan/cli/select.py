@@ -238,7 +238,10 @@ def _given_by_flag(param: str, overrides: dict[str, Any]) -> bool:
     return param in overrides or param in filters
 
 
-select.tokenplan_flags = {"input": "--input", "recipe": "RECIPE"}  # the option's name is input_ (input is a builtin)
+select.tokenplan_flags = {
+    "input": "--input",
+    "recipe": "RECIPE",
+}  # the option's name is input_ (input is a builtin)
 
 _SIZES = ("n_select", "fraction", "budget_tokens")
 # filter flag -> FilterConfig field

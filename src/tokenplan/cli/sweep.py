@@ -171,8 +171,8 @@ def _print_summary(result) -> None:
     click.echo(f"curves:  {result.curves_csv}")
     if result.best_lr_csv:
         click.echo(f"best LR per size: {result.best_lr_csv}")
-    fit_target = result.best_lr_csv or result.results_csv
-    click.echo(f"next:    tokenplan fit {fit_target}")
+    command, why = result.fit_command()
+    click.echo(f"next:    {command}" + (f"   ({why})" if why else ""))
 
 
 def _check_report(report: str, *, overwrite: bool, inputs: list) -> None:

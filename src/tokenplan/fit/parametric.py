@@ -417,7 +417,9 @@ def _vanished_term_notes(law: ChinchillaLaw, runs) -> list[str]:
     return notes
 
 
-def _check_runs(runs, approach: str) -> None:
+def check_runs(runs, approach: str = "Approach 3") -> None:
+    """Refuse runs a parametric L(N, D) cannot be fitted on (fewer than 5 distinct (N, D) points, or one
+    model size or token count only), naming ``approach`` and the count."""
     runs.require_points(5, approach)
     if len(np.unique(runs.n_params)) < 2 or len(np.unique(runs.n_tokens)) < 2:
         raise InvalidInputError(
@@ -480,7 +482,7 @@ def fit_parametric(
     ``prune=False`` iterates every start to convergence instead of the successive-halving schedule of
     :func:`batched_newton` (slower; for checking).
     """
-    _check_runs(runs, "Approach 3")
+    check_runs(runs, "Approach 3")
     delta = _checks.positive("delta", delta)
     reduction = _checks.choice("reduction", reduction, REDUCTIONS)
     optimizer = _checks.choice("optimizer", optimizer, ("batched", "scipy"))

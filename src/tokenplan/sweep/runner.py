@@ -57,7 +57,34 @@ class SweepResult:
             "out_dir results_csv curves_csv best_lr_csv n_runs n_skipped n_trained n_lost counts "
             "wall_seconds executor",
         )
-        return {**out, "counts": dict(self.counts), "grids": list(self.grids)}
+        command, why = self.fit_command()
+        extra = {"fit_command": command, "fit_command_why": why}
+        return {**out, "counts": dict(self.counts), "grids": list(self.grids), **extra}
+
+    def fit_command(self) -> tuple[str, str | None]:
+        """The ``tokenplan fit`` call that these results support, and why it is not the default call
+        (None when it is). Plain ``tokenplan fit`` (Approach 3 on the runs on fresh data) needs 5 fresh
+        runs at distinct (N, D); short of that it stops with exit 2, so: runs on repeated data (a
+        repetition grid) take ``--law data-constrained``, and the rest ``--approach all`` with the
+        curves (Approach 1 fits the envelope of the training curves; the others say why they were
+        skipped)."""
+        from tokenplan.fit.parametric import check_runs
+        from tokenplan.runs import read_runs
+
+        target = self.best_lr_csv or self.results_csv
+        try:
+            runs = read_runs(target)
+        except InvalidInputError as exc:
+            return f"tokenplan fit {target}", f"results not readable: {exc}"
+        fresh = runs.fresh_only()
+        try:
+            check_runs(fresh)
+        except InvalidInputError as exc:
+            if len(fresh) < len(runs):
+                why = f"{len(runs) - len(fresh)} of {len(runs)} runs repeat their data; {exc}"
+                return f"tokenplan fit {target} --law data-constrained", why
+            return f"tokenplan fit {target} --approach all --curves {self.curves_csv}", str(exc)
+        return f"tokenplan fit {target}", None
 
 
 def _corpus(spec: SweepSpec, folder: SweepFolder):
