@@ -362,6 +362,9 @@ def test_an_output_without_a_suffix_is_written_in_the_inputs_format(tmp_path):
         ({"problem": "1+1", "solution": "2"}, "1+1", "2", False),
         ({"input": "in", "output": "out"}, "in", "out", False),
         ({"prompt": "p", "response": "r", "question": "not this"}, "p", "r", False),
+        # an answer column named <anything>_answer/_response/_output...: BELLE's question/std_answer
+        ({"question": "Why?", "std_answer": "Because.", "class": "x"}, "Why?", "Because.", False),
+        ({"prompt": "p", "model-output": "o"}, "p", "o", False),
         # a prompt column alone: a prompt-only pool (an evaluation set)
         ({"question": "What is 2+2?", "category": "math"}, "What is 2+2?", "", True),
         ({"text": "Write a poem."}, "Write a poem.", "", True),
@@ -411,3 +414,25 @@ def test_dolly_rows_are_instruction_rows_with_their_answer(tmp_path):
         ("Name a colour.", "Red."),
     ]
     assert stats.prompt_only is False and stats.n_malformed == 0
+
+
+def test_a_pool_read_as_prompt_only_names_its_other_text_columns(tmp_path):
+    """A prompt column and answers under a name no rule knows ('reference'): the pool is read prompt-only
+    (there is no telling), and the note names the column and the --fields that would read it."""
+    from tokenplan.select.pipeline import Recipe, run
+
+    path = tmp_path / "pool.jsonl"
+    rows = [
+        {"question": f"q{i} " * 3, "reference": f"a{i}", "topic": "t", "n": 1} for i in range(6)
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    stats = ReadStats()
+    list(iter_records(path, stats=stats, domain_field="topic"))
+    assert stats.prompt_only and stats.other_text_columns == ("reference",)
+    report = run(
+        Recipe(
+            input=str(path), n_select=2, embedder="tfidf", cache_dir="none", domain_field="topic"
+        )
+    )
+    (note,) = [n for n in report.notes if n.startswith("prompt-only")]
+    assert "'reference'" in note and "--fields question,reference" in note

@@ -108,6 +108,11 @@ class ReadStats:
     errors: list[str] = field(default_factory=list)
     prompt_only: bool = False
     """True when the pool has prompts and no answers (every ``Record.response`` is then empty)."""
+    prompt_column: str = ""
+    """The prompt column detection chose (prompt-response rows); empty otherwise."""
+    other_text_columns: tuple[str, ...] = ()
+    """For a pool read as prompt-only by detection: its other columns holding text in the first row (not
+    the prompt, domain or score column), one of which may be the answers under a name not recognised."""
 
     def malformed(self, where: str, message: str, *, strict: bool) -> None:
         text = f"{where}: {message}"
@@ -317,6 +322,22 @@ PROMPT_RESPONSE_COLUMNS = (
 )
 #: a column of these names with no answer column beside it is read as a prompt-only pool
 PROMPT_COLUMNS = ("prompt", "question", "query", "problem", "input", "text")
+#: beside a prompt column, a column named ``<anything>_<one of these>`` holds the answers (BELLE's
+#: ``std_answer``, ``reference_answer``, ``gold_response``, ``model_output``...), tried after the pairs above
+ANSWER_SUFFIXES = ("answer", "response", "completion", "output", "solution")
+
+
+def _answer_like(row: Mapping, prompt: str) -> str | None:
+    """The first column other than ``prompt`` whose name ends in ``_`` or ``-`` and an answer word."""
+    ends = tuple(sep + word for word in ANSWER_SUFFIXES for sep in ("_", "-"))
+    return next((c for c in row if c != prompt and str(c).lower().endswith(ends)), None)
+
+
+def _text_columns(row: Mapping, skip: set) -> tuple[str, ...]:
+    """The columns of ``row`` not in ``skip`` whose value is non-empty text."""
+    return tuple(
+        str(c) for c, v in row.items() if c not in skip and isinstance(v, str) and v.strip()
+    )
 
 
 def _alpaca_answer(row: Mapping) -> str | None:
@@ -341,7 +362,8 @@ def _detect_row_format(
             return "prompt-response", False, pair
     for column in PROMPT_COLUMNS:
         if column in row:
-            return "prompt-response", True, (column, "")
+            answer = _answer_like(row, column)
+            return "prompt-response", answer is None, (column, answer or "")
     raise InvalidInputError(
         f"cannot tell the row format from the columns {sorted(row)}; expected alpaca "
         "(instruction, input, output), sharegpt (conversations or messages) or a prompt and answer "
@@ -498,8 +520,13 @@ def iter_records(
                 )
                 continue
             first = False
+            detected = fmt is None and fields is None
             found, stats.prompt_only, fields = _first_row(row, fmt, fields)
             fmt = fmt or found
+            if detected and stats.prompt_only:
+                stats.prompt_column = fields[0] if fields else "instruction"
+                known = {stats.prompt_column, domain_field, score_field}
+                stats.other_text_columns = _text_columns(row, known)
             for what, column in (("domain", domain_field), ("score", score_field)):
                 if column is not None and column not in row:
                     raise InvalidInputError(

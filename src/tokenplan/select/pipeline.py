@@ -1307,13 +1307,25 @@ def _select(recipe: Recipe, pool, n_select: int, tokens, target, *, tick: Progre
     return pick(n_select)
 
 
+def _answer_hint(recipe: Recipe, stats) -> str:
+    """For a pool detected as prompt-only whose rows hold other text: how to name the answer column."""
+    others = getattr(stats, "other_text_columns", ())
+    if not others:
+        return ""
+    names = ", ".join(repr(c) for c in others)
+    return (
+        f" The rows also hold text in {names}: if one is the answer, name it with "
+        f"--fields {stats.prompt_column},{others[0]} (recipe: fields)."
+    )
+
+
 def _notes(recipe: Recipe, stats, n_target: int) -> tuple[str, ...]:
     notes = []
     if stats.prompt_only:
         skipped = " (length, first person, references)" if recipe.filters.active else ""
         notes.append(
             f"prompt-only pool: no answers, so answer-based filters{skipped} were skipped; "
-            "selected on prompts alone."
+            "selected on prompts alone." + _answer_hint(recipe, stats)
         )
     if recipe.target is not None:
         notes.append(
