@@ -104,6 +104,26 @@ def test_target_selects_the_targets_topic(capsys, tmp_path):
     assert any("t.jsonl" in n for n in rep["notes"])
 
 
+@pytest.mark.parametrize("example", ["whole row", "prompt only"])
+def test_pool_rows_that_are_target_examples_are_left_out(capsys, tmp_path, example):
+    """A target is often evaluation data: the pool rows that are its examples (same text, or the same
+    prompt when the example has no answer) were selected first (5 of 20 on BELLE's math rows); they are
+    now dropped before selection, counted as target_example, and the note says so."""
+    rows = _rows(80)
+    pool = _pool(tmp_path, rows)
+    picked = [rows[0], rows[4], rows[8]]  # cooking
+    if example == "prompt only":
+        picked = [{"prompt": r["prompt"]} for r in picked]
+    target = _pool(tmp_path, picked, "t.jsonl")
+    args = ("--target", str(target), "--n", "10", "--json", "--n-clusters", "4", *BASE)
+    code, out, err = _cli(capsys, "select", "-i", str(pool), *args)
+    assert code == 0, err
+    rep = json.loads(out)["report"]
+    assert rep["drop_reasons"]["target_example"] == 3 and rep["n_candidates"] == 77
+    assert not {0, 4, 8} & set(rep["selected"])
+    assert any("3 pool row(s) that are those examples were left out" in n for n in rep["notes"])
+
+
 def test_prompt_only_pool_gets_one_note_and_skips_answer_filters(capsys, tmp_path):
     rows = [{"prompt": r["prompt"]} for r in _rows()]
     pool = _pool(tmp_path, rows)

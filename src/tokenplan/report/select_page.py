@@ -155,7 +155,7 @@ def write_select_report(
 # --------------------------------------------------------------------------------------------------------
 # the funnel
 # --------------------------------------------------------------------------------------------------------
-_DEDUP_ORDER = ("exact_duplicate", "near_duplicate", "semantic_duplicate")
+_DEDUP_ORDER = ("exact_duplicate", "near_duplicate", "semantic_duplicate", "target_example")
 
 
 def _funnel(report: SelectionReport) -> list[dict[str, Any]]:

@@ -41,6 +41,7 @@ DROP_REASONS = (
     "exact_duplicate",
     "near_duplicate",
     "semantic_duplicate",
+    "target_example",
 )
 
 # "I" only as a capitalised word (not "i.e."); contractions count. Case-insensitive for my/mine/myself.

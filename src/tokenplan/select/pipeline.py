@@ -1113,9 +1113,40 @@ def _read_and_embed(
                 n_texts=len(cands) + n_target,
                 warnings=warnings,
             )
-    emb = embedded.matrix
-    target = emb[len(cands) :] if recipe.target is not None else None
-    return cands, emb[: len(cands)], target, (embedded, n_target)
+        emb = embedded.matrix
+        target = emb[len(cands) :] if recipe.target is not None else None
+        emb = emb[: len(cands)]
+        if recipe.target is not None:
+            keep = ~_target_rows(spool, len(cands), n_target)
+            if not keep.all():
+                reasons["target_example"] += int((~keep).sum())
+                emb, cands = emb[keep], cands.subset(keep)
+    return cands, emb, target, (embedded, n_target)
+
+
+def _target_rows(spool: IO[str], n_cands: int, n_target: int) -> np.ndarray:
+    """Which candidates are one of the target's examples: the same text (prompt and answer, cleaned, as
+    embedded), or the same prompt where one of the two has no answer. A target is often evaluation data,
+    so selecting it would put the test into the training set; and the user holds these rows already."""
+    spool.seek(0)
+    targets = itertools.islice(spool, n_cands, n_cands + n_target)
+    whole = {json.loads(line).strip() for line in targets}
+    prompts = set().union(*(_blank_line_prefixes(t) for t in whole))
+    spool.seek(0)
+    found = np.zeros(n_cands, dtype=bool)
+    for i, line in enumerate(itertools.islice(spool, n_cands)):
+        text = json.loads(line).strip()
+        found[i] = text in prompts or not whole.isdisjoint(_blank_line_prefixes(text))
+    return found
+
+
+def _blank_line_prefixes(text: str) -> set[str]:
+    """``text`` and each start of it that ends before a blank line (the prompt of "prompt\n\nanswer")."""
+    out, at = {text}, text.find("\n\n")
+    while at != -1:
+        out.add(text[:at].strip())
+        at = text.find("\n\n", at + 1)
+    return out
 
 
 def run(recipe: Recipe, *, progress: Progress | None = None) -> SelectionReport:
@@ -1171,7 +1202,7 @@ def run(recipe: Recipe, *, progress: Progress | None = None) -> SelectionReport:
         output=written,
         plot=plot_path,
         timings={k: round(v, 3) for k, v in timer.timings.items()},
-        notes=_notes(recipe, stats, n_target),
+        notes=_notes(recipe, stats, n_target, reasons["target_example"]),
         guidance=tuple(quantity_guidance(len(sel), cov.n_tokens, target=recipe.target is not None)),
         warnings=tuple(warnings),
     )
@@ -1319,7 +1350,7 @@ def _answer_hint(recipe: Recipe, stats) -> str:
     )
 
 
-def _notes(recipe: Recipe, stats, n_target: int) -> tuple[str, ...]:
+def _notes(recipe: Recipe, stats, n_target: int, n_left_out: int = 0) -> tuple[str, ...]:
     notes = []
     if stats.prompt_only:
         skipped = " (length, first person, references)" if recipe.filters.active else ""
@@ -1328,7 +1359,14 @@ def _notes(recipe: Recipe, stats, n_target: int) -> tuple[str, ...]:
             "selected on prompts alone." + _answer_hint(recipe, stats)
         )
     if recipe.target is not None:
+        left_out = (
+            f"; {n_left_out} pool row(s) that are those examples were left out (a target is often "
+            "evaluation data: selecting it would train on the test)"
+            if n_left_out
+            else ""
+        )
         notes.append(
-            f"selected for the task in {recipe.target} ({n_target} examples, {recipe.target_method})."
+            f"selected for the task in {recipe.target} ({n_target} examples, {recipe.target_method})"
+            f"{left_out}."
         )
     return tuple(notes)
