@@ -493,3 +493,14 @@ def test_the_suggested_fit_command_suits_the_results(folder, flag):
         assert why.startswith("9 of 12 runs repeat their data; Approach 3 needs at least 5 runs")
         r = run_cli(*shlex.split(command)[1:], "--json")
         assert r.returncode == 0, r.stderr
+
+
+def test_dry_run_table_names_the_dropout_schedules(tmp_path):
+    """The dropout column said '0@0', '0.1@0' and '0.1@0.5'; it now says none, 0.1 and 0.1 from 50%."""
+    out = tmp_path / "x"
+    r = run_cli(
+        "sweep", "--preset", "repeat-demo", "--dry-run", "--out", str(out), env={"COLUMNS": "200"}
+    )
+    assert r.returncode == 0, r.stderr
+    cells = {line.split("│")[-3].strip() for line in r.stdout.splitlines() if "rep-L2" in line}
+    assert cells == {"none", "0.1", "0.1 from 50%"}

@@ -307,7 +307,7 @@ def _dry_run(spec, out: Path, as_json: bool) -> None:
             str(row["steps"]) + (" (!)" if row["too_few_steps"] else ""),
             format_quantity(row["n_tokens"]),
             "-" if row["unique_tokens"] is None else format_quantity(row["unique_tokens"]),
-            f"{row['dropout']:g}@{row['dropout_start']:g}",
+            _dropout_cell(row["dropout"], row["dropout_start"]),
             f"{row['lr']:g}",
         )
     console().print(table)
@@ -315,6 +315,13 @@ def _dry_run(spec, out: Path, as_json: bool) -> None:
         warn(
             "(!) marks runs with fewer optimizer steps than min_steps; they are flagged too_few_steps."
         )
+
+
+def _dropout_cell(p: float, start: float) -> str:
+    """A run's dropout as the schedules name it: none, p (constant), or p from the late start on."""
+    if not p:
+        return "none"
+    return f"{p:g}" if not start else f"{p:g} from {start:.0%}"
 
 
 class _Progress:
