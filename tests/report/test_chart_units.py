@@ -72,3 +72,32 @@ def test_chart_axes_and_formats_use_the_tables_units(tmp_path, open_report):
         spec,
     )
     assert shown == [format_quantity(x) for x in _VALUES]
+
+
+def test_an_unbracketed_minimum_sits_on_its_curve_and_is_hollow():
+    """A parabola whose minimum lies outside the sizes tried (cpu-demo's 3e12 budget: 36.7K against sizes
+    74K..837K) drew its curve over the sizes only, so the diamond floated apart from it; the curve now runs
+    on to the minimum and the diamond is hollow, a bracketed one filled."""
+    import altair as alt
+    import numpy as np
+
+    from tokenplan.fit.isoflop import IsoflopProfile
+    from tokenplan.report import _html
+
+    sizes = np.array([7.4e4, 2e5, 8.37e5])
+    coef = np.array([0.1, -2 * 0.1 * np.log(3.67e4), 0.0])  # minimum at 36.7K, left of the sizes
+    profiles = [
+        IsoflopProfile(3e12, sizes, np.polyval(coef, np.log(sizes)), coef, 3.67e4, 1.9, False),
+        IsoflopProfile(3e11, sizes, np.polyval(coef, np.log(sizes)), coef, 2e5, 1.9, True),
+    ]
+    iso = type("Iso", (), {"profiles": profiles})()
+    x, y = alt.X("n_params:Q"), alt.Y("loss:Q")
+    curve, filled, hollow = _html.profile_layers(
+        alt, iso, x, y, alt.Color("budget:N"), size=100, unbracketed="NO"
+    )
+    drawn = [r["n_params"] for r in curve.to_dict()["data"]["values"] if r["budget"] == "3e+12"]
+    assert min(drawn) == pytest.approx(3.67e4) and max(drawn) == pytest.approx(8.37e5)
+    for layer, bracketed, budget in ((filled, True, "3e+11"), (hollow, False, "3e+12")):
+        spec = layer.to_dict()
+        assert spec["mark"]["filled"] is bracketed
+        assert [m["budget"] for m in spec["data"]["values"]] == [budget]

@@ -138,18 +138,22 @@ def point_rows(table: Any, fields: Iterable[str], index: Iterable[int]) -> list[
 def profile_layers(
     alt: Any, iso: Any, x: Any, y: Any, color: Any, *, size: int, unbracketed: str
 ) -> list[Any]:
-    """An Approach-2 fit's IsoFLOP profiles as two layers: each budget's fitted curve (60 points in log N)
+    """An Approach-2 fit's IsoFLOP profiles as layers: each budget's fitted curve (60 points in log N)
     and its minimum, a black-edged diamond with budget, N, loss and bracketing in the tooltip.
 
     Shared by the fit and sweep pages, which draw the same valleys; ``unbracketed`` is the tooltip's text
-    for a minimum at the edge of the sizes.
+    for a minimum outside the sizes tried. Such a minimum is an extrapolation of the profile: the curve is
+    drawn on to it (so the diamond sits on its curve, not apart from the runs) and the diamond is hollow.
     """
     import numpy as np
 
     curve, minima = [], []
     for p in iso.profiles:
         label = f"{p.flops:.2g}"
-        xs = np.linspace(np.log(p.n_params.min()), np.log(p.n_params.max()), 60)
+        lo, hi = np.log(p.n_params.min()), np.log(p.n_params.max())
+        if np.isfinite(p.n_params_opt) and p.n_params_opt > 0:
+            lo, hi = min(lo, np.log(p.n_params_opt)), max(hi, np.log(p.n_params_opt))
+        xs = np.linspace(lo, hi, 60)
         curve += [
             {"n_params": float(np.exp(v)), "loss": float(np.polyval(p.coef, v)), "budget": label}
             for v in xs
@@ -162,19 +166,25 @@ def profile_layers(
                 "bracketed": "yes" if p.bracketed else unbracketed,
             }
         )
-    marks = alt.Chart(alt.Data(values=minima)).mark_point(
-        shape="diamond", size=size, filled=True, stroke="black", strokeWidth=1.5
-    )
+
+    def marks(bracketed: bool) -> Any:
+        rows = [m for m in minima if (m["bracketed"] == "yes") == bracketed]
+        return alt.Chart(alt.Data(values=rows)).mark_point(
+            shape="diamond", size=size, filled=bracketed, stroke="black", strokeWidth=1.5
+        )
+
     tooltip = [
         "budget:N",
         alt.Tooltip("n_params:Q", **QUANTITY),
         alt.Tooltip("loss:Q", format=".4f"),
         "bracketed:N",
     ]
-    return [
-        alt.Chart(alt.Data(values=curve)).mark_line().encode(x, y, color),
-        marks.encode(x, y, color, tooltip=tooltip),
-    ]
+    layers = [alt.Chart(alt.Data(values=curve)).mark_line().encode(x, y, color)]
+    if any(m["bracketed"] == "yes" for m in minima):  # an empty layer has an infinite extent
+        layers.append(marks(True).encode(x, y, color, tooltip=tooltip))
+    if any(m["bracketed"] != "yes" for m in minima):
+        layers.append(marks(False).encode(x, y, tooltip=tooltip))
+    return layers
 
 
 def _spec(chart: Any) -> dict[str, Any]:

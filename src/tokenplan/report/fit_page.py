@@ -146,7 +146,7 @@ def _isoflop_chart(alt: Any, iso: Any) -> Any:
     return alt.layer(
         alt.Chart(alt.Data(values=pts)).mark_circle(size=30).encode(x, y, color),
         *_html.profile_layers(
-            alt, iso, x, y, color, size=170, unbracketed="NO: at the edge of the sizes"
+            alt, iso, x, y, color, size=170, unbracketed="NO: outside the sizes tried"
         ),
     ).properties(width=780, height=340)
 

@@ -206,7 +206,7 @@ def _isoflop_chart(alt: Any, rows: list[dict], iso: Any) -> Any:
     ]
     if iso is not None:
         layers += _html.profile_layers(
-            alt, iso, x, y, color, size=160, unbracketed="no (edge of the grid)"
+            alt, iso, x, y, color, size=160, unbracketed="no (outside the grid)"
         )
     return alt.layer(*layers).properties(width=780, height=360)
 
