@@ -116,3 +116,15 @@ def test_fit_report_refuses_the_runs_file(tmp_path):
     r = run_cli("fit", str(RESULTS), "--report", str(RESULTS))
     assert r.returncode == 2 and "--report" in r.stderr and "input" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_the_lead_counts_the_runs_the_saved_law_was_fitted_on(tmp_path):
+    """docs/results/cpu-demo: 23 runs read, 5 of them on repeated data, which Approach 3's
+    Chinchilla-family forms leave out. The lead said "fitted on 23 runs"; it says 18 of the 23."""
+    from helpers import REPO
+
+    page = tmp_path / "fit.html"
+    runs = REPO / "docs" / "results" / "cpu-demo" / "results.csv"
+    cli_in_process("fit", str(runs), "--bootstrap", "0", "--report", str(page), "-q")
+    text = re.sub(r"<[^>]+>", "", page.read_text(encoding="utf-8"))
+    assert "fitted on 18 of the 23 runs from" in text
