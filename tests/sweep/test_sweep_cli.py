@@ -57,7 +57,9 @@ def test_micro_sweep_end_to_end(tmp_path):
         config = json.loads((out / "runs" / row["run_id"] / "config.json").read_text())
         assert config["run_id"] == row["run_id"] and config["config"]["seq_len"] == 32
     # again: nothing to do
-    again = run_cli("sweep", "--preset", "micro", "--out", str(out), "--json", "--quiet")
+    again = run_cli(
+        "sweep", "--preset", "micro", "--out", str(out), "--json", "-q"
+    )  # -q as in fit, select
     assert again.returncode == 0 and json.loads(again.stdout)["sweep"]["n_skipped"] == 4
     # the next step it suggests runs: 4 runs are too few for Approach 3, so not plain `fit results.csv`
     command = report["sweep"]["fit_command"]

@@ -104,7 +104,7 @@ _RUN_OPTIONS = ("executor", "workers", "ray_address", "extend", "checkpoint_ever
 )
 @click.option("--checkpoint-every", type=float, default=60.0, help="Seconds.")
 @click.option("--dry-run", is_flag=True, help="List the runs without training.")
-@click.option("--quiet", is_flag=True, help="No progress bar or log lines.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar or log lines.")
 @report_option(with_overwrite=True)
 @json_option
 def sweep(spec_file, preset, out_dir, dry_run, quiet, report, overwrite, as_json, **flags) -> None:
