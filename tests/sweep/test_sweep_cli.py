@@ -427,7 +427,7 @@ def test_ctrl_c_says_how_to_resume(tmp_path):
         "--preset",
         "micro",
         "--budgets",
-        "3e10,6e10",
+        "3e10,6e10,1.2e11",  # 6 runs: on a loaded box 4 could finish before the interrupt landed
     ]
     cmd += ["--out", str(out), "--executor", "serial", "--quiet"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
