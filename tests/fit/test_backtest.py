@@ -113,20 +113,41 @@ def test_one_standard_error_rule():
     assert choose_form(clear)[0] == "chinchilla"
 
 
-def test_backtest_rows_and_leave_one_out_intervals():
+def test_backtest_rows_and_forward_calibrated_intervals():
     runs = _simulate(SPLIT, noise=0.005, seed=3)
     bt = backtest(runs, "chinchilla")
     assert bt.n_heldout == math.ceil(0.15 * len(runs)) and bt.n_train == len(runs) - bt.n_heldout
-    scores = np.array(bt.scores)
-    for i, row in enumerate(bt.rows):
+    scores, flops = np.array(bt.scores), np.array([r.flops for r in bt.rows])
+    for row in bt.rows:
         assert row.error == pytest.approx(row.predicted / row.actual - 1)
-        c = np.sort(np.delete(scores, i))[
-            math.ceil(len(scores) * 0.8) - 1
-        ]  # n-1 others: rank ceil(n q)
+        nearer = np.sort(scores[flops < row.flops])  # the held-out runs of smaller compute only
+        k = math.ceil((len(nearer) + 1) * 0.8)
+        if k > len(nearer):
+            assert row.interval is None and row.inside is None
+            continue
+        c = nearer[k - 1]
         assert row.interval == pytest.approx(
             (row.predicted * math.exp(-c), row.predicted * math.exp(c))
         )
-    assert 0.5 <= bt.coverage <= 1.0
+    assert bt.n_checked == sum(r.interval is not None for r in bt.rows) >= 1
+    assert bt.coverage_text == f"{bt.coverage:.0%} of {bt.n_checked}"
+
+
+def test_coverage_falls_when_errors_grow_with_distance():
+    """Held-out errors that grow with compute: each run's error exceeds every nearer run's, so a forward
+    calibrated interval misses every checked run (0% of 6). Leave-one-out calibration, used until
+    2026-12-03, put ceil(0.8 n) = 8 of 10 inside whatever the errors were, here too."""
+    N = np.logspace(6.5, 8.5, 40)
+    D = 20.0 * N
+    L = SHARED.loss(N, D)
+    L[-10:] *= 1 + np.linspace(0.001, 0.01, 10)  # the 10 largest runs drift up, more with compute
+    bt = backtest(runs_from_arrays(N, L, n_tokens=D), "chinchilla", holdout="top25%")
+    assert bt.n_heldout == 10 and bt.n_checked == 6 and bt.coverage == 0.0
+    scores = np.array(bt.scores)
+    loo = [
+        s <= np.sort(np.delete(scores, i))[math.ceil(10 * 0.8) - 1] for i, s in enumerate(scores)
+    ]
+    assert sum(loo) == 8  # the old check: 80% inside, by construction
 
 
 def test_holdout_errors():

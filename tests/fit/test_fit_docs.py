@@ -101,6 +101,6 @@ def test_backtest_table_is_real(cmd, cells):
         d["form"],
         f"{100 * b['mean_abs_error']:.2f}%",
         f"{100 * b['max_abs_error']:.2f}%",
-        f"{100 * b['coverage']:.0f}%",
+        "-" if b["coverage"] is None else f"{100 * b['coverage']:.0f}% of {b['n_checked']}",
     ]
     assert got == cells, f"docs/fit.md backtest table, `{cmd}`"

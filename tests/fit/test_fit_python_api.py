@@ -34,7 +34,9 @@ def test_fit_report_to_dict_is_plain_json():
     assert report.backtest is not None and report.backtest.rows
     text = json.dumps(report.to_dict(), allow_nan=False)
     rows = json.loads(text)["backtest"]["rows"]
-    assert {type(r["inside"]) for r in rows} == {bool}
+    # a run with too few nearer held-out runs to calibrate on has no interval: inside is None
+    assert {type(r["inside"]) for r in rows} <= {bool, type(None)}
+    assert sum(type(r["inside"]) is bool for r in rows) == report.backtest.n_checked
 
 
 def test_names_are_stored_as_checked():

@@ -443,13 +443,12 @@ def _print_forms(report) -> None:
 
     for form, bt in report.backtests.items():
         mark = " *" if form == report.form else ""
-        cov = "-" if bt.coverage is None else f"{bt.coverage:.0%}"
         table.add_row(
             form + mark,
             str(n_free(form)),
             f"{bt.mean_abs_error:.2%}",
             f"{bt.max_abs_error:.2%}",
-            cov,
+            bt.coverage_text,
         )
     con.print(table)
     if report.form:

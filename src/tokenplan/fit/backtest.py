@@ -5,9 +5,14 @@ Leave-largest-out: the runs at or above a cutoff are held out (default: the top 
 predicts the held-out runs. Reported per held-out run: actual, predicted, signed error (predicted/actual - 1)
 and an interval; overall the mean |error| and the share of held-out runs inside their intervals.
 
-Intervals here are split-conformal (see :mod:`tokenplan.laws.prediction`), computed leave-one-out: the
-interval of each held-out run is the prediction widened by the conformal quantile of the *other* held-out
-runs' |log(actual/predicted)|, so its coverage is an honest estimate, not one fitted to itself.
+Intervals here are split-conformal (see :mod:`tokenplan.laws.prediction`), calibrated forward: the interval
+of a held-out run is the prediction widened by the conformal quantile of |log(actual/predicted)| of the
+held-out runs of *smaller* compute only, the nearer extrapolations, as a law is used (calibrated on what it
+has seen, applied further out). A run with too few smaller held-out runs for the quantile (ceil((k+1) level)
+> k) gets no interval. The share inside is then a test: it falls below the level when errors grow with
+distance. (A leave-one-out calibration on the *other* held-out runs, used before, puts exactly
+ceil(n level) of n runs inside whatever the errors are: the rank of a run among exchangeable scores decides
+it, so that share carried no information.)
 
 ``choose_form`` picks, among forms backtested on the same split, the simplest one whose mean |error| is
 within one standard error (of the paired per-run differences) of the best: Breiman et al.'s one-standard-
@@ -188,9 +193,20 @@ class Backtest:
         return tuple(abs(math.log(r.actual / r.predicted)) for r in self.rows)
 
     @property
+    def n_checked(self) -> int:
+        """Held-out runs with an interval: those with enough smaller held-out runs to calibrate it."""
+        return sum(r.inside is not None for r in self.rows)
+
+    @property
     def coverage(self) -> float | None:
+        """Share of the checked runs inside their forward-calibrated intervals (None: none checked)."""
         inside = [r.inside for r in self.rows if r.inside is not None]
         return float(np.mean(inside)) if inside else None
+
+    @property
+    def coverage_text(self) -> str:
+        """The share inside and of how many checked runs ("83% of 6"), or "-" when none was checked."""
+        return "-" if self.coverage is None else f"{self.coverage:.0%} of {self.n_checked}"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -202,6 +218,7 @@ class Backtest:
             "mean_abs_error": self.mean_abs_error,
             "max_abs_error": self.max_abs_error,
             "coverage": self.coverage,
+            "n_checked": self.n_checked,
             "flops_factor": self.flops_factor,
             "rows": [r.to_dict() for r in self.rows],
         }
@@ -256,9 +273,9 @@ def backtest(
     scores = np.abs(np.log(test.loss / pred))
     rows = []
     for i in range(len(test)):
-        others = np.delete(scores, i)
-        c, _ = conformal_quantile(others, level) if len(others) else (math.nan, False)
-        iv = None if not math.isfinite(c) else (pred[i] * math.exp(-c), pred[i] * math.exp(c))
+        nearer = scores[test.flops < test.flops[i]]  # calibrated forward (module docstring)
+        c, exact = conformal_quantile(nearer, level)
+        iv = None if not exact else (pred[i] * math.exp(-c), pred[i] * math.exp(c))
         rows.append(
             BacktestRow(
                 str(test.run_id[i]),

@@ -172,10 +172,9 @@ class FitReport:
         lines += ["", "| form | held out | mean abs error | max abs error | inside interval |"]
         lines.append("|---|---|---|---|---|")
         for form, bt in self.backtests.items():
-            cov = "-" if bt.coverage is None else f"{bt.coverage:.0%}"
             lines.append(
                 f"| {form} | {bt.n_heldout} ({bt.holdout}) | {bt.mean_abs_error:.2%} | "
-                f"{bt.max_abs_error:.2%} | {cov} |"
+                f"{bt.max_abs_error:.2%} | {bt.coverage_text} |"
             )
         params = self.fits[self.primary].to_dict().get("params", {})
         lines += ["", "| parameter | value |", "|---|---|"]
