@@ -333,9 +333,12 @@ def _answer_like(row: Mapping, prompt: str) -> str | None:
     return next((c for c in row if c != prompt and str(c).lower().endswith(ends)), None)
 
 
-def _text_columns(row: Mapping, skip: set) -> tuple[str, ...]:
-    """The columns of ``row`` not in ``skip`` whose value is non-empty text."""
-    return tuple(
+def _other_text(stats: ReadStats, row: Mapping, fields, skip: set) -> None:
+    """For a pool detection read as prompt-only: its prompt column, and the other columns of ``row`` (not
+    the prompt nor ``skip``) holding non-empty text, one of which may be answers under an unknown name."""
+    stats.prompt_column = fields[0] if fields else "instruction"
+    skip = skip | {stats.prompt_column}
+    stats.other_text_columns = tuple(
         str(c) for c, v in row.items() if c not in skip and isinstance(v, str) and v.strip()
     )
 
@@ -524,9 +527,7 @@ def iter_records(
             found, stats.prompt_only, fields = _first_row(row, fmt, fields)
             fmt = fmt or found
             if detected and stats.prompt_only:
-                stats.prompt_column = fields[0] if fields else "instruction"
-                known = {stats.prompt_column, domain_field, score_field}
-                stats.other_text_columns = _text_columns(row, known)
+                _other_text(stats, row, fields, {domain_field, score_field})
             for what, column in (("domain", domain_field), ("score", score_field)):
                 if column is not None and column not in row:
                     raise InvalidInputError(
