@@ -209,11 +209,13 @@ def _is_pool(path: str) -> bool:
         return True
     import yaml
 
+    from tokenplan.select.io import is_chatterbot
+
     try:
         doc = yaml.safe_load(p.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return False  # the recipe reader names the file and the problem
-    return isinstance(doc, dict) and isinstance(doc.get("conversations"), list)
+    return is_chatterbot(doc)
 
 
 def _run(config, recipe: str | None, overrides: dict[str, Any], *, quiet: bool):
@@ -238,10 +240,8 @@ def _given_by_flag(param: str, overrides: dict[str, Any]) -> bool:
     return param in overrides or param in filters
 
 
-select.tokenplan_flags = {
-    "input": "--input",
-    "recipe": "RECIPE",
-}  # the option's name is input_ (input is a builtin)
+# the option's name is input_ (input is a builtin)
+select.tokenplan_flags = {"input": "--input", "recipe": "RECIPE"}
 
 _SIZES = ("n_select", "fraction", "budget_tokens")
 # filter flag -> FilterConfig field

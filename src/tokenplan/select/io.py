@@ -32,6 +32,7 @@ __all__ = [
     "ReadStats",
     "Record",
     "detect_file_type",
+    "is_chatterbot",
     "iter_records",
     "write_subset",
 ]
@@ -270,6 +271,11 @@ def _iter_parquet(path: Path, stats: ReadStats, strict: bool) -> Iterator[tuple[
             yield row, obj
 
 
+def is_chatterbot(doc: Any) -> bool:
+    """Whether a parsed YAML document is a chatterbot corpus file: a mapping with a ``conversations`` list."""
+    return isinstance(doc, dict) and isinstance(doc.get("conversations"), list)
+
+
 def _iter_yaml(path: Path, stats: ReadStats, strict: bool) -> Iterator[tuple[int, Any]]:
     """Chatterbot corpus files: ``conversations: [[q, a, ...], ...]``; the domain is the file's name."""
     import yaml
@@ -284,7 +290,7 @@ def _iter_yaml(path: Path, stats: ReadStats, strict: bool) -> Iterator[tuple[int
             detail = problem or " ".join(str(exc).split())  # one line: the report lists it
             stats.malformed(f"{f}", f"malformed YAML ({where}{detail})", strict=strict)
             continue
-        if not isinstance(doc, dict) or not isinstance(doc.get("conversations"), list):
+        if not is_chatterbot(doc):
             stats.malformed(f"{f}", "expected a mapping with a 'conversations' list", strict=strict)
             continue
         for i, conv in enumerate(doc["conversations"], start=1):

@@ -1338,9 +1338,9 @@ def _select(recipe: Recipe, pool, n_select: int, tokens, target, *, tick: Progre
     return pick(n_select)
 
 
-def _answer_hint(recipe: Recipe, stats) -> str:
+def _answer_hint(stats) -> str:
     """For a pool detected as prompt-only whose rows hold other text: how to name the answer column."""
-    others = getattr(stats, "other_text_columns", ())
+    others = stats.other_text_columns
     if not others:
         return ""
     names = ", ".join(repr(c) for c in others)
@@ -1356,7 +1356,7 @@ def _notes(recipe: Recipe, stats, n_target: int, n_left_out: int = 0) -> tuple[s
         skipped = " (length, first person, references)" if recipe.filters.active else ""
         notes.append(
             f"prompt-only pool: no answers, so answer-based filters{skipped} were skipped; "
-            "selected on prompts alone." + _answer_hint(recipe, stats)
+            "selected on prompts alone." + _answer_hint(stats)
         )
     if recipe.target is not None:
         left_out = (
