@@ -18,7 +18,7 @@ from pathlib import Path
 
 from tokenplan import datasets
 from tokenplan._io import write_text_atomic
-from tokenplan.fit import bootstrap_parametric, fit_parametric
+from tokenplan.fit import Resampling, bootstrap_parametric, fit_parametric
 
 OUT = (
     Path(__file__).resolve().parents[1] / "src" / "tokenplan" / "laws" / "epoch2024_bootstrap.json"
@@ -33,7 +33,9 @@ def main() -> None:
     args = ap.parse_args()
     runs = datasets.load("chinchilla_fig4", drop_highest=5)
     fit = fit_parametric(runs)
-    boot = bootstrap_parametric(runs, fit, n_boot=args.n_boot, seed=args.seed, level=0.95)
+    boot = bootstrap_parametric(
+        runs, fit, resampling=Resampling(n_boot=args.n_boot, seed=args.seed, level=0.95)
+    )
     draws = [[float(f"{boot.samples[k][i]:.7g}") for k in NAMES] for i in range(args.n_boot)]
     draws = [row for row in draws if all(v == v for v in row)]  # failed replicates are NaN
     doc = {

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from tokenplan import datasets
-from tokenplan.fit import FitOptions, bootstrap_parametric, fit_parametric, run_fit
+from tokenplan.fit import FitOptions, Resampling, bootstrap_parametric, fit_parametric, run_fit
 from tokenplan.fit.parametric import _make_problem, paper_grid, scipy_loop
 from tokenplan.runs import read_runs
 
@@ -89,7 +89,9 @@ def main(argv=None) -> int:
     )
 
     t0 = time.perf_counter()
-    boot = bootstrap_parametric(runs, fit, n_boot=args.n_boot, seed=0, budgets=(5.76e23,))
+    boot = bootstrap_parametric(
+        runs, fit, resampling=Resampling(n_boot=args.n_boot, seed=0), budgets=(5.76e23,)
+    )
     tb = time.perf_counter() - t0
     print(f"bootstrap, {args.n_boot} refits: {tb:.2f} s, {boot.n_failed} failed")
     print(

@@ -79,15 +79,17 @@ class InferenceAllocation:
 
     @property
     def flops_saved(self) -> float:
+        """Lifetime FLOPs (training + inference) the compute-optimal baseline spends beyond this plan."""
         return self.baseline_total_flops - self.total_flops
 
     @property
     def fraction_saved(self) -> float:
-        """Share of the baseline's lifetime FLOPs (training + inference) saved."""
-        return self.flops_saved / self.baseline_total_flops
+        """Share of the baseline's lifetime FLOPs (training + inference) saved: 1 - total / baseline."""
+        return 1.0 - self.total_flops / self.baseline_total_flops
 
     @property
     def tokens_per_param(self) -> float:
+        """D/N of this plan: above the baseline's (Chinchilla's ~20) when serving many tokens pays."""
         return self.n_tokens / self.n_params
 
     def to_dict(self) -> dict[str, Any]:

@@ -7,7 +7,7 @@ import pytest
 
 from helpers import TEST_DATA
 from tokenplan.errors import InvalidInputError
-from tokenplan.fit import fit_envelope
+from tokenplan.fit import Resampling, fit_envelope
 from tokenplan.laws import ChinchillaLaw
 from tokenplan.runs import Curves, read_curves
 
@@ -56,8 +56,8 @@ def test_bootstrap_envelope_is_seeded_and_brackets_the_fit():
 
     curves = simulated_curves()
     fit = fit_envelope(curves)
-    b1 = bootstrap_envelope(curves, n_boot=40, seed=5, budgets=(1e20,))
-    b2 = bootstrap_envelope(curves, n_boot=40, seed=5, budgets=(1e20,))
+    b1 = bootstrap_envelope(curves, resampling=Resampling(n_boot=40, seed=5), budgets=(1e20,))
+    b2 = bootstrap_envelope(curves, resampling=Resampling(n_boot=40, seed=5), budgets=(1e20,))
     assert b1.intervals == b2.intervals
     lo, hi = b1.intervals["a"]
     assert lo <= fit.exponents[0] <= hi

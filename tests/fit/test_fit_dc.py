@@ -6,7 +6,7 @@ import pytest
 
 from tokenplan import datasets
 from tokenplan.errors import InvalidInputError
-from tokenplan.fit import data_constrained_objective, fit_data_constrained
+from tokenplan.fit import Resampling, data_constrained_objective, fit_data_constrained
 from tokenplan.laws import get_law
 from tokenplan.runs import read_runs, runs_from_arrays
 
@@ -47,8 +47,8 @@ def test_bootstrap_data_constrained_is_seeded(c4_runs):
     from tokenplan.fit import bootstrap_data_constrained
 
     fit = fit_data_constrained(c4_runs, check_outside=False)
-    b1 = bootstrap_data_constrained(c4_runs, fit, n_boot=15, seed=2)
-    b2 = bootstrap_data_constrained(c4_runs, fit, n_boot=15, seed=2)
+    b1 = bootstrap_data_constrained(c4_runs, fit, resampling=Resampling(n_boot=15, seed=2))
+    b2 = bootstrap_data_constrained(c4_runs, fit, resampling=Resampling(n_boot=15, seed=2))
     assert b1.intervals == b2.intervals
     lo, hi = b1.intervals["R_D_star"]
     assert 0 < lo <= hi <= fit.bounds[1]

@@ -7,7 +7,7 @@ import pytest
 
 from tokenplan import datasets
 from tokenplan.errors import InvalidInputError
-from tokenplan.fit import bootstrap_isoflop, fit_isoflop
+from tokenplan.fit import Resampling, bootstrap_isoflop, fit_isoflop
 from tokenplan.laws import ChinchillaLaw
 from tokenplan.runs import read_runs, runs_from_arrays
 
@@ -95,7 +95,7 @@ def test_chinchilla_points_log_binned():
 
 def test_bootstrap_isoflop_is_seeded():
     runs = isoflop_runs()
-    b1 = bootstrap_isoflop(runs, n_boot=30, seed=3, budgets=(1e22,))
-    b2 = bootstrap_isoflop(runs, n_boot=30, seed=3, budgets=(1e22,))
+    b1 = bootstrap_isoflop(runs, resampling=Resampling(n_boot=30, seed=3), budgets=(1e22,))
+    b2 = bootstrap_isoflop(runs, resampling=Resampling(n_boot=30, seed=3), budgets=(1e22,))
     assert b1.intervals == b2.intervals
     assert set(b1.intervals) >= {"a", "b", "k", "n_params_opt@1e+22", "n_tokens_opt@1e+22"}

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from tokenplan import datasets
 from tokenplan.errors import InvalidInputError
-from tokenplan.fit import bootstrap_parametric, fit_parametric
+from tokenplan.fit import Resampling, bootstrap_parametric, fit_parametric
 from tokenplan.fit.parametric import (
     FLOOR_FREE_TOLERANCE,
     _floor_free_objective,
@@ -257,9 +257,30 @@ def test_too_few_runs_names_what_was_dropped():
         fit_parametric(runs)
 
 
+def test_resampling_is_checked_once_and_recorded_by_the_result(epoch_runs, epoch_fit):
+    """Every bootstrap takes one Resampling: a bad field raises naming it, before any refit; the result
+    records the checked n_boot, level and seed (a numpy seed as an int)."""
+    for bad, name in (
+        ({"n_boot": 0}, "n_boot"),
+        ({"level": 1.0}, "level"),
+        ({"level": 0}, "level"),
+    ):
+        with pytest.raises(InvalidInputError) as exc:
+            Resampling(**bad)
+        assert exc.value.param == name
+    boot = bootstrap_parametric(
+        epoch_runs, epoch_fit, resampling=Resampling(n_boot=5, level=0.9, seed=np.int64(4))
+    )
+    assert (boot.n_boot, boot.level, boot.seed, type(boot.seed)) == (5, 0.9, 4, int)
+
+
 def test_bootstrap_is_seeded_and_brackets_the_estimate(epoch_runs, epoch_fit):
-    b1 = bootstrap_parametric(epoch_runs, epoch_fit, n_boot=60, seed=1, budgets=(5.76e23,))
-    b2 = bootstrap_parametric(epoch_runs, epoch_fit, n_boot=60, seed=1, budgets=(5.76e23,))
+    b1 = bootstrap_parametric(
+        epoch_runs, epoch_fit, resampling=Resampling(n_boot=60, seed=1), budgets=(5.76e23,)
+    )
+    b2 = bootstrap_parametric(
+        epoch_runs, epoch_fit, resampling=Resampling(n_boot=60, seed=1), budgets=(5.76e23,)
+    )
     assert b1.intervals == b2.intervals
     for name in ("E", "alpha", "beta", "a", "b"):
         lo, hi = b1.intervals[name]

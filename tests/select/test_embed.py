@@ -433,3 +433,18 @@ def test_a_local_model_embedder_checks_its_options_and_opens_its_model_once(tmp_
     for bad in ({"batch_size": 0}, {"max_length": -1}, {"threads": 0}):
         with pytest.raises(InvalidInputError, match=f"^{next(iter(bad))}="):
             Counting(tmp_path, **bad)
+    assert Counting(tmp_path).batch_size == Counting.default_batch_size == 64  # the class's default
+
+
+def test_the_onnx_embedder_batches_one_text_by_default_and_takes_the_base_options(tmp_path):
+    """OnnxEmbedder's own default is one text per call (docs/benchmarks.md); the base's options pass
+    through and are checked there."""
+    from tokenplan.select.fast import OnnxEmbedder, fast_path_available
+
+    if not fast_path_available():
+        pytest.skip("needs the fast extra (onnxruntime, onnx)")
+    assert OnnxEmbedder(cache_dir=tmp_path).batch_size == 1
+    emb = OnnxEmbedder(cache_dir=tmp_path, batch_size=8, threads=1)
+    assert (emb.batch_size, emb.threads, emb.cache_dir) == (8, 1, tmp_path)
+    with pytest.raises(InvalidInputError, match=r"^batch_size="):
+        OnnxEmbedder(cache_dir=tmp_path, batch_size=0)

@@ -25,6 +25,22 @@ def choice_option(flag: str, choices: Sequence[str], *, dest: str | None = None,
     return click.option(*decls, type=click.Choice(choices), **kwargs)
 
 
+def count_option(
+    flag: str,
+    example: str,
+    help: str,
+    *,
+    dest: str | None = None,
+    allow_zero: bool = False,
+    **kwargs,
+):
+    """``flag`` taking a whole number > 0 (>= 0 with ``allow_zero``): ``1.5``, ``-1``, ``nan`` or ``abc``
+    is one line naming the flag, with ``example`` as the fix. ``dest`` as in :func:`choice_option`."""
+    decls = (flag,) if dest is None else (flag, dest)
+    kind = Number(example, whole=True, allow_zero=allow_zero)
+    return click.option(*decls, type=kind, help=help, **kwargs)
+
+
 interval_option = click.option(
     "--interval",
     type=float,

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from tokenplan.cli._common import console, print_json
-from tokenplan.cli._options import QUANTITY, Number, choice_option, json_option
+from tokenplan.cli._options import QUANTITY, choice_option, count_option, json_option
 from tokenplan.flops import NORMS, POSITIONS, SHAPE_SOURCES
 from tokenplan.units import format_quantity as fq
 
@@ -86,29 +86,24 @@ def _sources_epilog() -> str:
     )
 
 
-def _size(flag: str, example: str, help: str):
-    """A shape size: a whole number > 0 (``--layers 1.5`` or ``0`` is one line naming the flag)."""
-    return click.option(flag, type=Number(example, whole=True), help=help)
-
-
 @click.command(epilog=_sources_epilog())
 @click.option(
     "--shape",
     "shape_name",
     help=f"A named shape ({', '.join(SHAPE_SOURCES)}; sources below).",
 )
-@_size("--layers", "12", "Number of transformer blocks.")
-@_size("--d-model", "768", "Residual width.")
-@_size("--heads", "12", "Attention (query) heads.")
-@_size(
+@count_option("--layers", "12", "Number of transformer blocks.")
+@count_option("--d-model", "768", "Residual width.")
+@count_option("--heads", "12", "Attention (query) heads.")
+@count_option(
     "--kv-heads",
     "8",
     "Key/value heads: fewer than --heads is grouped-query attention, 1 multi-query [default: --heads].",
 )
-@_size("--kv-size", "64", "Per-head key/value size [default: d_model/heads].")
-@_size("--ffw-size", "3072", "MLP hidden size [default: 4 d_model].")
-@_size("--vocab", "50257", "Vocabulary size [default: 50257, or the shape's].")
-@_size("--seq-len", "2048", "Sequence length [default: 2048, or the shape's].")
+@count_option("--kv-size", "64", "Per-head key/value size [default: d_model/heads].")
+@count_option("--ffw-size", "3072", "MLP hidden size [default: 4 d_model].")
+@count_option("--vocab", "50257", "Vocabulary size [default: 50257, or the shape's].")
+@count_option("--seq-len", "2048", "Sequence length [default: 2048, or the shape's].")
 @click.option(
     "--tied/--untied", default=None, help="LM head tied to the token embeddings [default: tied]."
 )

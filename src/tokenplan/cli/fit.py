@@ -14,8 +14,8 @@ from tokenplan import datasets
 from tokenplan.cli._common import console, print_json, report_written
 from tokenplan.cli._options import (
     QUANTITY_LIST,
-    Number,
     choice_option,
+    count_option,
     json_option,
     report_option,
 )
@@ -107,12 +107,7 @@ def _curves(runs_path, curves_path, approach, notes):
 @click.option(
     "--curves", "curves_path", type=click.Path(dir_okay=False), help="Training curves (Approach 1)."
 )
-@click.option(
-    "--drop-highest",
-    type=Number("5", whole=True, allow_zero=True),
-    default=0,
-    help="Drop the K highest-loss runs.",
-)
+@count_option("--drop-highest", "5", "Drop the K highest-loss runs.", allow_zero=True, default=0)
 @click.option(
     "--drop-invalid", is_flag=True, help="Drop rows with NaN/inf/non-positive values (counted)."
 )
@@ -147,14 +142,17 @@ def _curves(runs_path, curves_path, approach, notes):
     help="Backtest cut: 'params>=1e9', 'flops>=1e20', 'tokens>=100B' or 'top15%' [top 15% by compute]; "
     "implies --backtest.",
 )
-@click.option(
+@count_option(
     "--bootstrap",
-    "n_boot",
-    type=Number("1000", whole=True, allow_zero=True),
+    "1000",
+    "Bootstrap refits for intervals, e.g. 1000 [200 for Approach 3's Chinchilla-family forms, else 0].",
+    dest="n_boot",
+    allow_zero=True,
     default=None,
-    help="Bootstrap refits for intervals, e.g. 1000 [200 for Approach 3's Chinchilla-family forms, else 0].",
 )
-@click.option("--seed", type=Number("0", whole=True, allow_zero=True), default=0)
+@count_option(
+    "--seed", "0", "Seed of the bootstrap resampling (default 0).", allow_zero=True, default=0
+)
 @click.option(
     "--ci",
     type=float,

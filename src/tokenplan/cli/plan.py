@@ -15,6 +15,7 @@ from tokenplan.cli._options import (
     QUANTITY_LIST,
     Number,
     choice_option,
+    count_option,
     interval_option,
     json_option,
     report_option,
@@ -448,11 +449,7 @@ def _extrapolation_line(plans) -> str:
     default=0.4,
     help="Model FLOPs utilisation: the fraction of peak a run achieves.",
 )
-@click.option(
-    "--gpus",
-    type=Number("8", whole=True),
-    help="GPUs for wall-clock and ZeRO-3 memory [fewest that hold the state].",
-)
+@count_option("--gpus", "8", "GPUs for wall-clock and ZeRO-3 memory [fewest that hold the state].")
 @click.option("--params", "n_params", type=QUANTITY, help="Model size (all parameters): 7B.")
 @click.option("--tokens", "n_tokens", type=QUANTITY, help="Training tokens: which model fits them?")
 @click.option("--target-loss", type=float, help="Cheapest compute-optimal plan reaching this loss.")
@@ -468,12 +465,7 @@ def _extrapolation_line(plans) -> str:
 @click.option(
     "--inference-tokens", type=QUANTITY, help="Tokens served over the model's life (Sardana 2024)."
 )
-@click.option(
-    "--seq-len",
-    type=Number("2048", whole=True),
-    default=2048,
-    help="Sequence length.",
-)
+@count_option("--seq-len", "2048", "Sequence length.", default=2048)
 @click.option(
     "--price-per-gpu-hour",
     type=QUANTITY,

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from tokenplan.cli._common import console, print_json, report_written, warn
-from tokenplan.cli._options import Number, choice_option, json_option, report_option
+from tokenplan.cli._options import choice_option, count_option, json_option, report_option
 from tokenplan.cli._progress import stage_progress
 from tokenplan.select.embed import BACKENDS, DEFAULT_EMBEDDER
 from tokenplan.select.filters import FILTER_PRESETS
@@ -43,15 +43,9 @@ def _fields(ctx, param, value):
 @click.option(
     "-o", "--output", help="Write the subset here (input's format; provenance fields added)."
 )
-@click.option(
-    "--n", "n_select", type=Number("1000", whole=True), help="Select exactly this many samples."
-)
+@count_option("--n", "1000", "Select exactly this many samples.", dest="n_select")
 @click.option("--fraction", type=float, help="Or this fraction of the candidates, e.g. 0.005.")
-@click.option(
-    "--budget-tokens",
-    type=Number("100000", whole=True),
-    help="Or as many rows as fit this many tokens (approximate).",
-)
+@count_option("--budget-tokens", "100000", "Or as many rows as fit this many tokens (approximate).")
 @click.option(
     "--method",
     help="facility-cells (default), facility-kcenter, facility-location, kmeans-medoids, random, lima, "
@@ -65,11 +59,7 @@ def _fields(ctx, param, value):
     "--target-method",
     help="With --target: centroid (default), task-center (the 0.5% paper) or nearest.",
 )
-@click.option(
-    "--seed",
-    type=Number("0", whole=True, allow_zero=True),
-    help="Seed for every random choice (default 0).",
-)
+@count_option("--seed", "0", "Seed for every random choice (default 0).", allow_zero=True)
 @click.option("--format", "row_format", help="Row format: auto, alpaca, sharegpt, prompt-response.")
 @click.option(
     "--fields",
@@ -81,16 +71,8 @@ def _fields(ctx, param, value):
 @click.option("--strict", is_flag=True, default=None, help="Stop at the first malformed row.")
 @click.option("--no-clean", is_flag=True, help="Keep links, images and HTML.")
 @choice_option("--filters", FILTER_PRESETS, dest="filter_preset", help="Filter preset.")
-@click.option(
-    "--min-chars",
-    type=Number("1200", whole=True, allow_zero=True),
-    help="Drop answers shorter than this (LIMA 1200).",
-)
-@click.option(
-    "--max-chars",
-    type=Number("4096", whole=True),
-    help="Drop answers longer than this (LIMA 4096).",
-)
+@count_option("--min-chars", "1200", "Drop answers shorter than this (LIMA 1200).", allow_zero=True)
+@count_option("--max-chars", "4096", "Drop answers longer than this (LIMA 4096).")
 @click.option("--drop-first-person", is_flag=True, default=None, help="Drop first-person answers.")
 @click.option(
     "--drop-references", is_flag=True, default=None, help="Drop answers citing other answers."
@@ -118,20 +100,10 @@ def _fields(ctx, param, value):
     "--cache-dir", help="Embedding cache directory (default ~/.cache/tokenplan/embeddings)."
 )
 @click.option("--no-cache", is_flag=True, help="Do not read or write the embedding cache.")
-@click.option(
-    "--batch-size",
-    type=Number("64", whole=True),
-    help="Texts per embedding batch (default: 1 onnxruntime, 64 torch).",
-)
-@click.option(
-    "--n-clusters",
-    type=Number("100", whole=True),
-    help="K-Means clusters (default min(100, sqrt(n/2))).",
-)
+@count_option("--batch-size", "64", "Texts per embedding batch (default: 1 onnxruntime, 64 torch).")
+@count_option("--n-clusters", "100", "K-Means clusters (default min(100, sqrt(n/2))).")
 @click.option("--tau", type=float, help="LIMA domain temperature (default 3).")
-@click.option(
-    "--workers", "n_workers", type=Number("4", whole=True), help="Threads for kcenter-per-cluster."
-)
+@count_option("--workers", "4", "Threads for kcenter-per-cluster.", dest="n_workers")
 @click.option("--ray-address", help="Embed and select on Ray: local, auto, or ray://host:port.")
 @click.option("--plot", help="Write a 2-D PCA map of pool vs selection to this PNG.")
 @click.option(

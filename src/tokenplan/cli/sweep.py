@@ -18,8 +18,8 @@ from tokenplan.cli._common import err_console, print_json, report_written, warn
 from tokenplan.cli._options import (
     QUANTITY,
     QUANTITY_LIST,
-    Number,
     choice_option,
+    count_option,
     json_option,
     report_option,
 )
@@ -51,9 +51,7 @@ _RUN_OPTIONS = ("executor", "workers", "ray_address", "extend", "checkpoint_ever
 @click.option(
     "--sizes", help="isoflop: 'auto' (around each budget's optimum) or L2-d64-h2,L3-d96-h3,..."
 )
-@click.option(
-    "--n-sizes", type=Number("5", whole=True), help="With --sizes auto: models per budget."
-)
+@count_option("--n-sizes", "5", "With --sizes auto: models per budget.")
 @click.option(
     "--size-center", type=float, help="With --sizes auto: centre on this x the law's optimum."
 )
@@ -76,9 +74,9 @@ _RUN_OPTIONS = ("executor", "workers", "ray_address", "extend", "checkpoint_ever
 )
 @click.option("--text-field", help="JSONL data: the field holding the text (default text).")
 @choice_option("--tokenizer", TOKENIZER_NAMES, help="Tokenizer (default byte).")
-@click.option("--seq-len", type=Number("128", whole=True), help="Context length.")
-@click.option("--batch-size", type=Number("16", whole=True), help="Sequences per step.")
-@click.option("--n-evals", type=Number("10", whole=True), help="Held-out evaluations per run.")
+@count_option("--seq-len", "128", "Context length.")
+@count_option("--batch-size", "16", "Sequences per step.")
+@count_option("--n-evals", "10", "Held-out evaluations per run.")
 @click.option("--device", help="auto (CUDA if present), cpu, cuda or cuda:N.")
 @click.option(
     "--num-cpus", type=float, help="CPUs per run (Ray resources; torch threads per worker)."
@@ -91,11 +89,7 @@ _RUN_OPTIONS = ("executor", "workers", "ray_address", "extend", "checkpoint_ever
     default="local",
     help="local = a process pool, ray = one Ray task per run, serial = in this process.",
 )
-@click.option(
-    "--workers",
-    type=Number("4", whole=True),
-    help="local: worker processes (default: one per core); ray: CPUs.",
-)
+@count_option("--workers", "4", "local: worker processes (default: one per core); ray: CPUs.")
 @click.option(
     "--ray-address", help="ray: connect to this cluster (default: start a local instance)."
 )

@@ -21,6 +21,7 @@ from tokenplan.fit.backtest import (
 )
 from tokenplan.fit.bootstrap import (
     BootstrapResult,
+    Resampling,
     bootstrap_data_constrained,
     bootstrap_envelope,
     bootstrap_isoflop,
@@ -51,6 +52,7 @@ __all__ = [
     "IsoflopProfile",
     "KaplanFit",
     "ParametricFit",
+    "Resampling",
     "backtest",
     "bootstrap_data_constrained",
     "bootstrap_envelope",

@@ -33,11 +33,37 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BootstrapResult",
+    "Resampling",
     "bootstrap_data_constrained",
     "bootstrap_envelope",
     "bootstrap_isoflop",
     "bootstrap_parametric",
 ]
+
+
+@dataclass(frozen=True)
+class Resampling:
+    """How a bootstrap resamples: ``n_boot`` refits of seeded resamples, percentile intervals at ``level``
+    (0.8 = 10th/90th percentiles, Chinchilla's Table 2). Checked when made: ``Resampling(n_boot=0)`` raises
+    :class:`~tokenplan.errors.InvalidInputError` naming ``n_boot``."""
+
+    n_boot: int = 1000
+    level: float = 0.8
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "n_boot", _checks.positive_int("n_boot", self.n_boot))
+        level = _checks.in_range("level", self.level, 0.0, 1.0, inclusive=False)
+        object.__setattr__(self, "level", level)
+        object.__setattr__(self, "seed", int(self.seed))
+
+    def rng(self) -> np.random.Generator:
+        """A fresh generator seeded with ``seed``: the same resamples every time."""
+        return np.random.default_rng(self.seed)
+
+
+#: 1,000 resamples, 80% intervals, seed 0
+DEFAULT_RESAMPLING = Resampling()
 
 
 @dataclass(frozen=True)
@@ -54,9 +80,16 @@ class BootstrapResult:
     method: str = ""
 
     @classmethod
-    def from_samples(cls, samples: dict[str, np.ndarray], **fields: Any) -> BootstrapResult:
-        """The result whose intervals are the percentiles of ``samples`` at ``fields["level"]``."""
-        return cls(intervals=_intervals(samples, fields["level"]), samples=samples, **fields)
+    def from_samples(
+        cls, samples: dict[str, np.ndarray], resampling: Resampling, **fields: Any
+    ) -> BootstrapResult:
+        """The result whose intervals are the percentiles of ``samples`` at ``resampling.level``."""
+        return cls(
+            intervals=_intervals(samples, resampling.level),
+            samples=samples,
+            **record(resampling, "level n_boot seed"),
+            **fields,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -95,15 +128,6 @@ def _allocation_samples(samples, a_share, G_or_k, budgets, kind):
         samples[f"n_tokens_opt@{C:.3g}"] = C / (FLOPS_PER_PARAM_TOKEN * N)
 
 
-def _settings(n_boot, level, seed) -> dict[str, Any]:
-    """The checked ``n_boot``, ``level`` and ``seed`` every bootstrap takes, and its result records."""
-    return {
-        "n_boot": _checks.positive_int("n_boot", n_boot),
-        "level": _checks.in_range("level", level, 0.0, 1.0, inclusive=False),
-        "seed": int(seed),
-    }
-
-
 def _parametric_samples(theta: np.ndarray, ok: np.ndarray, budgets) -> tuple[dict, np.ndarray]:
     """Per-replicate E, A, B, alpha, beta, a, b (and N_opt/D_opt at ``budgets``) from fitted theta rows;
     failed replicates and non-positive exponents become NaN. Returns (samples, failed mask)."""
@@ -130,9 +154,7 @@ def bootstrap_parametric(
     runs: RunTable,
     fit: ParametricFit,
     *,
-    n_boot: int = 1000,
-    seed: int = 0,
-    level: float = 0.8,
+    resampling: Resampling = DEFAULT_RESAMPLING,
     budgets: tuple[float, ...] = (),
     extra_starts: int = 2,
     max_iter: int = 100,
@@ -141,10 +163,9 @@ def bootstrap_parametric(
     """Bootstrap an Approach-3 :class:`~tokenplan.fit.parametric.ParametricFit` (module docstring)."""
     from tokenplan.fit.parametric import _make_problem, _to_phi, batched_newton, paper_grid
 
-    settings = _settings(n_boot, level, seed)
-    n_boot = settings["n_boot"]
+    n_boot = resampling.n_boot
     report = reporter(progress, n_boot)
-    rng = np.random.default_rng(settings["seed"])
+    rng = resampling.rng()
     n = len(runs)
     problem = _make_problem(
         runs,
@@ -176,19 +197,17 @@ def bootstrap_parametric(
     samples, bad = _parametric_samples(problem.theta(phi), ok, budgets)
     return BootstrapResult.from_samples(
         samples,
+        resampling,
         n_failed=int(bad.sum()),
         budgets=tuple(budgets),
         method=f"batched refits, warm start + {k - 1} seeded grid starts per replicate",
-        **settings,
     )
 
 
 def bootstrap_isoflop(
     runs: RunTable,
     *,
-    n_boot: int = 1000,
-    seed: int = 0,
-    level: float = 0.8,
+    resampling: Resampling = DEFAULT_RESAMPLING,
     budgets: tuple[float, ...] = (),
     progress: CountProgress | None = None,
     **fit_kwargs,
@@ -196,8 +215,7 @@ def bootstrap_isoflop(
     """Bootstrap Approach 2: resample runs within each budget group, refit the profiles and power laws."""
     from tokenplan.fit.isoflop import fit_isoflop, group_budgets
 
-    settings = _settings(n_boot, level, seed)
-    rng = np.random.default_rng(settings["seed"])
+    rng = resampling.rng()
     labels = group_budgets(
         runs,
         gap_dex=fit_kwargs.get("gap_dex", 0.1),
@@ -217,7 +235,7 @@ def bootstrap_isoflop(
         method="runs resampled within each budget group; profiles and power laws refitted",
         budgets=budgets,
         progress=progress,
-        settings=settings,
+        resampling=resampling,
     )
 
 
@@ -245,29 +263,27 @@ def _refits(refit, collect, n_boot, progress, failure) -> tuple[dict[str, np.nda
 
 
 def _power_law_bootstrap(
-    draw, refit, *, approach, method, budgets, progress, settings
+    draw, refit, *, approach, method, budgets, progress, resampling
 ) -> BootstrapResult:
     """The Approach 1 and 2 bootstraps: refit ``n_boot`` resamples from ``draw()``, collect k, a and b
     and take percentile intervals (with N_opt/D_opt at ``budgets``)."""
     samples, failed = _refits(
         lambda: refit(draw()),
         lambda fit: {"k": fit.law.k, "a": fit.law.a, "b": fit.b},
-        settings["n_boot"],
+        resampling.n_boot,
         progress,
         f"every bootstrap refit of Approach {approach} failed; see the fit's warnings.",
     )
     _allocation_samples(samples, samples["a"], samples["k"], budgets, "power")
     return BootstrapResult.from_samples(
-        samples, n_failed=failed, budgets=tuple(budgets), method=method, **settings
+        samples, resampling, n_failed=failed, budgets=tuple(budgets), method=method
     )
 
 
 def bootstrap_envelope(
     curves: Curves,
     *,
-    n_boot: int = 1000,
-    seed: int = 0,
-    level: float = 0.8,
+    resampling: Resampling = DEFAULT_RESAMPLING,
     budgets: tuple[float, ...] = (),
     n_points: int = 1500,
     progress: CountProgress | None = None,
@@ -279,8 +295,7 @@ def bootstrap_envelope(
     """
     from tokenplan.fit.approach1 import fit_envelope
 
-    settings = _settings(n_boot, level, seed)
-    rng = np.random.default_rng(settings["seed"])
+    rng = resampling.rng()
     ids = np.asarray(curves.run_id).astype(str)
     runs = np.array(list(dict.fromkeys(ids)))
     rows_of = {r: np.flatnonzero(ids == r) for r in runs}
@@ -296,7 +311,7 @@ def bootstrap_envelope(
         method="whole runs (curves) resampled; envelope and power laws refitted",
         budgets=budgets,
         progress=progress,
-        settings=settings,
+        resampling=resampling,
     )
 
 
@@ -304,17 +319,14 @@ def bootstrap_data_constrained(
     runs: RunTable,
     fit: DataConstrainedFit,
     *,
-    n_boot: int = 1000,
-    seed: int = 0,
-    level: float = 0.8,
+    resampling: Resampling = DEFAULT_RESAMPLING,
     progress: CountProgress | None = None,
 ) -> BootstrapResult:
     """Bootstrap the data-constrained fit: resample runs, refit R_D*, R_N* (and the base law when the fit
     did) from the full-data optimum, inside the same search box. A loop of small scipy fits (~30 ms each)."""
     from tokenplan.fit.data_constrained import fit_data_constrained
 
-    settings = _settings(n_boot, level, seed)
-    rng = np.random.default_rng(settings["seed"])
+    rng = resampling.rng()
     n = len(runs)
     names = ("R_D_star", "R_N_star") + (("E", "A", "B", "alpha", "beta") if fit.fit_base else ())
 
@@ -332,13 +344,13 @@ def bootstrap_data_constrained(
     samples, failed = _refits(
         refit,
         lambda found: {k: float(getattr(found.law, k)) for k in names},
-        settings["n_boot"],
+        resampling.n_boot,
         progress,
         "every bootstrap refit of the data-constrained law failed.",
     )
     return BootstrapResult.from_samples(
         samples,
+        resampling,
         n_failed=failed,
         method="runs resampled; R_D*, R_N* refitted from the full-data optimum inside the search box",
-        **settings,
     )

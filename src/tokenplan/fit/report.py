@@ -425,9 +425,7 @@ def _bootstrap(state: _State, o: FitOptions) -> None:
         if not n_boot:
             continue
         kw = {
-            "n_boot": n_boot,
-            "seed": o.seed,
-            "level": o.level,
+            "resampling": fitlib.Resampling(n_boot=n_boot, level=o.level, seed=o.seed),
             "progress": _boot_tick(state, key),
         }
         if key == "3" and hasattr(fit, "theta"):

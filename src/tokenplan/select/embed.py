@@ -31,7 +31,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -511,24 +511,23 @@ def embed_texts(
     texts: Iterable[str],
     embedder: Embedder,
     *,
-    cache: EmbeddingCache | None = None,
     n_texts: int | None = None,
-    batch_size: int | None = None,
     progress: Callable[[int, int | None], None] | None = None,
-    chunk_size: int = 4096,
+    **opts: Any,
 ) -> tuple[np.ndarray, int]:
     """Embed a stream of texts; return (matrix in input order, number of texts served from the cache).
 
-    Texts are read ``chunk_size`` at a time (so memory holds one chunk of texts, plus the matrix); each
-    chunk's cached vectors are looked up by text, the missing texts are embedded shortest first in batches of
-    ``batch_size`` (the embedder's own default when None; sorting by length keeps padding small) and stored.
-    ``progress(n_done, n_texts)`` is called after the look-up and after every batch.
+    ``opts`` are :func:`embed_view`'s: ``cache`` (an :class:`EmbeddingCache`, or None), ``batch_size``
+    (None: the embedder's own default) and ``chunk_size`` (default 4096). Texts are read ``chunk_size`` at a
+    time (so memory holds one chunk of texts, plus the matrix); each chunk's cached vectors are looked up by
+    text, the missing texts are embedded shortest first in batches of ``batch_size`` (sorting by length
+    keeps padding small) and stored. ``progress(n_done, n_texts)`` is called after the look-up and after
+    every batch.
 
     An ensemble (an embedder with ``parts``) embeds the texts with each part in turn, each as above, and joins
     the views (:func:`combine_views`); a text counts as served from the cache when every view of it was, so
     the count never exceeds the number of texts (:func:`embed_views` gives each view's own count).
     """
-    opts = dict(cache=cache, batch_size=batch_size, chunk_size=chunk_size)
     if getattr(embedder, "parts", None) is not None:
         matrix, hits = _embed_views(texts, embedder.parts, progress=progress, **opts)
         return matrix, int(hits.all(axis=0).sum())

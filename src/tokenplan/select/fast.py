@@ -41,6 +41,7 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -196,25 +197,27 @@ class OnnxEmbedder(LocalModelEmbedder):
     """A local sentence-transformers model (default: the packaged all-MiniLM-L6-v2) on onnxruntime, int8.
 
     Mean pooling and L2 normalisation, like the model's own pipeline; ``threads``: onnxruntime's intra-op
-    threads (None: its default, one per core). The model is built on first use (see the module's docs).
+    threads (None: its default, one per core); ``batch_size`` defaults to 1 (unpadded texts, the fastest on
+    CPU: docs/benchmarks.md); ``cache_dir``: where the int8 model file is kept (default :func:`models_dir`).
+    The other options are :class:`LocalModelEmbedder`'s. The model is built on first use (see the module's
+    docs).
     """
 
     kind = "st-onnx-int8"
     backend = "onnx-int8"
     recipe = RECIPE
+    default_batch_size = 1
 
     def __init__(
         self,
         model_dir: str | os.PathLike | None = None,
         *,
-        batch_size: int = 1,
-        max_length: int | None = None,
-        threads: int | None = None,
         cache_dir: str | os.PathLike | None = None,
+        **options: Any,
     ) -> None:
         if not fast_path_available():
             raise MissingDependencyError("onnxruntime and onnx", "fast")
-        super().__init__(model_dir, batch_size=batch_size, max_length=max_length, threads=threads)
+        super().__init__(model_dir, **options)
         if not (self.model_dir / "tokenizer.json").exists():
             raise InvalidInputError(
                 f"{str(self.model_dir)!r} has no tokenizer.json; the fast path needs a fast tokenizer "

@@ -39,7 +39,8 @@ def l2_normalise(x: np.ndarray) -> np.ndarray:
 
 class LocalModelEmbedder:
     """The base of the neural embedders: a model in a local folder (default: the packaged all-MiniLM-L6-v2),
-    encoded in batches of ``batch_size`` texts, loaded on the first :meth:`encode` and then kept.
+    encoded in batches of ``batch_size`` texts (None: the class's ``default_batch_size``), loaded on the first
+    :meth:`encode` and then kept.
 
     ``max_length``: tokens kept per text (None or 0: the model's own); ``threads``: the runtime's intra-op
     threads while encoding (None: its own setting). A subclass names its ``kind`` (which starts ``name``,
@@ -51,17 +52,20 @@ class LocalModelEmbedder:
     kind = ""
     backend = ""
     recipe = ""
+    default_batch_size = 64
 
     def __init__(
         self,
         model_dir: str | os.PathLike | None = None,
         *,
-        batch_size: int = 64,
+        batch_size: int | None = None,
         max_length: int | None = None,
         threads: int | None = None,
     ) -> None:
         self.model_dir = Path(model_dir) if model_dir is not None else default_model_dir()
-        self.batch_size = positive_int("batch_size", batch_size)
+        self.batch_size = positive_int(
+            "batch_size", self.default_batch_size if batch_size is None else batch_size
+        )
         self.max_length = positive_int("max_length", max_length) if max_length else None
         self.threads = positive_int("threads", threads) if threads is not None else None
         self.name = f"{self.kind}:{self.model_dir.resolve()}"
