@@ -518,3 +518,30 @@ def test_a_pool_in_the_recipes_place_is_read_as_the_pool(tmp_path, pool):
     # given twice, the pool is one line naming --input, exit 2
     r = run_cli("select", str(path), "-i", str(DATA / "tiny.jsonl"), *args)
     assert r.returncode == 2 and "give the pool once" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "input file 'pool.jsonl' does not exist (a relative path is read from the current"),
+        (
+            b'{"prompt": "caf\xe9"}\n',
+            "pool.jsonl: not UTF-8 text (byte 15); save the file as UTF-8.",
+        ),
+        (b"", "pool.jsonl: no rows found; the input is empty."),
+    ],
+)
+def test_an_error_about_a_pool_given_in_the_recipes_place_names_the_file_not_input(
+    tmp_path, content, message
+):
+    """`select pool.jsonl` said "--input: input file 'pool.jsonl' does not exist", naming a flag the user
+    never typed; `fit RUNS` names the file alone. With --input the flag stays."""
+    if content is not None:
+        (tmp_path / "pool.jsonl").write_bytes(content)
+    r = run_cli("select", "pool.jsonl", "--n", "2", "--embedder", "tfidf", cwd=tmp_path)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert r.stderr.startswith(f"tokenplan: error: {message}"), r.stderr
+    assert "--input" not in r.stderr and "Traceback" not in r.stderr
+    if content is None:
+        r = run_cli("select", "-i", "pool.jsonl", "--n", "2", cwd=tmp_path)
+        assert r.stderr.startswith(f"tokenplan: error: --input: {message}"), r.stderr

@@ -140,7 +140,8 @@ def select(recipe: str | None, as_json: bool, quiet: bool, **opts: Any) -> None:
     from tokenplan.select.pipeline import Recipe
 
     overrides = _overrides(opts)
-    if recipe is not None and _is_pool(recipe):
+    pool_arg = recipe is not None and _is_pool(recipe)
+    if pool_arg:
         if overrides.get("input"):
             raise InvalidInputError(
                 f"{recipe!r} is a pool and --input or --example gives another; give the pool once.",
@@ -161,7 +162,7 @@ def select(recipe: str | None, as_json: bool, quiet: bool, **opts: Any) -> None:
         for name in ("output", "plot", "report"):
             if getattr(config, name):
                 check_output(getattr(config, name), param=name, overwrite=True, inputs=[recipe])
-    report = _run(config, recipe, overrides, quiet=quiet)
+    report = _run(config, recipe, overrides, quiet=quiet, pool_arg=pool_arg)
     if not quiet:
         for message in report.warnings:
             warn(message)
@@ -190,9 +191,10 @@ def _is_pool(path: str) -> bool:
     return is_chatterbot(doc)
 
 
-def _run(config, recipe: str | None, overrides: dict[str, Any], *, quiet: bool):
+def _run(config, recipe: str | None, overrides: dict[str, Any], *, quiet: bool, pool_arg: bool):
     """run(config) with progress; an error about a value the recipe file gave (not a flag) names the
-    file instead of the flag the value could have come from ('--n: n_select=500 should be <= ...')."""
+    file instead of the flag the value could have come from ('--n: n_select=500 should be <= ...'), and
+    one about a POOL typed in the recipe's place names the file alone (as `fit RUNS` does), not --input."""
     from tokenplan.errors import InvalidInputError
     from tokenplan.select.pipeline import run
 
@@ -200,6 +202,8 @@ def _run(config, recipe: str | None, overrides: dict[str, Any], *, quiet: bool):
         with stage_progress(quiet=quiet, units=_UNITS, prefix="select: ") as progress:
             return run(config, progress=progress)
     except InvalidInputError as exc:
+        if pool_arg and exc.param == "input":  # the message names the file; --input was not typed
+            raise InvalidInputError(str(exc)) from None
         if recipe is None or exc.param is None or _given_by_flag(exc.param, overrides):
             raise
         raise InvalidInputError(f"recipe {str(recipe)!r}: {exc}") from None
