@@ -8,6 +8,7 @@ import io
 import json
 import math
 import shlex
+import shutil
 import tarfile
 
 import pytest
@@ -69,9 +70,20 @@ def test_micro_sweep_end_to_end(tmp_path):
     # ... and on another device, with other CPUs per run: the same runs (a sweep begun on a CPU resumes
     # on a GPU; before, "holds a different sweep")
     moved = run_cli(
-        "sweep", "--preset", "micro", "--out", str(out), "--json", "--quiet", "--device", "cpu",
-        "--num-cpus", "2", "--executor", "serial",
-    )  # fmt: skip
+        "sweep",
+        "--preset",
+        "micro",
+        "--out",
+        str(out),
+        "--json",
+        "--quiet",
+        "--device",
+        "cpu",
+        "--num-cpus",
+        "2",
+        "--executor",
+        "serial",
+    )
     assert moved.returncode == 0, moved.stderr
     assert json.loads(moved.stdout)["sweep"]["n_skipped"] == 4
     # another spec in the same directory is refused ...
@@ -268,9 +280,16 @@ def test_jsonl_data_with_another_text_field(tmp_path):
     assert r.returncode == 2 and "missing string field 'text'" in r.stderr
     assert "--text-field" in r.stderr and not out.exists()
     r = run_cli(
-        "sweep", "--preset", "micro", "--data", str(data), "--text-field", "content", "--dry-run",
+        "sweep",
+        "--preset",
+        "micro",
+        "--data",
+        str(data),
+        "--text-field",
+        "content",
+        "--dry-run",
         "--json",
-    )  # fmt: skip
+    )
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["spec"]["text_field"] == "content"
 
@@ -478,25 +497,45 @@ def test_the_suggested_fit_command_suits_the_results(folder, flag):
     """`next: tokenplan fit ...` after a sweep: plain on enough fresh runs, --law data-constrained on a
     repetition grid (plain `fit` refused both micro's 4 runs and the repeat grid with exit 2)."""
     from helpers import REPO
-    from tokenplan.sweep.runner import SweepResult
+    from tokenplan.sweep.runner import fit_command_for
 
     path = REPO / "docs" / "results" / folder
-    result = SweepResult(
-        out_dir=str(path),
-        results_csv=str(path / "results.csv"),
-        curves_csv=str(path / "curves.csv"),
-        best_lr_csv=None,
-        n_runs=0,
-        n_skipped=0,
-        n_trained=0,
-    )
-    command, why = result.fit_command()
+    command, why = fit_command_for(str(path / "results.csv"), str(path / "curves.csv"))
     assert command == f"tokenplan fit {path / 'results.csv'}" + (f" {flag}" if flag else "")
     assert (why is None) == (flag is None)
     if flag:
         assert why.startswith("9 of 12 runs repeat their data; Approach 3 needs at least 5 runs")
         r = run_cli(*shlex.split(command)[1:], "--json")
         assert r.returncode == 0, r.stderr
+
+
+def test_a_sweep_results_dict_reads_no_file(tmp_path, monkeypatch):
+    """SweepResult.to_dict() read results.csv again (to suggest the fit call) on every call: a result
+    whose folder had moved said "results not readable". The call is worked out once, when the result is
+    built, and to_dict and the CLI's `next:` line read it."""
+    from helpers import REPO
+    from tokenplan import runs
+    from tokenplan.sweep.runner import SweepResult, fit_command_for
+
+    shutil.copytree(REPO / "docs" / "results" / "repeat", tmp_path / "repeat")
+    files = {k: str(tmp_path / "repeat" / f"{k[:-4]}.csv") for k in ("results_csv", "curves_csv")}
+    command, why = fit_command_for(**files)
+    result = SweepResult(
+        out_dir=str(tmp_path / "repeat"),
+        **files,
+        best_lr_csv=None,
+        n_runs=12,
+        n_skipped=0,
+        n_trained=12,
+        fit_command=command,
+        fit_command_why=why,
+    )
+    shutil.rmtree(tmp_path / "repeat")
+    monkeypatch.setattr(runs, "read_runs", lambda *a, **k: pytest.fail("to_dict read a file"))
+    d = result.to_dict()
+    assert d["fit_command"] == command and command.endswith("--law data-constrained")
+    assert d["fit_command_why"] == why and why.startswith("9 of 12 runs repeat their data")
+    assert json.loads(json.dumps(d)) == d
 
 
 def test_dry_run_table_names_the_dropout_schedules(tmp_path):

@@ -165,8 +165,9 @@ def _print_summary(result) -> None:
     click.echo(f"curves:  {result.curves_csv}")
     if result.best_lr_csv:
         click.echo(f"best LR per size: {result.best_lr_csv}")
-    command, why = result.fit_command()
-    click.echo(f"next:    {command}" + (f"   ({why})" if why else ""))
+    if result.fit_command:
+        why = result.fit_command_why
+        click.echo(f"next:    {result.fit_command}" + (f"   ({why})" if why else ""))
 
 
 def _check_report(report: str, *, overwrite: bool, inputs: list) -> None:

@@ -24,7 +24,7 @@ from tokenplan.sweep.spec import SweepSpec, describe, load_spec, spec_digest
 
 RESULT_FILES = ("results.csv", "curves.csv", "results_best_lr.csv")
 
-__all__ = ["SweepResult", "plan_sweep", "run_sweep"]
+__all__ = ["SweepResult", "fit_command_for", "plan_sweep", "run_sweep"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -51,40 +51,48 @@ class SweepResult:
     """The description of each spec trained into the folder, oldest first: more than one after
     ``extend=True``, when results.csv holds the runs of all of them."""
 
+    fit_command: str | None = None
+    """The ``tokenplan fit`` call these results support (:func:`fit_command_for`, computed once by
+    :func:`run_sweep` from the results it wrote); None on a result built by hand without it."""
+    fit_command_why: str | None = None
+    """Why ``fit_command`` is not plain ``tokenplan fit RESULTS`` (None when it is)."""
+
     def to_dict(self) -> dict[str, Any]:
         out = record(
             self,
             "out_dir results_csv curves_csv best_lr_csv n_runs n_skipped n_trained n_lost counts "
             "wall_seconds executor",
         )
-        command, why = self.fit_command()
-        extra = {"fit_command": command, "fit_command_why": why}
-        return {**out, "counts": dict(self.counts), "grids": list(self.grids), **extra}
+        why = {"fit_command": self.fit_command, "fit_command_why": self.fit_command_why}
+        return {**out, "counts": dict(self.counts), "grids": list(self.grids), **why}
 
-    def fit_command(self) -> tuple[str, str | None]:
-        """The ``tokenplan fit`` call that these results support, and why it is not the default call
-        (None when it is). Plain ``tokenplan fit`` (Approach 3 on the runs on fresh data) needs 5 fresh
-        runs at distinct (N, D); short of that it stops with exit 2, so: runs on repeated data (a
-        repetition grid) take ``--law data-constrained``, and the rest ``--approach all`` with the
-        curves (Approach 1 fits the envelope of the training curves; the others say why they were
-        skipped)."""
-        from tokenplan.fit.parametric import check_runs
-        from tokenplan.runs import read_runs
 
-        target = self.best_lr_csv or self.results_csv
-        try:
-            runs = read_runs(target)
-        except InvalidInputError as exc:
-            return f"tokenplan fit {target}", f"results not readable: {exc}"
-        fresh = runs.fresh_only()
-        try:
-            check_runs(fresh)
-        except InvalidInputError as exc:
-            if len(fresh) < len(runs):
-                why = f"{len(runs) - len(fresh)} of {len(runs)} runs repeat their data; {exc}"
-                return f"tokenplan fit {target} --law data-constrained", why
-            return f"tokenplan fit {target} --approach all --curves {self.curves_csv}", str(exc)
-        return f"tokenplan fit {target}", None
+def fit_command_for(
+    results_csv: str, curves_csv: str, best_lr_csv: str | None = None
+) -> tuple[str, str | None]:
+    """The ``tokenplan fit`` call that a sweep's results support, and why it is not the default call
+    (None when it is). Plain ``tokenplan fit`` (Approach 3 on the runs on fresh data) needs 5 fresh
+    runs at distinct (N, D); short of that it stops with exit 2, so: runs on repeated data (a
+    repetition grid) take ``--law data-constrained``, and the rest ``--approach all`` with the
+    curves (Approach 1 fits the envelope of the training curves; the others say why they were
+    skipped). Reads ``best_lr_csv`` (when given) or ``results_csv``."""
+    from tokenplan.fit.parametric import check_runs
+    from tokenplan.runs import read_runs
+
+    target = best_lr_csv or results_csv
+    try:
+        runs = read_runs(target)
+    except InvalidInputError as exc:
+        return f"tokenplan fit {target}", f"results not readable: {exc}"
+    fresh = runs.fresh_only()
+    try:
+        check_runs(fresh)
+    except InvalidInputError as exc:
+        if len(fresh) < len(runs):
+            why = f"{len(runs) - len(fresh)} of {len(runs)} runs repeat their data; {exc}"
+            return f"tokenplan fit {target} --law data-constrained", why
+        return f"tokenplan fit {target} --approach all --curves {curves_csv}", str(exc)
+    return f"tokenplan fit {target}", None
 
 
 def _corpus(spec: SweepSpec, folder: SweepFolder):
@@ -186,12 +194,9 @@ def run_sweep(
         folder.commit()
         trained, lost = _execute(ex, [{"run": r.to_dict(), **common} for r in todo], folder, emit)
         counts = _rebuild(folder)
-    best = folder.path / "results_best_lr.csv"
     return SweepResult(
         out_dir=str(folder.path),
-        results_csv=str(folder.path / "results.csv"),
-        curves_csv=str(folder.path / "curves.csv"),
-        best_lr_csv=str(best) if best.exists() else None,
+        **_outputs(folder),
         n_runs=len(runs),
         n_skipped=len(runs) - len(todo),
         n_trained=trained,
@@ -201,6 +206,19 @@ def run_sweep(
         executor=ex.name,
         grids=tuple(g.get("description", "") for g in folder.grids),
     )
+
+
+def _outputs(folder: SweepFolder) -> dict[str, Any]:
+    """The folder's results files and the ``tokenplan fit`` call they support (read once, here, so that
+    :meth:`SweepResult.to_dict` reads no file)."""
+    best = folder.path / "results_best_lr.csv"
+    files = {
+        "results_csv": str(folder.path / "results.csv"),
+        "curves_csv": str(folder.path / "curves.csv"),
+        "best_lr_csv": str(best) if best.exists() else None,
+    }
+    command, why = fit_command_for(**files)
+    return {**files, "fit_command": command, "fit_command_why": why}
 
 
 def _prepare(folder: SweepFolder, spec: SweepSpec, *, extend: bool, executor: str):
