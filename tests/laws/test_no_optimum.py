@@ -72,6 +72,43 @@ def test_the_sweep_page_shows_no_optimum_as_nan():
     assert all(math.isnan(x) for x in row["approach 3"])
 
 
+def test_the_sweep_pages_lead_says_why_a_fit_has_no_optimum(tmp_path, monkeypatch):
+    """The sweep page's lead read "Approach 3, form chinchilla: N_opt ∝ C^1.200" for a fitted law with
+    alpha < 0 (no optimum; its budget rows were already "-"); it now says so in the fit page's words, and
+    a fit with an optimum keeps its exponent."""
+    import re
+
+    pytest.importorskip("altair")
+    from helpers import REPO
+    from tokenplan.fit.isoflop import fit_isoflop
+    from tokenplan.fit.report import FitOptions, run_fit
+    from tokenplan.report import sweep_page
+    from tokenplan.runs import read_runs
+    from tokenplan.sweep import SweepResult, load_spec
+
+    neg = run_fit(
+        read_runs(write_runs_loss_growing_with_n(tmp_path / "neg.csv")),
+        FitOptions(form="chinchilla", n_boot=0),
+    ).fits["3"]
+    demo = REPO / "docs" / "results" / "cpu-demo"
+    iso = fit_isoflop(read_runs(demo / "results.csv"))
+    fits = [("Approach 2", iso), ("Approach 3, form chinchilla", neg)]
+    monkeypatch.setattr(sweep_page, "_fits", lambda result, spec: (fits, []))
+    result = SweepResult(
+        out_dir=str(demo), results_csv=str(demo / "results.csv"),
+        curves_csv=str(demo / "curves.csv"), best_lr_csv=None, n_runs=23, n_skipped=23, n_trained=0,
+    )  # fmt: skip
+    html = sweep_page.sweep_report(result, load_spec(demo / "sweep.yaml"))
+    lead = re.search(r'<p class="lead".*?</p>', html, re.S).group(0)
+    text = " ".join(re.sub(r"<[^>]+>", "", lead).replace("&gt;", ">").replace("&#39;", "'").split())
+    assert f"The runs imply Approach 2: N_opt ∝ C^{iso.exponents[0]:.3f}. " in text, text
+    assert (
+        "Approach 3, form chinchilla: the fitted law has no compute-optimal allocation, so no N_opt or "
+        f"D_opt: {neg.law.no_optimum_reason}." in text
+    ), text
+    assert text.count("N_opt ∝") == 1
+
+
 def test_fit_prints_and_reports_a_law_without_an_optimum(tmp_path):
     """20 runs whose loss grows with N (L = 1.5 + 0.2 N^0.05 + 400/D^0.3): alpha < 0. The fit is printed
     with its warning, the allocation rows say why they are empty, and the page is written. The page's lead

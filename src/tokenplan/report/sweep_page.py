@@ -4,7 +4,8 @@ Shows the status of every run in results.csv (ok, failed, too_few_steps; trained
 before it and resumed); the training curves (held-out loss against FLOPs, one line per run); the IsoFLOP view
 (final loss against model size per budget, with the Approach-2 profile and its minimum) or, for a repetition
 grid, the final loss against epochs per dropout schedule; and the law fitted from the ok runs (Approach 2 and
-Approach 3 where the grid supports them), with each fit's N_opt ∝ C^a.
+Approach 3 where the grid supports them), with each fit's N_opt ∝ C^a, or in words (the fit page's) why a
+fitted law has no compute-optimal allocation.
 """
 
 from __future__ import annotations
