@@ -6,6 +6,7 @@ The options that several commands declare, and the quantity parameter types, are
 from __future__ import annotations
 
 import math
+import os
 import sys
 from typing import Any
 
@@ -49,15 +50,22 @@ def print_json(obj: dict[str, Any]) -> None:
 
 
 _CONSOLE = None
+# Output piped or redirected (not a terminal) without COLUMNS: rich would lay tables out in 80 columns
+# (or the width of a terminal on stdin/stderr), wrapping cells into a file or a pipe. This is wide enough
+# for any table tokenplan prints, which then takes its natural width, and no line is wrapped.
+_PIPED_WIDTH = 1000
 
 
 def console():
-    """A shared rich Console (created on first use, to keep start-up light)."""
+    """A shared rich Console (created on first use, to keep start-up light): the terminal's width on a
+    terminal, COLUMNS when it is set, else (piped, redirected) wide enough that no table is cut."""
     global _CONSOLE
     if _CONSOLE is None:
         from rich.console import Console
 
         _CONSOLE = Console(highlight=False)
+        if not _CONSOLE.is_terminal and not os.environ.get("COLUMNS", "").isdigit():
+            _CONSOLE.width = _PIPED_WIDTH
     return _CONSOLE
 
 
