@@ -136,6 +136,8 @@ class RunTable(_Rows):
     dropped: dict[str, int] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     curves: Curves | None = None
+    #: Problems with the rows that do not stop a fit (a FLOPs column far from 6ND), one line each.
+    warnings: tuple[str, ...] = ()
 
     @property
     def n_dropped(self) -> int:
@@ -395,10 +397,12 @@ def read_runs(
     and > 0).
     """
     p, rows, _header, mapping = detect_columns(path, columns)
+    _refuse_identical_rows(rows, p)
     cols, notes, dropped = _parse_runs(rows, mapping, p)
     cols, curves = _fold_curves(cols, mapping, p, notes)
     cols = _validate_runs(cols, mapping, p, drop_invalid=drop_invalid, dropped=dropped)
     _note_copied_rows(cols, notes)
+    warnings = _flops_warnings(cols, mapping)
     table = RunTable(
         run_id=cols.run_id,
         n_params=cols.N,
@@ -411,15 +415,76 @@ def read_runs(
         param_column=mapping["n_params"],
         dropped=dropped,
         notes=tuple(notes),
+        warnings=warnings,
         curves=curves,
     )
     return table.drop_highest(drop_highest) if drop_highest else table
 
 
+def _refuse_identical_rows(rows: list[dict[str, Any]], p: Path) -> None:
+    """Two rows equal in every column are one run written twice (a pasted line, a file appended to
+    itself): read as runs they weigh twice in the fit and narrow its intervals, and with a run id they fold
+    into a two-point "curve". No column tells them apart, so a second seed is not one (its loss, or its
+    seed column, differs): refused, naming both rows (counted from 1 after the header, as elsewhere)."""
+    first: dict[tuple[tuple[str, str], ...], int] = {}
+    copies = []
+    for i, row in enumerate(rows):
+        key = tuple(sorted((str(k), repr(v)) for k, v in row.items()))
+        if key in first:
+            copies.append((first[key], i))
+        else:
+            first[key] = i
+    if not copies:
+        return
+    a, b = copies[0]
+    more = f" (and {len(copies) - 1} more copied row(s))" if len(copies) > 1 else ""
+    raise InvalidInputError(
+        f"{p}: rows {a + 1} and {b + 1} are identical in every column{more}: one run written twice "
+        "(a pasted line or a file appended to itself); delete the copy. Runs with another seed differ "
+        "in their loss or seed column."
+    )
+
+
+# FLOPs conventions (attention, embeddings and the LM head counted or not) put a run's FLOPs within 0.99 to
+# 1.10x of 6ND at Chinchilla's sizes (Hoffmann et al. 2022 App. F, Table A4; REFERENCE.md sec. 1). A FLOPs
+# column more than 2x from 6ND at the row's own N and D is not a convention: it is another N, a budget
+# rather than the run's FLOPs, or a unit slip.
+FLOPS_RATIO_LIMIT = 2.0
+
+
+def _flops_warnings(cols: _Cols, mapping) -> tuple[str, ...]:
+    """One warning naming the rows whose FLOPs column is more than 2x from 6ND (tokens and FLOPs both
+    given; a derived one is 6ND exactly). Not with N read from the sweep's ``n_params_non_embedding``
+    (Kaplan's convention, chosen with --columns): its FLOPs count every parameter, and a tiny model's
+    embeddings are most of it (5x at d_model 16), so the gap is the convention the user chose."""
+    if "n_tokens" not in mapping or "flops" not in mapping:
+        return ()
+    if mapping["n_params"] == "n_params_non_embedding":
+        return ()
+    ratio = cols.C / (FLOPS_PER_PARAM_TOKEN * cols.N * cols.D)
+    far = np.flatnonzero((ratio > FLOPS_RATIO_LIMIT) | (ratio < 1.0 / FLOPS_RATIO_LIMIT))
+    if not len(far):
+        return ()
+    shown = ", ".join(
+        f"row {i + 1} ({rid}: {ratio[i]:.3g}x)"
+        if (rid := cols.run_id[i]) != f"row{i + 1}"
+        else f"row {i + 1} ({ratio[i]:.3g}x)"
+        for i in far[:8]
+    )
+    more = f" and {len(far) - 8} more" if len(far) > 8 else ""
+    return (
+        f"column {mapping['flops']!r} differs from 6·N·D by more than {FLOPS_RATIO_LIMIT:g}x at "
+        f"{shown}{more}: FLOPs conventions differ from 6ND by 0.99-1.10x (Hoffmann et al. 2022, "
+        "Table A4), so one of n_params, n_tokens or flops is not this run's (another N convention, a "
+        "budget instead of the run's FLOPs, a unit slip): check those rows.",
+    )
+
+
 def _note_copied_rows(cols: _Cols, notes: list[str]) -> None:
-    """A note naming rows that repeat an earlier row's N, D, unique tokens and loss exactly: a file
-    concatenated twice, say. Each copy counts as a run, so it weighs twice in the fit and narrows the
-    bootstrap intervals; a second seed (another loss) is not a copy."""
+    """A note naming rows that repeat an earlier row's N, D, unique tokens and loss exactly under another
+    run id (rows pasted and renamed; a row equal in every column is refused, :func:`_refuse_identical_rows`).
+    Each copy counts as a run, so it weighs twice in the fit and narrows the bootstrap intervals; a second
+    seed (another loss) is not a copy."""
     key = np.column_stack([cols.N, cols.D, np.nan_to_num(cols.U, nan=-1.0), cols.L])
     _, first = np.unique(key, axis=0, return_index=True)
     copies = np.setdiff1d(np.arange(len(key)), first)

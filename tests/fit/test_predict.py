@@ -281,3 +281,39 @@ def test_an_infinite_extrapolation_is_named_in_json_and_in_words():
     assert "tokens_per_param beyond float range" in far["warnings"][0]
     r = run_cli("predict", "--law", "chinchilla", "--params", "1e-300", "--tokens", "1e20")
     assert r.returncode == 0 and "infx" not in r.stdout and "beyond float range" in r.stdout
+
+
+def test_predict_warns_about_heavy_repetition_in_plans_words():
+    """`predict --law muennighoff2023 --params 1B --tokens 100B --unique-tokens 10B` (10 epochs) said
+    nothing of repetition while plan and repeat warn past ~4 epochs (Muennighoff et al. 2023, secs. 5-6;
+    REFERENCE.md sec. 4): predict now gives the same text from the same function. A law without a
+    repetition term gets Muennighoff's decay, said so; 4 epochs or fresh data get no warning."""
+    from tokenplan.plan import advice as adv
+    from tokenplan.plan.steps import repetition_warning
+
+    law = get_law("muennighoff2023")
+    p = law.predict(1e9, 100e9, unique_tokens=10e9)
+    rep = adv.assess_repetition(law, law, 1e9, 100e9, 10e9)
+    assert p.warnings() == [repetition_warning(rep, law)]
+    assert p.warnings()[0].startswith("10.0 epochs: beyond ~4 epochs returns fade (Muennighoff")
+    assert p.to_dict()["warnings"] == p.warnings()
+    epoch = get_law("epoch2024")
+    (w,) = epoch.predict(1e9, 200e9, unique_tokens=10e9).warnings()
+    assert "20.0 epochs: beyond ~16 epochs" in w and "(Muennighoff's R_D* decay)" in w
+    assert w == repetition_warning(adv.assess_repetition(epoch, law, 1e9, 200e9, 10e9), epoch)
+    assert law.predict(1e9, 40e9, unique_tokens=10e9).warnings() == []
+    assert law.predict(1e9, 100e9).warnings() == []
+    r = run_cli(
+        "predict",
+        "--law",
+        "muennighoff2023",
+        "--params",
+        "1B",
+        "--tokens",
+        "100B",
+        "--unique-tokens",
+        "10B",
+        env={"COLUMNS": "200"},
+    )
+    assert r.returncode == 0, r.stderr
+    assert "warning: 1B/100B: 10.0 epochs: beyond ~4 epochs returns fade" in r.stdout

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from helpers import TEST_DATA
+from helpers import TEST_DATA, run_cli
 from tokenplan import datasets
 from tokenplan.errors import InvalidInputError
 from tokenplan.runs import read_curves, read_runs, runs_from_arrays
@@ -128,14 +128,14 @@ def test_duplicate_runs_without_step_are_an_error(tmp_path):
 
 
 def test_copied_rows_are_named_in_a_note(tmp_path):
-    """A row equal to an earlier one in N, D and loss is a copy (a file appended twice): it weighs twice
-    in the fit and narrows the intervals, so the reader names it. Another loss at the same (N, D) is a
-    second seed, not a copy."""
-    rows = "1e7,2e8,3.9\n2e7,4e8,3.6\n1e7,2e8,3.9\n2e7,4e8,3.61\n4e7,8e8,3.3\n4e7,8e8,3.3\n"
-    runs = read_runs(write(tmp_path, "r.csv", "params,tokens,loss\n" + rows))
+    """A row equal to an earlier one in N, D and loss under another name is a copy (rows pasted and
+    renamed): it weighs twice in the fit and narrows the intervals, so the reader names it (a row equal in
+    every column is an error, below). Another loss at the same (N, D) is a second seed, not a copy."""
+    rows = "a,1e7,2e8,3.9\nb,2e7,4e8,3.6\nc,1e7,2e8,3.9\nd,2e7,4e8,3.61\ne,4e7,8e8,3.3\nf,4e7,8e8,3.3\n"
+    runs = read_runs(write(tmp_path, "r.csv", "name,params,tokens,loss\n" + rows))
     assert len(runs) == 6 and runs.n_points == 3
     (note,) = [n for n in runs.notes if "repeat an earlier row" in n]
-    assert note.startswith("2 row(s)") and "(row3, row6)" in note
+    assert note.startswith("2 row(s)") and "(c, f)" in note
     clean = read_runs(write(tmp_path, "c.csv", "params,tokens,loss\n1e7,2e8,3.9\n1e7,2e8,3.8\n"))
     assert not [n for n in clean.notes if "repeat an earlier row" in n]
 
@@ -251,3 +251,37 @@ def test_two_model_sizes_under_one_run_id_are_refused(tmp_path):
         f"{p}: run id 'r3' is on rows with different params (4.1e+08 and 8.2e+08); rows sharing a run "
         "id are one run's training curve, with one model size: give each run its own id."
     )
+
+
+def test_an_identical_row_is_refused_naming_both_rows(tmp_path):
+    """A row pasted twice read as a two-point training curve of run r03 (rows sharing a run id), with a
+    note, while docs/fit.md lists duplicate runs among the errors. No column tells the rows apart, so they
+    are not a second seed (the reader reads no seed column; another seed has another loss): refused."""
+    lines = RESULTS.read_text().splitlines()
+    p = write(tmp_path, "r.csv", "\n".join([*lines[:12], lines[4]]) + "\n")
+    with pytest.raises(InvalidInputError) as info:
+        read_runs(p)
+    msg = str(info.value)
+    assert msg.startswith(f"{p}: rows 4 and 12 are identical in every column:") and "\n" not in msg
+    no_id = write(tmp_path, "n.csv", "params,tokens,loss\n1e7,2e8,3.9\n2e7,4e8,3.6\n1e7,2e8,3.9\n")
+    with pytest.raises(InvalidInputError, match="rows 1 and 3 are identical"):
+        read_runs(no_id)
+    seeds = "seed,params,tokens,loss\n0,1e7,2e8,3.9\n1,1e7,2e8,3.9\n"
+    assert len(read_runs(write(tmp_path, "s.csv", seeds))) == 2  # two seeds: a note, not an error
+
+
+def test_a_flops_column_far_from_6nd_is_named_with_its_ratio(tmp_path):
+    """A FLOPs column 3.3x 6·N·D passed `fit` unflagged. FLOPs conventions stay within 0.99-1.10x of
+    6ND (Hoffmann et al. 2022 Table A4, REFERENCE.md sec. 1), so beyond 2x one warning line names the
+    row, its run and the ratio; 1.25x (tests/data's FLOPs budgets) is not flagged."""
+    lines = RESULTS.read_text().splitlines()
+    assert read_runs(RESULTS).warnings == ()
+    bad = lines[3].replace(",1e+14,1e+14,", ",3.3e+14,1e+14,")
+    p = write(tmp_path, "r.csv", "\n".join([*lines[:3], bad, *lines[4:]]) + "\n")
+    (w,) = read_runs(p).warnings
+    assert "row 3 (r02: 3.3x)" in w and "more than 2x" in w and "\n" not in w
+    # Kaplan's N (chosen with --columns) is not the N the sweep's FLOPs count: not checked
+    assert read_runs(p, columns={"n_params": "n_params_non_embedding"}).warnings == ()
+    r = run_cli("fit", str(p), "--json")
+    assert r.returncode == 0, r.stderr
+    assert w in json.loads(r.stdout)["warnings"]

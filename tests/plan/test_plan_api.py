@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from tokenplan import InvalidInputError, UnknownNameError, convert_params, get_law
 from tokenplan.hardware import ACCELERATORS
-from tokenplan.plan import GOPHER_FLOPS, Plan, compare, plan
+from tokenplan.plan import GOPHER_FLOPS, Plan, compare, plan, repeat
 
 PRESETS = [law.name for law in __import__("tokenplan").list_laws()]
 
@@ -511,3 +511,55 @@ def test_target_loss_below_the_unique_data_floor_says_no_budget_reaches_it():
     assert "stays above 2.7614" in w and "eqs. 5-6" in w
     (w,) = [w for w in plan(target_loss=2.1, unique_tokens=25e9).warnings if "not reached" in w]
     assert "a larger budget (`flops`) close the gap" in w
+
+
+def test_a_data_constrained_optimum_under_another_law_says_its_losses_are_on_other_data():
+    """`plan --gpu-hours 20000 --gpu H100 --unique-tokens 25B` printed epoch2024's loss (MassiveText)
+    beside muennighoff2023's data-constrained optimum (C4) with nothing to say they are not comparable;
+    the plan now notes it in `plan --compare`'s words (one constant, LOSS_SCALES). Under muennighoff2023 the
+    optimum is the plan's own law, and nothing is said."""
+    from tokenplan.laws.presets import LOSS_SCALES
+
+    p = plan(gpu_hours=20000, gpu="H100", unique_tokens=25e9)
+    (note,) = p.notes
+    assert note.endswith(LOSS_SCALES) and "law muennighoff2023's" in note and "epoch2024's" in note
+    assert f"{p.data_constrained.loss:.4f}" in note and p.to_dict()["notes"] == [note]
+    assert plan(gpu_hours=20000, gpu="H100", unique_tokens=25e9, law="muennighoff2023").notes == ()
+    assert plan(flops=1e22).notes == ()
+
+
+def test_a_target_loss_a_hair_above_e_is_refused_with_the_compute_it_needs():
+    """`plan --target-loss 1.8171` (epoch2024's E = 1.817) planned 4.9e41 FLOPs, 1.1e20 parameters and
+    1.75 billion years, with only a range warning; a budget that large is refused as input (1e30 cap), so
+    the target that needs it is refused too, naming the gap to E, the FLOPs and the lowest plannable
+    target (the optimum's loss at 1e30 FLOPs), which itself plans."""
+    with pytest.raises(InvalidInputError) as info:
+        plan(target_loss=1.8171)
+    msg = str(info.value)
+    assert info.value.param == "target_loss"
+    assert (
+        "is 0.0001 above the irreducible loss E=1.8170" in msg
+        and "needs 4.9e+41 training FLOPs" in msg
+    )
+    lowest = float(msg.split("give a target_loss of at least ")[1].split()[0])
+    assert lowest == pytest.approx(float(get_law("epoch2024").optimal(1e30).loss), abs=1e-4)
+    assert plan(target_loss=lowest).flops <= 1e30
+    with pytest.raises(InvalidInputError, match="needs more than 1e\\+60 training FLOPs"):
+        plan(target_loss=1.817 + 1e-11)
+
+
+def test_plan_and_repeat_json_name_unbounded_axes_like_fit_and_predict():
+    """`fit --json` and `predict --json` write `extrapolation_unbounded` (the axes whose factor is beyond
+    float range, written as null); `plan --json` and `repeat --json` had no such key. A law fitted on
+    models of ~1e-300 parameters puts every real plan infinitely far out on that axis."""
+    from tokenplan.laws import FittedRange
+
+    base = get_law("chinchilla")
+    rng = FittedRange((1.0, 1e30), (1e-300, 2e-300), (1.0, 1e30), (1e-30, 1e30), "tiny")
+    law = dataclasses.replace(base, name="tiny", fitted_range=rng)
+    assert plan(flops=1e22, law=law).to_dict()["extrapolation_unbounded"] == ["n_params"]
+    assert plan(flops=1e22).to_dict()["extrapolation_unbounded"] == []
+    assert repeat(25e9, [1, 4], law=law).to_dict()["extrapolation_unbounded"] == ["n_params"]
+    assert repeat(25e9, [1, 4]).to_dict()["extrapolation_unbounded"] == []
+    (w,) = [w for w in plan(flops=1e22, law=law).warnings if w.startswith("outside the data")]
+    assert "parameters is more than 1e308x above the largest" in w and "inf" not in w

@@ -383,3 +383,28 @@ def test_data_constrained_row_names_the_law_it_comes_from(tmp_path):
     assert r.returncode == 0, r.stderr
     text = " ".join(r.stdout.replace("│", " ").split())
     assert "(fit-data-constrained)" in text and "(muennighoff2023)" not in text
+
+
+def test_plan_prints_the_loss_scale_note_and_refuses_a_target_beside_e():
+    """The audit's commands: the data-constrained optimum of another law gets `plan --compare`'s note on
+    loss scales; `--target-loss 1.8171` (E = 1.817) is one line on stderr and exit 2, not a 4.9e41-FLOPs
+    plan; `plan --json` names its unbounded axes (none here) as `fit --json` does."""
+    from tokenplan.laws.presets import LOSS_SCALES
+
+    r = run_cli(
+        "plan",
+        "--gpu-hours",
+        "20000",
+        "--gpu",
+        "H100",
+        "--unique-tokens",
+        "25B",
+        env={"COLUMNS": "300"},
+    )
+    assert r.returncode == 0, r.stderr
+    assert f"are law muennighoff2023's, the plan's are law epoch2024's: {LOSS_SCALES}" in r.stdout
+    r = run_cli("plan", "--target-loss", "1.8171")
+    assert r.returncode == 2 and r.stdout == "" and len(r.stderr.strip().splitlines()) == 1
+    assert "--target-loss" in r.stderr and "4.9e+41 training FLOPs" in r.stderr
+    assert "Traceback" not in r.stderr
+    assert plan_json("--flops", "1e22")["extrapolation_unbounded"] == []

@@ -331,3 +331,10 @@ def test_effective_multiple_below_one_epoch_is_the_share_of_a_pass():
     assert rows[0.5].effective_multiple == pytest.approx(0.5)
     assert rows[1.0].effective_multiple == pytest.approx(1.0)
     assert rows[2.0].effective_multiple == pytest.approx(1.9682, abs=1e-3)
+
+
+def test_repeat_json_names_unbounded_axes():
+    """`repeat --json` carries `extrapolation_unbounded` like `fit`/`predict --json` (empty here)."""
+    r = run_cli("repeat", "--unique-tokens", "25B", "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["extrapolation_unbounded"] == []

@@ -21,6 +21,7 @@ from tokenplan.cli._options import (
     report_option,
 )
 from tokenplan.laws import get_law
+from tokenplan.laws.presets import LOSS_SCALES
 from tokenplan.plan.batch import BATCH_RULES
 from tokenplan.units import format_bytes, format_epochs, format_gpu_hours, format_hours
 from tokenplan.units import format_quantity as fq
@@ -258,6 +259,8 @@ def _print_plan(p, citation: str) -> None:
     if p.intervals is not None:
         for line in interval_lines(p.intervals, p.published_intervals):
             console().print(line, soft_wrap=True)
+    for note in p.notes:
+        console().print(f"note: {note}", soft_wrap=True)
     _print_warnings([("", w) for w in p.warnings])
     _print_advice(p.advice)
 
@@ -326,10 +329,7 @@ def _comparison_notes(comp, main, *, hours: str) -> list[str]:
             "N_opt: each law's compute-optimal model at the run's FLOPs; FLOPs/opt: the run's FLOPs over "
             "those of the cheapest compute-optimal plan reaching its loss (1.00 on the optimum)."
         )
-    notes += [
-        "loss is nats/token on each law's own data: Chinchilla-family laws on MassiveText, "
-        "muennighoff2023 on C4, kaplan on WebText2; compare losses only within a family.",
-    ]
+    notes.append(LOSS_SCALES)
     if any(p.law == "kaplan" for p in plans):
         notes.append(
             "(ne): kaplan counts non-embedding parameters; with embeddings (32K vocabulary) its model has "

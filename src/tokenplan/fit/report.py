@@ -196,7 +196,9 @@ def run_fit(
     """
     _check_types(runs, options, curves)
     o = options or FitOptions()
-    state = _State(runs=runs, notes=list(runs.notes), progress=progress)
+    state = _State(
+        runs=runs, notes=list(runs.notes), warnings=list(runs.warnings), progress=progress
+    )
     if o.law == "data-constrained":
         _fit_data_constrained(state, o)
     else:

@@ -252,13 +252,47 @@ class Law:
                 f"{self.name!r}; no finite model reaches it.",
                 param="target_loss",
             )
-        flops = self._flops_for(
-            lambda c: self.optimal(c).loss, target, name="target_loss", decreasing=True
-        )
-        alloc = self.optimal(flops)
+        self._refuse_beyond_budgets(target, floor)
+        alloc = self.optimal(self._flops_for_loss(target))
         if self.param_convention == "non-embedding":
             self._refuse_below_one_layer(target, alloc.n_params)
         return alloc
+
+    def _flops_for_loss(self, target: float) -> float:
+        """The budget whose compute-optimal loss is ``target`` (the loss falls as the budget grows)."""
+        return self._flops_for(
+            lambda c: self.optimal(c).loss, target, name="target_loss", decreasing=True
+        )
+
+    def _refuse_beyond_budgets(self, target: float, floor: float) -> None:
+        """A target the optimum reaches only beyond :data:`~tokenplan.units.MAX_QUANTITY` FLOPs, the
+        largest budget tokenplan takes, is refused like such a budget: a hair above E (``--target-loss
+        1.8171`` under epoch2024, E = 1.817) the plan was 4.9e41 FLOPs, a model of 1.1e20 parameters and
+        a run of 1.75 billion years, far past every run made (~5e26 FLOPs) and the law's fitted data. The
+        message names the gap to E, the compute needed and the lowest target that can be planned."""
+        from tokenplan.units import MAX_QUANTITY
+
+        try:
+            lowest = float(self.optimal(MAX_QUANTITY).loss)
+        except (ArithmeticError, ValueError, InvalidInputError):
+            return  # a degenerate law: the bisection below says what it can reach
+        if not target < lowest:
+            return
+        try:
+            needed = f"{self._flops_for_loss(target):.2g}"
+        except InvalidInputError:
+            needed = "more than 1e+60"
+        plannable = (
+            math.ceil(lowest * 1e4) / 1e4
+        )  # rounded up, so the bound quoted is itself plannable
+        raise InvalidInputError(
+            f"target_loss={target:g} is {target - floor:.2g} above the irreducible loss E={floor:.4f} "
+            f"of law {self.name!r}: its compute-optimal plan needs {needed} training FLOPs, more than "
+            f"the {MAX_QUANTITY:.0e} tokenplan plans and far beyond any run made so far (~5e26) or the "
+            f"data the law was fitted on, where it is untested; give a target_loss of at least "
+            f"{plannable:.4f} (the optimum at {MAX_QUANTITY:.0e} FLOPs).",
+            param="target_loss",
+        )
 
     def _refuse_below_one_layer(self, target: float, n_params: float) -> None:
         """A non-embedding law's optimum below one layer (:func:`tokenplan.flops.conversion_floor`) and below

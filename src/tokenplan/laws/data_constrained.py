@@ -17,6 +17,7 @@ import numpy as np
 
 from tokenplan._solve import golden_section
 from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
+from tokenplan.laws import repetition
 from tokenplan.laws.base import Allocation, as_array
 from tokenplan.laws.chinchilla import ChinchillaLaw
 
@@ -66,9 +67,9 @@ class DataConstrainedLaw(ChinchillaLaw):
     def effective_tokens(self, n_tokens, unique_tokens):
         """D' (eq. 5): what ``n_tokens`` drawn from ``unique_tokens`` unique ones are worth as fresh data."""
         D = as_array("n_tokens", n_tokens)
-        U = np.minimum(as_array("unique_tokens", unique_tokens), D)
-        R_D = D / U - 1.0
-        return U + U * self.R_D_star * (1.0 - np.exp(-R_D / self.R_D_star))
+        return repetition.effective_tokens(
+            D, as_array("unique_tokens", unique_tokens), self.R_D_star
+        )
 
     def unique_params(self, unique_tokens):
         """The compute-optimal model size for U_D tokens: G (U_D G)^(beta/alpha)."""

@@ -29,6 +29,7 @@ from tokenplan import _checks
 from tokenplan._record import record
 from tokenplan.errors import InvalidInputError
 from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
+from tokenplan.laws.repetition import R_D_STAR_C4, effective_tokens, epochs_warning
 
 if TYPE_CHECKING:
     from tokenplan.laws.base import Law
@@ -223,6 +224,9 @@ class Prediction:
     fitted_range_source: str = ""
     source: str = ""
     notes: tuple[str, ...] = ()
+    #: Muennighoff et al. 2023's epoch rule beyond ~4 epochs, as ``plan`` and ``repeat`` say it (None up
+    #: to 4 epochs, or without unique tokens).
+    repetition_warning: str | None = None
 
     @property
     def inside_range(self) -> bool | None:
@@ -236,16 +240,17 @@ class Prediction:
         return max(self.extrapolation.values(), default=1.0)
 
     def warnings(self) -> list[str]:
-        """One warning naming every axis outside the fitted range and its factor (empty inside); a factor
-        beyond float range says so, not 'infx'."""
+        """One warning naming every axis outside the fitted range and its factor (none inside; a factor
+        beyond float range says so, not 'infx'), then the repetition warning beyond ~4 epochs."""
         out = [
             f"{axis} {'beyond float range' if math.isinf(f) else f'{f:.3g}x'}"
             for axis, f in self.extrapolation.items()
             if f > 1.0 + 1e-9
         ]
+        repeated = [] if self.repetition_warning is None else [self.repetition_warning]
         if not out:
-            return []
-        return [f"outside the law's fitted range ({', '.join(out)}): an extrapolation."]
+            return repeated
+        return [f"outside the law's fitted range ({', '.join(out)}): an extrapolation.", *repeated]
 
     def to_dict(self) -> dict[str, Any]:
         sizes = "law n_params n_tokens flops tokens_per_param unique_tokens epochs effective_tokens loss"
@@ -375,7 +380,18 @@ def predict(
         fitted_range_source="" if rng is None else rng.source,
         source=law.citation,
         notes=tuple(notes),
+        repetition_warning=None if U is None else _repetition_warning(law, D, min(U, D)),
     )
+
+
+def _repetition_warning(law: Law, n_tokens: float, unique_tokens: float) -> str | None:
+    """``plan``'s words on ``n_tokens`` drawn from ``unique_tokens`` (Muennighoff et al. 2023, secs. 5-6):
+    D' with the law's own R_D* (a data-constrained law), or Muennighoff's C4 decay for a law that ignores
+    unique tokens."""
+    own = getattr(law, "R_D_star", None)
+    R_D_star = R_D_STAR_C4 if own is None else float(own)
+    fraction = float(effective_tokens(n_tokens, unique_tokens, R_D_star)) / n_tokens
+    return epochs_warning(n_tokens / unique_tokens, fraction, R_D_star, own_decay=own is not None)
 
 
 def _calibration_reach(unc: Uncertainty, law: Law, N: float, D: float) -> list[str]:

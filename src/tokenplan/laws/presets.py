@@ -15,11 +15,21 @@ from tokenplan.laws.chinchilla import ChinchillaLaw, PowerLawAllocation
 from tokenplan.laws.data_constrained import DataConstrainedLaw
 from tokenplan.laws.intervals import PublishedInterval
 from tokenplan.laws.kaplan import KaplanLaw
+from tokenplan.laws.repetition import R_D_STAR_C4
 
 HOFFMANN = "Hoffmann et al. 2022, Training Compute-Optimal Large Language Models"
 EPOCH = "Besiroglu et al. 2024, Chinchilla Scaling: A replication attempt (Epoch AI)"
 KAPLAN = "Kaplan et al. 2020, Scaling Laws for Neural Language Models"
 MUENNIGHOFF = "Muennighoff et al. 2023, Scaling Data-Constrained Language Models"
+
+# Each preset's loss is nats/token on the text it was fitted on (MassiveText for Hoffmann et al. 2022 and its
+# replication, C4 for Muennighoff et al. 2023, WebText2 with GPT-2's tokenizer for Kaplan et al. 2020;
+# REFERENCE.md secs. 1-4, 7): one law's loss beside another's compares different data. Said once, here, for
+# every output that puts two laws' losses side by side (plan --compare, a plan's data-constrained optimum).
+LOSS_SCALES = (
+    "loss is nats/token on each law's own data: Chinchilla-family laws on MassiveText, "
+    "muennighoff2023 on C4, kaplan on WebText2; compare losses only within a family."
+)
 
 # Gopher's training compute, the budget every Chinchilla projection is quoted at (Hoffmann et al. 2022, Table 3).
 GOPHER_FLOPS = 5.76e23
@@ -158,7 +168,7 @@ PRESETS: dict[str, Law] = {
             B=math.exp(7.3049974),  # 1487.72
             alpha=0.3526596,
             beta=0.3526596,
-            R_D_star=15.387756,
+            R_D_star=R_D_STAR_C4,
             R_N_star=5.309743,
         ),
     )

@@ -125,6 +125,7 @@ def plan(
         memory=memory,
         warnings=warnings,
         advice=() if rep is None else adv.repetition_advice(rep, n_params=n_total),
+        notes=steps.loss_scale_notes(the_law, dc, fresh),
         extrapolation=outside,
         exponents=tuple(float(x) for x in the_law.exponents),
         intervals=ivs,

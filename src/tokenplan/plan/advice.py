@@ -22,6 +22,11 @@ from typing import Any
 
 from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
 from tokenplan.laws import DataConstrainedLaw, FittedRange, Law
+from tokenplan.laws.prediction import unbounded_axes
+
+# Muennighoff et al. 2023 sec. 5-6: ~4 epochs about as good as fresh; beyond R_D* ≈ 16 little is left (the
+# constants live beside the law, with the epoch warning that states them).
+from tokenplan.laws.repetition import EPOCHS_FADE, EPOCHS_WORTHLESS
 from tokenplan.units import format_epochs
 from tokenplan.units import format_quantity as fq
 
@@ -38,6 +43,7 @@ __all__ = [
     "extrapolation_warning",
     "fitted_range_of",
     "repetition_advice",
+    "unbounded",
 ]
 
 MUENNIGHOFF = "Muennighoff et al. 2023, Scaling Data-Constrained Language Models"
@@ -46,9 +52,6 @@ XUE = "Xue et al. 2023, To Repeat or Not To Repeat: Insights from Scaling LLM un
 # Relative loss penalty thresholds (tokenplan's, see the module docstring).
 PENALTY_FADE = 0.005
 PENALTY_LITTLE_LEFT = 0.02
-# Muennighoff et al. 2023 sec. 5-6: ~4 epochs about as good as fresh; beyond R_D* ≈ 16 little is left.
-EPOCHS_FADE = 4.0
-EPOCHS_WORTHLESS = 16.0
 # The labels of Repetition.level 0-3.
 LABELS = ("fresh data", "about as good as fresh", "returns fade", "little left: more data, dropout")
 LABEL_SOURCE = (
@@ -284,8 +287,18 @@ def extrapolation(law: Law, points: list[tuple[float, float]]) -> dict[str, dict
     return {axis: worst[axis] for axis in _AXES if axis in worst}
 
 
+def unbounded(outside: dict[str, dict[str, float]]) -> list[str]:
+    """The axes of :func:`extrapolation` whose factor is beyond float range, as ``extrapolation_unbounded``
+    in JSON (the factor itself is written as null): the same list ``fit --json`` and ``predict --json``
+    give (:func:`tokenplan.laws.prediction.unbounded_axes`)."""
+    return unbounded_axes({axis: e["factor"] for axis, e in outside.items()})
+
+
 def times(factor: float) -> str:
-    """A factor as people say it: 1.5x, 44x, 2,783x."""
+    """A factor as people say it: 1.5x, 44x, 2,783x; one beyond float range as 'more than 1e308x' (JSON
+    writes it as null and lists its axis in ``extrapolation_unbounded``)."""
+    if math.isinf(factor):
+        return "more than 1e308x"
     if factor < 10:
         return f"{factor:.1f}x"
     return f"{factor:,.0f}x" if factor < 1e6 else f"{factor:.2g}x"

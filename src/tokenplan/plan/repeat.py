@@ -108,6 +108,7 @@ class RepeatTable:
             "warnings": list(self.warnings),
             "advice": [a.to_dict() for a in self.advice],
             "extrapolation": self.extrapolation or {},
+            "extrapolation_unbounded": adv.unbounded(self.extrapolation or {}),
             "sources": self.sources or {},
         }
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from tokenplan._record import record
 from tokenplan.laws import Allocation, DataConstrainedAllocation, Intervals, PublishedInterval
-from tokenplan.plan.advice import Advice, Repetition
+from tokenplan.plan.advice import Advice, Repetition, unbounded
 from tokenplan.plan.batch import BatchPlan
 from tokenplan.units import format_epochs
 from tokenplan.units import format_quantity as fq
@@ -201,6 +201,9 @@ class Plan:
     memory: Memory
     warnings: tuple[str, ...] = ()
     advice: tuple[Advice, ...] = ()
+    #: How to read the plan, not problems with it: that its data-constrained optimum is another law's,
+    #: with losses on other data (:func:`tokenplan.plan.steps.loss_scale_notes`).
+    notes: tuple[str, ...] = ()
     #: Per axis, how far the plan lies outside the law's fitted data (empty when inside).
     extrapolation: dict[str, dict[str, float]] = field(default_factory=dict)
     #: The law's allocation exponents (a, b): N_opt ∝ C^a, D_opt ∝ C^b.
@@ -278,9 +281,11 @@ class Plan:
             "memory": self.memory.to_dict(),
             "exponents": {"a": self.exponents[0], "b": self.exponents[1]},
             "extrapolation": self.extrapolation,
+            "extrapolation_unbounded": unbounded(self.extrapolation),
             "intervals": _opt(self.intervals),
             "published_intervals": [p.to_dict() for p in self.published_intervals],
             "warnings": list(self.warnings),
+            "notes": list(self.notes),
             "advice": [a.to_dict() for a in self.advice],
             "sources": dict(self.sources),
         }

@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass, replace
 from typing import Any
 
+import tokenplan.laws.repetition as repeated_data
 import tokenplan.plan.advice as adv
 from tokenplan import _checks
 from tokenplan.errors import InvalidInputError
@@ -17,6 +18,7 @@ from tokenplan.flops import FLOPS_PER_PARAM_TOKEN, conversion_floor, convert_par
 from tokenplan.hardware import Accelerator, get_accelerator
 from tokenplan.laws import Allocation, DataConstrainedAllocation, DataConstrainedLaw, Law, get_law
 from tokenplan.laws.prediction import check_level
+from tokenplan.laws.presets import LOSS_SCALES
 from tokenplan.plan.batch import BATCH_RULES, RULE_NAMES, BatchPlan, batch_plan
 from tokenplan.plan.result import BYTES_PER_PARAM, Hardware, Memory, RunVsOptimum
 from tokenplan.plan.smallest import below_one, smallest_budget
@@ -33,6 +35,7 @@ __all__ = [
     "conversion_warning",
     "convertible",
     "law_params",
+    "loss_scale_notes",
     "micro_batch_warning",
     "muennighoff",
     "plan_warnings",
@@ -455,37 +458,17 @@ def size_hardware(opts: Options, *, flops: float, n_params_total: float) -> tupl
 
 # --- warnings ---------------------------------------------------------------------------------------------
 def last_epoch_worth(rep: adv.Repetition, law: Law) -> float:
-    """What one more repeated token is worth against a fresh one at the plan's end: dD'/dD = exp(-R_D/R_D*)
-    (the derivative of Muennighoff et al. 2023, eq. 5, with R_D = epochs - 1): 0.37 at R_D = R_D*, 0.017 at
-    64 epochs. R_D* is the law's own when it has one, else Muennighoff's 15.39."""
-    r_star = (
-        law.R_D_star if isinstance(law, DataConstrainedLaw) else get_law("muennighoff2023").R_D_star
-    )
-    return math.exp(-max(rep.epochs - 1.0, 0.0) / r_star)
+    """What one more repeated token is worth against a fresh one at the plan's end (dD'/dD, eq. 5 of
+    Muennighoff et al. 2023): with the law's own R_D* when it has one, else Muennighoff's 15.39."""
+    return repeated_data.last_epoch_worth(rep.epochs, repetition_law(law).R_D_star)
 
 
 def repetition_warning(rep: adv.Repetition, law: Law) -> str | None:
-    """Muennighoff et al. 2023 (sec. 5-6) in words, beyond ~4 epochs."""
-    worth = f"repeated tokens are worth D'/D = {rep.effective_fraction:.2f} of fresh ones"
-    if not isinstance(law, DataConstrainedLaw):
-        worth += " (Muennighoff's R_D* decay)"
-    if rep.epochs > adv.EPOCHS_WORTHLESS:
-        last = last_epoch_worth(rep, law)
-        little = ", nearly worthless" if last < 0.05 else ""
-        return (
-            f"{format_epochs(rep.epochs, 1)} epochs: beyond ~16 epochs (R_D* ≈ 15.4) returns fade "
-            "towards zero (Muennighoff "
-            f"et al. 2023): the last epoch's tokens are worth {100 * last:.2g}% of fresh ones{little}; "
-            f"{worth}. Get more unique data or train a smaller model."
-        )
-    if rep.epochs > adv.EPOCHS_FADE:
-        return (
-            f"{format_epochs(rep.epochs, 1)} epochs: beyond ~4 epochs returns fade (Muennighoff et "
-            f"al. 2023); {worth}. "
-            "Up to ~4 epochs repeated data is about as good as fresh for a model sized for its data (the "
-            "paper's setting)."
-        )
-    return None
+    """Muennighoff et al. 2023 (sec. 5-6) in words, beyond ~4 epochs: the text ``predict`` gives too."""
+    own = isinstance(law, DataConstrainedLaw)
+    return repeated_data.epochs_warning(
+        rep.epochs, rep.effective_fraction, repetition_law(law).R_D_star, own_decay=own
+    )
 
 
 # What caps the loss on fixed unique data: D' alone (eq. 5) for a law without a repetition term, N' too
@@ -639,6 +622,21 @@ def inference_warnings(law: Law, inference) -> tuple[str, ...]:
     if warning is None:
         return ()
     return (f"the inference-aware allocation ({fq(n)} params on {fq(d)} tokens) is {warning}",)
+
+
+def loss_scale_notes(
+    law: Law, dc: DataConstrainedAllocation | None, fresh: Allocation | None
+) -> tuple[str, ...]:
+    """A plan with unique tokens prints its data-constrained optimum beside its own loss. When that optimum
+    is another law's (muennighoff2023, fitted on C4, beside an epoch2024 plan on MassiveText), its losses
+    are on other data: said in ``plan --compare``'s words (:data:`tokenplan.laws.presets.LOSS_SCALES`)."""
+    if dc is None or dc.law == law.name:
+        return ()
+    fresh_loss = "" if fresh is None or fresh.loss is None else f", all-unique {fresh.loss:.4f}"
+    return (
+        f"the data-constrained optimum's losses (loss {dc.loss:.4f}{fresh_loss}) are law {dc.law}'s, "
+        f"the plan's are law {law.name}'s: {LOSS_SCALES}",
+    )
 
 
 def convention_warning(law: Law) -> str | None:

@@ -19,6 +19,7 @@ import numpy as np
 from tokenplan.errors import InvalidInputError
 from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
 from tokenplan.laws import DataConstrainedLaw, KaplanLaw, Law, get_law
+from tokenplan.laws.presets import LOSS_SCALES
 from tokenplan.report import _html
 
 if TYPE_CHECKING:
@@ -66,6 +67,8 @@ def plan_report(
         line_optimum=_line_optimum(plan, the_law) if isinstance(the_law, KaplanLaw) else None,
         frontier_laws=[lw.name for lw in frontier_laws],
         citations={lw.name: lw.citation for lw in frontier_laws},
+        loss_scales=LOSS_SCALES[:1].upper()
+        + LOSS_SCALES[1:],  # plan --compare's note, as a sentence
     )
 
 
