@@ -41,9 +41,14 @@ def _is_type_checking(node: ast.If) -> bool:
     )
 
 
-def _imports(name: str, path: Path) -> set[str]:
+def _imports(name: str, path: Path, source: str | None = None) -> set[str]:
     """The tokenplan modules that ``name`` imports (anywhere in the file)."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return {m for m in _imported(name, path, source) if m in MODULES and m != name}
+
+
+def _imported(name: str, path: Path, source: str | None = None) -> set[str]:
+    """Every module ``name`` imports, anywhere in the file (``source``: the file's text, if given)."""
+    tree = ast.parse(source if source is not None else path.read_text(encoding="utf-8"))
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found: set[str] = set()
 
@@ -68,7 +73,7 @@ def _imports(name: str, path: Path) -> set[str]:
             visit(child)
 
     visit(tree)
-    return {m for m in found if m in MODULES and m != name}
+    return found
 
 
 GRAPH = {name: _imports(name, path) for name, path in MODULES.items()}
@@ -125,6 +130,30 @@ def test_cycle_finder_finds_a_cycle():
 def test_no_import_cycles():
     """Issue 17's goal: no loop between modules, lazy imports included."""
     assert _cycles(GRAPH) == [], f"import cycles: {_cycles(GRAPH)}"
+
+
+#: what a CLI module must not import, even lazily: computation belongs to the library (issue 17)
+NUMERIC = ("numpy", "scipy", "pandas", "torch", "sklearn")
+
+
+def _numeric_imports(name: str, path: Path, source: str | None = None) -> list[str]:
+    return sorted(m for m in _imported(name, path, source) if m.split(".")[0] in NUMERIC)
+
+
+def test_the_cli_imports_no_numeric_library():
+    """Issue 17's goal: the CLI modules parse, call the library and render; none imports numpy, scipy,
+    pandas, torch or sklearn of its own (lazily inside a function included)."""
+    cli = {
+        n: p for n, p in MODULES.items() if n == "tokenplan.cli" or n.startswith("tokenplan.cli.")
+    }
+    assert len(cli) > 5
+    found = {n: _numeric_imports(n, p) for n, p in cli.items()}
+    assert {n: m for n, m in found.items() if m} == {}
+
+
+def test_the_numeric_import_check_sees_a_lazy_import():
+    source = "def f():\n    import numpy as np\n    from scipy import optimize\n"
+    assert _numeric_imports("tokenplan.cli.x", SRC / "cli" / "x.py", source) == ["numpy", "scipy"]
 
 
 # --- import-time side effects ------------------------------------------------------------------------------
