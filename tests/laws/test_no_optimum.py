@@ -186,3 +186,23 @@ def test_a_run_compared_under_a_law_without_an_optimum_keeps_its_columns():
     pytest.importorskip("altair")
     html = plan_report(comp.plans[0], law=get_law("epoch2024"), comparison=comp)
     assert 'data-key="plans.0.vs_optimum.compute_ratio"' in html
+
+
+def test_the_kaplan_form_on_runs_whose_loss_grows_with_n_is_one_line_not_an_overflow(tmp_path):
+    """On these runs the Kaplan L(N, D) fit sends log N_c past 709, and exp() overflowed: `fit RUNS`
+    (auto form, which backtests kaplan) stopped with "a value is too large to compute with (math range
+    error)". The kaplan fit now refuses in words; auto skips the form with that warning and goes on."""
+    from tokenplan.fit import fit_kaplan
+    from tokenplan.runs import read_runs
+
+    runs = write_runs_loss_growing_with_n(tmp_path / "neg.csv")
+    with pytest.raises(
+        InvalidInputError, match="kaplan form does not fit these runs: its scale N_c"
+    ):
+        fit_kaplan(read_runs(runs))
+    r = run_cli("fit", str(runs), "--bootstrap", "0", env={"COLUMNS": "200"})
+    assert r.returncode == 0, r.stderr
+    assert "backtest of form kaplan skipped: the kaplan form does not fit these runs" in r.stdout
+    r = run_cli("fit", str(runs), "--form", "kaplan", "--bootstrap", "0")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.count("\n") == 1 and "ran off to infinity" in r.stderr, r.stderr

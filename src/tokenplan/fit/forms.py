@@ -38,6 +38,8 @@ __all__ = ["FORMS", "KaplanFit", "fit_form", "fit_kaplan", "n_free"]
 # simplest first: ties in --form auto go to the earlier entry
 FORMS = ("shared-exponent", "kaplan", "chinchilla", "data-constrained")
 _N_FREE = {"shared-exponent": 4, "kaplan": 4, "chinchilla": 5, "data-constrained": 7}
+#: the largest x whose exp(x) a float holds (exp(709.78) ~ 1.8e308)
+_LOG_MAX = math.log(np.finfo(float).max)
 
 
 def n_free(form: str) -> int:
@@ -120,6 +122,13 @@ def fit_kaplan(runs: RunTable, *, delta: float = 1e-3, name: str = "fit-kaplan")
     f, p = best
     if p is None or not math.isfinite(f) or f >= 1e6:
         raise InvalidInputError("the kaplan form: no starting point gave a finite objective.")
+    if max(p[0], p[1]) > _LOG_MAX:  # exp would overflow: the fit ran N_c or D_c off to infinity
+        which = "N" if p[0] >= p[1] else "D"
+        raise InvalidInputError(
+            f"the kaplan form does not fit these runs: its scale {which}_c ran off to infinity "
+            f"(e^{max(p[0], p[1]):.0f}), as when the loss does not fall with {which}; "
+            "use another form (--form chinchilla or auto)."
+        )
     law = KaplanNDLaw(
         **fitted_law_fields(
             name, "Kaplan et al. 2020 eq. 1.5", runs, f"Kaplan L(N, D) fit on {len(runs)} runs"
