@@ -471,8 +471,17 @@ def tempered_cells(view, n: int, seed: int) -> np.ndarray:
     return idx
 
 
+def facility_cells_all(view, n: int, seed: int) -> np.ndarray:
+    """(f) facility-cells as it was until 2026-12-03: every short-answer pick swapped for a nearby long one
+    (the default now swaps only as many as keep the subset's median answer at the pool's)."""
+    from tokenplan.select.methods import _cells_then_tail
+
+    return _cells_then_tail(view, n, seed, None, random=False, fewest_swaps=False).indices
+
+
 #: --methods names that are bench-only candidates: name -> fn(view, n, seed) -> indices
 CANDIDATES = {
+    "facility-cells-all": facility_cells_all,
     "kmeans-pp": kmeans_pp,
     "kmeans-pp-greedy": lambda view, n, seed: kmeans_pp(view, n, seed, greedy=True),
     "tempered-cells": tempered_cells,

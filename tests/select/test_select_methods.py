@@ -180,6 +180,22 @@ def test_short_answers_are_swapped_for_a_longer_one_nearby_and_only_then():
     assert prefer_complete_answers(x, np.array([0, 4]), long_enough).tolist() == [0, 4]
 
 
+def test_needed_swaps_only_the_fewest_short_picks_nearest_replacement_first():
+    """Three picks (rows 0, 4, 8 at 0, 90, 180 degrees), each the first of a four-row cell; pool median
+    answer 222 chars. Picks 0 and 4 are short; pick 8 is long. Each short pick has one long row in its
+    inner half: row 1 at 20 degrees from pick 0, row 5 at 5 degrees from pick 4. needed=2 wants one more
+    long pick, and takes the swap that moves least (row 5 for pick 4, though pick 0 comes first); needed=1
+    is met already; needed=3 or None swap both (as many as there are)."""
+    x = _unit_deg([0, 20, 30, 35, 90, 95, 125, 130, 180, 200, 220, 250])
+    chars = np.array([20, 400, 30, 35, 25, 450, 40, 44, 500, 600, 700, 800])
+    picks = np.array([0, 4, 8])
+    assert prefer_complete_answers(x, picks, chars, needed=2).tolist() == [0, 5, 8]
+    assert prefer_complete_answers(x, picks, chars, needed=1).tolist() == [0, 4, 8]
+    assert prefer_complete_answers(x, picks, chars, needed=3).tolist() == [1, 5, 8]
+    assert prefer_complete_answers(x, picks, chars).tolist() == [1, 5, 8]
+    assert prefer_complete_answers(x, picks, None, needed=3).tolist() == [0, 4, 8]
+
+
 def _unit_deg(deg):
     a = np.deg2rad(np.asarray(deg, dtype=float))
     return np.stack([np.cos(a), np.sin(a)], axis=1).astype(np.float32)

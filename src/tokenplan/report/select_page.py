@@ -34,8 +34,9 @@ EXAMPLES_PER_CLUSTER = 3
 
 WHY = {
     "facility-cells": "K-Means with one cell per pick, greedy facility location with one pick per cell (each "
-    "pick represents its share of the pool, and no region gets two while another has none), short answers "
-    "swapped for a nearby long one, then density-weighted farthest-first for one pick in ten.",
+    "pick represents its share of the pool, and no region gets two while another has none), as many short "
+    "answers swapped for a nearby long one as keep the median answer at the pool's, then "
+    "density-weighted farthest-first for one pick in ten.",
     "facility-kcenter": "greedy facility location for nine picks in ten (every pool row wants a selected row "
     "near it, so dense regions are represented), then density-weighted farthest-first for the rest, so no "
     "populated region stays far from the subset.",

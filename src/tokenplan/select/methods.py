@@ -2,8 +2,9 @@
 
 - ``facility-cells`` (the default, :data:`DEFAULT_METHOD`): K-Means with one cell per pick (seeded), greedy
   facility location with at most one pick per cell (representative rows, spread over equal-mass regions of
-  the pool), each pick with a short answer swapped for a nearby long one (:func:`prefer_complete_answers`,
-  LIMA's preference), then one pick in ten (rounded up) by density-weighted farthest-first, as in
+  the pool), then only as many short-answer picks swapped for a nearby long one as keep the subset's median
+  answer at least the pool's (:func:`prefer_complete_answers` with ``needed``, LIMA's preference at the
+  least cost in coverage), then one pick in ten (rounded up) by density-weighted farthest-first, as in
   facility-kcenter. Chosen by bench/select_quality.py (docs/select.md says why it should generalise).
 - ``facility-kcenter``: nine picks in ten by greedy facility location (rows that represent the pool: every
   row wants a selected row near it, so dense regions are covered), then one in ten (rounded up) by
@@ -26,7 +27,8 @@
   :func:`select_for_target`.
 - ``random-greedy-cells``: facility-cells with random greedy (Buchbinder et al. 2014): each pick drawn
   uniformly among the open rows of the h largest gains, so a cell that mixes labels does not give its
-  majority label at every seed; 1 - 1/e of the optimum in expectation, as greedy.
+  majority label at every seed; 1 - 1/e of the optimum in expectation, as greedy. It swaps every
+  short-answer pick (facility-cells' swap before 2026-12-03, the version it was measured with).
 - ``stratified-cells``: K-Means with one cell per pick before the tail (seeded), one row drawn uniformly in
   each cell among its rows with an answer at least the pool's median (prompt-only: its inner half), then the
   farthest-first tail: a stratified sample (Cochran 1977), which keeps random's label shares inside a cell.
@@ -342,9 +344,10 @@ def _with_tail(x: np.ndarray, idx: np.ndarray, scores: np.ndarray, tail: int, re
 
 def _facility_cells(pool: Pool, n_select: int, *, seed: int = 0, progress=None, **_) -> Selection:
     """K-Means with k = h cells (h = n minus the tail); greedy facility location with one pick per cell;
-    picks with a short answer swapped for a nearby longer one (:func:`prefer_complete_answers`); then the
-    density-weighted farthest-first tail, as in facility-kcenter."""
-    return _cells_then_tail(pool, n_select, seed, progress, random=False)
+    only as many short-answer picks swapped for a nearby longer one as put floor(n / 2) + 1 answers of the
+    subset at the pool's median or above, the tail counted short (:func:`prefer_complete_answers`), so the
+    subset's median answer is at least the pool's; then the density-weighted farthest-first tail."""
+    return _cells_then_tail(pool, n_select, seed, progress, random=False, fewest_swaps=True)
 
 
 def _random_greedy_cells(
@@ -358,7 +361,9 @@ def _random_greedy_cells(
     return _cells_then_tail(pool, n_select, seed, progress, random=True)
 
 
-def _cells_then_tail(pool: Pool, n_select: int, seed: int, progress, *, random: bool) -> Selection:
+def _cells_then_tail(
+    pool: Pool, n_select: int, seed: int, progress, *, random: bool, fewest_swaps: bool = False
+) -> Selection:
     from tokenplan.select.cluster import kmeans
     from tokenplan.select.facility import facility_location
 
@@ -378,7 +383,9 @@ def _cells_then_tail(pool: Pool, n_select: int, seed: int, progress, *, random: 
         random_top=head if random else None,
         progress=report.part(head // 2, head - head // 2),
     )
-    idx = prefer_complete_answers(x, fl.indices, pool.answer_chars)
+    # fewest_swaps: just enough long answers for a subset median >= the pool's (the tail counted short)
+    needed = n_select // 2 + 1 if fewest_swaps else None
+    idx = prefer_complete_answers(x, fl.indices, pool.answer_chars, needed=needed)
     scores = np.where(idx == fl.indices, fl.gains, np.nan)
     idx, scores = _with_tail(x, idx, scores, tail, report)
     return Selection(idx, scores, name)
@@ -483,28 +490,50 @@ def _stratified_uniform(
 
 
 def prefer_complete_answers(
-    x: np.ndarray, picks: np.ndarray, answer_chars: np.ndarray | None
+    x: np.ndarray,
+    picks: np.ndarray,
+    answer_chars: np.ndarray | None,
+    *,
+    needed: int | None = None,
 ) -> np.ndarray:
     """LIMA's preference for long, complete answers, kept local so coverage does not move.
 
-    Each pick whose answer is shorter than the pool's median answer is swapped for the row that best
+    A pick whose answer is shorter than the pool's median answer may be swapped for the row that best
     represents the pick's cell (the rows nearest to it among the picks; best = highest summed cosine to the
     cell) among the cell's rows that are (a) in its inner half, no farther from the pick than the cell's
     median distance to it, (b) answered at least at the pool's median length, (c) not picked. No such row:
-    the pick stays. A prompt-only pool (no answer lengths) is left as it is. LIMA (Zhou et al. 2023) curates
-    long, complete answers; "Long Is More for Alignment" (Zhao et al. 2024) finds the longest responses a
-    strong selection baseline on their own.
+    the pick stays. ``needed=None`` swaps every short pick that has such a row; ``needed=k`` only as many as
+    bring the picks with a long-enough answer up to k, the swaps whose replacement is nearest (highest
+    cosine) to the pick it replaces first, so coverage departs as little as the length floor allows. A
+    prompt-only pool (no answer lengths) is left as it is. LIMA (Zhou et al. 2023) curates long, complete
+    answers; "Long Is More for Alignment" (Zhao et al. 2024) finds the longest responses a strong selection
+    baseline on their own.
     """
     picks = np.asarray(picks, dtype=np.int64).copy()
     if answer_chars is None or not np.any(answer_chars):
         return picks
-    from tokenplan.select.cluster import assign
-
     lengths = np.asarray(answer_chars)
     median = float(np.median(lengths))
+    swaps = _answer_swaps(x, picks, lengths, median)  # (cosine to the pick, pick slot, replacement)
+    if needed is not None:
+        deficit = needed - int(np.sum(lengths[picks] >= median))
+        swaps = sorted(swaps, key=lambda s: (-s[0], s[1]))[: max(deficit, 0)]
+    for _, c, r in swaps:
+        picks[c] = r
+    return picks
+
+
+def _answer_swaps(
+    x: np.ndarray, picks: np.ndarray, lengths: np.ndarray, median: float
+) -> list[tuple[float, int, int]]:
+    """Per short-answer pick (slot c), the replacement :func:`prefer_complete_answers` would swap in, with
+    its cosine to the pick. Cells are disjoint, so the swaps are independent of each other."""
+    from tokenplan.select.cluster import assign
+
     owner, _ = assign(x, x[picks])
     taken = np.zeros(len(x), dtype=bool)
     taken[picks] = True
+    swaps = []
     for c in np.flatnonzero(lengths[picks] < median):
         j = picks[c]
         cell = np.flatnonzero(owner == c)
@@ -513,8 +542,8 @@ def prefer_complete_answers(
         cand = inner[(lengths[inner] >= median) & ~taken[inner]]
         if len(cand):
             r = int(cand[np.argmax(x[cand] @ x[cell].sum(axis=0))])
-            taken[j], taken[r], picks[c] = False, True, r
-    return picks
+            swaps.append((float(x[r] @ x[j]), int(c), r))
+    return swaps
 
 
 def _kmeans_medoids(pool: Pool, n_select: int, *, seed: int = 0, progress=None, **_) -> Selection:
