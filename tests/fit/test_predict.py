@@ -11,7 +11,7 @@ import pytest
 from helpers import run_cli
 from tokenplan.errors import InvalidInputError
 from tokenplan.laws import FittedRange, Uncertainty, get_law, load_law, save_law
-from tokenplan.laws.prediction import conformal_quantile
+from tokenplan.laws.prediction import calibrated_halfwidth, conformal_quantile, distance_scale
 
 
 def test_chinchilla_preset_by_hand():
@@ -80,13 +80,61 @@ def test_conformal_quantile():
     assert math.isnan(conformal_quantile([], 0.8)[0])
 
 
-def _fitted(tmp_path, residuals=(0.01, 0.02, 0.03, 0.04, 0.05)):
+def _fitted(tmp_path, residuals=(0.01, 0.02, 0.03, 0.04, 0.05), decades=()):
     law = get_law("chinchilla")
     import dataclasses
 
     rng = FittedRange.of_runs([1e8, 1e9], [2e9, 2e10], source="toy")
-    unc = Uncertainty(residuals=tuple(residuals), backtest_flops_factor=3.0, source="toy backtest")
+    unc = Uncertainty(
+        residuals=tuple(residuals),
+        residual_decades=tuple(decades),
+        backtest_flops_factor=3.0,
+        source="toy backtest",
+    )
     return dataclasses.replace(law, name="toy", fitted_range=rng, uncertainty=unc)
+
+
+def test_distance_scale_by_hand():
+    """score^2 = sigma0^2 + tau^2 d^2 exactly, sigma0 = 0.01, tau = 0.02: d0 = sigma0 / tau = 0.5 decades;
+    distances spanning less than 0.1 decades, or errors that do not grow, give no scale (flat)."""
+    d = np.array([0.0, 0.2, 0.4, 0.6, 0.8, 1.0])
+    r = np.sqrt(0.01**2 + (0.02 * d) ** 2)
+    assert distance_scale(d, r) == pytest.approx(0.5)
+    assert math.isinf(distance_scale(d * 0.05, r)) and math.isinf(distance_scale(d, r[::-1]))
+    flat, exact = conformal_quantile(r, 0.5)
+    # at d = 0 the flat width; 2 decades out sqrt(1 + 16) times the normalised quantile (0.01 for all)
+    near = calibrated_halfwidth(r, 0.5, decades=d, query_decades=0.0)
+    assert near[:3] == (flat, exact, 1.0) and near[3] == pytest.approx(0.5)
+    c, _, widening, _ = calibrated_halfwidth(r, 0.5, decades=d, query_decades=2.0)
+    assert c == pytest.approx(0.01 * math.sqrt(17)) and widening == pytest.approx(c / flat)
+    assert calibrated_halfwidth(r, 0.5, query_decades=2.0)[:3] == (flat, exact, 1.0)  # no distances
+
+
+FAR_ERRORS = {"residuals": (0.002, 0.004, 0.003, 0.006, 0.008, 0.012, 0.011, 0.016, 0.02)}
+FAR_ERRORS["decades"] = (0.05, 0.1, 0.15, 0.3, 0.45, 0.6, 0.75, 0.9, 1.1)
+
+
+def test_cli_far_query_gets_a_wider_interval_and_says_why(tmp_path):
+    """Held-out errors that grow with distance: a point 2.4 decades beyond the fitted compute (6e19) gets a
+    relatively wider interval than one inside it, predict says by how much and why, and --json carries the
+    widening, the distance and the scale d0. On main both had the same relative width (flat quantile)."""
+    path = save_law(_fitted(tmp_path, **FAR_ERRORS), tmp_path / "fit.json")
+    args = ("predict", "--law", str(path), "--params", "5e8,3e10", "--tokens", "1e10,6e11")
+    r = run_cli(*args, "--json")
+    assert r.returncode == 0, r.stderr
+    near, far = json.loads(r.stdout)["predictions"]
+    width = [math.log(p["interval"][1] / p["interval"][0]) for p in (near, far)]
+    assert width[1] > 2 * width[0]
+    assert near["interval_widening"] == 1.0 and near["decades"] == 0.0
+    assert far["decades"] == pytest.approx(math.log10(6 * 3e10 * 6e11 / 1.2e20))
+    assert far["interval_widening"] == pytest.approx(width[1] / width[0])
+    assert far["interval_scale_decades"] > 0
+    r = run_cli(*args)
+    assert r.returncode == 0, r.stderr
+    out = " ".join(r.stdout.split())
+    d = f"{far['decades']:.2g}"
+    assert f"30B/600B: 80% interval, backtest-calibrated, widened for {d} decades beyond" in out
+    assert f"the held-out error quantile x{far['interval_widening']:.3g}" in out
 
 
 def test_calibrated_interval_is_the_conformal_widening(tmp_path):

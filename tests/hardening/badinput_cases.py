@@ -898,6 +898,17 @@ def predict_cases() -> list[Case]:
         "uncertainty-no-residuals": _saved_law(
             law={**LAW, "uncertainty": {"names": ["E"], "draws": [[1.8]]}}
         ),
+        "uncertainty-decades-mismatch": _saved_law(
+            law={
+                **LAW,
+                "uncertainty": {
+                    "names": [],
+                    "draws": [],
+                    "residuals": [0.01],
+                    "residual_decades": [0.1, 0.2],
+                },
+            }
+        ),
         "preset-stamp": _saved_law(law={**LAW, "preset_of": ["ChinchillaLaw"]}),
         **{f"file-{k}": v for k, v in _generic_bad_files(_saved_law()).items()},
     }

@@ -10,7 +10,10 @@ of a held-out run is the prediction widened by the conformal quantile of |log(ac
 held-out runs of *smaller* compute only, the nearer extrapolations, as a law is used (calibrated on what it
 has seen, applied further out). A run with too few smaller held-out runs for the quantile (ceil((k+1) level)
 > k) gets no interval. The share inside is then a test: it falls below the level when errors grow with
-distance. (A leave-one-out calibration on the *other* held-out runs, used before, puts exactly
+distance. They do, so the quantile is scaled for distance (:func:`tokenplan.laws.prediction.
+calibrated_halfwidth`: the normalised score |log error| / s(d), d the decades beyond the fitted compute, the
+scale fitted on the same nearer runs, never on the run checked; never narrower than the flat quantile).
+(A leave-one-out calibration on the *other* held-out runs, used before, puts exactly
 ceil(n level) of n runs inside whatever the errors are: the rank of a run among exchangeable scores decides
 it, so that share carried no information.)
 
@@ -30,7 +33,7 @@ import numpy as np
 
 from tokenplan import _checks
 from tokenplan.errors import InvalidInputError
-from tokenplan.laws.prediction import conformal_quantile
+from tokenplan.laws.prediction import calibrated_halfwidth
 
 if TYPE_CHECKING:
     from tokenplan.laws.base import Law
@@ -132,6 +135,8 @@ class BacktestRow:
     actual: float
     predicted: float
     interval: tuple[float, float] | None
+    decades: float = 0.0  # log10(flops / largest fitted compute), 0 at or below it
+    widening: float = 1.0  # factor on the flat conformal half-width for that distance
 
     @property
     def error(self) -> float:
@@ -156,6 +161,8 @@ class BacktestRow:
             "error": self.error,
             "interval": None if self.interval is None else list(self.interval),
             "inside": self.inside,
+            "decades": self.decades,
+            "widening": self.widening,
         }
 
 
@@ -191,6 +198,11 @@ class Backtest:
     def scores(self) -> tuple[float, ...]:
         """|log(actual / predicted)| per held-out run: the calibration scores of the intervals."""
         return tuple(abs(math.log(r.actual / r.predicted)) for r in self.rows)
+
+    @property
+    def decades(self) -> tuple[float, ...]:
+        """Per held-out run, log10 of how far beyond the largest fitted compute it lies (0 at or below)."""
+        return tuple(r.decades for r in self.rows)
 
     @property
     def n_checked(self) -> int:
@@ -270,11 +282,20 @@ def backtest(
         raise InvalidInputError(
             f"form {form}: the backtest fit predicts no finite loss for some runs."
         )
+    rows = _rows(test, pred, np.maximum(0.0, np.log10(test.flops / train.flops.max())), level)
+    factor = float(test.flops.max() / train.flops.max())
+    return Backtest(form, hold.describe(), len(train), rows, level, factor, law)
+
+
+def _rows(test: RunTable, pred: np.ndarray, decades: np.ndarray, level: float) -> tuple:
+    """One :class:`BacktestRow` per held-out run, its interval calibrated forward (module docstring)."""
     scores = np.abs(np.log(test.loss / pred))
     rows = []
     for i in range(len(test)):
-        nearer = scores[test.flops < test.flops[i]]  # calibrated forward (module docstring)
-        c, exact = conformal_quantile(nearer, level)
+        nearer = test.flops < test.flops[i]
+        c, exact, widening, _ = calibrated_halfwidth(
+            scores[nearer], level, decades=decades[nearer], query_decades=float(decades[i])
+        )
         iv = None if not exact else (pred[i] * math.exp(-c), pred[i] * math.exp(c))
         rows.append(
             BacktestRow(
@@ -285,10 +306,11 @@ def backtest(
                 float(test.loss[i]),
                 float(pred[i]),
                 iv,
+                float(decades[i]),
+                widening if exact else 1.0,
             )
         )
-    factor = float(test.flops.max() / train.flops.max())
-    return Backtest(form, hold.describe(), len(train), tuple(rows), level, factor, law)
+    return tuple(rows)
 
 
 def _predict(law: Law, runs: RunTable):

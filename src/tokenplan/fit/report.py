@@ -23,7 +23,7 @@ from tokenplan.fit.forms import FORMS
 from tokenplan.fit.isoflop import PROFILES
 from tokenplan.fit.parametric import REDUCTIONS
 from tokenplan.laws.base import FittedRange
-from tokenplan.laws.prediction import Uncertainty, unbounded_axes
+from tokenplan.laws.prediction import Uncertainty, distance_scale, unbounded_axes
 
 if TYPE_CHECKING:
     from tokenplan.fit.bootstrap import BootstrapResult
@@ -490,14 +490,21 @@ def _uncertainty(state: _State, o: FitOptions, law: Law) -> Uncertainty | None:
     if len(draws):
         parts.append(f"{len(draws)} bootstrap refits (seed {o.seed})")
     if bt is not None:
+        d0 = distance_scale(bt.decades, bt.scores)
+        scaled = (
+            ""
+            if math.isinf(d0)
+            else f", scaled for distance beyond the fitted compute: d0 = {d0:.2g} decades"
+        )
         parts.append(
             f"widened by the conformal quantile of {bt.n_heldout} held-out runs' errors "
-            f"(backtest {bt.holdout}, form {bt.form})"
+            f"(backtest {bt.holdout}, form {bt.form}){scaled}"
         )
     return Uncertainty(
         names=names,
         draws=draws,
         residuals=() if bt is None else bt.scores,
+        residual_decades=() if bt is None else bt.decades,
         backtest_flops_factor=math.nan if bt is None else bt.flops_factor,
         seed=o.seed if len(draws) else None,
         source="; ".join(parts),

@@ -9,8 +9,19 @@
   widened on both sides, in log space, by the split-conformal quantile of the relative errors the same
   procedure made on held-out larger runs (``tokenplan fit --backtest``). With n held-out runs and level q the
   quantile is the ceil((n+1) q)-th smallest |log(actual / predicted)| (Vovk et al. 2005; Lei et al. 2018);
-  when n is too small for that rank, the largest error is used and the prediction says so.
+  when n is too small for that rank, the largest error is used and the prediction says so. Held-out errors
+  grow with the distance of the extrapolation, so the width is then scaled for distance (below).
 - ``"none"``: the law carries no uncertainty (most presets: their papers publish no interval on L(N, D)).
+
+Distance: a held-out run d = log10(C / C_fitted_max) decades beyond the fitted compute errs more the larger
+d is, so a quantile of all errors alike is too narrow far out (forward backtests: docs/fit.md).
+:func:`calibrated_halfwidth` uses a normalised ("locally weighted") conformal score (Lei et al. 2018, sec.
+5.2): |log error| / s(d), with s(d) = sqrt(1 + (d / d0)^2): a run's log error is its own noise (sd sigma0,
+the same at every distance) plus the error of the fitted exponents, whose effect on a power law grows
+linearly in log-compute (tau d); independent errors add in variance, so sd(d)^2 = sigma0^2 + tau^2 d^2 and
+d0 = sigma0 / tau, fitted (Theil-Sen, :func:`distance_scale`) on the calibration runs themselves. The
+half-width at a query d_q is q * s(d_q), q the conformal quantile of the normalised scores, but never
+narrower than the flat quantile: the distance term only widens (at d = 0 the interval is the flat one).
 
 Presets: ``epoch2024`` carries a bootstrap of its own fit: tokenplan's re-run of Besiroglu et al. 2024's
 procedure on the same 240 points (``laws/epoch2024_bootstrap.json``; see :data:`PUBLISHED`).
@@ -30,6 +41,7 @@ from tokenplan._record import record
 from tokenplan.errors import InvalidInputError
 from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
 from tokenplan.laws.repetition import R_D_STAR_C4, effective_tokens, epochs_warning
+from tokenplan.units import format_quantity as fq
 
 if TYPE_CHECKING:
     from tokenplan.laws.base import Law
@@ -39,7 +51,9 @@ __all__ = [
     "AllocationInterval",
     "Prediction",
     "Uncertainty",
+    "calibrated_halfwidth",
     "conformal_quantile",
+    "distance_scale",
     "uncertainty_of",
 ]
 
@@ -69,19 +83,79 @@ def conformal_quantile(scores, level: float) -> tuple[float, bool]:
     return float(s[k - 1]), True
 
 
+# Calibration runs whose distances span less than this many decades (a factor 1.26 in compute) cannot tell
+# growth with distance from scatter: a sweep's runs miss their budget by a few percent (~0.01 decades).
+MIN_SPREAD_DECADES = 0.1
+
+
+def distance_scale(decades, scores) -> float:
+    """d0 of the scale s(d) = sqrt(1 + (d / d0)^2) of |log error| with distance d (module docstring).
+
+    The line score^2 = sigma0^2 + tau^2 d^2 through the calibration runs gives d0 = sigma0 / tau. It is the
+    Theil-Sen line (Sen 1968: the median slope over pairs of runs, the median intercept), not least squares:
+    squared errors give the farthest run the most leverage, and one 3% miss 1.2 decades out then set the
+    slope alone. ``inf`` (no growth: the flat score) with fewer than 3 runs, a spread of distances below
+    :data:`MIN_SPREAD_DECADES`, or tau^2 <= 0. With sigma0^2 <= 0 (growth but no floor resolved) d0 is the
+    nearest calibration distance above 0: the scale is not known closer in than that."""
+    d = np.asarray(decades, dtype=float)
+    r = np.asarray(scores, dtype=float)
+    if len(d) < 3 or np.ptp(d) < MIN_SPREAD_DECADES:
+        return math.inf
+    tau2, sigma2 = _theil_sen(d**2, r**2)
+    if tau2 <= 0:
+        return math.inf
+    if sigma2 <= 0:
+        return float(d[d > 0].min())
+    return math.sqrt(sigma2 / tau2)
+
+
+def _theil_sen(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """(slope, intercept): the median of the pairwise slopes, the median of y - slope x (ties in x skipped)."""
+    i, j = np.triu_indices(len(x), 1)
+    dx = x[j] - x[i]
+    ok = dx != 0
+    slope = float(np.median((y[j] - y[i])[ok] / dx[ok]))
+    return slope, float(np.median(y - slope * x))
+
+
+def _scale(decades, d0: float):
+    return np.sqrt(1.0 + (np.asarray(decades, dtype=float) / d0) ** 2)
+
+
+def calibrated_halfwidth(
+    scores, level: float, *, decades=(), query_decades: float = 0.0
+) -> tuple[float, bool, float, float]:
+    """(half-width in log space, exact, widening, d0) of a conformal interval at ``query_decades``.
+
+    ``scores`` are |log(actual/predicted)| of calibration runs, ``decades`` their distances beyond the fitted
+    compute (empty: unknown, the flat quantile). The half-width is the flat conformal quantile times
+    ``widening`` = max(1, q s(d_q) / flat), q the quantile of scores / s(d) (module docstring)."""
+    flat, exact = conformal_quantile(scores, level)
+    if len(decades) != len(scores) or not math.isfinite(flat) or flat <= 0:
+        return flat, exact, 1.0, math.inf
+    d0 = distance_scale(decades, scores)
+    if math.isinf(d0):
+        return flat, exact, 1.0, d0
+    q, _ = conformal_quantile(np.asarray(scores, dtype=float) / _scale(decades, d0), level)
+    widening = max(1.0, float(q * _scale(max(0.0, query_decades), d0)) / flat)
+    return flat * widening, exact, widening, d0
+
+
 @dataclass(frozen=True)
 class Uncertainty:
     """What a law's intervals are made of: parameter draws and/or held-out relative errors.
 
     ``draws`` is an (n, len(names)) array of the law's fields (``names``) from bootstrap refits;
-    ``residuals`` are |log(actual / predicted)| of the runs a backtest held out (the calibration scores);
-    ``backtest_flops_factor`` is how far beyond the backtest's fitted compute its held-out runs lay (the
-    calibration is for extrapolations about that far).
+    ``residuals`` are |log(actual / predicted)| of the runs a backtest held out (the calibration scores),
+    ``residual_decades`` how far beyond the backtest's fitted compute each lay (log10; empty in files
+    written before tokenplan scaled intervals for distance: then the width is flat);
+    ``backtest_flops_factor`` is how far beyond the backtest's fitted compute its held-out runs lay at most.
     """
 
     names: tuple[str, ...] = ()
     draws: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)), repr=False)
     residuals: tuple[float, ...] = ()
+    residual_decades: tuple[float, ...] = ()
     backtest_flops_factor: float = math.nan
     seed: int | None = None
     source: str = ""
@@ -92,12 +166,20 @@ class Uncertainty:
             return "backtest-calibrated"
         return "bootstrap" if len(self.draws) else "none"
 
+    @property
+    def distance_scale_decades(self) -> float | None:
+        """d0 of the distance scale s(d) = sqrt(1 + (d / d0)^2) (:func:`distance_scale`); None: flat."""
+        d0 = distance_scale(self.residual_decades, self.residuals)
+        return None if math.isinf(d0) or len(self.residual_decades) != len(self.residuals) else d0
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "kind": self.kind,
             "names": list(self.names),
             "draws": np.asarray(self.draws, dtype=float).tolist(),
             "residuals": list(self.residuals),
+            "residual_decades": list(self.residual_decades),
+            "distance_scale_decades": self.distance_scale_decades,
             "backtest_flops_factor": self.backtest_flops_factor,
             "seed": self.seed,
             "source": self.source,
@@ -112,6 +194,11 @@ class Uncertainty:
         if draws is not None and not draws.size:
             draws = draws.reshape(0, len(names))
         resid = tuple(float(r) for r in d["residuals"])
+        decades = tuple(float(x) for x in d.get("residual_decades") or ())
+        if decades and (
+            len(decades) != len(resid) or not all(math.isfinite(x) and x >= 0 for x in decades)
+        ):
+            raise ValueError(f"residual_decades must be {len(resid)} values >= 0, one per residual")
         if draws is None:
             draws = np.zeros((0, 0))
         bad = (draws.size and not np.isfinite(draws).all()) or not all(
@@ -124,6 +211,7 @@ class Uncertainty:
             names=names,
             draws=draws,
             residuals=resid,
+            residual_decades=decades,
             backtest_flops_factor=math.nan if factor is None else float(factor),
             seed=d.get("seed"),
             source=str(d.get("source", "")),
@@ -158,9 +246,14 @@ class Uncertainty:
                 pass  # a formula that does not broadcast: one draw at a time below
             return np.array([_value_or_nan(value_of, one) for one in self.draw_laws(law)])
 
-    def loss_interval(self, law: Law, center: float, loss_of, level: float):
-        """(lo, hi, notes) around ``center`` at ``level``; ``loss_of(law)`` predicts with one law."""
+    def loss_interval(
+        self, law: Law, center: float, loss_of, level: float, *, decades: float = 0.0
+    ):
+        """(lo, hi, notes, widening) around ``center`` at ``level``, for a point ``decades`` beyond the
+        fitted compute; ``loss_of(law)`` predicts with one law; ``widening`` >= 1 is the distance factor on
+        the conformal half-width (:func:`calibrated_halfwidth`; 1.0 without backtest errors)."""
         notes: list[str] = []
+        widening = 1.0
         lo_log = hi_log = 0.0
         if len(self.draws):
             samples = self.draw_values(law, loss_of)
@@ -170,15 +263,17 @@ class Uncertainty:
                 lo_log = min(0.0, math.log(q_lo / center))
                 hi_log = max(0.0, math.log(q_hi / center))
         if self.residuals:
-            c, exact = conformal_quantile(self.residuals, level)
+            c, exact, widening, _ = calibrated_halfwidth(
+                self.residuals, level, decades=self.residual_decades, query_decades=decades
+            )
             if not exact:
                 notes.append(
                     f"only {len(self.residuals)} held-out runs calibrate this interval: too few for a "
                     f"{level:.0%} conformal quantile, so it uses the largest held-out error, a factor of "
-                    f"{math.exp(c):.4g} (|log(actual/predicted)| = {c:.4f})."
+                    f"{math.exp(c / widening):.4g} (|log(actual/predicted)| = {c / widening:.4f})."
                 )
             lo_log, hi_log = lo_log - c, hi_log + c
-        return center * math.exp(lo_log), center * math.exp(hi_log), notes
+        return center * math.exp(lo_log), center * math.exp(hi_log), notes, widening
 
 
 def _value_or_nan(value_of, one: Law) -> float:
@@ -204,7 +299,10 @@ class Prediction:
     ``interval`` is ``(lo, hi)`` at ``level`` or ``None``; ``interval_kind`` is one of
     :data:`INTERVAL_KINDS` and ``interval_source`` says where it comes from. ``extrapolation`` maps each
     axis (flops, n_params, n_tokens, tokens_per_param) to a factor >= 1 (1.0 = inside the law's fitted
-    range); it is empty when the law's fitted range is unknown.
+    range); it is empty when the law's fitted range is unknown. ``decades`` is log10 of how far the point's
+    compute lies above the largest fitted compute (0 inside or below; None: range unknown), and
+    ``interval_widening`` the factor (>= 1) by which a backtest-calibrated half-width was widened for that
+    distance, with ``interval_scale_decades`` the d0 of its scale (None: no growth measured, flat).
     """
 
     law: str
@@ -221,6 +319,9 @@ class Prediction:
     interval_kind: str = "none"
     interval_source: str = NO_INTERVAL
     extrapolation: dict[str, float] = field(default_factory=dict)
+    decades: float | None = None
+    interval_widening: float = 1.0
+    interval_scale_decades: float | None = None
     fitted_range_source: str = ""
     source: str = ""
     notes: tuple[str, ...] = ()
@@ -257,7 +358,8 @@ class Prediction:
         return {
             **record(self, sizes),
             "interval": None if self.interval is None else list(self.interval),
-            **record(self, "level interval_kind interval_source inside_range"),
+            **record(self, "level interval_kind interval_source interval_widening"),
+            **record(self, "interval_scale_decades decades inside_range"),
             "extrapolation": dict(self.extrapolation),
             "extrapolation_unbounded": unbounded_axes(self.extrapolation),
             **record(self, "fitted_range_source source"),
@@ -351,17 +453,15 @@ def predict(
     center = float(loss_of(law))
     if not math.isfinite(center):
         raise InvalidInputError(f"law {law.name!r} gives no finite loss at N={N:g}, D={D:g}.")
+    rng = law.fitted_range
+    decades = None if rng is None else _decades_beyond(N, D, rng.flops[1])
+    iv, widening, d0, notes = _interval(law, center, loss_of, level, decades, (N, D))
     unc = uncertainty_of(law)
-    iv, kind, src, notes = None, "none", no_interval(law), []
-    if unc is not None and unc.kind != "none":
-        lo, hi, notes = unc.loss_interval(law, center, loss_of, level)
-        iv, kind, src = (lo, hi), unc.kind, unc.source
-        notes += _calibration_reach(unc, law, N, D)
+    kind, src = ("none", no_interval(law)) if iv is None else (unc.kind, unc.source)
     if U is not None and not uses_u:
         notes.append(f"law {law.name!r} ignores unique_tokens (it assumes fresh data).")
     if law.param_convention == "non-embedding":
         notes.append(convention_note(law))
-    rng = law.fitted_range
     return Prediction(
         law=law.name,
         n_params=N,
@@ -377,6 +477,9 @@ def predict(
         interval_kind=kind,
         interval_source=src,
         extrapolation={} if rng is None else rng.extrapolation(N, D),
+        decades=decades,
+        interval_widening=widening,
+        interval_scale_decades=d0,
         fitted_range_source="" if rng is None else rng.source,
         source=law.citation,
         notes=tuple(notes),
@@ -394,21 +497,57 @@ def _repetition_warning(law: Law, n_tokens: float, unique_tokens: float) -> str 
     return epochs_warning(n_tokens / unique_tokens, fraction, R_D_star, own_decay=own is not None)
 
 
-def _calibration_reach(unc: Uncertainty, law: Law, N: float, D: float) -> list[str]:
+def _decades_beyond(N: float, D: float, fitted_flops: float) -> float:
+    """log10 of how far 6ND lies above the largest fitted compute, 0 inside or below (in logs: 6ND of
+    extreme sizes over- or underflows)."""
+    return max(
+        0.0,
+        math.log10(FLOPS_PER_PARAM_TOKEN)
+        + math.log10(N)
+        + math.log10(D)
+        - math.log10(fitted_flops),
+    )
+
+
+def _interval(law: Law, center: float, loss_of, level: float, decades: float | None, point):
+    """(interval or None, widening, d0 or None, notes) of one prediction ``decades`` beyond the fitted
+    compute (None: fitted range unknown, so no widening for distance)."""
+    unc = uncertainty_of(law)
+    if unc is None or unc.kind == "none":
+        return None, 1.0, None, []
+    lo, hi, notes, widening = unc.loss_interval(law, center, loss_of, level, decades=decades or 0.0)
+    d0 = unc.distance_scale_decades if unc.residuals else None
+    if widening > 1.0:
+        N, D = point
+        notes.append(
+            f"{fq(N)}/{fq(D)}: {level:.0%} interval, backtest-calibrated, widened for {decades:.2g} "
+            f"decades beyond the fitted compute: the held-out error quantile x{widening:.3g} (the "
+            f"backtest's errors grow with distance: scale sqrt(1 + (d/{d0:.2g})^2) from "
+            f"{len(unc.residuals)} held-out runs)."
+        )
+    notes += _calibration_reach(unc, decades)
+    return (lo, hi), widening, d0, notes
+
+
+def _calibration_reach(unc: Uncertainty, decades: float | None) -> list[str]:
     """A note when the point lies further beyond the fitted compute than the backtest checked."""
-    if (
-        not unc.residuals
-        or law.fitted_range is None
-        or not math.isfinite(unc.backtest_flops_factor)
-    ):
+    if not unc.residuals or decades is None or not math.isfinite(unc.backtest_flops_factor):
         return []
-    factor = law.fitted_range.extrapolation(N, D)["flops"]
-    if factor > unc.backtest_flops_factor * 1.5:
+    # 6ND of extreme sizes lies beyond float range
+    factor = 10.0**decades if decades < 300 else math.inf
+    if factor <= unc.backtest_flops_factor * 1.5:
+        return []
+    far = "beyond float range" if math.isinf(factor) else f"{factor:.3g}x"
+    if unc.distance_scale_decades is not None:
         return [
-            f"this point is {factor:.3g}x beyond the fitted compute; the backtest calibrated the interval "
-            f"on runs up to {unc.backtest_flops_factor:.3g}x beyond, so it may be too narrow here."
+            f"this point is {far} beyond the fitted compute; the backtest measured how errors "
+            f"grow on runs up to {unc.backtest_flops_factor:.3g}x beyond, and the widening assumes they "
+            "keep growing that way."
         ]
-    return []
+    return [
+        f"this point is {far} beyond the fitted compute; the backtest calibrated the interval "
+        f"on runs up to {unc.backtest_flops_factor:.3g}x beyond, so it may be too narrow here."
+    ]
 
 
 def allocation_interval(
