@@ -455,8 +455,8 @@ def predict(
         raise InvalidInputError(f"law {law.name!r} gives no finite loss at N={N:g}, D={D:g}.")
     rng = law.fitted_range
     decades = None if rng is None else _decades_beyond(N, D, rng.flops[1])
-    iv, widening, d0, notes = _interval(law, center, loss_of, level, decades, (N, D))
     unc = uncertainty_of(law)
+    iv, widening, d0, notes = _interval(unc, law, center, loss_of, level, decades, (N, D))
     kind, src = ("none", no_interval(law)) if iv is None else (unc.kind, unc.source)
     if U is not None and not uses_u:
         notes.append(f"law {law.name!r} ignores unique_tokens (it assumes fresh data).")
@@ -509,10 +509,11 @@ def _decades_beyond(N: float, D: float, fitted_flops: float) -> float:
     )
 
 
-def _interval(law: Law, center: float, loss_of, level: float, decades: float | None, point):
+def _interval(
+    unc: Uncertainty | None, law: Law, center: float, loss_of, level: float, decades, point
+):
     """(interval or None, widening, d0 or None, notes) of one prediction ``decades`` beyond the fitted
-    compute (None: fitted range unknown, so no widening for distance)."""
-    unc = uncertainty_of(law)
+    compute (None: fitted range unknown, so no widening for distance), from ``law``'s uncertainty."""
     if unc is None or unc.kind == "none":
         return None, 1.0, None, []
     lo, hi, notes, widening = unc.loss_interval(law, center, loss_of, level, decades=decades or 0.0)
@@ -525,12 +526,13 @@ def _interval(law: Law, center: float, loss_of, level: float, decades: float | N
             f"backtest's errors grow with distance: scale sqrt(1 + (d/{d0:.2g})^2) from "
             f"{len(unc.residuals)} held-out runs)."
         )
-    notes += _calibration_reach(unc, decades)
+    notes += _calibration_reach(unc, decades, scaled=d0 is not None)
     return (lo, hi), widening, d0, notes
 
 
-def _calibration_reach(unc: Uncertainty, decades: float | None) -> list[str]:
-    """A note when the point lies further beyond the fitted compute than the backtest checked."""
+def _calibration_reach(unc: Uncertainty, decades: float | None, *, scaled: bool) -> list[str]:
+    """A note when the point lies further beyond the fitted compute than the backtest checked (``scaled``:
+    the interval is widened for distance, :attr:`Uncertainty.distance_scale_decades`)."""
     if not unc.residuals or decades is None or not math.isfinite(unc.backtest_flops_factor):
         return []
     # 6ND of extreme sizes lies beyond float range
@@ -538,7 +540,7 @@ def _calibration_reach(unc: Uncertainty, decades: float | None) -> list[str]:
     if factor <= unc.backtest_flops_factor * 1.5:
         return []
     far = "beyond float range" if math.isinf(factor) else f"{factor:.3g}x"
-    if unc.distance_scale_decades is not None:
+    if scaled:
         return [
             f"this point is {far} beyond the fitted compute; the backtest measured how errors "
             f"grow on runs up to {unc.backtest_flops_factor:.3g}x beyond, and the widening assumes they "
