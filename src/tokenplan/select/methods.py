@@ -362,14 +362,23 @@ def _random_greedy_cells(
 
 
 def _cells_then_tail(
-    pool: Pool, n_select: int, seed: int, progress, *, random: bool, fewest_swaps: bool = False
+    pool: Pool,
+    n_select: int,
+    seed: int,
+    progress,
+    *,
+    random: bool,
+    fewest_swaps: bool = False,
+    tail: int | None = None,
 ) -> Selection:
+    """The cells, facility location, answer swaps and tail of facility-cells and random-greedy-cells;
+    ``tail``: farthest-first picks (default :func:`n_tail`; other values for bench/select_quality.py)."""
     from tokenplan.select.cluster import kmeans
     from tokenplan.select.facility import facility_location
 
     name = "random-greedy-cells" if random else "facility-cells"
     x = _need_embeddings(pool, name)
-    tail = n_tail(n_select)
+    tail = n_tail(n_select) if tail is None else tail
     head = n_select - tail
     report = _Report(
         progress, n_select

@@ -1,0 +1,100 @@
+"""bench/select_quality.py's scoring: the issue's targets, random's exact expectation and the skewed
+BIG-bench pools (loaded from a fake task list: the real sdist is not needed)."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import sys
+from math import comb
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+BENCH = Path(__file__).resolve().parents[2] / "bench" / "select_quality.py"
+
+
+@pytest.fixture(scope="module")
+def sq():
+    spec = importlib.util.spec_from_file_location("select_quality_bench", BENCH)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    try:
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        sys.modules.pop(spec.name, None)
+
+
+def test_random_expectation_is_the_hypergeometric_miss_probability(sq):
+    """A label of s rows out of N is missed by a uniform n-subset with probability C(N - s, n) / C(N, n)."""
+    labels = np.array(["a"] * 5 + ["b"] * 2 + ["c"] * 1 + ["d"] * 92)
+    n = 10
+    want = sum(1 - comb(100 - s, n) / comb(100, n) for s in (5, 2, 1, 92))
+    got = sq.random_expectation(labels, n)
+    assert got["labels"] == pytest.approx(want, rel=1e-12)
+    # dense labels hold >= 2% of the pool: a (5), b (2), d (92); c (1) is not dense
+    dense = [1 - comb(100 - s, n) / comb(100, n) for s in (5, 2, 92)]
+    assert got["dense_recall"] == pytest.approx(sum(dense) / 3, rel=1e-12)
+
+
+def _row(labels, *, headroom, ceiling, n=40, dense=1.0, dense_mean=1.0, radius=0.9, se=0.01):
+    return {
+        "labels": labels,
+        "labels_se": se,
+        "dense": dense,
+        "dense_se": se,
+        "dense_mean": dense_mean,
+        "headroom": float(headroom),
+        "ceiling": ceiling,
+        "n": n,
+        "radius": radius,
+    }
+
+
+def test_issue_targets_cap_the_label_target_at_the_ceiling(sq):
+    per = {
+        ("p", 10): _row(1.12, headroom=True, ceiling=1.12, n=10),  # at the ceiling: met
+        ("p", 20): _row(1.19, headroom=True, ceiling=1.5, n=20),  # under 1.2x: short
+        ("p", 40): _row(0.99, headroom=False, ceiling=1.1),  # within 2 s.e. of random: met
+        ("p", 80): _row(0.95, headroom=False, ceiling=1.0, n=80),  # below random: short
+    }
+    miss = sq._issue_misses(per)
+    assert miss["labels"] == [("p", 20), ("p", 80)]
+    text = sq._label_shortfalls(per, miss["labels"])
+    assert text == "2 (p 20 1.19/1.20, p 80 0.95/1.00)"
+
+
+def test_issue_targets_want_every_dense_label_by_n_80_and_a_smaller_radius(sq):
+    per = {
+        ("p", 40): _row(1.3, headroom=True, ceiling=2.0, dense_mean=0.95),  # n < 80: fine
+        ("p", 80): _row(1.3, headroom=True, ceiling=2.0, n=80, dense_mean=0.99),  # not 1.0
+        ("q", 80): _row(1.3, headroom=True, ceiling=2.0, n=80, radius=1.0),  # radius not below
+        ("r", 20): {"radius": 0.9, "answer": 0.98},  # unlabelled pool, answers below the median
+    }
+    miss = sq._issue_misses(per)
+    assert miss["dense"] == [("p", 80)]
+    assert miss["radius"] == [("q", 80)]
+    assert miss["answers"] == [("r", 20)]
+    table = sq.issue_targets({"m": per})
+    assert "| m | 1 of 4 | 0 | 1 (p 80) | 1 (q 80) | 1 (r 20) |" in table  # p 40 meets all
+
+
+def test_skewed_bigbench_pool_has_the_issues_shape(sq):
+    """40 tasks, the r-th keeping ceil(200 / r^1.35) rows (never more than it has), prompt-only: random
+    covers about a third of the labels at n = 40 and about half at n = 80, as in the issue's table."""
+    rng = np.random.default_rng(0)
+    tasks = {f"task{i:03d}": [f"t{i} q{j} {rng.random()}" for j in range(300)] for i in range(60)}
+    pool = sq.load_bigbench_skew(tasks, 1)
+    names, counts = np.unique(pool.labels, return_counts=True)
+    assert len(names) == 40 and pool.name == "bigbench-skew-1"
+    s_max, a = sq.BIGBENCH_SKEW
+    assert sorted(counts, reverse=True) == [math.ceil(s_max / r**a) for r in range(1, 41)]
+    assert set(pool.answers) == {""}
+    e40 = sq.random_expectation(pool.labels, 40)["labels"]
+    e80 = sq.random_expectation(pool.labels, 80)["labels"]
+    assert 12 <= e40 <= 16 and 20 <= e80 <= 24  # the issue's random: 14.1 and 22.4 of ~40
+    # the same seed draws the same tasks as bigbench-1
+    assert set(names) == set(sq.load_bigbench(tasks, 1).labels)
+    assert sq.load_bigbench_skew("needs the sdist", 1) == "needs the sdist"
