@@ -365,3 +365,59 @@ def test_predict_warns_about_heavy_repetition_in_plans_words():
     )
     assert r.returncode == 0, r.stderr
     assert "warning: 1B/100B: 10.0 epochs: beyond ~4 epochs returns fade" in r.stdout
+
+
+def test_sizes_whose_6nd_underflows_are_refused_naming_the_argument():
+    """law.predict(1e-300, 1e-300) raised ZeroDivisionError inside FittedRange.extrapolation (6ND = 6e-600
+    is 0 in float64) and `tokenplan predict` printed a traceback with exit 1. It is now an InvalidInputError
+    naming the smaller size and quoting 6ND (as is 6ND beyond float64, inf FLOPs); the CLI gives one line
+    and exit 2. The fitted range itself no longer divides by a zero 6ND."""
+    law = get_law("chinchilla")
+    with pytest.raises(
+        InvalidInputError, match=r"`n_params` 1e-300 with `n_tokens` 1e-300 is 6ND = 6e-600"
+    ) as e:
+        law.predict(1e-300, 1e-300)
+    assert e.value.param == "n_params" and "smallest float64" in str(e.value)
+    with pytest.raises(InvalidInputError, match="`n_tokens` 1e-170") as e:
+        law.predict(1e-150, 1e-170)  # subnormal: 6e-320 keeps 1 digit of 16
+    assert e.value.param == "n_tokens"
+    with pytest.raises(InvalidInputError, match=r"`n_params` 1e\+200 .* above the largest") as e:
+        law.predict(1e200, 1e150)
+    assert e.value.param == "n_params"
+    for bad in (0.0, -1.0, math.inf, math.nan):
+        with pytest.raises(InvalidInputError) as e:
+            law.predict(bad, 1e9)
+        assert e.value.param == "n_params"
+    assert law.fitted_range.extrapolation(1e-300, 1e-300)["flops"] == math.inf
+    assert law.predict(1e-300, 1e20).flops > 0  # tiny, but 6ND is a number: still predicted
+    r = run_cli("predict", "--law", "chinchilla", "--params", "1e-300", "--tokens", "1e-300")
+    assert r.returncode == 2 and r.stdout == "", r.stderr
+    assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
+    assert "--params 1e-300 with --tokens 1e-300 is 6ND = 6e-600 training FLOPs" in r.stderr
+
+
+def test_a_point_far_below_the_fitted_compute_says_its_interval_is_not_calibrated(tmp_path):
+    """The distance scale counts decades beyond the LARGEST fitted compute, and the backtest holds out the
+    largest runs, so a point far below the fitted range got the flat backtest-calibrated interval with
+    `decades` 0 and no word that nothing calibrated it there. It now gets a note naming the decades below
+    the smallest fitted compute (toy range 1.2e18 .. 1.2e20 FLOPs: 1M on 20M tokens, 1.2e14, is 4
+    decades below) and saying the interval is not calibrated; a point 1.18x below, within the edge runs'
+    scatter, gets none (as upward, the note starts past 1.5x)."""
+    path = save_law(_fitted(tmp_path), tmp_path / "fit.json")
+    law = load_law(path)
+    (note,) = [n for n in law.predict(1e6, 2e7).notes if "below" in n]
+    assert note.startswith(
+        "1M/20M: this point is 4 decades (1e+04x) below the smallest fitted compute"
+    )
+    assert "extrapolation downward" in note and "not calibrated here and may be too narrow" in note
+    assert "up to 3x above" in note
+    assert not [n for n in law.predict(1e8, 1.7e9).notes if "below" in n]
+    assert not [n for n in law.predict(5e8, 1e10).notes if "below" in n]
+    assert not [n for n in get_law("epoch2024").predict(1e6, 2e7).notes if "below" in n]
+    r = run_cli("predict", "--law", str(path), "--params", "1M", "--tokens", "20M", "--json")
+    assert r.returncode == 0, r.stderr
+    (p,) = json.loads(r.stdout)["predictions"]
+    assert p["decades"] == 0.0 and p["interval_kind"] == "backtest-calibrated"
+    assert any("4 decades (1e+04x) below" in n for n in p["notes"])
+    r = run_cli("predict", "--law", str(path), "--params", "1M", "--tokens", "20M")
+    assert "note: 1M/20M: this point is 4 decades (1e+04x) below" in " ".join(r.stdout.split())

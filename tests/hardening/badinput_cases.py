@@ -857,6 +857,8 @@ def predict_cases() -> list[Case]:
         Case("predict-points-dir", ("predict", "--points", "adir"), {"adir/x": b""}),
         Case("predict-law-unknown", (*pr, "--law", "chinchila")),
         Case("predict-law-allocation-only", (*pr, "--law", "chinchilla-a1")),
+        # 6ND = 6e-600 underflows float64: was a ZeroDivisionError traceback, exit 1
+        Case("predict-6nd-underflows", ("predict", "--params", "1e-300", "--tokens", "1e-300")),
     ]
     points = {
         "zero-params": b"n_params,n_tokens\n0,2e10\n",
@@ -870,6 +872,7 @@ def predict_cases() -> list[Case]:
         "header-only": b"n_params,n_tokens\n",
         "ragged": b"n_params,n_tokens\n1e9,2e10,3\n",
         "unique-negative": b"n_params,n_tokens,unique_tokens\n1e9,2e10,-1\n",
+        "6nd-underflows": b"n_params,n_tokens\n1e-300,1e-300\n",
         **_generic_bad_files(b"n_params,n_tokens\n1e9,2e10\n2e9,4e10\n"),
     }
     for label, content in points.items():

@@ -338,3 +338,31 @@ def test_repeat_json_names_unbounded_axes():
     r = run_cli("repeat", "--unique-tokens", "25B", "--json")
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["extrapolation_unbounded"] == []
+
+
+def test_the_16_epoch_warning_names_the_r_d_star_it_used():
+    """Beyond ~16 epochs the warning said "R_D* ≈ 15.4" (Muennighoff's C4 fit) even for a data-constrained
+    law with its own R_D*, whose value the figure beside it (what the last epoch is worth, exp(-R_D/R_D*))
+    was computed with. It now names the R_D* used and whose it is; plan, repeat and predict agree."""
+    import dataclasses
+    import math
+
+    from tokenplan.laws import get_law
+    from tokenplan.laws.repetition import epochs_warning
+    from tokenplan.plan import advice as adv
+    from tokenplan.plan.steps import repetition_warning
+
+    preset = get_law("muennighoff2023")
+    mine = dataclasses.replace(preset, name="mine", R_D_star=5.0)
+    rep = adv.assess_repetition(mine, mine, 1e9, 64e10, 1e10)
+    text = repetition_warning(rep, mine)
+    assert "(R_D* = 5, the law's own)" in text and "15.4" not in text, text
+    assert f"worth {100 * math.exp(-63 / 5.0):.2g}% of fresh ones" in text
+    assert mine.predict(1e9, 64e10, unique_tokens=1e10).warnings()[0] == text
+    c4 = "(R_D* = 15.39, Muennighoff's C4 fit)"
+    assert c4 in repetition_warning(adv.assess_repetition(preset, preset, 1e9, 64e10, 1e10), preset)
+    w = get_law("epoch2024").predict(1e9, 64e10, unique_tokens=1e10).warnings()[-1]
+    assert c4 in w and "(Muennighoff's R_D* decay)" in w  # a law without a repetition term
+    assert c4 in epochs_warning(64.0, 0.2) and "R_D* decay" in epochs_warning(64.0, 0.2)
+    assert "Muennighoff's R_D* decay" not in epochs_warning(64.0, 0.2, 15.387756)
+    assert epochs_warning(4.0, 1.0) is None

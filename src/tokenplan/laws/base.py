@@ -107,7 +107,8 @@ class FittedRange:
         out = {}
         for axis, x in point.items():
             lo, hi = getattr(self, axis)
-            out[axis] = max(1.0, lo / x, x / hi)
+            # 6ND of sizes near 1e-300 underflows to 0: infinitely far below, not a ZeroDivisionError
+            out[axis] = max(1.0, lo / x if x > 0 else math.inf, x / hi)
         return out
 
     def to_dict(self) -> dict[str, Any]:

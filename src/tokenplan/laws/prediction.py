@@ -22,6 +22,8 @@ linearly in log-compute (tau d); independent errors add in variance, so sd(d)^2 
 d0 = sigma0 / tau, fitted (Theil-Sen, :func:`distance_scale`) on the calibration runs themselves. The
 half-width at a query d_q is q * s(d_q), q the conformal quantile of the normalised scores, but never
 narrower than the flat quantile: the distance term only widens (at d = 0 the interval is the flat one).
+The backtest holds out the largest runs, so nothing calibrates a point below the fitted compute: it keeps
+the flat interval, and a note says how many decades below it lies and that the interval is uncalibrated.
 
 Presets: ``epoch2024`` carries a bootstrap of its own fit: tokenplan's re-run of Besiroglu et al. 2024's
 procedure on the same 240 points (``laws/epoch2024_bootstrap.json``; see :data:`PUBLISHED`).
@@ -31,6 +33,7 @@ from __future__ import annotations
 
 import functools
 import math
+import sys
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -300,7 +303,8 @@ class Prediction:
     :data:`INTERVAL_KINDS` and ``interval_source`` says where it comes from. ``extrapolation`` maps each
     axis (flops, n_params, n_tokens, tokens_per_param) to a factor >= 1 (1.0 = inside the law's fitted
     range); it is empty when the law's fitted range is unknown. ``decades`` is log10 of how far the point's
-    compute lies above the largest fitted compute (0 inside or below; None: range unknown), and
+    compute lies above the largest fitted compute (0 inside or below, where a backtest-calibrated interval
+    gets a note with the decades below the smallest; None: range unknown), and
     ``interval_widening`` the factor (>= 1) by which a backtest-calibrated half-width was widened for that
     distance, with ``interval_scale_decades`` the d0 of its scale (None: no growth measured, flat).
     """
@@ -441,6 +445,7 @@ def predict(
             )
     N = _checks.positive("n_params", n_params)
     D = _checks.positive("n_tokens", n_tokens)
+    flops = _training_flops(N, D)
     U = None if unique_tokens is None else _checks.positive("unique_tokens", unique_tokens)
     level = check_level(interval)
     if not law.has_loss:
@@ -454,9 +459,9 @@ def predict(
     if not math.isfinite(center):
         raise InvalidInputError(f"law {law.name!r} gives no finite loss at N={N:g}, D={D:g}.")
     rng = law.fitted_range
-    decades = None if rng is None else _decades_beyond(N, D, rng.flops[1])
+    decades, below = (None, None) if rng is None else _decades_outside(N, D, rng.flops)
     unc = uncertainty_of(law)
-    iv, widening, d0, notes = _interval(unc, law, center, loss_of, level, decades, (N, D))
+    iv, widening, d0, notes = _interval(unc, law, center, loss_of, level, (decades, below), (N, D))
     kind, src = ("none", no_interval(law)) if iv is None else (unc.kind, unc.source)
     if U is not None and not uses_u:
         notes.append(f"law {law.name!r} ignores unique_tokens (it assumes fresh data).")
@@ -467,7 +472,7 @@ def predict(
         n_params=N,
         n_tokens=D,
         loss=center,
-        flops=FLOPS_PER_PARAM_TOKEN * N * D,
+        flops=flops,
         tokens_per_param=D / N,
         unique_tokens=U,
         epochs=None if U is None else D / min(U, D),
@@ -487,35 +492,57 @@ def predict(
     )
 
 
+def _training_flops(N: float, D: float) -> float:
+    """6ND, or an error naming the size at fault when it leaves float64: 1e-300 parameters on 1e-300 tokens
+    is 6e-600 FLOPs, read as 0 (the fitted range's factors divide by it and the table prints it), and 1e200
+    on 1e200 is inf. Each size alone is checked by :func:`tokenplan._checks.positive`."""
+    flops = FLOPS_PER_PARAM_TOKEN * N * D
+    if sys.float_info.min <= flops < math.inf:
+        return flops
+    small = flops < 1.0
+    name, value = ("n_params", N) if (N <= D) == small else ("n_tokens", D)
+    other, other_value = ("n_tokens", D) if name == "n_params" else ("n_params", N)
+    # in logs, where 6ND neither under- nor overflows
+    log_c = math.log10(FLOPS_PER_PARAM_TOKEN) + math.log10(N) + math.log10(D)
+    shown = f"{10 ** (log_c - math.floor(log_c)):.2g}e{math.floor(log_c)}"
+    bound = "below the smallest" if small else "above the largest"
+    limit = sys.float_info.min if small else sys.float_info.max
+    raise InvalidInputError(
+        f"`{name}` {value:g} with `{other}` {other_value:g} is 6ND = {shown} training FLOPs, "
+        f"{bound} float64 number ({limit:.2g}): out of range to compute with; give sizes counted "
+        "in parameters and tokens (a 7B model is 7e9).",
+        param=name,
+    )
+
+
 def _repetition_warning(law: Law, n_tokens: float, unique_tokens: float) -> str | None:
     """``plan``'s words on ``n_tokens`` drawn from ``unique_tokens`` (Muennighoff et al. 2023, secs. 5-6):
     D' with the law's own R_D* (a data-constrained law), or Muennighoff's C4 decay for a law that ignores
     unique tokens."""
     own = getattr(law, "R_D_star", None)
-    R_D_star = R_D_STAR_C4 if own is None else float(own)
+    own = None if own is None else float(own)
+    R_D_star = R_D_STAR_C4 if own is None else own
     fraction = float(effective_tokens(n_tokens, unique_tokens, R_D_star)) / n_tokens
-    return epochs_warning(n_tokens / unique_tokens, fraction, R_D_star, own_decay=own is not None)
+    return epochs_warning(n_tokens / unique_tokens, fraction, own)
 
 
-def _decades_beyond(N: float, D: float, fitted_flops: float) -> float:
-    """log10 of how far 6ND lies above the largest fitted compute, 0 inside or below (in logs: 6ND of
-    extreme sizes over- or underflows)."""
-    return max(
-        0.0,
-        math.log10(FLOPS_PER_PARAM_TOKEN)
-        + math.log10(N)
-        + math.log10(D)
-        - math.log10(fitted_flops),
-    )
+def _decades_outside(N: float, D: float, fitted_flops: tuple[float, float]) -> tuple[float, float]:
+    """(log10 of how far 6ND lies above the largest fitted compute, log10 of how far below the smallest),
+    each 0 when not so (in logs, as 6ND's own message is)."""
+    log_c = math.log10(FLOPS_PER_PARAM_TOKEN) + math.log10(N) + math.log10(D)
+    lo, hi = fitted_flops
+    return max(0.0, log_c - math.log10(hi)), max(0.0, math.log10(lo) - log_c)
 
 
 def _interval(
-    unc: Uncertainty | None, law: Law, center: float, loss_of, level: float, decades, point
+    unc: Uncertainty | None, law: Law, center: float, loss_of, level: float, distance, point
 ):
-    """(interval or None, widening, d0 or None, notes) of one prediction ``decades`` beyond the fitted
-    compute (None: fitted range unknown, so no widening for distance), from ``law``'s uncertainty."""
+    """(interval or None, widening, d0 or None, notes) of one prediction ``distance`` = (decades beyond,
+    decades below) the fitted compute (None: fitted range unknown, so no widening for distance), from
+    ``law``'s uncertainty."""
     if unc is None or unc.kind == "none":
         return None, 1.0, None, []
+    decades, below = distance
     lo, hi, notes, widening = unc.loss_interval(law, center, loss_of, level, decades=decades or 0.0)
     d0 = unc.distance_scale_decades if unc.residuals else None
     if widening > 1.0:
@@ -527,6 +554,7 @@ def _interval(
             f"{len(unc.residuals)} held-out runs)."
         )
     notes += _calibration_reach(unc, decades, scaled=d0 is not None)
+    notes += _below_calibration(unc, below, point)
     return (lo, hi), widening, d0, notes
 
 
@@ -549,6 +577,26 @@ def _calibration_reach(unc: Uncertainty, decades: float | None, *, scaled: bool)
     return [
         f"this point is {far} beyond the fitted compute; the backtest calibrated the interval "
         f"on runs up to {unc.backtest_flops_factor:.3g}x beyond, so it may be too narrow here."
+    ]
+
+
+def _below_calibration(unc: Uncertainty, below: float | None, point) -> list[str]:
+    """A note when the point lies more than 1.5x below the smallest fitted compute: the backtest held out
+    the largest runs, so its errors calibrate extrapolation upward only; down here the interval is the flat
+    one (no distance scale: d counts decades beyond the largest fitted compute) and uncalibrated."""
+    if not unc.residuals or below is None or 10.0**below <= 1.5:
+        return []
+    reach = (
+        f" (its held-out runs lay up to {unc.backtest_flops_factor:.3g}x above)"
+        if math.isfinite(unc.backtest_flops_factor)
+        else ""
+    )
+    N, D = point
+    return [
+        f"{fq(N)}/{fq(D)}: this point is {below:.2g} decades ({10.0**below:.3g}x) below the "
+        "smallest fitted compute, an extrapolation downward; the backtest calibrated the interval "
+        f"on runs above the fitted compute only{reach}, so it is not calibrated here and may be "
+        "too narrow."
     ]
 
 

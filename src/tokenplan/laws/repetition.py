@@ -48,20 +48,24 @@ def last_epoch_worth(epochs: float, R_D_star: float) -> float:
 
 
 def epochs_warning(
-    epochs: float, effective_fraction: float, R_D_star: float, *, own_decay: bool = True
+    epochs: float, effective_fraction: float, R_D_star: float | None = None
 ) -> str | None:
     """Muennighoff et al. 2023's epoch rule in words, beyond ~4 epochs (None up to 4): one text for
-    ``plan``, ``repeat`` and ``predict``. ``effective_fraction`` is D'/D (eq. 5) with ``R_D_star``;
-    ``own_decay=False`` says that D' is Muennighoff's decay applied to a law without a repetition term."""
+    ``plan``, ``repeat`` and ``predict``. ``effective_fraction`` is D'/D (eq. 5); ``R_D_star`` is the law's
+    own decay, or None for a law without a repetition term: then D'/D is Muennighoff's C4 decay
+    (:data:`R_D_STAR_C4`), said so. Beyond ~16 epochs the text names the R_D* its figure uses and where it
+    comes from."""
     worth = f"repeated tokens are worth D'/D = {effective_fraction:.2f} of fresh ones"
-    if not own_decay:
+    if R_D_star is None:
         worth += " (Muennighoff's R_D* decay)"
     if epochs > EPOCHS_WORTHLESS:
-        last = last_epoch_worth(epochs, R_D_star)
+        used = R_D_STAR_C4 if R_D_star is None else R_D_star
+        whose = "Muennighoff's C4 fit" if used == R_D_STAR_C4 else "the law's own"
+        last = last_epoch_worth(epochs, used)
         little = ", nearly worthless" if last < 0.05 else ""
         return (
-            f"{format_epochs(epochs, 1)} epochs: beyond ~16 epochs (R_D* ≈ 15.4) returns fade "
-            "towards zero (Muennighoff "
+            f"{format_epochs(epochs, 1)} epochs: beyond ~16 epochs (R_D* = {used:.4g}, {whose}) "
+            "returns fade towards zero (Muennighoff "
             f"et al. 2023): the last epoch's tokens are worth {100 * last:.2g}% of fresh ones{little}; "
             f"{worth}. Get more unique data or train a smaller model."
         )

@@ -465,10 +465,8 @@ def last_epoch_worth(rep: adv.Repetition, law: Law) -> float:
 
 def repetition_warning(rep: adv.Repetition, law: Law) -> str | None:
     """Muennighoff et al. 2023 (sec. 5-6) in words, beyond ~4 epochs: the text ``predict`` gives too."""
-    own = isinstance(law, DataConstrainedLaw)
-    return repeated_data.epochs_warning(
-        rep.epochs, rep.effective_fraction, repetition_law(law).R_D_star, own_decay=own
-    )
+    own = law.R_D_star if isinstance(law, DataConstrainedLaw) else None
+    return repeated_data.epochs_warning(rep.epochs, rep.effective_fraction, own)
 
 
 # What caps the loss on fixed unique data: D' alone (eq. 5) for a law without a repetition term, N' too
