@@ -110,6 +110,8 @@ class Curves(_Rows):
     flops: np.ndarray
     loss: np.ndarray
     source: str = ""
+    #: Problems with the rows that do not stop a fit (a step logged twice), one line each.
+    warnings: tuple[str, ...] = ()
 
     @property
     def n_runs(self) -> int:
@@ -341,11 +343,15 @@ def _column(rows, col, key, path) -> np.ndarray:
     return out
 
 
-def _describe_rows(idx: np.ndarray, run_id: np.ndarray, values: np.ndarray) -> str:
+def _describe_rows(
+    idx: np.ndarray, run_id: np.ndarray, values: np.ndarray, row: np.ndarray, *, value="{:g}".format
+) -> str:
+    """Rows ``idx`` of the parsed arrays by their row in the file (``row``: counted from 1 after the header,
+    rows dropped for their status or folded into a curve included), run id and ``value(x)``."""
     shown = [
-        f"row {i + 1} ({values[i]:g})"
-        if run_id[i] == f"row{i + 1}"  # no run id column: the row number says it all
-        else f"row {i + 1} ({run_id[i]}: {values[i]:g})"
+        f"row {row[i]} ({value(values[i])})"
+        if run_id[i] == f"row{row[i]}"  # no run id column: the row number says it all
+        else f"row {row[i]} ({run_id[i]}: {value(values[i])})"
         for i in idx[:8]
     ]
     more = f" and {len(idx) - 8} more" if len(idx) > 8 else ""
@@ -402,7 +408,7 @@ def read_runs(
     cols, curves = _fold_curves(cols, mapping, p, notes)
     cols = _validate_runs(cols, mapping, p, drop_invalid=drop_invalid, dropped=dropped)
     _note_copied_rows(cols, notes)
-    warnings = _flops_warnings(cols, mapping)
+    warnings = _flops_warnings(cols, mapping) + (() if curves is None else curves.warnings)
     table = RunTable(
         run_id=cols.run_id,
         n_params=cols.N,
@@ -422,10 +428,12 @@ def read_runs(
 
 
 def _refuse_identical_rows(rows: list[dict[str, Any]], p: Path) -> None:
-    """Two rows equal in every column are one run written twice (a pasted line, a file appended to
+    """Two rows equal in every column are one row written twice (a pasted line, a file appended to
     itself): read as runs they weigh twice in the fit and narrow its intervals, and with a run id they fold
     into a two-point "curve". No column tells them apart, so a second seed is not one (its loss, or its
-    seed column, differs): refused, naming both rows (counted from 1 after the header, as elsewhere)."""
+    seed column, differs): refused, naming both rows (counted from 1 after the header, as elsewhere), in a
+    run table and a curves file alike (a step logged twice with other values is a warning,
+    :func:`_relogged`)."""
     first: dict[tuple[tuple[str, str], ...], int] = {}
     copies = []
     for i, row in enumerate(rows):
@@ -439,7 +447,7 @@ def _refuse_identical_rows(rows: list[dict[str, Any]], p: Path) -> None:
     a, b = copies[0]
     more = f" (and {len(copies) - 1} more copied row(s))" if len(copies) > 1 else ""
     raise InvalidInputError(
-        f"{p}: rows {a + 1} and {b + 1} are identical in every column{more}: one run written twice "
+        f"{p}: rows {a + 1} and {b + 1} are identical in every column{more}: one row written twice "
         "(a pasted line or a file appended to itself); delete the copy. Runs with another seed differ "
         "in their loss or seed column."
     )
@@ -465,16 +473,10 @@ def _flops_warnings(cols: _Cols, mapping) -> tuple[str, ...]:
     far = np.flatnonzero((ratio > FLOPS_RATIO_LIMIT) | (ratio < 1.0 / FLOPS_RATIO_LIMIT))
     if not len(far):
         return ()
-    shown = ", ".join(
-        f"row {i + 1} ({rid}: {ratio[i]:.3g}x)"
-        if (rid := cols.run_id[i]) != f"row{i + 1}"
-        else f"row {i + 1} ({ratio[i]:.3g}x)"
-        for i in far[:8]
-    )
-    more = f" and {len(far) - 8} more" if len(far) > 8 else ""
+    shown = _describe_rows(far, cols.run_id, ratio, cols.row, value="{:.3g}x".format)
     return (
         f"column {mapping['flops']!r} differs from 6·N·D by more than {FLOPS_RATIO_LIMIT:g}x at "
-        f"{shown}{more}: FLOPs conventions differ from 6ND by 0.99-1.10x (Hoffmann et al. 2022, "
+        f"{shown}: FLOPs conventions differ from 6ND by 0.99-1.10x (Hoffmann et al. 2022, "
         "Table A4), so one of n_params, n_tokens or flops is not this run's (another N convention, a "
         "budget instead of the run's FLOPs, a unit slip): check those rows.",
     )
@@ -525,13 +527,15 @@ class _Cols:
     L: np.ndarray
     U: np.ndarray
     budget: np.ndarray | None
+    #: each row's number in the file (from 1 after the header), for messages: rows dropped for their
+    #: status or folded into a curve leave gaps
+    row: np.ndarray
     order_key: np.ndarray | None = None
 
     def take(self, idx) -> _Cols:
-        pick = [a if a is None else a[idx] for a in (self.budget, self.order_key)]
-        return _Cols(
-            *(a[idx] for a in (self.run_id, self.N, self.D, self.C, self.L, self.U)), *pick
-        )
+        arrays = (self.run_id, self.N, self.D, self.C, self.L, self.U)
+        budget, order_key = (a if a is None else a[idx] for a in (self.budget, self.order_key))
+        return _Cols(*(a[idx] for a in arrays), budget, self.row[idx], order_key)
 
 
 def _parse_runs(rows, mapping, p) -> tuple[_Cols, list[str], dict[str, int]]:
@@ -561,7 +565,8 @@ def _parse_runs(rows, mapping, p) -> tuple[_Cols, list[str], dict[str, int]]:
     N = data["n_params"]
     D, C = _tokens_and_flops(data, mapping, notes)
     U = _unique_tokens(data, D, notes)
-    cols = _Cols(run_id[keep], N, D, C, data["loss"], U, data.get("flops_budget"))
+    row = np.arange(1, len(rows) + 1)[keep]
+    cols = _Cols(run_id[keep], N, D, C, data["loss"], U, data.get("flops_budget"), row)
     cols.order_key = data.get("step", D)
     return cols, notes, dropped
 
@@ -617,7 +622,9 @@ def _fold_curves(cols: _Cols, mapping, p, notes) -> tuple[_Cols, Curves | None]:
             "no step or tokens column to order them as a training curve."
         )
     _refuse_mixed_sizes(cols, repeated, p)
-    curves = _make_curves(cols.run_id, cols.N, cols.D, cols.C, cols.L, cols.order_key, str(p))
+    key = "step" if "step" in mapping else "n_tokens"
+    arrays = (cols.run_id, cols.N, cols.D, cols.C, cols.L, cols.order_key)
+    curves = _make_curves(*arrays, str(p), row=cols.row, key=key)
     cols = cols.take(_last_per_run(cols.run_id, cols.order_key))
     notes.append(
         f"rows sharing a run id read as training curves; the last point of each of "
@@ -656,12 +663,12 @@ def _validate_runs(cols: _Cols, mapping, p, *, drop_invalid: bool, dropped: dict
         bad = ~np.isfinite(arr) | (arr <= 0)
         if bad.any():
             bad_any |= bad
-            where = _describe_rows(np.flatnonzero(bad), cols.run_id, arr)
+            where = _describe_rows(np.flatnonzero(bad), cols.run_id, arr, cols.row)
             bad_msgs.append(f"{name} must be finite and > 0 at {where}")
     badu = np.isfinite(cols.U) & (cols.U <= 0)
     if badu.any():
         bad_any |= badu
-        where = _describe_rows(np.flatnonzero(badu), cols.run_id, cols.U)
+        where = _describe_rows(np.flatnonzero(badu), cols.run_id, cols.U, cols.row)
         bad_msgs.append(f"unique_tokens must be > 0 at {where}")
     if bad_msgs:
         if not drop_invalid:
@@ -691,16 +698,46 @@ def _last_per_run(run_id: np.ndarray, order_key: np.ndarray) -> np.ndarray:
     return np.array(sorted(idx.values()), dtype=int)
 
 
-def _make_curves(run_id, N, D, C, L, order_key, source) -> Curves:
+def _make_curves(run_id, N, D, C, L, order_key, source, *, row, key) -> Curves:
+    """The curves' points with finite, positive values, ordered by run and ``key`` (the ``order_key``
+    column's field), each ``(run, key)`` once (:func:`_relogged`); ``row`` numbers the rows in the file."""
     ok = np.isfinite(N) & np.isfinite(D) & np.isfinite(L) & (N > 0) & (D > 0) & (L > 0)
-    order = np.lexsort((order_key[ok], run_id[ok].astype(str)))
+    idx, warnings = _relogged(np.flatnonzero(ok), run_id, order_key, row, key, source)
+    order = idx[np.lexsort((order_key[idx], run_id[idx].astype(str)))]
     return Curves(
-        run_id=run_id[ok][order],
-        n_params=N[ok][order],
-        n_tokens=D[ok][order],
-        flops=np.where(np.isfinite(C), C, FLOPS_PER_PARAM_TOKEN * N * D)[ok][order],
-        loss=L[ok][order],
+        run_id=run_id[order],
+        n_params=N[order],
+        n_tokens=D[order],
+        flops=np.where(np.isfinite(C), C, FLOPS_PER_PARAM_TOKEN * N * D)[order],
+        loss=L[order],
         source=source,
+        warnings=warnings,
+    )
+
+
+def _relogged(idx, run_id, order_key, row, key: str, source: str) -> tuple[np.ndarray, tuple]:
+    """``idx`` with one row per (run, ``key``): a resumed run that logs a step again keeps its later row
+    (as a run's result is its last row), and one warning names each run, step and rows. Rows equal in
+    every column were refused before (:func:`_refuse_identical_rows`)."""
+    rows_of: dict[tuple, list[int]] = {}
+    for i in idx:
+        rows_of.setdefault((run_id[i], order_key[i]), []).append(int(i))
+    twice = [(k, rs) for k, rs in rows_of.items() if len(rs) > 1]
+    if not twice:
+        return idx, ()
+
+    def rows(rs: list[int]) -> str:
+        return ", ".join(str(row[i]) for i in rs[:-1]) + f" and {row[rs[-1]]}"
+
+    shown = "; ".join(
+        f"run {rid} {key} {value:g} (rows {rows(rs)})" for (rid, value), rs in twice[:5]
+    )
+    more = f"; and {len(twice) - 5} more" if len(twice) > 5 else ""
+    kept = np.array(sorted(rs[-1] for rs in rows_of.values()), dtype=int)
+    return kept, (
+        f"{source}: a {key} logged twice with different values: {shown}{more}; the later row is "
+        "kept (a resumed run that logged the step again?); delete the earlier row if it is not the "
+        "one to fit.",
     )
 
 
@@ -717,6 +754,7 @@ def read_curves(path: str | os.PathLike[str], *, columns: dict[str, str] | None 
         raise InvalidInputError(
             f"{p}: curves need column(s) {', '.join(missing)}; columns found: {', '.join(header)}."
         )
+    _refuse_identical_rows(rows, p)
     run_id = np.array([str(r.get(mapping["run_id"], "")) for r in rows], dtype=object)
     data = {k: _column(rows, mapping[k], k, p) for k in _NUMERIC if k in mapping}
     L = data["loss"]
@@ -731,7 +769,8 @@ def read_curves(path: str | os.PathLike[str], *, columns: dict[str, str] | None 
     else:
         C = data["flops"]
         D = C / (FLOPS_PER_PARAM_TOKEN * N)
-    return _make_curves(run_id, N, D, C, L, data.get("step", D), str(p))
+    key, row = "step" if "step" in data else "n_tokens", np.arange(1, len(rows) + 1)
+    return _make_curves(run_id, N, D, C, L, data.get("step", D), str(p), row=row, key=key)
 
 
 def runs_from_arrays(
@@ -822,7 +861,8 @@ def read_points(path: str | os.PathLike[str], *, columns: dict[str, str] | None 
         if "unique_tokens" in mapping
         else np.full(len(N), np.nan)
     )
-    ids = np.array([f"row{i + 1}" for i in range(len(N))], dtype=object)
+    row = np.arange(1, len(N) + 1)
+    ids = np.array([f"row{i}" for i in row], dtype=object)
     for name, arr, allow_nan in (
         ("n_params", N, False),
         ("n_tokens", D, False),
@@ -830,8 +870,8 @@ def read_points(path: str | os.PathLike[str], *, columns: dict[str, str] | None 
     ):
         bad = (np.isfinite(arr) & (arr <= 0)) | (np.isinf(arr) | (np.isnan(arr) & (not allow_nan)))
         if bad.any():
+            where = _describe_rows(np.flatnonzero(bad), ids, arr, row)
             raise InvalidInputError(
-                f"{p}: {name} must be finite and > 0 at {_describe_rows(np.flatnonzero(bad), ids, arr)}.",
-                param="points",
+                f"{p}: {name} must be finite and > 0 at {where}.", param="points"
             )
     return Points(N, D, U, str(p))

@@ -285,3 +285,76 @@ def test_a_flops_column_far_from_6nd_is_named_with_its_ratio(tmp_path):
     r = run_cli("fit", str(p), "--json")
     assert r.returncode == 0, r.stderr
     assert w in json.loads(r.stdout)["warnings"]
+
+
+def test_row_numbers_are_the_file_s_own_after_dropped_and_folded_rows(tmp_path):
+    """Errors and warnings said "row N" counting the rows left after dropping status != ok rows (or after
+    folding curves to their last point), so N pointed at another line of the file: the bad loss on the
+    file's second row was reported at "row 1". N is now the row in the file, counted from 1 after the
+    header as the other messages count (a 'not a number' cell, identical rows)."""
+    header = "run_id,n_params,n_tokens,loss,status\n"
+    p = write(
+        tmp_path, "s.csv", header + "a,1e8,2e9,3.0,failed\nb,2e8,4e9,-1,ok\nc,4e8,8e9,2.8,ok\n"
+    )
+    with pytest.raises(InvalidInputError, match=r"loss must be finite and > 0 at row 2 \(b: -1\)"):
+        read_runs(p)
+    no_id = write(
+        tmp_path, "n.csv", "n_params,n_tokens,loss,status\n1e8,2e9,3,failed\n2e8,4e9,-1,ok\n"
+    )
+    with pytest.raises(InvalidInputError, match=r"at row 2 \(-1\)\. Fix the rows"):
+        read_runs(no_id)
+    flops = (
+        "n_params,n_tokens,flops,loss,status\n1e8,2e9,1.2e18,3.0,failed\n2e8,4e9,4.8e19,3.1,ok\n"
+    )
+    (w,) = read_runs(write(tmp_path, "f.csv", flops + "4e8,8e9,1.92e19,2.8,ok\n")).warnings
+    assert "at row 2 (10x)" in w
+    curve = "run_id,step,n_params,n_tokens,loss\na,1,1e8,1e9,3.5\na,2,1e8,2e9,3.2\n"
+    bad = write(tmp_path, "c.csv", curve + "b,1,2e8,1e9,3.4\nb,2,2e8,2e9,-3\n")
+    with pytest.raises(InvalidInputError, match=r"loss must be finite and > 0 at row 4 \(b: -3\)"):
+        read_runs(bad)
+
+
+def test_a_curves_file_refuses_identical_rows_as_a_run_table_does(tmp_path):
+    """read_runs refused two rows equal in every column (one row written twice); read_curves read them
+    as two points of the curve. Both now refuse, in the same words."""
+    lines = CURVES.read_text().splitlines()
+    p = write(tmp_path, "c.csv", "\n".join([*lines[:6], lines[3]]) + "\n")
+    with pytest.raises(InvalidInputError) as as_curves:
+        read_curves(p)
+    with pytest.raises(InvalidInputError) as as_runs:
+        read_runs(p)
+    assert str(as_curves.value) == str(as_runs.value)
+    assert str(as_curves.value).startswith(
+        f"{p}: rows 3 and 6 are identical in every column: one row"
+    )
+
+
+def test_a_step_logged_twice_warns_once_and_keeps_the_later_row(tmp_path):
+    """A resumed run that logs the same step again (with another loss) kept the later row in silence (the
+    run table's result) and both in the curve. One warning now names each run, step and rows; the curve and
+    the result keep the later row."""
+    curve = (
+        "run_id,step,n_params,n_tokens,loss\na,1,1e8,1e9,3.5\na,2,1e8,2e9,3.2\nb,1,2e8,1e9,3.4\n"
+    )
+    p = write(tmp_path, "c.csv", curve + "b,2,2e8,2e9,3.1\na,2,1e8,2e9,3.25\nb,1,2e8,1e9,3.45\n")
+    c = read_curves(p)
+    (w,) = c.warnings
+    assert w.startswith(
+        f"{p}: a step logged twice with different values: run a step 2 (rows 2 and 5)"
+    )
+    assert "run b step 1 (rows 3 and 6)" in w and "the later row is kept" in w
+    assert c.loss.tolist() == [3.5, 3.25, 3.45, 3.1] and len(c) == 4
+    runs = read_runs(p)
+    assert runs.warnings == (w,) and runs.curves.warnings == (w,)
+    assert dict(zip(runs.run_id, runs.loss.tolist())) == {"a": 3.25, "b": 3.1}
+    assert runs.curves.loss.tolist() == c.loss.tolist()
+    assert read_curves(CURVES).warnings == () and read_runs(RESULTS).warnings == ()
+    again = write(
+        tmp_path, "curves.csv", CURVES.read_text() + "r03,40,16162224,1e+14,3.9,1031211\n"
+    )
+    r = run_cli("fit", str(RESULTS), "--approach", "1", "--curves", str(again), "--bootstrap", "0")
+    assert r.returncode == 0, r.stderr
+    assert (
+        r.stdout.count("a step logged twice") == 1
+        and "run r03 step 40 (rows 44 and 221)" in r.stdout
+    )

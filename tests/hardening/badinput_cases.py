@@ -239,7 +239,11 @@ def file_cases() -> list[Case]:
         lambda n: ("fit", "runs.csv", "--approach", "1", "--curves", n),
         GOOD_FILES["curves.csv"],
         "curves.csv",
-        extra={"ragged": b"run_id,step,n_tokens,flops,loss,n_params\nr00,1,2\n"},
+        extra={
+            "ragged": b"run_id,step,n_tokens,flops,loss,n_params\nr00,1,2\n",
+            # a row written twice: refused as in a run table (it was read as two points)
+            "identical-rows": GOOD_FILES["curves.csv"] + GOOD_FILES["curves.csv"].splitlines()[3],
+        },
     )
     law_variants = {**_generic_bad_files(GOOD_FILES["law.json"]), **_law_variants()}
     for cmd in (("plan", "--flops", "1e21"), ("table",), ("repeat", "--unique-tokens", "25B")):

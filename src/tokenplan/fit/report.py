@@ -330,6 +330,10 @@ def _fit_approaches(state: _State, o: FitOptions, curves: Curves | None) -> None
 
 
 def _envelope(state: _State, o: FitOptions, curves: Curves | None, fit_envelope):
+    if (
+        curves is not None
+    ):  # a curves file of its own (the run table's curves' warnings are the table's)
+        state.warnings.extend(curves.warnings)
     curves = curves if curves is not None else state.runs.curves
     if curves is None:
         raise InvalidInputError("Approach 1 needs training curves: pass --curves curves.csv.")
