@@ -133,10 +133,9 @@ def check_output(
     clash = _clash(dst, inputs, outputs or {})
     if clash:
         raise InvalidInputError(f"{what} {str(dst)!r} is also {clash}", param=param)
-    if dst.is_dir():
-        raise InvalidInputError(
-            f"{what} {str(dst)!r} is a directory; give a file path.", param=param
-        )
+    why = _not_a_file(os.fspath(path), dst)
+    if why:
+        raise InvalidInputError(f"{what} {os.fspath(path)!r} {why}", param=param)
     if dst.exists() and not overwrite:
         raise InvalidInputError(
             f"{what} {str(dst)!r} exists; pass --overwrite to replace it.", param=param
@@ -156,6 +155,33 @@ def check_output(
         )
     remove_stale_temps(dst.parent, name=dst.name)
     return dst
+
+
+def _not_a_file(raw: str, dst: Path) -> str | None:
+    """Why ``dst`` (typed as ``raw``) is no path for a file that tokenplan may write, or None.
+
+    An output is renamed into place (:func:`atomic_write`), which replaces whatever the path names: a
+    device or pipe (`/dev/null`, `/dev/stdout`, which a root user's run once turned into plain files), or a
+    symbolic link (the link becomes a file; its target keeps the old content). ``-`` is not standard output
+    here, and a trailing slash names a folder: both used to be written as a file of that name.
+    """
+    if raw == "-":
+        return (
+            "would be a file named '-': tokenplan does not write this output to standard output "
+            "(--json prints the result there); give a file name."
+        )
+    if dst.is_symlink():
+        return (
+            "is a symbolic link, which writing would replace with a file (its target keeping the old "
+            "content); give the file it points to, or another path."
+        )
+    if dst.is_dir():
+        return "is a directory; give a file path."
+    if raw.endswith(("/", os.sep)):
+        return "ends in a slash, which names a folder; give a file name in it."
+    if dst.exists() and not dst.is_file():
+        return "is not a regular file (a device, pipe or socket); give a file path."
+    return None
 
 
 def _clash(dst: Path, inputs, outputs: dict) -> str | None:

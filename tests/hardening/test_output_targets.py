@@ -1,0 +1,62 @@
+"""An output path that names no file tokenplan may write is refused in one line, before any work.
+
+Every output is renamed into place, which replaces whatever the path names. Before this check,
+`fit --save /dev/null --overwrite` run as root turned /dev/null into a plain file, `--save /dev/stdout`
+replaced the link /dev/stdout, `-o -` wrote a file named '-' and `--save out/` a file named 'out'.
+Pipes and links made in tmp_path stand in for /dev here (a test never touches /dev).
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from helpers import TEST_DATA, run_cli
+
+POOL = TEST_DATA / "select" / "tiny.jsonl"
+RUNS = TEST_DATA / "fit" / "results.csv"
+SELECT = ("select", "-i", str(POOL), "--n", "2", "--embedder", "tfidf", "--no-cache")
+OUTPUTS = [  # (command up to the output flag, the flag, a file name of the right kind)
+    (SELECT, "--output", "s.jsonl"),
+    (("fit", str(RUNS)), "--save", "f.json"),
+    (("repeat", "--unique-tokens", "1B"), "--plot", "r.png"),
+    (("plan", "--flops", "1e21"), "--report", "p.html"),
+    (("data", "sample"), "--out", "d.txt"),
+]
+
+
+def _refused(r, flag: str, words: str) -> None:
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    (line,) = r.stderr.strip().splitlines()
+    assert line.startswith(f"tokenplan: error: {flag}: ") and words in line, line
+
+
+@pytest.mark.parametrize(("args", "flag", "name"), OUTPUTS)
+def test_a_dash_is_not_standard_output_and_writes_no_file_named_dash(tmp_path, args, flag, name):
+    r = run_cli(*args, flag, "-", cwd=tmp_path)
+    _refused(r, flag, "would be a file named '-'")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("args", "flag", "name"), OUTPUTS)
+def test_a_trailing_slash_names_a_folder_not_a_file(tmp_path, args, flag, name):
+    r = run_cli(*args, flag, f"{tmp_path / 'out'}{os.sep}", "--overwrite")
+    _refused(r, flag, "ends in a slash, which names a folder")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("args", "flag", "name"), OUTPUTS)
+def test_a_pipe_or_a_link_is_never_replaced_by_a_file(tmp_path, args, flag, name):
+    pipe = tmp_path / name
+    os.mkfifo(pipe)  # as /dev/null, a device, would be: not a regular file
+    r = run_cli(*args, flag, str(pipe), "--overwrite")
+    _refused(r, flag, "is not a regular file (a device, pipe or socket)")
+    assert not pipe.is_file()
+    target = tmp_path / "mine.txt"
+    target.write_text("mine")
+    link = tmp_path / f"link-{name}"
+    link.symlink_to(target)  # as /dev/stdout -> /proc/self/fd/1
+    r = run_cli(*args, flag, str(link), "--overwrite")
+    _refused(r, flag, "is a symbolic link")
+    assert link.is_symlink() and target.read_text() == "mine"
