@@ -408,3 +408,17 @@ def test_plan_prints_the_loss_scale_note_and_refuses_a_target_beside_e():
     assert "--target-loss" in r.stderr and "4.9e+41 training FLOPs" in r.stderr
     assert "Traceback" not in r.stderr
     assert plan_json("--flops", "1e22")["extrapolation_unbounded"] == []
+
+
+def test_peak_flops_plan_does_not_claim_its_gpu_count_holds_the_state():
+    """--peak-flops names no device memory, so the one GPU the plan assumes was not sized to hold the
+    training state (279 GB here); the row read '2.3 years on 1 GPUs (fewest that hold the training
+    state)'."""
+    r = run_cli("plan", "--gpu-hours", "20000", "--peak-flops", "1e15", env={"COLUMNS": "200"})
+    assert r.returncode == 0, r.stderr
+    (row,) = [line for line in r.stdout.splitlines() if "wall-clock" in line]
+    assert "fewest that hold" not in row and "on 1 GPU (assumed:" in row, row
+    assert "not checked" in row
+    r = run_cli("plan", "--flops", "1e16", "--gpu", "H100", env={"COLUMNS": "200"})
+    (row,) = [line for line in r.stdout.splitlines() if "wall-clock" in line]
+    assert "on 1 GPU (fewest that hold the training state)" in row, row

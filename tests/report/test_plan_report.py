@@ -252,3 +252,12 @@ def test_kaplans_isoloss_text_says_what_the_page_plots(tmp_path):
     assert "The optimum is where the compute line touches the lowest contour." in _isoloss_text(
         path
     )
+
+
+def test_peak_flops_page_does_not_claim_its_gpu_count_holds_the_state(tmp_path):
+    """As the CLI: without a device's memory the page said '1 GPUs (the fewest that hold the training
+    state)' for a 279 GB state."""
+    path, _ = make_report(tmp_path, ["--gpu-hours", "20000", "--peak-flops", "1e15"])
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", path.read_text()))
+    row = re.search(r"wall-clock[^\n]{0,200}", text).group(0)
+    assert "fewest that hold" not in row and " on 1 GPU (assumed:" in row, row

@@ -209,8 +209,16 @@ def _hardware_rows(p) -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = []
     hw = p.gpu or f"{p.peak_flops:.3g} FLOP/s"
     rows.append(("GPU-hours", f"{format_gpu_hours(p.gpu_hours)} on {hw} at {100 * p.mfu:.0f}% MFU"))
-    how = " (fewest that hold the training state)" if p.gpus_assumed else ""
-    rows.append(("wall-clock", f"{format_hours(p.wall_clock_hours)} on {p.gpus:,} GPUs{how}"))
+    how = ""
+    if p.gpus_assumed:  # --peak-flops names no device memory: one GPU, and the row says why
+        how = (
+            " (fewest that hold the training state)"
+            if p.memory.device_bytes is not None
+            else " (assumed: --peak-flops gives no device memory, so the fit of the training state is "
+            "not checked)"
+        )
+    gpus = f"{p.gpus:,} GPU{'' if p.gpus == 1 else 's'}"
+    rows.append(("wall-clock", f"{format_hours(p.wall_clock_hours)} on {gpus}{how}"))
     if p.gpus_assumed and p.wall_clock_hours > 90 * 24:
         rows.append(
             ("", f"{p.hardware.gpus_in_90_days:,} GPUs finish in 90 days (--gpus sets the count)")

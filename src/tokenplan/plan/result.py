@@ -87,7 +87,8 @@ class Hardware:
     peak_flops: float
     mfu: float
     gpus: int
-    #: True when ``gpus`` was not given and is the fewest GPUs that hold the training state.
+    #: True when ``gpus`` was not given: the fewest GPUs that hold the training state, or 1 when the device
+    #: memory is unknown (``peak_flops`` without ``gpu``).
     gpus_assumed: bool
     gpu_hours: float
     price_per_gpu_hour: float | None
