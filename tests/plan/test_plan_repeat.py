@@ -137,6 +137,21 @@ def test_tiny_data_is_an_extrapolation():
     assert t.extrapolation["n_params"]["factor"] > 10
 
 
+def test_data_too_small_for_one_parameter_is_refused_as_plan_refuses_it():
+    """`repeat --unique-tokens 1` printed a table for a '5.10e-02-parameter model' (loss 2977) where
+    `plan --tokens 1` refuses; now it names the smallest --unique-tokens whose model has one parameter."""
+    with pytest.raises(
+        InvalidInputError, match=r"the smallest `unique_tokens` that plans at least one is 19\.7"
+    ):
+        repeat(1)
+    assert repeat(19.7).n_params >= 1.0
+    assert repeat(1, n_params=1e6).n_params == 1e6  # a model given is planned as given
+    r = run_cli("repeat", "--unique-tokens", "10")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    (line,) = r.stderr.strip().splitlines()
+    assert "--unique-tokens 10 plans less than one parameter" in line and "--params" in line, line
+
+
 def test_allocation_only_law_falls_back_on_the_epoch_rule():
     t = repeat(25e9, [1, 3, 8, 20], n_params=1e9, law="chinchilla-a1")
     assert [r.advice for r in t.rows] == [
@@ -265,15 +280,16 @@ def test_a_model_below_the_conversion_floor_is_flagged_as_plan_flags_it():
     assert tiny.to_dict()["params_convertible"] is False
     (w,) = [w for w in tiny.warnings if "conversion describes" in w]
     assert w.startswith("51K parameters is below the smallest model the total <-> non-embedding")
-    kaplan = repeat(1e6, [1, 4], law="kaplan")
+    # under one non-embedding parameter (1M tokens: 2.32e-03) kaplan's model is refused, as plan refuses it
+    kaplan = repeat(1e7, [1, 4], law="kaplan")
     (w,) = [w for w in kaplan.warnings if "conversion describes" in w]
-    assert w.startswith("2.32e-03 non-embedding parameters (law 'kaplan' counts them) is below")
+    assert w.startswith("1.17 non-embedding parameters (law 'kaplan' counts them) is below")
     for ok in (repeat(25e9, [1, 4]), repeat(1e6, [1, 4], n_params=2e6)):
         assert ok.params_convertible and not any("conversion describes" in w for w in ok.warnings)
-    r = run_cli("repeat", "--unique-tokens", "1M", "--law", "kaplan", env={"COLUMNS": "200"})
+    r = run_cli("repeat", "--unique-tokens", "10M", "--law", "kaplan", env={"COLUMNS": "200"})
     said = " ".join(r.stdout.split())
-    assert r.returncode == 0 and "on a model of 2.32e-03 non-embedding parameters" in said
-    assert "too small to convert: see the warning" in said and "6.29K" not in said
+    assert r.returncode == 0 and "on a model of 1.17 non-embedding parameters" in said
+    assert "too small to convert: see the warning" in said and "50.1K" not in said
 
 
 def test_repeat_reprs_are_short_and_readable():

@@ -129,6 +129,8 @@ def _model_size(
     """(total, law convention): the given size, or the compute-optimal size for one pass over the data."""
     if n_params is None:
         n_law = float(law.optimal_params(unique).n_params)
+        if not n_law >= 1.0:
+            _refuse_below_one(law, unique, n_law)
         return steps.both_conventions(law, n_law, vocab_size)[0], n_law
     n_total = _checks.quantity("n_params", n_params)
     return n_total, steps.law_params(law, n_total, vocab_size)
@@ -191,4 +193,25 @@ def repeat(
             "advice": adv.LABEL_SOURCE,
             **({"fitted_range": rng.source} if rng is not None and rng.source else {}),
         },
+    )
+
+
+def _refuse_below_one(law: Law, unique: float, n_law: float) -> None:
+    """The model assumed for ``unique`` tokens has less than one parameter (muennighoff2023 puts 0.051 on
+    one token): no model, so no row of the table means anything. ``plan --tokens`` refuses the same, naming
+    the smallest value that plans one parameter (:func:`tokenplan.plan.smallest.smallest_budget`)."""
+    from tokenplan.plan.smallest import smallest_budget
+
+    smallest = smallest_budget(law.optimal_params, unique)
+    count = "parameters" if law.param_convention == "total" else "non-embedding parameters"
+    fix = (
+        f"the smallest `unique_tokens` that plans at least one is {smallest:.3g}"
+        if smallest is not None
+        else "no `unique_tokens` up to 1e+30 plans one"
+    )
+    raise InvalidInputError(
+        f"`unique_tokens` {unique:g} plans less than one parameter under law {law.name!r} "
+        f"({fq(n_law)} {count}, the compute-optimal model for one pass); {fix}, or give the model "
+        "size with `n_params`.",
+        param="unique_tokens",
     )
