@@ -60,3 +60,28 @@ def test_a_pipe_or_a_link_is_never_replaced_by_a_file(tmp_path, args, flag, name
     r = run_cli(*args, flag, str(link), "--overwrite")
     _refused(r, flag, "is a symbolic link")
     assert link.is_symlink() and target.read_text() == "mine"
+
+
+def test_overwrite_help_names_every_file_it_lets_replace():
+    """`fit --help` said --overwrite lets '--save/--plot' replace a file and `select --help` '--output or
+    --report', while it also lets fit's --report and select's --plot replace one."""
+    import click
+
+    from tokenplan.cli import COMMANDS, cli
+
+    files = {
+        "--save",
+        "--plot",
+        "--report",
+        "--output",
+    }  # a sweep's --out is its folder, never replaced
+    ctx = click.Context(cli)
+    for name in COMMANDS:
+        command = cli.get_command(ctx, name)
+        opts = {o for p in command.params for o in getattr(p, "opts", ())}
+        if "--overwrite" not in opts:
+            continue
+        (overwrite,) = [p for p in command.params if "--overwrite" in p.opts]
+        outputs = (opts & files) | ({"--out"} if name == "data" else set())
+        missing = {flag for flag in outputs if flag not in overwrite.help}
+        assert not missing, (name, overwrite.help, missing)

@@ -165,7 +165,11 @@ def _curves(runs_path, curves_path, approach, notes):
 @click.option(
     "--save", "save_path", type=click.Path(dir_okay=False), help="Write the fitted law (JSON)."
 )
-@click.option("--overwrite", is_flag=True, help="Allow --save/--plot to replace an existing file.")
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Allow --save, --plot and --report to replace an existing file.",
+)
 @click.option(
     "--plot", "plot_path", type=click.Path(dir_okay=False), help="Write a figure (PNG/PDF/SVG)."
 )

