@@ -169,6 +169,18 @@ def test_dry_run_lists_runs_without_training(tmp_path):
     assert table.returncode == 0 and "15 runs" in table.stdout
 
 
+def test_dry_run_says_its_report_was_not_written(tmp_path):
+    """`sweep --dry-run --report s.html` checked the path, wrote nothing and said nothing: a user waited
+    for a page that never came."""
+    pytest.importorskip("altair")
+    page = tmp_path / "s.html"
+    args = ("sweep", "--preset", "micro", "--out", str(tmp_path / "x"), "--dry-run")
+    r = run_cli(*args, "--report", str(page), "--json")
+    assert r.returncode == 0 and json.loads(r.stdout)["n_runs"] == 4, r.stderr
+    assert "--report: a dry run trains nothing, so" in r.stderr and "was not written" in r.stderr
+    assert not page.exists() and not (tmp_path / "x").exists()
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

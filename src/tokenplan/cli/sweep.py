@@ -123,6 +123,10 @@ def sweep(spec_file, preset, out_dir, dry_run, quiet, report, overwrite, as_json
         _check_report(report, overwrite=overwrite, inputs=[spec_file, flags.get("data")])
     if dry_run:
         _dry_run(spec, out, as_json)
+        if report:  # its path was checked above; there are no runs to report on
+            warn(
+                f"--report: a dry run trains nothing, so {report!r} was not written (its path is fine)."
+            )
         return
 
     from tokenplan.sweep.runner import run_sweep
