@@ -155,3 +155,27 @@ def test_rows_outside_the_fitted_data_are_flagged():
     assert w.startswith("rows 67B, 175B, 280B, 520B, 1T, 10T: outside the data law 'chinchilla-a1'")
     r = run_cli("table", "--params", "1B,70B", "--law", "epoch2024")
     assert r.returncode == 0 and "warning: row 70B: outside the data law" in r.stdout
+
+
+def test_each_row_says_how_far_it_extrapolates_as_predict_does():
+    """The warning gave only the farthest row's factors, and --json rows had no range at all: 70B under
+    epoch2024 (42x past the largest fitted compute) and 1B (inside) looked alike to a script. Each row
+    now carries predict's inside_range, extrapolation and extrapolation_unbounded, and an `in range`
+    column."""
+    from tokenplan import get_law
+
+    t = optimal_table((1e9, 70e9), law="epoch2024")
+    small, big = t.rows
+    assert small.inside_range is True and big.inside_range is False
+    law = get_law("epoch2024")
+    for row in t.rows:
+        p = law.predict(row.n_params_law, row.n_tokens)
+        assert row.extrapolation == pytest.approx(p.extrapolation)
+        assert row.inside_range == p.inside_range
+    assert big.extrapolation["flops"] == pytest.approx(big.flops / 1.3e22, rel=0.05)
+    d = json.loads(run_cli("table", "--params", "1B,70B", "--law", "epoch2024", "--json").stdout)
+    assert [r["inside_range"] for r in d["rows"]] == [True, False]
+    assert d["rows"][1]["extrapolation_unbounded"] == []
+    r = run_cli("table", "--params", "1B,70B", "--law", "epoch2024", env={"COLUMNS": "120"})
+    lines = [line for line in r.stdout.splitlines() if line.startswith("│")]
+    assert "in range" in r.stdout and lines[0].endswith("yes │") and "41.8x out │" in lines[1]

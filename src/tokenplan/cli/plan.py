@@ -6,6 +6,8 @@ matplotlib only for ``repeat --plot``.
 
 from __future__ import annotations
 
+import math
+
 import click
 
 from tokenplan.cli._common import console, interval_lines, pair, print_json, report_written
@@ -612,6 +614,9 @@ def _optimal_table(result):
         t.add_column(c, justify="right")
     if has_loss:
         t.add_column("Loss", justify="right")
+    ranged = any(r.inside_range is not None for r in result.rows)
+    if ranged:  # as predict's column: how far each row lies outside the law's fitted data
+        t.add_column("in range", justify="right")
     for r in result.rows:
         g = r.gopher_units
         gopher = f"1/{1 / g:,.0f}" if g < 0.5 else f"{g:,.1f}"
@@ -624,8 +629,20 @@ def _optimal_table(result):
         ]
         if has_loss:
             row.append(_loss(r.loss))
+        if ranged:
+            row.append(_in_range(r))
         t.add_row(*row)
     return t
+
+
+def _in_range(row) -> str:
+    """'yes', or how far the row lies outside the law's fitted data at most ('44x out')."""
+    if row.inside_range is None:
+        return "unknown"
+    far = max(row.extrapolation.values())
+    if row.inside_range:
+        return "yes"
+    return "beyond float range" if math.isinf(far) else f"{far:.3g}x out"
 
 
 def _interval_table(result):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import tokenplan.plan.advice as adv
@@ -17,7 +17,7 @@ from tokenplan.laws import (
     intervals,
     published_intervals,
 )
-from tokenplan.laws.prediction import check_level
+from tokenplan.laws.prediction import check_level, unbounded_axes
 from tokenplan.plan.steps import law_params, usable_allocation
 from tokenplan.units import format_quantity as fq
 
@@ -56,6 +56,14 @@ class TableRow:
     #: Table 3's own FLOPs and tokens for this size, as printed (None for a size Table 3 does not list).
     table3_flops: float | None = None
     table3_tokens: float | None = None
+    #: How far the row lies outside the law's fitted data, per axis, as a factor >= 1 (1.0 = inside;
+    #: ``predict``'s ``extrapolation``); empty when the law records no fitted range.
+    extrapolation: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def inside_range(self) -> bool | None:
+        """True inside the law's fitted range on every axis (as ``predict`` says), None when unknown."""
+        return None if not self.extrapolation else max(self.extrapolation.values()) <= 1.0 + 1e-9
 
     @property
     def gopher_units(self) -> float:
@@ -74,6 +82,9 @@ class TableRow:
                 "table3_flops table3_tokens",
             ),
             "intervals": None if self.intervals is None else self.intervals.to_dict(),
+            "inside_range": self.inside_range,
+            "extrapolation": dict(self.extrapolation),
+            "extrapolation_unbounded": unbounded_axes(self.extrapolation),
         }
 
     def __repr__(self) -> str:
@@ -144,6 +155,7 @@ def optimal_table(
             "n_params is empty; give at least one model size.", param="n_params"
         )
     rows = []
+    rng = adv.fitted_range_of(the_law)
     for i, n in enumerate(sizes):
         n = _checks.quantity(f"n_params[{i}]", n)
         alloc = usable_allocation(
@@ -165,6 +177,7 @@ def optimal_table(
                 intervals=intervals(the_law, n_law, d, flops=c, interval=level),
                 table3_flops=printed_flops,
                 table3_tokens=printed_tokens,
+                extrapolation={} if rng is None else rng.extrapolation(n_law, d),
             )
         )
     return OptimalTable(
