@@ -312,7 +312,7 @@ def test_small_plans_show_their_gpu_time():
     r = run_cli("plan", "--flops", "1e15", env={"COLUMNS": "200"})
     assert r.returncode == 0, r.stderr
     assert f"{p.gpu_hours:.2g} ({p.gpu_hours * 3600:.2g} GPU-seconds) on H100" in r.stdout
-    assert f"{p.wall_clock_hours * 3600:.2g} s on 1 GPUs" in r.stdout
+    assert f"{p.wall_clock_hours * 3600:.2g} s on 1 GPU (" in r.stdout
     q = plan(flops=1e18)
     r = run_cli("plan", "--flops", "1e18", env={"COLUMNS": "200"})
     assert f"{q.gpu_hours:.2g} ({q.gpu_hours * 60:.2g} GPU-minutes)" in r.stdout
