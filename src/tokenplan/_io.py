@@ -19,6 +19,7 @@ __all__ = [
     "TEMP_MARK",
     "atomic_path",
     "atomic_write",
+    "check_folder",
     "check_output",
     "csv_separator",
     "read_text",
@@ -140,14 +141,7 @@ def check_output(
         raise InvalidInputError(
             f"{what} {str(dst)!r} exists; pass --overwrite to replace it.", param=param
         )
-    parent = dst.parent
-    while not parent.exists() and parent != parent.parent:
-        parent = parent.parent
-    if not parent.is_dir():
-        raise InvalidInputError(
-            f"{what} {str(dst)!r}: {str(parent)!r} is a file, not a folder; choose another path.",
-            param=param,
-        )
+    parent = _existing_above(dst, what=what, param=param)
     if not os.access(parent, os.W_OK | os.X_OK) or not _can_create_in(parent):
         raise InvalidInputError(
             f"{what} {str(dst)!r}: folder {str(parent)!r} is not writable; choose another path.",
@@ -155,6 +149,41 @@ def check_output(
         )
     remove_stale_temps(dst.parent, name=dst.name)
     return dst
+
+
+def check_folder(path: str | os.PathLike[str], *, param: str) -> Path:
+    """``path`` as a Path to a folder tokenplan may keep files in (a cache): one that exists, or that can be
+    created because the nearest existing path above it is a folder. An existing file at ``path`` or above
+    it is refused naming ``param`` (``"cache_dir"``: the CLI maps it to the flag), rather than failing
+    later or being skipped with a warning. Nothing is created here."""
+    from tokenplan.errors import InvalidInputError
+
+    folder = Path(path)
+    what = param.replace("_", " ")
+    if folder.exists() and not folder.is_dir():
+        raise InvalidInputError(
+            f"{what} {str(folder)!r} is a file, not a folder; give a folder (it is created if "
+            "missing).",
+            param=param,
+        )
+    _existing_above(folder, what=what, param=param)
+    return folder
+
+
+def _existing_above(path: Path, *, what: str, param: str) -> Path:
+    """The nearest folder above ``path`` that exists (where the missing ones would be created); a file
+    there is refused: nothing can be created under it."""
+    from tokenplan.errors import InvalidInputError
+
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise InvalidInputError(
+            f"{what} {str(path)!r}: {str(parent)!r} is a file, not a folder; choose another path.",
+            param=param,
+        )
+    return parent
 
 
 def _not_a_file(raw: str, dst: Path) -> str | None:

@@ -726,7 +726,20 @@ def flag_cases() -> list[Case]:
                 "--no-cache",
             ),
         ),
-        Case("select-cache-dir-is-file", (*seln[:-1], "--cache-dir", "exists.txt")),
+        Case(  # not *seln: its --no-cache would leave the cache folder unread
+            "select-cache-dir-is-file",
+            (
+                "select",
+                "-i",
+                "pool.jsonl",
+                "--n",
+                "2",
+                "--embedder",
+                "tfidf",
+                "--cache-dir",
+                "exists.txt",
+            ),
+        ),
         Case("select-ray-client-address", (*seln, "--ray-address", "ray://127.0.0.1:1")),
         Case("select-ray-address-garbage", (*seln, "--ray-address", "nonsense")),
     ]

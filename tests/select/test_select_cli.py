@@ -251,8 +251,11 @@ def test_progress_goes_to_stderr_one_line_per_stage_and_quiet_prints_nothing(tmp
 
 
 def test_an_unusable_cache_folder_is_a_warning_not_an_error(tmp_path):
-    blocker = tmp_path / "file"
-    blocker.write_text("x")
+    """A cache folder that exists but cannot hold the cache (here its pools/ is a file) is a warning and
+    the run carries on; a --cache-dir that is a file, or under one, is refused (the test below)."""
+    blocker = tmp_path / "cache"
+    blocker.mkdir()
+    (blocker / "pools").write_text("x")
     r = run_cli(
         "select",
         "-i",
@@ -264,7 +267,7 @@ def test_an_unusable_cache_folder_is_a_warning_not_an_error(tmp_path):
         "--n-clusters",
         "2",
         "--cache-dir",
-        str(blocker / "cache"),
+        str(blocker),
         "--json",
     )
     assert r.returncode == 0, r.stderr
@@ -545,3 +548,44 @@ def test_an_error_about_a_pool_given_in_the_recipes_place_names_the_file_not_inp
     if content is None:
         r = run_cli("select", "-i", "pool.jsonl", "--n", "2", cwd=tmp_path)
         assert r.stderr.startswith(f"tokenplan: error: --input: {message}"), r.stderr
+
+
+def test_cache_dir_that_is_a_file_is_refused_as_data_refuses_it(tmp_path):
+    """`select --cache-dir FILE` warned and carried on without the cache, where `data --cache-dir FILE`
+    refused: both now refuse in the same one line naming --cache-dir, and nothing is selected."""
+    afile = tmp_path / "afile"
+    afile.write_text("mine\n")
+    pool = str(DATA / "tiny_alpaca.json")
+    sel = run_cli(
+        "select", "-i", pool, "--n", "3", "--embedder", "tfidf", "--cache-dir", str(afile)
+    )
+    data = run_cli(
+        "data", "shakespeare", "--cache-dir", str(afile), "--out", str(tmp_path / "s.txt")
+    )
+    for r in (sel, data):
+        assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+        assert r.stderr.startswith("tokenplan: error: --cache-dir: ") and "is a file" in r.stderr
+    assert sel.stderr == data.stderr and sel.stdout == "" and afile.read_text() == "mine\n"
+    with pytest.raises(InvalidInputError, match=r"cache dir .* is a file") as exc:
+        from tokenplan.select.pipeline import run
+
+        run(Recipe(input=pool, n_select=3, embedder="tfidf", cache_dir=str(afile / "sub")))
+    assert exc.value.param == "cache_dir"
+
+
+def test_no_candidates_says_in_words_what_dropped_the_rows(tmp_path):
+    """Every row filtered out: the error printed the drop reasons as a Python dict
+    ("dropped {'too_short': 2, 'too_long': 1}"); it now says them in words with the thresholds."""
+    rows = [{"instruction": "q", "output": "tiny"}, {"instruction": "r", "output": "x"}]
+    rows += [{"instruction": "s", "output": "far too long an answer"}]
+    pool = tmp_path / "p.jsonl"
+    pool.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    args = ("select", str(pool), "--n", "1", "--embedder", "tfidf", "--no-cache")
+    r = run_cli(*args, "--min-chars", "5", "--max-chars", "10")
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert "{" not in r.stderr and "_" not in r.stderr.split(";")[0], r.stderr
+    assert (
+        "no candidates left of the 3 rows read: 2 too short (under 5 characters), "
+        "1 too long (over 10 characters); loosen filters.min_chars (--min-chars), "
+        "filters.max_chars (--max-chars)." in r.stderr
+    )

@@ -155,7 +155,7 @@ def test_a_prompt_only_pool_of_empty_prompts_is_not_told_it_lacks_answers(capsys
     PROMPT,' to a pool read as prompt-only already."""
     pool = _pool(tmp_path, [{"question": " "}] * 3)
     code, _, err = _cli(capsys, "select", "-i", str(pool), "--n", "1", *BASE)
-    assert code == 2 and "no candidates left" in err and "'empty': 3" in err
+    assert code == 2 and "no candidates left" in err and "3 empty" in err
     assert "answer" not in err, err
 
 

