@@ -119,6 +119,13 @@ def format_quantity(value: float, *, digits: int = 3) -> str:
     return f"{x:.{digits}g}"
 
 
+def format_count(value: float, noun: str) -> str:
+    """``value`` (as :func:`format_quantity` writes it) with ``noun``, plural unless it reads as one:
+    '1 unique token', '25B unique tokens' (not '1 unique tokens')."""
+    text = format_quantity(value)
+    return f"{text} {noun}" if text == "1" else f"{text} {noun}s"
+
+
 def format_hours(h: float) -> str:
     """Hours in the unit a person would use (a tiny plan's 9 seconds are not '0.0 h')."""
     if h < 1 / 60:

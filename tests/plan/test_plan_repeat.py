@@ -382,3 +382,31 @@ def test_the_16_epoch_warning_names_the_r_d_star_it_used():
     assert c4 in epochs_warning(64.0, 0.2) and "R_D* decay" in epochs_warning(64.0, 0.2)
     assert "Muennighoff's R_D* decay" not in epochs_warning(64.0, 0.2, 15.387756)
     assert epochs_warning(4.0, 1.0) is None
+
+
+def test_an_epoch_count_given_twice_is_one_row():
+    """`repeat --epochs 1,1` printed the one-epoch row twice; each count is one row, in order."""
+    assert [r.epochs for r in repeat(25e9, [4, 1, 4, 1.0, 2]).rows] == [1, 2, 4]
+    r = run_cli("repeat", "--unique-tokens", "25B", "--epochs", "1,1,4", "--json")
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    assert [row["epochs"] for row in json.loads(r.stdout)["rows"]] == [1, 4]
+
+
+def test_one_unique_token_is_singular():
+    """'Repeating 1 unique tokens' and '! 1 unique tokens is below Kaplan's overfitting bound': one
+    token is 'token', every other count 'tokens'."""
+    from tokenplan.plan import plan
+
+    r = run_cli("repeat", "--unique-tokens", "1", "--params", "1M", "--epochs", "1,2")
+    assert r.returncode == 0 and "Repeating 1 unique token on" in r.stdout, r.stdout
+    warnings = " ".join(plan(flops=1e24, unique_tokens=1).warnings)
+    assert "1 unique token is below" in warnings and "1 unique token caps the loss" in warnings
+    assert "unique tokens is" not in warnings and "unique tokens cap" not in warnings
+    from tokenplan.units import format_count
+
+    assert [format_count(x, "unique token") for x in (1, 1.0, 2, 25e9)] == [
+        "1 unique token",
+        "1 unique token",
+        "2 unique tokens",
+        "25B unique tokens",
+    ]

@@ -25,7 +25,13 @@ from tokenplan.cli._options import (
 from tokenplan.laws import get_law
 from tokenplan.laws.presets import LOSS_SCALES
 from tokenplan.plan.batch import BATCH_RULES
-from tokenplan.units import format_bytes, format_epochs, format_gpu_hours, format_hours
+from tokenplan.units import (
+    format_bytes,
+    format_count,
+    format_epochs,
+    format_gpu_hours,
+    format_hours,
+)
 from tokenplan.units import format_quantity as fq
 
 # Warnings of this kind are shown once per comparison, as one line of factors (see _print_comparison).
@@ -734,7 +740,7 @@ def _print_repeat(result) -> None:
     how_text = f" ({'; '.join(how)})" if how else ""
     t = Table(
         title=(
-            f"Repeating {fq(result.unique_tokens)} unique tokens on {model}{how_text}, "
+            f"Repeating {format_count(result.unique_tokens, 'unique token')} on {model}{how_text}, "
             f"law {result.law}"
         ),
         title_justify="left",

@@ -157,7 +157,8 @@ def repeat(
     epoch_list = _checks.items("epochs", epochs, example="[1, 4, 16]")
     if not epoch_list:
         raise InvalidInputError("epochs is empty; give epoch counts like 1,2,4,16.", param="epochs")
-    epoch_list = sorted(_checks.quantity(f"epochs[{i}]", e) for i, e in enumerate(epoch_list))
+    # sorted, each count once: `--epochs 1,1` asks for the row of one epoch, not for it twice
+    epoch_list = sorted({_checks.quantity(f"epochs[{i}]", e) for i, e in enumerate(epoch_list)})
     the_law = get_law(law)
     n_total, n_law = _model_size(the_law, U, n_params, vocab_size)
     muen = steps.muennighoff()

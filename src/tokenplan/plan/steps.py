@@ -22,7 +22,7 @@ from tokenplan.laws.presets import LOSS_SCALES
 from tokenplan.plan.batch import BATCH_RULES, RULE_NAMES, BatchPlan, batch_plan
 from tokenplan.plan.result import BYTES_PER_PARAM, Hardware, Memory, RunVsOptimum
 from tokenplan.plan.smallest import below_one, smallest_budget
-from tokenplan.units import format_epochs
+from tokenplan.units import format_count, format_epochs
 from tokenplan.units import format_quantity as fq
 
 __all__ = [
@@ -493,13 +493,13 @@ def _target_missed(opts: Options, rep: adv.Repetition) -> str | None:
     fix = (
         "more unique tokens or a larger budget (`flops`) close the gap."
         if floor < opts.budget
-        else f"more unique tokens close the gap, a larger budget does not: on {fq(rep.unique_tokens)} "
-        f"unique tokens law {opts.law.name!r} stays above {floor:.4f} however long it trains (D' <= "
+        else f"more unique tokens close the gap, a larger budget does not: on "
+        f"{format_count(rep.unique_tokens, 'unique token')} law {opts.law.name!r} stays above {floor:.4f} however long it trains (D' <= "
         f"(1 + R_D*) U, Muennighoff et al. 2023, {_FLOOR_EQ[isinstance(opts.law, DataConstrainedLaw)]})."
     )
     return (
         f"`target_loss` {opts.budget:g} is not reached: the plan reaches it on fresh data, but repeating "
-        f"{fq(rep.unique_tokens)} unique tokens {format_epochs(rep.epochs, 1)} times adds "
+        f"{format_count(rep.unique_tokens, 'unique token')} {format_epochs(rep.epochs, 1)} times adds "
         f"{rep.loss_change:+.4f}, so its loss is {rep.loss:.4f}; {fix}"
     )
 
@@ -542,8 +542,8 @@ def saturation_warning(law: DataConstrainedLaw, dc: DataConstrainedAllocation | 
     gap = max(L / floor - 1.0, 0.0)
     above = "is at that floor" if gap < 1e-5 else f"is {100 * gap:.2g}% above that floor"
     return (
-        f"{fq(U)} unique tokens cap the loss of law '{law.name}' at {floor:.4f}: D' never exceeds "
-        f"(1 + R_D*) U = {fq((1.0 + law.R_D_star) * U)} and parameters beyond "
+        f"{format_count(U, 'unique token')} {'caps' if fq(U) == '1' else 'cap'} the loss of law "
+        f"'{law.name}' at {floor:.4f}: D' never exceeds (1 + R_D*) U = {fq((1.0 + law.R_D_star) * U)} and parameters beyond "
         f"{fq(float(law.unique_params(U)))} lose value the same way (Muennighoff et al. 2023, eqs. 5-6). "
         f"The data-constrained optimum of {dc.flops:.3g} FLOPs ({fq(float(dc.n_params))} params on "
         f"{fq(float(dc.n_tokens))} tokens, loss {L:.4f}) {above}, and {enough:.3g} FLOPs ({100 * enough / float(dc.flops):.2g}% of the budget) already get "
@@ -600,7 +600,7 @@ def plan_warnings(
         bound = float(get_law("kaplan").min_tokens_no_overfit(n_params_non_embedding))
         if rep.unique_tokens < bound:
             out.append(
-                f"{fq(rep.unique_tokens)} unique tokens is below Kaplan's overfitting bound "
+                f"{format_count(rep.unique_tokens, 'unique token')} is below Kaplan's overfitting bound "
                 f"D ≳ 5e3·N^0.74 = {fq(bound)} for {fq(n_params_non_embedding)} non-embedding params "
                 "(Kaplan et al. 2020 eq. 4.4): repeated epochs may overfit; use a smaller model or more data."
             )

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from tokenplan._io import atomic_write, check_output
 from tokenplan.errors import InvalidInputError
+from tokenplan.units import format_count
 from tokenplan.units import format_quantity as fq
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ def plot_repeat(table: RepeatTable, path: str | os.PathLike[str]) -> Path:
     for x, label in ((4, "~4 epochs:\nfading"), (16, "~16 (R_D*):\nan epoch worth ~1/e")):
         ax1.axvline(x, color="grey", lw=0.8, ls="--")
         ax1.text(x, 0.04, label, fontsize=7, color="grey", rotation=90, va="bottom", ha="right")
-    ax1.set_title(f"{fq(table.unique_tokens)} unique tokens", fontsize=9)
+    ax1.set_title(format_count(table.unique_tokens, "unique token"), fontsize=9)
     changes = [r.loss_change for r in rows]
     if all(c is not None for c in changes):
         ax2.plot(epochs, changes, "o-", color="C3")
