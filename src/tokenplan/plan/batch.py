@@ -4,7 +4,8 @@ batch. Both are fits from one training setup each; neither is a law of nature.
 DeepSeek-AI 2024, "DeepSeek LLM: Scaling Open-Source Language Models with Longtermism", sec. 3.1:
     B_opt = 0.2920 C^0.3271 tokens,   eta_opt = 0.3118 C^-0.1250,
 fitted on their small runs, with C = M D where M counts non-embedding FLOPs per token (tokenplan uses
-M = 6 N_nonemb, leaving out their attention term).
+M = 6 N_nonemb, leaving out their attention term). Their runs spanned C = 1e17 to 3e20 FLOPs; a plan outside
+that span says by how many decades (``BatchPlan.decades_outside``, ``note``).
 Kaplan et al. 2020 eq. 1.4: B_crit(L) = B_* / L^(1/alpha_B), B_* = 2e8 tokens, alpha_B = 0.21, fitted on
 WebText2 losses; at today's losses it gives 5-16M tokens.
 """
@@ -17,7 +18,13 @@ from typing import Any
 
 from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
 
-__all__ = ["BATCH_RULES", "BatchPlan", "deepseek_batch_tokens", "deepseek_learning_rate"]
+__all__ = [
+    "BATCH_RULES",
+    "DEEPSEEK_FITTED_FLOPS",
+    "BatchPlan",
+    "deepseek_batch_tokens",
+    "deepseek_learning_rate",
+]
 
 DEEPSEEK = (
     "DeepSeek-AI 2024, DeepSeek LLM, sec. 3.1: B_opt = 0.2920 C^0.3271, eta_opt = 0.3118 C^-0.1250 "
@@ -36,6 +43,8 @@ RULE_NAMES = {
 # DeepSeek LLM sec. 3.1, eqs. for the optimal batch (tokens) and learning rate against compute C.
 _B_COEF, _B_EXP = 0.2920, 0.3271
 _LR_COEF, _LR_EXP = 0.3118, -0.1250
+#: The compute span of DeepSeek LLM's small runs (sec. 3), on which B_opt and eta_opt were fitted.
+DEEPSEEK_FITTED_FLOPS = (1e17, 3e20)
 
 
 def deepseek_batch_tokens(flops: float) -> float:
@@ -67,6 +76,23 @@ class BatchPlan:
     #: The compute the DeepSeek fits were evaluated at: 6 N_nonemb D.
     deepseek_flops: float
     source: str
+    #: log10 of how far ``deepseek_flops`` lies outside :data:`DEEPSEEK_FITTED_FLOPS`: > 0 above the span,
+    #: < 0 below it, 0 inside it (within the 10% the laws' ranges allow); None under the Kaplan rule.
+    decades_outside: float | None = None
+
+    @property
+    def note(self) -> str | None:
+        """What the DeepSeek batch and learning rate are worth at this compute: None inside their fitted
+        span, else how many decades outside it lies (the extrapolation notes of plan and predict)."""
+        d = self.decades_outside
+        if not d:
+            return None
+        lo, hi = DEEPSEEK_FITTED_FLOPS
+        side = "above" if d > 0 else "below"
+        return (
+            f"C = {self.deepseek_flops:.3g} is {abs(d):.1f} decades {side} DeepSeek LLM's fitted "
+            f"{_e(lo)}..{_e(hi)} FLOPs: an extrapolation."
+        )
 
     @property
     def batch_tokens(self) -> float:
@@ -80,6 +106,9 @@ class BatchPlan:
             "at_loss": self.batch_loss,
             "learning_rate": self.learning_rate,
             "deepseek_flops": self.deepseek_flops,
+            "deepseek_fitted_flops": list(DEEPSEEK_FITTED_FLOPS),
+            "decades_outside": self.decades_outside,
+            "note": self.note,
             "seq_len": self.seq_len,
             "batch_sequences": self.batch_sequences,
             "batch_tokens": self.batch_tokens,
@@ -115,4 +144,23 @@ def batch_plan(
         batch_loss=batch_loss,
         deepseek_flops=c_ds,
         source=source,
+        decades_outside=_decades_outside(c_ds) if rule == "deepseek" else None,
     )
+
+
+def _e(x: float) -> str:
+    """1e17, 3e20: a power of ten as the paper writes it."""
+    return f"{x:.0e}".replace("e+", "e")
+
+
+def _decades_outside(flops: float) -> float:
+    """log10 of the factor by which ``flops`` lies above (> 0) or below (< 0) the DeepSeek fits' span; 0
+    inside it or within the tolerance of the laws' fitted ranges."""
+    from tokenplan.plan.advice import EXTRAPOLATION_TOLERANCE
+
+    lo, hi = DEEPSEEK_FITTED_FLOPS
+    if flops > hi * EXTRAPOLATION_TOLERANCE:
+        return math.log10(flops / hi)
+    if flops < lo / EXTRAPOLATION_TOLERANCE:
+        return -math.log10(lo / flops)
+    return 0.0
