@@ -431,9 +431,9 @@ def _refuse_identical_rows(rows: list[dict[str, Any]], p: Path) -> None:
     """Two rows equal in every column are one row written twice (a pasted line, a file appended to
     itself): read as runs they weigh twice in the fit and narrow its intervals, and with a run id they fold
     into a two-point "curve". No column tells them apart, so a second seed is not one (its loss, or its
-    seed column, differs): refused, naming both rows (counted from 1 after the header, as elsewhere), in a
-    run table and a curves file alike (a step logged twice with other values is a warning,
-    :func:`_relogged`)."""
+    seed column, differs): refused, naming both rows (counted from 1 after the header, as elsewhere). Not
+    in a curves file (:func:`read_curves`): that is a log, where a resumed run re-logs a step, with the
+    same values or others, and gets a warning (:func:`_relogged`)."""
     first: dict[tuple[tuple[str, str], ...], int] = {}
     copies = []
     for i, row in enumerate(rows):
@@ -702,7 +702,7 @@ def _make_curves(run_id, N, D, C, L, order_key, source, *, row, key) -> Curves:
     """The curves' points with finite, positive values, ordered by run and ``key`` (the ``order_key``
     column's field), each ``(run, key)`` once (:func:`_relogged`); ``row`` numbers the rows in the file."""
     ok = np.isfinite(N) & np.isfinite(D) & np.isfinite(L) & (N > 0) & (D > 0) & (L > 0)
-    idx, warnings = _relogged(np.flatnonzero(ok), run_id, order_key, row, key, source)
+    idx, warnings = _relogged(np.flatnonzero(ok), run_id, order_key, row, key, source, (N, D, C, L))
     order = idx[np.lexsort((order_key[idx], run_id[idx].astype(str)))]
     return Curves(
         run_id=run_id[order],
@@ -715,10 +715,14 @@ def _make_curves(run_id, N, D, C, L, order_key, source, *, row, key) -> Curves:
     )
 
 
-def _relogged(idx, run_id, order_key, row, key: str, source: str) -> tuple[np.ndarray, tuple]:
+def _relogged(
+    idx, run_id, order_key, row, key: str, source: str, values
+) -> tuple[np.ndarray, tuple]:
     """``idx`` with one row per (run, ``key``): a resumed run that logs a step again keeps its later row
-    (as a run's result is its last row), and one warning names each run, step and rows. Rows equal in
-    every column were refused before (:func:`_refuse_identical_rows`)."""
+    (as a run's result is its last row), with one warning for the steps logged again with other
+    ``values`` (the N, D, C, L columns) and one for those logged again with the same values (a
+    deterministic resume: harmless, but said). In a run table, rows equal in every column were refused
+    before (:func:`_refuse_identical_rows`); a curves file is a log, and gets these warnings."""
     rows_of: dict[tuple, list[int]] = {}
     for i in idx:
         rows_of.setdefault((run_id[i], order_key[i]), []).append(int(i))
@@ -726,19 +730,34 @@ def _relogged(idx, run_id, order_key, row, key: str, source: str) -> tuple[np.nd
     if not twice:
         return idx, ()
 
+    def same(rs: list[int]) -> bool:
+        return all(
+            np.array_equal(v[rs], np.full(len(rs), v[rs[0]]), equal_nan=True) for v in values
+        )
+
     def rows(rs: list[int]) -> str:
         return ", ".join(str(row[i]) for i in rs[:-1]) + f" and {row[rs[-1]]}"
 
-    shown = "; ".join(
-        f"run {rid} {key} {value:g} (rows {rows(rs)})" for (rid, value), rs in twice[:5]
-    )
-    more = f"; and {len(twice) - 5} more" if len(twice) > 5 else ""
+    def shown(groups) -> str:
+        text = "; ".join(f"run {rid} {key} {v:g} (rows {rows(rs)})" for (rid, v), rs in groups[:5])
+        return text + (f"; and {len(groups) - 5} more" if len(groups) > 5 else "")
+
+    differ = [g for g in twice if not same(g[1])]
+    copied = [g for g in twice if same(g[1])]
+    warnings = []
+    if differ:
+        warnings.append(
+            f"{source}: a {key} logged twice with different values: {shown(differ)}; the later row "
+            "is kept (a resumed run that logged the step again?); delete the earlier row if it is not "
+            "the one to fit."
+        )
+    if copied:
+        warnings.append(
+            f"{source}: a {key} logged twice with the same values: {shown(copied)}; read once (a "
+            "resumed run that logged the step again)."
+        )
     kept = np.array(sorted(rs[-1] for rs in rows_of.values()), dtype=int)
-    return kept, (
-        f"{source}: a {key} logged twice with different values: {shown}{more}; the later row is "
-        "kept (a resumed run that logged the step again?); delete the earlier row if it is not the "
-        "one to fit.",
-    )
+    return kept, tuple(warnings)
 
 
 def read_curves(path: str | os.PathLike[str], *, columns: dict[str, str] | None = None) -> Curves:
@@ -754,7 +773,7 @@ def read_curves(path: str | os.PathLike[str], *, columns: dict[str, str] | None 
         raise InvalidInputError(
             f"{p}: curves need column(s) {', '.join(missing)}; columns found: {', '.join(header)}."
         )
-    _refuse_identical_rows(rows, p)
+    # no _refuse_identical_rows: a curves file is a log, and a resumed run re-logs a step (_relogged)
     run_id = np.array([str(r.get(mapping["run_id"], "")) for r in rows], dtype=object)
     data = {k: _column(rows, mapping[k], k, p) for k in _NUMERIC if k in mapping}
     L = data["loss"]

@@ -314,19 +314,28 @@ def test_row_numbers_are_the_file_s_own_after_dropped_and_folded_rows(tmp_path):
         read_runs(bad)
 
 
-def test_a_curves_file_refuses_identical_rows_as_a_run_table_does(tmp_path):
-    """read_runs refused two rows equal in every column (one row written twice); read_curves read them
-    as two points of the curve. Both now refuse, in the same words."""
+def test_a_curves_file_reads_a_step_logged_again_identically_once_with_a_warning(tmp_path):
+    """A curves file is a log: a deterministic resume re-logs a step with the same values. It was
+    refused ("identical in every column") while the same step with another loss only warned, the harsher
+    outcome on the harmless case. It is now read once with a warning, as the other case is; a run table
+    (one row per run) still refuses a row written twice."""
     lines = CURVES.read_text().splitlines()
     p = write(tmp_path, "c.csv", "\n".join([*lines[:6], lines[3]]) + "\n")
-    with pytest.raises(InvalidInputError) as as_curves:
-        read_curves(p)
+    c = read_curves(p)
+    (w,) = c.warnings
+    assert w.startswith(f"{p}: a step logged twice with the same values: run ") and "\n" not in w
+    assert "(rows 3 and 6); read once" in w
+    assert len(c) == len(read_curves(write(tmp_path, "once.csv", "\n".join(lines[:6]) + "\n")))
     with pytest.raises(InvalidInputError) as as_runs:
         read_runs(p)
-    assert str(as_curves.value) == str(as_runs.value)
-    assert str(as_curves.value).startswith(
+    assert str(as_runs.value).startswith(
         f"{p}: rows 3 and 6 are identical in every column: one row"
     )
+    mixed = "run_id,step,n_params,n_tokens,loss\na,1,1e8,1e9,3.5\na,2,1e8,2e9,3.2\n"
+    mixed += "a,2,1e8,2e9,3.2\na,1,1e8,1e9,3.4\n"
+    other, again = read_curves(write(tmp_path, "m.csv", mixed)).warnings
+    assert "with different values: run a step 1 (rows 1 and 4)" in other
+    assert "with the same values: run a step 2 (rows 2 and 3)" in again
 
 
 def test_a_step_logged_twice_warns_once_and_keeps_the_later_row(tmp_path):
