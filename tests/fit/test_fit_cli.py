@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 import math
@@ -179,6 +180,28 @@ def test_approach_all_skips_what_too_few_runs_cannot_fit(tmp_path):
     assert any(w.startswith("Approach 2 skipped") for w in out["warnings"])
     r = run_cli("fit", str(small), "--approach", "3")
     assert r.returncode == 2 and "5 runs" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_plot_of_approach_all_without_approach_3_says_what_it_needs(tmp_path):
+    """`--approach all --plot` on 4 runs: the residuals panel says Approach 3 needs 5 runs, not "use
+    --approach 3" (which already ran and was skipped)."""
+    pytest.importorskip("matplotlib")
+    lines = RESULTS.read_text().splitlines()
+    small = tmp_path / "results.csv"
+    small.write_text("\n".join(lines[:5]) + "\n")
+    shutil.copy(TEST_DATA / "fit" / "curves.csv", tmp_path / "curves.csv")
+    svg = tmp_path / "fit.svg"
+    r = run_cli("fit", str(small), "--approach", "all", "--plot", str(svg), "-q")
+    assert r.returncode == 0, r.stderr
+    text = svg.read_text()  # matplotlib writes each line of text as an SVG comment
+    assert "use --approach 3" not in text
+    assert "Approach 3 skipped: Approach 3 needs at" in text and "got 4." in text
+    if importlib.util.find_spec("altair") is not None:  # the HTML report says the same
+        page = tmp_path / "fit.html"
+        r = run_cli("fit", str(small), "--approach", "all", "--report", str(page), "-q")
+        assert r.returncode == 0, r.stderr
+        text = page.read_text()
+        assert "use --approach 3" not in text and "needs at least 5 runs" in text
 
 
 def _rendered(table) -> str:

@@ -353,6 +353,7 @@ def _plot(path, report, runs, backtest: bool) -> None:
         plot_backtest(path, report.backtests)
         return
     from tokenplan.fit import ParametricFit
+    from tokenplan.fit.report import no_loss_fit_reason
     from tokenplan.report.fit_plots import plot_fit
 
     three = report.fits.get("3")
@@ -363,6 +364,7 @@ def _plot(path, report, runs, backtest: bool) -> None:
         isoflop=report.fits.get("2"),
         envelope=report.fits.get("1"),
         data_constrained=report.fits.get("data-constrained"),
+        no_fit_reason=no_loss_fit_reason(report.warnings),
     )
 
 

@@ -182,6 +182,17 @@ class FitReport:
         return "\n".join(lines) + "\n"
 
 
+def no_loss_fit_reason(warnings: Any = ()) -> str:
+    """Why a fit has no loss-predicting law (no residuals to show), and what gives one, from the fit's
+    ``warnings``: under ``--approach all`` Approach 3 was skipped, and its own reason (how many runs it
+    needs) is what helps, not the flag that already ran it; else Approaches 1 and 2 fit the allocation
+    only."""
+    skipped = [w for w in warnings if str(w).startswith("Approach 3 skipped: ")]
+    if skipped:
+        return skipped[0]
+    return "Approaches 1 and 2 fit the allocation only: --approach 3 or all fits the loss."
+
+
 def run_fit(
     runs: RunTable,
     options: FitOptions | None = None,

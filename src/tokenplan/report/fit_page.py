@@ -44,6 +44,8 @@ def fit_report(
     backtests: Mapping[str, Any] | None = None,
 ) -> str:
     """The HTML page of one fit (see the module docstring for the arguments)."""
+    from tokenplan.fit.report import no_loss_fit_reason
+
     alt = _html.require()
     intervals = dict(intervals or {})
     charts = {
@@ -64,6 +66,7 @@ def fit_report(
         tables=[(k, TITLES.get(k, k), _param_rows(summary["fits"][k])) for k in summary["fits"]],
         compared=_compared(summary, fits),
         backtests=(summary.get("backtests") or {}),
+        no_fit_reason=no_loss_fit_reason(summary.get("warnings") or ()),
     )
 
 

@@ -5,6 +5,7 @@ through its object API (report/_figure.py: no pyplot, no backend switch)."""
 from __future__ import annotations
 
 import os
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,8 +34,11 @@ def plot_fit(
     envelope: EnvelopeFit | None = None,
     data_constrained: DataConstrainedFit | None = None,
     compare: tuple[str, ...] = COMPARE,
+    no_fit_reason: str | None = None,
 ) -> Path:
-    """Write a 3-panel figure to ``path`` (format from the suffix); returns the path. Written atomically."""
+    """Write a 3-panel figure to ``path`` (format from the suffix); returns the path. Written atomically.
+    ``no_fit_reason`` says in the residuals panel why there is no loss-predicting fit (e.g. FitReport's
+    ``Approach 3 skipped: ...``); default: Approaches 1 and 2 fit the allocation only."""
     from tokenplan.report._figure import figure_format, new_figure
 
     out = Path(path)
@@ -48,7 +52,7 @@ def plot_fit(
     if data_constrained is not None:
         fitted.append(("data-constrained base", data_constrained))
     _frontier_panel(axes[1], runs, fitted, isoflop, compare)
-    _residuals_panel(axes[2], runs, parametric, data_constrained)
+    _residuals_panel(axes[2], runs, parametric, data_constrained, no_fit_reason)
     fig.tight_layout()
     with atomic_write(out, "wb") as fh:
         fig.savefig(fh, dpi=110, format=fmt)
@@ -125,8 +129,10 @@ def _residuals_panel(
     runs: RunTable,
     parametric: ParametricFit | None,
     data_constrained: DataConstrainedFit | None,
+    no_fit_reason: str | None,
 ) -> None:
-    """3. Residuals in log loss of the loss-predicting fit (parametric first, else data-constrained)."""
+    """3. Residuals in log loss of the loss-predicting fit (parametric first, else data-constrained), or
+    why there is none."""
     law = None
     if parametric is not None:
         law = parametric.law
@@ -136,7 +142,11 @@ def _residuals_panel(
         U = np.where(np.isfinite(runs.unique_tokens), runs.unique_tokens, runs.n_tokens)
         pred = law.loss(runs.n_params, runs.n_tokens, np.minimum(U, runs.n_tokens))
     if law is None:
-        ax.text(0.5, 0.5, "no loss-predicting fit\n(use --approach 3)", ha="center", va="center")
+        from tokenplan.fit.report import no_loss_fit_reason
+
+        why = no_fit_reason or no_loss_fit_reason()
+        text = "no loss-predicting fit\n" + textwrap.fill(why, 40)
+        ax.text(0.5, 0.5, text, ha="center", va="center", fontsize=9)
         ax.set_axis_off()
         return
     resid = np.log(pred) - np.log(runs.loss)
