@@ -93,6 +93,18 @@ def test_chinchilla_points_log_binned():
     assert 0.462 <= fit.exponents[0] <= 0.534
 
 
+def test_chinchilla_points_unbinned_are_refused_not_fitted_as_one_budget():
+    """Clustered by gaps, 222 of the Chinchilla points (spread evenly in compute) chained into one
+    "budget" 2.5 decades wide, and Approach 2 returned a = 0.16 without a word. Such a group is not a
+    budget: it is skipped, and the error says so and names --bins-per-decade."""
+    runs = read_runs(datasets.path("chinchilla_fig4"))
+    with pytest.raises(InvalidInputError) as exc:
+        fit_isoflop(runs)
+    msg = str(exc.value)
+    assert "222 runs at 2.87e+18..1.01e+21 FLOPs chain into one group 2.5 decades wide" in msg
+    assert "--bins-per-decade" in msg
+
+
 def test_bootstrap_isoflop_is_seeded():
     runs = isoflop_runs()
     b1 = bootstrap_isoflop(runs, resampling=Resampling(n_boot=30, seed=3), budgets=(1e22,))

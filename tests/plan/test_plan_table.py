@@ -179,3 +179,19 @@ def test_each_row_says_how_far_it_extrapolates_as_predict_does():
     r = run_cli("table", "--params", "1B,70B", "--law", "epoch2024", env={"COLUMNS": "120"})
     lines = [line for line in r.stdout.splitlines() if line.startswith("│")]
     assert "in range" in r.stdout and lines[0].endswith("yes │") and "41.8x out │" in lines[1]
+
+
+def test_extreme_rows_keep_significant_figures(tmp_path):
+    """A law with a = 0.16 (what Approach 2 made of the Chinchilla points' one chained budget group)
+    printed 'Tokens/param 0.0' at 400M and a 22-digit Gopher-unit count at 10T; each now keeps 3
+    significant figures."""
+    from tokenplan.laws import PowerLawAllocation, save_law
+
+    path = save_law(PowerLawAllocation(k=1.714e6, a=0.1607, name="odd"), tmp_path / "odd.json")
+    r = run_cli("table", "--law", str(path), env={"COLUMNS": "160"})
+    assert r.returncode == 0, r.stderr
+    row = {line.split("│")[1].strip(): line.split("│")[2:] for line in r.stdout.splitlines()[4:13]}
+    assert [c.strip() for c in row["400M"][1:4]] == ["1/1.06e+09", "227K", "0.000567"]
+    assert [c.strip() for c in row["520B"][1:4]] == ["2.25e+10", "4.16e+21", "8.00e+09"]
+    assert [c.strip() for c in row["10T"][1:4]] == ["2.20e+18", "2.11e+28", "2.11e+15"]
+    assert [c.strip() for c in row["10B"][1:4]] == ["1/2", "4.54T", "453.7"]  # as before

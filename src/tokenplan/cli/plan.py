@@ -625,14 +625,12 @@ def _optimal_table(result):
     if ranged:  # as predict's column: how far each row lies outside the law's fitted data
         t.add_column("in range", justify="right")
     for r in result.rows:
-        g = r.gopher_units
-        gopher = f"1/{1 / g:,.0f}" if g < 0.5 else f"{g:,.1f}"
         row = [
             fq(r.n_params),
             f"{r.flops:.2e}",
-            gopher,
+            _gopher(r.gopher_units),
             fq(r.n_tokens),
-            f"{r.tokens_per_param:.1f}",
+            _ratio(r.tokens_per_param),
         ]
         if has_loss:
             row.append(_loss(r.loss))
@@ -640,6 +638,20 @@ def _optimal_table(result):
             row.append(_in_range(r))
         t.add_row(*row)
     return t
+
+
+def _gopher(g: float) -> str:
+    """FLOPs in Gopher units as Table 3 prints them (1/29,968; 10.2), in 3 significant figures beyond
+    a million either way: 1/1.07e+09, not a 10-digit denominator from a law far outside its data."""
+    if g < 0.5:
+        return f"1/{1 / g:,.0f}" if 1 / g < 1e6 else f"1/{1 / g:#.3g}"
+    return f"{g:,.1f}" if g < 1e6 else f"{g:#.3g}"
+
+
+def _ratio(x: float) -> str:
+    """Tokens per parameter to a tenth between 10 and a million (20.0), else in 3 significant figures:
+    0.000562 is not '0.0', nor 1.37e+06 '1374601.3'."""
+    return f"{x:.1f}" if 10 <= x < 1e6 else f"{x:#.3g}"
 
 
 def _in_range(row) -> str:

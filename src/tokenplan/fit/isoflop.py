@@ -28,6 +28,10 @@ if TYPE_CHECKING:
 __all__ = ["IsoflopFit", "IsoflopProfile", "fit_isoflop", "group_budgets"]
 
 PROFILES = ("parabola", "cubic", "interp")
+# A group of runs clustered by FLOPs (no flops_budget column, no bins) wider than this in log10 C is not one
+# budget: runs spread evenly in compute (digitised points) chain into one group across decades, and its
+# "profile" mixes budgets (the Chinchilla Fig. 4 points: 222 runs over 2.5 decades gave a = 0.16).
+MAX_CLUSTER_DEX = 0.5
 
 
 @dataclass(frozen=True)
@@ -133,6 +137,19 @@ def _profile_min(x: np.ndarray, loss: np.ndarray, profile: str):
     return coef, x_opt, float(np.polyval(coef, x_opt))
 
 
+def _too_wide(C: np.ndarray, notes: list[str]) -> bool:
+    """True (with a note) when a cluster of runs spans more than MAX_CLUSTER_DEX in FLOPs."""
+    span = float(np.log10(C.max() / C.min()))
+    if span <= MAX_CLUSTER_DEX:
+        return False
+    notes.append(
+        f"{len(C)} runs at {C.min():.3g}..{C.max():.3g} FLOPs chain into one group {span:.2g} decades "
+        "wide, which is not one budget; skipped. Pass --bins-per-decade K (e.g. 3) or a flops_budget "
+        "column."
+    )
+    return True
+
+
 def _budget_profile(budget, N, L, profile, min_points, notes) -> IsoflopProfile | None:
     """The profile of one budget, or None (with a note saying why) when it has no usable minimum."""
     if len(np.unique(N)) < min_points:
@@ -167,6 +184,36 @@ def _budget_profile(budget, N, L, profile, min_points, notes) -> IsoflopProfile 
     )
 
 
+def _profiles(runs, profile, gap_dex, bins_per_decade, min_points, notes) -> list[IsoflopProfile]:
+    """The usable profile of each budget group (at least 2, else an error naming what is missing); a
+    group of clustered FLOPs wider than :data:`MAX_CLUSTER_DEX` is skipped, not fitted as one budget."""
+    labels = group_budgets(runs, gap_dex=gap_dex, bins_per_decade=bins_per_decade)
+    clustered = not bins_per_decade and not (
+        runs.flops_budget is not None and np.isfinite(runs.flops_budget).all()
+    )
+    profiles: list[IsoflopProfile] = []
+    for budget in np.unique(labels):
+        m = labels == budget
+        if clustered and _too_wide(runs.flops[m], notes):
+            continue
+        one = _budget_profile(
+            float(budget), runs.n_params[m], runs.loss[m], profile, min_points, notes
+        )
+        if one is not None:
+            profiles.append(one)
+    if len(profiles) < 2:
+        raise InvalidInputError(
+            f"Approach 2 needs at least 2 FLOP budgets with >= {min_points} model sizes each; found "
+            f"{len(profiles)} usable of {len(np.unique(labels))} budget groups. "
+            + (
+                " ".join(n for n in notes if "not one budget" in n)
+                or "Group runs with a flops_budget column (or --bins-per-decade K), or run more "
+                "sizes per budget."
+            )
+        )
+    return profiles
+
+
 def fit_isoflop(
     runs: RunTable,
     *,
@@ -178,22 +225,8 @@ def fit_isoflop(
 ) -> IsoflopFit:
     """Chinchilla Approach 2 on a :class:`~tokenplan.runs.RunTable` (module docstring)."""
     profile = _checks.choice("isoflop profile", profile, PROFILES)
-    labels = group_budgets(runs, gap_dex=gap_dex, bins_per_decade=bins_per_decade)
     notes: list[str] = []
-    profiles: list[IsoflopProfile] = []
-    for budget in np.unique(labels):
-        m = labels == budget
-        one = _budget_profile(
-            float(budget), runs.n_params[m], runs.loss[m], profile, min_points, notes
-        )
-        if one is not None:
-            profiles.append(one)
-    if len(profiles) < 2:
-        raise InvalidInputError(
-            f"Approach 2 needs at least 2 FLOP budgets with >= {min_points} model sizes each; found "
-            f"{len(profiles)} usable of {len(np.unique(labels))} budget groups. "
-            "Group runs with a flops_budget column, or run more sizes per budget."
-        )
+    profiles = _profiles(runs, profile, gap_dex, bins_per_decade, min_points, notes)
     if len(profiles) < 3:
         notes.append(f"only {len(profiles)} budgets: the exponent is a line through 2 points.")
     C = np.array([p.flops for p in profiles])
