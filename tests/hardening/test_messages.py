@@ -95,4 +95,18 @@ def test_a_law_path_that_is_a_folder_is_called_a_folder(tmp_path):
     """plan --law fit.json where fit.json is a folder said "law file 'fit.json' does not exist"."""
     (tmp_path / "fit.json").mkdir()
     err = _stderr(tmp_path, "plan", "--flops", "1e22", "--law", "fit.json")
-    assert "law file 'fit.json' is a folder; give a preset name or a saved law JSON." in err
+    assert (
+        "law file 'fit.json' is a folder, not a law file; give a law JSON saved by `tokenplan fit"
+        in err
+    )
+
+
+def test_a_law_folder_without_a_suffix_is_called_a_folder_not_an_unknown_law(tmp_path):
+    """predict --law fits (a folder beside the user, no .json, no slash) said "unknown law 'fits'"."""
+    (tmp_path / "fits").mkdir()
+    err = _stderr(tmp_path, "predict", "--law", "fits", "--params", "1B", "--tokens", "20B")
+    assert err.startswith(
+        "tokenplan: error: --law: law file 'fits' is a folder, not a law file; give"
+    )
+    assert "`tokenplan fit --save FILE`, or a preset name (chinchilla, " in err
+    assert "unknown law" not in err

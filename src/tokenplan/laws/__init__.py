@@ -69,8 +69,10 @@ def get_law(name: str | Law) -> Law:
     """A preset by name (case-insensitive), or a law saved as JSON by ``tokenplan fit`` (a path)."""
     if isinstance(name, Law):
         return name
-    text = str(name)
-    if text.lower().endswith(".json") or os.sep in text or Path(text).is_file():
+    text, path = str(name), Path(name)
+    # a folder named like no preset is a mistaken path (called "unknown law" before), not a preset name
+    folder = path.is_dir() and text.lower() not in PRESETS
+    if text.lower().endswith(".json") or os.sep in text or path.is_file() or folder:
         return load_law(text)
     return PRESETS[_checks.choice("law", text, PRESETS, param="law")]
 
@@ -207,10 +209,15 @@ def load_law(path: str | os.PathLike[str]) -> Law:
 def read_law_file(path: str | os.PathLike[str]) -> tuple[Law, dict[str, Any]]:
     """(law, fit metadata) from a law file; the metadata is ``{}`` for a bare law."""
     p = Path(path)
+    if p.is_dir():
+        raise InvalidInputError(
+            f"law file {str(p)!r} is a folder, not a law file; give a law JSON saved by `tokenplan fit "
+            f"--save FILE`, or a preset name ({', '.join(PRESETS)}).",
+            param="law",
+        )
     if not p.is_file():
         raise InvalidInputError(
-            f"law file {str(p)!r} {'is a folder' if p.is_dir() else 'does not exist'}; give a preset "
-            "name or a saved law JSON.",
+            f"law file {str(p)!r} does not exist; give a preset name or a saved law JSON.",
             param="law",
         )
     try:
