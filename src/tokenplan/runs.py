@@ -220,7 +220,7 @@ class RunTable(_Rows):
 # --- reading ---------------------------------------------------------------------------------------
 
 
-def _read_rows(path: Path) -> list[dict[str, Any]]:
+def _read_rows(path: Path, what: str = "run table") -> list[dict[str, Any]]:
     suffix = path.suffix.lower()
     if suffix in (".parquet", ".pq"):
         try:
@@ -238,7 +238,7 @@ def _read_rows(path: Path) -> list[dict[str, Any]]:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InvalidInputError(
-            f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8 (a run table is a CSV, "
+            f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8 (a {what} is a CSV, "
             "TSV, JSONL or Parquet file)."
         ) from None
     if suffix in (".jsonl", ".ndjson") or (suffix == ".json" and text.lstrip().startswith("{")):
@@ -376,7 +376,7 @@ def _open_table(
         )
     if not p.is_file():
         raise InvalidInputError(f"{what} {str(p)!r} does not exist.", param=param)
-    rows = _read_rows(p)
+    rows = _read_rows(p, what)
     if not rows:
         raise InvalidInputError(f"{p}: {empty}.")
     header = list(dict.fromkeys(k for row in rows for k in row))
@@ -893,4 +893,8 @@ def read_points(path: str | os.PathLike[str], *, columns: dict[str, str] | None 
             raise InvalidInputError(
                 f"{p}: {name} must be finite and > 0 at {where}.", param="points"
             )
+    from tokenplan.laws.prediction import training_flops
+
+    for i, (n, d) in enumerate(zip(N, D), start=1):  # 6ND within float64, or the row is named
+        training_flops(float(n), float(d), source=f"{p}, row {i}", param="points")
     return Points(N, D, U, str(p))

@@ -284,6 +284,25 @@ def test_cli_bad_points_and_law_files(tmp_path):
     assert r.returncode == 2 and str(old) in r.stderr and len(r.stderr.strip().splitlines()) == 1
 
 
+def test_a_points_file_s_underflowing_row_and_its_encoding_are_named_as_the_points_file(tmp_path):
+    """A --points row whose 6ND underflows was reported as '--params 1e-200 with --tokens 1e-200' (flags
+    the user did not give), and a non-UTF-8 points file was called 'a run table'."""
+    pts = tmp_path / "points.csv"
+    pts.write_text("n_params,n_tokens\n1e9,2e10\n1e-200,1e-200\n")
+    r = run_cli("predict", "--points", str(pts))
+    assert r.returncode == 2 and r.stdout == "" and r.stderr.count("\n") == 1, r.stderr
+    assert r.stderr.startswith(
+        f"tokenplan: error: --points: {pts}, row 2: n_params 1e-200 with n_tokens 1e-200 is 6ND = "
+        "6e-400 training FLOPs, below the smallest float64 number"
+    )
+    assert "--params" not in r.stderr and "--tokens" not in r.stderr
+    pts.write_bytes(b"n_params,n_tokens\n1e9,2e10\n\xff\xfe,3\n")
+    r = run_cli("predict", "--points", str(pts))
+    assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
+    assert "save it as UTF-8 (a points file is a CSV, TSV, JSONL or Parquet file)" in r.stderr
+    assert "run table" not in r.stderr
+
+
 def test_predict_cold_start_does_not_import_heavy_modules():
     import subprocess
     import sys

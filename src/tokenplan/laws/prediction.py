@@ -445,7 +445,7 @@ def predict(
             )
     N = _checks.positive("n_params", n_params)
     D = _checks.positive("n_tokens", n_tokens)
-    flops = _training_flops(N, D)
+    flops = training_flops(N, D)
     U = None if unique_tokens is None else _checks.positive("unique_tokens", unique_tokens)
     level = check_level(interval)
     if not law.has_loss:
@@ -492,10 +492,14 @@ def predict(
     )
 
 
-def _training_flops(N: float, D: float) -> float:
+def training_flops(
+    N: float, D: float, *, source: str | None = None, param: str | None = None
+) -> float:
     """6ND, or an error naming the size at fault when it leaves float64: 1e-300 parameters on 1e-300 tokens
     is 6e-600 FLOPs, read as 0 (the fitted range's factors divide by it and the table prints it), and 1e200
-    on 1e200 is inf. Each size alone is checked by :func:`tokenplan._checks.positive`."""
+    on 1e200 is inf. Each size alone is checked by :func:`tokenplan._checks.positive`. ``source`` (a file
+    and row: ``points.csv, row 2``) is named instead of the arguments, and ``param`` is the argument that
+    gave it (``points``)."""
     flops = FLOPS_PER_PARAM_TOKEN * N * D
     if sys.float_info.min <= flops < math.inf:
         return flops
@@ -507,11 +511,13 @@ def _training_flops(N: float, D: float) -> float:
     shown = f"{10 ** (log_c - math.floor(log_c)):.2g}e{math.floor(log_c)}"
     bound = "below the smallest" if small else "above the largest"
     limit = sys.float_info.min if small else sys.float_info.max
+    who = f"`{name}` {value:g} with `{other}` {other_value:g}"
+    if source is not None:  # plain names: the CLI would turn quoted ones into --params/--tokens
+        who = f"{source}: n_params {N:g} with n_tokens {D:g}"
     raise InvalidInputError(
-        f"`{name}` {value:g} with `{other}` {other_value:g} is 6ND = {shown} training FLOPs, "
-        f"{bound} float64 number ({limit:.2g}): out of range to compute with; give sizes counted "
-        "in parameters and tokens (a 7B model is 7e9).",
-        param=name,
+        f"{who} is 6ND = {shown} training FLOPs, {bound} float64 number ({limit:.2g}): out of range "
+        "to compute with; give sizes counted in parameters and tokens (a 7B model is 7e9).",
+        param=param or name,
     )
 
 
