@@ -88,6 +88,14 @@ def test_law_allocation_is_the_run_as_the_law_sees_it():
     with pytest.raises(InvalidInputError) as e:
         law.allocation(70e9, 0.0)
     assert e.value.param == "n_tokens"
+    # 6ND = 6e-600 read as 0 FLOPs and returned silently; refused as predict refuses it
+    with pytest.raises(
+        InvalidInputError, match=r"`n_params` 1e-300 with `n_tokens` 1e-300 is 6ND"
+    ) as e:
+        law.allocation(1e-300, 1e-300)
+    assert e.value.param == "n_params" and "below the smallest float64 number" in str(e.value)
+    with pytest.raises(InvalidInputError, match="above the largest float64 number") as e:
+        law.allocation(1e200, 1e200)  # inf FLOPs
 
 
 def test_other_budgets_have_no_run_comparison_and_compare_plans_the_run_per_law():

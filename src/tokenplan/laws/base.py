@@ -347,10 +347,13 @@ class Law:
     def allocation(self, n_params: float, n_tokens: float) -> Allocation:
         """A run of your own, ``n_params`` (in the law's convention) on ``n_tokens``, as this law sees it:
         its 6ND training FLOPs and, for a law with one, its predicted loss. Not an optimum: compare it with
-        :meth:`optimal` at the same FLOPs, or :meth:`optimal_for_loss` at its loss."""
+        :meth:`optimal` at the same FLOPs, or :meth:`optimal_for_loss` at its loss. A pair whose 6ND
+        leaves float64 (1e-300 on 1e-300: 0 FLOPs) is refused naming the size at fault, as predict does."""
+        from tokenplan.laws.prediction import training_flops
+
         n = _checks.positive("n_params", n_params)
         d = _checks.positive("n_tokens", n_tokens)
-        return self._allocation(FLOPS_PER_PARAM_TOKEN * n * d, n, d)
+        return self._allocation(training_flops(n, d), n, d)
 
     def _allocation(self, flops: float, n_params: float, n_tokens: float) -> Allocation:
         loss = self.loss(n_params, n_tokens) if self.has_loss else None
