@@ -126,6 +126,18 @@ def format_count(value: float, noun: str) -> str:
     return f"{text} {noun}" if text == "1" else f"{text} {noun}s"
 
 
+def format_ratio(x: float) -> str:
+    """A ratio such as tokens per parameter to a tenth from 1 to a million (20.0), else in 3 significant
+    figures: 0.000567, not '0.0'; 1.67e+299, not 300 digits."""
+    return f"{x:.1f}" if 1 <= x < 1e6 else f"{x:#.3g}"
+
+
+def format_loss(x: float) -> str:
+    """A loss to 4 decimals (2.1742), in 4 significant figures beyond 1e5 or below 1e-3: a law far outside
+    its data predicts 1.547e+58 at 1e-150 parameters, not a 59-digit number."""
+    return f"{x:.4f}" if 1e-3 <= abs(x) < 1e5 else f"{x:.4g}"
+
+
 def format_hours(h: float) -> str:
     """Hours in the unit a person would use (a tiny plan's 9 seconds are not '0.0 h')."""
     if h < 1 / 60:

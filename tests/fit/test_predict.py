@@ -150,6 +150,35 @@ def test_calibrated_interval_is_the_conformal_widening(tmp_path):
     assert any("beyond the fitted compute" in n for n in far.notes)
 
 
+def test_the_beyond_note_names_its_point_when_several_are_predicted(tmp_path):
+    """`predict` of 3 points, 2 beyond the backtest's reach: each upward note said 'this point is Nx
+    beyond' without saying which point; it now starts with the point's sizes, as the downward note and
+    the warnings do."""
+    path = save_law(_fitted(tmp_path), tmp_path / "fit.json")
+    r = run_cli(
+        "predict", "--law", str(path), "--params", "5e8,1e10,1e11", "--tokens", "1e10,2e11,2e12"
+    )
+    assert r.returncode == 0, r.stderr
+    notes = [n for n in " ".join(r.stdout.split()).split("note: ")[1:] if "x beyond" in n]
+    assert [n.split(": this point is ")[0] for n in notes] == ["10B/200B", "100B/2T"], notes
+    (n,) = [n for n in _fitted(tmp_path).predict(1e11, 2e12).notes if "beyond the fitted" in n]
+    assert n.startswith("100B/2T: this point is 1e+04x beyond the fitted compute")
+
+
+def test_extreme_sizes_print_significant_figures_not_long_numbers():
+    """At 1e-150 parameters on 1e-150 tokens the law predicts a loss of 1.5e58 and the table printed it
+    (and its interval) as 59-digit numbers with 4 decimals; D/N of 0.5 printed as '0.5' and 1e-3 as
+    '0.0'."""
+    args = ("predict", "--params", "1e-150,70B,1B,1B", "--tokens", "1e-150,1.4T,500M,1M")
+    r = run_cli(*args, env={"COLUMNS": "200"})
+    assert r.returncode == 0, r.stderr
+    rows = [[c.strip() for c in line.split("│")[1:-1]] for line in r.stdout.splitlines()[4:8]]
+    assert rows[0][3:6] == ["1.0", "1.547e+58", "1.479e+56 .. 1.311e+63"]
+    assert rows[1][3:6] == ["20.0", "1.9737", "1.9585 .. 1.9906"]  # as before
+    assert [row[3] for row in rows[2:]] == ["0.500", "0.00100"]
+    assert max(len(c) for row in rows for c in row) < 30
+
+
 def test_few_held_out_runs_note_states_the_error_in_the_backtest_table_s_terms(tmp_path):
     """3 held-out runs, the largest |log(actual/predicted)| 0.0779: the note said 'the largest held-out
     error (7.79%)', a log error printed as a percentage, while the backtest table printed the same run's

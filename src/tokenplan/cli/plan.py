@@ -31,6 +31,7 @@ from tokenplan.units import (
     format_epochs,
     format_gpu_hours,
     format_hours,
+    format_ratio,
 )
 from tokenplan.units import format_quantity as fq
 
@@ -630,7 +631,7 @@ def _optimal_table(result):
             f"{r.flops:.2e}",
             _gopher(r.gopher_units),
             fq(r.n_tokens),
-            _ratio(r.tokens_per_param),
+            format_ratio(r.tokens_per_param),
         ]
         if has_loss:
             row.append(_loss(r.loss))
@@ -646,12 +647,6 @@ def _gopher(g: float) -> str:
     if g < 0.5:
         return f"1/{1 / g:,.0f}" if 1 / g < 1e6 else f"1/{1 / g:#.3g}"
     return f"{g:,.1f}" if g < 1e6 else f"{g:#.3g}"
-
-
-def _ratio(x: float) -> str:
-    """Tokens per parameter to a tenth between 10 and a million (20.0), else in 3 significant figures:
-    0.000562 is not '0.0', nor 1.37e+06 '1374601.3'."""
-    return f"{x:.1f}" if 10 <= x < 1e6 else f"{x:#.3g}"
 
 
 def _in_range(row) -> str:

@@ -9,7 +9,7 @@ import click
 from tokenplan.cli._common import console, print_json
 from tokenplan.cli._options import QUANTITY_LIST, interval_option, json_option
 from tokenplan.errors import InvalidInputError
-from tokenplan.units import format_epochs
+from tokenplan.units import format_epochs, format_loss, format_ratio
 from tokenplan.units import format_quantity as fq
 
 
@@ -110,17 +110,17 @@ def _print(law, preds, level) -> None:
     for col in cols:
         table.add_column(col, justify="right")
     for p in preds:
-        row = [fq(p.n_params), fq(p.n_tokens), f"{p.flops:.3g}", f"{p.tokens_per_param:.1f}"]
+        row = [fq(p.n_params), fq(p.n_tokens), f"{p.flops:.3g}", format_ratio(p.tokens_per_param)]
         if repeated:
             row += [
                 "-" if p.epochs is None else format_epochs(p.epochs),
                 "-" if p.effective_tokens is None else fq(p.effective_tokens),
             ]
-        iv = "-" if p.interval is None else f"{p.interval[0]:.4f} .. {p.interval[1]:.4f}"
+        iv = "-" if p.interval is None else " .. ".join(map(format_loss, p.interval))
         far = p.max_extrapolation
         out = "no: beyond float range" if math.isinf(far) else f"{far:.3g}x out"
         inside = {None: "unknown", True: "yes"}.get(p.inside_range, out)
-        table.add_row(*row, f"{p.loss:.4f}", iv, inside)
+        table.add_row(*row, format_loss(p.loss), iv, inside)
     con.print(table)
     kinds = {(p.interval_kind, p.interval_source) for p in preds}
     for kind, source in sorted(kinds):

@@ -559,14 +559,17 @@ def _interval(
             f"backtest's errors grow with distance: scale sqrt(1 + (d/{d0:.2g})^2) from "
             f"{len(unc.residuals)} held-out runs)."
         )
-    notes += _calibration_reach(unc, decades, scaled=d0 is not None)
+    notes += _calibration_reach(unc, decades, point, scaled=d0 is not None)
     notes += _below_calibration(unc, below, point)
     return (lo, hi), widening, d0, notes
 
 
-def _calibration_reach(unc: Uncertainty, decades: float | None, *, scaled: bool) -> list[str]:
-    """A note when the point lies further beyond the fitted compute than the backtest checked (``scaled``:
-    the interval is widened for distance, :attr:`Uncertainty.distance_scale_decades`)."""
+def _calibration_reach(
+    unc: Uncertainty, decades: float | None, point, *, scaled: bool
+) -> list[str]:
+    """A note when the point (N, D), named by its sizes as the warnings name it, lies further beyond the
+    fitted compute than the backtest checked (``scaled``: the interval is widened for distance,
+    :attr:`Uncertainty.distance_scale_decades`)."""
     if not unc.residuals or decades is None or not math.isfinite(unc.backtest_flops_factor):
         return []
     # 6ND of extreme sizes lies beyond float range
@@ -574,14 +577,15 @@ def _calibration_reach(unc: Uncertainty, decades: float | None, *, scaled: bool)
     if factor <= unc.backtest_flops_factor * 1.5:
         return []
     far = "beyond float range" if math.isinf(factor) else f"{factor:.3g}x"
+    this = f"{fq(point[0])}/{fq(point[1])}: this point"
     if scaled:
         return [
-            f"this point is {far} beyond the fitted compute; the backtest measured how errors "
+            f"{this} is {far} beyond the fitted compute; the backtest measured how errors "
             f"grow on runs up to {unc.backtest_flops_factor:.3g}x beyond, and the widening assumes they "
             "keep growing that way."
         ]
     return [
-        f"this point is {far} beyond the fitted compute; the backtest calibrated the interval "
+        f"{this} is {far} beyond the fitted compute; the backtest calibrated the interval "
         f"on runs up to {unc.backtest_flops_factor:.3g}x beyond, so it may be too narrow here."
     ]
 
