@@ -134,6 +134,37 @@ def assert_healthy(view: PageView, expected_charts: set[str]) -> None:
         assert painted > 1000, (name, painted)
 
 
+# Each chart of the page drawn again as SVG (the page draws to a canvas, which keeps no marks): for every
+# point marker (circle, point, diamond), how far its box reaches outside its plot area, in pixels.
+_MARKERS_OUTSIDE_JS = """
+async () => {
+  const specs = JSON.parse(document.getElementById("tokenplan-charts").textContent);
+  const out = {};
+  for (const [id, spec] of Object.entries(specs)) {
+    const div = document.createElement("div");
+    document.body.appendChild(div);
+    await vegaEmbed(div, spec, {renderer: "svg", actions: false,
+                                expressionFunctions: {quantity: (x) => String(x)}});
+    out[id] = [];
+    for (const mark of div.querySelectorAll("g.mark-symbol > path")) {
+      const bg = mark.closest("g.mark-group > g").querySelector(":scope > path.background");
+      const a = bg.getBoundingClientRect(), b = mark.getBoundingClientRect();
+      const over = Math.max(a.left - b.left, b.right - a.right, a.top - b.top, b.bottom - a.bottom);
+      if (b.width > 0 && over > 0.5) out[id].push(over);
+    }
+    div.remove();
+  }
+  return out;
+}
+"""
+
+
+def markers_outside(view: PageView) -> dict[str, list[float]]:
+    """Chart id -> how far (px) each point marker reaching past its plot area's edge does so (a marker
+    on the smallest or largest value of an unpadded axis is cut in half there); empty lists when none."""
+    return view.page.evaluate(_MARKERS_OUTSIDE_JS)
+
+
 def cli_in_process(*args: str) -> tuple[str, str]:
     """Run `tokenplan ARGS` in this process (click's runner): (stdout, stderr). Raises on failure.
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from helpers import TEST_DATA, run_cli
-from report_browser import assert_healthy, assert_numbers_match, cli_in_process
+from report_browser import assert_healthy, assert_numbers_match, cli_in_process, markers_outside
 
 pytest.importorskip("altair")
 pytest.importorskip("vl_convert")
@@ -66,6 +66,9 @@ def test_fit_report_in_browser(fitted, open_report):
     for form in data["backtests"]:
         assert form in table
     assert view.page.inner_text("#backtest-table tr.chosen").startswith(data["form"])
+    # no marker cut at an axis: the first run's FLOPs, the lowest loss, the smallest minimum lay on the
+    # edge of the runs, frontier, residuals, IsoFLOP and backtest charts, half drawn
+    assert markers_outside(view) == {k: [] for k in view.charts}
     assert view.page.evaluate("window.__pwned === undefined")
     assert "<script>window.__pwned" not in page.read_text()
     # every parameter of the saved law has its interval on the page

@@ -9,7 +9,7 @@ import shutil
 import pytest
 
 from helpers import REPO, run_cli
-from report_browser import assert_healthy, assert_numbers_match, cli_in_process
+from report_browser import assert_healthy, assert_numbers_match, cli_in_process, markers_outside
 
 pytest.importorskip("altair")
 pytest.importorskip("vl_convert")
@@ -57,6 +57,7 @@ def test_sweep_report_from_the_shipped_sweep(tmp_path, open_report):
     view = open_report(path)
     assert_healthy(view, {"curves", "isoflop"})
     assert_numbers_match(view, {"sweep": result.to_dict()})
+    assert markers_outside(view) == {"curves": [], "isoflop": []}  # the lowest loss was cut in half
     table = view.page.inner_text("#runs-table")
     assert table.count("resumed (finished earlier)") == result.n_runs - 3
     assert table.count("\ttrained") == 3

@@ -122,9 +122,10 @@ QUANTITY_AXIS = {"format": "~s", "labelExpr": "datum.label === '' ? '' : quantit
 
 
 def log_axis(alt: Any, field: str, title: str, fmt: str | None = None) -> Any:
-    """A log-scale x axis with :data:`QUANTITY_AXIS` (or ``fmt``, a d3 format) tick labels."""
+    """A log-scale x axis with :data:`QUANTITY_AXIS` (or ``fmt``, a d3 format) tick labels; not "nice": a
+    padded domain (:data:`POINT_PADDING`) rounded out to powers of ten would add an empty decade."""
     axis = alt.Axis(**QUANTITY_AXIS) if fmt is None else alt.Axis(format=fmt)
-    return alt.X(field, scale=alt.Scale(type="log"), title=title, axis=axis)
+    return alt.X(field, scale=alt.Scale(type="log", nice=False), title=title, axis=axis)
 
 
 def point_rows(table: Any, fields: Iterable[str], index: Iterable[int]) -> list[dict[str, Any]]:
@@ -187,27 +188,44 @@ def profile_layers(
     return layers
 
 
-def _spec(chart: Any) -> dict[str, Any]:
+# Pixels each continuous x/y scale's domain is widened by at both ends, so that a marker on the smallest or
+# largest value (the first run's FLOPs, the lowest loss) shows whole inside the plot, not cut in half at the
+# axis (the largest markers, the IsoFLOP minima's diamonds, reach about 8 px from their centre).
+POINT_PADDING = 10
+
+
+def _spec(chart: Any, padding: int = 0) -> dict[str, Any]:
     """An altair chart (or a ready Vega-Lite dict) as a Vega-Lite spec dict that may use :data:`QUANTITY`
-    (Vega-Lite reads a custom ``formatType`` only with ``config.customFormatTypes``)."""
+    (Vega-Lite reads a custom ``formatType`` only with ``config.customFormatTypes``), its continuous x/y
+    scales widened by ``padding`` pixels at both ends (e.g. :data:`POINT_PADDING`)."""
     spec = chart if isinstance(chart, dict) else chart.to_dict()
-    return {**spec, "config": {**spec.get("config", {}), "customFormatTypes": True}}
+    config = {**spec.get("config", {}), "customFormatTypes": True}
+    if padding:
+        config["scale"] = {"continuousPadding": padding, **config.get("scale", {})}
+    return {**spec, "config": config}
 
 
 def page(
-    template: str, *, subject: str, charts: Mapping[str, Any] | None = None, **context: Any
+    template: str,
+    *,
+    subject: str,
+    charts: Mapping[str, Any] | None = None,
+    padding: int = 0,
+    **context: Any,
 ) -> str:
     """Render ``templates/<command>.html`` into one self-contained HTML page, stamped with tokenplan's
     version and titled ``tokenplan <command>: <subject>``.
 
     ``charts`` maps an element id (used as ``{{ chart("id") }}`` in the template) to an altair chart; an id
-    mapped to None is a chart this page does not have (its ``chart("id")`` renders nothing).
+    mapped to None is a chart this page does not have (its ``chart("id")`` renders nothing). ``padding``:
+    pixels added to both ends of each chart's continuous x/y scales (a page of scattered runs passes
+    :data:`POINT_PADDING`, so no marker is cut at an axis).
     """
     from markupsafe import Markup
 
     from tokenplan import __version__
 
-    specs = {name: _spec(c) for name, c in (charts or {}).items() if c is not None}
+    specs = {name: _spec(c, padding) for name, c in (charts or {}).items() if c is not None}
 
     def chart(name: str, caption: str = "") -> Markup:
         if name not in specs:

@@ -60,6 +60,7 @@ def fit_report(
         "fit.html",
         subject=summary["runs"]["source"],
         charts=charts,
+        padding=_html.POINT_PADDING,  # no run's marker cut in half at an axis
         s=summary,
         primary=key,
         titles=TITLES,

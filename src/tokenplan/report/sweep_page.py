@@ -48,6 +48,7 @@ def sweep_report(result: SweepResult, spec: SweepSpec) -> str:
         "sweep.html",
         subject=f"{spec.kind} grid, {result.n_runs} runs",
         charts=charts,
+        padding=_html.POINT_PADDING,  # no run's marker cut in half at an axis
         s=result,
         spec=spec,
         rows=rows,
