@@ -177,6 +177,26 @@ def test_a_spec_built_in_python_names_a_lone_value_where_a_list_is_wanted(kw, ke
     assert spec.budgets == (1e12, 3e12) and spec.lrs == (3e-3,)
 
 
+def test_a_value_listed_twice_names_its_key():
+    """Epochs 1,1 (or budgets, schedules listed twice) said only 'the spec lists the same run twice
+    (duplicate sizes, LRs or seeds)', naming no key; now the key and the value, with param set."""
+    repeat = {"kind": "repeat", "model": "L2-d64-h2", "n_tokens": 1e6}
+    for kw, key in (
+        ({**repeat, "epochs": (1, 4, 1.0)}, "epochs"),
+        ({**repeat, "epochs": (1,), "dropout_schedules": ("none", "none")}, "dropout_schedules"),
+        ({"budgets": (1e12, 1e12)}, "budgets"),
+        ({"budgets": (1e12,), "sizes": ("L2-d64-h2", "L2-d64-h2")}, "sizes"),
+        ({"budgets": (1e12,), "seeds": (0, 0)}, "seeds"),
+    ):
+        with pytest.raises(InvalidInputError, match=rf"^{key} lists \S+ twice") as err:
+            SweepSpec(**kw)
+        assert err.value.param == key
+    # distinct epoch counts whose n_tokens / epochs round to one count: still one run, named by epochs
+    with pytest.raises(InvalidInputError, match="same unique tokens") as err:
+        expand(SweepSpec(**repeat, epochs=(1, 1 + 1e-9)))
+    assert err.value.param == "epochs"
+
+
 def test_spec_file_errors_name_the_file_and_the_law_is_checked(tmp_path):
     """A value out of range in a spec file said 'warmup_fraction=2 must lie in [0, 1].' without the file
     (type errors named it); and `law: foo` was accepted and kept in sweep.yaml whenever the sizes were

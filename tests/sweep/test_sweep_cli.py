@@ -195,6 +195,16 @@ def test_dry_run_says_its_report_was_not_written(tmp_path):
         ),
         (("--preset", "micro", "--executor", "local", "--workers", "0"), "workers"),
         (("--preset", "micro", "--seeds", "0,-1"), r"seeds=-1 must be >= 0"),
+        # a value listed twice names its flag (was 'the spec lists the same run twice (duplicate
+        # sizes, LRs or seeds)', for --epochs and --budgets too)
+        (("--preset", "repeat-demo", "--epochs", "1,1"), r"^tokenplan: error: --epochs: .*1 twice"),
+        (("--preset", "micro", "--budgets", "1e12,1e12"), r"--budgets: budgets lists 1e12 twice"),
+        (("--preset", "micro", "--sizes", "L2-d64-h2,L2-d64-h2"), r"--sizes: .*L2-d64-h2 twice"),
+        (("--preset", "micro", "--lrs", "3e-3,0.003"), r"--lrs: lrs lists 0.003 twice"),
+        (("--preset", "micro", "--seeds", "0,1,0"), r"--seeds: seeds lists 0 twice"),
+        (("--preset", "repeat-demo", "--dropout-schedules", "late,late"), r"--dropout-schedules: "),
+        # distinct epoch counts a hair apart round to the same unique tokens, so to one run
+        (("--preset", "repeat-demo", "--epochs", "1,1.0000000001"), r"--epochs: .*same unique"),
         (("--preset", "micro", "--checkpoint-every", "nan"), r"--checkpoint-every.*finite"),
         (("--preset", "micro", "--checkpoint-every", "-5"), r"--checkpoint-every.*>= 0"),
         (("--preset", "micro", "--ray-address", "auto"), r"--ray-address.*--executor ray"),

@@ -158,11 +158,20 @@ def expand(spec: SweepSpec, *, vocab_size: int | None = None) -> list[RunSpec]:
     }
     grid = _isoflop_runs if spec.kind == "isoflop" else _repeat_runs
     runs = list(grid(spec, common))
-    ids = [r.run_id for r in runs]
-    if len(set(ids)) != len(ids):
-        raise InvalidInputError(
-            "the spec lists the same run twice (duplicate sizes, LRs or seeds)."
-        )
+    seen: set[str] = set()
+    for r in runs:  # each listed value is distinct (SweepSpec checks it), yet two may give one run
+        if r.run_id in seen:
+            if spec.kind == "repeat":  # epochs a hair apart: n_tokens / epochs rounds to one count
+                raise InvalidInputError(
+                    f"epochs {_fmt(r.epochs_target)} and another epoch count give the same unique "
+                    f"tokens (n_tokens / epochs, rounded): the sweep would train {r.run_id} twice; drop one.",
+                    param="epochs",
+                )
+            raise InvalidInputError(
+                f"the spec gives run {r.run_id} twice: two of its values are too close to make "
+                "different runs; drop one of them."
+            )
+        seen.add(r.run_id)
     return runs
 
 

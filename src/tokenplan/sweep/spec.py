@@ -147,10 +147,12 @@ class SweepSpec:
             problems.add("lrs", "lrs is empty; give at least one learning rate.")
         for lr in self.lrs:
             check(_checks.positive, "lrs", lr)
+        _once(problems, "lrs", self.lrs, "LR")
         if not self.seeds:
             problems.add("seeds", "seeds is empty; give at least one seed.")
         for seed in self.seeds:
             check(_checks.positive_int, "seeds", seed, allow_zero=True)
+        _once(problems, "seeds", self.seeds, "seed")
         check(_checks.in_range, "dropout", self.dropout, 0.0, 0.95)
         check(_checks.in_range, "late_start", self.late_start, 0.0, 1.0)
         for key in ("warmup_fraction", "min_lr_ratio"):
@@ -173,11 +175,13 @@ class SweepSpec:
             )
         for budget in self.budgets:
             problems.check(_checks.positive, "budgets", budget)
+        _once(problems, "budgets", self.budgets, "budget")
         if self.sizes != "auto":
             if not self.sizes:
                 problems.add("sizes", "sizes is empty; give 'auto' or shapes like L2-d64-h2.")
             for size in self.sizes:
                 problems.check(parse_size, size)
+            _once(problems, "sizes", self.sizes, "size")
 
     def _check_repeat(self, problems: _Problems) -> None:
         if self.model is None:
@@ -200,6 +204,7 @@ class SweepSpec:
                         f"epochs={e:g} leaves n_tokens / epochs < 1 unique token (n_tokens="
                         f"{self.n_tokens:g}); use fewer epochs or more tokens.",
                     )
+        _once(problems, "epochs", self.epochs, "epoch count")
         if not self.dropout_schedules:
             problems.add(
                 "dropout_schedules", "dropout_schedules is empty; give none, constant and/or late."
@@ -210,6 +215,7 @@ class SweepSpec:
                     "dropout_schedules",
                     f"dropout schedule {d!r} must be one of {', '.join(DROPOUT_SCHEDULES)}.",
                 )
+        _once(problems, "dropout_schedules", self.dropout_schedules, "dropout schedule")
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -234,6 +240,23 @@ def _known_law(law: Any) -> None:
             f"law={law!r} must be a law name such as chinchilla-a1.", param="law"
         )
     get_law(law)
+
+
+def _once(problems: _Problems, key: str, values: tuple, noun: str) -> None:
+    """A value listed twice would train the same runs twice: refused naming the key and the value."""
+    seen: set = set()
+    for v in values:
+        if not isinstance(v, int | float | str):
+            continue  # refused by the checks above, as the wrong type
+        if v in seen:
+            shown = f"{v:g}".replace("e+0", "e").replace("e+", "e") if isinstance(v, float) else v
+            problems.add(
+                key,
+                f"{key} lists {shown} twice, which would train the same runs twice; give each "
+                f"{noun} once.",
+            )
+            return
+        seen.add(v)
 
 
 class _Problems(list):
