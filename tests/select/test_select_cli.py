@@ -441,12 +441,12 @@ def test_a_missing_pool_names_where_it_came_from(tmp_path):
     shipped = next(p for p in EXAMPLES if p.name == "no-torch.yaml")
     r = run_cli("select", str(shipped), cwd=tmp_path)
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
-    assert f"recipe {str(shipped)!r}: input file 'pool.csv' does not exist" in r.stderr
+    assert f"recipe {str(shipped)!r}: pool 'pool.csv' does not exist" in r.stderr
     assert f"a relative path is read from the current folder, {tmp_path})" in r.stderr
     r = run_cli("select", "-i", str(tmp_path / "nothere.jsonl"), "--n", "2")
     assert r.returncode == 2
     assert r.stderr.startswith(
-        f"tokenplan: error: --input: input file '{tmp_path / 'nothere.jsonl'}'"
+        f"tokenplan: error: --input: pool '{tmp_path / 'nothere.jsonl'}' does not exist"
     )
 
 
@@ -526,7 +526,9 @@ def test_a_pool_in_the_recipes_place_is_read_as_the_pool(tmp_path, pool):
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (None, "input file 'pool.jsonl' does not exist (a relative path is read from the current"),
+        # named 'pool' as select's other lines name it (was "input file 'pool.jsonl'", a word for a
+        # flag the user never typed)
+        (None, "pool 'pool.jsonl' does not exist (a relative path is read from the current"),
         (
             b'{"prompt": "caf\xe9"}\n',
             "pool.jsonl: not UTF-8 text (byte 15); save the file as UTF-8.",

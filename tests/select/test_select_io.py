@@ -205,7 +205,7 @@ def test_bad_arguments(tmp_path, monkeypatch):
     with pytest.raises(InvalidInputError) as exc:
         list(iter_records("data/nope.jsonl"))
     assert str(exc.value) == (
-        "input file 'data/nope.jsonl' does not exist (a relative path is read from the current "
+        "pool 'data/nope.jsonl' does not exist (a relative path is read from the current "
         f"folder, {tmp_path})."
     )
     assert exc.value.param == "input"

@@ -571,7 +571,7 @@ def _check_read_options(
     """``path`` as a Path once it exists, the row format is known and ``fields`` names two columns."""
     p = Path(path)
     if not p.exists():
-        raise missing_file("input file", p, param="input")
+        raise missing_file("pool", p, param="input")
     if row_format not in ROW_FORMATS:
         from tokenplan.errors import UnknownNameError
 
