@@ -740,6 +740,10 @@ def flag_cases() -> list[Case]:
                 "exists.txt",
             ),
         ),
+        Case(  # '-' made a folder named '-'
+            "select-cache-dir-dash",
+            ("select", "-i", "pool.jsonl", "--n", "2", "--embedder", "tfidf", "--cache-dir", "-"),
+        ),
         Case("select-ray-client-address", (*seln, "--ray-address", "ray://127.0.0.1:1")),
         Case("select-ray-address-garbage", (*seln, "--ray-address", "nonsense")),
     ]

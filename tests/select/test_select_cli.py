@@ -575,6 +575,23 @@ def test_cache_dir_that_is_a_file_is_refused_as_data_refuses_it(tmp_path):
     assert exc.value.param == "cache_dir"
 
 
+def test_cache_dir_dash_is_refused_not_made_a_folder_named_dash(tmp_path):
+    """`select --cache-dir -` made a folder literally named '-' in the current folder (and `data` would
+    have); '-' is refused in one line as it is for an output file; ./- still names that folder."""
+    pool = str(DATA / "tiny_alpaca.json")
+    sel = run_cli(
+        "select", "-i", pool, "--n", "3", "--embedder", "tfidf", "--cache-dir", "-", cwd=tmp_path
+    )
+    data = run_cli("data", "shakespeare", "--cache-dir", "-", "--out", "s.txt", cwd=tmp_path)
+    for r in (sel, data):
+        assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+        assert r.stderr.startswith("tokenplan: error: --cache-dir: cache dir '-' would be a folder")
+    assert list(tmp_path.iterdir()) == []
+    args = ("-i", pool, "--n", "3", "--embedder", "tfidf", "--cache-dir", "./-", "-q")
+    assert run_cli("select", *args, cwd=tmp_path).returncode == 0
+    assert (tmp_path / "-").is_dir()
+
+
 def test_no_candidates_says_in_words_what_dropped_the_rows(tmp_path):
     """Every row filtered out: the error printed the drop reasons as a Python dict
     ("dropped {'too_short': 2, 'too_long': 1}"); it now says them in words with the thresholds."""
