@@ -39,10 +39,37 @@ def plot_fit(
     """Write a 3-panel figure to ``path`` (format from the suffix); returns the path. Written atomically.
     ``no_fit_reason`` says in the residuals panel why there is no loss-predicting fit (e.g. FitReport's
     ``Approach 3 skipped: ...``); default: Approaches 1 and 2 fit the allocation only."""
-    from tokenplan.report._figure import figure_format, new_figure
+    from tokenplan.report._figure import figure_format
 
     out = Path(path)
     fmt = figure_format(out)
+    fig = fit_figure(
+        runs=runs,
+        parametric=parametric,
+        isoflop=isoflop,
+        envelope=envelope,
+        data_constrained=data_constrained,
+        compare=compare,
+        no_fit_reason=no_fit_reason,
+    )
+    with atomic_write(out, "wb") as fh:
+        fig.savefig(fh, dpi=110, format=fmt)
+    return out
+
+
+def fit_figure(
+    *,
+    runs: RunTable,
+    parametric: ParametricFit | None = None,
+    isoflop: IsoflopFit | None = None,
+    envelope: EnvelopeFit | None = None,
+    data_constrained: DataConstrainedFit | None = None,
+    compare: tuple[str, ...] = COMPARE,
+    no_fit_reason: str | None = None,
+) -> Figure:
+    """The figure :func:`plot_fit` writes (same arguments but the path), laid out and ready to save."""
+    from tokenplan.report._figure import legible_log_ticks, new_figure
+
     fig = new_figure(figsize=(16, 4.8))
     axes = fig.subplots(1, 3)
     _profiles_panel(fig, axes[0], runs, isoflop)
@@ -54,9 +81,9 @@ def plot_fit(
     _frontier_panel(axes[1], runs, fitted, isoflop, compare)
     _residuals_panel(axes[2], runs, parametric, data_constrained, no_fit_reason)
     fig.tight_layout()
-    with atomic_write(out, "wb") as fh:
-        fig.savefig(fh, dpi=110, format=fmt)
-    return out
+    legible_log_ticks(fig)  # on the laid-out panels, whose widths set what fits
+    fig.tight_layout()  # fewer or shorter labels only leave more room
+    return fig
 
 
 def _profiles_panel(fig: Figure, ax: Axes, runs: RunTable, isoflop: IsoflopFit | None) -> None:

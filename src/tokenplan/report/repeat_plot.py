@@ -12,6 +12,8 @@ from tokenplan.units import format_count
 from tokenplan.units import format_quantity as fq
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
     from tokenplan.plan import RepeatTable
 
 __all__ = ["plot_repeat"]
@@ -23,21 +25,30 @@ def plot_repeat(table: RepeatTable, path: str | os.PathLike[str]) -> Path:
     The file is written atomically (a temporary file in the same directory, then renamed), so an existing
     file is either replaced whole or left untouched. Needs matplotlib: ``pip install 'tokenplan[plot]'``.
     """
-    from tokenplan.report._figure import new_figure
-
     out = Path(path)
     if out.suffix.lower() != ".png":
         raise InvalidInputError(f"plot path {str(out)!r} must end in .png.", param="plot_path")
     # the checks of every output: a folder, a path under a file or an unwritable folder is refused, a
     # missing folder is created by the write (the CLI checked --overwrite first)
     check_output(out, param="plot_path", overwrite=True)
+    fig = repeat_figure(table)
+    with atomic_write(out, "wb") as fh:
+        fig.savefig(fh, format="png")
+    return out
+
+
+def repeat_figure(table: RepeatTable) -> Figure:
+    """The figure :func:`plot_repeat` writes, laid out and ready to save."""
+    from tokenplan.report._figure import legible_log_ticks, new_figure
+
     rows = table.rows
     epochs = [r.epochs for r in rows]
     fig = new_figure(figsize=(9, 3.6), dpi=120)
     ax1, ax2 = fig.subplots(1, 2)
     ax1.plot(epochs, [r.effective_fraction for r in rows], "o-", color="C0")
     ax1.set_xscale("log")
-    ax1.set_ylim(0, 1.05)
+    # below 0 as far as above 1: a run of epochs worth nothing (D'/D ~ 0) shows its marker whole
+    ax1.set_ylim(-0.05, 1.05)
     ax1.set_xlabel("epochs")
     ax1.set_ylabel("D'/D (value of the tokens vs fresh)")
     # each label stands on the floor left of its line, in two short lines: the D'/D curve is above 0.6 up
@@ -58,7 +69,6 @@ def plot_repeat(table: RepeatTable, path: str | os.PathLike[str]) -> Path:
     ax2.set_xlabel("epochs")
     ax2.set_title(f"{fq(table.n_params)}-parameter model, law {table.law}", fontsize=9)
     fig.tight_layout()
-
-    with atomic_write(out, "wb") as fh:
-        fig.savefig(fh, format="png")
-    return out
+    legible_log_ticks(fig)  # epochs as 1, 2, 5, 10 (not 10^0, 2×10^0)
+    fig.tight_layout()
+    return fig
