@@ -114,6 +114,20 @@ def test_plot(tmp_path):
     assert png.stat().st_size > 10_000
 
 
+def test_plot_of_a_data_constrained_approach_3_draws_its_fit(tmp_path):
+    """--form auto picks the data-constrained form for runs that repeat data (datablations): the figure
+    draws that fit's frontier and residuals; it said "no loss-predicting fit: Approaches 1 and 2 fit the
+    allocation only" and drew no fitted frontier."""
+    pytest.importorskip("matplotlib")
+    svg = tmp_path / "fit.svg"
+    r = run_cli("fit", "--example", "datablations", "--plot", str(svg), "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["form"] == "data-constrained"
+    text = svg.read_text()  # matplotlib writes each line of text as an SVG comment
+    assert "no loss-predicting fit" not in text
+    assert "data-constrained base (a=" in text and "residuals (RMS" in text
+
+
 @pytest.mark.parametrize(
     ("text", "needle"),
     [

@@ -352,18 +352,23 @@ def _plot(path, report, runs, backtest: bool) -> None:
 
         plot_backtest(path, report.backtests)
         return
-    from tokenplan.fit import ParametricFit
+    from tokenplan.fit import DataConstrainedFit, ParametricFit
     from tokenplan.fit.report import no_loss_fit_reason
     from tokenplan.report.fit_plots import plot_fit
 
     three = report.fits.get("3")
+    # Approach 3 of form data-constrained (--form auto picks it for runs that repeat data) is drawn as
+    # the data-constrained fit it is, with its frontier and residuals
+    constrained = report.fits.get("data-constrained")
+    if constrained is None and isinstance(three, DataConstrainedFit):
+        constrained = three
     plot_fit(
         path,
         runs=runs,
         parametric=three if isinstance(three, ParametricFit) else None,
         isoflop=report.fits.get("2"),
         envelope=report.fits.get("1"),
-        data_constrained=report.fits.get("data-constrained"),
+        data_constrained=constrained,
         no_fit_reason=no_loss_fit_reason(report.warnings),
     )
 
