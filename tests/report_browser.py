@@ -165,6 +165,61 @@ def markers_outside(view: PageView) -> dict[str, list[float]]:
     return view.page.evaluate(_MARKERS_OUTSIDE_JS)
 
 
+# Each drawn chart's scene (the Vega views the page keeps in window.tokenplanViews): axis labels closer than
+# 4 px to each other (Vega's own bounds), legend symbols too pale to match a colour (opacity < 0.5), and
+# the labels of the legends in order (one list per chart).
+_LEGIBILITY_JS = """
+() => {
+  const out = {};
+  for (const [id, view] of Object.entries(window.tokenplanViews)) {
+    const res = {touching: [], pale: [], legend: []};
+    const walk = (group) => {
+      for (const mark of group.items || []) {
+        if (!mark.marktype) { walk(mark); continue; }
+        const shown = mark.items.filter(t => t.text !== "" && t.opacity !== 0);
+        if (mark.role === "axis-label") {
+          for (let i = 0; i < shown.length; i++) for (let j = i + 1; j < shown.length; j++) {
+            const a = shown[i].bounds, b = shown[j].bounds, g = 2;
+            if (a.x1 - g < b.x2 + g && b.x1 - g < a.x2 + g && a.y1 - g < b.y2 + g && b.y1 - g < a.y2 + g)
+              res.touching.push(`${shown[i].text} | ${shown[j].text}`);
+          }
+        }
+        if (mark.role === "legend-label") res.legend.push(...shown.map(t => t.text));
+        if (mark.role === "legend-symbol") {
+          for (const t of mark.items) {
+            const o = t.opacity ?? 1;
+            if (o * (t.fillOpacity ?? 1) < 0.5 && o * (t.strokeOpacity ?? 1) < 0.5)
+              res.pale.push(o * (t.fillOpacity ?? 1));
+          }
+        }
+        for (const g of mark.items) walk(g);
+      }
+    };
+    walk(view.scenegraph().root);
+    out[id] = res;
+  }
+  return out;
+}
+"""
+
+
+def chart_legibility(view: PageView) -> dict[str, dict[str, list]]:
+    """Chart id -> {"touching": axis label pairs closer than 4 px ("7e+14 | 8e+14"), "pale": opacities of
+    legend symbols too faint to match a colour, "legend": the legends' labels in order}, from the charts
+    as the page drew them."""
+    return view.page.evaluate(_LEGIBILITY_JS)
+
+
+def assert_legible(view: PageView) -> None:
+    """No two axis labels of any chart touch and no legend symbol is too pale to read."""
+    seen = chart_legibility(view)
+    problems = {
+        k: v["touching"] + [f"pale legend symbol {o:.2f}" for o in v["pale"]]
+        for k, v in seen.items()
+    }
+    assert problems == {k: [] for k in seen}, problems
+
+
 def cli_in_process(*args: str) -> tuple[str, str]:
     """Run `tokenplan ARGS` in this process (click's runner): (stdout, stderr). Raises on failure.
 

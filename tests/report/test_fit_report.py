@@ -10,7 +10,14 @@ import numpy as np
 import pytest
 
 from helpers import TEST_DATA, run_cli
-from report_browser import assert_healthy, assert_numbers_match, cli_in_process, markers_outside
+from report_browser import (
+    assert_healthy,
+    assert_legible,
+    assert_numbers_match,
+    chart_legibility,
+    cli_in_process,
+    markers_outside,
+)
 
 pytest.importorskip("altair")
 pytest.importorskip("vl_convert")
@@ -69,6 +76,10 @@ def test_fit_report_in_browser(fitted, open_report):
     # no marker cut at an axis: the first run's FLOPs, the lowest loss, the smallest minimum lay on the
     # edge of the runs, frontier, residuals, IsoFLOP and backtest charts, half drawn
     assert markers_outside(view) == {k: [] for k in view.charts}
+    # the runs' log axis kept 7e+14 and 8e+14 1.7 px apart; the frontier's legend took the bootstrap bands'
+    # 0.22 opacity; the budgets were listed (and coloured) as text: 1e+14 1e+15 3e+14 3e+15
+    assert_legible(view)
+    assert chart_legibility(view)["isoflop"]["legend"] == ["1e+14", "3e+14", "1e+15", "3e+15"]
     assert view.page.evaluate("window.__pwned === undefined")
     assert "<script>window.__pwned" not in page.read_text()
     # every parameter of the saved law has its interval on the page

@@ -13,7 +13,7 @@ import re
 import pytest
 
 from helpers import run_cli
-from report_browser import assert_healthy, assert_numbers_match, cli_in_process
+from report_browser import assert_healthy, assert_legible, assert_numbers_match, cli_in_process
 from tokenplan import get_law
 
 pytest.importorskip("altair")
@@ -73,6 +73,7 @@ def test_plan_report_in_browser(case, tmp_path, open_report):
     assert_healthy(view, charts)
     n = assert_numbers_match(view, data)
     assert n >= 12
+    assert_legible(view)
     assert (
         view.render_seconds < 15
     )  # generous for a loaded CI machine; docs/benchmarks.md has the figure

@@ -9,7 +9,14 @@ import shutil
 import pytest
 
 from helpers import REPO, run_cli
-from report_browser import assert_healthy, assert_numbers_match, cli_in_process, markers_outside
+from report_browser import (
+    assert_healthy,
+    assert_legible,
+    assert_numbers_match,
+    chart_legibility,
+    cli_in_process,
+    markers_outside,
+)
 
 pytest.importorskip("altair")
 pytest.importorskip("vl_convert")
@@ -58,6 +65,9 @@ def test_sweep_report_from_the_shipped_sweep(tmp_path, open_report):
     assert_healthy(view, {"curves", "isoflop"})
     assert_numbers_match(view, {"sweep": result.to_dict()})
     assert markers_outside(view) == {"curves": [], "isoflop": []}  # the lowest loss was cut in half
+    assert_legible(view)
+    # the budgets in order of FLOPs (as text, 1e+12 came first and took the darkest colour)
+    assert chart_legibility(view)["isoflop"]["legend"][:3] == ["3e+11", "1e+12", "3e+12"]
     table = view.page.inner_text("#runs-table")
     assert table.count("resumed (finished earlier)") == result.n_runs - 3
     assert table.count("\ttrained") == 3

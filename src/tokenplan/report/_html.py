@@ -128,6 +128,19 @@ def log_axis(alt: Any, field: str, title: str, fmt: str | None = None) -> Any:
     return alt.X(field, scale=alt.Scale(type="log", nice=False), title=title, axis=axis)
 
 
+def budget_label(flops: float) -> str:
+    """A FLOPs budget as the charts name it in legends and tooltips (3e+14)."""
+    return f"{flops:.2g}"
+
+
+def budget_color(alt: Any, labels: Iterable[str], title: str) -> Any:
+    """The colour of each FLOPs budget (viridis) and its legend, in the order of the budgets. Sorted as
+    text, ``1e+15`` came before ``3e+14`` and took the darker colour: the colours no longer followed the
+    budgets."""
+    order = sorted(set(labels), key=float)
+    return alt.Color("budget:N", title=title, scale=alt.Scale(scheme="viridis"), sort=order)
+
+
 def point_rows(table: Any, fields: Iterable[str], index: Iterable[int]) -> list[dict[str, Any]]:
     """Chart rows of a run table or of training curves: ``run`` and the float ``fields`` at ``index``."""
     return [
@@ -150,7 +163,7 @@ def profile_layers(
 
     curve, minima = [], []
     for p in iso.profiles:
-        label = f"{p.flops:.2g}"
+        label = budget_label(p.flops)
         lo, hi = np.log(p.n_params.min()), np.log(p.n_params.max())
         if np.isfinite(p.n_params_opt) and p.n_params_opt > 0:
             lo, hi = min(lo, np.log(p.n_params_opt)), max(hi, np.log(p.n_params_opt))
@@ -194,12 +207,20 @@ def profile_layers(
 POINT_PADDING = 10
 
 
+# Pixels kept between two axis labels: Vega hides a label that would come closer (a log axis labels
+# 4e+14 5e+14 6e+14 7e+14 8e+14 and, with no gap asked for, kept 7e+14 and 8e+14 1.7 px apart, reading as
+# one "7e+148e+14").
+LABEL_GAP = 4
+
+
 def _spec(chart: Any, padding: int = 0) -> dict[str, Any]:
     """An altair chart (or a ready Vega-Lite dict) as a Vega-Lite spec dict that may use :data:`QUANTITY`
-    (Vega-Lite reads a custom ``formatType`` only with ``config.customFormatTypes``), its continuous x/y
-    scales widened by ``padding`` pixels at both ends (e.g. :data:`POINT_PADDING`)."""
+    (Vega-Lite reads a custom ``formatType`` only with ``config.customFormatTypes``), its axis labels
+    :data:`LABEL_GAP` pixels apart, its continuous x/y scales widened by ``padding`` pixels at both ends
+    (e.g. :data:`POINT_PADDING`)."""
     spec = chart if isinstance(chart, dict) else chart.to_dict()
     config = {**spec.get("config", {}), "customFormatTypes": True}
+    config["axis"] = {"labelSeparation": LABEL_GAP, **config.get("axis", {})}
     if padding:
         config["scale"] = {"continuousPadding": padding, **config.get("scale", {})}
     return {**spec, "config": config}

@@ -140,13 +140,13 @@ def _runs_chart(alt: Any, runs: Any) -> Any:
 
 def _isoflop_chart(alt: Any, iso: Any) -> Any:
     pts = [
-        {"n_params": float(n), "loss": float(v), "budget": f"{p.flops:.2g}"}
+        {"n_params": float(n), "loss": float(v), "budget": _html.budget_label(p.flops)}
         for p in iso.profiles
         for n, v in zip(p.n_params, p.loss)
     ]
     x = _html.log_axis(alt, "n_params:Q", "parameters N")
     y = alt.Y("loss:Q", scale=alt.Scale(zero=False), title="loss")
-    color = alt.Color("budget:N", title="FLOPs", scale=alt.Scale(scheme="viridis"))
+    color = _html.budget_color(alt, [r["budget"] for r in pts], "FLOPs")
     return alt.layer(
         alt.Chart(alt.Data(values=pts)).mark_circle(size=30).encode(x, y, color),
         *_html.profile_layers(
@@ -221,7 +221,9 @@ def _frontier_chart(
         title="N_opt",
         axis=alt.Axis(**_html.QUANTITY_AXIS),
     )
-    color = alt.Color("law:N", title="law")
+    # opaque legend symbols: taken from the first layer, the bands' 0.22 opacity left them too pale to tell
+    # the laws apart
+    color = alt.Color("law:N", title="law", legend=alt.Legend(symbolOpacity=1))
     layers = []
     if bands:
         layers.append(

@@ -191,7 +191,7 @@ def _isoflop_chart(alt: Any, rows: list[dict], iso: Any) -> Any:
             "run": r["run_id"],
             "n_params": _num(r.get("n_params")),
             "loss": _num(r.get("loss")),
-            "budget": f"{_num(r.get('flops_budget')):.2g}",
+            "budget": _html.budget_label(_num(r.get("flops_budget"))),
             "status": r.get("status", ""),
         }
         for r in rows
@@ -199,7 +199,10 @@ def _isoflop_chart(alt: Any, rows: list[dict], iso: Any) -> Any:
     ]
     x = _html.log_axis(alt, "n_params:Q", "parameters N")
     y = alt.Y("loss:Q", scale=alt.Scale(zero=False), title="final held-out loss")
-    color = alt.Color("budget:N", title="FLOPs budget", scale=alt.Scale(scheme="viridis"))
+    labels = [r["budget"] for r in pts]
+    if iso is not None:
+        labels += [_html.budget_label(p.flops) for p in iso.profiles]
+    color = _html.budget_color(alt, labels, "FLOPs budget")
     tip = ["run:N", "status:N", alt.Tooltip("loss:Q", format=".4f")]
     layers = [
         alt.Chart(alt.Data(values=pts))
