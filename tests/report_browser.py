@@ -220,6 +220,36 @@ def assert_legible(view: PageView) -> None:
     assert problems == {k: [] for k in seen}, problems
 
 
+# Every element that reaches past the right edge of the window without a box of its own to scroll in (a
+# chart or table wider than a phone scrolls inside its figure or table; the page itself must not).
+_OVERFLOW_JS = """
+() => {
+  const W = document.documentElement.clientWidth;
+  const scrolls = (e) => {
+    for (let a = e.parentElement; a; a = a.parentElement) {
+      if (a === document.body) return false;
+      if (["auto", "scroll"].includes(getComputedStyle(a).overflowX)) return true;
+    }
+    return false;
+  };
+  const out = [];
+  for (const e of document.querySelectorAll("main *")) {
+    const r = e.getBoundingClientRect();
+    if (r.right > W + 1 && !scrolls(e))
+      out.push(`${e.tagName.toLowerCase()}${e.id ? "#" + e.id : ""} reaches ${Math.round(r.right)} px`);
+  }
+  if (document.documentElement.scrollWidth > W) out.push(`page ${document.documentElement.scrollWidth} px wide`);
+  return out;
+}
+"""
+
+
+def overflowing(view: PageView) -> list[str]:
+    """What sticks out of the window sideways (the page, or an element with no box to scroll in); [] when
+    every wide chart and table scrolls in its own box."""
+    return view.page.evaluate(_OVERFLOW_JS)
+
+
 def cli_in_process(*args: str) -> tuple[str, str]:
     """Run `tokenplan ARGS` in this process (click's runner): (stdout, stderr). Raises on failure.
 

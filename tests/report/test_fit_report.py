@@ -17,6 +17,7 @@ from report_browser import (
     chart_legibility,
     cli_in_process,
     markers_outside,
+    overflowing,
 )
 
 pytest.importorskip("altair")
@@ -86,6 +87,14 @@ def test_fit_report_in_browser(fitted, open_report):
     table = view.page.inner_text("#params-3")
     for name in ("E", "A", "B", "alpha", "beta"):
         assert re.search(rf"^{name}\t", table, re.M), name
+
+
+def test_fit_report_fits_a_phone(fitted, open_report):
+    """At 400 px: the title (a long run-table path) and the charts no longer widen the page."""
+    page, _ = fitted
+    view = open_report(page, width=400)
+    assert view.state == "yes"
+    assert overflowing(view) == []
 
 
 def test_frontier_band_holds_the_fitted_line(fitted):

@@ -13,7 +13,13 @@ import re
 import pytest
 
 from helpers import run_cli
-from report_browser import assert_healthy, assert_legible, assert_numbers_match, cli_in_process
+from report_browser import (
+    assert_healthy,
+    assert_legible,
+    assert_numbers_match,
+    cli_in_process,
+    overflowing,
+)
 from tokenplan import get_law
 
 pytest.importorskip("altair")
@@ -77,6 +83,15 @@ def test_plan_report_in_browser(case, tmp_path, open_report):
     assert (
         view.render_seconds < 15
     )  # generous for a loaded CI machine; docs/benchmarks.md has the figure
+
+
+def test_plan_report_fits_a_phone(tmp_path, open_report):
+    """At 400 px the page was 1019 px wide (fixed-width charts; .grid2's 420 px columns): the text was read
+    in a strip and the legends lay off screen. The charts and tables now scroll in their own boxes."""
+    path, _ = make_report(tmp_path, CASES["everything"][0])
+    view = open_report(path, width=400)
+    assert view.state == "yes"
+    assert overflowing(view) == []
 
 
 def test_plan_report_answers_what_and_why(tmp_path):

@@ -15,6 +15,7 @@ from report_browser import (
     assert_healthy,
     assert_numbers_match,
     cli_in_process,
+    overflowing,
     synthetic_selection,
 )
 
@@ -126,6 +127,14 @@ def test_select_report_in_browser(selection, open_report):
     assert_healthy(view, {"funnel", "map", "clusters"})
     assert assert_numbers_match(view, data) >= 15
     assert view.page.evaluate("window.__pwned === undefined")
+
+
+def test_select_report_fits_a_phone(selection, open_report):
+    """At 400 px the funnel, map and cluster charts no longer widen the page (it was 926 px wide)."""
+    _, path, _ = selection
+    view = open_report(path, width=400)
+    assert view.state == "yes"
+    assert overflowing(view) == []
 
 
 def test_pool_text_is_escaped(selection, open_report):

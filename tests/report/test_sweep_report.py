@@ -16,6 +16,7 @@ from report_browser import (
     chart_legibility,
     cli_in_process,
     markers_outside,
+    overflowing,
 )
 
 pytest.importorskip("altair")
@@ -68,6 +69,9 @@ def test_sweep_report_from_the_shipped_sweep(tmp_path, open_report):
     assert_legible(view)
     # the budgets in order of FLOPs (as text, 1e+12 came first and took the darkest colour)
     assert chart_legibility(view)["isoflop"]["legend"][:3] == ["3e+11", "1e+12", "3e+12"]
+    assert (
+        overflowing(open_report(path, width=400)) == []
+    )  # a phone: charts and tables scroll in place
     table = view.page.inner_text("#runs-table")
     assert table.count("resumed (finished earlier)") == result.n_runs - 3
     assert table.count("\ttrained") == 3
