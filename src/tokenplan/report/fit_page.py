@@ -264,14 +264,20 @@ def _frontier_chart(
 
 
 def _predicted(runs: Any, fits: Mapping[str, Any]) -> tuple[str, np.ndarray] | None:
-    if "3" in fits:
-        return "Approach 3", np.asarray(fits["3"].law.loss(runs.n_params, runs.n_tokens), float)
-    if "data-constrained" in fits:
+    """The loss the loss-predicting fit gives each run: Approach 3's, else --law data-constrained's. A
+    data-constrained law (also Approach 3 of that form, which --form auto picks for runs that repeat data)
+    is given each run's unique tokens; without them it predicted every run as if its tokens were fresh."""
+    from tokenplan.fit import DataConstrainedFit
+
+    for key, name in (("3", "Approach 3"), ("data-constrained", "data-constrained")):
+        fit = fits.get(key)
+        if fit is None:
+            continue
+        if not isinstance(fit, DataConstrainedFit):
+            return name, np.asarray(fit.law.loss(runs.n_params, runs.n_tokens), float)
         U = np.where(np.isfinite(runs.unique_tokens), runs.unique_tokens, runs.n_tokens)
-        law = fits["data-constrained"].law
-        return "data-constrained", np.asarray(
-            law.loss(runs.n_params, runs.n_tokens, np.minimum(U, runs.n_tokens)), float
-        )
+        loss = fit.law.loss(runs.n_params, runs.n_tokens, np.minimum(U, runs.n_tokens))
+        return name, np.asarray(loss, float)
     return None
 
 
