@@ -65,21 +65,28 @@ def legible_log_ticks(fig: Figure) -> None:
     the first of :data:`LOG_LABEL_SETS` that does. An axis within :data:`PLAIN_RANGE` (epochs) reads as
     plain numbers. Call it once the figure is laid out: the gaps are measured on the drawn figure.
     """
+    # each log axis with the label sets it has left to try; one draw per round measures every axis
+    pending: list[tuple[Axis, bool, list[tuple[int, ...] | None]]] = []
     for ax in fig.axes:
         for axis in (ax.xaxis, ax.yaxis):
-            if axis.get_scale() != "log":
-                continue
-            lo, hi = sorted(axis.get_view_interval())
-            plain = PLAIN_RANGE[0] <= lo and hi < PLAIN_RANGE[1]
-            tries: list[tuple[int, ...] | None] = [] if plain else [None]
-            for keep in [*tries, *LOG_LABEL_SETS]:
-                if keep is not None:
-                    axis.set_major_formatter(_log_labels(keep, plain=plain))
-                    axis.set_minor_formatter(_log_labels(keep, plain=plain))
-                fig.draw_without_rendering()
-                boxes = tick_label_boxes(axis)
-                if len(boxes) >= 2 and not _touching(boxes, axis):
-                    break
+            if axis.get_scale() == "log":
+                lo, hi = sorted(axis.get_view_interval())
+                plain = PLAIN_RANGE[0] <= lo and hi < PLAIN_RANGE[1]
+                pending.append((axis, plain, [*([] if plain else [None]), *LOG_LABEL_SETS]))
+    while pending:
+        for axis, plain, tries in pending:
+            keep = tries.pop(0)
+            if keep is not None:
+                axis.set_major_formatter(_log_labels(keep, plain=plain))
+                axis.set_minor_formatter(_log_labels(keep, plain=plain))
+        fig.draw_without_rendering()
+        pending = [(a, p, t) for a, p, t in pending if t and not _legible(a)]
+
+
+def _legible(axis: Axis) -> bool:
+    """At least two labels, no two closer than half a character (at the last draw)."""
+    boxes = tick_label_boxes(axis)
+    return len(boxes) >= 2 and not _touching(boxes, axis)
 
 
 def tick_label_boxes(axis: Axis) -> list[Any]:
