@@ -128,6 +128,18 @@ def test_plot_of_a_data_constrained_approach_3_draws_its_fit(tmp_path):
     assert "data-constrained base (a=" in text and "residuals (RMS" in text
 
 
+def test_plot_of_a_kaplan_form_approach_3_draws_its_fit(tmp_path):
+    """Approach 3 of the kaplan form (--form auto picked it on 8 of these runs) was left out of the figure:
+    no approach-3 frontier, and "no loss-predicting fit" where its residuals belong."""
+    pytest.importorskip("matplotlib")
+    svg = tmp_path / "fit.svg"
+    r = run_cli("fit", str(RESULTS), "--form", "kaplan", "--plot", str(svg), "-q")
+    assert r.returncode == 0, r.stderr
+    text = svg.read_text()  # matplotlib writes each line of text as an SVG comment
+    assert "no loss-predicting fit" not in text
+    assert "approach 3 (a=" in text and "residuals (RMS" in text
+
+
 @pytest.mark.parametrize(
     ("text", "needle"),
     [

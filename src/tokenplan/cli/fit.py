@@ -352,20 +352,21 @@ def _plot(path, report, runs, backtest: bool) -> None:
 
         plot_backtest(path, report.backtests)
         return
-    from tokenplan.fit import DataConstrainedFit, ParametricFit
+    from tokenplan.fit import DataConstrainedFit
     from tokenplan.fit.report import no_loss_fit_reason
     from tokenplan.report.fit_plots import plot_fit
 
+    # Approach 3 of any form predicts the loss (the kaplan form too: it was dropped, and the figure said
+    # "no loss-predicting fit"); of form data-constrained (--form auto picks it for runs that repeat data)
+    # it is drawn as the data-constrained fit it is, with each run's unique tokens
     three = report.fits.get("3")
-    # Approach 3 of form data-constrained (--form auto picks it for runs that repeat data) is drawn as
-    # the data-constrained fit it is, with its frontier and residuals
     constrained = report.fits.get("data-constrained")
-    if constrained is None and isinstance(three, DataConstrainedFit):
-        constrained = three
+    if isinstance(three, DataConstrainedFit):
+        constrained, three = constrained or three, None
     plot_fit(
         path,
         runs=runs,
-        parametric=three if isinstance(three, ParametricFit) else None,
+        parametric=three,
         isoflop=report.fits.get("2"),
         envelope=report.fits.get("1"),
         data_constrained=constrained,

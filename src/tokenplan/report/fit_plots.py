@@ -17,7 +17,8 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from tokenplan.fit import DataConstrainedFit, EnvelopeFit, IsoflopFit, ParametricFit
+    from tokenplan.fit import DataConstrainedFit, EnvelopeFit, IsoflopFit
+    from tokenplan.fit.result import HuberFit
     from tokenplan.runs import RunTable
 
 __all__ = ["plot_fit"]
@@ -29,7 +30,7 @@ def plot_fit(
     path: str | os.PathLike[str],
     *,
     runs: RunTable,
-    parametric: ParametricFit | None = None,
+    parametric: HuberFit | None = None,
     isoflop: IsoflopFit | None = None,
     envelope: EnvelopeFit | None = None,
     data_constrained: DataConstrainedFit | None = None,
@@ -37,7 +38,8 @@ def plot_fit(
     no_fit_reason: str | None = None,
 ) -> Path:
     """Write a 3-panel figure to ``path`` (format from the suffix); returns the path. Written atomically.
-    ``no_fit_reason`` says in the residuals panel why there is no loss-predicting fit (e.g. FitReport's
+    ``parametric`` is Approach 3's fit of L(N, D) in any Chinchilla-family or Kaplan form (a
+    data-constrained one goes in ``data_constrained``, which passes each run's unique tokens). ``no_fit_reason`` says in the residuals panel why there is no loss-predicting fit (e.g. FitReport's
     ``Approach 3 skipped: ...``); default: Approaches 1 and 2 fit the allocation only."""
     from tokenplan.report._figure import figure_format
 
@@ -60,7 +62,7 @@ def plot_fit(
 def fit_figure(
     *,
     runs: RunTable,
-    parametric: ParametricFit | None = None,
+    parametric: HuberFit | None = None,
     isoflop: IsoflopFit | None = None,
     envelope: EnvelopeFit | None = None,
     data_constrained: DataConstrainedFit | None = None,
@@ -154,7 +156,7 @@ def _frontier_panel(
 def _residuals_panel(
     ax: Axes,
     runs: RunTable,
-    parametric: ParametricFit | None,
+    parametric: HuberFit | None,
     data_constrained: DataConstrainedFit | None,
     no_fit_reason: str | None,
 ) -> None:
