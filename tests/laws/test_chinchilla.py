@@ -223,3 +223,13 @@ def test_bad_saved_law_files(tmp_path):
     wrong.write_text('{"kind": "Nope"}')
     with pytest.raises(InvalidInputError, match="kind"):
         get_law(str(wrong))
+
+
+@pytest.mark.parametrize(("alpha", "beta"), [(0.3, -0.3), (-0.1, 0.4), (0.0, 0.3)])
+def test_exponents_are_nan_without_an_optimum(alpha, beta):
+    """alpha = -beta raised ZeroDivisionError from Python (a saved law file with a negative exponent is
+    refused on load) and a negative exponent gave a = 1.33, b = -0.33: eq. 4 has no optimum there, so
+    neither has a meaning."""
+    law = ChinchillaLaw(name="x", E=1.7, A=400.0, B=400.0, alpha=alpha, beta=beta)
+    assert not law.has_optimum
+    assert all(math.isnan(x) for x in law.exponents)

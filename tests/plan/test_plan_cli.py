@@ -426,23 +426,27 @@ def test_peak_flops_plan_does_not_claim_its_gpu_count_holds_the_state():
 
 
 def test_batch_and_learning_rate_say_how_far_outside_deepseeks_fitted_compute():
-    """DeepSeek LLM fitted B_opt and eta_opt on runs of 1e17..3e20 FLOPs; plan applied them at any budget
-    without a word. Outside that span the table and --json say by how many decades (log10 C / 3e20)."""
+    """DeepSeek LLM fitted B_opt and eta_opt on runs of 1e17..2e19 FLOPs (sec. 3.1; 1e17..3e20 is its
+    model/data study, which the span first said); plan applied them at any budget without a word. Outside
+    that span the table and --json say by how many decades (log10 C / 2e19)."""
     r = run_cli("plan", "--flops", "5.76e23", env={"COLUMNS": "250"})
     assert r.returncode == 0, r.stderr
     (row,) = [line for line in r.stdout.splitlines() if "batch fit range" in line]
-    assert "is 3.3 decades above DeepSeek LLM's fitted 1e17..3e20 FLOPs" in row, row
+    assert "is 4.5 decades above DeepSeek LLM's fitted 1e17..2e19 FLOPs" in row, row
     out = json.loads(run_cli("plan", "--flops", "5.76e23", "--json").stdout)["batch"]
-    assert out["deepseek_fitted_flops"] == [1e17, 3e20]
-    assert out["decades_outside"] == pytest.approx(math.log10(out["deepseek_flops"] / 3e20))
-    assert "3.3 decades above" in out["note"]
+    assert out["deepseek_fitted_flops"] == [1e17, 2e19]
+    assert out["decades_outside"] == pytest.approx(math.log10(out["deepseek_flops"] / 2e19))
+    assert "4.5 decades above" in out["note"]
     from tokenplan.plan import plan
 
     below = plan(flops=1e12).batch
     assert below.decades_outside == pytest.approx(-math.log10(1e17 / below.deepseek_flops))
-    assert "decades below DeepSeek LLM's fitted 1e17..3e20 FLOPs" in below.note
+    assert "decades below DeepSeek LLM's fitted 1e17..2e19 FLOPs" in below.note
     inside = plan(flops=1e19)
     assert inside.batch.decades_outside == 0.0 and inside.batch.note is None
     assert "batch fit range" not in run_cli("plan", "--flops", "1e19").stdout
+    assert (
+        plan(flops=2e20).batch.decades_outside > 0.9
+    )  # inside 1e17..3e20, above the hyperparameter runs
     kaplan = plan(flops=5.76e23, batch_rule="kaplan").batch  # no learning rate, no DeepSeek span
     assert kaplan.decades_outside is None and kaplan.note is None

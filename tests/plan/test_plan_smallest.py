@@ -19,7 +19,9 @@ CASES = [
     ({"flops": 1}, "flops", "smallest"),
     ({"gpu_hours": 1e-19, "gpu": "H100"}, "gpu_hours", "smallest"),
     ({"n_tokens": 1}, "n_tokens", "smallest"),
-    ({"n_params": 0.5}, "n_params", "smallest"),
+    # 330 decades below the answer: the search walked 60 decades from the budget and gave up, blaming
+    # the law ("no budget up to 1e+30 plans more").
+    ({"flops": 1e-300}, "flops", "smallest"),
     ({"target_loss": 2000}, "target_loss", "highest"),
     ({"flops": 100, "unique_tokens": 10, "law": "muennighoff2023"}, "flops", "smallest"),
 ]
@@ -88,3 +90,56 @@ def test_one_token_is_singular(kwargs, what):
     with pytest.raises(InvalidInputError) as info:
         plan(**kwargs)
     assert what in str(info.value)
+
+
+# A count under one is refused as given (it names no model or data), before any law is asked: 0.5 unique
+# tokens planned a run, 1e-300 failed with "math domain error", `n_tokens` 1e-300 was reported as
+# "`n_params`=0.0 must be > 0" and a run on 1e-300 tokens blamed the law.
+SUB_ONE = [
+    ({"n_params": 0.5}, "n_params", "parameter"),
+    ({"n_tokens": 1e-300}, "n_tokens", "token"),
+    ({"n_params": 1e29, "n_tokens": 1e-300}, "n_tokens", "token"),
+    ({"n_params": 1e-300, "n_tokens": 1e12}, "n_params", "parameter"),
+    ({"flops": 1e21, "unique_tokens": 0.5}, "unique_tokens", "unique token"),
+    (
+        {"flops": 1e21, "unique_tokens": 1e-300, "law": "muennighoff2023"},
+        "unique_tokens",
+        "unique token",
+    ),
+    ({"flops": 1e21, "inference_tokens": 0.5}, "inference_tokens", "inference token"),
+]
+
+
+@pytest.mark.parametrize(("kwargs", "param", "noun"), SUB_ONE)
+def test_a_count_under_one_is_refused_as_given(kwargs, param, noun):
+    with pytest.raises(InvalidInputError) as info:
+        plan(**kwargs)
+    assert info.value.param == param
+    assert (
+        str(info.value) == f"`{param}` {kwargs[param]:g} is less than one {noun}; give at least 1."
+    )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "param"),
+    [
+        ({"gpu_hours": 1000, "peak_flops": 1e-300}, "peak_flops"),
+        ({"gpu_hours": 1000, "peak_flops": 2.0, "mfu": 0.4}, "peak_flops"),
+        ({"flops": 1e21, "gpu": "H100", "mfu": 1e-300}, "mfu"),
+    ],
+)
+def test_a_throughput_under_one_flop_per_second_is_refused(kwargs, param):
+    """1e-300 FLOP/s blamed the law ("no usable plan"); 0.8 FLOP/s planned a 54-parameter model."""
+    with pytest.raises(
+        InvalidInputError, match=r"is less than 1 FLOP/s; give the accelerator"
+    ) as info:
+        plan(**kwargs)
+    assert info.value.param == param
+
+
+def test_the_cli_says_a_sub_one_count_in_one_line():
+    r = run_cli("plan", "--flops", "1e21", "--unique-tokens", "1e-300")
+    assert r.returncode == 2 and r.stdout == ""
+    assert r.stderr == (
+        "tokenplan: error: --unique-tokens 1e-300 is less than one unique token; give at least 1.\n"
+    )

@@ -97,6 +97,20 @@ def test_bad_sizes():
     assert r.returncode == 2 and "empty" in r.stderr
 
 
+@pytest.mark.parametrize("size", [0.5, 1e-300])
+def test_a_size_under_one_parameter_is_refused(size):
+    """0.5 parameters was tabulated as a model; 1e-300 divided by zero (a traceback from the CLI)."""
+    with pytest.raises(InvalidInputError, match=r"less than one parameter") as info:
+        optimal_table([size])
+    assert info.value.param == "n_params"
+    r = run_cli("table", "--params", f"{size:g}")
+    assert r.returncode == 2 and r.stdout == "" and "Traceback" not in r.stderr
+    assert r.stderr == (
+        f"tokenplan: error: --params {size:g} is less than one parameter; give model sizes of at "
+        "least 1.\n"
+    )
+
+
 def test_default_sizes_are_table3():
     assert tuple(row[0] for row in TABLE3) == TABLE3_PARAMS
 

@@ -68,6 +68,10 @@ class ChinchillaLaw(Law):
 
     @property
     def exponents(self) -> tuple[float, float]:
+        """(a, b) = (beta, alpha) / (alpha + beta) (eq. 4); NaN without an optimum (alpha = -beta divided
+        by zero, and a negative exponent gives a meaningless a > 1)."""
+        if not self.has_optimum:
+            return math.nan, math.nan
         s = self.alpha + self.beta
         return self.beta / s, self.alpha / s
 

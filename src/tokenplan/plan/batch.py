@@ -4,8 +4,10 @@ batch. Both are fits from one training setup each; neither is a law of nature.
 DeepSeek-AI 2024, "DeepSeek LLM: Scaling Open-Source Language Models with Longtermism", sec. 3.1:
     B_opt = 0.2920 C^0.3271 tokens,   eta_opt = 0.3118 C^-0.1250,
 fitted on their small runs, with C = M D where M counts non-embedding FLOPs per token (tokenplan uses
-M = 6 N_nonemb, leaving out their attention term). Their runs spanned C = 1e17 to 3e20 FLOPs; a plan outside
-that span says by how many decades (``BatchPlan.decades_outside``, ``note``).
+M = 6 N_nonemb, leaving out their attention term). The hyperparameter runs spanned C = 1e17 to 2e19 FLOPs
+(multi-step runs sharing a first stage, sec. 3.1; checked at 1e20 in Fig. 2b; the 1e17..3e20 of sec. 3.2 is
+the model/data IsoFLOP study, not these fits); a plan outside that span says by how many decades
+(``BatchPlan.decades_outside``, ``note``).
 Kaplan et al. 2020 eq. 1.4: B_crit(L) = B_* / L^(1/alpha_B), B_* = 2e8 tokens, alpha_B = 0.21, fitted on
 WebText2 losses; at today's losses it gives 5-16M tokens.
 """
@@ -43,8 +45,8 @@ RULE_NAMES = {
 # DeepSeek LLM sec. 3.1, eqs. for the optimal batch (tokens) and learning rate against compute C.
 _B_COEF, _B_EXP = 0.2920, 0.3271
 _LR_COEF, _LR_EXP = 0.3118, -0.1250
-#: The compute span of DeepSeek LLM's small runs (sec. 3), on which B_opt and eta_opt were fitted.
-DEEPSEEK_FITTED_FLOPS = (1e17, 3e20)
+#: The compute span of DeepSeek LLM's hyperparameter runs (sec. 3.1), on which B_opt and eta_opt were fitted.
+DEEPSEEK_FITTED_FLOPS = (1e17, 2e19)
 
 
 def deepseek_batch_tokens(flops: float) -> float:
@@ -149,7 +151,7 @@ def batch_plan(
 
 
 def _e(x: float) -> str:
-    """1e17, 3e20: a power of ten as the paper writes it."""
+    """1e17, 2e19: a power of ten as the paper writes it."""
     return f"{x:.0e}".replace("e+", "e")
 
 

@@ -19,7 +19,8 @@ from tokenplan.units import MAX_QUANTITY
 
 __all__ = ["below_one", "smallest_budget"]
 
-# Budget steps of 10x while looking for one that plans a whole model (30 decades: 1 FLOP to 1e30).
+# Target-loss steps of 10x (in target - floor) while looking for one that plans a whole model; a budget
+# steps up to MAX_QUANTITY from wherever it starts (1e-300 FLOPs is 330 decades below it).
 _DECADES = 60
 # Bisection tolerance on the log of the budget (a relative 1e-12).
 _TOL = 1e-12
@@ -55,7 +56,10 @@ def smallest_budget(
     else:
         to_budget, start = (lambda y: floor + math.exp(-y)), -math.log(budget - floor)
     lo, hi = start, None
-    for k in range(1, _DECADES + 1):
+    steps = _DECADES
+    if floor is None:
+        steps = max(1, math.ceil((math.log(MAX_QUANTITY) - start) / math.log(10.0)))
+    for k in range(1, steps + 1):
         y = start + k * math.log(10.0)
         if floor is None and math.exp(y) > MAX_QUANTITY:
             break

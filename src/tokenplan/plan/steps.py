@@ -92,6 +92,37 @@ def _optional(name: str, value: Any) -> float | None:
     return None if value is None else _number(name, value)
 
 
+# What a value under one would count: a model size or token count below one names no model or data.
+_COUNTED = {"n_params": "parameter", "n_tokens": "token", "unique_tokens": "unique token"}
+_COUNTED |= {"inference_tokens": "inference token"}
+
+
+def _count(name: str, value: Any) -> float:
+    """A count (parameters, tokens): a number, at least one. Below one the laws' closed forms still answer
+    (0.5 unique tokens gave a plan; 1e-300 a math domain error three steps later), with nothing behind it."""
+    x = _number(name, value)
+    if x < 1.0:
+        raise InvalidInputError(
+            f"`{name}` {x:g} is less than one {_COUNTED[name]}; give at least 1.", param=name
+        )
+    return x
+
+
+def _optional_count(name: str, value: Any) -> float | None:
+    return None if value is None else _count(name, value)
+
+
+def _refuse_below_one_flop_per_second(peak: float, mfu: float, param: str) -> None:
+    """Peak x MFU under 1 FLOP/s is a typo (an exponent's sign), not hardware: GPU-hours would come out
+    past float range, or a GPU-hours budget would plan a model of a few parameters."""
+    if peak * mfu < 1.0:
+        raise InvalidInputError(
+            f"`peak_flops` x `mfu` = {peak:g} x {mfu:g} = {peak * mfu:.3g} FLOP/s is less than 1 FLOP/s; "
+            "give the accelerator's peak in FLOP/s (an H100's dense BF16 is 9.89e14) or `gpu` NAME.",
+            param=param,
+        )
+
+
 def budget_mode(values: dict[str, Any]) -> str:
     """The one budget given, by name, or "run" for ``n_params`` with ``n_tokens`` (a run of the user's own);
     raises naming the flags when none or several other budgets are given."""
@@ -160,11 +191,17 @@ def budget_derivation(opts: Options) -> str | None:
 def validate(**kw: Any) -> Options:
     """Check every option before any work: a bad value raises naming its parameter."""
     mode = budget_mode(kw)
-    budget = _number("n_params", kw["n_params"]) if mode == RUN else _number(mode, kw[mode])
+    if mode == RUN:
+        budget = _count("n_params", kw["n_params"])
+    elif mode in _COUNTED:
+        budget = _count(mode, kw[mode])
+    else:
+        budget = _number(mode, kw[mode])
     law = get_law(kw["law"])
     mfu = _checks.in_range("mfu", kw["mfu"], 0.0, 1.0, inclusive="high")  # a share of peak, not 0
     _hardware_given(mode, kw)
     gpu, peak, device_bytes, source = hardware_spec(kw["gpu"], kw["peak_flops"])
+    _refuse_below_one_flop_per_second(peak, mfu, "peak_flops" if gpu is None else "mfu")
     return Options(
         mode=mode,
         budget=budget,
@@ -175,14 +212,14 @@ def validate(**kw: Any) -> Options:
         hardware_source=source,
         mfu=mfu,
         gpus=None if kw["gpus"] is None else _checks.positive_int("gpus", kw["gpus"]),
-        unique_tokens=_optional("unique_tokens", kw["unique_tokens"]),
-        inference_tokens=_optional("inference_tokens", kw["inference_tokens"]),
+        unique_tokens=_optional_count("unique_tokens", kw["unique_tokens"]),
+        inference_tokens=_optional_count("inference_tokens", kw["inference_tokens"]),
         seq_len=_checks.positive_int("seq_len", kw["seq_len"]),
         price_per_gpu_hour=_optional("price_per_gpu_hour", kw["price_per_gpu_hour"]),
         vocab_size=_checks.positive_int("vocab_size", kw["vocab_size"]),
         batch_rule=_checks.choice("batch rule", kw["batch_rule"], BATCH_RULES, param="batch_rule"),
         interval=check_level(kw.get("interval", 0.8)),
-        run_tokens=_number("n_tokens", kw["n_tokens"]) if mode == RUN else None,
+        run_tokens=_count("n_tokens", kw["n_tokens"]) if mode == RUN else None,
     )
 
 
@@ -340,7 +377,8 @@ def usable_allocation(law: Law, make, budget: str) -> Allocation:
     try:
         alloc = make()
         N, D, C = float(alloc.n_params), float(alloc.n_tokens), float(alloc.flops)
-        usable = all(math.isfinite(v) and v > 0 for v in (N, D, C, N / D, D / N))
+        usable = all(math.isfinite(v) and v > 0 for v in (N, D, C))  # before N / D: 0 divides
+        usable = usable and all(math.isfinite(v) and v > 0 for v in (N / D, D / N))
     except OverflowError:
         usable, N = False, math.nan
     if not usable:

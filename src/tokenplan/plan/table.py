@@ -158,6 +158,11 @@ def optimal_table(
     rng = adv.fitted_range_of(the_law)
     for i, n in enumerate(sizes):
         n = _checks.quantity(f"n_params[{i}]", n)
+        if n < 1.0:  # 0.5 parameters tabulated a model; 1e-300 divided by zero
+            raise InvalidInputError(
+                f"`n_params` {n:g} is less than one parameter; give model sizes of at least 1.",
+                param="n_params",
+            )
         alloc = usable_allocation(
             the_law,
             lambda n=n: the_law.optimal_tokens(
