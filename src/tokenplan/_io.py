@@ -152,7 +152,7 @@ def check_output(
 
 
 def check_folder(path: str | os.PathLike[str], *, param: str) -> Path:
-    """``path`` as a Path to a folder tokenplan may keep files in (a cache): one that exists, or that can be
+    """``path`` as a Path to a folder tokenplan may keep files in (a cache, a sweep): one that exists, or that can be
     created because the nearest existing path above it is a folder. An existing file at ``path`` or above
     it is refused naming ``param`` (``"cache_dir"``: the CLI maps it to the flag), rather than failing
     later or being skipped with a warning; so is ``-``, which made a folder named '-'. Nothing is created
@@ -163,7 +163,7 @@ def check_folder(path: str | os.PathLike[str], *, param: str) -> Path:
     what = param.replace("_", " ")
     if os.fspath(path) == "-":  # as for an output file: '-' is not standard output here
         raise InvalidInputError(
-            f"{what} '-' would be a folder named '-': a cache cannot live on standard input or output; "
+            f"{what} '-' would be a folder named '-': a folder cannot be standard input or output; "
             "give a folder path (./- if you mean that name).",
             param=param,
         )

@@ -748,6 +748,9 @@ def flag_cases() -> list[Case]:
         Case("select-ray-address-garbage", (*seln, "--ray-address", "nonsense")),
     ]
     sw = ("sweep", "--preset", "micro", "--out", "sw", "--dry-run")
+    # '-' trained a sweep into a folder named '-'
+    cases.append(Case("sweep-out-dash", ("sweep", "--preset", "micro", "--out", "-", "--dry-run")))
+    cases.append(Case("sweep-out-dash-run", ("sweep", "--preset", "micro", "--out", "-", "-q")))
     cases += _flag_cases("sweep-", sw, "--budgets", ["abc", "nan", "0", "-1e12", "inf", "1e400"])
     cases += _flag_cases("sweep-", sw, "--n-sizes", ["0", "-1", "abc", "1.5"])
     cases += _flag_cases("sweep-", sw, "--size-center", ["0", "-1", "nan", "inf", "abc"])

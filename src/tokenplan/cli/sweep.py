@@ -119,6 +119,8 @@ def sweep(spec_file, preset, out_dir, dry_run, quiet, report, overwrite, as_json
     _checks.positive("checkpoint_every", every, allow_zero=True)
     spec, name = _spec_from_cli(spec_file, preset, flags)
     out = Path(out_dir) if out_dir else Path("sweeps") / name
+    if out_dir:  # '-' or a file above it: refused before training, and in a dry run
+        check_folder(out_dir, param="out_dir")
     if report:  # refuse a bad report path before training anything (and in a dry run)
         _check_report(report, overwrite=overwrite, inputs=[spec_file, flags.get("data")])
     if dry_run:

@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from tokenplan._io import remove_stale_temps, write_text_atomic
+from tokenplan._io import check_folder, remove_stale_temps, write_text_atomic
 from tokenplan.errors import InvalidInputError, MissingDependencyError
 
 __all__ = ["LOCK_NAME", "MANIFEST_NAME", "OUTPUT_NAMES", "OWNER_NAME", "SweepFolder"]
@@ -124,6 +124,7 @@ class SweepFolder:
             raise InvalidInputError(
                 f"out={str(self.path)!r} is a file; give a folder for the sweep.", param="out_dir"
             )
+        check_folder(self.path, param="out_dir")  # '-' (a folder named '-'), a file above it
         if not self.path.is_dir() or (self.path / MANIFEST_NAME).exists():
             return
         foreign = sorted(p.name for p in self.path.iterdir() if p.name not in _OURS)
