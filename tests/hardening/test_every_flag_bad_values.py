@@ -2,11 +2,12 @@
 one line on stderr, never a traceback.
 
 The flags are read from the commands themselves (click's parameters), so a flag added later is covered
-without editing this file. Each command line is a working one (checked first) with one flag replaced or
-added. (`laws` has no flag that takes a value.) The runs are in-process (``tokenplan.cli.main``) in a temporary folder: about 1,600 invocations in
-a few minutes. A fuzz of this kind, run by hand on 2026-12-04, found 13 tracebacks and wrong-flag messages
-(`plan --unique-tokens 1e-300`: "math domain error"; `table --params 1e-300`: ZeroDivisionError; `plan
---tokens 1e-300` named `--params`), all fixed and asserted in tests/plan.
+without editing this file (`laws` has no flag that takes a value). Each command line is a working one
+(checked first) with one flag replaced or added. The runs are in-process (``tokenplan.cli.main``) in a
+temporary folder: 1,440 invocations in a few minutes. A fuzz of this kind, run by hand on 2026-12-04,
+found 13 tracebacks and wrong-flag messages (`plan --unique-tokens 1e-300`: "math domain error"; `table
+--params 1e-300`: ZeroDivisionError; `plan --tokens 1e-300` named `--params`), all fixed and asserted in
+tests/plan.
 """
 
 from __future__ import annotations
