@@ -226,6 +226,17 @@ def quantity(name: str, value: object) -> float:
     return x
 
 
+def at_least_one(name: str, x: float, noun: str) -> float:
+    """``x`` (a checked size) if it counts at least one ``noun`` ("parameter", "unique token"): below one the
+    laws' closed forms still answer, with nothing behind the numbers (0.5 unique tokens was planned; 1e-300
+    overflowed or divided by zero several steps later)."""
+    if x < 1.0:
+        raise InvalidInputError(
+            f"`{name}` {x:g} is less than one {noun}; give at least 1.", param=name
+        )
+    return x
+
+
 def name_keys(what: str, data: dict, example: str, *, param: str | None = None) -> None:
     """Raise if a key of the mapping ``data`` is not a name: YAML reads ``?``, ``1:`` or ``null:`` as the
     keys None, 1 or None, which no option is called (``example`` shows a good line)."""

@@ -143,3 +143,30 @@ def test_the_cli_says_a_sub_one_count_in_one_line():
     assert r.stderr == (
         "tokenplan: error: --unique-tokens 1e-300 is less than one unique token; give at least 1.\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("args", "flag", "noun"),
+    [
+        (
+            ("predict", "--params", "1e9", "--tokens", "2e10", "--unique-tokens", "1e-300"),
+            "--unique-tokens",
+            "unique token",
+        ),
+        (
+            ("repeat", "--unique-tokens", "1e-300", "--params", "1e8"),
+            "--unique-tokens",
+            "unique token",
+        ),
+        (("repeat", "--unique-tokens", "1e9", "--params", "0.5"), "--params", "parameter"),
+    ],
+)
+def test_predict_and_repeat_refuse_a_count_under_one(args, flag, noun):
+    """predict and repeat printed numpy's "RuntimeWarning: overflow encountered in scalar divide" (R_D =
+    D / U - 1 at U = 1e-300) and a table; repeat tabled a model of 0.5 parameters."""
+    r = run_cli(*args)
+    value = args[args.index(flag) + 1]
+    assert r.returncode == 2 and r.stdout == "", r.stderr
+    assert (
+        r.stderr == f"tokenplan: error: {flag} {value} is less than one {noun}; give at least 1.\n"
+    )

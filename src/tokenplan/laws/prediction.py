@@ -447,6 +447,8 @@ def predict(
     D = _checks.positive("n_tokens", n_tokens)
     flops = training_flops(N, D)
     U = None if unique_tokens is None else _checks.positive("unique_tokens", unique_tokens)
+    if U is not None:  # under one unique token, R_D = D / U - 1 overflowed with a RuntimeWarning
+        _checks.at_least_one("unique_tokens", U, "unique token")
     level = check_level(interval)
     if not law.has_loss:
         law.loss(N, D)  # raises the law's own explanation

@@ -132,7 +132,7 @@ def _model_size(
         if not n_law >= 1.0:
             _refuse_below_one(law, unique, n_law)
         return steps.both_conventions(law, n_law, vocab_size)[0], n_law
-    n_total = _checks.quantity("n_params", n_params)
+    n_total = _checks.at_least_one("n_params", _checks.quantity("n_params", n_params), "parameter")
     return n_total, steps.law_params(law, n_total, vocab_size)
 
 
@@ -153,7 +153,9 @@ def repeat(
     another law that predicts loss it is evaluated at D' (the R_D* decay), and an allocation-only law gives
     no loss. D' always uses Muennighoff's R_D* = 15.39. Labels, advice and warnings are the plan's.
     """
-    U = _checks.quantity("unique_tokens", unique_tokens)
+    U = _checks.at_least_one(
+        "unique_tokens", _checks.quantity("unique_tokens", unique_tokens), "unique token"
+    )
     epoch_list = _checks.items("epochs", epochs, example="[1, 4, 16]")
     if not epoch_list:
         raise InvalidInputError("epochs is empty; give epoch counts like 1,2,4,16.", param="epochs")

@@ -98,14 +98,8 @@ _COUNTED |= {"inference_tokens": "inference token"}
 
 
 def _count(name: str, value: Any) -> float:
-    """A count (parameters, tokens): a number, at least one. Below one the laws' closed forms still answer
-    (0.5 unique tokens gave a plan; 1e-300 a math domain error three steps later), with nothing behind it."""
-    x = _number(name, value)
-    if x < 1.0:
-        raise InvalidInputError(
-            f"`{name}` {x:g} is less than one {_COUNTED[name]}; give at least 1.", param=name
-        )
-    return x
+    """A count (parameters, tokens): a number, at least one."""
+    return _checks.at_least_one(name, _number(name, value), _COUNTED[name])
 
 
 def _optional_count(name: str, value: Any) -> float | None:

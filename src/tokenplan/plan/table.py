@@ -131,18 +131,6 @@ class OptimalTable:
         )
 
 
-def _model_size(i: int, n: Any) -> float:
-    """The i-th size: a finite number of at least one parameter (0.5 was tabulated as a model; 1e-300
-    divided by zero)."""
-    n = _checks.quantity(f"n_params[{i}]", n)
-    if n < 1.0:
-        raise InvalidInputError(
-            f"`n_params` {n:g} is less than one parameter; give model sizes of at least 1.",
-            param="n_params",
-        )
-    return n
-
-
 def optimal_table(
     n_params: tuple[float, ...] | list[float] = TABLE3_PARAMS,
     *,
@@ -169,7 +157,7 @@ def optimal_table(
     rows = []
     rng = adv.fitted_range_of(the_law)
     for i, n in enumerate(sizes):
-        n = _model_size(i, n)
+        n = _checks.at_least_one("n_params", _checks.quantity(f"n_params[{i}]", n), "parameter")
         alloc = usable_allocation(
             the_law,
             lambda n=n: the_law.optimal_tokens(
