@@ -166,17 +166,48 @@ def test_the_beyond_note_names_its_point_when_several_are_predicted(tmp_path):
 
 
 def test_extreme_sizes_print_significant_figures_not_long_numbers():
-    """At 1e-150 parameters on 1e-150 tokens the law predicts a loss of 1.5e58 and the table printed it
+    """At 1e-150 parameters on 1e-150 tokens the law predicted a loss of 1.5e58 and the table printed it
     (and its interval) as 59-digit numbers with 4 decimals; D/N of 0.5 printed as '0.5' and 1e-3 as
-    '0.0'."""
-    args = ("predict", "--params", "1e-150,70B,1B,1B", "--tokens", "1e-150,1.4T,500M,1M")
+    '0.0'. Counts under one are now refused (below); the formatter still prints a huge loss in significant
+    figures, and the smallest point predict takes, 1 parameter on 1 token, prints short."""
+    from tokenplan.units import format_loss
+
+    assert format_loss(1.547e58) == "1.547e+58"
+    args = ("predict", "--params", "1,70B,1B,1B", "--tokens", "1,1.4T,500M,1M")
     r = run_cli(*args, env={"COLUMNS": "200"})
     assert r.returncode == 0, r.stderr
     rows = [[c.strip() for c in line.split("│")[1:-1]] for line in r.stdout.splitlines()[4:8]]
-    assert rows[0][3:6] == ["1.0", "1.547e+58", "1.479e+56 .. 1.311e+63"]
+    assert rows[0][3] == "1.0" and float(rows[0][4]) > 100  # E + A + B of a 1-parameter model
     assert rows[1][3:6] == ["20.0", "1.9737", "1.9585 .. 1.9906"]  # as before
     assert [row[3] for row in rows[2:]] == ["0.500", "0.00100"]
     assert max(len(c) for row in rows for c in row) < 30
+
+
+def test_predict_refuses_counts_under_one_as_plan_does():
+    """predict answered at 1e-300 parameters (a loss of 1e58, or D/N beyond float range) and at 1e-300
+    unique tokens (an overflow warning on stderr), where plan, table and repeat refuse a count under one:
+    the same line, naming the flag, exit 2; the library raises naming the argument."""
+    law = get_law("chinchilla")
+    for kwargs, name in (
+        ({"n_params": 0.5, "n_tokens": 1e9}, "n_params"),
+        ({"n_params": 1e9, "n_tokens": 1e-300}, "n_tokens"),
+        ({"n_params": 1e9, "n_tokens": 1e9, "unique_tokens": 0.5}, "unique_tokens"),
+    ):
+        with pytest.raises(InvalidInputError, match=r"is less than one .*; give at least 1\.") as e:
+            law.predict(**kwargs)
+        assert e.value.param == name
+    assert law.predict(1, 1).loss > law.predict(1e9, 20e9).loss
+    for flag, value, noun in (
+        ("--params", "1e-300", "parameter"),
+        ("--tokens", "0.5", "token"),
+        ("--unique-tokens", "1e-300", "unique token"),
+    ):
+        base = {"--params": "1B", "--tokens": "20B"}
+        base[flag] = value
+        r = run_cli("predict", "--law", "chinchilla", *[x for kv in base.items() for x in kv])
+        assert r.returncode == 2 and r.stdout == "", r.stderr
+        assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
+        assert f"{flag} {value} is less than one {noun}; give at least 1." in r.stderr
 
 
 def test_few_held_out_runs_note_states_the_error_in_the_backtest_table_s_terms(tmp_path):
@@ -363,20 +394,20 @@ def test_predict_on_a_list_says_it_takes_one_point():
 
 def test_an_infinite_extrapolation_is_named_in_json_and_in_words():
     """`predict --json` wrote a factor beyond float range (D/N of 1e20 tokens on 1e-300 parameters) as a bare
-    null and the console as 'infx out'. The null stays (JSON has no infinity) and `extrapolation_unbounded`
-    names the axis, as `fit --json`'s allocations do (the same unbounded_axes); the console says
-    'beyond float range'."""
+    null and the console as 'infx out'. Such a point is now refused (a count under one), so the factor is
+    reached through the fitted range itself: the null stays (JSON has no infinity) and the axis is named,
+    as `fit --json`'s allocations do (the same unbounded_axes); a bounded point names none."""
+    from tokenplan.laws.prediction import unbounded_axes
+
+    law = get_law("chinchilla")
+    far = law.fitted_range.extrapolation(1e-300, 1e20)
+    assert far["tokens_per_param"] == math.inf and unbounded_axes(far) == ["tokens_per_param"]
     r = run_cli(
-        "predict", "--law", "chinchilla", "--params", "1e-300,1B", "--tokens", "1e20,20B", "--json"
+        "predict", "--law", "chinchilla", "--params", "1,1B", "--tokens", "1e30,20B", "--json"
     )
     assert r.returncode == 0, r.stderr
-    far, near = json.loads(r.stdout)["predictions"]
-    assert far["extrapolation"]["tokens_per_param"] is None
-    assert far["extrapolation_unbounded"] == ["tokens_per_param"]
-    assert near["extrapolation_unbounded"] == [] and None not in near["extrapolation"].values()
-    assert "tokens_per_param beyond float range" in far["warnings"][0]
-    r = run_cli("predict", "--law", "chinchilla", "--params", "1e-300", "--tokens", "1e20")
-    assert r.returncode == 0 and "infx" not in r.stdout and "beyond float range" in r.stdout
+    for p in json.loads(r.stdout)["predictions"]:
+        assert p["extrapolation_unbounded"] == [] and None not in p["extrapolation"].values()
 
 
 def test_predict_warns_about_heavy_repetition_in_plans_words():
@@ -415,20 +446,12 @@ def test_predict_warns_about_heavy_repetition_in_plans_words():
     assert "warning: 1B/100B: 10.0 epochs: beyond ~4 epochs returns fade" in r.stdout
 
 
-def test_sizes_whose_6nd_underflows_are_refused_naming_the_argument():
+def test_sizes_whose_6nd_leaves_float64_are_refused_naming_the_argument():
     """law.predict(1e-300, 1e-300) raised ZeroDivisionError inside FittedRange.extrapolation (6ND = 6e-600
-    is 0 in float64) and `tokenplan predict` printed a traceback with exit 1. It is now an InvalidInputError
-    naming the smaller size and quoting 6ND (as is 6ND beyond float64, inf FLOPs); the CLI gives one line
-    and exit 2. The fitted range itself no longer divides by a zero 6ND."""
+    is 0 in float64) and `tokenplan predict` printed a traceback with exit 1. Sizes under one are now refused
+    first (above); 6ND beyond float64 (inf FLOPs) is an InvalidInputError naming the larger size; the CLI
+    gives one line and exit 2. The fitted range itself no longer divides by a zero 6ND."""
     law = get_law("chinchilla")
-    with pytest.raises(
-        InvalidInputError, match=r"`n_params` 1e-300 with `n_tokens` 1e-300 is 6ND = 6e-600"
-    ) as e:
-        law.predict(1e-300, 1e-300)
-    assert e.value.param == "n_params" and "smallest float64" in str(e.value)
-    with pytest.raises(InvalidInputError, match="`n_tokens` 1e-170") as e:
-        law.predict(1e-150, 1e-170)  # subnormal: 6e-320 keeps 1 digit of 16
-    assert e.value.param == "n_tokens"
     with pytest.raises(InvalidInputError, match=r"`n_params` 1e\+200 .* above the largest") as e:
         law.predict(1e200, 1e150)
     assert e.value.param == "n_params"
@@ -437,11 +460,10 @@ def test_sizes_whose_6nd_underflows_are_refused_naming_the_argument():
             law.predict(bad, 1e9)
         assert e.value.param == "n_params"
     assert law.fitted_range.extrapolation(1e-300, 1e-300)["flops"] == math.inf
-    assert law.predict(1e-300, 1e20).flops > 0  # tiny, but 6ND is a number: still predicted
     r = run_cli("predict", "--law", "chinchilla", "--params", "1e-300", "--tokens", "1e-300")
     assert r.returncode == 2 and r.stdout == "", r.stderr
     assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
-    assert "--params 1e-300 with --tokens 1e-300 is 6ND = 6e-600 training FLOPs" in r.stderr
+    assert "--params 1e-300 is less than one parameter" in r.stderr
 
 
 def test_a_point_far_below_the_fitted_compute_says_its_interval_is_not_calibrated(tmp_path):

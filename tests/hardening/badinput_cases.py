@@ -882,7 +882,7 @@ def predict_cases() -> list[Case]:
         Case("predict-law-unknown", (*pr, "--law", "chinchila")),
         Case("predict-law-allocation-only", (*pr, "--law", "chinchilla-a1")),
         # 6ND = 6e-600 underflows float64: was a ZeroDivisionError traceback, exit 1
-        Case("predict-6nd-underflows", ("predict", "--params", "1e-300", "--tokens", "1e-300")),
+        Case("predict-counts-under-one", ("predict", "--params", "1e-300", "--tokens", "1e-300")),
     ]
     points = {
         "zero-params": b"n_params,n_tokens\n0,2e10\n",

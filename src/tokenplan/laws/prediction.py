@@ -443,8 +443,10 @@ def predict(
                 "intervals).",
                 param=name,
             )
-    N = _checks.positive("n_params", n_params)
-    D = _checks.positive("n_tokens", n_tokens)
+    # under one parameter or token the closed forms still answer (a loss of 1.5e58 at 1e-150 parameters),
+    # with nothing behind it; plan, table and repeat refuse the same counts in the same words
+    N = _checks.at_least_one("n_params", _checks.positive("n_params", n_params), "parameter")
+    D = _checks.at_least_one("n_tokens", _checks.positive("n_tokens", n_tokens), "token")
     flops = training_flops(N, D)
     U = None if unique_tokens is None else _checks.positive("unique_tokens", unique_tokens)
     if U is not None:  # under one unique token, R_D = D / U - 1 overflowed with a RuntimeWarning
