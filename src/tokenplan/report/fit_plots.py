@@ -26,34 +26,14 @@ __all__ = ["plot_fit"]
 COMPARE = ("chinchilla-a1", "chinchilla-a2", "epoch2024", "kaplan")
 
 
-def plot_fit(
-    path: str | os.PathLike[str],
-    *,
-    runs: RunTable,
-    parametric: HuberFit | None = None,
-    isoflop: IsoflopFit | None = None,
-    envelope: EnvelopeFit | None = None,
-    data_constrained: DataConstrainedFit | None = None,
-    compare: tuple[str, ...] = COMPARE,
-    no_fit_reason: str | None = None,
-) -> Path:
-    """Write a 3-panel figure to ``path`` (format from the suffix); returns the path. Written atomically.
-    ``parametric`` is Approach 3's fit of L(N, D) in any Chinchilla-family or Kaplan form (a
-    data-constrained one goes in ``data_constrained``, which passes each run's unique tokens). ``no_fit_reason`` says in the residuals panel why there is no loss-predicting fit (e.g. FitReport's
-    ``Approach 3 skipped: ...``); default: Approaches 1 and 2 fit the allocation only."""
+def plot_fit(path: str | os.PathLike[str], **figure: Any) -> Path:
+    """Write :func:`fit_figure` (its keyword arguments: ``runs=``, the fits, ``compare=``,
+    ``no_fit_reason=``) to ``path`` (format from the suffix); returns the path. Written atomically."""
     from tokenplan.report._figure import figure_format
 
     out = Path(path)
     fmt = figure_format(out)
-    fig = fit_figure(
-        runs=runs,
-        parametric=parametric,
-        isoflop=isoflop,
-        envelope=envelope,
-        data_constrained=data_constrained,
-        compare=compare,
-        no_fit_reason=no_fit_reason,
-    )
+    fig = fit_figure(**figure)
     with atomic_write(out, "wb") as fh:
         fig.savefig(fh, dpi=110, format=fmt)
     return out
@@ -69,7 +49,11 @@ def fit_figure(
     compare: tuple[str, ...] = COMPARE,
     no_fit_reason: str | None = None,
 ) -> Figure:
-    """The figure :func:`plot_fit` writes (same arguments but the path), laid out and ready to save."""
+    """The 3-panel figure :func:`plot_fit` writes, laid out and ready to save. ``parametric`` is Approach
+    3's fit of L(N, D) in any Chinchilla-family or Kaplan form (a data-constrained one goes in
+    ``data_constrained``, which passes each run's unique tokens). ``no_fit_reason`` says in the residuals
+    panel why there is no loss-predicting fit (e.g. FitReport's ``Approach 3 skipped: ...``); default:
+    Approaches 1 and 2 fit the allocation only."""
     from tokenplan.report._figure import legible_log_ticks, new_figure
 
     fig = new_figure(figsize=(16, 4.8))
