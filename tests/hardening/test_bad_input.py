@@ -109,6 +109,12 @@ def test_suite_is_large_enough():
     assert len({c.id for c in ALL_CASES}) == len(ALL_CASES), "case ids must be unique"
 
 
+def test_safety_doc_counts_the_cases():
+    """docs/safety.md states how many cases run; the number is counted here, not kept by hand."""
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "safety.md").read_text(encoding="utf-8")
+    assert f"the {len(ALL_CASES):,} cases of `badinput_cases.py`" in doc
+
+
 # A handful through the real entry point (python -m tokenplan), to check the in-process runs tell the truth.
 _SUBPROCESS_IDS = (
     "fit-runs-non-utf8",

@@ -99,3 +99,10 @@ def test_every_flag_given_a_bad_value_is_one_line_or_works(name, tmp_path, monke
                 if code == "exception" or "Traceback" in err or (code != 0 and not one_line):
                     failures.append(f"{' '.join(argv)!r} -> {code}: {err.strip()[-300:]}")
     assert not failures, f"{len(failures)} of {tried}:\n" + "\n".join(failures)
+
+
+def test_safety_doc_counts_the_runs():
+    """docs/safety.md states how many runs the test above makes: counted from the commands' own flags."""
+    runs = sum(len(BASES[name]) * len(_value_flags(name)) * len(BAD_VALUES) for name in BASES)
+    doc = (REPO / "docs" / "safety.md").read_text(encoding="utf-8")
+    assert f"({runs:,} in-process runs" in doc
