@@ -435,22 +435,8 @@ def predict(
     law: Law, n_params, n_tokens, *, unique_tokens=None, interval: float = 0.8
 ) -> Prediction:
     """The body of :meth:`Law.predict` (see there)."""
-    for name, value in (("n_params", n_params), ("n_tokens", n_tokens)):
-        if np.ndim(value) > 0:  # a list or array: "is not a number" would leave the fix unsaid
-            raise InvalidInputError(
-                f"{name} is a list or array (shape {np.shape(value)}); predict takes one point: call "
-                "it once per point, or use law.loss(n_params, n_tokens) for an array of losses (without "
-                "intervals).",
-                param=name,
-            )
-    # under one parameter or token the closed forms still answer (a loss of 1.5e58 at 1e-150 parameters),
-    # with nothing behind it; plan, table and repeat refuse the same counts in the same words
-    N = _checks.at_least_one("n_params", _checks.positive("n_params", n_params), "parameter")
-    D = _checks.at_least_one("n_tokens", _checks.positive("n_tokens", n_tokens), "token")
+    N, D, U = _point(n_params, n_tokens, unique_tokens)
     flops = training_flops(N, D)
-    U = None if unique_tokens is None else _checks.positive("unique_tokens", unique_tokens)
-    if U is not None:  # under one unique token, R_D = D / U - 1 overflowed with a RuntimeWarning
-        _checks.at_least_one("unique_tokens", U, "unique token")
     level = check_level(interval)
     if not law.has_loss:
         law.loss(N, D)  # raises the law's own explanation
@@ -494,6 +480,26 @@ def predict(
         notes=tuple(notes),
         repetition_warning=None if U is None else _repetition_warning(law, D, min(U, D)),
     )
+
+
+def _point(n_params, n_tokens, unique_tokens) -> tuple[float, float, float | None]:
+    """(N, D, U) checked: one number each, at least one parameter or token (under one the closed forms
+    still answer, with nothing behind it: a loss of 1.5e58 at 1e-150 parameters, and R_D = D / U - 1
+    overflowed; plan, table and repeat refuse the same counts in the same words)."""
+    for name, value in (("n_params", n_params), ("n_tokens", n_tokens)):
+        if np.ndim(value) > 0:  # a list or array: "is not a number" would leave the fix unsaid
+            raise InvalidInputError(
+                f"{name} is a list or array (shape {np.shape(value)}); predict takes one point: call "
+                "it once per point, or use law.loss(n_params, n_tokens) for an array of losses (without "
+                "intervals).",
+                param=name,
+            )
+    N = _checks.at_least_one("n_params", _checks.positive("n_params", n_params), "parameter")
+    D = _checks.at_least_one("n_tokens", _checks.positive("n_tokens", n_tokens), "token")
+    if unique_tokens is None:
+        return N, D, None
+    U = _checks.positive("unique_tokens", unique_tokens)
+    return N, D, _checks.at_least_one("unique_tokens", U, "unique token")
 
 
 def training_flops(

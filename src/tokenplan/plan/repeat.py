@@ -156,11 +156,7 @@ def repeat(
     U = _checks.at_least_one(
         "unique_tokens", _checks.quantity("unique_tokens", unique_tokens), "unique token"
     )
-    epoch_list = _checks.items("epochs", epochs, example="[1, 4, 16]")
-    if not epoch_list:
-        raise InvalidInputError("epochs is empty; give epoch counts like 1,2,4,16.", param="epochs")
-    # sorted, each count once: `--epochs 1,1` asks for the row of one epoch, not for it twice
-    epoch_list = sorted({_checks.quantity(f"epochs[{i}]", e) for i, e in enumerate(epoch_list)})
+    epoch_list = _epoch_counts(epochs)
     the_law = get_law(law)
     n_total, n_law = _model_size(the_law, U, n_params, vocab_size)
     muen = steps.muennighoff()
@@ -197,6 +193,14 @@ def repeat(
             **({"fitted_range": rng.source} if rng is not None and rng.source else {}),
         },
     )
+
+
+def _epoch_counts(epochs) -> list[float]:
+    """The epoch counts, sorted, each once: `--epochs 1,1` asks for the row of one epoch, not for it twice."""
+    epoch_list = _checks.items("epochs", epochs, example="[1, 4, 16]")
+    if not epoch_list:
+        raise InvalidInputError("epochs is empty; give epoch counts like 1,2,4,16.", param="epochs")
+    return sorted({_checks.quantity(f"epochs[{i}]", e) for i, e in enumerate(epoch_list)})
 
 
 def _refuse_below_one(law: Law, unique: float, n_law: float) -> None:
