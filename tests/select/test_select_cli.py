@@ -533,7 +533,7 @@ def test_a_pool_in_the_recipes_place_is_read_as_the_pool(tmp_path, pool):
             b'{"prompt": "caf\xe9"}\n',
             "pool.jsonl: not UTF-8 text (byte 15); save the file as UTF-8.",
         ),
-        (b"", "pool.jsonl: no rows found; the input is empty."),
+        (b"", "pool.jsonl: no rows found; the file is empty or blank."),
     ],
 )
 def test_an_error_about_a_pool_given_in_the_recipes_place_names_the_file_not_input(
@@ -608,3 +608,18 @@ def test_no_candidates_says_in_words_what_dropped_the_rows(tmp_path):
         "1 too long (over 10 characters); loosen filters.min_chars (--min-chars), "
         "filters.max_chars (--max-chars)." in r.stderr
     )
+
+
+def test_an_empty_folder_or_blank_file_is_one_line_that_says_what_to_give(tmp_path):
+    """An empty folder said "input directory 'x' holds no .yml/.yaml files" (a flag the user did not type,
+    and no fix); a file of blank lines said "the input is empty". Both now name the path and what it holds."""
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "blank.jsonl").write_text("\n  \n\n")
+    for pool, message in (
+        ("corpus", "corpus: a folder is read as a chatterbot corpus (one .yml file per category)"),
+        ("blank.jsonl", "blank.jsonl: no rows found; the file is empty or blank."),
+    ):
+        r = run_cli("select", pool, "--n", "2", "--embedder", "tfidf", cwd=tmp_path)
+        assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+        assert r.stderr.startswith(f"tokenplan: error: {message}"), r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["blank.jsonl", "corpus"]

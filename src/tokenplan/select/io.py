@@ -130,7 +130,10 @@ def detect_file_type(path: str | os.PathLike) -> str:
     if p.is_dir():
         if any(p.glob("*.yml")) or any(p.glob("*.yaml")):
             return "yaml"
-        raise InvalidInputError(f"input directory {str(p)!r} holds no .yml/.yaml files.")
+        raise InvalidInputError(
+            f"{p}: a folder is read as a chatterbot corpus (one .yml file per category) and this one "
+            "holds no .yml/.yaml files; give a .jsonl, .json, .csv, .tsv or .parquet file, or such a folder."
+        )
     kind = _SUFFIX.get(p.suffix.lower())
     if kind is None:
         raise InvalidInputError(
@@ -551,7 +554,8 @@ def iter_records(
         more = f" (and {stats.n_malformed - 1} more)" if stats.n_malformed > 1 else ""
         raise InvalidInputError(f"no rows read: {stats.errors[0]}{more}.")
     if stats.n_rows == 0:
-        raise InvalidInputError(f"{p}: no rows found; the input is empty.")
+        empty = "the folder holds no rows" if p.is_dir() else "the file is empty or blank"
+        raise InvalidInputError(f"{p}: no rows found; {empty}.")
 
 
 def missing_file(what: str, p: Path, *, param: str) -> InvalidInputError:
