@@ -537,9 +537,21 @@ def facility_cells_tail(share: float):
     return run
 
 
+def facility_cells_local(view, n: int, seed: int) -> np.ndarray:
+    """(h) facility-cells with facility location's kernel at the cells' scale: s(i, j) = exp(-||x_i -
+    x_j||^2 / (2 h^2)), h^2 = the mean squared distance of the rows to their own centroid in the same K-Means
+    partition (inertia / rows), instead of the nearly flat (1 + cos) / 2, under which a row's gain sums small
+    improvements over far-away rows and greedy favours, inside each cell, the rows central to the whole pool."""
+    from tokenplan.select.methods import _cells_then_tail
+
+    sel = _cells_then_tail(view, n, seed, None, random=False, fewest_swaps=True, cell_kernel=True)
+    return sel.indices
+
+
 #: --methods names that are bench-only candidates: name -> fn(view, n, seed) -> indices
 CANDIDATES = {
     "facility-cells-all": facility_cells_all,
+    "facility-cells-local": facility_cells_local,
     **{f"facility-cells-tail{p}": facility_cells_tail(p / 100) for p in (20, 30, 50)},
     "kmeans-pp": kmeans_pp,
     "kmeans-pp-greedy": lambda view, n, seed: kmeans_pp(view, n, seed, greedy=True),

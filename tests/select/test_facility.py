@@ -91,3 +91,71 @@ def test_bad_input():
         facility_location(x, 0)
     with pytest.raises(InvalidInputError, match="2-D"):
         facility_location(np.zeros(3, np.float32), 1)
+
+
+def _brute_greedy(s, k, groups=None):
+    """Greedy facility location from the full similarity matrix ``s`` (float64; clients x rows): every
+    gain recomputed from scratch at each pick, ties to the lowest index, one pick per group while a group
+    without a pick is left."""
+    cur = np.zeros(len(s))
+    picks = []
+    for _ in range(k):
+        gains = np.maximum(s - cur[:, None], 0.0).sum(axis=0)
+        allowed = np.ones(s.shape[1], dtype=bool)
+        allowed[picks] = False
+        if groups is not None:
+            free = allowed & ~np.isin(groups, groups[picks])
+            if free.any():
+                allowed = free
+        j = int(np.argmax(np.where(allowed, gains, -np.inf)))
+        picks.append(j)
+        cur = np.maximum(cur, s[:, j])
+    return picks
+
+
+def _random_unit(seed, n=60, d=5):
+    x = np.random.default_rng(seed).normal(size=(n, d)).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("h2", [0.05, 0.3, 2.0])
+@pytest.mark.parametrize("dense", [True, False])
+def test_gaussian_kernel_picks_what_brute_force_greedy_picks(monkeypatch, h2, dense):
+    """kernel_scale=h2: s = exp(-||x_i - x_j||^2 / (2 h2)); the incremental gains (stored matrix, or rows
+    recomputed with the initial gains summed by chunks) pick exactly what brute-force greedy picks."""
+    x = _random_unit(11)
+    if not dense:
+        monkeypatch.setattr(fl_mod, "_DENSE_MAX", 0)
+        monkeypatch.setattr(fl_mod, "_CHUNK", 7)  # several chunks of clients
+    x64 = x.astype(np.float64)
+    d2 = np.maximum(2.0 - 2.0 * x64 @ x64.T, 0.0)
+    s = np.exp(-d2 / (2.0 * h2))
+    groups = np.arange(len(x)) % 7
+    for g in (None, groups):
+        got = facility_location(x, 12, groups=g, kernel_scale=h2)
+        assert got.indices.tolist() == _brute_greedy(s, 12, g)
+        picks = got.indices.tolist()
+        gain0 = s[:, picks[0]].sum()
+        assert got.gains[0] == pytest.approx(gain0, rel=1e-4)
+        assert got.objective == pytest.approx(s[:, picks].max(axis=1).mean(), rel=1e-4)
+
+
+def test_no_kernel_scale_keeps_the_cosine_kernel_picks():
+    """kernel_scale=None is s = (1 + cos) / 2 as before the option: the picks of the code before it
+    (recorded) and of brute-force greedy."""
+    x = _random_unit(11)
+    groups = np.arange(len(x)) % 7
+    before = [8, 51, 4, 57, 24, 31, 58, 5, 47, 0, 15, 16]
+    before_groups = [8, 51, 4, 24, 13, 0, 5, 31, 16, 47, 15, 48]
+    assert facility_location(x, 12).indices.tolist() == before
+    assert facility_location(x, 12, kernel_scale=None).indices.tolist() == before
+    assert facility_location(x, 12, groups=groups).indices.tolist() == before_groups
+    s = (1.0 + x.astype(np.float64) @ x.astype(np.float64).T) / 2.0
+    assert _brute_greedy(s, 12) == before
+    assert _brute_greedy(s, 12, groups) == before_groups
+
+
+@pytest.mark.parametrize("bad", [0, -1.0, float("nan"), "wide"])
+def test_bad_kernel_scale(bad):
+    with pytest.raises(InvalidInputError, match="kernel_scale"):
+        facility_location(_unit([0, 90]), 1, kernel_scale=bad)

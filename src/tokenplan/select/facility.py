@@ -16,6 +16,11 @@ The objective sums over *clients*: all rows when the pool has at most ``max_clie
 sample (seeded), which estimates F without the n x n matrix. The (clients x rows) similarity matrix is kept
 in memory when it fits in 256 MB; the client sample shrinks (not below 1,024) to make it fit, and beyond that
 the captured clients' rows are recomputed at each pick (pools above ~65,000 rows: minutes on 2 cores).
+
+``kernel_scale=h2`` replaces s by the Gaussian kernel s(i, j) = exp(-||x_i - x_j||^2 / (2 h2)) =
+exp((cos(i, j) - 1) / h2) on unit vectors (h2 = h^2, the squared bandwidth): a row gains only from the rows
+within a few h of it, where (1 + cos) / 2, nearly flat, also sums small gains over far-away rows. Only the
+similarity and the initial gains depend on the kernel; the incremental gains are the same.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tokenplan._checks import positive_int
+from tokenplan._checks import positive, positive_int
 from tokenplan._progress import CountProgress, reporter
 from tokenplan.errors import InvalidInputError
 from tokenplan.select._greedy import GreedyResult, check_rows
@@ -55,6 +60,7 @@ def facility_location(
     already_selected: np.ndarray | None = None,
     groups: np.ndarray | None = None,
     random_top: int | None = None,
+    kernel_scale: float | None = None,
     progress: CountProgress | None = None,
 ) -> FacilityLocationResult:
     """Greedy facility location over the rows of ``x`` (L2-normalised): ``budget`` distinct rows.
@@ -66,11 +72,13 @@ def facility_location(
     given ``seed`` (which only draws the client sample). Ties go to the lowest row index.
     ``random_top=k``: random greedy (Buchbinder, Feldman, Naor & Schwartz 2014) instead: each pick is drawn
     uniformly (seeded by ``seed``) among the k allowed rows of largest gain; with k = the budget it keeps
-    greedy's 1 - 1/e of the optimum in expectation. ``progress(done, budget)``: before the first pick and
-    after each one.
+    greedy's 1 - 1/e of the optimum in expectation. ``kernel_scale``: None for s = (1 + cos) / 2, else the
+    squared bandwidth h^2 > 0 of the Gaussian kernel exp((cos - 1) / h^2) (module docstring).
+    ``progress(done, budget)``: before the first pick and after each one.
     """
     x, budget, pre = check_rows(x, budget, already_selected, what="facility location")
     n = len(x)
+    h2 = None if kernel_scale is None else positive("kernel_scale", kernel_scale)
     groups, free = _group_mask(groups, n, pre)
     m = min(n, positive_int("max_clients", max_clients))
     if m * n > _DENSE_MAX:  # shrink the sample so that the matrix fits, but keep enough clients
@@ -80,14 +88,14 @@ def facility_location(
     else:
         rng = np.random.default_rng(seed)
         clients = x[np.sort(rng.choice(n, m, replace=False))]
-    sim = _sim(clients, x) if m * n <= _DENSE_MAX else None
+    sim = _sim(clients, x, h2) if m * n <= _DENSE_MAX else None
     cur = np.zeros(m, dtype=np.float32)  # each client's best similarity to the selection so far
     report = reporter(progress, budget)
-    gains = _initial_gains(clients, x, sim)
+    gains = _initial_gains(clients, x, sim, h2)
     open_ = np.ones(n, dtype=bool)
     open_[pre] = False
     for j in pre:
-        _take(clients, x, sim, cur, gains, int(j))
+        _take(clients, x, sim, cur, gains, int(j), h2)
     picks = np.empty(budget, dtype=np.int64)
     picked_gain = np.empty(budget, dtype=np.float64)
     top = None if random_top is None else positive_int("random_top", random_top)
@@ -100,7 +108,7 @@ def facility_location(
         open_[j] = False
         if free is not None:
             free[groups == groups[j]] = False  # its group has its pick
-        _take(clients, x, sim, cur, gains, j)
+        _take(clients, x, sim, cur, gains, j, h2)
         report(t + 1, budget)
     return FacilityLocationResult(picks, picked_gain, float(cur.mean()))
 
@@ -121,29 +129,50 @@ def _group_mask(groups, n: int, pre: np.ndarray) -> tuple[np.ndarray | None, np.
     return groups, ~np.isin(groups, groups[pre])
 
 
-def _sim(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def _sim(a: np.ndarray, b: np.ndarray, h2: float | None = None) -> np.ndarray:
+    """s(a_i, b_j): (1 + cos) / 2, or with ``h2`` the Gaussian kernel exp((cos - 1) / h2)."""
     out = a @ b.T
-    out += 1.0
-    out *= 0.5
+    if h2 is None:
+        out += 1.0
+        out *= 0.5
+        return out
+    np.minimum(out, 1.0, out=out)  # rounding can put cos above 1
+    out -= 1.0
+    out /= np.float32(h2)
+    np.exp(out, out=out)
     return out
 
 
-def _initial_gains(clients: np.ndarray, x: np.ndarray, sim: np.ndarray | None) -> np.ndarray:
-    """With nothing selected, the gain of row j is sum_i s(i, j) = (m + sum_i x_i . x_j) / 2."""
+def _initial_gains(
+    clients: np.ndarray, x: np.ndarray, sim: np.ndarray | None, h2: float | None = None
+) -> np.ndarray:
+    """With nothing selected, the gain of row j is sum_i s(i, j): with (1 + cos) / 2, (m + sum_i x_i . x_j) / 2;
+    with the Gaussian kernel and no stored matrix, summed over chunks of clients."""
     if sim is not None:
         return sim.sum(axis=0, dtype=np.float64)
-    return (len(clients) + x.astype(np.float64) @ clients.sum(axis=0, dtype=np.float64)) / 2.0
+    if h2 is None:
+        return (len(clients) + x.astype(np.float64) @ clients.sum(axis=0, dtype=np.float64)) / 2.0
+    gains = np.zeros(len(x), dtype=np.float64)
+    for a in range(0, len(clients), _CHUNK):
+        gains += _sim(clients[a : a + _CHUNK], x, h2).sum(axis=0, dtype=np.float64)
+    return gains
 
 
 def _take(
-    clients: np.ndarray, x: np.ndarray, sim: np.ndarray | None, cur: np.ndarray, gains, j: int
+    clients: np.ndarray,
+    x: np.ndarray,
+    sim: np.ndarray | None,
+    cur: np.ndarray,
+    gains,
+    j: int,
+    h2: float | None = None,
 ) -> None:
     """Add row j: the clients it captures move to it, and every row's gain loses what they gave it."""
-    s_j = sim[:, j] if sim is not None else _sim(clients, x[j][None, :])[:, 0]
+    s_j = sim[:, j] if sim is not None else _sim(clients, x[j][None, :], h2)[:, 0]
     cap = np.flatnonzero(s_j > cur)
     for a in range(0, len(cap), _CHUNK):
         rows_idx = cap[a : a + _CHUNK]
-        rows = sim[rows_idx] if sim is not None else _sim(clients[rows_idx], x)
+        rows = sim[rows_idx] if sim is not None else _sim(clients[rows_idx], x, h2)
         old, new = cur[rows_idx, None], s_j[rows_idx, None]
         # gain of row r from client i drops from max(0, s_ir - old_i) to max(0, s_ir - new_i)
         lost = np.maximum(rows - old, 0.0) - np.maximum(rows - new, 0.0)

@@ -370,9 +370,12 @@ def _cells_then_tail(
     random: bool,
     fewest_swaps: bool = False,
     tail: int | None = None,
+    cell_kernel: bool = False,
 ) -> Selection:
     """The cells, facility location, answer swaps and tail of facility-cells and random-greedy-cells;
-    ``tail``: farthest-first picks (default :func:`n_tail`; other values for bench/select_quality.py)."""
+    ``tail``: farthest-first picks (default :func:`n_tail`; other values for bench/select_quality.py);
+    ``cell_kernel`` (bench/select_quality.py only): facility location with the Gaussian kernel whose h^2 is
+    the cells' mean squared distance to their centroid (inertia / rows) instead of (1 + cos) / 2."""
     from tokenplan.select.cluster import kmeans
     from tokenplan.select.facility import facility_location
 
@@ -390,6 +393,7 @@ def _cells_then_tail(
         seed=seed,
         groups=km.labels,
         random_top=head if random else None,
+        kernel_scale=km.inertia / len(x) if cell_kernel else None,
         progress=report.part(head // 2, head - head // 2),
     )
     # fewest_swaps: just enough long answers for a subset median >= the pool's (the tail counted short)
