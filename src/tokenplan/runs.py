@@ -650,26 +650,27 @@ def _refuse_mixed_sizes(cols: _Cols, repeated, p) -> None:
 
 
 def _validate_runs(cols: _Cols, mapping, p, *, drop_invalid: bool, dropped: dict) -> _Cols:
-    """Every size and loss finite and > 0 (an error listing the rows, or dropped with ``drop_invalid``);
-    run ids unique; an all-empty budget column is no budget column."""
+    """Every size and loss finite and > 0, and a run at least one parameter and one (unique) token (an
+    error listing the rows, or dropped with ``drop_invalid``); run ids unique; an all-empty budget column
+    is no budget column."""
     bad_msgs = []
     bad_any = np.zeros(len(cols.L), dtype=bool)
-    for name, arr in (
-        ("n_params", cols.N),
-        ("n_tokens", cols.D),
-        ("flops", cols.C),
-        ("loss", cols.L),
+    for name, arr, least in (
+        ("n_params", cols.N, 1.0),
+        ("n_tokens", cols.D, 1.0),
+        ("flops", cols.C, 0.0),
+        ("loss", cols.L, 0.0),
+        ("unique_tokens", cols.U, 1.0),  # empty cells (NaN) are fresh data
     ):
-        bad = ~np.isfinite(arr) | (arr <= 0)
+        bad = (arr < least) | (arr <= 0)
+        if name != "unique_tokens":
+            bad |= ~np.isfinite(arr)
         if bad.any():
             bad_any |= bad
             where = _describe_rows(np.flatnonzero(bad), cols.run_id, arr, cols.row)
-            bad_msgs.append(f"{name} must be finite and > 0 at {where}")
-    badu = np.isfinite(cols.U) & (cols.U <= 0)
-    if badu.any():
-        bad_any |= badu
-        where = _describe_rows(np.flatnonzero(badu), cols.run_id, cols.U, cols.row)
-        bad_msgs.append(f"unique_tokens must be > 0 at {where}")
+            bar = "finite and > 0" if least == 0.0 else "finite and at least 1"
+            bar = "at least 1" if name == "unique_tokens" else bar  # empty or inf: fresh data
+            bad_msgs.append(f"{name} must be {bar} at {where}")
     if bad_msgs:
         if not drop_invalid:
             raise InvalidInputError(
@@ -677,7 +678,9 @@ def _validate_runs(cols: _Cols, mapping, p, *, drop_invalid: bool, dropped: dict
                 + "; ".join(bad_msgs)
                 + ". Fix the rows or pass --drop-invalid to drop them."
             )
-        dropped["NaN/inf/non-positive values (--drop-invalid)"] = int(bad_any.sum())
+        dropped["NaN/inf/non-positive values or sizes under one (--drop-invalid)"] = int(
+            bad_any.sum()
+        )
         cols = cols.take(~bad_any)
         if len(cols.L) == 0:
             raise InvalidInputError(f"{p}: no valid runs left after dropping invalid rows.")

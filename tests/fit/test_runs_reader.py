@@ -367,3 +367,22 @@ def test_a_step_logged_twice_warns_once_and_keeps_the_later_row(tmp_path):
         r.stdout.count("a step logged twice") == 1
         and "run r03 step 40 (rows 44 and 221)" in r.stdout
     )
+
+
+def test_a_run_under_one_parameter_or_token_is_refused_as_plan_refuses_it(tmp_path):
+    """A run of 0.5 parameters was fitted (with only the 6ND warning): plan, table, repeat and predict
+    refuse a count under one, and so does the run reader now, naming the column and row; unique_tokens
+    left empty (fresh data) is still read; --drop-invalid drops and counts such rows."""
+    header = "run_id,n_params,n_tokens,unique_tokens,loss\n"
+    good = "b,2e8,4e9,,3.1\nc,4e8,8e9,8e9,2.8\nd,8e8,1.6e10,,2.6\n"
+    for row, message in (
+        ("a,0.5,2e9,,3.5\n", r"n_params must be finite and at least 1 at row 1 \(a: 0\.5\)"),
+        ("a,1e8,0.5,,3.5\n", r"n_tokens must be finite and at least 1 at row 1 \(a: 0\.5\)"),
+        ("a,1e8,2e9,0.5,3.5\n", r"unique_tokens must be at least 1 at row 1 \(a: 0\.5\)"),
+    ):
+        p = write(tmp_path, "r.csv", header + row + good)
+        with pytest.raises(InvalidInputError, match=message):
+            read_runs(p)
+        runs = read_runs(p, drop_invalid=True)
+        assert list(runs.run_id) == ["b", "c", "d"]
+    assert len(read_runs(write(tmp_path, "ok.csv", header + good)).run_id) == 3

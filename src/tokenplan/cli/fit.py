@@ -109,7 +109,9 @@ def _curves(runs_path, curves_path, approach, notes):
 )
 @count_option("--drop-highest", "5", "Drop the K highest-loss runs.", allow_zero=True, default=0)
 @click.option(
-    "--drop-invalid", is_flag=True, help="Drop rows with NaN/inf/non-positive values (counted)."
+    "--drop-invalid",
+    is_flag=True,
+    help="Drop rows with NaN/inf/non-positive values or sizes under one (counted).",
 )
 @click.option("--delta", type=float, default=1e-3, help="Huber delta (log-loss units).")
 @choice_option(
