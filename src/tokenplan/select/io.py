@@ -550,12 +550,18 @@ def iter_records(
             )
         except ValueError as exc:
             stats.malformed(where, str(exc), strict=strict)
-    if stats.n_rows == 0 and stats.errors:  # whole files unreadable (bad YAML, not chatterbot)
+    if stats.n_rows == 0:
+        _no_rows(p, stats)
+
+
+def _no_rows(p: Path, stats) -> None:
+    """Raise: nothing was read from ``p``, because every file was unreadable (bad YAML, not chatterbot) or
+    because it holds no rows."""
+    if stats.errors:
         more = f" (and {stats.n_malformed - 1} more)" if stats.n_malformed > 1 else ""
         raise InvalidInputError(f"no rows read: {stats.errors[0]}{more}.")
-    if stats.n_rows == 0:
-        empty = "the folder holds no rows" if p.is_dir() else "the file is empty or blank"
-        raise InvalidInputError(f"{p}: no rows found; {empty}.")
+    empty = "the folder holds no rows" if p.is_dir() else "the file is empty or blank"
+    raise InvalidInputError(f"{p}: no rows found; {empty}.")
 
 
 def missing_file(what: str, p: Path, *, param: str) -> InvalidInputError:
