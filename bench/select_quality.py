@@ -548,8 +548,18 @@ def facility_cells_local(view, n: int, seed: int) -> np.ndarray:
     return sel.indices
 
 
+def random_greedy_cells_fewest(view, n: int, seed: int) -> np.ndarray:
+    """(i) random-greedy-cells with facility-cells' fewest answer swaps (2026-12-04): random greedy was last
+    measured with every short answer swapped and on MiniLM alone, before both changes that moved
+    facility-cells; this is that method with today's pieces, measured under the same rule."""
+    from tokenplan.select.methods import _cells_then_tail
+
+    return _cells_then_tail(view, n, seed, None, random=True, fewest_swaps=True).indices
+
+
 #: --methods names that are bench-only candidates: name -> fn(view, n, seed) -> indices
 CANDIDATES = {
+    "random-greedy-cells-fewest": random_greedy_cells_fewest,
     "facility-cells-all": facility_cells_all,
     "facility-cells-local": facility_cells_local,
     **{f"facility-cells-tail{p}": facility_cells_tail(p / 100) for p in (20, 30, 50)},
