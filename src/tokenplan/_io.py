@@ -232,9 +232,12 @@ def _clash(dst: Path, inputs, outputs: dict) -> str | None:
 
 def _can_create_in(folder: Path) -> bool:
     """Whether a file can be created in ``folder``: ``os.access`` says yes to root on a read-only mount or
-    /proc, where the write would fail only after all the work, naming a temporary file."""
+    /proc, where the write would fail only after all the work, naming a temporary file. The probe carries
+    the pid like every temp, and a probe left by a killed run is removed first (no later sweep looks for it:
+    they sweep the temps of the files they write)."""
+    remove_stale_temps(folder, name="probe")
     try:
-        fd, name = tempfile.mkstemp(dir=folder, prefix=".probe.", suffix=TEMP_MARK)
+        fd, name = tempfile.mkstemp(dir=folder, prefix=f".probe.{os.getpid()}.", suffix=TEMP_MARK)
     except OSError:
         return False
     os.close(fd)

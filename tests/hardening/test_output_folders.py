@@ -73,3 +73,21 @@ def test_folders_of_inputs_are_never_created_and_a_refused_run_creates_none(tmp_
     r = run_cli(*SELECT, "--plot", str(tmp_path / "out" / "m.png"), "-o", str(taken))
     assert r.returncode == 2 and "--overwrite" in r.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["taken.jsonl"]
+
+
+def test_a_writability_probe_left_by_a_killed_run_is_removed_by_the_next_check(tmp_path):
+    """The writability probe was named '.probe.RANDOM.tokenplan-tmp', without the pid, and no sweep looked
+    for it: a run killed between creating and removing it left it for good (seen once in the SIGKILL test).
+    It now carries the pid, and the next output check removes probes whose writer is gone, never a live
+    one's."""
+    import os
+
+    from tokenplan._io import TEMP_MARK, check_output
+
+    stale = tmp_path / f".probe.999999999.abc{TEMP_MARK}"  # no such pid
+    old = tmp_path / f".probe.abc{TEMP_MARK}"  # the name before: no pid, so nobody writes it
+    live = tmp_path / f".probe.{os.getppid()}.abc{TEMP_MARK}"  # a running process
+    for f in (stale, old, live):
+        f.write_text("")
+    check_output(tmp_path / "out.jsonl", param="output")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [live.name]
