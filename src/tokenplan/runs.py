@@ -655,22 +655,21 @@ def _validate_runs(cols: _Cols, mapping, p, *, drop_invalid: bool, dropped: dict
     is no budget column."""
     bad_msgs = []
     bad_any = np.zeros(len(cols.L), dtype=bool)
-    for name, arr, least in (
-        ("n_params", cols.N, 1.0),
-        ("n_tokens", cols.D, 1.0),
-        ("flops", cols.C, 0.0),
-        ("loss", cols.L, 0.0),
-        ("unique_tokens", cols.U, 1.0),  # empty cells (NaN) are fresh data
+    for name, arr, least, finite in (
+        ("n_params", cols.N, 1.0, True),
+        ("n_tokens", cols.D, 1.0, True),
+        ("flops", cols.C, 0.0, True),
+        ("loss", cols.L, 0.0, True),
+        ("unique_tokens", cols.U, 1.0, False),  # empty (NaN) or inf cells are fresh data
     ):
         bad = (arr < least) | (arr <= 0)
-        if name != "unique_tokens":
+        if finite:
             bad |= ~np.isfinite(arr)
         if bad.any():
             bad_any |= bad
             where = _describe_rows(np.flatnonzero(bad), cols.run_id, arr, cols.row)
-            bar = "finite and > 0" if least == 0.0 else "finite and at least 1"
-            bar = "at least 1" if name == "unique_tokens" else bar  # empty or inf: fresh data
-            bad_msgs.append(f"{name} must be {bar} at {where}")
+            bar = "> 0" if least == 0.0 else "at least 1"
+            bad_msgs.append(f"{name} must be {'finite and ' if finite else ''}{bar} at {where}")
     if bad_msgs:
         if not drop_invalid:
             raise InvalidInputError(

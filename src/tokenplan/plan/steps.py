@@ -185,12 +185,8 @@ def budget_derivation(opts: Options) -> str | None:
 def validate(**kw: Any) -> Options:
     """Check every option before any work: a bad value raises naming its parameter."""
     mode = budget_mode(kw)
-    if mode == RUN:
-        budget = _count("n_params", kw["n_params"])
-    elif mode in _COUNTED:
-        budget = _count(mode, kw[mode])
-    else:
-        budget = _number(mode, kw[mode])
+    name = "n_params" if mode == RUN else mode  # a run's budget is its model
+    budget = _count(name, kw[name]) if name in _COUNTED else _number(name, kw[name])
     law = get_law(kw["law"])
     mfu = _checks.in_range("mfu", kw["mfu"], 0.0, 1.0, inclusive="high")  # a share of peak, not 0
     _hardware_given(mode, kw)

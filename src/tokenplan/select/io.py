@@ -130,9 +130,10 @@ def detect_file_type(path: str | os.PathLike) -> str:
     if p.is_dir():
         if any(p.glob("*.yml")) or any(p.glob("*.yaml")):
             return "yaml"
+        files = ", ".join(sorted(s for s, kind in _SUFFIX.items() if kind != "yaml"))
         raise InvalidInputError(
             f"{p}: a folder is read as a chatterbot corpus (one .yml file per category) and this one "
-            "holds no .yml/.yaml files; give a .jsonl, .json, .csv, .tsv or .parquet file, or such a folder."
+            f"holds no .yml/.yaml files; give a file ({files}) or such a folder."
         )
     kind = _SUFFIX.get(p.suffix.lower())
     if kind is None:
