@@ -205,13 +205,13 @@ def test_run_reports_every_stage_to_the_progress_callback():
     run(recipe, progress=lambda stage, done, total: events.append((stage, done, total)))
     stages = list(dict.fromkeys(e[0] for e in events))
     # the TF-IDF fit is a step of its own inside embed (it counts no texts until it ends)
-    assert stages == ["read", "embed", "tfidf", "kmeans", "select", "report", "write"]
+    assert stages == ["read", "embed", "tfidf", "kmeans", "choose", "report", "write"]
     for stage in stages:  # each stage starts, and finishes with done == total
         mine = [e for e in events if e[0] == stage]
         assert mine[0][1] == 0 and mine[-1][1] == mine[-1][2]
     assert ("read", 12, 12) in events and ("embed", 11, 11) in events
     assert [e for e in events if e[0] == "kmeans"] == [("kmeans", i, 20) for i in range(21)]
-    picks = [e[1] for e in events if e[0] == "select"]  # counted pick by pick, up to the budget
+    picks = [e[1] for e in events if e[0] == "choose"]  # counted pick by pick, up to the budget
     assert picks == sorted(picks) and picks[-1] == 4 and len(set(picks)) == 5
 
 

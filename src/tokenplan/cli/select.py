@@ -13,7 +13,7 @@ from tokenplan.cli._progress import stage_progress
 from tokenplan.select.embed import BACKENDS, DEFAULT_EMBEDDER
 from tokenplan.select.filters import FILTER_PRESETS
 
-_UNITS = {"read": "rows", "embed": "texts", "kmeans": "iterations", "select": "picks"}
+_UNITS = {"read": "rows", "embed": "texts", "kmeans": "iterations", "choose": "picks"}
 
 
 def _fields(ctx, param, value):

@@ -1340,7 +1340,7 @@ def _select(recipe: Recipe, pool, n_select: int, tokens, target, *, tick: Progre
     from tokenplan.select.methods import select, select_by_tokens, select_for_target
 
     def progress(done: int, total: int) -> None:
-        tick("select", done, total)
+        tick("choose", done, total)
 
     if target is not None:
 
