@@ -126,7 +126,7 @@ def test_terminal_shows_bars_with_eta_on_stderr_only(tmp_path):
     screen = b"".join(chunks).decode("utf-8", "replace")
     assert proc.returncode == 0, screen
     assert json.loads(stdout)["report"]["n_selected"] == 3
-    for text in ("kmeans", "20/20", "select", "3/3", "ETA"):
+    for text in ("kmeans", "20/20", "choose", "3/3", "ETA"):
         assert text in screen, text
 
 
