@@ -111,6 +111,8 @@ def format_quantity(value: float, *, digits: int = 3) -> str:
     x = float(value)
     if x == 0:
         return "0"
+    # rounded before the suffix is chosen: 999.6M is 1B at 3 figures, not '1e+03M'
+    x = float(f"{x:.{digits}g}") if math.isfinite(x) else x
     if abs(x) >= 1e15 or abs(x) < 1:
         return f"{x:.{digits - 1}e}"
     for suffix, scale in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("K", 1e3)):
