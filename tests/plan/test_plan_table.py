@@ -86,6 +86,21 @@ def test_kaplan_table_converts_sizes():
     assert t.rows[0].n_params_law == pytest.approx(convert_params(1e9, to="non-embedding"))
 
 
+def test_kaplan_table_prints_the_count_its_ratio_and_flops_use():
+    """The row read '1B | 1.13e+20 | ... | 19.8B | 20.7': total parameters beside a tokens per parameter
+    (and 6ND) on the non-embedding count the law uses, 953M, printed nowhere in the table."""
+    r = run_cli("table", "--law", "kaplan", "--params", "1B", env={"COLUMNS": "200"})
+    assert r.returncode == 0, r.stderr
+    head = next(line for line in r.stdout.splitlines() if "Parameters" in line)
+    row = next(line for line in r.stdout.splitlines() if "19.8B" in line)
+    cells = [c.strip() for c in row.strip("│ ").split("│")]
+    assert "non-embedding params" in head and cells[:2] == ["1B", "953M"]
+    assert cells[5] == "20.7"  # 19.8B / 953M, the count printed beside it
+    assert "tokens per parameter use the non-embedding count" in r.stdout
+    r = run_cli("table", "--params", "1B", env={"COLUMNS": "200"})  # a total-N law: no extra column
+    assert "non-embedding" not in r.stdout
+
+
 def test_bad_sizes():
     with pytest.raises(InvalidInputError, match="n_params"):
         optimal_table([])

@@ -605,8 +605,9 @@ def table(n_params, law, interval, as_json) -> None:
         console().print(line, soft_wrap=True)
     if result.param_convention != "total":
         console().print(
-            f"note: law {result.law} counts {result.param_convention} parameters; the sizes above "
-            "count all parameters and were converted (Pearce & Song 2024)."
+            f"note: law {result.law} counts {result.param_convention} parameters; the sizes given "
+            "count all parameters and were converted (Pearce & Song 2024); FLOPs (6ND) and tokens per "
+            f"parameter use the {result.param_convention} count, as the law does."
         )
     for w in result.warnings:
         console().print(f"warning: {w}")
@@ -618,7 +619,9 @@ def _optimal_table(result):
 
     has_loss = any(r.loss is not None for r in result.rows)
     t = Table(title=f"Chinchilla Table 3 style, law {result.law}", title_justify="left")
-    for c in ("Parameters", "FLOPs", "FLOPs (in Gopher unit)", "Tokens", "Tokens/param"):
+    converted = result.param_convention != "total"  # kaplan: FLOPs and tokens/param use the law's N
+    heads = ["Parameters", f"{result.param_convention} params"] if converted else ["Parameters"]
+    for c in (*heads, "FLOPs", "FLOPs (in Gopher unit)", "Tokens", "Tokens/param"):
         t.add_column(c, justify="right")
     if has_loss:
         t.add_column("Loss", justify="right")
@@ -628,6 +631,7 @@ def _optimal_table(result):
     for r in result.rows:
         row = [
             fq(r.n_params),
+            *([fq(r.n_params_law)] if converted else []),
             f"{r.flops:.2e}",
             _gopher(r.gopher_units),
             fq(r.n_tokens),
