@@ -301,9 +301,10 @@ def _iter_yaml(path: Path, stats: ReadStats, strict: bool) -> Iterator[tuple[int
             if not isinstance(conv, list) or len(conv) < 2:
                 yield i, _Bad(f"{f.name}: conversation {i} needs a list of at least two turns")
                 continue
+            # turns alternate user, assistant; a last user turn has no reply, so no place in an SFT row
             turns = [
                 {"role": "user" if j % 2 == 0 else "assistant", "content": str(t)}
-                for j, t in enumerate(conv)
+                for j, t in enumerate(conv[: len(conv) // 2 * 2])
             ]
             yield i, {"messages": turns, "domain": f.stem}
 
