@@ -138,8 +138,10 @@ def test_cluster_budget_choose_and_report_alone():
         cluster_candidates(x, n_clusters=31)
     recipe = Recipe(input="pool.jsonl", fraction=0.1, method="kcenter")
     assert budget(recipe, len(cands), ReadStats(), Counter()) == 3
-    with pytest.raises(InvalidInputError, match="n_select=40 should be <= the 30"):
-        budget(Recipe(input="p.jsonl", n_select=40), 30, ReadStats(), Counter())
+    # the reasons as the report prints them, not a Python dict; and what to do
+    said = r"n_select=40 is more than the 30 candidates .*dropped: too_short 1,200\); select at most 30"
+    with pytest.raises(InvalidInputError, match=said):
+        budget(Recipe(input="p.jsonl", n_select=40), 30, ReadStats(), Counter(too_short=1200))
     sel = choose(recipe, x, cands, km, 3)
     assert len(set(km.labels[sel.indices])) == 3  # farthest-first reaches every cluster
     cov, base = report_coverage(x, cands, km, sel, seed=0)

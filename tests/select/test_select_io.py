@@ -182,7 +182,9 @@ def test_chatterbot_yaml_one_domain_per_file():
 def test_a_chatterbot_row_is_written_ending_on_its_answer(tmp_path):
     """A conversation of three turns was written with its last user turn, unanswered: an SFT row that ends
     on a prompt (5 of 40 rows of a chatterbot subset)."""
-    n = write_subset(DATA / "chatter.yml", tmp_path / "s.jsonl", {i: {"_rank": i} for i in range(5)})
+    n = write_subset(
+        DATA / "chatter.yml", tmp_path / "s.jsonl", {i: {"_rank": i} for i in range(5)}
+    )
     rows = [json.loads(line) for line in (tmp_path / "s.jsonl").read_text().splitlines()]
     assert n == len(rows) == 3
     assert [t["role"] for t in rows[2]["messages"]] == ["user", "assistant"]

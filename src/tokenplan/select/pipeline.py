@@ -972,9 +972,11 @@ def budget(recipe: Recipe, n_candidates: int, stats: ReadStats, reasons: Counter
     else:
         n_select = 1  # a token budget: the count follows from it
     if n_select > n_candidates:
+        dropped = ", ".join(f"{k} {v:,}" for k, v in reasons.items()) or "none"
         raise InvalidInputError(
-            f"n_select={n_select:,} should be <= the {n_candidates:,} candidates left after filters "
-            f"and dedup ({stats.n_rows:,} rows read; dropped {dict(reasons) or 'none'}).",
+            f"n_select={n_select:,} is more than the {n_candidates:,} candidates left after filters "
+            f"and dedup ({stats.n_rows:,} rows read; dropped: {dropped}); select at most "
+            f"{n_candidates:,}, or loosen the filters.",
             param="n_select" if recipe.n_select is not None else "fraction",
         )
     return n_select
