@@ -491,3 +491,50 @@ def test_a_point_far_below_the_fitted_compute_says_its_interval_is_not_calibrate
     assert any("4 decades (1e+04x) below" in n for n in p["notes"])
     r = run_cli("predict", "--law", str(path), "--params", "1M", "--tokens", "20M")
     assert "note: 1M/20M: this point is 4 decades (1e+04x) below" in " ".join(r.stdout.split())
+
+
+@pytest.mark.parametrize("law", ["epoch2024", "chinchilla", "kaplan"])
+def test_predict_and_plan_give_one_loss_with_unique_tokens(law):
+    """`predict --params 9.05B --tokens 184B --unique-tokens 25B` printed 2.1410 under epoch2024 (fresh data:
+    'ignores unique_tokens') while `plan` and `repeat` with the same flags printed 2.1511: they take a law
+    without a repetition term at the effective tokens D' (Muennighoff et al. 2023, eq. 5). predict now does
+    the same and shows D'; for kaplan it is given plan's non-embedding count, as it counts parameters."""
+    flags = ["--tokens", "184B", "--unique-tokens", "25B", "--law", law, "--json"]
+    r = run_cli("plan", "--params", "9.05B", *flags)
+    assert r.returncode == 0, r.stderr
+    plan = json.loads(r.stdout)
+    r = run_cli("predict", "--params", repr(plan["n_params"]), *flags)
+    assert r.returncode == 0, r.stderr
+    (pred,) = json.loads(r.stdout)["predictions"]
+    assert pred["loss"] == pytest.approx(plan["loss"], rel=1e-12)
+    assert pred["loss"] > plan["loss_fresh"]
+    assert pred["effective_tokens"] == pytest.approx(plan["effective_tokens"], rel=1e-12)
+    assert not any("ignores unique_tokens" in n for n in pred["notes"])
+    from tokenplan.plan import repeat
+
+    (row,) = repeat(25e9, [184e9 / 25e9], n_params=plan["n_params_total"], law=law).rows
+    assert row.loss == pytest.approx(pred["loss"], rel=1e-12)
+
+
+def test_predict_interval_brackets_the_repeated_loss_and_says_what_it_covers():
+    """epoch2024's bootstrap interval was the fresh-data one (2.1327 .. 2.1492) beside the D' loss 2.1511
+    that plan printed; every draw is now taken at D' too, so the interval brackets the loss shown, and the
+    note says R_D* has no interval (plan's interval is the same call: the same note)."""
+    from tokenplan import plan
+
+    law = get_law("epoch2024")
+    p = law.predict(9.05e9, 184e9, unique_tokens=25e9)
+    assert p.interval[0] < p.loss < p.interval[1]
+    d_eff = p.effective_tokens
+    assert p.loss == pytest.approx(law.loss(9.05e9, d_eff), rel=1e-12)
+    (note,) = p.notes
+    assert "at the effective tokens D'" in note and "R_D* itself has no interval" in note
+    pl = plan(n_params=9.05e9, n_tokens=184e9, unique_tokens=25e9)
+    assert pl.intervals.loss == p.interval and pl.intervals.notes == (note,)
+    r = run_cli(
+        "predict", "--law", "chinchilla", "--params", "9.05B", "--tokens", "184B",
+        "--unique-tokens", "25B,184B",
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.count("note: law 'chinchilla' has no repetition term") == 1
+    assert "155B" in r.stdout and "│   184B │" in r.stdout  # D' of 7.36 epochs, and of one

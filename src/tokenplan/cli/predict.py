@@ -59,7 +59,10 @@ def _points(n_params, n_tokens, unique_tokens, points_path):
 )
 @click.option("--tokens", "n_tokens", type=QUANTITY_LIST, help="Training tokens: 140B or 8B,20B.")
 @click.option(
-    "--unique-tokens", type=QUANTITY_LIST, help="Unique tokens (data-constrained laws): 25B."
+    "--unique-tokens",
+    type=QUANTITY_LIST,
+    help="Unique tokens the training tokens are drawn from: 25B. A law without a repetition term is "
+    "taken at the effective tokens D' (Muennighoff et al. 2023), as plan and repeat take it.",
 )
 @click.option(
     "--points",

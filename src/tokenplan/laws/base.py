@@ -386,8 +386,10 @@ class Law:
         unique_tokens: float | None = None,
         interval: float = 0.8,
     ) -> Prediction:
-        """The predicted loss of ``n_params`` trained on ``n_tokens`` (from ``unique_tokens`` unique ones,
-        for laws that model repetition), with FLOPs, D/N, epochs, effective tokens, the extrapolation
+        """The predicted loss of ``n_params`` trained on ``n_tokens`` (from ``unique_tokens`` unique ones: a
+        law that models repetition takes them itself, another is taken at the effective tokens D' of
+        Muennighoff et al. 2023, eq. 5, as ``plan`` and ``repeat`` take it), with FLOPs, D/N, epochs,
+        effective tokens, the extrapolation
         factor per axis of the fitted range, and an interval at level ``interval`` (0.8 = 10th..90th
         percentile) whose kind is ``prediction.interval_kind`` ("bootstrap", "backtest-calibrated",
         "published" or "none")."""

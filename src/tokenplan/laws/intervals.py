@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from tokenplan._record import record
 from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
-from tokenplan.laws.prediction import check_level, convention_note, no_interval
+from tokenplan.laws.prediction import check_level, convention_note, no_interval, repetition_note
 
 if TYPE_CHECKING:
     from tokenplan.laws.base import Law
@@ -53,8 +53,8 @@ class PublishedInterval:
 class Intervals:
     """Intervals at ``level`` on one plan's loss and on the compute-optimal N and D at its FLOPs.
 
-    ``loss`` brackets ``loss_center`` (the law's loss at the plan's N and D; with a law that ignores
-    repetition, the fresh-data loss). ``n_params`` / ``n_tokens`` bracket N_opt(C) and D_opt(C) at ``flops``.
+    ``loss`` brackets ``loss_center`` (the law's loss at the plan's N and D; with unique tokens and a law
+    without a repetition term, at the effective tokens D', as the plan's loss). ``n_params`` / ``n_tokens`` bracket N_opt(C) and D_opt(C) at ``flops``.
     Each carries its kind ("bootstrap": sampling noise only; "backtest-calibrated": widened by a backtest's
     held-out errors; "none") and source.
     """
@@ -103,8 +103,9 @@ def intervals(
 ) -> Intervals:
     """The intervals of a plan with ``n_params`` on ``n_tokens`` (in the law's parameter convention).
 
-    ``flops`` (default 6ND) is where N_opt / D_opt are taken; with ``unique_tokens`` a data-constrained law
-    predicts the repeated-data loss and its data-constrained optimum.
+    ``flops`` (default 6ND) is where N_opt / D_opt are taken; with ``unique_tokens`` the loss is the
+    repeated-data loss (a data-constrained law's own, another law's at D') and a data-constrained law's
+    N_opt / D_opt are its data-constrained optimum.
     """
     level = check_level(interval)
     N, D = float(n_params), float(n_tokens)
@@ -116,14 +117,10 @@ def intervals(
         pred = law.predict(N, D, unique_tokens=unique_tokens, interval=level)
         loss, center = pred.interval, pred.loss
         loss_kind, loss_source = pred.interval_kind, pred.interval_source
-        # the caller gives N in the law's convention (plan and table convert a total first)
-        skip = convention_note(law)
-        notes += [n for n in pred.notes if "ignores unique_tokens" not in n and n != skip]
-        if unique_tokens is not None and pred.effective_tokens is None and loss is not None:
-            notes.append(
-                f"the loss interval brackets the fresh-data loss {center:.4f} of law {law.name}; the "
-                "repetition penalty on top of it (Muennighoff et al. 2023) has no interval."
-            )
+        # the caller gives N in the law's convention (plan and table convert a total first); a plan
+        # shows D' itself, so only the note on what its interval covers is kept
+        skip = (convention_note(law), repetition_note(law, with_interval=False))
+        notes += [n for n in pred.notes if n not in skip]
     alloc = law.optimal_interval(C, interval=level, unique_tokens=unique_tokens)
     return Intervals(
         level=level,

@@ -440,11 +440,7 @@ def predict(
     level = check_level(interval)
     if not law.has_loss:
         law.loss(N, D)  # raises the law's own explanation
-    uses_u = U is not None and hasattr(law, "effective_tokens")
-
-    def loss_of(one: Law):  # a float, or an array for a law with array-valued parameters
-        return one.loss(N, D, min(U, D)) if uses_u else one.loss(N, D)
-
+    loss_of, d_eff = _loss_of(law, N, D, U)
     center = float(loss_of(law))
     if not math.isfinite(center):
         raise InvalidInputError(f"law {law.name!r} gives no finite loss at N={N:g}, D={D:g}.")
@@ -453,8 +449,8 @@ def predict(
     unc = uncertainty_of(law)
     iv, widening, d0, notes = _interval(unc, law, center, loss_of, level, (decades, below), (N, D))
     kind, src = ("none", no_interval(law)) if iv is None else (unc.kind, unc.source)
-    if U is not None and not uses_u:
-        notes.append(f"law {law.name!r} ignores unique_tokens (it assumes fresh data).")
+    if U is not None and not hasattr(law, "effective_tokens"):
+        notes.append(repetition_note(law, with_interval=iv is not None))
     if law.param_convention == "non-embedding":
         notes.append(convention_note(law))
     return Prediction(
@@ -466,7 +462,7 @@ def predict(
         tokens_per_param=D / N,
         unique_tokens=U,
         epochs=None if U is None else D / min(U, D),
-        effective_tokens=float(law.effective_tokens(D, min(U, D))) if uses_u else None,
+        effective_tokens=d_eff,
         interval=iv,
         level=level,
         interval_kind=kind,
@@ -480,6 +476,43 @@ def predict(
         notes=tuple(notes),
         repetition_warning=None if U is None else _repetition_warning(law, D, min(U, D)),
     )
+
+
+def effective_tokens_of(law: Law, n_tokens: float, unique_tokens: float) -> float:
+    """D' of ``n_tokens`` drawn from ``unique_tokens`` unique ones (Muennighoff et al. 2023, eq. 5): with the
+    law's own R_D* (a data-constrained law), else with Muennighoff's C4 fit's (:data:`R_D_STAR_C4`). The one
+    D' of ``predict``, ``plan`` and ``repeat``."""
+    U = min(unique_tokens, n_tokens)
+    if hasattr(law, "effective_tokens"):
+        return float(law.effective_tokens(n_tokens, U))
+    return float(effective_tokens(n_tokens, U, R_D_STAR_C4))
+
+
+def _loss_of(law: Law, N: float, D: float, U: float | None):
+    """(loss_of(one law), D' or None): the loss of N on D tokens, drawn from U unique ones when U is given.
+
+    A data-constrained law takes U itself (N' and D', eqs. 5-6); a law without a repetition term is taken at
+    D' (eq. 5 with Muennighoff's C4 R_D*), as ``plan`` and ``repeat`` take it; so is every bootstrap draw,
+    and the interval brackets the loss shown. ``loss_of`` returns an array for array-valued parameters."""
+    if U is None:
+        return (lambda one: one.loss(N, D)), None
+    d_eff = effective_tokens_of(law, D, U)
+    if hasattr(law, "effective_tokens"):
+        return (lambda one: one.loss(N, D, min(U, D))), d_eff
+    return (lambda one: one.loss(N, d_eff)), d_eff
+
+
+def repetition_note(law: Law, *, with_interval: bool) -> str:
+    """What ``predict`` (and a plan's interval) says of unique tokens under a law without a repetition
+    term: the loss is taken at D' (Muennighoff et al. 2023, eq. 5), and an interval covers the law's
+    constants there, not R_D*."""
+    text = (
+        f"law {law.name!r} has no repetition term: with unique tokens its loss is taken at the effective "
+        f"tokens D' (Muennighoff et al. 2023, eq. 5, with R_D* = {R_D_STAR_C4:.4g} from their C4 fit)"
+    )
+    if not with_interval:
+        return text + "."
+    return text + "; the loss interval is the law's at D', and R_D* itself has no interval."
 
 
 def _point(n_params, n_tokens, unique_tokens) -> tuple[float, float, float | None]:
@@ -536,10 +569,8 @@ def _repetition_warning(law: Law, n_tokens: float, unique_tokens: float) -> str 
     D' with the law's own R_D* (a data-constrained law), or Muennighoff's C4 decay for a law that ignores
     unique tokens."""
     own = getattr(law, "R_D_star", None)
-    own = None if own is None else float(own)
-    R_D_star = R_D_STAR_C4 if own is None else own
-    fraction = float(effective_tokens(n_tokens, unique_tokens, R_D_star)) / n_tokens
-    return epochs_warning(n_tokens / unique_tokens, fraction, own)
+    fraction = effective_tokens_of(law, n_tokens, unique_tokens) / n_tokens
+    return epochs_warning(n_tokens / unique_tokens, fraction, None if own is None else float(own))
 
 
 def _decades_outside(N: float, D: float, fitted_flops: tuple[float, float]) -> tuple[float, float]:
