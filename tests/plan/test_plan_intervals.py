@@ -215,3 +215,15 @@ def test_plan_and_table_do_not_say_a_converted_total_was_taken_as_is():
         assert r.returncode == 0 and note not in r.stdout and "converted" in r.stdout
     r = run_cli("predict", "--params", "7B", "--tokens", "1T", "--law", "kaplan")
     assert note in r.stdout
+
+
+def test_compare_says_what_a_loss_interval_covers_as_the_single_plan_does():
+    """`plan --flops 1e22 --unique-tokens 25B --compare` printed epoch2024's loss interval with no word on
+    what it covers, where `plan --law epoch2024` notes it; the note is now printed once in the comparison."""
+    one = plan(flops=1e22, unique_tokens=25e9, law="epoch2024")
+    (note,) = one.intervals.notes
+    r = run_cli("plan", "--flops", "1e22", "--unique-tokens", "25B", "--compare")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.count(f"note: {note}\n") == 1
+    single = run_cli("plan", "--flops", "1e22", "--unique-tokens", "25B").stdout
+    assert f"note: {note}\n" in single

@@ -368,7 +368,8 @@ def _comparison_notes(comp, main, *, hours: str) -> list[str]:
 
 
 def _comparison_interval_notes(plans) -> list[str]:
-    """Each law's interval on N_opt, D_opt and the loss (with its kind), and the laws that have none."""
+    """Each law's interval on N_opt, D_opt and the loss (with its kind) and what the single plan notes of it
+    (what a loss interval covers with unique tokens, a backtest's reach), then the laws that have none."""
     notes, without = [], []
     for p in plans:
         iv = p.intervals
@@ -381,6 +382,7 @@ def _comparison_interval_notes(plans) -> list[str]:
         if iv.loss is not None:
             parts.append(f"{_loss_range(iv)} ({iv.loss_kind})")
         notes.append(f"{p.law}: {iv.level:.0%} interval: {'; '.join(parts)}.")
+        notes += [n if f"law {p.law!r}" in n else f"{p.law}: {n}" for n in iv.notes]
     if without:
         notes.append(
             f"no interval on N_opt, D_opt or the loss: {', '.join(without)} (tokenplan has no fit draws "
