@@ -227,3 +227,17 @@ def test_compare_says_what_a_loss_interval_covers_as_the_single_plan_does():
     assert r.stdout.count(f"note: {note}\n") == 1
     single = run_cli("plan", "--flops", "1e22", "--unique-tokens", "25B").stdout
     assert f"note: {note}\n" in single
+
+
+def test_plan_report_says_what_the_loss_interval_covers(tmp_path):
+    """`plan --flops 1e22 --unique-tokens 25B --report` showed the loss interval without the note the console
+    and `--json` (`intervals.notes`) give on what it covers; the page now carries it beside the interval."""
+    pytest.importorskip("altair")
+    import html
+
+    out = tmp_path / "plan.html"
+    r = run_cli("plan", "--flops", "1e22", "--unique-tokens", "25B", "--report", str(out), "--json")
+    assert r.returncode == 0, r.stderr
+    (note,) = json.loads(r.stdout)["intervals"]["notes"]
+    row = out.read_text().split('id="plan-interval">')[1].split("</td>")[0]
+    assert f'<p class="note">{note}</p>' in html.unescape(row)
