@@ -24,7 +24,7 @@ from tokenplan._record import record
 from tokenplan._solve import bisect, golden_section
 from tokenplan.errors import InvalidInputError
 from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
-from tokenplan.laws import Law, get_law
+from tokenplan.laws import Law, get_law, list_laws
 from tokenplan.units import format_quantity as fq
 
 __all__ = ["InferenceAllocation", "inference_optimal", "lifetime_flops"]
@@ -109,6 +109,12 @@ class InferenceAllocation:
         )
 
 
+def _loss_presets() -> str:
+    """The presets that predict a loss, as a list in words ('a, b or c'), read from the presets."""
+    names = [law.name for law in list_laws() if law.has_loss]
+    return f"{', '.join(names[:-1])} or {names[-1]}" if len(names) > 1 else names[0]
+
+
 def inference_optimal(
     n_params: float,
     n_tokens: float,
@@ -129,7 +135,7 @@ def inference_optimal(
     if not law.has_loss:
         raise InvalidInputError(
             f"inference-aware planning needs a law that predicts loss; law {law.name!r} does not. "
-            "Use `law` epoch2024, chinchilla or chinchilla-unrounded."
+            f"Use `law` {_loss_presets()}."
         )
     target = float(law.loss(n0, d0))
 

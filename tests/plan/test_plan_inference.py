@@ -141,3 +141,25 @@ def test_the_inference_row_groups_thousands():
     """The CLI printed '(22775 tokens/param)' beside '1,894 x 2048' in the same table."""
     r = run_cli("plan", "--params", "7B", "--inference-tokens", "1e15")
     assert r.returncode == 0 and "(22,775 tokens/param)" in r.stdout
+
+
+def test_compare_skips_name_the_flag_and_every_law_that_plans_inference():
+    """`plan --flops 1e22 --inference-tokens 2T --compare` skipped chinchilla-a1 with "Use `law` epoch2024,
+    chinchilla or chinchilla-unrounded": the library's quoted name, not the flag the single plan prints, and
+    a hand-written list without kaplan and muennighoff2023, whose rows in the same table have inference
+    columns. The list now names exactly the laws that answer."""
+    import json
+
+    r = run_cli("plan", "--flops", "1e22", "--inference-tokens", "2T", "--compare", "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    answered = [p["law"] for p in out["plans"] if p["inference"] is not None]
+    assert {"kaplan", "muennighoff2023"} <= set(answered)
+    listed = f"{', '.join(answered[:-1])} or {answered[-1]}."
+    assert [s["law"] for s in out["skipped"]] == ["chinchilla-a1", "chinchilla-a2"]
+    for s in out["skipped"]:
+        assert s["reason"].endswith(f"Use `law` {listed}")
+    text = run_cli("plan", "--flops", "1e22", "--inference-tokens", "2T", "--compare").stdout
+    for law in ("chinchilla-a1", "chinchilla-a2"):
+        assert f"note: {law} skipped: " in text and "`law`" not in text
+    assert text.count(f"Use --law {listed}") == 2

@@ -363,7 +363,7 @@ def _comparison_notes(comp, main, *, hours: str) -> list[str]:
     return (
         notes
         + _comparison_interval_notes(plans)
-        + [f"{law} skipped: {reason}" for law, reason in comp.skipped]
+        + [f"{law} skipped: {_flags(reason)}" for law, reason in comp.skipped]
     )
 
 
