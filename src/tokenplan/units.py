@@ -153,15 +153,18 @@ def format_hours(h: float) -> str:
     return f"{h / (24 * 365):,.1f} years"
 
 
-def format_gpu_hours(h: float) -> str:
-    """GPU-hours with the precision a small run needs: 7,022; 2.5; 0.11 (6.6 GPU-minutes), not 0."""
+def format_gpu_hours(h: float, *, unit: bool = False) -> str:
+    """GPU-hours with the precision a small run needs: 7,022; 2.5; 0.11 (6.6 GPU-minutes), not 0. With
+    ``unit`` the unit follows the number, before the minutes: '0.7 GPU-hours (42 GPU-minutes)' (a caller
+    appending ' GPU-hours' printed '0.7 (42 GPU-minutes) GPU-hours')."""
+    hours = " GPU-hours" if unit else ""
     if h >= 10:
-        return f"{h:,.0f}"
+        return f"{h:,.0f}{hours}"
     if h >= 1:
-        return f"{h:.1f}"
+        return f"{h:.1f}{hours}"
     if h >= 1 / 60:
-        return f"{h:.2g} ({h * 60:.2g} GPU-minutes)"
-    return f"{h:.2g} ({h * 3600:.2g} GPU-seconds)"
+        return f"{h:.2g}{hours} ({h * 60:.2g} GPU-minutes)"
+    return f"{h:.2g}{hours} ({h * 3600:.2g} GPU-seconds)"
 
 
 def format_epochs(e: float, decimals: int = 2) -> str:

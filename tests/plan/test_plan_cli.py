@@ -450,3 +450,21 @@ def test_batch_and_learning_rate_say_how_far_outside_deepseeks_fitted_compute():
     )  # inside 1e17..3e20, above the hyperparameter runs
     kaplan = plan(flops=5.76e23, batch_rule="kaplan").batch  # no learning rate, no DeepSeek span
     assert kaplan.decades_outside is None and kaplan.note is None
+
+
+def test_a_comparison_of_small_plans_puts_the_unit_after_the_hours():
+    """`plan --compare` of a plan under 10 GPU-hours printed 'each plan takes 0.7 (42 GPU-minutes) GPU-hours'
+    (and titled a budget '0.5 (30 GPU-minutes) GPU-hours'): the unit was appended after the minutes. It now
+    follows the number: '0.7 GPU-hours (42 GPU-minutes)'."""
+    from tokenplan.units import format_gpu_hours
+
+    assert format_gpu_hours(0.7, unit=True) == "0.7 GPU-hours (42 GPU-minutes)"
+    assert format_gpu_hours(0.7) == "0.7 (42 GPU-minutes)"  # where a header or label gives the unit
+    assert format_gpu_hours(7022.4, unit=True) == "7,022 GPU-hours"
+    assert format_gpu_hours(1 / 3600, unit=True) == "0.00028 GPU-hours (1 GPU-seconds)"
+    r = run_cli("plan", "--gpu-hours", "0.5", "--gpu", "H100", "--compare", env={"COLUMNS": "200"})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("Every law on 0.5 GPU-hours (30 GPU-minutes)")
+    assert "note: each plan takes 0.5 GPU-hours (30 GPU-minutes) on H100" in r.stdout
+    r = run_cli("plan", "--flops", "1e18", "--compare", env={"COLUMNS": "200"})
+    assert "GPU-minutes) GPU-hours" not in r.stdout and " GPU-hours (" in r.stdout

@@ -396,8 +396,8 @@ def _print_comparison(comp, main) -> None:
     first = plans[0]
     budget = {
         "flops": f"{first.flops:.3g} FLOPs",
-        "gpu_hours": f"{format_gpu_hours(first.gpu_hours)} GPU-hours",
-        "days": f"{format_gpu_hours(first.gpu_hours)} GPU-hours",
+        "gpu_hours": format_gpu_hours(first.gpu_hours, unit=True),
+        "days": format_gpu_hours(first.gpu_hours, unit=True),
         "n_params": f"a {fq(first.n_params_total)}-parameter model",
         "n_tokens": f"{fq(first.n_tokens)} tokens",
         "target_loss": "the target loss",
@@ -407,7 +407,7 @@ def _print_comparison(comp, main) -> None:
         budget += f" ({first.days:g} days on {first.gpus:,} GPUs)"
     same_hours = len({round(p.gpu_hours, 6) for p in plans}) == 1
     hours = (
-        f"each plan takes {format_gpu_hours(first.gpu_hours)} GPU-hours"
+        f"each plan takes {format_gpu_hours(first.gpu_hours, unit=True)}"
         if same_hours
         else "GPU-hours"
     )
