@@ -17,6 +17,7 @@ __all__ = [
     "decimal_comma_fix",
     "format_bytes",
     "format_epochs",
+    "format_factor",
     "format_gpu_hours",
     "format_hours",
     "format_quantity",
@@ -165,6 +166,18 @@ def format_gpu_hours(h: float, *, unit: bool = False) -> str:
     if h >= 1 / 60:
         return f"{h:.2g}{hours} ({h * 60:.2g} GPU-minutes)"
     return f"{h:.2g}{hours} ({h * 3600:.2g} GPU-seconds)"
+
+
+def format_factor(f: float) -> str:
+    """How far a point lies outside a fitted range, as a factor in 3 significant figures: 1.99x, 44.5x,
+    756x, 33,300x, 1.23e+07x; beyond float range 'more than 1e308x'. The one format of every such factor:
+    the extrapolation warnings, the 'in range' columns of predict, table and fit, and the interval notes."""
+    if math.isinf(f):
+        return "more than 1e308x"
+    r = float(f"{f:.3g}")  # rounded first: 99.97 is '100x', not '100.x'
+    if r < 100:
+        return f"{r:#.3g}x"
+    return f"{r:,.0f}x" if r < 1e6 else f"{r:.3g}x"
 
 
 def format_epochs(e: float, decimals: int = 2) -> str:

@@ -162,7 +162,7 @@ def test_the_beyond_note_names_its_point_when_several_are_predicted(tmp_path):
     notes = [n for n in " ".join(r.stdout.split()).split("note: ")[1:] if "x beyond" in n]
     assert [n.split(": this point is ")[0] for n in notes] == ["10B/200B", "100B/2T"], notes
     (n,) = [n for n in _fitted(tmp_path).predict(1e11, 2e12).notes if "beyond the fitted" in n]
-    assert n.startswith("100B/2T: this point is 1e+04x beyond the fitted compute")
+    assert n.startswith("100B/2T: this point is 10,000x beyond the fitted compute")
 
 
 def test_extreme_sizes_print_significant_figures_not_long_numbers():
@@ -477,10 +477,10 @@ def test_a_point_far_below_the_fitted_compute_says_its_interval_is_not_calibrate
     law = load_law(path)
     (note,) = [n for n in law.predict(1e6, 2e7).notes if "below" in n]
     assert note.startswith(
-        "1M/20M: this point is 4 decades (1e+04x) below the smallest fitted compute"
+        "1M/20M: this point is 4 decades (10,000x) below the smallest fitted compute"
     )
     assert "extrapolation downward" in note and "not calibrated here and may be too narrow" in note
-    assert "up to 3x above" in note
+    assert "up to 3.00x above" in note
     assert not [n for n in law.predict(1e8, 1.7e9).notes if "below" in n]
     assert not [n for n in law.predict(5e8, 1e10).notes if "below" in n]
     assert not [n for n in get_law("epoch2024").predict(1e6, 2e7).notes if "below" in n]
@@ -488,9 +488,9 @@ def test_a_point_far_below_the_fitted_compute_says_its_interval_is_not_calibrate
     assert r.returncode == 0, r.stderr
     (p,) = json.loads(r.stdout)["predictions"]
     assert p["decades"] == 0.0 and p["interval_kind"] == "backtest-calibrated"
-    assert any("4 decades (1e+04x) below" in n for n in p["notes"])
+    assert any("4 decades (10,000x) below" in n for n in p["notes"])
     r = run_cli("predict", "--law", str(path), "--params", "1M", "--tokens", "20M")
-    assert "note: 1M/20M: this point is 4 decades (1e+04x) below" in " ".join(r.stdout.split())
+    assert "note: 1M/20M: this point is 4 decades (10,000x) below" in " ".join(r.stdout.split())
 
 
 @pytest.mark.parametrize("law", ["epoch2024", "chinchilla", "kaplan"])

@@ -73,3 +73,34 @@ def test_every_preset_has_a_range(name):
     for axis in ("flops", "n_params", "n_tokens", "tokens_per_param"):
         lo, hi = getattr(rng, axis)
         assert 0 < lo < hi
+
+
+def test_how_far_out_is_one_format_in_every_command():
+    """The Gopher-budget extrapolation printed '44x' in plan's warning, '44.5x out' in table and '44.4x out'
+    in predict (a fitted law's plan: '3.33e+04x' in a note, '33,333x' in the warning). One formatter now
+    gives every such factor in 3 significant figures, so one point prints one factor in every command. (The
+    audit's 44.4 and 44.5 are the same quantity, the FLOPs factor, at two points: predict was given the
+    rounded 2.98T, 6ND = 5.757e23, 44.44x; table's row is D_opt(32.2B) = 2.983T, 5.764e23, 44.49x.)"""
+    import math
+
+    from helpers import run_cli
+    from tokenplan.plan import plan
+    from tokenplan.units import format_factor
+
+    shown = [
+        format_factor(f) for f in (1.994, 9.385, 44.458, 99.97, 756.2, 33333.3, 7.8e17, math.inf)
+    ]
+    assert shown == [
+        "1.99x", "9.38x", "44.5x", "100x", "756x", "33,300x", "7.8e+17x", "more than 1e308x"
+    ]  # fmt: skip
+    p = plan(n_params=32.2e9, law="chinchilla")  # the table row's point: D_opt(32.2B)
+    factor = format_factor(p.extrapolation["flops"]["factor"])
+    assert factor == "44.5x"
+    assert any(f"FLOPs is {factor} above the largest" in w for w in p.warnings)
+    r = run_cli("table", "--params", "32.2B", "--law", "chinchilla", env={"COLUMNS": "200"})
+    assert f"{factor} out │" in r.stdout and f"FLOPs is {factor} above" in r.stdout
+    r = run_cli(
+        "predict", "--law", "chinchilla", "--params", "32.2B", "--tokens", repr(p.n_tokens),
+        env={"COLUMNS": "200"},
+    )  # fmt: skip
+    assert f"{factor} out │" in r.stdout and f"flops {factor}, n_params 1.99x" in r.stdout

@@ -133,7 +133,7 @@ def test_an_inference_aware_allocation_outside_the_fitted_data_is_flagged():
         "the inference-aware allocation (1.26B params on 28.8T tokens) is outside the data law "
         "'epoch2024' was fitted on: "
     )
-    assert "28.8T tokens is 91x above the largest (318B)" in w and w.endswith("an extrapolation.")
+    assert "28.8T tokens is 90.6x above the largest (318B)" in w and w.endswith("an extrapolation.")
     assert plan(n_params=1e9, inference_tokens=1e10).warnings == ()
 
 

@@ -24,6 +24,7 @@ from tokenplan.errors import InvalidInputError
 from tokenplan.fit.isoflop import PROFILES
 from tokenplan.fit.parametric import REDUCTIONS
 from tokenplan.fit.report import APPROACHES, FORM_CHOICES, LAW_KINDS
+from tokenplan.units import format_factor
 from tokenplan.units import format_quantity as fq
 
 
@@ -439,7 +440,7 @@ def _print_forms(report) -> None:
     first = next(iter(report.backtests.values()))
     con.print(
         f"[bold]Backtest[/bold]: fitted on {first.n_train} runs, predicting the {first.n_heldout} held out "
-        f"({first.holdout}; up to {first.flops_factor:.3g}x the largest fitted compute)",
+        f"({first.holdout}; up to {format_factor(first.flops_factor)} the largest fitted compute)",
         soft_wrap=True,
     )
     table = Table()
@@ -567,4 +568,4 @@ def _in_range(a) -> str:
         return "unknown"
     if not math.isfinite(far):
         return "no: beyond float range"
-    return "yes" if far <= 1.0 + 1e-9 else f"{far:.3g}x out"
+    return "yes" if far <= 1.0 + 1e-9 else f"{format_factor(far)} out"

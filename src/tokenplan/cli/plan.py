@@ -29,6 +29,7 @@ from tokenplan.units import (
     format_bytes,
     format_count,
     format_epochs,
+    format_factor,
     format_gpu_hours,
     format_hours,
     format_ratio,
@@ -428,16 +429,14 @@ def _print_comparison(comp, main) -> None:
 
 
 def _extrapolation_line(plans) -> str:
-    """'outside each law's fitted data: chinchilla 44x in FLOPs, ...' for the laws that extrapolate."""
-    from tokenplan.plan.advice import times
-
+    """'outside each law's fitted data: chinchilla 44.5x (FLOPs), ...' for the laws that extrapolate."""
     parts = []
     for p in plans:
         if not p.extrapolation:
             continue
         axis, worst = max(p.extrapolation.items(), key=lambda kv: kv[1]["factor"])
         name = {"flops": "FLOPs", "n_params": "parameters", "n_tokens": "tokens"}.get(axis, "D/N")
-        parts.append(f"{p.law} {times(worst['factor'])} ({name})")
+        parts.append(f"{p.law} {format_factor(worst['factor'])} ({name})")
     if not parts:
         return ""
     return (
@@ -656,13 +655,13 @@ def _gopher(g: float) -> str:
 
 
 def _in_range(row) -> str:
-    """'yes', or how far the row lies outside the law's fitted data at most ('44x out')."""
+    """'yes', or how far the row lies outside the law's fitted data at most ('44.5x out')."""
     if row.inside_range is None:
         return "unknown"
     far = max(row.extrapolation.values())
     if row.inside_range:
         return "yes"
-    return "beyond float range" if math.isinf(far) else f"{far:.3g}x out"
+    return "beyond float range" if math.isinf(far) else f"{format_factor(far)} out"
 
 
 def _interval_table(result):

@@ -44,6 +44,7 @@ from tokenplan._record import record
 from tokenplan.errors import InvalidInputError
 from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
 from tokenplan.laws.repetition import R_D_STAR_C4, effective_tokens, epochs_warning
+from tokenplan.units import format_factor
 from tokenplan.units import format_quantity as fq
 
 if TYPE_CHECKING:
@@ -348,7 +349,7 @@ class Prediction:
         """One warning naming every axis outside the fitted range and its factor (none inside; a factor
         beyond float range says so, not 'infx'), then the repetition warning beyond ~4 epochs."""
         out = [
-            f"{axis} {'beyond float range' if math.isinf(f) else f'{f:.3g}x'}"
+            f"{axis} {'beyond float range' if math.isinf(f) else format_factor(f)}"
             for axis, f in self.extrapolation.items()
             if f > 1.0 + 1e-9
         ]
@@ -617,17 +618,17 @@ def _calibration_reach(
     factor = 10.0**decades if decades < 300 else math.inf
     if factor <= unc.backtest_flops_factor * 1.5:
         return []
-    far = "beyond float range" if math.isinf(factor) else f"{factor:.3g}x"
+    far = "beyond float range" if math.isinf(factor) else format_factor(factor)
     this = f"{fq(point[0])}/{fq(point[1])}: this point"
     if scaled:
         return [
             f"{this} is {far} beyond the fitted compute; the backtest measured how errors "
-            f"grow on runs up to {unc.backtest_flops_factor:.3g}x beyond, and the widening assumes they "
+            f"grow on runs up to {format_factor(unc.backtest_flops_factor)} beyond, and the widening assumes they "
             "keep growing that way."
         ]
     return [
         f"{this} is {far} beyond the fitted compute; the backtest calibrated the interval "
-        f"on runs up to {unc.backtest_flops_factor:.3g}x beyond, so it may be too narrow here."
+        f"on runs up to {format_factor(unc.backtest_flops_factor)} beyond, so it may be too narrow here."
     ]
 
 
@@ -638,13 +639,13 @@ def _below_calibration(unc: Uncertainty, below: float | None, point) -> list[str
     if not unc.residuals or below is None or 10.0**below <= 1.5:
         return []
     reach = (
-        f" (its held-out runs lay up to {unc.backtest_flops_factor:.3g}x above)"
+        f" (its held-out runs lay up to {format_factor(unc.backtest_flops_factor)} above)"
         if math.isfinite(unc.backtest_flops_factor)
         else ""
     )
     N, D = point
     return [
-        f"{fq(N)}/{fq(D)}: this point is {below:.2g} decades ({10.0**below:.3g}x) below the "
+        f"{fq(N)}/{fq(D)}: this point is {below:.2g} decades ({format_factor(10.0**below)}) below the "
         "smallest fitted compute, an extrapolation downward; the backtest calibrated the interval "
         f"on runs above the fitted compute only{reach}, so it is not calibrated here and may be "
         "too narrow."

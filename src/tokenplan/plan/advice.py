@@ -27,7 +27,7 @@ from tokenplan.laws.prediction import unbounded_axes
 # Muennighoff et al. 2023 sec. 5-6: ~4 epochs about as good as fresh; beyond R_D* ≈ 16 little is left (the
 # constants live beside the law, with the epoch warning that states them).
 from tokenplan.laws.repetition import EPOCHS_FADE, EPOCHS_WORTHLESS
-from tokenplan.units import format_epochs
+from tokenplan.units import format_epochs, format_factor
 from tokenplan.units import format_quantity as fq
 
 __all__ = [
@@ -294,16 +294,6 @@ def unbounded(outside: dict[str, dict[str, float]]) -> list[str]:
     return unbounded_axes({axis: e["factor"] for axis, e in outside.items()})
 
 
-def times(factor: float) -> str:
-    """A factor as people say it: 1.5x, 44x, 2,783x; one beyond float range as 'more than 1e308x' (JSON
-    writes it as null and lists its axis in ``extrapolation_unbounded``)."""
-    if math.isinf(factor):
-        return "more than 1e308x"
-    if factor < 10:
-        return f"{factor:.1f}x"
-    return f"{factor:,.0f}x" if factor < 1e6 else f"{factor:.2g}x"
-
-
 def extrapolation_warning(law: Law, outside: dict[str, dict[str, float]]) -> str | None:
     """One sentence naming each axis of :func:`extrapolation` with its factor."""
     parts = []
@@ -313,7 +303,7 @@ def extrapolation_warning(law: Law, outside: dict[str, dict[str, float]]) -> str
             side = f"above the largest ({fmt(e['high'])})"
         else:
             side = f"below the smallest ({fmt(e['low'])})"
-        parts.append(f"{fmt(e['value'])} {name} is {times(e['factor'])} {side}")
+        parts.append(f"{fmt(e['value'])} {name} is {format_factor(e['factor'])} {side}")
     if not parts:
         return None
     return f"outside the data law {law.name!r} was fitted on: {'; '.join(parts)}; an extrapolation."
