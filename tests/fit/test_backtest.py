@@ -15,7 +15,7 @@ from tokenplan.fit import FitOptions, backtest, choose_form, fit_kaplan, parse_h
 from tokenplan.fit.backtest import Backtest, BacktestRow, Holdout
 from tokenplan.laws import ChinchillaLaw, KaplanNDLaw
 from tokenplan.laws.prediction import conformal_quantile
-from tokenplan.runs import runs_from_arrays
+from tokenplan.runs import read_runs, runs_from_arrays
 
 RESULTS = TEST_DATA / "fit" / "results.csv"
 
@@ -65,7 +65,37 @@ def test_default_holdout_cuts_whole_budgets():
         Holdout(value=1e13).mask(runs).sum() == 6
     )  # 'flops>=1e13' takes the runs just below it too
     no_budget = runs_from_arrays(np.arange(1, 19), np.ones(18) * 3, flops=flops)
-    assert Holdout().mask(no_budget).sum() == 3
+    assert Holdout().mask(no_budget).sum() == 6  # grouped as Approach 2 groups them (budget_flops)
+
+
+def test_without_a_budget_column_the_cut_holds_out_whole_budgets(tmp_path):
+    """params,tokens,loss only: the 3e15 budget's runs have 6ND of 2.999998e15 .. 3.000000078e15 (N and
+    D rounded); all five go out, not the four above 3e15 * (1 - 1e-9)."""
+    rows = [r.split(",") for r in RESULTS.read_text().splitlines()]
+    head = rows[0]
+    col = {name: head.index(name) for name in ("status", "n_params", "n_tokens", "loss")}
+    ok = [r for r in rows[1:] if r[col["status"]] == "ok"]
+    path = tmp_path / "r.csv"
+    path.write_text(
+        "params,tokens,loss\n"
+        + "".join(f"{r[col['n_params']]},{r[col['n_tokens']]},{r[col['loss']]}\n" for r in ok)
+    )
+    runs = read_runs(path)
+    assert runs.flops_budget is None
+    for hold in ({}, {"value": 3e15}, {"bins_per_decade": 3}):
+        out = Holdout(**hold).mask(runs)
+        assert out.sum() == 5 and np.allclose(runs.flops[out], 3e15, rtol=1e-5), hold
+    res = run_cli("fit", str(path), "--json")
+    assert res.returncode == 0, res.stderr
+    bt = json.loads(res.stdout)["backtest"]
+    assert (bt["n_train"], bt["n_heldout"]) == (15, 5)
+
+
+def test_a_chain_of_runs_wider_than_a_budget_keeps_each_runs_compute():
+    """Runs spread evenly in compute chain into one cluster; it is not a budget (as in Approach 2)."""
+    flops = 10 ** np.arange(12, 13, 0.05)  # 0.05 dex apart: one cluster 0.95 dex wide
+    runs = runs_from_arrays(np.arange(1, 21), np.ones(20) * 3, flops=flops)
+    assert np.flatnonzero(Holdout().mask(runs)).tolist() == [17, 18, 19]
 
 
 @pytest.mark.parametrize(("truth", "form"), [(SHARED, "shared-exponent"), (SPLIT, "chinchilla")])

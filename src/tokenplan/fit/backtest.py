@@ -39,7 +39,15 @@ if TYPE_CHECKING:
     from tokenplan.laws.base import Law
     from tokenplan.runs import RunTable
 
-__all__ = ["Backtest", "BacktestRow", "Holdout", "backtest", "choose_form", "parse_holdout"]
+__all__ = [
+    "Backtest",
+    "BacktestRow",
+    "Holdout",
+    "backtest",
+    "budget_flops",
+    "choose_form",
+    "parse_holdout",
+]
 
 DEFAULT_SHARE = 0.15
 _AXES = {
@@ -57,11 +65,15 @@ _AXES = {
 
 @dataclass(frozen=True)
 class Holdout:
-    """Which runs a backtest holds out: ``axis >= value``, or (``value=None``) the top ``share`` by compute."""
+    """Which runs a backtest holds out: ``axis >= value``, or (``value=None``) the top ``share`` by compute.
+
+    ``bins_per_decade`` is Approach 2's budget grouping (``--bins-per-decade``), used for the compute cut
+    when the runs have no ``flops_budget`` column (:func:`budget_flops`)."""
 
     axis: str = "flops"
     value: float | None = None
     share: float = DEFAULT_SHARE
+    bins_per_decade: float | None = None
 
     def describe(self) -> str:
         if self.value is None:
@@ -70,20 +82,44 @@ class Holdout:
         return f"{name}>={self.value:.3g}"
 
     def mask(self, runs: RunTable) -> np.ndarray:
-        """True for the held-out runs.
-
-        On the compute axis, a table with a ``flops_budget`` column (the sweep writes one) is cut by budget:
-        a run's actual FLOPs differ from its budget by up to a few percent, and a cut between runs of one
-        budget would hold out part of it and leave nothing to extrapolate to."""
+        """True for the held-out runs. On the compute axis the cut is by budget (:func:`budget_flops`), so
+        a budget goes out whole: a cut between runs of one budget would hold out part of it and fit the
+        rest, and the backtest would interpolate instead of extrapolating."""
         x = getattr(runs, self.axis)
-        budget = runs.flops_budget
-        if self.axis == "flops" and budget is not None and np.isfinite(budget).all():
-            x = np.asarray(budget, dtype=float)
+        if self.axis == "flops":
+            x = budget_flops(runs, bins_per_decade=self.bins_per_decade)
         if self.value is not None:
             return x >= self.value * (1 - 1e-9)
         k = max(1, math.ceil(self.share * len(runs)))
         cut = np.sort(x)[-k]
         return x >= cut * (1 - 1e-9)  # ties at the cut go out together
+
+
+def budget_flops(runs: RunTable, *, bins_per_decade: float | None = None) -> np.ndarray:
+    """Per run, the compute the backtest cuts by: one value for all runs of a budget.
+
+    "Same budget" is what Approach 2 fits one IsoFLOP profile to (:func:`tokenplan.fit.isoflop.
+    group_budgets`), so the backtest and Approach 2 agree on what a budget is: the ``flops_budget`` column
+    when the table has one (the sweep writes it; a run's FLOPs miss its budget by up to a few percent);
+    else, with ``bins_per_decade``, log10 C in bins; else runs clustered in log C (gaps under ``gap_dex``,
+    0.1 dex). A budget's runs differ in 6ND only by the rounding of N (a model shape) and D (whole steps),
+    far below 0.1 dex, while budgets are spread by a factor (Chinchilla's nine span 6e18..3e21). A group
+    of the clustered runs is given its largest FLOPs, so ``flops>=X`` takes a budget when any of its runs
+    reaches X. A cluster wider than :data:`~tokenplan.fit.isoflop.MAX_CLUSTER_DEX` is not one budget
+    (runs spread evenly in compute chain into one) and keeps each run's own FLOPs, as Approach 2 skips it.
+    """
+    from tokenplan.fit.isoflop import MAX_CLUSTER_DEX, group_budgets
+
+    if runs.flops_budget is not None and np.isfinite(runs.flops_budget).all():
+        return np.asarray(runs.flops_budget, dtype=float)
+    flops = np.asarray(runs.flops, dtype=float)
+    labels = group_budgets(runs, bins_per_decade=bins_per_decade)
+    x = flops.copy()
+    for label in np.unique(labels):
+        m = labels == label
+        if bins_per_decade or np.log10(flops[m].max() / flops[m].min()) <= MAX_CLUSTER_DEX:
+            x[m] = flops[m].max()
+    return x
 
 
 def parse_holdout(text: str | None) -> Holdout:

@@ -417,7 +417,7 @@ def _choose_form(state: _State, o: FitOptions) -> str:
 
 def _try_backtests(state: _State, o: FitOptions, forms, *, strict: bool = False, **fit_kw) -> None:
     """Backtest ``forms``; a form the split cannot support is a warning (an error when ``strict``)."""
-    hold = parse_holdout(o.holdout)
+    hold = replace(parse_holdout(o.holdout), bins_per_decade=o.bins_per_decade)
     for form in forms:
         try:
             state.backtests[form] = backtest(
