@@ -98,6 +98,22 @@ def test_a_chain_of_runs_wider_than_a_budget_keeps_each_runs_compute():
     assert np.flatnonzero(Holdout().mask(runs)).tolist() == [17, 18, 19]
 
 
+def test_a_cut_that_cannot_leave_enough_runs_says_so():
+    """Raising the cut helps only when a higher cut on the axis leaves enough runs to fit."""
+    budget = np.repeat([1e12, 1e13], [4, 6])
+    runs = runs_from_arrays(np.arange(1, 11), np.ones(10) * 3, flops=budget, flops_budget=budget)
+    with pytest.raises(InvalidInputError, match="the largest budget alone has 6 of the 10 runs"):
+        backtest(runs, "chinchilla")
+    budget = np.repeat([1e12, 1e13], [7, 3])
+    runs = runs_from_arrays(np.arange(1, 11), np.ones(10) * 3, flops=budget, flops_budget=budget)
+    with pytest.raises(InvalidInputError, match=r"leaves 0 runs to fit.*Raise the cut"):
+        backtest(runs, "chinchilla", holdout="flops>=1e12")  # 'flops>=1e13' would leave 7
+    six = runs_from_arrays(np.arange(1, 7), np.ones(6) * 3, flops=np.arange(1, 7) * 1e12)
+    with pytest.raises(InvalidInputError, match="6 runs are too few to backtest") as exc:
+        backtest(six, "chinchilla", holdout="params>=6")  # 6 to fit and one to hold out
+    assert exc.value.param is None and "Raise the cut" not in str(exc.value)
+
+
 @pytest.mark.parametrize(("truth", "form"), [(SHARED, "shared-exponent"), (SPLIT, "chinchilla")])
 def test_auto_recovers_the_form_that_made_the_runs(truth, form):
     runs = _simulate(truth)

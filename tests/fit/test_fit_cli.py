@@ -208,6 +208,42 @@ def test_approach_all_skips_what_too_few_runs_cannot_fit(tmp_path):
     assert r.returncode == 2 and "5 runs" in r.stderr and "Traceback" not in r.stderr
 
 
+def test_too_few_runs_names_the_file_and_the_fix(tmp_path):
+    """4 runs (a micro sweep): the error names the file and says what fits them (more runs, or Approach 1
+    on the curves); --approach all skips Approach 3 without backtest warnings advising a higher cut
+    (no cut helps 4 runs) or saying the Chinchilla form is used (Approach 3 is skipped)."""
+    lines = RESULTS.read_text().splitlines()
+    small = tmp_path / "results.csv"
+    small.write_text("\n".join(lines[:5]) + "\n")  # header + 4 runs
+    r = run_cli("fit", str(small))
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
+    assert f"{small}: Approach 3 needs at least 5 runs" in r.stderr
+    assert (
+        "Add runs" in r.stderr
+        and "--approach 1 with the training curves (--curves FILE)" in r.stderr
+    )
+    shutil.copy(TEST_DATA / "fit" / "curves.csv", tmp_path / "curves.csv")
+    r = run_cli("fit", str(small), "--curves", str(tmp_path / "curves.csv"))
+    assert r.returncode == 2 and "--approach 1 (the envelope of the training curves)" in r.stderr
+    r = run_cli("fit", str(small), "--approach", "all", "--json")
+    assert r.returncode == 0, r.stderr
+    warnings = json.loads(r.stdout)["warnings"]
+    assert not any("backtest" in w or "used untested" in w for w in warnings), warnings
+    assert any(w.startswith("Approach 3 skipped: Approach 3 needs at least 5") for w in warnings)
+
+
+def test_too_few_runs_to_backtest_does_not_advise_a_cut(tmp_path):
+    """5 runs fit the Chinchilla form but back-test no form, whatever the cut: the warnings say so."""
+    lines = RESULTS.read_text().splitlines()
+    five = tmp_path / "results.csv"
+    five.write_text("\n".join(lines[:6]) + "\n")
+    r = run_cli("fit", str(five), "--json")
+    assert r.returncode == 0, r.stderr
+    skipped = [w for w in json.loads(r.stdout)["warnings"] if w.startswith("backtest of form")]
+    assert len(skipped) == 3
+    assert all("whatever the cut; add runs" in w and "Raise the cut" not in w for w in skipped)
+
+
 def test_plot_of_approach_all_without_approach_3_says_what_it_needs(tmp_path):
     """`--approach all --plot` on 4 runs: the residuals panel says Approach 3 needs 5 runs, not "use
     --approach 3" (which already ran and was skipped)."""

@@ -275,6 +275,7 @@ fit.tokenplan_flags = {
     "form": "--form",
     "example": "--example",
     "report": "--report",
+    "curves": "--curves",
 }
 
 

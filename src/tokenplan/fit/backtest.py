@@ -50,6 +50,8 @@ __all__ = [
 ]
 
 DEFAULT_SHARE = 0.15
+# what a cut on each axis can split no further (the "largest budget alone" of a cut that leaves too few)
+_CUT_UNIT = {"flops": "budget", "n_params": "model size", "n_tokens": "token count"}
 _AXES = {
     "flops": "flops",
     "compute": "flops",
@@ -85,14 +87,18 @@ class Holdout:
         """True for the held-out runs. On the compute axis the cut is by budget (:func:`budget_flops`), so
         a budget goes out whole: a cut between runs of one budget would hold out part of it and fit the
         rest, and the backtest would interpolate instead of extrapolating."""
-        x = getattr(runs, self.axis)
-        if self.axis == "flops":
-            x = budget_flops(runs, bins_per_decade=self.bins_per_decade)
+        x = self.values(runs)
         if self.value is not None:
             return x >= self.value * (1 - 1e-9)
         k = max(1, math.ceil(self.share * len(runs)))
         cut = np.sort(x)[-k]
         return x >= cut * (1 - 1e-9)  # ties at the cut go out together
+
+    def values(self, runs: RunTable) -> np.ndarray:
+        """Per run, the value the cut compares: its budget's compute on the compute axis."""
+        if self.axis == "flops":
+            return budget_flops(runs, bins_per_decade=self.bins_per_decade)
+        return np.asarray(getattr(runs, self.axis), dtype=float)
 
 
 def budget_flops(runs: RunTable, *, bins_per_decade: float | None = None) -> np.ndarray:
@@ -288,10 +294,25 @@ def split(runs: RunTable, holdout: Holdout, *, min_train: int) -> tuple[RunTable
             f"tokens {runs.n_tokens.max():.3g}, flops {runs.flops.max():.3g}); lower the cut.",
             param="holdout",
         )
+    if len(runs) <= min_train:  # no cut leaves enough runs to fit and one to predict
+        where = f"{runs.source}: " if runs.source and not runs.source.startswith("<") else ""
+        raise InvalidInputError(  # not the cut's fault: no param, so the CLI blames no flag
+            f"{where}{len(runs)} runs are too few to backtest: the form needs at least {min_train} to "
+            "fit and one more to hold out, whatever the cut; add runs."
+        )
     if (~out).sum() < min_train:
+        x = holdout.values(runs)
+        top = int((x >= x.max() * (1 - 1e-9)).sum())  # the fewest runs a cut on this axis holds out
+        name = _CUT_UNIT[holdout.axis]
+        fix = (
+            "Raise the cut."
+            if len(runs) - top >= min_train
+            else f"No cut on this axis leaves more: the largest {name} alone has {top} of the "
+            f"{len(runs)} runs. Cut on another axis (e.g. 'params>=X' or 'tokens>=X'), or add runs."
+        )
         raise InvalidInputError(
             f"holdout {holdout.describe()!r} leaves {int((~out).sum())} runs to fit; the form needs at "
-            f"least {min_train}. Raise the cut.",
+            f"least {min_train}. {fix}",
             param="holdout",
         )
     return runs.subset(~out), runs.subset(out)

@@ -320,7 +320,7 @@ def _fit_approaches(state: _State, o: FitOptions, curves: Curves | None) -> None
     steps = {
         "1": lambda: _envelope(state, o, curves, fit_envelope),
         "2": lambda: fit_isoflop(fresh, profile=o.profile, bins_per_decade=o.bins_per_decade),
-        "3": lambda: _approach3(state, o),
+        "3": lambda: _approach3(state, o, curves),
     }
     for key in want:
         try:
@@ -352,10 +352,11 @@ def _envelope(state: _State, o: FitOptions, curves: Curves | None, fit_envelope)
     return fit_envelope(curves)
 
 
-def _approach3(state: _State, o: FitOptions):
+def _approach3(state: _State, o: FitOptions, curves: Curves | None = None):
     """Choose the form (backtests under ``auto``), then fit it on every run it may use."""
     from tokenplan.fit.forms import fit_form
 
+    _require_points(state, o, curves)
     form = o.form
     if form == "auto" and o.chinchilla_form_only:
         form = "chinchilla"
@@ -378,6 +379,47 @@ def _approach3(state: _State, o: FitOptions):
         )
     state.fit_runs = state.runs if form == "data-constrained" else state.runs.fresh_only()
     return fit_form(state.runs, form, delta=o.delta, **_form_options(form, o))
+
+
+def _require_points(state: _State, o: FitOptions, curves: Curves | None) -> None:
+    """Refuse, before any backtest, runs too few for the form's fit (form auto falls back to chinchilla):
+    one error naming the runs' file and what fits them, not a backtest warning per form saying a cut
+    leaves too few runs (no cut can) ahead of it. The data-constrained form checks its own runs."""
+    from tokenplan.fit.parametric import check_runs
+
+    fresh = state.runs.fresh_only()
+    try:
+        if o.form == "kaplan":
+            fresh.require_points(4, "the kaplan form")
+        elif o.form != "data-constrained":
+            check_runs(fresh)
+    except InvalidInputError as exc:
+        where = state.runs.source  # under "all" the warning follows the line naming the file
+        where = f"{where}: " if where and not where.startswith("<") and o.approach != "all" else ""
+        raise InvalidInputError(
+            f"{where}{exc} Add runs at other model sizes and token counts"
+            + _other_approaches(state, o, curves)
+            + ".",
+            param=exc.param,
+        ) from None
+
+
+def _other_approaches(state: _State, o: FitOptions, curves: Curves | None) -> str:
+    """ ", or ..." naming Approach 1 for an Approach 3 short of runs: with curves, when their envelope fits
+    (tried here); without, as the thing to add. Approach 2 is not offered: 2 budgets of 3 sizes are 6
+    distinct (N, D), more than Approach 3 needs. Empty under ``approach="all"``, which ran Approach 1."""
+    from tokenplan.fit.approach1 import fit_envelope
+
+    if o.approach == "all":
+        return ""
+    curves = curves if curves is not None else state.runs.curves
+    if curves is None:
+        return ", or fit the compute-optimal allocation only: `approach` 1 with the training curves (`curves` FILE)"
+    try:
+        fit_envelope(curves)
+    except InvalidInputError:
+        return ""
+    return ", or fit the compute-optimal allocation only: `approach` 1 (the envelope of the training curves)"
 
 
 def _form_options(form: str, o: FitOptions) -> dict[str, Any]:
