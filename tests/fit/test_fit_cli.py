@@ -140,6 +140,31 @@ def test_plot_of_a_kaplan_form_approach_3_draws_its_fit(tmp_path):
     assert "approach 3 (a=" in text and "residuals (RMS" in text
 
 
+def test_plot_marks_a_law_counting_non_embedding_parameters(tmp_path):
+    """The frontier panel drew Kaplan's N_opt (non-embedding) on the total-parameter axis, labelled only
+    'kaplan (a=0.73)'; its line says which N it counts, as do fitted lines on non-embedding runs."""
+    pytest.importorskip("matplotlib")
+    svg = tmp_path / "fit.svg"
+    r = run_cli("fit", str(RESULTS), "--plot", str(svg), "-q")
+    assert r.returncode == 0, r.stderr
+    text = svg.read_text()  # matplotlib writes each line of text as an SVG comment
+    assert "kaplan, non-embedding N (a=0.73)" in text and "kaplan (a=" not in text
+    assert "N_opt (total parameters; non-embedding where marked)" in text
+    assert "chinchilla-a1 (a=0.50)" in text and "approach 3 (a=" in text
+    svg = tmp_path / "ne.svg"
+    r = run_cli(
+        "fit",
+        str(RESULTS),
+        "--columns",
+        "n_params=n_params_non_embedding",
+        "--plot",
+        str(svg),
+        "-q",
+    )
+    assert r.returncode == 0, r.stderr
+    assert "approach 3, non-embedding N (a=" in svg.read_text()
+
+
 @pytest.mark.parametrize(
     ("text", "needle"),
     [

@@ -116,6 +116,16 @@ def test_frontier_band_holds_the_fitted_line(fitted):
     assert widths[-1] > widths[len(widths) // 4]
 
 
+def test_frontier_marks_a_law_counting_non_embedding_parameters(fitted):
+    """Kaplan's N_opt counts non-embedding parameters: its line says so, as the PNG's legend does."""
+    page, _ = fitted
+    spec = page_specs(page)["frontier"]
+    laws = {r.get("law") for layer in spec["layer"] for r in layer["data"]["values"]}
+    assert "kaplan (non-embedding N)" in laws and "kaplan" not in laws
+    assert {"chinchilla-a1", "fit: Approach 3"} <= laws
+    assert "N_opt (total parameters; non-embedding where marked)" in json.dumps(spec)
+
+
 def test_residuals_are_those_of_the_saved_law(fitted):
     from tokenplan import ChinchillaLaw
     from tokenplan.runs import read_runs

@@ -22,6 +22,7 @@ import numpy as np
 
 from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
 from tokenplan.report import _html
+from tokenplan.report.fit_plots import COMPARE, N_OPT_AXIS, N_OPT_AXIS_MIXED, other_n
 
 __all__ = ["fit_report", "write_fit_report"]
 
@@ -31,7 +32,6 @@ TITLES = {
     "3": "Approach 3 (parametric L = E + A/N^α + B/D^β)",
     "data-constrained": "Data-constrained law (Muennighoff et al. 2023)",
 }
-COMPARE = ("chinchilla-a1", "chinchilla-a2", "epoch2024", "kaplan")
 _FRONTIER_DECADES = 4  # the frontier runs from the smallest run's compute to 10^4 x the largest
 
 
@@ -188,7 +188,7 @@ def _frontier_rows(
     )
     lines, bands = [], []
     for key, fit in fits.items():
-        name = f"fit: {TITLES.get(key, key).split(' (')[0]}"
+        name = _marked(f"fit: {TITLES.get(key, key).split(' (')[0]}", fit.law)
         n = np.asarray(fit.law.optimal(grid).n_params, float)
         lines += [
             {"flops": float(c), "n_params": float(v), "law": name, "kind": "fitted"}
@@ -202,12 +202,19 @@ def _frontier_rows(
                 for c, lo, hi in zip(grid, band[0], band[1])
             ]
     for ref in COMPARE:
-        n = np.asarray(get_law(ref).optimal(grid).n_params, float)
+        law = get_law(ref)
+        n = np.asarray(law.optimal(grid).n_params, float)
+        name = _marked(ref, law)
         lines += [
-            {"flops": float(c), "n_params": float(v), "law": ref, "kind": "published"}
+            {"flops": float(c), "n_params": float(v), "law": name, "kind": "published"}
             for c, v in zip(grid, n)
         ]
     return lines, bands
+
+
+def _marked(name: str, law: Any) -> str:
+    """A frontier line's legend name, with the N its law counts when not total (``other_n``)."""
+    return f"{name} ({other_n(law)})" if other_n(law) else name
 
 
 def _frontier_chart(
@@ -218,7 +225,7 @@ def _frontier_chart(
     y = alt.Y(
         "n_params:Q",
         scale=alt.Scale(type="log"),
-        title="N_opt",
+        title=N_OPT_AXIS_MIXED if any(r["law"].endswith(" N)") for r in lines) else N_OPT_AXIS,
         axis=alt.Axis(**_html.QUANTITY_AXIS),
     )
     # opaque legend symbols: taken from the first layer, the bands' 0.22 opacity left them too pale to tell

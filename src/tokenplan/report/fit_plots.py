@@ -24,6 +24,19 @@ if TYPE_CHECKING:
 __all__ = ["plot_fit"]
 
 COMPARE = ("chinchilla-a1", "chinchilla-a2", "epoch2024", "kaplan")
+#: the N_opt axis of both fit pages: total parameters, and a law counting another N says so on its line
+N_OPT_AXIS = "N_opt"
+N_OPT_AXIS_MIXED = "N_opt (total parameters; non-embedding where marked)"
+
+
+def other_n(law: Any) -> str:
+    """ "non-embedding N" for a law whose N leaves out the embeddings (Kaplan's), "" for total parameters.
+    Its N_opt is drawn as the law states it, beside total-parameter laws, and its line says so: converting
+    would need a vocabulary and a shape (Pearce & Song 2024's relation assumes 32K and means nothing below
+    one layer, where fitted runs often are), so the line is marked, as ``plan --compare`` marks it (ne)
+    (REFERENCE sec. 7: state which N a law uses)."""
+    convention = getattr(law, "param_convention", "total")
+    return "" if convention == "total" else f"{convention} N"
 
 
 def plot_fit(path: str | os.PathLike[str], **figure: Any) -> Path:
@@ -113,12 +126,17 @@ def _frontier_panel(
 
     lo, hi = float(runs.flops.min()), float(runs.flops.max()) * 1e4
     C = np.logspace(np.log10(lo), np.log10(hi), 100)
+    marks = []
     for label, f in fitted:
+        marks.append(other_n(f.law))
+        label = ", ".join(filter(None, (label, marks[-1])))
         ax.plot(C, f.law.optimal(C).n_params, lw=2, label=f"{label} (a={f.exponents[0]:.3f})")
     for name in compare:
         law = get_law(name)
+        marks.append(other_n(law))
+        label = ", ".join(filter(None, (name, marks[-1])))
         ax.plot(
-            C, law.optimal(C).n_params, lw=1, ls="--", label=f"{name} (a={law.exponents[0]:.2f})"
+            C, law.optimal(C).n_params, lw=1, ls="--", label=f"{label} (a={law.exponents[0]:.2f})"
         )
     if isoflop is not None:
         ax.scatter(
@@ -132,7 +150,7 @@ def _frontier_panel(
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("training FLOPs C")
-    ax.set_ylabel("N_opt")
+    ax.set_ylabel(N_OPT_AXIS_MIXED if any(marks) else N_OPT_AXIS)
     ax.set_title("compute-optimal frontier")
     ax.legend(fontsize=7)
 
