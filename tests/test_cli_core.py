@@ -83,7 +83,7 @@ def test_flops_from_sizes():
     [
         (
             ["flops", "--layers", "2", "--d-model", "100", "--heads", "7"],
-            "error: --heads: n_heads=7 does not divide d_model=100",
+            "error: --heads 7 does not divide --d-model 100",
         ),
         (["flops", "--shape", "gpt5"], "error: --shape: unknown shape 'gpt5'; valid names:"),
         (["flops", "--d-model", "64"], "missing --layers, --heads"),
@@ -99,7 +99,7 @@ def test_flops_from_sizes():
         ),
         (
             ["flops", "--shape", "llama3-8b", "--kv-heads", "3"],
-            "error: --kv-heads: n_kv_heads=3 does not divide n_heads=32",
+            "error: --kv-heads 3 does not divide --heads 32",
         ),
         (
             ["flops", "--shape", "llama3-8b", "--kv-heads", "0"],
@@ -108,7 +108,10 @@ def test_flops_from_sizes():
         # a library error names its flag: these said 'n_layers=0 ...', 'unknown GPU ...' with no flag
         (["plan", "--gpu-hours", "100", "--gpu", "X100"], "error: --gpu: unknown GPU 'X100'"),
         (["plan", "--target-loss", "1.0"], "error: --target-loss: target_loss=1.0 is at or below"),
-        (["repeat", "--unique-tokens", "25B", "--plot", "r.txt"], "error: --plot: plot path"),
+        (
+            ["repeat", "--unique-tokens", "25B", "--plot", "r.txt"],
+            "error: --plot 'r.txt' must end in .png",
+        ),
         (["laws", "--bogus"], "No such option"),
         (["nope"], "No such command"),
     ],

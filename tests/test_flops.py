@@ -183,7 +183,7 @@ def test_flops_6nd():
     [
         (
             dict(n_layers=2, d_model=100, n_heads=7, vocab_size=10),
-            "n_heads=7 does not divide d_model=100",
+            "`n_heads` 7 does not divide `d_model` 100",
         ),
         (dict(n_layers=0, d_model=64, n_heads=4, vocab_size=10), "n_layers=0 must be > 0"),
         (dict(n_layers=2, d_model=-64, n_heads=4, vocab_size=10), "d_model=-64"),
@@ -194,11 +194,11 @@ def test_flops_6nd():
         (dict(n_layers=2.5, d_model=64, n_heads=4, vocab_size=10), "whole number"),
         (
             dict(n_layers=2, d_model=64, n_heads=4, n_kv_heads=3, vocab_size=10),
-            "n_kv_heads=3 does not divide n_heads=4",
+            "`n_kv_heads` 3 does not divide `n_heads` 4",
         ),
         (
             dict(n_layers=2, d_model=64, n_heads=4, n_kv_heads=8, vocab_size=10),
-            "n_kv_heads=8 does not divide n_heads=4",
+            "`n_kv_heads` 8 does not divide `n_heads` 4",
         ),
         (dict(n_layers=2, d_model=64, n_heads=4, n_kv_heads=0, vocab_size=10), "n_kv_heads=0"),
     ],

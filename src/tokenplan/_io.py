@@ -128,9 +128,7 @@ def check_output(
     from tokenplan.errors import InvalidInputError
 
     dst = Path(path)
-    what = param.removesuffix("_path").replace(
-        "_", " "
-    )  # "plot_path" -> "plot": the words a user reads
+    what = f"`{param}`"  # the argument, quoted: the CLI gives its flag (--save), once
     clash = _clash(dst, inputs, outputs or {})
     if clash:
         raise InvalidInputError(f"{what} {str(dst)!r} is also {clash}", param=param)
@@ -160,7 +158,7 @@ def check_folder(path: str | os.PathLike[str], *, param: str) -> Path:
     from tokenplan.errors import InvalidInputError
 
     folder = Path(path)
-    what = param.replace("_", " ")
+    what = f"`{param}`"  # as in check_output
     if os.fspath(path) == "-":  # as for an output file: '-' is not standard output here
         raise InvalidInputError(
             f"{what} '-' would be a folder named '-': a folder cannot be standard input or output; "

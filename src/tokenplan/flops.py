@@ -136,7 +136,7 @@ class ModelShape:
     name: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
-        # field -> message: a lone field at fault is named (the CLI's flag)
+        # field -> message: a lone field at fault is named; `quoted` fields are the CLI's flags there
         problems: dict[str, str] = {}
         sizes = ("n_layers", "d_model", "n_heads", "vocab_size", "seq_len")
         derived = ("kv_size", "n_kv_heads", "ffw_size")  # optional: derived when not given
@@ -150,13 +150,13 @@ class ModelShape:
                 problems[key] = str(exc)
         if not problems and self.kv_size is None and self.d_model % self.n_heads:
             problems["n_heads"] = (
-                f"n_heads={self.n_heads} does not divide d_model={self.d_model}; "
-                "choose n_heads that divides d_model or give kv_size explicitly."
+                f"`n_heads` {self.n_heads} does not divide `d_model` {self.d_model}; "
+                "choose `n_heads` that divides `d_model` or give `kv_size` explicitly."
             )
         if not problems and self.n_heads % self.kv_heads:
             problems["n_kv_heads"] = (
-                f"n_kv_heads={self.n_kv_heads} does not divide n_heads={self.n_heads}; each "
-                "key/value head serves a group of query heads: choose a divisor of n_heads "
+                f"`n_kv_heads` {self.n_kv_heads} does not divide `n_heads` {self.n_heads}; each "
+                "key/value head serves a group of query heads: choose a divisor of `n_heads` "
                 "(1: multi-query)."
             )
         if self.position not in POSITIONS:

@@ -89,7 +89,7 @@ def test_check_output_refuses_a_path_under_a_file(tmp_path):
     (tmp_path / "notes.txt").write_text("mine")
     with pytest.raises(InvalidInputError, match="is a file, not a folder") as exc:
         check_output(tmp_path / "notes.txt" / "out.json", param="plot_path")
-    assert exc.value.param == "plot_path" and str(exc.value).startswith("plot ")
+    assert exc.value.param == "plot_path" and str(exc.value).startswith("`plot_path` ")
 
 
 def test_one_json_encoder():

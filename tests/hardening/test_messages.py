@@ -110,3 +110,47 @@ def test_a_law_folder_without_a_suffix_is_called_a_folder_not_an_unknown_law(tmp
     )
     assert "`tokenplan fit --save FILE`, or a preset name (chinchilla, " in err
     assert "unknown law" not in err
+
+
+def test_an_output_refusal_names_its_flag_once(tmp_path):
+    """'--save: save 'x' exists', '--plot: plot ...', '--out: out dir ...': the flag, then the same word
+    again. The output checks quote the argument (`save`); the CLI gives its flag once, and a recipe's
+    value names the recipe's key."""
+    from helpers import TEST_DATA
+
+    runs = str(TEST_DATA / "fit" / "results.csv")
+    for name in ("law.json", "fig.png", "page.html", "pool.jsonl", "corpus.txt", "file"):
+        (tmp_path / name).write_text('{"instruction": "a b c", "output": "d e f"}\n')
+    cases = {
+        ("fit", runs, "--save", "law.json"): "--save 'law.json' exists; pass --overwrite",
+        ("fit", runs, "--plot", "fig.png"): "--plot 'fig.png' exists; pass --overwrite",
+        ("fit", runs, "--report", "page.html"): "--report 'page.html' exists",
+        ("fit", runs, "--save", runs): f"--save {runs!r} is also an input file",
+        ("fit", runs, "--report", "p.txt"): "--report 'p.txt' must end in .html",
+        ("select", "-i", "pool.jsonl", "--n", "1", "-o", "pool.jsonl"): "--output 'pool.jsonl' is",
+        ("select", "-i", "pool.jsonl", "--n", "1", "-o", "o.docx"): "--output 'o.docx' must end",
+        ("data", "sample", "--out", "corpus.txt"): "--out 'corpus.txt' exists",
+        ("sweep", "--preset", "micro", "--out", "file/x", "--dry-run"): "--out 'file/x': 'file' is",
+        ("fit", runs, "--holdout", "top0%"): "--holdout 'top0%': the share must lie",
+    }
+    for args, expected in cases.items():
+        err = _stderr(tmp_path, *args)
+        assert expected in err, (args, err)
+        assert "`" not in err and not any(
+            f"{flag}: {flag[2:]}" in err for flag in ("--save", "--plot", "--report", "--output")
+        ), err
+    (tmp_path / "r.yaml").write_text("input: pool.jsonl\noutput: law.json\nn_select: 1\n")
+    err = _stderr(tmp_path, "select", "r.yaml")
+    assert "recipe 'r.yaml': output 'law.json' exists" in err, err
+
+
+def test_a_shape_error_names_the_flags_not_the_python_names(tmp_path):
+    """'... or give kv_size explicitly': the flag is --kv-size (Python callers keep their names)."""
+    err = _stderr(tmp_path, *"flops --layers 2 --d-model 100 --heads 3".split())
+    assert "--heads 3 does not divide --d-model 100" in err and "--kv-size explicitly" in err, err
+    assert "kv_size" not in err and "n_heads" not in err and "d_model" not in err
+    from tokenplan.flops import ModelShape
+
+    with pytest.raises(InvalidInputError, match="give `kv_size` explicitly") as e:
+        ModelShape(n_layers=2, d_model=100, n_heads=3, vocab_size=10)
+    assert e.value.param == "n_heads"

@@ -29,7 +29,7 @@ OUTPUTS = [  # (command up to the output flag, the flag, a file name of the righ
 def _refused(r, flag: str, words: str) -> None:
     assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
     (line,) = r.stderr.strip().splitlines()
-    assert line.startswith(f"tokenplan: error: {flag}: ") and words in line, line
+    assert line.startswith(f"tokenplan: error: {flag} '") and words in line, line
 
 
 @pytest.mark.parametrize(("args", "flag", "name"), OUTPUTS)

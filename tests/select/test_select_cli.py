@@ -400,7 +400,7 @@ def test_an_output_folder_nobody_can_write_is_refused_before_any_work(tmp_path):
     )
     assert r.returncode == 2 and "Traceback" not in r.stderr
     lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("tokenplan: error: --output:")
+    assert len(lines) == 1 and lines[0].startswith("tokenplan: error: --output '")
     assert "folder '/proc' is not writable" in lines[0] and "tokenplan-tmp" not in lines[0]
 
 
@@ -487,7 +487,7 @@ def test_a_hint_about_a_recipe_value_names_its_recipe_key(tmp_path, lines, names
 def test_an_output_select_cannot_write_is_named_with_the_formats_it_can(tmp_path, name):
     r = run_cli("select", "-i", str(DATA / "tiny.jsonl"), "--n", "2", "-o", str(tmp_path / name))
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
-    assert r.stderr.startswith("tokenplan: error: --output: output ")
+    assert r.stderr.startswith("tokenplan: error: --output '")
     assert "must end in .jsonl, .json, .csv or .parquet" in r.stderr
 
 
@@ -566,9 +566,9 @@ def test_cache_dir_that_is_a_file_is_refused_as_data_refuses_it(tmp_path):
     )
     for r in (sel, data):
         assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
-        assert r.stderr.startswith("tokenplan: error: --cache-dir: ") and "is a file" in r.stderr
+        assert r.stderr.startswith("tokenplan: error: --cache-dir '") and "is a file" in r.stderr
     assert sel.stderr == data.stderr and sel.stdout == "" and afile.read_text() == "mine\n"
-    with pytest.raises(InvalidInputError, match=r"cache dir .* is a file") as exc:
+    with pytest.raises(InvalidInputError, match=r"`cache_dir` .* is a file") as exc:
         from tokenplan.select.pipeline import run
 
         run(Recipe(input=pool, n_select=3, embedder="tfidf", cache_dir=str(afile / "sub")))
@@ -585,7 +585,7 @@ def test_cache_dir_dash_is_refused_not_made_a_folder_named_dash(tmp_path):
     data = run_cli("data", "shakespeare", "--cache-dir", "-", "--out", "s.txt", cwd=tmp_path)
     for r in (sel, data):
         assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
-        assert r.stderr.startswith("tokenplan: error: --cache-dir: cache dir '-' would be a folder")
+        assert r.stderr.startswith("tokenplan: error: --cache-dir '-' would be a folder")
     assert list(tmp_path.iterdir()) == []
     args = ("-i", pool, "--n", "3", "--embedder", "tfidf", "--cache-dir", "./-", "-q")
     assert run_cli("select", *args, cwd=tmp_path).returncode == 0

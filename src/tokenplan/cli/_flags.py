@@ -38,3 +38,9 @@ def with_flags(command: click.Command, text: str) -> str:
         return flag_for(command, m.group(1)) or m.group(0)
 
     return _QUOTED_NAME.sub(flag, text)
+
+
+def unquoted(text: str) -> str:
+    """``text`` with its quoted parameter names as plain words (`` `output` `` -> ``output``): a message
+    about a value a recipe file gave names the recipe's key, not the flag."""
+    return _QUOTED_NAME.sub(r"\1", text)

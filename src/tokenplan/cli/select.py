@@ -209,7 +209,9 @@ def _run(config, recipe: str | None, overrides: dict[str, Any], *, quiet: bool, 
             raise InvalidInputError(str(exc)) from None
         if recipe is None or exc.param is None or _given_by_flag(exc.param, overrides):
             raise
-        raise InvalidInputError(f"recipe {str(recipe)!r}: {exc}") from None
+        from tokenplan.cli._flags import unquoted
+
+        raise InvalidInputError(f"recipe {str(recipe)!r}: {unquoted(str(exc))}") from None
 
 
 def _given_by_flag(param: str, overrides: dict[str, Any]) -> bool:

@@ -137,7 +137,7 @@ def parse_holdout(text: str | None) -> Holdout:
         return Holdout()
     if not str(text).strip():
         raise InvalidInputError(
-            "holdout is empty: use AXIS>=VALUE (e.g. 'params>=1e9'), 'top15%', or leave the flag out "
+            "`holdout` is empty: use AXIS>=VALUE (e.g. 'params>=1e9'), 'top15%', or leave the flag out "
             "for the default (the top 15% of runs by compute).",
             param="holdout",
         )
@@ -147,13 +147,13 @@ def parse_holdout(text: str | None) -> Holdout:
         share = float(m.group(1)) / 100.0
         if not 0 < share < 1:
             raise InvalidInputError(
-                f"holdout {text!r}: the share must lie in (0%, 100%).", param="holdout"
+                f"`holdout` {text!r}: the share must lie in (0%, 100%).", param="holdout"
             )
         return Holdout(share=share)
     m = re.fullmatch(r"([a-z_]+)>=(.+)", t)
     if not m or m.group(1) not in _AXES:
         raise InvalidInputError(
-            f"holdout {text!r}: use AXIS>=VALUE with AXIS one of params, tokens, flops (e.g. "
+            f"`holdout` {text!r}: use AXIS>=VALUE with AXIS one of params, tokens, flops (e.g. "
             "'params>=1e9', 'flops>=1e20'), or 'top15%'.",
             param="holdout",
         )
@@ -290,7 +290,7 @@ def split(runs: RunTable, holdout: Holdout, *, min_train: int) -> tuple[RunTable
     out = holdout.mask(runs)
     if not out.any():
         raise InvalidInputError(
-            f"holdout {holdout.describe()!r} holds out no run (largest: params {runs.n_params.max():.3g}, "
+            f"the cut {holdout.describe()!r} holds out no run (largest: params {runs.n_params.max():.3g}, "
             f"tokens {runs.n_tokens.max():.3g}, flops {runs.flops.max():.3g}); lower the cut.",
             param="holdout",
         )
@@ -311,7 +311,7 @@ def split(runs: RunTable, holdout: Holdout, *, min_train: int) -> tuple[RunTable
             f"{len(runs)} runs. Cut on another axis (e.g. 'params>=X' or 'tokens>=X'), or add runs."
         )
         raise InvalidInputError(
-            f"holdout {holdout.describe()!r} leaves {int((~out).sum())} runs to fit; the form needs at "
+            f"the cut {holdout.describe()!r} leaves {int((~out).sum())} runs to fit; the form needs at "
             f"least {min_train}. {fix}",
             param="holdout",
         )

@@ -281,7 +281,7 @@ def check(
         from tokenplan.errors import InvalidInputError
 
         raise InvalidInputError(
-            f"report {str(out)!r} must end in .html (it is one self-contained web page).",
+            f"`report` {str(out)!r} must end in .html (it is one self-contained web page).",
             param="report",
         )
     return out

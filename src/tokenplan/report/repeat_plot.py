@@ -27,7 +27,7 @@ def plot_repeat(table: RepeatTable, path: str | os.PathLike[str]) -> Path:
     """
     out = Path(path)
     if out.suffix.lower() != ".png":
-        raise InvalidInputError(f"plot path {str(out)!r} must end in .png.", param="plot_path")
+        raise InvalidInputError(f"`plot_path` {str(out)!r} must end in .png.", param="plot_path")
     # the checks of every output: a folder, a path under a file or an unwritable folder is refused, a
     # missing folder is created by the write (the CLI checked --overwrite first)
     check_output(out, param="plot_path", overwrite=True)

@@ -588,7 +588,7 @@ def check_outputs(recipe: Recipe) -> Path | None:
             kind = None
         if kind in (None, "yaml"):
             raise InvalidInputError(
-                f"output {str(out_path)!r} must end in .jsonl, .json, .csv or .parquet (the formats "
+                f"`output` {str(out_path)!r} must end in .jsonl, .json, .csv or .parquet (the formats "
                 "select writes).",
                 param="output",
             )
@@ -602,7 +602,7 @@ def check_outputs(recipe: Recipe) -> Path | None:
         )
         if Path(recipe.plot).suffix.lower() != ".png":
             raise InvalidInputError(
-                f"plot {str(recipe.plot)!r} must end in .png (the map is a PNG image).",
+                f"`plot` {str(recipe.plot)!r} must end in .png (the map is a PNG image).",
                 param="plot",
             )
     if recipe.report:
