@@ -243,7 +243,9 @@ def test_progress_goes_to_stderr_one_line_per_stage_and_quiet_prints_nothing(tmp
     assert stages == ["read", "tfidf", "embed", "kmeans", "choose", "report", "write"]
     assert "read: 12 rows in" in lines[0] and "tfidf: in" in lines[1]  # the fit, inside embed
     assert "embed: 11 texts in" in lines[2]
-    assert "kmeans: 20 iterations in" in lines[3] and lines[4].startswith("select: choose: 3 picks in")  # not "select: select:"
+    assert "kmeans: 20 iterations in" in lines[3] and lines[4].startswith(
+        "select: choose: 3 picks in"
+    )  # not "select: select:"
     r = run_cli(*args, "--quiet")
     assert r.returncode == 0 and r.stdout == "" and r.stderr == ""
     r = run_cli(*args, "--quiet", "--json")
