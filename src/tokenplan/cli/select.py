@@ -319,10 +319,9 @@ def _print_report(report, input_path: str) -> None:
         msg = msg.replace(str(Path(input_path)), Path(input_path).name, 1)
         out.print(f"  malformed: {msg}", soft_wrap=True)
     if report.drop_reasons:
-        out.print(
-            "dropped: " + ", ".join(f"{k} {v:,}" for k, v in report.drop_reasons.items()),
-            soft_wrap=True,
-        )
+        from tokenplan.select.pipeline import drop_summary
+
+        out.print(f"dropped: {drop_summary(report.drop_reasons)}", soft_wrap=True)
     table = Table(title="coverage (distances on unit vectors, 0..2)", title_justify="left")
     table.add_column("metric")
     table.add_column(report.method, justify="right")

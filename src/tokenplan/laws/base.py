@@ -389,10 +389,9 @@ class Law:
         """The predicted loss of ``n_params`` trained on ``n_tokens`` (from ``unique_tokens`` unique ones: a
         law that models repetition takes them itself, another is taken at the effective tokens D' of
         Muennighoff et al. 2023, eq. 5, as ``plan`` and ``repeat`` take it), with FLOPs, D/N, epochs,
-        effective tokens, the extrapolation
-        factor per axis of the fitted range, and an interval at level ``interval`` (0.8 = 10th..90th
-        percentile) whose kind is ``prediction.interval_kind`` ("bootstrap", "backtest-calibrated",
-        "published" or "none")."""
+        effective tokens, the extrapolation factor per axis of the fitted range, and an interval at level
+        ``interval`` (0.8 = 10th..90th percentile) whose kind is ``prediction.interval_kind``
+        ("bootstrap", "backtest-calibrated", "published" or "none")."""
         from tokenplan.laws.prediction import predict
 
         return predict(self, n_params, n_tokens, unique_tokens=unique_tokens, interval=interval)

@@ -54,7 +54,8 @@ class Intervals:
     """Intervals at ``level`` on one plan's loss and on the compute-optimal N and D at its FLOPs.
 
     ``loss`` brackets ``loss_center`` (the law's loss at the plan's N and D; with unique tokens and a law
-    without a repetition term, at the effective tokens D', as the plan's loss). ``n_params`` / ``n_tokens`` bracket N_opt(C) and D_opt(C) at ``flops``.
+    without a repetition term, at the effective tokens D', as the plan's loss). ``n_params`` /
+    ``n_tokens`` bracket N_opt(C) and D_opt(C) at ``flops``.
     Each carries its kind ("bootstrap": sampling noise only; "backtest-calibrated": widened by a backtest's
     held-out errors; "none") and source.
     """

@@ -22,7 +22,7 @@ import numpy as np
 
 from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
 from tokenplan.report import _html
-from tokenplan.report.fit_plots import COMPARE, N_OPT_AXIS, N_OPT_AXIS_MIXED, other_n
+from tokenplan.report.fit_plots import COMPARE, n_opt_axis, other_n
 
 __all__ = ["fit_report", "write_fit_report"]
 
@@ -214,18 +214,21 @@ def _frontier_rows(
 
 def _marked(name: str, law: Any) -> str:
     """A frontier line's legend name, with the N its law counts when not total (``other_n``)."""
-    return f"{name} ({other_n(law)})" if other_n(law) else name
+    mark = other_n(law)
+    return f"{name} ({mark})" if mark else name
 
 
 def _frontier_chart(
     alt: Any, runs: Any, fits: Mapping[str, Any], intervals: Mapping[str, Any]
 ) -> Any:
+    from tokenplan.laws import get_law
+
     lines, bands = _frontier_rows(runs, fits, intervals)
     x = _html.log_axis(alt, "flops:Q", "training FLOPs C", ".0e")
     y = alt.Y(
         "n_params:Q",
         scale=alt.Scale(type="log"),
-        title=N_OPT_AXIS_MIXED if any(r["law"].endswith(" N)") for r in lines) else N_OPT_AXIS,
+        title=n_opt_axis([*(f.law for f in fits.values()), *map(get_law, COMPARE)]),
         axis=alt.Axis(**_html.QUANTITY_AXIS),
     )
     # opaque legend symbols: taken from the first layer, the bands' 0.22 opacity left them too pale to tell

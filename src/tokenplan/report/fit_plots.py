@@ -24,9 +24,6 @@ if TYPE_CHECKING:
 __all__ = ["plot_fit"]
 
 COMPARE = ("chinchilla-a1", "chinchilla-a2", "epoch2024", "kaplan")
-#: the N_opt axis of both fit pages: total parameters, and a law counting another N says so on its line
-N_OPT_AXIS = "N_opt"
-N_OPT_AXIS_MIXED = "N_opt (total parameters; non-embedding where marked)"
 
 
 def other_n(law: Any) -> str:
@@ -37,6 +34,14 @@ def other_n(law: Any) -> str:
     (REFERENCE sec. 7: state which N a law uses)."""
     convention = getattr(law, "param_convention", "total")
     return "" if convention == "total" else f"{convention} N"
+
+
+def n_opt_axis(laws: Any) -> str:
+    """The N_opt axis title of both fit pages for the frontier lines of ``laws``: total parameters, and
+    where a law counts another N (:func:`other_n`), that its line is marked."""
+    if any(other_n(law) for law in laws):
+        return "N_opt (total parameters; non-embedding where marked)"
+    return "N_opt"
 
 
 def plot_fit(path: str | os.PathLike[str], **figure: Any) -> Path:
@@ -126,15 +131,12 @@ def _frontier_panel(
 
     lo, hi = float(runs.flops.min()), float(runs.flops.max()) * 1e4
     C = np.logspace(np.log10(lo), np.log10(hi), 100)
-    marks = []
+    laws = [get_law(name) for name in compare]
     for label, f in fitted:
-        marks.append(other_n(f.law))
-        label = ", ".join(filter(None, (label, marks[-1])))
+        label = ", ".join(filter(None, (label, other_n(f.law))))
         ax.plot(C, f.law.optimal(C).n_params, lw=2, label=f"{label} (a={f.exponents[0]:.3f})")
-    for name in compare:
-        law = get_law(name)
-        marks.append(other_n(law))
-        label = ", ".join(filter(None, (name, marks[-1])))
+    for name, law in zip(compare, laws):
+        label = ", ".join(filter(None, (name, other_n(law))))
         ax.plot(
             C, law.optimal(C).n_params, lw=1, ls="--", label=f"{label} (a={law.exponents[0]:.2f})"
         )
@@ -150,7 +152,7 @@ def _frontier_panel(
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("training FLOPs C")
-    ax.set_ylabel(N_OPT_AXIS_MIXED if any(marks) else N_OPT_AXIS)
+    ax.set_ylabel(n_opt_axis([*(f.law for _, f in fitted), *laws]))
     ax.set_title("compute-optimal frontier")
     ax.legend(fontsize=7)
 

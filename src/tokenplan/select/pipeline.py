@@ -21,7 +21,7 @@ import re
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
@@ -962,6 +962,11 @@ def semantic_dedup(
     return emb[keep], cands.subset(keep), replace(km, labels=km.labels[keep])
 
 
+def drop_summary(reasons: Mapping[str, int]) -> str:
+    """The rows dropped, per reason, as the report and errors print them: 'exact_duplicate 1,127, ...'."""
+    return ", ".join(f"{k} {v:,}" for k, v in reasons.items())
+
+
 def budget(recipe: Recipe, n_candidates: int, stats: ReadStats, reasons: Counter[str]) -> int:
     """How many to select: ``n_select``, or ``fraction`` of the candidates rounded half up (>= 1); with a
     token budget, 1 (the count then follows from the budget)."""
@@ -972,7 +977,7 @@ def budget(recipe: Recipe, n_candidates: int, stats: ReadStats, reasons: Counter
     else:
         n_select = 1  # a token budget: the count follows from it
     if n_select > n_candidates:
-        dropped = ", ".join(f"{k} {v:,}" for k, v in reasons.items()) or "none"
+        dropped = drop_summary(reasons) or "none"
         raise InvalidInputError(
             f"n_select={n_select:,} is more than the {n_candidates:,} candidates left after filters "
             f"and dedup ({stats.n_rows:,} rows read; dropped: {dropped}); select at most "
