@@ -91,10 +91,14 @@ def test_kaplan_table_prints_the_count_its_ratio_and_flops_use():
     (and 6ND) on the non-embedding count the law uses, 953M, printed nowhere in the table."""
     r = run_cli("table", "--law", "kaplan", "--params", "1B", env={"COLUMNS": "200"})
     assert r.returncode == 0, r.stderr
-    head = next(line for line in r.stdout.splitlines() if "Parameters" in line)
-    row = next(line for line in r.stdout.splitlines() if "19.8B" in line)
+    lines = r.stdout.splitlines()
+    top = next(i for i, x in enumerate(lines) if x.startswith("┏"))
+    head = lines[top + 1 : top + 3]  # the header's two lines
+    cols = zip(*([c.strip() for c in h.split("┃")[1:-1]] for h in head))
+    titles = [" ".join(filter(None, words)) for words in cols]
+    row = next(line for line in lines if "19.8B" in line)
     cells = [c.strip() for c in row.strip("│ ").split("│")]
-    assert "non-embedding params" in head and cells[:2] == ["1B", "953M"]
+    assert titles[:2] == ["Parameters", "non-embedding params"] and cells[:2] == ["1B", "953M"]
     assert cells[5] == "20.7"  # 19.8B / 953M, the count printed beside it
     assert "tokens per parameter use the non-embedding count" in r.stdout
     r = run_cli("table", "--params", "1B", env={"COLUMNS": "200"})  # a total-N law: no extra column

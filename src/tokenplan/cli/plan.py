@@ -621,7 +621,7 @@ def _optimal_table(result):
     has_loss = any(r.loss is not None for r in result.rows)
     t = Table(title=f"Chinchilla Table 3 style, law {result.law}", title_justify="left")
     converted = result.param_convention != "total"  # kaplan: FLOPs and tokens/param use the law's N
-    heads = ["Parameters", f"{result.param_convention} params"] if converted else ["Parameters"]
+    heads = ["Parameters", f"{result.param_convention}\nparams"] if converted else ["Parameters"]
     for c in (*heads, "FLOPs", "FLOPs (in Gopher unit)", "Tokens", "Tokens/param"):
         t.add_column(c, justify="right")
     if has_loss:
