@@ -448,3 +448,50 @@ def test_a_pool_read_as_prompt_only_names_its_other_text_columns(tmp_path):
     )
     (note,) = [n for n in report.notes if n.startswith("prompt-only")]
     assert "'reference'" in note and "--fields question,reference" in note
+
+
+def test_message_content_given_as_a_list_of_parts_is_read_as_its_text(tmp_path):
+    """OpenAI's chat format (and Anthropic's) allows ``content`` as a list of parts, ``{"type": "text",
+    "text": ...}``; such rows were skipped as malformed ("must be text, got list"), losing them."""
+    rows = [
+        {
+            "messages": [
+                {"role": "user", "content": [{"type": "text", "text": "What is 2+2?"}]},
+                {
+                    "role": "assistant",
+                    "content": [{"type": "text", "text": "4."}, {"type": "text", "text": "Four."}],
+                },
+            ]
+        },
+        {
+            "messages": [
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "image_url", "image_url": {"url": "data:,x"}},
+                        {"type": "text", "text": "Describe it."},
+                    ],
+                },
+                {"role": "assistant", "content": "A dot."},
+            ]
+        },
+    ]
+    pool = tmp_path / "parts.jsonl"
+    pool.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    stats = ReadStats()
+    recs = list(iter_records(pool, stats=stats))
+    assert stats.n_malformed == 0, stats.errors
+    assert [(r.prompt, r.response) for r in recs] == [
+        ("What is 2+2?", "4.\n\nFour."),
+        ("Describe it.", "A dot."),
+    ]
+    # a part that is neither text nor a known kind is still an error naming the field
+    pool.write_text(
+        json.dumps(
+            {"messages": [{"role": "user", "content": [1]}, {"role": "assistant", "content": "x"}]}
+        )
+        + "\n"
+    )
+    stats = ReadStats()
+    assert list(iter_records(pool, stats=stats)) == []
+    assert "content" in stats.errors[0]

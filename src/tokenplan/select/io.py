@@ -413,6 +413,25 @@ def _text(value: Any, name: str) -> str:
     raise ValueError(f"field {name!r} must be text, got {type(value).__name__}")
 
 
+def _turn_text(content: Any) -> str:
+    """A turn's text: a string, or OpenAI's (and Anthropic's) list of parts, whose ``{"type": "text",
+    "text": ...}`` parts are joined by a blank line and whose other parts (images, audio) are left out."""
+    if not isinstance(content, list):
+        return _text(content, "content")
+    texts = []
+    for part in content:
+        if isinstance(part, str):
+            texts.append(part)
+        elif isinstance(part, Mapping) and "type" in part:
+            if part["type"] == "text":
+                texts.append(_text(part.get("text"), "content"))
+        else:
+            raise ValueError(
+                "field 'content' is a list whose parts are not text or {type, ...} parts"
+            )
+    return "\n\n".join(t for t in texts if t)
+
+
 def _parse_turns(row: Mapping) -> tuple[str, str]:
     turns = row.get("conversations", row.get("messages"))
     if isinstance(turns, str):  # a CSV cell: select writes the turns to CSV as JSON text
@@ -429,7 +448,7 @@ def _parse_turns(row: Mapping) -> tuple[str, str]:
         if not isinstance(t, Mapping):
             raise ValueError("every turn must be an object with role/content or from/value")
         role = str(t.get("role", t.get("from", ""))).lower()
-        content = _text(t.get("content", t.get("value")), "content")
+        content = _turn_text(t.get("content", t.get("value")))
         parsed.append((role, content))
     last_answer = max((i for i, (r, _) in enumerate(parsed) if r in _ASSISTANT_ROLES), default=None)
     if last_answer is None:
