@@ -4,6 +4,7 @@ on-disk cache."""
 from __future__ import annotations
 
 import json
+import pickle
 import subprocess
 import sys
 import time
@@ -258,7 +259,7 @@ def test_precomputed_embeddings(tmp_path):
     with pytest.raises(InvalidInputError, match="2-D"):
         load_precomputed(tmp_path / "flat.npy")
     (tmp_path / "bad.npy").write_text("not numpy")
-    with pytest.raises(InvalidInputError, match="not a readable"):
+    with pytest.raises(InvalidInputError, match=r"bad\.npy' is not a \.npy file"):
         load_precomputed(tmp_path / "bad.npy")
     # through the pipeline: rows follow the input's source indices (12 rows in tiny_alpaca.json)
     np.save(tmp_path / "ok.npy", rng.normal(size=(12, 5)).astype(np.float32))
@@ -448,3 +449,29 @@ def test_the_onnx_embedder_batches_one_text_by_default_and_takes_the_base_option
     assert (emb.batch_size, emb.threads, emb.cache_dir) == (8, 1, tmp_path)
     with pytest.raises(InvalidInputError, match=r"^batch_size="):
         OnnxEmbedder(cache_dir=tmp_path, batch_size=0)
+
+
+@pytest.mark.parametrize(
+    ("name", "save", "match"),
+    [
+        # np.load returned an NpzFile, and .ndim raised AttributeError: a traceback, exit 1
+        ("e.npz", lambda p: np.savez(p, x=np.ones((3, 2))), "an .npz archive, not one .npy matrix"),
+        # numpy's own message said 'load it unsafely using allow_pickle=', which tokenplan never does
+        ("e.pkl", lambda p: p.write_bytes(pickle.dumps(np.ones((3, 2)))), "not a .npy file"),
+        (
+            "o.npy",
+            lambda p: np.save(p, np.array([{"a": 1}] * 3, dtype=object), allow_pickle=True),
+            "holds Python objects, which tokenplan never unpickles",
+        ),
+        ("d.npy", lambda p: p.mkdir(), "is a folder; give a .npy file"),
+    ],
+)
+def test_embeddings_that_are_not_a_npy_matrix_are_one_error_saying_how_to_save_it(
+    tmp_path, name, save, match
+):
+    path = tmp_path / name
+    save(path)
+    with pytest.raises(InvalidInputError, match=match) as err:
+        load_precomputed(path, n_rows=3)
+    assert "allow_pickle" not in str(err.value)
+    assert "numpy.save(path, x.astype('float32'))" in str(err.value) or "folder" in str(err.value)

@@ -671,20 +671,51 @@ def _embed_whole_pool(
     return np.ascontiguousarray(out, dtype=np.float32), np.full(len(texts), from_cache)
 
 
+def _open_npy(p: Path) -> np.ndarray:
+    """The array of the ``.npy`` file ``p``, memory-mapped, never unpickled: a pickle, an ``.npz`` archive or
+    an array of Python objects is an error saying how to save the matrix instead."""
+    if not p.exists():
+        raise InvalidInputError(f"--embeddings {str(p)!r} does not exist.")
+    if p.is_dir():
+        raise InvalidInputError(f"--embeddings {str(p)!r} is a folder; give a .npy file.")
+    save = "save the matrix with numpy.save(path, x.astype('float32'))"
+    try:
+        with open(p, "rb") as fh:
+            magic = fh.read(6)
+    except OSError as exc:
+        raise InvalidInputError(
+            f"--embeddings {str(p)!r} cannot be read ({exc.strerror})."
+        ) from None
+    if magic.startswith(b"PK"):
+        raise InvalidInputError(
+            f"--embeddings {str(p)!r} is an .npz archive, not one .npy matrix; {save}."
+        )
+    if magic != b"\x93NUMPY":
+        raise InvalidInputError(
+            f"--embeddings {str(p)!r} is not a .npy file (only those are read; a pickle never is); {save}."
+        )
+    try:
+        return np.load(p, mmap_mode="r", allow_pickle=False)
+    except ValueError as exc:
+        if "object" in str(exc):  # an array of Python objects is stored as a pickle
+            raise InvalidInputError(
+                f"--embeddings {str(p)!r} holds Python objects, which tokenplan never unpickles; {save}."
+            ) from None
+        raise InvalidInputError(
+            f"--embeddings {str(p)!r} is not a readable .npy file ({exc})."
+        ) from None
+    except (OSError, EOFError) as exc:
+        raise InvalidInputError(
+            f"--embeddings {str(p)!r} is not a readable .npy file ({exc})."
+        ) from None
+
+
 def load_precomputed(path: str | os.PathLike, *, n_rows: int | None = None) -> np.ndarray:
     """Precomputed embeddings from a ``.npy`` file: one row per input row, L2-normalised on load.
 
     ``n_rows`` is the number of rows in the input; a mismatch is an error naming both counts.
     """
-    p = Path(path)
-    if not p.exists():
-        raise InvalidInputError(f"--embeddings {str(p)!r} does not exist.")
-    try:
-        x = np.load(p, mmap_mode="r", allow_pickle=False)
-    except (OSError, ValueError, EOFError) as exc:
-        raise InvalidInputError(
-            f"--embeddings {str(p)!r} is not a readable .npy file ({exc})."
-        ) from None
+    x = _open_npy(Path(path))
     if x.ndim != 2 or x.shape[1] < 1:
         raise InvalidInputError(
             f"--embeddings must be a 2-D array (rows x dims), got shape {x.shape}."
