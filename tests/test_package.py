@@ -97,6 +97,16 @@ def test_readme_starts_with_two_commands_and_ci_runs_the_test_one():
     assert "torch==2.13.0" in tests
 
 
+def test_readme_command_table_lists_every_command():
+    """README's command table left out `tokenplan data` (in `--help` since the sweeps needed a corpus): a
+    user reading the table did not learn the corpora for sweep and select are one command away."""
+    from tokenplan.cli import COMMANDS
+
+    readme = (REPO / "README.md").read_text()
+    table = re.findall(r"^\| `tokenplan (\w+)` \|", readme, flags=re.M)
+    assert sorted(table) == sorted(COMMANDS), (sorted(table), sorted(COMMANDS))
+
+
 def test_python_m_entry_point_matches_console_script():
     r = run_cli("laws", "--json")
     assert r.returncode == 0
