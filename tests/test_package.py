@@ -97,6 +97,17 @@ def test_readme_starts_with_two_commands_and_ci_runs_the_test_one():
     assert "torch==2.13.0" in tests
 
 
+def test_verbs_show_their_signature():
+    """`tokenplan.plan` is a callable package whose __call__ takes (*args, **kwargs): inspect.signature,
+    IPython's `tokenplan.plan?` and IDEs showed that instead of plan's keywords."""
+    import inspect
+
+    for verb in VERBS:
+        params = inspect.signature(getattr(tokenplan, verb)).parameters
+        assert not any(p.kind is p.VAR_POSITIONAL for p in params.values()), verb
+    assert "flops" in inspect.signature(tokenplan.plan).parameters
+
+
 def test_readme_command_table_lists_every_command():
     """README's command table left out `tokenplan data` (in `--help` since the sweeps needed a corpus): a
     user reading the table did not learn the corpora for sweep and select are one command away."""

@@ -18,6 +18,7 @@ The library never prints; warnings and advice are returned on the result objects
 
 from __future__ import annotations
 
+import inspect
 import sys
 import types
 
@@ -62,3 +63,5 @@ class _CallablePackage(types.ModuleType):
 
 
 sys.modules[__name__].__class__ = _CallablePackage
+# inspect.signature (IDEs, IPython's `tokenplan.plan?`) reads this, not __call__'s (*args, **kwargs)
+__signature__ = inspect.signature(plan)
