@@ -101,3 +101,13 @@ def test_a_comparison_says_why_a_law_has_no_plan():
     with pytest.raises(KeyError, match="this comparison has: chinchilla, "):
         c["nope"]
     assert c["epoch2024"].law == "epoch2024"
+
+
+@pytest.mark.parametrize("vocab_size", [0, -5, 1.5, float("nan")])
+@pytest.mark.parametrize("law", ["chinchilla-a1", "kaplan"])
+def test_table_checks_vocab_size_whatever_the_law(law, vocab_size):
+    """optimal_table(vocab_size=0) ran for a total-parameter law (checked only when a non-embedding law
+    converted sizes), while plan and repeat refuse it for every law."""
+    with pytest.raises(InvalidInputError, match="vocab_size") as info:
+        optimal_table([1e9], law=law, vocab_size=vocab_size)
+    assert info.value.param == "vocab_size"

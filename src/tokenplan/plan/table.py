@@ -149,6 +149,7 @@ def optimal_table(
     """
     level = check_level(interval)
     the_law = get_law(law)
+    vocab_size = _checks.positive_int("vocab_size", vocab_size)
     sizes = _checks.items("n_params", n_params, example="[7e9, 70e9]")
     if not sizes:
         raise InvalidInputError(
