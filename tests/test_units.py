@@ -34,3 +34,17 @@ def test_format_quantity_reads_back_within_its_rounding(x):
     text = format_quantity(x)
     assert "e+03" not in text and "e+02" not in text  # a suffix, never a suffix and an exponent
     assert math.isclose(parse_quantity(text), x, rel_tol=5e-3)
+
+
+def test_the_in_range_cell_is_one_text_in_predict_table_and_fit():
+    """table wrote 'beyond float range' where predict and fit wrote 'no: beyond float range' for the same
+    overflowed factor: one formatter now."""
+    from types import SimpleNamespace
+
+    from tokenplan.cli.plan import _in_range
+    from tokenplan.units import format_out
+
+    assert format_out(44.46) == "44.5x out"
+    assert format_out(math.inf) == "no: beyond float range"
+    row = SimpleNamespace(inside_range=False, extrapolation={"n_params": 2.0, "d_over_n": math.inf})
+    assert _in_range(row) == "no: beyond float range"

@@ -180,6 +180,12 @@ def format_factor(f: float) -> str:
     return f"{r:,.0f}x" if r < 1e6 else f"{r:.3g}x"
 
 
+def format_out(f: float) -> str:
+    """The 'in range' cell of a point outside a fitted range, the same in predict, table and fit:
+    '44.5x out', or 'no: beyond float range' for a factor that overflowed (D/N of a vanished N term)."""
+    return "no: beyond float range" if math.isinf(f) else f"{format_factor(f)} out"
+
+
 def format_epochs(e: float, decimals: int = 2) -> str:
     """Epochs to the hundredth (9.10), in scientific notation from 10,000 on: 1.84e+11 epochs (a plan on
     one unique token) is not a number to read to the hundredth, as '184260640753.58' asked."""

@@ -24,7 +24,7 @@ from tokenplan.errors import InvalidInputError
 from tokenplan.fit.isoflop import PROFILES
 from tokenplan.fit.parametric import REDUCTIONS
 from tokenplan.fit.report import APPROACHES, FORM_CHOICES, LAW_KINDS
-from tokenplan.units import format_factor
+from tokenplan.units import format_factor, format_out
 from tokenplan.units import format_quantity as fq
 
 
@@ -567,6 +567,4 @@ def _in_range(a) -> str:
     far = max(a["extrapolation"].values(), default=None)
     if far is None:
         return "unknown"
-    if not math.isfinite(far):
-        return "no: beyond float range"
-    return "yes" if far <= 1.0 + 1e-9 else f"{format_factor(far)} out"
+    return "yes" if far <= 1.0 + 1e-9 else format_out(far)

@@ -6,8 +6,6 @@ matplotlib only for ``repeat --plot``.
 
 from __future__ import annotations
 
-import math
-
 import click
 
 from tokenplan.cli._common import console, interval_lines, pair, print_json, report_written
@@ -32,6 +30,7 @@ from tokenplan.units import (
     format_factor,
     format_gpu_hours,
     format_hours,
+    format_out,
     format_ratio,
 )
 from tokenplan.units import format_quantity as fq
@@ -661,7 +660,7 @@ def _in_range(row) -> str:
     far = max(row.extrapolation.values())
     if row.inside_range:
         return "yes"
-    return "beyond float range" if math.isinf(far) else f"{format_factor(far)} out"
+    return format_out(far)
 
 
 def _interval_table(result):

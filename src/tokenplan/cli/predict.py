@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import math
-
 import click
 
 from tokenplan.cli._common import console, print_json
 from tokenplan.cli._options import QUANTITY_LIST, interval_option, json_option
 from tokenplan.errors import InvalidInputError
-from tokenplan.units import format_epochs, format_factor, format_loss, format_ratio
+from tokenplan.units import format_epochs, format_loss, format_out, format_ratio
 from tokenplan.units import format_quantity as fq
 
 
@@ -121,7 +119,7 @@ def _print(law, preds, level) -> None:
             ]
         iv = "-" if p.interval is None else " .. ".join(map(format_loss, p.interval))
         far = p.max_extrapolation
-        out = "no: beyond float range" if math.isinf(far) else f"{format_factor(far)} out"
+        out = format_out(far)
         inside = {None: "unknown", True: "yes"}.get(p.inside_range, out)
         table.add_row(*row, format_loss(p.loss), iv, inside)
     con.print(table)
