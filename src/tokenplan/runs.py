@@ -799,7 +799,8 @@ def runs_from_arrays(
 ) -> RunTable:
     """A :class:`RunTable` from arrays, lists or pandas Series (for library use and tests); validated like a
     file, each error naming its argument (``.param``): text that is not a number, columns of different
-    lengths, NaN, inf or values <= 0."""
+    lengths, NaN, inf or values <= 0, and, as in a file, a run of under one parameter or (unique) token
+    (sizes are counts: 4e8, not 0.4 billion). NaN or inf in ``unique_tokens`` is fresh data."""
     arrays = {"n_params": n_params, "loss": loss, "n_tokens": n_tokens, "flops": flops}
     for name, values in {**arrays, "unique_tokens": unique_tokens}.items():
         _checks.no_booleans(name, values)
@@ -824,13 +825,27 @@ def runs_from_arrays(
             )
     D = C / (FLOPS_PER_PARAM_TOKEN * N) if D is None else D
     C = FLOPS_PER_PARAM_TOKEN * N * D if C is None else C
-    for name, arr in (("n_params", N), ("n_tokens", D), ("flops", C), ("loss", L)):
-        bad = ~np.isfinite(arr) | (arr <= 0)
+    # as read_runs: a run is at least one parameter and one token (0.4 for 400M, in billions, is refused)
+    for name, arr, least in (
+        ("n_params", N, 1),
+        ("n_tokens", D, 1),
+        ("flops", C, 0),
+        ("loss", L, 0),
+    ):
+        bad = ~np.isfinite(arr) | (arr <= 0) | (arr < least)
         if bad.any():
+            bar = "at least 1 (a count, not millions or billions)" if least else "> 0"
             raise InvalidInputError(
-                f"{name} must be finite and > 0; bad at positions {np.flatnonzero(bad)[:8].tolist()}.",
+                f"{name} must be finite and {bar}; bad at positions "
+                f"{np.flatnonzero(bad)[:8].tolist()}.",
                 param=name,
             )
+    if U is not None and (bad := U < 1).any():  # NaN or inf: fresh data, as an empty cell in a file
+        raise InvalidInputError(
+            f"unique_tokens must be at least 1 (a count); bad at positions "
+            f"{np.flatnonzero(bad)[:8].tolist()}.",
+            param="unique_tokens",
+        )
     U = np.full(len(N), np.nan) if U is None else U * np.ones(len(N))
     if ids is None:
         ids = np.array([f"run{i}" for i in range(len(N))], dtype=object)

@@ -47,10 +47,10 @@ def test_parse_holdout():
 
 def test_default_holdout_takes_the_top_share_with_ties():
     runs = runs_from_arrays(
-        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], np.ones(10) * 3, flops=[1, 2, 3] + [9] * 7
+        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], np.ones(10) * 3, flops=np.array([1, 2, 3] + [9] * 7) * 1e3
     )
     assert Holdout().mask(runs).sum() == 7  # top 15% is 2 runs, but 7 share the top budget
-    runs = runs_from_arrays(np.arange(1, 21), np.ones(20) * 3, flops=np.arange(1, 21))
+    runs = runs_from_arrays(np.arange(1, 21), np.ones(20) * 3, flops=np.arange(1, 21) * 1e3)
     assert np.flatnonzero(Holdout().mask(runs)).tolist() == [17, 18, 19]  # ceil(0.15 * 20) = 3
 
 

@@ -386,3 +386,25 @@ def test_a_run_under_one_parameter_or_token_is_refused_as_plan_refuses_it(tmp_pa
         runs = read_runs(p, drop_invalid=True)
         assert list(runs.run_id) == ["b", "c", "d"]
     assert len(read_runs(write(tmp_path, "ok.csv", header + good)).run_id) == 3
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "param"),
+    [
+        ({"n_params": [0.4, 1.0, 7.0]}, "n_params"),  # billions, not counts
+        ({"n_tokens": [0.5, 2e9, 2e9]}, "n_tokens"),
+        ({"flops": [1.0, 1e20, 1e20], "n_tokens": None}, "n_tokens"),  # 6ND: under one token
+        ({"unique_tokens": [0.5, np.nan, np.inf]}, "unique_tokens"),
+    ],
+)
+def test_runs_from_arrays_refuses_sizes_under_one_as_read_runs_does(kwargs, param):
+    """read_runs refuses a run of under one parameter or token; runs_from_arrays took n_params=[0.4, 1, 7]
+    (billions) and fitted a law to it."""
+    args = {"n_params": [4e8, 1e9, 7e9], "loss": [3.0, 2.8, 2.5], "n_tokens": [8e9, 2e10, 1.4e11]}
+    args.update(kwargs)
+    if args["n_tokens"] is None:
+        del args["n_tokens"]
+    with pytest.raises(InvalidInputError, match="at least 1") as info:
+        runs_from_arrays(args.pop("n_params"), args.pop("loss"), **args)
+    assert info.value.param == param
+    assert len(runs_from_arrays([4e8], [3.0], n_tokens=[8e9], unique_tokens=[np.nan]).loss) == 1
