@@ -563,3 +563,18 @@ def test_plan_and_repeat_json_name_unbounded_axes_like_fit_and_predict():
     assert repeat(25e9, [1, 4]).to_dict()["extrapolation_unbounded"] == []
     (w,) = [w for w in plan(flops=1e22, law=law).warnings if w.startswith("outside the data")]
     assert "parameters is more than 1e308x above the largest" in w and "inf" not in w
+
+
+def test_data_constrained_optimum_beyond_its_law_is_flagged():
+    """`plan --flops 1e24 --unique-tokens 100B` prints muennighoff2023's data-constrained optimum and its
+    all-unique optimum beside the epoch2024 plan. Muennighoff et al. 2023 fitted runs up to 8.67B params and
+    9.26e21 FLOPs (6 x 8.67B x 178B, Fig. 1), so both points, at 1e24 FLOPs, are an extrapolation of about
+    1e24 / 9.26e21 = 108x; the plan's own warning is about epoch2024's range only, and was the only one."""
+    p = plan(flops=1e24, unique_tokens=100e9)
+    assert p.data_constrained is not None and p.data_constrained.law == "muennighoff2023"
+    (warning,) = [w for w in p.warnings if "data-constrained optimum" in w]
+    assert "outside the data law 'muennighoff2023' was fitted on" in warning
+    assert f"{1e24 / (6 * 8.67e9 * 178e9):.3g}x above the largest" in warning
+    assert "all-unique optimum" in warning
+    # Inside the fitted range (Fig. 1's own budget), nothing is added.
+    assert not [w for w in plan(flops=9.3e21, unique_tokens=25e9).warnings if "optimum (" in w]

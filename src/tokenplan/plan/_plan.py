@@ -104,6 +104,9 @@ def plan(
     if dc is not None:
         saturated = steps.saturation_warning(steps.repetition_law(the_law), dc)
         warnings += (saturated,) if saturated else ()
+        warnings += steps.data_constrained_warnings(
+            steps.repetition_law(the_law), (N, D), dc, fresh
+        )
     return Plan(
         law=the_law.name,
         param_convention=the_law.param_convention,
