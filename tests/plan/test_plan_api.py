@@ -578,3 +578,17 @@ def test_data_constrained_optimum_beyond_its_law_is_flagged():
     assert "all-unique optimum" in warning
     # Inside the fitted range (Fig. 1's own budget), nothing is added.
     assert not [w for w in plan(flops=9.3e21, unique_tokens=25e9).warnings if "optimum (" in w]
+
+
+def test_optima_a_run_is_set_against_say_when_they_extrapolate():
+    """`plan --params 8B --tokens 15T` (Llama-3-8B's run) prints epoch2024's compute-optimal split of its
+    7.2e23 FLOPs, ~81B params (Besiroglu et al. 2024: 72.2B at 5.76e23, a = 0.513), beside the run. The run's
+    8B is inside the 240 fitted runs (largest 16.2B) but the split is ~5x above it: it must be flagged as
+    the run's own point is, not left to read as an interpolation."""
+    p = plan(n_params=8e9, n_tokens=15e12)
+    assert p.vs_optimum.optimum.n_params > 5 * 16.2e9 * 0.95
+    (warning,) = [w for w in p.warnings if "compute-optimal split" in w]
+    assert "outside the data law 'epoch2024' was fitted on" in warning
+    assert "parameters is 5.01x above the largest (16.2B)" in warning
+    # A run at Chinchilla's own scale (1B on 20B tokens) and its optima are inside: nothing is added.
+    assert not [w for w in plan(n_params=1e9, n_tokens=20e9).warnings if "optimum" in w]

@@ -23,6 +23,7 @@ from tokenplan.cli._options import (
 from tokenplan.laws import get_law
 from tokenplan.laws.presets import LOSS_SCALES
 from tokenplan.plan.batch import BATCH_RULES
+from tokenplan.plan.steps import RUN_OPTIMA
 from tokenplan.units import (
     format_bytes,
     format_count,
@@ -37,6 +38,9 @@ from tokenplan.units import format_quantity as fq
 
 # Warnings of this kind are shown once per comparison, as one line of factors (see _print_comparison).
 _EXTRAPOLATION = "outside the data law"
+# A run's optima's extrapolation warnings, which plan --compare folds into its one line ("by the largest
+# factor") when the run itself extrapolates: the split is at the run's FLOPs, the other optimum below them.
+_RUN_OPTIMA = tuple(f"the {name} (" for name in RUN_OPTIMA)
 
 
 def _loss(x: float | None) -> str:
@@ -419,7 +423,9 @@ def _print_comparison(comp, main) -> None:
     seen: dict[str, list[str]] = {}
     for p in plans:
         for w in p.warnings:
-            if not w.startswith(_EXTRAPOLATION):
+            if not w.startswith(_EXTRAPOLATION) and not (
+                p.extrapolation and w.startswith(_RUN_OPTIMA)
+            ):
                 seen.setdefault(w, []).append(p.law)
     items = [("" if len(laws) == len(plans) else ", ".join(laws), w) for w, laws in seen.items()]
     outside = _extrapolation_line(plans)

@@ -101,6 +101,8 @@ def plan(
         batch=batch,
         outside=outside,
     ) + steps.inference_warnings(the_law, inference)
+    vs_optimum = steps.versus_optimum(opts, alloc)
+    warnings += steps.versus_optimum_warnings(the_law, (N, D), vs_optimum)
     if dc is not None:
         saturated = steps.saturation_warning(steps.repetition_law(the_law), dc)
         warnings += (saturated,) if saturated else ()
@@ -143,7 +145,7 @@ def plan(
         )
         | _budget_source(opts),
         days=opts.budget if opts.mode == "days" else None,
-        vs_optimum=steps.versus_optimum(opts, alloc),
+        vs_optimum=vs_optimum,
     )
 
 

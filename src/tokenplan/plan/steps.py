@@ -46,6 +46,7 @@ __all__ = [
     "usable_allocation",
     "validate",
     "versus_optimum",
+    "versus_optimum_warnings",
 ]
 
 DEFAULT_GPU = "H100"
@@ -56,6 +57,9 @@ RUN_BUDGET = ("n_params", "n_tokens")
 # The budgets that are compute on hardware: FLOPs = GPU-hours x 3600 x peak FLOP/s x MFU.
 COMPUTE_MODES = ("flops", "gpu_hours", "days")
 HOURS_PER_DAY = 24.0
+# What a run's warnings call the optima it is set against (``plan --compare`` leaves their warning to its
+# one extrapolation line: the split is at the run's FLOPs, the cheaper optimum below them).
+RUN_OPTIMA = ("compute-optimal split", "cheapest optimum at its loss")
 
 
 @dataclass(frozen=True)
@@ -658,7 +662,28 @@ def data_constrained_warnings(
     --unique-tokens`` prints beside the plan: they are ``law``'s (muennighoff2023 under an epoch2024 plan)
     and other points than the plan's, so the plan's own warning does not cover them (``plan --flops 1e24
     --unique-tokens 100B`` printed 61.3B on 2.72T tokens of a law fitted up to 9.26e21 FLOPs unflagged)."""
-    named = [("data-constrained optimum", dc), ("all-unique optimum", fresh)]
+    return shown_points_warning(
+        law, plan_point, [("data-constrained optimum", dc), ("all-unique optimum", fresh)]
+    )
+
+
+def versus_optimum_warnings(
+    law: Law, plan_point: tuple[float, float], vs: RunVsOptimum | None
+) -> tuple[str, ...]:
+    """The extrapolation warning of the optima a run of one's own is set against (``plan --params 8B
+    --tokens 15T``: the compute-optimal split, 81B params, is 5x above the largest fitted model where the
+    run's 8B is inside)."""
+    if vs is None:
+        return ()
+    named = list(zip(RUN_OPTIMA, (vs.optimum, vs.same_loss)))
+    return shown_points_warning(law, plan_point, named)
+
+
+def shown_points_warning(
+    law: Law, plan_point: tuple[float, float], named: list[tuple[str, Allocation | None]]
+) -> tuple[str, ...]:
+    """One extrapolation warning for the allocations a plan prints beside its own point (which the plan's
+    own warning covers), each named with its size, or nothing when they are all inside ``law``'s data."""
     shown = [
         (what, float(a.n_params), float(a.n_tokens))
         for what, a in named
