@@ -468,3 +468,19 @@ def test_a_comparison_of_small_plans_puts_the_unit_after_the_hours():
     assert "note: each plan takes 0.5 GPU-hours (30 GPU-minutes) on H100" in r.stdout
     r = run_cli("plan", "--flops", "1e18", "--compare", env={"COLUMNS": "200"})
     assert "GPU-minutes) GPU-hours" not in r.stdout and " GPU-hours (" in r.stdout
+
+
+def test_kaplan_optima_beside_the_plan_say_their_count():
+    """Kaplan et al. 2020 counts non-embedding parameters (REFERENCE.md sec. 3, 7). The plan row converts
+    ('7.91B (non-embedding; 8B total, converted)'), so the optima printed beside it, which are the law's own
+    counts, must say so too: Kaplan's compute-efficient N at 7.11e23 FLOPs is 1.3e9 (C_min/PF-day)^0.73 =
+    566B non-embedding, which read as '566B params' beside a plan of '8B total'."""
+    r = run_cli(
+        "plan", "--params", "8B", "--tokens", "15T", "--law", "kaplan", env={"COLUMNS": "200"}
+    )
+    assert r.returncode == 0, r.stderr
+    c_min = 6 * 7.91e9 * 15e12 / 2 / 8.64e19  # Kaplan eq. 5.5 at B = B_crit, in PF-days
+    assert f"{1.3e9 * c_min**0.73 / 1e9:.0f}B non-embedding params on 210B tokens" in r.stdout
+    assert "16.3B non-embedding params on 56.5B tokens" in r.stdout
+    r = run_cli("plan", "--params", "1B", "--law", "kaplan", "--inference-tokens", "2T")
+    assert "767M non-embedding params on" in r.stdout, r.stdout

@@ -104,7 +104,7 @@ def _plan_rows(p) -> list[tuple[str, str]]:
         rows.append(("predicted loss", f"{p.loss:.4f} nats/token"))
     return (
         rows
-        + _run_rows(p.vs_optimum)
+        + _run_rows(p.vs_optimum, _params_word(p))
         + _interval_rows(p.intervals)
         + _repetition_rows(p)
         + _inference_rows(p)
@@ -113,9 +113,15 @@ def _plan_rows(p) -> list[tuple[str, str]]:
     )
 
 
-def _run_rows(vs) -> list[tuple[str, str]]:
+def _params_word(p) -> str:
+    """'params', or 'non-embedding params' under a law that counts those (kaplan): the optima a plan prints
+    beside its own are the law's, in the law's count (566B non-embedding, where the plan row converts)."""
+    return "non-embedding params" if p.param_convention == "non-embedding" else "params"
+
+
+def _run_rows(vs, params: str = "params") -> list[tuple[str, str]]:
     """A run of your own against the law's optima (mode "run"): the split of its FLOPs, and what the
-    cheapest plan reaching its loss costs."""
+    cheapest plan reaching its loss costs; ``params`` names the law's parameter count."""
     if vs is None:
         return []
     opt = vs.optimum
@@ -123,7 +129,7 @@ def _run_rows(vs) -> list[tuple[str, str]]:
     rows = [
         (
             "compute-optimal split",
-            f"{fq(opt.n_params)} params on {fq(opt.n_tokens)} tokens at the same FLOPs{loss}",
+            f"{fq(opt.n_params)} {params} on {fq(opt.n_tokens)} tokens at the same FLOPs{loss}",
         )
     ]
     same, ratio = vs.same_loss, vs.compute_ratio
@@ -132,7 +138,7 @@ def _run_rows(vs) -> list[tuple[str, str]]:
             (
                 "vs the optimum",
                 f"{ratio:.2f}x the FLOPs of the cheapest plan reaching its loss on fresh data "
-                f"({same.loss:.4f}): {fq(same.n_params)} params on {fq(same.n_tokens)} tokens, "
+                f"({same.loss:.4f}): {fq(same.n_params)} {params} on {fq(same.n_tokens)} tokens, "
                 f"{same.flops:.3g} FLOPs",
             )
         )
@@ -205,7 +211,7 @@ def _inference_rows(p) -> list[tuple[str, str]]:
     return [
         (
             "inference-aware",
-            f"{fq(inf.n_params)} params on {fq(inf.n_tokens)} tokens "
+            f"{fq(inf.n_params)} {_params_word(p)} on {fq(inf.n_tokens)} tokens "
             f"({inf.tokens_per_param:,.0f} tokens/param) at the same loss {inf.loss:.4f}",
         ),
         (
