@@ -12,6 +12,7 @@ from helpers import run_cli
 from tokenplan.errors import InvalidInputError
 from tokenplan.laws import FittedRange, Uncertainty, get_law, load_law, save_law
 from tokenplan.laws.prediction import calibrated_halfwidth, conformal_quantile, distance_scale
+from tokenplan.plan import plan
 
 
 def test_chinchilla_preset_by_hand():
@@ -538,3 +539,18 @@ def test_predict_interval_brackets_the_repeated_loss_and_says_what_it_covers():
     assert r.returncode == 0, r.stderr
     assert r.stdout.count("note: law 'chinchilla' has no repetition term") == 1
     assert "155B" in r.stdout and "│   184B │" in r.stdout  # D' of 7.36 epochs, and of one
+
+
+def test_epochs_below_one_are_the_fraction_of_the_unique_tokens_used():
+    """Epochs are D / U, the passes over the unique tokens (Muennighoff et al. 2023: R_D = D/U_D - 1 counts
+    the repeats, which are none below one pass). 5B tokens drawn from 10B unique are half an epoch, as `plan
+    --params 7B --tokens 5B --unique-tokens 10B` and `repeat --epochs 0.5` print: predict printed 1.00."""
+    law = get_law("muennighoff2023")
+    p = law.predict(7e9, 5e9, unique_tokens=10e9)
+    assert p.epochs == pytest.approx(0.5) and p.effective_tokens == pytest.approx(5e9)
+    r = run_cli("predict", "--params", "7B", "--tokens", "5B", "--unique-tokens", "10B", "--json")
+    (row,) = json.loads(r.stdout)["predictions"]
+    assert row["epochs"] == pytest.approx(0.5)
+    assert plan(n_params=7e9, n_tokens=5e9, unique_tokens=10e9).epochs == pytest.approx(
+        row["epochs"]
+    )

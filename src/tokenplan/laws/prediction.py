@@ -462,7 +462,7 @@ def predict(
         flops=flops,
         tokens_per_param=D / N,
         unique_tokens=U,
-        epochs=None if U is None else D / min(U, D),
+        epochs=None if U is None else D / U,
         effective_tokens=d_eff,
         interval=iv,
         level=level,
