@@ -888,10 +888,11 @@ def read_points(path: str | os.PathLike[str], *, columns: dict[str, str] | None 
             param="points",
         )
     N = _column(rows, mapping["n_params"], "n_params", p)
-    if "n_tokens" in mapping:
-        D = _column(rows, mapping["n_tokens"], "n_tokens", p)
-    else:
-        D = _column(rows, mapping["flops"], "flops", p) / (FLOPS_PER_PARAM_TOKEN * N)
+    # The column the file gives is checked under its own name (a flops of -5 is the flops column's fault).
+    given = "n_tokens" if "n_tokens" in mapping else "flops"
+    D_or_C = _column(rows, mapping[given], given, p)
+    with np.errstate(all="ignore"):
+        D = D_or_C if given == "n_tokens" else D_or_C / (FLOPS_PER_PARAM_TOKEN * N)
     U = (
         _column(rows, mapping["unique_tokens"], "unique_tokens", p)
         if "unique_tokens" in mapping
@@ -901,6 +902,7 @@ def read_points(path: str | os.PathLike[str], *, columns: dict[str, str] | None 
     ids = np.array([f"row{i}" for i in row], dtype=object)
     for name, arr, allow_nan in (
         ("n_params", N, False),
+        (given, D_or_C, False),
         ("n_tokens", D, False),
         ("unique_tokens", U, True),
     ):

@@ -554,3 +554,16 @@ def test_epochs_below_one_are_the_fraction_of_the_unique_tokens_used():
     assert plan(n_params=7e9, n_tokens=5e9, unique_tokens=10e9).epochs == pytest.approx(
         row["epochs"]
     )
+
+
+def test_a_points_file_s_bad_flops_are_named_as_the_flops_column(tmp_path):
+    """A points file may give flops instead of n_tokens (D = C / 6N); a flops of -5 was reported as
+    'n_tokens must be finite and > 0 at row 1 (-8.33333e-10)', a column and a value the file does not hold."""
+    pts = tmp_path / "points.csv"
+    pts.write_text("n_params,flops\n1e9,-5\n")
+    r = run_cli("predict", "--points", str(pts))
+    assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
+    assert f"{pts}: flops must be finite and > 0 at row 1 (-5)" in r.stderr
+    pts.write_text("n_params,flops\n1e9,6e20\n")
+    (row,) = json.loads(run_cli("predict", "--points", str(pts), "--json").stdout)["predictions"]
+    assert row["n_tokens"] == pytest.approx(6e20 / (6 * 1e9))
