@@ -514,10 +514,13 @@ def test_ctrl_c_stops_the_progress_bar_once(tmp_path, monkeypatch):
     assert len(stops) == 1
 
 
-@pytest.mark.parametrize("folder, flag", [("cpu-demo", None), ("repeat", "--law data-constrained")])
+@pytest.mark.parametrize(
+    "folder, flag", [("cpu-demo", None), ("repeat", "--law data-constrained --fit-base")]
+)
 def test_the_suggested_fit_command_suits_the_results(folder, flag):
     """`next: tokenplan fit ...` after a sweep: plain on enough fresh runs, --law data-constrained on a
-    repetition grid (plain `fit` refused both micro's 4 runs and the repeat grid with exit 2)."""
+    repetition grid (plain `fit` refused both micro's 4 runs and the repeat grid with exit 2), with
+    --fit-base: the base law frozen at the C4 fit predicted the repeat grid's runs 720% off (median)."""
     from helpers import REPO
     from tokenplan.sweep.runner import fit_command_for
 
@@ -527,8 +530,12 @@ def test_the_suggested_fit_command_suits_the_results(folder, flag):
     assert (why is None) == (flag is None)
     if flag:
         assert why.startswith("9 of 12 runs repeat their data; Approach 3 needs at least 5 runs")
+        assert why.endswith(
+            "--fit-base: the base law is refitted, as the C4 fit is not a tiny model's"
+        )
         r = run_cli(*shlex.split(command)[1:], "--json")
         assert r.returncode == 0, r.stderr
+        assert not [w for w in json.loads(r.stdout)["warnings"] if w.startswith("the base law")]
 
 
 def test_a_sweep_results_dict_reads_no_file(tmp_path, monkeypatch):
@@ -555,7 +562,7 @@ def test_a_sweep_results_dict_reads_no_file(tmp_path, monkeypatch):
     shutil.rmtree(tmp_path / "repeat")
     monkeypatch.setattr(runs, "read_runs", lambda *a, **k: pytest.fail("to_dict read a file"))
     d = result.to_dict()
-    assert d["fit_command"] == command and command.endswith("--law data-constrained")
+    assert d["fit_command"] == command and command.endswith("--law data-constrained --fit-base")
     assert d["fit_command_why"] == why and why.startswith("9 of 12 runs repeat their data")
     assert json.loads(json.dumps(d)) == d
 

@@ -73,7 +73,8 @@ def fit_command_for(
     """The ``tokenplan fit`` call that a sweep's results support, and why it is not the default call
     (None when it is). Plain ``tokenplan fit`` (Approach 3 on the runs on fresh data) needs 5 fresh
     runs at distinct (N, D); short of that it stops with exit 2, so: runs on repeated data (a
-    repetition grid) take ``--law data-constrained``, and the rest ``--approach all`` with the
+    repetition grid) take ``--law data-constrained --fit-base`` (with the base law frozen at the C4
+    fit, the shipped repeat sweep's runs were predicted 720% off), and the rest ``--approach all`` with the
     curves (Approach 1 fits the envelope of the training curves; the others say why they were
     skipped). Reads ``best_lr_csv`` (when given) or ``results_csv``."""
     from tokenplan.fit.parametric import check_runs
@@ -89,8 +90,11 @@ def fit_command_for(
         check_runs(fresh)
     except InvalidInputError as exc:
         if len(fresh) < len(runs):
-            why = f"{len(runs) - len(fresh)} of {len(runs)} runs repeat their data; {exc}"
-            return f"tokenplan fit {target} --law data-constrained", why
+            why = (
+                f"{len(runs) - len(fresh)} of {len(runs)} runs repeat their data; {exc} --fit-base: "
+                "the base law is refitted, as the C4 fit is not a tiny model's"
+            )
+            return f"tokenplan fit {target} --law data-constrained --fit-base", why
         return f"tokenplan fit {target} --approach all --curves {curves_csv}", str(exc)
     return f"tokenplan fit {target}", None
 
