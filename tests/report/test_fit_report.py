@@ -177,3 +177,22 @@ def test_the_lead_counts_the_runs_the_saved_law_was_fitted_on(tmp_path):
     cli_in_process("fit", str(runs), "--bootstrap", "0", "--report", str(page), "-q")
     text = re.sub(r"<[^>]+>", "", page.read_text(encoding="utf-8"))
     assert "fitted on 18 of the 23 runs from" in text
+
+
+def test_the_lead_says_how_far_each_allocation_extrapolates(tmp_path):
+    """The lead printed "At 1e+11 FLOPs: 16.4K parameters on 1.01M tokens." where the CLI's table says the
+    same allocation is "4.21x out" of the fitted runs. Each allocation now says it, in the CLI's words."""
+    from helpers import REPO
+
+    page = tmp_path / "fit.html"
+    runs = REPO / "docs" / "results" / "cpu-demo" / "results.csv"
+    stdout, _ = cli_in_process(
+        "fit", str(runs), "--bootstrap", "0", "--budgets", "3e11,1e14", "--report", str(page)
+    )
+    rows = re.findall(r"│ (\de[+-]\d+) │ +\S+ │ +\S+ │ +([^│]+?) │\n", stdout)  # FLOPs .. in range
+    assert rows == [("3e+11", "yes"), ("1e+14", "39.2x out")]
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", page.read_text(encoding="utf-8")))
+    found = re.findall(
+        r"At (\S+) FLOPs: [^;]*; in range of the fitted runs: (yes|[\d.]+x out)\.", text
+    )
+    assert found == rows

@@ -23,8 +23,8 @@ from tokenplan.cli._progress import stage_progress
 from tokenplan.errors import InvalidInputError
 from tokenplan.fit.isoflop import PROFILES
 from tokenplan.fit.parametric import REDUCTIONS
-from tokenplan.fit.report import APPROACHES, FORM_CHOICES, LAW_KINDS
-from tokenplan.units import format_factor, format_out
+from tokenplan.fit.report import APPROACHES, FORM_CHOICES, LAW_KINDS, allocation_in_range
+from tokenplan.units import format_factor
 from tokenplan.units import format_quantity as fq
 
 
@@ -549,22 +549,6 @@ def _allocation_table(allocations):
             f"{a['flops']:.3g}",
             fq(a["n_params"]) + (f" ({fq(n_iv[0])}..{fq(n_iv[1])})" if n_iv else ""),
             fq(a["n_tokens"]) + (f" ({fq(d_iv[0])}..{fq(d_iv[1])})" if d_iv else ""),
-            _in_range(a),
+            allocation_in_range(a),
         )
     return table
-
-
-def _in_range(a) -> str:
-    """Like predict's column: the largest factor by which the allocation leaves the fitted runs. An
-    allocation below one parameter or one token (a vanished N or D term: the fit warns), or none at all (a
-    fitted alpha or beta <= 0: NaN), is no plan, and its factor (1e+165, or 'inf' once D/N overflows) says
-    nothing: the column names the cause instead."""
-    if math.isnan(a["n_params"]):  # no optimum at all: a fitted exponent <= 0 (the fit warns)
-        return "no: no optimum (exponent <= 0)"
-    for key, what, unit in (("n_params", "N_opt", "parameter"), ("n_tokens", "D_opt", "token")):
-        if not a[key] >= 1.0:
-            return f"no: {what} < 1 {unit}"
-    far = max(a["extrapolation"].values(), default=None)
-    if far is None:
-        return "unknown"
-    return "yes" if far <= 1.0 + 1e-9 else format_out(far)

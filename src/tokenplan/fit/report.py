@@ -24,6 +24,7 @@ from tokenplan.fit.isoflop import PROFILES
 from tokenplan.fit.parametric import REDUCTIONS
 from tokenplan.laws.base import FittedRange
 from tokenplan.laws.prediction import Uncertainty, distance_scale, unbounded_axes
+from tokenplan.units import format_out
 
 if TYPE_CHECKING:
     from tokenplan.fit.bootstrap import BootstrapResult
@@ -566,6 +567,23 @@ def _uncertainty(state: _State, o: FitOptions, law: Law) -> Uncertainty | None:
         seed=o.seed if len(draws) else None,
         source="; ".join(parts),
     )
+
+
+def allocation_in_range(a: dict[str, Any]) -> str:
+    """'In range' of one of ``FitReport.allocations``, as the CLI's column and the report page's lead print
+    it. Like predict's column: the largest factor by which the allocation leaves the fitted runs. An
+    allocation below one parameter or one token (a vanished N or D term: the fit warns), or none at all (a
+    fitted alpha or beta <= 0: NaN), is no plan, and its factor (1e+165, or 'inf' once D/N overflows) says
+    nothing: the column names the cause instead."""
+    if math.isnan(a["n_params"]):  # no optimum at all: a fitted exponent <= 0 (the fit warns)
+        return "no: no optimum (exponent <= 0)"
+    for key, what, unit in (("n_params", "N_opt", "parameter"), ("n_tokens", "D_opt", "token")):
+        if not a[key] >= 1.0:
+            return f"no: {what} < 1 {unit}"
+    far = max((math.inf if v is None else v for v in a["extrapolation"].values()), default=None)
+    if far is None:  # (None in a factor is JSON's null for infinity, as in the --json summary)
+        return "unknown"
+    return "yes" if far <= 1.0 + 1e-9 else format_out(far)
 
 
 def _allocations(law: Law, o: FitOptions) -> tuple[dict[str, Any], ...]:

@@ -44,7 +44,7 @@ def fit_report(
     backtests: Mapping[str, Any] | None = None,
 ) -> str:
     """The HTML page of one fit (see the module docstring for the arguments)."""
-    from tokenplan.fit.report import no_loss_fit_reason
+    from tokenplan.fit.report import allocation_in_range, no_loss_fit_reason
 
     alt = _html.require()
     intervals = dict(intervals or {})
@@ -68,6 +68,7 @@ def fit_report(
         compared=_compared(summary, fits),
         backtests=(summary.get("backtests") or {}),
         no_fit_reason=no_loss_fit_reason(summary.get("warnings") or ()),
+        in_range=[allocation_in_range(a) for a in summary.get("allocations") or ()],
     )
 
 
