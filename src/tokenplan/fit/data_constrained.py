@@ -131,7 +131,8 @@ def fit_data_constrained(
     ]
     if check_outside:
         notes += problem.outside_note(pairs, box, f_best, bounds)
-    notes += problem.base_miss_note(law)
+    if base is None:  # the C4 base law, which the note names (a base of your own is not it)
+        notes += problem.base_miss_note(law)
     return DataConstrainedFit(
         law=law,
         objective=float(f_best),
