@@ -101,8 +101,16 @@ def _fits(result: SweepResult, spec: SweepSpec) -> tuple[list[tuple[str, Any]], 
     except InvalidInputError as exc:
         return [], [f"no law: {exc}"]
     fits = []
+    fresh = (
+        runs.fresh_only()
+    )  # as `tokenplan fit` fits Approaches 1 and 2: repeated tokens are not fresh
+    if len(fresh) < len(runs):
+        notes.append(
+            f"{len(runs) - len(fresh)} runs repeat data and are left out of Approaches 2 and 3, as "
+            "`tokenplan fit` leaves them out."
+        )
     for name, fn in (
-        ("Approach 2", lambda: ("Approach 2", fitlib.fit_isoflop(runs))),
+        ("Approach 2", lambda: ("Approach 2", fitlib.fit_isoflop(fresh))),
         ("Approach 3", lambda: _approach3(fitlib, runs)),
     ):
         try:
