@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
 
 import pytest
@@ -113,6 +114,20 @@ def test_sweep_page_fits_approach_2_on_the_fresh_runs_as_tokenplan_fit_does(tmp_
     fits, notes = _fits(result, spec)
     assert dict(fits)["Approach 2"].exponents[0] == pytest.approx(0.27798, abs=1e-5)
     assert "5 runs repeat data and are left out of Approaches 2 and 3" in " ".join(notes)
+
+
+def test_sweep_page_says_how_far_each_optimum_lies_outside_the_runs(tmp_path):
+    """The budget table gave each approach's N_opt and D_opt at the grid's budgets with no word on range:
+    on cpu-demo, D_opt at 3e12 is 13.6M tokens where the fresh runs reach 4.75M. Each approach now has an
+    'in range' column in `tokenplan fit`'s words."""
+    from tokenplan.report.sweep_page import write_sweep_report
+
+    result, spec = shipped_sweep(tmp_path)
+    html = write_sweep_report(tmp_path / "sweep.html", result, spec).read_text(encoding="utf-8")
+    table = re.search(r'<table id="budget-table">(.*?)</table>', html, re.S).group(1)
+    assert table.count('<th class="r">in range</th>') == 2
+    cells = re.findall(r"<td class=\"r\">(yes|[\d.]+x out)</td>", table)
+    assert cells == ["yes", "yes", "1.30x out", "1.36x out", "2.87x out", "2.36x out"]
 
 
 @pytest.mark.slow

@@ -54,7 +54,7 @@ def sweep_report(result: SweepResult, spec: SweepSpec) -> str:
         rows=rows,
         fits=[(name, f, _fit_rows(f)) for name, f in fits],
         fit_notes=fit_notes,
-        budgets=_budget_lines(fits, rows),
+        budgets=_budget_lines(fits, rows, result),
     )
 
 
@@ -136,18 +136,38 @@ def _fit_rows(fit: Any) -> list[tuple[str, float]]:
     ]
 
 
-def _budget_lines(fits: list[tuple[str, Any]], rows: list[dict]) -> list[dict[str, Any]]:
-    """N_opt and D_opt of each fit at each budget of the grid."""
+def _budget_lines(fits: list[tuple[str, Any]], rows: list[dict], result) -> list[dict[str, Any]]:
+    """N_opt and D_opt of each fit at each budget of the grid, and how far that allocation lies outside
+    the runs both fits are fitted on (the fresh ones), in `tokenplan fit`'s 'in range' words: a fit's
+    optimum at a budget the grid trained can still be far from every size it trained."""
+    from tokenplan.fit.report import allocation_in_range
+
     budgets = sorted({_num(r.get("flops_budget")) for r in rows} - {math.nan})
     budgets = [b for b in budgets if math.isfinite(b) and b > 0]
+    rng = _fresh_range(result) if fits else None
     out = []
     for b in budgets:
         row: dict[str, Any] = {"flops": b}
         for name, f in fits:
             a = f.law.optimal(b)
-            row[name] = (float(a.n_params), float(a.n_tokens))
+            N, D = float(a.n_params), float(a.n_tokens)
+            far = {} if rng is None else rng.extrapolation(N, D)
+            alloc = {"n_params": N, "n_tokens": D, "extrapolation": far}
+            row[name] = (N, D, allocation_in_range(alloc))
         out.append(row)
     return out
+
+
+def _fresh_range(result) -> Any:
+    """The (N, D) range of the runs on fresh data, which Approaches 2 and 3 are fitted on (None: unread)."""
+    from tokenplan.laws.base import FittedRange
+    from tokenplan.runs import read_runs
+
+    try:
+        fresh = read_runs(result.best_lr_csv or result.results_csv).fresh_only()
+    except InvalidInputError:
+        return None
+    return FittedRange.of_runs(fresh.n_params, fresh.n_tokens) if len(fresh) else None
 
 
 # --------------------------------------------------------------------------------------------------------
