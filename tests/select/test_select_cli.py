@@ -373,7 +373,27 @@ def test_a_target_with_no_usable_rows_says_why(tmp_path):
     target.write_text('{"prompt": "Tell me a joke."}\n')
     r = _select_qa_for(str(target))
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
-    assert "first: " + str(target) + ": line 1: missing field 'question'" in r.stderr
+    assert f"{target}: line 1: the prompt column 'question' is not a column of the file" in r.stderr
+
+
+@pytest.mark.parametrize(
+    ("fields", "said"),
+    [
+        ("questoin,answer", "the prompt column 'questoin'"),
+        ("question,anser", "the response column 'anser'"),
+    ],
+)
+def test_a_mistyped_fields_column_is_one_line_naming_it_and_the_columns(tmp_path, fields, said):
+    """It was 'no candidates left of the 4 rows read: 4 malformed (first: ...: missing field ...); check
+    row_format/fields', after reading the whole pool."""
+    out = tmp_path / "subset.jsonl"
+    r = run_cli(
+        "select", "-i", str(DATA / "qa.csv"), "--fields", fields, "--n", "2", "-o", str(out)
+    )
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert r.stderr.startswith("tokenplan: error: --fields: ")
+    assert f"{said} is not a column of the file (columns: answer, question, topic)" in r.stderr
+    assert not out.exists()
 
 
 def test_a_plot_that_is_not_a_png_is_refused_before_any_work(tmp_path):

@@ -554,17 +554,11 @@ def iter_records(
                 continue
             first = False
             detected = fmt is None and fields is None
+            _check_columns(where, row, fields, domain_field, score_field)
             found, stats.prompt_only, fields = _first_row(row, fmt, fields)
             fmt = fmt or found
             if detected and stats.prompt_only:
                 _other_text(stats, row, fields, {domain_field, score_field})
-            for what, column in (("domain", domain_field), ("score", score_field)):
-                if column is not None and column not in row:
-                    raise InvalidInputError(
-                        f"{where}: the {what} field {column!r} is not a column of this pool "
-                        f"(columns: {', '.join(sorted(map(str, row)))}).",
-                        param=f"{what}_field",
-                    )
         try:
             yield _to_record(
                 index, line, row, fmt, fields, domain_field, score_field, stats.prompt_only
@@ -573,6 +567,28 @@ def iter_records(
             stats.malformed(where, str(exc), strict=strict)
     if stats.n_rows == 0:
         _no_rows(p, stats)
+
+
+def _check_columns(
+    where: str,
+    row: Mapping,
+    fields: tuple[str, str] | None,
+    domain_field: str | None,
+    score_field: str | None,
+) -> None:
+    """Raise if a column named by ``fields``, ``domain_field`` or ``score_field`` is not in the pool's first
+    row (a mistyped ``--fields`` made every row malformed, reported as 'no candidates left')."""
+    named = [("prompt", "fields", c) for c in (fields or ())[:1]]
+    named += [("response", "fields", c) for c in (fields or ())[1:] if c]
+    named += [("domain", "domain_field", domain_field), ("score", "score_field", score_field)]
+    for what, param, column in named:
+        if column is not None and column not in row:
+            field = "column" if param == "fields" else "field"
+            raise InvalidInputError(
+                f"{where}: the {what} {field} {column!r} is not a column of the file "
+                f"(columns: {', '.join(sorted(map(str, row)))}).",
+                param=param,
+            )
 
 
 def _no_rows(p: Path, stats) -> None:
