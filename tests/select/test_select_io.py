@@ -495,3 +495,20 @@ def test_message_content_given_as_a_list_of_parts_is_read_as_its_text(tmp_path):
     stats = ReadStats()
     assert list(iter_records(pool, stats=stats)) == []
     assert "content" in stats.errors[0]
+
+
+def test_an_empty_turn_adds_no_blank_lines_to_the_prompt(tmp_path):
+    """An assistant turn that only calls a tool has ``content: null``: it joined as an empty paragraph,
+    'weather?\\n\\n\\n\\nsunny' (an empty system turn was already left out)."""
+    turns = [
+        {"role": "system", "content": ""},
+        {"role": "user", "content": "weather?"},
+        {"role": "assistant", "content": None, "tool_calls": [{"id": "1", "type": "function"}]},
+        {"role": "tool", "content": "sunny"},
+        {"role": "user", "content": " "},
+        {"role": "assistant", "content": "It is sunny."},
+    ]
+    pool = tmp_path / "tools.jsonl"
+    pool.write_text(json.dumps({"messages": turns}) + "\n", encoding="utf-8")
+    [rec] = iter_records(pool)
+    assert (rec.prompt, rec.response) == ("weather?\n\nsunny", "It is sunny.")

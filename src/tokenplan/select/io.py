@@ -453,7 +453,7 @@ def _parse_turns(row: Mapping) -> tuple[str, str]:
     last_answer = max((i for i, (r, _) in enumerate(parsed) if r in _ASSISTANT_ROLES), default=None)
     if last_answer is None:
         raise ValueError("no assistant turn (role 'assistant'/'gpt')")
-    prompt = "\n\n".join(c for r, c in parsed[:last_answer] if r != "system" or c)
+    prompt = "\n\n".join(c for _, c in parsed[:last_answer] if c.strip())
     return prompt, parsed[last_answer][1]
 
 
