@@ -510,7 +510,7 @@ def test_an_output_select_cannot_write_is_named_with_the_formats_it_can(tmp_path
     r = run_cli("select", "-i", str(DATA / "tiny.jsonl"), "--n", "2", "-o", str(tmp_path / name))
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
     assert r.stderr.startswith("tokenplan: error: --output '")
-    assert "must end in .jsonl, .json, .csv or .parquet" in r.stderr
+    assert "must end in .jsonl, .json, .csv, .tsv or .parquet" in r.stderr  # .tsv was left out
 
 
 def test_a_missing_target_names_the_folder_a_relative_path_was_read_from(tmp_path):

@@ -588,8 +588,8 @@ def check_outputs(recipe: Recipe) -> Path | None:
             kind = None
         if kind in (None, "yaml"):
             raise InvalidInputError(
-                f"`output` {str(out_path)!r} must end in .jsonl, .json, .csv or .parquet (the formats "
-                "select writes).",
+                f"`output` {str(out_path)!r} must end in .jsonl, .json, .csv, .tsv or .parquet (the "
+                "formats select writes).",
                 param="output",
             )
     if recipe.plot:
