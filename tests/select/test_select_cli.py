@@ -645,3 +645,20 @@ def test_an_empty_folder_or_blank_file_is_one_line_that_says_what_to_give(tmp_pa
         assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
         assert r.stderr.startswith(f"tokenplan: error: {message}"), r.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["blank.jsonl", "corpus"]
+
+
+def test_a_compressed_pool_is_one_line_saying_how_to_decompress_it(tmp_path):
+    """It said "cannot tell the type of 'pool.jsonl.gz' from its suffix; use one of .csv, .json, ...",
+    which a .jsonl.gz pool seems to satisfy."""
+    import gzip
+
+    pool = tmp_path / "pool.jsonl.gz"
+    pool.write_bytes(gzip.compress((DATA / "tiny.jsonl").read_bytes()))
+    out = tmp_path / "subset.jsonl"
+    r = run_cli("select", str(pool), "--n", "2", "-o", str(out))
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert (
+        "is compressed (.gz) and select reads plain files; decompress it first (gunzip -k "
+        in r.stderr
+    )
+    assert f"give {str(tmp_path / 'pool.jsonl')!r}" in r.stderr and not out.exists()

@@ -17,6 +17,7 @@ import functools
 import itertools
 import json
 import os
+import shlex
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +54,8 @@ _SUFFIX = {
     ".yml": "yaml",
     ".yaml": "yaml",
 }
+#: compressed files are not read: the command that decompresses each, keeping the original
+_COMPRESSED = {".gz": "gunzip -k", ".bz2": "bunzip2 -k", ".xz": "unxz -k", ".zst": "unzstd"}
 _MAX_KEPT_ERRORS = 20
 _USER_ROLES = {"user", "human", "prompt", "question"}
 _ASSISTANT_ROLES = {"assistant", "gpt", "bot", "model", "response", "answer"}
@@ -136,6 +139,11 @@ def detect_file_type(path: str | os.PathLike) -> str:
             f"holds no .yml/.yaml files; give a file ({files}) or such a folder."
         )
     kind = _SUFFIX.get(p.suffix.lower())
+    if kind is None and p.suffix.lower() in _COMPRESSED:
+        raise InvalidInputError(
+            f"{str(p)!r} is compressed ({p.suffix}) and select reads plain files; decompress it first "
+            f"({_COMPRESSED[p.suffix.lower()]} {shlex.quote(str(p))}) and give {str(p.with_suffix(''))!r}."
+        )
     if kind is None:
         raise InvalidInputError(
             f"cannot tell the type of {str(p)!r} from its suffix; use one of "
