@@ -512,3 +512,25 @@ def test_an_empty_turn_adds_no_blank_lines_to_the_prompt(tmp_path):
     pool.write_text(json.dumps({"messages": turns}) + "\n", encoding="utf-8")
     [rec] = iter_records(pool)
     assert (rec.prompt, rec.response) == ("weather?\n\nsunny", "It is sunny.")
+
+
+def test_a_csv_cell_longer_than_csvs_default_limit_is_read_and_written(tmp_path):
+    """csv stops at 131,072 characters a cell ('field larger than field limit'): a long answer was a
+    traceback. The limit is raised only while a row is parsed (it is process-wide) and put back after."""
+    answer = "word " * 40_000  # 200,000 characters
+    pool = tmp_path / "pool.csv"
+    with open(pool, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerows([["prompt", "response"], ["short", "a"], ["long", answer], ["last", "b"]])
+    before = csv.field_size_limit()
+    recs = list(iter_records(pool))
+    assert [(r.prompt, len(r.response)) for r in recs] == [
+        ("short", 1),
+        ("long", 200_000),
+        ("last", 1),
+    ]
+    assert csv.field_size_limit() == before
+    out = tmp_path / "subset.csv"
+    assert write_subset(pool, out, {1: {"_source_index": 1}}) == 1
+    [row] = [r for r in iter_records(out)]
+    assert row.response == answer and csv.field_size_limit() == before

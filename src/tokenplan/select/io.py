@@ -252,10 +252,10 @@ def _iter_csv(path: Path, stats: ReadStats, strict: bool) -> Iterator[tuple[int,
         separator = csv_separator(fh.readline(), suffix=path.suffix)
         fh.seek(0)
         reader = csv.DictReader(fh, delimiter=separator)
-        if not reader.fieldnames:
+        if not _csv_step(reader, path, lambda: reader.fieldnames):
             what = "TSV" if path.suffix.lower() == ".tsv" else "CSV"
             raise InvalidInputError(f"{path}: the {what} file is empty; expected a header row.")
-        for row in reader:
+        while (row := _csv_step(reader, path, lambda: next(reader, None))) is not None:
             if None in row:  # more cells than header columns
                 n_cells = len(reader.fieldnames) + len(row[None])
                 yield reader.line_num, _Bad(f"{n_cells} cells for {len(reader.fieldnames)} columns")
@@ -265,6 +265,25 @@ def _iter_csv(path: Path, stats: ReadStats, strict: bool) -> Iterator[tuple[int,
                 yield reader.line_num, _Bad(f"{n_cells} cells for {len(reader.fieldnames)} columns")
                 continue
             yield reader.line_num, row
+
+
+#: the longest CSV cell read (characters); csv's own limit, 131,072, stopped a long answer with a traceback
+CSV_CELL_LIMIT = 2**31 - 1
+
+
+def _csv_step(reader: csv.DictReader, path: Path, step: Callable[[], Any]) -> Any:
+    """``step()`` (the header or the next row of ``reader``) with csv's cell limit, a process-wide setting,
+    raised to :data:`CSV_CELL_LIMIT` for the call and put back after it; a csv error (a NUL byte) is one
+    error naming the file and line."""
+    limit = csv.field_size_limit(CSV_CELL_LIMIT)
+    try:
+        return step()
+    except csv.Error as exc:
+        raise InvalidInputError(
+            f"{path}: line {reader.line_num}: not readable as CSV ({exc})."
+        ) from None
+    finally:
+        csv.field_size_limit(limit)
 
 
 def _iter_parquet(path: Path, stats: ReadStats, strict: bool) -> Iterator[tuple[int, Any]]:
