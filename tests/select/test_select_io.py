@@ -534,3 +534,26 @@ def test_a_csv_cell_longer_than_csvs_default_limit_is_read_and_written(tmp_path)
     assert write_subset(pool, out, {1: {"_source_index": 1}}) == 1
     [row] = [r for r in iter_records(out)]
     assert row.response == answer and csv.field_size_limit() == before
+
+
+def test_a_csv_quote_left_open_is_an_error_or_a_skipped_row_never_rows_joined(tmp_path):
+    """csv read leniently: a quote never closed made the rest of the file one answer ('d\\ne,f\\ng,h'),
+    and a stray quote closed lines later joined the rows between into one, both without a word."""
+    pool = tmp_path / "pool.csv"
+    pool.write_text('prompt,response\na,b\nc,"d\ne,f\ng,h\n', encoding="utf-8")
+    with pytest.raises(
+        InvalidInputError, match=r"line 3: a quote opened in this row is never closed"
+    ):
+        list(iter_records(pool))
+    pool.write_text('prompt,response\na,b\nc,"d\ne,f\ng,"h\ni,j\n', encoding="utf-8")
+    stats = ReadStats()
+    recs = list(iter_records(pool, stats=stats))
+    assert [(r.index, r.prompt, r.response) for r in recs] == [(0, "a", "b"), (2, "i", "j")]
+    assert stats.n_malformed == 1 and "line 3: not readable as CSV" in stats.errors[0]
+    assert "(lines 3-5 skipped as one row)" in stats.errors[0]
+    # the subset is written from the same rows: source index 2 is still 'i,j'
+    out = tmp_path / "subset.jsonl"
+    write_subset(pool, out, {2: {"_source_index": 2}})
+    assert json.loads(out.read_text()) == {"prompt": "i", "response": "j", "_source_index": 2}
+    with pytest.raises(InvalidInputError, match="lines 3-5"):
+        list(iter_records(pool, strict=True))

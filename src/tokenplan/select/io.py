@@ -251,37 +251,65 @@ def _iter_csv(path: Path, stats: ReadStats, strict: bool) -> Iterator[tuple[int,
         # from the suffix or the header line, then read from the start
         separator = csv_separator(fh.readline(), suffix=path.suffix)
         fh.seek(0)
-        reader = csv.DictReader(fh, delimiter=separator)
-        if not _csv_step(reader, path, lambda: reader.fieldnames):
+        # strict: a quote closed before its cell ends is an error, not silently joined to the next lines
+        reader = csv.DictReader(fh, delimiter=separator, strict=True)
+        header = _csv_step(reader, lambda: reader.fieldnames)
+        if isinstance(header, csv.Error):
+            raise InvalidInputError(
+                f"{path}: line 1: the header is not readable as CSV ({header})."
+            )
+        if not header:
             what = "TSV" if path.suffix.lower() == ".tsv" else "CSV"
             raise InvalidInputError(f"{path}: the {what} file is empty; expected a header row.")
-        while (row := _csv_step(reader, path, lambda: next(reader, None))) is not None:
-            if None in row:  # more cells than header columns
-                n_cells = len(reader.fieldnames) + len(row[None])
-                yield reader.line_num, _Bad(f"{n_cells} cells for {len(reader.fieldnames)} columns")
-                continue
-            if None in row.values():  # fewer cells: a ragged or truncated row
-                n_cells = len(reader.fieldnames) - list(row.values()).count(None)
-                yield reader.line_num, _Bad(f"{n_cells} cells for {len(reader.fieldnames)} columns")
-                continue
-            yield reader.line_num, row
+        lines = reader.reader  # its line count (DictReader's is not updated by a row that fails)
+        start = lines.line_num + 1
+        while (row := _csv_step(reader, lambda: next(reader, None))) is not None:
+            yield (
+                (start, _csv_error(path, row, start, lines.line_num))
+                if isinstance(row, csv.Error)
+                else (lines.line_num, _csv_row(row, reader.fieldnames))
+            )
+            start = lines.line_num + 1
+
+
+def _csv_row(row: dict, columns: list[str]) -> Any:
+    """``row``, or a :class:`_Bad` when it has more or fewer cells than the header has columns."""
+    if None in row:  # more cells than header columns
+        return _Bad(f"{len(columns) + len(row[None])} cells for {len(columns)} columns")
+    if None in row.values():  # fewer cells: a ragged or truncated row
+        return _Bad(
+            f"{len(columns) - list(row.values()).count(None)} cells for {len(columns)} columns"
+        )
+    return row
+
+
+def _csv_error(path: Path, exc: csv.Error, start: int, end: int) -> _Bad:
+    """The malformed row of lines ``start``..``end``; raise when a quote is never closed (csv read the rest
+    of the file as one cell: lenient, it was one row with every later row inside it)."""
+    lines = f"lines {start}-{end}" if end > start else f"line {start}"
+    if "unexpected end of data" in str(exc):
+        raise InvalidInputError(
+            f"{path}: line {start}: a quote opened in this row is never closed, which makes {lines} (the "
+            'rest of the file) one cell; close it, or write a quote inside a cell as two ("").'
+        )
+    return _Bad(
+        f"not readable as CSV ({exc}): a quoted cell has text after its closing quote ({lines} "
+        'skipped as one row); write a quote inside a cell as two ("")'
+    )
 
 
 #: the longest CSV cell read (characters); csv's own limit, 131,072, stopped a long answer with a traceback
 CSV_CELL_LIMIT = 2**31 - 1
 
 
-def _csv_step(reader: csv.DictReader, path: Path, step: Callable[[], Any]) -> Any:
+def _csv_step(reader: csv.DictReader, step: Callable[[], Any]) -> Any:
     """``step()`` (the header or the next row of ``reader``) with csv's cell limit, a process-wide setting,
-    raised to :data:`CSV_CELL_LIMIT` for the call and put back after it; a csv error (a NUL byte) is one
-    error naming the file and line."""
+    raised to :data:`CSV_CELL_LIMIT` for the call and put back after it; a csv error is returned."""
     limit = csv.field_size_limit(CSV_CELL_LIMIT)
     try:
         return step()
     except csv.Error as exc:
-        raise InvalidInputError(
-            f"{path}: line {reader.line_num}: not readable as CSV ({exc})."
-        ) from None
+        return exc
     finally:
         csv.field_size_limit(limit)
 
