@@ -662,3 +662,18 @@ def test_a_compressed_pool_is_one_line_saying_how_to_decompress_it(tmp_path):
         in r.stderr
     )
     assert f"give {str(tmp_path / 'pool.jsonl')!r}" in r.stderr and not out.exists()
+
+
+def test_a_json_array_named_jsonl_says_to_name_it_json(tmp_path):
+    """It read each line as a row: 'no candidates left of the 14 rows read: 14 malformed (...); check
+    row_format/fields (--format/--fields)', a fix that does not apply."""
+    pool = tmp_path / "pool.jsonl"
+    rows = [{"instruction": f"q{i}", "input": "", "output": f"a{i}"} for i in range(3)]
+    pool.write_text(json.dumps(rows, indent=2), encoding="utf-8")
+    r = run_cli("select", str(pool), "--n", "2", "-o", str(tmp_path / "subset.jsonl"))
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert (
+        "holds a JSON array ('[' before the first row), not one object per line; name it .json"
+        in r.stderr
+    )
+    assert not (tmp_path / "subset.jsonl").exists()

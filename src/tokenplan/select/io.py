@@ -234,6 +234,18 @@ def _iter_json_array(path: Path, stats: ReadStats, strict: bool) -> Iterator[tup
 
 def _iter_jsonl(path: Path, stats: ReadStats, strict: bool) -> Iterator[tuple[int, Any]]:
     with open(path, encoding=_ENCODING) as fh:
+        head = fh.read(4096).lstrip()
+        # an array of rows (indented: every line was a malformed row); not a line that is a list
+        if (
+            head.startswith("[\n")
+            or head.startswith("[\r")
+            or head.replace(" ", "").startswith("[{")
+        ):
+            raise InvalidInputError(
+                f"{path}: holds a JSON array ('[' before the first row), not one object per line; name "
+                "it .json (a JSON array is read as such)."
+            )
+        fh.seek(0)
         for lineno, obj in json_lines(fh):
             if isinstance(obj, json.JSONDecodeError):
                 obj = _Bad(f"malformed JSON ({json_problem(obj)})")
