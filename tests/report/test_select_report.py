@@ -129,6 +129,20 @@ def test_select_report_in_browser(selection, open_report):
     assert view.page.evaluate("window.__pwned === undefined")
 
 
+def test_every_chart_says_what_it_shows_to_a_screen_reader(selection, open_report):
+    """Each chart's aria-label was Vega's default, 'Vega visualization', three times over."""
+    _, path, _ = selection
+    view = open_report(path)
+    labels = view.page.evaluate(
+        "() => Object.fromEntries([...document.querySelectorAll('.vis')].map("
+        "e => [e.id, e.getAttribute('aria-label')]))"
+    )
+    assert set(labels) == {"funnel", "map", "clusters"}
+    assert labels["funnel"].startswith("Bar chart of the rows left after each stage")
+    assert labels["map"].startswith("Scatter plot of the candidates")
+    assert labels["clusters"].startswith("Bar chart of the share of the pool")
+
+
 def test_select_report_fits_a_phone(selection, open_report):
     """At 400 px the funnel, map and cluster charts no longer widen the page (it was 926 px wide)."""
     _, path, _ = selection

@@ -236,7 +236,12 @@ def _funnel_chart(alt: Any, rows: list[dict]) -> Any:
             ],
         )
     )
-    return bars.properties(width=760, height=24 * len(rows))
+    return bars.properties(
+        width=760,
+        height=24 * len(rows),
+        description="Bar chart of the rows left after each stage of the selection; the table below "
+        "lists the same counts.",
+    )
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -313,7 +318,12 @@ def _map_chart(alt, xy, shown, labels, sel, rnd, texts, projection) -> Any:
     return (
         alt.layer(pool, chosen, random_)
         .add_params(show_random)
-        .properties(width=760, height=520)
+        .properties(
+            width=760,
+            height=520,
+            description="Scatter plot of the candidates in two dimensions, coloured by K-Means cluster, "
+            "the selected rows outlined; the examples per cluster below list what was selected.",
+        )
         .interactive()
     )
 
@@ -372,7 +382,12 @@ def _clusters_chart(alt: Any, counts: list[dict]) -> Any:
                 alt.Tooltip("share:Q", format=".1%"),
             ],
         )
-        .properties(width=width, height=220)
+        .properties(
+            width=width,
+            height=220,
+            description="Bar chart of the share of the pool, the selection and the random subset in "
+            "each K-Means cluster; the per-cluster counts below list the numbers.",
+        )
     )
 
 
