@@ -557,3 +557,18 @@ def test_a_csv_quote_left_open_is_an_error_or_a_skipped_row_never_rows_joined(tm
     assert json.loads(out.read_text()) == {"prompt": "i", "response": "j", "_source_index": 2}
     with pytest.raises(InvalidInputError, match="lines 3-5"):
         list(iter_records(pool, strict=True))
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])
+def test_a_utf16_pool_is_named_as_such(tmp_path, encoding):
+    """PowerShell's > and Excel's 'Unicode Text' write UTF-16 with a byte-order mark: it was 'not UTF-8
+    text (byte 0)', which names neither the encoding nor where the file came from."""
+    pool = tmp_path / "pool.jsonl"
+    text = json.dumps({"prompt": "a", "response": "b"}) + "\n"
+    pool.write_bytes(
+        ("\ufeff" if encoding == "utf-16-be" else "").encode(encoding) + text.encode(encoding)
+    )
+    with pytest.raises(
+        InvalidInputError, match=r"pool.jsonl: UTF-16 text \(Excel's 'Unicode Text'"
+    ):
+        list(iter_records(pool))

@@ -573,14 +573,25 @@ def _to_record(
     return Record(index, prompt, response, domain, score, row, line)
 
 
+def _first_bytes(path: Path, n: int) -> bytes:
+    """The first ``n`` bytes of the file ``path`` (none for a folder)."""
+    if not path.is_file():
+        return b""
+    with open(path, "rb") as fh:
+        return fh.read(n)
+
+
 def _decoded(path: Path, rows: Iterator[tuple[int, Any]]) -> Iterator[tuple[int, Any]]:
     """``rows``, with a file that is not UTF-8 reported as one error naming it (not a UnicodeDecodeError)."""
     try:
         yield from rows
     except UnicodeDecodeError as exc:
-        raise InvalidInputError(
-            f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8.", param="input"
-        ) from None
+        what = (
+            "UTF-16 text (Excel's 'Unicode Text', PowerShell's > and Out-File write it)"
+            if _first_bytes(path, 2) in (b"\xff\xfe", b"\xfe\xff")
+            else f"not UTF-8 text (byte {exc.start})"
+        )
+        raise InvalidInputError(f"{path}: {what}; save the file as UTF-8.", param="input") from None
 
 
 def iter_records(
