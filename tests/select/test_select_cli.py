@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from importlib.resources import files
 from pathlib import Path
 
@@ -675,5 +676,21 @@ def test_a_json_array_named_jsonl_says_to_name_it_json(tmp_path):
     assert (
         "holds a JSON array ('[' before the first row), not one object per line; name it .json"
         in r.stderr
+    )
+    assert not (tmp_path / "subset.jsonl").exists()
+
+
+def test_a_token_budget_smaller_than_the_first_pick_says_what_would_do(tmp_path):
+    """It said '--budget-tokens: budget_tokens=5 is smaller than the first pick (N tokens).' and stopped
+    there: no budget that works, no other way to size the subset."""
+    r = run_cli(
+        "select", "-i", str(DATA / "tiny_alpaca.json"), "--budget-tokens", "1", "--embedder", "tfidf",
+        "--no-cache", "-o", str(tmp_path / "subset.jsonl"),
+    )  # fmt: skip
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert r.stderr.startswith("tokenplan: error: --budget-tokens: budget_tokens=1 is smaller than")
+    assert re.search(
+        r"first pick \(([\d,]+) tokens\); give at least \1, or a row count \(n_select, --n\)\.",
+        r.stderr,
     )
     assert not (tmp_path / "subset.jsonl").exists()

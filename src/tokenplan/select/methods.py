@@ -624,7 +624,8 @@ def select_by_tokens(
     keep = int(np.searchsorted(used, budget_tokens, side="right"))
     if keep == 0:
         raise InvalidInputError(
-            f"budget_tokens={budget_tokens:,} is smaller than the first pick ({int(used[0]):,} tokens).",
+            f"budget_tokens={budget_tokens:,} is smaller than the first pick ({int(used[0]):,} tokens); "
+            f"give at least {int(used[0]):,}, or a row count (n_select, --n).",
             param="budget_tokens",
         )
     if keep < len(
