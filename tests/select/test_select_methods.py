@@ -298,3 +298,18 @@ def test_bad_method_and_budget():
         select(pool, 0)
     with pytest.raises(InvalidInputError, match="needs a K-Means partition"):
         select(Pool(embeddings=pool.embeddings), 5, method="task-center")
+
+
+def test_coinciding_picks_give_no_numpy_warning():
+    """Rows embedded at one point (texts an embedder has no features for: emoji or punctuation alone under
+    `--embedder tfidf`, or zero rows of `--embeddings`) made two picks coincide, one owning an empty
+    cell, and the answer swap took np.median of it: 'RuntimeWarning: Mean of empty slice' on the terminal."""
+    import warnings
+
+    x = np.zeros((30, 4), dtype=np.float32)
+    x[:10] = np.eye(4, dtype=np.float32)[np.arange(10) % 4]
+    chars = np.arange(30) + 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sel = select(Pool(embeddings=x, answer_chars=chars), 8, method="facility-cells", seed=0)
+    assert len(set(sel.indices.tolist())) == 8
