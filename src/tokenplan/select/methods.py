@@ -550,9 +550,7 @@ def _answer_swaps(
     for c in np.flatnonzero(lengths[picks] < median):
         j = picks[c]
         cell = np.flatnonzero(owner == c)
-        if not len(
-            cell
-        ):  # the pick coincides with another, which owns their rows: nothing to swap in
+        if not len(cell):  # the pick coincides with another, which owns their rows: nothing to swap
             continue
         d2 = 2.0 - 2.0 * (x[cell] @ x[j])
         inner = cell[d2 <= np.median(d2)]
