@@ -4,6 +4,7 @@ code from them, temp files of a killed run are removed."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -75,6 +76,7 @@ def test_a_finished_folder_records_what_it_wrote(finished):
         assert entry == {
             "size": (finished / name).stat().st_size,
             "mtime_ns": (finished / name).stat().st_mtime_ns,
+            "sha256": hashlib.sha256((finished / name).read_bytes()).hexdigest(),
         }
     assert not [p for p in finished.rglob("*") if TEMP_MARK in p.name]
 
@@ -120,6 +122,28 @@ def test_resume_of_an_intact_folder_keeps_every_byte(finished, tmp_path):
     assert result.n_skipped == 2 and result.n_trained == 0
     assert (out / "results.csv").read_bytes() == results
     assert (out / "notes.txt").exists()
+
+
+def test_a_copied_folder_resumes_and_a_changed_file_is_still_refused(finished, tmp_path):
+    """A copy that gives the files new mtimes (cp -r, scp -r, a checkout on the GPU box the docs say a
+    sweep resumes on) was refused: "results.csv (changed since tokenplan sweep wrote it)", for identical
+    bytes. The manifest keeps each file's SHA-256: the copy resumes, keeping every byte; a same-size edit
+    is still refused."""
+    import shutil
+
+    out = shutil.copytree(finished, tmp_path / "s", copy_function=shutil.copy)  # new mtimes
+    assert (out / "results.csv").stat().st_mtime_ns != (finished / "results.csv").stat().st_mtime_ns
+    results = (out / "results.csv").read_bytes()
+    result = _tiny_sweep(out)
+    assert result.n_skipped == 2 and result.n_trained == 0
+    assert (out / "results.csv").read_bytes() == results
+    edited = shutil.copytree(finished, tmp_path / "e", copy_function=shutil.copy)
+    text = (edited / "curves.csv").read_text()
+    (edited / "curves.csv").write_text(text.replace("1", "2", 1))  # same size, other bytes
+    before = _snapshot(edited)
+    with pytest.raises(InvalidInputError, match=r"curves.csv \(changed since"):
+        _tiny_sweep(edited)
+    assert _snapshot(edited) == before
 
 
 def test_a_truncated_corpus_is_one_line_exit_2(finished, tmp_path):

@@ -4,7 +4,8 @@
   ``filelock``) and writes the holder's pid to ``.tokenplan.owner``. A second sweep on the same folder is
   refused with "in use by pid N". The kernel drops a ``flock`` when its process dies, so the lock of a
   killed sweep is taken over by the next one without any guessing about stale pids.
-- **Manifest.** ``manifest.json`` lists the top-level files the tool wrote, each with its size and mtime,
+- **Manifest.** ``manifest.json`` lists the top-level files the tool wrote, each with its size, mtime and
+  SHA-256 (so a copy of the folder, whose files have new mtimes, is still known as the tool's),
   the run folders it created under ``runs/``, and the grid (digest and description) of each spec trained
   there (more than one after ``--extend``). A folder that is not empty and has no manifest, a file at
   a name the sweep writes that is not in the manifest (a ``results.csv`` the user put there), a recorded file
@@ -42,6 +43,22 @@ _FORMAT = "tokenplan-sweep-manifest/1"
 def _stat(path: Path) -> dict[str, int]:
     st = path.stat()
     return {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _recorded(path: Path) -> dict[str, Any]:
+    """What the manifest keeps of a file the sweep wrote: size and mtime (the quick check) and its SHA-256,
+    which still knows the file when a copy (cp -r, scp, a fresh checkout) gave it a new mtime."""
+    return {**_stat(path), "sha256": _sha256(path)}
 
 
 class SweepFolder:
@@ -206,10 +223,7 @@ class SweepFolder:
             entry = self.files.get(name)
             if entry is None:
                 problems.append(f"{name} (not written by tokenplan sweep)")
-            elif not entry.get("pending") and _stat(path) != {
-                "size": entry.get("size"),
-                "mtime_ns": entry.get("mtime_ns"),
-            }:
+            elif not entry.get("pending") and not self._unchanged(name, path, entry):
                 problems.append(f"{name} (changed since tokenplan sweep wrote it)")
         runs = self.path / "runs"
         if runs.is_dir():
@@ -219,6 +233,18 @@ class SweepFolder:
             problems += [f"runs/{name} (not made by tokenplan sweep)" for name in strange[:5]]
         if problems:
             raise self._refuse("holds " + ", ".join(problems))
+
+    def _unchanged(self, name: str, path: Path, entry: dict[str, Any]) -> bool:
+        """The file is as the sweep wrote it: the same size and mtime, or (a copied folder's new mtime) the
+        same bytes by SHA-256. A manifest from before hashes were kept has only the first check."""
+        st = _stat(path)
+        if st == {"size": entry.get("size"), "mtime_ns": entry.get("mtime_ns")}:
+            return True
+        digest = entry.get("sha256")
+        if not digest or st["size"] != entry.get("size") or _sha256(path) != digest:
+            return False
+        self.files[name] = {**st, "sha256": digest}  # the copy's mtime, saved with the next write
+        return True
 
     def _remove_temps(self) -> None:
         remove_stale_temps(self.path)
@@ -239,7 +265,7 @@ class SweepFolder:
             for name in names:
                 path = self.path / name
                 if path.exists():
-                    self.files[name] = _stat(path)
+                    self.files[name] = _recorded(path)
                 else:
                     self.files.pop(name, None)
             self._save()
