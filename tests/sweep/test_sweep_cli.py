@@ -257,6 +257,16 @@ def test_non_utf8_inputs_are_one_line(tmp_path):
     data.write_bytes(latin * 50)
     r = run_cli("sweep", "--preset", "micro", "--data", str(data), "--out", str(tmp_path / "o"))
     assert r.returncode == 2 and "not UTF-8" in r.stderr and "Traceback" not in r.stderr
+    # it named neither the flag nor the fix: "data file '...' is not UTF-8 text."
+    assert r.stderr.startswith("tokenplan: error: --data: data file ")
+    assert r.stderr.rstrip().endswith("is not UTF-8 text (byte 34); save it as UTF-8.")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    r = run_cli("sweep", "--preset", "micro", "--data", str(empty), "--out", str(tmp_path / "o"))
+    assert r.returncode == 2 and r.stderr.startswith("tokenplan: error: --data: data directory ")
+    assert r.stderr.rstrip().endswith(
+        "holds no .txt or .jsonl files; put the text there or give a file."
+    )
     spec = tmp_path / "spec.yaml"
     spec.write_bytes("description: déjà\npreset: micro\n".encode("latin-1"))
     r = run_cli("sweep", str(spec), "--dry-run")

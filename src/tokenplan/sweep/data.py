@@ -181,7 +181,9 @@ def read_documents(
             found = sorted(p for p in path.rglob("*") if p.suffix in (".txt", ".jsonl", ".json"))
             if not found:
                 raise InvalidInputError(
-                    f"data directory {str(path)!r} holds no .txt or .jsonl files."
+                    f"data directory {str(path)!r} holds no .txt or .jsonl files; put the text there "
+                    "or give a file.",
+                    param="data",
                 )
             files.extend(found)
         elif path.is_file():
@@ -189,14 +191,18 @@ def read_documents(
         else:
             raise InvalidInputError(
                 f"data={str(path)!r} does not exist; give a .txt/.jsonl file or a directory of them "
-                "(or run `tokenplan data shakespeare` to prepare the example corpus)."
+                "(or run `tokenplan data shakespeare` to prepare the example corpus).",
+                param="data",
             )
     docs: list[str] = []
     for path in files:
         try:
             text = path.read_text("utf-8")
-        except UnicodeDecodeError:
-            raise InvalidInputError(f"data file {str(path)!r} is not UTF-8 text.") from None
+        except UnicodeDecodeError as exc:
+            raise InvalidInputError(
+                f"data file {str(path)!r} is not UTF-8 text (byte {exc.start}); save it as UTF-8.",
+                param="data",
+            ) from None
         if path.suffix in (".jsonl", ".json"):
             for lineno, record in json_lines(text.splitlines()):
                 if isinstance(record, json.JSONDecodeError):
