@@ -196,3 +196,24 @@ def test_the_lead_says_how_far_each_allocation_extrapolates(tmp_path):
         r"At (\S+) FLOPs: [^;]*; in range of the fitted runs: (yes|[\d.]+x out)\.", text
     )
     assert found == rows
+
+
+def test_the_frontier_marks_where_the_runs_end(fitted):
+    """The frontier runs to 1e4 x the largest run's compute and nothing on either picture showed where the
+    runs end and the extrapolation starts. A dotted vertical rule at the largest run's FLOPs does, on the
+    page and in the PNG."""
+    from tokenplan.report.fit_plots import fit_figure
+    from tokenplan.runs import read_runs
+
+    page, _ = fitted
+    rules = [
+        layer
+        for layer in page_specs(page)["frontier"]["layer"]
+        if "rule" in json.dumps(layer["mark"])
+    ]
+    runs = read_runs(RESULTS)
+    assert [r["data"]["values"] for r in rules] == [[{"flops": float(runs.flops.max())}]]
+    assert "right of the dotted vertical line" in page.read_text(encoding="utf-8")
+    ax = fit_figure(runs=runs).axes[1]
+    (line,) = [x for x in ax.get_lines() if x.get_label().startswith("largest run")]
+    assert line.get_xdata()[0] == float(runs.flops.max())

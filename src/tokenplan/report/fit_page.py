@@ -271,6 +271,13 @@ def _frontier_chart(
                 ],
             )
         )
+    # the largest run's compute: right of this rule every line is an extrapolation
+    largest = [{"flops": float(runs.flops.max())}]
+    layers.append(
+        alt.Chart(alt.Data(values=largest))
+        .mark_rule(color="gray", strokeDash=[3, 3])
+        .encode(x, tooltip=[alt.Tooltip("flops:Q", format=".3g", title="largest run's FLOPs")])
+    )
     return alt.layer(*layers).properties(width=780, height=360)
 
 

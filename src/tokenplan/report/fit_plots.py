@@ -140,6 +140,8 @@ def _frontier_panel(
         ax.plot(
             C, law.optimal(C).n_params, lw=1, ls="--", label=f"{label} (a={law.exponents[0]:.2f})"
         )
+    largest = float(runs.flops.max())  # right of it, every line is an extrapolation
+    ax.axvline(largest, color="0.4", ls=":", lw=1, label="largest run (right: extrapolated)")
     if isoflop is not None:
         ax.scatter(
             [p.flops for p in isoflop.profiles],
