@@ -767,7 +767,9 @@ def read_curves(path: str | os.PathLike[str], *, columns: dict[str, str] | None 
 
     Rows with missing or non-positive values (e.g. the step-0 point) are skipped; they are not results.
     """
-    p, rows, header, mapping = _open_table(path, columns, "curves file", "the curves file is empty")
+    p, rows, header, mapping = _open_table(
+        path, columns, "curves file", "the curves file is empty", param="curves"
+    )
     missing = [k for k in ("run_id", "loss") if k not in mapping]
     if "n_tokens" not in mapping and "flops" not in mapping:
         missing.append("n_tokens or flops")

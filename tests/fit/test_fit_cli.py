@@ -415,3 +415,16 @@ def test_ci_as_a_fraction_is_refused_with_the_percent_fix(ci):
         f"tokenplan: error: --ci {ci} is a percentage (a {ci}% interval); for 80% give --ci 80 "
         "(plan and predict take the fraction, --interval 0.8)."
     ]
+
+
+def test_a_missing_curves_file_names_the_flag(tmp_path):
+    """'curves file 'x' does not exist.' named no flag; the runs file's own error names its argument."""
+    missing = tmp_path / "nope.csv"
+    r = run_cli(
+        "fit", str(TEST_DATA / "fit" / "results.csv"), "--curves", str(missing), "--approach", "1"
+    )
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert (
+        r.stderr.strip()
+        == f"tokenplan: error: --curves: curves file {str(missing)!r} does not exist."
+    )
