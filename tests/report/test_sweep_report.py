@@ -48,6 +48,9 @@ def shipped_sweep(tmp_path, *, fail_one=False):
         n_runs=len(rows),
         n_skipped=len(rows) - 3,
         n_trained=3,
+        trained_ids=tuple(
+            r["run_id"] for r in rows[:3]
+        ),  # not the last rows: rows are in grid order
         counts={
             "runs": len(rows),
             **{s: status.count(s) for s in ("ok", "failed", "too_few_steps")},
@@ -74,8 +77,10 @@ def test_sweep_report_from_the_shipped_sweep(tmp_path, open_report):
         overflowing(open_report(path, width=400)) == []
     )  # a phone: charts and tables scroll in place
     table = view.page.inner_text("#runs-table")
-    assert table.count("resumed (finished earlier)") == result.n_runs - 3
+    assert table.count("finished earlier") == result.n_runs - 3
     assert table.count("\ttrained") == 3
+    trained = [line.split("\t")[0] for line in table.splitlines() if "\ttrained" in line]
+    assert trained == list(result.trained_ids)
     assert "failed" in table and "<script>nan</script>" in table  # the error text, escaped
     # the law of those runs, as `tokenplan fit` gets it
     from tokenplan import fit as fitlib
@@ -154,6 +159,34 @@ def test_sweep_cli_report_in_browser(tmp_path, open_report):
     assert_healthy(view, {"curves", "isoflop"})
     assert assert_numbers_match(view, data) >= 8
     assert "Approach 3 not fitted" in view.page.inner_text("body")  # 4 runs cannot fit 5 parameters
+
+
+def test_the_runs_this_call_trained_are_marked_by_id(tmp_path):
+    """results.csv is rebuilt in grid order (kind, budget, size), yet the page took its last n_trained rows
+    as this call's: a resumed sweep whose unfinished run sorts first marked that run 'resumed (finished
+    earlier)' and a run finished long before 'trained'. Runs are now marked by id."""
+    pytest.importorskip("torch")
+    import shutil as sh
+
+    from tokenplan.report.sweep_page import _mark_this_call
+    from tokenplan.sweep import read_results, run_sweep, spec_from_dict
+
+    spec = spec_from_dict(
+        {"kind": "isoflop", "budgets": [4e8], "sizes": ["L1-d16-h1", "L1-d24-h1"], "seq_len": 16,
+         "batch_size": 4, "n_evals": 1, "eval_tokens": 256, "min_steps": 1}
+    )  # fmt: skip
+    out = tmp_path / "s"
+    run_sweep(spec, out, executor="serial")
+    first = read_results(out / "results.csv")[0]["run_id"]  # the smaller model: first in grid order
+    sh.rmtree(out / "runs" / first)  # as docs/sweep.md says to retry a run
+    result = run_sweep(spec, out, executor="serial")
+    assert result.trained_ids == (first,) and result.n_skipped == 1
+    rows = read_results(result.results_csv)
+    _mark_this_call(rows, result.trained_ids)
+    assert [(r["run_id"] == first, r["this_call"]) for r in rows] == [
+        (True, "trained"),
+        (False, "finished earlier"),
+    ]
 
 
 def test_sweep_report_path_refused_before_training(tmp_path):

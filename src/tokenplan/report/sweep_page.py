@@ -36,7 +36,7 @@ def sweep_report(result: SweepResult, spec: SweepSpec) -> str:
     from tokenplan.sweep import read_results
 
     rows = read_results(result.results_csv)
-    _mark_this_call(rows, result.n_trained)
+    _mark_this_call(rows, result.trained_ids)
     fits, fit_notes = _fits(result, spec)
     iso = next((f for name, f in fits if name == "Approach 2"), None)
     charts = {"curves": _curves_chart(alt, result)}
@@ -71,10 +71,12 @@ def write_sweep_report(
     return _html.write_page(sweep_report(result, spec), path, overwrite=overwrite, inputs=inputs)
 
 
-def _mark_this_call(rows: list[dict], n_trained: int) -> None:
-    """results.csv is appended as runs finish: its last ``n_trained`` rows are this call's."""
-    for i, row in enumerate(rows):
-        row["this_call"] = "trained" if i >= len(rows) - n_trained else "resumed (finished earlier)"
+def _mark_this_call(rows: list[dict], trained_ids: tuple[str, ...]) -> None:
+    """Each row: trained by this call, or finished before it (results.csv is in grid order, so the rows
+    this call trained are found by run id, not by position)."""
+    trained = set(trained_ids)
+    for row in rows:
+        row["this_call"] = "trained" if row.get("run_id") in trained else "finished earlier"
 
 
 def _num(text: Any) -> float:

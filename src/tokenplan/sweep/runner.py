@@ -41,6 +41,8 @@ class SweepResult:
     """Runs already finished before this call (resumed sweeps)."""
     n_trained: int
     """Runs this call finished."""
+    trained_ids: tuple[str, ...] = ()
+    """The run ids of those runs (results.csv is in grid order, not the order runs finished in)."""
     n_lost: int = 0
     """Runs whose worker died (not recorded; a re-run retries them)."""
     counts: dict[str, int] = field(default_factory=dict)
@@ -203,7 +205,8 @@ def run_sweep(
         **_outputs(folder),
         n_runs=len(runs),
         n_skipped=len(runs) - len(todo),
-        n_trained=trained,
+        n_trained=len(trained),
+        trained_ids=tuple(trained),
         n_lost=lost,
         counts=counts,
         wall_seconds=time.perf_counter() - t0,
@@ -340,9 +343,10 @@ def _warn_repeats(todo: list[RunSpec], corpus, emit) -> None:
         )
 
 
-def _execute(ex, tasks: list[dict], folder: SweepFolder, emit) -> tuple[int, int]:
-    """Run the tasks; after each finished run, rebuild the results files. Returns (trained, lost)."""
-    trained = lost = 0
+def _execute(ex, tasks: list[dict], folder: SweepFolder, emit) -> tuple[list[str], int]:
+    """Run the tasks; after each finished run, rebuild the results files. Returns (trained ids, lost)."""
+    trained: list[str] = []
+    lost = 0
     for finished in ex.run(tasks, on_event=emit):
         res = finished["result"]
         if finished.get("lost"):
@@ -362,7 +366,7 @@ def _execute(ex, tasks: list[dict], folder: SweepFolder, emit) -> tuple[int, int
         if not path.exists():  # a Ray worker on another machine wrote its copy there
             write_text_atomic(path, json.dumps(finished, indent=1, allow_nan=False))
         _rebuild(folder)
-        trained += 1
+        trained.append(finished["run_id"])
         emit(
             {
                 "event": "run_done",
