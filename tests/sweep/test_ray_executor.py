@@ -69,3 +69,25 @@ def test_a_ray_instance_the_caller_started_is_used_and_left_running(tmp_path, mo
         assert ray.cluster_resources().get("CPU") == 1.0  # the caller's resources, not ours
     finally:
         ray.shutdown()
+
+
+@pytest.mark.ray
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_one_ray_cpu_trains_one_run_at_a_time(tmp_path, monkeypatch):
+    """A task's eval events went through ray.util.queue.Queue.put, which waits in ray.get; Ray lends a
+    waiting task's CPU to another task, so with --workers 1 (one CPU) two runs trained at once (their eval
+    lines interleaved). The events are now sent without waiting: one run at a time, in order."""
+    monkeypatch.setenv("RAY_USAGE_STATS_ENABLED", "0")
+    from tokenplan.sweep import run_sweep, spec_from_dict
+
+    seen: list[str] = []
+
+    def on_event(event):
+        if event.get("event") in ("run_start", "eval"):
+            seen.append(event["run_id"])
+
+    spec = spec_from_dict({"preset": "micro", "budgets": [3e10], "n_evals": 6})
+    run_sweep(spec, tmp_path / "ray", executor="ray", workers=1, on_event=on_event)
+    order = [r for i, r in enumerate(seen) if i == 0 or r != seen[i - 1]]
+    assert len(order) == len(set(order)) == 2, order  # each run's events in one stretch

@@ -213,7 +213,13 @@ def _run_config(task: dict[str, Any]):
 def _put(events, event: Event) -> None:
     if events is not None:
         try:
-            events.put(event)
+            actor = getattr(events, "actor", None)  # a Ray queue: send, do not wait
+            if actor is not None:
+                # Queue.put waits in ray.get, and Ray lends a task's CPU to another task while it waits:
+                # with --workers 1, two runs trained at once. Calls from one task still arrive in order.
+                actor.put_nowait.remote(event)
+            else:
+                events.put(event)
         except Exception:  # a closed queue (driver gone) must not fail the run
             pass
 
