@@ -69,7 +69,8 @@ def test_the_sweep_page_shows_no_optimum_as_nan():
 
     fit = SimpleNamespace(law=NEG)
     (row,) = _budget_lines([("approach 3", fit)], [{"flops_budget": "1e18"}])
-    assert all(math.isnan(x) for x in row["approach 3"])
+    n_opt, d_opt, in_range = row["approach 3"]
+    assert math.isnan(n_opt) and math.isnan(d_opt) and in_range == "no: no optimum (exponent <= 0)"
 
 
 def test_the_sweep_pages_lead_says_why_a_fit_has_no_optimum(tmp_path, monkeypatch):

@@ -138,7 +138,9 @@ def _fit_rows(fit: Any) -> list[tuple[str, float]]:
     ]
 
 
-def _budget_lines(fits: list[tuple[str, Any]], rows: list[dict], result) -> list[dict[str, Any]]:
+def _budget_lines(
+    fits: list[tuple[str, Any]], rows: list[dict], result: Any = None
+) -> list[dict[str, Any]]:
     """N_opt and D_opt of each fit at each budget of the grid, and how far that allocation lies outside
     the runs both fits are fitted on (the fresh ones), in `tokenplan fit`'s 'in range' words: a fit's
     optimum at a budget the grid trained can still be far from every size it trained."""
@@ -146,7 +148,7 @@ def _budget_lines(fits: list[tuple[str, Any]], rows: list[dict], result) -> list
 
     budgets = sorted({_num(r.get("flops_budget")) for r in rows} - {math.nan})
     budgets = [b for b in budgets if math.isfinite(b) and b > 0]
-    rng = _fresh_range(result) if fits else None
+    rng = _fresh_range(result) if fits and result is not None else None
     out = []
     for b in budgets:
         row: dict[str, Any] = {"flops": b}
