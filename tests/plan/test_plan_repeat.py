@@ -410,3 +410,16 @@ def test_one_unique_token_is_singular():
         "2 unique tokens",
         "25B unique tokens",
     ]
+
+
+def test_the_extrapolation_warning_names_the_rows_outside_the_fitted_data():
+    """`repeat --unique-tokens 25B` rows run 1 to 100 epochs (25B to 2.5T tokens); muennighoff2023's runs
+    reach 900B tokens (the datablations C4 runs, shared/data/datablations_c4_runs.csv), so only the 40-epoch
+    (1T) and 100-epoch (2.5T) rows extrapolate. The warning gave the farthest factor without saying which
+    rows, as if every row did; `table` names its rows."""
+    (w,) = [w for w in repeat(25e9).warnings if "outside the data" in w]
+    assert w.startswith(
+        "rows 40, 100 epochs: outside the data law 'muennighoff2023' was fitted on:"
+    )
+    assert "2.5T tokens is 2.78x above the largest (900B)" in w
+    assert not [w for w in repeat(25e9, epochs=[1, 4, 16]).warnings if "outside the data" in w]

@@ -170,7 +170,7 @@ def repeat(
             n_total, vocab_size, law=the_law, n_params_law=n_law, means_nothing=_TINY
         ),
         steps.repetition_warning(top, the_law),
-        adv.extrapolation_warning(the_law, outside),
+        _extrapolation_warning(the_law, n_law, rows, outside),
         steps.convention_warning(the_law),
     )
     rng = adv.fitted_range_of(the_law)
@@ -193,6 +193,19 @@ def repeat(
             **({"fitted_range": rng.source} if rng is not None and rng.source else {}),
         },
     )
+
+
+def _extrapolation_warning(
+    law: Law, n_law: float, rows: tuple[RepeatRow, ...], outside: dict[str, dict[str, float]]
+) -> str | None:
+    """The extrapolation warning, naming the rows outside the law's fitted data as ``table`` names its
+    rows (``repeat --unique-tokens 25B``: only the 100-epoch row, 2.5T tokens, leaves muennighoff2023's
+    runs; the warning read as if every row did)."""
+    warning = adv.extrapolation_warning(law, outside)
+    if warning is None:
+        return None
+    out = [f"{r.epochs:g}" for r in rows if adv.extrapolation(law, [(n_law, r.n_tokens)])]
+    return f"{'row' if len(out) == 1 else 'rows'} {', '.join(out)} epochs: {warning}"
 
 
 def _epoch_counts(epochs) -> list[float]:
