@@ -567,3 +567,34 @@ def test_a_points_file_s_bad_flops_are_named_as_the_flops_column(tmp_path):
     pts.write_text("n_params,flops\n1e9,6e20\n")
     (row,) = json.loads(run_cli("predict", "--points", str(pts), "--json").stdout)["predictions"]
     assert row["n_tokens"] == pytest.approx(6e20 / (6 * 1e9))
+
+
+def test_unique_tokens_outside_the_data_constrained_fit_are_an_extrapolation():
+    """Muennighoff et al. 2023 fitted eqs. 5-6 on C4 runs with 100M to 178B unique tokens (the datablations
+    runs, shared/data/datablations_c4_runs.csv; the preset's fitted-range source says so). 100M params on
+    1B tokens repeated from 1M unique tokens (1,000 epochs) predicts a loss of 12.07, above every fitted
+    run's (at most 8.1), and was 'in range: yes': N, D and 6ND are inside, U is 100x below the smallest."""
+    law = get_law("muennighoff2023")
+    p = law.predict(1e8, 1e9, unique_tokens=1e6)
+    assert p.loss > 8.2 and p.inside_range is False
+    assert p.extrapolation["unique_tokens"] == pytest.approx(1e8 / 1e6)
+    assert "unique_tokens 100x" in p.warnings()[0]
+    assert "unique_tokens" not in law.predict(1e8, 1e9, unique_tokens=1e8).extrapolation or (
+        law.predict(1e8, 1e9, unique_tokens=1e8).extrapolation["unique_tokens"] == 1.0
+    )
+    # a law fitted without unique tokens has no such axis
+    assert (
+        "unique_tokens"
+        not in get_law("epoch2024").predict(1e9, 2e10, unique_tokens=1e6).extrapolation
+    )
+    r = run_cli("plan", "--law", "muennighoff2023", "--flops", "1e19", "--unique-tokens", "1M")
+    assert "1M unique tokens is 100x below the smallest (100M)" in r.stdout.replace("\n", " ")
+
+
+def test_unique_tokens_beyond_the_training_tokens_are_not_an_extrapolation():
+    """Muennighoff et al. 2023 eq. 5 takes U_D = min(U, D): 1T unique tokens for a 20B-token run are 20B
+    seen once, inside the fitted 100M..178B, not '1T unique tokens is 5.62x above the largest'."""
+    law = get_law("muennighoff2023")
+    p = law.predict(1e9, 20e9, unique_tokens=1e12)
+    assert p.inside_range is True and p.extrapolation["unique_tokens"] == 1.0
+    assert not [w for w in plan(flops=1e20, unique_tokens=1e12, law=law).warnings if "outside" in w]

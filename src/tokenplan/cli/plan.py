@@ -446,7 +446,12 @@ def _extrapolation_line(plans) -> str:
         if not p.extrapolation:
             continue
         axis, worst = max(p.extrapolation.items(), key=lambda kv: kv[1]["factor"])
-        name = {"flops": "FLOPs", "n_params": "parameters", "n_tokens": "tokens"}.get(axis, "D/N")
+        name = {
+            "flops": "FLOPs",
+            "n_params": "parameters",
+            "n_tokens": "tokens",
+            "unique_tokens": "unique tokens",
+        }.get(axis, "D/N")
         parts.append(f"{p.law} {format_factor(worst['factor'])} ({name})")
     if not parts:
         return ""

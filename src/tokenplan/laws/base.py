@@ -87,14 +87,19 @@ class FittedRange:
     n_tokens: tuple[float, float]
     tokens_per_param: tuple[float, float]
     source: str = ""
+    #: The unique tokens the runs repeated (a data-constrained law's fit); None: not a range of the law.
+    unique_tokens: tuple[float, float] | None = None
 
-    def extrapolation(self, n_params: float, n_tokens: float) -> dict[str, float]:
+    def extrapolation(
+        self, n_params: float, n_tokens: float, unique_tokens: float | None = None
+    ) -> dict[str, float]:
         """How far (N, D) lies outside the range, per axis, as a factor >= 1 (1.0 = inside).
 
-        Keys: ``flops``, ``n_params``, ``n_tokens``, ``tokens_per_param``; e.g. ``{"flops": 10.0, ...}``
-        means ten times above the largest fitted budget (or ten times below the smallest). A point that is
-        not a number (the NaN allocation of a law without an optimum) lies nowhere: ``{}``, as for an unknown
-        range, not 1.0 on every axis, which ``max(1.0, nan, nan)`` would give.
+        Keys: ``flops``, ``n_params``, ``n_tokens``, ``tokens_per_param``, and ``unique_tokens`` (the
+        U_D = min(U, D) a run repeats) when both the point and the range have them; e.g. ``{"flops": 10.0, ...}`` means ten times above the largest
+        fitted budget (or ten times below the smallest). A point that is not a number (the NaN allocation
+        of a law without an optimum) lies nowhere: ``{}``, as for an unknown range, not 1.0 on every axis,
+        which ``max(1.0, nan, nan)`` would give.
         """
         if math.isnan(n_params) or math.isnan(n_tokens):
             return {}
@@ -104,6 +109,11 @@ class FittedRange:
             "n_tokens": n_tokens,
             "tokens_per_param": n_tokens / n_params,
         }
+        if self.unique_tokens is not None and unique_tokens is not None:
+            if math.isfinite(
+                unique_tokens
+            ):  # U_D = min(U, D): unique tokens past D are never seen (eq. 5)
+                point["unique_tokens"] = min(unique_tokens, n_tokens)
         out = {}
         for axis, x in point.items():
             lo, hi = getattr(self, axis)
@@ -112,19 +122,23 @@ class FittedRange:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "flops": list(self.flops),
             "n_params": list(self.n_params),
             "n_tokens": list(self.n_tokens),
             "tokens_per_param": list(self.tokens_per_param),
             "source": self.source,
         }
+        if self.unique_tokens is not None:
+            out["unique_tokens"] = list(self.unique_tokens)
+        return out
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> FittedRange:
         """Read :meth:`to_dict` output; each axis must be a ``[low, high]`` pair, 0 < low <= high < inf."""
         spans = {}
-        for axis in ("flops", "n_params", "n_tokens", "tokens_per_param"):
+        optional = ("unique_tokens",) if d.get("unique_tokens") is not None else ()
+        for axis in ("flops", "n_params", "n_tokens", "tokens_per_param", *optional):
             try:
                 pair = tuple(float(x) for x in d[axis])
             except (TypeError, ValueError):  # "big", 5, ["a", 2]: not a pair of numbers

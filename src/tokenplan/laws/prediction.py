@@ -468,7 +468,7 @@ def predict(
         level=level,
         interval_kind=kind,
         interval_source=src,
-        extrapolation={} if rng is None else rng.extrapolation(N, D),
+        extrapolation={} if rng is None else rng.extrapolation(N, D, U),
         decades=decades,
         interval_widening=widening,
         interval_scale_decades=d0,

@@ -76,6 +76,7 @@ MUENNIGHOFF_RANGE = FittedRange(
     n_params=(7.098752e6, 8.67e9),
     n_tokens=(1e8, 9e11),
     tokens_per_param=(0.091215908, 63829.787),
+    unique_tokens=(1e8, 1.78e11),
 )
 
 

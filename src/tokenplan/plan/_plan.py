@@ -91,7 +91,7 @@ def plan(
     ivs = intervals(
         the_law, N, D, flops=C, unique_tokens=opts.unique_tokens, interval=opts.interval
     )
-    outside = adv.extrapolation(the_law, [(N, D)])
+    outside = adv.extrapolation(the_law, [(N, D, opts.unique_tokens)])
     warnings = steps.plan_warnings(
         opts,
         rep=rep,

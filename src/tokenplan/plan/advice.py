@@ -27,7 +27,7 @@ from tokenplan.laws.prediction import unbounded_axes
 # Muennighoff et al. 2023 sec. 5-6: ~4 epochs about as good as fresh; beyond R_D* ≈ 16 little is left (the
 # constants live beside the law, with the epoch warning that states them).
 from tokenplan.laws.repetition import EPOCHS_FADE, EPOCHS_WORTHLESS
-from tokenplan.units import format_epochs, format_factor
+from tokenplan.units import format_count, format_epochs, format_factor
 from tokenplan.units import format_quantity as fq
 
 __all__ = [
@@ -261,26 +261,31 @@ _AXES = {
     "n_params": ("parameters", fq),
     "n_tokens": ("tokens", fq),
     "tokens_per_param": ("tokens per parameter", lambda x: f"{x:.3g}"),
+    "unique_tokens": ("unique tokens", fq),
 }
 
 
-def extrapolation(law: Law, points: list[tuple[float, float]]) -> dict[str, dict[str, float]]:
+def extrapolation(law: Law, points: list[tuple[float, ...]]) -> dict[str, dict[str, float]]:
     """Per axis, the point farthest outside the law's fitted data (beyond the 10% tolerance).
 
-    ``{axis: {"value": x, "factor": f, "low": lo, "high": hi}}``; empty when every point is inside.
+    Each point is (N, D) or (N, D, unique tokens); the unique tokens count where the law's range has them
+    (a data-constrained law's). ``{axis: {"value": x, "factor": f, "low": lo, "high": hi}}``; empty when
+    every point is inside.
     """
     rng = fitted_range_of(law)
     if rng is None:
         return {}
     worst: dict[str, dict[str, float]] = {}
-    for n_params, n_tokens in points:
+    for n_params, n_tokens, *unique in points:
+        U = unique[0] if unique else None
         value = {
             "flops": FLOPS_PER_PARAM_TOKEN * n_params * n_tokens,
             "n_params": n_params,
             "n_tokens": n_tokens,
             "tokens_per_param": n_tokens / n_params,
+            "unique_tokens": None if U is None else min(U, n_tokens),
         }
-        for axis, factor in rng.extrapolation(n_params, n_tokens).items():
+        for axis, factor in rng.extrapolation(n_params, n_tokens, U).items():
             if factor > max(EXTRAPOLATION_TOLERANCE, worst.get(axis, {}).get("factor", 1.0)):
                 lo, hi = getattr(rng, axis)
                 worst[axis] = {"value": value[axis], "factor": factor, "low": lo, "high": hi}
@@ -303,7 +308,13 @@ def extrapolation_warning(law: Law, outside: dict[str, dict[str, float]]) -> str
             side = f"above the largest ({fmt(e['high'])})"
         else:
             side = f"below the smallest ({fmt(e['low'])})"
-        parts.append(f"{fmt(e['value'])} {name} is {format_factor(e['factor'])} {side}")
+        # '1 unique token is', as every message counts them (format_count)
+        what = (
+            format_count(e["value"], "unique token")
+            if axis == "unique_tokens"
+            else f"{fmt(e['value'])} {name}"
+        )
+        parts.append(f"{what} is {format_factor(e['factor'])} {side}")
     if not parts:
         return None
     return f"outside the data law {law.name!r} was fitted on: {'; '.join(parts)}; an extrapolation."

@@ -164,13 +164,13 @@ def repeat(
         RepeatRow(adv.assess_repetition(the_law, muen, n_law, U * e, U)) for e in epoch_list
     )
     top = rows[-1].repetition
-    outside = adv.extrapolation(the_law, [(n_law, r.n_tokens) for r in rows])
+    outside = adv.extrapolation(the_law, [(n_law, r.n_tokens, U) for r in rows])
     warnings = (
         steps.conversion_warning(
             n_total, vocab_size, law=the_law, n_params_law=n_law, means_nothing=_TINY
         ),
         steps.repetition_warning(top, the_law),
-        _extrapolation_warning(the_law, n_law, rows, outside),
+        _extrapolation_warning(the_law, (n_law, U), rows, outside),
         steps.convention_warning(the_law),
     )
     rng = adv.fitted_range_of(the_law)
@@ -196,7 +196,10 @@ def repeat(
 
 
 def _extrapolation_warning(
-    law: Law, n_law: float, rows: tuple[RepeatRow, ...], outside: dict[str, dict[str, float]]
+    law: Law,
+    model: tuple[float, float],
+    rows: tuple[RepeatRow, ...],
+    outside: dict[str, dict[str, float]],
 ) -> str | None:
     """The extrapolation warning, naming the rows outside the law's fitted data as ``table`` names its
     rows (``repeat --unique-tokens 25B``: only the 100-epoch row, 2.5T tokens, leaves muennighoff2023's
@@ -204,7 +207,8 @@ def _extrapolation_warning(
     warning = adv.extrapolation_warning(law, outside)
     if warning is None:
         return None
-    out = [f"{r.epochs:g}" for r in rows if adv.extrapolation(law, [(n_law, r.n_tokens)])]
+    n_law, U = model
+    out = [f"{r.epochs:g}" for r in rows if adv.extrapolation(law, [(n_law, r.n_tokens, U)])]
     return f"{'row' if len(out) == 1 else 'rows'} {', '.join(out)} epochs: {warning}"
 
 

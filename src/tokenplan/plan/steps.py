@@ -685,14 +685,14 @@ def shown_points_warning(
     """One extrapolation warning for the allocations a plan prints beside its own point (which the plan's
     own warning covers), each named with its size, or nothing when they are all inside ``law``'s data."""
     shown = [
-        (what, float(a.n_params), float(a.n_tokens))
+        (what, float(a.n_params), float(a.n_tokens), getattr(a, "unique_tokens", None))
         for what, a in named
         if a is not None and (float(a.n_params), float(a.n_tokens)) != plan_point
     ]
-    warning = adv.extrapolation_warning(law, adv.extrapolation(law, [(n, d) for _, n, d in shown]))
+    warning = adv.extrapolation_warning(law, adv.extrapolation(law, [p[1:] for p in shown]))
     if warning is None:
         return ()
-    what = " and the ".join(f"{w} ({fq(n)} params on {fq(d)} tokens)" for w, n, d in shown)
+    what = " and the ".join(f"{w} ({fq(n)} params on {fq(d)} tokens)" for w, n, d, _ in shown)
     return (f"the {what} {'are' if len(shown) > 1 else 'is'} {warning}",)
 
 
