@@ -47,6 +47,10 @@ from tokenplan.laws.repetition import R_D_STAR_C4, effective_tokens, epochs_warn
 from tokenplan.units import format_factor
 from tokenplan.units import format_quantity as fq
 
+# A point within 10% of the edge of a law's fitted data is not called an extrapolation (plan's warnings,
+# predict's and table's 'in range'): the edges are single runs, and 10% is inside their scatter.
+EXTRAPOLATION_TOLERANCE = 1.1
+
 if TYPE_CHECKING:
     from tokenplan.laws.base import Law
 
@@ -336,10 +340,11 @@ class Prediction:
 
     @property
     def inside_range(self) -> bool | None:
-        """True inside the fitted range on every axis, None when the range is unknown."""
+        """True inside the fitted range on every axis (within :data:`EXTRAPOLATION_TOLERANCE`, as plan
+        warns), None when the range is unknown."""
         if not self.extrapolation:
             return None
-        return all(f <= 1.0 + 1e-9 for f in self.extrapolation.values())
+        return all(f <= EXTRAPOLATION_TOLERANCE for f in self.extrapolation.values())
 
     @property
     def max_extrapolation(self) -> float:
@@ -351,7 +356,7 @@ class Prediction:
         out = [
             f"{axis} {'beyond float range' if math.isinf(f) else format_factor(f)}"
             for axis, f in self.extrapolation.items()
-            if f > 1.0 + 1e-9
+            if f > EXTRAPOLATION_TOLERANCE
         ]
         repeated = [] if self.repetition_warning is None else [self.repetition_warning]
         if not out:

@@ -22,7 +22,7 @@ from typing import Any
 
 from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
 from tokenplan.laws import DataConstrainedLaw, FittedRange, Law
-from tokenplan.laws.prediction import unbounded_axes
+from tokenplan.laws.prediction import EXTRAPOLATION_TOLERANCE, unbounded_axes
 
 # Muennighoff et al. 2023 sec. 5-6: ~4 epochs about as good as fresh; beyond R_D* ≈ 16 little is left (the
 # constants live beside the law, with the epoch warning that states them).
@@ -58,9 +58,6 @@ LABEL_SOURCE = (
     "the worse of Muennighoff et al. 2023's epoch rule (~4 and ~16 epochs) and tokenplan's thresholds on "
     "(L - L_fresh) / L_fresh: 0.5% and 2%"
 )
-# A plan within 10% of the edge of a law's fitted data gets no extrapolation warning: the edges are single
-# runs, and 10% is inside their scatter.
-EXTRAPOLATION_TOLERANCE = 1.1
 # Xue et al. 2023 (T5 on C4) trained dense models up to T5-XL, 2.8B parameters; at that size dropout still let
 # validation accuracy slip late in training (finding 10, sec. 4), while at T5-Large (784M) it did not. tokenplan
 # gives the caveat above 1B parameters: its own cut between the two sizes the paper tested.
