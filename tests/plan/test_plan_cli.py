@@ -484,3 +484,18 @@ def test_kaplan_optima_beside_the_plan_say_their_count():
     assert "16.3B non-embedding params on 56.5B tokens" in r.stdout
     r = run_cli("plan", "--params", "1B", "--law", "kaplan", "--inference-tokens", "2T")
     assert "767M non-embedding params on" in r.stdout, r.stdout
+
+
+def test_the_rows_a_law_does_not_give_print_their_sources():
+    """Every printed number carries its source: GPU-hours and wall-clock come from the accelerator's peak
+    (NVIDIA's H100 SXM5 datasheet: 989 TFLOPS dense bf16), memory from ZeRO's 16 bytes per parameter for
+    mixed-precision Adam (Rajbhandari et al. 2020, sec. 3.1), the total/non-embedding pair from Pearce & Song
+    2024; the table printed them with only the law's citation below (--json alone had `sources`)."""
+    r = run_cli("plan", "--flops", "1e21", env={"COLUMNS": "400"})
+    assert r.returncode == 0, r.stderr
+    (line,) = [x for x in r.stdout.splitlines() if x.startswith("sources: ")]
+    assert "GPU-hours: NVIDIA H100 datasheet (SXM5): 989 TFLOPS dense bf16" in line
+    assert "memory: Rajbhandari et al. 2020, ZeRO, sec. 3.1: 16 bytes per parameter" in line
+    assert "total/non-embedding: Pearce & Song 2024" in line
+    r = run_cli("plan", "--flops", "1e21", "--peak-flops", "1e15", env={"COLUMNS": "400"})
+    assert "sources: GPU-hours: peak FLOP/s given by the user;" in r.stdout

@@ -23,6 +23,7 @@ from tokenplan.cli._options import (
 from tokenplan.laws import get_law
 from tokenplan.laws.presets import LOSS_SCALES
 from tokenplan.plan.batch import BATCH_RULES
+from tokenplan.plan.result import ZERO
 from tokenplan.plan.steps import RUN_OPTIMA
 from tokenplan.units import (
     format_bytes,
@@ -284,6 +285,7 @@ def _print_plan(p, citation: str) -> None:
     console().print(table)
     if citation:
         console().print(f"law {p.law}: {citation}")
+    console().print(_other_sources(p), soft_wrap=True)
     if p.intervals is not None:
         for line in interval_lines(p.intervals, p.published_intervals):
             console().print(line, soft_wrap=True)
@@ -291,6 +293,15 @@ def _print_plan(p, citation: str) -> None:
         console().print(f"note: {note}", soft_wrap=True)
     _print_warnings([("", w) for w in p.warnings])
     _print_advice(p.advice)
+
+
+def _other_sources(p) -> str:
+    """Where the rows the law does not give come from: the accelerator's peak (GPU-hours, wall-clock), the
+    bytes per parameter (memory) and the total/non-embedding conversion, as ``sources`` in JSON."""
+    return (
+        f"sources: GPU-hours: {p.hardware.source}; memory: {ZERO}; "
+        f"total/non-embedding: {p.sources['n_params_total']}"
+    )
 
 
 def _comparison_table(plans, main, *, same_hours: bool, title: str):
