@@ -614,3 +614,15 @@ def test_in_range_allows_the_ten_percent_plan_allows():
     assert optimal_table([8.89e9], law="muennighoff2023").rows[0].inside_range is True
     assert not [w for w in plan(flops=9.3e21, law="muennighoff2023").warnings if "outside" in w]
     assert law.predict(10e9, 174e9).inside_range is False  # 1.15x: beyond the 10%
+
+
+def test_fit_allocations_in_range_allow_the_same_ten_percent():
+    """fit's 'in range' column for its allocations (fit.report.allocation_in_range) is 'like predict's
+    column': within 10% of the fitted runs' edge it is in range, as plan and predict now say."""
+    from tokenplan.fit.report import allocation_in_range
+
+    alloc = {"n_params": 1e9, "n_tokens": 2e10}
+    assert (
+        allocation_in_range({**alloc, "extrapolation": {"flops": 1.05, "n_params": 1.0}}) == "yes"
+    )
+    assert allocation_in_range({**alloc, "extrapolation": {"flops": 1.5}}) != "yes"

@@ -23,7 +23,12 @@ from tokenplan.fit.forms import FORMS
 from tokenplan.fit.isoflop import PROFILES
 from tokenplan.fit.parametric import REDUCTIONS
 from tokenplan.laws.base import FittedRange
-from tokenplan.laws.prediction import Uncertainty, distance_scale, unbounded_axes
+from tokenplan.laws.prediction import (
+    EXTRAPOLATION_TOLERANCE,
+    Uncertainty,
+    distance_scale,
+    unbounded_axes,
+)
 from tokenplan.units import format_out
 
 if TYPE_CHECKING:
@@ -571,7 +576,8 @@ def _uncertainty(state: _State, o: FitOptions, law: Law) -> Uncertainty | None:
 
 def allocation_in_range(a: dict[str, Any]) -> str:
     """'In range' of one of ``FitReport.allocations``, as the CLI's column and the report page's lead print
-    it. Like predict's column: the largest factor by which the allocation leaves the fitted runs. An
+    it. Like predict's column: the largest factor by which the allocation leaves the fitted runs (within
+    EXTRAPOLATION_TOLERANCE, 10%, it is in range, as plan and predict say). An
     allocation below one parameter or one token (a vanished N or D term: the fit warns), or none at all (a
     fitted alpha or beta <= 0: NaN), is no plan, and its factor (1e+165, or 'inf' once D/N overflows) says
     nothing: the column names the cause instead."""
@@ -583,7 +589,7 @@ def allocation_in_range(a: dict[str, Any]) -> str:
     far = max((math.inf if v is None else v for v in a["extrapolation"].values()), default=None)
     if far is None:  # (None in a factor is JSON's null for infinity, as in the --json summary)
         return "unknown"
-    return "yes" if far <= 1.0 + 1e-9 else format_out(far)
+    return "yes" if far <= EXTRAPOLATION_TOLERANCE else format_out(far)
 
 
 def _allocations(law: Law, o: FitOptions) -> tuple[dict[str, Any], ...]:
