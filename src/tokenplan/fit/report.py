@@ -581,10 +581,12 @@ def allocation_in_range(a: dict[str, Any]) -> str:
     allocation below one parameter or one token (a vanished N or D term: the fit warns), or none at all (a
     fitted alpha or beta <= 0: NaN), is no plan, and its factor (1e+165, or 'inf' once D/N overflows) says
     nothing: the column names the cause instead."""
-    if math.isnan(a["n_params"]):  # no optimum at all: a fitted exponent <= 0 (the fit warns)
+    # a summary read back from JSON (the report page) holds NaN as null
+    n_params, n_tokens = (math.nan if a[k] is None else a[k] for k in ("n_params", "n_tokens"))
+    if math.isnan(n_params):  # no optimum at all: a fitted exponent <= 0 (the fit warns)
         return "no: no optimum (exponent <= 0)"
-    for key, what, unit in (("n_params", "N_opt", "parameter"), ("n_tokens", "D_opt", "token")):
-        if not a[key] >= 1.0:
+    for x, what, unit in ((n_params, "N_opt", "parameter"), (n_tokens, "D_opt", "token")):
+        if not x >= 1.0:
             return f"no: {what} < 1 {unit}"
     far = max((math.inf if v is None else v for v in a["extrapolation"].values()), default=None)
     if far is None:  # (None in a factor is JSON's null for infinity, as in the --json summary)
