@@ -638,14 +638,27 @@ def test_an_empty_folder_or_blank_file_is_one_line_that_says_what_to_give(tmp_pa
     and no fix); a file of blank lines said "the input is empty". Both now name the path and what it holds."""
     (tmp_path / "corpus").mkdir()
     (tmp_path / "blank.jsonl").write_text("\n  \n\n")
+    (tmp_path / "header.csv").write_text("prompt,response\n")
+    (tmp_path / "none.json").write_text("[\n]\n")
     for pool, message in (
         ("corpus", "corpus: a folder is read as a chatterbot corpus (one .yml file per category)"),
         ("blank.jsonl", "blank.jsonl: no rows found; the file is empty or blank."),
+        # both said 'the file is empty or blank'
+        (
+            "header.csv",
+            "header.csv: no rows found; the file has a header row and no rows under it.",
+        ),
+        ("none.json", "none.json: no rows found; the file is an empty JSON array ([])."),
     ):
         r = run_cli("select", pool, "--n", "2", "--embedder", "tfidf", cwd=tmp_path)
         assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
         assert r.stderr.startswith(f"tokenplan: error: {message}"), r.stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["blank.jsonl", "corpus"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "blank.jsonl",
+        "corpus",
+        "header.csv",
+        "none.json",
+    ]
 
 
 def test_a_compressed_pool_is_one_line_saying_how_to_decompress_it(tmp_path):

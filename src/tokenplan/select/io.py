@@ -675,8 +675,21 @@ def _no_rows(p: Path, stats) -> None:
     if stats.errors:
         more = f" (and {stats.n_malformed - 1} more)" if stats.n_malformed > 1 else ""
         raise InvalidInputError(f"no rows read: {stats.errors[0]}{more}.")
-    empty = "the folder holds no rows" if p.is_dir() else "the file is empty or blank"
-    raise InvalidInputError(f"{p}: no rows found; {empty}.")
+    raise InvalidInputError(f"{p}: no rows found; {_holds_nothing(p)}.")
+
+
+def _holds_nothing(p: Path) -> str:
+    """What a pool with no rows holds, by its type (an empty CSV or JSON file is an error of its own)."""
+    if p.is_dir():
+        return "the folder holds no rows"
+    kind = detect_file_type(p)
+    if kind == "csv":
+        return "the file has a header row and no rows under it"
+    if kind == "json":
+        return "the file is an empty JSON array ([])"
+    if kind == "parquet":
+        return "the Parquet file has no rows"
+    return "the file is empty or blank"
 
 
 def missing_file(what: str, p: Path, *, param: str) -> InvalidInputError:
