@@ -572,3 +572,17 @@ def test_a_utf16_pool_is_named_as_such(tmp_path, encoding):
         InvalidInputError, match=r"pool.jsonl: UTF-16 text \(Excel's 'Unicode Text'"
     ):
         list(iter_records(pool))
+
+
+def test_text_after_a_json_arrays_end_is_an_error_not_rows_left_unread(tmp_path):
+    """Two arrays appended to one file ('[...]\\n[...]') read as the first alone: '1 rows read', the
+    second array's rows gone without a word."""
+    pool = tmp_path / "pool.json"
+    first, second = [{"prompt": "a", "response": "b"}], [{"prompt": "c", "response": "d"}] * 2
+    pool.write_text(json.dumps(first) + "\n" + json.dumps(second) + "\n", encoding="utf-8")
+    with pytest.raises(
+        InvalidInputError, match=r"pool.json: line 2: text after the array's closing"
+    ):
+        list(iter_records(pool))
+    pool.write_text(json.dumps(first) + "\n \n", encoding="utf-8")  # white space after it is fine
+    assert [r.prompt for r in iter_records(pool)] == ["a"]

@@ -230,6 +230,12 @@ def _iter_json_array(path: Path, stats: ReadStats, strict: bool) -> Iterator[tup
                 stream.peek()
             yield stream.value()
             n += 1
+        stream.pos += 1  # past the ']': anything after it was silently left unread
+        if stream.peek():
+            raise stream.fail(
+                "text after the array's closing ']' (two JSON arrays one after the other?); join the "
+                "rows into one array, or write one object per line as .jsonl."
+            )
 
 
 def _iter_jsonl(path: Path, stats: ReadStats, strict: bool) -> Iterator[tuple[int, Any]]:
