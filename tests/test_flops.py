@@ -307,3 +307,21 @@ def test_conversion_floor_is_one_layer():
     assert n_e256 == n_e and n_t256 == pytest.approx(
         n_e + 256 * (39.2 / 12) ** (1 / 3) * n_e ** (1 / 3)
     )
+
+
+def test_relative_positions_are_named_where_app_f_over_6n_leaves_table_a4s_range():
+    """chinchilla-70b printed App. F / 6N = 0.966, below the 0.99 .. 1.10 of Chinchilla's Table A4
+    (REFERENCE §1), with no word why: its 6N counts the Transformer-XL position projections (d x d per layer,
+    5.37B) that App. F does not count. The note gives the ratio without them, inside Table A4's range."""
+    import re
+
+    from tokenplan.flops import SHAPES, ShapeReport
+
+    report = ShapeReport(SHAPES["chinchilla-70b"])
+    assert report.to_dict()["flops_per_token"]["appendix_f_over_6N"] < 0.99
+    (note,) = report.notes
+    assert "5,370,019,840 parameters" in note  # 80 layers x (8192 x 8192 + 2 x 8192)
+    ratio = float(re.search(r"App\. F / 6N is ([\d.]+)", note).group(1))
+    assert 0.99 <= ratio <= 1.10
+    assert ShapeReport(SHAPES["gpt2-small"]).notes == ()
+    assert report.to_dict()["notes"] == [note]

@@ -278,6 +278,23 @@ class ShapeReport:
     def flops(self) -> FlopCount:
         return self.shape.flops()
 
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What to know when reading App. F / 6N: App. F (Chinchilla) counts no position weights, so a
+        shape with Transformer-XL relative encodings has parameters in 6N that App. F does not count."""
+        if self.shape.position != "relative":
+            return ()
+        a = self.shape.attn_size
+        n_rel = self.shape.n_layers * (
+            self.shape.d_model * a + 2 * a
+        )  # W_R (d x a), u, v per layer
+        ratio = self.flops.train / (FLOPS_PER_PARAM_TOKEN * (self.params.total - n_rel))
+        return (
+            f"App. F counts no position weights: the relative-position projections (Transformer-XL W_R, "
+            f"u, v: {n_rel:,} parameters) are in 6N and not in App. F; without them App. F / 6N is "
+            f"{ratio:.3f} (Chinchilla Table A4: 0.99 to 1.10).",
+        )
+
     def to_dict(self) -> dict[str, Any]:
         p, fc = self.params, self.flops
         six_n = FLOPS_PER_PARAM_TOKEN * p.total
@@ -298,6 +315,7 @@ class ShapeReport:
                 },
             },
         }
+        out["notes"] = list(self.notes)
         if self.n_tokens is not None:
             out["n_tokens"] = self.n_tokens
             out["training_flops"] = {

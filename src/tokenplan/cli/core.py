@@ -238,3 +238,5 @@ def _render_shape(report: ShapeReport) -> None:
     console().print(t)
     if d["shape"]["source"]:
         console().print(f"{shape.name}: {d['shape']['source']}.")
+    for note in report.notes:
+        console().print(f"note: {note}", highlight=False)
