@@ -448,8 +448,25 @@ def test_batch_and_learning_rate_say_how_far_outside_deepseeks_fitted_compute():
     assert (
         plan(flops=2e20).batch.decades_outside > 0.9
     )  # inside 1e17..3e20, above the hyperparameter runs
-    kaplan = plan(flops=5.76e23, batch_rule="kaplan").batch  # no learning rate, no DeepSeek span
+    kaplan = plan(flops=5.76e23, batch_rule="kaplan", law="kaplan").batch  # no lr, no DeepSeek span
     assert kaplan.decades_outside is None and kaplan.note is None
+
+
+def test_kaplans_batch_at_another_laws_loss_says_its_loss_is_on_other_data():
+    """--batch-rule kaplan put epoch2024's MassiveText loss into Kaplan's B_crit(L), a fit to WebText2
+    losses, without a word (B_crit ~ L^-4.76: a loss scale 10% apart is 1.1^(1/0.21) = 1.6x the batch)."""
+    from tokenplan.plan import plan
+
+    b = plan(flops=1e22, batch_rule="kaplan").batch
+    assert b.loss_law == "epoch2024"
+    assert "WebText2" in b.note and "epoch2024's" in b.note and "1.6x" in b.note
+    assert f"{1.1 ** (1 / 0.21):.1f}x" == "1.6x"
+    assert b.to_dict()["note"] == b.note
+    out = run_cli("plan", "--flops", "1e22", "--batch-rule", "kaplan").stdout
+    assert "batch loss scale" in out
+    assert (
+        plan(flops=1e22, batch_rule="kaplan", law="chinchilla-a1").batch.note is None
+    )  # Kaplan's L
 
 
 def test_a_comparison_of_small_plans_puts_the_unit_after_the_hours():

@@ -263,6 +263,7 @@ def _batch_rows(b) -> list[tuple[str, str]]:
     if b.rule == "kaplan":
         return [
             ("batch size", f"{size} (Kaplan B_crit at loss {b.batch_loss:.3f})"),
+            *([("batch loss scale", b.note)] if b.note else []),
             ("steps", f"{b.steps:,}"),
         ]
     return [

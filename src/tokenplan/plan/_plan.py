@@ -86,7 +86,9 @@ def plan(
 
         inference = inference_optimal(N, D, opts.inference_tokens, law=the_law)
 
-    batch = steps.choose_batch(opts, n_params_non_embedding=n_nonemb, n_tokens=D, loss=loss_fresh)
+    batch = steps.choose_batch(
+        opts, n_params_non_embedding=n_nonemb, n_tokens=D, loss=loss_fresh, loss_law=the_law.name
+    )
     hardware, memory = steps.size_hardware(opts, flops=C, n_params_total=n_total)
     ivs = intervals(
         the_law, N, D, flops=C, unique_tokens=opts.unique_tokens, interval=opts.interval

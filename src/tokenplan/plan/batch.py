@@ -81,11 +81,20 @@ class BatchPlan:
     #: log10 of how far ``deepseek_flops`` lies outside :data:`DEEPSEEK_FITTED_FLOPS`: > 0 above the span,
     #: < 0 below it, 0 inside it (within the 10% the laws' ranges allow); None under the Kaplan rule.
     decades_outside: float | None = None
+    #: The law whose loss ``batch_loss`` is ("kaplan": Kaplan's own L(N, D), WebText2 nats).
+    loss_law: str = "kaplan"
 
     @property
     def note(self) -> str | None:
-        """What the DeepSeek batch and learning rate are worth at this compute: None inside their fitted
-        span, else how many decades outside it lies (the extrapolation notes of plan and predict)."""
+        """What the batch is worth here. DeepSeek's batch and learning rate: None inside their fitted span,
+        else how many decades outside it lies (the extrapolation notes of plan and predict). Kaplan's
+        B_crit(L): None at Kaplan's own loss, else that its L is in WebText2 nats and this loss is not."""
+        if self.rule == "kaplan" and self.loss_law != "kaplan":
+            return (
+                f"Kaplan fitted B_crit(L) to WebText2 losses; L = {self.batch_loss:.3f} is "
+                f"{self.loss_law}'s, on its own data. B_crit goes as L^-4.76 (a loss scale 10% apart: "
+                "1.6x the batch): sweep around it."
+            )
         d = self.decades_outside
         if not d:
             return None
@@ -127,6 +136,7 @@ def batch_plan(
     critical_batch_tokens: float,
     batch_loss: float,
     seq_len: int,
+    loss_law: str = "kaplan",
 ) -> BatchPlan:
     """The batch under ``rule``, rounded to whole sequences of ``seq_len``, and the steps for ``n_tokens``."""
     c_ds = FLOPS_PER_PARAM_TOKEN * n_params_non_embedding * n_tokens
@@ -144,6 +154,7 @@ def batch_plan(
         learning_rate=lr,
         critical_batch_tokens=critical_batch_tokens,
         batch_loss=batch_loss,
+        loss_law=loss_law,
         deepseek_flops=c_ds,
         source=source,
         decades_outside=_decades_outside(c_ds) if rule == "deepseek" else None,

@@ -451,7 +451,12 @@ def data_constrained_optima(
 
 # --- batch and hardware -------------------------------------------------------------------------------------
 def choose_batch(
-    opts: Options, *, n_params_non_embedding: float, n_tokens: float, loss: float | None
+    opts: Options,
+    *,
+    n_params_non_embedding: float,
+    n_tokens: float,
+    loss: float | None,
+    loss_law: str = "kaplan",
 ) -> BatchPlan:
     """The batch (DeepSeek's B_opt by default, Kaplan's B_crit by option) and the steps it takes.
 
@@ -466,6 +471,7 @@ def choose_batch(
         critical_batch_tokens=float(kaplan.critical_batch(at_loss)),
         batch_loss=at_loss,
         seq_len=opts.seq_len,
+        loss_law="kaplan" if loss is None else loss_law,
     )
 
 
