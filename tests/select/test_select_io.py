@@ -586,3 +586,35 @@ def test_text_after_a_json_arrays_end_is_an_error_not_rows_left_unread(tmp_path)
         list(iter_records(pool))
     pool.write_text(json.dumps(first) + "\n \n", encoding="utf-8")  # white space after it is fine
     assert [r.prompt for r in iter_records(pool)] == ["a"]
+
+
+def test_sharegpt_turns_of_chatgpt_bing_and_bard_are_answers(tmp_path):
+    """ShareGPT dumps name the answering model in some turns ('chatgpt', 'bing', 'bard' beside 'gpt'): a
+    conversation answered only by 'chatgpt' was 'no assistant turn' (dropped as malformed), and a last
+    'bing' answer after a 'gpt' one was left out of the row, its question joined to the prompt."""
+    rows = [
+        {
+            "conversations": [
+                {"from": "human", "value": "hi"},
+                {"from": "chatgpt", "value": "hello"},
+            ]
+        },
+        {
+            "conversations": [
+                {"from": "human", "value": "q1"},
+                {"from": "gpt", "value": "a1"},
+                {"from": "human", "value": "q2"},
+                {"from": "bing", "value": "a2"},
+            ]
+        },
+        {"conversations": [{"from": "human", "value": "x"}, {"from": "bard", "value": "y"}]},
+    ]
+    pool = tmp_path / "sharegpt.jsonl"
+    pool.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    stats = ReadStats()
+    recs = list(iter_records(pool, stats=stats))
+    assert [(r.prompt, r.response) for r in recs] == [
+        ("hi", "hello"),
+        ("q1\n\na1\n\nq2", "a2"),
+        ("x", "y"),
+    ]

@@ -58,7 +58,18 @@ _SUFFIX = {
 _COMPRESSED = {".gz": "gunzip -k", ".bz2": "bunzip2 -k", ".xz": "unxz -k", ".zst": "unzstd"}
 _MAX_KEPT_ERRORS = 20
 _USER_ROLES = {"user", "human", "prompt", "question"}
-_ASSISTANT_ROLES = {"assistant", "gpt", "bot", "model", "response", "answer"}
+# ShareGPT dumps name the answering model: "gpt" mostly, and "chatgpt", "bing" or "bard" in some turns
+_ASSISTANT_ROLES = {
+    "assistant",
+    "gpt",
+    "chatgpt",
+    "bing",
+    "bard",
+    "bot",
+    "model",
+    "response",
+    "answer",
+}
 
 
 @dataclass(frozen=True)
