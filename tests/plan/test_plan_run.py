@@ -136,3 +136,13 @@ def test_cli_prints_and_serialises_the_comparison():
     r = run_cli("plan", "--params", "8B", "--tokens", "15T", "--compare")
     assert r.returncode == 0, r.stderr
     assert "Every law on 8B parameters on 15T tokens" in r.stdout and "FLOPs/opt" in r.stdout
+
+
+def test_the_ratio_to_the_optimum_is_in_the_factor_format():
+    """'vs the optimum' printed 132.26x the FLOPs (two decimals on any size) where every other factor of
+    plan is in 3 significant figures (units.format_factor): now 132x, and 5.51x as before."""
+    r = run_cli("plan", "--params", "1B", "--tokens", "100T")
+    assert r.returncode == 0, r.stderr
+    assert "132x the FLOPs of the cheapest" in " ".join(r.stdout.split())
+    r = run_cli("plan", "--params", "8B", "--tokens", "15T")
+    assert "5.51x the FLOPs of the cheapest" in " ".join(r.stdout.split())

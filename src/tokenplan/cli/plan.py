@@ -138,7 +138,7 @@ def _run_rows(vs, params: str = "params") -> list[tuple[str, str]]:
         rows.append(
             (
                 "vs the optimum",
-                f"{ratio:.2f}x the FLOPs of the cheapest plan reaching its loss on fresh data "
+                f"{format_factor(ratio)} the FLOPs of the cheapest plan reaching its loss on fresh data "
                 f"({same.loss:.4f}): {fq(same.n_params)} {params} on {fq(same.n_tokens)} tokens, "
                 f"{same.flops:.3g} FLOPs",
             )
