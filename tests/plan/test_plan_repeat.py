@@ -423,3 +423,27 @@ def test_the_extrapolation_warning_names_the_rows_outside_the_fitted_data():
     )
     assert "2.5T tokens is 2.78x above the largest (900B)" in w
     assert not [w for w in repeat(25e9, epochs=[1, 4, 16]).warnings if "outside the data" in w]
+
+
+def test_a_data_constrained_law_of_ones_own_names_its_r_d_star_in_the_sources():
+    """`repeat` with a data-constrained law of one's own (`tokenplan fit --law data-constrained`; here
+    R_D* = 5) computes D' with that law's R_D* (D'/D = 0.953 at 2 epochs, not Muennighoff's 0.984), but its
+    sources said "Muennighoff et al. 2023, eq. 5 (R_D* = 15.39)" beside those numbers. They now name the
+    law and its R_D*, as plan's sources do; the preset keeps Muennighoff's."""
+    import dataclasses
+
+    mine = dataclasses.replace(
+        get_law("muennighoff2023"), name="mine", R_D_star=5.0, citation="my fit"
+    )
+    t = repeat(25e9, [1, 2], law=mine)
+    assert t.rows[1].effective_fraction == pytest.approx(
+        float(mine.effective_tokens(50e9, 25e9)) / 50e9
+    )
+    assert t.rows[1].effective_fraction == pytest.approx(0.953, abs=5e-4)
+    source = t.sources["effective_tokens"]
+    assert "R_D* = 5)" in source and "15.39" not in source and source.startswith("my fit: ")
+    from tokenplan.plan import plan
+
+    assert source == plan(n_params=1e9, unique_tokens=25e9, law=mine).sources["effective_tokens"]
+    preset = repeat(25e9, [1, 2]).sources["effective_tokens"]
+    assert preset.startswith("Muennighoff et al. 2023") and preset.endswith("eq. 5 (R_D* = 15.39)")

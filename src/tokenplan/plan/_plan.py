@@ -17,7 +17,7 @@ from tokenplan.plan.result import Comparison, Plan
 __all__ = ["DEFAULT_LAW", "compare", "plan"]
 
 DEFAULT_LAW = "epoch2024"
-MUENNIGHOFF_EQ = "Muennighoff et al. 2023, Scaling Data-Constrained Language Models"
+MUENNIGHOFF_EQ = steps.MUENNIGHOFF_EQ
 
 
 # long: over 60 lines only in its signature (17 keyword options) and docstring: the body is the named steps.
@@ -196,13 +196,13 @@ def _repetition_sources(law) -> dict[str, str]:
     2023's C4 fit, or the plan's own data-constrained law (a fit of eqs. 5-6 to the user's runs)."""
     if law == steps.muennighoff():
         return {
-            "effective_tokens": f"{MUENNIGHOFF_EQ}, eq. 5 (R_D* = 15.39)",
+            "effective_tokens": steps.effective_tokens_source(law),
             "data_constrained": f"{MUENNIGHOFF_EQ}, eqs. 5-6 and sec. 5 (C4 fit)",
             "fresh_optimum": f"{MUENNIGHOFF_EQ}, base law of eqs. 5-6 with all tokens unique",
             "repetition_label": adv.LABEL_SOURCE,
         }
     return {
-        "effective_tokens": f"{law.citation}: {MUENNIGHOFF_EQ}, eq. 5 (R_D* = {law.R_D_star:.4g})",
+        "effective_tokens": steps.effective_tokens_source(law),
         "data_constrained": f"{law.citation}: the optimum of {MUENNIGHOFF_EQ}, eqs. 5-6 and sec. 5",
         "fresh_optimum": f"{law.citation}: its base law with all tokens unique",
         "repetition_label": adv.LABEL_SOURCE,

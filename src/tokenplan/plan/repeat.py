@@ -151,7 +151,8 @@ def repeat(
     that convention (Pearce & Song 2024 conversion; ``n_params_law``, ``param_convention``). With the
     ``muennighoff2023`` law the loss uses N' and D' (eqs. 5-6); with
     another law that predicts loss it is evaluated at D' (the R_D* decay), and an allocation-only law gives
-    no loss. D' always uses Muennighoff's R_D* = 15.39. Labels, advice and warnings are the plan's.
+    no loss. D' uses the law's own R_D* when it has one (a data-constrained law), else Muennighoff's
+    R_D* = 15.39, and ``sources`` names which. Labels, advice and warnings are the plan's.
     """
     U = _checks.at_least_one(
         "unique_tokens", _checks.quantity("unique_tokens", unique_tokens), "unique token"
@@ -187,7 +188,7 @@ def repeat(
         advice=adv.repetition_advice(top, n_params=n_total),
         extrapolation=outside,
         sources={
-            "effective_tokens": "Muennighoff et al. 2023, eq. 5 (R_D* = 15.39)",
+            "effective_tokens": steps.effective_tokens_source(the_law),
             "loss": the_law.citation,
             "advice": adv.LABEL_SOURCE,
             **({"fitted_range": rng.source} if rng is not None and rng.source else {}),

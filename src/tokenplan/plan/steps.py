@@ -440,6 +440,19 @@ def repetition_law(law: Law) -> DataConstrainedLaw:
     return law if isinstance(law, DataConstrainedLaw) else muennighoff()
 
 
+MUENNIGHOFF_EQ = "Muennighoff et al. 2023, Scaling Data-Constrained Language Models"
+
+
+def effective_tokens_source(law: Law) -> str:
+    """Where D' comes from, for ``plan`` and ``repeat`` alike: eq. 5 with the R_D* of
+    :func:`repetition_law`, Muennighoff's C4 fit or the law of one's own that priced it (a fitted
+    R_D* = 5 gives D'/D = 0.953 at 2 epochs, not the C4 fit's 0.984)."""
+    decay = repetition_law(law)
+    if decay == muennighoff():
+        return f"{MUENNIGHOFF_EQ}, eq. 5 (R_D* = 15.39)"
+    return f"{decay.citation}: {MUENNIGHOFF_EQ}, eq. 5 (R_D* = {decay.R_D_star:.4g})"
+
+
 def data_constrained_optima(
     law: DataConstrainedLaw, alloc: Allocation, flops: float, unique_tokens: float
 ) -> tuple[DataConstrainedAllocation, Allocation]:
