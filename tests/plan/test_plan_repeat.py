@@ -447,3 +447,17 @@ def test_a_data_constrained_law_of_ones_own_names_its_r_d_star_in_the_sources():
     assert source == plan(n_params=1e9, unique_tokens=25e9, law=mine).sources["effective_tokens"]
     preset = repeat(25e9, [1, 2]).sources["effective_tokens"]
     assert preset.startswith("Muennighoff et al. 2023") and preset.endswith("eq. 5 (R_D* = 15.39)")
+
+
+@pytest.mark.parametrize("bad", ["4x", "4B", "1,,4", ""])
+def test_epochs_take_plain_numbers_and_the_error_gives_epoch_counts(bad):
+    """`repeat --epochs 4x` said "use a number like 7e9, 7B, 1.4T, 400M or 5.76e23" and `--epochs ''` "a
+    comma-separated list like 400M,1B,10B": token counts as the fix for epoch counts, and `--epochs 4B`
+    ran four billion epochs. Epochs are plain numbers, as --days is; the error names the flag and gives
+    epoch counts."""
+    r = run_cli("repeat", "--unique-tokens", "25B", "--epochs", bad)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert "--epochs" in r.stderr and "e.g. --epochs 1,4,16" in r.stderr, r.stderr
+    assert "400M" not in r.stderr and "7B" not in r.stderr, r.stderr
+    ok = run_cli("repeat", "--unique-tokens", "25B", "--epochs", "0.5, 4,1e3", "--json")
+    assert [row["epochs"] for row in json.loads(ok.stdout)["rows"]] == [0.5, 4, 1000]

@@ -114,6 +114,38 @@ class QuantityList(click.ParamType):
         return values
 
 
+class NumberList(click.ParamType):
+    """A comma-separated list of plain numbers > 0 with no K/M/B/T suffix (``1,4,16``): counts that are not
+    sizes, such as epochs. ``example`` is the list the error suggests; a quantity's fix (``7B, 1.4T``) would
+    be the wrong one there."""
+
+    name = "LIST"
+
+    def __init__(self, example: str) -> None:
+        self.example = example
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, list):
+            return value
+        flag = param.opts[0] if param is not None and param.opts else "value"
+        fix = f"give plain numbers > 0, comma-separated (no K/M/B/T suffix): e.g. {flag} {self.example}."
+        parts = value.split(",") if isinstance(value, str) else [""]
+        for part in parts:
+            try:
+                float(part)
+            except ValueError:
+                what = (
+                    "has an empty item"
+                    if not part.strip()
+                    else f"has {part.strip()!r}, not a plain number"
+                )
+                self.fail(f"{flag}={value!r} {what}; {fix}", param, ctx)
+        values = [_parse(self, parse_quantity, p, param, ctx)[1] for p in parts]  # finite, in range
+        if any(v <= 0 for v in values):
+            self.fail(f"{flag}={value!r}: every value must be > 0; {fix}", param, ctx)
+        return values
+
+
 QUANTITY = Quantity()
 QUANTITY_LIST = QuantityList()
 

@@ -14,6 +14,7 @@ from tokenplan.cli._options import (
     QUANTITY,
     QUANTITY_LIST,
     Number,
+    NumberList,
     choice_option,
     count_option,
     interval_option,
@@ -717,8 +718,8 @@ def _interval_table(result):
 @click.option("--unique-tokens", type=QUANTITY, required=True, help="Unique tokens you have (25B).")
 @click.option(
     "--epochs",
-    type=QUANTITY_LIST,
-    help="Epoch counts, comma-separated [1,2,4,10,16,40,100].",
+    type=NumberList("1,4,16"),
+    help="Epoch counts, comma-separated plain numbers [1,2,4,10,16,40,100].",
 )
 @click.option(
     "--params",
