@@ -461,3 +461,29 @@ def test_epochs_take_plain_numbers_and_the_error_gives_epoch_counts(bad):
     assert "400M" not in r.stderr and "7B" not in r.stderr, r.stderr
     ok = run_cli("repeat", "--unique-tokens", "25B", "--epochs", "0.5, 4,1e3", "--json")
     assert [row["epochs"] for row in json.loads(ok.stdout)["rows"]] == [0.5, 4, 1000]
+
+
+def test_the_console_says_where_d_prime_the_loss_and_the_labels_come_from():
+    """`repeat` printed D', D'/D, the loss and a label per row with the law's bare name in the title and no
+    source: not the law's citation, not where R_D* came from (Muennighoff's C4 fit, or the law's own), not
+    whose thresholds make the labels, nor, under a law without a repetition term, that its loss is taken at
+    D' (plan and predict say all of it). It now prints the citation, the sources of D' and of the labels,
+    and the note, which `--json` carries as `notes`."""
+    from tokenplan.plan.advice import LABEL_SOURCE
+
+    r = run_cli("repeat", "--unique-tokens", "25B", "--epochs", "1,8", "--law", "kaplan")
+    assert r.returncode == 0, r.stderr
+    kaplan = get_law("kaplan")
+    assert f"law kaplan: {kaplan.citation}" in r.stdout
+    assert "sources: D': Muennighoff et al. 2023" in r.stdout and "(R_D* = 15.39)" in r.stdout
+    assert LABEL_SOURCE in r.stdout
+    assert "note: law 'kaplan' has no repetition term" in r.stdout
+    table = json.loads(
+        run_cli("repeat", "--unique-tokens", "25B", "--law", "kaplan", "--json").stdout
+    )
+    assert table["notes"] == [
+        line.removeprefix("note: ") for line in r.stdout.splitlines() if line.startswith("note: ")
+    ]
+    assert repeat(25e9, [1, 2]).notes == ()  # muennighoff2023: its own N' and D'
+    (note,) = repeat(25e9, [1, 2], law="chinchilla-a1").notes
+    assert "not a loss" in note and "epoch rule alone" in note

@@ -806,5 +806,12 @@ def _print_repeat(result) -> None:
             r.advice,
         )
     console().print(t)
+    sources = result.sources or {}
+    console().print(f"law {result.law}: {sources['loss']}", soft_wrap=True)
+    console().print(
+        f"sources: D': {sources['effective_tokens']}; advice: {sources['advice']}", soft_wrap=True
+    )
+    for note in result.notes:
+        console().print(f"note: {note}", soft_wrap=True)
     _print_warnings([("", w) for w in result.warnings])
     _print_advice(result.advice)

@@ -10,7 +10,8 @@ import tokenplan.plan.advice as adv
 import tokenplan.plan.steps as steps
 from tokenplan import _checks
 from tokenplan.errors import InvalidInputError
-from tokenplan.laws import Law, get_law
+from tokenplan.laws import DataConstrainedLaw, Law, get_law
+from tokenplan.laws.prediction import repetition_note
 from tokenplan.units import format_epochs
 from tokenplan.units import format_quantity as fq
 
@@ -94,6 +95,9 @@ class RepeatTable:
     advice: tuple[adv.Advice, ...] = ()
     extrapolation: dict[str, dict[str, float]] | None = None
     sources: dict[str, str] | None = None
+    #: What the table's numbers are under this law: a loss taken at D' (a law without a repetition term),
+    #: or no loss at all (an allocation-only law, labelled by the epoch rule alone).
+    notes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -110,6 +114,7 @@ class RepeatTable:
             "extrapolation": self.extrapolation or {},
             "extrapolation_unbounded": adv.unbounded(self.extrapolation or {}),
             "sources": self.sources or {},
+            "notes": list(self.notes),
         }
 
     def __repr__(self) -> str:
@@ -193,7 +198,21 @@ def repeat(
             "advice": adv.LABEL_SOURCE,
             **({"fitted_range": rng.source} if rng is not None and rng.source else {}),
         },
+        notes=_notes(the_law),
     )
+
+
+def _notes(law: Law) -> tuple[str, ...]:
+    """What the loss column is under ``law``: a data-constrained law's own N' and D' (nothing to say), another
+    law's loss at D' with Muennighoff's R_D* (plan's and predict's note), or none at all."""
+    if isinstance(law, DataConstrainedLaw):
+        return ()
+    if not law.has_loss:
+        return (
+            f"law {law.name!r} predicts an allocation, not a loss: no loss column, and each row's label is "
+            "Muennighoff et al. 2023's epoch rule alone.",
+        )
+    return (repetition_note(law, with_interval=False),)
 
 
 def _extrapolation_warning(
