@@ -47,6 +47,9 @@ def test_a_file_naming_another_preset_is_refused(tmp_path):
         ("preset: micro\nseq_len: abc\n", "seq_len='abc' is not a number"),
         ("preset: micro\nn_sizes: 0\n", "n_sizes=0 must be > 0."),
         ("preset: cpu-dmeo\n", "unknown sweep preset 'cpu-dmeo'"),
+        # a repeat spec's n_tokens of .nan / .inf was a ValueError / OverflowError from round(n_tokens / epochs)
+        ("preset: repeat-demo\nn_tokens: .nan\n", "n_tokens=nan must be a finite number."),
+        ("preset: repeat-demo\nn_tokens: .inf\n", "n_tokens=inf must be a finite number."),
     ],
 )
 def test_a_bad_value_in_the_file_names_the_file_and_key_not_a_flag(tmp_path, text, message):

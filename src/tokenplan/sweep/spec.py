@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import numbers
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -197,7 +198,7 @@ class SweepSpec:
                 problems.add(
                     "epochs", f"epochs={e!r} must be >= 1 (a run cannot see less than its data)."
                 )
-            elif isinstance(self.n_tokens, int | float) and isinstance(e, int | float):
+            elif _finite(self.n_tokens) and isinstance(e, int | float):  # n_tokens nan: named above
                 if round(self.n_tokens / e) < 1:  # unique_tokens = n_tokens / epochs
                     problems.add(
                         "epochs",
@@ -228,6 +229,11 @@ class SweepSpec:
         import yaml
 
         return yaml.safe_dump(self.to_dict(), sort_keys=False)
+
+
+def _finite(value: Any) -> bool:
+    """A finite number (not a bool): what arithmetic on a key may assume once its own check has run."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _known_law(law: Any) -> None:
