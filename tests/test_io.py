@@ -35,3 +35,32 @@ def test_successful_writes_replace_and_create_parents(tmp_path):
 def test_read_modes_are_refused(tmp_path):
     with pytest.raises(ValueError, match="mode"), atomic_write(tmp_path / "x", "a"):
         pass
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("budgets: [1e9]\nseq_len: 16\nbudgets: [2e9]\n", "'budgets' twice (lines 1 and 3)"),
+        ("filters:\n  min_chars: 5\n  min_chars: 7\n", "'min_chars' twice (lines 2 and 3)"),
+        ("budgets: {a: 1, a: 2}\n", "'a' twice (line 1)"),
+    ],
+)
+def test_read_yaml_refuses_a_key_given_twice(tmp_path, text, where):
+    """YAML keeps the last of two equal keys in silence (a sweep trained the second budgets alone)."""
+    from tokenplan._io import read_yaml
+    from tokenplan.errors import InvalidInputError
+
+    path = tmp_path / "spec.yaml"
+    path.write_text(text)
+    with pytest.raises(InvalidInputError, match="twice") as exc:
+        read_yaml(path, what="sweep spec", param="spec_file")
+    assert str(exc.value).startswith(f"sweep spec {str(path)!r} gives the key ")
+    assert where in str(exc.value) and exc.value.param == "spec_file"
+
+
+def test_read_yaml_keeps_merge_keys_and_anchors(tmp_path):
+    from tokenplan._io import read_yaml
+
+    path = tmp_path / "spec.yaml"
+    path.write_text("base: &b {seq_len: 32, lrs: [1e-3]}\nrun:\n  <<: *b\n  seq_len: 16\n")
+    assert read_yaml(path, what="sweep spec")["run"] == {"seq_len": 16, "lrs": ["1e-3"]}

@@ -347,6 +347,43 @@ def read_text(path: str | os.PathLike[str], *, what: str, param: str | None = No
         ) from None
 
 
+class _DuplicateKey(Exception):
+    """A mapping that gives one key twice (YAML keeps the last in silence)."""
+
+
+def _unique_keys_loader():
+    """The safe loader, refusing a key given twice in one mapping: ``budgets`` written twice trained the
+    second list alone, without a word. Merge keys (``<<: *defaults``) may still be overridden."""
+    import yaml
+
+    class UniqueKeyLoader(yaml.SafeLoader):
+        def construct_mapping(self, node, deep=False):
+            if isinstance(node, yaml.MappingNode):
+                seen: dict = {}
+                for key_node, _ in node.value:
+                    if key_node.tag == "tag:yaml.org,2002:merge":
+                        continue
+                    key, line = self.construct_object(key_node, deep=True), key_node.start_mark.line
+                    try:
+                        first = seen.get(key)
+                    except TypeError:  # an unhashable key: the safe loader's own error names it
+                        continue
+                    if first is not None:
+                        where = (
+                            f"line {line + 1}"
+                            if first == line
+                            else f"lines {first + 1} and {line + 1}"
+                        )
+                        raise _DuplicateKey(
+                            f"gives the key {key!r} twice ({where}), and YAML would keep the last "
+                            "in silence; keep one of them."
+                        )
+                    seen[key] = line
+            return super().construct_mapping(node, deep=deep)
+
+    return UniqueKeyLoader
+
+
 def read_yaml(path: str | os.PathLike[str], *, what: str, param: str | None = None) -> Any:
     """Parse ``path`` as YAML with the safe loader (no Python tags); errors name ``what`` and the file."""
     import yaml
@@ -355,7 +392,9 @@ def read_yaml(path: str | os.PathLike[str], *, what: str, param: str | None = No
 
     text = read_text(path, what=what, param=param)
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_unique_keys_loader())  # a SafeLoader: no Python tags
+    except _DuplicateKey as exc:
+        raise InvalidInputError(f"{what} {str(path)!r} {exc}", param=param) from None
     except yaml.YAMLError as exc:
         mark, problem = getattr(exc, "problem_mark", None), getattr(exc, "problem", None)
         if mark is not None and problem:  # where the parser gave up (a truncated file: its end)

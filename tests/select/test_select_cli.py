@@ -72,6 +72,8 @@ def test_recipe_reports_every_problem_at_once(tmp_path):
         ("input: a.jsonl\nn_sel", "not valid YAML (line 2, column 6"),
         ("input: a.jsonl\n", "give exactly one of n_select"),  # cut after its first line
         ("n_select: 5\n", "input is required"),
+        # YAML keeps a key's last value in silence: n_select 6 was run, the 5 above it unread
+        ("input: a.jsonl\nn_select: 5\nn_select: 6\n", "gives the key 'n_select' twice (lines 2"),
     ],
     ids=[
         "empty",
@@ -81,6 +83,7 @@ def test_recipe_reports_every_problem_at_once(tmp_path):
         "cut-in-a-key",
         "cut-after-input",
         "no-input",
+        "duplicate-key",
     ],
 )
 def test_a_bad_recipe_file_is_one_line_naming_the_file(tmp_path, text, message):
