@@ -422,6 +422,21 @@ def test_data_sample_out_writes_a_copy(tmp_path):
     assert out.read_text() == "my edits"
 
 
+def test_data_leaves_a_running_writers_temp_file_alone(tmp_path):
+    """Another `tokenplan data` still writing the same --out keeps its temp file: every temp beside the
+    output was deleted, a live writer's too (its rename then failed), where check_output removes only those
+    whose writer is gone."""
+    import os
+
+    out = tmp_path / "sample.txt"
+    # the pid in a temp's name is its writer's: this test's process, still running
+    live = tmp_path / f".sample.txt.{os.getpid()}.abc123.tokenplan-tmp"
+    live.write_text("half")
+    r = run_cli("data", "sample", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert live.read_text() == "half"
+
+
 def test_shipped_results_feed_tokenplan_fit():
     """The contract with `tokenplan fit`: the shipped cpu-demo results.csv fits directly."""
     import importlib.util

@@ -440,7 +440,6 @@ def data(name, out, cache_dir, archive, overwrite, as_json) -> None:
             overwrite=overwrite,
             inputs=[archive, EXAMPLE_CORPUS],
         )
-        _remove_stale_temps_of(out)
         info = _prepare(name, out, cache_dir, archive, quiet=as_json)
     if as_json:
         print_json(info)
@@ -471,12 +470,3 @@ def _prepare(name: str, out: Path, cache_dir, archive, *, quiet: bool) -> dict:
         err_console().print(f"preparing {name} (cache: {cache}) ...", soft_wrap=True)
     prepare = prepare_shakespeare if name == "shakespeare" else prepare_chatterbot
     return prepare(out, cache_dir=cache, archive=archive)
-
-
-def _remove_stale_temps_of(out: Path) -> None:
-    """Temporary files a killed `tokenplan data` left beside ``out`` (only this target's)."""
-    from tokenplan._io import TEMP_MARK
-
-    if out.parent.is_dir():
-        for tmp in out.parent.glob(f".{out.name}.*{TEMP_MARK}"):
-            tmp.unlink(missing_ok=True)
