@@ -96,6 +96,29 @@ def test_a_bad_recipe_file_is_one_line_naming_the_file(tmp_path, text, message):
     assert "RECIPE:" not in lines[0]  # the file is named once, not as the argument and again
 
 
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("domain_field: 5", "domain_field must be a column name (a string), not int."),
+        ("score_field: [a]", "score_field must be a column name (a string), not list."),
+        ("cache_dir: 5", "cache_dir must be a folder path or 'none' (a string), not int."),
+        ("plot: [a.png]", "plot must be a file path (a string), not list."),
+        ("model: 5", "model must be a model folder (a string), not int."),
+        ("embeddings: 5", "embeddings must be a path to a .npy file (a string), not int; save an"),
+        ("target: 5", "target must be a path (a string), not int; write rows in memory to a JSONL"),
+    ],
+)
+def test_a_recipe_key_of_the_wrong_type_says_what_it_must_be(tmp_path, line, message):
+    """Every path or name key of the wrong type was 'must be a path (a string) ...; write rows in memory
+    to a JSONL file first.', the fix for rows given as `input` in Python: a column name is no path, and
+    no rows are in memory in a YAML file."""
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(f"input: a.jsonl\nn_select: 5\n{line}\n")
+    r = run_cli("select", str(recipe))
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
+    assert r.stderr.startswith(f"tokenplan: error: recipe {str(recipe)!r}: {message}")
+
+
 def test_a_recipe_error_names_the_flag_only_when_a_flag_gave_the_value(tmp_path):
     recipe = tmp_path / "r.yaml"
     recipe.write_text("input: a.jsonl\nn_select: 0\n")

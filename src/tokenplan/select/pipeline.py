@@ -306,8 +306,8 @@ class Recipe:
         if self.ray_address is not None:
             ray_address("ray_address", self.ray_address)  # a missing Ray Client is its own error
         return [  # the type, not the value: a DataFrame's repr is many lines
-            f"{name} must be a path (a string), not {type(getattr(self, name)).__name__}; "
-            "write rows in memory to a JSONL file first."
+            f"{name} must be {_PATH_FIELDS[name]} (a string), not {type(getattr(self, name)).__name__}"
+            f"{_PATH_FIXES.get(name, '')}."
             for name in _PATH_FIELDS
             if getattr(self, name) is not None
             and not isinstance(getattr(self, name), str | os.PathLike)
@@ -374,20 +374,26 @@ class Recipe:
         return d
 
 
-# Recipe fields that hold a path or a name (a string), checked for type in Recipe.__post_init__.
-_PATH_FIELDS = (
-    "input",
-    "output",
-    "plot",
-    "report",
-    "embeddings",
-    "model",
-    "cache_dir",
-    "ray_address",
-    "domain_field",
-    "score_field",
-    "target",
-)
+# Recipe fields that hold a path or a name (a string), checked for type in Recipe.__post_init__: what each
+# must be, and the fix where the type alone does not say it (rows or an array in memory have none).
+_PATH_FIELDS = {
+    "input": "a path",
+    "output": "a file path",
+    "plot": "a file path",
+    "report": "a file path",
+    "embeddings": "a path to a .npy file",
+    "model": "a model folder",
+    "cache_dir": "a folder path or 'none'",
+    "ray_address": "a Ray address",
+    "domain_field": "a column name",
+    "score_field": "a column name",
+    "target": "a path",
+}
+_PATH_FIXES = {
+    "input": "; write rows in memory to a JSONL file first",
+    "target": "; write rows in memory to a JSONL file first",
+    "embeddings": "; save an array in memory with numpy.save first",
+}
 
 
 @dataclass(frozen=True)
