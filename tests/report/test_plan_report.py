@@ -277,3 +277,26 @@ def test_peak_flops_page_does_not_claim_its_gpu_count_holds_the_state(tmp_path):
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", path.read_text()))
     row = re.search(r"wall-clock[^\n]{0,200}", text).group(0)
     assert "fewest that hold" not in row and " on 1 GPU (assumed:" in row, row
+
+
+def test_the_page_names_the_flags_as_the_console_does(tmp_path):
+    """The page printed the library's argument names where the console prints flags: 'derived from the
+    wall-clock budget: `days` 30, `gpus` 64' and 'chinchilla-a1 skipped: ... Use `law` chinchilla, ...'."""
+    args = [
+        "--days",
+        "30",
+        "--gpus",
+        "64",
+        "--gpu",
+        "A100",
+        "--compare",
+        "--inference-tokens",
+        "1T",
+    ]
+    path, _ = make_report(tmp_path, args)
+    html = path.read_text()
+    assert "derived from the wall-clock budget: --days 30, --gpus 64" in html
+    assert "does not. Use --law chinchilla, chinchilla-unrounded" in html
+    assert "`days`" not in html and "`law`" not in html
+    stdout, _ = cli_in_process("plan", *args[:6])  # what the console says (without --compare)
+    assert "derived from the wall-clock budget: --days 30, --gpus 64" in " ".join(stdout.split())

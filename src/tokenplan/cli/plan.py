@@ -573,7 +573,13 @@ def plan(law, compare, report, overwrite, as_json, **budget) -> None:
         inputs = [law] if law not in PRESETS else []
         report_written(
             write_plan_report(
-                report, main, law=the_law, comparison=comp, overwrite=overwrite, inputs=inputs
+                report,
+                main,
+                law=the_law,
+                comparison=comp,
+                overwrite=overwrite,
+                inputs=inputs,
+                say=_flags,  # the page names the flags, as the console does
             )
         )
     if as_json:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,12 +35,19 @@ _WIDTH, _HEIGHT = 430, 300
 
 
 def plan_report(
-    plan: Plan, *, law: Law | str | None = None, comparison: Comparison | None = None
+    plan: Plan,
+    *,
+    law: Law | str | None = None,
+    comparison: Comparison | None = None,
+    say: Callable[[str], str] | None = None,
 ) -> str:
     """The HTML page for ``plan`` (from :func:`tokenplan.plan.plan`) as a string.
 
     ``law`` is the law object the plan used (needed for a law loaded from a file; a preset is found by
-    name). ``comparison`` (from :func:`tokenplan.plan.compare`) adds the every-law table.
+    name). ``comparison`` (from :func:`tokenplan.plan.compare`) adds the every-law table. ``say`` rewrites
+    the library's sentences (warnings, notes, sources, why a law was skipped), which name arguments in
+    Python's spelling (`` `days` 30``): ``tokenplan plan --report`` gives the flags, as its console does
+    (``--days 30``).
     """
     alt = _html.require()
     the_law = get_law(law if law is not None else plan.law)
@@ -69,6 +77,7 @@ def plan_report(
         citations={lw.name: lw.citation for lw in frontier_laws},
         loss_scales=LOSS_SCALES[:1].upper()
         + LOSS_SCALES[1:],  # plan --compare's note, as a sentence
+        say=say or str,
     )
 
 
@@ -80,10 +89,11 @@ def write_plan_report(
     comparison: Comparison | None = None,
     overwrite: bool = False,
     inputs: tuple = (),
+    say: Callable[[str], str] | None = None,
 ) -> Path:
     """Write :func:`plan_report` to ``path`` (refused over an input, or an existing file without overwrite)."""
     _html.check(path, overwrite=overwrite, inputs=inputs)
-    html = plan_report(plan, law=law, comparison=comparison)
+    html = plan_report(plan, law=law, comparison=comparison, say=say)
     return _html.write_page(html, path, overwrite=overwrite, inputs=inputs)
 
 
