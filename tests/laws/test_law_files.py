@@ -78,6 +78,27 @@ def test_bad_values_are_one_error_naming_the_file(tmp_path, change, needle):
     assert len(lines) == 1 and "--law" in lines[0] and "fit.json" in lines[0] and needle in lines[0]
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "key"),
+    [
+        ('"E": 1.8', '"E": 9.9, "E": 1.8', "E"),  # a hand-edited constant above the saved one
+        ('"law": {', '"law": {"name": "y", ', "name"),
+        ('"fit": {}', '"fit": {}, "fit": {}', "fit"),
+    ],
+)
+def test_a_key_given_twice_is_one_error_naming_the_file(tmp_path, old, new, key):
+    """JSON keeps the last of two equal keys in silence: a law file whose E was written twice loaded the
+    last one, the other unread."""
+    path = _file(tmp_path, GOOD)
+    path.write_text(path.read_text().replace(old, new, 1))
+    with pytest.raises(InvalidInputError) as exc:
+        load_law(path)
+    assert str(exc.value).startswith(f"law file {str(path)!r} gives the key {key!r} twice")
+    r = run_cli("plan", "--law", str(path), "--flops", "1e20")
+    assert r.returncode == 2 and "Traceback" not in r.stderr and len(r.stderr.splitlines()) == 1
+    assert "--law" in r.stderr and f"gives the key {key!r} twice" in r.stderr
+
+
 def test_a_valid_file_still_loads(tmp_path):
     law = load_law(_file(tmp_path, {**GOOD, "E": 0}))  # E = 0 is allowed (no irreducible loss)
     assert law.loss(1e9, 1e9) == pytest.approx(400 / 1e9**0.3 * 2)

@@ -206,6 +206,21 @@ def load_law(path: str | os.PathLike[str]) -> Law:
     return read_law_file(path)[0]
 
 
+class _RepeatedKey(Exception):
+    pass
+
+
+def _no_repeated_key(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object's pairs as a dict, refusing a key given twice (json keeps the last in silence: a
+    hand-edited "E" above the saved one was read as the saved one)."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _RepeatedKey(key)
+        out[key] = value
+    return out
+
+
 def read_law_file(path: str | os.PathLike[str]) -> tuple[Law, dict[str, Any]]:
     """(law, fit metadata) from a law file; the metadata is ``{}`` for a bare law."""
     p = Path(path)
@@ -221,7 +236,13 @@ def read_law_file(path: str | os.PathLike[str]) -> tuple[Law, dict[str, Any]]:
             param="law",
         )
     try:
-        data = json.loads(p.read_bytes().decode("utf-8-sig"))
+        data = json.loads(p.read_bytes().decode("utf-8-sig"), object_pairs_hook=_no_repeated_key)
+    except _RepeatedKey as exc:
+        raise InvalidInputError(
+            f"law file {str(p)!r} gives the key {exc.args[0]!r} twice in one object, and JSON would keep "
+            "the last in silence; keep one of them.",
+            param="law",
+        ) from None
     except UnicodeDecodeError:
         raise InvalidInputError(
             f"law file {str(p)!r} is not UTF-8 text; give a law JSON saved by tokenplan fit.",
