@@ -50,6 +50,9 @@ def test_a_file_naming_another_preset_is_refused(tmp_path):
         # a repeat spec's n_tokens of .nan / .inf was a ValueError / OverflowError from round(n_tokens / epochs)
         ("preset: repeat-demo\nn_tokens: .nan\n", "n_tokens=nan must be a finite number."),
         ("preset: repeat-demo\nn_tokens: .inf\n", "n_tokens=inf must be a finite number."),
+        # checked only when the runs were built, the file not named
+        ("preset: micro\nschedule: linear\n", "schedule='linear' must be one of cosine, wsd."),
+        ("preset: micro\nflops_method: 6N\n", "flops_method='6N' must be one of appendix-f, 6n."),
     ],
 )
 def test_a_bad_value_in_the_file_names_the_file_and_key_not_a_flag(tmp_path, text, message):

@@ -19,7 +19,7 @@ from typing import Any
 from tokenplan import _checks
 from tokenplan._io import read_yaml
 from tokenplan.errors import InvalidInputError
-from tokenplan.sweep.config import parse_size
+from tokenplan.sweep.config import FLOPS_METHODS, SCHEDULES, parse_size
 from tokenplan.sweep.data import TOKENIZER_NAMES
 from tokenplan.sweep.presets import PRESETS
 
@@ -137,6 +137,11 @@ class SweepSpec:
         if self.tokenizer not in TOKENIZER_NAMES:
             names = " or ".join(map(repr, TOKENIZER_NAMES))
             problems.add("tokenizer", f"tokenizer={self.tokenizer!r} must be {names}.")
+        for key, valid in (("schedule", SCHEDULES), ("flops_method", FLOPS_METHODS)):
+            if getattr(self, key) not in valid:  # was found only per run, naming no spec file
+                problems.add(
+                    key, f"{key}={getattr(self, key)!r} must be one of {', '.join(valid)}."
+                )
         check(_checks.in_range, "val_fraction", self.val_fraction, 0.0, 0.5, inclusive=False)
         for key in ("seq_len", "batch_size", "n_sizes", "n_evals", "eval_tokens", "min_steps"):
             check(_checks.positive_int, key, getattr(self, key))
