@@ -53,6 +53,8 @@ def test_a_file_naming_another_preset_is_refused(tmp_path):
         # checked only when the runs were built, the file not named
         ("preset: micro\nschedule: linear\n", "schedule='linear' must be one of cosine, wsd."),
         ("preset: micro\nflops_method: 6N\n", "flops_method='6N' must be one of appendix-f, 6n."),
+        # Path('') is '.': the sweep trained on every .txt/.jsonl/.json file below the current folder
+        ("preset: micro\ndata: ''\n", "data='' is empty; give a file or folder, or leave data out"),
     ],
 )
 def test_a_bad_value_in_the_file_names_the_file_and_key_not_a_flag(tmp_path, text, message):

@@ -169,3 +169,15 @@ def test_prepare_never_writes_over_the_cached_package_file(tmp_path):
         InvalidInputError, match=r"is not a readable wheel \(not a zip file\); give"
     ):
         prepare_chatterbot(tmp_path / "c.jsonl", cache_dir=cache, archive=sdist)
+
+
+@pytest.mark.parametrize("empty", ["", "  "])
+def test_an_empty_data_path_is_refused_not_read_as_this_folder(tmp_path, monkeypatch, empty):
+    """load_corpus('') read Path('') = '.': every .txt/.jsonl/.json file below the current folder."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("not training data " * 100)
+    with pytest.raises(
+        InvalidInputError, match=r"data='\s*' is empty; give a .txt/.jsonl file"
+    ) as exc:
+        load_corpus(empty)
+    assert exc.value.param == "data"

@@ -167,16 +167,16 @@ def get_tokenizer(name: str = "byte") -> ByteTokenizer | GPT2Tokenizer:
 
 
 # --- documents and the corpus -------------------------------------------------------------------------
-def read_documents(
-    paths: str | Path | Iterable[str | Path], *, text_field: str = "text"
-) -> list[str]:
-    """Documents from ``.txt`` files (one document each), ``.jsonl`` files (one per line, ``text_field``)
-    and directories (their ``.txt``/``.jsonl`` files, sorted)."""
-    if isinstance(paths, str | Path):
-        paths = [paths]
+def _document_files(paths: Iterable[str | Path]) -> list[Path]:
+    """The files ``paths`` name: files as given, folders by their .txt/.jsonl/.json files (sorted)."""
     files: list[Path] = []
     for raw in paths:
         path = Path(raw)
+        if isinstance(raw, str) and not raw.strip():  # Path("") is ".": every text file below it
+            raise InvalidInputError(
+                f"data={raw!r} is empty; give a .txt/.jsonl file or a directory ('.' for this one).",
+                param="data",
+            )
         if path.is_dir():
             found = sorted(p for p in path.rglob("*") if p.suffix in (".txt", ".jsonl", ".json"))
             if not found:
@@ -194,6 +194,15 @@ def read_documents(
                 "(or run `tokenplan data shakespeare` to prepare the example corpus).",
                 param="data",
             )
+    return files
+
+
+def read_documents(
+    paths: str | Path | Iterable[str | Path], *, text_field: str = "text"
+) -> list[str]:
+    """Documents from ``.txt`` files (one document each), ``.jsonl`` files (one per line, ``text_field``)
+    and directories (their ``.txt``/``.jsonl`` files, sorted)."""
+    files = _document_files([paths] if isinstance(paths, str | Path) else paths)
     docs: list[str] = []
     for path in files:
         try:

@@ -137,6 +137,10 @@ class SweepSpec:
         if self.tokenizer not in TOKENIZER_NAMES:
             names = " or ".join(map(repr, TOKENIZER_NAMES))
             problems.add("tokenizer", f"tokenizer={self.tokenizer!r} must be {names}.")
+        if isinstance(self.data, str) and not self.data.strip():  # Path("") is "."
+            problems.add(
+                "data", "data='' is empty; give a file or folder, or leave data out for the sample."
+            )
         for key, valid in (("schedule", SCHEDULES), ("flops_method", FLOPS_METHODS)):
             if getattr(self, key) not in valid:  # was found only per run, naming no spec file
                 problems.add(
