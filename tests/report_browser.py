@@ -107,6 +107,8 @@ def shown_value(text: str) -> tuple[float, float]:
     value = parse_quantity(t) * scale
     mantissa = re.split(r"[eE]", t)[0].rstrip("KMBTkmbt")
     decimals = len(mantissa.split(".")[1]) if "." in mantissa else 0
+    if not decimals and "," in text:  # '3,190': a factor in 3 significant figures (3187.21)
+        decimals = -(len(mantissa) - len(mantissa.rstrip("0")))
     unit = parse_quantity(t) / float(mantissa) if float(mantissa) else 1.0
     return value, 0.51 * 10.0**-decimals * abs(unit) * scale
 

@@ -41,6 +41,10 @@ CASES = {
         ["--params", "8B", "--tokens", "15T", "--compare"],
         {"frontier", "isoloss"},
     ),
+    "a run far off every optimum": (  # kaplan's FLOPs/opt is 3,190 (3187.21): 3 significant figures
+        ["--params", "1B", "--tokens", "100T", "--compare"],
+        {"frontier", "isoloss"},
+    ),
     "target loss, muennighoff": (
         ["--target-loss", "2.3", "--law", "muennighoff2023", "--gpu", "A100"],
         {"frontier", "isoloss"},
@@ -300,3 +304,16 @@ def test_the_page_names_the_flags_as_the_console_does(tmp_path):
     assert "`days`" not in html and "`law`" not in html
     stdout, _ = cli_in_process("plan", *args[:6])  # what the console says (without --compare)
     assert "derived from the wall-clock budget: --days 30, --gpus 64" in " ".join(stdout.split())
+
+
+def test_the_ratio_to_the_optimum_is_in_the_factor_format_as_in_the_console(tmp_path):
+    """The console's 'vs the optimum' became 132x (units.format_factor) but the page kept '132.26x the FLOPs'
+    and both compare tables '132.26' and '3187.21' (kaplan): every factor is now in 3 significant figures."""
+    args = ["--params", "1B", "--tokens", "100T", "--compare"]
+    path, _ = make_report(tmp_path, args)
+    text = re.sub(r"<[^>]+>", "", path.read_text())
+    assert "132x the FLOPs of the cheapest plan" in text and "takes\n132x fewer FLOPs" in text
+    assert "3,190" in text and "3187.21" not in text and "132.26" not in text
+    stdout, _ = cli_in_process("plan", *args)
+    row = next(line for line in stdout.splitlines() if line.startswith("│ kaplan"))
+    assert "│     3,190 │" in row and "│    132 │" not in stdout

@@ -344,7 +344,7 @@ def _comparison_row(p, *, has_run: bool, same_hours: bool, has_u: bool, has_inf:
         vs = p.vs_optimum
         ratio = None if vs is None else vs.compute_ratio
         row += [_loss(p.loss), "-" if vs is None else fq(vs.optimum.n_params) + ne]
-        row.append("-" if ratio is None else f"{ratio:.2f}")
+        row.append("-" if ratio is None else format_factor(ratio).removesuffix("x"))
     else:
         row += [fq(p.n_params) + ne, fq(p.n_tokens), f"{p.tokens_per_param:.1f}", _loss(p.loss)]
     if not same_hours:

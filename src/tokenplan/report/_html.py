@@ -24,7 +24,13 @@ from typing import Any
 from tokenplan._io import check_output, write_text_atomic
 from tokenplan._json import to_jsonable
 from tokenplan.errors import MissingDependencyError
-from tokenplan.units import format_bytes, format_gpu_hours, format_hours, format_quantity
+from tokenplan.units import (
+    format_bytes,
+    format_factor,
+    format_gpu_hours,
+    format_hours,
+    format_quantity,
+)
 
 __all__ = ["check", "num", "page", "require", "safe_json", "write_page"]
 
@@ -89,7 +95,8 @@ def num(value: float | int | None, key: str = "", fmt: str = "q") -> Any:
     """A number as the reader sees it, carrying its exact value and its ``--json`` path for the tests.
 
     ``fmt``: ``"q"`` (7.0B, 1.4T), ``"e"`` (5.76e+23), ``"int"`` (12,345), ``"pct"`` (value as a
-    percentage), ``"hours"`` (2.5 s, 42.0 min, 3.1 days), ``"gpu_hours"`` (7,022; 0.7 (42 GPU-minutes)),
+    percentage), ``"factor"`` (5.51, 132, 3,190: :func:`~tokenplan.units.format_factor` without its x),
+    ``"hours"`` (2.5 s, 42.0 min, 3.1 days), ``"gpu_hours"`` (7,022; 0.7 (42 GPU-minutes)),
     ``"bytes"`` (16.0 MB, 1.12 TB): the CLI's units (:mod:`tokenplan.units`), or a format spec such as
     ``".4f"``.
     """
@@ -105,6 +112,8 @@ def num(value: float | int | None, key: str = "", fmt: str = "q") -> Any:
         text = f"{round(value):,}"
     elif fmt == "pct":
         text = f"{100 * value:.1f}%"
+    elif fmt == "factor":  # the CLI's factors, 3 significant figures; the page writes the 'x'
+        text = format_factor(value).removesuffix("x")
     elif fmt in _UNIT_FORMATS:
         text = _UNIT_FORMATS[fmt](value)
     else:
