@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from helpers import run_cli
 from tokenplan.errors import InvalidInputError, UnknownNameError
 from tokenplan.sweep.data import (
     EXAMPLE_CORPUS,
@@ -181,3 +182,23 @@ def test_an_empty_data_path_is_refused_not_read_as_this_folder(tmp_path, monkeyp
     ) as exc:
         load_corpus(empty)
     assert exc.value.param == "data"
+
+
+def test_prepare_chatterbot_writes_each_conversation_once(tmp_path):
+    """chatterbot-corpus 1.3.3 repeats 1,040 of tech_support.yml's 1,050 conversations: 1,127 of the 2,025
+    documents written were copies, and a copy's held-out tail was another copy's training text."""
+    wheel = tmp_path / "chatterbot_corpus-1.3.3-py2.py3-none-any.whl"
+    convs = "conversations:\n- - Hello\n  - Hi\n- - Hello\n  - Hi\n- - Bye\n  - See you\n"
+    with zipfile.ZipFile(wheel, "w") as zf:
+        zf.writestr("chatterbot_corpus/data/english/a.yml", convs)
+        zf.writestr(
+            "chatterbot_corpus/data/english/b.yml", "conversations:\n- - Bye\n  - See you\n"
+        )
+    out = tmp_path / "c.jsonl"
+    info = prepare_chatterbot(out, cache_dir=tmp_path, archive=wheel)
+    texts = [json.loads(x)["text"] for x in out.read_text().splitlines()]
+    assert texts == ["Hello\nHi", "Bye\nSee you"]
+    assert info["documents"] == 2 and info["duplicates_dropped"] == 2
+    r = run_cli("data", "chatterbot", "--archive", str(wheel), "--out", str(tmp_path / "d.jsonl"))
+    assert r.returncode == 0, r.stderr
+    assert "in 2 documents (2 repeated ones dropped) ->" in r.stdout

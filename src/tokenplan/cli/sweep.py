@@ -444,10 +444,11 @@ def data(name, out, cache_dir, archive, overwrite, as_json) -> None:
     if as_json:
         print_json(info)
         return
-    docs = info.get("documents")
+    docs, dropped = info.get("documents"), info.get("duplicates_dropped")
     click.echo(
         f"{info['corpus']}: {info['characters']:,} characters"
-        + (f" in {docs} documents" if docs else "")
+        + (f" in {docs:,} documents" if docs else "")
+        + (f" ({dropped:,} repeated ones dropped)" if dropped else "")
         + f" -> {info['path']}"
     )
     click.echo(f"next: tokenplan sweep --preset cpu-demo --data {info['path']}")
