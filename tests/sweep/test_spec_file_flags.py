@@ -74,3 +74,21 @@ def test_a_bad_flag_beside_a_file_names_the_flag_and_a_clash_names_the_file(tmp_
     r = run_cli("sweep", str(spec), "--n-tokens", "10", "--dry-run")
     assert r.returncode == 2
     assert r.stderr.startswith(f"tokenplan: error: {spec} with the flags given: epochs=64 leaves")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "is empty; see docs/sweep.md"),
+        ("budgets: [1e9\n", "is not valid YAML (line 2, column 1"),
+        ("seq_len: 1\nseq_len: 2\n", "gives the key 'seq_len' twice"),
+    ],
+)
+def test_a_bad_sweep_spec_is_named_once(tmp_path, text, message):
+    """'tokenplan: error: SPEC_FILE: sweep spec 's.yaml' is empty': the file was named as the argument and
+    again (select's recipe errors name it once)."""
+    spec = tmp_path / "s.yaml"
+    spec.write_text(text)
+    r = run_cli("sweep", str(spec), "--dry-run")
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
+    assert r.stderr.startswith(f"tokenplan: error: sweep spec {str(spec)!r} {message}")

@@ -223,9 +223,10 @@ def _load_file(spec_file: str, preset: str | None):
     try:
         return load_spec(spec_file, preset=preset)
     except InvalidInputError as exc:
-        if exc.param == "spec_file" or (exc.param == "preset" and preset is not None):
-            raise  # the file itself, or --preset against the file's preset: key
-        raise InvalidInputError(str(exc)) from None  # the message names the file and the key
+        if exc.param == "preset" and preset is not None:
+            raise  # --preset against the file's preset: key
+        # the message names the file (and the key): not as SPEC_FILE too ('SPEC_FILE: sweep spec 's.yaml' ...')
+        raise InvalidInputError(str(exc)) from None
 
 
 def _with_flags(base: dict, given: set[str], spec_file: str | None):
