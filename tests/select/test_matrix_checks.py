@@ -58,3 +58,13 @@ def test_a_dataframe_input_is_named_not_a_pandas_error():
     df = pd.DataFrame({"instruction": ["a"] * 3, "output": ["b"] * 3})
     with pytest.raises(InvalidInputError, match=r"input must be a path .*not DataFrame"):
         Recipe(input=df, n_select=1)
+
+
+@pytest.mark.parametrize("recipe", [{"input": "pool.jsonl", "n_select": 5}, None, "recipe.yaml"])
+def test_run_given_no_recipe_names_it(recipe):
+    """select.run({...}) or run(None) raised AttributeError ('dict' object has no attribute 'cache_dir')."""
+    from tokenplan.select import run
+
+    with pytest.raises(InvalidInputError, match=r"recipe must be a Recipe, not ") as info:
+        run(recipe)
+    assert info.value.param == "recipe"

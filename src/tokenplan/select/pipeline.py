@@ -578,6 +578,7 @@ def check_outputs(recipe: Recipe) -> Path | None:
     from tokenplan._io import check_folder, check_output
     from tokenplan.select.io import detect_file_type
 
+    _check_recipe(recipe)  # run's first look at the recipe
     if (
         recipe.cache_dir and recipe.cache_dir.lower() != "none"
     ):  # a file there: refused, as `data` does
@@ -1164,6 +1165,16 @@ def _blank_line_prefixes(text: str) -> set[str]:
         out.add(text[:at].strip())
         at = text.find("\n\n", at + 1)
     return out
+
+
+def _check_recipe(recipe: object) -> None:
+    """A dict or None given to :func:`run` failed on a missing attribute deep inside: name it."""
+    if not isinstance(recipe, Recipe):
+        raise InvalidInputError(
+            f"recipe must be a Recipe, not {type(recipe).__name__}: run(Recipe(input='pool.jsonl', "
+            "n_select=100)) (a dict d: Recipe.from_dict(d); a YAML file: Recipe.from_yaml(path)).",
+            param="recipe",
+        )
 
 
 def run(recipe: Recipe, *, progress: Progress | None = None) -> SelectionReport:
