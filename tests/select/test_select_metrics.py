@@ -74,3 +74,39 @@ def test_kcenter_covers_a_clustered_pool_better_than_random():
     rand = np.random.default_rng(1).choice(len(x), 25, replace=False)
     a, b = coverage(x, kc), coverage(x, rand)
     assert a.coverage_radius < 0.5 * b.coverage_radius
+
+
+@pytest.mark.parametrize(
+    "selected, message",
+    [
+        (np.array([True, False, True, False]), r"integer pool positions, not bool .*flatnonzero"),
+        ([1.5], r"integer pool positions, not float64"),
+        ([1, 1], r"a position more than once"),
+        ([[0, 1]], r"a 1-D list"),
+    ],
+    ids=["bool-mask", "float", "repeated", "2-d"],
+)
+def test_coverage_refuses_positions_it_would_misread(selected, message):
+    """A boolean mask was cast to positions 0 and 1 (n_selected=4/4 with row 1's radius), 1.5 read as 1
+    and [1, 1] counted two picks: each gave a report without a word."""
+    with pytest.raises(InvalidInputError, match=message) as info:
+        coverage(_unit([0, 60, 90, 180]), selected)
+    assert info.value.param == "selected"
+
+
+def test_coverage_names_non_finite_rows_and_mismatched_labels():
+    """A NaN row gave coverage_radius=nan (docs/select.md: a NaN row is an error, not a NaN radius), and
+    labels of another length an IndexError or a silent report."""
+    x = _unit([0, 60, 90, 180])
+    x[2, 0] = np.nan
+    with pytest.raises(
+        InvalidInputError, match=r"NaN or inf values in 1 row\(s\), first \[2\]"
+    ) as info:
+        coverage(x, [0])
+    assert info.value.param == "embeddings"
+    for key in ("cluster_labels", "domains", "n_tokens"):
+        with pytest.raises(
+            InvalidInputError, match=rf"{key} has 3 values but embeddings has 4"
+        ) as e:
+            coverage(_unit([0, 60, 90, 180]), [0], **{key: np.array([0, 1, 1])})
+        assert e.value.param == key

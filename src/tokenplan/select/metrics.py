@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from tokenplan._checks import finite_rows
 from tokenplan.errors import InvalidInputError
 
 __all__ = ["CoverageReport", "coverage", "kl_divergence", "nearest_selected_distance"]
@@ -33,6 +34,31 @@ def nearest_selected_distance(
         best = (x[a : a + chunk] @ s.T).max(axis=1)
         out[a : a + chunk] = np.sqrt(np.maximum(2.0 - 2.0 * best, 0.0))
     return out
+
+
+def _positions(selected: object, n: int) -> np.ndarray:
+    """``selected`` as distinct int64 pool positions in [0, n), or one error naming ``selected``.
+
+    A boolean mask cast to int64 reads as positions 0 and 1 (``n_selected=50/50`` with the radius of row 1
+    alone), a float position 1.5 as 1, and a repeated position counts twice: each is refused instead."""
+    sel = np.asarray(selected)
+    if sel.ndim != 1 or len(sel) == 0:
+        raise InvalidInputError(
+            f"coverage needs at least one selected position (a 1-D list), got shape {sel.shape}.",
+            param="selected",
+        )
+    if sel.dtype == bool or not np.issubdtype(sel.dtype, np.integer):
+        mask = " (a boolean mask: pass np.flatnonzero(mask))" if sel.dtype == bool else ""
+        raise InvalidInputError(
+            f"selected must hold integer pool positions, not {sel.dtype} values{mask}.",
+            param="selected",
+        )
+    sel = sel.astype(np.int64)
+    if sel.min() < 0 or sel.max() >= n:
+        raise InvalidInputError(f"selected indices must lie in [0, {n}).", param="selected")
+    if len(np.unique(sel)) != len(sel):
+        raise InvalidInputError("selected holds a position more than once.", param="selected")
+    return sel
 
 
 def kl_divergence(subset_labels: np.ndarray, pool_labels: np.ndarray) -> float:
@@ -95,12 +121,19 @@ def coverage(
     n_tokens: np.ndarray | None = None,
 ) -> CoverageReport:
     """Coverage numbers of the ``selected`` pool positions (see :class:`CoverageReport`)."""
-    x = np.asarray(embeddings, dtype=np.float32)
-    sel = np.asarray(selected, dtype=np.int64)
-    if len(sel) == 0:
-        raise InvalidInputError("coverage needs at least one selected point.")
-    if sel.min() < 0 or sel.max() >= len(x):
-        raise InvalidInputError(f"selected indices must lie in [0, {len(x)}).")
+    x = finite_rows("embeddings", embeddings, what="coverage")
+    sel = _positions(selected, len(x))
+    for name, values in (("cluster_labels", cluster_labels), ("domains", domains)):
+        if values is not None and len(values) != len(x):
+            raise InvalidInputError(
+                f"{name} has {len(values)} values but embeddings has {len(x)} rows; give one per row.",
+                param=name,
+            )
+    if n_tokens is not None and len(n_tokens) != len(x):
+        raise InvalidInputError(
+            f"n_tokens has {len(n_tokens)} values but embeddings has {len(x)} rows; give one per row.",
+            param="n_tokens",
+        )
     d = nearest_selected_distance(x, sel)
     hit = kl_c = kl_d = per_domain = None
     if cluster_labels is not None:
