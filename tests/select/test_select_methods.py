@@ -313,3 +313,32 @@ def test_coinciding_picks_give_no_numpy_warning():
         warnings.simplefilter("error")
         sel = select(Pool(embeddings=x, answer_chars=chars), 8, method="facility-cells", seed=0)
     assert len(set(sel.indices.tolist())) == 8
+
+
+@pytest.mark.parametrize(
+    "parts, param",
+    [
+        (dict(answer_chars=np.arange(10)), "answer_chars"),
+        (dict(domains=np.array(["a"] * 3)), "domains"),
+    ],
+    ids=["answer-chars", "domains"],
+)
+def test_a_pool_whose_parts_disagree_on_its_rows_is_named(parts, param):
+    """answer_chars for 10 of 50 rows failed with 'IndexError: index 18 is out of bounds', and 3 domains
+    for 50 embeddings said 'n_select=5 should be <= n_samples=3'."""
+    x = np.random.default_rng(0).normal(size=(50, 8)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    with pytest.raises(
+        InvalidInputError, match=r"describe different numbers of rows \(embeddings 50"
+    ) as e:
+        Pool(embeddings=x, **parts)
+    assert e.value.param == param
+
+
+@pytest.mark.parametrize(
+    "chars", [-np.arange(5), np.array([1.0, np.nan, 2, 3, 4])], ids=["neg", "nan"]
+)
+def test_answer_lengths_must_be_lengths(chars):
+    with pytest.raises(InvalidInputError, match="finite and >= 0") as e:
+        Pool(embeddings=np.eye(5, dtype=np.float32), answer_chars=chars)
+    assert e.value.param == "answer_chars"

@@ -86,6 +86,36 @@ class Pool:
     clusters: KMeansResult | None = None
     answer_chars: np.ndarray | None = None
 
+    def __post_init__(self) -> None:
+        """Every part given describes the same rows: answer lengths of another length failed with an
+        IndexError inside a method, and a shorter domain list was taken as the pool's size."""
+        parts = {
+            "embeddings": self.embeddings,
+            "domains": self.domains,
+            "clusters": None if self.clusters is None else self.clusters.labels,
+            "answer_chars": self.answer_chars,
+        }
+        sizes = {name: len(v) for name, v in parts.items() if v is not None}
+        if len(set(sizes.values())) > 1:
+            shown = ", ".join(f"{name} {n:,}" for name, n in sizes.items())
+            first = next(iter(sizes.values()))
+            raise InvalidInputError(
+                f"the Pool's parts describe different numbers of rows ({shown}); give one value per row.",
+                param=next(name for name, n in sizes.items() if n != first),
+            )
+        if self.answer_chars is not None:
+            chars = np.asarray(self.answer_chars)
+            if chars.dtype == bool or not np.issubdtype(chars.dtype, np.number):
+                raise InvalidInputError(
+                    f"answer_chars must hold numbers, not {chars.dtype} values.",
+                    param="answer_chars",
+                )
+            if not np.all(np.isfinite(chars) & (chars >= 0)):
+                raise InvalidInputError(
+                    "answer_chars must be answer lengths in characters: finite and >= 0.",
+                    param="answer_chars",
+                )
+
     @property
     def n(self) -> int:
         for a in (self.embeddings, self.domains):
