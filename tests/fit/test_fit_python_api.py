@@ -68,6 +68,8 @@ def test_numpy_values_are_taken_and_stored_as_python_numbers():
         ({"reduction": "bad"}, "reduction"),  # was raised by fit_parametric, param None
         ({"seed": 2.5}, "seed"),
         ({"seed": np.float32(2.5)}, "seed"),
+        ({"fit_base": "no"}, "fit_base"),  # was kept: a truthy 'no' refits E, A, B, alpha, beta
+        ({"backtest": "false"}, "backtest"),  # was kept, and truthy
     ],
 )
 def test_bad_options_name_their_parameter(kwargs, param):

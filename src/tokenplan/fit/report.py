@@ -92,6 +92,9 @@ class FitOptions:
                 "n_boot", self.n_boot, 0, 1_000_000
             )  # beyond: arrays too big to allocate
         keep("seed", _checks.seed("seed", self.seed))
+        # switches: 'no' or 'false' (truthy strings) would turn fit_base or backtest on
+        _checks.strict_bool("fit_base", self.fit_base)
+        _checks.strict_bool("backtest", self.backtest)
         keep("budgets", _budgets(self.budgets))
         _checks.positive("delta", self.delta)
         _checks.positive("overestimate_weight", self.overestimate_weight)
