@@ -129,3 +129,26 @@ def test_a_shared_exponent_fit_says_its_a_and_b_are_fixed():
     assert "a = b = 0.5" in note and "not measured" in note
     free = run_fit(_runs(), FitOptions(n_boot=0, form="chinchilla"))
     assert not [n for n in free.notes if "fixes alpha = beta" in n]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "param", "message"),
+    [
+        # was TypeError: 'float' object is not iterable
+        ({"budgets": 1e16}, "budgets", "must be a list"),
+        # was NaN intervals at budget -1
+        ({"budgets": [-1.0]}, "budgets", "must be > 0"),
+        # were AttributeError
+        ({"resampling": {"n_boot": 5}}, "resampling", "must be a Resampling, not dict"),
+        ({"fit": None}, "fit", "must be the ParametricFit to bootstrap, not NoneType"),
+    ],
+)
+def test_bootstrap_arguments_are_named_before_any_refit(kwargs, param, message):
+    from tokenplan.fit import Resampling, bootstrap_parametric, fit_parametric
+
+    runs = _runs()
+    call = {"fit": fit_parametric(runs), "resampling": Resampling(n_boot=5), **kwargs}
+    with pytest.raises(InvalidInputError, match=message) as info:
+        bootstrap_parametric(runs, **call)
+    assert info.value.param == param
+

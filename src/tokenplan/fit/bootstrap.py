@@ -150,6 +150,25 @@ def _parametric_samples(theta: np.ndarray, ok: np.ndarray, budgets) -> tuple[dic
     return {key: np.where(bad, np.nan, v) for key, v in samples.items()}, bad
 
 
+def _checked(resampling: object, budgets: object, fit: object = None, fit_type: type | None = None):
+    """The arguments every bootstrap shares, checked before any refit: a dict for ``resampling`` or
+    ``None`` for ``fit`` failed with AttributeError, ``budgets=1e16`` with "'float' object is not
+    iterable", and a budget of -1 gave NaN intervals. Returns ``budgets`` as a tuple of FLOP counts."""
+    if not isinstance(resampling, Resampling):
+        raise InvalidInputError(
+            f"resampling must be a Resampling, not {type(resampling).__name__}: "
+            "resampling=Resampling(n_boot=200, seed=0).",
+            param="resampling",
+        )
+    if fit_type is not None and not isinstance(fit, fit_type):
+        raise InvalidInputError(
+            f"fit must be the {fit_type.__name__} to bootstrap, not {type(fit).__name__}.",
+            param="fit",
+        )
+    listed = _checks.items("budgets", budgets, example="(1e20, 1e21)")
+    return tuple(_checks.positive("budgets", c) for c in listed)
+
+
 def bootstrap_parametric(
     runs: RunTable,
     fit: ParametricFit,
@@ -161,8 +180,15 @@ def bootstrap_parametric(
     progress: CountProgress | None = None,
 ) -> BootstrapResult:
     """Bootstrap an Approach-3 :class:`~tokenplan.fit.parametric.ParametricFit` (module docstring)."""
-    from tokenplan.fit.parametric import _make_problem, _to_phi, batched_newton, paper_grid
+    from tokenplan.fit.parametric import (
+        ParametricFit,
+        _make_problem,
+        _to_phi,
+        batched_newton,
+        paper_grid,
+    )
 
+    budgets = _checked(resampling, budgets, fit, ParametricFit)
     n_boot = resampling.n_boot
     report = reporter(progress, n_boot)
     rng = resampling.rng()
@@ -215,6 +241,7 @@ def bootstrap_isoflop(
     """Bootstrap Approach 2: resample runs within each budget group, refit the profiles and power laws."""
     from tokenplan.fit.isoflop import fit_isoflop, group_budgets
 
+    budgets = _checked(resampling, budgets)
     rng = resampling.rng()
     labels = group_budgets(
         runs,
@@ -295,6 +322,7 @@ def bootstrap_envelope(
     """
     from tokenplan.fit.approach1 import fit_envelope
 
+    budgets = _checked(resampling, budgets)
     rng = resampling.rng()
     ids = np.asarray(curves.run_id).astype(str)
     runs = np.array(list(dict.fromkeys(ids)))
@@ -324,8 +352,9 @@ def bootstrap_data_constrained(
 ) -> BootstrapResult:
     """Bootstrap the data-constrained fit: resample runs, refit R_D*, R_N* (and the base law when the fit
     did) from the full-data optimum, inside the same search box. A loop of small scipy fits (~30 ms each)."""
-    from tokenplan.fit.data_constrained import fit_data_constrained
+    from tokenplan.fit.data_constrained import DataConstrainedFit, fit_data_constrained
 
+    _checked(resampling, (), fit, DataConstrainedFit)
     rng = resampling.rng()
     n = len(runs)
     names = ("R_D_star", "R_N_star") + (("E", "A", "B", "alpha", "beta") if fit.fit_base else ())
