@@ -152,3 +152,14 @@ def test_bootstrap_arguments_are_named_before_any_refit(kwargs, param, message):
         bootstrap_parametric(runs, **call)
     assert info.value.param == param
 
+
+def test_resampling_seed_is_checked_like_every_seed():
+    """Resampling(seed='x') raised a bare ValueError from int(), seed=-1 numpy's ValueError at the first
+    draw, and seed=2.7 was cut to 2."""
+    from tokenplan.fit import Resampling
+
+    for seed in ("x", -1, 2.7):
+        with pytest.raises(InvalidInputError, match="must be a whole number") as info:
+            Resampling(seed=seed)
+        assert info.value.param == "seed"
+    assert Resampling(seed=np.int64(3)).seed == 3

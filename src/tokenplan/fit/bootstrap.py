@@ -55,7 +55,7 @@ class Resampling:
         object.__setattr__(self, "n_boot", _checks.positive_int("n_boot", self.n_boot))
         level = _checks.in_range("level", self.level, 0.0, 1.0, inclusive=False)
         object.__setattr__(self, "level", level)
-        object.__setattr__(self, "seed", int(self.seed))
+        object.__setattr__(self, "seed", _checks.seed("seed", self.seed))
 
     def rng(self) -> np.random.Generator:
         """A fresh generator seeded with ``seed``: the same resamples every time."""
