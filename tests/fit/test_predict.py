@@ -11,7 +11,13 @@ import pytest
 from helpers import run_cli
 from tokenplan.errors import InvalidInputError
 from tokenplan.laws import FittedRange, Uncertainty, get_law, load_law, save_law
-from tokenplan.laws.prediction import calibrated_halfwidth, conformal_quantile, distance_scale
+from tokenplan.laws.prediction import (
+    EXTRAPOLATION_TOLERANCE,
+    calibrated_halfwidth,
+    conformal_quantile,
+    distance_scale,
+    within_tolerance,
+)
 from tokenplan.plan import plan
 
 
@@ -72,6 +78,16 @@ def test_epoch2024_has_bootstrap_interval_and_modified_preset_does_not():
     assert wider[0] < lo and wider[1] > hi
     other = dataclasses.replace(law, E=1.9)  # not the published fit: no borrowed interval
     assert other.predict(70e9, 1.4e12).interval_kind == "none"
+
+
+def test_within_tolerance_is_the_one_in_range_test():
+    # plan's warnings, predict's and table's 'in range' and fit's allocations all ask this one question
+    assert within_tolerance([]) is None  # no fitted range: unknown, not "yes"
+    assert within_tolerance([1.0, EXTRAPOLATION_TOLERANCE]) is True  # the edge's 10% is inside
+    assert within_tolerance([1.0, 1.1001]) is False
+    assert (
+        within_tolerance(iter([1.0, math.inf])) is False
+    )  # any iterable, beyond float range is out
 
 
 def test_conformal_quantile():

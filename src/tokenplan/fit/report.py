@@ -24,10 +24,10 @@ from tokenplan.fit.isoflop import PROFILES
 from tokenplan.fit.parametric import REDUCTIONS
 from tokenplan.laws.base import FittedRange
 from tokenplan.laws.prediction import (
-    EXTRAPOLATION_TOLERANCE,
     Uncertainty,
     distance_scale,
     unbounded_axes,
+    within_tolerance,
 )
 from tokenplan.units import format_out
 
@@ -580,7 +580,7 @@ def _uncertainty(state: _State, o: FitOptions, law: Law) -> Uncertainty | None:
 def allocation_in_range(a: dict[str, Any]) -> str:
     """'In range' of one of ``FitReport.allocations``, as the CLI's column and the report page's lead print
     it. Like predict's column: the largest factor by which the allocation leaves the fitted runs (within
-    EXTRAPOLATION_TOLERANCE, 10%, it is in range, as plan and predict say). An
+    laws.prediction.EXTRAPOLATION_TOLERANCE, 10%, it is in range, as plan and predict say). An
     allocation below one parameter or one token (a vanished N or D term: the fit warns), or none at all (a
     fitted alpha or beta <= 0: NaN), is no plan, and its factor (1e+165, or 'inf' once D/N overflows) says
     nothing: the column names the cause instead."""
@@ -591,10 +591,12 @@ def allocation_in_range(a: dict[str, Any]) -> str:
     for x, what, unit in ((n_params, "N_opt", "parameter"), (n_tokens, "D_opt", "token")):
         if not x >= 1.0:
             return f"no: {what} < 1 {unit}"
-    far = max((math.inf if v is None else v for v in a["extrapolation"].values()), default=None)
-    if far is None:  # (None in a factor is JSON's null for infinity, as in the --json summary)
+    # (None in a factor is JSON's null for infinity, as in the --json summary)
+    factors = [math.inf if v is None else v for v in a["extrapolation"].values()]
+    inside = within_tolerance(factors)
+    if inside is None:
         return "unknown"
-    return "yes" if far <= EXTRAPOLATION_TOLERANCE else format_out(far)
+    return "yes" if inside else format_out(max(factors))
 
 
 def _allocations(law: Law, o: FitOptions) -> tuple[dict[str, Any], ...]:

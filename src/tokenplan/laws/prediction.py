@@ -34,6 +34,7 @@ from __future__ import annotations
 import functools
 import math
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +52,17 @@ from tokenplan.units import format_quantity as fq
 # predict's and table's 'in range'): the edges are single runs, and 10% is inside their scatter.
 EXTRAPOLATION_TOLERANCE = 1.1
 
+
+def within_tolerance(factors: Iterable[float]) -> bool | None:
+    """True when every extrapolation factor (1 inside the fitted range, else how far outside) is within
+    :data:`EXTRAPOLATION_TOLERANCE`, None when there are none (the range is unknown): the one test behind
+    every 'in range' (plan's warnings, predict's and table's column, fit's allocations)."""
+    factors = list(factors)
+    if not factors:
+        return None
+    return all(f <= EXTRAPOLATION_TOLERANCE for f in factors)
+
+
 if TYPE_CHECKING:
     from tokenplan.laws.base import Law
 
@@ -63,6 +75,7 @@ __all__ = [
     "conformal_quantile",
     "distance_scale",
     "uncertainty_of",
+    "within_tolerance",
 ]
 
 INTERVAL_KINDS = ("bootstrap", "backtest-calibrated", "published", "none")
@@ -342,9 +355,7 @@ class Prediction:
     def inside_range(self) -> bool | None:
         """True inside the fitted range on every axis (within :data:`EXTRAPOLATION_TOLERANCE`, as plan
         warns), None when the range is unknown."""
-        if not self.extrapolation:
-            return None
-        return all(f <= EXTRAPOLATION_TOLERANCE for f in self.extrapolation.values())
+        return within_tolerance(self.extrapolation.values())
 
     @property
     def max_extrapolation(self) -> float:

@@ -17,7 +17,7 @@ from tokenplan.laws import (
     intervals,
     published_intervals,
 )
-from tokenplan.laws.prediction import EXTRAPOLATION_TOLERANCE, check_level, unbounded_axes
+from tokenplan.laws.prediction import check_level, unbounded_axes, within_tolerance
 from tokenplan.plan.steps import law_params, usable_allocation
 from tokenplan.units import format_quantity as fq
 
@@ -63,9 +63,7 @@ class TableRow:
     @property
     def inside_range(self) -> bool | None:
         """True inside the law's fitted range on every axis (as ``predict`` says), None when unknown."""
-        if not self.extrapolation:
-            return None
-        return max(self.extrapolation.values()) <= EXTRAPOLATION_TOLERANCE
+        return within_tolerance(self.extrapolation.values())
 
     @property
     def gopher_units(self) -> float:
