@@ -239,3 +239,38 @@ def test_an_extended_sweeps_page_describes_every_grid(tmp_path):
     del manifest["grids"]
     (out / "manifest.json").write_text(json.dumps(manifest))
     assert run_sweep(second, out, executor="serial").grids == (second.description,)
+
+
+def test_the_lead_points_to_a_fits_warning(tmp_path):
+    """The lead stated 'The runs imply Approach 2: N_opt ∝ C^1.599' as the sweep's answer while the page's
+    Approach 2 section warned that an exponent outside 0..1 is not meaningful. cpu-demo's losses are
+    replaced by IsoFLOP valleys whose minima move as C^1.6; the lead now sends the reader to the warning,
+    and says nothing more where a fit has none (the shipped sweep's Approach 3)."""
+    import math
+
+    from tokenplan.report.sweep_page import write_sweep_report
+
+    result, spec = shipped_sweep(tmp_path)
+    plain = write_sweep_report(tmp_path / "plain.html", result, spec).read_text(encoding="utf-8")
+    plain_lead = re.sub(r"<[^>]+>", "", re.search(r'id="answer">(.*?)</p>', plain, re.S)[1])
+    assert "Approach 2: N_opt ∝ C^0.278 (but read its 3 warnings below)" in plain_lead
+    assert plain_lead.rstrip().endswith("form shared-exponent: N_opt ∝ C^0.500.")  # no warning
+    path = tmp_path / "cpu-demo" / "results.csv"
+    rows = list(csv.DictReader(open(path, newline="")))
+    ok = [r for r in rows if r["status"] == "ok"]
+    c_mid = math.sqrt(min(float(r["flops"]) for r in ok) * max(float(r["flops"]) for r in ok))
+    n_mid = math.sqrt(min(float(r["n_params"]) for r in ok) * max(float(r["n_params"]) for r in ok))
+    for r in ok:
+        c, n = float(r["flops"]), float(r["n_params"])
+        valley = (math.log(n) - math.log(n_mid * (c / c_mid) ** 1.6)) ** 2
+        r["loss"] = f"{3.0 + 0.3 * valley - 0.1 * math.log(c / c_mid):.6f}"
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    html = write_sweep_report(tmp_path / "sweep.html", result, spec).read_text(encoding="utf-8")
+    lead = re.sub(
+        r"<[^>]+>", "", re.search(r'<p class="lead" id="answer">(.*?)</p>', html, re.S)[1]
+    )
+    assert "Approach 2: N_opt ∝ C^1.599 (but read its warning below)" in lead
+    assert "is outside 0..1" in html and "not meaningful" in html
