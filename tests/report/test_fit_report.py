@@ -179,7 +179,10 @@ def test_the_lead_counts_the_runs_the_saved_law_was_fitted_on(tmp_path):
     assert "fitted on 18 of the 23 runs from" in text
     # the runs chart draws all 23; its caption said "every run used" (the fit used 18)
     assert "every run used" not in text
-    assert "every run read (23; the dropped ones are not drawn, and the saved law was fitted on 18" in text
+    assert (
+        "every run read (23; the dropped ones are not drawn, and the saved law was fitted on 18"
+        in text
+    )
 
 
 def test_the_lead_says_how_far_each_allocation_extrapolates(tmp_path):

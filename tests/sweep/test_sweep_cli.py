@@ -192,7 +192,7 @@ def test_dry_run_says_its_report_was_not_written(tmp_path):
         (("--preset", "micro", "--data", "/no/such/file.txt"), "does not exist"),
         (
             ("--kind", "repeat", "--model", "L1-d16-h1", "--n-tokens", "1e12", "--epochs", "1"),
-            "exceeds|needs unique_tokens",
+            r"the built-in corpus has [\d,]+ training tokens, fewer than run .* lower --n-tokens",
         ),
         (("--preset", "micro", "--executor", "local", "--workers", "0"), "workers"),
         (("--preset", "micro", "--seeds", "0,-1"), r"seeds=-1 must be >= 0"),
@@ -617,3 +617,31 @@ def test_dry_run_table_names_the_dropout_schedules(tmp_path):
     assert r.returncode == 0, r.stderr
     cells = {line.split("│")[-3].strip() for line in r.stdout.splitlines() if "rep-L2" in line}
     assert cells == {"none", "0.1", "0.1 from 50%"}
+
+
+def test_a_corpus_with_fewer_unique_tokens_than_a_run_needs_names_the_corpus(tmp_path):
+    """`sweep --preset repeat-demo --data tiny.txt` blamed a flag nobody typed ('--n-tokens: run ... needs
+    unique_tokens=4,000,000 but the corpus has 5,040 training tokens; ... drop epochs < 793.60'): the
+    preset set n_tokens; the corpus is what is short. The line names the file first, then the ways out."""
+    data = tmp_path / "tiny.txt"
+    data.write_text("hello world, a tiny corpus. " * 200)
+    r = run_cli(
+        "sweep", "--preset", "repeat-demo", "--data", str(data), "--out", str(tmp_path / "o")
+    )
+    assert r.returncode == 2, r.stdout + r.stderr
+    (line,) = r.stderr.strip().splitlines()
+    assert line.startswith(
+        f"tokenplan: error: {data} has 5,040 training tokens, fewer than run rep-"
+    )
+    assert "(n_tokens / epochs = 4,000,000 unique tokens)" in line
+    assert "give a larger corpus (--data;" in line and "lower --n-tokens" in line
+    assert line.endswith("or keep only --epochs >= 794.") and not (tmp_path / "o").exists()
+    from tokenplan.errors import InvalidInputError
+    from tokenplan.sweep.runner import run_sweep
+    from tokenplan.sweep.spec import spec_from_dict
+
+    spec = spec_from_dict({"preset": "repeat-demo", "data": str(data)})
+    # Python: the arguments' names
+    with pytest.raises(InvalidInputError, match="lower `n_tokens`") as exc:
+        run_sweep(spec, tmp_path / "p")
+    assert exc.value.param == "data"

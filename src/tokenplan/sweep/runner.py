@@ -7,6 +7,7 @@ event dicts through ``on_event`` (``start``, ``run_start``, ``eval``, ``run_done
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -234,7 +235,7 @@ def _prepare(folder: SweepFolder, spec: SweepSpec, *, extend: bool, executor: st
     _check_same_spec(folder, spec, extend=extend)
     corpus, corpus_path = _corpus(spec, folder)
     runs = plan_sweep(spec, vocab_size=corpus.vocab_size)
-    _check_corpus_size(runs, corpus)
+    _check_corpus_size(runs, corpus, spec.data)
     _record_grid(folder, spec)
     with folder.writing("sweep.yaml"):
         write_text_atomic(folder.path / "sweep.yaml", spec.to_yaml())
@@ -284,16 +285,20 @@ def _check_same_spec(folder: SweepFolder, spec: SweepSpec, *, extend: bool) -> N
         )
 
 
-def _check_corpus_size(runs: list[RunSpec], corpus) -> None:
+def _check_corpus_size(runs: list[RunSpec], corpus, data: str | None) -> None:
+    """A run that needs more unique tokens than the corpus holds is refused before any run starts, naming
+    the corpus (the usual fix) and the other ways out; not --n-tokens, which a preset or spec file may
+    have set without the user typing it."""
     for run in runs:
         cfg = run.config
         if cfg.unique_tokens is not None and cfg.unique_tokens > corpus.train_tokens:
+            fewest = math.ceil(cfg.steps * cfg.batch_tokens / corpus.train_tokens)
             raise InvalidInputError(
-                f"run {run.run_id} needs unique_tokens={cfg.unique_tokens:,} but the corpus has "
-                f"{corpus.train_tokens:,} training tokens; lower n_tokens, drop epochs < "
-                f"{cfg.steps * cfg.batch_tokens / corpus.train_tokens:.2f}, or use a larger corpus "
-                "(`tokenplan data shakespeare`).",
-                param="n_tokens",
+                f"{data or 'the built-in corpus'} has {corpus.train_tokens:,} training tokens, fewer "
+                f"than run {run.run_id} needs (n_tokens / epochs = {cfg.unique_tokens:,} unique "
+                "tokens); give a larger corpus (`data`; `tokenplan data shakespeare` prepares one), "
+                f"lower `n_tokens`, or keep only `epochs` >= {fewest:,}.",
+                param="data",
             )
     _check_windows(runs, corpus)
 
