@@ -733,3 +733,23 @@ def test_a_token_budget_smaller_than_the_first_pick_says_what_would_do(tmp_path)
         r.stderr,
     )
     assert not (tmp_path / "subset.jsonl").exists()
+
+
+def test_without_output_a_note_says_nothing_was_written(tmp_path):
+    """`select --example chatterbot --n 5` printed its report and wrote nothing, without a word: a new user
+    looked for the subset. A note on stderr says so and names -o (stdout, which docs and --json read, is
+    unchanged); -o writes and needs no note; --json (a script reading the selection) and --quiet don't."""
+    args = ("select", "--example", "chatterbot", "--n", "5", "--embedder", "tfidf")
+    r = run_cli(*args)
+    assert r.returncode == 0 and "note: no --output" not in r.stdout
+    assert (
+        "note: no --output, so the 5 selected rows were not written; add -o FILE (.jsonl, .json, "
+        ".csv, .tsv or .parquet) to save them." in r.stderr
+    )
+    out = tmp_path / "subset.jsonl"
+    r = run_cli(*args, "-o", str(out))
+    assert r.returncode == 0 and out.exists() and "no --output" not in r.stderr
+    r = run_cli(*args, "--quiet")
+    assert r.returncode == 0 and r.stdout == "" and r.stderr == ""
+    r = run_cli(*args, "--json")
+    assert r.returncode == 0 and "no --output" not in r.stderr

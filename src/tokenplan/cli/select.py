@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from tokenplan.cli._common import console, print_json, report_written, warn
+from tokenplan.cli._common import console, err_console, print_json, report_written, warn
 from tokenplan.cli._options import choice_option, count_option, json_option, report_option
 from tokenplan.cli._progress import stage_progress
 from tokenplan.select.embed import BACKENDS, DEFAULT_EMBEDDER
@@ -175,6 +175,17 @@ def select(recipe: str | None, as_json: bool, quiet: bool, **opts: Any) -> None:
         print_json({"recipe": config.to_dict(), "report": report.to_dict()})
     elif not quiet:
         _print_report(report, config.input)
+    if not config.output and not quiet and not as_json:
+        _say_nothing_written(report.n_selected)
+
+
+def _say_nothing_written(n_selected: int) -> None:
+    """A note on stderr (the report on stdout is unchanged) that no rows were written without -o."""
+    err_console().print(
+        f"note: no --output, so the {n_selected:,} selected rows were not written; add "
+        "-o FILE (.jsonl, .json, .csv, .tsv or .parquet) to save them.",
+        soft_wrap=True,
+    )
 
 
 def _is_pool(path: str) -> bool:
