@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
+from tokenplan.units import format_factor
 
 __all__ = [
     "BATCH_RULES",
@@ -90,10 +91,13 @@ class BatchPlan:
         else how many decades outside it lies (the extrapolation notes of plan and predict). Kaplan's
         B_crit(L): None at Kaplan's own loss, else that its L is in WebText2 nats and this loss is not."""
         if self.rule == "kaplan" and self.loss_law != "kaplan":
+            from tokenplan.laws.kaplan import KaplanLaw
+
+            power = 1.0 / KaplanLaw.alpha_B  # B_crit = B_* / L^(1/alpha_B), eq. 1.4
             return (
                 f"Kaplan fitted B_crit(L) to WebText2 losses; L = {self.batch_loss:.3f} is "
-                f"{self.loss_law}'s, on its own data. B_crit goes as L^-4.76 (a loss scale 10% apart: "
-                "1.6x the batch): sweep around it."
+                f"{self.loss_law}'s, on its own data. B_crit goes as L^-{power:.2f} (a loss scale 10% "
+                f"apart: {format_factor(1.1**power)} the batch): sweep around it."
             )
         d = self.decades_outside
         if not d:
