@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import math
+import re
 import shlex
 import shutil
 import tarfile
@@ -615,8 +616,24 @@ def test_dry_run_table_names_the_dropout_schedules(tmp_path):
         "sweep", "--preset", "repeat-demo", "--dry-run", "--out", str(out), env={"COLUMNS": "200"}
     )
     assert r.returncode == 0, r.stderr
-    cells = {line.split("│")[-3].strip() for line in r.stdout.splitlines() if "rep-L2" in line}
-    assert cells == {"none", "0.1", "0.1 from 50%"}
+    cells = {line.split("│")[-2].strip() for line in r.stdout.splitlines() if "rep-L2" in line}
+    assert cells == {"none", "0.1", "0.1 from 50%"}  # the last column: lr is the same in every run
+
+
+def test_dry_run_keeps_each_run_id_on_one_line(tmp_path):
+    """At 100 columns the table folded every run id over two lines ('iso-C6e9-L1-d32-h2-lr0.003-s0-98cb' /
+    '9e'), which cannot be copied. Columns holding one value in every run move to the caption, and the
+    run id column does not wrap."""
+    for preset, caption in (
+        ("micro", "every run: unique tokens = tokens (fresh data), dropout none, lr 0.003"),
+        ("repeat-demo", "every run: params 123K, budget 3.95e+12, steps 1953, tokens 4M, lr 0.003"),
+    ):
+        r = run_cli("sweep", "--preset", preset, "--dry-run", "--out", str(tmp_path / preset))
+        assert r.returncode == 0, r.stderr
+        n_runs = int(r.stdout.split()[0])  # the title: '4 runs, ...'
+        shown = [line.split("│")[1].strip() for line in r.stdout.splitlines() if "│" in line]
+        assert len(shown) == n_runs and caption in r.stdout
+        assert all(re.fullmatch(r"(iso|rep)-\S+-lr0\.003-s0-[0-9a-f]{6}", i) for i in shown), shown
 
 
 def test_a_corpus_with_fewer_unique_tokens_than_a_run_needs_names_the_corpus(tmp_path):

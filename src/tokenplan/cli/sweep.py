@@ -295,15 +295,9 @@ def _dry_run(spec, out: Path, as_json: bool) -> None:
             }
         )
         return
-    table = Table(title=f"{len(rows)} runs, {total:.3g} training FLOPs in all -> {out}")
-    for col in ("run_id", "params", "budget", "steps", "tokens", "unique", "dropout", "lr"):
-        if col == "run_id":
-            table.add_column(col, overflow="fold")
-        else:
-            table.add_column(col, justify="right")
-    for row in rows:
-        table.add_row(
-            row["run_id"],
+    cols = ("params", "budget", "steps", "tokens", "unique", "dropout", "lr")
+    cells = [
+        (
             format_quantity(row["n_params"]),
             f"{row['flops_budget']:.3g}",
             str(row["steps"]) + (" (!)" if row["too_few_steps"] else ""),
@@ -312,11 +306,36 @@ def _dry_run(spec, out: Path, as_json: bool) -> None:
             _dropout_cell(row["dropout"], row["dropout_start"]),
             f"{row['lr']:g}",
         )
+        for row in rows
+    ]
+    # a column with one value in every run goes to the caption, so the run ids fit unfolded (a run id
+    # folded over two lines cannot be copied)
+    same = {j for j in range(len(cols)) if len(rows) > 1 and len({c[j] for c in cells}) == 1}
+    table = Table(
+        title=f"{len(rows)} runs, {total:.3g} training FLOPs in all -> {out}",
+        caption=_same_caption(cols, cells[0], same) if same else None,
+    )
+    table.add_column("run_id", no_wrap=True)
+    for j, col in enumerate(cols):
+        if j not in same:
+            table.add_column(col, justify="right")
+    for row, cell in zip(rows, cells):
+        table.add_row(row["run_id"], *(c for j, c in enumerate(cell) if j not in same))
     console().print(table)
     if any(r["too_few_steps"] for r in rows):
         warn(
             "(!) marks runs with fewer optimizer steps than min_steps; they are flagged too_few_steps."
         )
+
+
+def _same_caption(cols: tuple[str, ...], cells: tuple[str, ...], same: set[int]) -> str:
+    """'every run: unique tokens = tokens (fresh data), dropout none, lr 0.003' for the dropped columns."""
+    parts = [
+        "unique tokens = tokens (fresh data)" if cols[j] == "unique" and cells[j] == "-"
+        else f"{cols[j]} {cells[j]}"
+        for j in sorted(same)
+    ]  # fmt: skip
+    return "every run: " + ", ".join(parts)
 
 
 def _dropout_cell(p: float, start: float) -> str:
