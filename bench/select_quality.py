@@ -1031,6 +1031,10 @@ def run_target(pool: PoolData, methods, seeds, *, n=20, n_target=5) -> dict:
 
 def target_table(pool: PoolData, res: dict) -> str:
     labels = list(next(iter(res.values())))
+    if not labels:  # writingbench-en-zipf: every label has 5 rows or fewer
+        return (
+            f"**{pool.name}**: no label has more than 5 rows to hold 5 out as the target; skipped"
+        )
     lines = [
         f"**{pool.name}**: lift = precision of 20 picks / base rate, 5 held-out rows as the target",
         "",

@@ -162,3 +162,14 @@ def test_more_pools_read_the_wheels_without_installing_them(sq, tmp_path):
     assert med.texts[0].endswith("?\nA. x\nB. y")
     skew = pools["medmcqa-zipf"]()
     assert skew.name == "medmcqa-zipf" and len(skew.texts) < len(med.texts)
+
+
+def test_target_table_says_so_when_no_label_has_rows_to_hold_out(sq):
+    """writingbench-en-zipf: every label has 5 rows or fewer, so none can give 5 as the target; the table
+    says so instead of a traceback (min() of nothing)."""
+    pool = sq.PoolData("p", ["a", "b", "c"], ["", "", ""], np.array(["x", "x", "y"]))
+    res = sq.run_target(pool, ["centroid"], range(1))
+    assert res == {"centroid": {}}
+    assert sq.target_table(pool, res) == (
+        "**p**: no label has more than 5 rows to hold 5 out as the target; skipped"
+    )
