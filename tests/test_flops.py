@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -325,3 +326,19 @@ def test_relative_positions_are_named_where_app_f_over_6n_leaves_table_a4s_range
     assert 0.99 <= ratio <= 1.10
     assert ShapeReport(SHAPES["gpt2-small"]).notes == ()
     assert report.to_dict()["notes"] == [note]
+
+
+def test_a_shape_keeps_its_sizes_as_checked_and_its_switches_as_booleans():
+    """n_layers='2' passed the check but stayed text (params() raised 'can only concatenate str'), 2.0 made
+    every count a float, and tied_embeddings='false' (a truthy string) tied the LM head without a word."""
+    sizes = dict(d_model=64, n_heads=2, vocab_size=100, seq_len=32)
+    for n_layers in ("2", 2.0, np.int64(2)):
+        shape = ModelShape(n_layers=n_layers, **sizes)
+        assert type(shape.n_layers) is int and type(shape.params().total) is int
+        assert shape == ModelShape(n_layers=2, **sizes)
+    for key in ("tied_embeddings", "bias", "gated_mlp"):
+        with pytest.raises(
+            InvalidInputError, match=rf"{key}='false' must be true or false"
+        ) as info:
+            ModelShape(n_layers=2, **sizes, **{key: "false"})
+        assert info.value.param == key

@@ -144,8 +144,13 @@ class ModelShape:
             value = getattr(self, key)
             if value is None and key in derived:
                 continue
+            try:  # kept as checked: '2' or 2.0 would reach the counts as text or a float
+                object.__setattr__(self, key, _checks.positive_int(key, value))
+            except InvalidInputError as exc:
+                problems[key] = str(exc)
+        for key in ("tied_embeddings", "bias", "gated_mlp"):  # 'false' is truthy
             try:
-                _checks.positive_int(key, value)
+                _checks.strict_bool(key, getattr(self, key))
             except InvalidInputError as exc:
                 problems[key] = str(exc)
         if not problems and self.kv_size is None and self.d_model % self.n_heads:
