@@ -233,3 +233,20 @@ def test_exponents_are_nan_without_an_optimum(alpha, beta):
     law = ChinchillaLaw(name="x", E=1.7, A=400.0, B=400.0, alpha=alpha, beta=beta)
     assert not law.has_optimum
     assert all(math.isnan(x) for x in law.exponents)
+
+
+@pytest.mark.parametrize("law", [None, 3, 0.5], ids=["none", "int", "float"])
+def test_a_law_that_is_no_name_path_or_law_is_named(law):
+    """plan(flops=1e21, law=3) and get_law(None) raised a bare TypeError ('expected str, bytes or
+    os.PathLike object, not int') from Path()."""
+    import tokenplan
+
+    for call in (lambda: get_law(law), lambda: tokenplan.plan(flops=1e21, law=law)):
+        with pytest.raises(
+            InvalidInputError, match=r"must be a preset name \(chinchilla, "
+        ) as info:
+            call()
+        assert info.value.param == "law"
+    with pytest.raises(InvalidInputError, match="law file must be a path, not ") as info:
+        tokenplan.load_law(law)
+    assert info.value.param == "law"

@@ -69,6 +69,12 @@ def get_law(name: str | Law) -> Law:
     """A preset by name (case-insensitive), or a law saved as JSON by ``tokenplan fit`` (a path)."""
     if isinstance(name, Law):
         return name
+    if not isinstance(name, str | os.PathLike):  # Path(None) raised a bare TypeError
+        raise InvalidInputError(
+            f"law={name!r} must be a preset name ({', '.join(sorted(PRESETS))}), the path of a law "
+            f"saved by `tokenplan fit --save`, or a Law; not {type(name).__name__}.",
+            param="law",
+        )
     text, path = str(name), Path(name)
     # a folder named like no preset is a mistaken path (called "unknown law" before), not a preset name
     folder = path.is_dir() and text.lower() not in PRESETS
@@ -223,6 +229,12 @@ def _no_repeated_key(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def read_law_file(path: str | os.PathLike[str]) -> tuple[Law, dict[str, Any]]:
     """(law, fit metadata) from a law file; the metadata is ``{}`` for a bare law."""
+    if not isinstance(path, str | os.PathLike):  # Path(None) raised a bare TypeError
+        raise InvalidInputError(
+            f"law file must be a path, not {type(path).__name__}; give a law JSON saved by "
+            "`tokenplan fit --save FILE`.",
+            param="law",
+        )
     p = Path(path)
     if p.is_dir():
         raise InvalidInputError(
