@@ -250,3 +250,19 @@ def test_a_law_that_is_no_name_path_or_law_is_named(law):
     with pytest.raises(InvalidInputError, match="law file must be a path, not ") as info:
         tokenplan.load_law(law)
     assert info.value.param == "law"
+
+
+@pytest.mark.parametrize("name", ["epoch2024", "kaplan", "muennighoff2023"])
+def test_sizes_that_do_not_pair_up_are_named(name):
+    """law.loss([1e9, 2e9], [1e9, 1e9, 1e9]) raised numpy's 'operands could not be broadcast together'."""
+    law = get_law(name)
+    with pytest.raises(
+        InvalidInputError, match=r"n_params of shape \(2,\), n_tokens of shape \(3,\)"
+    ):
+        law.loss([1e9, 2e9], [1e9, 1e9, 1e9])
+    if name == "muennighoff2023":
+        with pytest.raises(InvalidInputError, match=r"unique_tokens of shape \(3,\)") as info:
+            law.loss([1e9, 2e9], [1e10, 1e10], unique_tokens=[1e9, 1e9, 1e9])
+        assert info.value.param == "unique_tokens"
+    grid = law.loss([[1e9], [2e9]], [1e10, 2e10, 4e10])  # broadcasting still makes a grid
+    assert grid.shape == (2, 3)

@@ -526,7 +526,24 @@ def _first_bad(x: np.ndarray, bad: np.ndarray) -> str:
 
 def as_sizes(n_params: Any, n_tokens: Any) -> tuple[np.ndarray | float, np.ndarray | float]:
     """(N, D) checked by :func:`as_array`: the arguments of every ``loss(n_params, n_tokens)``."""
-    return as_array("n_params", n_params), as_array("n_tokens", n_tokens)
+    N, D = as_array("n_params", n_params), as_array("n_tokens", n_tokens)
+    pairable(n_params=N, n_tokens=D)
+    return N, D
+
+
+def pairable(**sizes: Any) -> None:
+    """Arrays given together must pair up (numpy broadcasting: one shape, or a scalar, or a grid): 2 model
+    sizes and 3 token counts failed with numpy's 'operands could not be broadcast together'."""
+    shapes = {name: np.shape(v) for name, v in sizes.items()}
+    try:
+        np.broadcast_shapes(*shapes.values())
+    except ValueError:
+        shown = ", ".join(f"{name} of shape {shape}" for name, shape in shapes.items())
+        raise InvalidInputError(
+            f"the sizes do not pair up ({shown}): give one value per model to each, or one value "
+            "for all.",
+            param=list(shapes)[-1],
+        ) from None
 
 
 def as_array(name: str, value: Any) -> np.ndarray | float:

@@ -18,7 +18,7 @@ import numpy as np
 from tokenplan._solve import golden_section
 from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
 from tokenplan.laws import repetition
-from tokenplan.laws.base import Allocation, as_array
+from tokenplan.laws.base import Allocation, as_array, pairable
 from tokenplan.laws.chinchilla import ChinchillaLaw
 
 __all__ = ["DataConstrainedAllocation", "DataConstrainedLaw"]
@@ -95,7 +95,9 @@ class DataConstrainedLaw(ChinchillaLaw):
         """L(N', D'); with ``unique_tokens=None`` the data is fresh and this is the base law."""
         if unique_tokens is None:
             return super().loss(n_params, n_tokens)
-        U = np.minimum(as_array("unique_tokens", unique_tokens), as_array("n_tokens", n_tokens))
+        U, D = as_array("unique_tokens", unique_tokens), as_array("n_tokens", n_tokens)
+        pairable(n_params=n_params, n_tokens=D, unique_tokens=U)
+        U = np.minimum(U, D)
         return super().loss(self.effective_params(n_params, U), self.effective_tokens(n_tokens, U))
 
     def allocate(self, flops, n_params, unique_tokens=None) -> DataConstrainedAllocation:
