@@ -139,6 +139,18 @@ def test_serial_training_leaves_the_thread_count_alone(corpus, tmp_path):
         torch.set_num_threads(before)
 
 
+def test_training_leaves_the_callers_random_stream_alone(corpus):
+    """train() called torch.manual_seed(config.seed) on the global generator: after a serial sweep the
+    caller's torch.rand repeated the run's seed stream instead of continuing its own."""
+    cfg = TrainConfig(**TINY, n_tokens=64 * 20, dropout=0.1)
+    torch.manual_seed(1234)
+    expected = torch.rand(3)
+    torch.manual_seed(1234)
+    first = train(cfg, corpus)
+    assert torch.equal(torch.rand(3), expected)
+    assert train(cfg, corpus).loss == first.loss  # the run itself is still seeded by config.seed
+
+
 def test_too_few_steps_is_flagged(corpus):
     r = train(TrainConfig(**{**TINY, "min_steps": 50}, n_tokens=64 * 10), corpus)
     assert r.status == "too_few_steps" and r.steps == 10 and math.isfinite(r.loss)

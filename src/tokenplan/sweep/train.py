@@ -313,6 +313,16 @@ class _Run:
         return total / count
 
 
+def _own_rng(device: str):
+    """Seed and use torch's generator inside the block, then give the caller's back: the model's init and
+    dropout draw from the global generator, and ``torch.manual_seed(config.seed)`` reseeded the caller's
+    stream for good (a notebook's ``torch.rand`` after ``run_sweep(executor="serial")`` repeated itself)."""
+    import torch
+
+    cuda = [torch.device(device).index or 0] if device.startswith("cuda") else []
+    return torch.random.fork_rng(devices=cuda)
+
+
 def train(
     config: TrainConfig,
     corpus: Corpus,
@@ -351,11 +361,12 @@ def train(
         return result(
             "too_few_steps", math.nan, None, 0.0, "the budget buys less than one optimizer step"
         )
-    run = _Run(config, windows, device)
     ckpt_path = Path(checkpoint) if checkpoint is not None else None
-    if ckpt_path is not None and ckpt_path.exists():
-        run.resume(ckpt_path)
-    error = _loop(run, steps, on_eval, ckpt_path, checkpoint_every)
+    with _own_rng(device):
+        run = _Run(config, windows, device)
+        if ckpt_path is not None and ckpt_path.exists():
+            run.resume(ckpt_path)
+        error = _loop(run, steps, on_eval, ckpt_path, checkpoint_every)
     wall = run.wall_before + run.elapsed
     if error:
         return result("failed", math.nan, run, wall, error)
