@@ -11,6 +11,7 @@ each imported from its sub-package on first use (PEP 562): ``tokenplan.plan(flop
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
@@ -34,6 +35,18 @@ from tokenplan.laws import (
     predict,
 )
 from tokenplan.units import format_quantity, parse_quantity
+
+if (
+    TYPE_CHECKING
+):  # what the lazy names below are, for type checkers (py.typed): not imported at run time
+    from tokenplan.fit import run_fit
+
+    # from their defining modules: ``tokenplan.plan.repeat`` is also a submodule's name
+    from tokenplan.plan._plan import compare
+    from tokenplan.plan.repeat import repeat
+    from tokenplan.plan.table import optimal_table
+    from tokenplan.runs import read_runs
+    from tokenplan.sweep import load_spec, run_sweep
 
 # The verbs, imported from their module on first use: ``import tokenplan`` stays numpy-only.
 _LAZY = {

@@ -30,6 +30,8 @@ from tokenplan.fit.result import HuberFit, fitted_law_fields
 from tokenplan.laws.kaplan_nd import KaplanNDLaw
 
 if TYPE_CHECKING:
+    from tokenplan.fit.data_constrained import DataConstrainedFit
+    from tokenplan.fit.parametric import ParametricFit
     from tokenplan.laws.base import Law
     from tokenplan.runs import RunTable
 
@@ -145,7 +147,9 @@ def fit_kaplan(runs: RunTable, *, delta: float = 1e-3, name: str = "fit-kaplan")
     )  # fmt: skip
 
 
-def fit_form(runs: RunTable, form: str, *, delta: float = 1e-3, **options):
+def fit_form(
+    runs: RunTable, form: str, *, delta: float = 1e-3, **options: Any
+) -> ParametricFit | KaplanFit | DataConstrainedFit:
     """Fit one form to ``runs`` (a result object with ``.law`` and ``.to_dict()``).
 
     ``options`` go to the form's fitter (``reduction``, ``overestimate_weight`` for the Chinchilla forms;

@@ -208,7 +208,7 @@ def run_fit(
     *,
     curves: Curves | None = None,
     progress: Callable[[str, int, int | None], None] | None = None,
-):
+) -> FitReport:
     """Fit ``runs`` as ``options`` say (module docstring); returns a :class:`FitReport`.
 
     ``progress(stage, done, total)`` counts the bootstrap refits, one stage per approach
