@@ -163,3 +163,13 @@ def test_resampling_seed_is_checked_like_every_seed():
             Resampling(seed=seed)
         assert info.value.param == "seed"
     assert Resampling(seed=np.int64(3)).seed == 3
+
+
+def test_a_fit_report_repr_is_a_summary_not_every_field():
+    """repr(run_fit(...)) printed the dataclass: every field, the law's fitted range and citation, each
+    form's fit and bootstrap (~2,000 characters for 20 runs) where every other result has a short repr."""
+    report = run_fit(_runs(), FitOptions(n_boot=10))
+    text = repr(report)
+    assert text.startswith(f"FitReport(law='fit-approach3', form={report.form!r}, runs=24, fit=")
+    assert repr(report.fits["3"]) in text and repr(report.backtest) in text
+    assert "fitted_range" not in text and len(text) < 500

@@ -134,6 +134,19 @@ class FitReport:
     notes: tuple[str, ...] = ()
     curves: Curves | None = field(default=None, repr=False)
 
+    def __repr__(self) -> str:
+        # the dataclass repr printed every field, the law's fitted range and each form's fit (~2,000
+        # characters for 20 runs); this one is the saved fit, its backtest and the counts
+        runs = f"{self.runs_info['n_used']}"
+        if self.runs_info.get("n_dropped"):
+            runs += f" ({self.runs_info['n_dropped']} dropped)"
+        kind = "none" if self.law.uncertainty is None else self.law.uncertainty.kind
+        return (
+            f"FitReport(law={self.law.name!r}, form={self.form!r}, runs={runs}, "
+            f"fit={self.fits[self.primary]!r}, backtest={self.backtest!r}, interval_kind={kind!r}, "
+            f"warnings={len(self.warnings)}, notes={len(self.notes)})"
+        )
+
     @property
     def backtest(self) -> Backtest | None:
         """The backtest of the saved law's form (None when none ran)."""
