@@ -165,8 +165,10 @@ def run_python_example(code: str, name: str) -> dict:
 
     A line ``expr  # 6.82e9`` or ``a, b  # (6.82e9, 2.274e11)`` states what ``expr`` evaluates to, to the
     digits shown; the value is compared within half a unit of the last digit. Comments that are not
-    numbers (``# tuple of strings``) are prose. Returns the namespace, and raises AssertionError naming the
-    line when a shown value is wrong. At least one value must be checked when the block shows any.
+    numbers (``# tuple of strings``) are prose. A comment that starts with the value's type and a
+    parenthesis (``# Allocation(law='epoch2024', ...)``) is its repr, with ``...`` for any text. Returns
+    the namespace, and raises AssertionError naming the line when a shown value is wrong. At least one
+    value must be checked when the block shows any.
     """
     import ast
     import math
@@ -178,7 +180,14 @@ def run_python_example(code: str, name: str) -> dict:
         src = ast.get_source_segment(code, node)
         comment = lines[node.end_lineno - 1].partition("  # ")[2].strip()
         shown = _SHOWN.match(comment)
-        if isinstance(node, ast.Expr) and shown:
+        if isinstance(node, ast.Expr) and re.match(r"[A-Z]\w*\(", comment):
+            value = eval(compile(ast.Expression(node.value), name, "eval"), namespace)
+            if comment.startswith(f"{type(value).__name__}("):  # a repr, shown as printed
+                pattern = ".*?".join(map(re.escape, comment.split("...")))
+                assert re.fullmatch(pattern, repr(value)), (
+                    f"{name}: `{src}` prints {value!r}, the document shows {comment}"
+                )
+        elif isinstance(node, ast.Expr) and shown:
             value = eval(compile(ast.Expression(node.value), name, "eval"), namespace)
             texts = re.findall(_NUMBER, shown.group(0))
             values = value if isinstance(value, tuple) else (value,)

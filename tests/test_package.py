@@ -190,3 +190,15 @@ def test_the_lazy_verbs_have_types_for_type_checkers():
             if inspect.isfunction(obj) and "return" not in obj.__annotations__:
                 unannotated.append(f"{module}.{name}")
     assert unannotated == []
+
+
+def test_every_readme_python_block_runs_and_shows_what_it_prints():
+    """tests/plan runs the README blocks that plan; the laws block (get_law) ran in no test, and its
+    comment showed `Allocation(n_params=72.2B, n_tokens=1.33T, tokens_per_param=18.4, loss=...)` where
+    the repr prints law= and flops= too."""
+    from helpers import run_python_example
+
+    blocks = re.findall(r"```python\n(.*?)```", (REPO / "README.md").read_text(), re.S)
+    assert len(blocks) >= 2
+    for i, block in enumerate(blocks):
+        run_python_example(block, f"<README.md python block {i}>")
