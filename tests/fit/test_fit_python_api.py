@@ -173,3 +173,37 @@ def test_a_fit_report_repr_is_a_summary_not_every_field():
     assert text.startswith(f"FitReport(law='fit-approach3', form={report.form!r}, runs=24, fit=")
     assert repr(report.fits["3"]) in text and repr(report.backtest) in text
     assert "fitted_range" not in text and len(text) < 500
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "fit_parametric",
+        "fit_isoflop",
+        "fit_kaplan",
+        "fit_data_constrained",
+        "fit_form",
+        "backtest",
+        "bootstrap_parametric",
+        "bootstrap_isoflop",
+        "bootstrap_data_constrained",
+        "fit_envelope",
+        "bootstrap_envelope",
+    ],
+)
+@pytest.mark.parametrize("value", ["results.csv", [1.0, 2.0]], ids=["path", "list"])
+def test_every_fit_function_names_a_run_table_it_was_not_given(name, value):
+    """run_fit named a path or a DataFrame given as runs, but the functions under it failed on a missing
+    attribute: fit_isoflop('results.csv') raised "'str' object has no attribute 'flops_budget'",
+    fit_parametric([..]) "'list' object has no attribute 'require_points'"."""
+    import tokenplan.fit as fitlib
+
+    fn = getattr(fitlib, name)
+    extra = {"fit_form": ("chinchilla",), "backtest": ("chinchilla",)}.get(name, ())
+    if name in ("bootstrap_parametric", "bootstrap_data_constrained"):
+        extra = (None,)
+    param = "curves" if "envelope" in name else "runs"
+    kind = "Curves" if "envelope" in name else "RunTable"
+    with pytest.raises(InvalidInputError, match=rf"{param} must be a {kind}, not ") as info:
+        fn(value, *extra)
+    assert info.value.param == param

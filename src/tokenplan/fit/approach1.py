@@ -76,14 +76,23 @@ def envelope(curves: Curves, *, n_points: int = 1500):
     return grid[ok], best[ok], best_n[ok], len(runs)
 
 
+def _require_curves(curves: object) -> None:
+    """Curves to fit: none is a missing --curves; a path or a list is named (it failed on a missing
+    attribute)."""
+    from tokenplan.runs import Curves, require_table
+
+    if curves is None or (isinstance(curves, Curves) and len(curves) == 0):
+        raise InvalidInputError(
+            "Approach 1 needs training curves (run_id, step or n_tokens, loss, n_params); pass --curves."
+        )
+    require_table(curves, Curves, param="curves")
+
+
 def fit_envelope(
     curves: Curves | None, *, n_points: int = 1500, name: str = "fit-approach1"
 ) -> EnvelopeFit:
     """Chinchilla Approach 1 on :class:`~tokenplan.runs.Curves` (module docstring)."""
-    if curves is None or len(curves) == 0:
-        raise InvalidInputError(
-            "Approach 1 needs training curves (run_id, step or n_tokens, loss, n_params); pass --curves."
-        )
+    _require_curves(curves)
     n_points = _checks.positive_int("n_points", n_points)
     if len(np.unique(curves.n_params)) < 2:
         raise InvalidInputError(

@@ -169,6 +169,13 @@ def _checked(resampling: object, budgets: object, fit: object = None, fit_type: 
     return tuple(_checks.positive("budgets", c) for c in listed)
 
 
+def require_table(value: object, kind: type | None = None, *, param: str = "runs") -> None:
+    """:func:`tokenplan.runs.require_table` (imported on first use, as the run tables are here)."""
+    from tokenplan.runs import RunTable, require_table
+
+    require_table(value, kind or RunTable, param=param)
+
+
 def bootstrap_parametric(
     runs: RunTable,
     fit: ParametricFit,
@@ -188,6 +195,7 @@ def bootstrap_parametric(
         paper_grid,
     )
 
+    require_table(runs)
     budgets = _checked(resampling, budgets, fit, ParametricFit)
     n_boot = resampling.n_boot
     report = reporter(progress, n_boot)
@@ -241,6 +249,7 @@ def bootstrap_isoflop(
     """Bootstrap Approach 2: resample runs within each budget group, refit the profiles and power laws."""
     from tokenplan.fit.isoflop import fit_isoflop, group_budgets
 
+    require_table(runs)
     budgets = _checked(resampling, budgets)
     rng = resampling.rng()
     labels = group_budgets(
@@ -321,7 +330,9 @@ def bootstrap_envelope(
     it misses; that is what makes the interval.
     """
     from tokenplan.fit.approach1 import fit_envelope
+    from tokenplan.runs import Curves
 
+    require_table(curves, Curves, param="curves")
     budgets = _checked(resampling, budgets)
     rng = resampling.rng()
     ids = np.asarray(curves.run_id).astype(str)
@@ -354,6 +365,7 @@ def bootstrap_data_constrained(
     did) from the full-data optimum, inside the same search box. A loop of small scipy fits (~30 ms each)."""
     from tokenplan.fit.data_constrained import DataConstrainedFit, fit_data_constrained
 
+    require_table(runs)
     _checked(resampling, (), fit, DataConstrainedFit)
     rng = resampling.rng()
     n = len(runs)

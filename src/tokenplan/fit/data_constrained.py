@@ -106,6 +106,9 @@ def fit_data_constrained(
     both R_D* and R_N* (all pairs), or ``start_pairs`` gives (R_D*, R_N*) pairs; ``bounds`` is the search
     box for both.
     """
+    from tokenplan.runs import require_table
+
+    require_table(runs)
     delta = _checks.positive("delta", delta)
     lo, hi = (_checks.positive("bounds", v) for v in bounds)
     if not lo < hi:

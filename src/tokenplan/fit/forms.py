@@ -96,6 +96,9 @@ def fit_kaplan(runs: RunTable, *, delta: float = 1e-3, name: str = "fit-kaplan")
     starts over (log N_c, log D_c, alpha_N, alpha_D), keeping the best."""
     from scipy.optimize import minimize
 
+    from tokenplan.runs import require_table
+
+    require_table(runs)
     runs.require_points(4, "the kaplan form")
     x, y, t = np.log(runs.n_params), np.log(runs.n_tokens), np.log(runs.loss)
 
@@ -156,7 +159,9 @@ def fit_form(
     ``base`` for the data-constrained form). Chinchilla-family forms use only the runs on fresh data.
     """
     from tokenplan.fit.parametric import fit_parametric
+    from tokenplan.runs import require_table
 
+    require_table(runs)
     if form in ("chinchilla", "shared-exponent"):
         return fit_parametric(
             runs.fresh_only(), delta=delta, alpha_equals_beta=form == "shared-exponent", **options

@@ -224,6 +224,9 @@ def fit_isoflop(
     name: str = "fit-approach2",
 ) -> IsoflopFit:
     """Chinchilla Approach 2 on a :class:`~tokenplan.runs.RunTable` (module docstring)."""
+    from tokenplan.runs import require_table
+
+    require_table(runs)
     profile = _checks.choice("isoflop profile", profile, PROFILES)
     notes: list[str] = []
     profiles = _profiles(runs, profile, gap_dex, bins_per_decade, min_points, notes)

@@ -420,6 +420,9 @@ def _vanished_term_notes(law: ChinchillaLaw, runs) -> list[str]:
 def check_runs(runs, approach: str = "Approach 3") -> None:
     """Refuse runs a parametric L(N, D) cannot be fitted on (fewer than 5 distinct (N, D) points, or one
     model size or token count only), naming ``approach`` and the count."""
+    from tokenplan.runs import require_table
+
+    require_table(runs)
     runs.require_points(5, approach)
     if len(np.unique(runs.n_params)) < 2 or len(np.unique(runs.n_tokens)) < 2:
         raise InvalidInputError(

@@ -258,26 +258,17 @@ def run_fit(
 def _check_types(runs: Any, options: Any, curves: Any) -> None:
     """One clear line for a DataFrame, a dict of options or a path given where run_fit needs its own
     types (it would otherwise fail on a missing attribute deep inside)."""
-    from tokenplan.runs import Curves, RunTable
+    from tokenplan.runs import Curves, require_table
 
-    if not isinstance(runs, RunTable):
-        raise InvalidInputError(
-            f"runs must be a RunTable, not {type(runs).__name__}: read a file with "
-            "tokenplan.runs.read_runs(path), or build one from columns with "
-            "tokenplan.runs.runs_from_arrays(n_params, loss, n_tokens=...).",
-            param="runs",
-        )
+    require_table(runs)
     if options is not None and not isinstance(options, FitOptions):
         raise InvalidInputError(
             f"options must be a FitOptions, not {type(options).__name__}: "
             "run_fit(runs, FitOptions(n_boot=100)) (a dict d: FitOptions(**d)).",
             param="options",
         )
-    if curves is not None and not isinstance(curves, Curves):
-        raise InvalidInputError(
-            f"curves must be a Curves (tokenplan.runs.read_curves), not {type(curves).__name__}.",
-            param="curves",
-        )
+    if curves is not None:
+        require_table(curves, Curves, param="curves")
 
 
 @dataclass
