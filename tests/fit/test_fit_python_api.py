@@ -207,3 +207,14 @@ def test_every_fit_function_names_a_run_table_it_was_not_given(name, value):
     with pytest.raises(InvalidInputError, match=rf"{param} must be a {kind}, not ") as info:
         fn(value, *extra)
     assert info.value.param == param
+
+
+def test_backtest_of_an_unknown_form_lists_the_forms():
+    """backtest(runs, form='x') raised a bare KeyError: 'x'."""
+    from tokenplan.errors import UnknownNameError
+    from tokenplan.fit import backtest
+
+    with pytest.raises(UnknownNameError, match="valid names: chinchilla, data-constrained") as info:
+        backtest(_runs(), "x")
+    assert info.value.param == "form"
+    assert backtest(_runs(), "Chinchilla").form == "chinchilla"

@@ -328,10 +328,11 @@ def backtest(
     **fit_options,
 ) -> Backtest:
     """Fit ``form`` on the runs below the cut and predict the held-out ones (module docstring)."""
-    from tokenplan.fit.forms import fit_form, n_free
+    from tokenplan.fit.forms import FORMS, fit_form, n_free
     from tokenplan.runs import require_table
 
     require_table(runs)
+    form = _checks.choice("form", form, FORMS, param="form")  # n_free raised KeyError: 'x'
     hold = holdout if isinstance(holdout, Holdout) else parse_holdout(holdout)
     level = _checks.in_range("level", level, 0.0, 1.0, inclusive=False)
     train, test = split(runs, hold, min_train=n_free(form) + 1)
