@@ -19,6 +19,7 @@ import json
 import math
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Self
@@ -402,6 +403,7 @@ def read_runs(
     tokens/FLOPs, curves folded to their last point) and :func:`_validate_runs` (every size and loss finite
     and > 0).
     """
+    drop_highest = _read_options(columns, drop_highest, drop_invalid)
     p, rows, _header, mapping = detect_columns(path, columns)
     _refuse_identical_rows(rows, p)
     cols, notes, dropped = _parse_runs(rows, mapping, p)
@@ -425,6 +427,19 @@ def read_runs(
         curves=curves,
     )
     return table.drop_highest(drop_highest) if drop_highest else table
+
+
+def _read_options(columns: object, drop_highest: object, drop_invalid: object) -> int:
+    """read_runs' options checked before the file is read: drop_highest=-1 dropped nothing without a word,
+    2.5 or '3' raised TypeError, drop_invalid='no' (truthy) dropped bad rows, and columns='loss=x'
+    raised AttributeError. Returns drop_highest as an int."""
+    if columns is not None and not isinstance(columns, Mapping):
+        raise InvalidInputError(
+            f"columns must be a dict such as {{'loss': 'val_loss'}}, not {type(columns).__name__}.",
+            param="columns",
+        )
+    _checks.strict_bool("drop_invalid", drop_invalid)
+    return _checks.positive_int("drop_highest", drop_highest, allow_zero=True)
 
 
 def _refuse_identical_rows(rows: list[dict[str, Any]], p: Path) -> None:

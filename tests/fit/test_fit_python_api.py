@@ -5,6 +5,7 @@ standard json module writes as it is."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -218,3 +219,32 @@ def test_backtest_of_an_unknown_form_lists_the_forms():
         backtest(_runs(), "x")
     assert info.value.param == "form"
     assert backtest(_runs(), "Chinchilla").form == "chinchilla"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "param"),
+    [
+        ({"drop_highest": -1}, "drop_highest"),  # dropped nothing without a word
+        ({"drop_highest": 2.5}, "drop_highest"),  # TypeError: slice indices must be integers
+        (
+            {"drop_highest": "3"},
+            None,
+        ),  # TypeError: '<=' not supported (now 3, as a count's text is)
+        ({"drop_invalid": "no"}, "drop_invalid"),  # truthy: dropped the invalid rows
+        (
+            {"columns": "loss=val_loss"},
+            "columns",
+        ),  # AttributeError: 'str' object has no attribute 'items'
+    ],
+)
+def test_read_runs_options_are_checked_before_reading(kwargs, param):
+    for read in (
+        lambda: read_runs(Path(__file__).parents[1] / "data/fit/results.csv", **kwargs),
+        lambda: datasets.load("chinchilla_fig4", **kwargs),
+    ):
+        if param is None:
+            assert read().n_dropped >= 3
+            continue
+        with pytest.raises(InvalidInputError) as info:
+            read()
+        assert info.value.param == param
