@@ -342,3 +342,14 @@ def test_a_shape_keeps_its_sizes_as_checked_and_its_switches_as_booleans():
         ) as info:
             ModelShape(n_layers=2, **sizes, **{key: "false"})
         assert info.value.param == key
+
+
+def test_an_unknown_conversion_target_names_to():
+    """convert_params(to='x') said "unknown to 'x'" with InvalidInputError.param None."""
+    from tokenplan import UnknownNameError
+
+    with pytest.raises(
+        UnknownNameError, match=r"conversion target `to` 'x'; valid names: non-embedding, total"
+    ) as info:
+        convert_params(1e9, to="x", vocab_size=32000)
+    assert info.value.param == "to"

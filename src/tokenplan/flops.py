@@ -351,7 +351,7 @@ def convert_params(
     :func:`tokenplan.plan.plan` flags such a plan and refuses such a ``--params`` for a non-embedding law.
     """
     n = _checks.positive("n_params", n_params)
-    to = _checks.choice("to", to, ("total", "non-embedding"))
+    to = _checks.choice("conversion target `to`", to, ("total", "non-embedding"), param="to")
     gamma = _gamma(vocab_size, seq_len, aspect_ratio)
     if to == "total":  # n is non-embedding
         return n + gamma * n ** (1.0 / 3.0)
