@@ -46,3 +46,18 @@ def test_a_spec_that_is_not_a_sweepspec_is_named(call, spec, tmp_path, monkeypat
         call(spec)
     assert info.value.param == "spec"
     assert not (tmp_path / "unused").exists()
+
+
+@pytest.mark.parametrize(
+    "out_dir", [None, 3, "/proc/tokenplan-sweep"], ids=["none", "int", "unwritable"]
+)
+def test_a_sweep_folder_that_cannot_be_made_is_named(out_dir):
+    """run_sweep(spec, None) raised TypeError from Path(), and a folder in a read-only place (/proc/x)
+    FileNotFoundError from mkdir (the CLI printed "'/proc/x' No such file or directory", no flag)."""
+    pytest.importorskip("torch")  # run_sweep resolves the device first
+    with pytest.raises(
+        InvalidInputError, match=r"must be a folder path|cannot create the sweep folder"
+    ) as e:
+        run_sweep(spec_from_dict(BASE), out_dir, executor="serial")
+    assert e.value.param == "out_dir"
+

@@ -65,6 +65,10 @@ class SweepFolder:
     """A sweep's output folder, locked for the lifetime of :meth:`open`'s block."""
 
     def __init__(self, path: str | Path) -> None:
+        if not isinstance(path, str | os.PathLike):  # Path(None) raised a bare TypeError
+            raise InvalidInputError(
+                f"out_dir must be a folder path, not {type(path).__name__}.", param="out_dir"
+            )
         self.path = Path(path)
         self.files: dict[str, dict[str, Any]] = {}
         self.runs: set[str] = set()
@@ -83,7 +87,14 @@ class SweepFolder:
         """
         self._refuse_if_foreign_before_locking()
         existed, fresh = self.path.is_dir(), self._fresh_root()
-        self.path.mkdir(parents=True, exist_ok=True)
+        try:  # a read-only place (/proc/x, a folder without write permission) raised OSError
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InvalidInputError(
+                f"cannot create the sweep folder {str(self.path)!r} ({exc.strerror}); give a folder "
+                "you can write.",
+                param="out_dir",
+            ) from None
         self._acquire()
         try:
             self._load_manifest()
