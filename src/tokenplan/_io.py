@@ -333,6 +333,10 @@ def read_text(path: str | os.PathLike[str], *, what: str, param: str | None = No
     with one error naming ``what`` (``"recipe"``, ``"sweep spec"``) and the file."""
     from tokenplan.errors import InvalidInputError
 
+    if not isinstance(path, str | os.PathLike):  # Path(None) raised a bare TypeError
+        raise InvalidInputError(
+            f"{what} must be a file path, not {type(path).__name__}.", param=param
+        )
     p = Path(path)
     if not p.is_file():
         raise InvalidInputError(

@@ -61,3 +61,16 @@ def test_a_sweep_folder_that_cannot_be_made_is_named(out_dir):
         run_sweep(spec_from_dict(BASE), out_dir, executor="serial")
     assert e.value.param == "out_dir"
 
+
+def test_load_spec_given_no_path_names_it():
+    """load_spec(None) (and Recipe.from_yaml(None)) raised TypeError from Path()."""
+    from tokenplan.select import Recipe
+    from tokenplan.sweep import load_spec
+
+    with pytest.raises(
+        InvalidInputError, match="sweep spec must be a file path, not NoneType"
+    ) as e:
+        load_spec(None)
+    assert e.value.param == "spec_file"
+    with pytest.raises(InvalidInputError, match="recipe must be a file path, not NoneType"):
+        Recipe.from_yaml(None)
