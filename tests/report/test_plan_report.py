@@ -317,3 +317,22 @@ def test_the_ratio_to_the_optimum_is_in_the_factor_format_as_in_the_console(tmp_
     stdout, _ = cli_in_process("plan", *args)
     row = next(line for line in stdout.splitlines() if line.startswith("│ kaplan"))
     assert "│     3,190 │" in row and "│    132 │" not in stdout
+
+
+def test_a_page_of_something_that_is_not_a_plan_names_it(tmp_path):
+    """plan_report(None) or a plan's to_dict() raised AttributeError ('dict' object has no attribute 'law'),
+    and a dict as comparison jinja2's UndefinedError after the charts were built."""
+    import tokenplan
+    from tokenplan.errors import InvalidInputError
+    from tokenplan.report.plan_page import plan_report, write_plan_report
+
+    p = tokenplan.plan(flops=1e21)
+    for bad in (None, p.to_dict()):
+        with pytest.raises(
+            InvalidInputError, match=r"plan must be a Plan \(from tokenplan.plan"
+        ) as e:
+            plan_report(bad)
+        assert e.value.param == "plan"
+    with pytest.raises(InvalidInputError, match="comparison must be a Comparison") as e:
+        write_plan_report(tmp_path / "plan.html", p, comparison={})
+    assert e.value.param == "comparison" and not (tmp_path / "plan.html").exists()

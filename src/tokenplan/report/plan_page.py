@@ -49,6 +49,7 @@ def plan_report(
     Python's spelling (`` `days` 30``): ``tokenplan plan --report`` gives the flags, as its console does
     (``--days 30``).
     """
+    _check_types(plan, comparison)
     alt = _html.require()
     the_law = get_law(law if law is not None else plan.law)
     frontier_laws = _frontier_laws(the_law)
@@ -79,6 +80,22 @@ def plan_report(
         + LOSS_SCALES[1:],  # plan --compare's note, as a sentence
         say=say or str,
     )
+
+
+def _check_types(plan: object, comparison: object) -> None:
+    """plan_report(None), a plan's to_dict() or a dict as ``comparison`` failed inside the page
+    ('dict' object has no attribute 'law', jinja2's UndefinedError): name them."""
+    from tokenplan.plan import Comparison, Plan
+
+    for name, value, kind, how in (
+        ("plan", plan, Plan, "tokenplan.plan(flops=...)"),
+        ("comparison", comparison, Comparison, "tokenplan.compare(flops=...)"),
+    ):
+        if not isinstance(value, kind) and not (name == "comparison" and value is None):
+            raise InvalidInputError(
+                f"{name} must be a {kind.__name__} (from {how}), not {type(value).__name__}.",
+                param=name,
+            )
 
 
 def write_plan_report(
