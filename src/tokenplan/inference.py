@@ -38,7 +38,7 @@ def lifetime_flops(
     n_params: float, n_tokens: float, inference_tokens: float
 ) -> tuple[float, float]:
     """(training, inference) FLOPs of a model of ``n_params`` trained on ``n_tokens`` that then serves
-    ``inference_tokens``: 6 N D_train and 2 N D_inference."""
+    ``inference_tokens``: 6 N D_train and 2 N D_inference (Sardana et al. 2024)."""
     return (
         TRAIN_FLOPS_PER_PARAM_TOKEN * n_params * n_tokens,
         INFERENCE_FLOPS_PER_PARAM_TOKEN * n_params * inference_tokens,
@@ -122,7 +122,8 @@ def inference_optimal(
     *,
     law: str | Law = "chinchilla",
 ) -> InferenceAllocation:
-    """Minimise 6 N D_train + 2 N D_inference at the loss the plan (``n_params``, ``n_tokens``) reaches.
+    """Minimise 6 N D_train + 2 N D_inference at the loss the plan (``n_params``, ``n_tokens``) reaches
+    (Sardana et al. 2024, "Beyond Chinchilla-Optimal"; no closed form: module docstring).
 
     ``n_params``/``n_tokens`` is the baseline plan (usually the compute-optimal one for a budget); its
     predicted loss under ``law`` is the quality target. Returns the inference-aware (N, D_train) and the

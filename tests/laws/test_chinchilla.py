@@ -266,3 +266,28 @@ def test_sizes_that_do_not_pair_up_are_named(name):
         assert info.value.param == "unique_tokens"
     grid = law.loss([[1e9], [2e9]], [1e10, 2e10, 4e10])  # broadcasting still makes a grid
     assert grid.shape == (2, 3)
+
+
+def test_every_public_law_method_names_its_source():
+    """House rule: docstrings name their source. ChinchillaLaw.optimal_tokens said only 'Closed form: ...',
+    PowerLawAllocation.optimal and KaplanNDLaw.loss had no docstring, DataConstrainedLaw.loss no equation and
+    inference_optimal no paper."""
+    import inspect
+    import re
+
+    from tokenplan import inference
+    from tokenplan.laws import DataConstrainedLaw, KaplanLaw, PowerLawAllocation
+    from tokenplan.laws.chinchilla import ChinchillaLaw
+    from tokenplan.laws.kaplan_nd import KaplanNDLaw
+
+    cites = re.compile(r"eqs?\. \d|Table \d|sec\. \d|App\. [A-Z]|et al\. 20\d\d")
+    missing = []
+    for cls in (ChinchillaLaw, PowerLawAllocation, DataConstrainedLaw, KaplanLaw, KaplanNDLaw):
+        for name, fn in vars(cls).items():
+            if not name.startswith("_") and inspect.isfunction(fn):
+                if not cites.search(fn.__doc__ or ""):
+                    missing.append(f"{cls.__name__}.{name}")
+    for name in ("inference_optimal", "lifetime_flops"):
+        if not cites.search(getattr(inference, name).__doc__ or ""):
+            missing.append(f"inference.{name}")
+    assert missing == []

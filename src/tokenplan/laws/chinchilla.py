@@ -94,7 +94,7 @@ class ChinchillaLaw(Law):
         return (self.B / room) ** (1.0 / self.beta) if room > 0 else math.inf
 
     def optimal_tokens(self, n_params: float) -> Allocation:
-        """Closed form: (C/6) = (N/G)^(1/a), D = (C/6)/N."""
+        """The compute-optimal tokens for ``n_params``: eq. 4 inverted, (C/6) = (N/G)^(1/a), D = (C/6)/N."""
         N = as_array("n_params", n_params)
         self.require_optimum("law")
         a, _ = self.exponents
@@ -102,7 +102,7 @@ class ChinchillaLaw(Law):
         return self._allocation(FLOPS_PER_PARAM_TOKEN * c6, N, c6 / N)
 
     def optimal_params(self, n_tokens: float) -> Allocation:
-        """Closed form: (C/6) = (D G)^(1/b), N = (C/6)/D."""
+        """The compute-optimal model for ``n_tokens``: eq. 4 inverted, (C/6) = (D G)^(1/b), N = (C/6)/D."""
         D = as_array("n_tokens", n_tokens)
         self.require_optimum("law")
         _, b = self.exponents
@@ -128,6 +128,8 @@ class PowerLawAllocation(Law):
         return self.a, 1.0 - self.a
 
     def optimal(self, flops: float) -> Allocation:
+        """N_opt = k C^a and D_opt = C / (6 N_opt) at ``flops`` (Table 2's power laws, Approaches 1 and 2);
+        no loss."""
         C = as_array("flops", flops)
         N = self.k * C**self.a
         return Allocation(
@@ -135,11 +137,13 @@ class PowerLawAllocation(Law):
         )
 
     def optimal_tokens(self, n_params: float) -> Allocation:
+        """The compute-optimal tokens for ``n_params``: N_opt = k C^a (Table 2's power law) inverted."""
         N = as_array("n_params", n_params)
         C = (N / self.k) ** (1.0 / self.a)
         return self._allocation(C, N, C / (FLOPS_PER_PARAM_TOKEN * N))
 
     def optimal_params(self, n_tokens: float) -> Allocation:
+        """The compute-optimal model for ``n_tokens``: D_opt = C / (6 k C^a) (Table 2's power law) inverted."""
         # D = C / (6 k C^a) = C^(1-a) / (6k)  =>  C = (6 k D)^(1/(1-a))
         D = as_array("n_tokens", n_tokens)
         C = (FLOPS_PER_PARAM_TOKEN * self.k * D) ** (1.0 / (1.0 - self.a))

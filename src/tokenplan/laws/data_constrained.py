@@ -72,7 +72,7 @@ class DataConstrainedLaw(ChinchillaLaw):
         )
 
     def unique_params(self, unique_tokens):
-        """The compute-optimal model size for U_D tokens: G (U_D G)^(beta/alpha)."""
+        """U_N of eq. 6: the compute-optimal model size for U_D tokens, G (U_D G)^(beta/alpha)."""
         U = as_array("unique_tokens", unique_tokens)
         return self.G * (U * self.G) ** (self.beta / self.alpha)
 
@@ -92,7 +92,7 @@ class DataConstrainedLaw(ChinchillaLaw):
         return super().loss(n_max, (1.0 + self.R_D_star) * U)
 
     def loss(self, n_params, n_tokens, unique_tokens=None):
-        """L(N', D'); with ``unique_tokens=None`` the data is fresh and this is the base law."""
+        """L(N', D') (eqs. 5-6); with ``unique_tokens=None`` the data is fresh and this is the base law."""
         if unique_tokens is None:
             return super().loss(n_params, n_tokens)
         U, D = as_array("unique_tokens", unique_tokens), as_array("n_tokens", n_tokens)
@@ -101,7 +101,7 @@ class DataConstrainedLaw(ChinchillaLaw):
         return super().loss(self.effective_params(n_params, U), self.effective_tokens(n_tokens, U))
 
     def allocate(self, flops, n_params, unique_tokens=None) -> DataConstrainedAllocation:
-        """The allocation record for a given budget and model size (D = C / 6N)."""
+        """The allocation record for a given budget and model size (D = C / 6N; N', D' by eqs. 5-6)."""
         C = as_array("flops", flops)
         N = as_array("n_params", n_params)
         D = C / (FLOPS_PER_PARAM_TOKEN * N)

@@ -26,6 +26,7 @@ class KaplanNDLaw(Law):
     alpha_D: float
 
     def loss(self, n_params, n_tokens):
+        """L(N, D) = ((N_c/N)^(alpha_N/alpha_D) + D_c/D)^alpha_D (Kaplan et al. 2020, eq. 1.5)."""
         N, D = as_sizes(n_params, n_tokens)
         return ((self.N_c / N) ** (self.alpha_N / self.alpha_D) + self.D_c / D) ** self.alpha_D
 
@@ -36,8 +37,9 @@ class KaplanNDLaw(Law):
         return a, 1.0 - a
 
     def optimal(self, flops) -> Allocation:
-        """The N minimising L(N, C/6N). With r = alpha_N/alpha_D the bracket (N_c/N)^r + D_c N/(C/6) is
-        smallest where r N_c^r N^-(r+1) = D_c/(C/6), i.e. N_opt = (r N_c^r (C/6) / D_c)^(1/(r+1))."""
+        """The N minimising eq. 1.5's L(N, C/6N) (Kaplan et al. 2020). With r = alpha_N/alpha_D the
+        bracket (N_c/N)^r + D_c N/(C/6) is smallest where r N_c^r N^-(r+1) = D_c/(C/6), i.e.
+        N_opt = (r N_c^r (C/6) / D_c)^(1/(r+1))."""
         C = as_array("flops", flops)
         c6 = C / FLOPS_PER_PARAM_TOKEN
         r = self.alpha_N / self.alpha_D
