@@ -517,3 +517,22 @@ def test_the_rows_a_law_does_not_give_print_their_sources():
     assert "total/non-embedding: Pearce & Song 2024" in line
     r = run_cli("plan", "--flops", "1e21", "--peak-flops", "1e15", env={"COLUMNS": "400"})
     assert "sources: GPU-hours: peak FLOP/s given by the user;" in r.stdout
+
+
+def test_a_plans_effective_tokens_carry_their_source_on_the_console():
+    """`plan --flops 1e21 --unique-tokens 40B --law chinchilla` printed 'effective tokens D' 89.3B (D'/D =
+    0.977)' and a loss taken at D' with nothing on the console saying where D' came from: below ~4 epochs
+    no warning names R_D*, and the note a law without a repetition term gets is kept out of a plan. The
+    sources line now ends with D' and its R_D* (``sources["effective_tokens"]`` in JSON); a law of one's own
+    names itself there."""
+    r = run_cli("plan", "--flops", "1e21", "--unique-tokens", "40B", "--law", "chinchilla")
+    assert r.returncode == 0, r.stderr
+    (line,) = [x for x in r.stdout.splitlines() if x.startswith("sources: ")]
+    source = json.loads(
+        run_cli(
+            "plan", "--flops", "1e21", "--unique-tokens", "40B", "--law", "chinchilla", "--json"
+        ).stdout
+    )["sources"]["effective_tokens"]
+    assert line.endswith(f"; D': {source}") and source.endswith("eq. 5 (R_D* = 15.39)")
+    fresh = run_cli("plan", "--flops", "1e21", "--law", "chinchilla")
+    assert "D': " not in fresh.stdout  # no unique tokens, no D'

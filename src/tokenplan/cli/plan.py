@@ -299,11 +299,15 @@ def _print_plan(p, citation: str) -> None:
 
 def _other_sources(p) -> str:
     """Where the rows the law does not give come from: the accelerator's peak (GPU-hours, wall-clock), the
-    bytes per parameter (memory) and the total/non-embedding conversion, as ``sources`` in JSON."""
-    return (
+    bytes per parameter (memory), the total/non-embedding conversion and, with unique tokens, D' (whose
+    R_D*), as ``sources`` in JSON."""
+    text = (
         f"sources: GPU-hours: {p.hardware.source}; memory: {ZERO}; "
         f"total/non-embedding: {p.sources['n_params_total']}"
     )
+    if "effective_tokens" in p.sources:
+        text += f"; D': {p.sources['effective_tokens']}"
+    return text
 
 
 def _comparison_table(plans, main, *, same_hours: bool, title: str):
