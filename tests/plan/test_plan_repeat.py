@@ -487,3 +487,29 @@ def test_the_console_says_where_d_prime_the_loss_and_the_labels_come_from():
     assert repeat(25e9, [1, 2]).notes == ()  # muennighoff2023: its own N' and D'
     (note,) = repeat(25e9, [1, 2], law="chinchilla-a1").notes
     assert "not a loss" in note and "epoch rule alone" in note
+
+
+def test_each_row_says_whether_it_extrapolates_and_how_far():
+    """`repeat --unique-tokens 25B` said "rows 40, 100 epochs: outside ... 2.5T tokens is 2.78x above the
+    largest (900B)": the worst row's factors, and nothing per row: the 40-epoch row (1T tokens) lies 1.11x
+    beyond Muennighoff's largest run, which neither the table nor `--json` (whose rows had no range) said.
+    Each row now carries `inside_range` and `extrapolation` as `table` and `predict` do, and the table an
+    'in range' column."""
+    t = repeat(25e9)
+    by_epochs = {r.epochs: r for r in t.rows}
+    assert by_epochs[16].inside_range is True
+    assert by_epochs[40].inside_range is False
+    assert max(by_epochs[40].extrapolation.values()) == pytest.approx(1e12 / 9e11)
+    assert by_epochs[100].extrapolation["n_tokens"] == pytest.approx(2.5e12 / 9e11)
+    r = run_cli("repeat", "--unique-tokens", "25B", "--json")
+    rows = {row["epochs"]: row for row in json.loads(r.stdout)["rows"]}
+    assert rows[16]["inside_range"] is True and rows[40]["inside_range"] is False
+    assert rows[100]["extrapolation"]["n_tokens"] == pytest.approx(2.5e12 / 9e11)
+    assert rows[100]["extrapolation_unbounded"] == []
+    text = run_cli("repeat", "--unique-tokens", "25B").stdout
+    assert "in range" in text and "1.11x out" in text and "2.78x out" in text
+    custom = get_law("muennighoff2023")
+    import dataclasses
+
+    no_range = dataclasses.replace(custom, name="norange", fitted_range=None, fitted_flops=None)
+    assert all(r.inside_range is None for r in repeat(25e9, [1, 2], law=no_range).rows)

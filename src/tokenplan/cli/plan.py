@@ -797,7 +797,9 @@ def _print_repeat(result) -> None:
         ),
         title_justify="left",
     )
-    for c in ("epochs", "tokens", "D'", "D'/D", "D'/U", "loss", "Δloss vs fresh", "advice"):
+    ranged = any(r.inside_range is not None for r in result.rows)
+    cols = ("epochs", "tokens", "D'", "D'/D", "D'/U", "loss", "Δloss vs fresh")
+    for c in (*cols, *(["in range"] if ranged else []), "advice"):
         t.add_column(c, justify="left" if c == "advice" else "right")
     for r in result.rows:
         dl = (
@@ -813,6 +815,7 @@ def _print_repeat(result) -> None:
             f"{r.effective_multiple:.2f}",
             _loss(r.loss),
             dl,
+            *([_in_range(r)] if ranged else []),
             r.advice,
         )
     console().print(t)

@@ -3,7 +3,7 @@ advice as a plan."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import tokenplan.plan.advice as adv
@@ -11,7 +11,7 @@ import tokenplan.plan.steps as steps
 from tokenplan import _checks
 from tokenplan.errors import InvalidInputError
 from tokenplan.laws import DataConstrainedLaw, Law, get_law
-from tokenplan.laws.prediction import repetition_note
+from tokenplan.laws.prediction import EXTRAPOLATION_TOLERANCE, repetition_note, unbounded_axes
 from tokenplan.units import format_epochs
 from tokenplan.units import format_quantity as fq
 
@@ -29,6 +29,9 @@ class RepeatRow:
     """Training the model for ``epochs`` passes over the unique tokens."""
 
     repetition: adv.Repetition
+    #: How far the row lies outside the law's fitted data, per axis, as a factor >= 1 (1.0 = inside;
+    #: ``predict``'s and ``table``'s ``extrapolation``); empty when the law records no fitted range.
+    extrapolation: dict[str, float] = field(default_factory=dict)
 
     epochs = property(lambda self: self.repetition.epochs)
     n_tokens = property(lambda self: self.repetition.n_tokens)
@@ -40,6 +43,14 @@ class RepeatRow:
     loss_change = property(lambda self: self.repetition.loss_change)
     relative_penalty = property(lambda self: self.repetition.relative_penalty)
     advice = property(lambda self: self.repetition.label)
+
+    @property
+    def inside_range(self) -> bool | None:
+        """True inside the law's fitted range on every axis (as ``predict`` and ``table`` say), None when
+        the law records none."""
+        if not self.extrapolation:
+            return None
+        return max(self.extrapolation.values()) <= EXTRAPOLATION_TOLERANCE
 
     @property
     def effective_multiple(self) -> float:
@@ -59,6 +70,9 @@ class RepeatRow:
             "loss_change": self.loss_change,
             "relative_penalty": self.relative_penalty,
             "advice": self.advice,
+            "inside_range": self.inside_range,
+            "extrapolation": dict(self.extrapolation),
+            "extrapolation_unbounded": unbounded_axes(self.extrapolation),
         }
 
     def __repr__(self) -> str:
@@ -165,10 +179,7 @@ def repeat(
     epoch_list = _epoch_counts(epochs)
     the_law = get_law(law)
     n_total, n_law = _model_size(the_law, U, n_params, vocab_size)
-    muen = steps.muennighoff()
-    rows = tuple(
-        RepeatRow(adv.assess_repetition(the_law, muen, n_law, U * e, U)) for e in epoch_list
-    )
+    rows = _rows(the_law, n_law, U, epoch_list)
     top = rows[-1].repetition
     outside = adv.extrapolation(the_law, [(n_law, r.n_tokens, U) for r in rows])
     warnings = (
@@ -199,6 +210,20 @@ def repeat(
             **({"fitted_range": rng.source} if rng is not None and rng.source else {}),
         },
         notes=_notes(the_law),
+    )
+
+
+def _rows(law: Law, n_law: float, unique: float, epochs: list[float]) -> tuple[RepeatRow, ...]:
+    """One row per epoch count: the repetition (D', the loss with and without it) and how far the row lies
+    outside the law's fitted data."""
+    muen = steps.muennighoff()
+    rng = adv.fitted_range_of(law)
+    return tuple(
+        RepeatRow(
+            adv.assess_repetition(law, muen, n_law, unique * e, unique),
+            {} if rng is None else rng.extrapolation(n_law, unique * e, unique),
+        )
+        for e in epochs
     )
 
 
