@@ -513,3 +513,20 @@ def test_each_row_says_whether_it_extrapolates_and_how_far():
 
     no_range = dataclasses.replace(custom, name="norange", fitted_range=None, fitted_flops=None)
     assert all(r.inside_range is None for r in repeat(25e9, [1, 2], law=no_range).rows)
+
+
+def test_an_epoch_count_under_one_token_is_refused_as_plan_refuses_it():
+    """`repeat --unique-tokens 25B --epochs 1e-30` printed a row of 2.50e-20 tokens with a loss of 1.85e10
+    (plan refuses fewer than one token: `--tokens 0.5`). It is one line naming --epochs and the smallest
+    count that trains on one token; that count itself runs."""
+    r = run_cli("repeat", "--unique-tokens", "25B", "--epochs", "1e-30,2")
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert r.stderr.startswith("tokenplan: error: --epochs 1e-30 of 25B unique tokens")
+    assert "give at least 4e-11 epochs (one token)" in r.stderr
+    ok = run_cli("repeat", "--unique-tokens", "25B", "--epochs", "4e-11", "--json")
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)["rows"][0]["n_tokens"] == pytest.approx(1.0)
+    with pytest.raises(InvalidInputError, match="less than one") as exc:
+        repeat(3e9, [1e-12, 1])
+    assert exc.value.param == "epochs" and "3.35e-10 epochs" in str(exc.value)
+    assert repeat(3e9, [3.35e-10]).rows[0].n_tokens >= 1.0

@@ -12,7 +12,7 @@ from tokenplan import _checks
 from tokenplan.errors import InvalidInputError
 from tokenplan.laws import DataConstrainedLaw, Law, get_law
 from tokenplan.laws.prediction import EXTRAPOLATION_TOLERANCE, repetition_note, unbounded_axes
-from tokenplan.units import format_epochs
+from tokenplan.units import format_count, format_epochs
 from tokenplan.units import format_quantity as fq
 
 __all__ = ["REPEAT_EPOCHS", "RepeatRow", "RepeatTable", "repeat"]
@@ -176,7 +176,7 @@ def repeat(
     U = _checks.at_least_one(
         "unique_tokens", _checks.quantity("unique_tokens", unique_tokens), "unique token"
     )
-    epoch_list = _epoch_counts(epochs)
+    epoch_list = _epoch_counts(epochs, U)
     the_law = get_law(law)
     n_total, n_law = _model_size(the_law, U, n_params, vocab_size)
     rows = _rows(the_law, n_law, U, epoch_list)
@@ -257,12 +257,24 @@ def _extrapolation_warning(
     return f"{'row' if len(out) == 1 else 'rows'} {', '.join(out)} epochs: {warning}"
 
 
-def _epoch_counts(epochs) -> list[float]:
-    """The epoch counts, sorted, each once: `--epochs 1,1` asks for the row of one epoch, not for it twice."""
+def _epoch_counts(epochs, unique: float) -> list[float]:
+    """The epoch counts, sorted, each once: `--epochs 1,1` asks for the row of one epoch, not for it twice.
+    A count that trains on less than one token is refused, as ``plan --tokens 0.5`` is: `--epochs 1e-30`
+    of 25B unique tokens printed a row of 2.5e-20 tokens with a loss of 1.85e10."""
     epoch_list = _checks.items("epochs", epochs, example="[1, 4, 16]")
     if not epoch_list:
         raise InvalidInputError("epochs is empty; give epoch counts like 1,2,4,16.", param="epochs")
-    return sorted({_checks.quantity(f"epochs[{i}]", e) for i, e in enumerate(epoch_list)})
+    counts = sorted({_checks.quantity(f"epochs[{i}]", e) for i, e in enumerate(epoch_list)})
+    if counts[0] * unique < 1.0 - 1e-9:  # the suggested count, 1/U in 3 figures, within rounding
+        least = float(f"{1.0 / unique:.3g}")
+        least = least if least * unique >= 1.0 - 1e-9 else float(f"{1.005 / unique:.3g}")
+        raise InvalidInputError(
+            f"`epochs` {counts[0]:g} of {format_count(unique, 'unique token')} is "
+            f"{format_count(counts[0] * unique, 'token')}, less than one; give at least "
+            f"{least:g} epochs (one token).",
+            param="epochs",
+        )
+    return counts
 
 
 def _refuse_below_one(law: Law, unique: float, n_law: float) -> None:
