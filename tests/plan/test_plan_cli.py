@@ -536,3 +536,14 @@ def test_a_plans_effective_tokens_carry_their_source_on_the_console():
     assert line.endswith(f"; D': {source}") and source.endswith("eq. 5 (R_D* = 15.39)")
     fresh = run_cli("plan", "--flops", "1e21", "--law", "chinchilla")
     assert "D': " not in fresh.stdout  # no unique tokens, no D'
+
+
+def test_compare_says_whose_plan_the_advice_is_for():
+    """`plan --flops 1e22 --unique-tokens 25B --compare` printed six laws' epochs side by side (kaplan 2.7,
+    epoch2024 7.4, chinchilla 12.9, ...) and then one 'Advice' block ("7.4 epochs: ...", "at 9.05B
+    parameters ...") without saying that it is epoch2024's plan; the heading now names the law."""
+    r = run_cli("plan", "--flops", "1e22", "--unique-tokens", "25B", "--compare")
+    assert r.returncode == 0, r.stderr
+    assert "Advice (for law epoch2024's plan)" in r.stdout
+    single = run_cli("plan", "--flops", "1e22", "--unique-tokens", "25B")
+    assert "\nAdvice\n" in single.stdout  # one plan: nothing to tell apart

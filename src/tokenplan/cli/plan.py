@@ -62,14 +62,16 @@ def _print_warnings(items: list[tuple[str, str]]) -> None:
         out.print(f"[yellow]![/yellow] {prefix}{escape(text)}", soft_wrap=False)
 
 
-def _print_advice(items) -> None:
-    """Advice computed from the plan (Xue et al. 2023 when data repeats), one item per line."""
+def _print_advice(items, *, law: str | None = None) -> None:
+    """Advice computed from the plan (Xue et al. 2023 when data repeats), one item per line; ``law`` names
+    the plan it was computed from where several are shown (``--compare``)."""
     if not items:
         return
     from rich.markup import escape
 
     out = console()
-    out.print("[bold cyan]Advice[/bold cyan]")
+    whose = f" (for law {escape(law)}'s plan)" if law else ""
+    out.print(f"[bold cyan]Advice[/bold cyan]{whose}")
     for a in items:
         out.print(f"[cyan]>[/cyan] {escape(a.text)}", soft_wrap=False)
 
@@ -453,7 +455,7 @@ def _print_comparison(comp, main) -> None:
     items = [("" if len(laws) == len(plans) else ", ".join(laws), w) for w, laws in seen.items()]
     outside = _extrapolation_line(plans)
     _print_warnings(([("", outside)] if outside else []) + items)
-    _print_advice(main.advice)
+    _print_advice(main.advice, law=main.law)
 
 
 def _extrapolation_line(plans) -> str:
