@@ -530,3 +530,18 @@ def test_an_epoch_count_under_one_token_is_refused_as_plan_refuses_it():
         repeat(3e9, [1e-12, 1])
     assert exc.value.param == "epochs" and "3.35e-10 epochs" in str(exc.value)
     assert repeat(3e9, [3.35e-10]).rows[0].n_tokens >= 1.0
+
+
+def test_one_parameter_is_singular_in_the_warnings():
+    """`repeat --unique-tokens 1T --params 1` warned "1 parameters is below the smallest model ..." and
+    "1 parameters is 7.1e+06x below the smallest" (plan --params 1 --tokens 1 the same, and "1 tokens");
+    counts read as one are singular, as '1 unique token' already was."""
+    t = repeat(1e12, [1, 2], n_params=1)
+    text = " ".join(t.warnings)
+    assert "1 parameter is below the smallest model" in text
+    assert "1 parameter is 7.1e+06x below" in text and " 1 parameters" not in text
+    from tokenplan.plan import plan
+
+    warned = " ".join(plan(n_params=1, n_tokens=1).warnings)
+    assert "1 parameter is" in warned and "1 token is" in warned
+    assert " 1 parameters" not in warned and " 1 tokens" not in warned

@@ -305,10 +305,11 @@ def extrapolation_warning(law: Law, outside: dict[str, dict[str, float]]) -> str
             side = f"above the largest ({fmt(e['high'])})"
         else:
             side = f"below the smallest ({fmt(e['low'])})"
-        # '1 unique token is', as every message counts them (format_count)
+        # '1 unique token is', '1 parameter is', as every message counts them (format_count)
+        counted = {"n_params": "parameter", "n_tokens": "token", "unique_tokens": "unique token"}
         what = (
-            format_count(e["value"], "unique token")
-            if axis == "unique_tokens"
+            format_count(e["value"], counted[axis])
+            if axis in counted
             else f"{fmt(e['value'])} {name}"
         )
         parts.append(f"{what} is {format_factor(e['factor'])} {side}")

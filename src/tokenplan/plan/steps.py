@@ -278,7 +278,7 @@ def conversion_warning(
     by its converted total."""
     if convertible(n_params_total, vocab_size):
         return None
-    model = f"{fq(n_params_total)} parameters"
+    model = format_count(n_params_total, "parameter")
     if law is not None and law.param_convention == "non-embedding" and n_params_law is not None:
         model = f"{fq(n_params_law)} non-embedding parameters (law {law.name!r} counts them)"
     return (
