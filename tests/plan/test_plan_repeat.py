@@ -545,3 +545,39 @@ def test_one_parameter_is_singular_in_the_warnings():
     warned = " ".join(plan(n_params=1, n_tokens=1).warnings)
     assert "1 parameter is" in warned and "1 token is" in warned
     assert " 1 parameters" not in warned and " 1 tokens" not in warned
+
+
+def test_the_plots_one_over_e_mark_sits_at_the_laws_own_r_d_star(tmp_path, monkeypatch):
+    """`repeat --plot` (and the plan report's repetition chart) marked '~16 (R_D*): an epoch worth ~1/e' at
+    16 epochs whatever the law: right for Muennighoff's C4 fit (1 + R_D* = 16.39), wrong for a
+    data-constrained law of one's own (R_D* = 5: one more epoch is worth 1/e after 6). The mark now sits
+    at 1 + R_D* of the law that priced D' (RepeatTable.R_D_star, --json 'R_D_star'); the C4 fit's is
+    unchanged."""
+    pytest.importorskip("matplotlib")
+    import dataclasses
+    import math
+
+    from matplotlib.figure import Figure
+
+    from tokenplan.report import plot_repeat
+    from tokenplan.report.repeat_plot import decay_mark
+
+    mine = dataclasses.replace(get_law("muennighoff2023"), name="mine", R_D_star=5.0)
+    t = repeat(25e9, [1, 2, 4, 8, 16], law=mine)
+    assert t.R_D_star == 5.0 and t.to_dict()["R_D_star"] == 5.0
+    at, label = decay_mark(t.R_D_star)
+    assert at == 6.0 and "1 + R_D*, the law's own" in label
+    # what the mark claims: one more epoch there is worth 1/e of a fresh one (eq. 5's derivative)
+    d = 1e-6 * 25e9
+    slope = float(mine.effective_tokens(6 * 25e9 + d, 25e9) - mine.effective_tokens(6 * 25e9, 25e9))
+    assert slope / d == pytest.approx(math.exp(-1), rel=1e-4)
+    drawn = []
+    save = Figure.savefig
+    monkeypatch.setattr(
+        Figure, "savefig", lambda fig, *a, **k: (drawn.append(fig), save(fig, *a, **k))
+    )
+    plot_repeat(t, tmp_path / "r.png")
+    xs = sorted(line.get_xdata()[0] for line in drawn[0].axes[0].get_lines()[1:])
+    assert xs == [4, 6.0]
+    assert repeat(25e9).R_D_star == pytest.approx(15.387756)
+    assert decay_mark(repeat(25e9).R_D_star) == (16.0, "~16 (R_D*): an epoch worth ~1/e")

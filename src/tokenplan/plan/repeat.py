@@ -12,6 +12,7 @@ from tokenplan import _checks
 from tokenplan.errors import InvalidInputError
 from tokenplan.laws import DataConstrainedLaw, Law, get_law
 from tokenplan.laws.prediction import EXTRAPOLATION_TOLERANCE, repetition_note, unbounded_axes
+from tokenplan.laws.repetition import R_D_STAR_C4
 from tokenplan.units import format_count, format_epochs
 from tokenplan.units import format_quantity as fq
 
@@ -112,6 +113,9 @@ class RepeatTable:
     #: What the table's numbers are under this law: a loss taken at D' (a law without a repetition term),
     #: or no loss at all (an allocation-only law, labelled by the epoch rule alone).
     notes: tuple[str, ...] = ()
+    #: The R_D* of D' (eq. 5): the law's own for a data-constrained law, else Muennighoff's C4 fit. After
+    #: 1 + R_D* epochs one more epoch is worth 1/e of fresh data (where the plot marks it).
+    R_D_star: float = R_D_STAR_C4
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -129,6 +133,7 @@ class RepeatTable:
             "extrapolation_unbounded": adv.unbounded(self.extrapolation or {}),
             "sources": self.sources or {},
             "notes": list(self.notes),
+            "R_D_star": self.R_D_star,
         }
 
     def __repr__(self) -> str:
@@ -210,6 +215,7 @@ def repeat(
             **({"fitted_range": rng.source} if rng is not None and rng.source else {}),
         },
         notes=_notes(the_law),
+        R_D_star=steps.repetition_law(the_law).R_D_star,
     )
 
 

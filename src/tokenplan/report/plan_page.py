@@ -22,6 +22,7 @@ from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
 from tokenplan.laws import DataConstrainedLaw, KaplanLaw, Law, get_law
 from tokenplan.laws.presets import LOSS_SCALES
 from tokenplan.report import _html
+from tokenplan.report.repeat_plot import decay_mark
 
 if TYPE_CHECKING:
     from tokenplan.plan import Comparison, Plan
@@ -300,9 +301,10 @@ def _repeat_chart(alt: Any, plan: Plan, table) -> Any:
     rows = [r.to_dict() for r in table.rows]
     x = alt.X("epochs:Q", scale=alt.Scale(type="log"), title="epochs over the unique tokens")
     tip = [alt.Tooltip("epochs:Q", format=".3g"), alt.Tooltip("advice:N")]
+    decay_at, decay = decay_mark(table.R_D_star)
     marks = [
         {"epochs": 4.0, "what": "~4: returns fade"},
-        {"epochs": 16.0, "what": "~16 (R_D*): an epoch worth ~1/e"},
+        {"epochs": decay_at, "what": decay},
     ]
     if plan.epochs is not None:
         marks.append({"epochs": max(plan.epochs, 1.0), "what": "this plan"})

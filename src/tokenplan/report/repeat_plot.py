@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from tokenplan._io import atomic_write, check_output
 from tokenplan.errors import InvalidInputError
+from tokenplan.laws.repetition import R_D_STAR_C4
 from tokenplan.units import format_count
 from tokenplan.units import format_quantity as fq
 
@@ -16,7 +17,16 @@ if TYPE_CHECKING:
 
     from tokenplan.plan import RepeatTable
 
-__all__ = ["plot_repeat"]
+__all__ = ["decay_mark", "plot_repeat"]
+
+
+def decay_mark(R_D_star: float) -> tuple[float, str]:
+    """(epochs, label) of the mark where one more epoch is worth 1/e of fresh data, 1 + R_D* (Muennighoff et
+    al. 2023, eq. 5): '~16' for their C4 fit (16.39, also the ~16 of their epoch rule), and the law's own
+    count for a data-constrained law of one's own (R_D* = 5: 6 epochs, where '~16' was drawn)."""
+    if R_D_star == R_D_STAR_C4:
+        return 16.0, "~16 (R_D*): an epoch worth ~1/e"
+    return 1.0 + R_D_star, f"{1.0 + R_D_star:.3g} (1 + R_D*, the law's own): an epoch worth 1/e"
 
 
 def plot_repeat(table: RepeatTable, path: str | os.PathLike[str]) -> Path:
@@ -53,7 +63,8 @@ def repeat_figure(table: RepeatTable) -> Figure:
     ax1.set_ylabel("D'/D (value of the tokens vs fresh)")
     # each label stands on the floor left of its line, in two short lines: the D'/D curve is above 0.6 up
     # to 16 epochs (one line from 0.05 up the right of the ~16 line crossed it)
-    for x, label in ((4, "~4 epochs:\nfading"), (16, "~16 (R_D*):\nan epoch worth ~1/e")):
+    decay_at, decay = decay_mark(table.R_D_star)
+    for x, label in ((4, "~4 epochs:\nfading"), (decay_at, decay.replace(": ", ":\n", 1))):
         ax1.axvline(x, color="grey", lw=0.8, ls="--")
         ax1.text(x, 0.04, label, fontsize=7, color="grey", rotation=90, va="bottom", ha="right")
     ax1.set_title(format_count(table.unique_tokens, "unique token"), fontsize=9)
