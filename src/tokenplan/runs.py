@@ -950,4 +950,24 @@ def read_points(path: str | os.PathLike[str], *, columns: dict[str, str] | None 
 
     for i, (n, d) in enumerate(zip(N, D), start=1):  # 6ND within float64, or the row is named
         training_flops(float(n), float(d), source=f"{p}, row {i}", param="points")
+    tokens = "n_tokens" if given == "n_tokens" else "n_tokens (flops / 6 n_params)"
+    counts = (
+        ("n_params", N, "parameter"),
+        (tokens, D, "token"),
+        ("unique_tokens", U, "unique token"),
+    )
+    _refuse_under_one(p, counts, ids, row)
     return Points(N, D, U, str(p))
+
+
+def _refuse_under_one(p, counts, ids: np.ndarray, row: np.ndarray) -> None:
+    """A points row counting less than one parameter, token or unique token is refused naming the file, the
+    column and the row, as `predict --params 0.5` is refused: it was, but as '--params 0.5 is less than one
+    parameter', a flag the user had not given, with no file or row."""
+    for name, arr, noun in counts:
+        under = np.isfinite(arr) & (arr < 1.0)
+        if under.any():
+            where = _describe_rows(np.flatnonzero(under), ids, arr, row)
+            raise InvalidInputError(
+                f"{p}: {name} is less than one {noun} at {where}; give at least 1.", param="points"
+            )

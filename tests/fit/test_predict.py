@@ -642,3 +642,34 @@ def test_fit_allocations_in_range_allow_the_same_ten_percent():
         allocation_in_range({**alloc, "extrapolation": {"flops": 1.05, "n_params": 1.0}}) == "yes"
     )
     assert allocation_in_range({**alloc, "extrapolation": {"flops": 1.5}}) != "yes"
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        ("n_params,n_tokens\n0.5,2e10\n", "n_params is less than one parameter at row 1 (0.5)"),
+        (
+            "n_params,n_tokens\n1e9,2e10\n1e9,0.5\n",
+            "n_tokens is less than one token at row 2 (0.5)",
+        ),
+        (
+            "n_params,n_tokens,unique_tokens\n1e9,2e10,0.5\n",
+            "unique_tokens is less than one unique token at row 1 (0.5)",
+        ),
+        (
+            "n_params,flops\n1e9,1\n",
+            "n_tokens (flops / 6 n_params) is less than one token at row 1",
+        ),
+    ],
+)
+def test_a_points_row_under_one_is_named_as_the_points_file_s_row(tmp_path, content, said):
+    """A --points row of 0.5 parameters, tokens or unique tokens was refused as '--params 0.5 is less than
+    one parameter' ('--tokens', '--unique-tokens'): flags the user had not given, and no file or row. It
+    now names --points, the file, the column and the row."""
+    pts = tmp_path / "points.csv"
+    pts.write_text(content)
+    r = run_cli("predict", "--points", str(pts))
+    assert r.returncode == 2 and r.stdout == "" and r.stderr.count("\n") == 1, r.stderr
+    assert r.stderr.startswith(f"tokenplan: error: --points: {pts}: {said}"), r.stderr
+    assert "--params" not in r.stderr and "--tokens" not in r.stderr
+    assert "--unique-tokens" not in r.stderr
