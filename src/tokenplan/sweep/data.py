@@ -168,7 +168,7 @@ def get_tokenizer(name: str = "byte") -> ByteTokenizer | GPT2Tokenizer:
 
 # --- documents and the corpus -------------------------------------------------------------------------
 def _document_files(paths: Iterable[str | Path]) -> list[Path]:
-    """The files ``paths`` name: files as given, folders by their .txt/.jsonl/.json files (sorted)."""
+    """The files ``paths`` name: files as given, folders by their .txt and .jsonl files (sorted)."""
     files: list[Path] = []
     for raw in paths:
         path = Path(raw)
@@ -178,7 +178,9 @@ def _document_files(paths: Iterable[str | Path]) -> list[Path]:
                 param="data",
             )
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.suffix in (".txt", ".jsonl", ".json"))
+            # .txt and .jsonl, as docs/sweep.md and the error below say: a folder's .json (a dataset's
+            # dataset_info.json, a JSON array) was read as JSONL and stopped the sweep
+            found = sorted(p for p in path.rglob("*") if p.suffix in (".txt", ".jsonl"))
             if not found:
                 raise InvalidInputError(
                     f"data directory {str(path)!r} holds no .txt or .jsonl files; put the text there "
