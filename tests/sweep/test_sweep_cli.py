@@ -452,6 +452,13 @@ def test_data_out_is_named_as_sweep_will_read_it(tmp_path, name, out, message):
     assert r.stderr.startswith(f"tokenplan: error: --out {str(path)!r}: {message}")
 
 
+def test_data_help_gives_the_default_out(tmp_path):
+    """--help said only 'Output file.' where the command writes data/shakespeare.txt or
+    data/chatterbot.jsonl without --out."""
+    text = " ".join(run_cli("data", "--help").stdout.split())
+    assert "[default: data/shakespeare.txt, data/chatterbot.jsonl; sample: none" in text
+
+
 @pytest.mark.parametrize("flag", ["--archive", "--cache-dir"])
 def test_data_sample_refuses_the_flags_it_does_not_read(tmp_path, flag):
     """'data sample --archive X' (or --cache-dir) copied the shipped sample and left the flag unread, without

