@@ -158,7 +158,11 @@ def test_sweep_cli_report_in_browser(tmp_path, open_report):
     view = open_report(page)
     assert_healthy(view, {"curves", "isoflop"})
     assert assert_numbers_match(view, data) >= 8
-    assert "Approach 3 not fitted" in view.page.inner_text("body")  # 4 runs cannot fit 5 parameters
+    body = view.page.inner_text("body")
+    assert "Approach 3 not fitted" in body  # 4 runs cannot fit 5 parameters
+    # the fit's advice in `tokenplan fit`'s flags, not its Python argument names ('`approach` 1 ...')
+    assert "allocation only: --approach 1 with the training curves (--curves FILE)" in body
+    assert "`approach`" not in body and "`curves`" not in body
 
 
 def test_the_runs_this_call_trained_are_marked_by_id(tmp_path):

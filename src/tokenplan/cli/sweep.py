@@ -150,7 +150,10 @@ def sweep(spec_file, preset, out_dir, dry_run, quiet, report, overwrite, as_json
         from tokenplan.report.sweep_page import write_sweep_report
 
         inputs = [spec_file, flags.get("data"), result.results_csv, result.curves_csv]
-        report_written(write_sweep_report(report, result, spec, overwrite=overwrite, inputs=inputs))
+        say = _as_fit_flags  # the fits' notes name `tokenplan fit`'s flags
+        report_written(
+            write_sweep_report(report, result, spec, overwrite=overwrite, inputs=inputs, say=say)
+        )
     if as_json:
         print_json({"sweep": result.to_dict(), "spec": spec.to_dict()})
     else:
@@ -213,6 +216,15 @@ def _spec_from_cli(spec_file: str | None, preset: str | None, flags: dict):
         source = Path(spec_file).name if spec_file is not None else f"preset {preset}"
         spec = redescribe(spec, origin, source=source)
     return spec, name
+
+
+def _as_fit_flags(text: str) -> str:
+    """A fit's message with its quoted argument names as `tokenplan fit`'s flags: the sweep page said
+    "fit the compute-optimal allocation only: `approach` 1 with the training curves (`curves` FILE)"."""
+    from tokenplan.cli._flags import with_flags
+    from tokenplan.cli.fit import fit
+
+    return with_flags(fit, text)
 
 
 def _load_file(spec_file: str, preset: str | None):

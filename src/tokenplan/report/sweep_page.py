@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,8 +31,14 @@ _MAX_CURVE_POINTS = (
 )
 
 
-def sweep_report(result: SweepResult, spec: SweepSpec) -> str:
-    """The HTML page of a finished (or resumed) sweep, read from its results.csv and curves.csv."""
+def sweep_report(
+    result: SweepResult, spec: SweepSpec, *, say: Callable[[str], str] | None = None
+) -> str:
+    """The HTML page of a finished (or resumed) sweep, read from its results.csv and curves.csv.
+
+    ``say`` rewrites the fits' notes, which name `tokenplan fit`'s arguments in Python's spelling
+    (`` `approach` 1``): ``tokenplan sweep --report`` gives them as that command's flags (``--approach 1``).
+    """
     alt = _html.require()
     from tokenplan.sweep import read_results
 
@@ -53,7 +60,7 @@ def sweep_report(result: SweepResult, spec: SweepSpec) -> str:
         spec=spec,
         rows=rows,
         fits=[(name, f, _fit_rows(f)) for name, f in fits],
-        fit_notes=fit_notes,
+        fit_notes=[(say or str)(n) for n in fit_notes],
         budgets=_budget_lines(fits, rows, result),
     )
 
@@ -65,10 +72,12 @@ def write_sweep_report(
     *,
     overwrite: bool = False,
     inputs: tuple = (),
+    say: Callable[[str], str] | None = None,
 ) -> Path:
     """Write :func:`sweep_report` to ``path`` (checked first, written atomically)."""
     _html.check(path, overwrite=overwrite, inputs=inputs)
-    return _html.write_page(sweep_report(result, spec), path, overwrite=overwrite, inputs=inputs)
+    html = sweep_report(result, spec, say=say)
+    return _html.write_page(html, path, overwrite=overwrite, inputs=inputs)
 
 
 def _mark_this_call(rows: list[dict], trained_ids: tuple[str, ...]) -> None:
