@@ -102,7 +102,7 @@ def plan(
         memory=memory,
         batch=batch,
         outside=outside,
-    ) + steps.inference_warnings(the_law, inference)
+    ) + steps.inference_warnings(the_law, inference, rep, loss)
     vs_optimum = steps.versus_optimum(opts, alloc)
     warnings += steps.versus_optimum_warnings(the_law, (N, D), vs_optimum)
     if dc is not None:
