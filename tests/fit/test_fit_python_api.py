@@ -248,3 +248,14 @@ def test_read_runs_options_are_checked_before_reading(kwargs, param):
         with pytest.raises(InvalidInputError) as info:
             read()
         assert info.value.param == param
+
+
+def test_every_fit_report_field_is_documented():
+    """FitReport's docstring said only 'Everything one tokenplan fit produced': what `primary`, `fits`
+    (keyed '1', '2', '3'), `runs_info` or `allocations` hold was left to reading the source."""
+    import dataclasses
+
+    from tokenplan.fit import FitReport
+
+    doc = FitReport.__doc__
+    assert [f.name for f in dataclasses.fields(FitReport) if f"``{f.name}``" not in doc] == []

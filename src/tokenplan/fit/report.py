@@ -118,7 +118,24 @@ def _budgets(value: Any) -> tuple[float, ...]:
 
 @dataclass(frozen=True)
 class FitReport:
-    """Everything one ``tokenplan fit`` produced. ``law`` is the law to save and plan with."""
+    """Everything one ``tokenplan fit`` produced. ``law`` is the law to save and plan with.
+
+    - ``law``: the saved law (:class:`~tokenplan.laws.Law`), with its fitted range, bootstrap draws and
+      backtest errors attached: ``law.predict(N, D)`` gives a loss with an interval, ``plan(law=law, ...)``.
+    - ``primary``: the key of the fit ``law`` comes from: ``"3"``, ``"2"``, ``"1"`` or ``"data-constrained"``.
+    - ``fits``: each approach that ran, by the same keys (:class:`ParametricFit`, :class:`IsoflopFit`,
+      :class:`EnvelopeFit`, :class:`DataConstrainedFit`, or the form's fit under ``"3"``).
+    - ``intervals``: a :class:`BootstrapResult` per key whose bootstrap ran (``options.n_boot``).
+    - ``backtests``: a :class:`Backtest` per Approach 3 form tried (``form="auto"`` or ``backtest=True``);
+      :attr:`backtest` is the saved form's.
+    - ``form``, ``form_reason``: Approach 3's form and why it was kept (None and "" for the others).
+    - ``runs_info``: the runs used: ``source``, ``n_used``, ``n_dropped``, ``dropped`` (count per reason),
+      ``param_column``.
+    - ``allocations``: N_opt and D_opt at each of ``options.budgets`` (dicts: ``flops``, ``n_params``,
+      ``n_tokens``, their intervals and the extrapolation per axis).
+    - ``options``: the :class:`FitOptions` as checked; ``warnings``, ``notes``: what ``tokenplan fit``
+      prints under its tables; ``curves``: the training curves Approach 1 used (None without them).
+    """
 
     law: Law
     primary: str  # key of the fit the law comes from: "1", "2", "3" or "data-constrained"
