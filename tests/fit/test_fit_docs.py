@@ -72,6 +72,8 @@ def test_python_example_runs():
     assert ns["iso"].exponents[0] == pytest.approx(a_true, abs=0.03)
     lo, hi = ns["boot"].intervals["a"]
     assert lo <= ns["fit"].exponents[0] <= hi and hi - lo < 0.2
+    # and shows the step a notebook user is after: planning with the fitted law
+    assert ns["p"].law == ns["report"].law.name
 
 
 def _backtest_rows():
