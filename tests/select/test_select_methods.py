@@ -342,3 +342,22 @@ def test_answer_lengths_must_be_lengths(chars):
     with pytest.raises(InvalidInputError, match="finite and >= 0") as e:
         Pool(embeddings=np.eye(5, dtype=np.float32), answer_chars=chars)
     assert e.value.param == "answer_chars"
+
+
+@pytest.mark.parametrize(
+    "n_tokens, message",
+    [
+        (np.arange(5) + 1, r"one count per pool row \(300\), got shape \(5,\)"),  # was IndexError
+        (-np.arange(300), r"finite counts >= 0; bad at rows \[1, 2, 3, 4, 5\]"),  # every row fit
+        (np.full(300, np.nan), r"finite counts >= 0; bad at rows \[0, 1, 2, 3, 4\]"),  # every row fit
+    ],
+    ids=["short", "negative", "nan"],
+)
+def test_token_counts_that_are_not_counts_per_row_are_named(n_tokens, message):
+    """select_by_tokens: counts for 5 of 300 rows failed with an IndexError; negative or NaN counts (NaN
+    cast to int64 is a huge negative number) fitted every row into a 100-token budget."""
+    from tokenplan.select.methods import select_by_tokens
+
+    with pytest.raises(InvalidInputError, match=message) as info:
+        select_by_tokens(_pool(), n_tokens, 100, method="random")
+    assert info.value.param == "n_tokens"

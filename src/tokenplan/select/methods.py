@@ -629,6 +629,28 @@ DEFAULT_METHOD = "facility-cells"
 NEEDS_CLUSTERS = ("task-center", "kcenter-per-cluster")
 
 
+def _token_counts(n_tokens: object, n: int) -> np.ndarray:
+    """One whole, non-negative token count per pool row: counts for 5 of 50 rows failed with an
+    IndexError, and negative or NaN counts (NaN cast to a huge negative int) let every row fit any budget."""
+    raw = np.asarray(n_tokens)
+    if raw.ndim != 1 or len(raw) != n:
+        raise InvalidInputError(
+            f"n_tokens must hold one count per pool row ({n:,}), got shape {raw.shape}.",
+            param="n_tokens",
+        )
+    if raw.dtype == bool or not np.issubdtype(raw.dtype, np.number):
+        raise InvalidInputError(
+            f"n_tokens must hold numbers, not {raw.dtype} values.", param="n_tokens"
+        )
+    bad = np.flatnonzero(~np.isfinite(raw) | (raw < 0))
+    if len(bad):
+        raise InvalidInputError(
+            f"n_tokens must be finite counts >= 0; bad at rows {bad[:5].tolist()}.",
+            param="n_tokens",
+        )
+    return raw.astype(np.int64)
+
+
 def select_by_tokens(
     pool: Pool, n_tokens: np.ndarray, budget_tokens: int, *, pick=None, **options
 ) -> Selection:
@@ -638,7 +660,7 @@ def select_by_tokens(
     budget / mean tokens per row and grows until the budget is spent or the pool is exhausted; greedy methods
     pick in the same order whatever n is, so the prefix is what the method would choose first.
     """
-    tokens = np.asarray(n_tokens, dtype=np.int64)
+    tokens = _token_counts(n_tokens, pool.n)
     budget_tokens = positive_int("budget_tokens", budget_tokens)
     if pick is None:
 
