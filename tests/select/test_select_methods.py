@@ -349,7 +349,10 @@ def test_answer_lengths_must_be_lengths(chars):
     [
         (np.arange(5) + 1, r"one count per pool row \(300\), got shape \(5,\)"),  # was IndexError
         (-np.arange(300), r"finite counts >= 0; bad at rows \[1, 2, 3, 4, 5\]"),  # every row fit
-        (np.full(300, np.nan), r"finite counts >= 0; bad at rows \[0, 1, 2, 3, 4\]"),  # every row fit
+        (
+            np.full(300, np.nan),
+            r"finite counts >= 0; bad at rows \[0, 1, 2, 3, 4\]",
+        ),  # every row fit
     ],
     ids=["short", "negative", "nan"],
 )
@@ -361,3 +364,16 @@ def test_token_counts_that_are_not_counts_per_row_are_named(n_tokens, message):
     with pytest.raises(InvalidInputError, match=message) as info:
         select_by_tokens(_pool(), n_tokens, 100, method="random")
     assert info.value.param == "n_tokens"
+
+
+@pytest.mark.parametrize("method", TARGET_METHODS)
+def test_a_target_with_nan_rows_is_named(method):
+    """select_for_target with a NaN example row returned picks ranked by NaN scores without a word."""
+    pool = _pool()
+    target = pool.embeddings[:3].copy()
+    target[1, 0] = np.nan
+    with pytest.raises(
+        InvalidInputError, match=r"NaN or inf values in 1 row\(s\), first \[1\]"
+    ) as info:
+        select_for_target(pool, target, 5, method=method)
+    assert info.value.param == "target"

@@ -60,7 +60,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tokenplan._checks import choice, positive, positive_int
+from tokenplan._checks import choice, finite_rows, positive, positive_int
 from tokenplan.errors import InvalidInputError
 from tokenplan.select.cluster import KMeansResult
 from tokenplan.select.kcenter import kcenter_from_center, kcenter_greedy
@@ -735,6 +735,7 @@ def select_for_target(
             f"the target needs at least one embedded row of width {x.shape[1]}, got shape {t.shape}.",
             param="target",
         )
+    t = finite_rows("target", t, what="the target")  # a NaN row chose rows by NaN scores
     n_select = positive_int("n_select", n_select)
     if n_select > len(x):
         raise InvalidInputError(
