@@ -475,3 +475,20 @@ def test_embeddings_that_are_not_a_npy_matrix_are_one_error_saying_how_to_save_i
         load_precomputed(path, n_rows=3)
     assert "allow_pickle" not in str(err.value)
     assert "numpy.save(path, x.astype('float32'))" in str(err.value) or "folder" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "texts, message",
+    [
+        ("abc", "not one text"),  # was embedded as 3 rows, one per character
+        ([1, 2], r"must be strings; not at positions \[0, 1\] \(int\)"),  # was AttributeError
+    ],
+    ids=["one-text", "numbers"],
+)
+def test_texts_that_are_not_a_list_of_texts_are_named(texts, message):
+    from tokenplan.errors import InvalidInputError
+    from tokenplan.select.embed import embed_texts, get_embedder
+
+    with pytest.raises(InvalidInputError, match=message) as info:
+        embed_texts(texts, get_embedder("tfidf"))
+    assert info.value.param == "texts"

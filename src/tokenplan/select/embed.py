@@ -507,6 +507,24 @@ def _chunks(texts: Iterable[str], size: int) -> Iterator[list[str]]:
         yield chunk
 
 
+def _check_texts(texts: object) -> None:
+    """One text given alone was embedded character by character ('abc' -> 3 rows), and numbers failed
+    inside the embedder ("'int' object has no attribute 'lower'"): name them. A stream is checked as read."""
+    if isinstance(texts, str | bytes):
+        raise InvalidInputError(
+            "texts must be a list of texts, not one text (it would be embedded character by character): "
+            "embed_texts([text], embedder).",
+            param="texts",
+        )
+    if isinstance(texts, Sequence):
+        bad = [i for i, t in enumerate(texts) if not isinstance(t, str)][:5]
+        if bad:
+            raise InvalidInputError(
+                f"texts must be strings; not at positions {bad} ({type(texts[bad[0]]).__name__}).",
+                param="texts",
+            )
+
+
 def embed_texts(
     texts: Iterable[str],
     embedder: Embedder,
@@ -528,6 +546,7 @@ def embed_texts(
     the views (:func:`combine_views`); a text counts as served from the cache when every view of it was, so
     the count never exceeds the number of texts (:func:`embed_views` gives each view's own count).
     """
+    _check_texts(texts)
     if getattr(embedder, "parts", None) is not None:
         matrix, hits = _embed_views(texts, embedder.parts, progress=progress, **opts)
         return matrix, int(hits.all(axis=0).sum())
