@@ -182,3 +182,32 @@ def test_weights_make_a_populated_far_region_beat_a_lone_outlier():
     assert kcenter_greedy(x, 1, already_selected=np.array([0]), weights=w).indices.tolist() == [3]
     with pytest.raises(InvalidInputError, match="one value per row"):
         kcenter_greedy(x, 1, weights=np.ones(3))
+
+
+@pytest.mark.parametrize(
+    "kwargs, param, message",
+    [
+        (
+            {"weights": np.full(8, np.nan)},
+            "weights",
+            r"finite and >= 0; bad at rows \[0, 1",
+        ),  # 0,0,0,0
+        ({"weights": -np.ones(8)}, "weights", r"finite and >= 0"),  # floored without a word
+        ({"already_selected": [True, False]}, "already_selected", "not bool values"),  # rows 1, 0
+        ({"already_selected": [1.5]}, "already_selected", "not float64 values"),  # row 1
+        ({"already_selected": [[1, 2]]}, "already_selected", r"of shape \(1, 2\)"),  # flattened
+    ],
+    ids=["nan-weights", "negative-weights", "mask", "float", "nested"],
+)
+def test_greedy_extras_that_would_be_misread_are_named(kwargs, param, message):
+    """NaN weights made kcenter_greedy pick row 0 five times ([0 0 0 0 0]); a boolean mask, 1.5 or a
+    nested list as already_selected were cast to positions without a word (facility_location too)."""
+    from tokenplan.select import facility_location
+
+    x = np.random.default_rng(0).normal(size=(8, 4)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    calls = [kcenter_greedy] + ([facility_location] if "already_selected" in kwargs else [])
+    for call in calls:
+        with pytest.raises(InvalidInputError, match=message) as info:
+            call(x, 3, **kwargs)
+        assert info.value.param == param

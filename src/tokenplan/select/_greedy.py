@@ -42,9 +42,21 @@ def check_rows(
     x = finite_rows("x", x, what=what)
     n = len(x)
     budget = positive_int("budget", budget)
-    pre = np.unique(np.asarray([] if already_selected is None else already_selected, np.int64))
+    raw = np.asarray([] if already_selected is None else already_selected)
+    # a boolean mask was read as positions 0 and 1, 1.5 as 1, a nested list flattened
+    if raw.size and (
+        raw.ndim != 1 or raw.dtype == bool or not np.issubdtype(raw.dtype, np.integer)
+    ):
+        raise InvalidInputError(
+            f"already_selected must be a list of row positions (integers), not {raw.dtype} values "
+            f"of shape {raw.shape}.",
+            param="already_selected",
+        )
+    pre = np.unique(raw.astype(np.int64))
     if len(pre) and not (0 <= pre[0] and pre[-1] < n):
-        raise InvalidInputError(f"already_selected holds indices outside [0, {n}).")
+        raise InvalidInputError(
+            f"already_selected holds indices outside [0, {n}).", param="already_selected"
+        )
     if budget > n - len(pre):
         raise InvalidInputError(f"budget={budget} should be <= n_samples={n - len(pre)}.")
     return x, budget, pre

@@ -108,10 +108,19 @@ def _add(x: np.ndarray, c: int, min_d2: np.ndarray, buf: np.ndarray, chunk: int)
 
 
 def _weights(weights: np.ndarray, n: int) -> np.ndarray:
-    w = np.maximum(np.asarray(weights, dtype=np.float32), np.float32(1e-12))
+    """One finite weight >= 0 per row (0 is floored at 1e-12): NaN weights picked row 0 five times over,
+    and negative ones were floored without a word."""
+    w = np.asarray(weights, dtype=np.float32)
     if w.shape != (n,):
-        raise InvalidInputError(f"weights must have one value per row ({n}), got {w.shape}.")
-    return w
+        raise InvalidInputError(
+            f"weights must have one value per row ({n}), got {w.shape}.", param="weights"
+        )
+    bad = np.flatnonzero(~np.isfinite(w) | (w < 0))
+    if len(bad):
+        raise InvalidInputError(
+            f"weights must be finite and >= 0; bad at rows {bad[:5].tolist()}.", param="weights"
+        )
+    return np.maximum(w, np.float32(1e-12))
 
 
 def kcenter_from_center(
