@@ -618,3 +618,19 @@ def test_sharegpt_turns_of_chatgpt_bing_and_bard_are_answers(tmp_path):
         ("q1\n\na1\n\nq2", "a2"),
         ("x", "y"),
     ]
+
+
+@pytest.mark.parametrize("provenance", [[], [0, 1], None], ids=["empty-list", "list", "none"])
+def test_write_subset_names_provenance_that_is_not_a_mapping(provenance, tmp_path):
+    """write_subset(input, out, []) wrote an empty file and returned 0; [0, 1] raised TypeError from
+    dict.update(0), None "argument of type 'NoneType' is not iterable"."""
+    from tokenplan.select.io import write_subset
+
+    pool = tmp_path / "pool.jsonl"
+    pool.write_text('{"prompt": "a", "response": "b"}\n{"prompt": "c", "response": "d"}\n')
+    with pytest.raises(
+        InvalidInputError, match="must map each row's source index to its fields"
+    ) as info:
+        write_subset(pool, tmp_path / "out.jsonl", provenance)
+    assert info.value.param == "provenance" and not (tmp_path / "out.jsonl").exists()
+    assert write_subset(pool, tmp_path / "out.jsonl", {1: {"_score": 0.5}}) == 1

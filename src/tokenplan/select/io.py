@@ -756,6 +756,12 @@ def write_subset(
     so a crash never leaves half a file; the input is never modified. Returns the number of rows written.
     A chatterbot YAML input is written as JSONL rows with ``messages`` and ``domain``.
     """
+    if not isinstance(provenance, Mapping):  # [] wrote an empty file, [0, 1] raised TypeError
+        raise InvalidInputError(
+            f"provenance must map each row's source index to its fields (e.g. {{0: {{'_score': 0.9}}}}), "
+            f"not {type(provenance).__name__}.",
+            param="provenance",
+        )
     src = Path(input_path)
     # the checks of every output (a missing folder is created by the write)
     dst = check_output(output_path, param="output", overwrite=overwrite, inputs=[src])
