@@ -634,3 +634,11 @@ def test_write_subset_names_provenance_that_is_not_a_mapping(provenance, tmp_pat
         write_subset(pool, tmp_path / "out.jsonl", provenance)
     assert info.value.param == "provenance" and not (tmp_path / "out.jsonl").exists()
     assert write_subset(pool, tmp_path / "out.jsonl", {1: {"_score": 0.5}}) == 1
+
+
+@pytest.mark.parametrize("path", [None, 3], ids=["none", "int"])
+def test_iter_records_given_no_path_names_it(path):
+    """iter_records(None) raised TypeError from Path() ('expected str, bytes or os.PathLike object')."""
+    with pytest.raises(InvalidInputError, match="the pool must be a file path, not ") as info:
+        list(iter_records(path))
+    assert info.value.param == "input"

@@ -724,6 +724,12 @@ def _check_read_options(
     path: str | os.PathLike, row_format: str, fields: tuple[str, str] | None
 ) -> Path:
     """``path`` as a Path once it exists, the row format is known and ``fields`` names two columns."""
+    if not isinstance(path, str | os.PathLike):  # Path(None) raised a bare TypeError
+        raise InvalidInputError(
+            f"the pool must be a file path, not {type(path).__name__}; write rows in memory to a JSONL "
+            "file first.",
+            param="input",
+        )
     p = Path(path)
     if not p.exists():
         raise missing_file("pool", p, param="input")
