@@ -673,3 +673,13 @@ def test_a_points_row_under_one_is_named_as_the_points_file_s_row(tmp_path, cont
     assert r.stderr.startswith(f"tokenplan: error: --points: {pts}: {said}"), r.stderr
     assert "--params" not in r.stderr and "--tokens" not in r.stderr
     assert "--unique-tokens" not in r.stderr
+
+
+def test_a_prediction_repr_says_how_far_out_it_is():
+    """repr(predict('epoch2024', 1e12, 2e13)) showed a loss and a tight bootstrap interval 9,260x beyond
+    the fitted compute without a word: every prediction says whether it extrapolates and how far."""
+    from tokenplan import predict
+
+    far = repr(predict("epoch2024", 1e12, 2e13))
+    assert far.endswith(", extrapolation='flops 9,260x, n_params 61.8x, n_tokens 62.9x')"), far
+    assert repr(predict("epoch2024", 1e9, 2e10)).endswith(", inside_range=True)")

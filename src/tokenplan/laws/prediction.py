@@ -361,14 +361,18 @@ class Prediction:
     def max_extrapolation(self) -> float:
         return max(self.extrapolation.values(), default=1.0)
 
-    def warnings(self) -> list[str]:
-        """One warning naming every axis outside the fitted range and its factor (none inside; a factor
-        beyond float range says so, not 'infx'), then the repetition warning beyond ~4 epochs."""
-        out = [
+    def _outside(self) -> list[str]:
+        """'flops 9,260x' per axis outside the fitted range (beyond the tolerance plan allows)."""
+        return [
             f"{axis} {'beyond float range' if math.isinf(f) else format_factor(f)}"
             for axis, f in self.extrapolation.items()
             if f > EXTRAPOLATION_TOLERANCE
         ]
+
+    def warnings(self) -> list[str]:
+        """One warning naming every axis outside the fitted range and its factor (none inside; a factor
+        beyond float range says so, not 'infx'), then the repetition warning beyond ~4 epochs."""
+        out = self._outside()
         repeated = [] if self.repetition_warning is None else [self.repetition_warning]
         if not out:
             return repeated
@@ -394,9 +398,15 @@ class Prediction:
             if self.interval is None
             else f", interval=({self.interval[0]:.4f}, {self.interval[1]:.4f})"
         )
+        # how far out the point is, as plan warns: the repr alone showed a loss 9,260x beyond the
+        # fitted compute with a tight interval and no word of it
+        outside = self._outside()
+        where = f", extrapolation={', '.join(outside)!r}" if outside else ""
+        if not outside:
+            where = f", inside_range={self.inside_range}"
         return (
             f"Prediction(law={self.law!r}, n_params={self.n_params:.4g}, n_tokens={self.n_tokens:.4g}, "
-            f"loss={self.loss:.4f}{iv}, interval_kind={self.interval_kind!r})"
+            f"loss={self.loss:.4f}{iv}, interval_kind={self.interval_kind!r}{where})"
         )
 
 
