@@ -110,3 +110,23 @@ def test_coverage_names_non_finite_rows_and_mismatched_labels():
         ) as e:
             coverage(_unit([0, 60, 90, 180]), [0], **{key: np.array([0, 1, 1])})
         assert e.value.param == key
+
+
+def test_every_selection_report_field_is_documented():
+    """SelectionReport left n_rows, drop_reasons, selected, coverage (typed Any) ... to the source; each
+    field now has a docstring, as Recipe's do."""
+    import ast
+    import inspect
+
+    from tokenplan.select import pipeline
+
+    tree = ast.parse(inspect.getsource(pipeline.SelectionReport))
+    body = tree.body[0].body
+    undocumented = [
+        node.target.id
+        for node, after in zip(body, [*body[1:], None])
+        if isinstance(node, ast.AnnAssign)
+        and not (isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant))
+    ]
+    assert undocumented == []
+    assert "Any" not in str(pipeline.SelectionReport.__annotations__["coverage"])

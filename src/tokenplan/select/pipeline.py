@@ -48,6 +48,7 @@ from tokenplan.select.guidance import quantity_guidance
 
 if TYPE_CHECKING:
     from tokenplan.select.io import ReadStats, Record
+    from tokenplan.select.metrics import CoverageReport
 
 __all__ = [
     "Candidates",
@@ -401,13 +402,22 @@ class SelectionReport:
     """The result of :func:`run`: what was read, dropped (by reason), selected, and how well it covers."""
 
     method: str
+    """The selection method that ran (``facility-cells`` by default; ``target:centroid`` with a target)."""
     n_rows: int
+    """Rows read from the pool, malformed ones included."""
     n_malformed: int
+    """Rows that could not be read as a prompt and an answer (skipped; ``strict`` stops at the first)."""
     malformed_examples: list[str]
+    """The first few malformed rows' errors, each naming its line or row."""
     drop_reasons: dict[str, int]
+    """Rows dropped by the cleaning, filters and dedup, counted by reason (``too_short``,
+    ``exact_duplicate`` ...: :data:`~tokenplan.select.filters.DROP_REASONS`)."""
     n_candidates: int
+    """Rows left to select from after the filters and dedup."""
     n_selected: int
-    selected: np.ndarray  # source indices, in pick order
+    """Rows selected (exactly ``n_select``, or as many as the token budget holds)."""
+    selected: np.ndarray
+    """The selected rows' source indices (their positions in the pool as read), in pick order."""
     embedder: str
     """The embedder's full identity (model folder, options, backend: what its cache keys hold)."""
     embedder_label: str
@@ -418,11 +428,17 @@ class SelectionReport:
     """Texts each view served from the cache, by view name (``{"minilm": 11, "tfidf-char": 0}`` for the
     default; one entry for a single embedder; empty for precomputed vectors)."""
     n_clusters: int
-    coverage: Any  # CoverageReport
-    random_baseline: Any  # CoverageReport of the random baseline (see baseline_matched_on)
+    """K-Means clusters of the candidates (the cells the coverage numbers count)."""
+    coverage: CoverageReport
+    """How well the subset covers the candidates (:class:`~tokenplan.select.metrics.CoverageReport`)."""
+    random_baseline: CoverageReport
+    """The same numbers for a random subset (see ``baseline_matched_on``)."""
     output: str | None
+    """The subset file written (None: report only)."""
     plot: str | None
+    """The cluster map written with ``plot`` (None: none)."""
     timings: dict[str, float]
+    """Seconds per stage (``read``, ``embed``, ``kmeans``, ``select`` ... and ``total``)."""
     warnings: tuple[str, ...] = ()
     """Soft problems of this run (an unusable or damaged embedding cache ...); the run carried on."""
     notes: tuple[str, ...] = ()
