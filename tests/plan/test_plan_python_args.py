@@ -111,3 +111,14 @@ def test_table_checks_vocab_size_whatever_the_law(law, vocab_size):
     with pytest.raises(InvalidInputError, match="vocab_size") as info:
         optimal_table([1e9], law=law, vocab_size=vocab_size)
     assert info.value.param == "vocab_size"
+
+
+def test_compare_names_itself_for_a_keyword_it_does_not_take():
+    """compare(flops=1e21, bogus=1) said "plan() got an unexpected keyword argument 'bogus'": a function
+    the user had not called, and no list of what compare takes."""
+    from tokenplan import compare
+
+    with pytest.raises(
+        TypeError, match=r"^compare\(\) got an unexpected keyword argument 'bogus'; .*flops"
+    ):
+        compare(flops=1e21, bogus=1)

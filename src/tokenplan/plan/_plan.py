@@ -216,6 +216,12 @@ def compare(*, laws: list[str | Law] | None = None, **kwargs: Any) -> Comparison
     """
     if "law" in kwargs:
         raise InvalidInputError("compare() takes laws=[...], not law=.", param="laws")
+    unknown = sorted(set(kwargs) - set(_DEFAULTS))
+    if unknown:  # plan() named itself: "plan() got an unexpected keyword argument 'bogus'"
+        raise TypeError(
+            f"compare() got an unexpected keyword argument {unknown[0]!r}; it takes laws= and "
+            f"plan()'s keywords: {', '.join(sorted(_DEFAULTS))}."
+        )
     if laws is not None:
         laws = _checks.items("laws", laws, example="['kaplan', 'chinchilla']")
     chosen = list_laws() if laws is None else [get_law(x) for x in laws]
