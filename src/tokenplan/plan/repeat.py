@@ -11,7 +11,7 @@ import tokenplan.plan.steps as steps
 from tokenplan import _checks
 from tokenplan.errors import InvalidInputError
 from tokenplan.laws import DataConstrainedLaw, Law, get_law
-from tokenplan.laws.prediction import EXTRAPOLATION_TOLERANCE, repetition_note, unbounded_axes
+from tokenplan.laws.prediction import repetition_note, unbounded_axes, within_tolerance
 from tokenplan.laws.repetition import R_D_STAR_C4
 from tokenplan.units import format_count, format_epochs
 from tokenplan.units import format_quantity as fq
@@ -49,9 +49,7 @@ class RepeatRow:
     def inside_range(self) -> bool | None:
         """True inside the law's fitted range on every axis (as ``predict`` and ``table`` say), None when
         the law records none."""
-        if not self.extrapolation:
-            return None
-        return max(self.extrapolation.values()) <= EXTRAPOLATION_TOLERANCE
+        return within_tolerance(self.extrapolation.values())
 
     @property
     def effective_multiple(self) -> float:
@@ -192,7 +190,7 @@ def repeat(
             n_total, vocab_size, law=the_law, n_params_law=n_law, means_nothing=_TINY
         ),
         steps.repetition_warning(top, the_law),
-        _extrapolation_warning(the_law, (n_law, U), rows, outside),
+        _extrapolation_warning(the_law, rows, outside),
         steps.convention_warning(the_law),
     )
     rng = adv.fitted_range_of(the_law)
@@ -248,7 +246,6 @@ def _notes(law: Law) -> tuple[str, ...]:
 
 def _extrapolation_warning(
     law: Law,
-    model: tuple[float, float],
     rows: tuple[RepeatRow, ...],
     outside: dict[str, dict[str, float]],
 ) -> str | None:
@@ -258,8 +255,9 @@ def _extrapolation_warning(
     warning = adv.extrapolation_warning(law, outside)
     if warning is None:
         return None
-    n_law, U = model
-    out = [f"{r.epochs:g}" for r in rows if adv.extrapolation(law, [(n_law, r.n_tokens, U)])]
+    out = [
+        f"{r.epochs:g}" for r in rows if r.inside_range is False
+    ]  # each row's factors, computed once
     return f"{'row' if len(out) == 1 else 'rows'} {', '.join(out)} epochs: {warning}"
 
 
