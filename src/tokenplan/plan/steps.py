@@ -448,9 +448,8 @@ def effective_tokens_source(law: Law) -> str:
     :func:`repetition_law`, Muennighoff's C4 fit or the law of one's own that priced it (a fitted
     R_D* = 5 gives D'/D = 0.953 at 2 epochs, not the C4 fit's 0.984)."""
     decay = repetition_law(law)
-    if decay == muennighoff():
-        return f"{MUENNIGHOFF_EQ}, eq. 5 (R_D* = 15.39)"
-    return f"{decay.citation}: {MUENNIGHOFF_EQ}, eq. 5 (R_D* = {decay.R_D_star:.4g})"
+    whose = "" if decay == muennighoff() else f"{decay.citation}: "
+    return f"{whose}{MUENNIGHOFF_EQ}, eq. 5 (R_D* = {decay.R_D_star:.4g})"
 
 
 def data_constrained_optima(
