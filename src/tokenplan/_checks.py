@@ -226,6 +226,16 @@ def quantity(name: str, value: object) -> float:
     return x
 
 
+def instance(name: str, value: object, kind: type, how: str) -> None:
+    """One line for a value of the wrong type given where a library object goes (a dict or a path for a
+    Recipe, a SweepSpec or a RunTable): each failed on a missing attribute deep inside. ``how`` says how to
+    make the right one."""
+    if not isinstance(value, kind):
+        raise InvalidInputError(
+            f"{name} must be a {kind.__name__}, not {type(value).__name__}: {how}.", param=name
+        )
+
+
 def at_least_one(name: str, x: float, noun: str) -> float:
     """``x`` (a checked size) if it counts at least one ``noun`` ("parameter", "unique token"): below one the
     laws' closed forms still answer, with nothing behind the numbers (0.5 unique tokens was planned; 1e-300

@@ -781,17 +781,13 @@ def require_table(value: object, kind: type = RunTable, *, param: str = "runs") 
     """One clear line for a DataFrame, a path or a list given where a fit needs a :class:`RunTable` (or
     :class:`Curves`): each fit failed on a missing attribute deep inside ("'str' object has no attribute
     'flops_budget'")."""
-    if isinstance(value, kind):
-        return
     how = (
         "read a file with tokenplan.runs.read_runs(path), or build one from columns with "
         "tokenplan.runs.runs_from_arrays(n_params, loss, n_tokens=...)"
         if kind is RunTable
         else "read training curves with tokenplan.runs.read_curves(path)"
     )
-    raise InvalidInputError(
-        f"{param} must be a {kind.__name__}, not {type(value).__name__}: {how}.", param=param
-    )
+    _checks.instance(param, value, kind, how)
 
 
 def read_curves(path: str | os.PathLike[str], *, columns: dict[str, str] | None = None) -> Curves:

@@ -32,6 +32,7 @@ import numpy as np
 from tokenplan._checks import (
     choice,
     in_range,
+    instance,
     name_keys,
     number_text,
     positive,
@@ -1185,12 +1186,11 @@ def _blank_line_prefixes(text: str) -> set[str]:
 
 def _check_recipe(recipe: object) -> None:
     """A dict or None given to :func:`run` failed on a missing attribute deep inside: name it."""
-    if not isinstance(recipe, Recipe):
-        raise InvalidInputError(
-            f"recipe must be a Recipe, not {type(recipe).__name__}: run(Recipe(input='pool.jsonl', "
-            "n_select=100)) (a dict d: Recipe.from_dict(d); a YAML file: Recipe.from_yaml(path)).",
-            param="recipe",
-        )
+    instance(
+        "recipe", recipe, Recipe,
+        "run(Recipe(input='pool.jsonl', n_select=100)) (a dict d: Recipe.from_dict(d); a YAML file: "
+        "Recipe.from_yaml(path))",
+    )  # fmt: skip
 
 
 def run(recipe: Recipe, *, progress: Progress | None = None) -> SelectionReport:

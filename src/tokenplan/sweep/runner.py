@@ -131,12 +131,10 @@ def _corpus(spec: SweepSpec, folder: SweepFolder):
 
 def _check_spec(spec: Any) -> None:
     """One line for a mapping or a path given as the spec (it failed on a missing attribute deep inside)."""
-    if not isinstance(spec, SweepSpec):
-        raise InvalidInputError(
-            f"spec must be a SweepSpec, not {type(spec).__name__}: build it with "
-            "tokenplan.sweep.spec_from_dict({...}) or load_spec('spec.yaml').",
-            param="spec",
-        )
+    _checks.instance(
+        "spec", spec, SweepSpec,
+        "build it with tokenplan.sweep.spec_from_dict({...}) or load_spec('spec.yaml')",
+    )  # fmt: skip
 
 
 def plan_sweep(spec: SweepSpec, *, vocab_size: int | None = None) -> list[RunSpec]:
