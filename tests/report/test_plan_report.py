@@ -336,3 +336,30 @@ def test_a_page_of_something_that_is_not_a_plan_names_it(tmp_path):
     with pytest.raises(InvalidInputError, match="comparison must be a Comparison") as e:
         write_plan_report(tmp_path / "plan.html", p, comparison={})
     assert e.value.param == "comparison" and not (tmp_path / "plan.html").exists()
+
+
+def _repeat_text(page: str) -> str:
+    import html
+
+    part = page[page.index("<h2>Repeated data</h2>") :]
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", part[: part.index("</p>")])).split())
+
+
+def test_the_repeat_text_gives_the_laws_own_one_over_e_epoch():
+    """The repeated-data section said 'beyond ~16 (R_D*) one more epoch is worth under 1/e of fresh data'
+    under any law, while its chart (9a106dd) marks 1 + R_D* of the law that priced D': for a
+    data-constrained law of one's own with R_D* = 5 that is 6 epochs, not 16. The text now gives the law's
+    own figure, and the chart's epochs include it; Muennighoff's C4 fit keeps '~16'."""
+    from tokenplan import plan
+    from tokenplan.report.plan_page import plan_report
+
+    mine = dataclasses.replace(get_law("muennighoff2023"), name="mine", R_D_star=5.0)
+    p = plan(flops=9.3e21, unique_tokens=25e9, law=mine)
+    page = plan_report(p, law=mine)
+    text = _repeat_text(page)
+    assert "R_D* = 5 (their eq. 5), beyond 6 epochs (1 + R_D*) one more epoch" in text, text
+    assert "~16" not in text
+    specs = re.findall(r'"epochs": ?([0-9.e+-]+)', page)
+    assert "6.0" in specs or "6" in specs
+    c4 = _repeat_text(plan_report(plan(flops=9.3e21, unique_tokens=25e9)))
+    assert "beyond ~16 (R_D*) one more epoch is worth under 1/e" in c4, c4

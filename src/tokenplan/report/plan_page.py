@@ -21,6 +21,7 @@ from tokenplan.errors import InvalidInputError
 from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
 from tokenplan.laws import DataConstrainedLaw, KaplanLaw, Law, get_law
 from tokenplan.laws.presets import LOSS_SCALES
+from tokenplan.laws.repetition import R_D_STAR_C4
 from tokenplan.report import _html
 from tokenplan.report.repeat_plot import decay_mark
 
@@ -73,6 +74,8 @@ def plan_report(
         comparison=comparison,
         compare_key="plans." if comparison is not None else None,
         repeat=repeat,
+        # the text's '1/e' epoch: the C4 fit's ~16, or 1 + R_D* of a law of one's own (as the chart's mark)
+        repeat_decay=None if repeat is None or repeat.R_D_star == R_D_STAR_C4 else repeat.R_D_star,
         # kaplan's allocation (Table 6) is not its L(N, D)'s optimum: the page says where that one is
         line_optimum=_line_optimum(plan, the_law) if isinstance(the_law, KaplanLaw) else None,
         frontier_laws=[lw.name for lw in frontier_laws],
@@ -289,9 +292,11 @@ def _isoloss_chart(alt: Any, plan: Plan, law: Law) -> Any:
 # --------------------------------------------------------------------------------------------------------
 def _repeat_table(plan: Plan, law: Law):
     from tokenplan.plan import repeat
+    from tokenplan.plan.steps import repetition_law
 
     top = max(100.0, 2.0 * (plan.epochs or 1.0))
-    epochs = sorted({*np.round(np.logspace(0, math.log10(top), 40), 4).tolist(), 4.0, 16.0})
+    decay_at = decay_mark(repetition_law(law).R_D_star)[0]
+    epochs = sorted({*np.round(np.logspace(0, math.log10(top), 40), 4).tolist(), 4.0, decay_at})
     if plan.epochs is not None and plan.epochs > 1.0:
         epochs = sorted({*epochs, float(plan.epochs)})
     return repeat(plan.unique_tokens, epochs, n_params=plan.n_params_total, law=law)
