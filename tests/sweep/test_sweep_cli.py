@@ -204,6 +204,16 @@ def test_dry_run_says_its_report_was_not_written(tmp_path):
         (("--preset", "micro", "--sizes", "L2-d64-h2,L2-d64-h2"), r"--sizes: .*L2-d64-h2 twice"),
         (("--preset", "micro", "--lrs", "3e-3,0.003"), r"--lrs: lrs lists 0.003 twice"),
         (("--preset", "micro", "--seeds", "0,1,0"), r"--seeds: seeds lists 0 twice"),
+        # epochs and LRs are plain numbers: '4B' epochs (4e9) and '3M' LRs were read as sizes, and the
+        # fix offered was a size's ('7B, 1.4T')
+        (
+            ("--preset", "repeat-demo", "--epochs", "1,4B"),
+            r"--epochs=.*'4B', not a plain number.*--epochs 1,4,16,64",
+        ),
+        (
+            ("--preset", "micro", "--lrs", "3M"),
+            r"--lrs=.*'3M', not a plain number.*--lrs 1e-3,3e-3,1e-2",
+        ),
         (("--preset", "repeat-demo", "--dropout-schedules", "late,late"), r"--dropout-schedules: "),
         # distinct epoch counts a hair apart round to the same unique tokens, so to one run
         (("--preset", "repeat-demo", "--epochs", "1,1.0000000001"), r"--epochs: .*same unique"),

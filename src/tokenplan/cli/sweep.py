@@ -18,6 +18,7 @@ from tokenplan.cli._common import err_console, print_json, report_written, warn
 from tokenplan.cli._options import (
     QUANTITY,
     QUANTITY_LIST,
+    NumberList,
     choice_option,
     count_option,
     json_option,
@@ -58,13 +59,17 @@ _RUN_OPTIONS = ("executor", "workers", "ray_address", "extend", "checkpoint_ever
 @click.option("--size-spread", type=float, help="With --sizes auto: largest/optimum size ratio.")
 @click.option("--model", help="repeat: the model, e.g. L2-d64-h2.")
 @click.option("--n-tokens", type=QUANTITY, help="repeat: total training tokens per run, e.g. 4M.")
-@click.option("--epochs", type=QUANTITY_LIST, help="repeat: epochs to test, e.g. 1,4,16,64.")
+@click.option(
+    "--epochs", type=NumberList("1,4,16,64"), help="repeat: epochs to test, e.g. 1,4,16,64."
+)
 @click.option("--dropout-schedules", help="repeat: any of none,constant,late.")
 @click.option("--dropout", type=float, help="Dropout p of the constant and late schedules.")
 @click.option(
     "--late-start", type=float, help="Fraction of training after which late dropout starts."
 )
-@click.option("--lrs", type=QUANTITY_LIST, help="Peak LRs; several = a per-size LR mini-sweep.")
+@click.option(
+    "--lrs", type=NumberList("1e-3,3e-3,1e-2"), help="Peak LRs; several = a per-size LR mini-sweep."
+)
 @click.option("--seeds", help="Seeds, e.g. 0,1,2.")
 @click.option(
     "--data",
