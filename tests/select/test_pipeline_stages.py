@@ -207,7 +207,7 @@ def test_run_reports_every_stage_to_the_progress_callback():
     run(recipe, progress=lambda stage, done, total: events.append((stage, done, total)))
     stages = list(dict.fromkeys(e[0] for e in events))
     # the TF-IDF fit is a step of its own inside embed (it counts no texts until it ends)
-    assert stages == ["read", "embed", "tfidf", "kmeans", "choose", "report", "write"]
+    assert stages == ["read", "embed", "tfidf", "kmeans", "choose", "report"]
     for stage in stages:  # each stage starts, and finishes with done == total
         mine = [e for e in events if e[0] == stage]
         assert mine[0][1] == 0 and mine[-1][1] == mine[-1][2]
@@ -237,3 +237,19 @@ def test_run_draws_the_random_baseline_once_for_the_coverage_and_the_page(tmp_pa
     assert len(draws) == 1 and len(pages) == 1
     assert pages[0]["random"] is draws[0]
     assert rep.random_baseline.n_selected == len(draws[0]) == 4
+
+
+def test_the_write_stage_shows_only_when_something_is_written(tmp_path):
+    """With no output and no plot the progress printed 'write: in 0.0 s', as if a file had been written;
+    the stage is shown only when there is one to write."""
+    import dataclasses
+
+    def stages(recipe):
+        events = []
+        run(recipe, progress=lambda stage, done, total: events.append(stage))
+        return list(dict.fromkeys(events))
+
+    assert "write" not in stages(_tiny_kcenter())
+    out = tmp_path / "subset.json"
+    assert stages(dataclasses.replace(_tiny_kcenter(), output=str(out)))[-1] == "write"
+    assert out.exists()

@@ -267,7 +267,7 @@ def test_progress_goes_to_stderr_one_line_per_stage_and_quiet_prints_nothing(tmp
     json.loads(r.stdout)  # stdout holds the one JSON object and nothing else
     lines = r.stderr.strip().splitlines()
     stages = [line.split(":")[1].strip() for line in lines]
-    assert stages == ["read", "tfidf", "embed", "kmeans", "choose", "report", "write"]
+    assert stages == ["read", "tfidf", "embed", "kmeans", "choose", "report"]
     assert "read: 12 rows in" in lines[0] and "tfidf: in" in lines[1]  # the fit, inside embed
     assert "embed: 11 texts in" in lines[2]
     assert "kmeans: 20 iterations in" in lines[3] and lines[4].startswith(

@@ -1222,7 +1222,7 @@ def run(recipe: Recipe, *, progress: Progress | None = None) -> SelectionReport:
     with timer("report", show="report"):
         rnd = _baseline(recipe, cands, sel)  # drawn once: its coverage, and the report page's rows
         cov, baseline = report_coverage(emb, cands, km, sel, random=rnd)
-    with timer("write", show="write"):
+    with timer("write", show="write" if out_path is not None or recipe.plot else None):
         written, plot_path = write_outputs(recipe, out_path, emb, cands, km, sel)
     timer.timings["total"] = time.perf_counter() - t0
     result = SelectionReport(
