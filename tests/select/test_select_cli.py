@@ -753,3 +753,6 @@ def test_without_output_a_note_says_nothing_was_written(tmp_path):
     assert r.returncode == 0 and r.stdout == "" and r.stderr == ""
     r = run_cli(*args, "--json")
     assert r.returncode == 0 and "no --output" not in r.stderr
+    # one row is one row ('the 1 selected rows were not written' before)
+    r = run_cli("select", "--example", "chatterbot", "--n", "1", "--embedder", "tfidf")
+    assert r.returncode == 0 and "so the 1 selected row was not written;" in r.stderr, r.stderr

@@ -182,7 +182,8 @@ def select(recipe: str | None, as_json: bool, quiet: bool, **opts: Any) -> None:
 def _say_nothing_written(n_selected: int) -> None:
     """A note on stderr (the report on stdout is unchanged) that no rows were written without -o."""
     err_console().print(
-        f"note: no --output, so the {n_selected:,} selected rows were not written; add "
+        f"note: no --output, so the {n_selected:,} selected "
+        f"{'row was' if n_selected == 1 else 'rows were'} not written; add "
         "-o FILE (.jsonl, .json, .csv, .tsv or .parquet) to save them.",
         soft_wrap=True,
     )
