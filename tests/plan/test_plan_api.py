@@ -592,3 +592,23 @@ def test_optima_a_run_is_set_against_say_when_they_extrapolate():
     assert "parameters is 5.01x above the largest (16.2B)" in warning
     # A run at Chinchilla's own scale (1B on 20B tokens) and its optima are inside: nothing is added.
     assert not [w for w in plan(n_params=1e9, n_tokens=20e9).warnings if "optimum" in w]
+
+
+def test_kaplans_overfitting_warning_does_not_overrule_the_data_constrained_optimum():
+    """`plan --flops 9.3e21 --unique-tokens 25B --law muennighoff2023` plans Muennighoff's data-constrained
+    optimum (6.82B, smaller than the 8.89B all-unique optimum because it prices the repeats), and Kaplan's
+    eq. 4.4 warning then told that optimum to 'use a smaller model or more data': two papers on one screen
+    with nothing to say they disagree. There the warning names the optimum and says the papers differ; a
+    model the user chose (--params) or a law that does not price repeats keeps the plain advice."""
+    own = plan(flops=9.3e21, unique_tokens=25e9, law="muennighoff2023")
+    (w,) = [w for w in own.warnings if "overfitting bound" in w]
+    assert (
+        "data-constrained optimum of law 'muennighoff2023', which already prices the repeats" in w
+    )
+    assert "the two papers differ here" in w and "use a smaller model" not in w
+    for other in (
+        plan(n_params=7e9, unique_tokens=25e9, law="muennighoff2023"),
+        plan(flops=9.3e21, unique_tokens=25e9, law="chinchilla"),
+    ):
+        (w,) = [w for w in other.warnings if "overfitting bound" in w]
+        assert w.endswith("repeated epochs may overfit; use a smaller model or more data.")

@@ -617,6 +617,33 @@ def micro_batch_warning(batch: BatchPlan, gpus: int) -> str | None:
     )
 
 
+def overfit_warning(
+    opts: Options, rep: adv.Repetition | None, n_params_non_embedding: float
+) -> str | None:
+    """Kaplan's overfitting bound (eq. 4.4), on the dataset a model is trained on to convergence: it matters
+    only when tokens repeat (a single pass over fresh data cannot overfit). Where the plan is a
+    data-constrained law's own optimum, which already prices the repeats, the warning says the two papers
+    differ instead of telling that optimum to use a smaller model as if nothing had been priced."""
+    if rep is None or rep.epochs <= 1.0:
+        return None
+    bound = float(get_law("kaplan").min_tokens_no_overfit(n_params_non_embedding))
+    if rep.unique_tokens >= bound:
+        return None
+    law = opts.law
+    fix = "use a smaller model or more data."
+    if isinstance(law, DataConstrainedLaw) and opts.mode in COMPUTE_MODES:
+        fix = (
+            f"this model is the data-constrained optimum of law {law.name!r}, which already prices "
+            "the repeats (Muennighoff et al. 2023, eqs. 5-6); the two papers differ here, and a "
+            "smaller model or more data is the cautious choice."
+        )
+    return (
+        f"{format_count(rep.unique_tokens, 'unique token')} is below Kaplan's overfitting bound "
+        f"D ≳ 5e3·N^0.74 = {fq(bound)} for {fq(n_params_non_embedding)} non-embedding params "
+        f"(Kaplan et al. 2020 eq. 4.4): repeated epochs may overfit; {fix}"
+    )
+
+
 def plan_warnings(
     opts: Options,
     *,
@@ -645,16 +672,7 @@ def plan_warnings(
             "with ZeRO-3 (activations come on top)."
         )
     out.append(micro_batch_warning(batch, memory.gpus))
-    # Kaplan's overfitting bound (eq. 4.4) is on the dataset a model is trained on to convergence: it matters
-    # only when tokens repeat (a single pass over fresh data cannot overfit).
-    if rep is not None and rep.epochs > 1.0:
-        bound = float(get_law("kaplan").min_tokens_no_overfit(n_params_non_embedding))
-        if rep.unique_tokens < bound:
-            out.append(
-                f"{format_count(rep.unique_tokens, 'unique token')} is below Kaplan's overfitting bound "
-                f"D ≳ 5e3·N^0.74 = {fq(bound)} for {fq(n_params_non_embedding)} non-embedding params "
-                "(Kaplan et al. 2020 eq. 4.4): repeated epochs may overfit; use a smaller model or more data."
-            )
+    out.append(overfit_warning(opts, rep, n_params_non_embedding))
     out.append(adv.extrapolation_warning(law, outside))
     out.append(convention_warning(law))
     return tuple(w for w in out if w)
