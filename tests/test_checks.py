@@ -156,3 +156,19 @@ def test_an_array_where_a_number_is_wanted_is_one_line(check, kind):
     with pytest.raises(InvalidInputError) as info:
         check(value)
     assert "\n" not in str(info.value) and f"<{type(value).__name__} of shape" in str(info.value)
+
+
+def test_text_the_cli_reads_gets_the_number_to_pass():
+    """Python takes numbers: float() read plan(flops='1e21') while plan(n_params='7B') said only "is not a
+    number", with nothing on what to pass. Text the CLI reads as a quantity now gets the number."""
+    from tokenplan import plan
+
+    with pytest.raises(InvalidInputError) as e:
+        plan(n_params="7B")
+    assert str(e.value) == (
+        "n_params='7B' is not a number; pass the number 7e+09 (the CLI's 7B; "
+        "tokenplan.units.parse_quantity reads such text)."
+    )
+    assert e.value.param == "n_params"
+    with pytest.raises(InvalidInputError, match=r"^n_params='seven' is not a number\.$"):
+        plan(n_params="seven")

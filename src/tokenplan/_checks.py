@@ -24,13 +24,29 @@ def positive(name: str, value: float, *, allow_zero: bool = False) -> float:
     try:
         x = float(value)
     except (TypeError, ValueError, OverflowError):
-        raise InvalidInputError(f"{name}={_shown(value)} is not a number.", param=name) from None
+        raise InvalidInputError(
+            f"{name}={_shown(value)} is not a number{_as_number(value)}.", param=name
+        ) from None
     if math.isnan(x) or math.isinf(x):
         raise InvalidInputError(f"{name}={value!r} must be a finite number.", param=name)
     if x < 0 or (x == 0 and not allow_zero):
         bound = ">= 0" if allow_zero else "> 0"
         raise InvalidInputError(f"{name}={value!r} must be {bound}.", param=name)
     return x
+
+
+def _as_number(value: object) -> str:
+    """For text the CLI reads as a quantity ('7B', '1.4T'): the number to pass instead, since Python takes
+    numbers (float() reads '1e21', not '7B'); '' for anything else."""
+    if not isinstance(value, str):
+        return ""
+    from tokenplan.units import parse_quantity
+
+    try:
+        x = parse_quantity(value, name="value")
+    except InvalidInputError:
+        return ""
+    return f"; pass the number {x:g} (the CLI's {value.strip()}; tokenplan.units.parse_quantity reads such text)"
 
 
 def _shown(value: object) -> str:
