@@ -176,10 +176,12 @@ class Law:
     citation: str = ""
     param_convention: str = "total"
     # The range of training compute (FLOPs) the law was fitted on; plans outside it get a warning.
-    fitted_flops: tuple[float, float] | None = field(default=None, compare=False)
+    # (These three and the tables below stay out of the repr, which names the law and its constants:
+    # with them list_laws()'s reprs ran to 700-1,900 characters each.)
+    fitted_flops: tuple[float, float] | None = field(default=None, compare=False, repr=False)
     # The full (C, N, D, D/N) region of the law's fitted data; ``predict`` reports extrapolation from it.
-    fitted_range: FittedRange | None = field(default=None, compare=False)
-    description: str = field(default="", compare=False)
+    fitted_range: FittedRange | None = field(default=None, compare=False, repr=False)
+    description: str = field(default="", compare=False, repr=False)
     # Parameter draws and backtest errors behind ``predict``'s interval (laws from ``tokenplan fit``).
     uncertainty: Uncertainty | None = field(default=None, compare=False, repr=False)
     # Set on the shipped presets by :meth:`as_preset` (laws.presets): the constants as published and what
