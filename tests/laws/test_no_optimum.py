@@ -211,3 +211,27 @@ def test_the_kaplan_form_on_runs_whose_loss_grows_with_n_is_one_line_not_an_over
     *progress, error = r.stderr.strip().splitlines()
     assert error.startswith("tokenplan: error: ") and "ran off to infinity" in error, r.stderr
     assert all(line.startswith("fit: ") for line in progress), r.stderr
+
+
+def test_optimal_of_draws_is_one_vectorised_call(monkeypatch):
+    """The allocation interval evaluates the 1,000 bootstrap draws in one call with array-valued constants
+    (docs/benchmarks.md, cold start). has_optimum's `alpha > 0 and beta > 0` raised on arrays, so since the
+    no-optimum change every plan fell back to 2,000 law objects (~45 ms of `plan --flops 1e22`'s 0.33 s).
+    A draw without an optimum is NaN, as one call per draw gives."""
+    from dataclasses import replace
+
+    from tokenplan.laws import get_law
+    from tokenplan.laws.prediction import _value_or_nan, uncertainty_of
+
+    law = get_law("epoch2024")
+    unc = replace(uncertainty_of(law), draws=np.array(uncertainty_of(law).draws, dtype=float))
+    unc.draws[:3, unc.names.index("alpha")] = -0.1
+    unc.draws[3, unc.names.index("beta")] = 0.0
+    per_draw = np.array(
+        [_value_or_nan(lambda o: o.optimal(1e22).n_tokens, o) for o in unc.draw_laws(law)]
+    )
+    monkeypatch.setattr(type(unc), "draw_laws", lambda *a: pytest.fail("looped over the draws"))
+    vec = unc.draw_values(law, lambda o: o.optimal(1e22).n_tokens)
+    assert np.isnan(vec[:4]).all() and np.isfinite(vec[4:]).all()
+    np.testing.assert_allclose(vec, per_draw, rtol=1e-12)
+    assert get_law("epoch2024").optimal_interval(1e22).kind == "bootstrap"

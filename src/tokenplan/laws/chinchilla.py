@@ -80,6 +80,8 @@ class ChinchillaLaw(Law):
         an optimum (:attr:`has_optimum`), as a fit's bootstrap marks such a draw, so that a page or table
         shows "-" and ``plan`` says the law has no usable plan."""
         C = as_array("flops", flops)
+        if np.ndim(self.alpha) or np.ndim(self.beta):
+            return self._optimal_of_draws(C)
         if not self.has_optimum:
             nan = C * math.nan
             return Allocation(self.name, C, nan, nan, nan, self.param_convention)
@@ -87,6 +89,19 @@ class ChinchillaLaw(Law):
         N = self.G * (C / FLOPS_PER_PARAM_TOKEN) ** a
         D = (C / FLOPS_PER_PARAM_TOKEN) ** b / self.G
         return Allocation(self.name, C, N, D, self.loss(N, D), self.param_convention)
+
+    def _optimal_of_draws(self, C) -> Allocation:
+        """:meth:`optimal` of a law whose constants are arrays, one element per bootstrap draw (the one
+        vectorised call of ``Uncertainty.draw_values``): eq. 4 elementwise, NaN for the draws without an
+        optimum, as one call per draw gives (:attr:`has_optimum` is one bool and cannot say which)."""
+        ok = (np.asarray(self.alpha) > 0) & (np.asarray(self.beta) > 0)
+        alpha, beta = np.where(ok, self.alpha, np.nan), np.where(ok, self.beta, np.nan)
+        s = alpha + beta
+        G = (alpha * self.A / (beta * self.B)) ** (1.0 / s)
+        N = G * (C / FLOPS_PER_PARAM_TOKEN) ** (beta / s)
+        D = (C / FLOPS_PER_PARAM_TOKEN) ** (alpha / s) / G
+        loss = self.loss(np.where(ok, N, 1.0), np.where(ok, D, 1.0))  # 1.0: a placeholder, masked
+        return Allocation(self.name, C, N, D, np.where(ok, loss, np.nan), self.param_convention)
 
     def tokens_for_loss(self, n_params: float, loss: float) -> float:
         """Closed form of eq. 2 solved for D: D = (B / (l - E - A/N^alpha))^(1/beta); inf if unreachable."""
