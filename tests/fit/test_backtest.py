@@ -12,7 +12,7 @@ import pytest
 from helpers import TEST_DATA, run_cli
 from tokenplan.errors import InvalidInputError
 from tokenplan.fit import FitOptions, backtest, choose_form, fit_kaplan, parse_holdout, run_fit
-from tokenplan.fit.backtest import Backtest, BacktestRow, Holdout
+from tokenplan.fit.backtest import Backtest, BacktestRow, Holdout, split
 from tokenplan.laws import ChinchillaLaw, KaplanNDLaw
 from tokenplan.laws.prediction import conformal_quantile
 from tokenplan.runs import read_runs, runs_from_arrays
@@ -112,6 +112,23 @@ def test_a_cut_that_cannot_leave_enough_runs_says_so():
     with pytest.raises(InvalidInputError, match="6 runs are too few to backtest") as exc:
         backtest(six, "chinchilla", holdout="params>=6")  # 6 to fit and one to hold out
     assert exc.value.param is None and "Raise the cut" not in str(exc.value)
+
+
+def test_a_share_cut_that_leaves_too_few_names_the_cut_that_holds_out_less():
+    """'Raise the cut' told a share cut to hold out more: with 6 runs at one budget and 1 at the next,
+    the default top 15% (2 runs, the cut's ties going out together) holds out all 7, and the fix is a
+    smaller share or the threshold that holds out the largest budget alone, which works."""
+    budget = np.repeat([1e18, 3.04e18], [6, 1])
+    runs = runs_from_arrays(np.arange(1, 8) * 1e7, np.ones(7) * 3, flops=budget)
+    with pytest.raises(InvalidInputError, match="leaves 0 runs to fit") as exc:
+        backtest(runs, "chinchilla")
+    assert "Raise the cut" not in str(exc.value)
+    assert (
+        "Hold out less: --holdout 'flops>=3.04e18' holds out the largest budget alone (1 run)"
+        in str(exc.value)
+    )
+    train, test = split(runs, parse_holdout("flops>=3.04e18"), min_train=6)
+    assert (len(train), len(test)) == (6, 1)
 
 
 @pytest.mark.parametrize(("truth", "form"), [(SHARED, "shared-exponent"), (SPLIT, "chinchilla")])

@@ -305,7 +305,7 @@ def split(runs: RunTable, holdout: Holdout, *, min_train: int) -> tuple[RunTable
         top = int((x >= x.max() * (1 - 1e-9)).sum())  # the fewest runs a cut on this axis holds out
         name = _CUT_UNIT[holdout.axis]
         fix = (
-            "Raise the cut."
+            _fewer_out(holdout, x, top)
             if len(runs) - top >= min_train
             else f"No cut on this axis leaves more: the largest {name} alone has {top} of the "
             f"{len(runs)} runs. Cut on another axis (e.g. 'params>=X' or 'tokens>=X'), or add runs."
@@ -316,6 +316,25 @@ def split(runs: RunTable, holdout: Holdout, *, min_train: int) -> tuple[RunTable
             param="holdout",
         )
     return runs.subset(~out), runs.subset(out)
+
+
+def _fewer_out(holdout: Holdout, x: np.ndarray, top: int) -> str:
+    """How to hold out fewer runs: raise a threshold cut; a share cut ("top 15%", whose ties at the cut
+    go out together) is lowered, by naming the threshold that holds out the largest value alone."""
+    if holdout.value is not None:
+        return "Raise the cut."
+    below = x[x < x.max() * (1 - 1e-9)].max()
+    for digits in range(
+        3, 18
+    ):  # the shortest threshold above the next value and at most the largest
+        scale = 10.0 ** (math.floor(math.log10(x.max())) - digits + 1)
+        cut = math.floor(x.max() / scale) * scale
+        if cut > below:
+            break
+    name = {"flops": "flops", "n_params": "params", "n_tokens": "tokens"}[holdout.axis]
+    value = f"{cut:.{digits}g}".replace("e+", "e")
+    runs = "1 run" if top == 1 else f"{top} runs"
+    return f"Hold out less: --holdout '{name}>={value}' holds out the largest {_CUT_UNIT[holdout.axis]} alone ({runs})."
 
 
 def backtest(
