@@ -283,6 +283,19 @@ def _read_rows(path: Path, what: str = "run table") -> list[dict[str, Any]]:
     return rows
 
 
+#: fields that can never be one column (unique_tokens may repeat n_tokens: fresh data)
+_DISTINCT = ("n_params", "n_tokens", "flops", "loss")
+
+
+def _refuse_shared_column(mapping: dict[str, str], key: str, column: str) -> None:
+    """``--columns n_params=Params,n_tokens=Params`` read one column as both (D = N): a typo."""
+    for other, col in mapping.items():
+        if col == column and key in _DISTINCT and other in _DISTINCT:
+            raise InvalidInputError(
+                f"--columns: {other} and {key} both name column {column!r}; each needs its own column."
+            )
+
+
 def _resolve_columns(
     header: list[str], columns: dict[str, str] | None, path: Path
 ) -> dict[str, str]:
@@ -302,6 +315,7 @@ def _resolve_columns(
                 f"--columns {key}={col}: {path} has no column {col!r}; columns found: "
                 f"{', '.join(header)}."
             )
+        _refuse_shared_column(mapping, key, found)
         mapping[key] = found
     used = set(mapping.values())
     for key, aliases in ALIASES.items():

@@ -184,6 +184,32 @@ def test_bad_tables_exit_2_with_one_line(tmp_path, text, needle):
     assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
 
 
+@pytest.mark.parametrize(
+    ("columns", "needle"),
+    [
+        (
+            "loss=Eval Loss,loss=Params",
+            "--columns: field 'loss' is given twice ('Eval Loss' and 'Params')",
+        ),
+        (
+            "n_params=Params,n_tokens=Params",
+            "--columns: n_params and n_tokens both name column 'Params'",
+        ),
+    ],
+)
+def test_columns_naming_a_field_or_a_column_twice_is_refused(tmp_path, columns, needle):
+    """The later pair replaced the earlier one, and the message then blamed a missing n_params column
+    (taken by loss=Params); one column read as both N and D fitted D = N without a word."""
+    p = tmp_path / "runs.csv"
+    p.write_text(
+        "Params,Tokens,Eval Loss\n"
+        + "".join(f"{n}M,{20 * n}M,{3 - n / 100}\n" for n in range(1, 8))
+    )
+    r = run_cli("fit", str(p), "--columns", columns)
+    assert r.returncode == 2 and needle in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
 def test_save_never_overwrites_without_flag(tmp_path):
     save = tmp_path / "fit.json"
     save.write_text("precious")

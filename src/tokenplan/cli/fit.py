@@ -40,6 +40,11 @@ def _parse_columns(text: str | None) -> dict[str, str]:
                 f"--columns {part!r}: use field=column pairs, e.g. --columns loss=val_loss,n_params=params."
             )
         key, col = (s.strip() for s in part.split("=", 1))
+        if key in out:  # the later pair would replace the earlier one without a word
+            raise InvalidInputError(
+                f"--columns: field {key!r} is given twice ({out[key]!r} and {col!r}); give each field "
+                "once."
+            )
         out[key] = col
     return out
 
