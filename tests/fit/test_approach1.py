@@ -62,3 +62,26 @@ def test_bootstrap_envelope_is_seeded_and_brackets_the_fit():
     lo, hi = b1.intervals["a"]
     assert lo <= fit.exponents[0] <= hi
     assert "n_tokens_opt@1e+20" in b1.intervals
+
+
+def test_the_saved_law_s_range_is_the_envelope_it_was_fitted_on():
+    """run_fit took an Approach-1 law's fitted range from the runs' final points: runs that all trained
+    1e11 tokens gave a range of n_tokens [1e11, 1e11], so an allocation the curves' envelope measured
+    (1e20 FLOPs: 624M params, 26.7B tokens, a winner between two trained sizes) read '3.74x out'. The range
+    is now the envelope points the power law was fitted to."""
+    from tokenplan.fit import FitOptions, run_fit
+    from tokenplan.runs import runs_from_arrays
+
+    curves = simulated_curves(sizes=np.logspace(7, 9, 9), max_tokens=1e11)
+    last = np.flatnonzero(np.r_[curves.run_id[1:] != curves.run_id[:-1], True])
+    runs = runs_from_arrays(
+        curves.n_params[last], curves.loss[last], n_tokens=curves.n_tokens[last]
+    )
+    report = run_fit(runs, FitOptions(approach="1", n_boot=0, budgets=(1e19,)), curves=curves)
+    fit = report.fits["1"]
+    rng = report.law.fitted_range
+    assert rng.flops == pytest.approx((fit.flops.min(), fit.flops.max()))
+    assert rng.n_params == (fit.n_params.min(), fit.n_params.max())
+    assert rng.source.startswith("training-curve envelope of 9 runs")
+    (alloc,) = report.allocations
+    assert set(alloc["extrapolation"].values()) == {1.0}, alloc

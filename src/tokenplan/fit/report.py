@@ -18,10 +18,12 @@ import numpy as np
 
 from tokenplan import _checks
 from tokenplan.errors import InvalidInputError
+from tokenplan.fit.approach1 import EnvelopeFit
 from tokenplan.fit.backtest import Backtest, backtest, choose_form, parse_holdout
 from tokenplan.fit.forms import FORMS
 from tokenplan.fit.isoflop import PROFILES
 from tokenplan.fit.parametric import REDUCTIONS
+from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
 from tokenplan.laws.base import FittedRange
 from tokenplan.laws.prediction import (
     Uncertainty,
@@ -551,9 +553,16 @@ def _finish_law(state: _State, o: FitOptions) -> Law:
     """The saved law: the primary fit's law with its fitted range and uncertainty attached."""
     fit = state.fits[state.primary]
     runs = state.fit_runs if state.fit_runs is not None else state.runs
-    rng = FittedRange.of_runs(
-        runs.n_params, runs.n_tokens, source=f"{len(runs)} runs of {runs.source}"
-    )
+    if isinstance(
+        fit, EnvelopeFit
+    ):  # fitted on the curves' envelope, not on the runs' final points
+        N = fit.n_params
+        src = f"training-curve envelope of {fit.n_runs} runs of {state.curves.source}"
+        rng = FittedRange.of_runs(N, fit.flops / (FLOPS_PER_PARAM_TOKEN * N), source=src)
+    else:
+        rng = FittedRange.of_runs(
+            runs.n_params, runs.n_tokens, source=f"{len(runs)} runs of {runs.source}"
+        )
     unc = _uncertainty(state, o, fit.law)
     return replace(fit.law, fitted_range=rng, uncertainty=unc)
 
