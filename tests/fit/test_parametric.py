@@ -288,3 +288,25 @@ def test_bootstrap_is_seeded_and_brackets_the_estimate(epoch_runs, epoch_fit):
         assert lo <= value <= hi, name
     lo, hi = b1.intervals["n_params_opt@5.76e+23"]
     assert lo < epoch_fit.law.optimal(5.76e23).n_params < hi
+
+
+def test_runs_no_more_than_the_constants_warn_and_get_no_zero_width_interval():
+    """5 hand-written runs for the Chinchilla form's 5 constants: the law passes through every run
+    (objective ~1e-32) and each bootstrap refit returned it, so every parameter's and every prediction's
+    '80% interval' had zero width (3.4676 .. 3.4676 at 120x the fitted compute), with no warning. The fit
+    now warns and gives no interval; 6 runs keep theirs."""
+    from tokenplan.fit import FitOptions, run_fit
+
+    truth = ChinchillaLaw(E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28)
+    N = np.array([2e7, 4.3e7, 9.3e7, 2e8, 4.3e8, 9.3e8])
+    D = 1e18 / (6 * N)
+    noise = np.exp(np.array([0.004, -0.006, 0.003, 0.005, -0.002, 0.001]))
+    L = truth.loss(N, D) * noise
+    five = run_fit(runs_from_arrays(N[:5], L[:5], n_tokens=D[:5]), FitOptions(form="chinchilla"))
+    assert any("5 runs at distinct (N, D) for the law's 5 constants" in w for w in five.warnings)
+    assert "3" not in five.intervals
+    assert five.law.predict(1e9, 2e10).interval is None
+    six = run_fit(runs_from_arrays(N, L, n_tokens=D), FitOptions(form="chinchilla"))
+    assert not any("for the law's" in w for w in six.warnings)
+    lo, hi = six.law.predict(1e9, 2e10).interval
+    assert hi > lo

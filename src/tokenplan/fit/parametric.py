@@ -396,7 +396,26 @@ def _floor_notes(law: ChinchillaLaw, runs, alpha_equals_beta: bool, floor_free: 
 def _law_notes(law: ChinchillaLaw, runs, alpha_equals_beta: bool, floor_free: float, f: float):
     """Every warning on the fitted law itself: its exponents, a vanished term, an unpinned floor."""
     notes = _exponent_notes(law) + _vanished_term_notes(law, runs)
+    notes += exact_fit_notes(runs, 4 if alpha_equals_beta else 5, f)
     return notes + _floor_notes(law, runs, alpha_equals_beta, floor_free, f)
+
+
+def is_exact_fit(runs, n_free: int) -> bool:
+    """True when the runs have no more distinct (N, D) points than the law has constants: the law passes
+    through every run, and every bootstrap refit (a resample has no more distinct points) returns it."""
+    return runs.n_points <= n_free
+
+
+def exact_fit_notes(runs, n_free: int, objective: float) -> list[str]:
+    """A warning for :func:`is_exact_fit` runs: nothing measures the law's error, and no interval is given
+    (the bootstrap's would have zero width)."""
+    if not is_exact_fit(runs, n_free):
+        return []
+    return [
+        f"{runs.n_points} runs at distinct (N, D) for the law's {n_free} constants: it passes through "
+        f"every run (objective {objective:.2g}), so nothing measures its error, and no interval is "
+        "given (every bootstrap refit would return the same law: a zero-width interval). Add runs."
+    ]
 
 
 def _vanished_term_notes(law: ChinchillaLaw, runs) -> list[str]:

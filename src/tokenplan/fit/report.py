@@ -513,7 +513,7 @@ def _bootstrap(state: _State, o: FitOptions) -> None:
         if n_boot is None:
             batched = key == "3" and hasattr(fit, "theta") and fit.reduction == "sum"
             n_boot = DEFAULT_BOOT if batched else 0
-        if not n_boot:
+        if not n_boot or _exact(key, fit, runs):
             continue
         kw = {
             "resampling": fitlib.Resampling(n_boot=n_boot, level=o.level, seed=o.seed),
@@ -539,6 +539,14 @@ def _bootstrap(state: _State, o: FitOptions) -> None:
             )
             continue
         state.intervals[key] = boot
+
+
+def _exact(key: str, fit, runs: RunTable) -> bool:
+    """An Approach-3 fit through every run (as many constants as points; the fit warns): no bootstrap."""
+    from tokenplan.fit.parametric import is_exact_fit
+
+    free = 4 if getattr(fit, "alpha_equals_beta", False) else 5
+    return key == "3" and hasattr(fit, "theta") and is_exact_fit(runs.fresh_only(), free)
 
 
 def _boot_tick(state: _State, key: str):
