@@ -424,7 +424,8 @@ def read_runs(
     cols, curves = _fold_curves(cols, mapping, p, notes)
     cols = _validate_runs(cols, mapping, p, drop_invalid=drop_invalid, dropped=dropped)
     _note_copied_rows(cols, notes)
-    warnings = _flops_warnings(cols, mapping) + (() if curves is None else curves.warnings)
+    warnings = _unit_header_warnings(rows, mapping) + _flops_warnings(cols, mapping)
+    warnings += () if curves is None else curves.warnings
     table = RunTable(
         run_id=cols.run_id,
         n_params=cols.N,
@@ -487,6 +488,40 @@ def _refuse_identical_rows(rows: list[dict[str, Any]], p: Path) -> None:
 # column more than 2x from 6ND at the row's own N and D is not a convention: it is another N, a budget
 # rather than the run's FLOPs, or a unit slip.
 FLOPS_RATIO_LIMIT = 2.0
+
+
+# a unit in a column's header: "params (M)", "Tokens [B]", "FLOPs (1e18)", "size (millions)"
+_HEADER_UNIT = re.compile(
+    r"[(\[]\s*(k|m|mn|b|bn|g|t|thousands?|millions?|billions?|trillions?|1e\d+|10\^\d+)\s*[)\]]",
+    re.IGNORECASE,
+)
+
+
+_UNIT_SUFFIX = {"k": "K", "t": "T", "m": "M", "b": "B", "g": "B"}
+
+
+def _unit_header_warnings(rows, mapping) -> tuple[str, ...]:
+    """A warning per size column whose header names a unit ("params (M)") while its values are plain
+    numbers: tokenplan reads 20 as 20 parameters, not 20 million (a value's own suffix, 20M, is read)."""
+    out = []
+    for key in ("n_params", "n_tokens", "flops", "unique_tokens"):
+        col = mapping.get(key)
+        unit = _HEADER_UNIT.search(col) if col else None
+        if unit is None:
+            continue
+        for i, row in enumerate(rows):
+            raw = str(row.get(col, "")).strip()
+            if re.fullmatch(r"[-+]?(\d[\d_]*\.?\d*|\.\d+)([eE][-+]?\d+)?", raw):
+                word = unit.group(1)
+                power = re.search(r"\d+$", word) if word[0] in "1" else None
+                suffix = f"e{power.group()}" if power else _UNIT_SUFFIX[word[0].lower()]
+                out.append(
+                    f"column {col!r} ({key}) names a unit ({word!r}) in its header, but its plain "
+                    f"numbers are read as counts (row {i + 1}: {raw} is {float(raw):g}, not "
+                    f"{raw}{suffix}); write each value with its unit ({raw}{suffix}) or in full."
+                )
+                break
+    return tuple(out)
 
 
 def _flops_warnings(cols: _Cols, mapping) -> tuple[str, ...]:

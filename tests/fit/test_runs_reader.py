@@ -408,3 +408,28 @@ def test_runs_from_arrays_refuses_sizes_under_one_as_read_runs_does(kwargs, para
         runs_from_arrays(args.pop("n_params"), args.pop("loss"), **args)
     assert info.value.param == param
     assert len(runs_from_arrays([4e8], [3.0], n_tokens=[8e9], unique_tokens=[np.nan]).loss) == 1
+
+
+def test_a_unit_in_a_size_column_s_header_warns(tmp_path):
+    """'params (M)' mapped with --columns: 20 was read as 20 parameters and the law fitted to sizes a
+    million times too small, without a word; now one warning per column says how the numbers are read."""
+    p = tmp_path / "runs.csv"
+    body = "".join(f"r{i},{20 * 2**i},{8330 / 2**i},{3.7 - i / 10}\n" for i in range(6))
+    p.write_text("run,params (M),tokens [1e6],val loss\n" + body)
+    runs = read_runs(
+        p, columns={"n_params": "params (M)", "n_tokens": "tokens [1e6]", "loss": "val loss"}
+    )
+    assert runs.n_params[0] == 20  # read as written: the warning says so
+    assert runs.warnings[:2] == (
+        "column 'params (M)' (n_params) names a unit ('M') in its header, but its plain numbers are read "
+        "as counts (row 1: 20 is 20, not 20M); write each value with its unit (20M) or in full.",
+        "column 'tokens [1e6]' (n_tokens) names a unit ('1e6') in its header, but its plain numbers are "
+        "read as counts (row 1: 8330.0 is 8330, not 8330.0e6); write each value with its unit (8330.0e6) "
+        "or in full.",
+    )
+    q = tmp_path / "suffixed.csv"
+    q.write_text(p.read_text().replace(",20,", ",20M,"))
+    both = read_runs(
+        q, columns={"n_params": "params (M)", "n_tokens": "tokens [1e6]", "loss": "val loss"}
+    )
+    assert len(both.warnings) == 2  # row 1 of params now has its suffix; row 2 still reads 40 as 40
