@@ -733,7 +733,9 @@ def _validate_runs(cols: _Cols, mapping, p, *, drop_invalid: bool, dropped: dict
             bad_any |= bad
             where = _describe_rows(np.flatnonzero(bad), cols.run_id, arr, cols.row)
             bar = "> 0" if least == 0.0 else "at least 1"
-            bad_msgs.append(f"{name} must be {'finite and ' if finite else ''}{bar} at {where}")
+            col = mapping.get(name, name)  # the file's own column, when its name is not the field's
+            what = name if col == name else f"column {col!r} ({name})"
+            bad_msgs.append(f"{what} must be {'finite and ' if finite else ''}{bar} at {where}")
     if bad_msgs:
         if not drop_invalid:
             raise InvalidInputError(

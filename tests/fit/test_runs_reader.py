@@ -117,6 +117,11 @@ def test_bad_values_are_listed_by_row(tmp_path, bad):
     p = write(tmp_path, "r.csv", f"run_id,params,tokens,loss\na,1e8,2e9,3.0\nb,2e8,2e9,{bad}\n")
     with pytest.raises(InvalidInputError, match=r"loss must be finite and > 0 at row 2 \(b"):
         read_runs(p)
+    aliased = write(tmp_path, "a.csv", p.read_text().replace(",loss", ",Eval Loss"))
+    with pytest.raises(
+        InvalidInputError, match=r"column 'Eval Loss' \(loss\) must be finite and > 0"
+    ):
+        read_runs(aliased)  # the file's own column, as the decimal-comma message names it
     runs = read_runs(p, drop_invalid=True)
     assert len(runs) == 1 and runs.n_dropped == 1
 
