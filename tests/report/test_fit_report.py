@@ -89,6 +89,19 @@ def test_fit_report_in_browser(fitted, open_report):
         assert re.search(rf"^{name}\t", table, re.M), name
 
 
+def test_the_size_legends_print_sizes_in_the_tables_units(fitted, open_report):
+    """The runs' and residuals' colour legends (params N) read '200,000 ... 10,000,000' where the page's
+    tooltips, axes and tables print 200K and 10M (docs/report.md: legends print sizes in the tables' units)."""
+    from tokenplan.units import format_quantity, parse_quantity
+
+    page, _ = fitted
+    legends = chart_legibility(open_report(page))
+    for chart in ("runs", "residuals"):
+        labels = legends[chart]["legend"]
+        assert labels and not [t for t in labels if "," in t], (chart, labels)
+        assert [format_quantity(parse_quantity(t)) for t in labels] == labels, (chart, labels)
+
+
 def test_fit_report_fits_a_phone(fitted, open_report):
     """At 400 px: the title (a long run-table path) and the charts no longer widen the page."""
     page, _ = fitted

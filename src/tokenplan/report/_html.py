@@ -124,8 +124,8 @@ def num(value: float | int | None, key: str = "", fmt: str = "q") -> Any:
 
 #: The charts' numbers in the tables' units (:func:`tokenplan.units.format_quantity`: 184B, 1.4T, 400M,
 #: 16.2K), where d3's SI format (``~s``) wrote 200G beside a table's 184B: legends and tooltips take
-#: ``**QUANTITY``, axes ``**QUANTITY_AXIS`` (d3 still picks which log ticks get a label, or every tick of
-#: a log axis is labelled). ``quantity`` is the one Vega expression function templates/base.html registers.
+#: ``**QUANTITY``, axes and gradient legends ``**QUANTITY_AXIS`` (d3 still picks which log ticks get a
+#: label, or every tick of a log axis is labelled). ``quantity`` is the one Vega expression function templates/base.html registers.
 QUANTITY = {"format": "", "formatType": "quantity"}
 QUANTITY_AXIS = {"format": "~s", "labelExpr": "datum.label === '' ? '' : quantity(datum.value)"}
 

@@ -116,6 +116,15 @@ def _compared(summary: Mapping[str, Any], fits: Mapping[str, Any]) -> list[dict[
 # --------------------------------------------------------------------------------------------------------
 # charts
 # --------------------------------------------------------------------------------------------------------
+def _size_color(alt: Any) -> Any:
+    """Runs coloured by model size; the gradient legend labels the ticks d3 picks (as a log axis does)
+    in the tables' units: 200K .. 10M, where it read 200,000 .. 10,000,000."""
+    scale = alt.Scale(type="log", scheme="viridis")
+    return alt.Color(
+        "n_params:Q", scale=scale, title="params N", legend=alt.Legend(**_html.QUANTITY_AXIS)
+    )
+
+
 def _runs_chart(alt: Any, runs: Any) -> Any:
     rows = _html.point_rows(runs, ("flops", "n_params", "n_tokens", "loss"), range(len(runs)))
     return (
@@ -124,9 +133,7 @@ def _runs_chart(alt: Any, runs: Any) -> Any:
         .encode(
             _html.log_axis(alt, "flops:Q", "training FLOPs C", ".0e"),
             alt.Y("loss:Q", scale=alt.Scale(type="log", nice=False), title="final loss"),
-            alt.Color(
-                "n_params:Q", scale=alt.Scale(type="log", scheme="viridis"), title="params N"
-            ),
+            _size_color(alt),
             tooltip=[
                 "run:N",
                 alt.Tooltip("n_params:Q", **_html.QUANTITY),
@@ -320,9 +327,7 @@ def _residuals_chart(alt: Any, runs: Any, fits: Mapping[str, Any]) -> Any:
         .encode(
             _html.log_axis(alt, "flops:Q", "training FLOPs C", ".0e"),
             alt.Y("residual:Q", title=f"log L_pred − log L ({name})"),
-            alt.Color(
-                "n_params:Q", scale=alt.Scale(type="log", scheme="viridis"), title="params N"
-            ),
+            _size_color(alt),
             tooltip=["run:N", alt.Tooltip("residual:Q", format=".4f")],
         )
     )
