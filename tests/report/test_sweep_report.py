@@ -278,3 +278,33 @@ def test_the_lead_points_to_a_fits_warning(tmp_path):
     )
     assert "Approach 2: N_opt ∝ C^1.599 (but read its warning below)" in lead
     assert "is outside 0..1" in html and "not meaningful" in html
+
+
+def test_the_epochs_axis_is_not_rounded_out_to_powers_of_ten(tmp_path, open_report):
+    """The repetition page's epochs axis ran 0.1 .. 100 for the shipped repeat sweep's 1 .. 64 epochs (a
+    'nice' log scale rounded out to powers of ten, an empty decade left of the first run); docs/report.md
+    says the sweep page pads its axes 10 px beyond the data instead, as the IsoFLOP view does."""
+    from tokenplan.report.sweep_page import write_sweep_report
+    from tokenplan.sweep import SweepResult, load_spec
+
+    out = tmp_path / "repeat"
+    shutil.copytree(REPO / "docs" / "results" / "repeat", out)
+    rows = list(csv.DictReader(open(out / "results.csv", newline="")))
+    result = SweepResult(
+        out_dir=str(out),
+        results_csv=str(out / "results.csv"),
+        curves_csv=str(out / "curves.csv"),
+        best_lr_csv=None,
+        n_runs=len(rows),
+        n_skipped=len(rows),
+        n_trained=0,
+        counts={"runs": len(rows), "ok": len(rows), "failed": 0, "too_few_steps": 0},
+        wall_seconds=1.0,
+    )
+    page = write_sweep_report(tmp_path / "r.html", result, load_spec(out / "sweep.yaml"))
+    view = open_report(page)
+    assert_healthy(view, {"curves", "repeat"})
+    lo, hi = view.page.evaluate("window.tokenplanViews.repeat.scale('x').domain()")
+    epochs = [float(r["epochs"]) for r in rows]
+    assert min(epochs) / 1.5 < lo < min(epochs) and max(epochs) < hi < max(epochs) * 1.5, (lo, hi)
+    assert markers_outside(view)["repeat"] == []

@@ -273,7 +273,12 @@ def _repeat_chart(alt: Any, rows: list[dict]) -> Any:
         alt.Chart(alt.Data(values=pts))
         .mark_line(point=True)
         .encode(
-            alt.X("epochs:Q", scale=alt.Scale(type="log"), title="epochs over the unique data"),
+            # not "nice": padded 10 px, not rounded out to 0.1 .. 100 for 1 .. 64 epochs
+            alt.X(
+                "epochs:Q",
+                scale=alt.Scale(type="log", nice=False),
+                title="epochs over the unique data",
+            ),
             alt.Y("loss:Q", scale=alt.Scale(zero=False), title="final held-out loss"),
             alt.Color("dropout:N", title="dropout schedule"),
             tooltip=["run:N", "status:N", alt.Tooltip("loss:Q", format=".4f")],
