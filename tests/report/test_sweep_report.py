@@ -308,3 +308,30 @@ def test_the_epochs_axis_is_not_rounded_out_to_powers_of_ten(tmp_path, open_repo
     epochs = [float(r["epochs"]) for r in rows]
     assert min(epochs) / 1.5 < lo < min(epochs) and max(epochs) < hi < max(epochs) * 1.5, (lo, hi)
     assert markers_outside(view)["repeat"] == []
+
+
+def test_the_isoflop_caption_says_when_no_profile_is_drawn(tmp_path):
+    """With Approach 2 not fitted (a micro grid: 2 sizes per budget) the IsoFLOP view drew the runs alone, and
+    its caption still said 'lines are the Approach-2 profiles (a parabola in log N) and diamonds their
+    minima'; it now says that none are drawn and why."""
+    import html
+
+    from tokenplan.report.sweep_page import sweep_report
+
+    result, spec = shipped_sweep(tmp_path)
+    rows = list(csv.DictReader(open(result.results_csv, newline="")))
+    per_budget: dict[str, list[dict]] = {}
+    for r in rows:
+        per_budget.setdefault(r["flops_budget"], []).append(r)
+    two = [r for runs in per_budget.values() for r in runs[:2]]
+    with open(result.results_csv, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(two)
+    text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", sweep_report(result, spec))).split())
+    assert "Approach 2 not fitted" in text
+    assert "lines are the Approach-2 profiles" not in text
+    assert (
+        "Approach 2 was not fitted (the note above says why), so no profile or minimum is drawn"
+        in text
+    )

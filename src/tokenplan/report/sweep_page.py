@@ -62,6 +62,7 @@ def sweep_report(
         fits=[(name, f, _fit_rows(f)) for name, f in fits],
         fit_notes=[(say or str)(n) for n in fit_notes],
         budgets=_budget_lines(fits, rows, result),
+        profiles=iso is not None,  # the IsoFLOP caption names the profiles only when they are drawn
     )
 
 
