@@ -85,6 +85,28 @@ def test_too_few_budgets_or_sizes():
         fit_isoflop(isoflop_runs(spread=(1, 2)))
 
 
+def test_budgets_without_a_minimum_are_named_not_sent_to_group_runs():
+    """Every budget had 5 sizes and a flops_budget column, but the loss kept falling towards the smallest
+    (a tiny CPU sweep: 3 budgets x 5 sizes); the error said 'Group runs with a flops_budget column (or
+    --bins-per-decade K), or run more sizes per budget', and dropped why each budget was skipped."""
+    N, C, L = [], [], []
+    for c in (3e9, 6e9, 1.2e10):
+        for n in (3e3, 8e3, 1.4e4, 2.2e4, 4.2e4):
+            N.append(n)
+            C.append(c)
+            x = np.log(n / 3e3)  # smaller is always better, the curve bending down
+            L.append(3.0 + 0.2 * x - 0.01 * x**2 - 0.1 * np.log(c / 3e9))
+    with pytest.raises(InvalidInputError) as exc:
+        fit_isoflop(runs_from_arrays(N, L, flops=C, flops_budget=C))
+    msg = str(exc.value)
+    assert "found 0 usable of 3 budget groups" in msg
+    assert "flops_budget column" not in msg and "run more sizes per budget" not in msg
+    assert (
+        "the parabola profile of budgets 3e+09, 6e+09 and 1.2e+10 FLOPs has no minimum (loss keeps "
+        "falling or rising with N): add sizes on both sides of the optimum." in msg
+    )
+
+
 def test_chinchilla_points_log_binned():
     """Hoffmann et al. 2022 Table 2: Approach 2 gives a = 0.49 (0.462, 0.534). The Epoch-extracted points
     binned at 3 per decade (the paper's budgets are 1-3-6 spaced) land inside that interval."""

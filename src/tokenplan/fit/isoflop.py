@@ -192,6 +192,7 @@ def _profiles(runs, profile, gap_dex, bins_per_decade, min_points, notes) -> lis
         runs.flops_budget is not None and np.isfinite(runs.flops_budget).all()
     )
     profiles: list[IsoflopProfile] = []
+    no_minimum: list[float] = []  # budgets with enough sizes whose profile has no minimum
     for budget in np.unique(labels):
         m = labels == budget
         if clustered and _too_wide(runs.flops[m], notes):
@@ -201,17 +202,34 @@ def _profiles(runs, profile, gap_dex, bins_per_decade, min_points, notes) -> lis
         )
         if one is not None:
             profiles.append(one)
+        elif len(np.unique(runs.n_params[m])) >= min_points:
+            no_minimum.append(float(budget))
     if len(profiles) < 2:
         raise InvalidInputError(
             f"Approach 2 needs at least 2 FLOP budgets with >= {min_points} model sizes each; found "
-            f"{len(profiles)} usable of {len(np.unique(labels))} budget groups. "
-            + (
-                " ".join(n for n in notes if "not one budget" in n)
-                or "Group runs with a flops_budget column (or --bins-per-decade K), or run more "
-                "sizes per budget."
-            )
+            f"{len(profiles)} usable of {len(np.unique(labels))} budget groups"
+            + _why_too_few(notes, no_minimum, profile)
         )
     return profiles
+
+
+def _why_too_few(notes: list[str], no_minimum: list[float], profile: str) -> str:
+    """The end of Approach 2's 'too few budgets' error: what kept the budgets out, and the fix. A budget
+    with enough sizes but no minimum is named (grouping or more sizes would not help it)."""
+    wide = " ".join(n for n in notes if "not one budget" in n)
+    if wide:
+        return ". " + wide
+    if no_minimum:
+        names = [f"{b:.3g}" for b in no_minimum]
+        which = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        return (
+            f": the {profile} profile of budget{'s' if len(names) > 1 else ''} {which} FLOPs has no "
+            "minimum (loss keeps falling or rising with N): add sizes on both sides of the optimum."
+        )
+    return (
+        ". Group runs with a flops_budget column (or --bins-per-decade K), or run more sizes per "
+        "budget."
+    )
 
 
 def fit_isoflop(
