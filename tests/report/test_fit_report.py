@@ -236,3 +236,27 @@ def test_the_frontier_marks_where_the_runs_end(fitted):
     ax = fit_figure(runs=runs).axes[1]
     (line,) = [x for x in ax.get_lines() if x.get_label().startswith("largest run")]
     assert line.get_xdata()[0] == float(runs.flops.max())
+
+
+def frontier_caption(page) -> str:
+    import html
+
+    text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page.read_text())).split())
+    return text.split("Compute-optimal frontier ", 1)[1].split(" Residuals ", 1)[0]
+
+
+def test_the_frontier_caption_tells_what_is_drawn(tmp_path):
+    """The caption said 'with its bootstrap band when --bootstrap was given' and 'black dots are the
+    IsoFLOP minima' whatever was drawn: `fit results.csv` (no --bootstrap; Approach 3 refits 200 times by
+    default) drew a band, and no dots (no Approach 2); `--approach 2` drew dots and no band. It now names
+    the lines with a band and its level, and the dots only where Approach 2 ran."""
+    default, iso = tmp_path / "default.html", tmp_path / "iso.html"
+    cli_in_process("fit", str(RESULTS), "--report", str(default), "--quiet")
+    cli_in_process("fit", str(RESULTS), "--approach", "2", "--report", str(iso), "--quiet")
+    caption = frontier_caption(default)
+    assert "--bootstrap was given" not in caption and "IsoFLOP minima" not in caption
+    assert (
+        "the shaded band of fit: Approach 3 is the middle 80% of N_opt(C) over its 200" in caption
+    )
+    caption = frontier_caption(iso)
+    assert "band" not in caption and "black dots are the IsoFLOP minima" in caption

@@ -48,10 +48,11 @@ def fit_report(
 
     alt = _html.require()
     intervals = dict(intervals or {})
+    frontier = _frontier_rows(runs, fits, intervals)
     charts = {
         "runs": _runs_chart(alt, runs),
         "isoflop": _isoflop_chart(alt, fits["2"]) if "2" in fits else None,
-        "frontier": _frontier_chart(alt, runs, fits, intervals),
+        "frontier": _frontier_chart(alt, runs, fits, frontier),
         "residuals": _residuals_chart(alt, runs, fits),
         "backtest": _backtest_chart(alt, backtests) if backtests else None,
     }
@@ -69,6 +70,8 @@ def fit_report(
         backtests=(summary.get("backtests") or {}),
         no_fit_reason=no_loss_fit_reason(summary.get("warnings") or ()),
         in_range=[allocation_in_range(a) for a in summary.get("allocations") or ()],
+        # the frontier's caption names what is drawn: (line, level %, refits) of each band
+        bands=sorted({(b["law"], 100 * b["level"], b["refits"]) for b in frontier[1]}),
     )
 
 
@@ -205,8 +208,10 @@ def _frontier_rows(
         boot = intervals.get(key)
         band = None if boot is None else _band(boot.samples, grid, boot.level)
         if band is not None:
+            refits = boot.n_boot - boot.n_failed
             bands += [
                 {"flops": float(c), "lo": float(lo), "hi": float(hi), "law": name}
+                | {"level": boot.level, "refits": refits}
                 for c, lo, hi in zip(grid, band[0], band[1])
             ]
     for ref in COMPARE:
@@ -226,12 +231,11 @@ def _marked(name: str, law: Any) -> str:
     return f"{name} ({mark})" if mark else name
 
 
-def _frontier_chart(
-    alt: Any, runs: Any, fits: Mapping[str, Any], intervals: Mapping[str, Any]
-) -> Any:
+def _frontier_chart(alt: Any, runs: Any, fits: Mapping[str, Any], rows: tuple[list, list]) -> Any:
+    """The frontier of :func:`_frontier_rows`'s (lines, bands), the IsoFLOP minima and the largest run."""
     from tokenplan.laws import get_law
 
-    lines, bands = _frontier_rows(runs, fits, intervals)
+    lines, bands = rows
     x = _html.log_axis(alt, "flops:Q", "training FLOPs C", ".0e")
     y = alt.Y(
         "n_params:Q",
