@@ -85,3 +85,25 @@ def test_overwrite_help_names_every_file_it_lets_replace():
         outputs = (opts & files) | ({"--out"} if name == "data" else set())
         missing = {flag for flag in outputs if flag not in overwrite.help}
         assert not missing, (name, overwrite.help, missing)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("plan", "--flops", "1e21"),
+        ("fit", str(RUNS)),
+        ("sweep", "--preset", "micro", "--out", "sw"),
+        SELECT,
+    ],
+    ids=["plan", "fit", "sweep", "select"],
+)
+def test_an_empty_report_path_is_refused_not_ignored(tmp_path, args):
+    """`--report ""` (a shell variable left unset: --report "$PAGE") ran the command, wrote no page and said
+    nothing, exit 0: the flag was read as absent. It is refused in one line before any work."""
+    r = run_cli(*args, "--report", "", cwd=tmp_path)
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    (line,) = r.stderr.strip().splitlines()
+    assert "'--report'" in line and "is an empty path; give a file name ending in .html" in line, (
+        line
+    )
+    assert r.stdout == "" and list(tmp_path.iterdir()) == []

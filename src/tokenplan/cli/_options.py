@@ -60,6 +60,7 @@ def report_option(*, with_overwrite: bool = False, dest: str = "report"):
             "--report",
             dest,
             type=click.Path(dir_okay=False),
+            callback=_not_empty,
             help="Also write a self-contained HTML report page (needs the report extra).",
         )(f)
         if with_overwrite:
@@ -69,6 +70,18 @@ def report_option(*, with_overwrite: bool = False, dest: str = "report"):
         return f
 
     return decorate
+
+
+def _not_empty(ctx: Any, param: Any, value: Any) -> Any:
+    """An empty path (``--report "$PAGE"`` with PAGE unset) is refused: read as no flag at all, the command
+    ran, wrote nothing and said nothing."""
+    if value is not None and not str(value).strip():
+        raise click.BadParameter(
+            f"{value!r} is an empty path; give a file name ending in .html, or leave the flag out.",
+            ctx,
+            param,
+        )
+    return value
 
 
 def _parse(kind: click.ParamType, parse: Any, value: Any, param: Any, ctx: Any) -> tuple[str, Any]:
