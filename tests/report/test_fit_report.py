@@ -260,3 +260,17 @@ def test_the_frontier_caption_tells_what_is_drawn(tmp_path):
     )
     caption = frontier_caption(iso)
     assert "band" not in caption and "black dots are the IsoFLOP minima" in caption
+
+
+def test_every_chart_says_what_it_shows_to_a_screen_reader(fitted, open_report):
+    """Each chart's aria-label was Vega's default, 'Vega visualization', five times over (the select page's
+    charts were given theirs; the fit page's were not)."""
+    from tokenplan.report.fit_page import DESCRIPTIONS
+
+    page, _ = fitted
+    labels = open_report(page).page.evaluate(
+        "() => Object.fromEntries([...document.querySelectorAll('.vis')].map("
+        "e => [e.id, e.getAttribute('aria-label')]))"
+    )
+    assert labels == {k: DESCRIPTIONS[k] for k in labels} and len(labels) == 5
+    assert labels["frontier"].startswith("Line chart of the compute-optimal model size N_opt")

@@ -335,3 +335,19 @@ def test_the_isoflop_caption_says_when_no_profile_is_drawn(tmp_path):
         "Approach 2 was not fitted (the note above says why), so no profile or minimum is drawn"
         in text
     )
+
+
+def test_every_chart_says_what_it_shows_to_a_screen_reader(tmp_path, open_report):
+    """Each chart's aria-label was Vega's default, 'Vega visualization' (the select page's charts were given
+    theirs; the sweep page's were not)."""
+    from tokenplan.report.sweep_page import write_sweep_report
+
+    result, spec = shipped_sweep(tmp_path)
+    page = write_sweep_report(tmp_path / "s.html", result, spec)
+    labels = open_report(page).page.evaluate(
+        "() => Object.fromEntries([...document.querySelectorAll('.vis')].map("
+        "e => [e.id, e.getAttribute('aria-label')]))"
+    )
+    assert labels["curves"].startswith("Line chart of each run's held-out loss against the FLOPs")
+    assert labels["isoflop"].startswith("Scatter plot of each run's final held-out loss")
+    assert "with the Approach-2 profiles and their minima" in labels["isoflop"]

@@ -34,6 +34,20 @@ TITLES = {
 }
 _FRONTIER_DECADES = 4  # the frontier runs from the smallest run's compute to 10^4 x the largest
 
+#: What each chart shows, for a screen reader (its aria-label; Vega's default is 'Vega visualization').
+DESCRIPTIONS = {
+    "runs": "Scatter plot of the final loss of every run against its training compute, coloured by model "
+    "size; hover a point for its run.",
+    "isoflop": "Scatter plot of the loss of each FLOPs budget's runs against model size, with the fitted "
+    "profile and its minimum per budget.",
+    "frontier": "Line chart of the compute-optimal model size N_opt against training compute for each "
+    "fitted approach and published law; the approaches side by side table gives their exponents.",
+    "residuals": "Scatter plot of each run's log loss residual, predicted minus actual, against its "
+    "training compute; the chart's title gives their RMS.",
+    "backtest": "Scatter plot of the loss each form predicted for each held-out run against its actual "
+    "loss; the backtest table above gives each form's errors.",
+}
+
 
 def fit_report(
     summary: Mapping[str, Any],
@@ -60,7 +74,10 @@ def fit_report(
     return _html.page(
         "fit.html",
         subject=summary["runs"]["source"],
-        charts=charts,
+        charts={
+            k: c if c is None else c.properties(description=DESCRIPTIONS[k])
+            for k, c in charts.items()
+        },
         padding=_html.POINT_PADDING,  # no run's marker cut in half at an axis
         s=summary,
         primary=key,

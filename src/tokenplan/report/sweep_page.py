@@ -54,7 +54,10 @@ def sweep_report(
     return _html.page(
         "sweep.html",
         subject=f"{spec.kind} grid, {result.n_runs} runs",
-        charts=charts,
+        charts={
+            k: c if c is None else c.properties(description=_describe(k, iso))
+            for k, c in charts.items()
+        },
         padding=_html.POINT_PADDING,  # no run's marker cut in half at an axis
         s=result,
         spec=spec,
@@ -64,6 +67,18 @@ def sweep_report(
         budgets=_budget_lines(fits, rows, result),
         profiles=iso is not None,  # the IsoFLOP caption names the profiles only when they are drawn
     )
+
+
+def _describe(chart: str, iso: Any) -> str:
+    """What a chart shows, for a screen reader (its aria-label; Vega's default is 'Vega visualization')."""
+    return {
+        "curves": "Line chart of each run's held-out loss against the FLOPs spent so far, one line per "
+        "run, coloured by model size",
+        "isoflop": "Scatter plot of each run's final held-out loss against model size, one colour per "
+        "FLOPs budget" + (", with the Approach-2 profiles and their minima" if iso else ""),
+        "repeat": "Line chart of the final held-out loss against epochs over the unique data, one line "
+        "per dropout schedule",
+    }[chart] + "; the table of every run below lists the numbers."
 
 
 def write_sweep_report(
