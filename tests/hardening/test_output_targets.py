@@ -107,3 +107,23 @@ def test_an_empty_report_path_is_refused_not_ignored(tmp_path, args):
         line
     )
     assert r.stdout == "" and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "flag", "name"),
+    [
+        *OUTPUTS,
+        (("fit", str(RUNS)), "--plot", "f.png"),
+        (SELECT, "--plot", "m.png"),
+        (("sweep", "--preset", "micro", "--dry-run"), "--out", "sw"),
+    ],
+)
+def test_an_empty_output_path_is_refused_not_ignored(tmp_path, args, flag, name):
+    """An empty output path (a shell variable left unset) was read as no flag: `fit --save ''` fitted and
+    saved nothing without a word, `sweep --out ''` planned into sweeps/micro, and `data sample --out ''`
+    raised KeyError with a traceback. Each is refused in one line naming the flag and what to give."""
+    r = run_cli(*args, flag, "", cwd=tmp_path)
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    (line,) = r.stderr.strip().splitlines()
+    assert f"{flag}'" in line and "is an empty path; give a " in line, line
+    assert list(tmp_path.iterdir()) == []

@@ -72,16 +72,22 @@ def report_option(*, with_overwrite: bool = False, dest: str = "report"):
     return decorate
 
 
-def _not_empty(ctx: Any, param: Any, value: Any) -> Any:
-    """An empty path (``--report "$PAGE"`` with PAGE unset) is refused: read as no flag at all, the command
-    ran, wrote nothing and said nothing."""
-    if value is not None and not str(value).strip():
-        raise click.BadParameter(
-            f"{value!r} is an empty path; give a file name ending in .html, or leave the flag out.",
-            ctx,
-            param,
-        )
-    return value
+def not_empty(what: str):
+    """A click callback refusing an empty output path (``--report "$PAGE"`` with PAGE unset), ``what`` the
+    fix ("a file name ending in .html"): read as no flag at all, the command ran and wrote nothing without a
+    word (``data sample --out ''`` raised KeyError)."""
+
+    def check(ctx: Any, param: Any, value: Any) -> Any:
+        if value is not None and not str(value).strip():
+            raise click.BadParameter(
+                f"{value!r} is an empty path; give {what}, or leave the flag out.", ctx, param
+            )
+        return value
+
+    return check
+
+
+_not_empty = not_empty("a file name ending in .html")
 
 
 def _parse(kind: click.ParamType, parse: Any, value: Any, param: Any, ctx: Any) -> tuple[str, Any]:

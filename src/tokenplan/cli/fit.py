@@ -17,6 +17,7 @@ from tokenplan.cli._options import (
     choice_option,
     count_option,
     json_option,
+    not_empty,
     report_option,
 )
 from tokenplan.cli._progress import stage_progress
@@ -171,7 +172,11 @@ def _curves(runs_path, curves_path, approach, notes):
     "--budgets", type=QUANTITY_LIST, help="FLOP budgets for N_opt/D_opt (and their intervals)."
 )
 @click.option(
-    "--save", "save_path", type=click.Path(dir_okay=False), help="Write the fitted law (JSON)."
+    "--save",
+    "save_path",
+    type=click.Path(dir_okay=False),
+    callback=not_empty("a file name ending in .json"),
+    help="Write the fitted law (JSON).",
 )
 @click.option(
     "--overwrite",
@@ -179,7 +184,11 @@ def _curves(runs_path, curves_path, approach, notes):
     help="Allow --save, --plot and --report to replace an existing file.",
 )
 @click.option(
-    "--plot", "plot_path", type=click.Path(dir_okay=False), help="Write a figure (PNG/PDF/SVG)."
+    "--plot",
+    "plot_path",
+    type=click.Path(dir_okay=False),
+    callback=not_empty("a file name ending in .png, .pdf or .svg"),
+    help="Write a figure (PNG/PDF/SVG).",
 )
 @report_option(dest="report_page")
 @click.option(

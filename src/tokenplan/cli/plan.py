@@ -19,6 +19,7 @@ from tokenplan.cli._options import (
     count_option,
     interval_option,
     json_option,
+    not_empty,
     report_option,
 )
 from tokenplan.laws import get_law
@@ -740,7 +741,13 @@ def _interval_table(result):
     help="Model size (all parameters) [compute-optimal for one pass over the unique tokens].",
 )
 @click.option("--law", default="muennighoff2023", help="Law for the loss.")
-@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Write a PNG plot here.")
+@click.option(
+    "--plot",
+    "plot_path",
+    type=click.Path(dir_okay=False),
+    callback=not_empty("a file name ending in .png"),
+    help="Write a PNG plot here.",
+)
 @click.option("--overwrite", is_flag=True, help="Allow --plot to replace an existing file.")
 @json_option
 def repeat(unique_tokens, epochs, n_params, law, plot_path, overwrite, as_json) -> None:

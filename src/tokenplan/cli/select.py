@@ -8,7 +8,13 @@ from typing import Any
 import click
 
 from tokenplan.cli._common import console, err_console, print_json, report_written, warn
-from tokenplan.cli._options import choice_option, count_option, json_option, report_option
+from tokenplan.cli._options import (
+    choice_option,
+    count_option,
+    json_option,
+    not_empty,
+    report_option,
+)
 from tokenplan.cli._progress import stage_progress
 from tokenplan.select.embed import BACKENDS, DEFAULT_EMBEDDER
 from tokenplan.select.filters import FILTER_PRESETS
@@ -41,7 +47,10 @@ def _fields(ctx, param, value):
     "belle-eval (Chinese, 10 classes).",
 )
 @click.option(
-    "-o", "--output", help="Write the subset here (input's format; provenance fields added)."
+    "-o",
+    "--output",
+    callback=not_empty("a file name (.jsonl, .json, .csv, .tsv or .parquet)"),
+    help="Write the subset here (input's format; provenance fields added).",
 )
 @count_option("--n", "1000", "Select exactly this many samples.", dest="n_select")
 @click.option("--fraction", type=float, help="Or this fraction of the candidates, e.g. 0.005.")
@@ -105,7 +114,11 @@ def _fields(ctx, param, value):
 @click.option("--tau", type=float, help="LIMA domain temperature (default 3).")
 @count_option("--workers", "4", "Threads for kcenter-per-cluster.", dest="n_workers")
 @click.option("--ray-address", help="Embed and select on Ray: local, auto, or ray://host:port.")
-@click.option("--plot", help="Write a 2-D PCA map of pool vs selection to this PNG.")
+@click.option(
+    "--plot",
+    callback=not_empty("a file name ending in .png"),
+    help="Write a 2-D PCA map of pool vs selection to this PNG.",
+)
 @click.option(
     "--overwrite",
     is_flag=True,

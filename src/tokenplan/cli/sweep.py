@@ -22,6 +22,7 @@ from tokenplan.cli._options import (
     choice_option,
     count_option,
     json_option,
+    not_empty,
     report_option,
 )
 from tokenplan.errors import InvalidInputError
@@ -87,7 +88,13 @@ _RUN_OPTIONS = ("executor", "workers", "ray_address", "extend", "checkpoint_ever
     "--num-cpus", type=float, help="CPUs per run (Ray resources; torch threads per worker)."
 )
 @click.option("--num-gpus", type=float, help="GPUs per run (Ray resources).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Sweep directory.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    callback=not_empty("a folder name"),
+    help="Sweep directory.",
+)
 @choice_option(
     "--executor",
     EXECUTOR_NAMES,
@@ -437,6 +444,7 @@ class _Progress:
     "--out",
     "out",
     type=click.Path(dir_okay=False),
+    callback=not_empty("a file name"),
     help="Output file [default: data/shakespeare.txt, data/chatterbot.jsonl; sample: none, it prints "
     "the shipped file's path]. chatterbot's is JSONL: a .jsonl name.",
 )
