@@ -279,3 +279,29 @@ def test_every_method_that_prefers_answers_has_a_prompt_only_description():
         if "answer" in why:
             assert method in WHY_PROMPT_ONLY, method
             assert "answer" not in WHY_PROMPT_ONLY[method], method
+
+
+def test_the_selections_warnings_are_on_the_page():
+    """The page left out the run's warnings: `select --example belle-eval --fields question, --embedder
+    minilm` warned on the console that 88% of the pool's letters are not Latin script (MiniLM is an English
+    model), and the page, the evidence attached to a review, said nothing of it. They are now listed at the
+    top, as the fit and plan pages list theirs."""
+    import dataclasses
+    import html
+    import re
+
+    from tokenplan.report.select_page import select_report
+
+    report, emb, labels, sel, rnd = synthetic_selection(n=2_000, k=10, picks=50)
+    warning = "88% of the pool's letters are not Latin script; MiniLM is an English model <b>"
+    page = select_report(
+        dataclasses.replace(report, warnings=(warning,)),
+        embeddings=emb,
+        labels=labels,
+        selected=sel,
+        random=rnd,
+        text_of=lambda pos: [f"row {p}" for p in pos],
+    )
+    text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page.split("<script")[0])).split())
+    assert f"Warnings {warning}" in text  # escaped markup, shown as text
+    assert "<b>" not in page.split("<script")[0].split("Warnings", 1)[1]
