@@ -348,3 +348,28 @@ def test_holdout_with_a_pinned_form_prints_its_backtest():
     assert plain.returncode == cut.returncode == 0, cut.stderr
     assert "Backtest:" not in plain.stdout
     assert "Backtest:" in cut.stdout and "params>=1e+09" in cut.stdout
+
+
+def test_repeated_runs_all_held_out_are_named_not_called_missing():
+    """A 15-run CPU sweep whose one repeated run trains at the largest budget: the cut held it out, and the
+    data-constrained backtest was skipped with 'needs runs that repeat data (unique_tokens < n_tokens);
+    none do. Add an unique_tokens column', beside fit's note that 1 run repeats data (the fit page printed
+    both). The skip now says the runs that repeat data are all held out."""
+    truth = ChinchillaLaw(E=1.8, A=480.0, B=2100.0, alpha=0.35, beta=0.37)
+    N, D, C, U = [], [], [], []
+    for c in (1e18, 1e19, 1e20, 1e21):
+        n_opt = float(truth.optimal(c).n_params)
+        for f in (0.25, 0.5, 1, 2, 4):
+            n = n_opt * f
+            N.append(n)
+            D.append(c / (6 * n))
+            C.append(c)
+            U.append(c / (6 * n) / 2 if (c, f) == (1e21, 0.25) else np.nan)  # one run, 2 epochs
+    runs = runs_from_arrays(N, truth.loss(np.array(N), np.array(D)), n_tokens=D, flops=C,
+                            unique_tokens=U, flops_budget=C)  # fmt: skip
+    with pytest.raises(InvalidInputError) as exc:
+        backtest(runs, "data-constrained")
+    msg = str(exc.value)
+    assert "none do" not in msg and "Add an unique_tokens column" not in msg
+    assert "the 1 run that repeats data is held out by the cut 'top 15% of runs by compute'" in msg
+    assert "none of the 15 runs below it does" in msg

@@ -355,6 +355,8 @@ def backtest(
     hold = holdout if isinstance(holdout, Holdout) else parse_holdout(holdout)
     level = _checks.in_range("level", level, 0.0, 1.0, inclusive=False)
     train, test = split(runs, hold, min_train=n_free(form) + 1)
+    if form == "data-constrained":
+        _repeats_below_the_cut(train, test, hold)
     law = fit_form(train, form, delta=delta, **fit_options).law
     pred = np.asarray(_predict(law, test), dtype=float)
     if not np.isfinite(pred).all() or (pred <= 0).any():
@@ -364,6 +366,26 @@ def backtest(
     rows = _rows(test, pred, np.maximum(0.0, np.log10(test.flops / train.flops.max())), level)
     factor = float(test.flops.max() / train.flops.max())
     return Backtest(form, hold.describe(), len(train), rows, level, factor, law)
+
+
+def _repeats_below_the_cut(train: RunTable, test: RunTable, hold: Holdout) -> None:
+    """The data-constrained form is fitted on the runs below the cut: when every run that repeats data is
+    held out, say so (the fit's own 'none do. Add an unique_tokens column' read as if no run repeated)."""
+
+    def repeated(t: RunTable) -> int:
+        U = t.unique_tokens
+        return int((np.isfinite(U) & (t.n_tokens > U * (1 + 1e-9))).sum())
+
+    held = repeated(test)
+    if held and not repeated(train):
+        one = held == 1
+        raise InvalidInputError(
+            f"the {held} run{'' if one else 's'} that repeat{'s' if one else ''} data "
+            f"{'is' if one else 'are'} held out by the cut {hold.describe()!r}, and none of the "
+            f"{len(train)} runs below it does, so the data-constrained form has nothing to fit its "
+            "repetition terms on; add repeated runs at smaller compute, or cut on another axis "
+            "(e.g. 'params>=X')."
+        )
 
 
 def _rows(test: RunTable, pred: np.ndarray, decades: np.ndarray, level: float) -> tuple:
