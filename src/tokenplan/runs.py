@@ -575,9 +575,32 @@ def detect_columns(path, columns: dict[str, str] | None = None):
     if missing:
         raise InvalidInputError(
             f"{p}: missing column(s) for {', '.join(missing)}; columns found: {', '.join(header)}. "
-            "Map them with --columns, e.g. --columns loss=val_loss,n_params=params."
+            f"Map them with --columns, e.g. --columns {_columns_example(missing, header, mapping)}."
         )
     return p, rows, header, mapping
+
+
+# a word in a column's name that suggests the field (for the example of a missing column's message)
+_FIELD_WORDS = {"loss": "loss", "n_params": "param", "n_tokens": "token", "flops": "flop"}
+
+
+def _columns_example(missing: list[str], header: list[str], mapping: dict[str, str]) -> str:
+    """``--columns`` pairs for the missing fields from the file's own unmapped columns whose name holds
+    the field's word ('test_loss' for loss); the generic example when none does (its columns, val_loss and
+    params, are aliases that need no mapping, so they only show the syntax)."""
+    free = [h for h in header if h not in mapping.values()]
+    pairs = []
+    for want in missing:
+        for key in want.split(" or "):
+            hit = next((h for h in free if _FIELD_WORDS[key] in _norm(h)), None)
+            if hit is not None:
+                pairs.append(f"{key}={hit}")
+                free.remove(hit)
+                break
+    if not pairs:
+        return "loss=val_loss,n_params=params"
+    text = ",".join(pairs)
+    return f"'{text}'" if any(c in text for c in " ()[]") else text
 
 
 @dataclass

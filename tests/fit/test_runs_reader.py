@@ -438,3 +438,23 @@ def test_a_unit_in_a_size_column_s_header_warns(tmp_path):
         q, columns={"n_params": "params (M)", "n_tokens": "tokens [1e6]", "loss": "val loss"}
     )
     assert len(both.warnings) == 2  # row 1 of params now has its suffix; row 2 still reads 40 as 40
+
+
+def test_a_missing_column_s_message_maps_the_file_s_own_column(tmp_path):
+    """The fix read '--columns loss=val_loss,n_params=params' whatever the file held: both are aliases
+    that need no mapping, so the example could not be the user's fix. It now maps the file's unmapped
+    column that names the field (quoted when the shell needs it); the generic example stays otherwise."""
+    cases = (
+        ("name,num_params,train_tokens,test_loss\n", "--columns loss=test_loss."),
+        ("run,Parameters,Training FLOPs,loss (nats)\n", "--columns 'loss=loss (nats)'."),
+        (
+            "run,params (M),tokens (B),val loss\n",
+            "--columns 'n_params=params (M),n_tokens=tokens (B)'.",
+        ),
+        ("size,toks,c4\n", "--columns loss=val_loss,n_params=params."),
+    )
+    for header, fix in cases:
+        p = write(tmp_path, "r.csv", header + ",".join(["2"] * (header.count(",") + 1)) + "\n")
+        with pytest.raises(InvalidInputError, match="missing column") as exc:
+            read_runs(p)
+        assert str(exc.value).endswith(f"Map them with --columns, e.g. {fix}"), exc.value
