@@ -135,3 +135,31 @@ def test_repeat_figure_is_legible(epochs):
     if max(epochs) < 1e4:  # epochs read as plain numbers
         texts = [t for t, _ in _tick_labels(fig.axes[0].xaxis, fig.canvas.get_renderer())]
         assert "1" in texts and "2" in texts and not any("10^" in t for t in texts)
+
+
+def test_runs_of_one_budget_written_by_hand_get_one_colour_and_no_offset():
+    """Six runs of one budget whose 6ND differ by the rounding of N and D (43.1M x 387B: 0.01% apart) drew
+    the colour bar as '+1.9e1' over ticks 0.0000 .. 0.0008, every run a different colour as if another
+    budget, and spread the residuals over an axis of that width. The panels now span at least half a
+    decade of compute, and the bar never uses an offset."""
+    from tokenplan.fit import FitOptions, run_fit
+    from tokenplan.laws import ChinchillaLaw
+    from tokenplan.report.fit_plots import fit_figure
+    from tokenplan.runs import runs_from_arrays
+
+    N = np.array([2.01e7, 4.31e7, 9.28e7, 2.0e8, 4.31e8, 9.28e8])
+    D = np.round(1e19 / (6 * N), -7)  # as a user writes 1e19 FLOPs' tokens: 3 significant digits
+    truth = ChinchillaLaw(E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28)
+    runs = runs_from_arrays(
+        N, truth.loss(N, D) * np.exp([0.004, -0.003, 0.002, 0, -0.001, 0.003]), n_tokens=D
+    )
+    report = run_fit(runs, FitOptions(form="chinchilla", n_boot=0))
+    fig = fit_figure(runs=runs, parametric=report.fits["3"])
+    fig.canvas.draw()
+    runs_ax, bar_ax = fig.axes[0], fig.axes[-1]
+    vmin, vmax = runs_ax.collections[0].get_clim()
+    assert vmax - vmin == pytest.approx(0.5)
+    assert bar_ax.yaxis.get_offset_text().get_text() == ""
+    lo, hi = fig.axes[2].get_xlim()
+    assert np.log10(hi / lo) == pytest.approx(0.5)
+    assert _problems(fig) == []

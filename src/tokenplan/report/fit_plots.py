@@ -111,12 +111,35 @@ def _profiles_panel(fig: Figure, ax: Axes, runs: RunTable, isoflop: IsoflopFit |
         ax.legend(title="FLOPs", fontsize=7)
         ax.set_title(f"IsoFLOP profiles ({isoflop.profile})")
     else:
-        sc = ax.scatter(runs.n_params, runs.loss, c=np.log10(runs.flops), s=10)
-        fig.colorbar(sc, ax=ax, label="log10 FLOPs")
+        lo, hi = _flops_span(runs)
+        sc = ax.scatter(
+            runs.n_params,
+            runs.loss,
+            c=np.log10(runs.flops),
+            s=10,
+            vmin=np.log10(lo),
+            vmax=np.log10(hi),
+        )
+        bar = fig.colorbar(sc, ax=ax, label="log10 FLOPs")
+        bar.formatter.set_useOffset(False)  # never '+1.9e1' over ticks 0.0000 .. 0.0008
         ax.set_title("runs")
     ax.set_xscale("log")
     ax.set_xlabel("parameters N")
     ax.set_ylabel("loss")
+
+
+#: the narrowest span of compute (decades) a panel shows: runs of one budget differ in 6ND only by the
+#: rounding of N and D (43.1M x 387B), which a span of their own would spread over every colour and tick
+MIN_FLOPS_DECADES = 0.5
+
+
+def _flops_span(runs: RunTable) -> tuple[float, float]:
+    """The compute range the panels draw: the runs', widened about its middle to MIN_FLOPS_DECADES."""
+    lo, hi = float(runs.flops.min()), float(runs.flops.max())
+    if np.log10(hi / lo) >= MIN_FLOPS_DECADES:
+        return lo, hi
+    mid, half = np.sqrt(lo * hi), 10 ** (MIN_FLOPS_DECADES / 2)
+    return mid / half, mid * half
 
 
 def _frontier_panel(
@@ -188,6 +211,10 @@ def _residuals_panel(
     ax.scatter(runs.flops, resid, s=10, c=np.log10(runs.n_params))
     ax.axhline(0, color="k", lw=0.8)
     ax.set_xscale("log")
+    if (
+        np.log10(runs.flops.max() / runs.flops.min()) < MIN_FLOPS_DECADES
+    ):  # else autoscaled, with margins
+        ax.set_xlim(*_flops_span(runs))
     ax.set_xlabel("training FLOPs C")
     ax.set_ylabel("log L_pred - log L")
     ax.set_title(f"residuals (RMS {np.sqrt(np.mean(resid**2)):.3g})")
