@@ -436,7 +436,7 @@ def _print_report(report, notes, save, plot, *, show_backtest: bool) -> None:
         )
     unc = report.law.uncertainty
     if unc is not None:
-        con.print(f"prediction interval: {unc.kind} ({unc.source})", soft_wrap=True)
+        con.print(f"prediction interval: {unc.kind} ({unc.described})", soft_wrap=True)
     for n in [*notes, *report.notes]:
         con.print(f"note: {n}", soft_wrap=True)
     for w in report.warnings:

@@ -19,14 +19,18 @@ from typing import TYPE_CHECKING, Any
 
 from tokenplan._record import record
 from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
-from tokenplan.laws.prediction import check_level, convention_note, no_interval, repetition_note
+from tokenplan.laws.prediction import (
+    SAMPLING_ONLY,
+    check_level,
+    convention_note,
+    no_interval,
+    repetition_note,
+)
 
 if TYPE_CHECKING:
     from tokenplan.laws.base import Law
 
 __all__ = ["Intervals", "PublishedInterval", "intervals", "published_intervals"]
-
-SAMPLING_ONLY = "sampling noise only"
 
 
 @dataclass(frozen=True)

@@ -162,6 +162,10 @@ def calibrated_halfwidth(
     return flat * widening, exact, widening, d0
 
 
+#: what a bootstrap interval covers: the noise of the runs fitted, not the error of extrapolating a form
+SAMPLING_ONLY = "sampling noise only"
+
+
 @dataclass(frozen=True)
 class Uncertainty:
     """What a law's intervals are made of: parameter draws and/or held-out relative errors.
@@ -186,6 +190,14 @@ class Uncertainty:
         if self.residuals:
             return "backtest-calibrated"
         return "bootstrap" if len(self.draws) else "none"
+
+    @property
+    def described(self) -> str:
+        """``source``, after which a bootstrap-only interval says what it covers: sampling noise only (no
+        backtest measured the error of extrapolating, nor a new run's own noise)."""
+        if self.kind != "bootstrap" or SAMPLING_ONLY in self.source:
+            return self.source
+        return f"{self.source}: {SAMPLING_ONLY}"
 
     @property
     def distance_scale_decades(self) -> float | None:
@@ -475,7 +487,7 @@ def predict(
     decades, below = (None, None) if rng is None else _decades_outside(N, D, rng.flops)
     unc = uncertainty_of(law)
     iv, widening, d0, notes = _interval(unc, law, center, loss_of, level, (decades, below), (N, D))
-    kind, src = ("none", no_interval(law)) if iv is None else (unc.kind, unc.source)
+    kind, src = ("none", no_interval(law)) if iv is None else (unc.kind, unc.described)
     if U is not None and not hasattr(law, "effective_tokens"):
         notes.append(repetition_note(law, with_interval=iv is not None))
     if law.param_convention == "non-embedding":
