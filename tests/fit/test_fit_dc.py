@@ -83,3 +83,18 @@ def test_a_base_law_of_your_own_is_not_called_the_c4_fit():
     base = ChinchillaLaw(E=1.0, A=10.0, B=10.0, alpha=0.3, beta=0.3)
     fit = fit_data_constrained(sweep, base=base, check_outside=False)
     assert not [w for w in fit.warnings if "C4 fit" in w]
+
+
+def test_a_constant_on_the_search_bound_says_how_to_widen_it(c4_runs):
+    """'R_D*=20 sits on the search bound (0.01, 20.0); widen the bounds.': tokenplan fit has no flag for
+    the bounds, so the fix was out of a CLI user's reach; the warning now says what the bound means and
+    how to act (more runs; bounds= from Python)."""
+    import numpy as np
+
+    runs = c4_runs.take(np.flatnonzero(c4_runs.n_params >= 1e9)[:12])
+    fit = fit_data_constrained(runs, check_outside=False)
+    on_bound = [w for w in fit.warnings if "sits on the search bound" in w]
+    assert on_bound, fit.warnings
+    for w in on_bound:
+        assert not w.endswith("widen the bounds.")
+        assert "add runs at more epochs and sizes, or widen it (bounds= from Python" in w

@@ -128,7 +128,9 @@ def fit_data_constrained(
     f_best, x_best = min(found, key=lambda t: t[0])
     law = problem.unpack(x_best)
     notes = [
-        f"{label}={v:.4g} sits on the search bound {bounds}; widen the bounds."
+        f"{label}={v:.4g} sits on the search bound {bounds}: the runs do not pin it down inside the "
+        "paper's box; add runs at more epochs and sizes, or widen it (bounds= from Python; the CLI "
+        "searches the paper's box)."
         for label, v in (("R_D*", law.R_D_star), ("R_N*", law.R_N_star))
         if math.isclose(v, hi, rel_tol=1e-6) or math.isclose(v, lo, rel_tol=1e-6)
     ]
