@@ -373,3 +373,24 @@ def test_repeated_runs_all_held_out_are_named_not_called_missing():
     assert "none do" not in msg and "Add an unique_tokens column" not in msg
     assert "the 1 run that repeats data is held out by the cut 'top 15% of runs by compute'" in msg
     assert "none of the 15 runs below it does" in msg
+
+
+def test_a_cut_inside_the_fitted_compute_says_it_is_no_extrapolation(tmp_path):
+    """--holdout 'params>=1e9' on runs over five budgets held out the 2B-parameter runs of budgets the fit
+    kept, and the header read 'up to 0.997x the largest fitted compute' as if it measured a reach."""
+    truth = ChinchillaLaw(E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28)
+    rows = ["params,tokens,loss"]
+    for i, (C, N) in enumerate((C, N) for C in (1e18, 1e19, 1e20) for N in (2e7, 1e8, 5e8, 2e9)):
+        rows.append(
+            f"{N:g},{C / (6 * N):g},{truth.loss(N, C / (6 * N)) * (1 + 0.003 * (-1) ** i):.5f}"
+        )
+    p = tmp_path / "runs.csv"
+    p.write_text("\n".join(rows) + "\n")
+    r = run_cli(
+        "fit", str(p), "--holdout", "params>=1e9", "--form", "chinchilla", "--bootstrap", "0"
+    )
+    assert r.returncode == 0, r.stderr
+    assert (
+        "(params>=1e+09; within the fitted compute (1.00x the largest fitted compute): no extrapolation"
+        in r.stdout
+    ), r.stdout
