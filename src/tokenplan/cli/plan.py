@@ -271,7 +271,7 @@ def _batch_rows(b) -> list[tuple[str, str]]:
             ("steps", f"{b.steps:,}"),
         ]
     return [
-        ("batch size", f"{size} (DeepSeek LLM B_opt at C = {b.deepseek_flops:.3g})"),
+        ("batch size", f"{size} (DeepSeek LLM B_opt at C = 6 N_nonemb D = {b.deepseek_flops:.3g})"),
         ("learning rate", f"{b.learning_rate:.2e} (DeepSeek LLM eta_opt; both fits of one setup)"),
         *([("batch fit range", b.note)] if b.note else []),
         ("steps", f"{b.steps:,}"),
