@@ -87,6 +87,14 @@ def test_plan_report_in_browser(case, tmp_path, open_report):
     assert (
         view.render_seconds < 15
     )  # generous for a loaded CI machine; docs/benchmarks.md has the figure
+    # each chart tells a screen reader what it shows (the aria-label was Vega's 'Vega visualization')
+    from tokenplan.report.plan_page import DESCRIPTIONS
+
+    labels = view.page.evaluate(
+        "() => Object.fromEntries([...document.querySelectorAll('.vis')].map("
+        "e => [e.id, e.getAttribute('aria-label')]))"
+    )
+    assert labels == {k: DESCRIPTIONS[k] for k in charts}
 
 
 def test_plan_report_fits_a_phone(tmp_path, open_report):

@@ -228,6 +228,10 @@ def _spec(chart: Any, padding: int = 0) -> dict[str, Any]:
     :data:`LABEL_GAP` pixels apart, its continuous x/y scales widened by ``padding`` pixels at both ends
     (e.g. :data:`POINT_PADDING`)."""
     spec = chart if isinstance(chart, dict) else chart.to_dict()
+    if not spec.get("description"):  # a page's own bug: every chart says what it shows (aria-label)
+        raise ValueError(
+            "a report chart has no description: Vega would label it 'Vega visualization'"
+        )
     config = {**spec.get("config", {}), "customFormatTypes": True}
     config["axis"] = {"labelSeparation": LABEL_GAP, **config.get("axis", {})}
     if padding:

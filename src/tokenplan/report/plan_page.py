@@ -35,6 +35,19 @@ _FRONTIER_SPAN = 1e3
 _MAP_SPAN = 100.0
 _WIDTH, _HEIGHT = 430, 300
 
+#: What each chart shows, for a screen reader (its aria-label; Vega's default is 'Vega visualization').
+DESCRIPTIONS = {
+    "frontier": "Line charts of each law's compute-optimal model size N and training tokens D against "
+    "training compute, with each law's allocation of this plan's FLOPs as a dot and the plan as a "
+    "diamond; the table above gives the plan's numbers.",
+    "isoloss": "Contour lines of the law's predicted loss over model size and training tokens, with the "
+    "line of this plan's FLOPs dashed and the plan as a diamond.",
+    "repeat": "Line charts of the value of a repeated token (D'/D) and the predicted loss change against "
+    "fresh data, each against the number of epochs, with the ~4-epoch, 1/e and this plan's epochs marked.",
+    "inference": "Line chart of training, inference and lifetime total FLOPs against model size for every "
+    "model that reaches the plan's loss, with the compute-optimal and the inference-aware models marked.",
+}
+
 
 def plan_report(
     plan: Plan,
@@ -68,7 +81,10 @@ def plan_report(
     return _html.page(
         "plan.html",
         subject=_headline(plan),
-        charts=charts,
+        charts={
+            k: c if c is None else c.properties(description=DESCRIPTIONS[k])
+            for k, c in charts.items()
+        },
         plan=plan,
         law=the_law,
         comparison=comparison,
