@@ -454,3 +454,11 @@ def test_a_missing_curves_file_names_the_flag(tmp_path):
         r.stderr.strip()
         == f"tokenplan: error: --curves: curves file {str(missing)!r} does not exist."
     )
+
+
+def test_one_run_left_out_is_one_run():
+    """The fit note and the sweep page said '1 runs repeat data and are left out' for one run."""
+    from tokenplan.fit.report import runs_left_out
+
+    assert runs_left_out(1) == "1 run repeats data and is left out"
+    assert runs_left_out(1499) == "1,499 runs repeat data and are left out"

@@ -107,7 +107,7 @@ def fit_envelope(
     if len(np.unique(N[interior])) >= 2:
         if (~interior).any():
             notes.append(
-                f"{int((~interior).sum())} of {len(N)} envelope points are won by the smallest or largest "
+                f"{int((~interior).sum()):,} of {len(N):,} envelope points are won by the smallest or largest "
                 "size (optimum not bracketed) and are left out of the power-law fit."
             )
         C, L, N = C[interior], L[interior], N[interior]

@@ -111,6 +111,14 @@ class FitOptions:
         return self.reduction == "mean" or self.overestimate_weight != 1.0
 
 
+def runs_left_out(n: int) -> str:
+    """'5 runs repeat data and are left out', '1 run repeats data and is left out' (the fit note and the
+    sweep page's; '1 runs repeat data and are' before)."""
+    if n == 1:
+        return "1 run repeats data and is left out"
+    return f"{n:,} runs repeat data and are left out"
+
+
 def _budgets(value: Any) -> tuple[float, ...]:
     """FitOptions.budgets as a tuple of FLOP counts > 0; one number alone is a mistake to name, not to
     iterate (``budgets=1e20`` would fail deep inside the bootstrap)."""
@@ -345,7 +353,7 @@ def _fit_approaches(state: _State, o: FitOptions, curves: Curves | None) -> None
             else ""
         )
         state.notes.append(
-            f"{len(runs) - len(fresh)} runs repeat data and are left out of the Chinchilla-family fits "
+            f"{runs_left_out(len(runs) - len(fresh))} of the Chinchilla-family fits "
             f"(they assume fresh tokens){also}; or fit them with --law data-constrained."
         )
     want = ["1", "2", "3"] if o.approach == "all" else [o.approach]

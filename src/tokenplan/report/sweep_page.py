@@ -118,6 +118,7 @@ def _num(text: Any) -> float:
 def _fits(result: SweepResult, spec: SweepSpec) -> tuple[list[tuple[str, Any]], list[str]]:
     """(name, fit) for each approach the ok runs support, and a note for each that they do not."""
     from tokenplan import fit as fitlib
+    from tokenplan.fit.report import runs_left_out
     from tokenplan.runs import read_runs
 
     notes: list[str] = []
@@ -133,7 +134,7 @@ def _fits(result: SweepResult, spec: SweepSpec) -> tuple[list[tuple[str, Any]], 
     )  # as `tokenplan fit` fits Approaches 1 and 2: repeated tokens are not fresh
     if len(fresh) < len(runs):
         notes.append(
-            f"{len(runs) - len(fresh)} runs repeat data and are left out of Approaches 2 and 3, as "
+            f"{runs_left_out(len(runs) - len(fresh))} of Approaches 2 and 3, as "
             "`tokenplan fit` leaves them out."
         )
     for name, fn in (
