@@ -235,3 +235,27 @@ def test_optimal_of_draws_is_one_vectorised_call(monkeypatch):
     assert np.isnan(vec[:4]).all() and np.isfinite(vec[4:]).all()
     np.testing.assert_allclose(vec, per_draw, rtol=1e-12)
     assert get_law("epoch2024").optimal_interval(1e22).kind == "bootstrap"
+
+
+def test_a_kaplan_scale_run_off_to_zero_is_said_in_words(tmp_path, monkeypatch):
+    """When the Kaplan L(N, D) fit drove log N_c below the smallest float's log, exp() gave N_c = 0.0 and
+    the law's own check surfaced as the reason ('KaplanNDLaw 'fit-kaplan' has N_c=0.0; it must be a finite
+    number > 0.', seen as fit's backtest-skip warning on a 15-run sweep): no word of what happened or what
+    to do. The fit now says the scale ran off to zero and names another form, as for infinity."""
+    import scipy.optimize
+
+    from tokenplan.fit import fit_kaplan
+    from tokenplan.runs import read_runs
+
+    runs = read_runs(write_runs_loss_growing_with_n(tmp_path / "r.csv"))
+    monkeypatch.setattr(
+        scipy.optimize,
+        "minimize",
+        lambda *a, **k: SimpleNamespace(fun=0.01, x=np.array([-800.0, 20.0, 0.1, 0.1])),
+    )
+    with pytest.raises(InvalidInputError) as e:
+        fit_kaplan(runs)
+    assert str(e.value) == (
+        "the kaplan form does not fit these runs: its scale N_c ran off to zero (e^-800), which drops "
+        "the N term, as when the loss does not depend on N; use another form (--form chinchilla or auto)."
+    )

@@ -42,6 +42,8 @@ FORMS = ("shared-exponent", "kaplan", "chinchilla", "data-constrained")
 _N_FREE = {"shared-exponent": 4, "kaplan": 4, "chinchilla": 5, "data-constrained": 7}
 #: the largest x whose exp(x) a float holds (exp(709.78) ~ 1.8e308)
 _LOG_MAX = math.log(np.finfo(float).max)
+# below this log a scale is not a normal float (exp underflows towards 0; a law refuses N_c = 0)
+_LOG_TINY = math.log(np.finfo(float).tiny)
 
 
 def n_free(form: str) -> int:
@@ -91,6 +93,25 @@ def _kaplan_objective(p, x, y, t, delta):
     return f, grad
 
 
+def _check_scales(p) -> None:
+    """Refuse a Kaplan fit whose log N_c or log D_c left the floats: past e^709 exp overflows (the scale ran
+    off to infinity, as when the loss does not fall with N or D), below e^-708 it is 0 (the term dropped)."""
+    if max(p[0], p[1]) > _LOG_MAX:  # exp would overflow: the fit ran N_c or D_c off to infinity
+        which = "N" if p[0] >= p[1] else "D"
+        raise InvalidInputError(
+            f"the kaplan form does not fit these runs: its scale {which}_c ran off to infinity "
+            f"(e^{max(p[0], p[1]):.0f}), as when the loss does not fall with {which}; "
+            "use another form (--form chinchilla or auto)."
+        )
+    if min(p[0], p[1]) < _LOG_TINY:  # exp would underflow to 0: the fit dropped that term
+        which = "N" if p[0] <= p[1] else "D"
+        raise InvalidInputError(
+            f"the kaplan form does not fit these runs: its scale {which}_c ran off to zero "
+            f"(e^{min(p[0], p[1]):.0f}), which drops the {which} term, as when the loss does not "
+            f"depend on {which}; use another form (--form chinchilla or auto)."
+        )
+
+
 def fit_kaplan(runs: RunTable, *, delta: float = 1e-3, name: str = "fit-kaplan") -> KaplanFit:
     """Fit Kaplan's L(N, D) (eq. 1.5) by L-BFGS-B on the sum of Huber(log L_pred - log L) from a grid of
     starts over (log N_c, log D_c, alpha_N, alpha_D), keeping the best."""
@@ -127,13 +148,7 @@ def fit_kaplan(runs: RunTable, *, delta: float = 1e-3, name: str = "fit-kaplan")
     f, p = best
     if p is None or not math.isfinite(f) or f >= 1e6:
         raise InvalidInputError("the kaplan form: no starting point gave a finite objective.")
-    if max(p[0], p[1]) > _LOG_MAX:  # exp would overflow: the fit ran N_c or D_c off to infinity
-        which = "N" if p[0] >= p[1] else "D"
-        raise InvalidInputError(
-            f"the kaplan form does not fit these runs: its scale {which}_c ran off to infinity "
-            f"(e^{max(p[0], p[1]):.0f}), as when the loss does not fall with {which}; "
-            "use another form (--form chinchilla or auto)."
-        )
+    _check_scales(p)
     law = KaplanNDLaw(
         **fitted_law_fields(
             name, "Kaplan et al. 2020 eq. 1.5", runs, f"Kaplan L(N, D) fit on {len(runs)} runs"
