@@ -106,6 +106,11 @@ def test_a_bad_recipe_file_is_one_line_naming_the_file(tmp_path, text, message):
         ("model: 5", "model must be a model folder (a string), not int."),
         ("embeddings: 5", "embeddings must be a path to a .npy file (a string), not int; save an"),
         ("target: 5", "target must be a path (a string), not int; write rows in memory to a JSONL"),
+        # '' (an unset variable in a templated recipe) was read as no output and nothing was written,
+        # exit 0, as the flags' '' was before a0dabdb
+        ('output: ""', "output is an empty path; give a file name, or leave the key out."),
+        ('report: " "', "report is an empty path; give a file name, or leave the key out."),
+        ("plot: ''", "plot is an empty path; give a file name, or leave the key out."),
     ],
 )
 def test_a_recipe_key_of_the_wrong_type_says_what_it_must_be(tmp_path, line, message):

@@ -307,13 +307,19 @@ class Recipe:
             check(lambda name=name: strict_bool(name, getattr(self, name)))
         if self.ray_address is not None:
             ray_address("ray_address", self.ray_address)  # a missing Ray Client is its own error
-        return [  # the type, not the value: a DataFrame's repr is many lines
+        types = [  # the type, not the value: a DataFrame's repr is many lines
             f"{name} must be {_PATH_FIELDS[name]} (a string), not {type(getattr(self, name)).__name__}"
             f"{_PATH_FIXES.get(name, '')}."
             for name in _PATH_FIELDS
             if getattr(self, name) is not None
             and not isinstance(getattr(self, name), str | os.PathLike)
         ]
+        empty = [  # '' (an unset variable in a templated recipe) was read as no output, as '-o ""' was
+            f"{name} is an empty path; give a file name, or leave the key out."
+            for name in ("output", "plot", "report")
+            if isinstance(getattr(self, name), str) and not getattr(self, name).strip()
+        ]
+        return types + empty
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Recipe:
