@@ -363,10 +363,15 @@ def _describe_rows(
 ) -> str:
     """Rows ``idx`` of the parsed arrays by their row in the file (``row``: counted from 1 after the header,
     rows dropped for their status or folded into a curve included), run id and ``value(x)``."""
+
+    def shown_value(x) -> str:
+        # an empty cell is read as NaN: '(nan)' sent users looking for a 'nan' in the file
+        return "empty or NaN" if isinstance(x, float | np.floating) and math.isnan(x) else value(x)
+
     shown = [
-        f"row {row[i]} ({value(values[i])})"
+        f"row {row[i]} ({shown_value(values[i])})"
         if run_id[i] == f"row{row[i]}"  # no run id column: the row number says it all
-        else f"row {row[i]} ({run_id[i]}: {value(values[i])})"
+        else f"row {row[i]} ({run_id[i]}: {shown_value(values[i])})"
         for i in idx[:8]
     ]
     more = f" and {len(idx) - 8} more" if len(idx) > 8 else ""

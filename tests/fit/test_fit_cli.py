@@ -169,7 +169,12 @@ def test_plot_marks_a_law_counting_non_embedding_parameters(tmp_path):
     ("text", "needle"),
     [
         ("size,toks,c4\n1,2,3\n", "columns found: size, toks, c4"),
-        ("params,tokens,loss\n1e8,2e9,nan\n", "loss must be finite and > 0 at row 1 (nan)"),
+        (
+            "params,tokens,loss\n1e8,2e9,nan\n",
+            "loss must be finite and > 0 at row 1 (empty or NaN)",
+        ),
+        # an empty cell is read as NaN: it said '(nan)', and the user looked for a 'nan' in the file
+        ("params,tokens,loss\n1e8,2e9,\n", "loss must be finite and > 0 at row 1 (empty or NaN)"),
         ("run_id,params,flops,loss\na,1e8,1e18,3\na,1e8,1e18,2.9\n", "duplicate runs a"),
         ("params,tokens,loss\n", "empty"),
         ("params,tokens,loss\n1e8,2e9,3\n2e8,2e9,2.9\n", "at least 5 runs"),
