@@ -52,6 +52,8 @@ __all__ = [
 DEFAULT_SHARE = 0.15
 # what a cut on each axis can split no further (the "largest budget alone" of a cut that leaves too few)
 _CUT_UNIT = {"flops": "budget", "n_params": "model size", "n_tokens": "token count"}
+# each axis as a --holdout cut names it ('params>=1e9')
+_CUT_NAME = {"flops": "flops", "n_params": "params", "n_tokens": "tokens"}
 _AXES = {
     "flops": "flops",
     "compute": "flops",
@@ -80,8 +82,7 @@ class Holdout:
     def describe(self) -> str:
         if self.value is None:
             return f"top {self.share:.0%} of runs by compute"
-        name = {"flops": "flops", "n_params": "params", "n_tokens": "tokens"}[self.axis]
-        return f"{name}>={self.value:.3g}"
+        return f"{_CUT_NAME[self.axis]}>={self.value:.3g}"
 
     def mask(self, runs: RunTable) -> np.ndarray:
         """True for the held-out runs. On the compute axis the cut is by budget (:func:`budget_flops`), so
@@ -331,7 +332,7 @@ def _fewer_out(holdout: Holdout, x: np.ndarray, top: int) -> str:
         cut = math.floor(x.max() / scale) * scale
         if cut > below:
             break
-    name = {"flops": "flops", "n_params": "params", "n_tokens": "tokens"}[holdout.axis]
+    name = _CUT_NAME[holdout.axis]
     value = f"{cut:.{digits}g}".replace("e+", "e")
     runs = "1 run" if top == 1 else f"{top} runs"
     return f"Hold out less: --holdout '{name}>={value}' holds out the largest {_CUT_UNIT[holdout.axis]} alone ({runs})."
