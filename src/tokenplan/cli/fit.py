@@ -453,11 +453,13 @@ def _print_forms(report) -> None:
 
     con = console()
     first = next(iter(report.backtests.values()))
-    reach = f"up to {format_factor(first.flops_factor)} the largest fitted compute"
-    if (
-        first.flops_factor <= 1.0
-    ):  # a cut on params or tokens can hold out runs inside the fitted compute
-        reach = f"within the fitted compute ({reach[6:]}): no extrapolation in compute"
+    reach = f"{format_factor(first.flops_factor)} the largest fitted compute"
+    # a cut on params or tokens can hold out runs inside the fitted compute
+    reach = (
+        f"up to {reach}"
+        if first.flops_factor > 1.0
+        else f"within the fitted compute ({reach}): no extrapolation in compute"
+    )
     con.print(
         f"[bold]Backtest[/bold]: fitted on {first.n_train} runs, predicting the {first.n_heldout} held out "
         f"({first.holdout}; {reach})",
