@@ -413,9 +413,11 @@ class Prediction:
         # how far out the point is, as plan warns: the repr alone showed a loss 9,260x beyond the
         # fitted compute with a tight interval and no word of it
         outside = self._outside()
-        where = f", extrapolation={', '.join(outside)!r}" if outside else ""
-        if not outside:
-            where = f", inside_range={self.inside_range}"
+        where = (
+            f", extrapolation={', '.join(outside)!r}"
+            if outside
+            else f", inside_range={self.inside_range}"
+        )
         return (
             f"Prediction(law={self.law!r}, n_params={self.n_params:.4g}, n_tokens={self.n_tokens:.4g}, "
             f"loss={self.loss:.4f}{iv}, interval_kind={self.interval_kind!r}{where})"
