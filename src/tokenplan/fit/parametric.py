@@ -396,21 +396,28 @@ def _floor_notes(law: ChinchillaLaw, runs, alpha_equals_beta: bool, floor_free: 
 def _law_notes(law: ChinchillaLaw, runs, alpha_equals_beta: bool, floor_free: float, f: float):
     """Every warning on the fitted law itself: its exponents, a vanished term, an unpinned floor."""
     notes = _exponent_notes(law) + _vanished_term_notes(law, runs)
-    notes += exact_fit_notes(runs, 4 if alpha_equals_beta else 5, f)
+    notes += exact_fit_notes(runs, alpha_equals_beta, f)
     return notes + _floor_notes(law, runs, alpha_equals_beta, floor_free, f)
 
 
-def is_exact_fit(runs, n_free: int) -> bool:
-    """True when the runs have no more distinct (N, D) points than the law has constants: the law passes
-    through every run, and every bootstrap refit (a resample has no more distinct points) returns it."""
-    return runs.n_points <= n_free
+def is_exact_fit(runs, alpha_equals_beta: bool) -> bool:
+    """True when the runs have no more distinct (N, D) points than the law has constants (5; 4 with alpha
+    = beta): the law passes through every run, and every bootstrap refit (a resample has no more distinct
+    points) returns it."""
+    return runs.n_points <= _n_constants(alpha_equals_beta)
 
 
-def exact_fit_notes(runs, n_free: int, objective: float) -> list[str]:
+def _n_constants(alpha_equals_beta: bool) -> int:
+    """E, A, B, alpha, beta; beta is alpha in the shared-exponent form."""
+    return 4 if alpha_equals_beta else 5
+
+
+def exact_fit_notes(runs, alpha_equals_beta: bool, objective: float) -> list[str]:
     """A warning for :func:`is_exact_fit` runs: nothing measures the law's error, and no interval is given
     (the bootstrap's would have zero width)."""
-    if not is_exact_fit(runs, n_free):
+    if not is_exact_fit(runs, alpha_equals_beta):
         return []
+    n_free = _n_constants(alpha_equals_beta)
     return [
         f"{runs.n_points} runs at distinct (N, D) for the law's {n_free} constants: it passes through "
         f"every run (objective {objective:.2g}), so nothing measures its error, and no interval is "

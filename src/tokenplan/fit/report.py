@@ -553,8 +553,8 @@ def _exact(key: str, fit, runs: RunTable) -> bool:
     """An Approach-3 fit through every run (as many constants as points; the fit warns): no bootstrap."""
     from tokenplan.fit.parametric import is_exact_fit
 
-    free = 4 if getattr(fit, "alpha_equals_beta", False) else 5
-    return key == "3" and hasattr(fit, "theta") and is_exact_fit(runs.fresh_only(), free)
+    shared = getattr(fit, "alpha_equals_beta", False)
+    return key == "3" and hasattr(fit, "theta") and is_exact_fit(runs.fresh_only(), shared)
 
 
 def _boot_tick(state: _State, key: str):
