@@ -222,12 +222,14 @@ POINT_PADDING = 10
 LABEL_GAP = 4
 
 
-def _spec(chart: Any, padding: int = 0) -> dict[str, Any]:
+def _spec(chart: Any, padding: int = 0, description: str | None = None) -> dict[str, Any]:
     """An altair chart (or a ready Vega-Lite dict) as a Vega-Lite spec dict that may use :data:`QUANTITY`
     (Vega-Lite reads a custom ``formatType`` only with ``config.customFormatTypes``), its axis labels
     :data:`LABEL_GAP` pixels apart, its continuous x/y scales widened by ``padding`` pixels at both ends
-    (e.g. :data:`POINT_PADDING`)."""
+    (e.g. :data:`POINT_PADDING`), and ``description`` (its aria-label) when given."""
     spec = chart if isinstance(chart, dict) else chart.to_dict()
+    if description:
+        spec = {**spec, "description": description}
     if not spec.get("description"):  # a page's own bug: every chart says what it shows (aria-label)
         raise ValueError(
             "a report chart has no description: Vega would label it 'Vega visualization'"
@@ -245,6 +247,7 @@ def page(
     subject: str,
     charts: Mapping[str, Any] | None = None,
     padding: int = 0,
+    descriptions: Mapping[str, str] | None = None,
     **context: Any,
 ) -> str:
     """Render ``templates/<command>.html`` into one self-contained HTML page, stamped with tokenplan's
@@ -253,13 +256,19 @@ def page(
     ``charts`` maps an element id (used as ``{{ chart("id") }}`` in the template) to an altair chart; an id
     mapped to None is a chart this page does not have (its ``chart("id")`` renders nothing). ``padding``:
     pixels added to both ends of each chart's continuous x/y scales (a page of scattered runs passes
-    :data:`POINT_PADDING`, so no marker is cut at an axis).
+    :data:`POINT_PADDING`, so no marker is cut at an axis). ``descriptions``: what each chart shows, by id
+    (its aria-label for a screen reader); a chart with neither one nor its own is refused.
     """
     from markupsafe import Markup
 
     from tokenplan import __version__
 
-    specs = {name: _spec(c, padding) for name, c in (charts or {}).items() if c is not None}
+    said = descriptions or {}
+    specs = {
+        name: _spec(c, padding, said.get(name))
+        for name, c in (charts or {}).items()
+        if c is not None
+    }
 
     def chart(name: str, caption: str = "") -> Markup:
         if name not in specs:

@@ -74,10 +74,8 @@ def fit_report(
     return _html.page(
         "fit.html",
         subject=summary["runs"]["source"],
-        charts={
-            k: c if c is None else c.properties(description=DESCRIPTIONS[k])
-            for k, c in charts.items()
-        },
+        charts=charts,
+        descriptions=DESCRIPTIONS,
         padding=_html.POINT_PADDING,  # no run's marker cut in half at an axis
         s=summary,
         primary=key,

@@ -81,10 +81,8 @@ def plan_report(
     return _html.page(
         "plan.html",
         subject=_headline(plan),
-        charts={
-            k: c if c is None else c.properties(description=DESCRIPTIONS[k])
-            for k, c in charts.items()
-        },
+        charts=charts,
+        descriptions=DESCRIPTIONS,
         plan=plan,
         law=the_law,
         comparison=comparison,

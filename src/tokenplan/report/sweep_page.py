@@ -54,10 +54,8 @@ def sweep_report(
     return _html.page(
         "sweep.html",
         subject=f"{spec.kind} grid, {result.n_runs} runs",
-        charts={
-            k: c if c is None else c.properties(description=_describe(k, iso))
-            for k, c in charts.items()
-        },
+        charts=charts,
+        descriptions={k: _describe(k, iso) for k in charts},
         padding=_html.POINT_PADDING,  # no run's marker cut in half at an axis
         s=result,
         spec=spec,
