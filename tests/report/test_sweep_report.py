@@ -28,7 +28,7 @@ CPU_DEMO = REPO / "docs" / "results" / "cpu-demo"
 
 def shipped_sweep(tmp_path, *, fail_one=False):
     """The shipped cpu-demo sweep (23 runs, 3 budgets) as a SweepResult: 20 resumed, 3 trained now."""
-    from tokenplan.sweep import SweepResult, load_spec
+    from tokenplan.sweep import load_spec
 
     out = tmp_path / "cpu-demo"
     shutil.copytree(CPU_DEMO, out)
@@ -39,25 +39,30 @@ def shipped_sweep(tmp_path, *, fail_one=False):
             w = csv.DictWriter(f, fieldnames=list(rows[0]))
             w.writeheader()
             w.writerows(rows)
+    return _result_of(out, rows, n_trained=3, wall_seconds=612.0), load_spec(out / "sweep.yaml")
+
+
+def _result_of(out, rows, *, n_trained: int, wall_seconds: float):
+    """The SweepResult of the sweep folder ``out`` whose results.csv holds ``rows``: its first ``n_trained``
+    rows trained by this call (not the last: rows are in grid order), the others resumed."""
+    from tokenplan.sweep import SweepResult
+
     status = [r["status"] for r in rows]
-    result = SweepResult(
+    return SweepResult(
         out_dir=str(out),
         results_csv=str(out / "results.csv"),
         curves_csv=str(out / "curves.csv"),
         best_lr_csv=None,
         n_runs=len(rows),
-        n_skipped=len(rows) - 3,
-        n_trained=3,
-        trained_ids=tuple(
-            r["run_id"] for r in rows[:3]
-        ),  # not the last rows: rows are in grid order
+        n_skipped=len(rows) - n_trained,
+        n_trained=n_trained,
+        trained_ids=tuple(r["run_id"] for r in rows[:n_trained]),
         counts={
             "runs": len(rows),
             **{s: status.count(s) for s in ("ok", "failed", "too_few_steps")},
         },
-        wall_seconds=612.0,
+        wall_seconds=wall_seconds,
     )
-    return result, load_spec(out / "sweep.yaml")
 
 
 def test_sweep_report_from_the_shipped_sweep(tmp_path, open_report):
@@ -285,22 +290,12 @@ def test_the_epochs_axis_is_not_rounded_out_to_powers_of_ten(tmp_path, open_repo
     'nice' log scale rounded out to powers of ten, an empty decade left of the first run); docs/report.md
     says the sweep page pads its axes 10 px beyond the data instead, as the IsoFLOP view does."""
     from tokenplan.report.sweep_page import write_sweep_report
-    from tokenplan.sweep import SweepResult, load_spec
+    from tokenplan.sweep import load_spec
 
     out = tmp_path / "repeat"
     shutil.copytree(REPO / "docs" / "results" / "repeat", out)
     rows = list(csv.DictReader(open(out / "results.csv", newline="")))
-    result = SweepResult(
-        out_dir=str(out),
-        results_csv=str(out / "results.csv"),
-        curves_csv=str(out / "curves.csv"),
-        best_lr_csv=None,
-        n_runs=len(rows),
-        n_skipped=len(rows),
-        n_trained=0,
-        counts={"runs": len(rows), "ok": len(rows), "failed": 0, "too_few_steps": 0},
-        wall_seconds=1.0,
-    )
+    result = _result_of(out, rows, n_trained=0, wall_seconds=1.0)  # every run ok, resumed
     page = write_sweep_report(tmp_path / "r.html", result, load_spec(out / "sweep.yaml"))
     view = open_report(page)
     assert_healthy(view, {"curves", "repeat"})
