@@ -1,0 +1,406 @@
+"""Benchmark: do a fitted law's prediction intervals hold a new run's loss as often as they say?
+
+    python bench/interval_coverage.py [--repeats 4] [--workers 2] [--points 8] [--laws ...] [--noise ...]
+
+Run tables are simulated from known laws (docs/fit.md, "How the prediction interval is built"): 4 generating
+laws x 4 noise levels x 2 table shapes, ``--repeats`` tables each, every table fitted with ``run_fit`` as
+``tokenplan fit`` runs it (``--form auto``: backtests of every form, the chosen form refitted on all runs,
+200 bootstrap refits). Each fitted law predicts ``--points`` new runs at each of three distances (inside the
+fitted compute; 3x and 10x its largest compute), each a fresh draw of the same noise. Per cell (law, noise,
+shape, distance) it prints the share of new runs' losses inside the nominal 80% and 95% intervals, that share
+over the nominal (the ratio), the cell's standard error (over tables) and the median relative width, for:
+
+- ``added``   (A) the shipped construction before 2026-12-05: bootstrap interval widened by the conformal
+              quantile of the backtest's held-out errors (scaled for distance), the two added;
+- ``conf``    (B) the conformal quantile around the point prediction alone (the law without its draws);
+- ``quad``    (C) bootstrap half-width and conformal quantile in quadrature;
+- ``max``     (D) the larger of the two;
+- ``boot``    the bootstrap interval alone (the law without its held-out errors: "sampling noise only");
+- ``boot+s``  (E) the bootstrap half-width and z s in quadrature, s the fit's residual scale
+              sqrt(sum r^2 / (n - p)) (a new run's own noise), z the normal quantile of the level.
+
+``added``, ``conf`` and ``boot`` are the library's own intervals (``law.predict``); ``quad``, ``max`` and
+``boot+s`` are built here from the first two's log half-widths. The ratio baseline is the nominal level, and
+widths are also given as a ratio to ``added`` measured in the same process. The decision rule of docs/fit.md
+is applied at the end. BLAS is held to one thread per worker: on 2 shared cores its threads made each fit
+2.6x slower. The default (4 tables a cell) takes ~6 min on 2 loaded cores; the decision used ``--repeats 30``.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # before numpy: see the docstring
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import argparse
+import math
+import statistics
+import time
+import warnings
+from dataclasses import replace
+from multiprocessing import Pool
+
+import numpy as np
+
+from tokenplan.fit import FitOptions, run_fit
+from tokenplan.fit.forms import n_free
+from tokenplan.laws import get_law
+from tokenplan.runs import runs_from_arrays
+
+# Generating laws (docs/fit.md; constants from ../shared/REFERENCE.md). "far" is not a published law: its
+# exponents are far from both Chinchilla fits (alpha < beta, a = beta / (alpha + beta) = 0.69), its A and B
+# put the two terms at ~0.5 nats at 3e8 parameters and 6e9 tokens.
+HOFFMANN = get_law("chinchilla-unrounded")  # Hoffmann et al. 2022, Approach 3, unrounded
+LAWS = {
+    "hoffmann2022": HOFFMANN,
+    "besiroglu2024": replace(  # Besiroglu et al. 2024, refit of the Fig. 4 points (REFERENCE.md sec. 2)
+        HOFFMANN, name="besiroglu2024", E=1.8172, A=477.8, B=2143.9, alpha=0.3473, beta=0.3672
+    ),
+    "far": replace(HOFFMANN, name="far", E=2.0, A=36.7, B=24800.0, alpha=0.22, beta=0.48),
+    "muennighoff2023": get_law(
+        "muennighoff2023"
+    ),  # eqs. 5-6, C4 fit; runs capped at U unique tokens
+}
+NOISE = (0.0025, 0.005, 0.01, 0.02)
+SHAPES = ("isoflop", "random")
+BUDGETS = (6e18, 1e19, 3e19, 1e20, 3e20, 1e21)  # 1-3 spaced, as Chinchilla's IsoFLOP budgets
+SPREAD = (
+    0.6  # sizes span N_opt x 10^(+-0.6) per budget (Chinchilla's profiles span about 1.2 decades)
+)
+DISTANCES = {"inside": None, "3x": 3.0, "10x": 10.0}
+LEVELS = (0.8, 0.95)
+CANDIDATES = ("added", "conf", "quad", "max", "boot", "boot+s")
+
+
+def unique_cap(law) -> float | None:
+    """The data-constrained law's runs draw from U unique tokens: D_opt at 1e20 FLOPs, so the upper
+    budgets' runs repeat up to ~15 epochs and the 10x queries ~40 (Muennighoff et al. go to ~60)."""
+    return float(law.optimal(1e20).n_tokens) if hasattr(law, "R_D_star") else None
+
+
+def sizes(law, flops: np.ndarray, offset: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(N, D) at compute ``flops``, N the law's compute-optimal size times 10^offset."""
+    n_opt = np.array([law.optimal(float(c)).n_params for c in flops])
+    N = n_opt * 10.0**offset
+    return N, flops / (6.0 * N)
+
+
+def table(law, shape: str, rng) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """(N, D, flops_budget or None) of one simulated run table of 36 runs."""
+    if shape == "isoflop":
+        centre = rng.uniform(-0.2, 0.2)  # a grid is centred on a guess, not on the true optimum
+        C = np.repeat(BUDGETS, 6)
+        off = np.tile(np.linspace(-SPREAD, SPREAD, 6), len(BUDGETS)) + centre
+        N, D = sizes(law, C, off)
+        return N, D, C
+    C = 10.0 ** rng.uniform(math.log10(BUDGETS[0]), math.log10(BUDGETS[-1]), 36)
+    N, D = sizes(law, C, rng.uniform(-SPREAD, SPREAD, 36))
+    return N, D, None
+
+
+def true_loss(law, N, D, U):
+    return law.loss(N, D) if U is None else law.loss(N, D, np.minimum(U, D))
+
+
+def queries(law, shape, N, D, rng, k: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """k new (N, D) per distance: inside (drawn as the table's runs are), or at 3x / 10x its compute."""
+    out = {}
+    top = float((6.0 * N * D).max())
+    for name, factor in DISTANCES.items():
+        if factor is None:
+            if shape == "isoflop":
+                C = rng.choice(np.asarray(BUDGETS), k)
+            else:
+                C = 10.0 ** rng.uniform(math.log10(BUDGETS[0]), math.log10(BUDGETS[-1]), k)
+            out[name] = sizes(law, C, rng.uniform(-SPREAD, SPREAD, k))
+        else:
+            out[name] = sizes(law, np.full(k, top * factor), rng.uniform(-0.5, 0.5, k))
+    return out
+
+
+def residual_scale(report, runs, U) -> float:
+    """sqrt(sum r^2 / (n - p)) of the chosen law's log residuals on the runs it was fitted on."""
+    law = report.law
+    fresh = hasattr(law, "R_D_star") is False
+    use = runs.fresh_only() if fresh else runs
+    pred = (
+        law.loss(use.n_params, use.n_tokens)
+        if fresh
+        else true_loss(law, use.n_params, use.n_tokens, U)
+    )
+    r = np.log(pred / use.loss)
+    return float(math.sqrt((r**2).sum() / max(1, len(r) - n_free(report.form))))
+
+
+def _offsets(center, iv):
+    """(lower, upper) log half-widths of an interval around ``center`` (0 for none)."""
+    if iv is None:
+        return 0.0, 0.0
+    return math.log(center / iv[0]), math.log(iv[1] / center)
+
+
+def intervals(law, laws, N, D, U, level, s, z) -> tuple[float, dict[str, tuple[float, float]]]:
+    """(point prediction, {candidate: (lo, hi)}) at one query for one level."""
+    kw = {} if U is None else {"unique_tokens": U}
+    preds = {name: one.predict(N, D, interval=level, **kw) for name, one in laws.items()}
+    center = preds["added"].loss
+    b = _offsets(center, preds["boot"].interval)
+    c = _offsets(center, preds["conf"].interval)
+    e = z * s
+    out = {name: p.interval for name, p in preds.items()}
+    out["quad"] = (
+        center * math.exp(-math.hypot(b[0], c[0])),
+        center * math.exp(math.hypot(b[1], c[1])),
+    )
+    out["max"] = (center * math.exp(-max(b[0], c[0])), center * math.exp(max(b[1], c[1])))
+    out["boot+s"] = (
+        center * math.exp(-math.hypot(b[0], e)),
+        center * math.exp(math.hypot(b[1], e)),
+    )
+    if (
+        preds["added"].interval is not None
+        and law.uncertainty.residuals
+        and len(law.uncertainty.draws)
+    ):
+        a = _offsets(center, preds["added"].interval)  # the library's sum, rebuilt from its parts
+        assert abs(a[0] - b[0] - c[0]) < 1e-9 and abs(a[1] - b[1] - c[1]) < 1e-9, (a, b, c)
+    return center, out
+
+
+def variants(law) -> dict:
+    """The library's three intervals of one fitted law: as saved, without draws, without held-out errors."""
+    unc = law.uncertainty
+    no_draws = replace(unc, draws=np.zeros((0, len(unc.names))))
+    no_resid = replace(unc, residuals=(), residual_decades=())
+    return {
+        "added": law,
+        "conf": replace(law, uncertainty=no_draws),
+        "boot": replace(law, uncertainty=no_resid),
+    }
+
+
+def one_table(task) -> dict:
+    """Simulate, fit and score one table: {"rows": [(distance, level, candidate, inside, width)], ...}."""
+    law_name, noise, shape, rep, k = task
+    seed = [list(LAWS).index(law_name), NOISE.index(noise), SHAPES.index(shape), rep]
+    rng = np.random.default_rng(seed)
+    truth = LAWS[law_name]
+    U = unique_cap(truth)
+    N, D, budget = table(truth, shape, rng)
+    L = true_loss(truth, N, D, U) * np.exp(noise * rng.standard_normal(len(N)))
+    runs = runs_from_arrays(
+        N,
+        L,
+        n_tokens=D,
+        flops_budget=budget,
+        unique_tokens=None if U is None else np.full(len(N), U),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = run_fit(runs, FitOptions())
+    law = report.law
+    if law.uncertainty is None:
+        return {"rows": [], "form": report.form, "kind": "none"}
+    laws = variants(law)
+    s = residual_scale(report, runs, U)
+    rows = []
+    for dist, (qN, qD) in queries(truth, shape, N, D, rng, k).items():
+        for n, d in zip(qN, qD):
+            mu = float(true_loss(truth, n, d, U))
+            new = mu * math.exp(noise * rng.standard_normal())
+            for level in LEVELS:
+                z = statistics.NormalDist().inv_cdf(0.5 + level / 2)
+                center, ivs = intervals(law, laws, float(n), float(d), U, level, s, z)
+                for cand, iv in ivs.items():
+                    if iv is None:
+                        continue
+                    rows.append(
+                        (
+                            dist,
+                            level,
+                            cand,
+                            iv[0] <= new <= iv[1],
+                            iv[0] <= mu <= iv[1],
+                            (iv[1] - iv[0]) / center,
+                        )
+                    )
+    return {
+        "rows": rows,
+        "form": report.form,
+        "kind": law.uncertainty.kind,
+        "key": (law_name, noise, shape, rep),
+    }
+
+
+def aggregate(results, k: int) -> dict:
+    """{(law, noise, shape, dist, level, cand): (coverage new, se, coverage true, median width, n tables)}"""
+    per: dict = {}
+    for res in results:
+        key = res.get("key")
+        for dist, level, cand, inside, inside_true, width in res["rows"]:
+            cell = per.setdefault((*key[:3], dist, level, cand), {})
+            cell.setdefault(key[3], []).append((inside, inside_true, width))
+    out = {}
+    for cell, tables in per.items():
+        cov = [np.mean([r[0] for r in rows]) for rows in tables.values()]
+        true = [r[1] for rows in tables.values() for r in rows]
+        widths = [r[2] for rows in tables.values() for r in rows]
+        se = float(np.std(cov, ddof=1) / math.sqrt(len(cov))) if len(cov) > 1 else math.nan
+        out[cell] = (
+            float(np.mean(cov)),
+            se,
+            float(np.mean(true)),
+            float(np.median(widths)),
+            len(cov),
+        )
+    return out
+
+
+def cells(agg) -> list[tuple]:
+    """(law, noise, shape, dist) of every measured cell, in the order of the settings."""
+    keys = {c[:4] for c in agg}
+    order = [(lw, nz, sh, d) for lw in LAWS for nz in NOISE for sh in SHAPES for d in DISTANCES]
+    return [c for c in order if c in keys]
+
+
+def decide(agg, base: str, cands: tuple[str, ...]) -> list[str]:
+    """docs/fit.md's rule (R1-R3) for ``cands`` against ``base``; lines to print, the verdict last."""
+    allc = cells(agg)
+    decide_on = [c for c in allc if c[0] != "hoffmann2022"]
+
+    def cov(c, cand, level):
+        return agg[(*c, level, cand)][0]
+
+    def in_band(cand):
+        return sum(0.75 <= cov(c, cand, 0.8) <= 0.85 for c in decide_on)
+
+    def floor_misses(cand, level, floor):
+        return [
+            c for c in allc
+            if cov(c, cand, level) < floor
+            and not (cov(c, base, level) < floor and cov(c, cand, level) >= cov(c, base, level) - 0.05)
+        ]  # fmt: skip
+
+    lines = [
+        f"rule (docs/fit.md), base {base}: in [75%, 85%] at 80% in {in_band(base)} of {len(decide_on)} cells"
+    ]
+    passed = []
+    for cand in cands:
+        r2, r3 = floor_misses(cand, 0.8, 0.70), floor_misses(cand, 0.95, 0.85)
+        n = in_band(cand)
+        ok = n > in_band(base) and not r2 and not r3
+        low = min(cov(c, cand, 0.8) for c in allc)
+        lines.append(
+            f"  {cand:7s} in band {n:3d}/{len(decide_on)}  R1 {'ok' if n > in_band(base) else 'no'}  "
+            f"R2 misses {len(r2):2d}  R3 misses {len(r3):2d}  lowest 80% coverage {low:.0%}  "
+            f"-> {'passes' if ok else 'fails'}"
+        )
+        lines += [
+            f"      R2: {c} {cov(c, cand, 0.8):.0%} (base {cov(c, base, 0.8):.0%})" for c in r2[:6]
+        ]
+        lines += [
+            f"      R3: {c} {cov(c, cand, 0.95):.0%} (base {cov(c, base, 0.95):.0%})"
+            for c in r3[:6]
+        ]
+        if ok:
+            passed.append((n, low, cand))
+    if not passed:
+        return [*lines, f"verdict: no candidate passes; {base} stays"]
+    passed.sort(reverse=True)
+    best = [p for p in passed if p[0] >= passed[0][0] - 2]
+    winner = max(best, key=lambda p: p[1])[2]
+    return [*lines, f"verdict: {winner} replaces {base}"]
+
+
+def print_table(agg) -> None:
+    """One line per cell: coverage of a new run's loss at 80% (ratio to nominal), at 95%, median width."""
+    head = "".join(f"{c:>17s}" for c in CANDIDATES)
+    print(f"{'law':16s} {'noise':>6s} {'shape':8s} {'dist':6s}{head}   (cov80 / cov95 / width80)")
+    for c in cells(agg):
+        parts = []
+        for cand in CANDIDATES:
+            a, b = agg.get((*c, 0.8, cand)), agg.get((*c, 0.95, cand))
+            parts.append(
+                "-".rjust(17) if a is None else f"{a[0]:5.0%}/{b[0]:4.0%}/{a[3]:5.2%}".rjust(17)
+            )
+        print(f"{c[0]:16s} {c[1]:6.2%} {c[2]:8s} {c[3]:6s}" + "".join(parts))
+
+
+def print_summary(agg) -> None:
+    """Per candidate and distance: mean coverage (ratio to nominal) and median width ratio to ``added``."""
+    print("\nsummary over cells (mean coverage of a new run's loss; ratio = coverage / nominal;")
+    print(
+        "width = median over cells of the median width / added's; true = mean coverage of the noise-free loss)"
+    )
+    for level in LEVELS:
+        for cand in CANDIDATES:
+            line = []
+            for dist in DISTANCES:
+                cs = [c for c in cells(agg) if c[3] == dist and (*c, level, cand) in agg]
+                if not cs:
+                    continue
+                cov = np.mean([agg[(*c, level, cand)][0] for c in cs])
+                true = np.mean([agg[(*c, level, cand)][2] for c in cs])
+                w = np.median(
+                    [agg[(*c, level, cand)][3] / agg[(*c, level, "added")][3] for c in cs]
+                )
+                line.append(
+                    f"{dist} {cov:4.0%} (x{cov / level:.2f}, true {true:4.0%}, width x{w:.2f})"
+                )
+            print(f"  {level:.0%} {cand:7s} " + "  ".join(line))
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument(
+        "--repeats", type=int, default=4, help="tables per (law, noise, shape); decision: 30"
+    )
+    ap.add_argument("--points", type=int, default=8, help="new runs per distance per table")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--laws", default=",".join(LAWS))
+    ap.add_argument("--noise", default=",".join(str(n) for n in NOISE))
+    args = ap.parse_args(argv)
+    laws = args.laws.split(",")
+    noise = [float(n) for n in args.noise.split(",")]
+    tasks = [
+        (lw, nz, sh, r, args.points)
+        for lw in laws
+        for nz in noise
+        for sh in SHAPES
+        for r in range(args.repeats)
+    ]
+    t0 = time.perf_counter()
+    results = []
+    with Pool(args.workers) as pool:
+        for i, res in enumerate(pool.imap_unordered(one_table, tasks), 1):
+            results.append(res)
+            if i % 10 == 0 or i == len(tasks):
+                print(
+                    f"  {i}/{len(tasks)} tables, {time.perf_counter() - t0:.0f} s",
+                    file=os.sys.stderr,
+                )
+    print(
+        f"{len(tasks)} tables ({args.repeats} per law x noise x shape), {args.points} new runs per distance, "
+        f"{time.perf_counter() - t0:.0f} s wall; forms chosen: "
+        + ", ".join(
+            f"{f} {sum(r['form'] == f for r in results)}"
+            for f in sorted({r["form"] for r in results})
+        )
+        + "; interval kinds: "
+        + ", ".join(
+            f"{k} {sum(r['kind'] == k for r in results)}"
+            for k in sorted({r["kind"] for r in results})
+        )
+    )
+    agg = aggregate([r for r in results if r["rows"]], args.points)
+    print_table(agg)
+    print_summary(agg)
+    print()
+    print("\n".join(decide(agg, "added", ("conf", "quad", "max"))))
+    print("\n".join(decide(agg, "boot", ("boot+s",))))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
