@@ -10,7 +10,7 @@ fitted compute; 3x and 10x its largest compute), each a fresh draw of the same n
 shape, distance) it prints the share of new runs' losses inside the nominal 80% and 95% intervals, that share
 over the nominal (the ratio), the cell's standard error (over tables) and the median relative width, for:
 
-- ``added``   (A) the shipped construction before 2026-12-05: bootstrap interval widened by the conformal
+- ``added``   (A) the shipped construction: the bootstrap interval widened by the conformal
               quantile of the backtest's held-out errors (scaled for distance), the two added;
 - ``conf``    (B) the conformal quantile around the point prediction alone (the law without its draws);
 - ``quad``    (C) bootstrap half-width and conformal quantile in quadrature;
@@ -282,6 +282,10 @@ def decide(agg, base: str, cands: tuple[str, ...]) -> list[str]:
             and not (cov(c, base, level) < floor and cov(c, cand, level) >= cov(c, base, level) - 0.05)
         ]  # fmt: skip
 
+    def miss(c, cand, level):
+        a, b = agg[(*c, level, cand)], agg[(*c, level, base)]
+        return f"{a[0]:.0%} +- {a[1]:.0%} (base {b[0]:.0%} +- {b[1]:.0%}; +- one standard error over tables)"
+
     lines = [
         f"rule (docs/fit.md), base {base}: in [75%, 85%] at 80% in {in_band(base)} of {len(decide_on)} cells"
     ]
@@ -296,13 +300,8 @@ def decide(agg, base: str, cands: tuple[str, ...]) -> list[str]:
             f"R2 misses {len(r2):2d}  R3 misses {len(r3):2d}  lowest 80% coverage {low:.0%}  "
             f"-> {'passes' if ok else 'fails'}"
         )
-        lines += [
-            f"      R2: {c} {cov(c, cand, 0.8):.0%} (base {cov(c, base, 0.8):.0%})" for c in r2[:6]
-        ]
-        lines += [
-            f"      R3: {c} {cov(c, cand, 0.95):.0%} (base {cov(c, base, 0.95):.0%})"
-            for c in r3[:6]
-        ]
+        lines += [f"      R2: {c} {miss(c, cand, 0.8)}" for c in r2[:6]]
+        lines += [f"      R3: {c} {miss(c, cand, 0.95)}" for c in r3[:6]]
         if ok:
             passed.append((n, low, cand))
     if not passed:
@@ -349,6 +348,11 @@ def print_summary(agg) -> None:
                     f"{dist} {cov:4.0%} (x{cov / level:.2f}, true {true:4.0%}, width x{w:.2f})"
                 )
             print(f"  {level:.0%} {cand:7s} " + "  ".join(line))
+    se = [v[1] for k, v in agg.items() if k[4] == 0.8 and math.isfinite(v[1])]
+    if se:
+        print(
+            f"a cell's coverage at 80%: standard error over tables {np.median(se):.1%} (median over cells)"
+        )
 
 
 def main(argv=None) -> int:
