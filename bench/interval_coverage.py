@@ -24,6 +24,7 @@ over the nominal (the ratio), the cell's standard error (over tables) and the me
 widths are also given as a ratio to ``added`` measured in the same process. The decision rule of docs/fit.md
 is applied at the end. BLAS is held to one thread per worker: on 2 shared cores its threads made each fit
 2.6x slower. The default (4 tables a cell) takes ~6 min on 2 loaded cores; the decision used ``--repeats 30``.
+``--law-set fresh --seed 1`` is the second look at candidate (C) on three laws not measured before.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ import numpy as np
 from tokenplan.fit import FitOptions, run_fit
 from tokenplan.fit.forms import n_free
 from tokenplan.laws import get_law
+from tokenplan.laws.kaplan_nd import KaplanNDLaw
 from tokenplan.runs import runs_from_arrays
 
 # Generating laws (docs/fit.md; constants from ../shared/REFERENCE.md). "far" is not a published law: its
@@ -62,6 +64,25 @@ LAWS = {
         "muennighoff2023"
     ),  # eqs. 5-6, C4 fit; runs capped at U unique tokens
 }
+# The second look at candidate (C) (docs/fit.md), on laws no candidate was measured on before: Kaplan et al.
+# 2020 eq. 1.5 (another form, no irreducible term); Muennighoff et al. 2023's C4 base law on fresh data
+# (alpha = beta); a law far the other way from "far" (alpha > beta, a = 0.31; terms ~0.5 nats at 3e8 / 6e9).
+FRESH = {
+    "kaplan2020": KaplanNDLaw(
+        name="kaplan2020", N_c=6.4e13, D_c=1.8e13, alpha_N=0.076, alpha_D=0.103
+    ),
+    "muennighoff-base": replace(
+        HOFFMANN,
+        name="muennighoff-base",
+        E=1.8691,
+        A=520.82,
+        B=1487.72,
+        alpha=0.3526596,
+        beta=0.3526596,
+    ),
+    "far2": replace(HOFFMANN, name="far2", E=1.5, A=3270.0, B=45.0, alpha=0.45, beta=0.20),
+}
+LAW_SETS = {"paper": LAWS, "fresh": FRESH}
 NOISE = (0.0025, 0.005, 0.01, 0.02)
 SHAPES = ("isoflop", "random")
 BUDGETS = (6e18, 1e19, 3e19, 1e20, 3e20, 1e21)  # 1-3 spaced, as Chinchilla's IsoFLOP budgets
@@ -182,10 +203,11 @@ def variants(law) -> dict:
 
 def one_table(task) -> dict:
     """Simulate, fit and score one table: {"rows": [(distance, level, candidate, inside, width)], ...}."""
-    law_name, noise, shape, rep, k = task
-    seed = [list(LAWS).index(law_name), NOISE.index(noise), SHAPES.index(shape), rep]
-    rng = np.random.default_rng(seed)
-    truth = LAWS[law_name]
+    law_set, law_name, noise, shape, rep, k, seed0 = task
+    laws = LAW_SETS[law_set]
+    seed = [list(laws).index(law_name), NOISE.index(noise), SHAPES.index(shape), rep]
+    rng = np.random.default_rng([*seed, seed0] if seed0 else seed)
+    truth = laws[law_name]
     U = unique_cap(truth)
     N, D, budget = table(truth, shape, rng)
     L = true_loss(truth, N, D, U) * np.exp(noise * rng.standard_normal(len(N)))
@@ -202,7 +224,9 @@ def one_table(task) -> dict:
     law = report.law
     if law.uncertainty is None:
         return {"rows": [], "form": report.form, "kind": "none"}
-    laws = variants(law)
+    laws = variants(
+        law
+    )  # the fitted law's three intervals (the generating laws are not needed below)
     s = residual_scale(report, runs, U)
     rows = []
     for dist, (qN, qD) in queries(truth, shape, N, D, rng, k).items():
@@ -260,7 +284,8 @@ def aggregate(results, k: int) -> dict:
 def cells(agg) -> list[tuple]:
     """(law, noise, shape, dist) of every measured cell, in the order of the settings."""
     keys = {c[:4] for c in agg}
-    order = [(lw, nz, sh, d) for lw in LAWS for nz in NOISE for sh in SHAPES for d in DISTANCES]
+    names = [*LAWS, *FRESH]
+    order = [(lw, nz, sh, d) for lw in names for nz in NOISE for sh in SHAPES for d in DISTANCES]
     return [c for c in order if c in keys]
 
 
@@ -362,13 +387,17 @@ def main(argv=None) -> int:
     )
     ap.add_argument("--points", type=int, default=8, help="new runs per distance per table")
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--laws", default=",".join(LAWS))
+    ap.add_argument("--law-set", choices=list(LAW_SETS), default="paper")
+    ap.add_argument("--laws", default=None, help="a comma-separated subset of the set's laws")
+    ap.add_argument(
+        "--seed", type=int, default=0, help="0: the decision run's tables; another: fresh ones"
+    )
     ap.add_argument("--noise", default=",".join(str(n) for n in NOISE))
     args = ap.parse_args(argv)
-    laws = args.laws.split(",")
+    laws = args.laws.split(",") if args.laws else list(LAW_SETS[args.law_set])
     noise = [float(n) for n in args.noise.split(",")]
     tasks = [
-        (lw, nz, sh, r, args.points)
+        (args.law_set, lw, nz, sh, r, args.points, args.seed)
         for lw in laws
         for nz in noise
         for sh in SHAPES
@@ -401,6 +430,9 @@ def main(argv=None) -> int:
     print_table(agg)
     print_summary(agg)
     print()
+    if args.law_set == "fresh":  # the second look (docs/fit.md): candidate (C) alone
+        print("\n".join(decide(agg, "added", ("quad",))))
+        return 0
     print("\n".join(decide(agg, "added", ("conf", "quad", "max"))))
     print("\n".join(decide(agg, "boot", ("boot+s",))))
     return 0
