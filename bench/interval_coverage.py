@@ -1,6 +1,6 @@
 """Benchmark: do a fitted law's prediction intervals hold a new run's loss as often as they say?
 
-    python bench/interval_coverage.py [--repeats 4] [--workers 2] [--points 8] [--laws ...] [--noise ...]
+    python bench/interval_coverage.py [--repeats 3] [--workers 2] [--points 8] [--laws ...] [--noise ...]
 
 Run tables are simulated from known laws (docs/fit.md, "How the prediction interval is built"): 4 generating
 laws x 4 noise levels x 2 table shapes, ``--repeats`` tables each, every table fitted with ``run_fit`` as
@@ -23,7 +23,8 @@ over the nominal (the ratio), the cell's standard error (over tables) and the me
 ``boot+s`` are built here from the first two's log half-widths. The ratio baseline is the nominal level, and
 widths are also given as a ratio to ``added`` measured in the same process. The decision rule of docs/fit.md
 is applied at the end. BLAS is held to one thread per worker: on 2 shared cores its threads made each fit
-2.6x slower. The default (4 tables a cell) takes ~6 min on 2 loaded cores; the decision used ``--repeats 30``.
+2.6x slower. 4 tables a cell took 598 s on 2 cores at load 9, so the default is 3 (~7.5 min, a cell's standard
+error ~9 points: a quick look); the decision used ``--repeats 30`` (27 min, 4.4 points).
 ``--law-set fresh --seed 1`` is the second look at candidate (C) on three laws not measured before.
 """
 
@@ -383,7 +384,7 @@ def print_summary(agg) -> None:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument(
-        "--repeats", type=int, default=4, help="tables per (law, noise, shape); decision: 30"
+        "--repeats", type=int, default=3, help="tables per (law, noise, shape); decision: 30"
     )
     ap.add_argument("--points", type=int, default=8, help="new runs per distance per table")
     ap.add_argument("--workers", type=int, default=2)
