@@ -61,7 +61,10 @@ def _old_encode(texts, *, n_components=256, seed=0, n_features=2**18, analyzer="
 def test_a_pool_within_fit_rows_gets_the_whole_pool_fit_as_before(analyzer, fit_rows):
     texts = _pool(60)
     new = TfidfSvdEmbedder(analyzer=analyzer, n_components=16, fit_rows=fit_rows).encode(texts)
-    np.testing.assert_array_equal(new, _old_encode(texts, analyzer=analyzer, n_components=16))
+    # the same vectors to rounding: since recipe r2 the top pairs come from LAPACK's MRRR driver, not from
+    # every pair (tests/select/test_tfidf_exact_svd.py checks them against a dense SVD)
+    old = _old_encode(texts, analyzer=analyzer, n_components=16)
+    np.testing.assert_allclose(new, old, rtol=0, atol=1e-6)
 
 
 def test_sample_rows_are_a_seeded_uniform_sample():
