@@ -25,8 +25,11 @@
 8. The TF-IDF views' whole-pool cache: a rerun of the default on the alpaca demo (plain and with
    ``--target``) reading the character view against the same rerun fitting it, cold against warm, and
    ``tfidf-char`` on the 3,111-row pool fitted against read (fresh processes, median of ``--repeats``).
+9. ``--only charfit``: the character view's exact fit on 3,111 alpaca texts as it was before 2026-12-05 (one
+   hashing call, the sparse Gram product, every eigenpair) against today's (chunks, Gram row blocks, the top
+   pairs only), fresh processes as in 6: time, peak RSS, the vectors' largest difference.
 
-Run: python bench/select_bench.py [--only kcenter|kmeans|embed|cache|e2e|tfidf|neardedup|poolcache] [--embed-texts 256]
+Run: python bench/select_bench.py [--only kcenter|kmeans|embed|cache|e2e|tfidf|charfit|neardedup|poolcache] [--embed-texts 256]
      [--embed-repeats 3] [--fused] [--n 100000] [--dim 384] [--budget 500] [--repeats 3] [--skip-deepcore]
      [--tfidf-sizes 1000,8000] [--tfidf-synthetic 100000] [--bigbench DIR]
 """
@@ -551,6 +554,16 @@ from tokenplan.select.embed import TfidfSvdEmbedder
 # old: the whole-pool fit (fit_rows = n), the computation before the fit sample (its vectors are tested
 # bit-identical to a pinned copy of the old function in tests/select/test_tfidf_fit_sample.py)
 fit_rows = len(texts) if variant == "old" else 20_000
+if variant == "r1":  # the exact fit before 2026-12-05: one hashing call, the sparse Gram, every eigenpair
+    from tokenplan.select import embed
+
+    def every_pair(g, k):
+        w, u = np.linalg.eigh(g)
+        top = np.argsort(w)[::-1][:k]
+        return w[top], u[:, top]
+
+    embed._hash, embed._gram = (lambda hv, t: hv.transform(t)), (lambda x: (x @ x.T).toarray())
+    embed._top_eigh = every_pair
 encode = TfidfSvdEmbedder(analyzer="char", fit_rows=fit_rows).encode
 with open("/proc/self/statm") as fh:
     before_mb = int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
@@ -598,7 +611,7 @@ def _neighbour_overlap(a, b, n_queries=500, k=10):
     return round(float(np.mean(shared)), 3)
 
 
-def bench_tfidf(sizes=(1000, 8000), synthetic=100_000, repeats=3):
+def bench_tfidf(sizes=(1000, 8000), synthetic=100_000, repeats=3, old_variant="old"):
     """``tfidf-char`` (the text half of the default embedding): the old computation (a whole-pool fit,
     ``fit_rows`` = n, as before the fit sample) against the current default (the same up to 20,000 texts; above, a fit on a
     20,000-text sample, every text projected). Each run is
@@ -608,6 +621,10 @@ def bench_tfidf(sizes=(1000, 8000), synthetic=100_000, repeats=3):
     ``max_abs_diff``: largest difference between the two unit vectors of a row (pools the old and the new
     code both fit whole); ``neighbour_overlap``: share of the 10 nearest neighbours of 500 rows the two
     agree on (for the sampled fit, whose axes differ from the whole-pool fit's).
+
+    ``old_variant="r1"`` (``--only charfit``): the baseline is instead the exact fit as it was before
+    2026-12-05 (the pool hashed in one call, the sparse Gram product, every eigenpair by ``numpy.linalg.eigh``)
+    against today's (256 texts hashed at a time, the Gram matrix by row blocks, the top pairs only).
     """
     import os
     import shutil
@@ -625,15 +642,9 @@ def bench_tfidf(sizes=(1000, 8000), synthetic=100_000, repeats=3):
             runs = {"old": [], "new": []}
             for r in range(repeats if len(texts) <= 10_000 else 1):
                 for variant in ("old", "new") if r % 2 == 0 else ("new", "old"):
+                    child = old_variant if variant == "old" else variant
                     proc = subprocess.run(
-                        [
-                            sys.executable,
-                            "-c",
-                            _TFIDF_CHILD,
-                            str(pool),
-                            variant,
-                            str(tmp / variant),
-                        ],
+                        [sys.executable, "-c", _TFIDF_CHILD, str(pool), child, str(tmp / variant)],
                         capture_output=True,
                         text=True,
                         env={**os.environ, "HF_HUB_OFFLINE": "1"},
@@ -810,7 +821,10 @@ def main() -> None:
     )
     ap.add_argument(
         "--only",
-        choices=["kcenter", "kmeans", "embed", "cache", "e2e", "tfidf", "neardedup", "poolcache"],
+        choices=[
+            *("kcenter", "kmeans", "embed", "cache", "e2e", "tfidf", "charfit", "neardedup"),
+            "poolcache",
+        ],
         default=None,
     )
     ap.add_argument("--bigbench", help="neardedup: a BIG-bench checkout to add as a pool")
@@ -842,6 +856,8 @@ def main() -> None:
     if args.only in (None, "tfidf"):
         sizes = [int(n) for n in args.tfidf_sizes.split(",") if n]
         result["tfidf"] = bench_tfidf(sizes, args.tfidf_synthetic, args.repeats)
+    if args.only in (None, "charfit"):
+        result["charfit"] = bench_tfidf([3111], 0, args.repeats, old_variant="r1")
     if args.only in (None, "neardedup"):
         result["neardedup"] = bench_near_dedup(repeats=args.repeats, bigbench=args.bigbench)
     if args.only in (None, "poolcache"):
