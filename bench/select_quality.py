@@ -575,7 +575,9 @@ def embed(pool: PoolData, cache: Path, embedder_name: str = DEFAULT_EMBEDDER) ->
         return combine_views([embed(pool, cache, part) for part in embedder_name.split("+")])
     # minilm: the default backend (onnx int8 with the fast extra, else torch)
     embedder = get_embedder(embedder_name)
-    ident = "\x1e".join([embedder.name, *pool.texts])
+    # the embedder's cache identity (for TF-IDF: its recipe, library versions and BLAS), as select keys its
+    # cache: a change that moves the vectors embeds again instead of reading the old ones
+    ident = "\x1e".join([getattr(embedder, "cache_id", embedder.name), *pool.texts])
     key = hashlib.sha256(ident.encode("utf-8")).hexdigest()[:20]
     path = cache / f"{pool.name}-{embedder_name}-{key}.npy"
     if path.exists():
