@@ -40,13 +40,13 @@ def _as_number(value: object) -> str:
     numbers (float() reads '1e21', not '7B'); '' for anything else."""
     if not isinstance(value, str):
         return ""
-    from tokenplan.units import parse_quantity
+    from tokenplan.units import format_exact, parse_quantity
 
     try:
         x = parse_quantity(value, name="value")
     except InvalidInputError:
         return ""
-    return f"; pass the number {x:g} (the CLI's {value.strip()}; tokenplan.units.parse_quantity reads such text)"
+    return f"; pass the number {format_exact(x)} (the CLI's {value.strip()}; tokenplan.units.parse_quantity reads such text)"
 
 
 def _shown(value: object) -> str:
@@ -257,8 +257,10 @@ def at_least_one(name: str, x: float, noun: str) -> float:
     laws' closed forms still answer, with nothing behind the numbers (0.5 unique tokens was planned; 1e-300
     overflowed or divided by zero several steps later)."""
     if x < 1.0:
+        from tokenplan.units import format_exact
+
         raise InvalidInputError(
-            f"`{name}` {x:g} is less than one {noun}; give at least 1.", param=name
+            f"`{name}` {format_exact(x)} is less than one {noun}; give at least 1.", param=name
         )
     return x
 

@@ -17,6 +17,7 @@ __all__ = [
     "decimal_comma_fix",
     "format_bytes",
     "format_epochs",
+    "format_exact",
     "format_factor",
     "format_gpu_hours",
     "format_hours",
@@ -186,10 +187,33 @@ def format_out(f: float) -> str:
     return "no: beyond float range" if math.isinf(f) else f"{format_factor(f)} out"
 
 
+def format_exact(x: float) -> str:
+    """``x`` as ``:g`` writes it (4, 2.5, 1e+22) when that reads back as ``x``, else the shortest text that
+    does (``repr``): a number echoed back to the person who typed it is never rounded into another one.
+    ``:g`` keeps 6 significant figures, so 1.0000001 epochs printed as '1' (one pass, with the advice of a
+    repeated one beside it) and ``--params 0.9999999`` was refused as '--params 1 is less than one
+    parameter'."""
+    text = f"{x:g}"
+    return text if float(text) == x else repr(float(x))
+
+
 def format_epochs(e: float, decimals: int = 2) -> str:
     """Epochs to the hundredth (9.10), in scientific notation from 10,000 on: 1.84e+11 epochs (a plan on
-    one unique token) is not a number to read to the hundredth, as '184260640753.58' asked."""
-    return f"{e:.{decimals}f}" if abs(e) < 1e4 else f"{e:.3g}"
+    one unique token) is not a number to read to the hundredth, as '184260640753.58' asked.
+
+    A count that is not whole never reads as a whole one: where the hundredth would round it onto an
+    integer ('1.00' for 1.0000001 epochs, a repeated plan; '1.0' in the advice for 1.001), more decimals
+    are shown, as many as it takes (1.0000001, 0.999)."""
+    if abs(e) >= 1e4:
+        return f"{e:.3g}"
+    text = f"{e:.{decimals}f}"
+    if float(text) != round(float(text)) or e == round(e):
+        return text
+    for more in range(decimals + 1, 16):
+        text = f"{e:.{more}f}"
+        if float(text) != round(float(text)):
+            return text
+    return format_exact(e)
 
 
 def format_bytes(b: float) -> str:

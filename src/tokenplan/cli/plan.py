@@ -31,6 +31,7 @@ from tokenplan.units import (
     format_bytes,
     format_count,
     format_epochs,
+    format_exact,
     format_factor,
     format_gpu_hours,
     format_hours,
@@ -248,7 +249,7 @@ def _hardware_rows(p) -> list[tuple[str, str]]:
             ("", f"{p.hardware.gpus_in_90_days:,} GPUs finish in 90 days (--gpus sets the count)")
         )
     if p.cost is not None:
-        rows.append(("cost", f"{p.cost:,.0f} at {p.price_per_gpu_hour:g} per GPU-hour"))
+        rows.append(("cost", f"{p.cost:,.0f} at {format_exact(p.price_per_gpu_hour)} per GPU-hour"))
     m = p.memory
     rows.append(
         (
@@ -434,7 +435,7 @@ def _print_comparison(comp, main) -> None:
         "run": f"{fq(first.n_params_total)} parameters on {fq(first.n_tokens)} tokens",
     }[first.mode]
     if first.days is not None:  # a wall-clock budget says what it was
-        budget += f" ({first.days:g} days on {first.gpus:,} GPUs)"
+        budget += f" ({format_exact(first.days)} days on {first.gpus:,} GPUs)"
     same_hours = len({round(p.gpu_hours, 6) for p in plans}) == 1
     hours = (
         f"each plan takes {format_gpu_hours(first.gpu_hours, unit=True)}"
@@ -817,7 +818,7 @@ def _print_repeat(result) -> None:
             else f"+{r.loss_change:.4f} ({100 * r.relative_penalty:.2f}%)"
         )
         t.add_row(
-            f"{r.epochs:g}",
+            format_exact(r.epochs),
             fq(r.n_tokens),
             fq(r.effective_tokens),
             f"{r.effective_fraction:.3f}",

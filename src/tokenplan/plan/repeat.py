@@ -13,7 +13,7 @@ from tokenplan.errors import InvalidInputError
 from tokenplan.laws import DataConstrainedLaw, Law, get_law
 from tokenplan.laws.prediction import repetition_note, unbounded_axes, within_tolerance
 from tokenplan.laws.repetition import R_D_STAR_C4
-from tokenplan.units import format_count, format_epochs
+from tokenplan.units import format_count, format_epochs, format_exact
 from tokenplan.units import format_quantity as fq
 
 __all__ = ["REPEAT_EPOCHS", "RepeatRow", "RepeatTable", "repeat"]
@@ -137,7 +137,7 @@ class RepeatTable:
     def __repr__(self) -> str:
         """One line a notebook can read: the model, the data, the epoch counts and what is flagged; the rows
         (each with its own repr) are in ``rows``, everything in ``to_dict()``."""
-        epochs = ", ".join(f"{r.epochs:g}" for r in self.rows)
+        epochs = ", ".join(format_exact(r.epochs) for r in self.rows)
         return (
             f"RepeatTable(law={self.law!r}, unique_tokens={fq(self.unique_tokens)}, "
             f"n_params={fq(self.n_params)} ({'assumed' if self.n_params_assumed else 'given'}), "
@@ -256,7 +256,7 @@ def _extrapolation_warning(
     if warning is None:
         return None
     out = [
-        f"{r.epochs:g}" for r in rows if r.inside_range is False
+        format_exact(r.epochs) for r in rows if r.inside_range is False
     ]  # each row's factors, computed once
     return f"{'row' if len(out) == 1 else 'rows'} {', '.join(out)} epochs: {warning}"
 
@@ -273,7 +273,7 @@ def _epoch_counts(epochs, unique: float) -> list[float]:
         least = float(f"{1.0 / unique:.3g}")
         least = least if least * unique >= 1.0 - 1e-9 else float(f"{1.005 / unique:.3g}")
         raise InvalidInputError(
-            f"`epochs` {counts[0]:g} of {format_count(unique, 'unique token')} is "
+            f"`epochs` {format_exact(counts[0])} of {format_count(unique, 'unique token')} is "
             f"{format_count(counts[0] * unique, 'token')}, less than one; give at least "
             f"{least:g} epochs (one token).",
             param="epochs",
@@ -295,7 +295,7 @@ def _refuse_below_one(law: Law, unique: float, n_law: float) -> None:
         else "no `unique_tokens` up to 1e+30 plans one"
     )
     raise InvalidInputError(
-        f"`unique_tokens` {unique:g} plans less than one parameter under law {law.name!r} "
+        f"`unique_tokens` {format_exact(unique)} plans less than one parameter under law {law.name!r} "
         f"({fq(n_law)} {count}, the compute-optimal model for one pass); {fix}, or give the model "
         "size with `n_params`.",
         param="unique_tokens",

@@ -22,7 +22,7 @@ from tokenplan.laws.presets import LOSS_SCALES
 from tokenplan.plan.batch import BATCH_RULES, RULE_NAMES, BatchPlan, batch_plan
 from tokenplan.plan.result import BYTES_PER_PARAM, Hardware, Memory, RunVsOptimum
 from tokenplan.plan.smallest import below_one, smallest_budget
-from tokenplan.units import format_count, format_epochs
+from tokenplan.units import format_count, format_epochs, format_exact
 from tokenplan.units import format_quantity as fq
 
 __all__ = [
@@ -116,7 +116,7 @@ def _refuse_below_one_flop_per_second(peak: float, mfu: float, param: str) -> No
     past float range, or a GPU-hours budget would plan a model of a few parameters."""
     if peak * mfu < 1.0:
         raise InvalidInputError(
-            f"`peak_flops` x `mfu` = {peak:g} x {mfu:g} = {peak * mfu:.3g} FLOP/s is less than 1 FLOP/s; "
+            f"`peak_flops` x `mfu` = {format_exact(peak)} x {format_exact(mfu)} = {peak * mfu:.3g} FLOP/s is less than 1 FLOP/s; "
             "give the accelerator's peak in FLOP/s (an H100's dense BF16 is 9.89e14) or `gpu` NAME.",
             param=param,
         )
@@ -182,8 +182,8 @@ def budget_derivation(opts: Options) -> str | None:
     if opts.mode != "days":
         return None
     return (
-        f"{opts.budget:g} days x 24 h x {opts.gpus:,} GPUs = {budget_gpu_hours(opts):,.6g} GPU-hours "
-        f"(derived from the wall-clock budget: `days` {opts.budget:g}, `gpus` {opts.gpus:,})"
+        f"{format_exact(opts.budget)} days x 24 h x {opts.gpus:,} GPUs = {budget_gpu_hours(opts):,.6g} GPU-hours "
+        f"(derived from the wall-clock budget: `days` {format_exact(opts.budget)}, `gpus` {opts.gpus:,})"
     )
 
 
@@ -234,7 +234,7 @@ def law_params(
         return n_params_total
     if not convertible(n_params_total, vocab_size):
         raise InvalidInputError(
-            f"{param}={n_params_total:g} is {_below_floor(vocab_size)}; law {law.name!r} counts "
+            f"{param}={format_exact(n_params_total)} is {_below_floor(vocab_size)}; law {law.name!r} counts "
             "non-embedding parameters, so give a larger model or a law that counts all parameters "
             "(epoch2024).",
             param=param,
@@ -312,8 +312,8 @@ def allocate(opts: Options) -> Allocation:
 def _quoted(opts: Options) -> str:
     """The budget as a message quotes it: "`flops` 1e+13" (the CLI gives the flag)."""
     if opts.mode == RUN:
-        return f"`n_params` {opts.budget:g} with `n_tokens` {opts.run_tokens:g}"
-    return f"`{opts.mode}` {opts.budget:g}"
+        return f"`n_params` {format_exact(opts.budget)} with `n_tokens` {format_exact(opts.run_tokens)}"
+    return f"`{opts.mode}` {format_exact(opts.budget)}"
 
 
 def _refuse_run_below_one(opts: Options, alloc: Allocation) -> None:
@@ -321,12 +321,12 @@ def _refuse_run_below_one(opts: Options, alloc: Allocation) -> None:
     token it is refused naming the argument."""
     if float(alloc.n_params) < 1.0:
         raise InvalidInputError(
-            f"`n_params` {opts.budget:g} is less than one parameter; give at least 1.",
+            f"`n_params` {format_exact(opts.budget)} is less than one parameter; give at least 1.",
             param="n_params",
         )
     if float(alloc.n_tokens) < 1.0:
         raise InvalidInputError(
-            f"`n_tokens` {opts.run_tokens:g} is less than one token; give at least 1.",
+            f"`n_tokens` {format_exact(opts.run_tokens)} is less than one token; give at least 1.",
             param="n_tokens",
         )
 
@@ -549,7 +549,7 @@ def _target_missed(opts: Options, rep: adv.Repetition) -> str | None:
         f"(1 + R_D*) U, Muennighoff et al. 2023, {_FLOOR_EQ[isinstance(opts.law, DataConstrainedLaw)]})."
     )
     return (
-        f"`target_loss` {opts.budget:g} is not reached: the plan reaches it on fresh data, but repeating "
+        f"`target_loss` {format_exact(opts.budget)} is not reached: the plan reaches it on fresh data, but repeating "
         f"{format_count(rep.unique_tokens, 'unique token')} {format_epochs(rep.epochs, 1)} times adds "
         f"{rep.loss_change:+.4f}, so its loss is {rep.loss:.4f}; {fix}"
     )

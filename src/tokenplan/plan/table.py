@@ -19,6 +19,7 @@ from tokenplan.laws import (
 )
 from tokenplan.laws.prediction import check_level, unbounded_axes, within_tolerance
 from tokenplan.plan.steps import law_params, usable_allocation
+from tokenplan.units import format_exact
 from tokenplan.units import format_quantity as fq
 
 __all__ = ["GOPHER_FLOPS", "TABLE3", "TABLE3_PARAMS", "OptimalTable", "TableRow", "optimal_table"]
@@ -164,7 +165,7 @@ def optimal_table(
             lambda n=n: the_law.optimal_tokens(
                 law_params(the_law, n, vocab_size, param="n_params")
             ),
-            f"`n_params` {n:g}",
+            f"`n_params` {format_exact(n)}",
         )
         n_law, d, c = float(alloc.n_params), float(alloc.n_tokens), float(alloc.flops)
         printed_flops, printed_tokens = TABLE3.get(n, (None, None))

@@ -26,6 +26,7 @@ from tokenplan._json import to_jsonable
 from tokenplan.errors import MissingDependencyError
 from tokenplan.units import (
     format_bytes,
+    format_epochs,
     format_factor,
     format_gpu_hours,
     format_hours,
@@ -88,7 +89,12 @@ def safe_json(obj: Any) -> str:
 
 
 #: ``num`` formats that print a unit as the CLI does.
-_UNIT_FORMATS = {"hours": format_hours, "gpu_hours": format_gpu_hours, "bytes": format_bytes}
+_UNIT_FORMATS = {
+    "hours": format_hours,
+    "gpu_hours": format_gpu_hours,
+    "bytes": format_bytes,
+    "epochs": format_epochs,
+}
 
 
 def num(value: float | int | None, key: str = "", fmt: str = "q") -> Any:
@@ -97,7 +103,8 @@ def num(value: float | int | None, key: str = "", fmt: str = "q") -> Any:
     ``fmt``: ``"q"`` (7.0B, 1.4T), ``"e"`` (5.76e+23), ``"int"`` (12,345), ``"pct"`` (value as a
     percentage), ``"factor"`` (5.51, 132, 3,190: :func:`~tokenplan.units.format_factor` without its x),
     ``"hours"`` (2.5 s, 42.0 min, 3.1 days), ``"gpu_hours"`` (7,022; 0.7 (42 GPU-minutes)),
-    ``"bytes"`` (16.0 MB, 1.12 TB): the CLI's units (:mod:`tokenplan.units`), or a format spec such as
+    ``"bytes"`` (16.0 MB, 1.12 TB), ``"epochs"`` (12.28; 1.0000001, never rounded onto a whole count): the
+    CLI's units (:mod:`tokenplan.units`), or a format spec such as
     ``".4f"``.
     """
     from markupsafe import Markup, escape
