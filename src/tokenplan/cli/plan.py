@@ -183,7 +183,7 @@ def _repetition_rows(p) -> list[tuple[str, str]]:
     if p.unique_tokens is not None:
         rows += [
             ("unique tokens", fq(p.unique_tokens)),
-            ("epochs", format_epochs(p.epochs)),
+            ("epochs", _epochs_text(p.epochs)),
             (
                 "effective tokens D'",
                 f"{fq(p.effective_tokens)} (D'/D = {p.effective_fraction:.3f})",
@@ -194,6 +194,8 @@ def _repetition_rows(p) -> list[tuple[str, str]]:
                 ("loss vs fresh data", f"+{p.loss_penalty:.4f} (fresh: {p.loss_fresh:.4f})")
             )
         dc, fresh = p.data_constrained, p.fresh_optimum
+        if not dc.binding:
+            return [*rows, ("data-constrained optimum", _not_binding(dc))]
         rows += [
             (
                 "data-constrained optimum",
@@ -207,6 +209,24 @@ def _repetition_rows(p) -> list[tuple[str, str]]:
             ),
         ]
     return rows
+
+
+def _epochs_text(epochs: float) -> str:
+    """Epochs, and below one what they mean: a single pass over part of the data (0.37 of 500B unique tokens
+    is 37% of them, nothing repeated), not a fraction of a repetition."""
+    if epochs >= 1.0:
+        return format_epochs(epochs)
+    return f"{format_epochs(epochs)} (one pass over {epochs:.0%} of the unique tokens: nothing repeats)"
+
+
+def _not_binding(dc) -> str:
+    """The data-constrained optimum when the unique tokens do not limit it: it is the all-unique optimum
+    (``plan --flops 1e22 --unique-tokens 500B`` printed it twice, '(0.36 epochs)' and 'vs the same if all
+    were unique', as if the limit had bound)."""
+    return (
+        f"not limited by the data: {fq(dc.n_params)} params on {fq(dc.n_tokens)} tokens, the all-unique "
+        f"optimum ({format_epochs(dc.epochs)} epochs of {fq(dc.unique_tokens)}), loss {dc.loss:.4f} ({dc.law})"
+    )
 
 
 def _inference_rows(p) -> list[tuple[str, str]]:
@@ -387,9 +407,10 @@ def _comparison_notes(comp, main, *, hours: str) -> list[str]:
         )
     if first.unique_tokens is not None:
         dc = main.data_constrained
+        limit = "" if dc.binding else " (not limited by the data: the all-unique optimum)"
         notes.append(
             f"data-constrained optimum ({dc.law}): {fq(dc.n_params)} params on "
-            f"{fq(dc.n_tokens)} tokens, {format_epochs(dc.epochs)} epochs, loss {dc.loss:.4f}."
+            f"{fq(dc.n_tokens)} tokens, {format_epochs(dc.epochs)} epochs, loss {dc.loss:.4f}{limit}."
         )
     return (
         notes

@@ -40,6 +40,13 @@ class DataConstrainedAllocation(Allocation):
             return 1.0
         return float(self.n_tokens / self.unique_tokens)
 
+    @property
+    def binding(self) -> bool:
+        """Whether the unique data limits this optimum: it repeats them (``epochs`` > 1). With more unique
+        tokens than the all-unique optimum trains on, the limit does not bind and this *is* that optimum
+        (``plan --flops 1e22 --unique-tokens 500B``: 181B tokens, 0.36 epochs)."""
+        return self.epochs > 1.0
+
     def to_dict(self):
         out = super().to_dict()
         out.update(
