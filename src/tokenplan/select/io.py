@@ -416,6 +416,9 @@ PROMPT_RESPONSE_COLUMNS = (
     ("input", "output"),
 )
 #: a column of these names with no answer column beside it is read as a prompt-only pool
+# The domain column read without --domain-field when a row has no `domain`: `tokenplan data chatterbot`
+# named its label `source` until 2026-12-05 (now `domain`); its older files keep their domains.
+LEGACY_DOMAIN = "source"
 PROMPT_COLUMNS = ("prompt", "question", "query", "problem", "input", "text")
 #: beside a prompt column, a column named ``<anything>_<one of these>`` holds the answers (BELLE's
 #: ``std_answer``, ``reference_answer``, ``gold_response``, ``model_output``...), tried after the pairs above
@@ -579,6 +582,8 @@ def _to_record(
         domain = str(row[domain_field])
     elif "domain" in row and isinstance(row["domain"], str):
         domain = row["domain"]
+    elif isinstance(row.get(LEGACY_DOMAIN), str):  # `data chatterbot`'s files before 2026-12-05
+        domain = row[LEGACY_DOMAIN]
     score = None
     if score_field is not None and row.get(score_field) not in (None, ""):
         try:
@@ -653,7 +658,8 @@ def iter_records(
             found, stats.prompt_only, fields = _first_row(row, fmt, fields)
             fmt = fmt or found
             if detected and stats.prompt_only:
-                _other_text(stats, row, fields, {domain_field, score_field})
+                labels = {domain_field} if domain_field else {"domain", LEGACY_DOMAIN}
+                _other_text(stats, row, fields, labels | {score_field})
         try:
             yield _to_record(
                 index, line, row, fmt, fields, domain_field, score_field, stats.prompt_only

@@ -541,7 +541,8 @@ def _conversations(sources: dict[str, str]) -> tuple[list[tuple[str, str]], int]
 def prepare_chatterbot(
     out: str | Path, *, cache_dir: str | Path, archive: str | Path | None = None
 ) -> dict:
-    """The English conversations of ``chatterbot-corpus`` as JSONL (one conversation per line).
+    """The English conversations of ``chatterbot-corpus`` as JSONL (one conversation per line, ``{"text":
+    ..., "domain": "ai"}``: the turns, and the YAML file the conversation came from, as select's domain).
 
     Uses the installed package if present, else its wheel (fetched with ``pip download`` into
     ``cache_dir`` unless ``archive`` is given). Each YAML file's conversations become documents whose
@@ -570,7 +571,11 @@ def prepare_chatterbot(
     docs, n_duplicates = _conversations(sources)
     if not docs:
         raise InvalidInputError("no English conversations found in chatterbot-corpus.")
-    write_text_atomic(out, "".join(json.dumps({"text": t, "source": n}) + "\n" for t, n in docs))
+    # the label is `domain`, the column `tokenplan select` reads (LIMA's domains, per-domain counts) without
+    # --domain-field, named by the file as select names a chatterbot folder's ('ai' for ai.yml); it was
+    # `source` ('ai.yml'), which select did not read: select still does, for files written before.
+    rows = ({"text": t, "domain": Path(n).stem} for t, n in docs)
+    write_text_atomic(out, "".join(json.dumps(row) + "\n" for row in rows))
     return {
         "corpus": "chatterbot",
         "path": str(out),
