@@ -19,6 +19,7 @@ import json
 import math
 import os
 import re
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -47,6 +48,9 @@ __all__ = [
 # Canonical field -> accepted column names (compared after lower-casing and mapping spaces/dashes to "_").
 ALIASES: dict[str, tuple[str, ...]] = {
     "run_id": ("run_id", "run", "id", "name", "run_name"),
+    # A model name labels a run, but one model may be trained to several token counts (a row per model and
+    # token count): it names one training curve only with a step column (:func:`_run_ids`).
+    "model": ("model", "model_name"),
     "n_params": (
         "n_params",
         "params",
@@ -634,13 +638,7 @@ def _parse_runs(rows, mapping, p) -> tuple[_Cols, list[str], dict[str, int]]:
     """Numbers per field, rows whose status is not ok dropped (counted), D or C derived when absent."""
     notes: list[str] = []
     dropped: dict[str, int] = {}
-    run_id = np.array(
-        [
-            str(r.get(mapping["run_id"], "")) if "run_id" in mapping else f"row{i + 1}"
-            for i, r in enumerate(rows)
-        ],
-        dtype=object,
-    )
+    run_id = np.array(_run_ids(rows, mapping, notes), dtype=object)
     keep = np.ones(len(rows), dtype=bool)
     if "status" in mapping:
         status = np.array([str(r.get(mapping["status"], "")).strip().lower() for r in rows])
@@ -661,6 +659,37 @@ def _parse_runs(rows, mapping, p) -> tuple[_Cols, list[str], dict[str, int]]:
     cols = _Cols(run_id[keep], N, D, C, data["loss"], U, data.get("flops_budget"), row)
     cols.order_key = data.get("step", D)
     return cols, notes, dropped
+
+
+def _run_ids(rows, mapping, notes: list[str]) -> list[str]:
+    """Each row's run id: the run id column; else the model column (``model``, ``Model``), which names a
+    training curve only when a step column orders it, and otherwise a run per row, a model repeated on
+    several rows (one per token count, as Chinchilla's tables) numbered '400M #1', '400M #2' (read as
+    one curve, 4 runs of 2 models became 2); else the row number ('row28')."""
+    if "run_id" in mapping:
+        return [str(r.get(mapping["run_id"], "")) for r in rows]
+    if "model" not in mapping:
+        return [f"row{i + 1}" for i in range(len(rows))]
+    names = [str(r.get(mapping["model"]) or "").strip() for r in rows]
+    if "step" in mapping:
+        return [name or f"row{i + 1}" for i, name in enumerate(names)]
+    total = Counter(names)
+    shared = sorted(name for name, k in total.items() if name and k > 1)
+    if shared:
+        notes.append(
+            f"rows sharing a model name ({', '.join(shared[:3])}{', ...' if len(shared) > 3 else ''}) read "
+            f"as separate runs, numbered '{shared[0]} #1', ...: no step column orders them as a training "
+            "curve (add one, or a run_id column, to read them as one)."
+        )
+    seen: Counter[str] = Counter()
+    out = []
+    for i, name in enumerate(names):
+        seen[name] += 1
+        if not name:
+            out.append(f"row{i + 1}")
+        else:
+            out.append(name if total[name] == 1 else f"{name} #{seen[name]}")
+    return out
 
 
 def _tokens_and_flops(data, mapping, notes) -> tuple[np.ndarray, np.ndarray]:
@@ -706,7 +735,7 @@ def _fold_curves(cols: _Cols, mapping, p, notes) -> tuple[_Cols, Curves | None]:
     point as the run's result."""
     ids, counts = np.unique(cols.run_id.astype(str), return_counts=True)
     repeated = ids[counts > 1]
-    if not len(repeated) or "run_id" not in mapping:
+    if not len(repeated) or not ("run_id" in mapping or "model" in mapping):
         return cols, None
     if "step" not in mapping and "n_tokens" not in mapping:
         raise InvalidInputError(
