@@ -16,6 +16,7 @@ trained on more tokens.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,9 +26,10 @@ from tokenplan._solve import bisect, golden_section
 from tokenplan.errors import InvalidInputError
 from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
 from tokenplan.laws import Law, get_law, list_laws
+from tokenplan.laws.data_constrained import DataConstrainedLaw
 from tokenplan.units import format_quantity as fq
 
-__all__ = ["InferenceAllocation", "inference_optimal", "lifetime_flops"]
+__all__ = ["InferenceAllocation", "inference_optimal", "lifetime_flops", "tokens_for_loss"]
 
 # Training FLOPs per parameter per token (forward + backward, 6) and inference FLOPs (the forward pass, 2).
 TRAIN_FLOPS_PER_PARAM_TOKEN = FLOPS_PER_PARAM_TOKEN
@@ -57,6 +59,14 @@ class InferenceAllocation:
     #: The compute-optimal plan this is compared with (its loss is ``loss``).
     baseline_n_params: float
     baseline_n_tokens: float
+    #: The unique tokens both train on (None: unlimited): ``loss`` is then the loss with repetition, at
+    #: Muennighoff et al. 2023's effective data D' (the law's own N' and D' for a data-constrained law).
+    unique_tokens: float | None = None
+
+    @property
+    def epochs(self) -> float | None:
+        """Passes over the unique tokens (None without a data limit)."""
+        return None if self.unique_tokens is None else self.n_tokens / self.unique_tokens
 
     @property
     def train_flops(self) -> float:
@@ -97,7 +107,7 @@ class InferenceAllocation:
             self,
             "law loss inference_tokens n_params n_tokens tokens_per_param train_flops inference_flops "
             "total_flops baseline_n_params baseline_n_tokens baseline_total_flops flops_saved "
-            "fraction_saved",
+            "fraction_saved unique_tokens epochs",
         )
 
     def __repr__(self) -> str:
@@ -121,6 +131,7 @@ def inference_optimal(
     inference_tokens: float,
     *,
     law: str | Law = "chinchilla",
+    unique_tokens: float | None = None,
 ) -> InferenceAllocation:
     """Minimise 6 N D_train + 2 N D_inference at the loss the plan (``n_params``, ``n_tokens``) reaches
     (Sardana et al. 2024, "Beyond Chinchilla-Optimal"; no closed form: module docstring).
@@ -128,21 +139,26 @@ def inference_optimal(
     ``n_params``/``n_tokens`` is the baseline plan (usually the compute-optimal one for a budget); its
     predicted loss under ``law`` is the quality target. Returns the inference-aware (N, D_train) and the
     lifetime FLOPs saved versus the baseline. The law must predict a loss.
+
+    With ``unique_tokens`` the target and the constraint are the loss with repetition (:func:`_constraint`):
+    sized on fresh data, 605B tokens were offered on 25B unique ones, 24.2 epochs, missing the plan's loss.
     """
     n0 = _checks.positive("n_params", n_params)
     d0 = _checks.positive("n_tokens", n_tokens)
     t = _checks.positive("inference_tokens", inference_tokens, allow_zero=True)
+    U = None if unique_tokens is None else _checks.positive("unique_tokens", unique_tokens)
     law = get_law(law)
     if not law.has_loss:
         raise InvalidInputError(
             f"inference-aware planning needs a law that predicts loss; law {law.name!r} does not. "
             f"Use `law` {_loss_presets()}."
         )
-    target = float(law.loss(n0, d0))
+    loss, tokens_for_loss = _constraint(law, U)
+    target = loss(n0, d0)
 
     def cost(log_n: float) -> float:
         n = math.exp(log_n)
-        train, serve = lifetime_flops(n, law.tokens_for_loss(n, target), t)
+        train, serve = lifetime_flops(n, tokens_for_loss(n, target), t)
         return train + serve
 
     # The smallest N that can reach the target with unlimited data bounds the search from below.
@@ -156,7 +172,7 @@ def inference_optimal(
         lambda x: cost(x) if math.isfinite(cost(x)) else 1e300, edge, upper, tol=1e-9
     )
     n_best = math.exp(log_n)
-    d_best = law.tokens_for_loss(n_best, target)
+    d_best = tokens_for_loss(n_best, target)
     if cost(log_n) > cost(math.log(n0)):  # never report something worse than the baseline
         n_best, d_best = n0, d0
     return InferenceAllocation(
@@ -167,4 +183,48 @@ def inference_optimal(
         n_tokens=d_best,
         baseline_n_params=n0,
         baseline_n_tokens=d0,
+        unique_tokens=U,
     )
+
+
+def tokens_for_loss(
+    law: str | Law, n_params: float, loss: float, *, unique_tokens: float | None = None
+) -> float:
+    """The training tokens a model of ``n_params`` needs to reach ``loss`` under ``law``, with repetition
+    on ``unique_tokens`` when given: the constraint :func:`inference_optimal` solves on (``inf`` when no
+    amount of data gets there). The report's lifetime-cost chart draws its curves with it."""
+    return _constraint(get_law(law), unique_tokens)[1](n_params, loss)
+
+
+# Epochs standing for "unlimited repetition": D' is within 1e-20 of its cap (1 + R_D*) U long before.
+_MAX_EPOCHS = 1e6
+
+
+def _constraint(law: Law, unique_tokens: float | None) -> tuple[Callable, Callable]:
+    """(loss(N, D), tokens_for_loss(N, l)) of ``law``, with repetition on ``unique_tokens`` when given:
+    a data-constrained law's own loss (its N' and D'), else the law at Muennighoff et al. 2023's D' (eq. 5,
+    R_D* = 15.39), as :func:`tokenplan.plan.advice.assess_repetition` prices a plan's epochs. The
+    repeated loss falls monotonically in D to a floor (D' <= (1 + R_D*) U): beyond it, ``inf``."""
+    if unique_tokens is None:
+        return (lambda n, d: float(law.loss(n, d))), law.tokens_for_loss
+    U = unique_tokens
+    if isinstance(law, DataConstrainedLaw):
+        dc = law
+
+        def loss(n: float, d: float) -> float:
+            return float(dc.loss(n, d, min(U, d)))
+    else:
+        decay = get_law("muennighoff2023")
+
+        def loss(n: float, d: float) -> float:
+            return float(law.loss(n, decay.effective_tokens(d, U)))
+
+    def tokens_for_loss(n: float, target: float) -> float:
+        hi = math.log(U * _MAX_EPOCHS)
+        if loss(n, math.exp(hi)) >= target:
+            return math.inf
+        if loss(n, 1.0) <= target:
+            return 1.0
+        return math.exp(bisect(lambda x: -loss(n, math.exp(x)), -target, 0.0, hi))
+
+    return loss, tokens_for_loss

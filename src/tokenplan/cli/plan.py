@@ -238,7 +238,8 @@ def _inference_rows(p) -> list[tuple[str, str]]:
         (
             "inference-aware",
             f"{fq(inf.n_params)} {_params_word(p)} on {fq(inf.n_tokens)} tokens "
-            f"({inf.tokens_per_param:,.0f} tokens/param) at the same loss {inf.loss:.4f}",
+            f"({inf.tokens_per_param:,.0f} tokens/param{_inference_epochs(inf)}) at the same loss "
+            f"{inf.loss:.4f}{' with repetition' if inf.unique_tokens is not None else ''}",
         ),
         (
             "lifetime FLOPs",
@@ -247,6 +248,13 @@ def _inference_rows(p) -> list[tuple[str, str]]:
             f"serving {fq(inf.inference_tokens)} tokens",
         ),
     ]
+
+
+def _inference_epochs(inf) -> str:
+    """', 18.3 epochs of 25B' when the allocation trains on limited unique tokens, else nothing."""
+    if inf.unique_tokens is None:
+        return ""
+    return f", {format_epochs(inf.epochs)} epochs of {fq(inf.unique_tokens)}"
 
 
 def _hardware_rows(p) -> list[tuple[str, str]]:

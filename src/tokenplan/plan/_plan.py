@@ -84,7 +84,9 @@ def plan(
     if opts.inference_tokens is not None:
         from tokenplan.inference import inference_optimal
 
-        inference = inference_optimal(N, D, opts.inference_tokens, law=the_law)
+        inference = inference_optimal(
+            N, D, opts.inference_tokens, law=the_law, unique_tokens=opts.unique_tokens
+        )
 
     batch = steps.choose_batch(
         opts, n_params_non_embedding=n_nonemb, n_tokens=D, loss=loss_fresh, loss_law=the_law.name
@@ -102,7 +104,7 @@ def plan(
         memory=memory,
         batch=batch,
         outside=outside,
-    ) + steps.inference_warnings(the_law, inference, rep, loss)
+    ) + steps.inference_warnings(the_law, inference)
     vs_optimum = steps.versus_optimum(opts, alloc)
     warnings += steps.versus_optimum_warnings(the_law, (N, D), vs_optimum)
     if dc is not None:
@@ -187,6 +189,11 @@ def _sources(
     if inference:
         out["inference"] = (
             "Sardana et al. 2024, Beyond Chinchilla-Optimal: min 6ND + 2N D_inference"
+            + (
+                f" at the plan's loss with repetition ({MUENNIGHOFF_EQ}, eq. 5: D')"
+                if repeated
+                else ""
+            )
         )
     return out
 

@@ -678,42 +678,20 @@ def plan_warnings(
     return tuple(w for w in out if w)
 
 
-def inference_warnings(
-    law: Law, inference, rep: adv.Repetition | None = None, loss: float | None = None
-) -> tuple[str, ...]:
+def inference_warnings(law: Law, inference) -> tuple[str, ...]:
     """The extrapolation warning of the inference-aware allocation, which trains a smaller model far
     longer than the plan (Sardana et al. 2024) and can leave the law's fitted data when the plan does not:
-    ``plan --params 7B --inference-tokens 1e15`` asks for 22,775 tokens per parameter. With unique tokens
-    (``rep``, the plan's repetition, and ``loss``, its loss), also what repeating them costs it."""
+    ``plan --params 7B --inference-tokens 1e15`` asks for 22,775 tokens per parameter. (With unique tokens
+    the allocation is sized for the loss with repetition, :func:`tokenplan.inference.inference_optimal`,
+    so its saving is at the plan's own loss and needs no warning of its own.)"""
     if inference is None:
         return ()
     n, d = float(inference.n_params), float(inference.n_tokens)
     warning = adv.extrapolation_warning(law, adv.extrapolation(law, [(n, d)]))
-    out = (
-        []
-        if warning is None
-        else [f"the inference-aware allocation ({fq(n)} params on {fq(d)} tokens) is {warning}"]
-    )
-    repeated = None if rep is None else _inference_repeated(law, inference, rep, loss)
-    return tuple(out + ([repeated] if repeated else []))
-
-
-def _inference_repeated(law: Law, inference, rep: adv.Repetition, loss: float | None) -> str | None:
-    """Sardana et al. 2024's allocation is sized for the plan's loss on fresh tokens: on a plan's unique
-    tokens it trains longer, repeating them more (``plan --flops 9.3e21 --unique-tokens 25B
-    --inference-tokens 2T``: 605B tokens, 24.2 epochs of 25B, loss 2.1713 repeated where it was sized for
-    2.1451 and the plan reaches 2.1549), so its saving is not at the same loss: say so and by how much."""
-    n, d, U = float(inference.n_params), float(inference.n_tokens), rep.unique_tokens
-    mine = adv.assess_repetition(law, muennighoff(), n, d, U)
-    if mine.epochs <= 1.0 or mine.loss is None or not mine.loss > float(inference.loss):
-        return None
-    plan_loss = "" if loss is None else f", above this plan's {loss:.4f}"
     return (
-        f"the inference-aware allocation ({fq(n)} params on {fq(d)} tokens) is sized for loss "
-        f"{float(inference.loss):.4f} on fresh tokens (Sardana et al. 2024 model no repetition): on "
-        f"{format_count(U, 'unique token')} it is {format_epochs(mine.epochs, 1)} epochs (D'/D = "
-        f"{mine.effective_fraction:.2f}) and its loss {mine.loss:.4f}{plan_loss}, so the FLOPs it saves "
-        "are not at the same loss; it holds with more unique data."
+        ()
+        if warning is None
+        else (f"the inference-aware allocation ({fq(n)} params on {fq(d)} tokens) is {warning}",)
     )
 
 

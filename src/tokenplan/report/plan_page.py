@@ -370,14 +370,14 @@ def _repeat_chart(alt: Any, plan: Plan, table) -> Any:
 # inference-aware cost (Sardana et al. 2024)
 # --------------------------------------------------------------------------------------------------------
 def _inference_chart(alt: Any, plan: Plan, law: Law) -> Any:
-    from tokenplan.inference import lifetime_flops
+    from tokenplan.inference import lifetime_flops, tokens_for_loss
 
     inf = plan.inference
     rows = []
     for n in np.logspace(
         math.log10(inf.n_params / 8.0), math.log10(inf.baseline_n_params * 4.0), 60
     ):
-        d = law.tokens_for_loss(float(n), inf.loss)
+        d = tokens_for_loss(law, float(n), inf.loss, unique_tokens=inf.unique_tokens)
         if not math.isfinite(d):
             continue
         train, serve = lifetime_flops(n, d, inf.inference_tokens)
