@@ -115,20 +115,86 @@ def test_a_cut_that_cannot_leave_enough_runs_says_so():
 
 
 def test_a_share_cut_that_leaves_too_few_names_the_cut_that_holds_out_less():
-    """'Raise the cut' told a share cut to hold out more: with 6 runs at one budget and 1 at the next,
-    the default top 15% (2 runs, the cut's ties going out together) holds out all 7, and the fix is a
-    smaller share or the threshold that holds out the largest budget alone, which works."""
-    budget = np.repeat([1e18, 3.04e18], [6, 1])
-    runs = runs_from_arrays(np.arange(1, 8) * 1e7, np.ones(7) * 3, flops=budget)
-    with pytest.raises(InvalidInputError, match="leaves 0 runs to fit") as exc:
-        backtest(runs, "chinchilla")
+    """'Raise the cut' told a share cut to hold out more: with 5 runs at one budget, 2 at the next and 1
+    at the largest, 'top30%' (2.4 runs: the nearest whole budgets are the top two, 3 runs) leaves 5 to
+    fit, and the fix is a smaller share or the threshold that holds out the largest budget alone."""
+    budget = np.repeat([1e18, 2e18, 3.04e18], [5, 2, 1])
+    runs = runs_from_arrays(np.arange(1, 9) * 1e7, np.ones(8) * 3, flops=budget)
+    with pytest.raises(InvalidInputError, match="leaves 5 runs to fit") as exc:
+        backtest(runs, "chinchilla", holdout="top30%")
     assert "Raise the cut" not in str(exc.value)
     assert (
         "Hold out less: --holdout 'flops>=3.04e18' holds out the largest budget alone (1 run)"
         in str(exc.value)
     )
     train, test = split(runs, parse_holdout("flops>=3.04e18"), min_train=6)
+    assert (len(train), len(test)) == (7, 1)
+
+
+def test_the_default_cut_no_longer_holds_out_every_run():
+    """6 runs at one budget and 1 at the next: the default top 15% (ceil(1.05) = 2 runs, the cut's ties
+    going out together) held out all 7 and refused to backtest; the nearest whole budgets to 15% are the
+    largest one, 1 run."""
+    budget = np.repeat([1e18, 3.04e18], [6, 1])
+    runs = runs_from_arrays(np.arange(1, 8) * 1e7, np.ones(7) * 3, flops=budget)
+    train, test = split(runs, Holdout(), min_train=6)
     assert (len(train), len(test)) == (6, 1)
+
+
+# Held out by the default cut, n = 6..20 runs, computed by hand: runs of distinct compute, the whole count
+# nearest 15% of n (a tie takes more), at least 1; in budgets of 3 runs (n rounded up to a multiple of 3),
+# the nearest whole budgets, at least the largest. The old ceil(0.15 n) plus ties is in the comments.
+DISTINCT = {
+    6: 1,
+    7: 1,
+    8: 1,
+    9: 1,
+    10: 2,
+    11: 2,
+    12: 2,
+    13: 2,
+    14: 2,
+    15: 2,
+    16: 2,
+    17: 3,
+    18: 3,
+    19: 3,
+    20: 3,
+}
+# old: 6: 1, 7..13: 2 (29% at 7), 14..20: 3 (21% at 14)
+IN_THREES = {6: 3, 9: 3, 12: 3, 15: 3, 18: 3, 21: 3}  # old: 21 held out 6 (29%)
+
+
+@pytest.mark.parametrize("n", range(6, 21))
+def test_the_default_cut_holds_out_the_whole_budgets_nearest_15_percent(n):
+    one = runs_from_arrays(
+        np.arange(1, n + 1) * 1e7, np.ones(n) * 3, flops=10.0 ** (17 + 0.5 * np.arange(n))
+    )
+    assert Holdout().mask(one).sum() == DISTINCT[n]
+    m = -(-n // 3) * 3
+    budget = np.repeat(10.0 ** (17 + 0.5 * np.arange(m // 3)), 3)  # 0.5 dex apart
+    threes = runs_from_arrays(np.arange(1, m + 1) * 1e7, np.ones(m) * 3, flops=budget)
+    assert Holdout().mask(threes).sum() == IN_THREES[m]
+
+
+def test_the_backtest_says_what_its_cut_held_out():
+    """'top 15% of runs by compute' was printed over 8 of 23 runs (35%, the sweep's largest budget)."""
+    hold = Holdout()
+    assert (
+        hold.describe_split(3, 20, smallest=False)
+        == "top 15% of runs by compute: 3 of 20 runs (15%)"
+    )
+    assert (
+        hold.describe_split(3, 21, smallest=True)
+        == "top 15% of runs by compute: 3 of 21 runs (14%)"
+    )
+    assert hold.describe_split(8, 23, smallest=True) == (
+        "the largest budget by compute: 8 of 23 runs (35%), more than the top 15% asked: a budget goes "
+        "out whole"
+    )
+    assert Holdout(axis="n_params", value=1e9).describe_split(3, 20) == "params>=1e+09"
+    bt = backtest(_simulate(SPLIT, noise=0.005, seed=3), "chinchilla")
+    assert bt.holdout == "top 15% of runs by compute: 7 of 45 runs (16%)"
 
 
 @pytest.mark.parametrize(("truth", "form"), [(SHARED, "shared-exponent"), (SPLIT, "chinchilla")])

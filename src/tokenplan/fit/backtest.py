@@ -1,6 +1,7 @@
 """Backtests: how well does a law fitted on the smaller runs predict the larger ones?
 
-Leave-largest-out: the runs at or above a cutoff are held out (default: the top 15% of runs by compute;
+Leave-largest-out: the runs at or above a cutoff are held out (default: the top 15% of runs by compute,
+whole budgets, at least the largest;
 ``holdout="params>=1e9"`` or ``"flops>=1e20"`` choose another cut), the form is fitted on the rest and
 predicts the held-out runs. Reported per held-out run: actual, predicted, signed error (predicted/actual - 1)
 and an interval; overall the mean |error| and the share of held-out runs inside their intervals.
@@ -84,6 +85,23 @@ class Holdout:
             return f"top {self.share:.0%} of runs by compute"
         return f"{_CUT_NAME[self.axis]}>={self.value:.3g}"
 
+    def describe_split(self, n_out: int, n: int, *, smallest: bool = False) -> str:
+        """The cut and what it held out, as the backtest header prints it: a share cut says how many runs
+        went out ('top 15% of runs by compute: 3 of 20 runs (15%)'), and when the largest budget alone
+        (``smallest``: no smaller cut keeps budgets whole) is well above the share, that it is ('the largest
+        budget by compute: 8 of 23 runs (35%), more than the top 15% asked: a budget goes out whole'),
+        never a bare 'top 15%' over a third of the runs."""
+        if self.value is not None:
+            return self.describe()
+        shown = f"{n_out} of {n} runs ({n_out / n:.0%})"
+        if not smallest or n_out <= round(self.share * n):
+            return f"{self.describe()}: {shown}"
+        unit = _CUT_UNIT[self.axis]
+        return (
+            f"the largest {unit} by compute: {shown}, more than the top {self.share:.0%} asked: "
+            f"a {unit} goes out whole"
+        )
+
     def mask(self, runs: RunTable) -> np.ndarray:
         """True for the held-out runs. On the compute axis the cut is by budget (:func:`budget_flops`), so
         a budget goes out whole: a cut between runs of one budget would hold out part of it and fit the
@@ -91,15 +109,29 @@ class Holdout:
         x = self.values(runs)
         if self.value is not None:
             return x >= self.value * (1 - 1e-9)
-        k = max(1, math.ceil(self.share * len(runs)))
-        cut = np.sort(x)[-k]
-        return x >= cut * (1 - 1e-9)  # ties at the cut go out together
+        return _top_share(x, self.share)
 
     def values(self, runs: RunTable) -> np.ndarray:
         """Per run, the value the cut compares: its budget's compute on the compute axis."""
         if self.axis == "flops":
             return budget_flops(runs, bins_per_decade=self.bins_per_decade)
         return np.asarray(getattr(runs, self.axis), dtype=float)
+
+
+def _top_share(x: np.ndarray, share: float) -> np.ndarray:
+    """The runs of the largest values (budgets), whole budgets, as many as come nearest to ``share`` of the
+    runs (a tie takes more: more held-out runs are more evidence), and at least the largest budget. (The
+    cut was the ceil(share n)-th largest value with its ties, so 'top 15%' held out 2 of 7 runs, 29%, and
+    6 of 21 in budgets of 3, 29%, where 3 is 14%.)"""
+    target = share * len(x)
+    levels = np.unique(x)[::-1]
+    out = x >= levels[0] * (1 - 1e-9)
+    for value in levels[1:]:
+        wider = x >= value * (1 - 1e-9)
+        if abs(wider.sum() - target) > abs(out.sum() - target) + 1e-9:
+            break
+        out = wider
+    return out
 
 
 def budget_flops(runs: RunTable, *, bins_per_decade: float | None = None) -> np.ndarray:
@@ -366,7 +398,10 @@ def backtest(
         )
     rows = _rows(test, pred, np.maximum(0.0, np.log10(test.flops / train.flops.max())), level)
     factor = float(test.flops.max() / train.flops.max())
-    return Backtest(form, hold.describe(), len(train), rows, level, factor, law)
+    x = hold.values(runs)
+    smallest = bool(len(test) == (x >= x.max() * (1 - 1e-9)).sum())
+    described = hold.describe_split(len(test), len(runs), smallest=smallest)
+    return Backtest(form, described, len(train), rows, level, factor, law)
 
 
 def _repeats_below_the_cut(train: RunTable, test: RunTable, hold: Holdout) -> None:
