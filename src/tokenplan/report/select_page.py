@@ -174,20 +174,17 @@ def _funnel(report: SelectionReport) -> list[dict[str, Any]]:
             "key": "n_malformed",
         }
     )
-    reasons = report.drop_reasons
-    order = [r for r in reasons if r not in _DEDUP_ORDER] + [
-        r for r in _DEDUP_ORDER if r in reasons
-    ]
-    for reason in order:
-        left -= reasons[reason]
+    for reason in _stages(report):
+        dropped = report.drop_reasons.get(reason, 0)
+        left -= dropped
         kind = "dedup" if reason in _DEDUP_ORDER else "filter"
         rows.append(
             {
                 "stage": reason.replace("_", " "),
                 "kind": kind,
-                "dropped": reasons[reason],
+                "dropped": dropped,
                 "left": left,
-                "key": f"drop_reasons.{reason}",
+                "key": f"drop_reasons.{reason}" if reason in report.drop_reasons else "",
             }
         )
     rows.append(
@@ -211,6 +208,17 @@ def _funnel(report: SelectionReport) -> list[dict[str, Any]]:
     for i, row in enumerate(rows):
         row["order"] = i
     return rows
+
+
+def _stages(report: SelectionReport) -> list[str]:
+    """Every check that ran (``drop_stages``), dropping rows or not, and any reason that dropped rows, in
+    pipeline order: filters, then dedup. (The funnel listed only reasons that dropped rows, so a filter
+    that ran and dropped none looked as if it had not run.)"""
+    from tokenplan.select.filters import DROP_REASONS
+
+    seen = [*report.drop_stages, *report.drop_reasons]
+    known = [r for r in DROP_REASONS if r in seen]
+    return known + sorted({r for r in seen if r not in DROP_REASONS})
 
 
 def _funnel_chart(alt: Any, rows: list[dict]) -> Any:
@@ -275,6 +283,34 @@ def _project(embeddings: np.ndarray, shown: np.ndarray, *, seed: int) -> tuple[n
     return pca_2d(x, seed=seed)[shown].astype(float), "PCA"
 
 
+# Vega's category20 (d3.schemeCategory20), the map's palette up to 20 clusters.
+CATEGORY20 = (
+    "#1f77b4", "#aec7e8", "#ff7f0e", "#ffbb78", "#2ca02c", "#98df8a", "#d62728", "#ff9896", "#9467bd",
+    "#c5b0d5", "#8c564b", "#c49c94", "#e377c2", "#f7b6d2", "#7f7f7f", "#c7c7c7", "#bcbd22", "#dbdb8d",
+    "#17becf", "#9edae5",
+)  # fmt: skip
+
+
+def cluster_colours(k: int) -> list[str]:
+    """One colour per cluster, no two alike: category20 up to 20 clusters; beyond, hues a golden angle
+    apart at three lightnesses (category20 by name repeats from the 21st cluster: clusters 0 and 20 were
+    drawn in the same blue)."""
+    import colorsys
+
+    if k <= len(CATEGORY20):
+        return list(CATEGORY20[:k])
+    out: list[str] = []
+    i = 0
+    while len(out) < k:
+        hue = (i * 0.6180339887498949) % 1.0
+        r, g, b = colorsys.hls_to_rgb(hue, (0.42, 0.6, 0.76)[i % 3], 0.7)
+        colour = f"#{round(255 * r):02x}{round(255 * g):02x}{round(255 * b):02x}"
+        if colour not in out:  # two hues that round to one colour: take the next hue instead
+            out.append(colour)
+        i += 1
+    return out
+
+
 def _map_chart(alt, xy, shown, labels, sel, rnd, texts, projection) -> Any:
     in_sel, in_rnd = np.zeros(len(labels), bool), np.zeros(len(labels), bool)
     in_sel[sel], in_rnd[rnd] = True, True
@@ -294,7 +330,9 @@ def _map_chart(alt, xy, shown, labels, sel, rnd, texts, projection) -> Any:
     )
     x = alt.X("x:Q", title=f"{projection} 1", axis=alt.Axis(labels=False, ticks=False))
     y = alt.Y("y:Q", title=f"{projection} 2", axis=alt.Axis(labels=False, ticks=False))
-    color = alt.Color("cluster:N", legend=None, scale=alt.Scale(scheme="category20"))
+    k = int(labels.max()) + 1 if len(labels) else 1
+    scale = alt.Scale(domain=list(range(k)), range=cluster_colours(k))
+    color = alt.Color("cluster:N", legend=None, scale=scale)
     tip = [alt.Tooltip("cluster:N"), alt.Tooltip("text:N", title="text")]
     base = alt.Chart(alt.Data(values=rows))
     pool = base.mark_circle(size=14, opacity=0.35).encode(x, y, color, tooltip=tip)

@@ -44,6 +44,7 @@ def sweep_report(
 
     rows = read_results(result.results_csv)
     _mark_this_call(rows, result.trained_ids)
+    _repetition_cells(rows)
     fits, fit_notes = _fits(result, spec)
     iso = next((f for name, f in fits if name == "Approach 2"), None)
     charts = {"curves": _curves_chart(alt, result)}
@@ -100,6 +101,23 @@ def _mark_this_call(rows: list[dict], trained_ids: tuple[str, ...]) -> None:
     trained = set(trained_ids)
     for row in rows:
         row["this_call"] = "trained" if row.get("run_id") in trained else "finished earlier"
+
+
+def _repetition_cells(rows: list[dict]) -> None:
+    """Each row's unique tokens, epochs and dropout as the run table shows them: a repetition grid varies
+    them (its runs differ in nothing else the table showed: 12 rows of one size and budget), an IsoFLOP
+    grid's template leaves them out. Dropout: 'none', or the rate and its schedule ('0.1 constant',
+    '0.1 late from 50%')."""
+    from tokenplan.units import format_epochs, format_quantity
+
+    for row in rows:
+        unique, epochs = _num(row.get("unique_tokens")), _num(row.get("epochs"))
+        row["unique_text"] = format_quantity(unique) if math.isfinite(unique) else "-"
+        row["epochs_text"] = format_epochs(epochs) if math.isfinite(epochs) else "-"
+        p, start = _num(row.get("dropout")), _num(row.get("dropout_start"))
+        schedule = row.get("dropout_schedule") or ("constant" if p else "none")
+        later = f" from {start:.0%}" if math.isfinite(start) and start > 0 else ""
+        row["dropout_text"] = f"{p:g} {schedule}{later}" if math.isfinite(p) and p > 0 else "none"
 
 
 def _num(text: Any) -> float:

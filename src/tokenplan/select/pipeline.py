@@ -458,6 +458,9 @@ class SelectionReport:
     baseline_matched_on: str = "rows"
     """What the random baseline shares with the selection: ``rows`` (as many rows) or, with a token budget,
     ``tokens`` (random rows taken until the same budget is spent, the method's rule)."""
+    drop_stages: tuple[str, ...] = ()
+    """The checks that ran, as drop reasons in pipeline order (:func:`drop_stages`): a check that dropped
+    no row is here and not in ``drop_reasons``, so the report's funnel shows it ran and dropped 0."""
 
     @property
     def baseline_label(self) -> str:
@@ -491,6 +494,7 @@ class SelectionReport:
             "plot": self.plot,
             "timings_s": self.timings,
             "warnings": list(self.warnings),
+            "drop_stages": list(self.drop_stages),
             "notes": list(self.notes),
             "guidance": [g.to_dict() for g in self.guidance],
         }
@@ -1200,10 +1204,8 @@ def _check_recipe(recipe: object) -> None:
 
 
 def run(recipe: Recipe, *, progress: Progress | None = None) -> SelectionReport:
-    """Run the whole pipeline of ``recipe``; ``progress(stage, n_done, total)`` reports long stages.
-
-    read -> clean -> filter -> dedup (one streamed pass) -> embed -> cluster -> [semantic dedup] ->
-    select -> report -> write.
+    """Run the whole pipeline of ``recipe``; ``progress(stage, n_done, total)`` reports long stages: read ->
+    clean -> filter -> dedup (one streamed pass) -> embed -> cluster -> [semantic dedup] -> select -> report.
     """
     from tokenplan.select.io import ReadStats
 
@@ -1249,6 +1251,7 @@ def run(recipe: Recipe, *, progress: Progress | None = None) -> SelectionReport:
         random_baseline=baseline,
         baseline_matched_on="rows" if recipe.budget_tokens is None else "tokens",
         prompt_only=stats.prompt_only,
+        drop_stages=drop_stages(recipe, prompt_only=stats.prompt_only),
         output=written,
         plot=plot_path,
         timings={k: round(v, 3) for k, v in timer.timings.items()},
@@ -1259,6 +1262,29 @@ def run(recipe: Recipe, *, progress: Progress | None = None) -> SelectionReport:
     if recipe.report:
         write_report_page(recipe, result, emb, cands, km, sel, random=rnd)
     return result
+
+
+def drop_stages(recipe: Recipe, *, prompt_only: bool = False) -> tuple[str, ...]:
+    """The drop checks ``recipe`` runs, in pipeline order (:data:`~tokenplan.select.filters.DROP_REASONS`):
+    emptiness always; the answer filters it turns on (none on a prompt-only pool, :func:`filter_records`);
+    the score floor with a score field; the dedup stages it turns on; the target's own examples."""
+    from tokenplan.select.filters import DROP_REASONS
+
+    f = recipe.filters
+    answers = not prompt_only
+    ran = {
+        "empty": True,
+        "too_short": answers and f.min_chars is not None,
+        "too_long": answers and f.max_chars is not None,
+        "first_person": answers and bool(f.first_person),
+        "refers_to_other_answers": answers and bool(f.refers_to_others),
+        "low_score": f.min_score is not None and recipe.score_field is not None,
+        "exact_duplicate": bool(recipe.dedup_exact),
+        "near_duplicate": recipe.dedup_near is not None,
+        "semantic_duplicate": recipe.dedup_semantic is not None,
+        "target_example": recipe.target is not None,
+    }
+    return tuple(r for r in DROP_REASONS if ran[r])
 
 
 def write_report_page(
