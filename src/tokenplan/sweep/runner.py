@@ -103,7 +103,8 @@ def fit_command_for(
 
 
 def _corpus(spec: SweepSpec, folder: SweepFolder):
-    """The sweep's tokenized corpus: corpus.npz if it matches the spec's data, else made now."""
+    """The sweep's tokenized corpus: corpus.npz if it matches the spec's data, else made now (refused when
+    the folder holds runs trained on other tokens: :func:`_check_same_corpus`)."""
     from tokenplan.sweep.data import load_corpus
     from tokenplan.sweep.executors import load_corpus_npz, save_corpus
 
@@ -114,9 +115,11 @@ def _corpus(spec: SweepSpec, folder: SweepFolder):
         "text_field": spec.text_field,
     }
     path = folder.path / "corpus.npz"
+    saved = None
     if path.exists():
         corpus, saved = load_corpus_npz(path)  # damaged: one clear error (the folder check passed)
         if all(saved.get(k) == v for k, v in meta.items()):
+            _check_same_corpus(folder, corpus, meta, saved)
             return corpus, path
     corpus = load_corpus(
         spec.data,
@@ -124,9 +127,39 @@ def _corpus(spec: SweepSpec, folder: SweepFolder):
         val_fraction=spec.val_fraction,
         text_field=spec.text_field,
     )
+    _check_same_corpus(folder, corpus, meta, saved)
     with folder.writing("corpus.npz"):
         save_corpus(corpus, path, meta)
     return corpus, path
+
+
+def _check_same_corpus(folder: SweepFolder, corpus, meta: dict, saved: dict | None) -> None:
+    """Refuse a corpus whose tokens differ from those the folder's runs trained on: a run's id hashes its
+    config, not its corpus, so a finished run would be reused (and a checkpoint resumed) as this corpus's
+    run (``--extend --data other.txt`` reported the old text's runs as the new one's). The check is on the
+    tokens (the fingerprint), so the same text at another path is the same corpus."""
+    trained = {r.get("corpus") for r in finished_records(folder.path).values()} - {None, ""}
+    if saved is not None and folder.runs:  # runs in progress trained on corpus.npz's tokens
+        trained.add(saved.get("fingerprint"))
+    if not trained or trained == {corpus.fingerprint}:
+        return
+    old = saved or {}
+    changed = [
+        f"{key}: {_shown(key, old.get(key))} -> {_shown(key, value)}"
+        for key, value in meta.items()
+        if key in old and old[key] != value
+    ]
+    what = ", ".join(changed) or f"the text of {_shown('data', meta['data'])} changed since"
+    raise InvalidInputError(
+        f"{folder.path} holds runs trained on another corpus ({what}); a sweep folder holds the runs "
+        "of one corpus (a run's id does not name it, so they would be reused as this corpus's runs): "
+        "use a new --out folder, or the data those runs were trained on.",
+        param="data",
+    )
+
+
+def _shown(key: str, value: Any) -> str:
+    return "the shipped sample" if key == "data" and value is None else repr(value)
 
 
 def _check_spec(spec: Any) -> None:

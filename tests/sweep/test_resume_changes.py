@@ -1,0 +1,76 @@
+"""Resuming or extending a sweep folder with another corpus is refused in one line naming what changed:
+a run's id hashes its config, not its corpus, so runs trained on the old text would be reported as the new
+text's (``--extend --data other.txt`` printed '4 already done', trained nothing, and replaced corpus.npz)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tokenplan.errors import InvalidInputError
+from tokenplan.sweep.runner import run_sweep
+from tokenplan.sweep.spec import spec_from_dict
+
+pytest.importorskip("torch")
+
+SAMPLE = Path(__file__).resolve().parents[2] / "src/tokenplan/sweep/examples/shakespeare_sample.txt"
+TINY = {
+    "kind": "isoflop",
+    "budgets": [4e8],
+    "sizes": ["L1-d16-h1"],
+    "seq_len": 16,
+    "batch_size": 4,
+    "n_evals": 1,
+    "eval_tokens": 256,
+    "min_steps": 1,
+}
+
+
+def _text(path: Path, start: int) -> Path:
+    path.write_text(SAMPLE.read_text("utf-8")[start : start + 40_000], "utf-8")
+    return path
+
+
+def _sweep(out: Path, data: Path, **kw):
+    return run_sweep(spec_from_dict({**TINY, "data": str(data)}), out, executor="serial", **kw)
+
+
+def _files(out: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+def test_extend_with_another_corpus_is_refused_and_changes_nothing(tmp_path):
+    first, other = _text(tmp_path / "a.txt", 0), _text(tmp_path / "b.txt", 60_000)
+    out = tmp_path / "sweep"
+    assert _sweep(out, first).n_trained == 1
+    before = _files(out)
+    with pytest.raises(InvalidInputError) as info:
+        _sweep(out, other, extend=True)
+    message = str(info.value)
+    assert info.value.param == "data"
+    assert "another corpus" in message and str(first) in message and str(other) in message
+    assert len(message.splitlines()) == 1
+    assert _files(out) == before  # corpus.npz and results untouched
+
+
+def test_a_data_file_edited_after_its_corpus_npz_was_deleted_is_refused(tmp_path):
+    data = _text(tmp_path / "a.txt", 0)
+    out = tmp_path / "sweep"
+    assert _sweep(out, data).n_trained == 1
+    (out / "corpus.npz").unlink()
+    _text(data, 60_000)  # the same path, other text
+    with pytest.raises(InvalidInputError) as info:
+        _sweep(out, data)
+    assert info.value.param == "data" and "text of" in str(info.value)
+    assert not (out / "corpus.npz").exists()
+
+
+def test_the_same_text_at_another_path_is_the_same_corpus(tmp_path):
+    """The check is on the tokens, not the path: a moved data file extends the folder."""
+    data = _text(tmp_path / "a.txt", 0)
+    out = tmp_path / "sweep"
+    assert _sweep(out, data).n_trained == 1
+    moved = data.rename(tmp_path / "moved.txt")
+    result = _sweep(out, moved, extend=True)
+    assert result.n_trained == 0 and result.n_skipped == 1
