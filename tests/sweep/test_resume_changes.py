@@ -74,3 +74,16 @@ def test_the_same_text_at_another_path_is_the_same_corpus(tmp_path):
     moved = data.rename(tmp_path / "moved.txt")
     result = _sweep(out, moved, extend=True)
     assert result.n_trained == 0 and result.n_skipped == 1
+
+
+def test_resuming_with_another_spec_names_what_changed(tmp_path):
+    """'holds a different sweep (see sweep.yaml)' left the user to diff two YAML files of 40 keys."""
+    out = tmp_path / "sweep"
+    data = _text(tmp_path / "a.txt", 0)
+    assert _sweep(out, data).n_trained == 1
+    changed = {**TINY, "data": str(data), "lrs": [1e-2], "seq_len": 32}
+    with pytest.raises(InvalidInputError) as info:
+        run_sweep(spec_from_dict(changed), out, executor="serial")
+    message = str(info.value)
+    assert "(seq_len: 16 -> 32; lrs: 0.003 -> 0.01; see " in message, message
+    assert len(message.splitlines()) == 1 and info.value.param == "out_dir"

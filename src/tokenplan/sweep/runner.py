@@ -21,7 +21,7 @@ from tokenplan.errors import InvalidInputError
 from tokenplan.sweep.folder import SweepFolder
 from tokenplan.sweep.grid import RunSpec, expand
 from tokenplan.sweep.results import finished_records, rebuild_results
-from tokenplan.sweep.spec import SweepSpec, describe, load_spec, spec_digest
+from tokenplan.sweep.spec import SweepSpec, describe, load_spec, spec_changes, spec_digest
 
 RESULT_FILES = ("results.csv", "curves.csv", "results_best_lr.csv")
 
@@ -309,9 +309,10 @@ def _check_same_spec(folder: SweepFolder, spec: SweepSpec, *, extend: bool) -> N
         return
     old = _saved_spec(folder)
     if old is None or spec_digest(old) != spec_digest(spec):
+        changed = "; ".join(spec_changes(old, spec)) if old is not None else "unreadable"
         raise InvalidInputError(
-            f"{folder.path} holds a different sweep (see {spec_path}); use a new --out folder, or pass "
-            "--extend to add this spec's runs to it.",
+            f"{folder.path} holds a different sweep ({changed}; see {spec_path}); use a new --out "
+            "folder, or pass --extend to add this spec's runs to it.",
             param="out_dir",
         )
 

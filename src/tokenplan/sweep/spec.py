@@ -560,10 +560,30 @@ def load_spec(path: str | Path, *, preset: str | None = None) -> SweepSpec:
 _NOT_DIGESTED = ("description", "device", "num_cpus", "num_gpus")
 
 
-def spec_digest(spec: SweepSpec) -> str:
-    """A hash of the runs a spec describes, after a YAML-style round trip (so 1 and 1.0 compare equal);
-    the execution settings (device, CPUs and GPUs per run) and the description are left out."""
+def _normal(spec: SweepSpec) -> dict[str, Any]:
+    """The keys that decide a spec's runs, after a YAML-style round trip (so 1 and 1.0 compare equal)."""
     normal = spec_from_dict(spec.to_dict()).to_dict()
     for key in _NOT_DIGESTED:
         normal.pop(key)
-    return hashlib.sha256(json.dumps(normal, sort_keys=True).encode()).hexdigest()[:12]
+    return normal
+
+
+def spec_digest(spec: SweepSpec) -> str:
+    """A hash of the runs a spec describes, after a YAML-style round trip (so 1 and 1.0 compare equal);
+    the execution settings (device, CPUs and GPUs per run) and the description are left out."""
+    return hashlib.sha256(json.dumps(_normal(spec), sort_keys=True).encode()).hexdigest()[:12]
+
+
+def spec_changes(old: SweepSpec, new: SweepSpec) -> list[str]:
+    """What makes ``new`` another grid than ``old``, one 'key: old -> new' per key that
+    :func:`spec_digest` hashes ('lrs: 0.003 -> 0.01'); empty when the digests are equal."""
+    a, b = _normal(old), _normal(new)
+    return [f"{k}: {_shown(k, a.get(k))} -> {_shown(k, b.get(k))}" for k in a if a[k] != b.get(k)]
+
+
+def _shown(key: str, value: Any) -> str:
+    if value is None:
+        return "the shipped sample" if key == "data" else "none"
+    if isinstance(value, list):
+        return ",".join(_shown(key, v) for v in value)
+    return f"{value:g}" if isinstance(value, float) else str(value)
