@@ -112,13 +112,41 @@ def test_a_real_blow_up_is_marked_failed(corpus):
     assert fine.status == "ok" and math.isfinite(fine.loss)  # the same run at a sane LR does not
 
 
+def test_a_blow_up_that_clipping_kept_finite_is_failed_not_ok(corpus, tmp_path):
+    """LR 10 with clipping: the held-out loss ends at 18.9 nats, over 3x ln(256) = 5.55 (a uniform guess
+    over bytes), and was recorded 'ok', so a fit took it as a point of the law. A final loss not below a
+    uniform guess's is a divergence: failed, NaN loss, and left out of the fit."""
+    from tokenplan.runs import read_runs
+    from tokenplan.sweep.runner import run_sweep
+    from tokenplan.sweep.spec import spec_from_dict
+
+    r = train(TrainConfig(**TINY, n_tokens=64 * 200, lr=10.0), corpus)
+    assert r.status == "failed" and math.isnan(r.loss), (r.status, r.loss)
+    assert r.error.startswith("diverged: final held-out loss 18.9")
+    assert "nats is not below ln(256) = 5.545, the loss of a uniform guess" in r.error
+    assert r.steps == 200 and r.curve[-1].loss > math.log(256)  # the curve is kept as it was
+    sane = train(TrainConfig(**TINY, n_tokens=64 * 200, lr=1.0), corpus)
+    assert sane.status == "ok" and sane.loss < math.log(256)  # a high LR that still learns is ok
+    spec = {
+        "kind": "isoflop",
+        "budgets": [4e8],
+        "sizes": ["L1-d16-h1", "L1-d24-h1"],
+        "lrs": [3e-3, 10],
+    }
+    spec.update(seq_len=16, batch_size=4, n_evals=1, eval_tokens=256, min_steps=1)
+    res = run_sweep(spec_from_dict(spec), tmp_path / "s", executor="serial")
+    assert res.counts["failed"] >= 1
+    runs = read_runs(res.best_lr_csv)
+    assert len(runs.loss) == 2 and max(runs.loss) < math.log(256)
+
+
 def test_a_nan_held_out_loss_is_failed(corpus, monkeypatch):
     from tokenplan.sweep import train as train_mod
 
     monkeypatch.setattr(train_mod._Run, "evaluate", lambda self: float("nan"))
     r = train(TrainConfig(**TINY, n_tokens=64 * 20), corpus)
     assert r.status == "failed" and math.isnan(r.loss)
-    assert r.error == "held-out loss nan at step 10" and r.steps == 10
+    assert r.error == "diverged: held-out loss nan at step 10" and r.steps == 10
 
 
 def test_serial_training_leaves_the_thread_count_alone(corpus, tmp_path):

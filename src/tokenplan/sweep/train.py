@@ -7,7 +7,9 @@ cycle longer than the run overestimates its loss). Deterministic given ``seed``:
 data order (:func:`tokenplan.sweep.data.batch_indices`) and dropout come from it, and a checkpoint stores
 the RNG state so a resumed run continues the same trajectory.
 
-A run whose loss becomes NaN/inf stops and is reported ``failed``; a run with fewer than ``min_steps``
+A run whose loss becomes NaN/inf stops and is reported ``failed``, as is one whose final held-out loss is not
+below ln(vocab_size), a uniform guess's (gradient clipping can keep a blow-up finite: 18.9 nats at LR 10 on
+bytes); both errors start with ``diverged:``. A run with fewer than ``min_steps``
 optimizer steps is reported ``too_few_steps`` (its loss mostly measures the warmup, not the model).
 """
 
@@ -55,7 +57,8 @@ class TrainResult:
     """What a run produced."""
 
     status: str
-    """'ok', 'failed' (NaN/inf loss or an error) or 'too_few_steps'."""
+    """'ok', 'failed' (NaN/inf loss, a final loss not below ln(vocab_size), or an error) or
+    'too_few_steps'."""
     loss: float
     """Final held-out loss in nats/token (NaN when failed)."""
     steps: int
@@ -373,6 +376,13 @@ def train(
     if ckpt_path is not None:
         ckpt_path.unlink(missing_ok=True)
     final = run.curve[-1].loss if run.curve else math.nan
+    uniform = math.log(config.vocab_size)
+    if final >= uniform:  # finite, yet no better than the start: clipping kept a blow-up finite
+        why = (
+            f"diverged: final held-out loss {final:.4g} nats is not below ln({config.vocab_size}) = "
+            f"{uniform:.4g}, the loss of a uniform guess; lower the LR"
+        )
+        return result("failed", math.nan, run, wall, why)
     status = "ok" if steps >= config.min_steps else "too_few_steps"
     return result(status, final, run, wall)
 
@@ -424,7 +434,7 @@ def _loop(
         train_loss, lr = run.train_step(steps)
         run.elapsed = time.perf_counter() - t0
         if not math.isfinite(train_loss):
-            return f"loss became {train_loss} at step {run.step}"
+            return f"diverged: loss became {train_loss} at step {run.step}"
         window_steps += 1
         if run.step in eval_at:
             val_loss = run.evaluate()
@@ -437,7 +447,7 @@ def _loop(
             window_t0, window_steps = now, 0
             run.elapsed = now - t0
             if not math.isfinite(val_loss):
-                return f"held-out loss {val_loss} at step {run.step}"
+                return f"diverged: held-out loss {val_loss} at step {run.step}"
         if ckpt_path is not None and time.perf_counter() - last_ckpt >= checkpoint_every:
             run.save(ckpt_path, run.wall_before + time.perf_counter() - t0)
             last_ckpt = time.perf_counter()
