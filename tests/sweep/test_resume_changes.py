@@ -87,3 +87,15 @@ def test_resuming_with_another_spec_names_what_changed(tmp_path):
     message = str(info.value)
     assert "(seq_len: 16 -> 32; lrs: 0.003 -> 0.01; see " in message, message
     assert len(message.splitlines()) == 1 and info.value.param == "out_dir"
+
+
+def test_overwrite_without_report_is_refused_not_ignored(tmp_path):
+    """`sweep --overwrite` reads as 'start this folder over'; it only ever let --report replace a page, and
+    without --report it was dropped in silence (the sweep resumed, '4 already done')."""
+    from helpers import run_cli
+
+    r = run_cli("sweep", "--preset", "micro", "--out", str(tmp_path / "s"), "--overwrite")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.startswith("tokenplan: error: --overwrite: it only lets --report replace")
+    assert "a sweep folder is never overwritten" in r.stderr and len(r.stderr.splitlines()) == 1
+    assert not (tmp_path / "s").exists()

@@ -129,6 +129,7 @@ def sweep(spec_file, preset, out_dir, dry_run, quiet, report, overwrite, as_json
     run_options = {k: flags.pop(k) for k in _RUN_OPTIONS}
     every = run_options["checkpoint_every"]  # checked before --dry-run too
     _checks.positive("checkpoint_every", every, allow_zero=True)
+    _refuse_lone_overwrite(overwrite, report)
     spec, name = _spec_from_cli(spec_file, preset, flags)
     out = Path(out_dir) if out_dir else Path("sweeps") / name
     if out_dir:  # '-' or a file above it: refused before training, and in a dry run
@@ -173,6 +174,17 @@ def sweep(spec_file, preset, out_dir, dry_run, quiet, report, overwrite, as_json
 
 
 sweep.tokenplan_flags = {"data": "--data"}  # the option's name is data_path
+
+
+def _refuse_lone_overwrite(overwrite: bool, report: str | None) -> None:
+    """``--overwrite`` without ``--report`` reads as "start the folder over"; it was dropped in silence."""
+    if overwrite and not report:
+        raise InvalidInputError(
+            "it only lets --report replace an existing page; a sweep folder is never overwritten (its "
+            "finished runs are kept and resumed): to start over, give a new --out folder or delete the "
+            "old one; to add another grid's runs to it, pass --extend.",
+            param="overwrite",
+        )
 
 
 def _print_summary(result) -> None:
