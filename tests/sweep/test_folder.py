@@ -301,3 +301,22 @@ def test_a_refused_sweep_leaves_no_new_files(tmp_path):
         with pytest.raises(InvalidInputError, match="does not exist"):
             run_sweep(bad, out, executor="serial")
     assert not (tmp_path / "new").exists() and list(empty.iterdir()) == []
+
+
+def test_a_results_file_edited_by_hand_says_it_is_rebuilt_not_to_start_over(finished, tmp_path):
+    """A hand-truncated results.csv was refused with 'Choose a new --out folder', which would train every
+    finished run again; the file is derived from runs/*/result.json, so the fix is to move it away."""
+    out = _copy(finished, tmp_path / "s")
+    original = (out / "results.csv").read_bytes()
+    (out / "results.csv").write_bytes(original[:-30])  # a torn last line
+    before = _snapshot(out)
+    with pytest.raises(InvalidInputError) as info:
+        _tiny_sweep(out)
+    message = str(info.value)
+    assert "results.csv (changed since" in message and "Choose a new --out" not in message
+    assert "writes results.csv again from runs/*/result.json: move your edited copy away" in message
+    assert _snapshot(out) == before
+    (out / "results.csv").unlink()  # the advice, followed
+    result = _tiny_sweep(out)
+    assert result.n_trained == 0 and result.n_skipped == 2
+    assert (out / "results.csv").read_bytes() == original

@@ -36,6 +36,8 @@ LOCK_NAME = ".tokenplan.lock"
 OWNER_NAME = ".tokenplan.owner"
 OUTPUT_NAMES = ("sweep.yaml", "corpus.npz", "results.csv", "curves.csv", "results_best_lr.csv")
 """Top-level files a sweep writes (and so must never find there unless it wrote them)."""
+_REBUILT = ("results.csv", "curves.csv", "results_best_lr.csv")
+"""Outputs rebuilt from the runs' result.json files at every start (an edited one can simply go)."""
 _OURS = {MANIFEST_NAME, LOCK_NAME, OWNER_NAME}
 _FORMAT = "tokenplan-sweep-manifest/1"
 
@@ -139,11 +141,10 @@ class SweepFolder:
         else:
             shutil.rmtree(root, ignore_errors=True)
 
-    def _refuse(self, what: str) -> InvalidInputError:
+    def _refuse(self, what: str, fix: str = "") -> InvalidInputError:
+        fix = fix or "Choose a new --out folder, or move those files away."
         return InvalidInputError(
-            f"out={str(self.path)!r} {what}; nothing was changed. Choose a new --out folder, or move "
-            "those files away.",
-            param="out_dir",
+            f"out={str(self.path)!r} {what}; nothing was changed. {fix}", param="out_dir"
         )
 
     def _refuse_if_foreign_before_locking(self) -> None:
@@ -226,7 +227,7 @@ class SweepFolder:
 
     def _check_outputs(self) -> None:
         """Refuse files at the sweep's names that the tool did not write or that changed since."""
-        problems = []
+        problems, edited = [], []
         for name in OUTPUT_NAMES:
             path = self.path / name
             if not path.exists():
@@ -236,6 +237,7 @@ class SweepFolder:
                 problems.append(f"{name} (not written by tokenplan sweep)")
             elif not entry.get("pending") and not self._unchanged(name, path, entry):
                 problems.append(f"{name} (changed since tokenplan sweep wrote it)")
+                edited.append(name)
         runs = self.path / "runs"
         if runs.is_dir():
             strange = sorted(
@@ -243,7 +245,18 @@ class SweepFolder:
             )
             problems += [f"runs/{name} (not made by tokenplan sweep)" for name in strange[:5]]
         if problems:
-            raise self._refuse("holds " + ", ".join(problems))
+            raise self._refuse("holds " + ", ".join(problems), self._fix_for(problems, edited))
+
+    @staticmethod
+    def _fix_for(problems: list[str], edited: list[str]) -> str:
+        """An edited results file is rebuilt from the runs: say so, rather than send the user (whose
+        finished runs are all in runs/) to a new --out folder that would train them again."""
+        if not problems or len(edited) < len(problems) or not set(edited) <= set(_REBUILT):
+            return ""
+        return (
+            f"The sweep writes {' and '.join(edited)} again from runs/*/result.json: move your edited "
+            "copy away (or delete it) and run the same command; every finished run is kept."
+        )
 
     def _unchanged(self, name: str, path: Path, entry: dict[str, Any]) -> bool:
         """The file is as the sweep wrote it: the same size and mtime, or (a copied folder's new mtime) the
