@@ -320,3 +320,21 @@ def test_a_results_file_edited_by_hand_says_it_is_rebuilt_not_to_start_over(fini
     result = _tiny_sweep(out)
     assert result.n_trained == 0 and result.n_skipped == 2
     assert (out / "results.csv").read_bytes() == original
+
+
+def test_a_damaged_result_json_is_refused_not_silently_retrained(finished, tmp_path):
+    """A result.json cut off by hand read as 'not finished': the sweep trained the run again and replaced
+    the file without a word (hours, on a real grid). It is refused like a damaged checkpoint, and the run
+    trains again once the file is deleted."""
+    out = _copy(finished, tmp_path / "s")
+    (path,) = sorted(out.glob("runs/*/result.json"))[:1]
+    path.write_bytes(path.read_bytes()[:300])
+    before = _snapshot(out)
+    with pytest.raises(InvalidInputError) as info:
+        _tiny_sweep(out)
+    message = str(info.value)
+    assert f"runs/{path.parent.name}/result.json, not the record tokenplan sweep wrote" in message
+    assert "delete it to train that run again" in message and info.value.param == "out_dir"
+    assert _snapshot(out) == before
+    path.unlink()
+    assert _tiny_sweep(out).n_trained == 1

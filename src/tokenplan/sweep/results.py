@@ -21,6 +21,7 @@ from tokenplan._io import write_text_atomic
 __all__ = [
     "CURVE_COLUMNS",
     "RESULT_COLUMNS",
+    "damaged_results",
     "finished_records",
     "read_results",
     "rebuild_results",
@@ -117,6 +118,18 @@ def finished_records(out_dir: str | Path) -> dict[str, dict[str, Any]]:
             if record is not None:
                 records[record["run_id"]] = record
     return records
+
+
+def damaged_results(out_dir: str | Path) -> list[str]:
+    """The ``runs/<run_id>/result.json`` files (relative to ``out_dir``) that are not a record of their own
+    run: cut off or edited by hand (the sweep writes them atomically, whole or not at all)."""
+    runs = Path(out_dir) / "runs"
+    paths = sorted(runs.glob("*/result.json")) if runs.is_dir() else []
+    return [
+        f"runs/{path.parent.name}/result.json"
+        for path in paths
+        if (record := _read_record(path)) is None or record.get("run_id") != path.parent.name
+    ]
 
 
 def _csv_text(columns: Sequence[str], rows: list[dict[str, Any]]) -> str:

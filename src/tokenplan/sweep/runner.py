@@ -20,7 +20,7 @@ from tokenplan._record import record
 from tokenplan.errors import InvalidInputError
 from tokenplan.sweep.folder import SweepFolder
 from tokenplan.sweep.grid import RunSpec, expand
-from tokenplan.sweep.results import finished_records, rebuild_results
+from tokenplan.sweep.results import damaged_results, finished_records, rebuild_results
 from tokenplan.sweep.spec import SweepSpec, describe, load_spec, spec_changes, spec_digest
 
 RESULT_FILES = ("results.csv", "curves.csv", "results_best_lr.csv")
@@ -263,6 +263,7 @@ def _outputs(folder: SweepFolder) -> dict[str, Any]:
 def _prepare(folder: SweepFolder, spec: SweepSpec, *, extend: bool, executor: str):
     """Check the spec fits the folder and the corpus, save the spec, repair the CSVs; return the corpus,
     its path, all runs and the runs still to train (recorded in the manifest)."""
+    _check_results(folder)
     _check_same_spec(folder, spec, extend=extend)
     corpus, corpus_path = _corpus(spec, folder)
     runs = plan_sweep(spec, vocab_size=corpus.vocab_size)
@@ -277,6 +278,22 @@ def _prepare(folder: SweepFolder, spec: SweepSpec, *, extend: bool, executor: st
     if executor != "ray":  # a Ray worker may run elsewhere; it loads its checkpoint safely too
         _check_checkpoints(folder, todo)
     return corpus, corpus_path, runs, todo
+
+
+def _check_results(folder: SweepFolder) -> None:
+    """A damaged result.json (cut off or edited by hand) is refused, as a damaged checkpoint or corpus.npz
+    is: read as 'not finished', its run was trained again and the file replaced without a word."""
+    damaged = damaged_results(folder.path)
+    if damaged:
+        shown = ", ".join(damaged[:3]) + (
+            f" and {len(damaged) - 3} more" if len(damaged) > 3 else ""
+        )
+        raise InvalidInputError(
+            f"out={str(folder.path)!r} holds {shown}, not the record tokenplan sweep wrote for that "
+            "run (cut off or edited); nothing was changed. Restore it, or delete it to train that run "
+            "again.",
+            param="out_dir",
+        )
 
 
 def _rebuild(folder: SweepFolder) -> dict[str, int]:
