@@ -272,3 +272,15 @@ def test_too_short_data_is_a_clear_error():
     tiny = Corpus(train=np.arange(10) % 256, val=np.arange(100) % 256)
     with pytest.raises(InvalidInputError, match="shorter than one window"):
         train(TrainConfig(**TINY, n_tokens=640), tiny)
+
+
+def test_the_local_pool_fills_the_cores_with_one_thread_each(monkeypatch):
+    """`--num-cpus 2` (torch threads per run) on a 2-core box started the default one worker per core: 2
+    workers of 2 threads, 4 threads spinning on 2 cores. The default pool now gives each thread a core."""
+    from tokenplan.sweep.executors import get_executor
+
+    monkeypatch.setattr("os.cpu_count", lambda: 4)
+    assert get_executor("local", threads=1).workers == 4
+    assert get_executor("local", threads=2).workers == 2
+    assert get_executor("local", threads=8).workers == 1  # one run, even if it wants more cores
+    assert get_executor("local", workers=3, threads=2).workers == 3  # --workers is obeyed

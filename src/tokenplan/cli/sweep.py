@@ -101,7 +101,7 @@ _RUN_OPTIONS = ("executor", "workers", "ray_address", "extend", "checkpoint_ever
     default="local",
     help="local = a process pool, ray = one Ray task per run, serial = in this process.",
 )
-@count_option("--workers", "4", "local: worker processes (default: one per core); ray: CPUs.")
+@count_option("--workers", "4", "local: worker processes (default: cores / --num-cpus); ray: CPUs.")
 @click.option(
     "--ray-address", help="ray: connect to this cluster (default: start a local instance)."
 )

@@ -274,12 +274,13 @@ def _init_worker(events, threads: int, parent: int, counter) -> None:
 
 
 class LocalExecutor:
-    """A pool of ``workers`` processes with ``threads`` torch threads each (default: one per core)."""
+    """A pool of ``workers`` processes with ``threads`` torch threads each (default: as many as fill the
+    cores, one thread per core: ``--num-cpus 2`` on 2 cores ran 2 workers of 2 threads, 4 on 2 cores)."""
 
     name = "local"
 
     def __init__(self, *, workers: int | None = None, threads: int = 1) -> None:
-        self.workers = workers or max(1, os.cpu_count() or 1)
+        self.workers = workers or max(1, (os.cpu_count() or 1) // max(1, threads))
         self.threads = threads
 
     def run(self, tasks: list[dict], *, on_event: EventCallback | None = None) -> Iterator[dict]:
