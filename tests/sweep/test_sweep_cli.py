@@ -642,6 +642,22 @@ def test_the_suggested_fit_command_suits_the_results(folder, flag):
         assert not [w for w in json.loads(r.stdout)["warnings"] if w.startswith("the base law")]
 
 
+def test_no_fit_call_is_suggested_when_every_run_failed(tmp_path):
+    """A sweep whose every run diverged (micro at --lrs 1e3) ended with 'next: tokenplan fit
+    results.csv (results not readable: ...)', a call that stops with exit 2; no call is suggested now,
+    only why."""
+    from helpers import REPO
+    from tokenplan.sweep.runner import fit_command_for
+
+    rows = (REPO / "docs/results/cpu-demo/results.csv").read_text().splitlines()
+    header, first = rows[0], rows[1].split(",")
+    first[header.split(",").index("status")] = "failed"
+    (tmp_path / "results.csv").write_text(f"{header}\n{','.join(first)}\n")
+    command, why = fit_command_for(str(tmp_path / "results.csv"), str(tmp_path / "curves.csv"))
+    assert command is None
+    assert why.startswith("nothing to fit: ") and "1 status='failed'" in why
+
+
 def test_a_sweep_results_dict_reads_no_file(tmp_path, monkeypatch):
     """SweepResult.to_dict() read results.csv again (to suggest the fit call) on every call: a result
     whose folder had moved said "results not readable". The call is worked out once, when the result is

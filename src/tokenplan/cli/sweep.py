@@ -198,9 +198,11 @@ def _print_summary(result) -> None:
     click.echo(f"curves:  {result.curves_csv}")
     if result.best_lr_csv:
         click.echo(f"best LR per size: {result.best_lr_csv}")
+    why = result.fit_command_why
     if result.fit_command:
-        why = result.fit_command_why
         click.echo(f"next:    {result.fit_command}" + (f"   ({why})" if why else ""))
+    elif why:  # every run failed: no call to suggest, only why
+        click.echo(f"next:    {why}")
 
 
 def _check_report(report: str, *, overwrite: bool, inputs: list) -> None:

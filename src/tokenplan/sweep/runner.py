@@ -56,7 +56,8 @@ class SweepResult:
 
     fit_command: str | None = None
     """The ``tokenplan fit`` call these results support (:func:`fit_command_for`, computed once by
-    :func:`run_sweep` from the results it wrote); None on a result built by hand without it."""
+    :func:`run_sweep` from the results it wrote); None when no run is usable (``fit_command_why`` says
+    why) or on a result built by hand without it."""
     fit_command_why: str | None = None
     """Why ``fit_command`` is not plain ``tokenplan fit RESULTS`` (None when it is)."""
 
@@ -72,14 +73,16 @@ class SweepResult:
 
 def fit_command_for(
     results_csv: str, curves_csv: str, best_lr_csv: str | None = None
-) -> tuple[str, str | None]:
+) -> tuple[str | None, str | None]:
     """The ``tokenplan fit`` call that a sweep's results support, and why it is not the default call
     (None when it is). Plain ``tokenplan fit`` (Approach 3 on the runs on fresh data) needs 5 fresh
     runs at distinct (N, D); short of that it stops with exit 2, so: runs on repeated data (a
     repetition grid) take ``--law data-constrained --fit-base`` (with the base law frozen at the C4
     fit, the shipped repeat sweep's runs were predicted 720% off), and the rest ``--approach all`` with the
     curves (Approach 1 fits the envelope of the training curves; the others say why they were
-    skipped). Reads ``best_lr_csv`` (when given) or ``results_csv``."""
+    skipped). Reads ``best_lr_csv`` (when given) or ``results_csv``. No call (None, and why) when no run
+    is usable: every run failed, or the file cannot be read (a call that stops with exit 2 is no next
+    step)."""
     from tokenplan.fit.parametric import check_runs
     from tokenplan.runs import read_runs
 
@@ -87,7 +90,7 @@ def fit_command_for(
     try:
         runs = read_runs(target)
     except InvalidInputError as exc:
-        return f"tokenplan fit {target}", f"results not readable: {exc}"
+        return None, f"nothing to fit: {exc}"
     fresh = runs.fresh_only()
     try:
         check_runs(fresh)
