@@ -52,6 +52,21 @@ def test_approach_all_picks_up_curves_next_to_results(tmp_path):
     assert set(out["fits"]) == {"1", "2", "3"}
 
 
+def test_a_sweep_folder_given_for_a_file_names_the_file_in_it():
+    """`tokenplan fit sweeps/cpu-demo` said "File 'sweeps/cpu-demo' is a directory." and left the user to
+    look inside; a folder holding the file names it (RUNS: results.csv, --curves: curves.csv)."""
+    from helpers import REPO
+
+    folder = REPO / "docs" / "results" / "cpu-demo"
+    for args, name in (
+        ((str(folder),), "results.csv"),
+        ((str(RESULTS), "--curves", str(folder)), "curves.csv"),
+    ):
+        r = run_cli("fit", *args, "--approach", "1")
+        assert r.returncode == 2 and "Traceback" not in r.stderr and len(r.stderr.splitlines()) == 1
+        assert f"{str(folder)!r} is a folder; give the {name} in it: {folder / name}" in r.stderr
+
+
 def test_approach2_bootstrap_and_table_output():
     r = run_cli("fit", str(RESULTS), "--approach", "2", "--bootstrap", "50", "--budgets", "1e16")
     assert r.returncode == 0, r.stderr

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -84,8 +85,25 @@ def _curves(runs_path, curves_path, approach, notes):
     return None
 
 
+class _RunsFile(click.Path):
+    """A file path; a sweep folder given in its place names the file of it to give ('File 'sweeps/micro'
+    is a directory.' left the user to look inside)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(dir_okay=False)
+        self.file_name = name
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        inside = Path(value) / self.file_name
+        if Path(value).is_dir() and inside.is_file():
+            self.fail(
+                f"{str(value)!r} is a folder; give the {self.file_name} in it: {inside}", param, ctx
+            )
+        return super().convert(value, param, ctx)
+
+
 @click.command()
-@click.argument("runs_path", metavar="RUNS", required=False, type=click.Path(dir_okay=False))
+@click.argument("runs_path", metavar="RUNS", required=False, type=_RunsFile("results.csv"))
 @choice_option(
     "--example",
     datasets.FIT_EXAMPLE_NAMES,
@@ -112,7 +130,7 @@ def _curves(runs_path, curves_path, approach, notes):
 )
 @click.option("--columns", help="Map fields to your columns: loss=val_loss_c4,n_params=params.")
 @click.option(
-    "--curves", "curves_path", type=click.Path(dir_okay=False), help="Training curves (Approach 1)."
+    "--curves", "curves_path", type=_RunsFile("curves.csv"), help="Training curves (Approach 1)."
 )
 @count_option("--drop-highest", "5", "Drop the K highest-loss runs.", allow_zero=True, default=0)
 @click.option(
