@@ -346,3 +346,36 @@ def test_every_chart_says_what_it_shows_to_a_screen_reader(tmp_path, open_report
     assert labels["curves"].startswith("Line chart of each run's held-out loss against the FLOPs")
     assert labels["isoflop"].startswith("Scatter plot of each run's final held-out loss")
     assert "with the Approach-2 profiles and their minima" in labels["isoflop"]
+
+
+def test_a_failed_runs_curve_is_left_out_of_the_curves_chart(tmp_path):
+    """A run that diverged (held-out loss 343 nats at mid-run, byte-level) set the curves chart's linear
+    axis and pressed the other 22 runs' curves into a flat line at its foot; failed runs' curves are left
+    out, and the caption says so (the table lists the run and its error)."""
+    import math
+
+    import altair as alt
+
+    from tokenplan.report.sweep_page import _curves_chart, write_sweep_report
+
+    result, spec = shipped_sweep(tmp_path, fail_one=True)
+    failed = next(r for r in csv.DictReader(open(result.results_csv)) if r["status"] == "failed")
+    path = tmp_path / "cpu-demo" / "curves.csv"
+    rows = list(csv.DictReader(open(path, newline="")))
+    for r in rows:
+        if r["run_id"] == failed["run_id"]:
+            r["loss"] = "343.1"
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    html = write_sweep_report(tmp_path / "s.html", result, spec).read_text(encoding="utf-8")
+    assert "The 1 failed run&#39;s curve is left out (a diverged loss would set the axis)" in html
+    values = _curves_chart(alt, result, leave_out=frozenset({failed["run_id"]})).to_dict()
+    points = (
+        values["datasets"][values["data"]["name"]]
+        if "datasets" in values
+        else values["data"]["values"]
+    )
+    assert {p["run"] for p in points} == {r["run_id"] for r in rows} - {failed["run_id"]}
+    assert max(p["loss"] for p in points) < math.log(256)

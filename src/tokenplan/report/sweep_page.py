@@ -47,7 +47,8 @@ def sweep_report(
     _repetition_cells(rows)
     fits, fit_notes = _fits(result, spec)
     iso = next((f for name, f in fits if name == "Approach 2"), None)
-    charts = {"curves": _curves_chart(alt, result)}
+    failed = frozenset(r["run_id"] for r in rows if r.get("status") == "failed")
+    charts = {"curves": _curves_chart(alt, result, leave_out=failed)}
     if spec.kind == "isoflop":
         charts["isoflop"] = _isoflop_chart(alt, rows, iso)
     else:
@@ -65,6 +66,7 @@ def sweep_report(
         fit_notes=[(say or str)(n) for n in fit_notes],
         budgets=_budget_lines(fits, rows, result),
         profiles=iso is not None,  # the IsoFLOP caption names the profiles only when they are drawn
+        curves_left_out=len(failed),
     )
 
 
@@ -219,7 +221,9 @@ def _fresh_range(result) -> Any:
 # --------------------------------------------------------------------------------------------------------
 # charts
 # --------------------------------------------------------------------------------------------------------
-def _curves_chart(alt: Any, result: SweepResult) -> Any:
+def _curves_chart(alt: Any, result: SweepResult, *, leave_out: frozenset[str] = frozenset()) -> Any:
+    """The runs' training curves; those of ``leave_out`` (failed runs) are not drawn: a diverged run's
+    loss of 343 nats at mid-run set the linear axis and pressed every other curve into a flat line."""
     from tokenplan.runs import read_curves
 
     try:
@@ -228,7 +232,11 @@ def _curves_chart(alt: Any, result: SweepResult) -> Any:
         return None
     n = len(curves.loss)
     step = max(1, math.ceil(n / _MAX_CURVE_POINTS))
-    shown = [i for i in range(0, n, step) if np.isfinite(curves.loss[i])]
+    shown = [
+        i
+        for i in range(0, n, step)
+        if np.isfinite(curves.loss[i]) and str(curves.run_id[i]) not in leave_out
+    ]
     rows = _html.point_rows(curves, ("flops", "n_tokens", "loss", "n_params"), shown)
     # the legend lists the sweep's own model sizes (9.26k, 16.2k ...), not round values between them
     sizes = sorted({r["n_params"] for r in rows})
