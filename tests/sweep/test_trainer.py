@@ -284,3 +284,42 @@ def test_the_local_pool_fills_the_cores_with_one_thread_each(monkeypatch):
     assert get_executor("local", threads=2).workers == 2
     assert get_executor("local", threads=8).workers == 1  # one run, even if it wants more cores
     assert get_executor("local", workers=3, threads=2).workers == 3  # --workers is obeyed
+
+
+def test_a_full_disk_while_checkpointing_is_a_lost_run_not_a_failed_one(tmp_path, monkeypatch):
+    """A disk that filled up while a run wrote its checkpoint (a 4 MB tmpfs, measured) made torch.save raise
+    'RuntimeError: [enforce fail at inline_container.cc:672] . unexpected pos 4352 vs 4246', and the run
+    was recorded 'failed', which is final: after freeing space the resumed sweep counted it as done. A
+    full disk is the machine's fault, not the run's: the run is lost (nothing recorded) and retried."""
+    from tokenplan.sweep.runner import run_sweep
+    from tokenplan.sweep.spec import spec_from_dict
+
+    spec = spec_from_dict(
+        {
+            "kind": "isoflop",
+            "budgets": [4e8],
+            "sizes": ["L1-d16-h1"],
+            "seq_len": 16,
+            "batch_size": 4,
+        }
+        | {"n_evals": 1, "eval_tokens": 256, "min_steps": 1}
+    )
+    real = torch.save
+
+    def full(*args, **kwargs):
+        raise RuntimeError(
+            "[enforce fail at inline_container.cc:672] . unexpected pos 4352 vs 4246"
+        )
+
+    monkeypatch.setattr(torch, "save", full)
+    out = tmp_path / "s"
+    events = []
+    first = run_sweep(spec, out, executor="serial", checkpoint_every=0.0, on_event=events.append)
+    assert (
+        first.n_lost == 1 and first.counts["runs"] == 0 and not list(out.glob("runs/*/result.json"))
+    )
+    (lost,) = [e for e in events if e.get("status") == "lost"]
+    assert "could not write the checkpoint" in lost["error"] and "unexpected pos" in lost["error"]
+    monkeypatch.setattr(torch, "save", real)  # space freed: the run trains
+    again = run_sweep(spec, out, executor="serial", checkpoint_every=0.0)
+    assert again.n_trained == 1 and again.counts["ok"] == 1

@@ -165,7 +165,8 @@ def run_task(task: dict[str, Any], corpus=None, events=None) -> dict[str, Any]:
 
     ``task`` holds ``run`` (a :meth:`RunSpec.to_dict`), ``out_dir``, ``corpus_path``, ``threads`` and
     ``checkpoint_every``. Errors inside training become a ``failed`` record, never an exception; a
-    refused checkpoint makes a ``lost`` record (nothing written, so the run is retried once it is gone).
+    refused checkpoint, or an OSError (a full disk while writing a checkpoint or log.txt: the machine's
+    fault, not the run's), makes a ``lost`` record (nothing written, so a re-run retries the run).
     """
     from tokenplan.sweep.train import train
 
@@ -191,6 +192,8 @@ def run_task(task: dict[str, Any], corpus=None, events=None) -> dict[str, Any]:
         if exc.param == "checkpoint":
             return {**failure_record(task, str(exc)), "lost": True}
         result = _failure(run, str(exc))
+    except OSError as exc:  # a full disk, a lost mount: the machine's fault, not the run's
+        return {**failure_record(task, f"{type(exc).__name__}: {exc}"), "lost": True}
     except Exception as exc:
         result = _failure(run, f"{type(exc).__name__}: {exc}")
     record = make_record(task, result)

@@ -273,8 +273,11 @@ class _Run:
             "curve": [asdict(c) for c in self.curve],
             "wall_seconds": wall,
         }
-        with atomic_write(path, "wb") as f:
-            self.torch.save(state, f)
+        try:
+            with atomic_write(path, "wb") as f:
+                self.torch.save(state, f)
+        except (OSError, RuntimeError) as exc:  # torch.save reports a full disk as a RuntimeError
+            raise OSError(f"could not write the checkpoint {path}: {exc}") from None
 
     def train_step(self, steps: int) -> tuple[float, float]:
         """One optimizer step (dropout switch, LR, batch, clip); returns (train loss, lr)."""
