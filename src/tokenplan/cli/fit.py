@@ -23,9 +23,7 @@ from tokenplan.cli._options import (
 )
 from tokenplan.cli._progress import stage_progress
 from tokenplan.errors import InvalidInputError
-from tokenplan.fit.isoflop import PROFILES
-from tokenplan.fit.parametric import REDUCTIONS
-from tokenplan.fit.report import APPROACHES, FORM_CHOICES, LAW_KINDS, allocation_in_range
+from tokenplan.fit.choices import APPROACHES, FORM_CHOICES, LAW_KINDS, PROFILES, REDUCTIONS
 from tokenplan.units import format_factor
 from tokenplan.units import format_quantity as fq
 
@@ -578,6 +576,8 @@ def _budget_table(budgets):
 
 def _allocation_table(allocations):
     from rich.table import Table
+
+    from tokenplan.fit.report import allocation_in_range
 
     table = Table()
     for col in ("FLOPs", "N_opt", "D_opt", "in range"):

@@ -16,8 +16,7 @@ from tokenplan.cli._options import (
     report_option,
 )
 from tokenplan.cli._progress import stage_progress
-from tokenplan.select.embed import BACKENDS, DEFAULT_EMBEDDER
-from tokenplan.select.filters import FILTER_PRESETS
+from tokenplan.select.choices import BACKENDS, DEFAULT_EMBEDDER, FILTER_PRESETS
 
 _UNITS = {"read": "rows", "embed": "texts", "kmeans": "iterations", "choose": "picks"}
 

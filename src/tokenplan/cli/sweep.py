@@ -26,9 +26,7 @@ from tokenplan.cli._options import (
     report_option,
 )
 from tokenplan.errors import InvalidInputError
-from tokenplan.sweep.data import EXAMPLE_CORPORA, TOKENIZER_NAMES
-from tokenplan.sweep.executors import EXECUTOR_NAMES
-from tokenplan.sweep.spec import KINDS
+from tokenplan.sweep.choices import EXAMPLE_CORPORA, EXECUTOR_NAMES, KINDS, TOKENIZER_NAMES
 from tokenplan.units import format_quantity
 
 

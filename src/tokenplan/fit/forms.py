@@ -25,6 +25,7 @@ import numpy as np
 
 from tokenplan._record import record
 from tokenplan.errors import InvalidInputError
+from tokenplan.fit import choices
 from tokenplan.fit.parametric import huber
 from tokenplan.fit.result import HuberFit, fitted_law_fields
 from tokenplan.laws.kaplan_nd import KaplanNDLaw
@@ -37,8 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = ["FORMS", "KaplanFit", "fit_form", "fit_kaplan", "n_free"]
 
-# simplest first: ties in --form auto go to the earlier entry
-FORMS = ("shared-exponent", "kaplan", "chinchilla", "data-constrained")
+FORMS = choices.FORMS  # simplest first: ties in --form auto go to the earlier entry
 _N_FREE = {"shared-exponent": 4, "kaplan": 4, "chinchilla": 5, "data-constrained": 7}
 #: the largest x whose exp(x) a float holds (exp(709.78) ~ 1.8e308)
 _LOG_MAX = math.log(np.finfo(float).max)

@@ -18,6 +18,7 @@ import numpy as np
 from tokenplan import _checks
 from tokenplan._record import record
 from tokenplan.errors import InvalidInputError
+from tokenplan.fit import choices
 from tokenplan.fit.result import FrontierFit, fitted_law_fields, frontier_notes
 from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
 from tokenplan.laws.chinchilla import PowerLawAllocation
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = ["IsoflopFit", "IsoflopProfile", "fit_isoflop", "group_budgets"]
 
-PROFILES = ("parabola", "cubic", "interp")
+PROFILES = choices.PROFILES
 # A group of runs clustered by FLOPs (no flops_budget column, no bins) wider than this in log10 C is not one
 # budget: runs spread evenly in compute (digitised points) chain into one group across decades, and its
 # "profile" mixes budgets (the Chinchilla Fig. 4 points: 222 runs over 2.5 decades gave a = 0.16).

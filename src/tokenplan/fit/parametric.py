@@ -31,6 +31,7 @@ import numpy as np
 from tokenplan import _checks
 from tokenplan._record import record
 from tokenplan.errors import InvalidInputError
+from tokenplan.fit import choices
 from tokenplan.fit.result import HuberFit, fitted_law_fields
 from tokenplan.laws.chinchilla import ChinchillaLaw
 
@@ -40,9 +41,9 @@ if TYPE_CHECKING:
 __all__ = ["PAPER_GRID", "REDUCTIONS", "ParametricFit", "fit_parametric", "huber", "paper_grid"]
 
 PARAM_NAMES = ("a", "b", "e", "alpha", "beta")
-#: How the Huber losses of the runs are combined: "sum" (correct) or "mean" (the early stop behind Hoffmann
-#: et al.'s constants, Besiroglu et al. 2024).
-REDUCTIONS = ("sum", "mean")
+REDUCTIONS = (
+    choices.REDUCTIONS
+)  # "sum" (correct) or "mean" (the early stop behind Hoffmann et al.'s)
 
 # Hoffmann et al. 2022, App. D.2: alpha, beta in {0, 0.5, ..., 2}, e in {-1, -0.5, ..., 1},
 # a, b in {0, 5, ..., 25} -> 5 * 5 * 5 * 6 * 6 = 4,500 starting points.

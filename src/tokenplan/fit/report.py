@@ -18,6 +18,7 @@ import numpy as np
 
 from tokenplan import _checks
 from tokenplan.errors import InvalidInputError
+from tokenplan.fit import choices
 from tokenplan.fit.approach1 import EnvelopeFit
 from tokenplan.fit.backtest import Backtest, backtest, choose_form, parse_holdout
 from tokenplan.fit.forms import FORMS
@@ -40,9 +41,11 @@ if TYPE_CHECKING:
 
 __all__ = ["FitOptions", "FitReport", "run_fit"]
 
-APPROACHES = ("1", "2", "3", "all")
-LAW_KINDS = ("chinchilla", "data-constrained")  # the law to fit (FitOptions.law)
-FORM_CHOICES = ("auto", *FORMS)  # Approach 3's form (FitOptions.form): auto backtests each of FORMS
+APPROACHES = choices.APPROACHES
+LAW_KINDS = choices.LAW_KINDS  # the law to fit (FitOptions.law)
+FORM_CHOICES = (
+    choices.FORM_CHOICES
+)  # Approach 3's form (FitOptions.form): auto backtests each of FORMS
 # Bootstrap refits made by default for Approach 3's Chinchilla-family forms, whose refits are one batch:
 # enough for 10th/90th percentiles of N_opt/D_opt and of the loss (the draws are saved with the law).
 DEFAULT_BOOT = 200

@@ -37,6 +37,7 @@ import numpy as np
 
 from tokenplan._checks import choice, positive_int
 from tokenplan.errors import InvalidInputError, MissingDependencyError
+from tokenplan.select import choices
 from tokenplan.select.cache import EmbeddingCache, pool_key, text_key
 from tokenplan.select.models import (
     LocalModelEmbedder,
@@ -475,9 +476,7 @@ def non_latin_share(texts: Iterable[str]) -> float:
 
 
 #: name -> factory(model_path, **options)
-#: how ``minilm`` runs: ``auto`` (onnxruntime int8 when the ``fast`` extra is installed, else torch),
-#: ``onnx`` (that fast path, or an error naming the extra), ``torch`` (plain sentence-transformers)
-BACKENDS = ("auto", "onnx", "torch")
+BACKENDS = choices.BACKENDS  # how ``minilm`` runs: auto, onnx (int8, the ``fast`` extra) or torch
 
 
 def _minilm(model=None, *, backend: str = "auto", **kw) -> Embedder:
@@ -515,8 +514,7 @@ EMBEDDERS: dict[str, Callable[..., Embedder]] = {
 }
 
 
-#: what ``tokenplan select`` embeds with unless told otherwise (docs/select.md, "Which embedder")
-DEFAULT_EMBEDDER = "minilm+tfidf-char"
+DEFAULT_EMBEDDER = choices.DEFAULT_EMBEDDER  # docs/select.md, "Which embedder"
 
 
 def _need_model(model):

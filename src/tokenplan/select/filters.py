@@ -17,6 +17,7 @@ from typing import Any
 
 from tokenplan._checks import name_keys, number_text, positive_int, strict_bool
 from tokenplan.errors import InvalidInputError
+from tokenplan.select import choices
 
 __all__ = [
     "DROP_REASONS",
@@ -27,8 +28,9 @@ __all__ = [
     "refers_to_other_answers",
 ]
 
-#: Named filter presets (``filters: {preset: ...}``, ``--filters``): LIMA's rules, or no filter.
-FILTER_PRESETS = ("lima", "none")
+FILTER_PRESETS = (
+    choices.FILTER_PRESETS
+)  # ``filters: {preset: ...}``, ``--filters``: LIMA's, or none
 
 #: Every reason a sample can be dropped, in the order the checks run (filters, then dedup).
 DROP_REASONS = (

