@@ -7,6 +7,7 @@ library bisects."""
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -115,3 +116,16 @@ def test_tokens_for_loss_is_the_constraint_the_report_draws():
     d = tokens_for_loss(law, inf.n_params, inf.loss, unique_tokens=25e9)
     assert d == pytest.approx(inf.n_tokens, rel=1e-9)
     assert tokens_for_loss(law, 7e9, inf.loss, unique_tokens=25e9) == pytest.approx(237e9, rel=1e-9)
+
+
+def test_the_report_page_says_the_loss_is_with_repetition(tmp_path):
+    pytest.importorskip("altair")
+    page = tmp_path / "p.html"
+    r = run_cli(
+        "plan", "--flops", "9.3e21", "--unique-tokens", "25B", "--inference-tokens", "2T",
+        "--report", str(page),
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    text = " ".join(re.sub(r"<[^>]+>", " ", page.read_text()).split())
+    assert "( 2.1549 , with repetition on 25B unique tokens) has 5.19B parameters" in text
+    assert "trained on 427B tokens ( 17.07 epochs):" in text
