@@ -85,3 +85,19 @@ def test_report_pages_write_epochs_as_the_console_does():
 
     assert ">1.0000001<" in str(num(1.0000001, "epochs", "epochs"))
     assert ">12.28<" in str(num(12.2812, "epochs", "epochs"))
+
+
+@pytest.mark.parametrize(
+    ("x", "text"),
+    [(0.37, "37%"), (0.999, "99.9%"), (0.9999, "99.99%"), (1.0, "100%"), (0.004, "0.4%")],
+)
+def test_a_share_never_rounds_onto_all_or_nothing(x, text):
+    from tokenplan.units import format_share
+
+    assert format_share(x) == text
+
+
+def test_a_plan_on_just_more_data_than_it_uses_does_not_claim_all_of_it():
+    r = run_cli("plan", "--flops", "1e22", "--unique-tokens", "184.3B", env={"COLUMNS": "200"})
+    assert r.returncode == 0, r.stderr
+    assert "0.9998 (one pass over 99.98% of the unique tokens: nothing repeats)" in r.stdout

@@ -22,6 +22,7 @@ __all__ = [
     "format_gpu_hours",
     "format_hours",
     "format_quantity",
+    "format_share",
     "parse_list",
     "parse_quantity",
 ]
@@ -195,6 +196,16 @@ def format_exact(x: float) -> str:
     parameter'."""
     text = f"{x:g}"
     return text if float(text) == x else repr(float(x))
+
+
+def format_share(x: float) -> str:
+    """A share as a whole percentage (37%), with decimals only where rounding would land on 0% or 100% for a
+    share that is neither (0.999 of the unique tokens is 99.9%, not '100%')."""
+    for decimals in range(0, 10):
+        text = f"{100 * x:.{decimals}f}"
+        if float(text) not in (0.0, 100.0) or x in (0.0, 1.0):
+            return f"{text}%"
+    return f"{100 * x:.10g}%"
 
 
 def format_epochs(e: float, decimals: int = 2) -> str:

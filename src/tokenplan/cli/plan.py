@@ -37,6 +37,7 @@ from tokenplan.units import (
     format_hours,
     format_out,
     format_ratio,
+    format_share,
 )
 from tokenplan.units import format_quantity as fq
 
@@ -216,7 +217,8 @@ def _epochs_text(epochs: float) -> str:
     is 37% of them, nothing repeated), not a fraction of a repetition."""
     if epochs >= 1.0:
         return format_epochs(epochs)
-    return f"{format_epochs(epochs)} (one pass over {epochs:.0%} of the unique tokens: nothing repeats)"
+    share = format_share(epochs)
+    return f"{format_epochs(epochs)} (one pass over {share} of the unique tokens: nothing repeats)"
 
 
 def _not_binding(dc) -> str:

@@ -31,6 +31,7 @@ from tokenplan.units import (
     format_gpu_hours,
     format_hours,
     format_quantity,
+    format_share,
 )
 
 __all__ = ["check", "num", "page", "require", "safe_json", "write_page"]
@@ -94,6 +95,7 @@ _UNIT_FORMATS = {
     "gpu_hours": format_gpu_hours,
     "bytes": format_bytes,
     "epochs": format_epochs,
+    "share": format_share,
 }
 
 
