@@ -5,9 +5,13 @@
    Target: ratio >= 1.0 (our bookkeeping costs nothing measurable).
 2. process-per-core scaling of the local executor: the same set of runs with 2 workers vs 1.
    Target on an idle 2-core box: >= 1.7x.
+3. the cost of resumability: the same serial sweep checkpointing after every step vs at the default 60 s
+   (the ratio bounds what a checkpoint costs), and a resume of the finished folder (nothing to train:
+   the lock, manifest, corpus.npz, CSV rebuild and fit-call check) vs planning the same grid.
 
     python bench/train_bench.py                  # both (about 2-4 minutes on 2 cores)
     python bench/train_bench.py --only trainer   # just the first
+    python bench/train_bench.py --only resume    # just the third (about a minute)
 """
 
 from __future__ import annotations
@@ -117,15 +121,59 @@ def bench_scaling(repeats: int) -> None:
     print(f"scaling 2 workers vs 1 (median of {repeats}): {statistics.median(ratios):.2f}x")
 
 
+def bench_resume(repeats: int) -> None:
+    from tokenplan.sweep.runner import plan_sweep, run_sweep
+    from tokenplan.sweep.spec import spec_from_dict
+
+    spec = spec_from_dict({"preset": "micro", "budgets": [1e10]})  # 2 runs, 739 steps in all
+    times: dict[str, list[float]] = {"every step": [], "every 60 s": [], "resume": [], "plan": []}
+    for _ in range(repeats):
+        with tempfile.TemporaryDirectory() as tmp:
+            for label, every in (("every 60 s", 60.0), ("every step", 0.0)):  # interleaved
+                t0 = time.perf_counter()
+                result = run_sweep(
+                    spec, f"{tmp}/{every}", executor="serial", checkpoint_every=every
+                )
+                times[label].append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            assert run_sweep(spec, f"{tmp}/60.0", executor="serial").n_trained == 0
+            times["resume"].append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            plan_sweep(spec)
+            times["plan"].append(time.perf_counter() - t0)
+            steps = sum(int(r["steps"]) for r in _rows(result.results_csv))
+    med = {k: statistics.median(v) for k, v in times.items()}
+    per = (med["every step"] - med["every 60 s"]) / steps * 1e3
+    print(
+        f"  checkpoint every step {med['every step']:.2f} s vs every 60 s {med['every 60 s']:.2f} s"
+    )
+    print(
+        f"checkpointing every step (median of {repeats}): {med['every step'] / med['every 60 s']:.2f}x,"
+    )
+    print(f"  {per:.2f} ms per checkpoint over {steps} steps")
+    print(
+        f"resume of the finished folder: {med['resume']:.3f} s; planning the grid: {med['plan']:.4f} s"
+    )
+
+
+def _rows(path: str) -> list[dict]:
+    import csv
+
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=["trainer", "scaling"])
+    parser.add_argument("--only", choices=["trainer", "scaling", "resume"])
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
     if args.only in (None, "trainer"):
         bench_trainer(args.repeats)
     if args.only in (None, "scaling"):
         bench_scaling(args.repeats)
+    if args.only in (None, "resume"):
+        bench_resume(args.repeats)
     return 0
 
 
