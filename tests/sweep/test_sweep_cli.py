@@ -618,6 +618,27 @@ def test_ctrl_c_stops_the_progress_bar_once(tmp_path, monkeypatch):
     assert len(stops) == 1
 
 
+def test_a_full_disk_says_where_and_that_the_sweep_resumes(tmp_path, monkeypatch, capsys):
+    """A disk that filled up under the driver (results.csv, corpus.npz) ended the sweep with 'tokenplan:
+    error: No space left on device': no file, no folder, no word on whether hours of runs survived."""
+    import errno
+
+    import tokenplan.sweep.runner as runner
+    from tokenplan.cli import main
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(runner, "run_sweep", full)
+    out = tmp_path / "sweep"
+    with pytest.raises(SystemExit) as info:
+        main(["sweep", "--preset", "micro", "--out", str(out), "-q"])
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and len(err.splitlines()) == 1, err
+    assert f"No space left on device while writing {str(out)!r}; nothing finished is lost" in err
+    assert err.rstrip().endswith("run the same command again to continue.")
+
+
 @pytest.mark.parametrize(
     "folder, flag", [("cpu-demo", None), ("repeat", "--law data-constrained --fit-base")]
 )

@@ -142,21 +142,7 @@ def sweep(spec_file, preset, out_dir, dry_run, quiet, report, overwrite, as_json
             )
         return
 
-    from tokenplan.sweep.runner import run_sweep
-
-    progress = None if quiet else _Progress()
-    try:
-        with progress or contextlib.nullcontext():  # the bar stops once, before any message below
-            on_event = progress.on_event if progress else None
-            result = run_sweep(spec, out, **run_options, on_event=on_event)
-    # Ctrl-C: say what is kept and how to go on (click would print a blank line and "aborted")
-    except KeyboardInterrupt:
-        err_console().print(
-            f"tokenplan: interrupted; finished runs are kept in {out} and runs in progress resume from "
-            "their checkpoints: run the same command again to continue.",
-            soft_wrap=True,
-        )
-        raise click.exceptions.Exit(130) from None
+    result = _run(spec, out, run_options, quiet=quiet)
     if report:
         from tokenplan.report.sweep_page import write_sweep_report
 
@@ -172,6 +158,34 @@ def sweep(spec_file, preset, out_dir, dry_run, quiet, report, overwrite, as_json
 
 
 sweep.tokenplan_flags = {"data": "--data"}  # the option's name is data_path
+
+
+def _run(spec, out: Path, run_options: dict, *, quiet: bool):
+    """run_sweep with progress; an interruption or a write that failed says what is kept and how to go on."""
+    from tokenplan.sweep.runner import run_sweep
+
+    progress = None if quiet else _Progress()
+    try:
+        with progress or contextlib.nullcontext():  # the bar stops once, before any message below
+            on_event = progress.on_event if progress else None
+            return run_sweep(spec, out, **run_options, on_event=on_event)
+    # Ctrl-C: say what is kept and how to go on (click would print a blank line and "aborted")
+    except KeyboardInterrupt:
+        err_console().print(
+            f"tokenplan: interrupted; finished runs are kept in {out} and runs in progress resume from "
+            "their checkpoints: run the same command again to continue.",
+            soft_wrap=True,
+        )
+        raise click.exceptions.Exit(130) from None
+    except (
+        OSError
+    ) as exc:  # a full disk said only "No space left on device": where, and is it safe?
+        where = exc.filename or out
+        raise InvalidInputError(
+            f"{exc.strerror or exc} while writing {str(where)!r}; nothing finished is lost: "
+            "make room (or fix the folder) and run the same command again to continue.",
+            param="out_dir",
+        ) from None
 
 
 def _refuse_lone_overwrite(overwrite: bool, report: str | None) -> None:
