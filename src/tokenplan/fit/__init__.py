@@ -11,10 +11,11 @@ importing this package or :mod:`.choices` (as the CLI does for its option lists)
 
 from __future__ import annotations
 
-import importlib
 import sys
 import types
 from typing import TYPE_CHECKING
+
+from tokenplan._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from tokenplan.fit.approach1 import EnvelopeFit, fit_envelope
@@ -78,16 +79,7 @@ _HOME = {  # public name -> the module that defines it (imported on first use, P
 }
 
 
-def __getattr__(name: str):
-    if name in _HOME:
-        value = getattr(importlib.import_module(f"tokenplan.fit.{_HOME[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'tokenplan.fit' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_exports(__name__, _HOME, globals())
 
 
 class _Package(types.ModuleType):

@@ -11,8 +11,9 @@ sweep code; torch is imported when a run starts.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from tokenplan._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from tokenplan.sweep.config import GPTConfig, TrainConfig
@@ -47,16 +48,7 @@ _HOME = {  # public name -> the module that defines it (imported on first use, P
 }
 
 
-def __getattr__(name: str):
-    if name in _HOME:
-        value = getattr(importlib.import_module(f"tokenplan.sweep.{_HOME[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'tokenplan.sweep' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_exports(__name__, _HOME, globals())
 
 
 __all__ = [
