@@ -26,7 +26,6 @@ from tokenplan._solve import bisect, golden_section
 from tokenplan.errors import InvalidInputError
 from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
 from tokenplan.laws import Law, get_law, list_laws
-from tokenplan.laws.data_constrained import DataConstrainedLaw
 from tokenplan.units import format_quantity as fq
 
 __all__ = ["InferenceAllocation", "inference_optimal", "lifetime_flops", "tokens_for_loss"]
@@ -207,17 +206,12 @@ def _constraint(law: Law, unique_tokens: float | None) -> tuple[Callable, Callab
     repeated loss falls monotonically in D to a floor (D' <= (1 + R_D*) U): beyond it, ``inf``."""
     if unique_tokens is None:
         return (lambda n, d: float(law.loss(n, d))), law.tokens_for_loss
-    U = unique_tokens
-    if isinstance(law, DataConstrainedLaw):
-        dc = law
+    from tokenplan.plan.advice import repeated_loss
 
-        def loss(n: float, d: float) -> float:
-            return float(dc.loss(n, d, min(U, d)))
-    else:
-        decay = get_law("muennighoff2023")
+    U, decay = unique_tokens, get_law("muennighoff2023")
 
-        def loss(n: float, d: float) -> float:
-            return float(law.loss(n, decay.effective_tokens(d, U)))
+    def loss(n: float, d: float) -> float:
+        return repeated_loss(law, decay, n, d, U)
 
     def tokens_for_loss(n: float, target: float) -> float:
         hi = math.log(U * _MAX_EPOCHS)

@@ -157,12 +157,28 @@ def assess_repetition(
     decay = law if isinstance(law, DataConstrainedLaw) else muennighoff
     d_eff = float(decay.effective_tokens(n_tokens, unique_tokens))
     loss = loss_fresh = None
-    if isinstance(law, DataConstrainedLaw):
-        loss = float(law.loss(n_params, n_tokens, min(unique_tokens, n_tokens)))
-        loss_fresh = float(law.loss(n_params, n_tokens, n_tokens))
-    elif law.has_loss:
-        loss, loss_fresh = float(law.loss(n_params, d_eff)), float(law.loss(n_params, n_tokens))
+    if isinstance(law, DataConstrainedLaw) or law.has_loss:
+        loss = repeated_loss(law, muennighoff, n_params, n_tokens, unique_tokens)
+        loss_fresh = repeated_loss(
+            law, muennighoff, n_params, n_tokens, n_tokens
+        )  # every token unique
     return Repetition(n_tokens, unique_tokens, d_eff, loss, loss_fresh)
+
+
+def repeated_loss(
+    law: Law,
+    muennighoff: DataConstrainedLaw,
+    n_params: float,
+    n_tokens: float,
+    unique_tokens: float,
+) -> float:
+    """The loss of ``n_params`` trained on ``n_tokens`` drawn from ``unique_tokens``: a data-constrained
+    law's own (its N' and D'), else ``law`` at Muennighoff et al. 2023's D' (eq. 5, ``muennighoff``'s R_D*).
+    :func:`assess_repetition` prices a plan's epochs with it, and :func:`tokenplan.inference.inference_optimal`
+    its constraint under a data limit."""
+    if isinstance(law, DataConstrainedLaw):
+        return float(law.loss(n_params, n_tokens, min(unique_tokens, n_tokens)))
+    return float(law.loss(n_params, muennighoff.effective_tokens(n_tokens, unique_tokens)))
 
 
 # --- Xue et al. 2023 --------------------------------------------------------------------------------------
