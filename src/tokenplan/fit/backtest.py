@@ -108,7 +108,7 @@ class Holdout:
         rest, and the backtest would interpolate instead of extrapolating."""
         x = self.values(runs)
         if self.value is not None:
-            return x >= self.value * (1 - 1e-9)
+            return _at_or_above(x, self.value)
         return _top_share(x, self.share)
 
     def values(self, runs: RunTable) -> np.ndarray:
@@ -118,6 +118,11 @@ class Holdout:
         return np.asarray(getattr(runs, self.axis), dtype=float)
 
 
+def _at_or_above(x: np.ndarray, value: float) -> np.ndarray:
+    """``x >= value`` up to rounding (1e-9 relative): runs of one budget go out of a cut together."""
+    return x >= value * (1 - 1e-9)
+
+
 def _top_share(x: np.ndarray, share: float) -> np.ndarray:
     """The runs of the largest values (budgets), whole budgets, as many as come nearest to ``share`` of the
     runs (a tie takes more: more held-out runs are more evidence), and at least the largest budget. (The
@@ -125,9 +130,9 @@ def _top_share(x: np.ndarray, share: float) -> np.ndarray:
     6 of 21 in budgets of 3, 29%, where 3 is 14%.)"""
     target = share * len(x)
     levels = np.unique(x)[::-1]
-    out = x >= levels[0] * (1 - 1e-9)
+    out = _at_or_above(x, levels[0])
     for value in levels[1:]:
-        wider = x >= value * (1 - 1e-9)
+        wider = _at_or_above(x, value)
         if abs(wider.sum() - target) > abs(out.sum() - target) + 1e-9:
             break
         out = wider
@@ -335,7 +340,7 @@ def split(runs: RunTable, holdout: Holdout, *, min_train: int) -> tuple[RunTable
         )
     if (~out).sum() < min_train:
         x = holdout.values(runs)
-        top = int((x >= x.max() * (1 - 1e-9)).sum())  # the fewest runs a cut on this axis holds out
+        top = int(_at_or_above(x, x.max()).sum())  # the fewest runs a cut on this axis holds out
         name = _CUT_UNIT[holdout.axis]
         fix = (
             _fewer_out(holdout, x, top)
@@ -356,7 +361,7 @@ def _fewer_out(holdout: Holdout, x: np.ndarray, top: int) -> str:
     go out together) is lowered, by naming the threshold that holds out the largest value alone."""
     if holdout.value is not None:
         return "Raise the cut."
-    below = x[x < x.max() * (1 - 1e-9)].max()
+    below = x[~_at_or_above(x, x.max())].max()
     for digits in range(
         3, 18
     ):  # the shortest threshold above the next value and at most the largest
@@ -399,7 +404,7 @@ def backtest(
     rows = _rows(test, pred, np.maximum(0.0, np.log10(test.flops / train.flops.max())), level)
     factor = float(test.flops.max() / train.flops.max())
     x = hold.values(runs)
-    smallest = bool(len(test) == (x >= x.max() * (1 - 1e-9)).sum())
+    smallest = bool(len(test) == _at_or_above(x, x.max()).sum())
     described = hold.describe_split(len(test), len(runs), smallest=smallest)
     return Backtest(form, described, len(train), rows, level, factor, law)
 
