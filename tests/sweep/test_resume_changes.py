@@ -99,3 +99,12 @@ def test_overwrite_without_report_is_refused_not_ignored(tmp_path):
     assert r.stderr.startswith("tokenplan: error: --overwrite: it only lets --report replace")
     assert "a sweep folder is never overwritten" in r.stderr and len(r.stderr.splitlines()) == 1
     assert not (tmp_path / "s").exists()
+
+
+def test_a_change_below_six_significant_figures_is_shown_as_a_change():
+    from tokenplan.sweep.spec import spec_changes
+
+    old = spec_from_dict({**TINY, "lrs": [0.003]})
+    new = spec_from_dict({**TINY, "lrs": [0.0030000001]})
+    # ':g' keeps 6 significant figures: this printed 'lrs: 0.003 -> 0.003'
+    assert spec_changes(old, new) == ["lrs: 0.003 -> 0.0030000001"]

@@ -23,6 +23,7 @@ from tokenplan.sweep import choices
 from tokenplan.sweep.config import FLOPS_METHODS, SCHEDULES, parse_size
 from tokenplan.sweep.data import TOKENIZER_NAMES
 from tokenplan.sweep.presets import PRESETS
+from tokenplan.units import format_exact
 
 __all__ = [
     "DROPOUT_SCHEDULES",
@@ -587,4 +588,4 @@ def _shown(key: str, value: Any) -> str:
         return "the shipped sample" if key == "data" else "none"
     if isinstance(value, list):
         return ",".join(_shown(key, v) for v in value)
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    return format_exact(value) if isinstance(value, float) else str(value)
