@@ -109,6 +109,7 @@ import numpy as np
 
 from tokenplan.select.embed import DEFAULT_EMBEDDER
 from tokenplan.select.methods import TARGET_METHODS
+from tokenplan.select.metrics import random_expectation
 
 
 @dataclass
@@ -800,21 +801,6 @@ METRICS = (
     ("answer_len", "answer len / pool median"),
     ("time_ms", "ms"),
 )
-
-
-def random_expectation(labels: np.ndarray, n: int) -> dict[str, float]:
-    """Random's exact expected distinct labels and dense recall at budget n (uniform, without replacement):
-    a label of s rows out of N is missed with probability C(N - s, n) / C(N, n)."""
-    from math import exp, lgamma
-
-    def log_choose(a: int, b: int) -> float:
-        return lgamma(a + 1) - lgamma(b + 1) - lgamma(a - b + 1) if 0 <= b <= a else float("-inf")
-
-    _, counts = np.unique(labels, return_counts=True)
-    total = int(counts.sum())
-    hit = np.array([1.0 - exp(log_choose(total - s, n) - log_choose(total, n)) for s in counts])
-    dense = counts >= 0.02 * total
-    return {"labels": float(hit.sum()), "dense_recall": float(hit[dense].mean())}
 
 
 def table(pool: PoolData, res: dict, budgets) -> str:

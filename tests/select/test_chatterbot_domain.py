@@ -58,10 +58,31 @@ def test_select_reads_the_domain_of_new_and_old_files(tmp_path, column, suffix):
     assert stats.other_text_columns == ()  # the label is not offered as a possible answer column
     r = run_cli("select", "-i", str(path), "--n", "2", "--method", "lima", "--embedder", "tfidf")
     assert r.returncode == 0, r.stderr
-    assert "per domain: " in r.stdout and f"--fields text,{column}" not in r.stdout + r.stderr
+    assert "per domain (" in r.stdout and f"--fields text,{column}" not in r.stdout + r.stderr
 
 
 def test_a_domain_column_wins_over_source(tmp_path):
     path = tmp_path / "pool.jsonl"
     path.write_text(json.dumps({"text": "a\nb", "domain": "x", "source": "y.yml"}) + "\n")
     assert [r.domain for r in iter_records(path)] == ["x"]
+
+
+def test_the_report_counts_domains_covered_against_randoms_exact_mean(tmp_path):
+    """12 rows, 3 domains of 6, 4 and 2 rows; n = 2: a uniform pair misses a domain of s rows with
+    probability C(12 - s, 2) / C(12, 2), so it covers 3 - (15 + 28 + 45) / 66 = 1.67 domains on average."""
+    path = tmp_path / "pool.jsonl"
+    sizes = {"math": 6, "poems": 4, "code": 2}
+    rows = [
+        (f"{d} question {i} about {d} {'x' * i}", d) for d, k in sizes.items() for i in range(k)
+    ]
+    path.write_text(
+        "".join(json.dumps({"prompt": t, "response": t, "domain": d}) + "\n" for t, d in rows)
+    )
+    r = run_cli("select", "-i", str(path), "--n", "2", "--embedder", "tfidf", "--json")
+    assert r.returncode == 0, r.stderr
+    cov = json.loads(r.stdout)["report"]["coverage"]
+    assert cov["n_domains"] == 3 and cov["domains_covered"] == len(cov["per_domain"])
+    assert cov["domains_random_mean"] == pytest.approx(3 - (15 + 28 + 45) / 66)
+    r = run_cli("select", "-i", str(path), "--n", "2", "--embedder", "tfidf")
+    assert "domains; a uniform random subset of 2 covers 1.7 on average)" in r.stdout
+    assert "│ domains covered " in r.stdout

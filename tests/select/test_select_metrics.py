@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import math
+from math import comb
 
 import numpy as np
 import pytest
 
 from tokenplan.errors import InvalidInputError
 from tokenplan.select.kcenter import kcenter_greedy
-from tokenplan.select.metrics import coverage, kl_divergence, nearest_selected_distance
+from tokenplan.select.metrics import (
+    coverage,
+    kl_divergence,
+    nearest_selected_distance,
+    random_expectation,
+)
 
 
 def _unit(deg):
@@ -39,6 +45,9 @@ def test_coverage_by_hand():
     assert rep.clusters_hit_share == pytest.approx(2 / 3)  # cluster 2 is empty in the pool: not hit
     assert rep.kl_clusters == pytest.approx(0.0, abs=1e-12)  # 1/2, 1/2 in both
     assert rep.per_domain == {"a": 1, "b": 1}
+    assert (rep.domains_covered, rep.n_domains) == (2, 2)
+    # a random pair of the 4 rows misses domain a only if both are b: C(2, 2) / C(4, 2) = 1/6, likewise b
+    assert rep.domains_random_mean == pytest.approx(2 * (1 - 1 / 6))
     assert rep.n_tokens == 13
     assert "coverage_radius=1.4142" in repr(rep)
     assert rep.to_dict()["n_selected"] == 2
@@ -130,3 +139,15 @@ def test_every_selection_report_field_is_documented():
     ]
     assert undocumented == []
     assert "Any" not in str(pipeline.SelectionReport.__annotations__["coverage"])
+
+
+def test_random_expectation_is_the_hypergeometric_miss_probability():
+    """A label of s rows out of N is missed by a uniform n-subset with probability C(N - s, n) / C(N, n)."""
+    labels = np.array(["a"] * 5 + ["b"] * 2 + ["c"] * 1 + ["d"] * 92)
+    n = 10
+    want = sum(1 - comb(100 - s, n) / comb(100, n) for s in (5, 2, 1, 92))
+    got = random_expectation(labels, n)
+    assert got["labels"] == pytest.approx(want, rel=1e-12)
+    # dense labels hold >= 2% of the pool: a (5), b (2), d (92); c (1) is not dense
+    dense = [1 - comb(100 - s, n) / comb(100, n) for s in (5, 2, 92)]
+    assert got["dense_recall"] == pytest.approx(sum(dense) / 3, rel=1e-12)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import importlib.util
 import math
 import sys
-from math import comb
 from pathlib import Path
 
 import numpy as np
@@ -25,18 +24,6 @@ def sq():
         yield module
     finally:
         sys.modules.pop(spec.name, None)
-
-
-def test_random_expectation_is_the_hypergeometric_miss_probability(sq):
-    """A label of s rows out of N is missed by a uniform n-subset with probability C(N - s, n) / C(N, n)."""
-    labels = np.array(["a"] * 5 + ["b"] * 2 + ["c"] * 1 + ["d"] * 92)
-    n = 10
-    want = sum(1 - comb(100 - s, n) / comb(100, n) for s in (5, 2, 1, 92))
-    got = sq.random_expectation(labels, n)
-    assert got["labels"] == pytest.approx(want, rel=1e-12)
-    # dense labels hold >= 2% of the pool: a (5), b (2), d (92); c (1) is not dense
-    dense = [1 - comb(100 - s, n) / comb(100, n) for s in (5, 2, 92)]
-    assert got["dense_recall"] == pytest.approx(sum(dense) / 3, rel=1e-12)
 
 
 def _row(labels, *, headroom, ceiling, n=40, dense=1.0, dense_mean=1.0, radius=0.9, se=0.01):

@@ -327,6 +327,16 @@ def _from_cache(report) -> str:
     return f"{report.n_embedded_from_cache:,} texts from cache"
 
 
+def _domain_line(cov) -> str:
+    """The per-domain counts, after how many domains the subset covers and what a uniform random subset of
+    its size covers on average (exact: :func:`tokenplan.select.metrics.random_expectation`)."""
+    counts = ", ".join(f"{k} {v}" for k, v in cov.per_domain.items())
+    return (
+        f"per domain ({cov.domains_covered:,} of {cov.n_domains:,} domains; a uniform random subset of "
+        f"{cov.n_selected:,} covers {cov.domains_random_mean:.1f} on average): {counts}"
+    )
+
+
 def _print_report(report, input_path: str) -> None:
     from rich.table import Table
 
@@ -358,14 +368,16 @@ def _print_report(report, input_path: str) -> None:
         ("clusters_hit_share", "clusters hit"),
         ("kl_clusters", "KL clusters (nats)"),
         ("kl_domains", "KL domains (nats)"),
+        ("domains_covered", "domains covered"),
         ("n_tokens", "tokens (approx.)"),
     ):
-        if sel.get(key) is not None:
+        if key == "domains_covered" and sel.get(key) is not None:
+            table.add_row(label, *(f"{r[key]:,} of {r['n_domains']:,}" for r in (sel, rnd)))
+        elif sel.get(key) is not None:
             table.add_row(label, _fmt(sel[key]), _fmt(rnd[key]))
     out.print(table)
     if report.coverage.per_domain:
-        doms = report.coverage.per_domain
-        out.print("per domain: " + ", ".join(f"{k} {v}" for k, v in doms.items()), soft_wrap=True)
+        out.print(_domain_line(report.coverage), soft_wrap=True)
     for note in report.notes:
         out.print(f"note: {note}", soft_wrap=True)
     for g in report.guidance:

@@ -451,6 +451,7 @@ _METRICS = (
     ("clusters_hit_share", "share of clusters with at least one selected row", "pct", "higher"),
     ("kl_clusters", "KL(subset clusters ‖ pool clusters), nats", ".4f", "lower: mirrors the pool"),
     ("kl_domains", "KL(subset domains ‖ pool domains), nats", ".4f", "lower: mirrors the pool"),
+    ("domains_covered", "domains with at least one selected row", "int", "higher"),
     ("n_tokens", "tokens in the subset (approx.)", "int", ""),  # exact, as the CLI's table
 )
 

@@ -5,6 +5,8 @@
 - mean and 95th-percentile nearest-selected distance;
 - share of K-Means clusters hit by at least one selected point;
 - KL(subset || pool) of the cluster distribution and of the domain distribution (0 = same mix);
+- domains covered (at least one selected row), beside what a uniform random subset of the same size covers
+  on average (:func:`random_expectation`, exact);
 - counts per domain and the subset's token count.
 
 Distances are Euclidean on L2-normalised embeddings (sqrt(2 - 2 cos), in [0, 2]). Every report also measures a
@@ -20,7 +22,13 @@ import numpy as np
 from tokenplan._checks import finite_rows
 from tokenplan.errors import InvalidInputError
 
-__all__ = ["CoverageReport", "coverage", "kl_divergence", "nearest_selected_distance"]
+__all__ = [
+    "CoverageReport",
+    "coverage",
+    "kl_divergence",
+    "nearest_selected_distance",
+    "random_expectation",
+]
 
 
 def nearest_selected_distance(
@@ -91,6 +99,9 @@ class CoverageReport:
     kl_domains: float | None
     per_domain: dict[str, int] | None
     n_tokens: int | None
+    domains_covered: int | None = None
+    n_domains: int | None = None
+    domains_random_mean: float | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -108,6 +119,8 @@ class CoverageReport:
             parts.append(f"kl_clusters={self.kl_clusters:.4f}")
         if self.kl_domains is not None:
             parts.append(f"kl_domains={self.kl_domains:.4f}")
+        if self.domains_covered is not None:
+            parts.append(f"domains_covered={self.domains_covered}/{self.n_domains}")
         return f"CoverageReport({', '.join(parts)})"
 
 
@@ -136,6 +149,7 @@ def coverage(
         )
     d = nearest_selected_distance(x, sel)
     hit = kl_c = kl_d = per_domain = None
+    covered = n_dom = dom_mean = None
     if cluster_labels is not None:
         labels = np.asarray(cluster_labels)
         k = n_clusters if n_clusters is not None else int(labels.max()) + 1
@@ -146,6 +160,8 @@ def coverage(
         kl_d = kl_divergence(dom[sel], dom)
         names, counts = np.unique(dom[sel], return_counts=True)
         per_domain = {str(n): int(c) for n, c in zip(names, counts)}
+        covered, n_dom = len(names), len(np.unique(dom))
+        dom_mean = random_expectation(dom, len(sel))["labels"]
     tokens = int(np.asarray(n_tokens)[sel].sum()) if n_tokens is not None else None
     return CoverageReport(
         n_pool=len(x),
@@ -158,4 +174,25 @@ def coverage(
         kl_domains=kl_d,
         per_domain=per_domain,
         n_tokens=tokens,
+        domains_covered=covered,
+        n_domains=n_dom,
+        domains_random_mean=dom_mean,
     )
+
+
+def random_expectation(labels: np.ndarray, n: int) -> dict[str, float]:
+    """What a uniform random subset of ``n`` of the rows covers on average, exactly (sampling without
+    replacement): ``labels``, the expected number of distinct labels with at least one row, and
+    ``dense_recall``, the expected share of the labels holding >= 2% of the rows that get one (issue 11's
+    measures). A label of s rows out of N is missed with probability C(N - s, n) / C(N, n)
+    (hypergeometric, zero successes)."""
+    from math import exp, lgamma
+
+    def log_choose(a: int, b: int) -> float:
+        return lgamma(a + 1) - lgamma(b + 1) - lgamma(a - b + 1) if 0 <= b <= a else float("-inf")
+
+    _, counts = np.unique(np.asarray(labels), return_counts=True)
+    total = int(counts.sum())
+    hit = np.array([1.0 - exp(log_choose(total - s, n) - log_choose(total, n)) for s in counts])
+    dense = counts >= 0.02 * total
+    return {"labels": float(hit.sum()), "dense_recall": float(hit[dense].mean())}
