@@ -77,8 +77,11 @@ def test_sharegpt_conversations_and_messages():
     assert recs[1].prompt == "Be brief.\n\n2+2?\n\n4\n\nand 3+3?"
     stats = ReadStats()
     recs = list(iter_records(DATA / "messages.jsonl", stats=stats))
-    assert len(recs) == 1 and recs[0].response == "Apple." and recs[0].domain == "food"
-    assert stats.n_malformed == 1 and "no assistant turn" in stats.errors[0]
+    assert recs[0].response == "Apple." and recs[0].domain == "food"
+    # a row with no assistant turn is a prompt with no answer (dropped as empty in an answered pool), not
+    # malformed: evaluation sets in chat format are all such rows (read prompt-only by the pipeline)
+    assert (recs[1].prompt, recs[1].response) == ("Only a question", "")
+    assert stats.n_malformed == 0 and stats.prompt_only_fields == ("messages", "")
 
 
 def test_csv_with_fields_and_a_row_with_too_many_cells():
@@ -642,3 +645,96 @@ def test_iter_records_given_no_path_names_it(path):
     with pytest.raises(InvalidInputError, match="the pool must be a file path, not ") as info:
         list(iter_records(path))
     assert info.value.param == "input"
+
+
+@pytest.mark.parametrize(
+    ("row", "prompt", "flag"),
+    [
+        (
+            {"instruction": "Name a fruit.", "input": "Be brief.", "output": ""},
+            "Name a fruit.\n\nBe brief.",
+            "--fields instruction,",
+        ),
+        (
+            {
+                "messages": [
+                    {"role": "system", "content": "Be brief."},
+                    {"role": "user", "content": "Q?"},
+                ]
+            },
+            "Be brief.\n\nQ?",
+            "--fields messages,",
+        ),
+        ({"question": "Q?", "answer": ""}, "Q?", "--fields question,"),
+    ],
+)
+def test_a_pool_with_no_answer_in_any_row_is_read_prompt_only(tmp_path, row, prompt, flag):
+    """Evaluation sets often keep an empty answer column (alpaca's output, a question's answer) or hold chat
+    prompts with no assistant turn: every row was dropped ('no candidates left ... 40 empty', or 40
+    malformed 'no assistant turn'). A pool where no row has an answer is read again for its prompts alone,
+    in its own format (alpaca's input and every chat turn kept), and the note says so and how."""
+    from tokenplan.select.pipeline import Recipe, run
+
+    path = tmp_path / "pool.jsonl"
+    rows = []
+    for i in range(12):
+        r = json.loads(
+            json.dumps(row).replace("Q?", f"Q{i} {'x' * i}?").replace("fruit", f"fruit {i}")
+        )
+        rows.append(r)
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    rep = run(
+        Recipe(input=str(path), output=str(tmp_path / "out.jsonl"), n_select=3, embedder="tfidf")
+    )
+    assert rep.n_candidates == 12 and rep.prompt_only
+    assert any(
+        f"no row has an answer, so it was read for its prompts alone (as {flag} does)" in n
+        for n in rep.notes
+    )
+    out = [json.loads(x) for x in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert len(out) == 3 and set(rows[0]) <= set(out[0])  # written in the input's own format
+    first = next(iter_records(path, fields=(flag.split()[1].rstrip(","), "")))
+    assert first.prompt == prompt.replace("Q?", "Q0 ?").replace("fruit", "fruit 0")
+
+
+def test_an_answered_pool_with_some_empty_answers_is_not_read_prompt_only(tmp_path):
+    """Only a pool with no answer at all is prompt-only: rows with an empty answer among answered ones are
+    dropped as empty, as before."""
+    from tokenplan.select.pipeline import Recipe, run
+
+    path = tmp_path / "pool.jsonl"
+    rows = [
+        {"prompt": f"q{i} {'y' * i}", "response": f"a{i} {'z' * i}" if i % 2 else ""}
+        for i in range(12)
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    rep = run(Recipe(input=str(path), n_select=2, embedder="tfidf"))
+    assert rep.n_candidates == 6 and not rep.prompt_only and rep.drop_reasons == {"empty": 6}
+
+
+def test_a_prompt_column_of_chat_turns_is_read_as_their_text(tmp_path):
+    """OpenAI evals' samples hold the prompt as chat turns in ``input`` (with the expected answer in
+    ``ideal``): every row was malformed ('field input must be text, got list')."""
+    path = tmp_path / "evals.jsonl"
+    turns = [{"role": "system", "content": "Answer briefly."}, {"role": "user", "content": "2+2?"}]
+    path.write_text(json.dumps({"input": turns, "ideal": "4"}) + "\n")
+    stats = ReadStats()
+    (rec,) = iter_records(path, stats=stats)
+    assert rec.prompt == "Answer briefly.\n\n2+2?" and stats.n_malformed == 0
+
+
+def test_a_target_in_another_format_is_read_as_given_beside_a_pool_read_prompt_only(tmp_path):
+    """The pool (alpaca rows, every output empty) is read again as --fields instruction, would; the
+    target (chat prompts) is still read by its own format, not with the pool's new fields."""
+    from tokenplan.select.pipeline import Recipe, run
+
+    pool, target = tmp_path / "pool.jsonl", tmp_path / "target.jsonl"
+    pool.write_text(
+        "".join(
+            json.dumps({"instruction": f"q{i} {'x' * i}", "output": ""}) + "\n" for i in range(12)
+        )
+    )
+    target.write_text(json.dumps({"messages": [{"role": "user", "content": "q3 xxx"}]}) + "\n")
+    rep = run(Recipe(input=str(pool), target=str(target), n_select=3, embedder="tfidf"))
+    assert rep.prompt_only and rep.n_selected == 3
+    assert rep.drop_reasons == {"target_example": 1}  # q3 is the target's own example

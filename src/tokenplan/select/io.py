@@ -128,6 +128,10 @@ class ReadStats:
     other_text_columns: tuple[str, ...] = ()
     """For a pool read as prompt-only by detection: its other columns holding text in the first row (not
     the prompt, domain or score column), one of which may be the answers under a name not recognised."""
+    prompt_only_fields: tuple[str, str] | None = None
+    """``fields`` that read this pool's prompts alone (``("instruction", "")`` for alpaca rows,
+    ``("messages", "")`` for chat rows, ``(PROMPT, "")`` for prompt-response rows): what the pipeline reads
+    it with when no row has an answer."""
 
     def malformed(self, where: str, message: str, *, strict: bool) -> None:
         text = f"{where}: {message}"
@@ -447,12 +451,19 @@ def _alpaca_answer(row: Mapping) -> str | None:
     return next((c for c in ("output", "response") if c in row), None)
 
 
+#: ``--fields COLUMN,`` (prompts alone) on rows of these formats reads them in their own format, prompt-only:
+#: alpaca's instruction with its input, or a chat's every turn
+_PROMPT_ONLY_FORMATS = dict(instruction="alpaca", messages="sharegpt", conversations="sharegpt")
+
+
 def _detect_row_format(
     row: Mapping, fields: tuple[str, str] | None
 ) -> tuple[str, bool, tuple[str, str] | None]:
     """The row format, whether the pool is prompt-only (a prompt column and no answer column), and the
     prompt-response columns found (None: the format's own, or ``fields``)."""
     if fields is not None:
+        if not fields[1] and fields[0] in _PROMPT_ONLY_FORMATS and fields[0] in row:
+            return _PROMPT_ONLY_FORMATS[fields[0]], True, None  # its own format, prompt-only
         return "prompt-response", not fields[1], fields
     if "instruction" in row:
         return "alpaca", _alpaca_answer(row) is None, None
@@ -471,6 +482,15 @@ def _detect_row_format(
         "column (prompt/response, question/answer, ...); name them with --fields PROMPT,RESPONSE "
         "(--fields PROMPT, for prompts alone)."
     )
+
+
+def _prompt_only_fields(row: Mapping, fmt: str, fields: tuple[str, str] | None) -> tuple[str, str]:
+    """The ``fields`` that read a pool of ``fmt`` rows (first row ``row``) for its prompts alone."""
+    if fmt == "alpaca":
+        return ("instruction", "")
+    if fmt == "sharegpt":
+        return ("messages" if "messages" in row else "conversations", "")
+    return ((fields or ("prompt", "response"))[0], "")
 
 
 def _first_row(
@@ -519,7 +539,10 @@ def _turn_text(content: Any) -> str:
     return "\n\n".join(t for t in texts if t)
 
 
-def _parse_turns(row: Mapping) -> tuple[str, str]:
+def _parse_turns(row: Mapping, *, prompt_only: bool = False) -> tuple[str, str]:
+    """(prompt, answer) of a chat row: the last assistant turn is the answer and the turns before it the
+    prompt; a row with no assistant turn (a prompt awaiting its answer, as evaluation sets hold) is every
+    turn as the prompt and no answer, as is every row with ``prompt_only``."""
     turns = row.get("conversations", row.get("messages"))
     if isinstance(turns, str):  # a CSV cell: select writes the turns to CSV as JSON text
         try:
@@ -530,18 +553,32 @@ def _parse_turns(row: Mapping) -> tuple[str, str]:
             ) from None
     if not isinstance(turns, list) or not turns:
         raise ValueError("'conversations'/'messages' must be a non-empty list of turns")
+    parsed = _turns(turns)
+    last_answer = max((i for i, (r, _) in enumerate(parsed) if r in _ASSISTANT_ROLES), default=None)
+    end = len(parsed) if last_answer is None else last_answer
+    prompt = "\n\n".join(c for _, c in parsed[:end] if c.strip())
+    if last_answer is None or prompt_only:
+        return prompt, ""
+    return prompt, parsed[last_answer][1]
+
+
+def _turns(turns: list) -> list[tuple[str, str]]:
+    """(role, text) of each turn of a chat: role/content (OpenAI) or from/value (ShareGPT)."""
     parsed = []
     for t in turns:
         if not isinstance(t, Mapping):
             raise ValueError("every turn must be an object with role/content or from/value")
         role = str(t.get("role", t.get("from", ""))).lower()
-        content = _turn_text(t.get("content", t.get("value")))
-        parsed.append((role, content))
-    last_answer = max((i for i, (r, _) in enumerate(parsed) if r in _ASSISTANT_ROLES), default=None)
-    if last_answer is None:
-        raise ValueError("no assistant turn (role 'assistant'/'gpt')")
-    prompt = "\n\n".join(c for _, c in parsed[:last_answer] if c.strip())
-    return prompt, parsed[last_answer][1]
+        parsed.append((role, _turn_text(t.get("content", t.get("value")))))
+    return parsed
+
+
+def _prompt_text(value: Any, name: str) -> str:
+    """A prompt cell's text: text, a number, or a list of chat turns (OpenAI evals' ``input``), whose
+    texts are joined by a blank line."""
+    if isinstance(value, list) and value and all(isinstance(t, Mapping) for t in value):
+        return "\n\n".join(c for _, c in _turns(value) if c.strip())
+    return _text(value, name)
 
 
 def _to_record(
@@ -567,13 +604,13 @@ def _to_record(
         prompt = f"{instruction}\n\n{extra}" if extra else instruction
         response = "" if prompt_only else _text(row[answer], answer)
     elif fmt == "sharegpt":
-        prompt, response = _parse_turns(row)
+        prompt, response = _parse_turns(row, prompt_only=prompt_only)
     else:
         p_name, r_name = fields or ("prompt", "response")
         for name in (p_name,) if prompt_only else (p_name, r_name):
             if name not in row:
                 raise ValueError(f"missing field {name!r}")
-        prompt = _text(row[p_name], p_name)
+        prompt = _prompt_text(row[p_name], p_name)
         response = "" if prompt_only else _text(row[r_name], r_name)
     domain = None
     if domain_field is not None:
@@ -657,6 +694,8 @@ def iter_records(
             _check_columns(where, row, fields, domain_field, score_field)
             found, stats.prompt_only, fields = _first_row(row, fmt, fields)
             fmt = fmt or found
+            if detected and not stats.prompt_only:
+                stats.prompt_only_fields = _prompt_only_fields(row, fmt, fields)
             if detected and stats.prompt_only:
                 labels = {domain_field} if domain_field else {"domain", LEGACY_DOMAIN}
                 _other_text(stats, row, fields, labels | {score_field})

@@ -1138,16 +1138,19 @@ def write_outputs(
 
 def _read_and_embed(
     recipe: Recipe, stats: ReadStats, reasons: Counter[str], warnings: list[str], timer: _Timer
-) -> tuple[Candidates, np.ndarray, np.ndarray | None, tuple[Embedded, int]]:
-    """The first pass and the embedding, around one spool of texts; a target's rows are split off."""
+) -> tuple[Recipe, Candidates, np.ndarray, np.ndarray | None, tuple[Embedded, int]]:
+    """The first pass and the embedding, around one spool of texts; a target's rows are split off. The
+    recipe comes back as read (a pool with no answers: prompt-only, :func:`_first_pass_or_prompts`)."""
     # the spool is an unnamed temporary file: nothing is left behind, even after SIGKILL
     with tempfile.TemporaryFile(
         "w+", encoding="utf-8", errors="surrogatepass", prefix="tokenplan-select-"
     ) as spool:
         with timer("read_filter_dedup"):
-            cands = first_pass(recipe, spool, stats, reasons, tick=timer.tick)
-            # the target's texts go after the pool's, embedded with them
+            read, cands = _first_pass_or_prompts(recipe, spool, stats, reasons, timer)
+            # the target's texts go after the pool's, embedded with them; read with the fields given, not
+            # those a pool of prompts alone was read with (the target may be in another format)
             n_target = _spool_target(recipe, spool) if recipe.target is not None else 0
+            recipe = read
         with timer("embed"):
             embedded = embed_candidates(
                 recipe,
@@ -1166,7 +1169,32 @@ def _read_and_embed(
             if not keep.all():
                 reasons["target_example"] += int((~keep).sum())
                 emb, cands = emb[keep], cands.subset(keep)
-    return cands, emb, target, (embedded, n_target)
+    return recipe, cands, emb, target, (embedded, n_target)
+
+
+def _first_pass_or_prompts(
+    recipe: Recipe, spool: IO[str], stats: ReadStats, reasons: Counter[str], timer: _Timer
+) -> tuple[Recipe, Candidates]:
+    """:func:`first_pass`; a pool none of whose rows has an answer (every row read was dropped as empty: an
+    alpaca file of empty outputs, chat rows with no assistant turn, an empty answer column) is a prompt-only
+    pool, read again for its prompts alone with the fields that do so (``stats.prompt_only_fields``, as
+    ``--fields instruction,`` would); the returned recipe says so to the rest of the run."""
+    from tokenplan.select.io import ReadStats
+
+    try:
+        return recipe, first_pass(recipe, spool, stats, reasons, tick=timer.tick)
+    except InvalidInputError:
+        prompts, n_read = stats.prompt_only_fields, stats.n_rows - stats.n_malformed
+        if recipe.fields is not None or prompts is None or reasons != {"empty": n_read or -1}:
+            raise
+    recipe = replace(recipe, fields=prompts)
+    vars(stats).update(vars(ReadStats()))
+    reasons.clear()
+    spool.seek(0)
+    spool.truncate()
+    cands = first_pass(recipe, spool, stats, reasons, tick=timer.tick)
+    stats.prompt_only_fields = prompts  # read so as no row had an answer: the note says it
+    return recipe, cands
 
 
 def _target_rows(spool: IO[str], n_cands: int, n_target: int) -> np.ndarray:
@@ -1213,7 +1241,8 @@ def run(recipe: Recipe, *, progress: Progress | None = None) -> SelectionReport:
     timer = _Timer(_tick(progress))
     out_path = check_outputs(recipe)
     stats, reasons, warnings = ReadStats(), Counter(), []
-    cands, emb, target_emb, embed_info = _read_and_embed(recipe, stats, reasons, warnings, timer)
+    read = _read_and_embed(recipe, stats, reasons, warnings, timer)
+    recipe, cands, emb, target_emb, embed_info = read
     embedded, n_target = embed_info
     with timer("kmeans"):
         km = cluster_candidates(
@@ -1448,8 +1477,12 @@ def _notes(recipe: Recipe, stats, n_target: int, n_left_out: int = 0) -> tuple[s
     notes = []
     if stats.prompt_only:
         skipped = " (length, first person, references)" if recipe.filters.active else ""
+        why = "no answers, so"
+        if stats.prompt_only_fields is not None:
+            flag = f"--fields {stats.prompt_only_fields[0]},"
+            why = f"no row has an answer, so it was read for its prompts alone (as {flag} does) and"
         notes.append(
-            f"prompt-only pool: no answers, so answer-based filters{skipped} were skipped; "
+            f"prompt-only pool: {why} answer-based filters{skipped} were skipped; "
             "selected on prompts alone." + _answer_hint(stats)
         )
     if recipe.target is not None:
