@@ -585,7 +585,7 @@ def test_a_pool_in_the_recipes_place_is_read_as_the_pool(tmp_path, pool):
         (None, "pool 'pool.jsonl' does not exist (a relative path is read from the current"),
         (
             b'{"prompt": "caf\xe9"}\n',
-            "pool.jsonl: not UTF-8 text (byte 15); save the file as UTF-8.",
+            "pool.jsonl: not UTF-8 text (byte 15, line 1); save the file as UTF-8.",
         ),
         (b"", "pool.jsonl: no rows found; the file is empty or blank."),
     ],

@@ -577,6 +577,37 @@ def test_a_utf16_pool_is_named_as_such(tmp_path, encoding):
         list(iter_records(pool))
 
 
+@pytest.mark.parametrize("suffix", [".jsonl", ".json", ".csv"])
+def test_a_non_utf8_byte_is_placed_in_the_file_not_in_the_readers_chunk(tmp_path, suffix):
+    """The error gave the decoding error's own offset, which counts from the start of the chunk the text
+    reader was decoding (8 KB), not of the file: a Latin-1 byte 20 KB into a pool said "byte 3,6xx", and a
+    file cut inside its last character said "byte 0"."""
+    rows = [{"prompt": f"question {i}", "response": "an answer " * 10} for i in range(200)]
+    rows.append({"prompt": "caf\xe9", "response": "x"})
+    if suffix == ".csv":
+        text = "prompt,response\n" + "".join(f"{r['prompt']},{r['response']}\n" for r in rows)
+    elif suffix == ".json":
+        text = json.dumps(rows, indent=1, ensure_ascii=False)
+    else:
+        text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    data = text.encode("latin-1")
+    at, line = data.index(b"\xe9"), data.count(b"\n", 0, data.index(b"\xe9")) + 1
+    assert at > 16384  # past the reader's first chunks
+    pool = tmp_path / f"pool{suffix}"
+    pool.write_bytes(data)
+    with pytest.raises(InvalidInputError, match=rf"not UTF-8 text \(byte {at:,}, line {line}\)"):
+        list(iter_records(pool))
+    # cut inside a two-byte character: where, and that it looks truncated
+    good = text.encode("utf-8")
+    pool.write_bytes(good[: good.index("\xe9".encode()) + 1])
+    cut = good.index("\xe9".encode())
+    with pytest.raises(
+        InvalidInputError,
+        match=rf"ends inside a UTF-8 character \(byte {cut:,}, line {line}\); the file looks cut short",
+    ):
+        list(iter_records(pool))
+
+
 def test_text_after_a_json_arrays_end_is_an_error_not_rows_left_unread(tmp_path):
     """Two arrays appended to one file ('[...]\\n[...]') read as the first alone: '1 rows read', the
     second array's rows gone without a word."""
