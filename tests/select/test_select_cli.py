@@ -692,6 +692,31 @@ def test_an_empty_folder_or_blank_file_is_one_line_that_says_what_to_give(tmp_pa
     ]
 
 
+def test_a_broken_pool_file_names_input_as_a_missing_or_non_utf8_one_does(tmp_path):
+    """A JSON array cut short, or a malformed row under --strict, was 'tokenplan: error: pool.json: line 13:
+    malformed JSON ...' with no flag, where a missing or non-UTF-8 pool says '--input: ...'. Given in the
+    recipe's place, the pool is named alone (the user typed no --input)."""
+    rows = [
+        {"instruction": f"question {i}", "input": "", "output": f"answer {i}"} for i in range(6)
+    ]
+    text = json.dumps(rows, indent=1)
+    (tmp_path / "cut.json").write_text(text[: len(text) // 2], encoding="utf-8")
+    lines = "".join(json.dumps(r) + "\n" for r in rows)
+    (tmp_path / "cut.jsonl").write_text(lines[:-20], encoding="utf-8")
+    out = tmp_path / "subset.jsonl"
+    for args, said in (
+        (("-i", "cut.json"), "--input: cut.json: line "),
+        (("-i", "cut.jsonl", "--strict"), "--input: cut.jsonl: line 6: malformed JSON"),
+        (("cut.json",), "cut.json: line "),
+    ):
+        r = run_cli(
+            "select", *args, "--n", "2", "--embedder", "tfidf", "-o", str(out), cwd=tmp_path
+        )
+        assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+        assert r.stderr.startswith(f"tokenplan: error: {said}"), r.stderr
+        assert not out.exists()
+
+
 def test_a_compressed_pool_is_one_line_saying_how_to_decompress_it(tmp_path):
     """It said "cannot tell the type of 'pool.jsonl.gz' from its suffix; use one of .csv, .json, ...",
     which a .jsonl.gz pool seems to satisfy."""

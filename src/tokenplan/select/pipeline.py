@@ -655,19 +655,29 @@ def check_outputs(recipe: Recipe) -> Path | None:
 def read_pool(
     recipe: Recipe, stats: ReadStats, *, tick: Progress | None = None
 ) -> Iterator[Record]:
-    """Stage *read*: the pool's records, streamed; malformed rows are counted in ``stats``."""
+    """Stage *read*: the pool's records, streamed; malformed rows are counted in ``stats``.
+
+    An error about the file itself (a broken JSON array, a malformed row under ``strict``, no rows) is the
+    pool's: ``param="input"``, so the command line names --input (or the recipe's ``input``) as it does
+    for a pool that is missing or not UTF-8. Errors naming another option (``--fields``) keep theirs.
+    """
     from tokenplan.select.io import iter_records
 
     tick = tick or _tick(None)
     total = _count_rows_hint(recipe.input) or None
     tick("read", 0, total)
-    for rec in iter_records(
-        recipe.input, strict=recipe.strict, stats=stats, **_read_options(recipe)
-    ):
-        if stats.n_rows % 256 == 0:
-            # the position in the file (lines, or rows of a Parquet file); the final count is in rows
-            tick("read", min(rec.line, total - 1) if total else stats.n_rows, total)
-        yield rec
+    try:
+        for rec in iter_records(
+            recipe.input, strict=recipe.strict, stats=stats, **_read_options(recipe)
+        ):
+            if stats.n_rows % 256 == 0:
+                # the position in the file (lines, or rows of a Parquet file); the final count is in rows
+                tick("read", min(rec.line, total - 1) if total else stats.n_rows, total)
+            yield rec
+    except InvalidInputError as exc:
+        if exc.param is not None:
+            raise
+        raise InvalidInputError(str(exc), param="input") from None
     tick("read", stats.n_rows, stats.n_rows)
 
 
