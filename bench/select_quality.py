@@ -1079,6 +1079,20 @@ def target_table(pool: PoolData, res: dict) -> str:
     return "\n".join(lines)
 
 
+def _check_method_names(ap: argparse.ArgumentParser, args) -> None:
+    """Stop at once on a --methods or --target-methods name nothing runs: a typo was a traceback
+    (UnknownNameError) after the first pool had been embedded, minutes in."""
+    from tokenplan.select.methods import METHODS
+
+    for flag, given, known in (
+        ("--methods", args.methods, [*METHODS, *CANDIDATES]),
+        ("--target-methods", args.target_methods, list(TARGET_METHODS)),
+    ):
+        unknown = [m for m in given.split(",") if m not in known]
+        if unknown:
+            ap.error(f"{flag}: unknown {', '.join(unknown)}; known: {', '.join(known)}")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -1129,6 +1143,7 @@ def main(argv=None) -> int:
     ap.add_argument("--target", action="store_true", help="run the target-task benchmark instead")
     ap.add_argument("--target-methods", default=",".join(TARGET_METHODS))
     args = ap.parse_args(argv)
+    _check_method_names(ap, args)
     import torch
 
     torch.set_num_threads(1)

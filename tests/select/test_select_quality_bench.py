@@ -191,3 +191,21 @@ def test_a_pool_of_your_own_is_measured_with_its_labels_hidden(sq, tmp_path, cap
         sq.main([*argv[:3], "nope", "--cache", str(tmp_path / "c")])
     assert exc.value.code == 2
     assert "--label-field" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("flag", "given", "name"),
+    [
+        ("--methods", "random,facility-celss", "facility-celss"),
+        ("--target-methods", "centriod", "centriod"),
+    ],
+)
+def test_an_unknown_method_name_stops_before_any_pool_is_read(sq, capsys, flag, given, name):
+    """A typo in --methods ran until the first pool was embedded (minutes), then was a traceback."""
+    with pytest.raises(SystemExit) as exc:
+        sq.main([flag, given, "--data", "/nonexistent"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert f"{flag}: unknown {name}; known: " in err and "Traceback" not in err
+    # every name the docs use is known: the library's methods and the bench-only candidates
+    assert "facility-cells-all" in err or flag == "--target-methods"
