@@ -262,7 +262,10 @@ def bigbench_tasks(path: Path) -> dict[str, list[str]] | str:
     import tarfile
 
     if not path.exists():
-        return f"needs `pip download bigbench==1.0.0 --no-deps -d DIR` and --bigbench DIR/{BIGBENCH_SDIST}"
+        return (
+            f"needs BIG-bench's sdist, not found at {str(path)!r}: `pip download bigbench==1.0.0 "
+            f"--no-deps -d DIR` (358 MB), then --bigbench DIR/{BIGBENCH_SDIST}"
+        )
     top = re.compile(r"(?:^|/)benchmark_tasks/([^/]+)/task\.json$")
 
     def inputs(raw: bytes) -> list[str]:
@@ -1191,6 +1194,12 @@ def main(argv=None) -> int:
             end="\n\n",
         )
         print(decision(kept, budgets), end="\n\n")
+    if not raw:
+        print(
+            f"{ap.prog}: error: --pools: every pool asked for was skipped (above); nothing measured.",
+            file=sys.stderr,
+        )
+        return 2
     if args.json:
         Path(args.json).write_text(json.dumps(raw, indent=1))
     return 0

@@ -209,3 +209,15 @@ def test_an_unknown_method_name_stops_before_any_pool_is_read(sq, capsys, flag, 
     assert f"{flag}: unknown {name}; known: " in err and "Traceback" not in err
     # every name the docs use is known: the library's methods and the bench-only candidates
     assert "facility-cells-all" in err or flag == "--target-methods"
+
+
+def test_a_missing_bigbench_sdist_says_where_it_looked_and_measuring_nothing_fails(sq, capsys):
+    """--bigbench /tmp/bb/bigbench-1.0.0.tar.gz, as the docs write it, on a machine without the file said
+    'needs `pip download ...` and --bigbench DIR/...' (the flag was given) for each pool and exited 0 with
+    nothing measured."""
+    missing = "/nonexistent/bb/bigbench-1.0.0.tar.gz"
+    assert sq.main(["--pools", "bigbench-skew", "--bigbench", missing]) == 2
+    out, err = capsys.readouterr()
+    assert out.count(f"needs BIG-bench's sdist, not found at {missing!r}") == 4
+    assert "pip download bigbench==1.0.0 --no-deps -d DIR" in out
+    assert err.rstrip().endswith("every pool asked for was skipped (above); nothing measured.")
