@@ -35,8 +35,9 @@
 - ``stratified-inner``: the same, drawn among the cell's inner half with a long-enough answer.
 - ``stratified-uniform``: plain stratified sampling: K-Means with k = n cells (seeded), one row drawn uniformly
   in each cell, no answer preference and no tail. The one method never below 0.97x random's label coverage on
-  the benchmark's 52 pool-budgets (docs/select.md); it gives up part of facility-cells' gain where the
-  embedding separates the labels, and its answers are the pool's typical ones.
+  the benchmark's 52 pool-budgets with MiniLM alone (docs/select.md; under the default embedding, once in
+  76); it gives up part of facility-cells' gain where the embedding separates the labels, and its answers
+  are the pool's typical ones.
 - ``kcenter-per-cluster``: K-Means partition; the budget split by cluster size (largest remainder); one
   KCenterGreedy per cluster, seeded at the sample closest to its centroid; clusters run in parallel (threads,
   or one Ray task per cluster).

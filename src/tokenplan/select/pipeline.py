@@ -958,7 +958,8 @@ def _warn_script(spool: IO[str], warnings: list[str], *, sample: int = 2000) -> 
             "CJK characters are unknown to its vocabulary): prefer a local multilingual model (--model "
             f"DIR), or the default embedder {DEFAULT_EMBEDDER}, or --embedder tfidf-char (character "
             "n-grams; docs/select.md, Which embedder); --method stratified-uniform kept at least 0.98x "
-            "random's label coverage on every benchmark pool (docs/select.md, A robust alternative)."
+            "random's label coverage on the 20 benchmark pools measured with MiniLM alone "
+            "(docs/select.md, A robust alternative)."
         )
 
 
