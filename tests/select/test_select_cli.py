@@ -233,6 +233,12 @@ TINY = ("select", "-i", str(DATA / "tiny.jsonl"))  # the bad-input cases' pool
             "--domain-field",
         ),
         ((*TINY, "--fraction", "1.5"), "fraction=1.5"),
+        # the malformed rows were left out of the count: '8 rows read; dropped: exact_duplicate 1' for 5
+        (
+            (*TINY, "--n", "100"),
+            "--n: n_select=100 is more than the 5 candidates left after filters and dedup (8 rows "
+            "read; dropped: malformed 2, exact_duplicate 1); select at most 5",
+        ),
         (
             (*TINY, "--fraction", "0"),
             "--fraction: fraction=0.0 must lie in (0, 1]",

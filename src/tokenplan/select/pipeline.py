@@ -1022,7 +1022,9 @@ def budget(recipe: Recipe, n_candidates: int, stats: ReadStats, reasons: Counter
     else:
         n_select = 1  # a token budget: the count follows from it
     if n_select > n_candidates:
-        dropped = drop_summary(reasons) or "none"
+        # malformed rows are read but never candidates: without them the counts did not add up
+        malformed = {"malformed": stats.n_malformed} if stats.n_malformed else {}
+        dropped = drop_summary({**malformed, **reasons}) or "none"
         raise InvalidInputError(
             f"n_select={n_select:,} is more than the {n_candidates:,} candidates left after filters "
             f"and dedup ({stats.n_rows:,} rows read; dropped: {dropped}); select at most "
