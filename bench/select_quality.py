@@ -1082,21 +1082,7 @@ def target_table(pool: PoolData, res: dict) -> str:
     return "\n".join(lines)
 
 
-def _check_method_names(ap: argparse.ArgumentParser, args) -> None:
-    """Stop at once on a --methods or --target-methods name nothing runs: a typo was a traceback
-    (UnknownNameError) after the first pool had been embedded, minutes in."""
-    from tokenplan.select.methods import METHODS
-
-    for flag, given, known in (
-        ("--methods", args.methods, [*METHODS, *CANDIDATES]),
-        ("--target-methods", args.target_methods, list(TARGET_METHODS)),
-    ):
-        unknown = [m for m in given.split(",") if m not in known]
-        if unknown:
-            ap.error(f"{flag}: unknown {', '.join(unknown)}; known: {', '.join(known)}")
-
-
-def main(argv=None) -> int:
+def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -1145,15 +1131,31 @@ def main(argv=None) -> int:
     ap.add_argument("--json", help="also write the raw numbers here")
     ap.add_argument("--target", action="store_true", help="run the target-task benchmark instead")
     ap.add_argument("--target-methods", default=",".join(TARGET_METHODS))
-    args = ap.parse_args(argv)
-    _check_method_names(ap, args)
-    import torch
+    return ap
 
-    torch.set_num_threads(1)
-    budgets = [int(b) for b in args.budgets.split(",")]
-    methods = args.methods.split(",")
-    if "random" not in methods:
-        methods.insert(0, "random")
+
+def parse_args(argv=None) -> tuple[argparse.ArgumentParser, argparse.Namespace, list[str], dict]:
+    """The parser, its arguments, the pool names asked for and every pool's loader; a name nothing runs
+    (--methods, --target-methods, --pools, an --embedder view, a --budgets entry) stops here, one argparse
+    line and exit 2, before any pool is read: a typo was a traceback after the first pool was embedded,
+    minutes in."""
+    from tokenplan.select.embed import EMBEDDERS
+    from tokenplan.select.methods import METHODS
+
+    ap = _parser()
+    args = ap.parse_args(argv)
+    for flag, given, known in (
+        ("--methods", args.methods, [*METHODS, *CANDIDATES]),
+        ("--target-methods", args.target_methods, list(TARGET_METHODS)),
+        ("--embedder", args.embedder.replace("+", ","), list(EMBEDDERS)),
+    ):
+        unknown = [m for m in given.split(",") if m not in known]
+        if unknown:
+            ap.error(f"{flag}: unknown {', '.join(unknown)}; known: {', '.join(known)}")
+    if not all(b.strip().isdigit() and int(b) > 0 for b in args.budgets.split(",")):
+        ap.error(
+            f"--budgets: {args.budgets!r} must be whole numbers > 0 joined by commas, e.g. 10,20,40,80"
+        )
     all_pools = pools(Path(args.data), args.bigbench, args.more)
     for path in args.pool:
         all_pools[path.stem] = lambda p=path: user_pool(
@@ -1167,6 +1169,18 @@ def main(argv=None) -> int:
         ap.error(
             f"--pools: unknown {', '.join(unknown)}; known: {', '.join([*POOL_GROUPS, *all_pools])}"
         )
+    return ap, args, names, all_pools
+
+
+def main(argv=None) -> int:
+    ap, args, names, all_pools = parse_args(argv)
+    import torch
+
+    torch.set_num_threads(1)
+    budgets = [int(b) for b in args.budgets.split(",")]
+    methods = args.methods.split(",")
+    if "random" not in methods:
+        methods.insert(0, "random")
     raw, kept = {}, {}
     for name in names:
         pool = all_pools[name]()

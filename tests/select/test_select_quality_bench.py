@@ -221,3 +221,45 @@ def test_a_missing_bigbench_sdist_says_where_it_looked_and_measuring_nothing_fai
     assert out.count(f"needs BIG-bench's sdist, not found at {missing!r}") == 4
     assert "pip download bigbench==1.0.0 --no-deps -d DIR" in out
     assert err.rstrip().endswith("every pool asked for was skipped (above); nothing measured.")
+
+
+def _doc_commands() -> list[str]:
+    """Every bench/select_quality.py command in docs/select.md's bash blocks (continuations joined as bash
+    joins them, even inside a word; the loop variable $e given a value)."""
+    import re
+
+    doc = (BENCH.parents[1] / "docs" / "select.md").read_text()
+    out = []
+    for block in re.findall(r"```bash\n(.*?)```", doc, flags=re.S):
+        for line in block.replace("\\\n", "").splitlines():  # as bash joins a continuation
+            if "bench/select_quality.py" in line:
+                args = line.split("bench/select_quality.py", 1)[1]
+                out.append(" ".join(args.split()).replace("$e", "minilm"))
+    return out
+
+
+def test_every_bench_command_in_the_docs_names_only_what_the_bench_runs(sq):
+    """The docs print 15 bench commands, each with pools and methods; a renamed candidate or pool left in
+    one would fail only after minutes of embedding. Each must parse and name known pools, methods and
+    embedders (nothing is run)."""
+    import shlex
+
+    commands = _doc_commands()
+    assert len(commands) >= 15
+    for cmd in commands:
+        _ap, _args, names, pools = sq.parse_args(shlex.split(cmd))
+        assert names and all(name in pools for name in names), cmd
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["--embedder", "minilm+tfidf-chr"], "--embedder: unknown tfidf-chr; known: "),
+        (["--budgets", "10,2O"], "--budgets: '10,2O' must be whole numbers > 0"),
+        (["--pools", "shared,belle-prompt"], "--pools: unknown belle-prompt; known: "),
+    ],
+)
+def test_a_bad_embedder_budget_or_pool_stops_before_any_pool_is_read(sq, capsys, argv, said):
+    with pytest.raises(SystemExit) as exc:
+        sq.main([*argv, "--data", "/nonexistent"])
+    assert exc.value.code == 2 and said in capsys.readouterr().err
