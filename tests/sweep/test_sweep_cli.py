@@ -761,3 +761,62 @@ def test_a_corpus_with_fewer_unique_tokens_than_a_run_needs_names_the_corpus(tmp
     with pytest.raises(InvalidInputError, match="lower `n_tokens`") as exc:
         run_sweep(spec, tmp_path / "p")
     assert exc.value.param == "data"
+
+
+def _sweep_main(argv, capsys) -> tuple[int, str, str]:
+    from tokenplan.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    out, err = capsys.readouterr()
+    return exit_.value.code, out, err
+
+
+def test_a_sweep_whose_runs_failed_exits_1_on_every_rerun_and_after_its_report(
+    tmp_path, monkeypatch, capsys
+):
+    """A sweep whose every run failed (an error in training) exited 0, so CI took it for done work. Now
+    exit 1 with one line naming how many failed, where the error is and how to retry; a resume (the
+    failed runs are final) exits 1 again, and --report and --json are still written first."""
+    pytest.importorskip("altair")
+    import tokenplan.sweep.train as train_mod
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("CUDA error: an illegal memory access was encountered")
+
+    monkeypatch.setattr(train_mod, "train", broken)
+    out = tmp_path / "s"
+    argv = ["sweep", "--preset", "micro", "--out", str(out), "--executor", "serial", "-q"]
+    code, stdout, err = _sweep_main(argv, capsys)
+    assert code == 1, err
+    assert "0 ok, 4 failed, 0 too_few_steps" in stdout
+    (line,) = err.strip().splitlines()
+    assert line.startswith(f"tokenplan: 4 of 4 runs failed; see the error in {out}/runs/iso-")
+    assert "result.json (and 3 more in results.csv)" in line and "delete its runs/<run_id>" in line
+    page = tmp_path / "s.html"
+    code, stdout, err = _sweep_main([*argv, "--json", "--report", str(page)], capsys)
+    assert code == 1 and page.exists()  # resumed: nothing trained, the failures stand
+    assert json.loads(stdout)["sweep"]["n_skipped"] == 4
+    assert len(json.loads(stdout)["sweep"]["failed_ids"]) == 4
+    assert err.strip().splitlines()[-1].startswith("tokenplan: 4 of 4 runs failed")
+
+
+def test_diverged_runs_are_results_and_exit_0(tmp_path, monkeypatch, capsys):
+    """A run that diverged is `failed` with a NaN loss (no fit takes it), yet it is what the settings
+    give, not work left undone: the sweep exits 0 and the summary counts it apart."""
+    from tokenplan.sweep import model as model_mod
+
+    real = model_mod.GPT.forward
+
+    def poisoned(self, idx, targets=None):
+        logits, loss = real(self, idx, targets)
+        if self.training and self.config.d_model == 32:
+            loss = loss * float("inf") * 0
+        return logits, loss
+
+    monkeypatch.setattr(model_mod.GPT, "forward", poisoned)
+    out = str(tmp_path / "s")
+    argv = ["sweep", "--preset", "micro", "--out", out, "--executor", "serial", "-q"]
+    code, stdout, err = _sweep_main(argv, capsys)
+    assert code == 0, err
+    assert "2 ok, 2 failed (2 diverged), 0 too_few_steps" in stdout and not err

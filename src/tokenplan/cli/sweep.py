@@ -155,6 +155,9 @@ def sweep(spec_file, preset, out_dir, dry_run, quiet, report, overwrite, as_json
         print_json({"sweep": result.to_dict(), "spec": spec.to_dict()})
     else:
         _print_summary(result)
+    if not result.complete:  # the work was not all done: say so on stderr (-q too) and exit 1
+        err_console().print(f"tokenplan: {_incomplete(result)}", soft_wrap=True)
+        raise click.exceptions.Exit(1)
 
 
 sweep.tokenplan_flags = {"data": "--data"}  # the option's name is data_path
@@ -199,11 +202,33 @@ def _refuse_lone_overwrite(overwrite: bool, report: str | None) -> None:
         )
 
 
+def _incomplete(result) -> str:
+    """Why the sweep exits 1: runs that failed in training (final until their folder is deleted) and runs
+    lost (a re-run retries them). Diverged runs are results and are not counted."""
+    parts = []
+    if result.failed_ids:
+        first = f"{result.out_dir}/runs/{result.failed_ids[0]}/result.json"
+        more = len(result.failed_ids) - 1
+        parts.append(
+            f"{len(result.failed_ids)} of {result.n_runs} runs failed; see the error in {first}"
+            + (f" (and {more} more in results.csv)" if more else "")
+            + "; a failed run is final: delete its runs/<run_id> folder and run the same command "
+            "to train it again"
+        )
+    if result.n_lost:
+        parts.append(
+            f"{result.n_lost} of {result.n_runs} runs lost (not recorded): run the same command "
+            "again to retry them"
+        )
+    return "; ".join(parts) + "."
+
+
 def _print_summary(result) -> None:
     c = result.counts
+    diverged = f" ({result.n_diverged} diverged)" if result.n_diverged else ""
     click.echo(
         f"{result.n_trained} run(s) trained, {result.n_skipped} already done, {result.n_lost} lost; "
-        f"results: {c.get('ok', 0)} ok, {c.get('failed', 0)} failed, "
+        f"results: {c.get('ok', 0)} ok, {c.get('failed', 0)} failed{diverged}, "
         f"{c.get('too_few_steps', 0)} too_few_steps ({result.wall_seconds:.0f} s)."
     )
     click.echo(f"results: {result.results_csv}")

@@ -20,6 +20,7 @@ from tokenplan._io import write_text_atomic
 
 __all__ = [
     "CURVE_COLUMNS",
+    "DIVERGED",
     "RESULT_COLUMNS",
     "damaged_results",
     "finished_records",
@@ -54,6 +55,9 @@ RESULT_COLUMNS = (
     "dropout_schedule",
     "error",
 )
+DIVERGED = "diverged:"
+"""How the error of a run that diverged starts: a result of its settings (an LR too high), not a failure
+of the machine or the code; its status is ``failed`` and its loss NaN, so no fit takes it."""
 CURVE_COLUMNS = ("run_id", "step", "n_tokens", "flops", "loss", "n_params", "train_loss", "lr")
 
 

@@ -20,7 +20,12 @@ from tokenplan._record import record
 from tokenplan.errors import InvalidInputError
 from tokenplan.sweep.folder import SweepFolder
 from tokenplan.sweep.grid import RunSpec, expand
-from tokenplan.sweep.results import damaged_results, finished_records, rebuild_results
+from tokenplan.sweep.results import (
+    DIVERGED,
+    damaged_results,
+    finished_records,
+    rebuild_results,
+)
 from tokenplan.sweep.spec import SweepSpec, describe, load_spec, spec_changes, spec_digest
 
 RESULT_FILES = ("results.csv", "curves.csv", "results_best_lr.csv")
@@ -46,6 +51,12 @@ class SweepResult:
     """The run ids of those runs (results.csv is in grid order, not the order runs finished in)."""
     n_lost: int = 0
     """Runs whose worker died (not recorded; a re-run retries them)."""
+    failed_ids: tuple[str, ...] = ()
+    """Runs of this grid recorded ``failed`` by an error in training (this call or an earlier one: a failed
+    run is final until its ``runs/<run_id>`` folder is deleted). A diverged run (error ``diverged: ...``)
+    is a result, not a failure, and is not here. With ``n_lost``, what makes the CLI exit 1."""
+    n_diverged: int = 0
+    """Runs of this grid recorded ``failed`` because they diverged (a result of their settings)."""
     counts: dict[str, int] = field(default_factory=dict)
     """Rows of results.csv by status: runs, ok, failed, too_few_steps."""
     wall_seconds: float = 0.0
@@ -64,11 +75,18 @@ class SweepResult:
     def to_dict(self) -> dict[str, Any]:
         out = record(
             self,
-            "out_dir results_csv curves_csv best_lr_csv n_runs n_skipped n_trained n_lost counts "
-            "wall_seconds executor",
+            "out_dir results_csv curves_csv best_lr_csv n_runs n_skipped n_trained n_lost n_diverged "
+            "counts wall_seconds executor",
         )
         why = {"fit_command": self.fit_command, "fit_command_why": self.fit_command_why}
-        return {**out, "counts": dict(self.counts), "grids": list(self.grids), **why}
+        failed = {"failed_ids": list(self.failed_ids)}
+        return {**out, "counts": dict(self.counts), "grids": list(self.grids), **failed, **why}
+
+    @property
+    def complete(self) -> bool:
+        """Every run of the grid has a result: none failed in training (diverged runs are results) and
+        none was lost. The CLI exits 1 when this is false."""
+        return not self.failed_ids and not self.n_lost
 
 
 def fit_command_for(
@@ -235,6 +253,7 @@ def run_sweep(
         folder.commit()
         trained, lost = _execute(ex, [{"run": r.to_dict(), **common} for r in todo], folder, emit)
         counts = _rebuild(folder)
+        failed, diverged = _failures(folder, runs)
     return SweepResult(
         out_dir=str(folder.path),
         **_outputs(folder),
@@ -243,11 +262,29 @@ def run_sweep(
         n_trained=len(trained),
         trained_ids=tuple(trained),
         n_lost=lost,
+        failed_ids=failed,
+        n_diverged=diverged,
         counts=counts,
         wall_seconds=time.perf_counter() - t0,
         executor=ex.name,
         grids=tuple(g.get("description", "") for g in folder.grids),
     )
+
+
+def _failures(folder: SweepFolder, runs: list[RunSpec]) -> tuple[tuple[str, ...], int]:
+    """The grid's runs recorded failed by an error in training, and how many diverged (failed too, but a
+    result of their settings: an LR too high is what the sweep measured, not work left undone)."""
+    records = finished_records(folder.path)
+    failed, diverged = [], 0
+    for run in runs:
+        res = records.get(run.run_id, {}).get("result", {})
+        if res.get("status") != "failed":
+            continue
+        if str(res.get("error", "")).startswith(DIVERGED):
+            diverged += 1
+        else:
+            failed.append(run.run_id)
+    return tuple(failed), diverged
 
 
 def _outputs(folder: SweepFolder) -> dict[str, Any]:
