@@ -7,7 +7,9 @@
    Target on an idle 2-core box: >= 1.7x.
 3. the cost of resumability: the same serial sweep checkpointing after every step vs at the default 60 s
    (the ratio bounds what a checkpoint costs), and a resume of the finished folder (nothing to train:
-   the lock, manifest, corpus.npz, CSV rebuild and fit-call check) vs planning the same grid.
+   the lock, manifest, corpus.npz, CSV rebuild and fit-call check) vs planning the same grid; and the
+   CLI's no-op resume of that folder (a fresh `tokenplan sweep ... -q` process) vs its `--dry-run`, the
+   baseline that imports no torch, interleaved.
 
     python bench/train_bench.py                  # both (about 2-4 minutes on 2 cores)
     python bench/train_bench.py --only trainer   # just the first
@@ -142,6 +144,11 @@ def bench_resume(repeats: int) -> None:
             plan_sweep(spec)
             times["plan"].append(time.perf_counter() - t0)
             steps = sum(int(r["steps"]) for r in _rows(result.results_csv))
+            argv = ["sweep", "--preset", "micro", "--budgets", "1e10", "--out", f"{tmp}/60.0"]
+            for label, extra in (("cli resume", ["-q"]), ("cli dry-run", ["--dry-run"])):
+                t0 = time.perf_counter()
+                _cli(*argv, *extra)
+                times.setdefault(label, []).append(time.perf_counter() - t0)
     med = {k: statistics.median(v) for k, v in times.items()}
     per = (med["every step"] - med["every 60 s"]) / steps * 1e3
     print(
@@ -154,6 +161,18 @@ def bench_resume(repeats: int) -> None:
     print(
         f"resume of the finished folder: {med['resume']:.3f} s; planning the grid: {med['plan']:.4f} s"
     )
+    print(
+        f"CLI no-op resume vs --dry-run (median of {repeats}): "
+        f"{med['cli resume'] / med['cli dry-run']:.2f}x ({med['cli resume']:.2f} s vs "
+        f"{med['cli dry-run']:.2f} s)"
+    )
+
+
+def _cli(*args: str) -> None:
+    """`tokenplan ARGS` in a fresh process (its imports count), which must succeed."""
+    import subprocess
+
+    subprocess.run([sys.executable, "-m", "tokenplan", *args], check=True, capture_output=True)
 
 
 def _rows(path: str) -> list[dict]:

@@ -121,3 +121,29 @@ def test_sigkill_then_resume(tmp_path):
     assert all(r["status"] == "ok" for r in rows)
     assert not list(out.glob("runs/*/ckpt.pt"))  # checkpoints are removed when runs finish
     assert not [p for p in out.rglob("*") if TEMP_MARK in p.name]
+
+
+@pytest.mark.parametrize("executor", ["local", "ray"])
+def test_a_resume_with_nothing_to_train_imports_neither_torch_nor_ray(tmp_path, executor):
+    """A no-op resume (every run done) checked --device first, which imports torch: 3 s of a 3.1 s
+    run. The device is now checked only when a run is left to train, and Ray is neither imported nor
+    started for no task."""
+    from tokenplan.sweep.runner import run_sweep
+    from tokenplan.sweep.spec import spec_from_dict
+
+    if executor == "ray":
+        pytest.importorskip("ray")
+    spec = {"preset": "micro", "budgets": [3e9], "sizes": ["L1-d16-h1"]}
+    run_sweep(spec_from_dict(spec), tmp_path, executor="serial")
+    argv = ["sweep", "--preset", "micro", "--budgets", "3e9", "--sizes", "L1-d16-h1"]
+    argv += ["--out", str(tmp_path), "--executor", executor, "-q"]
+    code = (
+        "import sys\nfrom tokenplan.cli import main\n"
+        f"sys.argv = ['tokenplan', *{argv!r}]\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+        "sys.stderr.write(repr(sorted(m for m in ('torch', 'ray') if m in sys.modules)))\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "0 run(s) trained, 1 already done" in r.stdout
+    assert r.stderr.strip().splitlines()[-1] == "[]"

@@ -380,13 +380,13 @@ class RayExecutor:
         return True
 
     def run(self, tasks: list[dict], *, on_event: EventCallback | None = None) -> Iterator[dict]:
+        if not tasks:  # nothing to train: neither import nor start Ray
+            return
         try:
             import ray
             from ray.util.queue import Queue
         except ImportError:
             raise MissingDependencyError("ray", "ray") from None
-        if not tasks:
-            return
         started = self._connect(ray)
         try:
             corpus, _ = load_corpus_npz(tasks[0]["corpus_path"])

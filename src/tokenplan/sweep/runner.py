@@ -223,14 +223,12 @@ def run_sweep(
     _check_spec(spec)
     emit = on_event or (lambda event: None)
     checkpoint_every = _checks.positive("checkpoint_every", checkpoint_every, allow_zero=True)
-    if executor != "ray":  # CUDA asked for but absent: one clear error, not N failed runs (a Ray
-        from tokenplan.sweep.train import resolve_device  # cluster's workers may have GPUs)
-
-        resolve_device(spec.device)
     threads = max(1, int(spec.num_cpus))
     ex = get_executor(executor, workers=workers, threads=threads, ray_address=ray_address)
     with SweepFolder(out_dir).open() as folder:
         corpus, corpus_path, runs, todo = _prepare(folder, spec, extend=extend, executor=executor)
+        if todo and executor != "ray":  # CUDA asked for but absent: one clear error, not N failed
+            _check_device(spec.device)  # runs (a Ray cluster's workers may have GPUs)
         _warn_repeats(todo, corpus, emit)
         emit(
             {
@@ -285,6 +283,14 @@ def _failures(folder: SweepFolder, runs: list[RunSpec]) -> tuple[tuple[str, ...]
         else:
             failed.append(run.run_id)
     return tuple(failed), diverged
+
+
+def _check_device(device: str) -> None:
+    """Refuse a CUDA device that is not there (before any run starts, nothing committed). Only when there
+    is a run to train: it imports torch, which was 3 s of a 3.1 s no-op resume."""
+    from tokenplan.sweep.train import resolve_device
+
+    resolve_device(device)
 
 
 def _outputs(folder: SweepFolder) -> dict[str, Any]:
