@@ -91,3 +91,25 @@ def test_one_ray_cpu_trains_one_run_at_a_time(tmp_path, monkeypatch):
     run_sweep(spec, tmp_path / "ray", executor="ray", workers=1, on_event=on_event)
     order = [r for i, r in enumerate(seen) if i == 0 or r != seen[i - 1]]
     assert len(order) == len(set(order)) == 2, order  # each run's events in one stretch
+
+
+@pytest.mark.ray
+@pytest.mark.timeout(300)
+def test_a_damaged_checkpoint_is_refused_before_ray_starts(tmp_path):
+    """Only the local executors checked checkpoints up front: under Ray each worker refused a damaged
+    ckpt.pt on its own, the run was 'lost' and every rerun lost it again (exit 0). Ray's path now runs the
+    same check, before Ray starts: one line naming the file, exit 2, nothing trained."""
+    argv = ["sweep", "--preset", "micro", "--budgets", "3e9", "--sizes", "L1-d16-h1"]
+    out = tmp_path / "s"
+    first = run_cli(*argv, "--out", str(out), "--executor", "serial", "-q")
+    assert first.returncode == 0, first.stderr
+    (run_dir,) = (out / "runs").iterdir()
+    (run_dir / "result.json").unlink()  # unfinished again, with a damaged checkpoint to resume
+    (run_dir / "ckpt.pt").write_bytes(b"\x80\x02not a checkpoint" * 20)
+    env = {"RAY_USAGE_STATS_ENABLED": "0"}
+    r = run_cli(*argv, "--out", str(out), "--executor", "ray", "--workers", "1", env=env)
+    assert r.returncode == 2, r.stdout + r.stderr[-2000:]
+    (line,) = r.stderr.strip().splitlines()
+    assert line.startswith("tokenplan: error: checkpoint ") and "ckpt.pt" in line
+    assert "Delete it to restart that run" in line and "lost" not in r.stdout
+    assert not (run_dir / "result.json").exists()

@@ -226,7 +226,7 @@ def run_sweep(
     threads = max(1, int(spec.num_cpus))
     ex = get_executor(executor, workers=workers, threads=threads, ray_address=ray_address)
     with SweepFolder(out_dir).open() as folder:
-        corpus, corpus_path, runs, todo = _prepare(folder, spec, extend=extend, executor=executor)
+        corpus, corpus_path, runs, todo = _prepare(folder, spec, extend=extend)
         if todo and executor != "ray":  # CUDA asked for but absent: one clear error, not N failed
             _check_device(spec.device)  # runs (a Ray cluster's workers may have GPUs)
         _warn_repeats(todo, corpus, emit)
@@ -306,7 +306,7 @@ def _outputs(folder: SweepFolder) -> dict[str, Any]:
     return {**files, "fit_command": command, "fit_command_why": why}
 
 
-def _prepare(folder: SweepFolder, spec: SweepSpec, *, extend: bool, executor: str):
+def _prepare(folder: SweepFolder, spec: SweepSpec, *, extend: bool):
     """Check the spec fits the folder and the corpus, save the spec, repair the CSVs; return the corpus,
     its path, all runs and the runs still to train (recorded in the manifest)."""
     _check_results(folder)
@@ -321,8 +321,7 @@ def _prepare(folder: SweepFolder, spec: SweepSpec, *, extend: bool, executor: st
     done = finished_records(folder.path)
     todo = [r for r in runs if r.run_id not in done]
     folder.add_runs(r.run_id for r in todo)
-    if executor != "ray":  # a Ray worker may run elsewhere; it loads its checkpoint safely too
-        _check_checkpoints(folder, todo)
+    _check_checkpoints(folder, todo)
     return corpus, corpus_path, runs, todo
 
 
@@ -414,7 +413,10 @@ def _check_windows(runs: list[RunSpec], corpus) -> None:
 
 
 def _check_checkpoints(folder: SweepFolder, todo: list[RunSpec]) -> None:
-    """Refuse (before any run starts) a checkpoint that cannot be loaded without running code."""
+    """Refuse (before any run starts) a checkpoint that cannot be loaded without running code, or is
+    damaged, whichever executor trains: Ray's workers refused it each on its own, so the run was 'lost'
+    on every rerun. A checkpoint this folder does not hold (a Ray worker's own disk) is its worker's to
+    refuse (:func:`tokenplan.sweep.executors.run_task`)."""
     paths = [folder.run_dir(r.run_id) / "ckpt.pt" for r in todo]
     paths = [p for p in paths if p.exists()]
     if not paths:
