@@ -820,3 +820,34 @@ def test_diverged_runs_are_results_and_exit_0(tmp_path, monkeypatch, capsys):
     code, stdout, err = _sweep_main(argv, capsys)
     assert code == 0, err
     assert "2 ok, 2 failed (2 diverged), 0 too_few_steps" in stdout and not err
+
+
+def test_a_folder_made_before_the_divergence_rule_is_relabelled_once(tmp_path):
+    """Folders made before 011559f kept runs whose final loss was finite but not below ln(vocab) as
+    'ok' (micro at --lrs 3: 15.73 and 8.04 nats), and every resume fitted them. Reading the folder now
+    applies the same rule: such a run becomes failed (diverged), loss NaN, said once in one warning."""
+    from tokenplan.sweep.runner import run_sweep
+    from tokenplan.sweep.spec import spec_from_dict
+
+    spec = spec_from_dict({"preset": "micro", "budgets": [3e9]})
+    assert run_sweep(spec, tmp_path, executor="serial").counts["ok"] == 2
+    path = next((tmp_path / "runs").glob("*-L1-d32-*/result.json"))
+    record = json.loads(path.read_text())  # as the code before the rule wrote it
+    record["result"].update(status="ok", loss=15.73030424118042, error="")
+    path.write_text(json.dumps(record, indent=1))
+    events = []
+    again = run_sweep(spec, tmp_path, executor="serial", on_event=events.append)
+    said = [e["message"] for e in events if e["event"] == "warning"]
+    assert len(said) == 1 and said[0].startswith("1 run(s) recorded ok before 2026-12-05")
+    assert record["run_id"] in said[0]
+    assert again.n_trained == 0 and again.n_diverged == 1 and again.complete
+    assert again.counts == {"runs": 2, "ok": 1, "failed": 1, "too_few_steps": 0}
+    row = next(r for r in _rows(tmp_path / "results.csv") if r["run_id"] == record["run_id"])
+    assert row["status"] == "failed" and row["loss"] == "nan"
+    assert row["error"].startswith(
+        "diverged: final held-out loss 15.73 nats is not below ln(256) = 5.545, the loss of a "
+        "uniform guess; lower the LR (re-labelled when the folder was read"
+    )
+    events.clear()
+    run_sweep(spec, tmp_path, executor="serial", on_event=events.append)
+    assert not [e for e in events if e["event"] == "warning"]  # said once

@@ -23,9 +23,11 @@ __all__ = [
     "DIVERGED",
     "RESULT_COLUMNS",
     "damaged_results",
+    "divergence",
     "finished_records",
     "read_results",
     "rebuild_results",
+    "relabel_diverged",
     "result_row",
 ]
 
@@ -134,6 +136,42 @@ def damaged_results(out_dir: str | Path) -> list[str]:
         for path in paths
         if (record := _read_record(path)) is None or record.get("run_id") != path.parent.name
     ]
+
+
+def divergence(loss: float, vocab_size: int) -> str:
+    """The error of a run whose final held-out loss is not below ln(vocab_size), the loss of a uniform
+    guess (a model no better than its start: gradient clipping kept a blow-up finite, 18.9 nats at LR 10
+    on bytes), else ''. The one rule: :func:`tokenplan.sweep.train.train` applies it when a run ends and
+    :func:`relabel_diverged` to the records of folders made before it (commit 011559f)."""
+    uniform = math.log(vocab_size)
+    if not loss >= uniform:  # below, or NaN (the training loop reports those itself)
+        return ""
+    return (
+        f"{DIVERGED} final held-out loss {loss:.4g} nats is not below ln({vocab_size}) = "
+        f"{uniform:.4g}, the loss of a uniform guess; lower the LR"
+    )
+
+
+RELABELLED = " (re-labelled when the folder was read: recorded 'ok' before 2026-12-05)"
+
+
+def relabel_diverged(out_dir: str | Path) -> list[str]:
+    """Apply :func:`divergence` to every finished run of ``out_dir``: a run recorded ``ok`` (or
+    ``too_few_steps``) with a final loss not below ln(vocab_size), as folders made before the rule were,
+    is rewritten (atomically) as the rule records it: ``failed``, loss NaN, the ``diverged:`` error (which
+    keeps the loss). Returns the run ids re-labelled (none on a second call)."""
+    done = []
+    for run_id, record in finished_records(out_dir).items():
+        res = record["result"]
+        if res.get("status") not in ("ok", "too_few_steps") or res.get("loss") is None:
+            continue
+        why = divergence(float(res["loss"]), int(record["config"]["vocab_size"]))
+        if why:
+            res = {**res, "status": "failed", "loss": None, "error": why + RELABELLED}
+            text = json.dumps({**record, "result": res}, indent=1, allow_nan=False)
+            write_text_atomic(Path(out_dir) / "runs" / run_id / "result.json", text)
+            done.append(run_id)
+    return done
 
 
 def _csv_text(columns: Sequence[str], rows: list[dict[str, Any]]) -> str:

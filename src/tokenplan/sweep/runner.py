@@ -25,6 +25,7 @@ from tokenplan.sweep.results import (
     damaged_results,
     finished_records,
     rebuild_results,
+    relabel_diverged,
 )
 from tokenplan.sweep.spec import SweepSpec, describe, load_spec, spec_changes, spec_digest
 
@@ -226,7 +227,7 @@ def run_sweep(
     threads = max(1, int(spec.num_cpus))
     ex = get_executor(executor, workers=workers, threads=threads, ray_address=ray_address)
     with SweepFolder(out_dir).open() as folder:
-        corpus, corpus_path, runs, todo = _prepare(folder, spec, extend=extend)
+        corpus, corpus_path, runs, todo = _prepare(folder, spec, extend=extend, emit=emit)
         if todo and executor != "ray":  # CUDA asked for but absent: one clear error, not N failed
             _check_device(spec.device)  # runs (a Ray cluster's workers may have GPUs)
         _warn_repeats(todo, corpus, emit)
@@ -306,10 +307,11 @@ def _outputs(folder: SweepFolder) -> dict[str, Any]:
     return {**files, "fit_command": command, "fit_command_why": why}
 
 
-def _prepare(folder: SweepFolder, spec: SweepSpec, *, extend: bool):
+def _prepare(folder: SweepFolder, spec: SweepSpec, *, extend: bool, emit):
     """Check the spec fits the folder and the corpus, save the spec, repair the CSVs; return the corpus,
     its path, all runs and the runs still to train (recorded in the manifest)."""
     _check_results(folder)
+    _relabel_diverged(folder, emit)
     _check_same_spec(folder, spec, extend=extend)
     corpus, corpus_path = _corpus(spec, folder)
     runs = plan_sweep(spec, vocab_size=corpus.vocab_size)
@@ -338,6 +340,23 @@ def _check_results(folder: SweepFolder) -> None:
             "run (cut off or edited); nothing was changed. Restore it, or delete it to train that run "
             "again.",
             param="out_dir",
+        )
+
+
+def _relabel_diverged(folder: SweepFolder, emit) -> None:
+    """Runs recorded ``ok`` before the divergence rule (a folder made before 2026-12-05) whose final loss
+    is no better than a uniform guess were fitted: re-label them as the rule does, and say so once (their
+    result.json is rewritten, so the next read finds nothing to re-label)."""
+    ids = relabel_diverged(folder.path)
+    if ids:
+        shown = ", ".join(ids[:3]) + (f" and {len(ids) - 3} more" if len(ids) > 3 else "")
+        emit(
+            {
+                "event": "warning",
+                "message": f"{len(ids)} run(s) recorded ok before 2026-12-05 ended with a held-out "
+                "loss not below ln(vocab size), a uniform guess's; re-labelled failed ('diverged: "
+                f"...' in their result.json, loss nan), so no fit takes them: {shown}.",
+            }
         )
 
 

@@ -29,6 +29,7 @@ from tokenplan._io import atomic_write
 from tokenplan.errors import InvalidInputError, MissingDependencyError
 from tokenplan.sweep.config import TrainConfig
 from tokenplan.sweep.data import Corpus, batch_indices
+from tokenplan.sweep.results import divergence
 
 __all__ = [
     "CurvePoint",
@@ -379,12 +380,8 @@ def train(
     if ckpt_path is not None:
         ckpt_path.unlink(missing_ok=True)
     final = run.curve[-1].loss if run.curve else math.nan
-    uniform = math.log(config.vocab_size)
-    if final >= uniform:  # finite, yet no better than the start: clipping kept a blow-up finite
-        why = (
-            f"diverged: final held-out loss {final:.4g} nats is not below ln({config.vocab_size}) = "
-            f"{uniform:.4g}, the loss of a uniform guess; lower the LR"
-        )
+    why = divergence(final, config.vocab_size)  # finite, yet no better than the start
+    if why:
         return result("failed", math.nan, run, wall, why)
     status = "ok" if steps >= config.min_steps else "too_few_steps"
     return result(status, final, run, wall)
