@@ -27,7 +27,14 @@ from tokenplan.sweep.results import (
     rebuild_results,
     relabel_diverged,
 )
-from tokenplan.sweep.spec import SweepSpec, describe, load_spec, spec_changes, spec_digest
+from tokenplan.sweep.spec import (
+    SweepSpec,
+    describe,
+    load_spec,
+    shown,
+    spec_changes,
+    spec_digest,
+)
 
 RESULT_FILES = ("results.csv", "curves.csv", "results_best_lr.csv")
 
@@ -167,21 +174,17 @@ def _check_same_corpus(folder: SweepFolder, corpus, meta: dict, saved: dict | No
         return
     old = saved or {}
     changed = [
-        f"{key}: {_shown(key, old.get(key))} -> {_shown(key, value)}"
+        f"{key}: {shown(key, old.get(key))} -> {shown(key, value)}"
         for key, value in meta.items()
         if key in old and old[key] != value
     ]
-    what = ", ".join(changed) or f"the text of {_shown('data', meta['data'])} changed since"
+    what = ", ".join(changed) or f"the text of {shown('data', meta['data'])} changed since"
     raise InvalidInputError(
         f"{folder.path} holds runs trained on another corpus ({what}); a sweep folder holds the runs "
         "of one corpus (a run's id does not name it, so they would be reused as this corpus's runs): "
         "use a new --out folder, or the data those runs were trained on.",
         param="data",
     )
-
-
-def _shown(key: str, value: Any) -> str:
-    return "the shipped sample" if key == "data" and value is None else repr(value)
 
 
 def _check_spec(spec: Any) -> None:
@@ -332,11 +335,11 @@ def _check_results(folder: SweepFolder) -> None:
     is: read as 'not finished', its run was trained again and the file replaced without a word."""
     damaged = damaged_results(folder.path)
     if damaged:
-        shown = ", ".join(damaged[:3]) + (
+        listed = ", ".join(damaged[:3]) + (
             f" and {len(damaged) - 3} more" if len(damaged) > 3 else ""
         )
         raise InvalidInputError(
-            f"out={str(folder.path)!r} holds {shown}, not the record tokenplan sweep wrote for that "
+            f"out={str(folder.path)!r} holds {listed}, not the record tokenplan sweep wrote for that "
             "run (cut off or edited); nothing was changed. Restore it, or delete it to train that run "
             "again.",
             param="out_dir",
@@ -349,13 +352,13 @@ def _relabel_diverged(folder: SweepFolder, emit) -> None:
     result.json is rewritten, so the next read finds nothing to re-label)."""
     ids = relabel_diverged(folder.path)
     if ids:
-        shown = ", ".join(ids[:3]) + (f" and {len(ids) - 3} more" if len(ids) > 3 else "")
+        listed = ", ".join(ids[:3]) + (f" and {len(ids) - 3} more" if len(ids) > 3 else "")
         emit(
             {
                 "event": "warning",
                 "message": f"{len(ids)} run(s) recorded ok before 2026-12-05 ended with a held-out "
                 "loss not below ln(vocab size), a uniform guess's; re-labelled failed ('diverged: "
-                f"...' in their result.json, loss nan), so no fit takes them: {shown}.",
+                f"...' in their result.json, loss nan), so no fit takes them: {listed}.",
             }
         )
 

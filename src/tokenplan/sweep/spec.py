@@ -580,12 +580,15 @@ def spec_changes(old: SweepSpec, new: SweepSpec) -> list[str]:
     """What makes ``new`` another grid than ``old``, one 'key: old -> new' per key that
     :func:`spec_digest` hashes ('lrs: 0.003 -> 0.01'); empty when the digests are equal."""
     a, b = _normal(old), _normal(new)
-    return [f"{k}: {_shown(k, a.get(k))} -> {_shown(k, b.get(k))}" for k in a if a[k] != b.get(k)]
+    return [f"{k}: {shown(k, a.get(k))} -> {shown(k, b.get(k))}" for k in a if a[k] != b.get(k)]
 
 
-def _shown(key: str, value: Any) -> str:
+def shown(key: str, value: Any) -> str:
+    """A setting as the 'what changed' messages show it ('lrs: 0.003 -> 0.01', 'data: the shipped
+    sample -> /data/b.txt'): floats exact (format_exact), lists comma-separated, no quotes; the one style
+    of this message and of the runner's changed-corpus refusal."""
     if value is None:
         return "the shipped sample" if key == "data" else "none"
-    if isinstance(value, list):
-        return ",".join(_shown(key, v) for v in value)
+    if isinstance(value, list | tuple):
+        return ",".join(shown(key, v) for v in value)
     return format_exact(value) if isinstance(value, float) else str(value)
