@@ -851,3 +851,25 @@ def test_a_folder_made_before_the_divergence_rule_is_relabelled_once(tmp_path):
     events.clear()
     run_sweep(spec, tmp_path, executor="serial", on_event=events.append)
     assert not [e for e in events if e["event"] == "warning"]  # said once
+
+
+def test_a_refused_spec_does_not_relabel_an_old_folder(tmp_path):
+    """The re-labelling rewrites result.json files: only after the spec and corpus checks pass, so a
+    spec refused for this folder leaves every file as it was."""
+    from tokenplan.errors import InvalidInputError
+    from tokenplan.sweep.runner import run_sweep
+    from tokenplan.sweep.spec import spec_from_dict
+
+    spec = spec_from_dict({"preset": "micro", "budgets": [3e9], "sizes": ["L1-d16-h1"]})
+    run_sweep(spec, tmp_path, executor="serial")
+    (path,) = (tmp_path / "runs").glob("*/result.json")
+    record = json.loads(path.read_text())
+    record["result"].update(status="ok", loss=15.73, error="")
+    path.write_text(json.dumps(record, indent=1))
+    before = path.read_bytes()
+    other = spec_from_dict(
+        {"preset": "micro", "budgets": [3e9], "sizes": ["L1-d16-h1"], "lrs": [1e-2]}
+    )
+    with pytest.raises(InvalidInputError, match="holds a different sweep"):
+        run_sweep(other, tmp_path, executor="serial")
+    assert path.read_bytes() == before

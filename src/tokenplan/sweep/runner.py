@@ -314,11 +314,11 @@ def _prepare(folder: SweepFolder, spec: SweepSpec, *, extend: bool, emit):
     """Check the spec fits the folder and the corpus, save the spec, repair the CSVs; return the corpus,
     its path, all runs and the runs still to train (recorded in the manifest)."""
     _check_results(folder)
-    _relabel_diverged(folder, emit)
     _check_same_spec(folder, spec, extend=extend)
     corpus, corpus_path = _corpus(spec, folder)
     runs = plan_sweep(spec, vocab_size=corpus.vocab_size)
     _check_corpus_size(runs, corpus, spec.data)
+    _relabel_diverged(folder, emit)  # after the checks: a refused spec changes no record
     _record_grid(folder, spec)
     with folder.writing("sweep.yaml"):
         write_text_atomic(folder.path / "sweep.yaml", spec.to_yaml())
