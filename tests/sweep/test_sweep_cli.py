@@ -360,15 +360,7 @@ def test_divergence_is_marked_failed_and_not_retried(tmp_path, monkeypatch):
     from tokenplan.sweep.runner import run_sweep
     from tokenplan.sweep.spec import spec_from_dict
 
-    real = model_mod.GPT.forward
-
-    def poisoned(self, idx, targets=None):
-        logits, loss = real(self, idx, targets)
-        if self.training and self.config.d_model == 32:
-            loss = loss * float("inf") * 0
-        return logits, loss
-
-    monkeypatch.setattr(model_mod.GPT, "forward", poisoned)
+    _poison_d_model_32(monkeypatch, model_mod)
     spec = spec_from_dict({"preset": "micro"})
     result = run_sweep(spec, tmp_path, executor="serial")
     assert result.counts == {"runs": 4, "ok": 2, "failed": 2, "too_few_steps": 0}
@@ -806,15 +798,7 @@ def test_diverged_runs_are_results_and_exit_0(tmp_path, monkeypatch, capsys):
     give, not work left undone: the sweep exits 0 and the summary counts it apart."""
     from tokenplan.sweep import model as model_mod
 
-    real = model_mod.GPT.forward
-
-    def poisoned(self, idx, targets=None):
-        logits, loss = real(self, idx, targets)
-        if self.training and self.config.d_model == 32:
-            loss = loss * float("inf") * 0
-        return logits, loss
-
-    monkeypatch.setattr(model_mod.GPT, "forward", poisoned)
+    _poison_d_model_32(monkeypatch, model_mod)
     out = str(tmp_path / "s")
     argv = ["sweep", "--preset", "micro", "--out", out, "--executor", "serial", "-q"]
     code, stdout, err = _sweep_main(argv, capsys)
@@ -873,3 +857,16 @@ def test_a_refused_spec_does_not_relabel_an_old_folder(tmp_path):
     with pytest.raises(InvalidInputError, match="holds a different sweep"):
         run_sweep(other, tmp_path, executor="serial")
     assert path.read_bytes() == before
+
+
+def _poison_d_model_32(monkeypatch, model_mod) -> None:
+    """Make every training step of the d_model = 32 runs return a NaN loss (they diverge)."""
+    real = model_mod.GPT.forward
+
+    def poisoned(self, idx, targets=None):
+        logits, loss = real(self, idx, targets)
+        if self.training and self.config.d_model == 32:
+            loss = loss * float("inf") * 0
+        return logits, loss
+
+    monkeypatch.setattr(model_mod.GPT, "forward", poisoned)
