@@ -85,12 +85,24 @@ def test_effective_tokens_properties(unique, epochs):
     """D' <= D, D' >= U, D' increases with D, and D' -> U (1 + R_D*) as D -> inf."""
     D = unique * epochs
     d_eff = float(LAW.effective_tokens(D, unique))
-    assert unique * (1 - 1e-12) <= d_eff <= D * (1 + 1e-12)
+    # D' <= D exactly: a fraction D'/D above 1 is no fraction
+    assert unique * (1 - 1e-12) <= d_eff <= D
     assert float(LAW.effective_tokens(D * 1.5, unique)) >= d_eff
     assert d_eff <= unique * (1 + LAW.R_D_star) * (1 + 1e-12)
     assert float(LAW.effective_tokens(unique * 1e7, unique)) == pytest.approx(
         unique * (1 + LAW.R_D_star), rel=1e-6
     )
+
+
+@pytest.mark.parametrize("epochs", [1.0000001, 1.00000001, 1.0000000001, 1.0000000479740485])
+def test_effective_tokens_never_exceed_the_tokens_just_above_one_epoch(epochs):
+    """Eq. 5 gives D' <= D (1 - exp(-x) <= x); computed, U + U R_D* (1 - exp(-R_D/R_D*)) came out an ulp or
+    more above D just above one epoch (D'/D = 1.0000000000000002 at 1.0000001 epochs of 25B, 1.0000000000000013
+    at 1.0000000479740485 epochs of 2.3T)."""
+    for unique in (25e9, 2314978325251.4517):
+        D = unique * epochs
+        assert float(LAW.effective_tokens(D, unique)) <= D
+        assert float(LAW.effective_tokens(D, unique)) / D <= 1.0
 
 
 def test_loss_floor_is_the_limit_of_eqs_5_6():

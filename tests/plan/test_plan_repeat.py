@@ -38,6 +38,17 @@ def test_effective_fractions_and_cap_cli():
     assert any(a.get("recommended_dropout") == 0.1 for a in out["advice"])
 
 
+def test_effective_fraction_is_at_most_one_just_above_one_epoch():
+    """`repeat --unique-tokens 25B --epochs 1.0000001 --json` gave effective_fraction 1.0000000000000002 and
+    effective_multiple 1.0000001000000003 (above the epochs): D' (eq. 5) rounded above D."""
+    epochs = "1.0000001,1.00000001,1.0000000001"
+    r = run_cli("repeat", "--unique-tokens", "25B", "--epochs", epochs, "--json")
+    assert r.returncode == 0, r.stderr
+    for row in json.loads(r.stdout)["rows"]:
+        assert 0.0 <= row["effective_fraction"] <= 1.0, row
+        assert row["effective_multiple"] <= row["epochs"], row
+
+
 def test_effective_tokens_cap_library():
     """Muennighoff et al. 2023: D'/U caps at 1 + R_D* = 16.39 however many epochs."""
     t = repeat(1e9, [1e3, 1e6])

@@ -38,7 +38,10 @@ def effective_tokens(n_tokens, unique_tokens, R_D_star):
     caller."""
     U = np.minimum(unique_tokens, n_tokens)
     R_D = n_tokens / U - 1.0
-    return U + U * R_D_star * (1.0 - np.exp(-R_D / R_D_star))
+    d_eff = U + U * R_D_star * (1.0 - np.exp(-R_D / R_D_star))
+    # Eq. 5 gives D' <= D exactly (1 - exp(-x) <= x), but rounded just above one epoch it came out an ulp or
+    # more above D (D'/D = 1.0000000000000002 at 1.0000001 epochs): cap it, so D'/D is a fraction.
+    return np.minimum(d_eff, n_tokens)
 
 
 def last_epoch_worth(epochs: float, R_D_star: float) -> float:
