@@ -121,6 +121,24 @@ def table(law, shape: str, rng) -> tuple[np.ndarray, np.ndarray, np.ndarray | No
     return N, D, None
 
 
+def true_form(law) -> str:
+    """The form the generating law is written in: what ``--form auto`` is measured against."""
+    if hasattr(law, "R_D_star"):
+        return "data-constrained"
+    if isinstance(law, KaplanNDLaw):
+        return "kaplan"
+    return "shared-exponent" if law.alpha == law.beta else "chinchilla"
+
+
+def true_form_law(report, runs, form: str):
+    """The table fitted with ``form`` (no bootstrap: only its point prediction is scored)."""
+    if report.form == form:
+        return report.law
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return run_fit(runs, FitOptions(form=form, n_boot=0)).law
+
+
 def true_loss(law, N, D, U):
     return law.loss(N, D) if U is None else law.loss(N, D, np.minimum(U, D))
 
@@ -229,11 +247,20 @@ def one_table(task) -> dict:
         law
     )  # the fitted law's three intervals (the generating laws are not needed below)
     s = residual_scale(report, runs, U)
-    rows = []
+    own = true_form_law(report, runs, true_form(truth))
+    kw = {} if U is None else {"unique_tokens": U}
+    rows, errors = [], []
     for dist, (qN, qD) in queries(truth, shape, N, D, rng, k).items():
         for n, d in zip(qN, qD):
             mu = float(true_loss(truth, n, d, U))
             new = mu * math.exp(noise * rng.standard_normal())
+            errors.append(
+                (
+                    dist,
+                    abs(law.predict(float(n), float(d), **kw).loss / mu - 1.0),
+                    abs(own.predict(float(n), float(d), **kw).loss / mu - 1.0),
+                )
+            )
             for level in LEVELS:
                 z = statistics.NormalDist().inv_cdf(0.5 + level / 2)
                 center, ivs = intervals(law, laws, float(n), float(d), U, level, s, z)
@@ -252,7 +279,9 @@ def one_table(task) -> dict:
                     )
     return {
         "rows": rows,
+        "errors": errors,
         "form": report.form,
+        "true_form": true_form(truth),
         "kind": law.uncertainty.kind,
         "key": (law_name, noise, shape, rep),
     }
@@ -381,6 +410,54 @@ def print_summary(agg) -> None:
         )
 
 
+def _paired(tables, dist) -> tuple[float, float, float, float]:
+    """(auto's mean error, the true form's, mean difference, its standard error) over ``tables``."""
+    a = [np.mean([e[1] for e in t["errors"] if e[0] == dist]) for t in tables]
+    b = [np.mean([e[2] for e in t["errors"] if e[0] == dist]) for t in tables]
+    d = np.subtract(a, b)
+    se = float(np.std(d, ddof=1) / math.sqrt(len(d))) if len(d) > 1 else math.nan
+    return float(np.mean(a)), float(np.mean(b)), float(np.mean(d)), se
+
+
+def print_forms(results) -> None:
+    """docs/fit.md's defect rule for --form auto (D1, D2): auto's error at 3x / 10x against the law fitted
+    in the generating form, paired by table, on the laws whose form is not the shared exponent."""
+    print(
+        "\n--form auto against the generating form (|predicted / noise-free loss - 1| at 3x and 10x)"
+    )
+    d2, n_cells = 0, 0
+    for name in sorted({r["key"][0] for r in results}):
+        tabs = [r for r in results if r["key"][0] == name and r.get("errors")]
+        form = tabs[0]["true_form"] if tabs else "?"
+        chosen = ", ".join(
+            f"{f} {sum(t['form'] == f for t in tabs)}" for f in sorted({t["form"] for t in tabs})
+        )
+        print(f"  {name} (form {form}; auto chose {chosen})")
+        pooled = []
+        for nz in NOISE:
+            for sh in SHAPES:
+                cell = [t for t in tabs if t["key"][1] == nz and t["key"][2] == sh]
+                for dist in ("3x", "10x"):
+                    if not cell:
+                        continue
+                    a, b, d, se = _paired(cell, dist)
+                    worse = d > 2 * se
+                    if form != "shared-exponent":
+                        n_cells += 1
+                        d2 += worse
+                    pooled += [(t, dist) for t in cell]
+                    print(
+                        f"    {nz:6.2%} {sh:8s} {dist:4s} auto {a:.3%}  {form} {b:.3%}  "
+                        f"diff {d:+.3%} +- {se:.3%}{'  WORSE' if worse else ''}"
+                    )
+        diffs = [np.mean([e[1] - e[2] for e in t["errors"] if e[0] == dist]) for t, dist in pooled]
+        if len(diffs) > 1:
+            m, se = float(np.mean(diffs)), float(np.std(diffs, ddof=1) / math.sqrt(len(diffs)))
+            d1 = form != "shared-exponent" and m > 2 * se and m >= 0.001
+            print(f"    pooled: diff {m:+.3%} +- {se:.3%}{'  D1: DEFECT' if d1 else ''}")
+    print(f"  D2: auto worse by > 2 SE in {d2} of {n_cells} cells (defect if more than 3)")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument(
@@ -430,6 +507,7 @@ def main(argv=None) -> int:
     agg = aggregate([r for r in results if r["rows"]], args.points)
     print_table(agg)
     print_summary(agg)
+    print_forms([r for r in results if r.get("errors")])
     print()
     if args.law_set == "fresh":  # the second look (docs/fit.md): candidate (C) alone
         print("\n".join(decide(agg, "added", ("quad",))))
