@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tokenplan import datasets
@@ -98,3 +100,25 @@ def test_a_constant_on_the_search_bound_says_how_to_widen_it(c4_runs):
     for w in on_bound:
         assert not w.endswith("widen the bounds.")
         assert "add runs at more epochs and sizes, or widen it (bounds= from Python" in w
+
+
+def test_the_outside_warning_names_only_points_outside_the_box(tmp_path):
+    """Four datablations C4 runs, 'fit --law data-constrained --fit-base': the warning read 'outside the search
+    box (0.01, 20.0) the objective is lower: R_D*=12.7, R_N*=14.4 gives 1.580856e-12 vs 1.712451e-12 inside',
+    a point inside the box. The widened search had only walked another path (its bounds steer L-BFGS-B) to a
+    better in-box point; that point is now the fit, and the warning names points outside the box only."""
+    runs = runs_from_arrays(
+        [220.5e6, 14.1e6, 281e6, 8.67e9],
+        [2.981407, 5.816824, 3.330755, 2.336741],
+        n_tokens=[60e9, 0.8e9, 5.9e9, 178e9],
+        unique_tokens=[60e9, 0.1e9, 1.5e9, 178e9],
+    )
+    fit = fit_data_constrained(runs, fit_base=True)
+    lo, hi = fit.bounds
+    for w in fit.warnings:
+        if "outside the search box" in w:
+            rd, rn = (float(v) for v in re.findall(r"R_[DN]\*=([0-9.e+-]+)", w)[:2])
+            assert not (lo <= rd <= hi and lo <= rn <= hi), w
+    inside = fit_data_constrained(runs, fit_base=True, check_outside=False)
+    assert fit.objective <= inside.objective  # the better in-box point is kept, not lost
+    assert lo <= fit.law.R_D_star <= hi and lo <= fit.law.R_N_star <= hi

@@ -125,17 +125,14 @@ def fit_data_constrained(
         len(problem.base_x) if fit_base else 0
     )
     found = problem.run(pairs, box)
+    wide = problem.run(pairs, _widened(box)) if check_outside else []
+    # A start the wide search took to a better point inside the box found the box's optimum the in-box
+    # search missed (its bounds steer L-BFGS-B's path): that point is the fit, not a point 'outside'.
+    found += [t for t in wide if _in_box(t[1], lo, hi)]
     f_best, x_best = min(found, key=lambda t: t[0])
     law = problem.unpack(x_best)
-    notes = [
-        f"{label}={v:.4g} sits on the search bound {bounds}: the runs do not pin it down inside the "
-        "paper's box; add runs at more epochs and sizes, or widen it (bounds= from Python; the CLI "
-        "searches the paper's box)."
-        for label, v in (("R_D*", law.R_D_star), ("R_N*", law.R_N_star))
-        if math.isclose(v, hi, rel_tol=1e-6) or math.isclose(v, lo, rel_tol=1e-6)
-    ]
-    if check_outside:
-        notes += problem.outside_note(pairs, box, f_best, bounds)
+    notes = _bound_notes(law, bounds)
+    notes += problem.outside_note([t for t in wide if not _in_box(t[1], lo, hi)], f_best, bounds)
     if base is None:  # the C4 base law, which the note names (a base of your own is not it)
         notes += problem.base_miss_note(law)
     return DataConstrainedFit(
@@ -148,6 +145,27 @@ def fit_data_constrained(
         local_optima=_local_optima(found),
         warnings=tuple(notes),
     )
+
+
+def _bound_notes(law: DataConstrainedLaw, bounds: tuple[float, float]) -> list[str]:
+    """A warning for R_D* or R_N* on a bound of the search box: the runs do not pin it down inside it."""
+    return [
+        f"{label}={v:.4g} sits on the search bound {bounds}: the runs do not pin it down inside the "
+        "paper's box; add runs at more epochs and sizes, or widen it (bounds= from Python; the CLI "
+        "searches the paper's box)."
+        for label, v in (("R_D*", law.R_D_star), ("R_N*", law.R_N_star))
+        if any(math.isclose(v, b, rel_tol=1e-6) for b in bounds)
+    ]
+
+
+def _widened(box):
+    """The search box with R_D*, R_N* free over (1e-3, 1e4): where the outside check looks."""
+    return [(math.log(1e-3), math.log(1e4))] * 2 + box[2:]
+
+
+def _in_box(x, lo: float, hi: float) -> bool:
+    """True when R_D* and R_N* of ``x`` both lie inside the search box (to rounding)."""
+    return all(lo * (1 - 1e-6) <= math.exp(v) <= hi * (1 + 1e-6) for v in x[:2])
 
 
 def _local_optima(found) -> tuple[tuple[float, float, float], ...]:
@@ -265,10 +283,12 @@ class _DCProblem:
             "theirs. Refit the base law too (--fit-base; fit_base=True from Python)."
         ]
 
-    def outside_note(self, pairs, box, f_best, bounds) -> list[str]:
-        """A warning when a point outside the search box fits better (the flat valley)."""
-        wide = [(math.log(1e-3), math.log(1e4))] * 2 + box[2:]
-        f_out, x_out = min(self.run(pairs, wide), key=lambda t: t[0])
+    def outside_note(self, outside, f_best, bounds) -> list[str]:
+        """A warning when a point ``outside`` the search box (R_D* or R_N* beyond it; (objective, x) pairs
+        from the widened search) fits better (the flat valley)."""
+        if not outside:
+            return []
+        f_out, x_out = min(outside, key=lambda t: t[0])
         if not f_out < f_best * (1 - 1e-6):
             return []
         out = self.unpack(x_out)
