@@ -24,6 +24,7 @@ import numpy as np
 from tokenplan import _checks
 from tokenplan._record import record
 from tokenplan.errors import InvalidInputError
+from tokenplan.fit._threads import one_blas_thread
 from tokenplan.fit.parametric import huber
 from tokenplan.fit.result import FitResult, fitted_law_fields
 from tokenplan.laws.chinchilla import ChinchillaLaw
@@ -254,7 +255,7 @@ class _DCProblem:
         found = []
         for rd, rn in pairs:
             x0 = [math.log(rd), math.log(rn)] + (list(self.base_x) if self.fit_base else [])
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), one_blas_thread():
                 warnings.simplefilter("ignore", RuntimeWarning)
                 res = minimize(
                     self.objective,

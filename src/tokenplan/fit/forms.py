@@ -26,6 +26,7 @@ import numpy as np
 from tokenplan._record import record
 from tokenplan.errors import InvalidInputError
 from tokenplan.fit import choices
+from tokenplan.fit._threads import one_blas_thread
 from tokenplan.fit.parametric import huber
 from tokenplan.fit.result import HuberFit, fitted_law_fields
 from tokenplan.laws.kaplan_nd import KaplanNDLaw
@@ -131,7 +132,7 @@ def fit_kaplan(runs: RunTable, *, delta: float = 1e-3, name: str = "fit-kaplan")
         for an, ad in ((0.076, 0.103), (0.3, 0.3))
     ]
     best = (math.inf, None)
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
+    with warnings.catch_warnings(), np.errstate(all="ignore"), one_blas_thread():
         warnings.simplefilter("ignore", RuntimeWarning)
         for s in starts:
             res = minimize(

@@ -32,6 +32,7 @@ from tokenplan import _checks
 from tokenplan._record import record
 from tokenplan.errors import InvalidInputError
 from tokenplan.fit import choices
+from tokenplan.fit._threads import one_blas_thread
 from tokenplan.fit.result import HuberFit, fitted_law_fields
 from tokenplan.laws.chinchilla import ChinchillaLaw
 
@@ -272,7 +273,7 @@ def _polish(problem: _Problem, phi: np.ndarray, w=None, *, tight: bool = True, m
     from scipy.optimize import minimize
 
     opts = {"ftol": 1e-15, "gtol": 1e-12, "maxiter": 2000} if tight else {}
-    with warnings.catch_warnings(), np.errstate(over="ignore", invalid="ignore"):
+    with warnings.catch_warnings(), np.errstate(over="ignore", invalid="ignore"), one_blas_thread():
         warnings.simplefilter("ignore", RuntimeWarning)
         res = minimize(problem.scalar, phi, args=(w,), jac=True, method=method, options=opts)
     return np.asarray(res.x), float(res.fun), int(res.nit)
