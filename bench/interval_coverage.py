@@ -421,7 +421,8 @@ def _paired(tables, dist) -> tuple[float, float, float, float]:
 
 def print_forms(results) -> None:
     """docs/fit.md's defect rule for --form auto (D1, D2): auto's error at 3x / 10x against the law fitted
-    in the generating form, paired by table, on the laws whose form is not the shared exponent."""
+    in the generating form, paired by table; the rule counts the laws with alpha != beta (form chinchilla),
+    and the others are printed for comparison."""
     print(
         "\n--form auto against the generating form (|predicted / noise-free loss - 1| at 3x and 10x)"
     )
@@ -442,7 +443,7 @@ def print_forms(results) -> None:
                         continue
                     a, b, d, se = _paired(cell, dist)
                     worse = d > 2 * se
-                    if form != "shared-exponent":
+                    if form == "chinchilla":  # the rule's laws: alpha != beta
                         n_cells += 1
                         d2 += worse
                     pooled += [(t, dist) for t in cell]
@@ -453,7 +454,7 @@ def print_forms(results) -> None:
         diffs = [np.mean([e[1] - e[2] for e in t["errors"] if e[0] == dist]) for t, dist in pooled]
         if len(diffs) > 1:
             m, se = float(np.mean(diffs)), float(np.std(diffs, ddof=1) / math.sqrt(len(diffs)))
-            d1 = form != "shared-exponent" and m > 2 * se and m >= 0.001
+            d1 = form == "chinchilla" and m > 2 * se and m >= 0.001
             print(f"    pooled: diff {m:+.3%} +- {se:.3%}{'  D1: DEFECT' if d1 else ''}")
     print(f"  D2: auto worse by > 2 SE in {d2} of {n_cells} cells (defect if more than 3)")
 
