@@ -783,7 +783,11 @@ def test_a_sweep_whose_runs_failed_exits_1_on_every_rerun_and_after_its_report(
     assert code == 1, err
     assert "0 ok, 4 failed, 0 too_few_steps" in stdout
     (line,) = err.strip().splitlines()
-    assert line.startswith(f"tokenplan: 4 of 4 runs failed; see the error in {out}/runs/iso-")
+    # -q hides the per-run lines: the one line says what went wrong, from the first run's result.json
+    first = "(first: RuntimeError: CUDA error: an illegal memory access was encountered)"
+    assert line.startswith(
+        f"tokenplan: 4 of 4 runs failed {first}; see the error in {out}/runs/iso-"
+    )
     assert "result.json (and 3 more in results.csv)" in line and "delete its runs/<run_id>" in line
     page = tmp_path / "s.html"
     code, stdout, err = _sweep_main([*argv, "--json", "--report", str(page)], capsys)

@@ -210,7 +210,8 @@ def _incomplete(result) -> str:
         first = f"{result.out_dir}/runs/{result.failed_ids[0]}/result.json"
         more = len(result.failed_ids) - 1
         parts.append(
-            f"{len(result.failed_ids)} of {result.n_runs} runs failed; see the error in {first}"
+            f"{len(result.failed_ids)} of {result.n_runs} runs failed{_first_error(first)}; see the "
+            f"error in {first}"
             + (f" (and {more} more in results.csv)" if more else "")
             + "; a failed run is final: delete its runs/<run_id> folder and run the same command "
             "to train it again"
@@ -221,6 +222,21 @@ def _incomplete(result) -> str:
             "again to retry them"
         )
     return "; ".join(parts) + "."
+
+
+def _first_error(path: str) -> str:
+    """`` (first: <its error's first line>)`` from a failed run's result.json, so that ``-q``, which hides
+    the per-run lines, still says what went wrong; empty when the file has none."""
+    import json
+
+    try:
+        error = json.loads(Path(path).read_text("utf-8"))["result"]["error"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""
+    if not isinstance(error, str) or not error.strip():
+        return ""
+    line = error.strip().splitlines()[0]
+    return f" (first: {line[:200]}{'...' if len(line) > 200 else ''})"
 
 
 def _print_summary(result) -> None:
