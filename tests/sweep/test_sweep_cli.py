@@ -794,6 +794,7 @@ def test_a_sweep_whose_runs_failed_exits_1_on_every_rerun_and_after_its_report(
     assert code == 1 and page.exists()  # resumed: nothing trained, the failures stand
     assert json.loads(stdout)["sweep"]["n_skipped"] == 4
     assert len(json.loads(stdout)["sweep"]["failed_ids"]) == 4
+    assert json.loads(stdout)["sweep"]["complete"] is False  # the exit code's test, in the JSON too
     assert err.strip().splitlines()[-1].startswith("tokenplan: 4 of 4 runs failed")
 
 

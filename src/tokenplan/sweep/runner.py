@@ -87,7 +87,7 @@ class SweepResult:
             "counts wall_seconds executor",
         )
         why = {"fit_command": self.fit_command, "fit_command_why": self.fit_command_why}
-        failed = {"failed_ids": list(self.failed_ids)}
+        failed = {"failed_ids": list(self.failed_ids), "complete": self.complete}
         return {**out, "counts": dict(self.counts), "grids": list(self.grids), **failed, **why}
 
     @property
