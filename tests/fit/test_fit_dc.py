@@ -122,3 +122,20 @@ def test_the_outside_warning_names_only_points_outside_the_box(tmp_path):
     inside = fit_data_constrained(runs, fit_base=True, check_outside=False)
     assert fit.objective <= inside.objective  # the better in-box point is kept, not lost
     assert lo <= fit.law.R_D_star <= hi and lo <= fit.law.R_N_star <= hi
+
+
+def test_more_constants_than_points_says_the_law_can_pass_through_every_point():
+    """Four runs, --fit-base: 6 constants (R_D*, R_N*, and the C4 base law's E, A, B and its one exponent,
+    alpha = beta) for 4 points; the objective came out ~1e-12 with no word, where Approach 3 warns of an
+    exact fit. Without --fit-base, 2 constants for 4 points: no such warning."""
+    runs = runs_from_arrays(
+        [220.5e6, 14.1e6, 281e6, 8.67e9],
+        [2.981407, 5.816824, 3.330755, 2.336741],
+        n_tokens=[60e9, 0.8e9, 5.9e9, 178e9],
+        unique_tokens=[60e9, 0.1e9, 1.5e9, 178e9],
+    )
+    (note,) = [w for w in fit_data_constrained(runs, fit_base=True).warnings if "pass through" in w]
+    assert note.startswith(
+        "4 distinct (N, D, unique tokens) points for 6 constants (R_D*, R_N* and"
+    )
+    assert not [w for w in fit_data_constrained(runs).warnings if "pass through" in w]

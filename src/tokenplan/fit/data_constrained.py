@@ -132,7 +132,7 @@ def fit_data_constrained(
     found += [t for t in wide if _in_box(t[1], lo, hi)]
     f_best, x_best = min(found, key=lambda t: t[0])
     law = problem.unpack(x_best)
-    notes = _bound_notes(law, bounds)
+    notes = problem.exact_fit_note(f_best) + _bound_notes(law, bounds)
     notes += problem.outside_note([t for t in wide if not _in_box(t[1], lo, hi)], f_best, bounds)
     if base is None:  # the C4 base law, which the note names (a base of your own is not it)
         notes += problem.base_miss_note(law)
@@ -192,6 +192,22 @@ class _DCProblem:
     delta: float
     base_x: tuple[float, ...]
     n_repeated: int
+
+    def exact_fit_note(self, objective: float) -> list[str]:
+        """A warning when the runs have no more distinct (N, D, U) points than the fit has constants
+        (R_D*, R_N*, and with ``fit_base`` the base law's): it passes through every run, as Approach 3's
+        :func:`~tokenplan.fit.parametric.exact_fit_notes` says of its own law."""
+        n_free = 2 + (len(self.base_x) if self.fit_base else 0)
+        n_points = len(np.unique(np.column_stack([self.N, self.D, self.U]), axis=0))
+        if n_points > n_free:
+            return []
+        which = f"R_D*, R_N* and the base law's {n_free - 2}" if self.fit_base else "R_D* and R_N*"
+        return [
+            f"{n_points} distinct (N, D, unique tokens) points for {n_free} constants ({which}): the law "
+            f"can pass through every point (objective {objective:.2g}: what is left is the scatter of "
+            "runs at one point), so nothing measures its error and its constants are whatever the search "
+            "reached first. Add runs at other sizes, token counts or unique-data sizes."
+        ]
 
     @classmethod
     def build(cls, runs, *, base, fit_base, delta, name) -> _DCProblem:
