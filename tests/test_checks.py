@@ -172,3 +172,13 @@ def test_text_the_cli_reads_gets_the_number_to_pass():
     assert e.value.param == "n_params"
     with pytest.raises(InvalidInputError, match=r"^n_params='seven' is not a number\.$"):
         plan(n_params="seven")
+
+
+def test_a_large_whole_count_is_kept_exact():
+    """'select --n 99999999999999999999' was refused as 'n_select=100,000,000,000,000,000,000 is more than
+    the 40 candidates': the count went through a float. An int is returned as it is; the checks hold."""
+    assert _checks.positive_int("n_select", 99999999999999999999) == 99999999999999999999
+    assert _checks.positive_int("seed", 0, allow_zero=True) == 0
+    for bad, kw in ((0, {}), (-1, {"allow_zero": True}), (True, {})):
+        with pytest.raises(InvalidInputError):
+            _checks.positive_int("n", bad, **kw)

@@ -58,7 +58,10 @@ def _shown(value: object) -> str:
 
 
 def positive_int(name: str, value: int, *, allow_zero: bool = False) -> int:
-    """Return ``value`` as an int if it is a whole number > 0 (>= 0 with ``allow_zero``), else raise."""
+    """Return ``value`` as an int if it is a whole number > 0 (>= 0 with ``allow_zero``), else raise. An
+    int is kept exact (through a float, 99999999999999999999 came back as 100000000000000000000)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value > (-1 if allow_zero else 0):
+        return value
     x = positive(name, value, allow_zero=allow_zero)
     if x != int(x) or isinstance(value, bool):
         raise InvalidInputError(f"{name}={value!r} must be a whole number.", param=name)
