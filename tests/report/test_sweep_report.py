@@ -379,3 +379,18 @@ def test_a_failed_runs_curve_is_left_out_of_the_curves_chart(tmp_path):
     )
     assert {p["run"] for p in points} == {r["run_id"] for r in rows} - {failed["run_id"]}
     assert max(p["loss"] for p in points) < math.log(256)
+
+
+def test_the_page_counts_diverged_runs_apart_from_failures(tmp_path):
+    """The CLI's summary says '4 failed (4 diverged)' and exits 0 for runs that diverged (a result of their
+    settings), 1 for runs that failed with an error; the page said '1 failed' for both."""
+    import dataclasses
+
+    from tokenplan.report.sweep_page import write_sweep_report
+
+    result, spec = shipped_sweep(tmp_path, fail_one=True)
+    html = write_sweep_report(tmp_path / "a.html", result, spec).read_text(encoding="utf-8")
+    assert "diverged: a result of their settings" not in html  # an error, not a divergence
+    result = dataclasses.replace(result, n_diverged=1)
+    html = write_sweep_report(tmp_path / "b.html", result, spec).read_text(encoding="utf-8")
+    assert "of them diverged: a result of their settings, not an error)" in html
