@@ -44,8 +44,9 @@ from dataclasses import replace
 from multiprocessing import Pool
 
 import numpy as np
+from scipy import stats
 
-from tokenplan.fit import FitOptions, run_fit
+from tokenplan.fit import FitOptions, choose_form, run_fit
 from tokenplan.fit.forms import n_free
 from tokenplan.laws import get_law
 from tokenplan.laws.kaplan_nd import KaplanNDLaw
@@ -137,6 +138,40 @@ def true_form_law(report, runs, form: str):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return run_fit(runs, FitOptions(form=form, n_boot=0)).law
+
+
+def rejects_shared_exponent(report, runs, level: float = 0.05) -> bool | None:
+    """Candidate (1)'s in-sample test (docs/fit.md): F test of alpha = beta, the shared-exponent form
+    nested in the chinchilla form (one restriction), on the log residuals of the two backtest fits over
+    their own training runs. None when either form was not backtested."""
+    bts = report.backtests
+    if "shared-exponent" not in bts or "chinchilla" not in bts:
+        return None
+    held_out = {r.run_id for r in bts["chinchilla"].rows}
+    train = runs.subset(np.array([str(i) not in held_out for i in runs.run_id]))
+    assert len(train) == bts["chinchilla"].n_train == bts["shared-exponent"].n_train
+    train = train.fresh_only()  # the chinchilla-family forms are fitted on the fresh runs only
+    rss = {
+        f: float((np.log(bts[f].law.loss(train.n_params, train.n_tokens) / train.loss) ** 2).sum())
+        for f in ("shared-exponent", "chinchilla")
+    }
+    dof = len(train) - n_free("chinchilla")
+    F = (rss["shared-exponent"] - rss["chinchilla"]) / (rss["chinchilla"] / dof)
+    return bool(stats.f.sf(max(F, 0.0), 1, dof) < level)
+
+
+def candidate_forms(report, runs) -> dict[str, str]:
+    """The form each selection rule picks from the backtest table auto already computed (no refit):
+    ``auto`` the one-SE rule; ``lowest`` candidate (2), the lowest mean |error|; ``ftest`` candidate (1),
+    the one-SE rule with the shared exponent's tie vetoed when the F test rejects alpha = beta."""
+    bts = report.backtests
+    if not bts:
+        return {"auto": report.form, "lowest": report.form, "ftest": report.form, "rejects": "None"}
+    lowest = min(bts, key=lambda f: bts[f].mean_abs_error)
+    ftest, rejects = report.form, rejects_shared_exponent(report, runs)
+    if rejects and lowest != "shared-exponent":
+        ftest = choose_form({f: b for f, b in bts.items() if f != "shared-exponent"})[0]
+    return {"auto": report.form, "lowest": lowest, "ftest": ftest, "rejects": str(rejects)}
 
 
 def true_loss(law, N, D, U):
@@ -248,17 +283,31 @@ def one_table(task) -> dict:
     )  # the fitted law's three intervals (the generating laws are not needed below)
     s = residual_scale(report, runs, U)
     own = true_form_law(report, runs, true_form(truth))
+    picks = candidate_forms(report, runs)
+    fitted = {report.form: law, true_form(truth): own}
+    for form in (
+        picks["lowest"],
+        picks["ftest"],
+    ):  # a refit only when a candidate picks another form
+        if form not in fitted:
+            fitted[form] = true_form_law(report, runs, form)
     kw = {} if U is None else {"unique_tokens": U}
     rows, errors = [], []
     for dist, (qN, qD) in queries(truth, shape, N, D, rng, k).items():
         for n, d in zip(qN, qD):
             mu = float(true_loss(truth, n, d, U))
             new = mu * math.exp(noise * rng.standard_normal())
+            err = {
+                f: abs(one.predict(float(n), float(d), **kw).loss / mu - 1.0)
+                for f, one in fitted.items()
+            }
             errors.append(
                 (
                     dist,
-                    abs(law.predict(float(n), float(d), **kw).loss / mu - 1.0),
-                    abs(own.predict(float(n), float(d), **kw).loss / mu - 1.0),
+                    err[report.form],
+                    err[true_form(truth)],
+                    err[picks["lowest"]],
+                    err[picks["ftest"]],
                 )
             )
             for level in LEVELS:
@@ -281,6 +330,7 @@ def one_table(task) -> dict:
         "rows": rows,
         "errors": errors,
         "form": report.form,
+        "picks": picks,
         "true_form": true_form(truth),
         "kind": law.uncertainty.kind,
         "key": (law_name, noise, shape, rep),
@@ -410,53 +460,103 @@ def print_summary(agg) -> None:
         )
 
 
-def _paired(tables, dist) -> tuple[float, float, float, float]:
-    """(auto's mean error, the true form's, mean difference, its standard error) over ``tables``."""
-    a = [np.mean([e[1] for e in t["errors"] if e[0] == dist]) for t in tables]
-    b = [np.mean([e[2] for e in t["errors"] if e[0] == dist]) for t in tables]
+RULES = {
+    "auto": 1,
+    "lowest": 3,
+    "ftest": 4,
+}  # column of each selection rule's error in a table's errors
+RULE_NAMES = {
+    "auto": "--form auto (one-SE rule)",
+    "lowest": "candidate (2), lowest held-out error",
+    "ftest": "candidate (1), one-SE rule unless an F test rejects alpha = beta",
+}
+
+
+def _paired(tables, dist, col: int = 1, base: int = 2) -> tuple[float, float, float, float]:
+    """(the rule's mean error, the base's, mean difference, its standard error) over ``tables``; column
+    ``col`` of the errors is the rule's (1 auto), ``base`` the one it is paired against (2 the true form)."""
+    a = [np.mean([e[col] for e in t["errors"] if e[0] == dist]) for t in tables]
+    b = [np.mean([e[base] for e in t["errors"] if e[0] == dist]) for t in tables]
     d = np.subtract(a, b)
     se = float(np.std(d, ddof=1) / math.sqrt(len(d))) if len(d) > 1 else math.nan
     return float(np.mean(a)), float(np.mean(b)), float(np.mean(d)), se
 
 
-def print_forms(results) -> None:
-    """docs/fit.md's defect rule for --form auto (D1, D2): auto's error at 3x / 10x against the law fitted
-    in the generating form, paired by table; the rule counts the laws with alpha != beta (form chinchilla),
-    and the others are printed for comparison."""
+def _pooled(tabs, col: int, base: int) -> tuple[float, float]:
+    """(mean difference, its standard error) of column ``col`` minus ``base`` over a law's cells: one
+    difference per table and distance (3x, 10x), as print_forms pools them."""
+    diffs = [
+        np.mean([e[col] - e[base] for e in t["errors"] if e[0] == dist])
+        for t in tabs
+        for dist in ("3x", "10x")
+    ]
+    if len(diffs) < 2:
+        return math.nan, math.nan
+    return float(np.mean(diffs)), float(np.std(diffs, ddof=1) / math.sqrt(len(diffs)))
+
+
+def print_forms(results, rule: str = "auto") -> tuple[int, int]:
+    """docs/fit.md's defect rule (D1, D2) for a selection rule: its error at 3x / 10x against the law
+    fitted in the generating form, paired by table; the rule counts the laws with alpha != beta (form
+    chinchilla), and the others are printed for comparison (with, for a candidate, its difference from
+    the one-SE rule). Returns (laws failing D1, cells worse by > 2 SE, the Muennighoff law's pooled
+    difference from the one-SE rule and its SE, or None)."""
+    col = RULES[rule]
     print(
-        "\n--form auto against the generating form (|predicted / noise-free loss - 1| at 3x and 10x)"
+        f"\n{RULE_NAMES[rule]} against the generating form (|predicted / noise-free loss - 1| at 3x, 10x)"
     )
-    d2, n_cells = 0, 0
+    d1s, d2, n_cells, muennighoff = 0, 0, 0, None
     for name in sorted({r["key"][0] for r in results}):
         tabs = [r for r in results if r["key"][0] == name and r.get("errors")]
         form = tabs[0]["true_form"] if tabs else "?"
-        chosen = ", ".join(
-            f"{f} {sum(t['form'] == f for t in tabs)}" for f in sorted({t["form"] for t in tabs})
+        picked = [t["picks"][rule] for t in tabs]
+        chosen = ", ".join(f"{f} {picked.count(f)}" for f in sorted(set(picked)))
+        rej = sum(t["picks"]["rejects"] == "True" for t in tabs)
+        print(
+            f"  {name} (form {form}; {rule} chose {chosen}; F test rejected alpha = beta in {rej})"
         )
-        print(f"  {name} (form {form}; auto chose {chosen})")
-        pooled = []
         for nz in NOISE:
             for sh in SHAPES:
                 cell = [t for t in tabs if t["key"][1] == nz and t["key"][2] == sh]
                 for dist in ("3x", "10x"):
                     if not cell:
                         continue
-                    a, b, d, se = _paired(cell, dist)
+                    a, b, d, se = _paired(cell, dist, col)
                     worse = d > 2 * se
                     if form == "chinchilla":  # the rule's laws: alpha != beta
                         n_cells += 1
                         d2 += worse
-                    pooled += [(t, dist) for t in cell]
                     print(
-                        f"    {nz:6.2%} {sh:8s} {dist:4s} auto {a:.3%}  {form} {b:.3%}  "
+                        f"    {nz:6.2%} {sh:8s} {dist:4s} {rule} {a:.3%}  {form} {b:.3%}  "
                         f"diff {d:+.3%} +- {se:.3%}{'  WORSE' if worse else ''}"
                     )
-        diffs = [np.mean([e[1] - e[2] for e in t["errors"] if e[0] == dist]) for t, dist in pooled]
-        if len(diffs) > 1:
-            m, se = float(np.mean(diffs)), float(np.std(diffs, ddof=1) / math.sqrt(len(diffs)))
+        m, se = _pooled(tabs, col, 2)
+        if math.isfinite(m):
             d1 = form == "chinchilla" and m > 2 * se and m >= 0.001
+            d1s += d1
             print(f"    pooled: diff {m:+.3%} +- {se:.3%}{'  D1: DEFECT' if d1 else ''}")
-    print(f"  D2: auto worse by > 2 SE in {d2} of {n_cells} cells (defect if more than 3)")
+        if rule != "auto" and tabs:
+            m, se = _pooled(tabs, col, RULES["auto"])
+            print(f"    pooled against the one-SE rule: {rule} minus auto {m:+.3%} +- {se:.3%}")
+            if name == "muennighoff2023":
+                muennighoff = (m, se)
+    print(f"  D2: {rule} worse by > 2 SE in {d2} of {n_cells} cells (defect if more than 3)")
+    return d1s, d2, muennighoff
+
+
+def print_replacement(verdicts) -> None:
+    """docs/fit.md's replacement rule on the simulated tables (the real-data part is checked by hand)."""
+    print("\nreplacement rule (docs/fit.md), simulated part:")
+    for rule, (d1s, d2, mu) in verdicts.items():
+        if rule == "auto":
+            continue
+        mu_ok = mu is None or not mu[0] > 2 * mu[1]
+        ok = d1s == 0 and d2 <= 3 and mu_ok
+        mu_txt = "-" if mu is None else f"{mu[0]:+.3%} +- {mu[1]:.3%}"
+        print(
+            f"  {rule:7s} D1 laws {d1s}  D2 cells {d2}  Muennighoff minus auto {mu_txt} "
+            f"({'ok' if mu_ok else 'worse'}) -> {'passes' if ok else 'fails'}"
+        )
 
 
 def main(argv=None) -> int:
@@ -508,7 +608,8 @@ def main(argv=None) -> int:
     agg = aggregate([r for r in results if r["rows"]], args.points)
     print_table(agg)
     print_summary(agg)
-    print_forms([r for r in results if r.get("errors")])
+    verdicts = {rule: print_forms([r for r in results if r.get("errors")], rule) for rule in RULES}
+    print_replacement(verdicts)
     print()
     if args.law_set == "fresh":  # the second look (docs/fit.md): candidate (C) alone
         print("\n".join(decide(agg, "added", ("quad",))))
