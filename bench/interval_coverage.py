@@ -140,10 +140,10 @@ def true_form_law(report, runs, form: str):
         return run_fit(runs, FitOptions(form=form, n_boot=0)).law
 
 
-def rejects_shared_exponent(report, runs, level: float = 0.05) -> bool | None:
-    """Candidate (1)'s in-sample test (docs/fit.md): F test of alpha = beta, the shared-exponent form
-    nested in the chinchilla form (one restriction), on the log residuals of the two backtest fits over
-    their own training runs. None when either form was not backtested."""
+def shared_exponent_p(report, runs) -> float | None:
+    """Candidate (1)'s in-sample test (docs/fit.md): the p-value of an F test of alpha = beta, the
+    shared-exponent form nested in the chinchilla form (one restriction), on the log residuals of the two
+    backtest fits over their own training runs. None when either form was not backtested."""
     bts = report.backtests
     if "shared-exponent" not in bts or "chinchilla" not in bts:
         return None
@@ -157,7 +157,13 @@ def rejects_shared_exponent(report, runs, level: float = 0.05) -> bool | None:
     }
     dof = len(train) - n_free("chinchilla")
     F = (rss["shared-exponent"] - rss["chinchilla"]) / (rss["chinchilla"] / dof)
-    return bool(stats.f.sf(max(F, 0.0), 1, dof) < level)
+    return float(stats.f.sf(max(F, 0.0), 1, dof))
+
+
+def rejects_shared_exponent(report, runs, level: float = 0.05) -> bool | None:
+    """Whether the F test of :func:`shared_exponent_p` rejects alpha = beta at ``level``."""
+    p = shared_exponent_p(report, runs)
+    return None if p is None else p < level
 
 
 def candidate_forms(report, runs) -> dict[str, str]:
