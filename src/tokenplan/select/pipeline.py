@@ -1197,8 +1197,8 @@ def _first_pass_or_prompts(
     try:
         return recipe, first_pass(recipe, spool, stats, reasons, tick=timer.tick)
     except InvalidInputError:
-        prompts, n_read = stats.prompt_only_fields, stats.n_rows - stats.n_malformed
-        if recipe.fields is not None or prompts is None or reasons != {"empty": n_read or -1}:
+        prompts = stats.prompt_only_fields
+        if recipe.fields is not None or prompts is None or not _no_row_answered(stats, reasons):
             raise
     recipe = replace(recipe, fields=prompts)
     vars(stats).update(vars(ReadStats()))
@@ -1208,6 +1208,12 @@ def _first_pass_or_prompts(
     cands = first_pass(recipe, spool, stats, reasons, tick=timer.tick)
     stats.prompt_only_fields = prompts  # read so as no row had an answer: the note says it
     return recipe, cands
+
+
+def _no_row_answered(stats: ReadStats, reasons: Counter[str]) -> bool:
+    """True when rows were read and every one that was not malformed was dropped as empty (no answer)."""
+    n_read = stats.n_rows - stats.n_malformed
+    return n_read > 0 and reasons == {"empty": n_read}
 
 
 def _target_rows(spool: IO[str], n_cands: int, n_target: int) -> np.ndarray:
