@@ -660,7 +660,7 @@ def score(pool: PoolData, sel: np.ndarray) -> dict[str, float]:
         dense = set(names[counts >= 0.02 * len(pool.labels)].tolist())
         got = set(pool.labels[sel].tolist())
         out["labels"] = float(len(got))
-        out["dense_recall"] = len(got & dense) / len(dense)
+        out["dense_recall"] = len(got & dense) / len(dense) if dense else float("nan")
     lengths = np.array([len(a) for a in pool.answers])
     if lengths.any():
         out["answer_len"] = float(np.median(lengths[sel]) / np.median(lengths))

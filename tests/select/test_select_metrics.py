@@ -151,3 +151,16 @@ def test_random_expectation_is_the_hypergeometric_miss_probability():
     # dense labels hold >= 2% of the pool: a (5), b (2), d (92); c (1) is not dense
     dense = [1 - comb(100 - s, n) / comb(100, n) for s in (5, 2, 92)]
     assert got["dense_recall"] == pytest.approx(sum(dense) / 3, rel=1e-12)
+
+
+def test_random_expectation_without_a_dense_label_is_nan_and_silent():
+    """79 even labels (StereoSet's targets): none holds 2% of the rows, so dense recall is undefined; it was
+    numpy's 'Mean of empty slice' RuntimeWarning on the user's stderr (select --domain-field), now NaN."""
+    import warnings
+
+    labels = np.repeat(np.arange(79), 27)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = random_expectation(labels, 20)
+    assert np.isnan(got["dense_recall"])
+    assert got["labels"] == pytest.approx(79 * (1 - comb(79 * 27 - 27, 20) / comb(79 * 27, 20)))
