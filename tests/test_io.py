@@ -64,3 +64,44 @@ def test_read_yaml_keeps_merge_keys_and_anchors(tmp_path):
     path = tmp_path / "spec.yaml"
     path.write_text("base: &b {seq_len: 32, lrs: [1e-3]}\nrun:\n  <<: *b\n  seq_len: 16\n")
     assert read_yaml(path, what="sweep spec")["run"] == {"seq_len": 16, "lrs": ["1e-3"]}
+
+
+def test_read_text_places_a_non_utf8_byte_by_byte_and_line(tmp_path):
+    """read_text (recipes, sweep specs) said 'not UTF-8 text (byte N)' without the line that select gives;
+    the byte counts from the file's start, its UTF-8 byte-order mark included."""
+    from tokenplan._io import read_text
+    from tokenplan.errors import InvalidInputError
+
+    path = tmp_path / "recipe.yaml"
+    path.write_bytes(
+        b"\xef\xbb\xbfn: 5\nmethod: kcenter\nnote: caf\xe9\n"
+    )  # 3 + 5 + 16 + 9 bytes before
+    with pytest.raises(InvalidInputError) as exc:
+        read_text(path, what="recipe", param="recipe")
+    assert str(exc.value) == (
+        f"recipe {str(path)!r}: not UTF-8 text (byte 33, line 3); save the file as UTF-8."
+    )
+    assert exc.value.param == "recipe"
+
+
+def test_utf8_problem_finds_the_byte_past_the_scan_chunk_and_a_cut_file(tmp_path):
+    """The one helper every reader calls: a bad byte beyond the 1 MiB scan chunk, after a character
+    split across the chunk boundary; a file ending inside a character; a UTF-16 file."""
+    from tokenplan._io import utf8_problem
+
+    head = b"a" * ((1 << 20) - 1) + "\xe9".encode() + b"\nb\n"  # 'é' straddles the 1 MiB boundary
+    path = tmp_path / "big.txt"
+    path.write_bytes(head + b"caf\xe9\n")
+    exc = UnicodeDecodeError("utf-8", b"", 0, 1, "invalid")
+    at = len(head) + 3
+    assert utf8_problem(path, exc) == (
+        f"not UTF-8 text (byte {at:,}, line 3)",
+        "save the file as UTF-8",
+    )
+    path.write_bytes(b"x\ncaf" + "\xe9".encode()[:1])
+    assert utf8_problem(path, exc) == (
+        "ends inside a UTF-8 character (byte 5, line 2)",
+        "the file looks cut short; copy it again",
+    )
+    path.write_bytes("x\n".encode("utf-16"))
+    assert utf8_problem(path, exc)[0].startswith("UTF-16 text (")

@@ -7,11 +7,12 @@ either. On error the temporary file is removed and the destination is untouched.
 
 from __future__ import annotations
 
+import codecs
 import glob
 import os
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, Any
 
@@ -25,6 +26,7 @@ __all__ = [
     "read_text",
     "read_yaml",
     "remove_stale_temps",
+    "utf8_problem",
     "write_text_atomic",
 ]
 
@@ -345,10 +347,47 @@ def read_text(path: str | os.PathLike[str], *, what: str, param: str | None = No
     try:
         return p.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InvalidInputError(
-            f"{what} {str(p)!r} is not UTF-8 text (byte {exc.start}); save it as UTF-8.",
-            param=param,
-        ) from None
+        problem, fix = utf8_problem(p, exc)
+        raise InvalidInputError(f"{what} {str(p)!r}: {problem}; {fix}.", param=param) from None
+
+
+def _utf8_break(path: Path) -> tuple[int, int, bool] | None:
+    """Where the file ``path`` stops being UTF-8: (byte offset, line, whether it ends inside a character).
+
+    A decoding error's own offset counts from the start of the chunk the text reader was decoding, not of
+    the file (a file cut inside its last character said "byte 0"), so the file is scanned again, in binary.
+    """
+    base, line, pending = 0, 1, b""
+    with open(path, "rb") as fh:
+        while True:
+            chunk = fh.read(1 << 20)
+            data = pending + chunk
+            try:
+                _, used = codecs.utf_8_decode(data, "strict", not chunk)
+            except UnicodeDecodeError as exc:
+                cut = not chunk and exc.reason == "unexpected end of data"
+                return base + exc.start, line + data.count(b"\n", 0, exc.start), cut
+            if not chunk:
+                return None
+            line += data.count(b"\n", 0, used)
+            base, pending = base + used, data[used:]
+
+
+def utf8_problem(path: Path, exc: UnicodeDecodeError) -> tuple[str, str]:
+    """(what is wrong, the fix) for the file ``path`` whose decoding raised ``exc``, in the one wording
+    every reader uses: ``("not UTF-8 text (byte 1,234, line 5)", "save the file as UTF-8")``; a file that
+    ends inside a character looks cut short, and one with a UTF-16 byte-order mark is named as UTF-16."""
+    with suppress(OSError), open(path, "rb") as fh:
+        if fh.read(2) in (b"\xff\xfe", b"\xfe\xff"):
+            what = "UTF-16 text (Excel's 'Unicode Text', PowerShell's > and Out-File write it)"
+            return what, "save the file as UTF-8"
+    found = _utf8_break(path) if path.is_file() else None
+    at, line, cut = found if found is not None else (exc.start, None, False)
+    where = f"byte {at:,}" + (f", line {line}" if line is not None else "")
+    what = "ends inside a UTF-8 character" if cut else "not UTF-8 text"
+    return f"{what} ({where})", (
+        "the file looks cut short; copy it again" if cut else "save the file as UTF-8"
+    )
 
 
 class _DuplicateKey(Exception):

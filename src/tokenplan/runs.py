@@ -28,7 +28,7 @@ from typing import Any, Self
 import numpy as np
 
 from tokenplan import _checks
-from tokenplan._io import csv_separator
+from tokenplan._io import csv_separator, utf8_problem
 from tokenplan._json import json_lines, json_problem
 from tokenplan.errors import InvalidInputError, MissingDependencyError
 from tokenplan.flops import FLOPS_PER_PARAM_TOKEN
@@ -242,9 +242,9 @@ def _read_rows(path: Path, what: str = "run table") -> list[dict[str, Any]]:
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        problem, fix = utf8_problem(path, exc)
         raise InvalidInputError(
-            f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8 (a {what} is a CSV, "
-            "TSV, JSONL or Parquet file)."
+            f"{path}: {problem}; {fix} (a {what} is a CSV, TSV, JSONL or Parquet file)."
         ) from None
     if suffix in (".jsonl", ".ndjson") or (suffix == ".json" and text.lstrip().startswith("{")):
         rows = []

@@ -377,7 +377,10 @@ def test_a_points_file_s_underflowing_row_and_its_encoding_are_named_as_the_poin
     pts.write_bytes(b"n_params,n_tokens\n1e9,2e10\n\xff\xfe,3\n")
     r = run_cli("predict", "--points", str(pts))
     assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
-    assert "save it as UTF-8 (a points file is a CSV, TSV, JSONL or Parquet file)" in r.stderr
+    assert (
+        "(byte 27, line 3); save the file as UTF-8 (a points file is a CSV, TSV, JSONL or Parquet file)"
+        in r.stderr
+    )
     assert "run table" not in r.stderr
 
 

@@ -81,13 +81,13 @@ def test_an_output_twice_is_not_called_an_input(tmp_path):
 
 def test_a_latin1_run_table_is_called_not_utf8_not_not_text(tmp_path):
     """A run table saved as Latin-1 (a spreadsheet's export with 'é' in a note) said 'not a text file; give a
-    CSV, JSONL or Parquet file' for a CSV; select says of the same file 'not UTF-8 text (byte N); save the
-    file as UTF-8', and so does fit now."""
+    CSV, JSONL or Parquet file' for a CSV; select says of the same file 'not UTF-8 text (byte N, line L);
+    save the file as UTF-8', and so does fit now."""
     (tmp_path / "runs.csv").write_bytes(
         "n_params,n_tokens,loss,note\n1e6,2e7,4.1,café\n".encode("latin-1")
     )
     err = _stderr(tmp_path, "fit", "runs.csv")
-    assert "runs.csv: not UTF-8 text (byte 43); save it as UTF-8" in err
+    assert "runs.csv: not UTF-8 text (byte 43, line 2); save the file as UTF-8" in err
     assert "not a text file" not in err
 
 

@@ -271,7 +271,7 @@ def test_non_utf8_inputs_are_one_line(tmp_path):
     assert r.returncode == 2 and "not UTF-8" in r.stderr and "Traceback" not in r.stderr
     # it named neither the flag nor the fix: "data file '...' is not UTF-8 text."
     assert r.stderr.startswith("tokenplan: error: --data: data file ")
-    assert r.stderr.rstrip().endswith("is not UTF-8 text (byte 34); save it as UTF-8.")
+    assert r.stderr.rstrip().endswith(": not UTF-8 text (byte 34, line 1); save the file as UTF-8.")
     empty = tmp_path / "empty"
     empty.mkdir()
     r = run_cli("sweep", "--preset", "micro", "--data", str(empty), "--out", str(tmp_path / "o"))

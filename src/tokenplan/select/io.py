@@ -12,7 +12,6 @@ number in :class:`ReadStats`, or, with ``strict=True``, reading stops with an :c
 
 from __future__ import annotations
 
-import codecs
 import csv
 import functools
 import itertools
@@ -24,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tokenplan._io import atomic_path, check_output, csv_separator
+from tokenplan._io import atomic_path, check_output, csv_separator, utf8_problem
 from tokenplan._json import json_default, json_lines, json_problem
 from tokenplan.errors import InvalidInputError, MissingDependencyError
 
@@ -633,49 +632,12 @@ def _to_record(
     return Record(index, prompt, response, domain, score, row, line)
 
 
-def _first_bytes(path: Path, n: int) -> bytes:
-    """The first ``n`` bytes of the file ``path`` (none for a folder)."""
-    if not path.is_file():
-        return b""
-    with open(path, "rb") as fh:
-        return fh.read(n)
-
-
-def _utf8_break(path: Path) -> tuple[int, int, bool] | None:
-    """Where the file ``path`` stops being UTF-8: (byte offset, line, whether it ends inside a character).
-
-    A decoding error's own offset counts from the start of the chunk the text reader was decoding, not of
-    the file (a file cut inside its last character said "byte 0"), so the file is scanned again, in binary.
-    """
-    base, line, pending = 0, 1, b""
-    with open(path, "rb") as fh:
-        while True:
-            chunk = fh.read(1 << 20)
-            data = pending + chunk
-            try:
-                _, used = codecs.utf_8_decode(data, "strict", not chunk)
-            except UnicodeDecodeError as exc:
-                cut = not chunk and exc.reason == "unexpected end of data"
-                return base + exc.start, line + data.count(b"\n", 0, exc.start), cut
-            if not chunk:
-                return None
-            line += data.count(b"\n", 0, used)
-            base, pending = base + used, data[used:]
-
-
 def _decoded(path: Path, rows: Iterator[tuple[int, Any]]) -> Iterator[tuple[int, Any]]:
     """``rows``, with a file that is not UTF-8 reported as one error naming it (not a UnicodeDecodeError)."""
     try:
         yield from rows
     except UnicodeDecodeError as exc:
-        if _first_bytes(path, 2) in (b"\xff\xfe", b"\xfe\xff"):
-            what = "UTF-16 text (Excel's 'Unicode Text', PowerShell's > and Out-File write it)"
-            fix = "save the file as UTF-8"
-        else:
-            at, line, cut = _utf8_break(path) if path.is_file() else (exc.start, None, False)
-            where = f"byte {at:,}" + (f", line {line}" if line is not None else "")
-            what = f"{'ends inside a UTF-8 character' if cut else 'not UTF-8 text'} ({where})"
-            fix = "the file looks cut short; copy it again" if cut else "save the file as UTF-8"
+        what, fix = utf8_problem(path, exc)
         raise InvalidInputError(f"{path}: {what}; {fix}.", param="input") from None
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from tokenplan import _checks
-from tokenplan._io import write_text_atomic
+from tokenplan._io import utf8_problem, write_text_atomic
 from tokenplan._json import json_lines, json_problem
 from tokenplan.errors import InvalidInputError, MissingDependencyError, TokenplanError
 from tokenplan.sweep import choices
@@ -211,9 +211,9 @@ def read_documents(
         try:
             text = path.read_text("utf-8")
         except UnicodeDecodeError as exc:
+            problem, fix = utf8_problem(path, exc)
             raise InvalidInputError(
-                f"data file {str(path)!r} is not UTF-8 text (byte {exc.start}); save it as UTF-8.",
-                param="data",
+                f"data file {str(path)!r}: {problem}; {fix}.", param="data"
             ) from None
         if path.suffix in (".jsonl", ".json"):
             for lineno, record in json_lines(text.splitlines()):
