@@ -105,6 +105,33 @@ def test_effective_tokens_never_exceed_the_tokens_just_above_one_epoch(epochs):
         assert float(LAW.effective_tokens(D, unique)) / D <= 1.0
 
 
+@pytest.mark.parametrize("unique", [1e9, 1e10, 25e9, 1e12])
+def test_effective_params_never_exceed_the_params_just_above_the_unique_optimum(unique):
+    """Eq. 6 gives N' <= N (1 - exp(-x) <= x); computed, U_N + U_N R_N* (1 - exp(-R_N/R_N*)) came out an ulp
+    or two above N just above U_N (N'/N = 1.0000000000000002 at N = 1.000000000001 U_N for 1B, 10B, 25B
+    and 1T unique tokens; 39% of sizes drawn between U_N (1 + 1e-15) and U_N (1 + 1e-6))."""
+    u_n = float(LAW.unique_params(unique))
+    for excess in (1e-12, 1e-13, 1e-11, 3e-10, 1e-8):
+        N = u_n * (1 + excess)
+        assert float(LAW.effective_params(N, unique)) <= N, excess
+        alloc = LAW.allocate(6 * N * unique * 2, N, unique)  # two epochs of the unique tokens
+        assert alloc.effective_params <= alloc.n_params, excess
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    unique=st.floats(min_value=1e6, max_value=1e13),
+    excess=st.floats(min_value=0.0, max_value=1e4),
+)
+def test_effective_params_properties(unique, excess):
+    """N' <= N exactly, N' >= U_N (to rounding) once N >= U_N, and N' <= (1 + R_N*) U_N (eq. 6)."""
+    u_n = float(LAW.unique_params(unique))
+    N = u_n * (1 + excess)
+    n_eff = float(LAW.effective_params(N, unique))
+    assert u_n * (1 - 1e-12) <= n_eff <= N
+    assert n_eff <= u_n * (1 + LAW.R_N_star) * (1 + 1e-12)
+
+
 def test_loss_floor_is_the_limit_of_eqs_5_6():
     """With U unique tokens, L(N', D') levels off at D' = (1 + R_D*) U and N' = (1 + R_N*) U_N: no model
     size or token count gets below it, and huge ones reach it (1B unique tokens: 2.7614)."""

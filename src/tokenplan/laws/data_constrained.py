@@ -88,7 +88,10 @@ class DataConstrainedLaw(ChinchillaLaw):
         N = as_array("n_params", n_params)
         U_N = np.minimum(self.unique_params(unique_tokens), N)
         R_N = np.maximum(N / U_N - 1.0, 0.0)
-        return U_N + U_N * self.R_N_star * (1.0 - np.exp(-R_N / self.R_N_star))
+        n_eff = U_N + U_N * self.R_N_star * (1.0 - np.exp(-R_N / self.R_N_star))
+        # Eq. 6 gives N' <= N exactly (1 - exp(-x) <= x), but rounded just above U_N it came out an ulp or
+        # two above N (N'/N = 1.0000000000000002 at N = 1.000000000001 U_N): cap it, as D' is capped at D.
+        return np.minimum(n_eff, N)
 
     def loss_floor(self, unique_tokens):
         """The loss no budget gets below with ``unique_tokens`` unique tokens: eqs. 5-6 at N, D -> infinity,
