@@ -305,3 +305,55 @@ def test_the_selections_warnings_are_on_the_page():
     text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page.split("<script")[0])).split())
     assert f"Warnings {warning}" in text  # escaped markup, shown as text
     assert "<b>" not in page.split("<script")[0].split("Warnings", 1)[1]
+
+
+def test_domains_covered_says_of_how_many_and_what_random_covers_as_the_cli_does():
+    """The coverage table showed 'domains covered' as a bare count ('10' beside '12') where the CLI says
+    '10 of 21', and the page left out what a uniform random subset covers on average, which the CLI prints
+    after the count (exact: metrics.random_expectation)."""
+    import dataclasses
+    import html
+    import re
+
+    import numpy as np
+
+    from tokenplan.cli.select import _domain_line
+    from tokenplan.report.select_page import select_report
+    from tokenplan.select.metrics import coverage
+
+    report, emb, labels, sel, rnd = synthetic_selection(n=2_000, k=10, picks=50)
+    weights = 1.0 / np.arange(1, 22) ** 2  # 21 domains, most of them rare
+    domains = np.random.default_rng(1).choice(
+        [f"d{i:02d}" for i in range(21)], 2_000, p=weights / weights.sum()
+    )
+    cov = {"cluster_labels": labels, "n_clusters": 10, "domains": domains}
+    report = dataclasses.replace(
+        report, coverage=coverage(emb, sel, **cov), random_baseline=coverage(emb, rnd, **cov)
+    )
+    mine, theirs = report.coverage, report.random_baseline
+    assert (
+        mine.domains_covered < mine.n_domains == theirs.n_domains == 21
+    )  # the count needs its total
+    page = select_report(
+        report,
+        embeddings=emb,
+        labels=labels,
+        selected=sel,
+        random=rnd,
+        text_of=lambda pos: [f"row {p}" for p in pos],
+    )
+    body = re.sub(
+        r"</?span[^>]*>", "", page.split("<script")[0]
+    )  # a number's span sits inside a phrase
+    text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body)).split())
+    row = (
+        f"domains with at least one selected row {mine.domains_covered} of 21 "
+        f"{theirs.domains_covered} of 21 higher"
+    )
+    assert row in text
+    expected = (
+        f"({mine.domains_covered} of 21 domains; a uniform random subset of 50 covers "
+        f"{mine.domains_random_mean:.1f} on average)"
+    )
+    assert expected in _domain_line(mine)  # the CLI's words
+    assert f"Selected rows per domain {expected}:" in text
