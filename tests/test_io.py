@@ -66,21 +66,89 @@ def test_read_yaml_keeps_merge_keys_and_anchors(tmp_path):
     assert read_yaml(path, what="sweep spec")["run"] == {"seq_len": 16, "lrs": ["1e-3"]}
 
 
-def test_read_text_places_a_non_utf8_byte_by_byte_and_line(tmp_path):
-    """read_text (recipes, sweep specs) said 'not UTF-8 text (byte N)' without the line that select gives;
-    the byte counts from the file's start, its UTF-8 byte-order mark included."""
+def _read_recipe(path):
     from tokenplan._io import read_text
+
+    return read_text(path, what="recipe", param="recipe")
+
+
+def _read_run_table(path):
+    from tokenplan.runs import read_runs
+
+    return read_runs(path)
+
+
+def _read_corpus(path):
+    from tokenplan.sweep.data import read_documents
+
+    return read_documents(path)
+
+
+def _read_pool(path):
+    from tokenplan.select.io import iter_records
+
+    return list(iter_records(path))
+
+
+# (reader, file name, its first two lines, the message before and after "PROBLEM; FIX"); the recipe starts
+# with a UTF-8 byte-order mark, which the byte count includes
+_READERS = {
+    "recipe": (_read_recipe, "r.yaml", b"\xef\xbb\xbfn: 5\nmethod: kcenter\n", "recipe {q}: ", "."),
+    "run table": (
+        _read_run_table,
+        "runs.csv",
+        b"params,tokens,loss,note\n1e8,2e9,3.5,ok\n",
+        "{p}: ",
+        " (a run table is a CSV, TSV, JSONL or Parquet file).",
+    ),
+    "corpus": (
+        _read_corpus,
+        "plays.txt",
+        b"To be, or not to be\nthat is the question\n",
+        "data file {q}: ",
+        ".",
+    ),
+    "pool": (
+        _read_pool,
+        "pool.jsonl",
+        b'{"prompt": "a", "response": "b"}\n{"prompt": "c", "response": "d"}\n',
+        "{p}: ",
+        ".",
+    ),
+}
+
+
+@pytest.mark.parametrize("reader", sorted(_READERS))
+def test_every_reader_places_a_non_utf8_byte_by_byte_and_line(tmp_path, reader):
+    """The run-table reader (fit, predict --points), the sweep corpus reader and read_text (sweep specs,
+    select recipes) said 'not UTF-8 text (byte N)' without the line that select gives for a pool, and
+    only select called a file cut inside a character cut short: now all say it in one helper's words."""
+    from tokenplan.errors import InvalidInputError
+
+    read, name, head, before, after = _READERS[reader]
+    path = tmp_path / name
+    path.write_bytes(head + b"caf\xe9\n")  # a Latin-1 e-acute on line 3
+    with pytest.raises(InvalidInputError) as exc:
+        read(path)
+    lead = before.format(p=path, q=repr(str(path)))
+    where = f"byte {len(head) + 3}, line 3"
+    assert str(exc.value) == f"{lead}not UTF-8 text ({where}); save the file as UTF-8{after}"
+    path.write_bytes(head + b"caf\xc3")  # cut inside a two-byte character
+    with pytest.raises(InvalidInputError) as exc:
+        read(path)
+    assert str(exc.value) == (
+        f"{lead}ends inside a UTF-8 character ({where}); the file looks cut short; copy it again{after}"
+    )
+
+
+def test_read_text_counts_a_byte_from_the_file_start(tmp_path):
+    """By hand: 3 (byte-order mark) + 5 + 16 + 9 bytes come before the e-acute of 'caf\xe9'."""
     from tokenplan.errors import InvalidInputError
 
     path = tmp_path / "recipe.yaml"
-    path.write_bytes(
-        b"\xef\xbb\xbfn: 5\nmethod: kcenter\nnote: caf\xe9\n"
-    )  # 3 + 5 + 16 + 9 bytes before
-    with pytest.raises(InvalidInputError) as exc:
-        read_text(path, what="recipe", param="recipe")
-    assert str(exc.value) == (
-        f"recipe {str(path)!r}: not UTF-8 text (byte 33, line 3); save the file as UTF-8."
-    )
+    path.write_bytes(b"\xef\xbb\xbfn: 5\nmethod: kcenter\nnote: caf\xe9\n")
+    with pytest.raises(InvalidInputError, match=r"\(byte 33, line 3\)") as exc:
+        _read_recipe(path)
     assert exc.value.param == "recipe"
 
 

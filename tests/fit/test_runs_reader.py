@@ -167,24 +167,6 @@ def test_empty_and_malformed_files(tmp_path):
         read_runs(tmp_path / "nope.csv")
 
 
-def test_a_non_utf8_run_table_names_the_byte_and_the_line(tmp_path):
-    """The run-table reader (fit, predict --points, backtest) said 'not UTF-8 text (byte N)' without the
-    line that select gives for a pool; a table cut inside a character is called cut short."""
-    p = tmp_path / "runs.csv"
-    p.write_bytes(b"params,tokens,loss,note\n1e8,2e9,3.5,ok\n2e8,2e9,3.4,caf\xe9\n")  # 24 + 15 + 15
-    with pytest.raises(InvalidInputError) as exc:
-        read_runs(p)
-    assert str(exc.value) == (
-        f"{p}: not UTF-8 text (byte 54, line 3); save the file as UTF-8 (a run table is a CSV, TSV, "
-        "JSONL or Parquet file)."
-    )
-    p.write_bytes(b"params,tokens,loss,note\n1e8,2e9,3.5,caf\xc3")
-    with pytest.raises(
-        InvalidInputError, match=r"ends inside a UTF-8 character \(byte 39, line 2\); the"
-    ):
-        read_runs(p)
-
-
 def test_all_rows_failed(tmp_path):
     p = write(tmp_path, "r.csv", "run_id,status,params,tokens,loss\na,failed,1e8,1e9,\n")
     with pytest.raises(InvalidInputError, match="no usable runs"):

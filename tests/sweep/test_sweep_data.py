@@ -69,17 +69,6 @@ def test_jsonl_documents_and_errors(tmp_path):
     assert read_documents(HERE / "tiny.jsonl", text_field="text") == docs
 
 
-def test_a_non_utf8_corpus_file_names_the_byte_and_the_line(tmp_path):
-    """The corpus reader said 'not UTF-8 text (byte N)' without the line select gives for a pool."""
-    data = tmp_path / "plays.txt"
-    data.write_bytes(b"To be, or not to be\nthat is the question\nd\xe9j\xe0 vu\n")  # 20 + 21 + 1
-    with pytest.raises(InvalidInputError) as exc:
-        read_documents(data)
-    assert str(exc.value) == (
-        f"data file {str(data)!r}: not UTF-8 text (byte 42, line 3); save the file as UTF-8."
-    )
-
-
 def test_held_out_split_is_the_tail_of_every_document(tmp_path):
     (tmp_path / "a.txt").write_text("a" * 90 + "A" * 10)
     (tmp_path / "b.txt").write_text("b" * 45 + "B" * 5)
