@@ -895,7 +895,8 @@ def _ratios(pool: PoolData, res: dict, m: str, n: int) -> dict[str, float]:
     if pool.labels is not None:
         exp = random_expectation(pool.labels, n)
         for key, name in (("labels", "labels"), ("dense_recall", "dense")):
-            se = statistics.stdev(r[key]) / k**0.5 if k > 1 else 0.0
+            # np.std, not statistics.stdev: dense recall is NaN on a pool with no dense label
+            se = float(np.std(r[key], ddof=1)) / k**0.5 if k > 1 else 0.0
             out[name] = statistics.mean(r[key]) / exp[key]
             out[f"{name}_se"] = se / exp[key]
         out["headroom"] = float(exp["labels"] < 2 / 3 * len(set(pool.labels)))
@@ -1202,6 +1203,8 @@ def main(argv=None) -> int:
             print(table(pool, res, budgets), end="\n\n", flush=True)
             kept[name] = (pool, res)
         raw[name] = res
+    if args.json and raw:  # before the summary: a failure there keeps the measurement
+        Path(args.json).write_text(json.dumps(raw, indent=1))
     if kept and len(methods) > 1:
         print(
             "**Decision summary** (docs/select.md, How a change of the default is decided)",
@@ -1214,8 +1217,6 @@ def main(argv=None) -> int:
             file=sys.stderr,
         )
         return 2
-    if args.json:
-        Path(args.json).write_text(json.dumps(raw, indent=1))
     return 0
 
 

@@ -193,6 +193,26 @@ def test_a_pool_of_your_own_is_measured_with_its_labels_hidden(sq, tmp_path, cap
     assert "--label-field" in capsys.readouterr().err
 
 
+def test_a_pool_without_a_dense_label_is_summarised_and_kept(sq, tmp_path, capsys):
+    """60 labels of 3 rows: none holds 2% of the pool, so dense recall is undefined (NaN). The fresh
+    StereoSet pool (79 labels) made score() divide by zero, then the summary's standard error raise, which
+    also lost the --json it had not yet written; now the summary prints and the raw numbers are kept."""
+    path = tmp_path / "even.jsonl"
+    rows = [
+        json.dumps({"prompt": f"topic{lab} w{lab}x{i} {'q' * i}", "skill": str(lab)}) + "\n"
+        for lab in range(60)
+        for i in range(3)
+    ]
+    path.write_text("".join(rows))
+    argv = ["--pool", str(path), "--label-field", "skill", "--seeds", "2", "--budgets", "5"]
+    argv += ["--methods", "random,facility-cells", "--embedder", "tfidf-char"]
+    argv += ["--cache", str(tmp_path / "c"), "--json", str(tmp_path / "raw.json")]
+    assert sq.main(argv) == 0
+    assert "Issue 11's targets" in capsys.readouterr().out
+    raw = json.loads((tmp_path / "raw.json").read_text(), parse_constant=float)
+    assert math.isnan(raw["even"]["facility-cells"]["5"]["dense_recall"][0])
+
+
 @pytest.mark.parametrize(
     ("flag", "given", "name"),
     [
