@@ -41,6 +41,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import argparse
 import math
+import pickle
 import statistics
 import time
 import warnings
@@ -50,8 +51,11 @@ from multiprocessing import Pool
 import numpy as np
 from scipy import stats
 
-from tokenplan.fit import FitOptions, choose_form, run_fit
-from tokenplan.fit.forms import n_free
+from tokenplan.errors import InvalidInputError
+from tokenplan.fit import FitOptions, backtest, choose_form, run_fit
+from tokenplan.fit.backtest import Holdout, budget_flops
+from tokenplan.fit.bootstrap import Resampling, bootstrap_parametric
+from tokenplan.fit.forms import fit_form, n_free
 from tokenplan.laws import get_law
 from tokenplan.laws.kaplan_nd import KaplanNDLaw
 from tokenplan.runs import runs_from_arrays
@@ -98,6 +102,18 @@ SPREAD = (
 DISTANCES = {"inside": None, "3x": 3.0, "10x": 10.0}
 LEVELS = (0.8, 0.95)
 CANDIDATES = ("added", "conf", "quad", "max", "boot", "boot+s")
+# --form auto's selection rules (docs/fit.md, "Does `--form auto` prefer the shared exponent too often?"):
+# the column of each one's error in a table's errors (0 the distance, 2 the generating form's)
+CANDIDATE_RULES = ("lowest", "ftest", "decade", "decade_lowest", "btest")
+RULES = {"auto": 1, **{r: 3 + i for i, r in enumerate(CANDIDATE_RULES)}}
+RULE_NAMES = {
+    "auto": "--form auto (one-SE rule)",
+    "lowest": "candidate (2), lowest held-out error",
+    "ftest": "candidate (1), one-SE rule unless an F test rejects alpha = beta",
+    "decade": "candidate (3), one-SE rule on a one-decade backtest",
+    "decade_lowest": "candidate (3b), lowest held-out error on a one-decade backtest",
+    "btest": "candidate (4), bootstrap test of alpha = beta, tie to the chinchilla form",
+}
 
 
 def unique_cap(law) -> float | None:
@@ -170,18 +186,91 @@ def rejects_shared_exponent(report, runs, level: float = 0.05) -> bool | None:
     return None if p is None else p < level
 
 
+def decade_holdout(runs):
+    """Candidate (3)'s split (docs/fit.md): every budget above C_max / 10 held out (whole budgets, so the
+    fitted runs end at C_max / 10 or below and the held-out ones reach 10x beyond them), at most the budgets
+    nearest half the runs, at least the default cut's runs. A ``flops>=`` Holdout on the budgets."""
+    x = budget_flops(runs)
+    out = x > x.max() / 10.0 * (1 + 1e-9)
+    if out.sum() > len(x) / 2:
+        out = Holdout(share=0.5).mask(runs)
+    default = Holdout().mask(runs)
+    if out.sum() < default.sum():
+        out = default
+    return Holdout(value=float(x[out].min()))
+
+
+def decade_backtests(report, runs) -> dict:
+    """Candidate (3)'s backtest table: the forms auto backtested, each fitted below the decade cut (the
+    default table when the two cuts hold out the same runs); a form the split cannot fit is skipped."""
+    bts = report.backtests
+    hold = decade_holdout(runs)
+    held = {str(i) for i in np.asarray(runs.run_id)[hold.mask(runs)]}
+    if held == {r.run_id for r in next(iter(bts.values())).rows}:
+        return bts
+    out = {}
+    for form in bts:  # auto's order, simplest first
+        try:
+            out[form] = backtest(runs, form, holdout=hold)
+        except InvalidInputError:
+            pass
+    return out
+
+
+def bootstrap_rejects(report, runs, n_boot: int = 200, level: float = 0.95) -> bool | None:
+    """Candidate (4)'s test: the chinchilla form refitted (its Huber objective) on ``n_boot`` bootstrap
+    resamples of the backtest's training runs; True when 0 lies outside the ``level`` percentile interval
+    of alpha - beta. None when the chinchilla form was not backtested."""
+    bts = report.backtests
+    if "shared-exponent" not in bts or "chinchilla" not in bts:
+        return None
+    held_out = {r.run_id for r in bts["chinchilla"].rows}
+    train = runs.subset(np.array([str(i) not in held_out for i in runs.run_id])).fresh_only()
+    fit = fit_form(train, "chinchilla")
+    boot = bootstrap_parametric(train, fit, resampling=Resampling(n_boot=n_boot, level=level))
+    diff = boot.samples["alpha"] - boot.samples["beta"]
+    lo, hi = np.nanpercentile(diff, [50 * (1 - level), 50 * (1 + level)])
+    return bool(lo > 0 or hi < 0)
+
+
+def nesting_choice(bts, rejects: bool | None) -> str:
+    """Candidate (4)'s pick: the one-SE rule; when alpha = beta is rejected, the shared exponent only if
+    its held-out error is the lowest outright, else the one-SE rule with the chinchilla form first."""
+    lowest = min(bts, key=lambda f: bts[f].mean_abs_error)
+    if not rejects or lowest == "shared-exponent":
+        return choose_form(bts)[0]
+    order = ["chinchilla", *(f for f in bts if f not in ("chinchilla", "shared-exponent"))]
+    return choose_form({f: bts[f] for f in order if f in bts})[0]
+
+
 def candidate_forms(report, runs) -> dict[str, str]:
-    """The form each selection rule picks from the backtest table auto already computed (no refit):
-    ``auto`` the one-SE rule; ``lowest`` candidate (2), the lowest mean |error|; ``ftest`` candidate (1),
-    the one-SE rule with the shared exponent's tie vetoed when the F test rejects alpha = beta."""
+    """The form each selection rule picks: ``auto`` the one-SE rule; from the backtest table auto already
+    computed, ``lowest`` candidate (2), the lowest mean |error|, and ``ftest`` candidate (1), the one-SE
+    rule with the shared exponent's tie vetoed when the F test rejects alpha = beta; ``decade`` candidate
+    (3), the one-SE rule on the one-decade split, ``decade_lowest`` (3b) its lowest mean |error|; ``btest``
+    candidate (4), the bootstrap test's rejection handing the tie to the chinchilla form."""
     bts = report.backtests
     if not bts:
-        return {"auto": report.form, "lowest": report.form, "ftest": report.form, "rejects": "None"}
+        same = dict.fromkeys(RULES, report.form)
+        return {**same, "rejects": "None", "boot_rejects": "None"}
     lowest = min(bts, key=lambda f: bts[f].mean_abs_error)
     ftest, rejects = report.form, rejects_shared_exponent(report, runs)
     if rejects and lowest != "shared-exponent":
         ftest = choose_form({f: b for f, b in bts.items() if f != "shared-exponent"})[0]
-    return {"auto": report.form, "lowest": lowest, "ftest": ftest, "rejects": str(rejects)}
+    decade = decade_backtests(report, runs)
+    boot_rejects = bootstrap_rejects(report, runs)
+    return {
+        "auto": report.form,
+        "lowest": lowest,
+        "ftest": ftest,
+        "decade": choose_form(decade)[0] if decade else report.form,
+        "decade_lowest": min(decade, key=lambda f: decade[f].mean_abs_error)
+        if decade
+        else report.form,
+        "btest": nesting_choice(bts, boot_rejects),
+        "rejects": str(rejects),
+        "boot_rejects": str(boot_rejects),
+    }
 
 
 def true_loss(law, N, D, U):
@@ -295,10 +384,7 @@ def one_table(task) -> dict:
     own = true_form_law(report, runs, true_form(truth))
     picks = candidate_forms(report, runs)
     fitted = {report.form: law, true_form(truth): own}
-    for form in (
-        picks["lowest"],
-        picks["ftest"],
-    ):  # a refit only when a candidate picks another form
+    for form in (picks[rule] for rule in RULES):  # a refit only when a candidate picks another form
         if form not in fitted:
             fitted[form] = true_form_law(report, runs, form)
     kw = {} if U is None else {"unique_tokens": U}
@@ -311,13 +397,13 @@ def one_table(task) -> dict:
                 f: abs(one.predict(float(n), float(d), **kw).loss / mu - 1.0)
                 for f, one in fitted.items()
             }
+            # columns: distance, the one-SE rule, the true form, then the candidates (RULES)
             errors.append(
                 (
                     dist,
                     err[report.form],
                     err[true_form(truth)],
-                    err[picks["lowest"]],
-                    err[picks["ftest"]],
+                    *(err[picks[r]] for r in CANDIDATE_RULES),
                 )
             )
             for level in LEVELS:
@@ -470,18 +556,6 @@ def print_summary(agg) -> None:
         )
 
 
-RULES = {
-    "auto": 1,
-    "lowest": 3,
-    "ftest": 4,
-}  # column of each selection rule's error in a table's errors
-RULE_NAMES = {
-    "auto": "--form auto (one-SE rule)",
-    "lowest": "candidate (2), lowest held-out error",
-    "ftest": "candidate (1), one-SE rule unless an F test rejects alpha = beta",
-}
-
-
 def _paired(tables, dist, col: int = 1, base: int = 2) -> tuple[float, float, float, float]:
     """(the rule's mean error, the base's, mean difference, its standard error) over ``tables``; column
     ``col`` of the errors is the rule's (1 auto), ``base`` the one it is paired against (2 the true form)."""
@@ -515,15 +589,17 @@ def print_forms(results, rule: str = "auto") -> tuple[int, int]:
     print(
         f"\n{RULE_NAMES[rule]} against the generating form (|predicted / noise-free loss - 1| at 3x, 10x)"
     )
-    d1s, d2, n_cells, muennighoff = 0, 0, 0, None
+    d1s, d2, n_cells, muennighoff, own = 0, 0, 0, None, []
     for name in sorted({r["key"][0] for r in results}):
         tabs = [r for r in results if r["key"][0] == name and r.get("errors")]
         form = tabs[0]["true_form"] if tabs else "?"
         picked = [t["picks"][rule] for t in tabs]
         chosen = ", ".join(f"{f} {picked.count(f)}" for f in sorted(set(picked)))
         rej = sum(t["picks"]["rejects"] == "True" for t in tabs)
+        brej = sum(t["picks"]["boot_rejects"] == "True" for t in tabs)
         print(
-            f"  {name} (form {form}; {rule} chose {chosen}; F test rejected alpha = beta in {rej})"
+            f"  {name} (form {form}; {rule} chose {chosen}; alpha = beta rejected by the F test in "
+            f"{rej}, by the bootstrap test in {brej})"
         )
         for nz in NOISE:
             for sh in SHAPES:
@@ -536,6 +612,7 @@ def print_forms(results, rule: str = "auto") -> tuple[int, int]:
                     if form == "chinchilla":  # the rule's laws: alpha != beta
                         n_cells += 1
                         d2 += worse
+                        own.append(a)
                     print(
                         f"    {nz:6.2%} {sh:8s} {dist:4s} {rule} {a:.3%}  {form} {b:.3%}  "
                         f"diff {d:+.3%} +- {se:.3%}{'  WORSE' if worse else ''}"
@@ -548,24 +625,23 @@ def print_forms(results, rule: str = "auto") -> tuple[int, int]:
         if rule != "auto" and tabs:
             m, se = _pooled(tabs, col, RULES["auto"])
             print(f"    pooled against the one-SE rule: {rule} minus auto {m:+.3%} +- {se:.3%}")
-            if name == "muennighoff2023":
+            if name in ("muennighoff2023", "muennighoff-base"):
                 muennighoff = (m, se)
     print(f"  D2: {rule} worse by > 2 SE in {d2} of {n_cells} cells (defect if more than 3)")
-    return d1s, d2, muennighoff
+    return d1s, d2, muennighoff, float(np.mean(own)) if own else math.nan
 
 
 def print_replacement(verdicts) -> None:
     """docs/fit.md's replacement rule on the simulated tables (the real-data part is checked by hand)."""
     print("\nreplacement rule (docs/fit.md), simulated part:")
-    for rule, (d1s, d2, mu) in verdicts.items():
-        if rule == "auto":
-            continue
+    for rule, (d1s, d2, mu, err) in verdicts.items():
         mu_ok = mu is None or not mu[0] > 2 * mu[1]
         ok = d1s == 0 and d2 <= 3 and mu_ok
         mu_txt = "-" if mu is None else f"{mu[0]:+.3%} +- {mu[1]:.3%}"
         print(
-            f"  {rule:7s} D1 laws {d1s}  D2 cells {d2}  Muennighoff minus auto {mu_txt} "
-            f"({'ok' if mu_ok else 'worse'}) -> {'passes' if ok else 'fails'}"
+            f"  {rule:13s} D1 laws {d1s}  D2 cells {d2}  Muennighoff minus auto {mu_txt} "
+            f"({'ok' if mu_ok else 'worse'}); mean error over the alpha != beta laws' cells {err:.3%}"
+            + ("" if rule == "auto" else f" -> {'passes' if ok else 'fails'}")
         )
 
 
@@ -582,6 +658,9 @@ def main(argv=None) -> int:
         "--seed", type=int, default=0, help="0: the decision run's tables; another: fresh ones"
     )
     ap.add_argument("--noise", default=",".join(str(n) for n in NOISE))
+    ap.add_argument(
+        "--save", default=None, help="pickle the per-table results here (for re-analysis)"
+    )
     args = ap.parse_args(argv)
     laws = args.laws.split(",") if args.laws else list(LAW_SETS[args.law_set])
     noise = [float(n) for n in args.noise.split(",")]
@@ -615,6 +694,9 @@ def main(argv=None) -> int:
             for k in sorted({r["kind"] for r in results})
         )
     )
+    if args.save:
+        with open(args.save, "wb") as fh:
+            pickle.dump(results, fh)
     agg = aggregate([r for r in results if r["rows"]], args.points)
     print_table(agg)
     print_summary(agg)
