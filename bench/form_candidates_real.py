@@ -4,8 +4,10 @@
 
 For each table of that section, ``run_fit`` with ``--form auto`` and no bootstrap (the backtest is the same),
 then the picks of bench/interval_coverage.py's ``candidate_forms``: ``auto`` the one-SE rule, ``lowest``
-candidate (2), ``ftest`` candidate (1), with every form's backtest mean |error| and the F test's p-value of
-alpha = beta (docs/fit.md, "When a candidate would replace the one-standard-error rule").
+candidate (2), ``ftest`` candidate (1), ``decade`` / ``decade_lowest`` candidates (3) / (3b), ``btest``
+candidate (4), with every form's backtest mean |error| (and the one-decade split's), the F test's p-value
+and the bootstrap test's verdict on alpha = beta (docs/fit.md, "When a candidate would replace the
+one-standard-error rule", "Three more candidates").
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import warnings
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from interval_coverage import candidate_forms, shared_exponent_p
+from interval_coverage import candidate_forms, decade_backtests, shared_exponent_p
 from tokenplan import datasets
 from tokenplan.fit import FitOptions, run_fit
 from tokenplan.runs import read_runs
@@ -50,9 +52,17 @@ def main() -> int:
         errs = ", ".join(f"{f} {b.mean_abs_error:.2%}" for f, b in report.backtests.items())
         p = shared_exponent_p(report, runs)
         print(
-            f"{label}: auto {picks['auto']}, (2) lowest {picks['lowest']}, (1) ftest {picks['ftest']}"
-            f" | F test p = {'-' if p is None else f'{p:.3g}'} | backtest mean |error|: {errs}"
+            f"{label}: auto {picks['auto']}, (2) lowest {picks['lowest']}, (1) ftest {picks['ftest']}, "
+            f"(3) decade {picks['decade']}, (3b) decade_lowest {picks['decade_lowest']}, "
+            f"(4) btest {picks['btest']}"
+            f" | F test p = {'-' if p is None else f'{p:.3g}'}, bootstrap test rejects "
+            f"{picks['boot_rejects']} | backtest mean |error|: {errs}"
         )
+        decade = decade_backtests(report, runs)
+        if decade is not report.backtests:
+            hold = next(iter(decade.values())).holdout if decade else "-"
+            errs = ", ".join(f"{f} {b.mean_abs_error:.2%}" for f, b in decade.items())
+            print(f"    one-decade backtest ({hold}): {errs}")
     return 0
 
 
