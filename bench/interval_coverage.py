@@ -243,12 +243,13 @@ def nesting_choice(bts, rejects: bool | None) -> str:
     return choose_form({f: bts[f] for f in order if f in bts})[0]
 
 
-def candidate_forms(report, runs) -> dict[str, str]:
+def candidate_forms(report, runs, rules=CANDIDATE_RULES) -> dict[str, str]:
     """The form each selection rule picks: ``auto`` the one-SE rule; from the backtest table auto already
     computed, ``lowest`` candidate (2), the lowest mean |error|, and ``ftest`` candidate (1), the one-SE
     rule with the shared exponent's tie vetoed when the F test rejects alpha = beta; ``decade`` candidate
     (3), the one-SE rule on the one-decade split, ``decade_lowest`` (3b) its lowest mean |error|; ``btest``
-    candidate (4), the bootstrap test's rejection handing the tie to the chinchilla form."""
+    candidate (4), the bootstrap test's rejection handing the tie to the chinchilla form. A rule not in
+    ``rules`` is not computed (its pick is auto's)."""
     bts = report.backtests
     if not bts:
         same = dict.fromkeys(RULES, report.form)
@@ -257,8 +258,8 @@ def candidate_forms(report, runs) -> dict[str, str]:
     ftest, rejects = report.form, rejects_shared_exponent(report, runs)
     if rejects and lowest != "shared-exponent":
         ftest = choose_form({f: b for f, b in bts.items() if f != "shared-exponent"})[0]
-    decade = decade_backtests(report, runs)
-    boot_rejects = bootstrap_rejects(report, runs)
+    decade = decade_backtests(report, runs) if {"decade", "decade_lowest"} & set(rules) else {}
+    boot_rejects = bootstrap_rejects(report, runs) if "btest" in rules else None
     return {
         "auto": report.form,
         "lowest": lowest,
@@ -356,7 +357,7 @@ def variants(law) -> dict:
 
 def one_table(task) -> dict:
     """Simulate, fit and score one table: {"rows": [(distance, level, candidate, inside, width)], ...}."""
-    law_set, law_name, noise, shape, rep, k, seed0 = task
+    law_set, law_name, noise, shape, rep, k, seed0, rules = task
     laws = LAW_SETS[law_set]
     seed = [list(laws).index(law_name), NOISE.index(noise), SHAPES.index(shape), rep]
     rng = np.random.default_rng([*seed, seed0] if seed0 else seed)
@@ -382,7 +383,7 @@ def one_table(task) -> dict:
     )  # the fitted law's three intervals (the generating laws are not needed below)
     s = residual_scale(report, runs, U)
     own = true_form_law(report, runs, true_form(truth))
-    picks = candidate_forms(report, runs)
+    picks = candidate_forms(report, runs, rules)
     fitted = {report.form: law, true_form(truth): own}
     for form in (picks[rule] for rule in RULES):  # a refit only when a candidate picks another form
         if form not in fitted:
@@ -661,11 +662,17 @@ def main(argv=None) -> int:
     ap.add_argument(
         "--save", default=None, help="pickle the per-table results here (for re-analysis)"
     )
+    ap.add_argument(
+        "--rules", default=",".join(CANDIDATE_RULES), help="the --form auto candidates to score"
+    )
     args = ap.parse_args(argv)
+    rules = tuple(r for r in args.rules.split(",") if r)
+    if not set(rules) <= set(CANDIDATE_RULES):
+        ap.error(f"--rules: choose from {', '.join(CANDIDATE_RULES)}")
     laws = args.laws.split(",") if args.laws else list(LAW_SETS[args.law_set])
     noise = [float(n) for n in args.noise.split(",")]
     tasks = [
-        (args.law_set, lw, nz, sh, r, args.points, args.seed)
+        (args.law_set, lw, nz, sh, r, args.points, args.seed, rules)
         for lw in laws
         for nz in noise
         for sh in SHAPES
@@ -700,7 +707,8 @@ def main(argv=None) -> int:
     agg = aggregate([r for r in results if r["rows"]], args.points)
     print_table(agg)
     print_summary(agg)
-    verdicts = {rule: print_forms([r for r in results if r.get("errors")], rule) for rule in RULES}
+    scored = [r for r in results if r.get("errors")]
+    verdicts = {rule: print_forms(scored, rule) for rule in ("auto", *rules)}
     print_replacement(verdicts)
     print()
     if args.law_set == "fresh":  # the second look (docs/fit.md): candidate (C) alone
