@@ -22,11 +22,15 @@ over the nominal (the ratio), the cell's standard error (over tables) and the me
 ``added``, ``conf`` and ``boot`` are the library's own intervals (``law.predict``); ``quad``, ``max`` and
 ``boot+s`` are built here from the first two's log half-widths. The ratio baseline is the nominal level, and
 widths are also given as a ratio to ``added`` measured in the same process. The decision rule of docs/fit.md
-is applied at the end. Each table is also fitted in the generating law's own form, and three rules for
+is applied at the end. Each table is also fitted in the generating law's own form, and rules for
 ``--form auto`` are scored against it at 3x / 10x (docs/fit.md, "Does `--form auto` prefer the shared
-exponent too often?"): the shipped one-standard-error rule, candidate (2) (the lowest held-out error) and
-candidate (1) (the one-SE rule, the shared exponent's tie vetoed when an in-sample F test rejects alpha =
-beta), the candidates picked from the backtest table auto already computed. BLAS is held to one thread per worker: on 2 shared cores its threads made each fit
+exponent too often?"): the shipped one-standard-error rule and the candidates of ``RULE_NAMES`` (``--rules``
+chooses which): (2) the lowest held-out error and (1) the one-SE rule with the shared exponent's tie vetoed
+by an in-sample F test, both picked from the backtest table auto already computed; (3) / (3b) the one-SE rule
+/ the lowest error on a one-decade backtest (3-4 more fits per table); (4) a bootstrap test of alpha = beta
+(200 batched refits of the chinchilla form) whose rejection hands the tie to the chinchilla form. With all of
+them, ``--repeats 30`` took 2,495 s at load 5-7 (876 s at load 1-3 with the first two). BLAS is held to one
+thread per worker: on 2 shared cores its threads made each fit
 2.6x slower. 4 tables a cell took 598 s on 2 cores at load 9, so the default is 3 (~7.5 min, a cell's standard
 error ~9 points: a quick look); the decision used ``--repeats 30`` (27 min, 4.4 points).
 ``--law-set fresh --seed 1`` is the second look at candidate (C) on three laws not measured before.
