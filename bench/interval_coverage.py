@@ -44,13 +44,14 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")  # before numpy: see the docstring
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import argparse
+import json
 import math
-import pickle
 import statistics
 import time
 import warnings
 from dataclasses import replace
 from multiprocessing import Pool
+from pathlib import Path
 
 import numpy as np
 from scipy import stats
@@ -650,6 +651,11 @@ def print_replacement(verdicts) -> None:
         )
 
 
+def _jsonable(obj):
+    """numpy values and arrays (and anything else) as JSON for --save."""
+    return obj.tolist() if hasattr(obj, "tolist") else str(obj)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument(
@@ -664,7 +670,7 @@ def main(argv=None) -> int:
     )
     ap.add_argument("--noise", default=",".join(str(n) for n in NOISE))
     ap.add_argument(
-        "--save", default=None, help="pickle the per-table results here (for re-analysis)"
+        "--save", default=None, help="write the per-table results here as JSON (for re-analysis)"
     )
     ap.add_argument(
         "--rules", default=",".join(CANDIDATE_RULES), help="the --form auto candidates to score"
@@ -705,9 +711,8 @@ def main(argv=None) -> int:
             for k in sorted({r["kind"] for r in results})
         )
     )
-    if args.save:
-        with open(args.save, "wb") as fh:
-            pickle.dump(results, fh)
+    if args.save:  # JSON, not pickle: a results file must never run code when it is read back
+        Path(args.save).write_text(json.dumps(results, default=_jsonable))
     agg = aggregate([r for r in results if r["rows"]], args.points)
     print_table(agg)
     print_summary(agg)
