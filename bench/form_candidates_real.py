@@ -5,9 +5,9 @@
 For each table of that section, ``run_fit`` with ``--form auto`` and no bootstrap (the backtest is the same),
 then the picks of bench/interval_coverage.py's ``candidate_forms``: ``auto`` the one-SE rule, ``lowest``
 candidate (2), ``ftest`` candidate (1), ``decade`` / ``decade_lowest`` candidates (3) / (3b), ``btest``
-candidate (4), with every form's backtest mean |error| (and the one-decade split's), the F test's p-value
-and the bootstrap test's verdict on alpha = beta (docs/fit.md, "When a candidate would replace the
-one-standard-error rule", "Three more candidates").
+candidate (4), ``btest_kaplan`` candidate (5), with every form's backtest mean |error| (and the one-decade
+split's), the F test's p-value and the bootstrap test's verdict on alpha = beta (docs/fit.md, "When a
+candidate would replace the one-standard-error rule", "Three more candidates", "Candidate (5)").
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def main() -> int:
         print(
             f"{label}: auto {picks['auto']}, (2) lowest {picks['lowest']}, (1) ftest {picks['ftest']}, "
             f"(3) decade {picks['decade']}, (3b) decade_lowest {picks['decade_lowest']}, "
-            f"(4) btest {picks['btest']}"
+            f"(4) btest {picks['btest']}, (5) btest_kaplan {picks['btest_kaplan']}"
             f" | F test p = {'-' if p is None else f'{p:.3g}'}, bootstrap test rejects "
             f"{picks['boot_rejects']} | backtest mean |error|: {errs}"
         )
