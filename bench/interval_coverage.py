@@ -264,7 +264,8 @@ def kaplan_outright_choice(bts, rejects: bool | None) -> str:
 
 
 def candidate_forms(report, runs, rules=CANDIDATE_RULES) -> dict[str, str]:
-    """The form each selection rule picks: ``auto`` the one-SE rule; from the backtest table auto already
+    """The form each selection rule picks: ``auto`` the library's rule (the one-SE rule until commit
+    ca47882, candidate (5) since: docs/fit.md); from the backtest table auto already
     computed, ``lowest`` candidate (2), the lowest mean |error|, and ``ftest`` candidate (1), the one-SE
     rule with the shared exponent's tie vetoed when the F test rejects alpha = beta; ``decade`` candidate
     (3), the one-SE rule on the one-decade split, ``decade_lowest`` (3b) its lowest mean |error|; ``btest``

@@ -12,7 +12,15 @@ import pytest
 from helpers import TEST_DATA, run_cli
 from tokenplan.errors import InvalidInputError
 from tokenplan.fit import FitOptions, backtest, choose_form, fit_kaplan, parse_holdout, run_fit
-from tokenplan.fit.backtest import Backtest, BacktestRow, Holdout, split
+from tokenplan.fit.backtest import (
+    Backtest,
+    BacktestRow,
+    ExponentTest,
+    Holdout,
+    exponent_test,
+    needs_exponent_test,
+    split,
+)
 from tokenplan.laws import ChinchillaLaw, KaplanNDLaw
 from tokenplan.laws.prediction import conformal_quantile
 from tokenplan.runs import read_runs, runs_from_arrays
@@ -31,6 +39,9 @@ def _simulate(law, *, noise=0.002, seed=0):
 
 SHARED = ChinchillaLaw(E=1.8, A=500.0, B=1500.0, alpha=0.35, beta=0.35)
 SPLIT = ChinchillaLaw(E=1.6, A=80.0, B=3000.0, alpha=0.25, beta=0.45)
+FAR = ChinchillaLaw(
+    E=2.0, A=36.7, B=24800.0, alpha=0.22, beta=0.48
+)  # bench/interval_coverage.py's far law
 
 
 def test_parse_holdout():
@@ -241,6 +252,78 @@ def test_one_standard_error_rule():
         "chinchilla": _bt("chinchilla", [0.002, 0.003, 0.002, 0.003]),
     }
     assert choose_form(clear)[0] == "chinchilla"
+
+
+def test_a_rejected_shared_exponent_hands_its_tie_to_the_chinchilla_form():
+    # hand-made errors: kaplan and shared-exponent within one SE of chinchilla, the best
+    tie = {
+        "shared-exponent": _bt("shared-exponent", [0.010, 0.002, 0.012, 0.001]),
+        "kaplan": _bt("kaplan", [0.009, 0.003, 0.011, 0.002]),
+        "chinchilla": _bt("chinchilla", [0.004, 0.006, 0.003, 0.005]),
+    }
+    kept = ExponentTest((-0.02, 0.05), 0.95, 200, 0, 0)
+    rejected = ExponentTest((0.03, 0.12), 0.95, 200, 0, 0)
+    assert not kept.rejects and rejected.rejects
+    assert choose_form(tie, exponents=kept)[0] == "shared-exponent"  # the one-SE rule
+    form, why = choose_form(tie, exponents=rejected)
+    assert form == "chinchilla" and "rejected" in why and "wins the tie" in why
+    assert needs_exponent_test(tie)
+    # the shared exponent kept when its held-out error is the lowest outright, rejected or not
+    lowest = {**tie, "shared-exponent": _bt("shared-exponent", [0.001, 0.002, 0.001, 0.002])}
+    assert choose_form(lowest, exponents=rejected)[0] == "shared-exponent"
+    assert not needs_exponent_test(lowest)
+
+
+def test_the_kaplan_form_wins_only_outright():
+    """docs/fit.md, candidate (5): the Kaplan form is not nested in the chinchilla form, so a tie it would
+    win by the one-SE rule goes to the pick among the other forms; a clear Kaplan win stays."""
+    kaplan_tie = {  # shared-exponent clearly worse; kaplan within one SE of chinchilla, the best
+        "shared-exponent": _bt("shared-exponent", [0.03, 0.03, 0.03, 0.03]),
+        "kaplan": _bt("kaplan", [0.009, 0.003, 0.011, 0.002]),
+        "chinchilla": _bt("chinchilla", [0.004, 0.006, 0.003, 0.005]),
+    }
+    d = kaplan_tie["kaplan"].abs_errors - kaplan_tie["chinchilla"].abs_errors
+    assert 0 < d.mean() <= d.std(ddof=1) / 2  # the one-SE rule alone would keep the kaplan form
+    form, why = choose_form(kaplan_tie)
+    assert form == "chinchilla" and "not nested" in why
+    rejected = ExponentTest((0.03, 0.12), 0.95, 200, 0, 0)
+    assert choose_form(kaplan_tie, exponents=rejected)[0] == "chinchilla"
+    assert not needs_exponent_test(kaplan_tie)  # the verdict would not change the pick
+    # the tie goes to the other forms' pick, the shared exponent's tie included (alpha = beta not rejected)
+    both = {**kaplan_tie, "shared-exponent": _bt("shared-exponent", [0.010, 0.002, 0.012, 0.001])}
+    both = {f: both[f] for f in ("shared-exponent", "kaplan", "chinchilla")}
+    assert choose_form(both)[0] == "shared-exponent"
+    assert choose_form(both, exponents=rejected)[0] == "chinchilla"
+    clear = {**kaplan_tie, "kaplan": _bt("kaplan", [0.001, 0.001, 0.0015, 0.001])}
+    assert choose_form(clear)[0] == "kaplan"
+    assert choose_form(clear, exponents=rejected)[0] == "kaplan"
+
+
+def test_auto_leaves_the_shared_exponent_when_the_runs_reject_it():
+    """docs/fit.md, 'Does --form auto prefer the shared exponent too often?': on runs from a law with alpha
+    0.22, beta 0.48 the one-SE rule kept the shared exponent by a tie (its 5 held-out runs at 1.07%
+    against the chinchilla form's 0.80%); the bootstrap test on the 40 fitted runs rejects alpha = beta,
+    so the tie goes to the chinchilla form."""
+    report = run_fit(_simulate(FAR, noise=0.01, seed=6), FitOptions(n_boot=0))
+    assert (
+        choose_form(report.backtests)[0] == "shared-exponent"
+    )  # without the test: the one-SE rule
+    assert report.form == "chinchilla", report.form_reason
+    assert "alpha = beta rejected" in report.form_reason
+    test = exponent_test(report.backtests["chinchilla"])
+    assert test.rejects and test.interval[1] < 0  # alpha < beta, as the law has it
+    assert abs(report.law.alpha - FAR.alpha) < abs(report.law.alpha - report.law.beta)
+
+
+def test_auto_keeps_the_shared_exponent_on_runs_from_a_shared_exponent_law():
+    """The reverse: runs from a law with alpha = beta where the shared exponent wins by a tie; the test
+    runs (its answer would change the pick), does not reject, and the shared exponent stays."""
+    report = run_fit(_simulate(SHARED, noise=0.01, seed=7), FitOptions(n_boot=0))
+    assert needs_exponent_test(report.backtests)
+    assert report.form == "shared-exponent", report.form_reason
+    assert "alpha = beta not rejected" in report.form_reason
+    with pytest.raises(InvalidInputError, match="chinchilla form's backtest"):
+        exponent_test(report.backtests["shared-exponent"])
 
 
 def test_backtest_rows_and_forward_calibrated_intervals():

@@ -43,10 +43,13 @@ if TYPE_CHECKING:
 __all__ = [
     "Backtest",
     "BacktestRow",
+    "ExponentTest",
     "Holdout",
     "backtest",
     "budget_flops",
     "choose_form",
+    "exponent_test",
+    "needs_exponent_test",
     "parse_holdout",
 ]
 
@@ -257,6 +260,10 @@ class Backtest:
     level: float
     flops_factor: float  # largest held-out compute / largest training compute
     law: Law | None = field(default=None, repr=False, compare=False)
+    fit: Any = field(default=None, repr=False, compare=False)  # the form's fit on the training runs
+    train: RunTable | None = field(
+        default=None, repr=False, compare=False
+    )  # the runs below the cut
 
     @property
     def n_heldout(self) -> int:
@@ -395,7 +402,8 @@ def backtest(
     train, test = split(runs, hold, min_train=n_free(form) + 1)
     if form == "data-constrained":
         _repeats_below_the_cut(train, test, hold)
-    law = fit_form(train, form, delta=delta, **fit_options).law
+    fit = fit_form(train, form, delta=delta, **fit_options)
+    law = fit.law
     pred = np.asarray(_predict(law, test), dtype=float)
     if not np.isfinite(pred).all() or (pred <= 0).any():
         raise InvalidInputError(
@@ -406,7 +414,7 @@ def backtest(
     x = hold.values(runs)
     smallest = bool(len(test) == _at_or_above(x, x.max()).sum())
     described = hold.describe_split(len(test), len(runs), smallest=smallest)
-    return Backtest(form, described, len(train), rows, level, factor, law)
+    return Backtest(form, described, len(train), rows, level, factor, law, fit, train)
 
 
 def _repeats_below_the_cut(train: RunTable, test: RunTable, hold: Holdout) -> None:
@@ -462,14 +470,121 @@ def _predict(law: Law, runs: RunTable):
     return law.loss(runs.n_params, runs.n_tokens)
 
 
-def choose_form(backtests: dict[str, Backtest]) -> tuple[str, str]:
-    """(form, why): the simplest form within one standard error of the best mean |error| (one-SE rule).
+@dataclass(frozen=True)
+class ExponentTest:
+    """A bootstrap test of alpha = beta on the backtest's training runs (:func:`exponent_test`):
+    the percentile ``interval`` of alpha - beta at ``level`` over ``n_boot`` refits of the chinchilla form
+    (``n_failed`` of them failed); alpha = beta is rejected when the interval excludes 0."""
+
+    interval: tuple[float, float]
+    level: float
+    n_boot: int
+    n_failed: int
+    seed: int
+
+    @property
+    def rejects(self) -> bool:
+        return bool(self.interval[0] > 0 or self.interval[1] < 0)
+
+    def describe(self) -> str:
+        lo, hi = self.interval
+        verdict = "rejected" if self.rejects else "not rejected"
+        return (
+            f"alpha = beta {verdict} on the fitted runs: alpha - beta {lo:+.3f} .. {hi:+.3f}, "
+            f"{self.level:.0%} interval of {self.n_boot} bootstrap refits of the chinchilla form "
+            f"(seed {self.seed})"
+        )
+
+
+def exponent_test(
+    bt: Backtest, *, n_boot: int = 200, level: float = 0.95, seed: int = 0
+) -> ExponentTest:
+    """Test alpha = beta on the runs the chinchilla form's backtest ``bt`` was fitted on, with the fit's own
+    objective (the Huber loss): ``n_boot`` batched refits of resampled runs, warm-started at ``bt``'s fit
+    (:func:`tokenplan.fit.bootstrap.bootstrap_parametric`, about the cost of one fit); rejected when the
+    ``level`` percentile interval of alpha - beta excludes 0. (A sum-of-squares F test is not the
+    likelihood ratio of a Huber fit: on docs/results/cpu-demo-chinchilla-centred the chinchilla fit's sum of
+    squares was above the nested shared-exponent fit's.)"""
+    from tokenplan.fit.bootstrap import Resampling, bootstrap_parametric
+
+    if bt.form != "chinchilla" or bt.fit is None or bt.train is None:
+        raise InvalidInputError("exponent_test needs the chinchilla form's backtest.")
+    resampling = Resampling(n_boot=n_boot, level=level, seed=seed)
+    boot = bootstrap_parametric(bt.train.fresh_only(), bt.fit, resampling=resampling)
+    diff = boot.samples["alpha"] - boot.samples["beta"]
+    diff = diff[np.isfinite(diff)]
+    lo, hi = np.percentile(diff, [50 * (1 - level), 50 * (1 + level)]) if len(diff) else (0.0, 0.0)
+    return ExponentTest((float(lo), float(hi)), level, n_boot, boot.n_failed, seed)
+
+
+def choose_form(
+    backtests: dict[str, Backtest], *, exponents: ExponentTest | None = None
+) -> tuple[str, str]:
+    """(form, why): the simplest form within one standard error of the best mean |error| (one-SE rule),
+    with two exceptions for forms whose restriction the one-SE rule cannot vouch for. If ``exponents``
+    rejects alpha = beta, the shared-exponent form is kept only if its held-out error is the lowest
+    outright; otherwise the tie goes to the chinchilla form, which frees the rejected restriction (the
+    one-SE rule over the other forms, the chinchilla form first). And the kaplan form is kept only if its
+    held-out error is the lowest outright: it is not nested in the chinchilla form (no irreducible loss, a
+    different shape), so a tie gives it no benefit of the doubt, and its tie goes to the pick among the
+    other forms. docs/fit.md, "Does `--form auto` prefer the shared exponent too often?", has the
+    measurement behind both.
 
     ``backtests`` must be in simplest-first order and share one split.
     """
     if not backtests:
         raise InvalidInputError("no form could be backtested on these runs.")
+    rejects = exponents is not None and exponents.rejects
+    test = "" if exponents is None else exponents.describe()
+    form, why = _choose(backtests, rejects=rejects, test=test)
+    return form, why if not test or test in why else f"{why}; {test}"
+
+
+def needs_exponent_test(backtests: dict[str, Backtest]) -> bool:
+    """Whether a rejection of alpha = beta would change :func:`choose_form`'s pick: only then is
+    :func:`exponent_test` worth its bootstrap (both forms backtested, the picks differing)."""
+    if "shared-exponent" not in backtests or "chinchilla" not in backtests:
+        return False
+    return _choose(backtests, rejects=True)[0] != _choose(backtests, rejects=False)[0]
+
+
+def _choose(backtests: dict[str, Backtest], *, rejects: bool, test: str = "") -> tuple[str, str]:
+    """:func:`choose_form`'s rule given the test's verdict: the kaplan form's tie taken back last."""
     best = min(backtests, key=lambda f: backtests[f].mean_abs_error)
+    form, why = _nested_choice(backtests, best, rejects=rejects, test=test)
+    if form != "kaplan" or best == "kaplan":
+        return form, why
+    others = {f: bt for f, bt in backtests.items() if f != "kaplan"}
+    form, why = _nested_choice(others, best, rejects=rejects, test=test)
+    return form, (
+        f"{why}; the kaplan form was within one standard error too, but it is not nested in the "
+        "chinchilla form, so it is kept only when its error is the lowest outright"
+    )
+
+
+def _nested_choice(
+    backtests: dict[str, Backtest], best: str, *, rejects: bool, test: str
+) -> tuple[str, str]:
+    """The one-SE rule; when alpha = beta is rejected and the shared exponent is not the best outright,
+    the one-SE rule without it, the chinchilla form first."""
+    if not rejects or best == "shared-exponent":
+        return _one_se(backtests, best)
+    return _tie_to_chinchilla(backtests, best, test)
+
+
+def _tie_to_chinchilla(backtests: dict[str, Backtest], best: str, test: str) -> tuple[str, str]:
+    """The one-SE rule without the shared-exponent form, the chinchilla form first (alpha = beta rejected)."""
+    order = ["chinchilla", *(f for f in backtests if f not in ("chinchilla", "shared-exponent"))]
+    form, why = _one_se({f: backtests[f] for f in order if f in backtests}, best, tie="")
+    if form != "chinchilla":
+        return form, f"{why}; {test}"
+    return form, f"{why}; {test}, so the chinchilla form, which frees it, wins the tie"
+
+
+def _one_se(
+    backtests: dict[str, Backtest], best: str, *, tie: str = "; the simpler form wins the tie"
+) -> tuple[str, str]:
+    """The one-SE rule over ``backtests`` (in the order to prefer), against the best form ``best``."""
     e_best = backtests[best].abs_errors
     for form, bt in backtests.items():
         d = bt.abs_errors - e_best
@@ -479,6 +594,6 @@ def choose_form(backtests: dict[str, Backtest]) -> tuple[str, str]:
                 return form, f"lowest mean |error| on the held-out runs ({bt.mean_abs_error:.2%})"
             return form, (
                 f"within one standard error of the best ({best}: {backtests[best].mean_abs_error:.2%} vs "
-                f"{bt.mean_abs_error:.2%}, SE {se:.2%}); the simpler form wins the tie"
+                f"{bt.mean_abs_error:.2%}, SE {se:.2%}){tie}"
             )
     return best, "lowest mean |error|"  # pragma: no cover - the best always qualifies

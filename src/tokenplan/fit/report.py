@@ -20,7 +20,14 @@ from tokenplan import _checks
 from tokenplan.errors import InvalidInputError
 from tokenplan.fit import choices
 from tokenplan.fit.approach1 import EnvelopeFit
-from tokenplan.fit.backtest import Backtest, backtest, choose_form, parse_holdout
+from tokenplan.fit.backtest import (
+    Backtest,
+    backtest,
+    choose_form,
+    exponent_test,
+    needs_exponent_test,
+    parse_holdout,
+)
 from tokenplan.fit.forms import FORMS
 from tokenplan.fit.isoflop import PROFILES
 from tokenplan.fit.parametric import REDUCTIONS
@@ -481,7 +488,8 @@ def _candidates(runs: RunTable) -> tuple[str, ...]:
 
 
 def _choose_form(state: _State, o: FitOptions) -> str:
-    """Backtest every candidate form on one split and keep the best extrapolator (one-SE rule)."""
+    """Backtest every candidate form on one split and keep the best extrapolator (one-SE rule; a shared
+    exponent's tie goes to the chinchilla form when a bootstrap test on the fitted runs rejects alpha = beta)."""
     _try_backtests(state, o, _candidates(state.runs), strict=o.holdout is not None)
     if not state.backtests:
         state.form_reason = (
@@ -489,7 +497,10 @@ def _choose_form(state: _State, o: FitOptions) -> str:
         )
         state.warnings.append(state.form_reason + ".")
         return "chinchilla"
-    form, why = choose_form(state.backtests)
+    exponents = None
+    if needs_exponent_test(state.backtests):  # alpha = beta, tested only when the answer matters
+        exponents = exponent_test(state.backtests["chinchilla"], seed=o.seed)
+    form, why = choose_form(state.backtests, exponents=exponents)
     state.form_reason = why
     if "data-constrained" in state.backtests and form != "data-constrained":
         state.warnings.append(
