@@ -274,6 +274,22 @@ def test_a_rejected_shared_exponent_hands_its_tie_to_the_chinchilla_form():
     assert not needs_exponent_test(lowest)
 
 
+def test_an_exponent_test_without_a_refit_is_said_to_be_untested():
+    """Every bootstrap refit failed: no interval to test with. It was reported as alpha - beta +0.000 ..
+    +0.000; now the test says it did not run, and the one-SE rule's pick stands."""
+    untested = ExponentTest((float("nan"), float("nan")), 0.95, 200, 200, 0)
+    assert not untested.rejects
+    assert untested.describe() == (
+        "alpha = beta not tested: all 200 bootstrap refits of the chinchilla form failed"
+    )
+    tie = {
+        "shared-exponent": _bt("shared-exponent", [0.010, 0.002, 0.012, 0.001]),
+        "chinchilla": _bt("chinchilla", [0.004, 0.006, 0.003, 0.005]),
+    }
+    form, why = choose_form(tie, exponents=untested)
+    assert form == "shared-exponent" and "not tested" in why
+
+
 def test_the_kaplan_form_wins_only_outright():
     """docs/fit.md, candidate (5): the Kaplan form is not nested in the chinchilla form, so a tie it would
     win by the one-SE rule goes to the pick among the other forms; a clear Kaplan win stays."""

@@ -484,10 +484,12 @@ class ExponentTest:
 
     @property
     def rejects(self) -> bool:
-        return bool(self.interval[0] > 0 or self.interval[1] < 0)
+        return bool(self.interval[0] > 0 or self.interval[1] < 0)  # False when not tested (NaN)
 
     def describe(self) -> str:
         lo, hi = self.interval
+        if not (np.isfinite(lo) and np.isfinite(hi)):
+            return f"alpha = beta not tested: all {self.n_boot} bootstrap refits of the chinchilla form failed"
         verdict = "rejected" if self.rejects else "not rejected"
         return (
             f"alpha = beta {verdict} on the fitted runs: alpha - beta {lo:+.3f} .. {hi:+.3f}, "
@@ -513,7 +515,10 @@ def exponent_test(
     boot = bootstrap_parametric(bt.train.fresh_only(), bt.fit, resampling=resampling)
     diff = boot.samples["alpha"] - boot.samples["beta"]
     diff = diff[np.isfinite(diff)]
-    lo, hi = np.percentile(diff, [50 * (1 - level), 50 * (1 + level)]) if len(diff) else (0.0, 0.0)
+    nan = float(
+        "nan"
+    )  # no refit to test with: not rejected, and said so (was an interval of zeros)
+    lo, hi = np.percentile(diff, [50 * (1 - level), 50 * (1 + level)]) if len(diff) else (nan, nan)
     return ExponentTest((float(lo), float(hi)), level, n_boot, boot.n_failed, seed)
 
 
