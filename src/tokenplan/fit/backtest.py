@@ -261,9 +261,8 @@ class Backtest:
     flops_factor: float  # largest held-out compute / largest training compute
     law: Law | None = field(default=None, repr=False, compare=False)
     fit: Any = field(default=None, repr=False, compare=False)  # the form's fit on the training runs
-    train: RunTable | None = field(
-        default=None, repr=False, compare=False
-    )  # the runs below the cut
+    # the runs below the cut
+    train: RunTable | None = field(default=None, repr=False, compare=False)
 
     @property
     def n_heldout(self) -> int:
@@ -515,9 +514,8 @@ def exponent_test(
     boot = bootstrap_parametric(bt.train.fresh_only(), bt.fit, resampling=resampling)
     diff = boot.samples["alpha"] - boot.samples["beta"]
     diff = diff[np.isfinite(diff)]
-    nan = float(
-        "nan"
-    )  # no refit to test with: not rejected, and said so (was an interval of zeros)
+    # no refit to test with: not rejected, and said so (was an interval of zeros)
+    nan = float("nan")
     lo, hi = np.percentile(diff, [50 * (1 - level), 50 * (1 + level)]) if len(diff) else (nan, nan)
     return ExponentTest((float(lo), float(hi)), level, n_boot, boot.n_failed, seed)
 
